@@ -1,0 +1,296 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Container is what berth recorded about a container it made.
+type Container struct {
+	Name       string
+	Project    string
+	Service    string
+	Number     int
+	ConfigHash string
+	ImageRef   string
+	ImageID    string
+	Spec       []byte // the service's canonical spec when the container was made
+	CreatedAt  time.Time
+	ExitCode   *int // nil until the container has exited once
+	FinishedAt time.Time
+}
+
+// Network is a network berth made, with its address allocation.
+type Network struct {
+	Name     string // e.g. "hello_default"
+	Project  string
+	Key      string // the name in the compose file, e.g. "default"
+	Bridge   string
+	Subnet   string
+	Gateway  string
+	Internal bool
+}
+
+// Endpoint is one container's address on one network.
+type Endpoint struct {
+	Container string
+	Network   string
+	Address   string
+}
+
+// Volume is a named volume berth made.
+type Volume struct {
+	Name    string
+	Project string
+	Key     string
+	Path    string
+}
+
+const containerCols = `name, project, service, number, config_hash, image_ref, image_id, spec, created_at, exit_code, finished_at`
+
+func scanContainer(row interface{ Scan(...any) error }) (Container, error) {
+	var c Container
+	var created int64
+	var exit, finished sql.NullInt64
+	err := row.Scan(&c.Name, &c.Project, &c.Service, &c.Number, &c.ConfigHash, &c.ImageRef, &c.ImageID, &c.Spec, &created, &exit, &finished)
+	c.CreatedAt = time.Unix(0, created)
+	if exit.Valid {
+		code := int(exit.Int64)
+		c.ExitCode = &code
+	}
+	if finished.Valid {
+		c.FinishedAt = time.Unix(0, finished.Int64)
+	}
+	return c, err
+}
+
+// PutContainer inserts or replaces a container record.
+func (s *Store) PutContainer(ctx context.Context, c Container) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO containers (`+containerCols+`) VALUES (?,?,?,?,?,?,?,?,?,NULL,NULL)`,
+		c.Name, c.Project, c.Service, c.Number, c.ConfigHash, c.ImageRef, c.ImageID, c.Spec, c.CreatedAt.UnixNano())
+	if err != nil {
+		return fmt.Errorf("recording container %q: %w", c.Name, err)
+	}
+	return nil
+}
+
+// Containers lists a project's containers ("" lists every project's), by name.
+func (s *Store) Containers(ctx context.Context, project string) ([]Container, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+containerCols+` FROM containers WHERE ?1 = '' OR project = ?1 ORDER BY name`, project)
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	defer rows.Close()
+	var out []Container
+	for rows.Next() {
+		c, err := scanContainer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing containers: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Container returns one container's record, or ErrNotFound.
+func (s *Store) Container(ctx context.Context, name string) (Container, error) {
+	c, err := scanContainer(s.db.QueryRowContext(ctx, `SELECT `+containerCols+` FROM containers WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("container %q: %w", name, ErrNotFound)
+	}
+	return c, err
+}
+
+// RecordExit stores a container's exit code and time. It is what the shim
+// calls when the container's init exits.
+func (s *Store) RecordExit(ctx context.Context, name string, code int, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE containers SET exit_code = ?, finished_at = ? WHERE name = ?`, code, at.UnixNano(), name)
+	if err != nil {
+		return fmt.Errorf("recording exit of %q: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteContainer removes a container's record and its endpoints.
+func (s *Store) DeleteContainer(ctx context.Context, name string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`DELETE FROM endpoints WHERE container = ?`, name); err != nil {
+			return fmt.Errorf("removing endpoints of %q: %w", name, err)
+		}
+		if _, err := tx.Exec(`DELETE FROM containers WHERE name = ?`, name); err != nil {
+			return fmt.Errorf("removing container %q: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// Networks lists a project's networks ("" lists every project's), by name.
+func (s *Store) Networks(ctx context.Context, project string) ([]Network, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, project, key, bridge, subnet, gateway, internal FROM networks WHERE ?1 = '' OR project = ?1 ORDER BY name`, project)
+	if err != nil {
+		return nil, fmt.Errorf("listing networks: %w", err)
+	}
+	defer rows.Close()
+	var out []Network
+	for rows.Next() {
+		var n Network
+		if err := rows.Scan(&n.Name, &n.Project, &n.Key, &n.Bridge, &n.Subnet, &n.Gateway, &n.Internal); err != nil {
+			return nil, fmt.Errorf("listing networks: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// Network returns one network by name, or ErrNotFound.
+func (s *Store) Network(ctx context.Context, name string) (Network, error) {
+	var n Network
+	err := s.db.QueryRowContext(ctx, `SELECT name, project, key, bridge, subnet, gateway, internal FROM networks WHERE name = ?`, name).
+		Scan(&n.Name, &n.Project, &n.Key, &n.Bridge, &n.Subnet, &n.Gateway, &n.Internal)
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, fmt.Errorf("network %q: %w", name, ErrNotFound)
+	}
+	return n, err
+}
+
+// AllocateNetwork records network n, with the subnet and gateway that pick
+// chooses from every subnet already recorded. The choice and the insert are
+// one transaction, so two berth processes never share a subnet. An existing
+// record of the same name is returned unchanged.
+func (s *Store) AllocateNetwork(ctx context.Context, n Network, pick func(used []string) (subnet, gateway string, err error)) (Network, error) {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var existing Network
+		err := tx.QueryRow(`SELECT name, project, key, bridge, subnet, gateway, internal FROM networks WHERE name = ?`, n.Name).
+			Scan(&existing.Name, &existing.Project, &existing.Key, &existing.Bridge, &existing.Subnet, &existing.Gateway, &existing.Internal)
+		if err == nil {
+			n = existing
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		used, err := column(tx, `SELECT subnet FROM networks`)
+		if err != nil {
+			return err
+		}
+		if n.Subnet, n.Gateway, err = pick(used); err != nil {
+			return err
+		}
+		_, err = tx.Exec(`INSERT INTO networks (name, project, key, bridge, subnet, gateway, internal, created_at) VALUES (?,?,?,?,?,?,?,?)`,
+			n.Name, n.Project, n.Key, n.Bridge, n.Subnet, n.Gateway, n.Internal, time.Now().UnixNano())
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("allocating network %q: %w", n.Name, err)
+	}
+	return n, nil
+}
+
+// DeleteNetwork removes a network record and its endpoints.
+func (s *Store) DeleteNetwork(ctx context.Context, name string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM networks WHERE name = ?`, name); err != nil {
+		return fmt.Errorf("removing network %q: %w", name, err)
+	}
+	return nil
+}
+
+// AllocateEndpoint returns the address of container on network, choosing
+// one with pick from the network's used addresses if it has none yet, in
+// one transaction. A container keeps its address across recreation until
+// its endpoints are deleted.
+func (s *Store) AllocateEndpoint(ctx context.Context, container, network string, pick func(used []string) (string, error)) (string, error) {
+	var addr string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRow(`SELECT address FROM endpoints WHERE container = ? AND network = ?`, container, network).Scan(&addr)
+		if err == nil || !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		used, err := column(tx, `SELECT address FROM endpoints WHERE network = ?`, network)
+		if err != nil {
+			return err
+		}
+		if addr, err = pick(used); err != nil {
+			return err
+		}
+		_, err = tx.Exec(`INSERT INTO endpoints (container, network, address) VALUES (?,?,?)`, container, network, addr)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("allocating an address for %q on %q: %w", container, network, err)
+	}
+	return addr, nil
+}
+
+// Endpoints lists the endpoints on the given networks, by container then network.
+func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT container, network, address FROM endpoints ORDER BY container, network`)
+	if err != nil {
+		return nil, fmt.Errorf("listing endpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []Endpoint
+	for rows.Next() {
+		var e Endpoint
+		if err := rows.Scan(&e.Container, &e.Network, &e.Address); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// PutVolume records a volume if it is not recorded yet.
+func (s *Store) PutVolume(ctx context.Context, v Volume) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO volumes (name, project, key, path, created_at) VALUES (?,?,?,?,?)`,
+		v.Name, v.Project, v.Key, v.Path, time.Now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("recording volume %q: %w", v.Name, err)
+	}
+	return nil
+}
+
+// Volumes lists a project's volumes ("" lists every project's), by name.
+func (s *Store) Volumes(ctx context.Context, project string) ([]Volume, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, project, key, path FROM volumes WHERE ?1 = '' OR project = ?1 ORDER BY name`, project)
+	if err != nil {
+		return nil, fmt.Errorf("listing volumes: %w", err)
+	}
+	defer rows.Close()
+	var out []Volume
+	for rows.Next() {
+		var v Volume
+		if err := rows.Scan(&v.Name, &v.Project, &v.Key, &v.Path); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// DeleteVolume removes a volume record.
+func (s *Store) DeleteVolume(ctx context.Context, name string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM volumes WHERE name = ?`, name); err != nil {
+		return fmt.Errorf("removing volume %q: %w", name, err)
+	}
+	return nil
+}
+
+func column(tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.Query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// schemaVersion is bumped with every migration appended to migrations.
+const schemaVersion = 1
+
+// migrations[i] moves the schema from version i to i+1.
+var migrations = []string{
+	`CREATE TABLE containers (
+		name        TEXT PRIMARY KEY,
+		project     TEXT NOT NULL,
+		service     TEXT NOT NULL,
+		number      INTEGER NOT NULL,
+		config_hash TEXT NOT NULL,
+		image_ref   TEXT NOT NULL,
+		image_id    TEXT NOT NULL,
+		spec        BLOB NOT NULL,
+		created_at  INTEGER NOT NULL,
+		exit_code   INTEGER,
+		finished_at INTEGER
+	);
+	CREATE INDEX containers_project ON containers(project);
+	CREATE TABLE networks (
+		name       TEXT PRIMARY KEY,
+		project    TEXT NOT NULL,
+		key        TEXT NOT NULL,
+		bridge     TEXT NOT NULL UNIQUE,
+		subnet     TEXT NOT NULL UNIQUE,
+		gateway    TEXT NOT NULL,
+		internal   INTEGER NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE endpoints (
+		container TEXT NOT NULL,
+		network   TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+		address   TEXT NOT NULL,
+		PRIMARY KEY (container, network),
+		UNIQUE (network, address)
+	);
+	CREATE TABLE volumes (
+		name       TEXT PRIMARY KEY,
+		project    TEXT NOT NULL,
+		key        TEXT NOT NULL,
+		path       TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);`,
+}
+
+// Store is berth's metadata database. It is safe for concurrent use by
+// several goroutines and several processes (SQLite WAL mode; every
+// mutation is one immediate transaction).
+type Store struct {
+	db *sql.DB
+}
+
+// Open opens (creating if needed) the database at <root>/berth.db and
+// brings its schema up to date.
+func Open(root string) (*Store, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("creating state root: %w", err)
+	}
+	path := filepath.Join(root, "berth.db")
+	dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=1&_synchronous=NORMAL"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	s := &Store{db: db}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrating %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) migrate() error {
+	return s.tx(context.Background(), func(tx *sql.Tx) error {
+		var v int
+		if err := tx.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+			return err
+		}
+		if v > schemaVersion {
+			return fmt.Errorf("database schema version %d is newer than this berth (%d)", v, schemaVersion)
+		}
+		for ; v < schemaVersion; v++ {
+			if _, err := tx.Exec(migrations[v]); err != nil {
+				return fmt.Errorf("migration %d: %w", v+1, err)
+			}
+		}
+		_, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion))
+		return err
+	})
+}
+
+// tx runs fn in one immediate transaction, committing if it returns nil.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

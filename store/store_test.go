@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+func open(t *testing.T, root string) *Store {
+	t.Helper()
+	s, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestContainerRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	c := Container{Name: "p-web-1", Project: "p", Service: "web", Number: 1, ConfigHash: "h", ImageRef: "r", ImageID: "sha256:x", Spec: []byte(`{"a":1}`), CreatedAt: time.Unix(5, 0)}
+	if err := s.PutContainer(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Container(ctx, "p-web-1")
+	if err != nil || got.ConfigHash != "h" || string(got.Spec) != `{"a":1}` || got.ExitCode != nil || !got.CreatedAt.Equal(c.CreatedAt) {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	at := time.Unix(9, 0)
+	if err := s.RecordExit(ctx, "p-web-1", 3, at); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Container(ctx, "p-web-1")
+	if got.ExitCode == nil || *got.ExitCode != 3 || !got.FinishedAt.Equal(at) {
+		t.Fatalf("exit not recorded: %+v", got)
+	}
+	if list, _ := s.Containers(ctx, "other"); len(list) != 0 {
+		t.Fatalf("project filter: %v", list)
+	}
+	if err := s.DeleteContainer(ctx, "p-web-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Container(ctx, "p-web-1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("want ErrNotFound, got %v", err)
+	}
+}
+
+// Two processes' worth of stores allocating at once never share a subnet
+// or an address.
+func TestAllocationIsExclusive(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	a, b := open(t, root), open(t, root)
+	next := func(used []string) int { return len(used) }
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := 0; i < 20; i++ {
+		for _, s := range []*Store{a, b} {
+			wg.Add(1)
+			go func(s *Store, i int) {
+				defer wg.Done()
+				name := fmt.Sprintf("n%d-%p", i, s)
+				_, err := s.AllocateNetwork(ctx, Network{Name: name, Project: "p", Key: name, Bridge: name}, func(used []string) (string, string, error) {
+					n := next(used)
+					return fmt.Sprintf("10.0.%d.0/24", n), fmt.Sprintf("10.0.%d.1", n), nil
+				})
+				errs <- err
+			}(s, i)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	nets, _ := a.Networks(ctx, "p")
+	seen := map[string]bool{}
+	for _, n := range nets {
+		if seen[n.Subnet] {
+			t.Fatalf("subnet %s allocated twice", n.Subnet)
+		}
+		seen[n.Subnet] = true
+	}
+	if len(nets) != 40 {
+		t.Fatalf("want 40 networks, got %d", len(nets))
+	}
+	// Endpoints: stable per container, distinct per network.
+	pick := func(used []string) (string, error) { return fmt.Sprintf("10.0.0.%d", len(used)+2), nil }
+	first, _ := a.AllocateEndpoint(ctx, "c1", nets[0].Name, pick)
+	again, _ := b.AllocateEndpoint(ctx, "c1", nets[0].Name, pick)
+	other, _ := b.AllocateEndpoint(ctx, "c2", nets[0].Name, pick)
+	if first != again || first == other {
+		t.Fatalf("endpoints: c1 %s then %s, c2 %s", first, again, other)
+	}
+	if err := a.DeleteNetwork(ctx, nets[0].Name); err != nil {
+		t.Fatal(err)
+	}
+	if eps, _ := a.Endpoints(ctx); len(eps) != 0 {
+		t.Fatalf("endpoints survive their network: %v", eps)
+	}
+}
+
+func TestLockSerialises(t *testing.T) {
+	run := t.TempDir()
+	unlock, err := LockProject(run, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan struct{})
+	go func() {
+		u, err := LockProject(run, "p")
+		if err == nil {
+			u()
+		}
+		close(got)
+	}()
+	select {
+	case <-got:
+		t.Fatal("second lock taken while the first is held")
+	case <-time.After(100 * time.Millisecond):
+	}
+	unlock()
+	<-got
+}
