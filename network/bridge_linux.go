@@ -1,0 +1,189 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+)
+
+// loopback is 127.0.0.0/8.
+var loopback = netip.MustParsePrefix("127.0.0.0/8")
+
+// EnsureBridge makes b exist as described, creating what is missing: the
+// bridge link, its gateway address (other IPv4 addresses are removed), up;
+// net.ipv4.ip_forward=1 and route_localnet=1 on the bridge (so published
+// ports answer on 127.0.0.1); and b's nft rules, replaced in one
+// transaction:
+//
+//	guard:       iifname BR ip daddr 127.0.0.0/8 drop        (route_localnet must not expose host loopback services)
+//	postrouting: ip saddr SUBNET oifname != BR masquerade    (egress; not for Internal)
+//	             ip saddr 127.0.0.0/8 oifname BR masquerade  (published ports reached via 127.0.0.1)
+//	             ip saddr SUBNET oifname BR ct status dnat masquerade (hairpin: a container reaching a published port)
+//	forward:     iifname BR accept; oifname BR accept        (Internal: iifname BR oifname != BR drop, and back)
+//
+// Calling it again with the same b changes nothing.
+func (h *Host) EnsureBridge(b Bridge) error {
+	if err := b.validate(); err != nil {
+		return err
+	}
+	if err := ensureBridgeLink(b); err != nil {
+		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
+	}
+	if err := setSysctl("net/ipv4/ip_forward", "1"); err != nil {
+		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
+	}
+	if err := setSysctl("net/ipv4/conf/"+b.Name+"/route_localnet", "1"); err != nil {
+		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
+	}
+	x, err := h.begin(true)
+	if err != nil {
+		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
+	}
+	tag := bridgeTag(b.Name)
+	if err := x.deleteTagged(tag); err != nil {
+		x.abort(h)
+		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
+	}
+	subnet := b.Subnet.Masked()
+	x.add(chainGuard, tag, iif(b.Name), ipPrefix(offDaddr, loopback), drop())
+	if !b.Internal {
+		x.add(chainPostrouting, tag, ipPrefix(offSaddr, subnet), notOif(b.Name), masquerade())
+	}
+	x.add(chainPostrouting, tag, ipPrefix(offSaddr, loopback), oif(b.Name), masquerade())
+	x.add(chainPostrouting, tag, ipPrefix(offSaddr, subnet), oif(b.Name), ctDNAT(), masquerade())
+	if b.Internal {
+		x.insert(chainForward, tag, iif(b.Name), notOif(b.Name), drop())
+		x.insert(chainForward, tag, oif(b.Name), notIif(b.Name), drop())
+	} else {
+		x.add(chainForward, tag, iif(b.Name), accept())
+		x.add(chainForward, tag, oif(b.Name), accept())
+	}
+	return x.commit(h, "ensuring bridge "+b.Name)
+}
+
+// ensureBridgeLink creates the bridge link if missing and converges its
+// MTU, address and state.
+func ensureBridgeLink(b Bridge) error {
+	link, err := bridgeLink(b.Name)
+	if err != nil {
+		return err
+	}
+	if link == nil {
+		attrs := netlink.NewLinkAttrs()
+		attrs.Name = b.Name
+		attrs.MTU = b.MTU
+		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil && !errors.Is(err, errExist) {
+			return fmt.Errorf("creating link: %w", err)
+		}
+		if link, err = bridgeLink(b.Name); err != nil {
+			return err
+		}
+		if link == nil {
+			return fmt.Errorf("bridge vanished right after creation")
+		}
+	}
+	if b.MTU > 0 && link.Attrs().MTU != b.MTU {
+		if err := netlink.LinkSetMTU(link, b.MTU); err != nil {
+			return fmt.Errorf("setting mtu %d: %w", b.MTU, err)
+		}
+	}
+	if err := ensureOnlyAddr(link, netip.PrefixFrom(b.Gateway, b.Subnet.Bits())); err != nil {
+		return err
+	}
+	if err := netlink.LinkSetUp(link); err != nil {
+		return fmt.Errorf("setting link up: %w", err)
+	}
+	return nil
+}
+
+// ensureOnlyAddr makes want the only IPv4 address of link.
+func ensureOnlyAddr(link netlink.Link, want netip.Prefix) error {
+	addrs, err := retryDump(func() ([]netlink.Addr, error) { return netlink.AddrList(link, netlink.FAMILY_V4) })
+	if err != nil {
+		return fmt.Errorf("listing addresses: %w", err)
+	}
+	have := false
+	for _, a := range addrs {
+		if p, ok := ipNetPrefix(a.IPNet); ok && p == want {
+			have = true
+			continue
+		}
+		if err := netlink.AddrDel(link, &a); err != nil {
+			return fmt.Errorf("removing stale address %v: %w", a.IPNet, err)
+		}
+	}
+	if have {
+		return nil
+	}
+	if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: prefixIPNet(want)}); err != nil && !errors.Is(err, errExist) {
+		return fmt.Errorf("adding address %v: %w", want, err)
+	}
+	return nil
+}
+
+// RemoveBridge deletes b's nft rules (in one transaction) and its link.
+// What is already gone is not an error. Links still enslaved to the
+// bridge are left detached; Detach them first.
+func (h *Host) RemoveBridge(b Bridge) error {
+	x, err := h.begin(false)
+	if err != nil {
+		return fmt.Errorf("removing bridge %s: %w", b.Name, err)
+	}
+	if err := x.deleteTagged(bridgeTag(b.Name)); err != nil {
+		x.abort(h)
+		return fmt.Errorf("removing bridge %s: %w", b.Name, err)
+	}
+	if err := x.commit(h, "removing bridge "+b.Name); err != nil {
+		return err
+	}
+	link, err := bridgeLink(b.Name)
+	if err != nil || link == nil {
+		return err
+	}
+	if err := netlink.LinkDel(link); err != nil && !isNotFound(err) {
+		return fmt.Errorf("removing bridge %s: deleting link: %w", b.Name, err)
+	}
+	return nil
+}
+
+// BridgeExists reports whether a bridge link called name exists. An
+// interface of that name that is not a bridge is an error (ErrNotBridge).
+func (h *Host) BridgeExists(name string) (bool, error) {
+	link, err := bridgeLink(name)
+	return link != nil, err
+}
+
+// bridgeLink returns the bridge called name, nil if there is no such link.
+func bridgeLink(name string) (*netlink.Bridge, error) {
+	link, err := netlink.LinkByName(name)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looking up link %s: %w", name, err)
+	}
+	br, ok := link.(*netlink.Bridge)
+	if !ok {
+		return nil, fmt.Errorf("link %s is a %s: %w", name, link.Type(), ErrNotBridge)
+	}
+	return br, nil
+}
+
+func prefixIPNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
+
+func ipNetPrefix(n *net.IPNet) (netip.Prefix, bool) {
+	if n == nil {
+		return netip.Prefix{}, false
+	}
+	a, ok := netip.AddrFromSlice(n.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(a.Unmap(), ones), true
+}

@@ -1,0 +1,137 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+)
+
+// DefaultTable is the nftables table (family ip) of a real berth install.
+const DefaultTable = "berth"
+
+// Host makes berth's networking objects on this host: bridges, veth links
+// into network namespaces and the nftables rules for masquerade and
+// published ports. Every host-global name it uses derives from its
+// options, so tests never collide with a real berth. A Host serialises its
+// own nftables updates; it is safe for concurrent use.
+type Host struct {
+	table string
+	mu    sync.Mutex // orders read-modify-write updates of the nft table
+}
+
+// Option configures a Host.
+type Option func(*Host)
+
+// WithTable sets the name of berth's nftables table (family ip); the
+// default is DefaultTable.
+func WithTable(name string) Option {
+	return func(h *Host) { h.table = name }
+}
+
+// New returns a Host configured by opts.
+func New(opts ...Option) *Host {
+	h := &Host{table: DefaultTable}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+// Table returns the name of the nftables table h manages.
+func (h *Host) Table() string { return h.table }
+
+// Bridge describes one berth network's bridge.
+type Bridge struct {
+	Name     string       // interface name, at most 15 characters (see BridgeName)
+	Subnet   netip.Prefix // IPv4 subnet of the network
+	Gateway  netip.Addr   // the bridge's own address inside Subnet
+	Internal bool         // no masquerade and no forwarding to other interfaces
+	MTU      int          // 0 keeps the kernel default
+}
+
+// Link describes one container's attachment to one network.
+type Link struct {
+	Bridge       Bridge
+	HostVeth     string       // host-side veth name, at most 15 characters (see VethName)
+	IfName       string       // name inside the container, e.g. "eth0"
+	Addr         netip.Prefix // container address with the subnet's prefix length
+	DefaultRoute bool         // add a default route via Bridge.Gateway
+}
+
+// PortMapping publishes a container port on the host.
+type PortMapping struct {
+	HostIP        netip.Addr // zero value, 0.0.0.0 or :: = every host address
+	HostPort      uint16
+	ContainerIP   netip.Addr
+	ContainerPort uint16
+	Protocol      string // "tcp" or "udp"
+	Bridge        string // the bridge ContainerIP lives on
+}
+
+func (b Bridge) validate() error {
+	var errs []error
+	if b.Name == "" || len(b.Name) > maxIfName {
+		errs = append(errs, fmt.Errorf("name %q: must be 1 to %d characters", b.Name, maxIfName))
+	}
+	if !b.Subnet.IsValid() || !b.Subnet.Addr().Is4() {
+		errs = append(errs, fmt.Errorf("subnet %v: must be an IPv4 prefix", b.Subnet))
+	}
+	if !b.Subnet.Contains(b.Gateway) {
+		errs = append(errs, fmt.Errorf("gateway %v: must lie inside subnet %v", b.Gateway, b.Subnet))
+	}
+	if b.MTU < 0 {
+		errs = append(errs, fmt.Errorf("mtu %d: must not be negative", b.MTU))
+	}
+	return invalid("bridge", errs)
+}
+
+func (l Link) validate() error {
+	var errs []error
+	if err := l.Bridge.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if l.HostVeth == "" || len(l.HostVeth) > maxIfName {
+		errs = append(errs, fmt.Errorf("host veth %q: must be 1 to %d characters", l.HostVeth, maxIfName))
+	}
+	if l.IfName == "" || len(l.IfName) > maxIfName {
+		errs = append(errs, fmt.Errorf("ifname %q: must be 1 to %d characters", l.IfName, maxIfName))
+	}
+	if !l.Bridge.Subnet.Contains(l.Addr.Addr()) || l.Addr.Bits() != l.Bridge.Subnet.Bits() {
+		errs = append(errs, fmt.Errorf("addr %v: must be an address of %v with its prefix length", l.Addr, l.Bridge.Subnet))
+	}
+	return invalid("link", errs)
+}
+
+func (m PortMapping) validate() error {
+	var errs []error
+	if m.HostIP.IsValid() && !m.HostIP.Is4() && !m.HostIP.IsUnspecified() {
+		errs = append(errs, fmt.Errorf("host ip %v: only IPv4 is supported", m.HostIP))
+	}
+	if m.HostPort == 0 || m.ContainerPort == 0 {
+		errs = append(errs, fmt.Errorf("ports %d:%d: must not be 0", m.HostPort, m.ContainerPort))
+	}
+	if !m.ContainerIP.Is4() {
+		errs = append(errs, fmt.Errorf("container ip %v: must be IPv4", m.ContainerIP))
+	}
+	if m.Protocol != "tcp" && m.Protocol != "udp" {
+		errs = append(errs, fmt.Errorf("protocol %q: must be tcp or udp", m.Protocol))
+	}
+	if len(m.Bridge) > maxIfName {
+		errs = append(errs, fmt.Errorf("bridge %q: longer than %d characters", m.Bridge, maxIfName))
+	}
+	return invalid("port mapping", errs)
+}
+
+// allHosts reports whether m is published on every host address.
+func (m PortMapping) allHosts() bool {
+	return !m.HostIP.IsValid() || m.HostIP.IsUnspecified()
+}
+
+// invalid joins errs, if any, into one error wrapping ErrInvalid.
+func invalid(what string, errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %w: %w", what, ErrInvalid, errors.Join(errs...))
+}

@@ -1,0 +1,198 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
+	"golang.org/x/sys/unix"
+)
+
+// berth's table holds these chains. Rules are tagged with a comment
+// (rule user data, shown by `nft list`) naming what they belong to, so a
+// bridge's or an owner's rules can be found and removed exactly.
+const (
+	chainGuard       = "guard"       // raw prerouting: drop spoofed loopback destinations
+	chainPrerouting  = "prerouting"  // nat prerouting: DNAT of published ports
+	chainOutput      = "output"      // nat output: DNAT of published ports for the host itself
+	chainPostrouting = "postrouting" // nat postrouting: masquerade
+	chainForward     = "forward"     // filter forward: accept berth bridge traffic
+)
+
+type chainSpec struct {
+	name string
+	typ  nftables.ChainType
+	hook *nftables.ChainHook
+	prio *nftables.ChainPriority
+}
+
+var chainSpecs = []chainSpec{
+	{chainGuard, nftables.ChainTypeFilter, nftables.ChainHookPrerouting, nftables.ChainPriorityRaw},
+	{chainPrerouting, nftables.ChainTypeNAT, nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest},
+	{chainOutput, nftables.ChainTypeNAT, nftables.ChainHookOutput, nftables.ChainPriorityNATDest},
+	{chainPostrouting, nftables.ChainTypeNAT, nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource},
+	{chainForward, nftables.ChainTypeFilter, nftables.ChainHookForward, nftables.ChainPriorityFilter},
+}
+
+// Tags of berth's rules.
+const tagBase = "berth:base"
+
+func bridgeTag(name string) string { return "berth:bridge=" + name }
+
+// ownerTag names an owner's rules; long owners are hashed to keep the
+// comment within nft's 128-byte limit.
+func ownerTag(owner string) string {
+	if len(owner) > 96 {
+		owner = "sha256:" + shortHash(owner, 32)
+	}
+	return "berth:owner=" + owner
+}
+
+func ruleTag(r *nftables.Rule) string {
+	s, _ := userdata.GetString(r.UserData, userdata.TypeComment)
+	return s
+}
+
+// txn is one nftables transaction on berth's table: it reads the current
+// rules once, then queues table and chain creation, rule deletions and
+// additions, and applies them all in one Flush, so the kernel sees either
+// none or all of the change.
+type txn struct {
+	conn   *nftables.Conn
+	table  *nftables.Table
+	chains map[string]*nftables.Chain
+	rules  []*nftables.Rule // the rules present when the txn began
+}
+
+// begin locks h's table and reads its rules. With create, it also queues
+// the creation of the table, its chains and its base rule (no-ops for
+// those that exist); without, a missing table stays missing and only
+// deletions make sense. The caller must call commit or abort.
+func (h *Host) begin(create bool) (*txn, error) {
+	h.mu.Lock()
+	conn, err := nftables.New()
+	if err != nil {
+		h.mu.Unlock()
+		return nil, fmt.Errorf("opening nftables: %w", err)
+	}
+	x := &txn{conn: conn, table: &nftables.Table{Name: h.table, Family: nftables.TableFamilyIPv4}, chains: map[string]*nftables.Chain{}}
+	if x.rules, err = h.listRules(conn); err != nil {
+		h.mu.Unlock()
+		return nil, err
+	}
+	if !create {
+		return x, nil
+	}
+	conn.AddTable(x.table)
+	for _, c := range chainSpecs {
+		x.chains[c.name] = conn.AddChain(&nftables.Chain{Name: c.name, Table: x.table, Type: c.typ, Hooknum: c.hook, Priority: c.prio})
+	}
+	if !slices.ContainsFunc(x.rules, func(r *nftables.Rule) bool { return ruleTag(r) == tagBase }) {
+		x.add(chainForward, tagBase, ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), accept())
+	}
+	return x, nil
+}
+
+// listRules returns every rule in h's table, none if the table is absent.
+func (h *Host) listRules(conn *nftables.Conn) ([]*nftables.Rule, error) {
+	table, err := h.findTable(conn)
+	if err != nil || table == nil {
+		return nil, err
+	}
+	chains, err := conn.ListChainsOfTableFamily(nftables.TableFamilyIPv4)
+	if err != nil {
+		return nil, fmt.Errorf("listing nft chains: %w", err)
+	}
+	var rules []*nftables.Rule
+	for _, c := range chains {
+		if c.Table.Name != h.table {
+			continue
+		}
+		rs, err := conn.GetRules(table, c)
+		if err != nil {
+			return nil, fmt.Errorf("listing rules of nft chain %s/%s: %w", h.table, c.Name, err)
+		}
+		rules = append(rules, rs...)
+	}
+	return rules, nil
+}
+
+// findTable returns h's table, or nil if it does not exist.
+func (h *Host) findTable(conn *nftables.Conn) (*nftables.Table, error) {
+	tables, err := conn.ListTablesOfFamily(nftables.TableFamilyIPv4)
+	if err != nil {
+		return nil, fmt.Errorf("listing nft tables: %w", err)
+	}
+	for _, t := range tables {
+		if t.Name == h.table {
+			return t, nil
+		}
+	}
+	return nil, nil
+}
+
+// deleteTagged queues the deletion of every rule tagged tag.
+func (x *txn) deleteTagged(tag string) error {
+	for _, r := range x.rules {
+		if ruleTag(r) == tag {
+			if err := x.conn.DelRule(r); err != nil {
+				return fmt.Errorf("deleting nft rule %q: %w", tag, err)
+			}
+		}
+	}
+	return nil
+}
+
+// add queues a rule at the end of chain; parts are concatenated.
+func (x *txn) add(chain, tag string, parts ...[]expr.Any) {
+	x.conn.AddRule(x.rule(chain, tag, parts))
+}
+
+// insert queues a rule at the start of chain.
+func (x *txn) insert(chain, tag string, parts ...[]expr.Any) {
+	x.conn.InsertRule(x.rule(chain, tag, parts))
+}
+
+func (x *txn) rule(chain, tag string, parts [][]expr.Any) *nftables.Rule {
+	return &nftables.Rule{
+		Table:    x.table,
+		Chain:    x.chains[chain],
+		Exprs:    slices.Concat(parts...),
+		UserData: userdata.AppendString(nil, userdata.TypeComment, tag),
+	}
+}
+
+// commit applies the queued changes atomically and unlocks the table.
+func (x *txn) commit(h *Host, what string) error {
+	defer h.mu.Unlock()
+	if err := x.conn.Flush(); err != nil {
+		return fmt.Errorf("%s: applying nft table %s: %w", what, h.table, err)
+	}
+	return nil
+}
+
+// abort drops the queued changes and unlocks the table.
+func (x *txn) abort(h *Host) { h.mu.Unlock() }
+
+// DeleteTable removes berth's whole nftables table, and with it every rule
+// h made; other tables are not touched. A missing table is not an error.
+func (h *Host) DeleteTable() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	conn, err := nftables.New()
+	if err != nil {
+		return fmt.Errorf("opening nftables: %w", err)
+	}
+	table, err := h.findTable(conn)
+	if err != nil || table == nil {
+		return err
+	}
+	conn.DelTable(table)
+	if err := conn.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("deleting nft table %s: %w", h.table, err)
+	}
+	return nil
+}

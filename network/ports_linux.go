@@ -1,0 +1,71 @@
+package network
+
+import (
+	"fmt"
+)
+
+// PublishPorts makes owner's published ports exactly m, replacing the
+// rules owner had before in one nft transaction, so there is no moment
+// when a port answers neither the old nor the new way. Each mapping
+// becomes a DNAT rule in the prerouting chain (traffic from outside and
+// from other containers) and one in the output chain (traffic from the
+// host itself):
+//
+//	fib daddr type local [ip daddr HOSTIP] PROTO dport HOSTPORT dnat to CIP:CPORT
+//
+// Connections to 127.0.0.1 also work because EnsureBridge sets
+// route_localnet on the bridge and masquerades their loopback source.
+// If a mapping names its Bridge, route_localnet is (re)asserted on it.
+func (h *Host) PublishPorts(owner string, m []PortMapping) error {
+	var errs []error
+	for i, pm := range m {
+		if err := pm.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("mapping %d: %w", i, err))
+		}
+	}
+	if err := invalid("publishing ports of "+owner, errs); err != nil {
+		return err
+	}
+	for _, pm := range m {
+		if pm.Bridge == "" {
+			continue
+		}
+		if err := setSysctl("net/ipv4/conf/"+pm.Bridge+"/route_localnet", "1"); err != nil {
+			return fmt.Errorf("publishing ports of %s: %w", owner, err)
+		}
+	}
+	x, err := h.begin(true)
+	if err != nil {
+		return fmt.Errorf("publishing ports of %s: %w", owner, err)
+	}
+	tag := ownerTag(owner)
+	if err := x.deleteTagged(tag); err != nil {
+		x.abort(h)
+		return fmt.Errorf("publishing ports of %s: %w", owner, err)
+	}
+	for _, pm := range m {
+		match := localDaddr()
+		if !pm.allHosts() {
+			match = append(match, ipAddr(offDaddr, pm.HostIP)...)
+		}
+		match = append(match, l4Port(pm.Protocol, pm.HostPort)...)
+		target := dnat(pm.ContainerIP, pm.ContainerPort)
+		x.add(chainPrerouting, tag, match, target)
+		x.add(chainOutput, tag, match, target)
+	}
+	return x.commit(h, "publishing ports of "+owner)
+}
+
+// UnpublishPorts removes every port rule of owner in one transaction.
+// An owner without rules is not an error.
+func (h *Host) UnpublishPorts(owner string) error {
+	x, err := h.begin(false)
+	if err != nil {
+		return fmt.Errorf("unpublishing ports of %s: %w", owner, err)
+	}
+	if err := x.deleteTagged(ownerTag(owner)); err != nil {
+		x.abort(h)
+		return fmt.Errorf("unpublishing ports of %s: %w", owner, err)
+	}
+	return x.commit(h, "unpublishing ports of "+owner)
+}

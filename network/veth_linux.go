@@ -1,0 +1,198 @@
+package network
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+// Attach connects the network namespace at nsPath to l.Bridge with a veth
+// pair: the peer is created inside the namespace as l.IfName with l.Addr
+// (and a default route via the gateway if l.DefaultRoute), the host end
+// l.HostVeth is enslaved to the bridge; both are up. The bridge must exist.
+// An existing pair that already matches l is kept; one that does not
+// (wrong bridge, address or peer) is deleted and made again.
+func (h *Host) Attach(nsPath string, l Link) error {
+	if err := l.validate(); err != nil {
+		return err
+	}
+	if err := attach(nsPath, l); err != nil {
+		return fmt.Errorf("attaching %s to %s (%s): %w", nsPath, l.Bridge.Name, l.HostVeth, err)
+	}
+	return nil
+}
+
+func attach(nsPath string, l Link) error {
+	br, err := bridgeLink(l.Bridge.Name)
+	if err != nil {
+		return err
+	}
+	if br == nil {
+		return fmt.Errorf("bridge %s does not exist", l.Bridge.Name)
+	}
+	ns, err := openNetNS(nsPath)
+	if err != nil {
+		return err
+	}
+	defer ns.Close()
+	inNS, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return fmt.Errorf("opening netlink in netns: %w", err)
+	}
+	defer inNS.Close()
+
+	ok, err := attached(inNS, br, l)
+	if err != nil || ok {
+		return err
+	}
+	// Stale or partial state: clear both names, then build afresh.
+	if err := deleteLink(netlink.LinkByName, netlink.LinkDel, l.HostVeth); err != nil {
+		return err
+	}
+	if err := deleteLink(inNS.LinkByName, inNS.LinkDel, l.IfName); err != nil {
+		return err
+	}
+	if err := createVeth(ns, inNS, br, l); err != nil {
+		_ = deleteLink(netlink.LinkByName, netlink.LinkDel, l.HostVeth)
+		return err
+	}
+	return nil
+}
+
+// attached reports whether l is already in place: the host veth is on the
+// bridge, its peer is l.IfName in the namespace with l.Addr and the
+// default route if asked for. It sets both ends up on the way.
+func attached(inNS *netlink.Handle, br *netlink.Bridge, l Link) (bool, error) {
+	host, err := netlink.LinkByName(l.HostVeth)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("looking up %s: %w", l.HostVeth, err)
+	}
+	peer, err := inNS.LinkByName(l.IfName)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("looking up %s in netns: %w", l.IfName, err)
+	}
+	if _, isVeth := host.(*netlink.Veth); !isVeth || host.Attrs().MasterIndex != br.Index ||
+		host.Attrs().ParentIndex != peer.Attrs().Index || peer.Attrs().ParentIndex != host.Attrs().Index {
+		return false, nil
+	}
+	addrs, err := retryDump(func() ([]netlink.Addr, error) { return inNS.AddrList(peer, netlink.FAMILY_V4) })
+	if err != nil {
+		return false, fmt.Errorf("listing addresses of %s in netns: %w", l.IfName, err)
+	}
+	if !containsAddr(addrs, l.Addr) {
+		return false, nil
+	}
+	if l.DefaultRoute {
+		routes, err := retryDump(func() ([]netlink.Route, error) { return inNS.RouteList(peer, netlink.FAMILY_V4) })
+		if err != nil {
+			return false, fmt.Errorf("listing routes in netns: %w", err)
+		}
+		if !hasDefaultVia(routes, l.Bridge.Gateway) {
+			return false, nil
+		}
+	}
+	if err := netlink.LinkSetUp(host); err != nil {
+		return false, fmt.Errorf("setting %s up: %w", l.HostVeth, err)
+	}
+	if err := inNS.LinkSetUp(peer); err != nil {
+		return false, fmt.Errorf("setting %s up in netns: %w", l.IfName, err)
+	}
+	return true, nil
+}
+
+// createVeth makes the pair with its peer directly inside ns (so the peer
+// name never collides with a host interface), then configures both ends.
+func createVeth(ns netns.NsHandle, inNS *netlink.Handle, br *netlink.Bridge, l Link) error {
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = l.HostVeth
+	attrs.MTU = br.Attrs().MTU
+	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: l.IfName, PeerNamespace: netlink.NsFd(ns)}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return fmt.Errorf("creating veth pair: %w", err)
+	}
+	host, err := netlink.LinkByName(l.HostVeth)
+	if err != nil {
+		return fmt.Errorf("looking up new %s: %w", l.HostVeth, err)
+	}
+	if err := netlink.LinkSetMasterByIndex(host, br.Index); err != nil {
+		return fmt.Errorf("enslaving %s: %w", l.HostVeth, err)
+	}
+	if err := netlink.LinkSetUp(host); err != nil {
+		return fmt.Errorf("setting %s up: %w", l.HostVeth, err)
+	}
+	peer, err := inNS.LinkByName(l.IfName)
+	if err != nil {
+		return fmt.Errorf("looking up new %s in netns: %w", l.IfName, err)
+	}
+	if err := inNS.AddrAdd(peer, &netlink.Addr{IPNet: prefixIPNet(l.Addr)}); err != nil {
+		return fmt.Errorf("adding address %v: %w", l.Addr, err)
+	}
+	if err := inNS.LinkSetUp(peer); err != nil {
+		return fmt.Errorf("setting %s up in netns: %w", l.IfName, err)
+	}
+	if l.DefaultRoute {
+		route := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: l.Bridge.Gateway.AsSlice()}
+		if err := inNS.RouteReplace(route); err != nil {
+			return fmt.Errorf("adding default route via %v: %w", l.Bridge.Gateway, err)
+		}
+	}
+	return nil
+}
+
+// Detach deletes l's host veth, and with it the peer inside the
+// namespace. A missing veth is not an error.
+func (h *Host) Detach(l Link) error {
+	if err := deleteLink(netlink.LinkByName, netlink.LinkDel, l.HostVeth); err != nil {
+		return fmt.Errorf("detaching %s: %w", l.HostVeth, err)
+	}
+	return nil
+}
+
+// deleteLink deletes the link called name through the given lookup and
+// delete functions (host or namespace handle); absence is not an error.
+func deleteLink(byName func(string) (netlink.Link, error), del func(netlink.Link) error, name string) error {
+	link, err := byName(name)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("looking up %s: %w", name, err)
+	}
+	if err := del(link); err != nil && !isNotFound(err) {
+		return fmt.Errorf("deleting %s: %w", name, err)
+	}
+	return nil
+}
+
+func containsAddr(addrs []netlink.Addr, want netip.Prefix) bool {
+	for _, a := range addrs {
+		if p, ok := ipNetPrefix(a.IPNet); ok && p == want {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDefaultVia(routes []netlink.Route, gw netip.Addr) bool {
+	for _, r := range routes {
+		isDefault := r.Dst == nil || (r.Dst.IP.Equal(net.IPv4zero) && isZeroMask(r.Dst.Mask))
+		if isDefault && r.Gw.Equal(gw.AsSlice()) {
+			return true
+		}
+	}
+	return false
+}
+
+func isZeroMask(m net.IPMask) bool {
+	ones, _ := m.Size()
+	return ones == 0
+}
