@@ -1,0 +1,283 @@
+package spec
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	units "github.com/docker/go-units"
+)
+
+// convertProject turns compose-go's project into berth's, noting what berth
+// cannot honour into ps.
+func convertProject(cp *types.Project, ps *problems) *Project {
+	p := &Project{
+		Name:       cp.Name,
+		WorkingDir: cp.WorkingDir,
+		Files:      slices.Clone(cp.ComposeFiles),
+		Networks:   map[string]Network{},
+		Volumes:    map[string]Volume{},
+		loaded:     cp,
+	}
+	for _, name := range cp.ServiceNames() {
+		p.Services = append(p.Services, convertService(cp.Services[name], ps))
+	}
+	for key, n := range cp.Networks {
+		p.Networks[key] = convertNetwork(key, n, ps)
+	}
+	for key, v := range cp.Volumes {
+		p.Volumes[key] = convertVolume(key, v, ps)
+	}
+	return p
+}
+
+// convertService converts one enabled service.
+func convertService(cs types.ServiceConfig, ps *problems) Service {
+	at := func(keys ...string) []string { return append([]string{"services", cs.Name}, keys...) }
+	s := Service{
+		Name:        cs.Name,
+		Image:       cs.Image,
+		Entrypoint:  clonePreservingNil(cs.Entrypoint),
+		Command:     clonePreservingNil(cs.Command),
+		Environment: map[string]string{},
+		WorkingDir:  cs.WorkingDir,
+		User:        cs.User,
+		Hostname:    cs.Hostname,
+		StopSignal:  cs.StopSignal,
+		Restart:     cs.Restart,
+		Labels:      map[string]string(cs.Labels),
+		Scale:       cs.GetScale(),
+		Tty:         cs.Tty,
+		StdinOpen:   cs.StdinOpen,
+		Init:        cs.Init != nil && *cs.Init,
+		ReadOnly:    cs.ReadOnly,
+		Profiles:    slices.Clone(cs.Profiles),
+	}
+	for k, v := range cs.Environment {
+		if v != nil { // `- FOO` with FOO unset: Compose leaves it out
+			s.Environment[k] = *v
+		}
+	}
+	if cs.StopGracePeriod != nil {
+		d := time.Duration(*cs.StopGracePeriod)
+		s.StopGracePeriod = &d
+	}
+
+	policy, _, err := cs.GetPullPolicy()
+	switch {
+	case err != nil:
+		ps.invalid(err.Error(), at("pull_policy")...)
+	case policy == types.PullPolicyRefresh:
+		ps.unsupported("pull_policy "+cs.PullPolicy, at("pull_policy")...)
+	}
+	s.PullPolicy = policy
+
+	if s.Restart == "" {
+		s.Restart = types.RestartPolicyNo
+	}
+	if !validRestart(s.Restart) {
+		ps.invalid("restart "+strconv.Quote(s.Restart)+` must be "no", "always", "on-failure[:N]" or "unless-stopped"`, at("restart")...)
+	}
+
+	switch mode := cs.NetworkMode; {
+	case mode == "" || mode == "host" || mode == "none":
+		s.NetworkMode = mode
+	default:
+		ps.unsupported("network_mode "+mode, at("network_mode")...)
+	}
+	if s.NetworkMode == "" {
+		s.Networks = serviceNetworks(cs.Networks)
+	}
+
+	if cs.Logging != nil && cs.Logging.Driver != "" && cs.Logging.Driver != "json-file" {
+		ps.unsupported("logging driver "+cs.Logging.Driver, at("logging", "driver")...)
+	}
+	if cs.Deploy != nil && cs.Deploy.Mode != "" && cs.Deploy.Mode != "replicated" {
+		ps.unsupported("deploy.mode "+cs.Deploy.Mode, at("deploy", "mode")...)
+	}
+
+	for _, v := range cs.Volumes {
+		if m, ok := volumeMount(v, func(msg string) { ps.unsupported(msg, at("volumes")...) }); ok {
+			s.Mounts = append(s.Mounts, m)
+		}
+	}
+	for _, t := range cs.Tmpfs {
+		if m, ok := tmpfsMount(t, ps, at("tmpfs")); ok {
+			s.Mounts = append(s.Mounts, m)
+		}
+	}
+
+	for _, p := range cs.Ports {
+		if p.Protocol != "tcp" && p.Protocol != "udp" {
+			ps.unsupported("ports protocol "+p.Protocol, at("ports")...)
+			continue
+		}
+		s.Ports = append(s.Ports, Port{HostIP: p.HostIP, Published: p.Published, Target: p.Target, Protocol: p.Protocol})
+	}
+
+	for name, d := range cs.DependsOn {
+		if s.DependsOn == nil {
+			s.DependsOn = map[string]Dependency{}
+		}
+		cond := d.Condition
+		if cond == "" {
+			cond = types.ServiceConditionStarted
+		}
+		s.DependsOn[name] = Dependency{Condition: cond, Required: d.Required}
+	}
+
+	s.normalize()
+	return s
+}
+
+// clonePreservingNil copies a command keeping nil (use the image's) apart
+// from empty (reset the image's).
+func clonePreservingNil(c types.ShellCommand) []string {
+	if c == nil {
+		return nil
+	}
+	return append([]string{}, c...)
+}
+
+func validRestart(r string) bool {
+	switch r {
+	case "no", "always", "unless-stopped", "on-failure":
+		return true
+	}
+	n, ok := strings.CutPrefix(r, "on-failure:")
+	if !ok {
+		return false
+	}
+	_, err := strconv.ParseUint(n, 10, 31)
+	return err == nil
+}
+
+// serviceNetworks converts a service's attachments; compose-go already
+// attached services without networks to "default".
+func serviceNetworks(in map[string]*types.ServiceNetworkConfig) map[string]ServiceNetwork {
+	out := map[string]ServiceNetwork{}
+	for name, n := range in {
+		var sn ServiceNetwork
+		if n != nil {
+			sn.Aliases = slices.Clone(n.Aliases)
+			sn.IPv4Address = n.Ipv4Address
+		}
+		out[name] = sn
+	}
+	if len(out) == 0 {
+		out["default"] = ServiceNetwork{}
+	}
+	return out
+}
+
+// volumeMount converts one services.*.volumes entry (compose-go turned the
+// short syntax into the long one and made bind sources absolute).
+func volumeMount(v types.ServiceVolumeConfig, unsupported func(string)) (Mount, bool) {
+	m := Mount{Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
+	switch v.Type {
+	case types.VolumeTypeVolume:
+		m.Type = MountVolume
+		m.NoCopy = v.Volume != nil && v.Volume.NoCopy
+	case types.VolumeTypeBind:
+		m.Type = MountBind
+		m.Source = filepath.Clean(v.Source)
+		m.CreateHostPath = v.Bind == nil || bool(v.Bind.CreateHostPath)
+	case types.VolumeTypeTmpfs:
+		m.Type = MountTmpfs
+		m.Source = ""
+		if v.Tmpfs != nil {
+			m.TmpfsSize = int64(v.Tmpfs.Size)
+			m.TmpfsMode = v.Tmpfs.Mode
+		}
+	default:
+		unsupported("volumes of type " + v.Type)
+		return Mount{}, false
+	}
+	return m, true
+}
+
+// tmpfsMount parses one services.*.tmpfs entry: "/run" or
+// "/run:size=64m,mode=1777,ro" (Docker's --tmpfs syntax).
+func tmpfsMount(entry string, ps *problems, path []string) (Mount, bool) {
+	target, options, _ := strings.Cut(entry, ":")
+	m := Mount{Type: MountTmpfs, Target: filepath.Clean(target)}
+	if !filepath.IsAbs(target) {
+		ps.invalid("tmpfs "+strconv.Quote(entry)+": target must be an absolute path", path...)
+		return m, false
+	}
+	for _, opt := range strings.Split(options, ",") {
+		k, v, _ := strings.Cut(opt, "=")
+		var err error
+		switch k {
+		case "":
+		case "rw":
+			m.ReadOnly = false
+		case "ro":
+			m.ReadOnly = true
+		case "size":
+			m.TmpfsSize, err = units.RAMInBytes(v)
+		case "mode":
+			var mode uint64
+			mode, err = strconv.ParseUint(v, 8, 32)
+			m.TmpfsMode = uint32(mode)
+		default:
+			ps.unsupported("tmpfs option "+strconv.Quote(k), path...)
+			return m, false
+		}
+		if err != nil {
+			ps.invalid("tmpfs "+strconv.Quote(entry)+": "+k+": "+err.Error(), path...)
+			return m, false
+		}
+	}
+	return m, true
+}
+
+// normalize sorts what has no order and turns empty maps and lists into nil
+// (except Entrypoint and Command, where empty means "reset"), so that equal
+// services compare and encode equal however they were made. It never writes
+// into the maps and slices it was given.
+func (s *Service) normalize() {
+	s.Environment = nilIfEmpty(s.Environment)
+	s.Labels = nilIfEmpty(s.Labels)
+	if len(s.DependsOn) == 0 {
+		s.DependsOn = nil
+	}
+	if len(s.Networks) == 0 {
+		s.Networks = nil
+	} else {
+		networks := make(map[string]ServiceNetwork, len(s.Networks))
+		for name, n := range s.Networks {
+			n.Aliases = sortedOrNil(n.Aliases)
+			networks[name] = n
+		}
+		s.Networks = networks
+	}
+	if len(s.Mounts) == 0 {
+		s.Mounts = nil
+	}
+	if len(s.Ports) == 0 {
+		s.Ports = nil
+	} else {
+		s.Ports = slices.Clone(s.Ports)
+		sort.SliceStable(s.Ports, func(i, j int) bool { return portKey(s.Ports[i]) < portKey(s.Ports[j]) })
+	}
+	s.Profiles = sortedOrNil(s.Profiles)
+}
+
+func portKey(p Port) string {
+	return fmt.Sprintf("%05d/%s/%s/%s", p.Target, p.Protocol, p.HostIP, p.Published)
+}
+
+func sortedOrNil(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}

@@ -1,0 +1,235 @@
+package spec
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// LoadOptions says which compose files to load and how, mirroring the
+// Docker Compose command line. Relative paths are taken against WorkingDir.
+type LoadOptions struct {
+	WorkingDir  string   // where berth was run (default os.Getwd)
+	ProjectDir  string   // --project-directory; default: the directory of the first file
+	Files       []string // -f, repeatable; empty: COMPOSE_FILE, else discovery from ProjectDir or WorkingDir upwards
+	ProjectName string   // -p; else COMPOSE_PROJECT_NAME; else `name:`; else the project directory's name, normalised
+	Profiles    []string // --profile; else COMPOSE_PROFILES
+	EnvFiles    []string // --env-file; else <projectdir>/.env when it exists
+	Environ     []string // os.Environ() normally; nil means os.Environ()
+}
+
+// Load reads, merges, interpolates and validates the compose files through
+// compose-go and converts the result into berth's model. Services disabled
+// by the active profiles are left out. Invalid files fail with ErrInvalid,
+// features berth lacks with ErrUnsupported, each problem naming file and key.
+func Load(ctx context.Context, o LoadOptions) (*Project, error) {
+	wd, err := workingDir(o.WorkingDir)
+	if err != nil {
+		return nil, err
+	}
+	environ := o.Environ
+	if environ == nil {
+		environ = os.Environ()
+	}
+	env := envMap(environ)
+
+	lookupDir := absIn(wd, o.ProjectDir)
+	if o.ProjectDir == "" {
+		lookupDir = wd
+	}
+	files, err := composeFiles(wd, lookupDir, o.Files, env)
+	if err != nil {
+		return nil, err
+	}
+	projectDir := absIn(wd, o.ProjectDir)
+	if o.ProjectDir == "" {
+		projectDir = filepath.Dir(files[0])
+	}
+	envFiles, err := envFiles(wd, projectDir, o.EnvFiles, env)
+	if err != nil {
+		return nil, err
+	}
+
+	loc := newLocator(wd, files)
+	var found problems
+	opts, err := cli.NewProjectOptions(files,
+		cli.WithWorkingDirectory(projectDir),
+		cli.WithEnv(environ),
+		// WithDotEnv reads only o.EnvFiles: WithEnvFiles must come first.
+		cli.WithEnvFiles(envFiles...),
+		cli.WithDotEnv,
+		cli.WithDefaultProfiles(o.Profiles...),
+		cli.WithName(o.ProjectName),
+		cli.WithLoadOptions(withScreening(&found)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, loc.annotate(err))
+	}
+	cp, err := opts.LoadProject(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, loc.annotate(err))
+	}
+
+	found = enabledOnly(found, cp)
+	p := convertProject(cp, &found)
+	if err := found.err(loc); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func workingDir(dir string) (string, error) {
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", fmt.Errorf("finding the working directory: %w", err)
+		}
+		return wd, nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("resolving working directory %q: %w", dir, err)
+	}
+	return abs, nil
+}
+
+// absIn makes p absolute against dir ("-", stdin, is kept).
+func absIn(dir, p string) string {
+	if p == "" || p == "-" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func envMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+// composeFiles picks the files to load as Docker Compose does: -f, else
+// COMPOSE_FILE (from the environment or the .env of dir), else the first
+// default name found in dir or a parent, with its override file.
+func composeFiles(wd, dir string, given []string, env map[string]string) ([]string, error) {
+	if len(given) == 0 {
+		given = composeFileEnv(dir, env)
+	}
+	if len(given) > 0 {
+		files := make([]string, len(given))
+		for i, f := range given {
+			files[i] = absIn(wd, f)
+		}
+		return files, nil
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if f := firstFile(d, cli.DefaultFileNames); f != "" {
+			files := []string{f}
+			if o := firstFile(d, cli.DefaultOverrideFileNames); o != "" {
+				files = append(files, o)
+			}
+			return files, nil
+		}
+		if filepath.Dir(d) == d {
+			return nil, fmt.Errorf("%w in %s or any parent directory (looked for %s)",
+				ErrNoComposeFile, dir, strings.Join(cli.DefaultFileNames, ", "))
+		}
+	}
+}
+
+// composeFileEnv splits COMPOSE_FILE, taken from the environment or else
+// from dir/.env, on COMPOSE_PATH_SEPARATOR (default ':').
+func composeFileEnv(dir string, env map[string]string) []string {
+	value, ok := env["COMPOSE_FILE"]
+	sep := env["COMPOSE_PATH_SEPARATOR"]
+	if !ok {
+		dot, err := dotenv.GetEnvFromFile(env, existing(filepath.Join(dir, ".env")))
+		if err != nil {
+			return nil // reported with the file name when the project loads it
+		}
+		value, ok = dot["COMPOSE_FILE"]
+		if sep == "" {
+			sep = dot["COMPOSE_PATH_SEPARATOR"]
+		}
+	}
+	if !ok || value == "" {
+		return nil
+	}
+	if sep == "" {
+		sep = string(os.PathListSeparator)
+	}
+	var files []string
+	for _, f := range strings.Split(value, sep) {
+		if f != "" {
+			files = append(files, f)
+		}
+	}
+	return files
+}
+
+// envFiles returns the files that set the interpolation environment: the
+// given ones, else the project directory's .env if it exists (unless
+// COMPOSE_DISABLE_ENV_FILE is true).
+func envFiles(wd, projectDir string, given []string, env map[string]string) ([]string, error) {
+	if len(given) > 0 {
+		files := make([]string, len(given))
+		for i, f := range given {
+			files[i] = absIn(wd, f)
+		}
+		return files, nil
+	}
+	if v, ok := env["COMPOSE_DISABLE_ENV_FILE"]; ok {
+		disabled, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: COMPOSE_DISABLE_ENV_FILE=%q: %w", ErrInvalid, v, err)
+		}
+		if disabled {
+			return nil, nil
+		}
+	}
+	return existing(filepath.Join(projectDir, ".env")), nil
+}
+
+// existing returns [f] when f is a regular file, else nothing.
+func existing(f string) []string {
+	if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+		return []string{f}
+	}
+	return nil
+}
+
+func firstFile(dir string, names []string) string {
+	for _, n := range names {
+		if f := existing(filepath.Join(dir, n)); f != nil {
+			return f[0]
+		}
+	}
+	return ""
+}
+
+// enabledOnly drops findings about services the active profiles disabled:
+// compose-go screens the model before it applies profiles.
+func enabledOnly(ps problems, cp *types.Project) problems {
+	out := ps[:0]
+	for _, p := range ps {
+		if len(p.path) >= 2 && p.path[0] == "services" {
+			if _, ok := cp.Services[p.path[1]]; !ok {
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}

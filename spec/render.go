@@ -1,0 +1,33 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Render prints the normalised project as `docker compose config` does:
+// format "yaml" or "json", through compose-go's own marshalling of the
+// loaded project. It fails for a Project that Load did not make.
+func (p *Project) Render(format string) ([]byte, error) {
+	if p.loaded == nil {
+		return nil, errors.New("rendering project: it was not loaded from compose files")
+	}
+	switch format {
+	case "yaml", "":
+		return p.loaded.MarshalYAML()
+	case "json":
+		return p.loaded.MarshalJSON()
+	default:
+		return nil, fmt.Errorf("rendering project: unknown format %q (want yaml or json)", format)
+	}
+}
+
+// Service returns the enabled service called name.
+func (p *Project) Service(name string) (*Service, bool) {
+	for i := range p.Services {
+		if p.Services[i].Name == name {
+			return &p.Services[i], true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,128 @@
+package spec
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/schema"
+	"github.com/compose-spec/compose-go/v2/tree"
+)
+
+// The screening of unimplemented attributes is fail-closed: compose-go walks
+// the merged model and reports every attribute that is not declared here,
+// so a key the Compose specification gains later is refused until berth
+// implements it. Values (network_mode: service:x, logging.driver: syslog…)
+// are checked during conversion.
+
+// supportedRoots are the model subtrees berth implements or may ignore
+// because they do not change how a container runs. Everything the schema
+// declares below them is accepted unless listed in unsupportedPaths.
+var supportedRoots = []string{
+	"name", "include", "secrets", "configs", "models", // top-level definitions are inert until a service uses them
+
+	"services.*.image", "services.*.pull_policy",
+	"services.*.entrypoint", "services.*.command",
+	"services.*.environment", "services.*.env_file",
+	"services.*.working_dir", "services.*.user", "services.*.hostname",
+	"services.*.networks", "services.*.network_mode",
+	"services.*.volumes", "services.*.tmpfs", "services.*.ports",
+	"services.*.depends_on", "services.*.stop_signal", "services.*.stop_grace_period",
+	"services.*.restart", "services.*.labels", "services.*.label_file",
+	"services.*.scale", "services.*.deploy",
+	"services.*.tty", "services.*.stdin_open", "services.*.init", "services.*.read_only",
+	"services.*.profiles", "services.*.extends", "services.*.logging",
+	// informational: they do not change the container
+	"services.*.expose", "services.*.attach", "services.*.develop",
+
+	"networks.*.name", "networks.*.driver", "networks.*.internal", "networks.*.external",
+	"networks.*.labels", "networks.*.attachable", "networks.*.enable_ipv4", "networks.*.enable_ipv6",
+	"networks.*.ipam.driver", "networks.*.ipam.config.[].subnet",
+
+	"volumes.*.name", "volumes.*.driver", "volumes.*.external", "volumes.*.labels",
+}
+
+// unsupportedPaths are subtrees of supportedRoots that berth does not
+// implement yet.
+var unsupportedPaths = []string{
+	"services.*.networks.*.driver_opts", "services.*.networks.*.gw_priority",
+	"services.*.networks.*.interface_name", "services.*.networks.*.ipv6_address",
+	"services.*.networks.*.link_local_ips", "services.*.networks.*.mac_address",
+	"services.*.networks.*.priority", "services.*.networks.*.use_service_name_alias",
+	"services.*.volumes.[].bind.propagation", "services.*.volumes.[].bind.selinux",
+	"services.*.volumes.[].bind.recursive",
+	"services.*.volumes.[].volume.subpath", "services.*.volumes.[].volume.labels",
+	"services.*.volumes.[].image",
+	"services.*.deploy.resources", "services.*.deploy.restart_policy",
+	"services.*.logging.options",
+}
+
+var (
+	supportedOnce  sync.Once
+	supportedPaths []tree.Path
+)
+
+// supportedAttributes is the allow-list handed to compose-go: every schema
+// path under a supported root and under no unsupported path, plus the
+// ancestors of the roots.
+func supportedAttributes() []tree.Path {
+	supportedOnce.Do(func() {
+		keep := map[tree.Path]bool{"services": true, "services.*": true, "networks": true,
+			"networks.*": true, "networks.*.ipam": true, "networks.*.ipam.config": true,
+			"volumes": true, "volumes.*": true}
+		for _, r := range supportedRoots {
+			keep[tree.Path(r)] = true
+		}
+		for _, p := range schema.AttributePaths() {
+			if under(p, supportedRoots) && !under(p, unsupportedPaths) {
+				keep[p] = true
+			}
+		}
+		for p := range keep {
+			supportedPaths = append(supportedPaths, p)
+		}
+	})
+	return supportedPaths
+}
+
+// under reports whether p is one of roots or lies below one of them.
+func under(p tree.Path, roots []string) bool {
+	for _, r := range roots {
+		if string(p) == r || strings.HasPrefix(string(p), r+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// withScreening makes the loader report unsupported attributes into ps.
+func withScreening(ps *problems) func(*loader.Options) {
+	return loader.WithSupportedAttributes(supportedAttributes(), func(found []loader.UnsupportedAttribute) {
+		for _, f := range found {
+			path := modelParts(f.Path)
+			ps.unsupported(strings.ReplaceAll(strings.Join(keyPath(path), "."), ".[]", "[]"), path...)
+		}
+	})
+}
+
+// modelParts splits a compose-go path into keys, undoing its escaping of
+// dots inside keys.
+func modelParts(p tree.Path) []string {
+	parts := p.Parts()
+	for i, s := range parts {
+		parts[i] = strings.ReplaceAll(s, "👻", ".")
+	}
+	return parts
+}
+
+// keyPath drops the resource kind and name from a model path:
+// services.web.deploy.resources -> deploy.resources.
+func keyPath(path []string) []string {
+	if len(path) > 2 {
+		switch path[0] {
+		case "services", "networks", "volumes", "jobs":
+			return path[2:]
+		}
+	}
+	return path
+}
