@@ -1,0 +1,177 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/berth-dev/berth/spec"
+)
+
+// Images fetches images.
+type Images interface {
+	Pull(ctx context.Context, ref, platform string) error
+}
+
+// Networks makes and removes project networks.
+type Networks interface {
+	CreateNetwork(ctx context.Context, project, key string, n spec.Network) error
+	RemoveNetwork(ctx context.Context, name string) error
+}
+
+// Volumes makes and removes named volumes.
+type Volumes interface {
+	CreateVolume(ctx context.Context, project, key string, v spec.Volume) error
+	RemoveVolume(ctx context.Context, name string) error
+}
+
+// Containers makes, starts, waits for and removes containers.
+type Containers interface {
+	Create(ctx context.Context, c ContainerSpec) error // make the container and start it
+	Start(ctx context.Context, name string) error
+	Remove(ctx context.Context, name string, timeout time.Duration) error // stop with grace, then remove
+	Wait(ctx context.Context, name string) (exitCode int, err error)
+	RefreshHosts(ctx context.Context, project string) error
+}
+
+// Drivers are what Apply acts through.
+type Drivers struct {
+	Images     Images
+	Networks   Networks
+	Volumes    Volumes
+	Containers Containers
+}
+
+// Status is where an action is.
+type Status string
+
+// Action statuses reported by Apply.
+const (
+	Started Status = "started"
+	Done    Status = "done"
+	Failed  Status = "failed"
+	Skipped Status = "skipped"
+)
+
+// Event reports an action's progress.
+type Event struct {
+	Action  Action
+	Status  Status
+	Err     error
+	Elapsed time.Duration
+}
+
+// ErrDependency marks an action skipped because one it needs failed.
+var ErrDependency = errors.New("a dependency failed")
+
+// Apply carries out a plan: each action once all in its After list have
+// succeeded, independent ones in parallel (at most parallel at once; 0
+// means 8). It makes no decisions. events, if not nil, is called for every
+// status change, never concurrently. It returns every failure, joined.
+func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Event)) error {
+	if parallel <= 0 {
+		parallel = 8
+	}
+	var mu sync.Mutex
+	emit := func(e Event) {
+		if events != nil {
+			mu.Lock()
+			events(e)
+			mu.Unlock()
+		}
+	}
+	done := make(map[string]chan struct{}, len(p.Actions))
+	errs := make(map[string]error, len(p.Actions))
+	for _, a := range p.Actions {
+		done[a.ID] = make(chan struct{})
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for _, a := range p.Actions {
+		wg.Add(1)
+		go func(a Action) {
+			defer wg.Done()
+			defer close(done[a.ID])
+			for _, dep := range a.After {
+				ch, ok := done[dep]
+				if !ok {
+					continue
+				}
+				<-ch
+				mu.Lock()
+				failed := errs[dep] != nil
+				mu.Unlock()
+				if failed {
+					err := fmt.Errorf("%s: %w (%s)", a.Describe(), ErrDependency, dep)
+					mu.Lock()
+					errs[a.ID] = err
+					mu.Unlock()
+					emit(Event{Action: a, Status: Skipped, Err: err})
+					return
+				}
+			}
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			emit(Event{Action: a, Status: Started})
+			start := time.Now()
+			err := do(ctx, p.Project, a, d)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", a.Describe(), err)
+			}
+			mu.Lock()
+			errs[a.ID] = err
+			mu.Unlock()
+			st := Done
+			if err != nil {
+				st = Failed
+			}
+			emit(Event{Action: a, Status: st, Err: err, Elapsed: time.Since(start)})
+		}(a)
+	}
+	wg.Wait()
+	var all []error
+	for _, a := range p.Actions {
+		if err := errs[a.ID]; err != nil && !errors.Is(err, ErrDependency) {
+			all = append(all, err)
+		}
+	}
+	return errors.Join(all...)
+}
+
+// do performs one action through the drivers.
+func do(ctx context.Context, project string, a Action, d Drivers) error {
+	switch a.Kind {
+	case Pull:
+		return d.Images.Pull(ctx, a.Target, a.Platform)
+	case CreateNetwork:
+		return d.Networks.CreateNetwork(ctx, project, a.Key, *a.Network)
+	case CreateVolume:
+		return d.Volumes.CreateVolume(ctx, project, a.Key, *a.Volume)
+	case Create:
+		return d.Containers.Create(ctx, *a.Container)
+	case Recreate:
+		if err := d.Containers.Remove(ctx, a.Target, a.Timeout); err != nil {
+			return err
+		}
+		return d.Containers.Create(ctx, *a.Container)
+	case Start:
+		return d.Containers.Start(ctx, a.Target)
+	case WaitExit:
+		code, err := d.Containers.Wait(ctx, a.Target)
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exited with code %d, and a dependent needs it to complete successfully", code)
+		}
+		return err
+	case RefreshHosts:
+		return d.Containers.RefreshHosts(ctx, a.Target)
+	case Remove:
+		return d.Containers.Remove(ctx, a.Target, a.Timeout)
+	case RemoveNetwork:
+		return d.Networks.RemoveNetwork(ctx, a.Target)
+	case RemoveVolume:
+		return d.Volumes.RemoveVolume(ctx, a.Target)
+	}
+	return fmt.Errorf("unknown action kind %q", a.Kind)
+}

@@ -1,0 +1,175 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/berth-dev/berth/spec"
+)
+
+// fakeHost is a host made of maps: it implements every driver interface and
+// can report what it holds as an Observed, so a test can apply a plan and
+// plan again.
+type fakeHost struct {
+	mu         sync.Mutex
+	images     map[string]string // ref -> ID
+	registry   map[string]string // what a pull would fetch: ref -> ID
+	networks   map[string]bool
+	volumes    map[string]bool
+	containers map[string]Container
+	exitCodes  map[string]int // what Wait returns per container
+	fail       map[string]error
+	log        []string // every call, in order
+}
+
+func newFakeHost() *fakeHost {
+	return &fakeHost{images: map[string]string{}, registry: map[string]string{}, networks: map[string]bool{}, volumes: map[string]bool{},
+		containers: map[string]Container{}, exitCodes: map[string]int{}, fail: map[string]error{}}
+}
+
+func (f *fakeHost) record(call string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log = append(f.log, call)
+	return f.fail[call]
+}
+
+func (f *fakeHost) Pull(_ context.Context, ref, _ string) error {
+	if err := f.record("pull " + ref); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, ok := f.registry[ref]
+	if !ok {
+		return fmt.Errorf("%s: not in the registry", ref)
+	}
+	f.images[ref] = id
+	return nil
+}
+
+func (f *fakeHost) CreateNetwork(_ context.Context, _, _ string, n spec.Network) error {
+	if err := f.record("create-network " + n.Name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.networks[n.Name] = true
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeHost) RemoveNetwork(_ context.Context, name string) error {
+	if err := f.record("remove-network " + name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	delete(f.networks, name)
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeHost) CreateVolume(_ context.Context, _, _ string, v spec.Volume) error {
+	if err := f.record("create-volume " + v.Name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.volumes[v.Name] = true
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeHost) RemoveVolume(_ context.Context, name string) error {
+	if err := f.record("remove-volume " + name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	delete(f.volumes, name)
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeHost) Create(_ context.Context, c ContainerSpec) error {
+	if err := f.record("create " + c.Name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.containers[c.Name] = Container{Name: c.Name, Service: c.Service.Name, Number: c.Number, Hash: c.Hash,
+		ImageID: f.images[c.Service.Image], Spec: c.Service, State: "running"}
+	return nil
+}
+
+func (f *fakeHost) Start(_ context.Context, name string) error {
+	if err := f.record("start " + name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.containers[name]
+	c.State = "running"
+	f.containers[name] = c
+	return nil
+}
+
+func (f *fakeHost) Remove(_ context.Context, name string, _ time.Duration) error {
+	if err := f.record("remove " + name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	delete(f.containers, name)
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeHost) Wait(_ context.Context, name string) (int, error) {
+	if err := f.record("wait " + name); err != nil {
+		return 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.containers[name]
+	c.State, c.ExitCode = "exited", f.exitCodes[name]
+	f.containers[name] = c
+	return c.ExitCode, nil
+}
+
+func (f *fakeHost) RefreshHosts(_ context.Context, project string) error {
+	return f.record("refresh-hosts " + project)
+}
+
+func (f *fakeHost) drivers() Drivers {
+	return Drivers{Images: f, Networks: f, Volumes: f, Containers: f}
+}
+
+// observe reports the fake host's state for project p, as the engine would.
+func (f *fakeHost) observe(p *spec.Project) Observed {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	obs := Observed{Networks: map[string]Presence{}, Volumes: map[string]Presence{}, Images: map[string]string{}}
+	for _, c := range f.containers {
+		obs.Containers = append(obs.Containers, c)
+	}
+	sort.Slice(obs.Containers, func(i, j int) bool { return obs.Containers[i].Name < obs.Containers[j].Name })
+	for _, n := range p.Networks {
+		obs.Networks[n.Name] = Presence{Recorded: f.networks[n.Name] && !n.External, Exists: f.networks[n.Name]}
+	}
+	for _, v := range p.Volumes {
+		obs.Volumes[v.Name] = Presence{Recorded: f.volumes[v.Name] && !v.External, Exists: f.volumes[v.Name]}
+	}
+	for ref, id := range f.images {
+		obs.Images[ref] = id
+	}
+	return obs
+}
+
+// calls returns the calls made so far and forgets them.
+func (f *fakeHost) calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.log
+	f.log = nil
+	return out
+}

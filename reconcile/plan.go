@@ -1,0 +1,422 @@
+package reconcile
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/spec"
+)
+
+// ErrPlan marks a project that cannot be planned against this host (a
+// missing external network, an absent image with pull_policy never, …).
+var ErrPlan = errors.New("cannot plan")
+
+// kindOrder is the order in which a plan lists its actions.
+var kindOrder = map[Kind]int{Pull: 0, CreateNetwork: 1, CreateVolume: 2, Remove: 3, Recreate: 4, Create: 5, Start: 6, WaitExit: 7, RefreshHosts: 8, RemoveNetwork: 9, RemoveVolume: 10}
+
+// planner accumulates one plan.
+type planner struct {
+	plan    Plan
+	errs    []error
+	byID    map[string]int      // action ID -> index in plan.Actions
+	byServ  map[string][]string // service -> IDs of its container actions
+	waits   map[string][]string // service -> IDs of its wait actions
+	running map[string][]string // service -> its containers kept running untouched
+}
+
+func newPlanner(project string) *planner {
+	return &planner{plan: Plan{Project: project}, byID: map[string]int{}, byServ: map[string][]string{}, waits: map[string][]string{}, running: map[string][]string{}}
+}
+
+func (pl *planner) add(a Action) {
+	pl.byID[a.ID] = len(pl.plan.Actions)
+	pl.plan.Actions = append(pl.plan.Actions, a)
+}
+
+func (pl *planner) has(id string) bool { _, ok := pl.byID[id]; return ok }
+
+func (pl *planner) fail(format string, args ...any) {
+	pl.errs = append(pl.errs, fmt.Errorf(format, args...))
+}
+
+// PlanUp decides, without any I/O, what brings the host from obs to project p.
+// Every action carries its reason; the result is in a stable order.
+func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
+	pl := newPlanner(p.Name)
+	services, err := selectServices(p, o.Services)
+	if err != nil {
+		return Plan{}, err
+	}
+	for _, svc := range services {
+		pl.planImage(svc, obs, o)
+	}
+	pl.planNetworks(p, services, obs)
+	pl.planVolumes(p, services, obs)
+	byService := map[string][]Container{}
+	for _, c := range obs.Containers {
+		byService[c.Service] = append(byService[c.Service], c)
+	}
+	for _, svc := range services {
+		pl.planContainers(p, svc, byService[svc.Name], obs, o)
+	}
+	pl.planOrphans(p, obs, o)
+	pl.linkDependencies(services)
+	pl.planHosts()
+	if len(pl.errs) > 0 {
+		return Plan{}, fmt.Errorf("%w: %w", ErrPlan, errors.Join(pl.errs...))
+	}
+	pl.sort()
+	return pl.plan, nil
+}
+
+// selectServices returns the named services and, transitively, those they
+// depend on, in project order; all services when names is empty.
+func selectServices(p *spec.Project, names []string) ([]spec.Service, error) {
+	if len(names) == 0 {
+		return p.Services, nil
+	}
+	want := map[string]bool{}
+	var visit func(string) error
+	visit = func(name string) error {
+		if want[name] {
+			return nil
+		}
+		svc, ok := p.Service(name)
+		if !ok {
+			return fmt.Errorf("no such service: %q", name)
+		}
+		want[name] = true
+		for dep := range svc.DependsOn {
+			if err := visit(dep); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, n := range names {
+		if err := visit(n); err != nil {
+			return nil, err
+		}
+	}
+	var out []spec.Service
+	for _, s := range p.Services {
+		if want[s.Name] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func pullID(ref string) string { return "pull:" + ref }
+
+func (pl *planner) planImage(svc spec.Service, obs Observed, o Options) {
+	id := pullID(svc.Image)
+	if pl.has(id) || o.SkipPull {
+		return
+	}
+	_, present := obs.Images[svc.Image]
+	switch {
+	case svc.PullPolicy == "always":
+		pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Reason: "pull_policy is always"})
+	case present:
+	case svc.PullPolicy == "never":
+		pl.fail("service %q: image %q is not present and pull_policy is never", svc.Name, svc.Image)
+	default:
+		pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Reason: "not present"})
+	}
+}
+
+func (pl *planner) planNetworks(p *spec.Project, services []spec.Service, obs Observed) {
+	for _, key := range usedKeys(services, func(s spec.Service) []string { return mapKeys(s.Networks) }) {
+		n, ok := p.Networks[key]
+		if !ok {
+			pl.fail("network %q is used but not declared", key)
+			continue
+		}
+		state := obs.Networks[n.Name]
+		switch {
+		case state.Exists:
+		case n.External:
+			pl.fail("network %s declared as external, but could not be found", n.Name)
+		default:
+			reason := "does not exist"
+			if state.Recorded {
+				reason = "its bridge is gone from the host"
+			}
+			n := n
+			pl.add(Action{ID: "network:" + n.Name, Kind: CreateNetwork, Target: n.Name, Reason: reason, Network: &n, Key: key})
+		}
+	}
+}
+
+func (pl *planner) planVolumes(p *spec.Project, services []spec.Service, obs Observed) {
+	keys := usedKeys(services, func(s spec.Service) []string {
+		var ks []string
+		for _, m := range s.Mounts {
+			if m.Type == spec.MountVolume && m.Source != "" {
+				ks = append(ks, m.Source)
+			}
+		}
+		return ks
+	})
+	for _, key := range keys {
+		v, ok := p.Volumes[key]
+		if !ok {
+			pl.fail("volume %q is used but not declared", key)
+			continue
+		}
+		state := obs.Volumes[v.Name]
+		switch {
+		case state.Exists:
+		case v.External:
+			pl.fail("volume %s declared as external, but could not be found", v.Name)
+		default:
+			reason := "does not exist"
+			if state.Recorded {
+				reason = "its directory is gone from the host"
+			}
+			v := v
+			pl.add(Action{ID: "volume:" + v.Name, Kind: CreateVolume, Target: v.Name, Reason: reason, Volume: &v, Key: key})
+		}
+	}
+}
+
+func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []Container, obs Observed, o Options) {
+	hash := spec.ConfigHash(svc)
+	imageID, imagePresent := obs.Images[svc.Image]
+	byNumber := map[int]Container{}
+	for _, c := range existing {
+		byNumber[c.Number] = c
+	}
+	timeout := stopTimeout(svc, o)
+	for n := 1; n <= max(svc.Scale, 1); n++ {
+		name := spec.ContainerName(p.Name, svc.Name, n)
+		id := "container:" + name
+		cs := containerSpec(p, svc, name, n, hash)
+		c, ok := byNumber[n]
+		var kind Kind
+		var reason string
+		switch {
+		case !ok:
+			kind, reason = Create, "new container"
+		case c.State == "missing":
+			kind, reason = Recreate, "the container is gone from the host"
+		case o.ForceRecreate:
+			kind, reason = Recreate, "--force-recreate"
+		case c.Hash != hash:
+			kind, reason = Recreate, changedReason(c.Spec, svc)
+		case imagePresent && c.ImageID != imageID:
+			kind, reason = Recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
+		case c.State != "running":
+			kind, reason = Start, fmt.Sprintf("not running (%s, exit code %d)", c.State, c.ExitCode)
+		default:
+			pl.running[svc.Name] = append(pl.running[svc.Name], name)
+			continue
+		}
+		a := Action{ID: id, Kind: kind, Target: name, Service: svc.Name, Reason: reason, Timeout: timeout}
+		if kind != Start {
+			a.Container = cs
+		}
+		pl.add(a)
+		pl.byServ[svc.Name] = append(pl.byServ[svc.Name], id)
+	}
+	for _, c := range existing {
+		if c.Number > max(svc.Scale, 1) {
+			pl.add(Action{ID: "container:" + c.Name, Kind: Remove, Target: c.Name, Service: svc.Name, Reason: fmt.Sprintf("scaled down to %d", max(svc.Scale, 1)), Timeout: timeout})
+		}
+	}
+}
+
+// changedReason names the fields that differ between the recorded and the
+// desired spec.
+func changedReason(old, cur spec.Service) string {
+	fields := spec.Diff(old, cur)
+	if len(fields) == 0 {
+		return "configuration changed"
+	}
+	return strings.Join(fields, ", ") + " changed"
+}
+
+func containerSpec(p *spec.Project, svc spec.Service, name string, n int, hash string) *ContainerSpec {
+	cs := &ContainerSpec{Project: p.Name, Name: name, Number: n, Hash: hash, Service: svc,
+		Networks: map[string]spec.Network{}, Volumes: map[string]spec.Volume{}}
+	for key := range svc.Networks {
+		cs.Networks[key] = p.Networks[key]
+	}
+	for _, m := range svc.Mounts {
+		if m.Type == spec.MountVolume && m.Source != "" {
+			cs.Volumes[m.Source] = p.Volumes[m.Source]
+		}
+	}
+	return cs
+}
+
+func (pl *planner) planOrphans(p *spec.Project, obs Observed, o Options) {
+	for _, c := range obs.Containers {
+		if _, ok := p.Service(c.Service); ok {
+			continue
+		}
+		if !o.RemoveOrphans {
+			pl.plan.Warnings = append(pl.plan.Warnings, fmt.Sprintf("found orphan container %s for service %q, not in the project: remove it with --remove-orphans", c.Name, c.Service))
+			continue
+		}
+		pl.add(Action{ID: "container:" + c.Name, Kind: Remove, Target: c.Name, Service: c.Service, Reason: fmt.Sprintf("orphan: service %q is not in the project", c.Service), Timeout: stopTimeout(c.Spec, o)})
+	}
+}
+
+// linkDependencies orders every container action after the images,
+// networks and volumes it needs and after the services it depends on.
+func (pl *planner) linkDependencies(services []spec.Service) {
+	for _, svc := range services {
+		for _, id := range pl.byServ[svc.Name] {
+			a := &pl.plan.Actions[pl.byID[id]]
+			if a.Container == nil {
+				continue
+			}
+			pl.after(a, pullID(svc.Image))
+			for _, n := range a.Container.Networks {
+				pl.after(a, "network:"+n.Name)
+			}
+			for _, v := range a.Container.Volumes {
+				pl.after(a, "volume:"+v.Name)
+			}
+		}
+		for _, dep := range sortedKeys(svc.DependsOn) {
+			var gate []string
+			if svc.DependsOn[dep].Condition == "service_completed_successfully" {
+				gate = pl.waitFor(dep)
+			} else {
+				gate = pl.byServ[dep]
+			}
+			for _, id := range pl.byServ[svc.Name] {
+				a := &pl.plan.Actions[pl.byID[id]]
+				if a.Kind == Remove {
+					continue
+				}
+				for _, g := range gate {
+					pl.after(a, g)
+				}
+			}
+		}
+	}
+}
+
+// waitFor returns the wait actions for service dep, adding them once: one
+// per container of dep that this plan starts or that is running.
+func (pl *planner) waitFor(dep string) []string {
+	if ids, ok := pl.waits[dep]; ok {
+		return ids
+	}
+	var ids []string
+	wait := func(target string, after []string) {
+		w := Action{ID: "wait:" + target, Kind: WaitExit, Target: target, Service: dep, Reason: "a dependent needs it to complete successfully", After: after}
+		pl.add(w)
+		ids = append(ids, w.ID)
+	}
+	for _, id := range pl.byServ[dep] {
+		if a := pl.plan.Actions[pl.byID[id]]; a.Kind != Remove {
+			wait(a.Target, []string{id})
+		}
+	}
+	for _, name := range pl.running[dep] {
+		wait(name, nil)
+	}
+	pl.waits[dep] = ids
+	return ids
+}
+
+func (pl *planner) after(a *Action, id string) {
+	if !pl.has(id) {
+		return
+	}
+	for _, x := range a.After {
+		if x == id {
+			return
+		}
+	}
+	a.After = append(a.After, id)
+}
+
+// planHosts refreshes every container's /etc/hosts once the set of
+// containers has changed.
+func (pl *planner) planHosts() {
+	var changed []string
+	for _, a := range pl.plan.Actions {
+		if a.Kind == Create || a.Kind == Recreate || a.Kind == Remove {
+			changed = append(changed, a.ID)
+		}
+	}
+	if len(changed) == 0 {
+		return
+	}
+	pl.add(Action{ID: "hosts", Kind: RefreshHosts, Target: pl.plan.Project, Reason: "the project's containers changed", After: changed})
+}
+
+func (pl *planner) sort() {
+	acts := pl.plan.Actions
+	sort.SliceStable(acts, func(i, j int) bool {
+		if kindOrder[acts[i].Kind] != kindOrder[acts[j].Kind] {
+			return kindOrder[acts[i].Kind] < kindOrder[acts[j].Kind]
+		}
+		return acts[i].Target < acts[j].Target
+	})
+	for i := range acts {
+		sort.Strings(acts[i].After)
+	}
+}
+
+// defaultStopTimeout is Docker's stop grace period.
+const defaultStopTimeout = 10 * time.Second
+
+func stopTimeout(svc spec.Service, o Options) time.Duration {
+	if o.Timeout != nil {
+		return *o.Timeout
+	}
+	if svc.StopGracePeriod != nil {
+		return *svc.StopGracePeriod
+	}
+	return defaultStopTimeout
+}
+
+func usedKeys(services []spec.Service, keys func(spec.Service) []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range services {
+		for _, k := range keys(s) {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func mapKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := mapKeys(m)
+	sort.Strings(out)
+	return out
+}
+
+func short(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	if id == "" {
+		return "none"
+	}
+	return id
+}

@@ -1,0 +1,314 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/spec"
+)
+
+// testProject is a three-service stack: web depends on api, api on db; db
+// keeps data in a named volume; all on the default network.
+func testProject() *spec.Project {
+	nets := map[string]spec.ServiceNetwork{"default": {}}
+	svc := func(name, image string, deps ...string) spec.Service {
+		s := spec.Service{Name: name, Image: image, PullPolicy: "missing", Networks: nets, Scale: 1,
+			Environment: map[string]string{"NAME": name}, DependsOn: map[string]spec.Dependency{}}
+		for _, d := range deps {
+			s.DependsOn[d] = spec.Dependency{Condition: "service_started", Required: true}
+		}
+		return s
+	}
+	db := svc("db", "busybox")
+	db.Mounts = []spec.Mount{{Type: spec.MountVolume, Source: "data", Target: "/data"}}
+	return &spec.Project{
+		Name:     "shop",
+		Services: []spec.Service{svc("api", "busybox", "db"), db, svc("web", "web:1", "api")},
+		Networks: map[string]spec.Network{"default": {Name: "shop_default", Driver: "bridge"}},
+		Volumes:  map[string]spec.Volume{"data": {Name: "shop_data", Driver: "local"}},
+	}
+}
+
+func hostWithImages() *fakeHost {
+	f := newFakeHost()
+	f.registry["busybox"] = "sha256:b0"
+	f.registry["web:1"] = "sha256:w1"
+	return f
+}
+
+// up is what `berth up` does: plan, pull if needed, plan again, apply.
+func up(t *testing.T, f *fakeHost, p *spec.Project, o Options) Plan {
+	t.Helper()
+	plan, err := PlanUp(p, f.observe(p), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.HasPulls() {
+		if err := Apply(context.Background(), plan.Only(Pull), f.drivers(), 0, nil); err != nil {
+			t.Fatal(err)
+		}
+		o.SkipPull = true
+		if plan, err = PlanUp(p, f.observe(p), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Apply(context.Background(), plan, f.drivers(), 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+func TestFreshPlanGolden(t *testing.T) {
+	p := testProject()
+	plan, err := PlanUp(p, newFakeHost().observe(p), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `↓ pull image busybox (not present)
+↓ pull image web:1 (not present)
++ create network shop_default (does not exist)
++ create volume shop_data (does not exist)
++ create container shop-api-1 (new container)
++ create container shop-db-1 (new container)
++ create container shop-web-1 (new container)
+~ update /etc/hosts of project shop (the project's containers changed)
+Plan: 2 to pull, 5 to create, 0 to recreate, 0 to start, 0 to remove.
+`
+	if got := plan.String(); got != want {
+		t.Fatalf("plan:\n%s\nwant:\n%s", got, want)
+	}
+	after := map[string][]string{}
+	for _, a := range plan.Actions {
+		after[a.ID] = a.After
+	}
+	if got := after["container:shop-web-1"]; !slices.Equal(got, []string{"container:shop-api-1", "network:shop_default", "pull:web:1"}) {
+		t.Errorf("web waits for %v", got)
+	}
+	if got := after["container:shop-db-1"]; !slices.Equal(got, []string{"network:shop_default", "pull:busybox", "volume:shop_data"}) {
+		t.Errorf("db waits for %v", got)
+	}
+}
+
+func TestSecondUpPlansNothing(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	plan, err := PlanUp(p, f.observe(p), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.Empty() {
+		t.Fatalf("second plan not empty:\n%s", plan)
+	}
+	if !strings.Contains(plan.String(), "Nothing to do") {
+		t.Fatalf("empty plan says %q", plan)
+	}
+}
+
+func TestApplyFollowsDependencies(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	calls := f.calls()
+	pos := func(call string) int {
+		i := slices.Index(calls, call)
+		if i < 0 {
+			t.Fatalf("%q not called; calls: %v", call, calls)
+		}
+		return i
+	}
+	if !(pos("create-network shop_default") < pos("create shop-db-1") && pos("create-volume shop_data") < pos("create shop-db-1") &&
+		pos("create shop-db-1") < pos("create shop-api-1") && pos("create shop-api-1") < pos("create shop-web-1") &&
+		pos("create shop-web-1") < pos("refresh-hosts shop")) {
+		t.Fatalf("wrong order: %v", calls)
+	}
+}
+
+func TestEnvironmentChangeRecreatesOnlyThatService(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	p.Services[0].Environment = map[string]string{"NAME": "api", "FOO": "bar"}
+	plan, err := PlanUp(p, f.observe(p), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "~ recreate container shop-api-1 (environment.FOO changed)\n~ update /etc/hosts of project shop (the project's containers changed)\n" +
+		"Plan: 0 to pull, 0 to create, 1 to recreate, 0 to start, 0 to remove.\n"
+	if plan.String() != want {
+		t.Fatalf("plan:\n%s\nwant:\n%s", plan, want)
+	}
+}
+
+func TestImageChangeRecreates(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	f.images["web:1"] = "sha256:w2"
+	plan, _ := PlanUp(p, f.observe(p), Options{})
+	if len(plan.Actions) != 2 || plan.Actions[0].Kind != Recreate || plan.Actions[0].Target != "shop-web-1" ||
+		plan.Actions[0].Reason != "image changed (w1 -> w2)" {
+		t.Fatalf("plan:\n%s", plan)
+	}
+}
+
+func TestDriftBecomesActions(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	c := f.containers["shop-db-1"]
+	c.State, c.ExitCode = "exited", 137
+	f.containers["shop-db-1"] = c
+	c = f.containers["shop-web-1"]
+	c.State = "missing"
+	f.containers["shop-web-1"] = c
+	delete(f.networks, "shop_default")
+	obs := f.observe(p)
+	obs.Networks["shop_default"] = Presence{Recorded: true}
+	plan, err := PlanUp(p, obs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `+ create network shop_default (its bridge is gone from the host)
+~ recreate container shop-web-1 (the container is gone from the host)
+> start container shop-db-1 (not running (exited, exit code 137))
+~ update /etc/hosts of project shop (the project's containers changed)
+Plan: 0 to pull, 1 to create, 1 to recreate, 1 to start, 0 to remove.
+`
+	if plan.String() != want {
+		t.Fatalf("plan:\n%s\nwant:\n%s", plan, want)
+	}
+}
+
+func TestForceRecreateAndServiceSelection(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	plan, err := PlanUp(p, f.observe(p), Options{ForceRecreate: true, Services: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets []string
+	for _, a := range plan.Actions {
+		if a.Kind == Recreate {
+			targets = append(targets, a.Target)
+		}
+	}
+	if !slices.Equal(targets, []string{"shop-api-1", "shop-db-1"}) {
+		t.Fatalf("api and its dependency db should be recreated, got %v", targets)
+	}
+	if _, err := PlanUp(p, f.observe(p), Options{Services: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Fatalf("unknown service: %v", err)
+	}
+}
+
+func TestOrphansAndScale(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	p.Services[2].Scale = 2
+	up(t, f, p, Options{})
+	if _, ok := f.containers["shop-web-2"]; !ok {
+		t.Fatal("scale 2 made no second replica")
+	}
+	p.Services[2].Scale = 1
+	p.Services = p.Services[1:] // drop api: an orphan now
+	p.Services[1].DependsOn = map[string]spec.Dependency{}
+	plan, _ := PlanUp(p, f.observe(p), Options{})
+	if len(plan.Warnings) != 1 || !strings.Contains(plan.Warnings[0], "shop-api-1") {
+		t.Fatalf("want an orphan warning, got %v", plan.Warnings)
+	}
+	if plan.Actions[0].Target != "shop-web-2" || plan.Actions[0].Reason != "scaled down to 1" {
+		t.Fatalf("plan:\n%s", plan)
+	}
+	plan, _ = PlanUp(p, f.observe(p), Options{RemoveOrphans: true})
+	var removed []string
+	for _, a := range plan.Actions {
+		if a.Kind == Remove {
+			removed = append(removed, a.Target)
+		}
+	}
+	if !slices.Equal(removed, []string{"shop-api-1", "shop-web-2"}) {
+		t.Fatalf("removed %v", removed)
+	}
+}
+
+func TestUnplannable(t *testing.T) {
+	p := testProject()
+	p.Networks["default"] = spec.Network{Name: "corp", External: true}
+	p.Services[0].PullPolicy = "never"
+	_, err := PlanUp(p, newFakeHost().observe(p), Options{})
+	if !errors.Is(err, ErrPlan) || !strings.Contains(err.Error(), "network corp declared as external") ||
+		!strings.Contains(err.Error(), `service "api": image "busybox" is not present and pull_policy is never`) {
+		t.Fatalf("want both problems reported, got %v", err)
+	}
+}
+
+func TestWaitForCompletion(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_completed_successfully"}
+	plan, _ := PlanUp(p, f.observe(p), Options{SkipPull: true})
+	var wait *Action
+	for i, a := range plan.Actions {
+		if a.Kind == WaitExit {
+			wait = &plan.Actions[i]
+		}
+	}
+	if wait == nil || wait.Target != "shop-db-1" {
+		t.Fatalf("no wait for db:\n%s", plan)
+	}
+	f.exitCodes["shop-db-1"] = 2
+	up(t, f, &spec.Project{Name: p.Name, Networks: p.Networks, Volumes: p.Volumes, Services: p.Services[1:2]}, Options{})
+	f.containers["shop-db-1"] = func() Container { c := f.containers["shop-db-1"]; c.State = "running"; return c }()
+	plan, _ = PlanUp(p, f.observe(p), Options{})
+	err := Apply(context.Background(), plan, f.drivers(), 0, nil)
+	if err == nil || !strings.Contains(err.Error(), "exited with code 2") {
+		t.Fatalf("want the wait to fail, got %v", err)
+	}
+	if _, ok := f.containers["shop-api-1"]; ok {
+		t.Fatal("api was created although db failed")
+	}
+}
+
+func TestApplySkipsDependentsOfFailures(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	f.fail["create shop-db-1"] = errors.New("boom")
+	plan, _ := PlanUp(p, f.observe(p), Options{})
+	var events []Event
+	err := Apply(context.Background(), plan, f.drivers(), 0, func(e Event) { events = append(events, e) })
+	if err == nil || !strings.Contains(err.Error(), "create container shop-db-1: boom") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "dependency") {
+		t.Fatalf("skipped actions are not failures of their own: %v", err)
+	}
+	skipped := map[string]bool{}
+	for _, e := range events {
+		if e.Status == Skipped {
+			skipped[e.Action.Target] = true
+		}
+	}
+	if !skipped["shop-api-1"] || !skipped["shop-web-1"] || !skipped["shop"] {
+		t.Fatalf("dependents not skipped: %v", skipped)
+	}
+}
+
+func TestPlanDown(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	timeout := time.Duration(0)
+	plan := PlanDown(p.Name, f.observe(p), DownOptions{RemoveVolumes: true, Timeout: &timeout})
+	if err := Apply(context.Background(), plan, f.drivers(), 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	calls := f.calls()
+	if !(slices.Index(calls, "remove shop-web-1") < slices.Index(calls, "remove shop-api-1") &&
+		slices.Index(calls, "remove shop-api-1") < slices.Index(calls, "remove shop-db-1") &&
+		slices.Index(calls, "remove shop-db-1") < slices.Index(calls, "remove-network shop_default") &&
+		slices.Index(calls, "remove-volume shop_data") > 0) {
+		t.Fatalf("down order: %v", calls)
+	}
+	if len(f.containers)+len(f.networks)+len(f.volumes) != 0 {
+		t.Fatalf("left behind: %v %v %v", f.containers, f.networks, f.volumes)
+	}
+	keep := PlanDown(p.Name, Observed{Volumes: map[string]Presence{"shop_data": {Recorded: true, Exists: true}}}, DownOptions{})
+	if !keep.Empty() {
+		t.Fatalf("down without -v must keep volumes:\n%s", keep)
+	}
+}

@@ -1,0 +1,91 @@
+package reconcile
+
+import (
+	"fmt"
+	"strings"
+)
+
+// symbols are the plan's one-character markers, Terraform style.
+var symbols = map[Kind]string{
+	Pull: "↓", CreateNetwork: "+", CreateVolume: "+", Create: "+", Recreate: "~", Start: ">",
+	WaitExit: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
+}
+
+// verbs say what each kind does, for people.
+var verbs = map[Kind]string{
+	Pull: "pull image", CreateNetwork: "create network", CreateVolume: "create volume", Create: "create container",
+	Recreate: "recreate container", Start: "start container", WaitExit: "wait for container", RefreshHosts: "update /etc/hosts of project",
+	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
+}
+
+// Describe is the one-line human form of an action, without its reason.
+func (a Action) Describe() string { return verbs[a.Kind] + " " + a.Target }
+
+// String is the plan's stable text form, used by `berth plan` and by the
+// golden tests: one line per action with its reason, warnings, and a
+// summary line.
+func (p Plan) String() string {
+	var b strings.Builder
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "! %s\n", w)
+	}
+	if p.Empty() {
+		b.WriteString("Nothing to do: the project is up to date.\n")
+		return b.String()
+	}
+	for _, a := range p.Actions {
+		fmt.Fprintf(&b, "%s %s (%s)\n", symbols[a.Kind], a.Describe(), a.Reason)
+	}
+	b.WriteString(p.Summary() + "\n")
+	return b.String()
+}
+
+// Summary counts the plan's actions by what they do.
+func (p Plan) Summary() string {
+	var create, recreate, start, remove, pull int
+	for _, a := range p.Actions {
+		switch a.Kind {
+		case CreateNetwork, CreateVolume, Create:
+			create++
+		case Recreate:
+			recreate++
+		case Start:
+			start++
+		case Remove, RemoveNetwork, RemoveVolume:
+			remove++
+		case Pull:
+			pull++
+		}
+	}
+	return fmt.Sprintf("Plan: %d to pull, %d to create, %d to recreate, %d to start, %d to remove.", pull, create, recreate, start, remove)
+}
+
+// Empty reports whether the plan changes nothing.
+func (p Plan) Empty() bool { return len(p.Actions) == 0 }
+
+// HasPulls reports whether the plan pulls any image.
+func (p Plan) HasPulls() bool {
+	for _, a := range p.Actions {
+		if a.Kind == Pull {
+			return true
+		}
+	}
+	return false
+}
+
+// Only returns the plan's actions of the given kinds, with dependencies on
+// dropped actions removed.
+func (p Plan) Only(kinds ...Kind) Plan {
+	keep := map[Kind]bool{}
+	for _, k := range kinds {
+		keep[k] = true
+	}
+	out := Plan{Project: p.Project, Warnings: p.Warnings}
+	for _, a := range p.Actions {
+		if keep[a.Kind] {
+			a.After = nil
+			out.Actions = append(out.Actions, a)
+		}
+	}
+	return out
+}

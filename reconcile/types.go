@@ -1,0 +1,96 @@
+package reconcile
+
+import (
+	"time"
+
+	"github.com/berth-dev/berth/spec"
+)
+
+// Observed is what is really on the host for one project: what berth
+// recorded, checked against the kernel.
+type Observed struct {
+	Containers []Container         // the project's containers, by name
+	Networks   map[string]Presence // by real name ("hello_default"), every network the project refers to
+	Volumes    map[string]Presence // by real name ("hello_data"), every volume the project refers to
+	Images     map[string]string   // image reference as written in the stack file -> local image ID; absent when not stored
+}
+
+// Presence says whether berth recorded an object and whether it really exists.
+type Presence struct {
+	Recorded bool // in berth's store
+	Exists   bool // on the host (bridge present, volume directory present)
+}
+
+// Container is one observed container.
+type Container struct {
+	Name     string
+	Service  string
+	Number   int
+	Hash     string       // the config hash recorded at creation
+	ImageID  string       // the image it was created from
+	Spec     spec.Service // the service spec recorded at creation
+	State    string       // "running", "exited", "created" or "missing" (recorded, but gone from the host)
+	ExitCode int
+}
+
+// Kind is what an action does.
+type Kind string
+
+// Action kinds, in the order a plan lists them.
+const (
+	Pull          Kind = "pull"
+	CreateNetwork Kind = "create-network"
+	CreateVolume  Kind = "create-volume"
+	Remove        Kind = "remove"
+	Recreate      Kind = "recreate"
+	Create        Kind = "create"
+	Start         Kind = "start"
+	WaitExit      Kind = "wait"
+	RefreshHosts  Kind = "refresh-hosts"
+	RemoveNetwork Kind = "remove-network"
+	RemoveVolume  Kind = "remove-volume"
+)
+
+// Action is one step of a plan, with everything Apply needs to carry it out
+// and the reason it is needed.
+type Action struct {
+	ID        string         `json:"id"` // unique within the plan, e.g. "container:hello-web-1"
+	Kind      Kind           `json:"kind"`
+	Target    string         `json:"target"` // image reference, network, volume or container name
+	Service   string         `json:"service,omitempty"`
+	Reason    string         `json:"reason"`
+	After     []string       `json:"after,omitempty"` // IDs of actions that must succeed first
+	Timeout   time.Duration  `json:"-"`               // stop grace period for Remove and Recreate
+	Container *ContainerSpec `json:"-"`               // for Create and Recreate
+	Network   *spec.Network  `json:"-"`               // for CreateNetwork
+	Volume    *spec.Volume   `json:"-"`               // for CreateVolume
+	Key       string         `json:"-"`               // the network's or volume's name in the stack file
+	Platform  string         `json:"-"`               // for Pull
+}
+
+// ContainerSpec is everything needed to make one container of a service.
+type ContainerSpec struct {
+	Project  string
+	Name     string
+	Number   int
+	Hash     string
+	Service  spec.Service
+	Networks map[string]spec.Network // the service's networks by key
+	Volumes  map[string]spec.Volume  // the service's named volumes by key
+}
+
+// Plan is the ordered list of actions that brings the host to the project.
+type Plan struct {
+	Project  string   `json:"project"`
+	Actions  []Action `json:"actions"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Options change what Plan decides.
+type Options struct {
+	Services      []string       // only these services (and what they depend on); empty: all
+	ForceRecreate bool           // recreate containers even when unchanged
+	RemoveOrphans bool           // remove containers of services no longer in the project
+	Timeout       *time.Duration // stop grace period overriding the services'
+	SkipPull      bool           // plan no pulls (images were just pulled)
+}
