@@ -1,0 +1,213 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// Index annotations berth writes on each index.json entry.
+const (
+	annotationRefName     = "org.opencontainers.image.ref.name" // the normalised reference
+	annotationID          = "dev.berth.image.id"                // the config digest
+	annotationIndexDigest = "dev.berth.image.index-digest"      // the multi-platform index pulled from
+)
+
+// initLayout writes oci-layout and an empty index.json when they are absent.
+func (s *Store) initLayout() error {
+	if _, err := os.Stat(s.path("oci-layout")); errors.Is(err, os.ErrNotExist) {
+		if err := writeFileAtomic(s.path("oci-layout"), []byte(`{"imageLayoutVersion": "1.0.0"}`)); err != nil {
+			return err
+		}
+	}
+	return s.updateIndex(context.Background(), func(*v1.IndexManifest) error { return nil })
+}
+
+// readIndex reads index.json; it needs no lock because writers replace the
+// file by rename.
+func (s *Store) readIndex() (*v1.IndexManifest, error) {
+	f, err := os.Open(s.path("index.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return &v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading image index: %w", err)
+	}
+	defer f.Close()
+	im, err := v1.ParseIndexManifest(f)
+	if err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", f.Name(), err)
+	}
+	return im, nil
+}
+
+// updateIndex applies change to index.json under the index lock and
+// replaces the file atomically.
+func (s *Store) updateIndex(ctx context.Context, change func(*v1.IndexManifest) error) error {
+	unlock, err := lockFile(ctx, s.path("locks", "index.lock"))
+	if err != nil {
+		return fmt.Errorf("locking image index: %w", err)
+	}
+	defer unlock()
+	im, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	if err := change(im); err != nil {
+		return err
+	}
+	if im.Manifests == nil {
+		im.Manifests = []v1.Descriptor{}
+	}
+	data, err := json.MarshalIndent(im, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding image index: %w", err)
+	}
+	if err := writeFileAtomic(s.path("index.json"), data); err != nil {
+		return fmt.Errorf("writing image index: %w", err)
+	}
+	return nil
+}
+
+// tag points ref (may be "") at the image manifest desc, replacing any entry
+// that carried ref before. desc must carry the berth annotations.
+func (s *Store) tag(ctx context.Context, ref string, desc v1.Descriptor) error {
+	return s.updateIndex(ctx, func(im *v1.IndexManifest) error {
+		kept := im.Manifests[:0]
+		for _, d := range im.Manifests {
+			name := d.Annotations[annotationRefName]
+			sameRef := ref != "" && name == ref
+			sameUntagged := ref == "" && name == "" && d.Digest == desc.Digest
+			if !sameRef && !sameUntagged {
+				kept = append(kept, d)
+			}
+		}
+		im.Manifests = append(kept, desc)
+		return nil
+	})
+}
+
+// blobPath is the layout path of a blob.
+func (s *Store) blobPath(h v1.Hash) string {
+	return s.path("blobs", h.Algorithm, h.Hex)
+}
+
+// hasBlob reports whether a blob is present. Blobs only ever appear under
+// their final name after their digest was checked, so presence means valid.
+func (s *Store) hasBlob(h v1.Hash) bool {
+	fi, err := os.Stat(s.blobPath(h))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// readBlob returns the content of a small blob (manifest, config).
+func (s *Store) readBlob(h v1.Hash) ([]byte, error) {
+	b, err := os.ReadFile(s.blobPath(h))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("blob %s: %w", h, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading blob %s: %w", h, err)
+	}
+	return b, nil
+}
+
+// writeBlob streams r into the blob store through a temporary file, checks
+// its sha256 digest against want (when want.Hex is set) and its size
+// against size (when >= 0), syncs it and renames it into place. A cut or
+// corrupt stream never leaves a blob under its final name. It returns the
+// digest and size written.
+func (s *Store) writeBlob(r io.Reader, want v1.Hash, size int64) (v1.Hash, int64, error) {
+	f, err := os.CreateTemp(s.path("tmp"), "blob-")
+	if err != nil {
+		return v1.Hash{}, 0, fmt.Errorf("creating temporary blob: %w", err)
+	}
+	defer os.Remove(f.Name()) // no-op after the rename
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), r)
+	if err != nil {
+		return v1.Hash{}, 0, fmt.Errorf("writing blob %s: %w", want, err)
+	}
+	got := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
+	if want.Hex != "" && got != want {
+		return v1.Hash{}, 0, fmt.Errorf("blob digest mismatch: want %s, got %s", want, got)
+	}
+	if size >= 0 && n != size {
+		return v1.Hash{}, 0, fmt.Errorf("blob %s: size mismatch: want %d bytes, got %d", got, size, n)
+	}
+	if err := f.Sync(); err != nil {
+		return v1.Hash{}, 0, fmt.Errorf("syncing blob %s: %w", got, err)
+	}
+	if err := f.Close(); err != nil {
+		return v1.Hash{}, 0, fmt.Errorf("closing blob %s: %w", got, err)
+	}
+	if err := os.Rename(f.Name(), s.blobPath(got)); err != nil {
+		return v1.Hash{}, 0, fmt.Errorf("committing blob %s: %w", got, err)
+	}
+	return got, n, nil
+}
+
+// putBlob stores small content unless it is present already.
+func (s *Store) putBlob(data []byte) (v1.Hash, error) {
+	h, _, err := v1.SHA256(bytes.NewReader(data))
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	if s.hasBlob(h) {
+		return h, nil
+	}
+	h, _, err = s.writeBlob(bytes.NewReader(data), h, int64(len(data)))
+	return h, err
+}
+
+// writeFileAtomic replaces path with data through a synced temporary file
+// in the same directory.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// parseHash parses "sha256:<64 hex>" and refuses anything else, so a hash
+// can be used as a file name.
+func parseHash(s string) (v1.Hash, error) {
+	h, err := v1.NewHash(s)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("parsing digest %q: %w", s, err)
+	}
+	if h.Algorithm != "sha256" || len(h.Hex) != 64 {
+		return v1.Hash{}, fmt.Errorf("parsing digest %q: only sha256 is supported", s)
+	}
+	if _, err := hex.DecodeString(h.Hex); err != nil {
+		return v1.Hash{}, fmt.Errorf("parsing digest %q: %w", s, err)
+	}
+	return h, nil
+}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

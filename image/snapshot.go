@@ -1,0 +1,113 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+)
+
+// Snapshots returns the absolute snapshot directories of img's layers,
+// bottom first, unpacking any that are missing from the layer blobs.
+func (s *Store) Snapshots(ctx context.Context, img *Image) ([]string, error) {
+	digest, err := parseHash(img.Digest)
+	if err != nil {
+		return nil, err
+	}
+	m, cfg, err := s.manifestAndConfig(digest)
+	if err != nil {
+		return nil, fmt.Errorf("snapshots of %s: %w", img.Digest, err)
+	}
+	dirs := make([]string, len(m.Layers))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.jobs)
+	for i, l := range m.Layers {
+		diffID := cfg.RootFS.DiffIDs[i]
+		g.Go(func() error {
+			dir, _, err := s.ensureSnapshot(ctx, diffID, func() (io.ReadCloser, error) { return s.openBlob(l.Digest) })
+			dirs[i] = dir
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("snapshots of %s: %w", img.Digest, err)
+	}
+	return dirs, nil
+}
+
+// openBlob opens a layer blob for reading.
+func (s *Store) openBlob(h v1.Hash) (io.ReadCloser, error) {
+	f, err := os.Open(s.blobPath(h))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("layer blob %s: %w", h, ErrNotFound)
+	}
+	return f, err
+}
+
+// ensureSnapshot makes sure the snapshot of layer diffID exists, unpacking
+// the blob open returns into a temporary directory and renaming it into
+// place. A per-layer lock keeps concurrent callers (also in other
+// processes) from unpacking one layer twice; leftovers of a crashed
+// unpack are removed under that lock. existed tells whether it was there.
+func (s *Store) ensureSnapshot(ctx context.Context, diffID v1.Hash, open func() (io.ReadCloser, error)) (dir string, existed bool, err error) {
+	dir, err = s.snapshotDir(diffID.String())
+	if err != nil {
+		return "", false, err
+	}
+	if isDir(dir) {
+		return dir, true, nil
+	}
+	unlock, err := lockFile(ctx, s.path("locks", "snapshot-"+diffID.Hex+".lock"))
+	if err != nil {
+		return "", false, err
+	}
+	defer unlock()
+	if isDir(dir) {
+		return dir, true, nil
+	}
+	prefix := "snapshot-" + diffID.Hex + "-"
+	removeStale(s.path("tmp"), prefix)
+	tmp, err := os.MkdirTemp(s.path("tmp"), prefix)
+	if err != nil {
+		return "", false, fmt.Errorf("creating temporary snapshot: %w", err)
+	}
+	defer os.RemoveAll(tmp) // no-op after the rename
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return "", false, err
+	}
+	rc, err := open()
+	if err != nil {
+		return "", false, err
+	}
+	defer rc.Close()
+	got, err := extractLayer(ctx, rc, tmp)
+	if err != nil {
+		return "", false, fmt.Errorf("unpacking layer %s: %w", diffID, err)
+	}
+	if got != diffID.String() {
+		return "", false, fmt.Errorf("unpacking layer %s: diff ID mismatch, content is %s", diffID, got)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return "", false, fmt.Errorf("committing snapshot %s: %w", diffID, err)
+	}
+	return dir, false, nil
+}
+
+// removeStale removes leftovers named prefix* in dir; callers hold the lock
+// that every writer of such names holds.
+func removeStale(dir, prefix string) {
+	old, _ := filepath.Glob(filepath.Join(dir, prefix+"*"))
+	for _, o := range old {
+		os.RemoveAll(o)
+	}
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
