@@ -1,0 +1,155 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Sentinel errors of the runtime, for errors.Is.
+var (
+	// ErrInvalidConfig reports a Config that cannot be run.
+	ErrInvalidConfig = errors.New("invalid container config")
+	// ErrRunning reports that a container is already running.
+	ErrRunning = errors.New("container is running")
+	// ErrNotFound reports a container without a directory.
+	ErrNotFound = errors.New("container not found")
+	// ErrNotRunning reports a container whose init is not alive.
+	ErrNotRunning = errors.New("container is not running")
+)
+
+// Defaults applied to a Config.
+const (
+	DefaultStopSignal  = "SIGTERM"
+	DefaultStopTimeout = 10 * time.Second
+)
+
+// Config is everything the runtime needs to run one container. The caller
+// has already merged image and service settings into it.
+type Config struct {
+	ID             string            // container name, e.g. "hello-web-1"
+	Layers         []string          // image snapshot dirs, bottom first
+	Args           []string          // process argv
+	Env            []string          // complete environment; HOME, PATH, HOSTNAME added when missing
+	Cwd            string            // working directory, "" = "/"
+	User           string            // "", "name", "uid", "uid:gid", "name:group"
+	Hostname       string            // container hostname
+	NetNS          string            // netns path to join, "host", or "" for a fresh empty netns
+	Mounts         []Mount           // bind and tmpfs mounts
+	ReadOnlyRootfs bool              // mount the rootfs read-only
+	StopSignal     string            // "" = SIGTERM
+	StopTimeout    time.Duration     // 0 = 10s
+	Restart        string            // "no", "always", "on-failure[:N]", "unless-stopped"
+	Labels         map[string]string // recorded as OCI annotations
+}
+
+// Mount is one extra mount of a container.
+type Mount struct {
+	Type     string // "bind" or "tmpfs"
+	Source   string // host path for bind mounts
+	Target   string // absolute path inside the container
+	ReadOnly bool
+	Options  []string // extra mount options, e.g. "size=64m", "exec"
+}
+
+// NetNSHost is the Config.NetNS value that shares the host's network namespace.
+const NetNSHost = "host"
+
+var validID = regexp.MustCompile(`^[A-Za-z0-9_+\-.]+$`)
+
+// Validate reports every problem of c at once; the error wraps ErrInvalidConfig.
+func (c Config) Validate() error {
+	var probs []string
+	add := func(f string, a ...any) { probs = append(probs, fmt.Sprintf(f, a...)) }
+	if !validID.MatchString(c.ID) || c.ID == "." || c.ID == ".." {
+		add("id: %q is not a valid container id (letters, digits, _+-.)", c.ID)
+	}
+	if len(c.Layers) == 0 {
+		add("layers: at least one layer is needed")
+	}
+	for i, l := range c.Layers {
+		if !path.IsAbs(l) {
+			add("layers[%d]: %q is not absolute", i, l)
+		}
+		if strings.ContainsAny(l, ":,") {
+			add("layers[%d]: %q contains ':' or ','", i, l)
+		}
+	}
+	if len(c.Args) == 0 {
+		add("args: no command")
+	}
+	if c.Cwd != "" && !path.IsAbs(c.Cwd) {
+		add("cwd: %q is not absolute", c.Cwd)
+	}
+	if c.NetNS != "" && c.NetNS != NetNSHost && !path.IsAbs(c.NetNS) {
+		add("netns: %q is neither %q nor an absolute path", c.NetNS, NetNSHost)
+	}
+	for i, m := range c.Mounts {
+		if !path.IsAbs(m.Target) {
+			add("mounts[%d].target: %q is not absolute", i, m.Target)
+		}
+		switch m.Type {
+		case "bind":
+			if !path.IsAbs(m.Source) {
+				add("mounts[%d].source: %q is not absolute", i, m.Source)
+			}
+		case "tmpfs":
+		default:
+			add("mounts[%d].type: %q is not bind or tmpfs", i, m.Type)
+		}
+	}
+	if c.StopSignal != "" {
+		if _, err := ParseSignal(c.StopSignal); err != nil {
+			add("stop_signal: %v", err)
+		}
+	}
+	if c.StopTimeout < 0 {
+		add("stop_timeout: negative")
+	}
+	if _, err := ParseRestartPolicy(c.Restart); err != nil {
+		add("restart: %v", err)
+	}
+	if len(probs) > 0 {
+		return fmt.Errorf("%w %q: %s", ErrInvalidConfig, c.ID, strings.Join(probs, "; "))
+	}
+	return nil
+}
+
+// stopSignal is the configured stop signal name, defaulted.
+func (c Config) stopSignal() string {
+	if c.StopSignal == "" {
+		return DefaultStopSignal
+	}
+	return c.StopSignal
+}
+
+// stopTimeout is the configured stop timeout, defaulted.
+func (c Config) stopTimeout() time.Duration {
+	if c.StopTimeout == 0 {
+		return DefaultStopTimeout
+	}
+	return c.StopTimeout
+}
+
+// Container statuses reported by State.
+const (
+	StatusRunning    = "running"
+	StatusRestarting = "restarting" // the shim waits out a restart back-off
+	StatusExited     = "exited"
+	StatusCreated    = "created" // a directory and config exist, nothing ran
+	StatusMissing    = "missing"
+)
+
+// State is what the runtime knows about one container now.
+type State struct {
+	Status     string
+	Pid        int // host pid of the container's init while running
+	ExitCode   int // of the last exit; -1 when the exit went unobserved (shim killed)
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Restarts   int
+	Shim       bool // whether the container's shim is alive
+}

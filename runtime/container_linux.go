@@ -1,0 +1,139 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// runContainer creates the libcontainer container of spec under stateRoot
+// and runs its init, with stdout and stderr to the given files. On error
+// nothing of the container is left.
+func runContainer(stateRoot, id string, spec *specs.Spec, stdout, stderr *os.File) (*libcontainer.Container, *libcontainer.Process, error) {
+	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{CgroupName: id, Spec: spec})
+	if err != nil {
+		return nil, nil, fmt.Errorf("converting spec of %q: %w", id, err)
+	}
+	ctr, err := libcontainer.Create(stateRoot, id, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating container %q: %w", id, err)
+	}
+	u := spec.Process.User
+	proc := &libcontainer.Process{
+		Args:             spec.Process.Args,
+		Env:              spec.Process.Env,
+		UID:              int(u.UID),
+		GID:              int(u.GID),
+		AdditionalGroups: toInts(u.AdditionalGids),
+		Cwd:              spec.Process.Cwd,
+		Stdout:           stdout,
+		Stderr:           stderr,
+		Init:             true,
+	}
+	if err := ctr.Run(proc); err != nil {
+		_ = ctr.Destroy()
+		return nil, nil, fmt.Errorf("starting container %q: %w", id, err)
+	}
+	return ctr, proc, nil
+}
+
+func toInts(in []uint32) []int {
+	out := make([]int, len(in))
+	for i, v := range in {
+		out[i] = int(v)
+	}
+	return out
+}
+
+// orphan is a container whose shim is gone, seen through libcontainer's
+// state; nil when libcontainer has no state for it.
+type orphan struct {
+	ctr *libcontainer.Container
+}
+
+// loadOrphan loads the libcontainer state of id; nil when there is none.
+func loadOrphan(stateRoot, id string) (*orphan, error) {
+	ctr, err := libcontainer.Load(stateRoot, id)
+	if errors.Is(err, libcontainer.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading container %q: %w", id, err)
+	}
+	return &orphan{ctr: ctr}, nil
+}
+
+// running reports whether the orphan's init is alive, and its pid and start.
+func (o *orphan) running() (bool, int, time.Time) {
+	st, err := o.ctr.Status()
+	if err != nil || st == libcontainer.Stopped {
+		return false, 0, time.Time{}
+	}
+	s, err := o.ctr.State()
+	if err != nil {
+		return false, 0, time.Time{}
+	}
+	return true, s.InitProcessPid, s.Created
+}
+
+// orphanPoll is how often a container without shim is checked for its end.
+const orphanPoll = 10 * time.Millisecond
+
+// stop sends sig, then SIGKILL after timeout, waits for the init to be
+// gone, and destroys the container (cgroups and state).
+func (o *orphan) stop(ctx context.Context, sig syscall.Signal, timeout time.Duration) error {
+	if run, _, _ := o.running(); run {
+		if err := o.ctr.Signal(sig); err != nil && !errors.Is(err, libcontainer.ErrNotRunning) {
+			return fmt.Errorf("signalling container %q: %w", o.ctr.ID(), err)
+		}
+		if !o.waitStopped(ctx, timeout) && sig != syscall.SIGKILL {
+			if err := o.ctr.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, libcontainer.ErrNotRunning) {
+				return fmt.Errorf("killing container %q: %w", o.ctr.ID(), err)
+			}
+		}
+		for !o.waitStopped(ctx, time.Second) {
+			if ctx.Err() != nil {
+				return fmt.Errorf("waiting for container %q to exit: %w", o.ctr.ID(), ctx.Err())
+			}
+		}
+	}
+	if err := o.ctr.Destroy(); err != nil {
+		return fmt.Errorf("destroying container %q: %w", o.ctr.ID(), err)
+	}
+	return nil
+}
+
+// waitStopped polls until the init is gone, for at most d.
+func (o *orphan) waitStopped(ctx context.Context, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if run, _, _ := o.running(); !run {
+			return true
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(orphanPoll)
+	}
+}
+
+// removeStaleState is the answer of a caller that found no libcontainer
+// state for id (or failed, err): a state directory without a state file,
+// left by a shim that died between create and start, goes.
+func removeStaleState(stateRoot, id string, err error) error {
+	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(filepath.Join(stateRoot, id)); err != nil {
+		return fmt.Errorf("removing stale state of %q: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/internal/testutil"
+)
+
+// testEnv is one root test's runtime with private state and cgroup parent.
+type testEnv struct {
+	rt     *Runtime
+	root   string
+	run    string
+	parent string
+	layer  string
+}
+
+// newTestEnv gates on root, checks leaks, and makes a runtime whose state
+// and cgroups are private to the test and removed after it.
+func newTestEnv(t testing.TB) *testEnv {
+	t.Helper()
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	base, err := os.MkdirTemp("", "brt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &testEnv{
+		root:   filepath.Join(base, "lib"),
+		run:    filepath.Join(base, "run"),
+		parent: fmt.Sprintf("berth-t%08x", rand.Uint32()),
+		layer:  testutil.BusyboxRootfs(t),
+	}
+	e.rt = New(e.root, e.run, WithCgroupParent(e.parent))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		ids, _ := e.rt.List()
+		for _, id := range ids {
+			if err := e.rt.Remove(ctx, id); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+		}
+		removeCgroupParent(t, e.parent)
+		os.RemoveAll(base)
+	})
+	return e
+}
+
+// removeCgroupParent removes the test's cgroup parent in every hierarchy;
+// libcontainer removes only the containers' own cgroups.
+func removeCgroupParent(t testing.TB, parent string) {
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + parent)
+	if d := "/sys/fs/cgroup/" + parent; dirExists(d) {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		if err := os.Remove(d); err != nil {
+			t.Errorf("removing cgroup parent: %v", err)
+		}
+	}
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// config is a busybox container running sh -c script.
+func (e *testEnv) config(script string) Config {
+	return Config{
+		ID:     fmt.Sprintf("t-%08x", rand.Uint32()),
+		Layers: []string{e.layer},
+		Args:   []string{"/bin/sh", "-c", script},
+		Env:    []string{"PATH=/bin"},
+	}
+}
+
+func (e *testEnv) start(t testing.TB, c Config) {
+	t.Helper()
+	if err := e.rt.Start(context.Background(), c); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+}
+
+// waitFor polls State until cond holds, failing after a generous bound
+// (a hang guard, not a timing assertion).
+func (e *testEnv) waitFor(t testing.TB, id string, what string, cond func(State) bool) State {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := e.rt.State(context.Background(), id)
+		if err != nil {
+			t.Fatalf("State: %v", err)
+		}
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("container %s never %s; last state %+v", id, what, st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitExited waits until the container exited and its shim is gone.
+func (e *testEnv) waitExited(t testing.TB, id string) State {
+	t.Helper()
+	return e.waitFor(t, id, "exited", func(s State) bool { return s.Status == StatusExited && !s.Shim })
+}
+
+// logLines reads the whole log of id as "stream: text" strings.
+func (e *testEnv) logLines(t testing.TB, id string, o LogOptions) []string {
+	t.Helper()
+	var out []string
+	err := ReadLogs(context.Background(), e.rt.LogPath(id), o, func(l LogLine) error {
+		out = append(out, l.Stream+": "+strings.TrimSuffix(l.Text, "\n"))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ReadLogs: %v", err)
+	}
+	return out
+}
+
+// hookCodes lists the exit codes the exit hook recorded for id.
+func hookCodes(t testing.TB, id string) []string {
+	data, err := os.ReadFile(filepath.Join(os.Getenv(hookDirEnv), id))
+	if err != nil {
+		return nil
+	}
+	var codes []string
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		codes = append(codes, strings.Fields(l)[0])
+	}
+	return codes
+}

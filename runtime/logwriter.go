@@ -1,0 +1,133 @@
+package runtime
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Log rotation, as Docker's json-file driver with max-size=10m, max-file=3.
+const (
+	logMaxSize  = 10 << 20
+	logMaxFiles = 3
+	// logMaxLine is where a long line is cut into partial entries, as Docker does.
+	logMaxLine = 16 << 10
+)
+
+// jsonLogEntry is one line of a Docker json-file log.
+type jsonLogEntry struct {
+	Log    string `json:"log"`
+	Stream string `json:"stream"`
+	Time   string `json:"time"`
+}
+
+// logWriter appends entries to a json-file log, rotating it by size.
+type logWriter struct {
+	mu       sync.Mutex
+	path     string
+	maxSize  int64
+	maxFiles int
+	f        *os.File
+	size     int64
+}
+
+// openLogWriter opens (appending) the log at path.
+func openLogWriter(path string, maxSize int64, maxFiles int) (*logWriter, error) {
+	w := &logWriter{path: path, maxSize: maxSize, maxFiles: maxFiles}
+	if err := w.open(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *logWriter) open() error {
+	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("opening log: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("opening log: %w", err)
+	}
+	w.f, w.size = f, st.Size()
+	return nil
+}
+
+// rotate shifts path.N-1 ... path.1, path one place and starts a new file.
+func (w *logWriter) rotate() error {
+	if err := w.f.Close(); err != nil {
+		return fmt.Errorf("rotating log: %w", err)
+	}
+	for i := w.maxFiles - 1; i > 0; i-- {
+		from := w.path
+		if i > 1 {
+			from += "." + strconv.Itoa(i-1)
+		}
+		if err := os.Rename(from, w.path+"."+strconv.Itoa(i)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("rotating log: %w", err)
+		}
+	}
+	if w.maxFiles <= 1 {
+		if err := os.Truncate(w.path, 0); err != nil {
+			return fmt.Errorf("rotating log: %w", err)
+		}
+	}
+	return w.open()
+}
+
+// write appends one entry.
+func (w *logWriter) write(stream string, text []byte, at time.Time) error {
+	line, err := json.Marshal(jsonLogEntry{Log: string(text), Stream: stream, Time: at.UTC().Format(time.RFC3339Nano)})
+	if err != nil {
+		return fmt.Errorf("encoding log entry: %w", err)
+	}
+	line = append(line, '\n')
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.size > 0 && w.size+int64(len(line)) > w.maxSize {
+		if err := w.rotate(); err != nil {
+			return err
+		}
+	}
+	n, err := w.f.Write(line)
+	w.size += int64(n)
+	if err != nil {
+		return fmt.Errorf("writing log: %w", err)
+	}
+	return nil
+}
+
+// copyFrom writes every line read from r as an entry of stream until EOF;
+// lines longer than logMaxLine become several partial entries.
+func (w *logWriter) copyFrom(stream string, r io.Reader) error {
+	br := bufio.NewReaderSize(r, logMaxLine)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			if werr := w.write(stream, line, time.Now()); werr != nil {
+				return werr
+			}
+		}
+		switch {
+		case err == nil, errors.Is(err, bufio.ErrBufferFull):
+		case errors.Is(err, io.EOF), errors.Is(err, os.ErrClosed):
+			return nil
+		default:
+			return fmt.Errorf("reading container %s: %w", stream, err)
+		}
+	}
+}
+
+// Close closes the log file.
+func (w *logWriter) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.f.Close()
+}

@@ -1,0 +1,48 @@
+package runtime
+
+import (
+	"os"
+	"time"
+
+	// The device cgroup controller must be linked in for libcontainer to
+	// apply the device allow-list.
+	_ "github.com/opencontainers/cgroups/devices"
+	"github.com/opencontainers/runc/libcontainer"
+	// nsenter's C constructor runs before the Go runtime in "init"
+	// re-execs and joins or creates the container's namespaces.
+	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+)
+
+// ShimOption configures the shim side of Reexec.
+type ShimOption func(*shimOptions)
+
+type shimOptions struct {
+	exitHook func(id string, code int, at time.Time)
+}
+
+// WithExitHook makes the shim call fn after each exit of its container,
+// with the exit code (128+signal when killed) and the time. It runs in the
+// shim process, after exit.json is written.
+func WithExitHook(fn func(id string, code int, at time.Time)) ShimOption {
+	return func(o *shimOptions) { o.exitHook = fn }
+}
+
+// Reexec handles the hidden re-exec entry points of the binary: "init"
+// (libcontainer's container init) and "shim" (a container's supervisor).
+// When os.Args[1] is one of them it never returns; otherwise it returns at
+// once. Call it first in main and in every TestMain that runs containers.
+func Reexec(opts ...ShimOption) {
+	if len(os.Args) < 2 {
+		return
+	}
+	switch os.Args[1] {
+	case "init":
+		libcontainer.Init() // never returns
+	case "shim":
+		var o shimOptions
+		for _, opt := range opts {
+			opt(&o)
+		}
+		os.Exit(runShim(os.Args[2:], o))
+	}
+}

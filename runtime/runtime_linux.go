@@ -1,0 +1,292 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// Start runs container c: it writes its config.json and spawns its
+// detached shim, and returns once the container is running or with the
+// reason it is not. A container directory left from an earlier run is
+// reused (its upper layer and log persist, as with docker start).
+func (r *Runtime) Start(ctx context.Context, c Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	p := r.paths(c.ID)
+	if shimAlive(p.dir) {
+		return fmt.Errorf("starting %q: %w", c.ID, ErrRunning)
+	}
+	for _, d := range []string{p.upper, p.work, p.rootfs, filepath.Dir(p.sock), p.stateRoot} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return fmt.Errorf("starting %q: %w", c.ID, err)
+		}
+	}
+	if err := r.clearOrphan(c.ID); err != nil {
+		return fmt.Errorf("starting %q: %w", c.ID, err)
+	}
+	if err := os.Remove(p.exit); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("starting %q: %w", c.ID, err)
+	}
+	if err := writeJSONAtomic(p.config, c); err != nil {
+		return fmt.Errorf("starting %q: %w", c.ID, err)
+	}
+	if err := r.spawnShim(ctx, c.ID); err != nil {
+		return fmt.Errorf("starting %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+// clearOrphan removes libcontainer state left by a dead shim, refusing
+// when that container's init still runs.
+func (r *Runtime) clearOrphan(id string) error {
+	o, err := loadOrphan(r.paths(id).stateRoot, id)
+	if err != nil || o == nil {
+		return removeStaleState(r.paths(id).stateRoot, id, err)
+	}
+	if run, _, _ := o.running(); run {
+		return fmt.Errorf("init of a container without shim: %w", ErrRunning)
+	}
+	return o.ctr.Destroy()
+}
+
+// spawnShim starts the shim of id detached (own session, own mount
+// namespace, stdio to shim.log) and waits for its ready message.
+func (r *Runtime) spawnShim(ctx context.Context, id string) error {
+	p := r.paths(id)
+	logf, err := os.OpenFile(p.shimLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("opening shim log: %w", err)
+	}
+	defer logf.Close()
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("creating shim pipe: %w", err)
+	}
+	defer rd.Close()
+	args := shimArgs{ID: id, Root: r.root, RunRoot: r.runRoot, CgroupParent: r.cgroupParent}
+	cmd := &exec.Cmd{
+		Path:       r.shimCmd[0],
+		Args:       append(append([]string{"berth"}, r.shimCmd[1:]...), args.argv()...),
+		Stdout:     logf,
+		Stderr:     logf,
+		ExtraFiles: []*os.File{wr},
+		SysProcAttr: &syscall.SysProcAttr{
+			Setsid: true,
+			// A private mount namespace: the rootfs overlay never shows
+			// on the host and cannot leak when the shim dies.
+			Unshareflags: syscall.CLONE_NEWNS,
+		},
+	}
+	err = cmd.Start()
+	wr.Close()
+	if err != nil {
+		return fmt.Errorf("spawning shim: %w", err)
+	}
+	go func() { _ = cmd.Wait() }() // reap it whenever it ends; it outlives us otherwise
+
+	msg := make(chan readyMsg, 1)
+	go func() {
+		var m readyMsg
+		data, _ := io.ReadAll(rd)
+		if len(bytes.TrimSpace(data)) == 0 {
+			m.Error = "shim exited before reporting: " + tail(p.shimLog, 2048)
+		} else if err := json.Unmarshal(data, &m); err != nil {
+			m.Error = fmt.Sprintf("bad shim report %q: %v", data, err)
+		}
+		msg <- m
+	}()
+	select {
+	case m := <-msg:
+		if m.Error != "" {
+			return errors.New(m.Error)
+		}
+		return nil
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		return ctx.Err()
+	}
+}
+
+// tail returns the last n bytes of a file, for error messages.
+func tail(name string, n int64) string {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return err.Error()
+	}
+	if int64(len(data)) > n {
+		data = data[int64(len(data))-n:]
+	}
+	return string(bytes.TrimSpace(data))
+}
+
+// Stop stops container id: its stop signal, then SIGKILL after timeout
+// (negative: the container's StopTimeout; 0: at once). It returns once the
+// container has exited and its shim is gone. A stopped container is not
+// an error. Without a live shim it stops the container through libcontainer.
+func (r *Runtime) Stop(ctx context.Context, id string, timeout time.Duration) error {
+	p := r.paths(id)
+	if _, err := os.Stat(p.dir); err != nil {
+		return fmt.Errorf("stopping %q: %w", id, ErrNotFound)
+	}
+	if shimAlive(p.dir) {
+		req := shimRequest{Op: "stop", TimeoutMS: timeout.Milliseconds()}
+		if timeout < 0 {
+			req.TimeoutMS = -1
+		}
+		if _, err := callShim(ctx, p.sock, req); err != nil && shimAlive(p.dir) {
+			return fmt.Errorf("stopping %q: %w", id, err)
+		}
+		return r.waitShim(ctx, id)
+	}
+	var c Config
+	if err := readJSON(p.config, &c); err != nil {
+		return fmt.Errorf("stopping %q: reading config: %w", id, err)
+	}
+	if timeout < 0 {
+		timeout = c.stopTimeout()
+	}
+	sig, _ := ParseSignal(c.stopSignal())
+	return r.stopOrphan(ctx, id, sig, timeout)
+}
+
+// stopOrphan stops and destroys a container whose shim is gone.
+func (r *Runtime) stopOrphan(ctx context.Context, id string, sig syscall.Signal, timeout time.Duration) error {
+	o, err := loadOrphan(r.paths(id).stateRoot, id)
+	if err != nil || o == nil {
+		return removeStaleState(r.paths(id).stateRoot, id, err)
+	}
+	if err := o.stop(ctx, sig, timeout); err != nil {
+		return fmt.Errorf("stopping %q: %w", id, err)
+	}
+	return nil
+}
+
+// shimPoll is how often a shim is checked for having gone.
+const shimPoll = 2 * time.Millisecond
+
+// waitShim waits until the shim of id has exited.
+func (r *Runtime) waitShim(ctx context.Context, id string) error {
+	dir := r.paths(id).dir
+	for shimAlive(dir) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for shim of %q: %w", id, ctx.Err())
+		case <-time.After(shimPoll):
+		}
+	}
+	return nil
+}
+
+// Kill sends sig to the init of container id. Like docker kill, it counts
+// as an explicit stop: the restart policy no longer applies.
+func (r *Runtime) Kill(ctx context.Context, id string, sig syscall.Signal) error {
+	p := r.paths(id)
+	if _, err := os.Stat(p.dir); err != nil {
+		return fmt.Errorf("killing %q: %w", id, ErrNotFound)
+	}
+	if shimAlive(p.dir) {
+		if _, err := callShim(ctx, p.sock, shimRequest{Op: "kill", Signal: int(sig)}); err != nil {
+			return fmt.Errorf("killing %q: %w", id, err)
+		}
+		return nil
+	}
+	o, err := loadOrphan(p.stateRoot, id)
+	if err != nil {
+		return fmt.Errorf("killing %q: %w", id, err)
+	}
+	if o == nil {
+		return fmt.Errorf("killing %q: %w", id, ErrNotRunning)
+	}
+	if run, _, _ := o.running(); !run {
+		return fmt.Errorf("killing %q: %w", id, ErrNotRunning)
+	}
+	if err := o.ctr.Signal(sig); err != nil {
+		return fmt.Errorf("killing %q: %w", id, err)
+	}
+	return nil
+}
+
+// Remove kills container id if it runs, waits for its shim to exit,
+// destroys its libcontainer state and removes its directory. Removing a
+// missing container is not an error.
+func (r *Runtime) Remove(ctx context.Context, id string) error {
+	p := r.paths(id)
+	if _, err := os.Stat(p.dir); errors.Is(err, os.ErrNotExist) {
+		return r.stopOrphan(ctx, id, syscall.SIGKILL, 0)
+	}
+	if shimAlive(p.dir) {
+		_, err := callShim(ctx, p.sock, shimRequest{Op: "stop", Signal: int(syscall.SIGKILL)})
+		if err != nil && shimAlive(p.dir) {
+			return fmt.Errorf("removing %q: %w", id, err)
+		}
+		if err := r.waitShim(ctx, id); err != nil {
+			return fmt.Errorf("removing %q: %w", id, err)
+		}
+	}
+	if err := r.stopOrphan(ctx, id, syscall.SIGKILL, 0); err != nil {
+		return fmt.Errorf("removing %q: %w", id, err)
+	}
+	// The rootfs is mounted in the shim's namespace only; this undoes a
+	// mount someone made on the host by hand.
+	if err := unmountAll(p.rootfs); err != nil {
+		return fmt.Errorf("removing %q: %w", id, err)
+	}
+	for _, name := range []string{p.sock, p.dir} {
+		if err := os.RemoveAll(name); err != nil {
+			return fmt.Errorf("removing %q: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// State reports what container id is doing, from its shim when it lives,
+// else from exit.json and libcontainer: a container whose shim was killed
+// is still reported running while its init lives.
+func (r *Runtime) State(ctx context.Context, id string) (State, error) {
+	p := r.paths(id)
+	if _, err := os.Stat(p.dir); errors.Is(err, os.ErrNotExist) {
+		return State{Status: StatusMissing}, nil
+	}
+	if shimAlive(p.dir) {
+		resp, err := callShim(ctx, p.sock, shimRequest{Op: "state"})
+		if err == nil && resp.State != nil {
+			return *resp.State, nil
+		}
+		if shimAlive(p.dir) {
+			// Starting up (socket not yet there) or shutting down.
+			return State{Status: StatusCreated, Shim: true}, nil
+		}
+	}
+	st := State{Status: StatusCreated}
+	var rec exitRecord
+	switch err := readJSON(p.exit, &rec); {
+	case err == nil:
+		st = State{Status: StatusExited, ExitCode: rec.Code, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Restarts: rec.Restarts}
+	case !errors.Is(err, os.ErrNotExist):
+		return State{}, fmt.Errorf("state of %q: %w", id, err)
+	}
+	o, err := loadOrphan(p.stateRoot, id)
+	if err != nil {
+		return State{}, fmt.Errorf("state of %q: %w", id, err)
+	}
+	if o != nil {
+		if run, pid, started := o.running(); run {
+			return State{Status: StatusRunning, Pid: pid, StartedAt: started, Restarts: st.Restarts}, nil
+		}
+		if st.Status != StatusExited {
+			// It ran and ended with nobody to see its exit status.
+			st = State{Status: StatusExited, ExitCode: -1}
+		}
+	}
+	return st, nil
+}

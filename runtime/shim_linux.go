@@ -1,0 +1,351 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// readyMsg is what the shim writes on its ready pipe (fd 3) once: the
+// container is running, or why it could not start.
+type readyMsg struct {
+	Pid   int    `json:"pid,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// shimArgs are the shim's command-line arguments after "shim".
+type shimArgs struct {
+	ID, Root, RunRoot, CgroupParent string
+}
+
+func (a shimArgs) argv() []string { return []string{a.ID, a.Root, a.RunRoot, a.CgroupParent} }
+
+func parseShimArgs(args []string) (shimArgs, error) {
+	if len(args) != 4 {
+		return shimArgs{}, fmt.Errorf("shim: want 4 arguments (id root run-root cgroup-parent), got %d", len(args))
+	}
+	return shimArgs{ID: args[0], Root: args[1], RunRoot: args[2], CgroupParent: args[3]}, nil
+}
+
+// shim supervises one container: it is the parent of its init, keeps its
+// log, records its exits, restarts it by policy and answers on a socket.
+type shim struct {
+	p      paths
+	cfg    Config
+	spec   *specs.Spec
+	policy RestartPolicy
+	hook   func(id string, code int, at time.Time)
+	log    *logWriter
+	ln     net.Listener
+	conns  sync.WaitGroup // requests being answered
+
+	mu      sync.Mutex
+	ctr     *libcontainer.Container
+	proc    *libcontainer.Process
+	copiers sync.WaitGroup
+	state   State
+	stopped bool          // an explicit stop or kill: never restart
+	stopCh  chan struct{} // closed by the first stop or kill
+	done    chan struct{} // closed when the container exited for good
+}
+
+// runShim is the shim process: it never returns normally to a caller that
+// expects anything but an exit status.
+func runShim(args []string, o shimOptions) int {
+	ready := os.NewFile(3, "ready")
+	report := func(m readyMsg) {
+		if ready != nil {
+			_ = json.NewEncoder(ready).Encode(m)
+			ready.Close()
+			ready = nil
+		}
+	}
+	a, err := parseShimArgs(args)
+	if err != nil {
+		report(readyMsg{Error: err.Error()})
+		return 2
+	}
+	s := &shim{p: containerPaths(a.Root, a.RunRoot, a.ID), hook: o.exitHook,
+		stopCh: make(chan struct{}), done: make(chan struct{})}
+	lock, err := lockDir(s.p.dir)
+	if err != nil {
+		report(readyMsg{Error: err.Error()})
+		return 1
+	}
+	defer lock.Close()
+	if err := s.setup(a.CgroupParent); err != nil {
+		s.teardown()
+		report(readyMsg{Error: err.Error()})
+		return 1
+	}
+	if err := s.start(); err != nil {
+		s.teardown()
+		report(readyMsg{Error: err.Error()})
+		return 1
+	}
+	report(readyMsg{Pid: s.state.Pid})
+	go s.serve()
+	s.supervise()
+	s.teardown()
+	return 0
+}
+
+// setup reads the config, mounts the rootfs, builds the spec, opens the
+// log and listens on the control socket.
+func (s *shim) setup(cgroupParent string) error {
+	if err := readJSON(s.p.config, &s.cfg); err != nil {
+		return fmt.Errorf("reading config: %w", err)
+	}
+	var err error
+	if s.policy, err = ParseRestartPolicy(s.cfg.Restart); err != nil {
+		return err
+	}
+	m, err := rootfsMount(s.cfg.Layers, s.p.upper, s.p.work, s.p.rootfs)
+	if err != nil {
+		return err
+	}
+	// The shim runs in its own mount namespace (see spawnShim): this mount
+	// is invisible on the host and goes away with the shim and container.
+	if err := m.mount(); err != nil {
+		return err
+	}
+	id, err := resolveUserIn(s.p.rootfs, s.cfg.User)
+	if err != nil {
+		return err
+	}
+	if s.spec, err = BuildSpec(s.cfg, SpecInput{Rootfs: s.p.rootfs, CgroupParent: cgroupParent, User: id}); err != nil {
+		return err
+	}
+	if s.log, err = openLogWriter(s.p.log, logMaxSize, logMaxFiles); err != nil {
+		return err
+	}
+	_ = os.Remove(s.p.sock)
+	if s.ln, err = net.Listen("unix", s.p.sock); err != nil {
+		return fmt.Errorf("listening on %s: %w", s.p.sock, err)
+	}
+	return nil
+}
+
+// start runs the container once, its output going to the log.
+func (s *shim) start() error {
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("creating stdout pipe: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return fmt.Errorf("creating stderr pipe: %w", err)
+	}
+	ctr, proc, err := runContainer(s.p.stateRoot, s.cfg.ID, s.spec, outW, errW)
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return err
+	}
+	for stream, r := range map[string]*os.File{"stdout": outR, "stderr": errR} {
+		s.copiers.Go(func() {
+			defer r.Close()
+			if err := s.log.copyFrom(stream, r); err != nil {
+				fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
+				_, _ = io.Copy(io.Discard, r) // never block the container on a full pipe
+			}
+		})
+	}
+	pid, _ := proc.Pid()
+	s.mu.Lock()
+	s.ctr, s.proc = ctr, proc
+	s.state.Status, s.state.Pid, s.state.StartedAt = StatusRunning, pid, time.Now()
+	s.mu.Unlock()
+	return nil
+}
+
+// wait waits for the running container to exit, for its output to be
+// logged, and destroys it (its cgroups go). It returns the exit code.
+func (s *shim) wait() int {
+	ps, err := s.proc.Wait()
+	code := 255
+	if ps != nil {
+		if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
+			code = exitCode(ws)
+		}
+	} else {
+		fmt.Fprintf(os.Stderr, "shim %s: waiting for init: %v\n", s.cfg.ID, err)
+	}
+	s.copiers.Wait()
+	if err := s.ctr.Destroy(); err != nil {
+		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
+	}
+	return code
+}
+
+// supervise waits for exits, records them and restarts by policy, until
+// the container is down for good.
+func (s *shim) supervise() {
+	defer close(s.done)
+	var backoff time.Duration
+	var startErr error
+	for {
+		code := 128
+		if startErr == nil {
+			code = s.wait()
+		}
+		s.mu.Lock()
+		s.state.Status, s.state.Pid, s.state.ExitCode, s.state.FinishedAt = StatusExited, 0, code, time.Now()
+		st, stopped := s.state, s.stopped
+		s.mu.Unlock()
+		rec := exitRecord{Code: code, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Restarts: st.Restarts}
+		if startErr != nil {
+			rec.Error = startErr.Error()
+		}
+		if err := writeJSONAtomic(s.p.exit, rec); err != nil {
+			fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
+		}
+		if s.hook != nil {
+			s.hook(s.cfg.ID, code, st.FinishedAt)
+		}
+		if !s.policy.ShouldRestart(code, st.Restarts, stopped) {
+			return
+		}
+		backoff = nextBackoff(backoff, st.FinishedAt.Sub(st.StartedAt))
+		s.mu.Lock()
+		s.state.Status = StatusRestarting
+		s.mu.Unlock()
+		select {
+		case <-s.stopCh:
+			return
+		case <-time.After(backoff):
+		}
+		s.mu.Lock()
+		s.state.Restarts++
+		s.state.StartedAt = time.Now()
+		s.mu.Unlock()
+		if startErr = s.start(); startErr != nil {
+			fmt.Fprintf(os.Stderr, "shim %s: restart: %v\n", s.cfg.ID, startErr)
+		}
+	}
+}
+
+// teardown releases what setup made, after answering the requests in
+// flight; the lock goes with the process.
+func (s *shim) teardown() {
+	if s.ln != nil {
+		s.ln.Close()
+		_ = os.Remove(s.p.sock)
+		waitTimeout(&s.conns, time.Second)
+	}
+	if s.log != nil {
+		s.log.Close()
+	}
+	if err := unmountAll(s.p.rootfs); err != nil {
+		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
+	}
+}
+
+// serve answers control requests until the listener closes.
+func (s *shim) serve() {
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.conns.Go(func() { s.handle(conn) })
+	}
+}
+
+func (s *shim) handle(conn net.Conn) {
+	defer conn.Close()
+	var req shimRequest
+	if err := json.NewDecoder(conn).Decode(&req); err != nil {
+		return
+	}
+	var resp shimResponse
+	switch req.Op {
+	case "state":
+	case "stop":
+		s.stop(syscall.Signal(req.Signal), time.Duration(req.TimeoutMS)*time.Millisecond)
+	case "kill":
+		if err := s.kill(syscall.Signal(req.Signal)); err != nil {
+			resp.Error = err.Error()
+			resp.NotRunning = errors.Is(err, ErrNotRunning)
+		}
+	default:
+		resp.Error = fmt.Sprintf("unknown operation %q", req.Op)
+	}
+	s.mu.Lock()
+	st := s.state
+	s.mu.Unlock()
+	st.Shim = true
+	resp.State = &st
+	_ = json.NewEncoder(conn).Encode(resp)
+}
+
+// markStopped records an explicit stop: no restart from now on.
+func (s *shim) markStopped() (proc *libcontainer.Process, running bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		s.stopped = true
+		close(s.stopCh)
+	}
+	return s.proc, s.state.Status == StatusRunning
+}
+
+// stop sends sig (0 = the configured stop signal) and SIGKILL after
+// timeout (negative = the configured timeout), and returns once the
+// container is down for good.
+func (s *shim) stop(sig syscall.Signal, timeout time.Duration) {
+	if sig == 0 {
+		sig, _ = ParseSignal(s.cfg.stopSignal())
+	}
+	if timeout < 0 {
+		timeout = s.cfg.stopTimeout()
+	}
+	proc, running := s.markStopped()
+	if running {
+		_ = proc.Signal(sig)
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+			_ = proc.Signal(syscall.SIGKILL)
+		}
+	}
+	<-s.done
+}
+
+// kill sends sig to the init; like Docker, it counts as an explicit stop.
+func (s *shim) kill(sig syscall.Signal) error {
+	proc, running := s.markStopped()
+	if !running {
+		return ErrNotRunning
+	}
+	if err := proc.Signal(sig); err != nil {
+		return fmt.Errorf("signalling init: %w", err)
+	}
+	return nil
+}
+
+// waitTimeout waits for wg, for at most d.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
