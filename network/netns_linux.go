@@ -16,10 +16,11 @@ import (
 // directories are created) so that it outlives every process in it, with
 // its loopback interface up. A namespace already mounted at path is kept.
 //
-// The namespace is made by a goroutine locked to its own OS thread, which
-// unshares, mounts and then exits without unlocking, so the Go runtime
-// discards that thread: no other goroutine, the caller's included, ever
-// runs in the new namespace by accident.
+// The work runs on a goroutine of its own, locked to its OS thread, which
+// enters the new namespace and returns to the original one before it
+// unlocks: the caller's goroutine never changes namespace. Should the
+// return fail, the thread stays locked and the runtime discards it with
+// the goroutine, so no other goroutine can inherit the wrong namespace.
 func CreateNetNS(path string) error {
 	if NetNSExists(path) {
 		return nil
@@ -34,8 +35,21 @@ func CreateNetNS(path string) error {
 	f.Close()
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		errc <- newNetNSOnThread(path)
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("opening current netns: %w", err)
+			return
+		}
+		defer orig.Close()
+		err = newNetNSOnThread(path)
+		if rerr := netns.Set(orig); rerr != nil {
+			errc <- errors.Join(err, fmt.Errorf("returning to the original netns: %w", rerr))
+			return // still locked: the thread dies with this goroutine
+		}
+		runtime.UnlockOSThread()
+		errc <- err
 	}()
 	if err := <-errc; err != nil {
 		_ = os.Remove(path)
@@ -44,8 +58,8 @@ func CreateNetNS(path string) error {
 	return nil
 }
 
-// newNetNSOnThread moves the calling (locked, disposable) thread into a new
-// network namespace, bind-mounts it at path and sets lo up.
+// newNetNSOnThread moves the calling (locked) thread into a new network
+// namespace, bind-mounts it at path and sets lo up there.
 func newNetNSOnThread(path string) error {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("unshare: %w", err)

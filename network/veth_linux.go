@@ -100,8 +100,8 @@ func attached(inNS *netlink.Handle, br *netlink.Bridge, l Link) (bool, error) {
 			return false, nil
 		}
 	}
-	if err := netlink.LinkSetUp(host); err != nil {
-		return false, fmt.Errorf("setting %s up: %w", l.HostVeth, err)
+	if err := hostEndUp(host, l); err != nil {
+		return false, err
 	}
 	if err := inNS.LinkSetUp(peer); err != nil {
 		return false, fmt.Errorf("setting %s up in netns: %w", l.IfName, err)
@@ -126,8 +126,8 @@ func createVeth(ns netns.NsHandle, inNS *netlink.Handle, br *netlink.Bridge, l L
 	if err := netlink.LinkSetMasterByIndex(host, br.Index); err != nil {
 		return fmt.Errorf("enslaving %s: %w", l.HostVeth, err)
 	}
-	if err := netlink.LinkSetUp(host); err != nil {
-		return fmt.Errorf("setting %s up: %w", l.HostVeth, err)
+	if err := hostEndUp(host, l); err != nil {
+		return err
 	}
 	peer, err := inNS.LinkByName(l.IfName)
 	if err != nil {
@@ -144,6 +144,20 @@ func createVeth(ns netns.NsHandle, inNS *netlink.Handle, br *netlink.Bridge, l L
 		if err := inNS.RouteReplace(route); err != nil {
 			return fmt.Errorf("adding default route via %v: %w", l.Bridge.Gateway, err)
 		}
+	}
+	return nil
+}
+
+// hostEndUp turns on hairpin mode on the bridge port and sets it up.
+// Hairpin lets a frame leave through the port it came in by, which a
+// container reaching its own published port needs when br_netfilter
+// (bridge-nf-call-iptables) handles the DNAT at bridge level.
+func hostEndUp(host netlink.Link, l Link) error {
+	if err := netlink.LinkSetHairpin(host, true); err != nil {
+		return fmt.Errorf("setting hairpin mode on %s: %w", l.HostVeth, err)
+	}
+	if err := netlink.LinkSetUp(host); err != nil {
+		return fmt.Errorf("setting %s up: %w", l.HostVeth, err)
 	}
 	return nil
 }
