@@ -59,16 +59,22 @@ func Load(ctx context.Context, o LoadOptions) (*Project, error) {
 
 	loc := newLocator(wd, files)
 	var found problems
-	opts, err := cli.NewProjectOptions(files,
-		cli.WithWorkingDirectory(projectDir),
-		cli.WithEnv(environ),
-		// WithDotEnv reads only o.EnvFiles: WithEnvFiles must come first.
-		cli.WithEnvFiles(envFiles...),
-		cli.WithDotEnv,
-		cli.WithDefaultProfiles(o.Profiles...),
+	// The working directory is always explicit, so compose-go never falls
+	// back to os.Getwd.
+	fns := []cli.ProjectOptionsFn{cli.WithWorkingDirectory(projectDir), cli.WithEnv(environ)}
+	if len(envFiles) > 0 {
+		// WithDotEnv reads only the files WithEnvFiles set: without it
+		// first, .env would silently not be read. (WithEnvFiles with no
+		// files would look for .env itself, consulting the real process
+		// environment: envFiles already did that from Environ.)
+		fns = append(fns, cli.WithEnvFiles(envFiles...), cli.WithDotEnv)
+	}
+	fns = append(fns,
+		cli.WithDefaultProfiles(o.Profiles...), // after WithDotEnv: COMPOSE_PROFILES may come from .env
 		cli.WithName(o.ProjectName),
 		cli.WithLoadOptions(withScreening(&found)),
 	)
+	opts, err := cli.NewProjectOptions(files, fns...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrInvalid, loc.annotate(err))
 	}

@@ -1,0 +1,200 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestLoadInvalidFiles(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string // fragments of the error
+	}{
+		{
+			name:  "unknown key",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    imagee: y\n"},
+			want:  []string{"compose.yaml:4", "services.web.imagee", `unknown key "imagee"`},
+		},
+		{
+			name: "unknown key in the override file",
+			files: map[string]string{
+				"compose.yaml":          "services:\n  web:\n    image: x\n",
+				"compose.override.yaml": "services:\n  web:\n    tty: true\n    stdin: true\n",
+			},
+			want: []string{"compose.override.yaml:4", "services.web.stdin", "unknown key"},
+		},
+		{
+			name:  "wrong type",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    ports: 80\n"},
+			want:  []string{"compose.yaml:4", "services.web.ports must be a array"},
+		},
+		{
+			name:  "wrong scalar",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    tty: maybe\n"},
+			want:  []string{"compose.yaml:4", "services.web.tty", "maybe"},
+		},
+		{
+			name:  "bad yaml",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n   bad: [\n"},
+			want:  []string{"compose.yaml", "line 3"},
+		},
+		{
+			name:  "undefined network",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    networks: [nope]\n"},
+			want:  []string{"compose.yaml", `service "web"`, "nope"},
+		},
+		{
+			name:  "bad restart policy",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    restart: sometimes\n"},
+			want:  []string{"compose.yaml:4", `service "web": restart "sometimes"`},
+		},
+		{
+			name:  "bad tmpfs size",
+			files: map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    tmpfs: [/run:size=lots]\n"},
+			want:  []string{"compose.yaml:4", `service "web": tmpfs "/run:size=lots"`},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := loadErr(t, LoadOptions{WorkingDir: writeProject(t, tc.files)})
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %v is not ErrInvalid", err)
+			}
+			if errors.Is(err, ErrUnsupported) {
+				t.Errorf("error %v is ErrUnsupported", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// Every feature berth lacks that would change how a container runs must
+// be refused, naming file, service and key, never silently dropped.
+func TestLoadUnsupported(t *testing.T) {
+	tests := []struct {
+		yaml string // lines added under services.web
+		want string
+		line int // of the offending key, when not the first added line (4)
+	}{
+		{"build: .", "build", 0},
+		{"healthcheck:\n  test: [CMD, 'true']", "healthcheck", 0},
+		{"secrets: [s]", "secrets", 0},
+		{"configs: [c]", "configs", 0},
+		{"cap_add: [NET_ADMIN]", "cap_add", 0},
+		{"cap_drop: [ALL]", "cap_drop", 0},
+		{"privileged: true", "privileged", 0},
+		{"devices: ['/dev/fuse:/dev/fuse']", "devices", 0},
+		{"ulimits:\n  nofile: 1024", "ulimits", 0},
+		{"sysctls:\n  net.core.somaxconn: 1024", "sysctls", 0},
+		{"extra_hosts: ['db.local:10.0.0.1']", "extra_hosts", 0},
+		{"dns: 1.1.1.1", "dns", 0},
+		{"dns_search: example.com", "dns_search", 0},
+		{"dns_opt: [ndots:1]", "dns_opt", 0},
+		{"volumes_from: [other]", "volumes_from", 0},
+		{"network_mode: service:other", "network_mode service:other", 0},
+		{"network_mode: container:abc", "network_mode container:abc", 0},
+		{"network_mode: bridge", "network_mode bridge", 0},
+		{"ipc: host", "ipc", 0},
+		{"pid: host", "pid", 0},
+		{"security_opt: [no-new-privileges:true]", "security_opt", 0},
+		{"deploy:\n  resources:\n    limits:\n      memory: 64m", "deploy.resources", 5},
+		{"deploy:\n  restart_policy:\n    condition: any", "deploy.restart_policy", 5},
+		{"mem_limit: 64m", "mem_limit", 0},
+		{"cpus: 0.5", "cpus", 0},
+		{"links: [other]", "links", 0},
+		{"external_links: [x]", "external_links", 0},
+		{"logging:\n  driver: syslog", "logging driver syslog", 5},
+		{"logging:\n  driver: json-file\n  options:\n    max-size: 1m", "logging.options", 6},
+		{"container_name: fixed", "container_name", 0},
+		{"pull_policy: daily", "pull_policy daily", 0},
+		{"tmpfs: ['/run:noexec']", `tmpfs option "noexec"`, 0},
+		{"volumes:\n  - type: bind\n    source: .\n    target: /x\n    bind:\n      propagation: rshared", "volumes[].bind.propagation", 0},
+		{"networks:\n  default:\n    mac_address: 02:42:ac:11:00:02", "networks.default.mac_address", 6},
+		{"ports:\n  - '5000:5000/sctp'", "ports protocol sctp", 0},
+	}
+	const tail = `
+  other:
+    image: busybox
+secrets:
+  s:
+    file: ./s.txt
+configs:
+  c:
+    file: ./c.txt
+`
+	indent := func(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
+	var all []string
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			file := "services:\n  web:\n    image: busybox\n" + indent(tc.yaml) + tail
+			err := loadErr(t, LoadOptions{WorkingDir: writeProject(t, map[string]string{"compose.yaml": file})})
+			if !errors.Is(err, ErrUnsupported) || errors.Is(err, ErrInvalid) {
+				t.Errorf("error %v is not (only) ErrUnsupported", err)
+			}
+			line := tc.line
+			if line == 0 {
+				line = 4
+			}
+			want := fmt.Sprintf(`compose.yaml:%d: service "web": %s is not supported by berth yet`, line, tc.want)
+			if err.Error() != want {
+				t.Errorf("error\n %q\nwant\n %q", err, want)
+			}
+		})
+		if !strings.HasPrefix(tc.yaml, "network_mode") && !strings.HasPrefix(tc.yaml, "logging") &&
+			!strings.HasPrefix(tc.yaml, "deploy") && !strings.HasPrefix(tc.yaml, "volumes") &&
+			!strings.HasPrefix(tc.yaml, "tmpfs") && !strings.HasPrefix(tc.yaml, "networks") &&
+			!strings.HasPrefix(tc.yaml, "ports") {
+			all = append(all, indent(tc.yaml))
+		}
+	}
+
+	t.Run("all reported together", func(t *testing.T) {
+		file := "services:\n  web:\n    image: busybox\n" + strings.Join(all, "\n") + tail +
+			"networks:\n  n:\n    driver: overlay\n    driver_opts:\n      a: b\nvolumes:\n  v:\n    driver: nfs\n"
+		err := loadErr(t, LoadOptions{WorkingDir: writeProject(t, map[string]string{"compose.yaml": file})})
+		lines := strings.Split(err.Error(), "\n")
+		if want := len(all) + 3; len(lines) != want {
+			t.Errorf("%d problems reported, want %d:\n%v", len(lines), want, err)
+		}
+		for _, w := range []string{`network "n": driver overlay`, `network "n": driver_opts`, `volume "v": driver nfs`} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error does not report %q:\n%v", w, err)
+			}
+		}
+	})
+}
+
+func TestLoadInformationalKeysAccepted(t *testing.T) {
+	dir := writeProject(t, map[string]string{"compose.yaml": `
+x-shared: &shared
+  image: busybox
+services:
+  web:
+    <<: *shared
+    expose: ["80"]
+    attach: false
+    x-note: ignored by everyone
+    logging:
+      driver: json-file
+    deploy:
+      mode: replicated
+      replicas: 2
+      labels:
+        a: b
+    ports:
+      - target: 80
+        published: "8080"
+        name: http
+        app_protocol: http
+`})
+	if s := mustService(t, mustLoad(t, LoadOptions{WorkingDir: dir}), "web"); s.Scale != 2 {
+		t.Errorf("scale %d, want 2", s.Scale)
+	}
+}

@@ -1,0 +1,305 @@
+package spec
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHashStableAcrossLoads(t *testing.T) {
+	a := mustLoad(t, LoadOptions{WorkingDir: stackDir(t)})
+	b := mustLoad(t, LoadOptions{WorkingDir: stackDir(t)})
+	for _, s := range a.Services {
+		if h1, h2 := ConfigHash(s), ConfigHash(mustService(t, b, s.Name)); h1 != h2 {
+			t.Errorf("service %s: hash %s then %s", s.Name, h1, h2)
+		}
+	}
+}
+
+// The same service written differently (key order, map vs list syntax,
+// order of ports, aliases and labels) hashes the same.
+func TestHashIgnoresSpelling(t *testing.T) {
+	one := writeProject(t, map[string]string{"compose.yaml": `
+services:
+  web:
+    image: nginx
+    environment:
+      A: "1"
+      B: "2"
+    labels:
+      x: "1"
+      y: "2"
+    ports: ["80:80", "443:443"]
+    networks:
+      front:
+        aliases: [a, b]
+    volumes: ["data:/data"]
+networks:
+  front: {}
+volumes:
+  data: {}
+`})
+	two := writeProject(t, map[string]string{"compose.yaml": `
+volumes:
+  data:
+networks:
+  front:
+services:
+  web:
+    volumes:
+      - type: volume
+        source: data
+        target: /data
+    networks:
+      front:
+        aliases: [b, a]
+    ports:
+      - target: 443
+        published: "443"
+      - target: 80
+        published: "80"
+        protocol: tcp
+    labels: ["y=2", "x=1"]
+    environment: ["B=2", "A=1"]
+    image: nginx
+`})
+	s1 := mustService(t, mustLoad(t, LoadOptions{WorkingDir: one, ProjectName: "p"}), "web")
+	s2 := mustService(t, mustLoad(t, LoadOptions{WorkingDir: two, ProjectName: "p"}), "web")
+	if ConfigHash(s1) != ConfigHash(s2) {
+		t.Errorf("hashes differ; Diff = %q\n%s\n%s", Diff(s1, s2), s1.Canonical(), s2.Canonical())
+	}
+}
+
+// hashedFields maps each json key of Service to a change of that field, and
+// the path Diff must report for it.
+var hashedChanges = []struct {
+	path   string
+	change func(*Service)
+}{
+	{"name", func(s *Service) { s.Name = "other" }},
+	{"image", func(s *Service) { s.Image = "nginx:1.28" }},
+	{"entrypoint", func(s *Service) { s.Entrypoint = []string{"/bin/sh", "-c"} }},
+	{"command", func(s *Service) { s.Command = append(s.Command, "-v") }},
+	{"environment.API_URL", func(s *Service) { s.Environment["API_URL"] = "http://api:9090" }},
+	{"environment.NEW", func(s *Service) { s.Environment["NEW"] = "" }},
+	{"working_dir", func(s *Service) { s.WorkingDir = "/app" }},
+	{"user", func(s *Service) { s.User = "nobody" }},
+	{"hostname", func(s *Service) { s.Hostname = "h" }},
+	{"networks.front.aliases", func(s *Service) { s.Networks["front"] = ServiceNetwork{Aliases: []string{"www"}} }},
+	{"networks.back.ipv4_address", func(s *Service) { s.Networks["back"] = ServiceNetwork{IPv4Address: "10.0.0.2"} }},
+	{"networks.extra", func(s *Service) { s.Networks["extra"] = ServiceNetwork{} }},
+	{"network_mode", func(s *Service) { s.NetworkMode = "host" }},
+	{"mounts", func(s *Service) { s.Mounts[0].ReadOnly = false }},
+	{"ports", func(s *Service) { s.Ports[0].Published = "5354" }},
+	{"stop_signal", func(s *Service) { s.StopSignal = "SIGTERM" }},
+	{"stop_grace_period", func(s *Service) { s.StopGracePeriod = ptr(time.Second) }},
+	{"restart", func(s *Service) { s.Restart = "always" }},
+	{"labels.com.example.stack", func(s *Service) { s.Labels["com.example.stack"] = "other" }},
+	{"tty", func(s *Service) { s.Tty = true }},
+	{"stdin_open", func(s *Service) { s.StdinOpen = true }},
+	{"init", func(s *Service) { s.Init = true }},
+	{"read_only", func(s *Service) { s.ReadOnly = true }},
+}
+
+// unhashed are the fields that never recreate a container.
+var unhashed = []struct {
+	path   string
+	change func(*Service)
+}{
+	{"scale", func(s *Service) { s.Scale = 5 }},
+	{"depends_on", func(s *Service) { s.DependsOn = map[string]Dependency{"db": {Condition: "service_healthy"}} }},
+	{"pull_policy", func(s *Service) { s.PullPolicy = "always" }},
+	{"profiles", func(s *Service) { s.Profiles = []string{"x"} }},
+}
+
+// copyService deep-copies s through its canonical form.
+func copyService(t *testing.T, s Service) Service {
+	t.Helper()
+	c, err := ParseCanonical(s.Canonical())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestHashSensitivity(t *testing.T) {
+	base := mustService(t, mustLoad(t, LoadOptions{WorkingDir: stackDir(t)}), "web")
+	baseHash := ConfigHash(base)
+	for _, tc := range hashedChanges {
+		t.Run(tc.path, func(t *testing.T) {
+			changed := copyService(t, base)
+			tc.change(&changed)
+			if ConfigHash(changed) == baseHash {
+				t.Errorf("changing %s left the hash unchanged", tc.path)
+			}
+			if got := Diff(base, changed); !reflect.DeepEqual(got, []string{tc.path}) {
+				t.Errorf("Diff = %q, want [%q]", got, tc.path)
+			}
+			if got := Diff(changed, base); !reflect.DeepEqual(got, []string{tc.path}) {
+				t.Errorf("reverse Diff = %q, want [%q]", got, tc.path)
+			}
+		})
+	}
+	for _, tc := range unhashed {
+		t.Run(tc.path, func(t *testing.T) {
+			changed := copyService(t, base)
+			tc.change(&changed)
+			if ConfigHash(changed) != baseHash {
+				t.Errorf("changing %s changed the hash", tc.path)
+			}
+			if got := Diff(base, changed); len(got) != 0 {
+				t.Errorf("Diff = %q, want none", got)
+			}
+		})
+	}
+	t.Run("entrypoint nil vs empty", func(t *testing.T) {
+		a, b := copyService(t, base), copyService(t, base)
+		a.Entrypoint, b.Entrypoint = nil, []string{}
+		if ConfigHash(a) == ConfigHash(b) {
+			t.Error("resetting the entrypoint does not change the hash")
+		}
+		if got := Diff(a, b); !reflect.DeepEqual(got, []string{"entrypoint"}) {
+			t.Errorf("Diff = %q, want [entrypoint]", got)
+		}
+	})
+	t.Run("environment added to a service without any", func(t *testing.T) {
+		a := copyService(t, base)
+		a.Environment = nil
+		b := copyService(t, a)
+		b.Environment = map[string]string{"X": "1"}
+		if got := Diff(a, b); !reflect.DeepEqual(got, []string{"environment.X"}) {
+			t.Errorf("Diff = %q, want [environment.X]", got)
+		}
+	})
+}
+
+// Every field of Service is covered by the tables above, so a field added
+// later must be classified (hashed or not) here too.
+func TestHashTablesCoverEveryField(t *testing.T) {
+	covered := map[string]bool{}
+	for _, c := range hashedChanges {
+		covered[strings.Split(c.path, ".")[0]] = true
+	}
+	for _, c := range unhashed {
+		covered[c.path] = true
+	}
+	typ := reflect.TypeFor[Service]()
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		if !covered[name] {
+			t.Errorf("field %s (%q) is in neither hashedChanges nor unhashed", typ.Field(i).Name, name)
+		}
+	}
+}
+
+// The upgrade property: a field added to Service in a later berth version,
+// zero for containers made before it, changes no existing hash (no mass
+// recreate on upgrade). Simulated by appending fields of every kind to
+// Service's struct type and encoding a loaded service through it.
+func TestHashUnchangedByNewZeroFields(t *testing.T) {
+	typ := reflect.TypeFor[Service]()
+	var fields []reflect.StructField
+	for i := range typ.NumField() {
+		fields = append(fields, typ.Field(i))
+	}
+	fields = append(fields,
+		reflect.StructField{Name: "Healthcheck", Type: reflect.TypeFor[*struct{ Test []string }](), Tag: `json:"healthcheck,omitempty"`},
+		reflect.StructField{Name: "CapAdd", Type: reflect.TypeFor[[]string](), Tag: `json:"cap_add,omitempty"`},
+		reflect.StructField{Name: "Sysctls", Type: reflect.TypeFor[map[string]string](), Tag: `json:"sysctls,omitempty"`},
+		reflect.StructField{Name: "Privileged", Type: reflect.TypeFor[bool](), Tag: `json:"privileged,omitempty"`},
+		reflect.StructField{Name: "MemLimit", Type: reflect.TypeFor[int64](), Tag: `json:"mem_limit,omitempty"`},
+		reflect.StructField{Name: "Logging", Type: reflect.TypeFor[struct{ Driver string }](), Tag: `json:"logging,omitzero"`},
+	)
+	newer := reflect.StructOf(fields)
+
+	p := mustLoad(t, LoadOptions{WorkingDir: stackDir(t)})
+	for _, s := range p.Services {
+		v := reflect.New(newer).Elem()
+		old := reflect.ValueOf(s)
+		for i := range typ.NumField() {
+			v.Field(i).Set(old.Field(i))
+		}
+		b, err := json.Marshal(v.Interface())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != string(s.Canonical()) {
+			t.Errorf("service %s: a newer Service with zero new fields encodes as\n %s\nnot\n %s", s.Name, b, s.Canonical())
+		}
+		// And an old berth reading a newer canonical form ignores what it does not know.
+		back, err := ParseCanonical(append(b[:len(b)-1:len(b)-1], []byte(`,"privileged":true}`)...))
+		if err != nil || ConfigHash(back) != ConfigHash(s) {
+			t.Errorf("service %s: parsing a newer canonical form: %v", s.Name, err)
+		}
+	}
+}
+
+// The rule the upgrade property rests on: every field of the canonical
+// encoding is omitted when empty.
+func TestCanonicalTagsOmitZero(t *testing.T) {
+	seen := map[reflect.Type]bool{}
+	var check func(reflect.Type)
+	check = func(typ reflect.Type) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Map {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || seen[typ] || typ.PkgPath() != reflect.TypeFor[Service]().PkgPath() {
+			return
+		}
+		seen[typ] = true
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			tag := strings.Split(f.Tag.Get("json"), ",")
+			if tag[0] == "" || tag[0] == "-" || !(slices.Contains(tag, "omitempty") || slices.Contains(tag, "omitzero")) {
+				t.Errorf("%s.%s: json tag %q lacks a name or omitempty/omitzero", typ.Name(), f.Name, f.Tag.Get("json"))
+			}
+			check(f.Type)
+		}
+	}
+	check(reflect.TypeFor[Service]())
+	if len(seen) < 5 {
+		t.Errorf("checked %d types, want Service, ServiceNetwork, Mount, Port, Dependency", len(seen))
+	}
+}
+
+func TestCanonicalRoundTrip(t *testing.T) {
+	p := mustLoad(t, LoadOptions{WorkingDir: stackDir(t), Profiles: []string{"debug"}})
+	for _, s := range p.Services {
+		back, err := ParseCanonical(s.Canonical())
+		if err != nil {
+			t.Fatalf("service %s: %v", s.Name, err)
+		}
+		sameService(t, back, s)
+		if ConfigHash(back) != ConfigHash(s) || len(Diff(back, s)) != 0 {
+			t.Errorf("service %s: hash or Diff changed through a round trip", s.Name)
+		}
+	}
+	if _, err := ParseCanonical([]byte("{not json")); err == nil {
+		t.Error("ParseCanonical accepted garbage")
+	}
+}
+
+// Canonical normalises on its own and never mutates its argument, so
+// services built by hand (as the reconciler's tests do) hash like loaded ones.
+func TestCanonicalNormalisesHandBuilt(t *testing.T) {
+	a := Service{
+		Name:        "x",
+		Environment: map[string]string{},
+		Ports:       []Port{{Target: 443, Protocol: "tcp"}, {Target: 80, Protocol: "tcp"}},
+		Networks:    map[string]ServiceNetwork{"n": {Aliases: []string{"b", "a", "a"}}},
+	}
+	b := Service{
+		Name:     "x",
+		Ports:    []Port{{Target: 80, Protocol: "tcp"}, {Target: 443, Protocol: "tcp"}},
+		Networks: map[string]ServiceNetwork{"n": {Aliases: []string{"a", "b"}}},
+	}
+	if ConfigHash(a) != ConfigHash(b) {
+		t.Errorf("hashes differ:\n%s\n%s", a.Canonical(), b.Canonical())
+	}
+	if a.Ports[0].Target != 443 || a.Networks["n"].Aliases[0] != "b" {
+		t.Error("Canonical reordered its argument's slices")
+	}
+}
