@@ -1,0 +1,134 @@
+package compose
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/store"
+)
+
+// psEntry is one row of `ps`, with Docker Compose's JSON keys.
+type psEntry struct {
+	ID         string
+	Name       string
+	Command    string
+	Project    string
+	Service    string
+	Image      string
+	CreatedAt  string
+	State      string
+	Status     string
+	ExitCode   int
+	Health     string
+	Publishers []publisher
+}
+
+// publisher is one published port, as Docker Compose reports it.
+type publisher struct {
+	URL           string
+	TargetPort    uint32
+	PublishedPort uint32
+	Protocol      string
+}
+
+func newPsCommand(g *globals) *cobra.Command {
+	var all bool
+	var format string
+	cmd := &cobra.Command{
+		Use:   "ps [OPTIONS] [SERVICE...]",
+		Short: "List containers",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			p, err := g.loadProject(ctx)
+			if err != nil {
+				return err
+			}
+			e, err := g.openEngine()
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			recs, err := selectContainers(ctx, e.Store, p.Name, args)
+			if err != nil {
+				return err
+			}
+			var rows []psEntry
+			for _, r := range recs {
+				st, err := e.Runtime.State(ctx, r.Name)
+				if err != nil {
+					return err
+				}
+				if st.Status != "running" && !all {
+					continue
+				}
+				svc, err := spec.ParseCanonical(r.Spec)
+				if err != nil {
+					return fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
+				}
+				row := psEntry{ID: containerID(r), Name: r.Name, Project: r.Project, Service: r.Service,
+					Image: r.ImageRef, Command: strings.Join(append(append([]string{}, svc.Entrypoint...), svc.Command...), " "),
+					CreatedAt: r.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"), State: st.Status, ExitCode: st.ExitCode}
+				switch st.Status {
+				case "running":
+					row.Status = "Up " + since(time.Since(st.StartedAt))
+				case "exited":
+					row.Status = fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, since(time.Since(st.FinishedAt)))
+				default:
+					row.Status = st.Status
+				}
+				for _, port := range svc.Ports {
+					var pub uint32
+					fmt.Sscan(port.Published, &pub)
+					row.Publishers = append(row.Publishers, publisher{URL: first(port.HostIP, "0.0.0.0"), TargetPort: port.Target, PublishedPort: pub, Protocol: port.Protocol})
+				}
+				rows = append(rows, row)
+			}
+			if format == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				for _, r := range rows {
+					if err := enc.Encode(r); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 3, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS")
+			for _, r := range rows {
+				var ports []string
+				for _, p := range r.Publishers {
+					ports = append(ports, fmt.Sprintf("%s:%d->%d/%s", p.URL, p.PublishedPort, p.TargetPort, p.Protocol))
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%q\t%s\t%s\t%s\t%s\n", r.Name, r.Image, r.Command, r.Service, r.CreatedAt, r.Status, strings.Join(ports, ", "))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "show all stopped containers")
+	cmd.Flags().StringVar(&format, "format", "table", `output format: "table" or "json"`)
+	return cmd
+}
+
+// containerID is a Docker-shaped ID for a container record: 64 hex digits,
+// new for each creation.
+func containerID(r store.Container) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", r.Name, r.CreatedAt.UnixNano())))
+	return hex.EncodeToString(h[:])
+}
+
+func first(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

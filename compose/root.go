@@ -1,0 +1,125 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/store"
+)
+
+// Version is berth's version, set at build time with -ldflags.
+var Version = "dev"
+
+// globals are the flags every command shares, read once at the boundary.
+type globals struct {
+	root, runRoot string
+	files         []string
+	projectName   string
+	projectDir    string
+	profiles      []string
+	envFiles      []string
+}
+
+// Execute runs berth's command line and returns the process exit code.
+func Execute() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd := NewRootCommand()
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), "Error:", err)
+		return 1
+	}
+	return 0
+}
+
+// NewRootCommand builds the whole command tree.
+func NewRootCommand() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "berth",
+		Short:         "Run Docker Compose stacks without a daemon",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	f := root.PersistentFlags()
+	f.StringVar(&g.root, "root", envOr("BERTH_ROOT", "/var/lib/berth"), "persistent state directory (BERTH_ROOT)")
+	f.StringVar(&g.runRoot, "run-root", envOr("BERTH_RUN_ROOT", "/run/berth"), "runtime state directory (BERTH_RUN_ROOT)")
+	f.StringArrayVarP(&g.files, "file", "f", nil, "compose configuration files")
+	f.StringVarP(&g.projectName, "project-name", "p", "", "project name")
+	f.StringVar(&g.projectDir, "project-directory", "", "alternate working directory (default: the directory of the first compose file)")
+	f.StringArrayVar(&g.profiles, "profile", nil, "profile to enable")
+	f.StringArrayVar(&g.envFiles, "env-file", nil, "alternate environment file")
+	root.AddCommand(newUpCommand(g), newPlanCommand(g), newDownCommand(g), newPsCommand(g), newLogsCommand(g),
+		newConfigCommand(g), newPullCommand(g), newImageCommand(g), newVersionCommand())
+	return root
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// loadProject loads the compose project the flags and environment name.
+func (g *globals) loadProject(ctx context.Context) (*spec.Project, error) {
+	return spec.Load(ctx, spec.LoadOptions{Files: g.files, ProjectName: g.projectName, ProjectDir: g.projectDir,
+		Profiles: g.profiles, EnvFiles: g.envFiles})
+}
+
+// openEngine opens the host's state.
+func (g *globals) openEngine(opts ...engine.Option) (*engine.Engine, error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("berth needs root to run containers (run it with sudo)")
+	}
+	return engine.Open(g.root, g.runRoot, opts...)
+}
+
+// session is one command's project, engine and project lock.
+type session struct {
+	project *spec.Project
+	engine  *engine.Engine
+	unlock  func()
+}
+
+// open loads the project, opens the engine and takes the project lock.
+func (g *globals) open(ctx context.Context, opts ...engine.Option) (*session, error) {
+	p, err := g.loadProject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, err := g.openEngine(opts...)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := store.LockProject(g.runRoot, p.Name)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	return &session{project: p, engine: e, unlock: unlock}, nil
+}
+
+func (s *session) close() {
+	s.unlock()
+	s.engine.Close()
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

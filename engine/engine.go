@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/berth-dev/berth/image"
+	"github.com/berth-dev/berth/network"
+	"github.com/berth-dev/berth/runtime"
+	"github.com/berth-dev/berth/store"
+	"github.com/berth-dev/berth/volume"
+)
+
+// Engine is berth's view of one host: its state root, run root and the
+// drivers that act on them.
+type Engine struct {
+	Root, RunRoot string
+	Store         *store.Store
+	Images        *image.Store
+	Net           *network.Host
+	Runtime       *runtime.Runtime
+	Volumes       *volume.Manager
+
+	pool     []netip.Prefix
+	progress func(image.Progress)
+}
+
+// Option configures an Engine.
+type Option func(*Engine) error
+
+// WithSubnetPool sets the prefixes new networks' subnets are taken from
+// (each split into /24s). The default is network.DefaultPool, or
+// BERTH_SUBNET_POOL (comma-separated CIDRs) when set.
+func WithSubnetPool(prefixes ...netip.Prefix) Option {
+	return func(e *Engine) error { e.pool = split24(prefixes); return nil }
+}
+
+// WithPullProgress receives the progress of every pull.
+func WithPullProgress(fn func(image.Progress)) Option {
+	return func(e *Engine) error { e.progress = fn; return nil }
+}
+
+// DefaultRoot is berth's state root when none is given.
+const DefaultRoot = "/var/lib/berth"
+
+// hostName is the name of berth's host-global objects (its nftables table
+// and its cgroup parent) for a state root: "berth" for the default root,
+// "berth_<hash>" for any other, so that berths on private roots (tests,
+// a second install) never touch each other's.
+func hostName(root string) string {
+	if filepath.Clean(root) == DefaultRoot {
+		return "berth"
+	}
+	h := sha256.Sum256([]byte(filepath.Clean(root)))
+	return "berth_" + hex.EncodeToString(h[:4])
+}
+
+// Open opens the engine on a state root and a run root, creating both.
+func Open(root, runRoot string, opts ...Option) (*Engine, error) {
+	for _, d := range []string{root, runRoot} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", d, err)
+		}
+	}
+	st, err := store.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	imgs, err := image.Open(root)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	e := &Engine{Root: root, RunRoot: runRoot, Store: st, Images: imgs, Volumes: volume.New(root),
+		Net: network.New(network.WithTable(hostName(root))), pool: network.DefaultPool(),
+		Runtime: runtime.New(root, runRoot, runtime.WithCgroupParent(hostName(root)))}
+	if env := os.Getenv("BERTH_SUBNET_POOL"); env != "" {
+		var ps []netip.Prefix
+		for _, s := range strings.Split(env, ",") {
+			p, err := netip.ParsePrefix(strings.TrimSpace(s))
+			if err != nil {
+				st.Close()
+				return nil, fmt.Errorf("BERTH_SUBNET_POOL: %w", err)
+			}
+			ps = append(ps, p)
+		}
+		e.pool = split24(ps)
+	}
+	for _, o := range opts {
+		if err := o(e); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Close releases the engine's database.
+func (e *Engine) Close() error { return e.Store.Close() }
+
+// netnsPath is where container name's network namespace is bound.
+func (e *Engine) netnsPath(name string) string { return filepath.Join(e.RunRoot, "netns", name) }
+
+// etcDir holds container name's generated hosts, hostname and resolv.conf.
+func (e *Engine) etcDir(name string) string { return filepath.Join(e.RunRoot, "etc", name) }
+
+// split24 splits prefixes wider than /24 into /24s, keeping narrower ones.
+func split24(prefixes []netip.Prefix) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range prefixes {
+		p = p.Masked()
+		if p.Bits() >= 24 || !p.Addr().Is4() {
+			out = append(out, p)
+			continue
+		}
+		n := 1 << (24 - p.Bits())
+		a := p.Addr().As4()
+		base := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8
+		for i := 0; i < n; i++ {
+			v := base + uint32(i)<<8
+			out = append(out, netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), 0}), 24))
+		}
+	}
+	return out
+}

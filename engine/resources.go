@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/berth-dev/berth/image"
+	"github.com/berth-dev/berth/network"
+	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/store"
+)
+
+// Pull fetches an image into the store.
+func (e *Engine) Pull(ctx context.Context, ref, platform string) error {
+	_, err := e.Images.Pull(ctx, ref, image.PullOptions{Platform: platform, Progress: e.progress})
+	return err
+}
+
+// CreateNetwork allocates a subnet for n (unless it has one) and makes its
+// bridge. Repeating it after a failure, or after the bridge vanished,
+// repairs it with the recorded subnet.
+func (e *Engine) CreateNetwork(ctx context.Context, project, key string, n spec.Network) error {
+	rec, err := e.Store.AllocateNetwork(ctx, store.Network{Name: n.Name, Project: project, Key: key,
+		Bridge: network.BridgeName(e.Root + "\x00" + n.Name), Internal: n.Internal}, func(used []string) (string, string, error) {
+		return e.pickSubnet(n, used)
+	})
+	if err != nil {
+		return err
+	}
+	b, err := bridgeOf(rec)
+	if err != nil {
+		return err
+	}
+	return e.Net.EnsureBridge(b)
+}
+
+func (e *Engine) pickSubnet(n spec.Network, used []string) (string, string, error) {
+	var subnet netip.Prefix
+	if len(n.Subnets) > 0 {
+		p, err := netip.ParsePrefix(n.Subnets[0])
+		if err != nil {
+			return "", "", fmt.Errorf("network %s: ipam subnet: %w", n.Name, err)
+		}
+		subnet = p.Masked()
+	} else {
+		var taken []netip.Prefix
+		for _, u := range used {
+			if p, err := netip.ParsePrefix(u); err == nil {
+				taken = append(taken, p)
+			}
+		}
+		routes, err := network.HostRoutes()
+		if err != nil {
+			return "", "", err
+		}
+		if subnet, err = network.PickSubnet(e.pool, taken, routes); err != nil {
+			return "", "", err
+		}
+	}
+	return subnet.String(), subnet.Addr().Next().String(), nil
+}
+
+func bridgeOf(rec store.Network) (network.Bridge, error) {
+	subnet, err := netip.ParsePrefix(rec.Subnet)
+	if err != nil {
+		return network.Bridge{}, fmt.Errorf("network %s: recorded subnet: %w", rec.Name, err)
+	}
+	gw, err := netip.ParseAddr(rec.Gateway)
+	if err != nil {
+		return network.Bridge{}, fmt.Errorf("network %s: recorded gateway: %w", rec.Name, err)
+	}
+	return network.Bridge{Name: rec.Bridge, Subnet: subnet, Gateway: gw, Internal: rec.Internal}, nil
+}
+
+// ErrInUse is returned when removing a network or volume a container still uses.
+var ErrInUse = errors.New("in use")
+
+// RemoveNetwork removes a network's bridge and record, refusing while a
+// container is still attached.
+func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
+	rec, err := e.Store.Network(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	eps, err := e.Store.Endpoints(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ep := range eps {
+		if ep.Network == name {
+			return fmt.Errorf("network %s: %w by container %s", name, ErrInUse, ep.Container)
+		}
+	}
+	b, err := bridgeOf(rec)
+	if err != nil {
+		return err
+	}
+	if err := e.Net.RemoveBridge(b); err != nil {
+		return err
+	}
+	return e.Store.DeleteNetwork(ctx, name)
+}
+
+// CreateVolume makes a named volume's directory and records it.
+func (e *Engine) CreateVolume(ctx context.Context, project, key string, v spec.Volume) error {
+	path, err := e.Volumes.Create(v.Name)
+	if err != nil {
+		return err
+	}
+	return e.Store.PutVolume(ctx, store.Volume{Name: v.Name, Project: project, Key: key, Path: path})
+}
+
+// RemoveVolume deletes a named volume and its data, refusing while a
+// container of its project mounts it.
+func (e *Engine) RemoveVolume(ctx context.Context, name string) error {
+	vols, err := e.Store.Volumes(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, v := range vols {
+		if v.Name != name {
+			continue
+		}
+		cs, err := e.Store.Containers(ctx, v.Project)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			svc, err := spec.ParseCanonical(c.Spec)
+			if err != nil {
+				return fmt.Errorf("reading the recorded spec of %s: %w", c.Name, err)
+			}
+			for _, m := range svc.Mounts {
+				if m.Type == spec.MountVolume && m.Source == v.Key {
+					return fmt.Errorf("volume %s: %w by container %s", name, ErrInUse, c.Name)
+				}
+			}
+		}
+	}
+	if err := e.Volumes.Remove(name); err != nil {
+		return err
+	}
+	return e.Store.DeleteVolume(ctx, name)
+}
