@@ -40,17 +40,20 @@ func Load(ctx context.Context, o LoadOptions) (*Project, error) {
 	}
 	env := envMap(environ)
 
-	lookupDir := absIn(wd, o.ProjectDir)
-	if o.ProjectDir == "" {
+	projectDir := absIn(wd, o.ProjectDir)
+	lookupDir := projectDir // where COMPOSE_FILE's .env and default files are looked for
+	if lookupDir == "" {
 		lookupDir = wd
 	}
 	files, err := composeFiles(wd, lookupDir, o.Files, env)
 	if err != nil {
 		return nil, err
 	}
-	projectDir := absIn(wd, o.ProjectDir)
-	if o.ProjectDir == "" {
-		projectDir = filepath.Dir(files[0])
+	if projectDir == "" {
+		projectDir = wd // for stdin ("-")
+		if files[0] != "-" {
+			projectDir = filepath.Dir(files[0])
+		}
 	}
 	envFiles, err := envFiles(wd, projectDir, o.EnvFiles, env)
 	if err != nil {
@@ -75,8 +78,8 @@ func Load(ctx context.Context, o LoadOptions) (*Project, error) {
 		cli.WithLoadOptions(withScreening(&found)),
 	)
 	opts, err := cli.NewProjectOptions(files, fns...)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, loc.annotate(err))
+	if err != nil { // a bad -p, env file or profile list, not a compose file
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	cp, err := opts.LoadProject(ctx)
 	if err != nil {

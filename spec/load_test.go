@@ -405,3 +405,36 @@ networks:
 		t.Errorf("default network %+v, want %+v", got, want)
 	}
 }
+
+func TestLoadIncludeAndExtendsFile(t *testing.T) {
+	dir := writeProject(t, map[string]string{
+		"compose.yaml": `include:
+  - sub/inc.yaml
+services:
+  web:
+    extends:
+      file: common.yaml
+      service: base
+    ports: ["8000-8010:80"]
+    volumes: ["/abs:/abs:ro"]
+`,
+		"common.yaml":  "services:\n  base:\n    image: busybox\n    environment: [A=1]\n    volumes: [./rel:/rel]\n",
+		"sub/inc.yaml": "services:\n  inc:\n    image: alpine\n    volumes: [./data:/data]\n",
+	})
+	p := mustLoad(t, LoadOptions{WorkingDir: dir})
+	sameService(t, mustService(t, p, "web"), Service{
+		Name: "web", Image: "busybox", PullPolicy: "missing",
+		Environment: map[string]string{"A": "1"},
+		Networks:    map[string]ServiceNetwork{"default": {}},
+		Mounts: []Mount{
+			{Type: MountBind, Source: filepath.Join(dir, "rel"), Target: "/rel", CreateHostPath: true},
+			{Type: MountBind, Source: "/abs", Target: "/abs", ReadOnly: true, CreateHostPath: true},
+		},
+		Ports:   []Port{{Published: "8000-8010", Target: 80, Protocol: "tcp"}}, // a host range for one port stays a range
+		Restart: "no", Scale: 1,
+	})
+	// Relative paths of an included file are relative to that file.
+	if got := mustService(t, p, "inc").Mounts[0].Source; got != filepath.Join(dir, "sub", "data") {
+		t.Errorf("included bind source %q, want %q", got, filepath.Join(dir, "sub", "data"))
+	}
+}
