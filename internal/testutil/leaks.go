@@ -21,6 +21,7 @@ func Snapshot(t testing.TB) HostSnapshot {
 		"links":    lines(t, "ip", "-o", "link", "show"),
 		"mounts":   mountPoints(t),
 		"nftables": lines(t, "nft", "list", "tables"),
+		"iptables": rules(t),
 		"netns":    lines(t, "ip", "netns", "list"),
 		"cgroups":  berthCgroups(),
 		"procs":    berthProcs(t),
@@ -81,6 +82,17 @@ func lines(t testing.TB, name string, args ...string) []string {
 		}
 	}
 	return ls
+}
+
+// rules lists the iptables rules (not counters) of every table.
+func rules(t testing.TB) []string {
+	var out []string
+	for _, l := range lines(t, "iptables-save") {
+		if strings.HasPrefix(l, "-A ") {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func mountPoints(t testing.TB) []string {
