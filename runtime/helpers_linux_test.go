@@ -142,3 +142,15 @@ func hookCodes(t testing.TB, id string) []string {
 	}
 	return codes
 }
+
+// waitLog waits until the log of id has at least n lines.
+func (e *testEnv) waitLog(t testing.TB, id string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(e.logLines(t, id, LogOptions{Tail: -1})) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("log of %s never reached %d lines", id, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
