@@ -65,26 +65,14 @@ func newUpCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-// converge is one reconcile pass: observe, plan, pull what is missing,
-// plan again with the pulled images, apply. It returns the applied plan.
+// converge runs one reconcile pass of the session's project, showing its
+// progress and warnings on out.
 func converge(ctx context.Context, s *session, o reconcile.Options, out *progress) (reconcile.Plan, error) {
-	plan, err := planUp(ctx, s, o)
-	if err != nil {
-		return plan, err
-	}
-	if plan.HasPulls() {
-		if err := reconcile.Apply(ctx, plan.Only(reconcile.Pull), drivers(s.engine), 0, out.event); err != nil {
-			return plan, err
-		}
-		o.SkipPull = true
-		if plan, err = planUp(ctx, s, o); err != nil {
-			return plan, err
-		}
-	}
+	plan, err := reconcile.Converge(ctx, s.project, s.engine, drivers(s.engine), o, out.event)
 	for _, w := range plan.Warnings {
 		fmt.Fprintln(out.w, "WARN:", w)
 	}
-	return plan, reconcile.Apply(ctx, plan, drivers(s.engine), 0, out.event)
+	return plan, err
 }
 
 func planUp(ctx context.Context, s *session, o reconcile.Options) (reconcile.Plan, error) {

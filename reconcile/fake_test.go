@@ -144,7 +144,11 @@ func (f *fakeHost) drivers() Drivers {
 	return Drivers{Images: f, Networks: f, Volumes: f, Containers: f}
 }
 
-// observe reports the fake host's state for project p, as the engine would.
+// Observe reports the fake host's state for project p, as the engine would.
+func (f *fakeHost) Observe(_ context.Context, p *spec.Project) (Observed, error) {
+	return f.observe(p), nil
+}
+
 func (f *fakeHost) observe(p *spec.Project) Observed {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -192,7 +192,7 @@ func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []
 		byNumber[c.Number] = c
 	}
 	timeout := stopTimeout(svc, o)
-	for n := 1; n <= max(svc.Scale, 1); n++ {
+	for n := 1; n <= svc.Scale; n++ {
 		name := spec.ContainerName(p.Name, svc.Name, n)
 		id := "container:" + name
 		cs := containerSpec(p, svc, name, n, hash)
@@ -224,8 +224,8 @@ func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []
 		pl.byServ[svc.Name] = append(pl.byServ[svc.Name], id)
 	}
 	for _, c := range existing {
-		if c.Number > max(svc.Scale, 1) {
-			pl.add(Action{ID: "container:" + c.Name, Kind: Remove, Target: c.Name, Service: svc.Name, Reason: fmt.Sprintf("scaled down to %d", max(svc.Scale, 1)), Timeout: timeout})
+		if c.Number > svc.Scale {
+			pl.add(Action{ID: "container:" + c.Name, Kind: Remove, Target: c.Name, Service: svc.Name, Reason: fmt.Sprintf("scaled down to %d", svc.Scale), Timeout: timeout})
 		}
 	}
 }

@@ -40,23 +40,11 @@ func hostWithImages() *fakeHost {
 	return f
 }
 
-// up is what `berth up` does: plan, pull if needed, plan again, apply.
+// up is what `berth up` does.
 func up(t *testing.T, f *fakeHost, p *spec.Project, o Options) Plan {
 	t.Helper()
-	plan, err := PlanUp(p, f.observe(p), o)
+	plan, err := Converge(context.Background(), p, f, f.drivers(), o, nil)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if plan.HasPulls() {
-		if err := Apply(context.Background(), plan.Only(Pull), f.drivers(), 0, nil); err != nil {
-			t.Fatal(err)
-		}
-		o.SkipPull = true
-		if plan, err = PlanUp(p, f.observe(p), o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := Apply(context.Background(), plan, f.drivers(), 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	return plan
