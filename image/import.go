@@ -122,7 +122,7 @@ func (s *Store) ingestLayer(r io.Reader) (v1.Descriptor, v1.Hash, error) {
 		pr.CloseWithError(err)
 		done <- res
 	}()
-	digest, size, err := s.writeBlob(io.TeeReader(r, pw), v1.Hash{}, -1)
+	digest, size, err := s.writeBlob(io.TeeReader(r, pw), "import-", v1.Hash{}, -1)
 	pw.CloseWithError(err)
 	res := <-done
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -121,13 +122,14 @@ func (s *Store) readBlob(h v1.Hash) ([]byte, error) {
 	return b, nil
 }
 
-// writeBlob streams r into the blob store through a temporary file, checks
+// writeBlob streams r into the blob store through a temporary file (named
+// tmpPrefix*, in <store>/tmp), checks
 // its sha256 digest against want (when want.Hex is set) and its size
 // against size (when >= 0), syncs it and renames it into place. A cut or
 // corrupt stream never leaves a blob under its final name. It returns the
 // digest and size written.
-func (s *Store) writeBlob(r io.Reader, want v1.Hash, size int64) (v1.Hash, int64, error) {
-	f, err := os.CreateTemp(s.path("tmp"), "blob-")
+func (s *Store) writeBlob(r io.Reader, tmpPrefix string, want v1.Hash, size int64) (v1.Hash, int64, error) {
+	f, err := os.CreateTemp(s.path("tmp"), tmpPrefix)
 	if err != nil {
 		return v1.Hash{}, 0, fmt.Errorf("creating temporary blob: %w", err)
 	}
@@ -166,7 +168,7 @@ func (s *Store) putBlob(data []byte) (v1.Hash, error) {
 	if s.hasBlob(h) {
 		return h, nil
 	}
-	h, _, err = s.writeBlob(bytes.NewReader(data), h, int64(len(data)))
+	h, _, err = s.writeBlob(bytes.NewReader(data), "small-", h, int64(len(data)))
 	return h, err
 }
 
@@ -204,8 +206,8 @@ func parseHash(s string) (v1.Hash, error) {
 	if h.Algorithm != "sha256" || len(h.Hex) != 64 {
 		return v1.Hash{}, fmt.Errorf("parsing digest %q: only sha256 is supported", s)
 	}
-	if _, err := hex.DecodeString(h.Hex); err != nil {
-		return v1.Hash{}, fmt.Errorf("parsing digest %q: %w", s, err)
+	if _, err := hex.DecodeString(h.Hex); err != nil || strings.ToLower(h.Hex) != h.Hex {
+		return v1.Hash{}, fmt.Errorf("parsing digest %q: not lowercase hex", s)
 	}
 	return h, nil
 }

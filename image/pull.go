@@ -78,6 +78,9 @@ func (s *Store) pull(ctx context.Context, norm string, o PullOptions) (*Image, e
 	if err != nil {
 		return nil, err
 	}
+	if _, err := parseHash(m.Config.Digest.String()); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	cfg, err := s.fetchConfig(rimg, m.Config)
 	if err != nil {
 		return nil, err
@@ -191,6 +194,8 @@ func (s *Store) fetchBlob(ctx context.Context, rimg v1.Image, d v1.Descriptor, p
 	if s.hasBlob(d.Digest) {
 		return false, nil
 	}
+	prefix := "blob-" + d.Digest.Hex + "-"
+	removeStale(s.path("tmp"), prefix)
 	l, err := rimg.LayerByDigest(d.Digest)
 	if err != nil {
 		return false, fmt.Errorf("layer %s: %w", d.Digest, err)
@@ -202,7 +207,7 @@ func (s *Store) fetchBlob(ctx context.Context, rimg v1.Image, d v1.Descriptor, p
 	defer rc.Close()
 	progress(0)
 	cr := &countingReader{r: rc, step: max(d.Size/100, 256<<10), report: progress}
-	if _, _, err := s.writeBlob(cr, d.Digest, d.Size); err != nil {
+	if _, _, err := s.writeBlob(cr, prefix, d.Digest, d.Size); err != nil {
 		return false, fmt.Errorf("fetching layer %s: %w", d.Digest, err)
 	}
 	progress(cr.n)
