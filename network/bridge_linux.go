@@ -38,30 +38,27 @@ func (h *Host) EnsureBridge(b Bridge) error {
 	if err := setSysctl("net/ipv4/conf/"+b.Name+"/route_localnet", "1"); err != nil {
 		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
 	}
-	x, err := h.begin(true)
-	if err != nil {
-		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
-	}
-	tag := bridgeTag(b.Name)
-	if err := x.deleteTagged(tag); err != nil {
-		x.abort(h)
-		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
-	}
-	subnet := b.Subnet.Masked()
-	x.add(chainGuard, tag, iif(b.Name), ipPrefix(offDaddr, loopback), drop())
-	if !b.Internal {
-		x.add(chainPostrouting, tag, ipPrefix(offSaddr, subnet), notOif(b.Name), masquerade())
-	}
-	x.add(chainPostrouting, tag, ipPrefix(offSaddr, loopback), oif(b.Name), masquerade())
-	x.add(chainPostrouting, tag, ipPrefix(offSaddr, subnet), oif(b.Name), ctDNAT(), masquerade())
-	if b.Internal {
-		x.insert(chainForward, tag, iif(b.Name), notOif(b.Name), drop())
-		x.insert(chainForward, tag, oif(b.Name), notIif(b.Name), drop())
-	} else {
-		x.add(chainForward, tag, iif(b.Name), accept())
-		x.add(chainForward, tag, oif(b.Name), accept())
-	}
-	return x.commit(h, "ensuring bridge "+b.Name)
+	return h.update("ensuring bridge "+b.Name, true, func(x *txn) error {
+		tag := bridgeTag(b.Name)
+		if err := x.deleteTagged(tag); err != nil {
+			return err
+		}
+		subnet := b.Subnet.Masked()
+		x.add(chainGuard, tag, iif(b.Name), ipPrefix(offDaddr, loopback), drop())
+		if !b.Internal {
+			x.add(chainPostrouting, tag, ipPrefix(offSaddr, subnet), notOif(b.Name), masquerade())
+		}
+		x.add(chainPostrouting, tag, ipPrefix(offSaddr, loopback), oif(b.Name), masquerade())
+		x.add(chainPostrouting, tag, ipPrefix(offSaddr, subnet), oif(b.Name), ctDNAT(), masquerade())
+		if b.Internal {
+			x.insert(chainForward, tag, iif(b.Name), notOif(b.Name), drop())
+			x.insert(chainForward, tag, oif(b.Name), notIif(b.Name), drop())
+		} else {
+			x.add(chainForward, tag, iif(b.Name), accept())
+			x.add(chainForward, tag, oif(b.Name), accept())
+		}
+		return nil
+	})
 }
 
 // ensureBridgeLink creates the bridge link if missing and converges its
@@ -128,15 +125,10 @@ func ensureOnlyAddr(link netlink.Link, want netip.Prefix) error {
 // What is already gone is not an error. Links still enslaved to the
 // bridge are left detached; Detach them first.
 func (h *Host) RemoveBridge(b Bridge) error {
-	x, err := h.begin(false)
+	err := h.update("removing bridge "+b.Name, false, func(x *txn) error {
+		return x.deleteTagged(bridgeTag(b.Name))
+	})
 	if err != nil {
-		return fmt.Errorf("removing bridge %s: %w", b.Name, err)
-	}
-	if err := x.deleteTagged(bridgeTag(b.Name)); err != nil {
-		x.abort(h)
-		return fmt.Errorf("removing bridge %s: %w", b.Name, err)
-	}
-	if err := x.commit(h, "removing bridge "+b.Name); err != nil {
 		return err
 	}
 	link, err := bridgeLink(b.Name)

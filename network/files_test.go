@@ -138,3 +138,17 @@ func TestValidate(t *testing.T) {
 		t.Errorf("sctp mapping: err = %v, want ErrInvalid", err)
 	}
 }
+
+func TestOnlyLoopbackNameservers(t *testing.T) {
+	for conf, want := range map[string]bool{
+		"nameserver 127.0.0.53\noptions edns0\n":       true,
+		"nameserver 127.0.0.1\nnameserver ::1\n":       true,
+		"nameserver 127.0.0.53\nnameserver 10.0.0.1\n": false,
+		"search example.org\n":                         false,
+		"nameserver bogus\n":                           false,
+	} {
+		if got := onlyLoopbackNameservers([]byte(conf)); got != want {
+			t.Errorf("onlyLoopbackNameservers(%q) = %v, want %v", conf, got, want)
+		}
+	}
+}

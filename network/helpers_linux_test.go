@@ -187,9 +187,15 @@ const ioTimeout = 5 * time.Second
 
 // readTCP dials addr (from the netns at ns, or the host if ns is "") and
 // returns everything the server sends.
-func readTCP(ns, addr string) (string, error) {
+func readTCP(ns, addr string) (string, error) { return readTCPWithin(ns, addr, ioTimeout) }
+
+// blockedTimeout is how long a test waits for a connection it expects to
+// be dropped; a control in the same test shows the path works otherwise.
+const blockedTimeout = 2 * time.Second
+
+func readTCPWithin(ns, addr string, timeout time.Duration) (string, error) {
 	var c net.Conn
-	dial := func() (err error) { c, err = net.DialTimeout("tcp4", addr, ioTimeout); return err }
+	dial := func() (err error) { c, err = net.DialTimeout("tcp4", addr, timeout); return err }
 	var err error
 	if ns == "" {
 		err = dial()
@@ -200,7 +206,7 @@ func readTCP(ns, addr string) (string, error) {
 		return "", err
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(ioTimeout))
+	c.SetDeadline(time.Now().Add(timeout))
 	b, err := io.ReadAll(c)
 	return string(b), err
 }

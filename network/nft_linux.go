@@ -67,20 +67,46 @@ type txn struct {
 	rules  []*nftables.Rule // the rules present when the txn began
 }
 
-// begin locks h's table and reads its rules. With create, it also queues
-// the creation of the table, its chains and its base rule (no-ops for
-// those that exist); without, a missing table stays missing and only
-// deletions make sense. The caller must call commit or abort.
-func (h *Host) begin(create bool) (*txn, error) {
+// updateAttempts bounds the retries of a transaction that lost a race
+// with another process changing the table between read and commit.
+const updateAttempts = 3
+
+// update runs fn in a transaction on h's table and commits it. With
+// create, the table, its chains and its base rule are created first if
+// missing (in the same transaction); without, a missing table stays
+// missing and fn can only delete. If the commit fails because a rule fn
+// deleted was already gone, the whole read-modify-commit is repeated.
+func (h *Host) update(what string, create bool, fn func(*txn) error) error {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	var err error
+	for range updateAttempts {
+		var x *txn
+		if x, err = h.begin(create); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if err = fn(x); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if err = x.conn.Flush(); !errors.Is(err, unix.ENOENT) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: applying nft table %s: %w", what, h.table, err)
+	}
+	return nil
+}
+
+// begin reads h's rules and, with create, queues the creation of the
+// table, its chains and its base rule (no-ops for those that exist).
+func (h *Host) begin(create bool) (*txn, error) {
 	conn, err := nftables.New()
 	if err != nil {
-		h.mu.Unlock()
 		return nil, fmt.Errorf("opening nftables: %w", err)
 	}
 	x := &txn{conn: conn, table: &nftables.Table{Name: h.table, Family: nftables.TableFamilyIPv4}, chains: map[string]*nftables.Chain{}}
 	if x.rules, err = h.listRules(conn); err != nil {
-		h.mu.Unlock()
 		return nil, err
 	}
 	if !create {
@@ -164,18 +190,6 @@ func (x *txn) rule(chain, tag string, parts [][]expr.Any) *nftables.Rule {
 		UserData: userdata.AppendString(nil, userdata.TypeComment, tag),
 	}
 }
-
-// commit applies the queued changes atomically and unlocks the table.
-func (x *txn) commit(h *Host, what string) error {
-	defer h.mu.Unlock()
-	if err := x.conn.Flush(); err != nil {
-		return fmt.Errorf("%s: applying nft table %s: %w", what, h.table, err)
-	}
-	return nil
-}
-
-// abort drops the queued changes and unlocks the table.
-func (x *txn) abort(h *Host) { h.mu.Unlock() }
 
 // DeleteTable removes berth's whole nftables table, and with it every rule
 // h made; other tables are not touched. A missing table is not an error.

@@ -34,38 +34,29 @@ func (h *Host) PublishPorts(owner string, m []PortMapping) error {
 			return fmt.Errorf("publishing ports of %s: %w", owner, err)
 		}
 	}
-	x, err := h.begin(true)
-	if err != nil {
-		return fmt.Errorf("publishing ports of %s: %w", owner, err)
-	}
-	tag := ownerTag(owner)
-	if err := x.deleteTagged(tag); err != nil {
-		x.abort(h)
-		return fmt.Errorf("publishing ports of %s: %w", owner, err)
-	}
-	for _, pm := range m {
-		match := localDaddr()
-		if !pm.allHosts() {
-			match = append(match, ipAddr(offDaddr, pm.HostIP)...)
+	return h.update("publishing ports of "+owner, true, func(x *txn) error {
+		tag := ownerTag(owner)
+		if err := x.deleteTagged(tag); err != nil {
+			return err
 		}
-		match = append(match, l4Port(pm.Protocol, pm.HostPort)...)
-		target := dnat(pm.ContainerIP, pm.ContainerPort)
-		x.add(chainPrerouting, tag, match, target)
-		x.add(chainOutput, tag, match, target)
-	}
-	return x.commit(h, "publishing ports of "+owner)
+		for _, pm := range m {
+			match := localDaddr()
+			if !pm.allHosts() {
+				match = append(match, ipAddr(offDaddr, pm.HostIP)...)
+			}
+			match = append(match, l4Port(pm.Protocol, pm.HostPort)...)
+			target := dnat(pm.ContainerIP, pm.ContainerPort)
+			x.add(chainPrerouting, tag, match, target)
+			x.add(chainOutput, tag, match, target)
+		}
+		return nil
+	})
 }
 
 // UnpublishPorts removes every port rule of owner in one transaction.
 // An owner without rules is not an error.
 func (h *Host) UnpublishPorts(owner string) error {
-	x, err := h.begin(false)
-	if err != nil {
-		return fmt.Errorf("unpublishing ports of %s: %w", owner, err)
-	}
-	if err := x.deleteTagged(ownerTag(owner)); err != nil {
-		x.abort(h)
-		return fmt.Errorf("unpublishing ports of %s: %w", owner, err)
-	}
-	return x.commit(h, "unpublishing ports of "+owner)
+	return h.update("unpublishing ports of "+owner, false, func(x *txn) error {
+		return x.deleteTagged(ownerTag(owner))
+	})
 }

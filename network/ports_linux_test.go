@@ -104,7 +104,7 @@ func TestPublishPortsHostIPAndOwners(t *testing.T) {
 		t.Errorf("A on its host ip: %q, %v", got, err)
 	}
 	// A is bound to 127.0.0.1 only: the gateway address does not forward.
-	if got, err := readTCP("", at(b.Gateway.String(), pa)); err == nil {
+	if got, err := readTCPWithin("", at(b.Gateway.String(), pa), blockedTimeout); err == nil {
 		t.Errorf("A answered on %s although published on 127.0.0.1 only: %q", b.Gateway, got)
 	}
 	// Removing one owner leaves the other's rules alone.
