@@ -150,6 +150,7 @@ func checkBusyboxSnapshots(t *testing.T, s *Store, img *Image) {
 
 func TestPullMultiPlatform(t *testing.T) {
 	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
 	reg := newTestRegistry(t)
 	bb := layerOf(t, testutil.BusyboxTar(t))
 	imgs := map[string]v1.Image{}
@@ -191,6 +192,7 @@ func TestPullMultiPlatform(t *testing.T) {
 
 func TestPullAgainFetchesNoLayer(t *testing.T) {
 	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
 	reg := newTestRegistry(t)
 	img := busyboxImage(t)
 	ref := reg.push(t, "test/again:1", img)
@@ -227,6 +229,7 @@ func TestPullAgainFetchesNoLayer(t *testing.T) {
 
 func TestConcurrentPullsFetchEachLayerOnce(t *testing.T) {
 	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
 	reg := newTestRegistry(t)
 	img := busyboxImage(t)
 	ref := reg.push(t, "test/concurrent:1", img)
@@ -264,6 +267,7 @@ func TestConcurrentPullsFetchEachLayerOnce(t *testing.T) {
 
 func TestPullBadBlobLeavesNothing(t *testing.T) {
 	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
 	for _, mode := range []string{"truncate", "corrupt"} {
 		t.Run(mode, func(t *testing.T) {
 			reg := newTestRegistry(t)
@@ -306,6 +310,7 @@ func TestPullBadBlobLeavesNothing(t *testing.T) {
 // The store is an OCI layout that go-containerregistry can read back.
 func TestStoreIsAnOCILayout(t *testing.T) {
 	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
 	reg := newTestRegistry(t)
 	img := busyboxImage(t)
 	ref := reg.push(t, "test/layout:1", img)
