@@ -17,7 +17,6 @@ import (
 
 func TestImport(t *testing.T) {
 	testutil.RequiresRoot(t)
-	testutil.CheckLeaks(t)
 	rootfs := testutil.BusyboxTar(t)
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)

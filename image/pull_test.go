@@ -61,6 +61,7 @@ func wantImage(t *testing.T, got *Image, img v1.Image, ref string) {
 
 func TestPullByTagAndDigest(t *testing.T) {
 	testutil.RequiresRoot(t)
+	// The only root test here that makes a host object (an overlay mount).
 	testutil.CheckLeaks(t)
 	reg := newTestRegistry(t)
 	img := busyboxImage(t)
@@ -150,7 +151,6 @@ func checkBusyboxSnapshots(t *testing.T, s *Store, img *Image) {
 
 func TestPullMultiPlatform(t *testing.T) {
 	testutil.RequiresRoot(t)
-	testutil.CheckLeaks(t)
 	reg := newTestRegistry(t)
 	bb := layerOf(t, testutil.BusyboxTar(t))
 	imgs := map[string]v1.Image{}
@@ -192,7 +192,6 @@ func TestPullMultiPlatform(t *testing.T) {
 
 func TestPullAgainFetchesNoLayer(t *testing.T) {
 	testutil.RequiresRoot(t)
-	testutil.CheckLeaks(t)
 	reg := newTestRegistry(t)
 	img := busyboxImage(t)
 	ref := reg.push(t, "test/again:1", img)
@@ -229,7 +228,6 @@ func TestPullAgainFetchesNoLayer(t *testing.T) {
 
 func TestConcurrentPullsFetchEachLayerOnce(t *testing.T) {
 	testutil.RequiresRoot(t)
-	testutil.CheckLeaks(t)
 	reg := newTestRegistry(t)
 	img := busyboxImage(t)
 	ref := reg.push(t, "test/concurrent:1", img)
@@ -267,7 +265,6 @@ func TestConcurrentPullsFetchEachLayerOnce(t *testing.T) {
 
 func TestPullBadBlobLeavesNothing(t *testing.T) {
 	testutil.RequiresRoot(t)
-	testutil.CheckLeaks(t)
 	for _, mode := range []string{"truncate", "corrupt"} {
 		t.Run(mode, func(t *testing.T) {
 			reg := newTestRegistry(t)
@@ -310,7 +307,6 @@ func TestPullBadBlobLeavesNothing(t *testing.T) {
 // The store is an OCI layout that go-containerregistry can read back.
 func TestStoreIsAnOCILayout(t *testing.T) {
 	testutil.RequiresRoot(t)
-	testutil.CheckLeaks(t)
 	reg := newTestRegistry(t)
 	img := busyboxImage(t)
 	ref := reg.push(t, "test/layout:1", img)
