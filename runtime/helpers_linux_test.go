@@ -6,11 +6,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/berth-dev/berth/internal/testutil"
+	"golang.org/x/sys/unix"
 )
 
 // testEnv is one root test's runtime with private state and cgroup parent.
@@ -153,4 +155,34 @@ func (e *testEnv) waitLog(t testing.TB, id string, n int) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// newNetNS makes a network namespace kept alive by a bind mount on a file
+// under the test's temp dir, removed after the test.
+func newNetNS(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "netns")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error)
+	go func() {
+		// The thread is never unlocked: it ends with the goroutine, so
+		// no goroutine runs in the new namespace afterwards.
+		goruntime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- err
+			return
+		}
+		errc <- unix.Mount("/proc/thread-self/ns/net", path, "", unix.MS_BIND, "")
+	}()
+	if err := <-errc; err != nil {
+		t.Fatalf("making a netns: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(path, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmounting netns: %v", err)
+		}
+	})
+	return path
 }

@@ -340,3 +340,39 @@ func BenchmarkStartStop(b *testing.B) {
 	b.ReportMetric(float64(start.Milliseconds())/float64(b.N), "ms/start")
 	b.ReportMetric(float64(remove.Milliseconds())/float64(b.N), "ms/remove")
 }
+
+func TestNetNSAndReadOnlyRootfs(t *testing.T) {
+	e := newTestEnv(t)
+	nsPath := newNetNS(t)
+	nsInode := func(path string) string {
+		var st syscall.Stat_t
+		if err := syscall.Stat(path, &st); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("net:[%d]", st.Ino)
+	}
+	host := nsInode("/proc/self/ns/net")
+	named := nsInode(nsPath)
+	seen := map[string]string{}
+	for _, netns := range []string{"", NetNSHost, nsPath} {
+		c := e.config(`readlink /proc/self/ns/net; touch /rootfs-write 2>/dev/null && echo rw || echo ro`)
+		c.NetNS = netns
+		c.ReadOnlyRootfs = true
+		e.start(t, c)
+		e.waitExited(t, c.ID)
+		got := e.logLines(t, c.ID, LogOptions{Tail: -1})
+		if len(got) != 2 || got[1] != "stdout: ro" {
+			t.Fatalf("netns %q: log %q, want the netns and a read-only rootfs", netns, got)
+		}
+		seen[netns] = strings.TrimPrefix(got[0], "stdout: ")
+	}
+	if seen[NetNSHost] != host {
+		t.Errorf("host netns: container in %s, host is %s", seen[NetNSHost], host)
+	}
+	if seen[nsPath] != named {
+		t.Errorf("joined netns: container in %s, want %s", seen[nsPath], named)
+	}
+	if fresh := seen[""]; fresh == host || fresh == named {
+		t.Errorf("fresh netns %s is not fresh", fresh)
+	}
+}

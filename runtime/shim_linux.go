@@ -58,6 +58,10 @@ type shim struct {
 	done    chan struct{} // closed when the container exited for good
 }
 
+// heldLock keeps the shim's directory lock open (and safe from the file
+// finalizer) until the process exits.
+var heldLock *os.File
+
 // runShim is the shim process: it never returns normally to a caller that
 // expects anything but an exit status.
 func runShim(args []string, o shimOptions) int {
@@ -81,7 +85,9 @@ func runShim(args []string, o shimOptions) int {
 		report(readyMsg{Error: err.Error()})
 		return 1
 	}
-	defer lock.Close()
+	// Never closed: the kernel drops the lock when the process is gone,
+	// so whoever waits for the lock waits for the shim's exit.
+	heldLock = lock
 	if err := s.setup(a.CgroupParent); err != nil {
 		s.teardown()
 		report(readyMsg{Error: err.Error()})
