@@ -167,14 +167,23 @@ func newNetNS(t testing.TB) string {
 	}
 	errc := make(chan error)
 	go func() {
-		// The thread is never unlocked: it ends with the goroutine, so
-		// no goroutine runs in the new namespace afterwards.
 		goruntime.LockOSThread()
+		orig, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer orig.Close()
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			errc <- err
 			return
 		}
 		errc <- unix.Mount("/proc/thread-self/ns/net", path, "", unix.MS_BIND, "")
+		// Back to the original namespace; if that fails the thread stays
+		// locked and ends with this goroutine, so nothing else runs in it.
+		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
+			goruntime.UnlockOSThread()
+		}
 	}()
 	if err := <-errc; err != nil {
 		t.Fatalf("making a netns: %v", err)
