@@ -77,6 +77,7 @@ func (r *Runtime) spawnShim(ctx context.Context, id string) error {
 	cmd := &exec.Cmd{
 		Path:       r.shimCmd[0],
 		Args:       append(append([]string{"berth"}, r.shimCmd[1:]...), args.argv()...),
+		Dir:        "/", // hold no reference to the caller's working directory
 		Stdout:     logf,
 		Stderr:     logf,
 		ExtraFiles: []*os.File{wr},
@@ -139,10 +140,7 @@ func (r *Runtime) Stop(ctx context.Context, id string, timeout time.Duration) er
 		return fmt.Errorf("stopping %q: %w", id, ErrNotFound)
 	}
 	if shimAlive(p.dir) {
-		req := shimRequest{Op: "stop", TimeoutMS: timeout.Milliseconds()}
-		if timeout < 0 {
-			req.TimeoutMS = -1
-		}
+		req := shimRequest{Op: "stop", TimeoutMS: timeout.Milliseconds()} // negative: the shim's default
 		if _, err := callShim(ctx, p.sock, req); err != nil && shimAlive(p.dir) {
 			return fmt.Errorf("stopping %q: %w", id, err)
 		}
@@ -221,9 +219,6 @@ func (r *Runtime) Kill(ctx context.Context, id string, sig syscall.Signal) error
 // missing container is not an error.
 func (r *Runtime) Remove(ctx context.Context, id string) error {
 	p := r.paths(id)
-	if _, err := os.Stat(p.dir); errors.Is(err, os.ErrNotExist) {
-		return r.stopOrphan(ctx, id, syscall.SIGKILL, 0)
-	}
 	if shimAlive(p.dir) {
 		_, err := callShim(ctx, p.sock, shimRequest{Op: "stop", Signal: int(syscall.SIGKILL)})
 		if err != nil && shimAlive(p.dir) {
@@ -233,6 +228,7 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 			return fmt.Errorf("removing %q: %w", id, err)
 		}
 	}
+	// Also when the directory is gone: libcontainer state may be left.
 	if err := r.stopOrphan(ctx, id, syscall.SIGKILL, 0); err != nil {
 		return fmt.Errorf("removing %q: %w", id, err)
 	}
