@@ -35,10 +35,11 @@ func WithShimCommand(argv ...string) Option {
 
 // New returns a Runtime keeping container directories under
 // root/containers and libcontainer state and shim sockets under runRoot.
+// Relative paths are made absolute here: shims run from "/".
 func New(root, runRoot string, opts ...Option) *Runtime {
 	r := &Runtime{
-		root:         root,
-		runRoot:      runRoot,
+		root:         absPath(root),
+		runRoot:      absPath(runRoot),
 		cgroupParent: "berth",
 		shimCmd:      []string{"/proc/self/exe", "shim"},
 	}
@@ -91,4 +92,13 @@ func (r *Runtime) List() ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// absPath is p made absolute, or p itself in the unlikely case the working
+// directory cannot be read.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
