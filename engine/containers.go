@@ -170,9 +170,9 @@ func (e *Engine) writeEtc(ctx context.Context, c reconcile.ContainerSpec) ([]run
 	if err != nil {
 		return nil, err
 	}
-	resolv, err := os.ReadFile("/etc/resolv.conf")
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("reading the host's resolv.conf: %w", err)
+	resolv, err := network.HostResolvConf()
+	if err != nil {
+		return nil, err
 	}
 	files := map[string][]byte{
 		"hosts":       hosts,
@@ -287,10 +287,10 @@ func (e *Engine) Start(ctx context.Context, name string) error {
 // failed Create.
 func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration) error {
 	var errs []error
-	if err := e.Runtime.Stop(ctx, name, timeout); err != nil {
+	if err := e.Runtime.Stop(ctx, name, timeout); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrNotRunning) {
 		errs = append(errs, err)
 	}
-	if err := e.Runtime.Remove(ctx, name); err != nil {
+	if err := e.Runtime.Remove(ctx, name); err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		errs = append(errs, err)
 	}
 	if err := e.Net.UnpublishPorts(name); err != nil {

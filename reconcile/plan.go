@@ -210,7 +210,7 @@ func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []
 			kind, reason = Recreate, changedReason(c.Spec, svc)
 		case imagePresent && c.ImageID != imageID:
 			kind, reason = Recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
-		case c.State != "running":
+		case c.State != "running" && c.State != "restarting":
 			kind, reason = Start, fmt.Sprintf("not running (%s, exit code %d)", c.State, c.ExitCode)
 		default:
 			pl.running[svc.Name] = append(pl.running[svc.Name], name)

@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 }
 
 // recordExit is the exit hook of the test shims.
-func recordExit(id string, code int, at time.Time) {
+func recordExit(_, id string, code int, at time.Time) {
 	f, err := os.OpenFile(filepath.Join(os.Getenv(hookDirEnv), id), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return

@@ -17,13 +17,14 @@ import (
 type ShimOption func(*shimOptions)
 
 type shimOptions struct {
-	exitHook func(id string, code int, at time.Time)
+	exitHook func(root, id string, code int, at time.Time)
 }
 
 // WithExitHook makes the shim call fn after each exit of its container,
-// with the exit code (128+signal when killed) and the time. It runs in the
-// shim process, after exit.json is written.
-func WithExitHook(fn func(id string, code int, at time.Time)) ShimOption {
+// with the state root the shim serves, the exit code (128+signal when
+// killed) and the time. It runs in the shim process, after exit.json is
+// written.
+func WithExitHook(fn func(root, id string, code int, at time.Time)) ShimOption {
 	return func(o *shimOptions) { o.exitHook = fn }
 }
 

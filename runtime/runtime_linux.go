@@ -46,6 +46,19 @@ func (r *Runtime) Start(ctx context.Context, c Config) error {
 	return nil
 }
 
+// Restart starts an exited container again from the configuration it was
+// last started with, keeping its writable layer, as `docker start` does.
+func (r *Runtime) Restart(ctx context.Context, id string) error {
+	var c Config
+	if err := readJSON(r.paths(id).config, &c); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("restarting %q: %w", id, ErrNotFound)
+		}
+		return fmt.Errorf("restarting %q: %w", id, err)
+	}
+	return r.Start(ctx, c)
+}
+
 // clearOrphan removes libcontainer state left by a dead shim, refusing
 // when that container's init still runs.
 func (r *Runtime) clearOrphan(id string) error {

@@ -43,7 +43,8 @@ type shim struct {
 	cfg    Config
 	spec   *specs.Spec
 	policy RestartPolicy
-	hook   func(id string, code int, at time.Time)
+	hook   func(root, id string, code int, at time.Time)
+	root   string
 	log    *logWriter
 	ln     net.Listener
 	conns  sync.WaitGroup // requests being answered
@@ -78,7 +79,7 @@ func runShim(args []string, o shimOptions) int {
 		report(readyMsg{Error: err.Error()})
 		return 2
 	}
-	s := &shim{p: containerPaths(a.Root, a.RunRoot, a.ID), hook: o.exitHook,
+	s := &shim{p: containerPaths(a.Root, a.RunRoot, a.ID), hook: o.exitHook, root: a.Root,
 		stopCh: make(chan struct{}), done: make(chan struct{})}
 	lock, err := lockDir(s.p.dir)
 	if err != nil {
@@ -220,7 +221,7 @@ func (s *shim) supervise() {
 			fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
 		}
 		if s.hook != nil {
-			s.hook(s.cfg.ID, code, st.FinishedAt)
+			s.hook(s.root, s.cfg.ID, code, st.FinishedAt)
 		}
 		if !s.policy.ShouldRestart(code, st.Restarts, stopped) {
 			return
