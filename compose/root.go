@@ -49,8 +49,12 @@ func NewRootCommand() *cobra.Command {
 		Short:         "Run Docker Compose stacks without a daemon",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Project flags go before the command, as with `docker compose -f
+		// x.yaml logs -f`: each level parses its own flags, so a command's
+		// own -f (logs --follow) does not clash with the global -f.
+		TraverseChildren: true,
 	}
-	f := root.PersistentFlags()
+	f := root.Flags()
 	f.StringVar(&g.root, "root", envOr("BERTH_ROOT", "/var/lib/berth"), "persistent state directory (BERTH_ROOT)")
 	f.StringVar(&g.runRoot, "run-root", envOr("BERTH_RUN_ROOT", "/run/berth"), "runtime state directory (BERTH_RUN_ROOT)")
 	f.StringArrayVarP(&g.files, "file", "f", nil, "compose configuration files")

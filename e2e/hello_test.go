@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -44,7 +45,10 @@ func TestHelloExample(t *testing.T) {
 	u := newUser(t, dir)
 	port := freePort(t)
 	u.setenv(fmt.Sprintf("HELLO_PORT=%d", port))
-	t.Cleanup(func() { u.try("down", "-v", "-t", "0") })
+	t.Cleanup(func() {
+		u.try("down", "-v", "-t", "0")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
 
 	build := exec.Command(filepath.Join(dir, "build-images.sh"), u.bin)
 	build.Env = u.env

@@ -48,11 +48,11 @@ func WithPullProgress(fn func(image.Progress)) Option {
 // DefaultRoot is berth's state root when none is given.
 const DefaultRoot = "/var/lib/berth"
 
-// hostName is the name of berth's host-global objects (its nftables table
+// HostName is the name of berth's host-global objects (its nftables table
 // and its cgroup parent) for a state root: "berth" for the default root,
 // "berth_<hash>" for any other, so that berths on private roots (tests,
 // a second install) never touch each other's.
-func hostName(root string) string {
+func HostName(root string) string {
 	if filepath.Clean(root) == DefaultRoot {
 		return "berth"
 	}
@@ -77,8 +77,8 @@ func Open(root, runRoot string, opts ...Option) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{Root: root, RunRoot: runRoot, Store: st, Images: imgs, Volumes: volume.New(root),
-		Net: network.New(network.WithTable(hostName(root))), pool: network.DefaultPool(),
-		Runtime: runtime.New(root, runRoot, runtime.WithCgroupParent(hostName(root)))}
+		Net: network.New(network.WithTable(HostName(root))), pool: network.DefaultPool(),
+		Runtime: runtime.New(root, runRoot, runtime.WithCgroupParent(HostName(root)))}
 	if env := os.Getenv("BERTH_SUBNET_POOL"); env != "" {
 		var ps []netip.Prefix
 		for _, s := range strings.Split(env, ",") {

@@ -46,10 +46,8 @@ func newHost(t *testing.T) *host {
 	}
 	t.Cleanup(func() {
 		h.down(true)
-		if err := e.Net.DeleteTable(); err != nil {
-			t.Errorf("deleting the nftables table: %v", err)
-		}
 		e.Close()
+		testutil.RemoveCgroupParent(t, HostName(e.Root))
 	})
 	return h
 }

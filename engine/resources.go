@@ -103,7 +103,20 @@ func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
 	if err := e.Net.RemoveBridge(b); err != nil {
 		return err
 	}
-	return e.Store.DeleteNetwork(ctx, name)
+	if err := e.Store.DeleteNetwork(ctx, name); err != nil {
+		return err
+	}
+	return e.dropTableIfUnused(ctx)
+}
+
+// dropTableIfUnused removes berth's nftables table once no network is
+// left, so that a host where every project is down holds nothing of berth.
+func (e *Engine) dropTableIfUnused(ctx context.Context) error {
+	left, err := e.Store.Networks(ctx, "")
+	if err != nil || len(left) > 0 {
+		return err
+	}
+	return e.Net.DeleteTable()
 }
 
 // CreateVolume makes a named volume's directory and records it.

@@ -165,3 +165,10 @@ func TestNames(t *testing.T) {
 		t.Errorf("VethName ambiguous without separator")
 	}
 }
+
+func TestMACFor(t *testing.T) {
+	got := MACFor(netip.MustParseAddr("10.89.3.7")).String()
+	if got != "02:42:0a:59:03:07" {
+		t.Fatalf("MACFor = %s", got)
+	}
+}

@@ -3,6 +3,8 @@ package network
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net"
+	"net/netip"
 )
 
 // maxIfName is the longest interface name Linux accepts (IFNAMSIZ - 1).
@@ -24,4 +26,13 @@ func VethName(container, network string) string {
 func shortHash(s string, n int) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])[:n]
+}
+
+// MACFor is the MAC address of a container interface with address ip:
+// 02:42 followed by the IPv4 address, as Docker does. A container recreated
+// with the same address gets the same MAC, so the host's and peers'
+// neighbour caches stay right and traffic does not stall until they expire.
+func MACFor(ip netip.Addr) net.HardwareAddr {
+	a := ip.Unmap().As4()
+	return net.HardwareAddr{0x02, 0x42, a[0], a[1], a[2], a[3]}
 }

@@ -120,7 +120,7 @@ func berthCgroups() []string {
 	}
 	for _, r := range roots {
 		_ = filepath.WalkDir(r, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() && p != r {
+			if err == nil && d.IsDir() {
 				out = append(out, p)
 			}
 			return nil
@@ -138,4 +138,15 @@ func berthProcs(t testing.TB) []string {
 		}
 	}
 	return out
+}
+
+// RemoveCgroupParent removes the (empty) cgroup parent directory name from
+// every hierarchy, for tests whose private berth made one.
+func RemoveCgroupParent(t testing.TB, name string) {
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + name)
+	for _, d := range dirs {
+		if err := os.Remove(d); err != nil && !os.IsNotExist(err) {
+			t.Errorf("removing cgroup %s: %v", d, err)
+		}
+	}
 }
