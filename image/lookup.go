@@ -135,8 +135,10 @@ func (s *Store) load(d v1.Descriptor) (*Image, error) {
 		ID:          m.Config.Digest.String(),
 		Digest:      d.Digest.String(),
 		IndexDigest: d.Annotations[annotationIndexDigest],
-		Platform:    cfg.Platform().String(),
 		Config:      configFrom(cfg.Config),
+	}
+	if p := cfg.Platform(); p != nil { // nil for a config that names no OS or architecture
+		img.Platform = p.String()
 	}
 	for _, h := range cfg.RootFS.DiffIDs {
 		img.DiffIDs = append(img.DiffIDs, h.String())
