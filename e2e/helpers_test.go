@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 var (
@@ -106,4 +108,14 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// importBusybox imports the test busybox root filesystem as berth-e2e/busybox:1.
+func (u *user) importBusybox() {
+	u.t.Helper()
+	tar := filepath.Join(u.t.TempDir(), "busybox.tar")
+	if err := os.WriteFile(tar, testutil.BusyboxTar(u.t), 0o644); err != nil {
+		u.t.Fatal(err)
+	}
+	u.run("image", "import", tar, "berth-e2e/busybox:1")
 }

@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/internal/testutil"
+)
+
+// project writes a compose file into a fresh directory for u.
+func project(t *testing.T, yaml string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestConfig(t *testing.T) {
+	u := newUser(t, project(t, `
+services:
+  b:
+    image: busybox
+    environment: {A: "${A:-one}"}
+  a:
+    image: busybox
+volumes:
+  v2: {}
+  v1: {}
+`))
+	u.setenv("A=two")
+	if out := u.run("config", "--services"); out != "a\nb\n" {
+		t.Fatalf("--services: %q", out)
+	}
+	if out := u.run("config", "--volumes"); out != "v1\nv2\n" {
+		t.Fatalf("--volumes: %q", out)
+	}
+	if out := u.run("config"); !strings.Contains(out, "A: two") || !strings.Contains(out, "name: "+u.project) {
+		t.Fatalf("config:\n%s", out)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(u.run("config", "--format", "json")), &doc); err != nil {
+		t.Fatalf("config --format json: %v", err)
+	}
+	hashes := strings.Fields(u.run("config", "--hash", "*"))
+	if len(hashes) != 4 || hashes[0] != "a" || hashes[2] != "b" || len(hashes[1]) != 64 || hashes[1] == hashes[3] {
+		t.Fatalf("--hash: %v", hashes)
+	}
+}
+
+func TestInvalidFileNamesFileAndKey(t *testing.T) {
+	u := newUser(t, project(t, "services:\n  web:\n    image: busybox\n    helthcheck: {}\n"))
+	out, err := u.try("config")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("want exit code 1, got %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "compose.yaml") || !strings.Contains(out, "helthcheck") {
+		t.Fatalf("the error must name the file and the key:\n%s", out)
+	}
+}
+
+// `up` without -d follows the services' logs with prefixes until
+// interrupted, then stops the containers, as Docker Compose does.
+func TestAttachedUpStopsOnInterrupt(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := newUser(t, "")
+	u.dir = project(t, `
+services:
+  ticker:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "trap 'echo got-term; exit 0' TERM; echo ticker-ready; while true; do sleep 0.1; done"]
+`)
+	t.Cleanup(func() {
+		u.try("down", "-v", "-t", "0")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.importBusybox()
+	cmd := exec.Command(u.bin, "-p", u.project, "up")
+	cmd.Dir, cmd.Env = u.dir, u.env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var seen []string
+	wait := func(want string) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("berth up ended before %q; output:\n%s", want, strings.Join(seen, "\n"))
+				}
+				seen = append(seen, l)
+				if strings.Contains(l, want) {
+					return
+				}
+			case <-timeout:
+				cmd.Process.Kill()
+				t.Fatalf("no %q in time; output:\n%s", want, strings.Join(seen, "\n"))
+			}
+		}
+	}
+	wait("ticker-1 | ticker-ready")
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	wait("Stopped")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("berth up after Ctrl-C: %v\n%s", err, strings.Join(seen, "\n"))
+	}
+	var row map[string]any
+	if err := json.Unmarshal([]byte(u.run("ps", "-a", "--format", "json")), &row); err != nil {
+		t.Fatal(err)
+	}
+	if row["State"] != "exited" || row["ExitCode"] != float64(0) {
+		t.Fatalf("after Ctrl-C the container must be stopped gracefully: %v", row)
+	}
+	if out := u.run("logs", "ticker"); !strings.Contains(out, "got-term") {
+		t.Fatalf("the container did not get its stop signal:\n%s", out)
+	}
+	if out := u.run("plan"); !strings.Contains(out, fmt.Sprintf("> start container %s-ticker-1", u.project)) {
+		t.Fatalf("a stopped container is started again by up:\n%s", out)
+	}
+}
