@@ -1,0 +1,100 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/spec"
+)
+
+// Binds (read-write and :ro), tmpfs and the network modes, checked from
+// inside the containers.
+func TestMountsAndNetworkModes(t *testing.T) {
+	h := newHost(t)
+	src := filepath.Join(h.dir, "shared")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "in"), []byte("from-host"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := h.load(`
+services:
+  mounts:
+    image: berth-test/busybox:1
+    command: ["sh", "-c", "cat /ro/in; echo; touch /ro/x 2>/dev/null && echo ro-writable || echo ro-refused; echo written > /rw/out; grep -q ' /scratch tmpfs ' /proc/mounts && echo scratch-is-tmpfs; echo done; exec sleep 1000"]
+    volumes:
+      - ./shared:/ro:ro
+      - ./made-by-berth:/rw
+    tmpfs: [/scratch]
+  isolated:
+    image: berth-test/busybox:1
+    network_mode: none
+    command: ["sh", "-c", "ls /sys/class/net | tr '\\n' ' '; echo; exec sleep 1000"]
+  hostnet:
+    image: berth-test/busybox:1
+    network_mode: host
+    command: ["sh", "-c", "ls /sys/class/net | wc -l; exec sleep 1000"]
+`)
+	h.mustUp(p)
+	name := spec.ContainerName(h.project, "mounts", 1)
+	h.waitLog(name, "done")
+	for _, want := range []string{"from-host", "ro-refused", "scratch-is-tmpfs"} {
+		if !strings.Contains(h.logs(name), want) {
+			t.Errorf("mounts: no %q in\n%s", want, h.logs(name))
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(h.dir, "made-by-berth", "out")); err != nil || string(b) != "written\n" {
+		t.Errorf("a missing short-syntax bind source is created and writable: %q %v", b, err)
+	}
+	iso := spec.ContainerName(h.project, "isolated", 1)
+	h.waitLog(iso, "lo")
+	if got := strings.TrimSpace(h.logs(iso)); got != "lo" {
+		t.Errorf("network_mode none must leave only lo, got %q", got)
+	}
+	hostIfs, _ := os.ReadDir("/sys/class/net")
+	hn := spec.ContainerName(h.project, "hostnet", 1)
+	h.waitLog(hn, "\n")
+	if got := strings.TrimSpace(h.logs(hn)); got == "1" || got == "" {
+		t.Errorf("network_mode host must see the host's %d interfaces, saw %s", len(hostIfs), got)
+	}
+}
+
+// /etc/hosts follows the project: a service added later is resolvable from
+// a container made before it.
+func TestHostsFollowPeers(t *testing.T) {
+	h := newHost(t)
+	one := `
+services:
+  a:
+    image: berth-test/busybox:1
+    command: ["sleep", "1000"]
+`
+	h.mustUp(h.load(one))
+	hostsOf := func(c string) string {
+		b, err := os.ReadFile(filepath.Join(h.e.etcDir(spec.ContainerName(h.project, c, 1)), "hosts"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if strings.Contains(hostsOf("a"), " b ") || strings.Contains(hostsOf("a"), "\tb") {
+		t.Fatalf("b is not there yet:\n%s", hostsOf("a"))
+	}
+	h.mustUp(h.load(one + `
+  b:
+    image: berth-test/busybox:1
+    command: ["sh", "-c", "ping -c1 -W2 a && echo reached-a; exec sleep 1000"]
+    networks:
+      default:
+        aliases: [bee]
+`))
+	for _, name := range []string{spec.ContainerName(h.project, "b", 1), "bee"} {
+		if !strings.Contains(hostsOf("a"), name) {
+			t.Errorf("a's /etc/hosts lacks %q:\n%s", name, hostsOf("a"))
+		}
+	}
+	h.waitLog(spec.ContainerName(h.project, "b", 1), "reached-a")
+}
