@@ -7,16 +7,19 @@ set -euo pipefail
 berth=$1
 command -v runc >/dev/null || { echo "bench needs runc for the floor: apt-get install runc" >&2; exit 1; }
 work=$(mktemp -d /tmp/berth-bench.XXXXXX)
-export BERTH_ROOT=$work/root BERTH_RUN_ROOT=$work/run BERTH_SUBNET_POOL=10.251.$((RANDOM % 256)).0/24
+export BERTH_ROOT=$work/root BERTH_RUN_ROOT=$work/run BERTH_SUBNET_POOL=10.251.0.0/16
 cleanup() {
 	for d in "$work"/p*; do [ -d "$d" ] && (cd "$d" && "$berth" down -v -t 0 >/dev/null 2>&1 || true); done
 	runc --root "$work/runc" delete -f bench-floor >/dev/null 2>&1 || true
+	for d in /sys/fs/cgroup/*/"$cgroup"; do rmdir "$d" 2>/dev/null || true; done
 	rm -rf "$work"
 }
+# berth's cgroup parent for a private root: "berth_" + 8 hex of sha256(root).
+cgroup=berth_$(printf '%s' "$BERTH_ROOT" | sha256sum | cut -c1-8)
 trap cleanup EXIT
 
 now() { date +%s.%N; }
-elapsed() { echo "$(now) - $1" | bc -l; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.4f", b - a }'; }
 
 # An image from the host's static busybox.
 rootfs=$work/rootfs
@@ -48,7 +51,7 @@ measure() { # measure LABEL DIR ARGS...
 	local t; t=$(now)
 	(cd "$dir" && "$berth" "$@" >/dev/null)
 	local s; s=$(elapsed "$t")
-	printf '%-28s %7.3f s  %6.1fx runc\n' "$label" "$s" "$(echo "$s / $floor" | bc -l)"
+	printf '%-28s %7.3f s  %6.1fx runc\n' "$label" "$s" "$(awk -v s="$s" -v f="$floor" 'BEGIN { print s / f }')"
 }
 
 printf '%-28s %7.3f s\n' "runc run -d (floor)" "$floor"
@@ -58,7 +61,7 @@ for n in 1 10 50; do
 done
 measure "up -d, no-op (10)" "$work/p10" up -d
 sed -i '0,/V: "1"/s//V: "2"/' "$work/p10/compose.yaml"
-measure "recreate 1 of 10" "$work/p10" up -d
+measure "recreate 1 of 10 (-t 0)" "$work/p10" up -d -t 0
 measure "down -t 0, 10 services" "$work/p10" down -t 0
 measure "down -t 0, 50 services" "$work/p50" down -t 0
 measure "down -t 0, 1 service" "$work/p1" down -t 0

@@ -73,8 +73,12 @@ func newPsCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
 				}
+				var command string
+				if cfg, err := e.Runtime.Config(r.Name); err == nil {
+					command = strings.Join(cfg.Args, " ")
+				}
 				row := psEntry{ID: containerID(r), Name: r.Name, Project: r.Project, Service: r.Service,
-					Image: r.ImageRef, Command: strings.Join(append(append([]string{}, svc.Entrypoint...), svc.Command...), " "),
+					Image: r.ImageRef, Command: command,
 					CreatedAt: r.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"), State: st.Status, ExitCode: st.ExitCode}
 				switch st.Status {
 				case "running":

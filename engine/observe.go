@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/reconcile"
@@ -20,12 +21,20 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	if err != nil {
 		return obs, err
 	}
-	for _, r := range recs {
-		c, err := e.observeContainer(ctx, r)
-		if err != nil {
-			return obs, err
-		}
-		obs.Containers = append(obs.Containers, c)
+	// Each state is a round trip to the container's shim: ask them all at once.
+	obs.Containers = make([]reconcile.Container, len(recs))
+	errs := make([]error, len(recs))
+	var wg sync.WaitGroup
+	for i, r := range recs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			obs.Containers[i], errs[i] = e.observeContainer(ctx, r)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return obs, err
 	}
 	nets, err := e.Store.Networks(ctx, "")
 	if err != nil {
@@ -73,6 +82,9 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 		}
 	}
 	for _, s := range p.Services {
+		if _, seen := obs.Images[s.Image]; seen {
+			continue
+		}
 		img, err := e.Images.Get(s.Image)
 		if errors.Is(err, image.ErrNotFound) {
 			continue

@@ -31,6 +31,9 @@ func (s *Store) initLayout() error {
 			return err
 		}
 	}
+	if _, err := os.Stat(s.path("index.json")); err == nil {
+		return nil // opening an existing store writes nothing
+	}
 	return s.updateIndex(context.Background(), func(*v1.IndexManifest) error { return nil })
 }
 

@@ -46,15 +46,24 @@ func (r *Runtime) Start(ctx context.Context, c Config) error {
 	return nil
 }
 
-// Restart starts an exited container again from the configuration it was
-// last started with, keeping its writable layer, as `docker start` does.
-func (r *Runtime) Restart(ctx context.Context, id string) error {
+// Config returns the configuration container id was last started with.
+func (r *Runtime) Config(id string) (Config, error) {
 	var c Config
 	if err := readJSON(r.paths(id).config, &c); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("restarting %q: %w", id, ErrNotFound)
+			return c, fmt.Errorf("container %q: %w", id, ErrNotFound)
 		}
-		return fmt.Errorf("restarting %q: %w", id, err)
+		return c, fmt.Errorf("container %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// Restart starts an exited container again from the configuration it was
+// last started with, keeping its writable layer, as `docker start` does.
+func (r *Runtime) Restart(ctx context.Context, id string) error {
+	c, err := r.Config(id)
+	if err != nil {
+		return err
 	}
 	return r.Start(ctx, c)
 }

@@ -90,6 +90,13 @@ func Open(root string) (*Store, error) {
 func (s *Store) Close() error { return s.db.Close() }
 
 func (s *Store) migrate() error {
+	var current int
+	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&current); err != nil {
+		return err
+	}
+	if current == schemaVersion {
+		return nil // the common case: no write, no lock
+	}
 	return s.tx(context.Background(), func(tx *sql.Tx) error {
 		var v int
 		if err := tx.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
