@@ -27,15 +27,12 @@ func newLogsCommand(g *globals) *cobra.Command {
 		Short: "View output from containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p, err := g.loadProject(ctx)
+			s, err := g.view(ctx)
 			if err != nil {
 				return err
 			}
-			e, err := g.openEngine()
-			if err != nil {
-				return err
-			}
-			defer e.Close()
+			defer s.close()
+			p, e := s.project, s.engine
 			tail := -1
 			if o.tail != "all" {
 				if _, err := fmt.Sscan(o.tail, &tail); err != nil {

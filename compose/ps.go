@@ -47,15 +47,12 @@ func newPsCommand(g *globals) *cobra.Command {
 		Short: "List containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p, err := g.loadProject(ctx)
+			s, err := g.view(ctx)
 			if err != nil {
 				return err
 			}
-			e, err := g.openEngine()
-			if err != nil {
-				return err
-			}
-			defer e.Close()
+			defer s.close()
+			p, e := s.project, s.engine
 			recs, err := selectContainers(ctx, e.Store, p.Name, args)
 			if err != nil {
 				return err

@@ -95,8 +95,23 @@ type session struct {
 	unlock  func()
 }
 
-// open loads the project, opens the engine and takes the project lock.
+// open loads the project, opens the engine and takes the project lock,
+// for commands that change the host.
 func (g *globals) open(ctx context.Context, opts ...engine.Option) (*session, error) {
+	s, err := g.view(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if s.unlock, err = store.LockProject(g.runRoot, s.project.Name); err != nil {
+		s.engine.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// view loads the project and opens the engine without the project lock,
+// for commands that only read.
+func (g *globals) view(ctx context.Context, opts ...engine.Option) (*session, error) {
 	p, err := g.loadProject(ctx)
 	if err != nil {
 		return nil, err
@@ -105,12 +120,7 @@ func (g *globals) open(ctx context.Context, opts ...engine.Option) (*session, er
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := store.LockProject(g.runRoot, p.Name)
-	if err != nil {
-		e.Close()
-		return nil, err
-	}
-	return &session{project: p, engine: e, unlock: unlock}, nil
+	return &session{project: p, engine: e, unlock: func() {}}, nil
 }
 
 func (s *session) close() {
