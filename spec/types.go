@@ -39,7 +39,7 @@ type Service struct {
 	User            string                    `json:"user,omitempty"`
 	Hostname        string                    `json:"hostname,omitempty"`
 	Networks        map[string]ServiceNetwork `json:"networks,omitempty"`     // key: project network name; empty when NetworkMode is set
-	NetworkMode     string                    `json:"network_mode,omitempty"` // "", "host", "none"
+	NetworkMode     string                    `json:"network_mode,omitempty"` // "", "host", "none", "service:NAME", "container:NAME"
 	Mounts          []Mount                   `json:"mounts,omitempty"`       // volumes, binds and tmpfs, in file order
 	Ports           []Port                    `json:"ports,omitempty"`
 	DependsOn       map[string]Dependency     `json:"depends_on,omitempty"`        // key: service name
@@ -53,12 +53,46 @@ type Service struct {
 	Init            bool                      `json:"init,omitempty"`
 	ReadOnly        bool                      `json:"read_only,omitempty"`
 	Profiles        []string                  `json:"profiles,omitempty"`
+	Platform        string                    `json:"platform,omitempty"` // "os/arch[/variant]" for the pull; "" = the host's
+	Domainname      string                    `json:"domainname,omitempty"`
+	ExtraHosts      []string                  `json:"extra_hosts,omitempty"` // "name:ip" each (ip may be "host-gateway"), in file order
+	DNS             []string                  `json:"dns,omitempty"`
+	DNSSearch       []string                  `json:"dns_search,omitempty"`
+	DNSOpt          []string                  `json:"dns_opt,omitempty"`
+	MacAddress      string                    `json:"mac_address,omitempty"`
+	VolumesFrom     []string                  `json:"volumes_from,omitempty"` // "service:NAME[:ro|rw]" or "container:NAME[:ro|rw]", normalised to always carry the kind
+	Configs         []FileRef                 `json:"configs,omitempty"`
+	Secrets         []FileRef                 `json:"secrets,omitempty"`
+}
+
+// FileRef is a service's use of a top-level config or secret. Target is
+// absolute: Compose's default is "/<source>" for configs and
+// "/run/secrets/<source>" for secrets, and a relative secret target is taken
+// under /run/secrets.
+type FileRef struct {
+	Source string  `json:"source,omitempty"` // key in Project.Configs or Project.Secrets
+	Target string  `json:"target,omitempty"`
+	UID    string  `json:"uid,omitempty"`
+	GID    string  `json:"gid,omitempty"`
+	Mode   *uint32 `json:"mode,omitempty"` // nil: 0444
+}
+
+// FileSource is a top-level config or secret: where its content comes from.
+// Exactly one of File, Environment and Content is set unless External.
+type FileSource struct {
+	Name        string // real name, e.g. "hello_token"
+	File        string // absolute path
+	Environment string // name of the variable holding the content
+	Content     string // inline content (never rendered for secrets)
+	External    bool
 }
 
 // ServiceNetwork is a service's attachment to one project network.
 type ServiceNetwork struct {
 	Aliases     []string `json:"aliases,omitempty"`
 	IPv4Address string   `json:"ipv4_address,omitempty"`
+	IPv6Address string   `json:"ipv6_address,omitempty"`
+	MacAddress  string   `json:"mac_address,omitempty"`
 }
 
 // MountType says what a Mount's source is.
@@ -82,6 +116,7 @@ type Mount struct {
 	NoCopy         bool   `json:"no_copy,omitempty"`    // volume: do not copy image content into a fresh volume
 	TmpfsSize      int64  `json:"tmpfs_size,omitempty"` // bytes; 0 for the kernel default
 	TmpfsMode      uint32 `json:"tmpfs_mode,omitempty"`
+	Propagation    string `json:"propagation,omitempty"` // binds: "rprivate" (default), "private", "rshared", "shared", "rslave", "slave"
 }
 
 // Port is one published port.
@@ -100,20 +135,31 @@ type Dependency struct {
 
 // Network is one project network.
 type Network struct {
-	Name     string // the real name, e.g. "hello_default", or the `name:` given
-	Driver   string // "bridge"
-	Internal bool
-	External bool
-	Labels   map[string]string
-	Subnets  []string // ipam.config subnets, may be empty
+	Name       string // the real name, e.g. "hello_default", or the `name:` given
+	Driver     string // "bridge"
+	Internal   bool
+	External   bool
+	Labels     map[string]string
+	Subnets    []string // ipam.config subnets, may be empty
+	IPAM       []IPAMPool
+	EnableIPv6 bool
+	DriverOpts map[string]string // e.g. com.docker.network.bridge.name, com.docker.network.driver.mtu
+}
+
+// IPAMPool is one ipam.config entry of a network.
+type IPAMPool struct {
+	Subnet  string // CIDR
+	Gateway string // "" = the subnet's first address
+	IPRange string // CIDR inside Subnet that container addresses come from; "" = all of it
 }
 
 // Volume is one project volume.
 type Volume struct {
-	Name     string // the real name, e.g. "hello_data", or the `name:` given
-	Driver   string // "local"
-	External bool
-	Labels   map[string]string
+	Name       string // the real name, e.g. "hello_data", or the `name:` given
+	Driver     string // "local"
+	External   bool
+	Labels     map[string]string
+	DriverOpts map[string]string // local driver: type, o, device
 }
 
 // ContainerName is the Docker Compose name of replica n (from 1) of a service.
