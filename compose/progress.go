@@ -3,6 +3,7 @@ package compose
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -11,20 +12,30 @@ import (
 	"github.com/berth-dev/berth/reconcile"
 )
 
-// progress shows the actions of a plan as they run: on a terminal, one
-// line per object redrawn in place; otherwise, one plain line per change.
+// progress shows a plan's actions as they run. On a terminal it keeps one
+// line per object, redrawn in place, with a live bar and one line per layer
+// under each image being pulled; otherwise it prints one plain line per
+// change, and a line per layer once it is fetched.
 type progress struct {
-	mu     sync.Mutex
-	w      io.Writer
-	tty    bool
-	order  []string
-	lines  map[string]string
-	drawn  int
-	pulled map[string]map[string][2]int64 // image -> layer -> done, total
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	order []string
+	items map[string]*item
+	drawn int
+	now   func() time.Time
+}
+
+// item is one object's line, and for a pull, its layers.
+type item struct {
+	line   string
+	start  time.Time
+	layers map[string]image.Progress
+	done   bool
 }
 
 func newProgress(w io.Writer) *progress {
-	return &progress{w: w, tty: isTerminal(w), lines: map[string]string{}, pulled: map[string]map[string][2]int64{}}
+	return &progress{w: w, tty: isTerminal(w), items: map[string]*item{}, now: time.Now}
 }
 
 // words says, per kind, what an object is called and its verb while running and when done.
@@ -56,49 +67,137 @@ func (p *progress) event(e reconcile.Event) {
 	case reconcile.Skipped:
 		line = fmt.Sprintf("%s %s  Skipped: a dependency failed", w[0], e.Action.Target)
 	}
-	p.set(e.Action.ID, line)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	it := p.item(e.Action.ID)
+	it.line = line
+	it.done = e.Status != reconcile.Started
+	p.show(it.line)
 }
 
-// pull records the progress of one layer of a pull.
+// pull records the progress of one layer of an image pull.
 func (p *progress) pull(ev image.Progress) {
 	p.mu.Lock()
-	layers := p.pulled[ev.Ref]
-	if layers == nil {
-		layers = map[string][2]int64{}
-		p.pulled[ev.Ref] = layers
+	defer p.mu.Unlock()
+	it := p.item("pull:" + ev.Ref)
+	if it.layers == nil {
+		it.layers = map[string]image.Progress{}
 	}
-	layers[ev.Layer] = [2]int64{ev.Done, ev.Total}
-	var done, total int64
-	for _, l := range layers {
-		done, total = done+l[0], total+l[1]
-	}
-	p.mu.Unlock()
+	before := it.layers[ev.Layer].State
+	it.layers[ev.Layer] = ev
 	if !p.tty {
-		return // plain output reports pulls when they finish
+		if ev.State != before && (ev.State == "done" || ev.State == "exists") {
+			fmt.Fprintf(p.w, "Image %s  layer %s  %s %s\n", ev.Ref, shortDigest(ev.Layer), ev.State, bytes(ev.Total))
+		}
+		return
 	}
-	p.set("pull:"+ev.Ref, fmt.Sprintf("Image %s  Pulling  %s / %s (%d layers)", ev.Ref, bytes(done), bytes(total), len(layers)))
+	p.redraw()
 }
 
+func (p *progress) item(id string) *item {
+	it, ok := p.items[id]
+	if !ok {
+		it = &item{start: p.now()}
+		p.items[id] = it
+		p.order = append(p.order, id)
+	}
+	return it
+}
+
+// set shows a free-form status line for id.
 func (p *progress) set(id, line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.item(id).line = line
+	p.show(line)
+}
+
+// show prints line when plain, or redraws everything on a terminal.
+func (p *progress) show(line string) {
 	if !p.tty {
 		fmt.Fprintln(p.w, line)
 		return
 	}
-	if _, ok := p.lines[id]; !ok {
-		p.order = append(p.order, id)
-	}
-	p.lines[id] = line
+	p.redraw()
+}
+
+func (p *progress) redraw() {
 	var b strings.Builder
 	if p.drawn > 0 {
 		fmt.Fprintf(&b, "\x1b[%dA", p.drawn)
 	}
-	for _, k := range p.order {
-		fmt.Fprintf(&b, "\x1b[2K %s\n", p.lines[k])
+	n := 0
+	for _, id := range p.order {
+		it := p.items[id]
+		line := it.line
+		if it.layers != nil && !it.done {
+			line = p.pullLine(id, it)
+		}
+		fmt.Fprintf(&b, "\x1b[2K %s\n", line)
+		n++
+		if it.done {
+			continue
+		}
+		for _, l := range sortedLayers(it.layers) {
+			fmt.Fprintf(&b, "\x1b[2K   %s %-11s %s\n", shortDigest(l.Layer), l.State, bar(l.Done, l.Total, 20))
+			n++
+		}
 	}
-	p.drawn = len(p.order)
+	// Clear lines left from a taller earlier frame.
+	for i := n; i < p.drawn; i++ {
+		b.WriteString("\x1b[2K\n")
+	}
+	if p.drawn > n {
+		fmt.Fprintf(&b, "\x1b[%dA", p.drawn-n)
+	}
+	p.drawn = max(n, 0)
 	io.WriteString(p.w, b.String())
+}
+
+// pullLine is an image's summary while it is pulled: a bar over all its
+// layers, bytes, speed and how many layers are finished.
+func (p *progress) pullLine(id string, it *item) string {
+	var done, total int64
+	finished := 0
+	for _, l := range it.layers {
+		done, total = done+l.Done, total+l.Total
+		if l.State == "done" || l.State == "exists" {
+			finished++
+		}
+	}
+	speed := float64(done) / max(p.now().Sub(it.start).Seconds(), 0.001)
+	return fmt.Sprintf("Image %s  Pulling %s %s / %s  %s/s  %d/%d layers", strings.TrimPrefix(id, "pull:"),
+		bar(done, total, 30), bytes(done), bytes(total), bytes(int64(speed)), finished, len(it.layers))
+}
+
+func sortedLayers(m map[string]image.Progress) []image.Progress {
+	out := make([]image.Progress, 0, len(m))
+	for _, l := range m {
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Layer < out[j].Layer })
+	return out
+}
+
+// bar draws [=====>    ] for done of total in width cells.
+func bar(done, total int64, width int) string {
+	if total <= 0 {
+		return "[" + strings.Repeat(" ", width) + "]"
+	}
+	fill := int(float64(width) * float64(min(done, total)) / float64(total))
+	head := ""
+	if fill < width {
+		head = ">"
+	}
+	return "[" + strings.Repeat("=", fill) + head + strings.Repeat(" ", max(width-fill-len(head), 0)) + "]"
+}
+
+func shortDigest(d string) string {
+	d = strings.TrimPrefix(d, "sha256:")
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
 }
 
 func bytes(n int64) string {

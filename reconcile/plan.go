@@ -120,12 +120,12 @@ func (pl *planner) planImage(svc spec.Service, obs Observed, o Options) {
 	_, present := obs.Images[svc.Image]
 	switch {
 	case svc.PullPolicy == "always":
-		pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Reason: "pull_policy is always"})
+		pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Reason: "pull_policy is always", Platform: svc.Platform})
 	case present:
 	case svc.PullPolicy == "never":
 		pl.fail("service %q: image %q is not present and pull_policy is never", svc.Name, svc.Image)
 	default:
-		pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Reason: "not present"})
+		pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Reason: "not present", Platform: svc.Platform})
 	}
 }
 

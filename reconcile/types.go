@@ -59,13 +59,13 @@ type Action struct {
 	Target    string         `json:"target"` // image reference, network, volume or container name
 	Service   string         `json:"service,omitempty"`
 	Reason    string         `json:"reason"`
-	After     []string       `json:"after,omitempty"` // IDs of actions that must succeed first
-	Timeout   time.Duration  `json:"-"`               // stop grace period for Remove and Recreate
-	Container *ContainerSpec `json:"-"`               // for Create and Recreate
-	Network   *spec.Network  `json:"-"`               // for CreateNetwork
-	Volume    *spec.Volume   `json:"-"`               // for CreateVolume
-	Key       string         `json:"-"`               // the network's or volume's name in the stack file
-	Platform  string         `json:"-"`               // for Pull
+	After     []string       `json:"after,omitempty"`    // IDs of actions that must succeed first
+	Timeout   time.Duration  `json:"-"`                  // stop grace period for Remove and Recreate
+	Container *ContainerSpec `json:"-"`                  // for Create and Recreate
+	Network   *spec.Network  `json:"-"`                  // for CreateNetwork
+	Volume    *spec.Volume   `json:"-"`                  // for CreateVolume
+	Key       string         `json:"-"`                  // the network's or volume's name in the stack file
+	Platform  string         `json:"platform,omitempty"` // for Pull: "" is the host's
 }
 
 // ContainerSpec is everything needed to make one container of a service.

@@ -1,0 +1,46 @@
+package compose
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/image"
+	"github.com/berth-dev/berth/reconcile"
+)
+
+func TestPlainProgress(t *testing.T) {
+	var b strings.Builder
+	p := newProgress(&b)
+	a := reconcile.Action{ID: "container:x-web-1", Kind: reconcile.Create, Target: "x-web-1"}
+	p.event(reconcile.Event{Action: a, Status: reconcile.Started})
+	p.pull(image.Progress{Ref: "busybox", Layer: "sha256:0123456789abcdef", Total: 2048, Done: 2048, State: "done"})
+	p.event(reconcile.Event{Action: a, Status: reconcile.Failed, Err: errors.New("boom")})
+	want := "Container x-web-1  Creating\nImage busybox  layer 0123456789ab  done 2.0kB\nContainer x-web-1  Error: boom\n"
+	if b.String() != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+func TestTerminalProgressRedrawsInPlace(t *testing.T) {
+	var b strings.Builder
+	p := newProgress(&b)
+	p.tty = true
+	start := time.Unix(100, 0)
+	p.now = func() time.Time { return start }
+	pull := reconcile.Action{ID: "pull:busybox", Kind: reconcile.Pull, Target: "busybox"}
+	p.event(reconcile.Event{Action: pull, Status: reconcile.Started})
+	p.now = func() time.Time { return start.Add(time.Second) }
+	p.pull(image.Progress{Ref: "busybox", Layer: "sha256:aaaaaaaaaaaaaaaa", Total: 1 << 20, Done: 1 << 19, State: "downloading"})
+	frame := b.String()[strings.LastIndex(b.String(), "\x1b[1A"):]
+	if !strings.Contains(frame, "Image busybox  Pulling [===============>              ] 512.0kB / 1.0MB  512.0kB/s  0/1 layers") ||
+		!strings.Contains(frame, "aaaaaaaaaaaa downloading") {
+		t.Fatalf("frame %q", frame)
+	}
+	p.event(reconcile.Event{Action: pull, Status: reconcile.Done, Elapsed: 1500 * time.Millisecond})
+	last := b.String()[strings.LastIndex(b.String(), "\x1b[2A"):]
+	if !strings.Contains(last, "Image busybox  Pulled  1.5s") || strings.Contains(last, "aaaaaaaaaaaa downloading") {
+		t.Fatalf("a finished pull collapses to one line: %q", last)
+	}
+}
