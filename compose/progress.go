@@ -87,7 +87,7 @@ func (p *progress) pull(ev image.Progress) {
 	it.layers[ev.Layer] = ev
 	if !p.tty {
 		if ev.State != before && (ev.State == "done" || ev.State == "exists") {
-			fmt.Fprintf(p.w, "Image %s  layer %s  %s %s\n", ev.Ref, shortDigest(ev.Layer), ev.State, bytes(ev.Total))
+			fmt.Fprintf(p.w, "Image %s  layer %s  %s %s\n", ev.Ref, shortDigest(ev.Layer), ev.State, humanBytes(ev.Total))
 		}
 		return
 	}
@@ -167,7 +167,7 @@ func (p *progress) pullLine(id string, it *item) string {
 	}
 	speed := float64(done) / max(p.now().Sub(it.start).Seconds(), 0.001)
 	return fmt.Sprintf("Image %s  Pulling %s %s / %s  %s/s  %d/%d layers", strings.TrimPrefix(id, "pull:"),
-		bar(done, total, 30), bytes(done), bytes(total), bytes(int64(speed)), finished, len(it.layers))
+		bar(done, total, 30), humanBytes(done), humanBytes(total), humanBytes(int64(speed)), finished, len(it.layers))
 }
 
 func sortedLayers(m map[string]image.Progress) []image.Progress {
@@ -200,7 +200,7 @@ func shortDigest(d string) string {
 	return d
 }
 
-func bytes(n int64) string {
+func humanBytes(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1fGB", float64(n)/(1<<30))

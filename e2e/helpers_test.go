@@ -86,14 +86,28 @@ func (u *user) run(args ...string) string {
 }
 
 // try runs berth and returns its combined output and error.
-func (u *user) try(args ...string) (string, error) {
+func (u *user) try(args ...string) (string, error) { return u.tryStdin("", args...) }
+
+// tryStdin is try with stdin.
+func (u *user) tryStdin(stdin string, args ...string) (string, error) {
 	cmd := exec.Command(u.bin, append([]string{"-p", u.project}, args...)...)
 	cmd.Dir = u.dir
 	cmd.Env = u.env
+	cmd.Stdin = strings.NewReader(stdin)
 	var b bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &b, &b
 	err := cmd.Run()
 	return b.String(), err
+}
+
+// runStdin is run with stdin.
+func (u *user) runStdin(stdin string, args ...string) string {
+	u.t.Helper()
+	out, err := u.tryStdin(stdin, args...)
+	if err != nil {
+		u.t.Fatalf("berth %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
 }
 
 // setenv adds a variable to the user's environment.
