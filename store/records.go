@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -32,6 +33,20 @@ type Network struct {
 	Subnet   string
 	Gateway  string
 	Internal bool
+	MTU      int    // 0: the kernel default
+	IPRange  string // CIDR container addresses come from; "" = the whole subnet
+	Labels   map[string]string
+}
+
+const networkCols = `name, project, key, bridge, subnet, gateway, internal, mtu, ip_range, labels`
+
+func scanNetwork(row interface{ Scan(...any) error }) (Network, error) {
+	var n Network
+	var labels string
+	if err := row.Scan(&n.Name, &n.Project, &n.Key, &n.Bridge, &n.Subnet, &n.Gateway, &n.Internal, &n.MTU, &n.IPRange, &labels); err != nil {
+		return n, err
+	}
+	return n, json.Unmarshal([]byte(labels), &n.Labels)
 }
 
 // Endpoint is one container's address on one network.
@@ -120,6 +135,9 @@ func (s *Store) DeleteContainer(ctx context.Context, name string) error {
 		if _, err := tx.Exec(`DELETE FROM endpoints WHERE container = ?`, name); err != nil {
 			return fmt.Errorf("removing endpoints of %q: %w", name, err)
 		}
+		if _, err := tx.Exec(`DELETE FROM ports WHERE container = ?`, name); err != nil {
+			return fmt.Errorf("removing ports of %q: %w", name, err)
+		}
 		if _, err := tx.Exec(`DELETE FROM containers WHERE name = ?`, name); err != nil {
 			return fmt.Errorf("removing container %q: %w", name, err)
 		}
@@ -129,15 +147,15 @@ func (s *Store) DeleteContainer(ctx context.Context, name string) error {
 
 // Networks lists a project's networks ("" lists every project's), by name.
 func (s *Store) Networks(ctx context.Context, project string) ([]Network, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, project, key, bridge, subnet, gateway, internal FROM networks WHERE ?1 = '' OR project = ?1 ORDER BY name`, project)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+networkCols+` FROM networks WHERE ?1 = '' OR project = ?1 ORDER BY name`, project)
 	if err != nil {
 		return nil, fmt.Errorf("listing networks: %w", err)
 	}
 	defer rows.Close()
 	var out []Network
 	for rows.Next() {
-		var n Network
-		if err := rows.Scan(&n.Name, &n.Project, &n.Key, &n.Bridge, &n.Subnet, &n.Gateway, &n.Internal); err != nil {
+		n, err := scanNetwork(rows)
+		if err != nil {
 			return nil, fmt.Errorf("listing networks: %w", err)
 		}
 		out = append(out, n)
@@ -147,9 +165,7 @@ func (s *Store) Networks(ctx context.Context, project string) ([]Network, error)
 
 // Network returns one network by name, or ErrNotFound.
 func (s *Store) Network(ctx context.Context, name string) (Network, error) {
-	var n Network
-	err := s.db.QueryRowContext(ctx, `SELECT name, project, key, bridge, subnet, gateway, internal FROM networks WHERE name = ?`, name).
-		Scan(&n.Name, &n.Project, &n.Key, &n.Bridge, &n.Subnet, &n.Gateway, &n.Internal)
+	n, err := scanNetwork(s.db.QueryRowContext(ctx, `SELECT `+networkCols+` FROM networks WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return n, fmt.Errorf("network %q: %w", name, ErrNotFound)
 	}
@@ -162,9 +178,7 @@ func (s *Store) Network(ctx context.Context, name string) (Network, error) {
 // record of the same name is returned unchanged.
 func (s *Store) AllocateNetwork(ctx context.Context, n Network, pick func(used []string) (subnet, gateway string, err error)) (Network, error) {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var existing Network
-		err := tx.QueryRow(`SELECT name, project, key, bridge, subnet, gateway, internal FROM networks WHERE name = ?`, n.Name).
-			Scan(&existing.Name, &existing.Project, &existing.Key, &existing.Bridge, &existing.Subnet, &existing.Gateway, &existing.Internal)
+		existing, err := scanNetwork(tx.QueryRow(`SELECT `+networkCols+` FROM networks WHERE name = ?`, n.Name))
 		if err == nil {
 			n = existing
 			return nil
@@ -179,8 +193,15 @@ func (s *Store) AllocateNetwork(ctx context.Context, n Network, pick func(used [
 		if n.Subnet, n.Gateway, err = pick(used); err != nil {
 			return err
 		}
-		_, err = tx.Exec(`INSERT INTO networks (name, project, key, bridge, subnet, gateway, internal, created_at) VALUES (?,?,?,?,?,?,?,?)`,
-			n.Name, n.Project, n.Key, n.Bridge, n.Subnet, n.Gateway, n.Internal, time.Now().UnixNano())
+		labels, err := json.Marshal(n.Labels)
+		if err != nil {
+			return err
+		}
+		if n.Labels == nil {
+			labels = []byte("{}")
+		}
+		_, err = tx.Exec(`INSERT INTO networks (`+networkCols+`, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			n.Name, n.Project, n.Key, n.Bridge, n.Subnet, n.Gateway, n.Internal, n.MTU, n.IPRange, string(labels), time.Now().UnixNano())
 		return err
 	})
 	if err != nil {
@@ -291,6 +312,63 @@ func column(tx *sql.Tx, query string, args ...any) ([]string, error) {
 			return nil, err
 		}
 		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Port is one published port of a container.
+type Port struct {
+	Container     string
+	Protocol      string // "tcp" or "udp"
+	HostIP        string // "" for every address
+	HostPort      int
+	ContainerPort int
+}
+
+// ErrPortTaken is returned when a host port is already published by another container.
+var ErrPortTaken = errors.New("port is already allocated")
+
+// SetPorts replaces the published ports of container in one transaction;
+// a host port (per protocol and address) belongs to one container only.
+func (s *Store) SetPorts(ctx context.Context, container string, ports []Port) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`DELETE FROM ports WHERE container = ?`, container); err != nil {
+			return err
+		}
+		for _, p := range ports {
+			var owner string
+			err := tx.QueryRow(`SELECT container FROM ports WHERE protocol = ? AND host_port = ? AND (host_ip = ? OR host_ip = '' OR ? = '')`,
+				p.Protocol, p.HostPort, p.HostIP, p.HostIP).Scan(&owner)
+			if err == nil {
+				return fmt.Errorf("publishing %s:%d/%s for %s: %w by %s", p.HostIP, p.HostPort, p.Protocol, container, ErrPortTaken, owner)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO ports (container, protocol, host_ip, host_port, container_port) VALUES (?,?,?,?,?)`,
+				container, p.Protocol, p.HostIP, p.HostPort, p.ContainerPort); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Ports lists the published ports of container ("" lists all), by container and host port.
+func (s *Store) Ports(ctx context.Context, container string) ([]Port, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT container, protocol, host_ip, host_port, container_port FROM ports
+		WHERE ?1 = '' OR container = ?1 ORDER BY container, host_port, protocol`, container)
+	if err != nil {
+		return nil, fmt.Errorf("listing ports: %w", err)
+	}
+	defer rows.Close()
+	var out []Port
+	for rows.Next() {
+		var p Port
+		if err := rows.Scan(&p.Container, &p.Protocol, &p.HostIP, &p.HostPort, &p.ContainerPort); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
 	}
 	return out, rows.Err()
 }

@@ -15,7 +15,7 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // schemaVersion is bumped with every migration appended to migrations.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // migrations[i] moves the schema from version i to i+1.
 var migrations = []string{
@@ -57,6 +57,18 @@ var migrations = []string{
 		path       TEXT NOT NULL,
 		created_at INTEGER NOT NULL
 	);`,
+	`ALTER TABLE networks ADD COLUMN mtu INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE networks ADD COLUMN ip_range TEXT NOT NULL DEFAULT '';
+	ALTER TABLE networks ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
+	CREATE TABLE ports (
+		container      TEXT NOT NULL,
+		protocol       TEXT NOT NULL,
+		host_ip        TEXT NOT NULL,
+		host_port      INTEGER NOT NULL,
+		container_port INTEGER NOT NULL,
+		PRIMARY KEY (protocol, host_ip, host_port)
+	);
+	CREATE INDEX ports_container ON ports(container);`,
 }
 
 // Store is berth's metadata database. It is safe for concurrent use by

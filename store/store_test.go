@@ -128,3 +128,53 @@ func TestLockSerialises(t *testing.T) {
 	unlock()
 	<-got
 }
+
+func TestPorts(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	web := []Port{{Protocol: "tcp", HostPort: 8080, ContainerPort: 80}, {Protocol: "udp", HostIP: "127.0.0.1", HostPort: 53, ContainerPort: 53}}
+	if err := s.SetPorts(ctx, "web", web); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPorts(ctx, "other", []Port{{Protocol: "tcp", HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 1}}); !errors.Is(err, ErrPortTaken) {
+		t.Fatalf("a port published on every address is taken on each: %v", err)
+	}
+	if err := s.SetPorts(ctx, "other", []Port{{Protocol: "tcp", HostPort: 53, ContainerPort: 1}}); err != nil {
+		t.Fatalf("another protocol is another port: %v", err)
+	}
+	if err := s.SetPorts(ctx, "web", web[:1]); err != nil {
+		t.Fatalf("a container may republish its own ports: %v", err)
+	}
+	got, _ := s.Ports(ctx, "web")
+	if len(got) != 1 || got[0].HostPort != 8080 {
+		t.Fatalf("ports of web: %+v", got)
+	}
+	if err := s.DeleteContainer(ctx, "web"); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := s.Ports(ctx, ""); len(all) != 1 || all[0].Container != "other" {
+		t.Fatalf("ports left: %+v", all)
+	}
+}
+
+// A database made by schema 1 is migrated in place, keeping its rows.
+func TestMigrationKeepsData(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s := open(t, root)
+	if _, err := s.AllocateNetwork(ctx, Network{Name: "n", Project: "p", Key: "default", Bridge: "br"}, func([]string) (string, string, error) { return "10.0.0.0/24", "10.0.0.1", nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`PRAGMA user_version = 1; ALTER TABLE networks DROP COLUMN labels; ALTER TABLE networks DROP COLUMN ip_range; ALTER TABLE networks DROP COLUMN mtu; DROP TABLE ports`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2 := open(t, root)
+	n, err := s2.Network(ctx, "n")
+	if err != nil || n.Subnet != "10.0.0.0/24" {
+		t.Fatalf("after migration: %+v %v", n, err)
+	}
+	if err := s2.SetPorts(ctx, "c", nil); err != nil {
+		t.Fatalf("ports table missing after migration: %v", err)
+	}
+}
