@@ -24,6 +24,10 @@ var loopback = netip.MustParsePrefix("127.0.0.0/8")
 //	             ip saddr SUBNET oifname BR ct status dnat masquerade (hairpin: a container reaching a published port)
 //	forward:     iifname BR accept; oifname BR accept        (Internal: iifname BR oifname != BR drop, and back)
 //
+// If the host's iptables-nft `ip filter` table has a FORWARD chain with
+// policy drop (Docker sets it), accept rules for b are added there in the
+// same transaction, tagged; see foreignTable for which ones.
+//
 // Calling it again with the same b changes nothing.
 func (h *Host) EnsureBridge(b Bridge) error {
 	if err := b.validate(); err != nil {
@@ -32,10 +36,10 @@ func (h *Host) EnsureBridge(b Bridge) error {
 	if err := ensureBridgeLink(b); err != nil {
 		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
 	}
-	if err := setSysctl("net/ipv4/ip_forward", "1"); err != nil {
+	if err := h.setSysctl("net/ipv4/ip_forward", "1"); err != nil {
 		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
 	}
-	if err := setSysctl("net/ipv4/conf/"+b.Name+"/route_localnet", "1"); err != nil {
+	if err := h.setSysctl("net/ipv4/conf/"+b.Name+"/route_localnet", "1"); err != nil {
 		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
 	}
 	return h.update("ensuring bridge "+b.Name, true, func(x *txn) error {
@@ -57,7 +61,7 @@ func (h *Host) EnsureBridge(b Bridge) error {
 			x.add(chainForward, tag, iif(b.Name), accept())
 			x.add(chainForward, tag, oif(b.Name), accept())
 		}
-		return nil
+		return x.allowInForeignForward(h.foreignBridgeTag(b.Name), b)
 	})
 }
 
@@ -121,22 +125,32 @@ func ensureOnlyAddr(link netlink.Link, want netip.Prefix) error {
 	return nil
 }
 
-// RemoveBridge deletes b's nft rules (in one transaction) and its link.
+// RemoveBridge deletes b's nft rules, in berth's table and in the
+// iptables filter FORWARD chain (in one transaction), and its link.
 // What is already gone is not an error. Links still enslaved to the
 // bridge are left detached; Detach them first.
 func (h *Host) RemoveBridge(b Bridge) error {
 	err := h.update("removing bridge "+b.Name, false, func(x *txn) error {
-		return x.deleteTagged(bridgeTag(b.Name))
+		if err := x.deleteTagged(bridgeTag(b.Name)); err != nil {
+			return err
+		}
+		tag := h.foreignBridgeTag(b.Name)
+		return x.deleteForeign(func(t string) bool { return t == tag })
 	})
 	if err != nil {
 		return err
 	}
 	link, err := bridgeLink(b.Name)
-	if err != nil || link == nil {
+	if err != nil {
 		return err
 	}
-	if err := netlink.LinkDel(link); err != nil && !isNotFound(err) {
-		return fmt.Errorf("removing bridge %s: deleting link: %w", b.Name, err)
+	if link != nil {
+		if err := netlink.LinkDel(link); err != nil && !isNotFound(err) {
+			return fmt.Errorf("removing bridge %s: deleting link: %w", b.Name, err)
+		}
+	}
+	if err := h.forgetInterfaceSysctls(b.Name); err != nil {
+		return fmt.Errorf("removing bridge %s: %w", b.Name, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package network
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"sync"
 )
@@ -16,8 +17,12 @@ const DefaultTable = "berth"
 // options, so tests never collide with a real berth. A Host serialises its
 // own nftables updates; it is safe for concurrent use.
 type Host struct {
-	table string
-	mu    sync.Mutex // orders read-modify-write updates of the nft table
+	table    string
+	stateDir string     // where the sysctl record lives; "" keeps it in memory
+	mu       sync.Mutex // orders read-modify-write updates of the nft table
+
+	sysctlMu  sync.Mutex
+	sysctlMem []SysctlChange // the record when stateDir is ""
 }
 
 // Option configures a Host.
@@ -27,6 +32,14 @@ type Option func(*Host)
 // default is DefaultTable.
 func WithTable(name string) Option {
 	return func(h *Host) { h.table = name }
+}
+
+// WithStateDir sets the directory where h records the sysctls it changes
+// (the integrator passes <runRoot>/network), so that the record survives
+// the process and every berth process on the host shares it. Without it
+// the record lives in memory and ends with h.
+func WithStateDir(dir string) Option {
+	return func(h *Host) { h.stateDir = dir }
 }
 
 // New returns a Host configured by opts.
@@ -48,6 +61,12 @@ type Bridge struct {
 	Gateway  netip.Addr   // the bridge's own address inside Subnet
 	Internal bool         // no masquerade and no forwarding to other interfaces
 	MTU      int          // 0 keeps the kernel default
+
+	// Subnet6 and Gateway6 would make the network dual stack; IPv6 is
+	// not implemented yet and a valid Subnet6 is refused with
+	// ErrIPv6Unsupported. Zero means IPv4 only.
+	Subnet6  netip.Prefix
+	Gateway6 netip.Addr
 }
 
 // Link describes one container's attachment to one network.
@@ -57,6 +76,17 @@ type Link struct {
 	IfName       string       // name inside the container, e.g. "eth0"
 	Addr         netip.Prefix // container address with the subnet's prefix length
 	DefaultRoute bool         // add a default route via Bridge.Gateway
+
+	Addr6 netip.Prefix     // IPv6 address; not implemented yet, refused with ErrIPv6Unsupported
+	MAC   net.HardwareAddr // MAC of IfName; nil means MACFor(Addr)
+}
+
+// mac returns the MAC address l's container interface gets.
+func (l Link) mac() net.HardwareAddr {
+	if l.MAC != nil {
+		return l.MAC
+	}
+	return MACFor(l.Addr.Addr())
 }
 
 // PortMapping publishes a container port on the host.
@@ -83,6 +113,9 @@ func (b Bridge) validate() error {
 	if b.MTU < 0 {
 		errs = append(errs, fmt.Errorf("mtu %d: must not be negative", b.MTU))
 	}
+	if b.Subnet6.IsValid() || b.Gateway6.IsValid() {
+		errs = append(errs, fmt.Errorf("subnet6 %v: %w", b.Subnet6, ErrIPv6Unsupported))
+	}
 	return invalid("bridge", errs)
 }
 
@@ -99,6 +132,12 @@ func (l Link) validate() error {
 	}
 	if !l.Bridge.Subnet.Contains(l.Addr.Addr()) || l.Addr.Bits() != l.Bridge.Subnet.Bits() {
 		errs = append(errs, fmt.Errorf("addr %v: must be an address of %v with its prefix length", l.Addr, l.Bridge.Subnet))
+	}
+	if l.Addr6.IsValid() {
+		errs = append(errs, fmt.Errorf("addr6 %v: %w", l.Addr6, ErrIPv6Unsupported))
+	}
+	if l.MAC != nil && (len(l.MAC) != 6 || l.MAC[0]&1 == 1) {
+		errs = append(errs, fmt.Errorf("mac %v: must be a 6-byte unicast address", l.MAC))
 	}
 	return invalid("link", errs)
 }

@@ -41,26 +41,45 @@ next:
 // network address, its broadcast address (IPv4), the gateway or in used.
 // It returns an error wrapping ErrExhausted when the subnet is full.
 func PickAddress(subnet netip.Prefix, gateway netip.Addr, used []netip.Addr) (netip.Addr, error) {
+	return PickAddressIn(subnet, netip.Prefix{}, gateway, used)
+}
+
+// PickAddressIn is PickAddress restricted to ipRange, a prefix inside
+// subnet from which containers get their addresses (Compose's
+// ipam.config ip_range); an invalid (zero) ipRange means the whole
+// subnet. The subnet's network and broadcast addresses are never handed
+// out, even when ipRange covers them. A range outside the subnet is an
+// error wrapping ErrInvalid; a full range one wrapping ErrExhausted.
+func PickAddressIn(subnet, ipRange netip.Prefix, gateway netip.Addr, used []netip.Addr) (netip.Addr, error) {
 	subnet = subnet.Masked()
 	if !subnet.IsValid() {
 		return netip.Addr{}, fmt.Errorf("picking an address: subnet %v: %w", subnet, ErrInvalid)
 	}
-	taken := make(map[netip.Addr]bool, len(used)+1)
+	if !ipRange.IsValid() {
+		ipRange = subnet
+	}
+	ipRange = ipRange.Masked()
+	if ipRange.Addr().BitLen() != subnet.Addr().BitLen() || ipRange.Bits() < subnet.Bits() || !subnet.Contains(ipRange.Addr()) {
+		return netip.Addr{}, fmt.Errorf("picking an address: ip range %v: not inside subnet %v: %w", ipRange, subnet, ErrInvalid)
+	}
+	taken := make(map[netip.Addr]bool, len(used)+3)
 	taken[gateway] = true
+	taken[subnet.Addr()] = true // the network address
+	last := lastAddr(subnet)
+	if subnet.Addr().Is4() {
+		taken[last] = true // the broadcast address
+	}
 	for _, a := range used {
 		taken[a] = true
 	}
-	last := lastAddr(subnet)
-	for a := subnet.Addr().Next(); a.IsValid() && a.Less(last); a = a.Next() {
+	// At most len(taken) addresses are skipped before a free one, so the
+	// walk is short even in a huge IPv6 range.
+	for a := ipRange.Addr(); a.IsValid() && ipRange.Contains(a); a = a.Next() {
 		if !taken[a] {
 			return a, nil
 		}
 	}
-	// IPv6 has no broadcast address: the last one is usable too.
-	if subnet.Addr().Is6() && subnet.Bits() < 128 && !taken[last] {
-		return last, nil
-	}
-	return netip.Addr{}, fmt.Errorf("picking an address in %v: %w", subnet, ErrExhausted)
+	return netip.Addr{}, fmt.Errorf("picking an address in %v: %w", ipRange, ErrExhausted)
 }
 
 // lastAddr returns the highest address of p (the broadcast address for IPv4).

@@ -172,3 +172,56 @@ func TestMACFor(t *testing.T) {
 		t.Fatalf("MACFor = %s", got)
 	}
 }
+
+func TestPickAddressIn(t *testing.T) {
+	tests := []struct {
+		name, subnet, ipRange, gw string
+		used                      []netip.Addr
+		want                      string
+	}{
+		{"zero range is the whole subnet", "10.89.0.0/24", "", "10.89.0.1", nil, "10.89.0.2"},
+		{"range in the upper half", "10.89.0.0/24", "10.89.0.128/25", "10.89.0.1", nil, "10.89.0.128"},
+		{"range skips used and gateway", "10.89.0.0/24", "10.89.0.16/28", "10.89.0.16", addrs("10.89.0.17"), "10.89.0.18"},
+		{"range at the start skips the network address", "10.89.0.0/24", "10.89.0.0/28", "10.89.0.1", nil, "10.89.0.2"},
+		{"unmasked range", "10.89.0.0/24", "10.89.0.200/29", "10.89.0.1", nil, "10.89.0.200"},
+		{"range equal to subnet", "10.89.0.0/24", "10.89.0.0/24", "10.89.0.1", nil, "10.89.0.2"},
+		{"ipv6 range", "fd00:1::/64", "fd00:1::100/120", "fd00:1::1", addrs("fd00:1::100"), "fd00:1::101"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r netip.Prefix
+			if tt.ipRange != "" {
+				r = netip.MustParsePrefix(tt.ipRange)
+			}
+			got, err := PickAddressIn(netip.MustParsePrefix(tt.subnet), r, netip.MustParseAddr(tt.gw), tt.used)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != tt.want {
+				t.Errorf("PickAddressIn = %v, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPickAddressInErrors(t *testing.T) {
+	sub := netip.MustParsePrefix("10.89.0.0/24")
+	gw := netip.MustParseAddr("10.89.0.1")
+	for _, tc := range []struct {
+		name, ipRange string
+		used          []netip.Addr
+		want          error
+	}{
+		{"range outside the subnet", "10.90.0.0/28", nil, ErrInvalid},
+		{"range larger than the subnet", "10.89.0.0/23", nil, ErrInvalid},
+		{"ipv6 range in an ipv4 subnet", "fd00::/120", nil, ErrInvalid},
+		{"range ending at broadcast is full", "10.89.0.252/30", addrs("10.89.0.252", "10.89.0.253", "10.89.0.254"), ErrExhausted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := PickAddressIn(sub, netip.MustParsePrefix(tc.ipRange), gw, tc.used)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("PickAddressIn = %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+}

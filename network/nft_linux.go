@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -61,10 +62,12 @@ func ruleTag(r *nftables.Rule) string {
 // additions, and applies them all in one Flush, so the kernel sees either
 // none or all of the change.
 type txn struct {
-	conn   *nftables.Conn
-	table  *nftables.Table
-	chains map[string]*nftables.Chain
-	rules  []*nftables.Rule // the rules present when the txn began
+	conn        *nftables.Conn
+	table       *nftables.Table
+	chains      map[string]*nftables.Chain
+	rules       []*nftables.Rule // the rules present when the txn began
+	tableExists bool             // whether h's table existed when the txn began
+	fwd         foreignForward   // the iptables(-nft) filter FORWARD chain, if any
 }
 
 // updateAttempts bounds the retries of a transaction that lost a race
@@ -106,7 +109,15 @@ func (h *Host) begin(create bool) (*txn, error) {
 		return nil, fmt.Errorf("opening nftables: %w", err)
 	}
 	x := &txn{conn: conn, table: &nftables.Table{Name: h.table, Family: nftables.TableFamilyIPv4}, chains: map[string]*nftables.Chain{}}
+	existing, err := h.findTable(conn)
+	if err != nil {
+		return nil, err
+	}
+	x.tableExists = existing != nil
 	if x.rules, err = h.listRules(conn); err != nil {
+		return nil, err
+	}
+	if x.fwd, err = readForeignForward(conn); err != nil {
 		return nil, err
 	}
 	if !create {
@@ -187,26 +198,25 @@ func (x *txn) rule(chain, tag string, parts [][]expr.Any) *nftables.Rule {
 		Table:    x.table,
 		Chain:    x.chains[chain],
 		Exprs:    slices.Concat(parts...),
-		UserData: userdata.AppendString(nil, userdata.TypeComment, tag),
+		UserData: comment(tag),
 	}
 }
 
+// comment is rule user data holding tag as the rule's comment.
+func comment(tag string) []byte { return userdata.AppendString(nil, userdata.TypeComment, tag) }
+
 // DeleteTable removes berth's whole nftables table, and with it every rule
-// h made; other tables are not touched. A missing table is not an error.
+// h made, including h's accept rules in the iptables filter FORWARD chain
+// (see EnsureBridge); nothing else in other tables is touched. A missing
+// table is not an error.
 func (h *Host) DeleteTable() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	conn, err := nftables.New()
-	if err != nil {
-		return fmt.Errorf("opening nftables: %w", err)
-	}
-	table, err := h.findTable(conn)
-	if err != nil || table == nil {
-		return err
-	}
-	conn.DelTable(table)
-	if err := conn.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("deleting nft table %s: %w", h.table, err)
-	}
-	return nil
+	return h.update("deleting nft table "+h.table, false, func(x *txn) error {
+		if err := x.deleteForeign(func(tag string) bool { return strings.HasPrefix(tag, h.foreignTagPrefix()) }); err != nil {
+			return err
+		}
+		if x.tableExists {
+			x.conn.DelTable(x.table)
+		}
+		return nil
+	})
 }

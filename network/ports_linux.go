@@ -30,7 +30,7 @@ func (h *Host) PublishPorts(owner string, m []PortMapping) error {
 		if pm.Bridge == "" {
 			continue
 		}
-		if err := setSysctl("net/ipv4/conf/"+pm.Bridge+"/route_localnet", "1"); err != nil {
+		if err := h.setSysctl("net/ipv4/conf/"+pm.Bridge+"/route_localnet", "1"); err != nil {
 			return fmt.Errorf("publishing ports of %s: %w", owner, err)
 		}
 	}

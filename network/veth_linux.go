@@ -88,7 +88,7 @@ func attached(inNS *netlink.Handle, br *netlink.Bridge, l Link) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("listing addresses of %s in netns: %w", l.IfName, err)
 	}
-	if !containsAddr(addrs, l.Addr) || peer.Attrs().HardwareAddr.String() != MACFor(l.Addr.Addr()).String() {
+	if !containsAddr(addrs, l.Addr) || peer.Attrs().HardwareAddr.String() != l.mac().String() {
 		return false, nil
 	}
 	if l.DefaultRoute {
@@ -133,7 +133,7 @@ func createVeth(ns netns.NsHandle, inNS *netlink.Handle, br *netlink.Bridge, l L
 	if err != nil {
 		return fmt.Errorf("looking up new %s in netns: %w", l.IfName, err)
 	}
-	if err := inNS.LinkSetHardwareAddr(peer, MACFor(l.Addr.Addr())); err != nil {
+	if err := inNS.LinkSetHardwareAddr(peer, l.mac()); err != nil {
 		return fmt.Errorf("setting the MAC address of %s: %w", l.IfName, err)
 	}
 	if err := inNS.AddrAdd(peer, &netlink.Addr{IPNet: prefixIPNet(l.Addr)}); err != nil {
