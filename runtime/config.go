@@ -37,6 +37,7 @@ type Config struct {
 	Cwd            string            // working directory, "" = "/"
 	User           string            // "", "name", "uid", "uid:gid", "name:group"
 	Hostname       string            // container hostname
+	Domainname     string            // NIS domain name (domainname), "" for none
 	NetNS          string            // netns path to join, "host", or "" for a fresh empty netns
 	Mounts         []Mount           // bind and tmpfs mounts
 	ReadOnlyRootfs bool              // mount the rootfs read-only

@@ -96,13 +96,14 @@ func TestUserEnvCwdHostnameMounts(t *testing.T) {
 		}
 	})
 	t.Run("env cwd hostname mounts", func(t *testing.T) {
-		c := e.config(`echo "$FOO"; pwd; hostname; echo "$HOME"; cat /data/f
+		c := e.config(`echo "$FOO"; pwd; hostname; cat /proc/sys/kernel/domainname; echo "$HOME"; cat /data/f
 touch /data/x 2>/dev/null && echo data-writable || echo data-ro
 echo hi > /scratch/y && cat /scratch/y
 grep -q "^tmpfs /scratch tmpfs" /proc/mounts && echo scratch-tmpfs`)
 		c.Env = append(c.Env, "FOO=bar baz")
 		c.Cwd = "/var"
 		c.Hostname = "box1"
+		c.Domainname = "example.test"
 		c.Mounts = []Mount{
 			{Type: "bind", Source: data, Target: "/data", ReadOnly: true},
 			{Type: "tmpfs", Target: "/scratch"},
@@ -111,7 +112,7 @@ grep -q "^tmpfs /scratch tmpfs" /proc/mounts && echo scratch-tmpfs`)
 		if st := e.waitExited(t, c.ID); st.ExitCode != 0 {
 			t.Errorf("exit code %d", st.ExitCode)
 		}
-		want := []string{"stdout: bar baz", "stdout: /var", "stdout: box1", "stdout: /root", "stdout: from-host",
+		want := []string{"stdout: bar baz", "stdout: /var", "stdout: box1", "stdout: example.test", "stdout: /root", "stdout: from-host",
 			"stdout: data-ro", "stdout: hi", "stdout: scratch-tmpfs"}
 		if got := e.logLines(t, c.ID, LogOptions{Tail: -1}); !slices.Equal(got, want) {
 			t.Errorf("log = %q, want %q", got, want)

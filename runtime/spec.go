@@ -52,6 +52,7 @@ func BuildSpec(c Config, in SpecInput) (*specs.Spec, error) {
 			},
 		},
 		Hostname:    c.Hostname,
+		Domainname:  c.Domainname,
 		Mounts:      mergeMounts(defaultMounts(), userMounts),
 		Annotations: c.Labels,
 		Linux: &specs.Linux{

@@ -83,8 +83,12 @@ func buildSpec(t *testing.T, c Config) *specs.Spec {
 func TestBuildSpecDefaults(t *testing.T) {
 	c := baseConfig()
 	c.Hostname = "web"
+	c.Domainname = "example.test"
 	c.Labels = map[string]string{"com.docker.compose.project": "proj"}
 	s := buildSpec(t, c)
+	if s.Hostname != "web" || s.Domainname != "example.test" {
+		t.Errorf("uts names = %q %q", s.Hostname, s.Domainname)
+	}
 	if s.Root.Path != "/r/rootfs" || s.Root.Readonly {
 		t.Errorf("root = %+v", s.Root)
 	}
