@@ -34,17 +34,10 @@ func (m *Manager) Exists(name string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// Create makes volume name if it is missing and returns its data path. It
-// never touches the content of an existing volume.
+// Create makes plain volume name if it is missing and returns its data
+// path. It never touches the content of an existing volume; see CreateWith.
 func (m *Manager) Create(name string) (string, error) {
-	if err := checkName(name); err != nil {
-		return "", err
-	}
-	p := m.Path(name)
-	if err := os.MkdirAll(p, 0o755); err != nil {
-		return "", fmt.Errorf("creating volume %q: %w", name, err)
-	}
-	return p, nil
+	return m.CreateWith(name, Options{})
 }
 
 // Remove deletes volume name and all its data. A missing volume is not an
