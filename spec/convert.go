@@ -25,7 +25,7 @@ func convertProject(cp *types.Project, ps *problems) *Project {
 		loaded:     cp,
 	}
 	for _, name := range cp.ServiceNames() {
-		p.Services = append(p.Services, convertService(cp.Services[name], ps))
+		p.Services = append(p.Services, convertService(cp.Services[name], cp, ps))
 	}
 	for key, n := range cp.Networks {
 		p.Networks[key] = convertNetwork(key, n, ps)
@@ -33,12 +33,22 @@ func convertProject(cp *types.Project, ps *problems) *Project {
 	for key, v := range cp.Volumes {
 		p.Volumes[key] = convertVolume(key, v, ps)
 	}
+	configs := make(map[string]types.FileObjectConfig, len(cp.Configs))
+	for k, c := range cp.Configs {
+		configs[k] = types.FileObjectConfig(c)
+	}
+	secrets := make(map[string]types.FileObjectConfig, len(cp.Secrets))
+	for k, c := range cp.Secrets {
+		secrets[k] = types.FileObjectConfig(c)
+	}
+	p.Configs = convertFileSources("configs", configs, usedFiles(p.Services, false), cp.Environment, ps)
+	p.Secrets = convertFileSources("secrets", secrets, usedFiles(p.Services, true), cp.Environment, ps)
 	return p
 }
 
 // convertService converts one enabled service.
-func convertService(cs types.ServiceConfig, ps *problems) Service {
-	at := func(keys ...string) []string { return append([]string{"services", cs.Name}, keys...) }
+func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Service {
+	at := serviceAt(cs.Name)
 	s := Service{
 		Name:        cs.Name,
 		Image:       cs.Image,
@@ -57,6 +67,10 @@ func convertService(cs types.ServiceConfig, ps *problems) Service {
 		Init:        cs.Init != nil && *cs.Init,
 		ReadOnly:    cs.ReadOnly,
 		Profiles:    slices.Clone(cs.Profiles),
+		Platform:    cs.Platform,
+	}
+	if !validPlatform(s.Platform) {
+		ps.invalid("platform "+strconv.Quote(s.Platform)+` must be "os/arch" or "os/arch/variant"`, at("platform")...)
 	}
 	for k, v := range cs.Environment {
 		if v != nil { // `- FOO` with FOO unset: Compose leaves it out
@@ -84,16 +98,6 @@ func convertService(cs types.ServiceConfig, ps *problems) Service {
 		ps.invalid("restart "+strconv.Quote(s.Restart)+` must be "no", "always", "on-failure[:N]" or "unless-stopped"`, at("restart")...)
 	}
 
-	switch mode := cs.NetworkMode; {
-	case mode == "" || mode == "host" || mode == "none":
-		s.NetworkMode = mode
-	default:
-		ps.unsupported("network_mode "+mode, at("network_mode")...)
-	}
-	if s.NetworkMode == "" {
-		s.Networks = serviceNetworks(cs.Networks)
-	}
-
 	if cs.Logging != nil && cs.Logging.Driver != "" && cs.Logging.Driver != "json-file" {
 		ps.unsupported("logging driver "+cs.Logging.Driver, at("logging", "driver")...)
 	}
@@ -102,7 +106,7 @@ func convertService(cs types.ServiceConfig, ps *problems) Service {
 	}
 
 	for _, v := range cs.Volumes {
-		if m, ok := volumeMount(v, func(msg string) { ps.unsupported(msg, at("volumes")...) }); ok {
+		if m, ok := volumeMount(v, ps, at("volumes")); ok {
 			s.Mounts = append(s.Mounts, m)
 		}
 	}
@@ -128,8 +132,15 @@ func convertService(cs types.ServiceConfig, ps *problems) Service {
 		if cond == "" {
 			cond = types.ServiceConditionStarted
 		}
+		if cond == types.ServiceConditionHealthy {
+			// healthcheck is not supported, so no service ever becomes healthy.
+			ps.unsupported("depends_on condition service_healthy (healthchecks)", at("depends_on", name, "condition")...)
+		}
 		s.DependsOn[name] = Dependency{Condition: cond, Required: d.Required}
 	}
+	// After depends_on: network_mode and volumes_from add implied dependencies.
+	convertNetworking(&s, cs, cp, ps)
+	convertFiles(&s, cs, cp, ps)
 
 	s.normalize()
 	return s
@@ -157,27 +168,18 @@ func validRestart(r string) bool {
 	return err == nil
 }
 
-// serviceNetworks converts a service's attachments; compose-go already
-// attached services without networks to "default".
-func serviceNetworks(in map[string]*types.ServiceNetworkConfig) map[string]ServiceNetwork {
-	out := map[string]ServiceNetwork{}
-	for name, n := range in {
-		var sn ServiceNetwork
-		if n != nil {
-			sn.Aliases = slices.Clone(n.Aliases)
-			sn.IPv4Address = n.Ipv4Address
-		}
-		out[name] = sn
+// validPlatform accepts "" (the host's) and "os/arch[/variant]".
+func validPlatform(p string) bool {
+	if p == "" {
+		return true
 	}
-	if len(out) == 0 {
-		out["default"] = ServiceNetwork{}
-	}
-	return out
+	parts := strings.Split(p, "/")
+	return (len(parts) == 2 || len(parts) == 3) && !slices.Contains(parts, "")
 }
 
 // volumeMount converts one services.*.volumes entry (compose-go turned the
 // short syntax into the long one and made bind sources absolute).
-func volumeMount(v types.ServiceVolumeConfig, unsupported func(string)) (Mount, bool) {
+func volumeMount(v types.ServiceVolumeConfig, ps *problems, path []string) (Mount, bool) {
 	m := Mount{Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
 	switch v.Type {
 	case types.VolumeTypeVolume:
@@ -187,6 +189,17 @@ func volumeMount(v types.ServiceVolumeConfig, unsupported func(string)) (Mount, 
 		m.Type = MountBind
 		m.Source = filepath.Clean(v.Source)
 		m.CreateHostPath = v.Bind == nil || bool(v.Bind.CreateHostPath)
+		if v.Bind != nil {
+			m.Propagation = v.Bind.Propagation
+		}
+		switch m.Propagation {
+		case "rprivate":
+			m.Propagation = "" // the default, spelled out
+		case "", "private", "rshared", "shared", "rslave", "slave":
+		default:
+			ps.invalid("bind propagation "+strconv.Quote(m.Propagation)+" of "+m.Target+` must be "rprivate", "private", "rshared", "shared", "rslave" or "slave"`, path...)
+			return Mount{}, false
+		}
 	case types.VolumeTypeTmpfs:
 		m.Type = MountTmpfs
 		m.Source = ""
@@ -195,7 +208,7 @@ func volumeMount(v types.ServiceVolumeConfig, unsupported func(string)) (Mount, 
 			m.TmpfsMode = v.Tmpfs.Mode
 		}
 	default:
-		unsupported("volumes of type " + v.Type)
+		ps.unsupported("volumes of type "+v.Type, path...)
 		return Mount{}, false
 	}
 	return m, true
@@ -267,6 +280,34 @@ func (s *Service) normalize() {
 		sort.SliceStable(s.Ports, func(i, j int) bool { return portKey(s.Ports[i]) < portKey(s.Ports[j]) })
 	}
 	s.Profiles = sortedOrNil(s.Profiles)
+	s.ExtraHosts = nilIfNone(s.ExtraHosts)
+	s.DNS = nilIfNone(s.DNS)
+	s.DNSSearch = nilIfNone(s.DNSSearch)
+	s.DNSOpt = nilIfNone(s.DNSOpt)
+	s.VolumesFrom = nilIfNone(s.VolumesFrom)
+	s.Configs = sortedRefs(s.Configs)
+	s.Secrets = sortedRefs(s.Secrets)
+}
+
+// nilIfNone turns an empty list whose order matters into nil.
+func nilIfNone[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// sortedRefs orders config or secret uses by target (the order in which
+// files are placed does not matter), in a copy.
+func sortedRefs(refs []FileRef) []FileRef {
+	if len(refs) == 0 {
+		return nil
+	}
+	refs = slices.Clone(refs)
+	slices.SortStableFunc(refs, func(a, b FileRef) int {
+		return strings.Compare(a.Target+"\x00"+a.Source, b.Target+"\x00"+b.Source)
+	})
+	return refs
 }
 
 func portKey(p Port) string {

@@ -90,7 +90,8 @@ func subject(path []string) string {
 	if len(path) < 2 {
 		return ""
 	}
-	kind := map[string]string{"services": "service", "networks": "network", "volumes": "volume", "jobs": "job"}[path[0]]
+	kind := map[string]string{"services": "service", "networks": "network", "volumes": "volume", "jobs": "job",
+		"configs": "config", "secrets": "secret"}[path[0]]
 	if kind == "" {
 		return ""
 	}

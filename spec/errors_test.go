@@ -85,21 +85,12 @@ func TestLoadUnsupported(t *testing.T) {
 	}{
 		{"build: .", "build", 0},
 		{"healthcheck:\n  test: [CMD, 'true']", "healthcheck", 0},
-		{"secrets: [s]", "secrets", 0},
-		{"configs: [c]", "configs", 0},
 		{"cap_add: [NET_ADMIN]", "cap_add", 0},
 		{"cap_drop: [ALL]", "cap_drop", 0},
 		{"privileged: true", "privileged", 0},
 		{"devices: ['/dev/fuse:/dev/fuse']", "devices", 0},
 		{"ulimits:\n  nofile: 1024", "ulimits", 0},
 		{"sysctls:\n  net.core.somaxconn: 1024", "sysctls", 0},
-		{"extra_hosts: ['db.local:10.0.0.1']", "extra_hosts", 0},
-		{"dns: 1.1.1.1", "dns", 0},
-		{"dns_search: example.com", "dns_search", 0},
-		{"dns_opt: [ndots:1]", "dns_opt", 0},
-		{"volumes_from: [other]", "volumes_from", 0},
-		{"network_mode: service:other", "network_mode service:other", 0},
-		{"network_mode: container:abc", "network_mode container:abc", 0},
 		{"network_mode: bridge", "network_mode bridge", 0},
 		{"ipc: host", "ipc", 0},
 		{"pid: host", "pid", 0},
@@ -115,8 +106,11 @@ func TestLoadUnsupported(t *testing.T) {
 		{"container_name: fixed", "container_name", 0},
 		{"pull_policy: daily", "pull_policy daily", 0},
 		{"tmpfs: ['/run:noexec']", `tmpfs option "noexec"`, 0},
-		{"volumes:\n  - type: bind\n    source: .\n    target: /x\n    bind:\n      propagation: rshared", "volumes[].bind.propagation", 0},
-		{"networks:\n  default:\n    mac_address: 02:42:ac:11:00:02", "networks.default.mac_address", 6},
+		{"volumes:\n  - type: bind\n    source: .\n    target: /x\n    bind:\n      selinux: z", "volumes[].bind.selinux", 0},
+		{"networks:\n  default:\n    interface_name: eth1", "networks.default.interface_name", 6},
+		{"networks:\n  default:\n    link_local_ips: [169.254.1.1]", "networks.default.link_local_ips", 6},
+		// healthcheck is not supported, so no service could ever become healthy
+		{"depends_on:\n  other:\n    condition: service_healthy", "depends_on condition service_healthy (healthchecks)", 6},
 		{"ports:\n  - '5000:5000/sctp'", "ports protocol sctp", 0},
 	}
 	const tail = `
@@ -148,6 +142,7 @@ configs:
 			}
 		})
 		if !strings.HasPrefix(tc.yaml, "network_mode") && !strings.HasPrefix(tc.yaml, "logging") &&
+			!strings.HasPrefix(tc.yaml, "depends_on") &&
 			!strings.HasPrefix(tc.yaml, "deploy") && !strings.HasPrefix(tc.yaml, "volumes") &&
 			!strings.HasPrefix(tc.yaml, "tmpfs") && !strings.HasPrefix(tc.yaml, "networks") &&
 			!strings.HasPrefix(tc.yaml, "ports") {
@@ -157,13 +152,14 @@ configs:
 
 	t.Run("all reported together", func(t *testing.T) {
 		file := "services:\n  web:\n    image: busybox\n" + strings.Join(all, "\n") + tail +
-			"networks:\n  n:\n    driver: overlay\n    driver_opts:\n      a: b\nvolumes:\n  v:\n    driver: nfs\n"
+			"networks:\n  n:\n    driver: overlay\n    ipam:\n      config:\n        - subnet: 10.9.0.0/16\n          aux_addresses:\n            a: 10.9.0.5\n" +
+			"volumes:\n  v:\n    driver: nfs\n"
 		err := loadErr(t, LoadOptions{WorkingDir: writeProject(t, map[string]string{"compose.yaml": file})})
 		lines := strings.Split(err.Error(), "\n")
 		if want := len(all) + 3; len(lines) != want {
 			t.Errorf("%d problems reported, want %d:\n%v", len(lines), want, err)
 		}
-		for _, w := range []string{`network "n": driver overlay`, `network "n": driver_opts`, `volume "v": driver nfs`} {
+		for _, w := range []string{`network "n": driver overlay`, `network "n": ipam.config[].aux_addresses`, `volume "v": driver nfs`} {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("error does not report %q:\n%v", w, err)
 			}

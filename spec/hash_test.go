@@ -88,7 +88,9 @@ var hashedChanges = []struct {
 	{"working_dir", func(s *Service) { s.WorkingDir = "/app" }},
 	{"user", func(s *Service) { s.User = "nobody" }},
 	{"hostname", func(s *Service) { s.Hostname = "h" }},
-	{"networks.front.aliases", func(s *Service) { s.Networks["front"] = ServiceNetwork{Aliases: []string{"www"}} }},
+	{"networks.front.aliases", front(func(n *ServiceNetwork) { n.Aliases = []string{"www"} })},
+	{"networks.front.ipv6_address", front(func(n *ServiceNetwork) { n.IPv6Address = "fd00:1::11" })},
+	{"networks.front.mac_address", front(func(n *ServiceNetwork) { n.MacAddress = "" })},
 	{"networks.back.ipv4_address", func(s *Service) { s.Networks["back"] = ServiceNetwork{IPv4Address: "10.0.0.2"} }},
 	{"networks.extra", func(s *Service) { s.Networks["extra"] = ServiceNetwork{} }},
 	{"network_mode", func(s *Service) { s.NetworkMode = "host" }},
@@ -102,6 +104,26 @@ var hashedChanges = []struct {
 	{"stdin_open", func(s *Service) { s.StdinOpen = true }},
 	{"init", func(s *Service) { s.Init = true }},
 	{"read_only", func(s *Service) { s.ReadOnly = true }},
+	{"platform", func(s *Service) { s.Platform = "linux/arm64/v8" }},
+	{"domainname", func(s *Service) { s.Domainname = "" }},
+	{"extra_hosts", func(s *Service) { s.ExtraHosts = append(s.ExtraHosts, "new.local:10.0.0.9") }},
+	{"dns", func(s *Service) { s.DNS = []string{"9.9.9.9"} }},
+	{"dns_search", func(s *Service) { s.DNSSearch = []string{"corp.test", "example.test"} }}, // order matters
+	{"dns_opt", func(s *Service) { s.DNSOpt = s.DNSOpt[:1] }},
+	{"mac_address", func(s *Service) { s.MacAddress = "02:42:ac:11:00:99" }},
+	{"volumes_from", func(s *Service) { s.VolumesFrom = []string{"service:db:ro"} }},
+	{"configs", func(s *Service) { s.Configs[0].Mode = ptr(uint32(0o400)) }},
+	{"secrets", func(s *Service) { s.Secrets[0].Target = "/run/secrets/cert.pem" }},
+	{"mounts", func(s *Service) { s.Mounts[3].Propagation = "" }}, // bind propagation
+}
+
+// front returns a change of web's attachment to network front.
+func front(change func(*ServiceNetwork)) func(*Service) {
+	return func(s *Service) {
+		n := s.Networks["front"]
+		change(&n)
+		s.Networks["front"] = n
+	}
 }
 
 // unhashed are the fields that never recreate a container.

@@ -86,6 +86,9 @@ func Load(ctx context.Context, o LoadOptions) (*Project, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if refs := referenceProblems(ctx, files, fns); len(refs) > 0 {
+			return nil, refs.err(loc)
+		}
 		return nil, fmt.Errorf("%w: %s", ErrInvalid, loc.annotate(err))
 	}
 
@@ -95,6 +98,36 @@ func Load(ctx context.Context, o LoadOptions) (*Project, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// referenceProblems explains a failed load better than compose-go can when
+// a network_mode or volumes_from names a service the project lacks:
+// compose-go reports it as a depends_on on an undefined service, without
+// naming the key. It loads the files again without compose-go's
+// consistency check and returns berth's findings about those references,
+// with the unsupported attributes found on the way, or nothing when the
+// references are fine (compose-go's error then stands).
+func referenceProblems(ctx context.Context, files []string, fns []cli.ProjectOptionsFn) problems {
+	var found problems
+	fns = append(fns[:len(fns):len(fns)], cli.WithConsistency(false), cli.WithLoadOptions(withScreening(&found)))
+	opts, err := cli.NewProjectOptions(files, fns...)
+	if err != nil {
+		return nil
+	}
+	cp, err := opts.LoadProject(ctx)
+	if err != nil {
+		return nil
+	}
+	var refs problems
+	for _, cs := range cp.Services {
+		var s Service
+		convertNetworking(&s, cs, cp, &refs)
+		convertFiles(&s, cs, cp, &refs)
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	return append(refs, enabledOnly(found, cp)...)
 }
 
 func workingDir(dir string) (string, error) {

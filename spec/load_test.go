@@ -25,7 +25,7 @@ func TestLoadStack(t *testing.T) {
 		t.Errorf("Files = %q, want %q (the override file is discovered)", p.Files, wantFiles)
 	}
 	// debug and tools are behind profiles; tools would not even load (healthcheck).
-	if got, want := serviceNames(p), []string{"api", "cache", "db", "web", "worker"}; !reflect.DeepEqual(got, want) {
+	if got, want := serviceNames(p), []string{"api", "backup", "cache", "db", "web", "worker"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("services = %q, want %q", got, want)
 	}
 
@@ -42,14 +42,15 @@ func TestLoadStack(t *testing.T) {
 			// NOT_SET_ANYWHERE: bare key, unset: left out
 		},
 		Networks: map[string]ServiceNetwork{
-			"front": {Aliases: []string{"site", "www"}},
+			"front": {Aliases: []string{"site", "www"}, IPv6Address: "fd00:1::10", MacAddress: "02:42:ac:11:00:10"},
 			"back":  {},
 		},
 		Mounts: []Mount{
 			{Type: MountBind, Source: filepath.Join(dir, "html"), Target: "/usr/share/nginx/html", ReadOnly: true, CreateHostPath: true},
 			{Type: MountVolume, Source: "cache", Target: "/var/cache/nginx", NoCopy: true},
 			{Type: MountTmpfs, Target: "/tmp", TmpfsSize: 16 << 20},
-			{Type: MountBind, Source: filepath.Join(dir, "conf"), Target: "/etc/nginx/conf.d"},
+			{Type: MountBind, Source: filepath.Join(dir, "conf"), Target: "/etc/nginx/conf.d", Propagation: "rshared"},
+			{Type: MountBind, Source: filepath.Join(dir, "logs"), Target: "/var/log/nginx", CreateHostPath: true, Propagation: "rslave"}, // short syntax
 			{Type: MountTmpfs, Target: "/run", TmpfsSize: 8 << 20, TmpfsMode: 0o1777},
 		},
 		Ports: []Port{
@@ -69,6 +70,19 @@ func TestLoadStack(t *testing.T) {
 		Restart:         "unless-stopped", // from the YAML anchor
 		Labels:          map[string]string{"com.example.stack": "demo"},
 		Scale:           1,
+		Platform:        "linux/amd64",
+		Domainname:      "example.test",
+		// Sorted by host, one host's addresses in file order; "=" and
+		// "[…]" spellings normalised.
+		ExtraHosts: []string{"db.local:10.0.0.5", "db.local:10.0.0.6", "host.docker.internal:host-gateway", "v6.local:fd00::1"},
+		DNS:        []string{"1.1.1.1"}, // a single string
+		DNSSearch:  []string{"example.test", "corp.test"},
+		DNSOpt:     []string{"ndots:2", "timeout:1"},
+		Configs: []FileRef{ // sorted by target
+			{Source: "banner", Target: "/etc/nginx/banner.txt", Mode: ptr(uint32(0o440))},
+			{Source: "nginx_conf", Target: "/nginx_conf"}, // Compose's default target for a config
+		},
+		Secrets: []FileRef{{Source: "shared_cert", Target: "/run/secrets/shared_cert"}},
 	})
 
 	api := Service{
@@ -83,7 +97,15 @@ func TestLoadStack(t *testing.T) {
 		Networks:    map[string]ServiceNetwork{"back": {IPv4Address: "172.28.0.10"}},
 		DependsOn:   map[string]Dependency{"db": {Condition: "service_started", Required: true}},
 		Restart:     "no",
-		Scale:       2, // deploy.replicas
+		Scale:       2,                                  // deploy.replicas
+		ExtraHosts:  []string{"metrics.local:10.0.0.7"}, // map syntax
+		DNS:         []string{"10.0.0.2", "10.0.0.3"},
+		DNSSearch:   []string{"corp.test"},
+		Secrets: []FileRef{
+			{Source: "db_password", Target: "/run/secrets/db_password"},
+			// a relative secret target goes under /run/secrets
+			{Source: "api_token", Target: "/run/secrets/token", UID: "1000", GID: "1000", Mode: ptr(uint32(0o400))},
+		},
 	}
 	sameService(t, mustService(t, p, "api"), api)
 
@@ -122,12 +144,33 @@ func TestLoadStack(t *testing.T) {
 		Tty:        true,
 		StdinOpen:  true,
 		ReadOnly:   true,
+		MacAddress: "02:42:ac:11:00:20",
+	})
+
+	sameService(t, mustService(t, p, "backup"), Service{
+		Name:        "backup",
+		Image:       "busybox",
+		PullPolicy:  "missing",
+		Command:     []string{"sh", "-c", "tar czf /backup/db.tgz /var/lib/postgresql/data"},
+		NetworkMode: "service:db", // and no networks
+		Mounts:      []Mount{{Type: MountVolume, Source: "nfs-backup", Target: "/backup"}},
+		// network_mode and volumes_from services start first
+		DependsOn: map[string]Dependency{
+			"db":    {Condition: "service_started", Required: true},
+			"cache": {Condition: "service_started", Required: true},
+		},
+		VolumesFrom: []string{"service:db:ro", "service:cache", "container:legacy-box:rw"},
+		Restart:     "no",
+		Scale:       1,
 	})
 
 	wantNetworks := map[string]Network{
 		"default": {Name: "stack_default", Driver: "bridge"},
-		"front":   {Name: "stack_front", Driver: "bridge"},
+		"front": {Name: "stack_front", Driver: "bridge", EnableIPv6: true,
+			Subnets: []string{"fd00:1::/64"}, IPAM: []IPAMPool{{Subnet: "fd00:1::/64"}},
+			DriverOpts: map[string]string{"com.docker.network.bridge.name": "br-stack-front", "com.docker.network.driver.mtu": "1400"}},
 		"back": {Name: "stack_back", Driver: "bridge", Subnets: []string{"172.28.0.0/16"},
+			IPAM:   []IPAMPool{{Subnet: "172.28.0.0/16", Gateway: "172.28.0.1", IPRange: "172.28.5.0/24"}},
 			Labels: map[string]string{"com.example.tier": "back"}},
 		"outside": {Name: "shared-net", Driver: "bridge", External: true},
 	}
@@ -138,9 +181,37 @@ func TestLoadStack(t *testing.T) {
 		"db-data": {Name: "stack_db-data", Driver: "local", Labels: map[string]string{"com.example.backup": "daily"}},
 		"cache":   {Name: "stack_cache", Driver: "local"},
 		"legacy":  {Name: "legacy", Driver: "local", External: true},
+		"nfs-backup": {Name: "stack_nfs-backup", Driver: "local",
+			DriverOpts: map[string]string{"type": "nfs", "o": "addr=10.0.0.2,ro", "device": ":/exports/backup"}},
 	}
 	if !reflect.DeepEqual(p.Volumes, wantVolumes) {
 		t.Errorf("Volumes =\n %+v\nwant\n %+v", p.Volumes, wantVolumes)
+	}
+	wantConfigs := map[string]FileSource{
+		"nginx_conf": {Name: "stack_nginx_conf", File: filepath.Join(dir, "nginx.conf")},
+		"banner":     {Name: "stack_banner", Content: "Welcome to the demo stack\n"},
+		// unused by any service: its unset variable is no error
+		"unused": {Name: "stack_unused", Environment: "NOT_SET_ANYWHERE"},
+	}
+	if !reflect.DeepEqual(p.Configs, wantConfigs) {
+		t.Errorf("Configs =\n %+v\nwant\n %+v", p.Configs, wantConfigs)
+	}
+	wantSecrets := map[string]FileSource{
+		"api_token":   {Name: "stack_api_token", Environment: "API_TOKEN"},
+		"db_password": {Name: "stack_db_password", File: filepath.Join(dir, "db_password.txt")},
+		"shared_cert": {Name: "corp_cert", External: true},
+	}
+	if !reflect.DeepEqual(p.Secrets, wantSecrets) {
+		t.Errorf("Secrets =\n %+v\nwant\n %+v", p.Secrets, wantSecrets)
+	}
+	if v, ok := p.LookupEnv("API_TOKEN"); !ok || v != "tok-from-dotenv-7f3a9c" {
+		t.Errorf("LookupEnv(API_TOKEN) = %q, %v; want the value from .env", v, ok)
+	}
+	if _, ok := p.LookupEnv("NOT_SET_ANYWHERE"); ok {
+		t.Error("LookupEnv found an unset variable")
+	}
+	if _, ok := (&Project{}).LookupEnv("API_TOKEN"); ok {
+		t.Error("LookupEnv found a variable in a hand-built project")
 	}
 }
 

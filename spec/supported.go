@@ -32,29 +32,38 @@ var supportedRoots = []string{
 	"services.*.scale", "services.*.deploy",
 	"services.*.tty", "services.*.stdin_open", "services.*.init", "services.*.read_only",
 	"services.*.profiles", "services.*.extends", "services.*.logging",
+	"services.*.platform", "services.*.domainname", "services.*.extra_hosts",
+	"services.*.dns", "services.*.dns_search", "services.*.dns_opt", "services.*.mac_address",
+	"services.*.volumes_from", "services.*.configs", "services.*.secrets",
 	// informational: they do not change the container
 	"services.*.expose", "services.*.attach", "services.*.develop",
 
 	"networks.*.name", "networks.*.driver", "networks.*.internal", "networks.*.external",
 	"networks.*.labels", "networks.*.attachable", "networks.*.enable_ipv4", "networks.*.enable_ipv6",
 	"networks.*.ipam.driver", "networks.*.ipam.config.[].subnet",
+	"networks.*.ipam.config.[].gateway", "networks.*.ipam.config.[].ip_range",
+	"networks.*.driver_opts",
 
 	"volumes.*.name", "volumes.*.driver", "volumes.*.external", "volumes.*.labels",
+	"volumes.*.driver_opts",
 }
 
 // unsupportedPaths are subtrees of supportedRoots that berth does not
 // implement yet.
 var unsupportedPaths = []string{
 	"services.*.networks.*.driver_opts", "services.*.networks.*.gw_priority",
-	"services.*.networks.*.interface_name", "services.*.networks.*.ipv6_address",
-	"services.*.networks.*.link_local_ips", "services.*.networks.*.mac_address",
+	"services.*.networks.*.interface_name",
+	"services.*.networks.*.link_local_ips",
 	"services.*.networks.*.priority", "services.*.networks.*.use_service_name_alias",
-	"services.*.volumes.[].bind.propagation", "services.*.volumes.[].bind.selinux",
+	"services.*.volumes.[].bind.selinux",
 	"services.*.volumes.[].bind.recursive",
 	"services.*.volumes.[].volume.subpath", "services.*.volumes.[].volume.labels",
 	"services.*.volumes.[].image",
 	"services.*.deploy.resources", "services.*.deploy.restart_policy",
 	"services.*.logging.options",
+	// swarm drivers and templating change where the content comes from
+	"configs.*.driver", "configs.*.driver_opts", "configs.*.template_driver",
+	"secrets.*.driver", "secrets.*.driver_opts", "secrets.*.template_driver",
 }
 
 var (
@@ -120,7 +129,7 @@ func modelParts(p tree.Path) []string {
 func keyPath(path []string) []string {
 	if len(path) > 2 {
 		switch path[0] {
-		case "services", "networks", "volumes", "jobs":
+		case "services", "networks", "volumes", "jobs", "configs", "secrets":
 			return path[2:]
 		}
 	}

@@ -9,12 +9,14 @@ import (
 
 // Project is a loaded, normalised stack: what the user wants on the host.
 type Project struct {
-	Name       string             // project name, e.g. "hello"
-	WorkingDir string             // absolute project directory
-	Files      []string           // absolute paths of the compose files it was loaded from
-	Services   []Service          // sorted by Name
-	Networks   map[string]Network // key: the name in the compose file ("default", "back")
-	Volumes    map[string]Volume  // key: the name in the compose file ("data")
+	Name       string                // project name, e.g. "hello"
+	WorkingDir string                // absolute project directory
+	Files      []string              // absolute paths of the compose files it was loaded from
+	Services   []Service             // sorted by Name
+	Networks   map[string]Network    // key: the name in the compose file ("default", "back")
+	Volumes    map[string]Volume     // key: the name in the compose file ("data")
+	Configs    map[string]FileSource // key: the name in the compose file ("token")
+	Secrets    map[string]FileSource // key: the name in the compose file ("token")
 
 	loaded *types.Project // compose-go's model of the same load, for Render; nil when built by hand
 }
