@@ -85,10 +85,12 @@ func newPsCommand(g *globals) *cobra.Command {
 				default:
 					row.Status = st.Status
 				}
-				for _, port := range svc.Ports {
-					var pub uint32
-					fmt.Sscan(port.Published, &pub)
-					row.Publishers = append(row.Publishers, publisher{URL: first(port.HostIP, "0.0.0.0"), TargetPort: port.Target, PublishedPort: pub, Protocol: port.Protocol})
+				ports, err := e.Store.Ports(ctx, r.Name)
+				if err != nil {
+					return err
+				}
+				for _, p := range ports {
+					row.Publishers = append(row.Publishers, publisher{URL: first(p.HostIP, "0.0.0.0"), TargetPort: uint32(p.ContainerPort), PublishedPort: uint32(p.HostPort), Protocol: p.Protocol})
 				}
 				rows = append(rows, row)
 			}

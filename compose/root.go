@@ -63,7 +63,8 @@ func NewRootCommand() *cobra.Command {
 	f.StringArrayVar(&g.profiles, "profile", nil, "profile to enable")
 	f.StringArrayVar(&g.envFiles, "env-file", nil, "alternate environment file")
 	root.AddCommand(newUpCommand(g), newPlanCommand(g), newDownCommand(g), newPsCommand(g), newLogsCommand(g),
-		newConfigCommand(g), newPullCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand())
+		newConfigCommand(g), newPullCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand(),
+		newNetworkCommand(g), newPortCommand(g))
 	return root
 }
 

@@ -1,0 +1,272 @@
+package compose
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/store"
+)
+
+func newNetworkCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "network", Short: "Manage networks"}
+	cmd.AddCommand(newNetworkLs(g), newNetworkInspect(g), newNetworkCreate(g), newNetworkRm(g), newNetworkPrune(g))
+	return cmd
+}
+
+// networkID is a Docker-shaped ID for a network: 64 hex digits of its name.
+func networkID(name string) string {
+	h := sha256.Sum256([]byte("network\x00" + name))
+	return hex.EncodeToString(h[:])
+}
+
+// withEngine opens the host's state for a command that needs no project.
+func (g *globals) withEngine(fn func(*engine.Engine) error) error {
+	e, err := g.openEngine()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return fn(e)
+}
+
+func newNetworkLs(g *globals) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List networks",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withEngine(func(e *engine.Engine) error {
+				nets, err := e.Store.Networks(cmd.Context(), "")
+				if err != nil {
+					return err
+				}
+				if format == "json" {
+					enc := json.NewEncoder(cmd.OutOrStdout())
+					for _, n := range nets {
+						if err := enc.Encode(map[string]any{"ID": networkID(n.Name)[:12], "Name": n.Name, "Driver": "bridge", "Scope": "local",
+							"Internal": n.Internal, "Subnet": n.Subnet, "Project": n.Project, "Labels": n.Labels}); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 3, ' ', 0)
+				fmt.Fprintln(tw, "NETWORK ID\tNAME\tDRIVER\tSCOPE\tSUBNET")
+				for _, n := range nets {
+					fmt.Fprintf(tw, "%s\t%s\tbridge\tlocal\t%s\n", networkID(n.Name)[:12], n.Name, n.Subnet)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "table", `output format: "table" or "json"`)
+	return cmd
+}
+
+// networkInspect is `docker network inspect`'s shape.
+type networkInspect struct {
+	Name       string
+	Id         string
+	Scope      string
+	Driver     string
+	EnableIPv6 bool
+	IPAM       struct {
+		Driver string
+		Config []map[string]string
+	}
+	Internal   bool
+	Containers map[string]map[string]string
+	Options    map[string]string
+	Labels     map[string]string
+}
+
+func newNetworkInspect(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect NETWORK...",
+		Short: "Display detailed information on one or more networks",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withEngine(func(e *engine.Engine) error {
+				ctx := cmd.Context()
+				eps, err := e.Store.Endpoints(ctx)
+				if err != nil {
+					return err
+				}
+				var out []networkInspect
+				for _, name := range args {
+					n, err := e.Store.Network(ctx, name)
+					if err != nil {
+						return err
+					}
+					ni := networkInspect{Name: n.Name, Id: networkID(n.Name), Scope: "local", Driver: "bridge", Internal: n.Internal,
+						Containers: map[string]map[string]string{}, Labels: n.Labels,
+						Options: map[string]string{"com.docker.network.bridge.name": n.Bridge}}
+					ni.IPAM.Driver = "default"
+					pool := map[string]string{"Subnet": n.Subnet, "Gateway": n.Gateway}
+					if n.IPRange != "" {
+						pool["IPRange"] = n.IPRange
+					}
+					ni.IPAM.Config = []map[string]string{pool}
+					if n.MTU > 0 {
+						ni.Options["com.docker.network.driver.mtu"] = fmt.Sprint(n.MTU)
+					}
+					for _, ep := range eps {
+						if ep.Network == n.Name {
+							ni.Containers[ep.Container] = map[string]string{"Name": ep.Container, "IPv4Address": ep.Address}
+						}
+					}
+					out = append(out, ni)
+				}
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "    ")
+				return enc.Encode(out)
+			})
+		},
+	}
+}
+
+func newNetworkCreate(g *globals) *cobra.Command {
+	var subnet, gateway, ipRange string
+	var internal bool
+	var labels, opts []string
+	cmd := &cobra.Command{
+		Use:   "create [OPTIONS] NETWORK",
+		Short: "Create a network, for stacks to use as external",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n := spec.Network{Name: args[0], Driver: "bridge", Internal: internal, Labels: keyValues(labels), DriverOpts: keyValues(opts)}
+			if subnet != "" {
+				n.IPAM = []spec.IPAMPool{{Subnet: subnet, Gateway: gateway, IPRange: ipRange}}
+				n.Subnets = []string{subnet}
+			} else if gateway != "" || ipRange != "" {
+				return errors.New("--gateway and --ip-range need --subnet")
+			}
+			return g.withEngine(func(e *engine.Engine) error {
+				if _, err := e.Store.Network(cmd.Context(), n.Name); err == nil {
+					return fmt.Errorf("network with name %s already exists", n.Name)
+				}
+				if err := e.CreateNetwork(cmd.Context(), "", n.Name, n); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintln(cmd.OutOrStdout(), networkID(n.Name))
+				return err
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&subnet, "subnet", "", "subnet in CIDR format")
+	f.StringVar(&gateway, "gateway", "", "gateway for the subnet")
+	f.StringVar(&ipRange, "ip-range", "", "allocate container addresses from a sub-range")
+	f.BoolVar(&internal, "internal", false, "restrict external access to the network")
+	f.StringArrayVar(&labels, "label", nil, "set metadata on a network")
+	f.StringArrayVarP(&opts, "opt", "o", nil, "set driver specific options")
+	return cmd
+}
+
+func keyValues(kvs []string) map[string]string {
+	if len(kvs) == 0 {
+		return nil
+	}
+	m := map[string]string{}
+	for _, kv := range kvs {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+func newNetworkRm(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "rm NETWORK...",
+		Aliases: []string{"remove"},
+		Short:   "Remove one or more networks",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withEngine(func(e *engine.Engine) error {
+				var errs []error
+				for _, name := range args {
+					if _, err := e.Store.Network(cmd.Context(), name); err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					if err := e.RemoveNetwork(cmd.Context(), name); err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					fmt.Fprintln(cmd.OutOrStdout(), name)
+				}
+				return errors.Join(errs...)
+			})
+		},
+	}
+}
+
+func newNetworkPrune(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove all networks no container uses",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !force && !confirm(cmd, "WARNING! This will remove all networks not used by at least one container.\nAre you sure you want to continue? [y/N] ") {
+				return nil
+			}
+			return g.withEngine(func(e *engine.Engine) error {
+				removed, err := pruneNetworks(cmd.Context(), e)
+				if len(removed) > 0 {
+					fmt.Fprintln(cmd.OutOrStdout(), "Deleted Networks:\n"+strings.Join(removed, "\n"))
+				}
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	return cmd
+}
+
+func pruneNetworks(ctx context.Context, e *engine.Engine) ([]string, error) {
+	nets, err := e.Store.Networks(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	eps, err := e.Store.Endpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	for _, ep := range eps {
+		used[ep.Network] = true
+	}
+	var removed []string
+	var errs []error
+	for _, n := range nets {
+		if used[n.Name] {
+			continue
+		}
+		if err := e.RemoveNetwork(ctx, n.Name); err != nil && !errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, n.Name)
+	}
+	return removed, errors.Join(errs...)
+}
+
+// confirm asks a yes/no question on stdin.
+func confirm(cmd *cobra.Command, question string) bool {
+	fmt.Fprint(cmd.OutOrStdout(), question)
+	line, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "y" || answer == "yes"
+}

@@ -1,0 +1,47 @@
+package compose
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/spec"
+)
+
+func newPortCommand(g *globals) *cobra.Command {
+	var protocol string
+	var index int
+	cmd := &cobra.Command{
+		Use:   "port [OPTIONS] SERVICE PRIVATE_PORT",
+		Short: "Print the public port for a port binding",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.view(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			target, err := strconv.Atoi(strings.TrimSuffix(args[1], "/"+protocol))
+			if err != nil {
+				return fmt.Errorf("private port %q is not a number", args[1])
+			}
+			name := spec.ContainerName(s.project.Name, args[0], index)
+			ports, err := s.engine.Store.Ports(cmd.Context(), name)
+			if err != nil {
+				return err
+			}
+			for _, p := range ports {
+				if p.ContainerPort == target && p.Protocol == protocol {
+					_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s:%d\n", first(p.HostIP, "0.0.0.0"), p.HostPort)
+					return err
+				}
+			}
+			return fmt.Errorf("no port %d/%s published for %s", target, protocol, name)
+		},
+	}
+	cmd.Flags().StringVar(&protocol, "protocol", "tcp", "tcp or udp")
+	cmd.Flags().IntVar(&index, "index", 1, "index of the container if the service has several replicas")
+	return cmd
+}
