@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/berth-dev/berth/spec"
 	"github.com/berth-dev/berth/store"
 )
 
@@ -65,10 +64,6 @@ func newPsCommand(g *globals) *cobra.Command {
 				}
 				if st.Status != "running" && !all {
 					continue
-				}
-				svc, err := spec.ParseCanonical(r.Spec)
-				if err != nil {
-					return fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
 				}
 				var command string
 				if cfg, err := e.Runtime.Config(r.Name); err == nil {
