@@ -49,7 +49,7 @@ func convertNetworking(s *Service, cs types.ServiceConfig, cp *types.Project, ps
 
 // serviceAt returns a function building model paths below services.<name>.
 func serviceAt(name string) func(keys ...string) []string {
-	return func(keys ...string) []string { return append([]string{"services", name}, keys...) }
+	return func(keys ...string) []string { return slices.Concat([]string{"services", name}, keys) }
 }
 
 // checkServiceRef reports whether name is an enabled service of cp, noting
@@ -85,14 +85,14 @@ func serviceNetworks(in map[string]*types.ServiceNetworkConfig, ps *problems, at
 	for name, n := range in {
 		var sn ServiceNetwork
 		if n != nil {
-			path := append(slices.Clone(at), name)
+			key := func(k string) []string { return slices.Concat(at, []string{name, k}) }
 			sn.Aliases = slices.Clone(n.Aliases)
 			sn.IPv4Address = n.Ipv4Address
 			sn.IPv6Address = n.Ipv6Address
 			sn.MacAddress = n.MacAddress
-			checkIP(sn.IPv4Address, true, "ipv4_address", ps, append(path, "ipv4_address"))
-			checkIP(sn.IPv6Address, false, "ipv6_address", ps, append(path, "ipv6_address"))
-			checkMAC(sn.MacAddress, ps, append(path, "mac_address"))
+			checkIP(sn.IPv4Address, true, "ipv4_address", ps, key("ipv4_address"))
+			checkIP(sn.IPv6Address, false, "ipv6_address", ps, key("ipv6_address"))
+			checkMAC(sn.MacAddress, ps, key("mac_address"))
 		}
 		out[name] = sn
 	}

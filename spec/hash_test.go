@@ -37,10 +37,22 @@ services:
       front:
         aliases: [a, b]
     volumes: ["data:/data"]
+    extra_hosts: ["a.local:10.0.0.1", "b.local=10.0.0.2"]
+    dns: 1.1.1.1
+    secrets: [s]
+    configs: [c, d]
 networks:
   front: {}
 volumes:
   data: {}
+secrets:
+  s:
+    file: ./s
+configs:
+  c:
+    file: ./c
+  d:
+    content: x
 `})
 	two := writeProject(t, map[string]string{"compose.yaml": `
 volumes:
@@ -65,6 +77,26 @@ services:
     labels: ["y=2", "x=1"]
     environment: ["B=2", "A=1"]
     image: nginx
+    extra_hosts:
+      b.local: 10.0.0.2
+      a.local: 10.0.0.1
+    dns: [1.1.1.1]
+    secrets:
+      - source: s
+        target: /run/secrets/s
+    configs:
+      - source: d
+        target: d
+      - source: c
+        target: /c
+configs:
+  c:
+    file: ./c
+  d:
+    content: x
+secrets:
+  s:
+    file: ./s
 `})
 	s1 := mustService(t, mustLoad(t, LoadOptions{WorkingDir: one, ProjectName: "p"}), "web")
 	s2 := mustService(t, mustLoad(t, LoadOptions{WorkingDir: two, ProjectName: "p"}), "web")

@@ -8,6 +8,13 @@ import (
 // Render prints the normalised project as `docker compose config` does:
 // format "yaml" or "json", through compose-go's own marshalling of the
 // loaded project. It fails for a Project that Load did not make.
+//
+// Secrets never leak: a secret's content (the value of its `environment:`
+// variable, which compose-go keeps in the model) is dropped, key and all,
+// as `docker compose config` does; a secret shows only where its content
+// comes from (file, environment variable name, external). A config's
+// inline `content:` is printed; an environment-sourced config shows the
+// variable's name, not its value.
 func (p *Project) Render(format string) ([]byte, error) {
 	if p.loaded == nil {
 		return nil, errors.New("rendering project: it was not loaded from compose files")

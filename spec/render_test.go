@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -66,4 +67,46 @@ func TestRender(t *testing.T) {
 			t.Error("rendering a hand-built project succeeded")
 		}
 	})
+}
+
+// No output berth produces from a project holds a secret's value: neither
+// `config` in either format nor the canonical forms stored with containers.
+func TestSecretsNeverRendered(t *testing.T) {
+	const fromEnv, fromFile = "tok-from-dotenv-7f3a9c", "db-password-in-a-file"
+	p := mustLoad(t, LoadOptions{WorkingDir: stackDir(t)})
+	// The test means something only if the loaded model does hold the value.
+	if got := p.loaded.Secrets["api_token"].Content; got != fromEnv {
+		t.Fatalf("compose-go's model holds %q for api_token, want the variable's value", got)
+	}
+	if v, _ := p.LookupEnv("API_TOKEN"); v != fromEnv {
+		t.Fatalf("LookupEnv(API_TOKEN) = %q", v)
+	}
+	for _, format := range []string{"yaml", "json"} {
+		b, err := p.Render(format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{fromEnv, fromFile} {
+			if strings.Contains(string(b), secret) {
+				t.Errorf("rendered %s contains the secret %q", format, secret)
+			}
+		}
+		if !strings.Contains(string(b), "API_TOKEN") {
+			t.Errorf("rendered %s does not say where api_token comes from", format)
+		}
+		// Configs are not secret: inline content is shown.
+		if !strings.Contains(string(b), "Welcome to the demo stack") {
+			t.Errorf("rendered %s lacks the banner config's content", format)
+		}
+	}
+	for _, s := range p.Services {
+		if c := string(s.Canonical()); strings.Contains(c, fromEnv) || strings.Contains(c, fromFile) {
+			t.Errorf("canonical form of %s contains a secret: %s", s.Name, c)
+		}
+	}
+	for name, src := range p.Secrets {
+		if src.Content != "" {
+			t.Errorf("Project.Secrets[%s].Content = %q, want the value left to LookupEnv", name, src.Content)
+		}
+	}
 }

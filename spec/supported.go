@@ -12,8 +12,8 @@ import (
 // The screening of unimplemented attributes is fail-closed: compose-go walks
 // the merged model and reports every attribute that is not declared here,
 // so a key the Compose specification gains later is refused until berth
-// implements it. Values (network_mode: service:x, logging.driver: syslog…)
-// are checked during conversion.
+// implements it. Values (network_mode: bridge, logging.driver: syslog,
+// depends_on conditions…) are checked during conversion.
 
 // supportedRoots are the model subtrees berth implements or may ignore
 // because they do not change how a container runs. Everything the schema
