@@ -57,7 +57,7 @@ type Service struct {
 	Profiles        []string                  `json:"profiles,omitempty"`
 	Platform        string                    `json:"platform,omitempty"` // "os/arch[/variant]" for the pull; "" = the host's
 	Domainname      string                    `json:"domainname,omitempty"`
-	ExtraHosts      []string                  `json:"extra_hosts,omitempty"` // "name:ip" each (ip may be "host-gateway"), in file order
+	ExtraHosts      []string                  `json:"extra_hosts,omitempty"` // "name:ip" each (ip may be "host-gateway"), sorted by name, one name's addresses in file order
 	DNS             []string                  `json:"dns,omitempty"`
 	DNSSearch       []string                  `json:"dns_search,omitempty"`
 	DNSOpt          []string                  `json:"dns_opt,omitempty"`
@@ -84,7 +84,7 @@ type FileRef struct {
 type FileSource struct {
 	Name        string // real name, e.g. "hello_token"
 	File        string // absolute path
-	Environment string // name of the variable holding the content
+	Environment string // name of the variable holding the content; its value: Project.LookupEnv
 	Content     string // inline content (never rendered for secrets)
 	External    bool
 }
@@ -118,7 +118,7 @@ type Mount struct {
 	NoCopy         bool   `json:"no_copy,omitempty"`    // volume: do not copy image content into a fresh volume
 	TmpfsSize      int64  `json:"tmpfs_size,omitempty"` // bytes; 0 for the kernel default
 	TmpfsMode      uint32 `json:"tmpfs_mode,omitempty"`
-	Propagation    string `json:"propagation,omitempty"` // binds: "rprivate" (default), "private", "rshared", "shared", "rslave", "slave"
+	Propagation    string `json:"propagation,omitempty"` // binds: "" (rprivate, the default; an explicit "rprivate" is stored as ""), "private", "rshared", "shared", "rslave", "slave"
 }
 
 // Port is one published port.
