@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 
 	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/network"
@@ -18,12 +19,31 @@ func (e *Engine) Pull(ctx context.Context, ref, platform string) error {
 	return err
 }
 
+// Driver options of bridge networks that berth honours, as Docker names them.
+const (
+	optBridgeName = "com.docker.network.bridge.name"
+	optMTU        = "com.docker.network.driver.mtu"
+)
+
 // CreateNetwork allocates a subnet for n (unless it has one) and makes its
 // bridge. Repeating it after a failure, or after the bridge vanished,
 // repairs it with the recorded subnet.
 func (e *Engine) CreateNetwork(ctx context.Context, project, key string, n spec.Network) error {
-	rec, err := e.Store.AllocateNetwork(ctx, store.Network{Name: n.Name, Project: project, Key: key,
-		Bridge: network.BridgeName(e.Root + "\x00" + n.Name), Internal: n.Internal}, func(used []string) (string, string, error) {
+	want := store.Network{Name: n.Name, Project: project, Key: key, Internal: n.Internal, Labels: n.Labels,
+		Bridge: first(n.DriverOpts[optBridgeName], network.BridgeName(e.Root+"\x00"+n.Name))}
+	if mtu := n.DriverOpts[optMTU]; mtu != "" {
+		var err error
+		if want.MTU, err = strconv.Atoi(mtu); err != nil {
+			return fmt.Errorf("network %s: %s: %w", n.Name, optMTU, err)
+		}
+	}
+	if len(n.IPAM) > 0 {
+		want.IPRange = n.IPAM[0].IPRange
+	}
+	if n.EnableIPv6 {
+		return fmt.Errorf("network %s: enable_ipv6 is not supported by berth yet", n.Name)
+	}
+	rec, err := e.Store.AllocateNetwork(ctx, want, func(used []string) (string, string, error) {
 		return e.pickSubnet(n, used)
 	})
 	if err != nil {
@@ -36,28 +56,31 @@ func (e *Engine) CreateNetwork(ctx context.Context, project, key string, n spec.
 	return e.Net.EnsureBridge(b)
 }
 
+// pickSubnet returns the subnet and gateway of a new network: those of its
+// ipam config, or the first free subnet of the pool that no route of the
+// host overlaps.
 func (e *Engine) pickSubnet(n spec.Network, used []string) (string, string, error) {
-	var subnet netip.Prefix
-	if len(n.Subnets) > 0 {
-		p, err := netip.ParsePrefix(n.Subnets[0])
+	if len(n.IPAM) > 0 && n.IPAM[0].Subnet != "" {
+		p, err := netip.ParsePrefix(n.IPAM[0].Subnet)
 		if err != nil {
 			return "", "", fmt.Errorf("network %s: ipam subnet: %w", n.Name, err)
 		}
-		subnet = p.Masked()
-	} else {
-		var taken []netip.Prefix
-		for _, u := range used {
-			if p, err := netip.ParsePrefix(u); err == nil {
-				taken = append(taken, p)
-			}
+		gw := p.Masked().Addr().Next().String()
+		return p.Masked().String(), first(n.IPAM[0].Gateway, gw), nil
+	}
+	var taken []netip.Prefix
+	for _, u := range used {
+		if p, err := netip.ParsePrefix(u); err == nil {
+			taken = append(taken, p)
 		}
-		routes, err := network.HostRoutes()
-		if err != nil {
-			return "", "", err
-		}
-		if subnet, err = network.PickSubnet(e.pool, taken, routes); err != nil {
-			return "", "", err
-		}
+	}
+	routes, err := network.HostRoutes()
+	if err != nil {
+		return "", "", err
+	}
+	subnet, err := network.PickSubnet(e.pool, taken, routes)
+	if err != nil {
+		return "", "", err
 	}
 	return subnet.String(), subnet.Addr().Next().String(), nil
 }
@@ -71,7 +94,7 @@ func bridgeOf(rec store.Network) (network.Bridge, error) {
 	if err != nil {
 		return network.Bridge{}, fmt.Errorf("network %s: recorded gateway: %w", rec.Name, err)
 	}
-	return network.Bridge{Name: rec.Bridge, Subnet: subnet, Gateway: gw, Internal: rec.Internal}, nil
+	return network.Bridge{Name: rec.Bridge, Subnet: subnet, Gateway: gw, Internal: rec.Internal, MTU: rec.MTU}, nil
 }
 
 // ErrInUse is returned when removing a network or volume a container still uses.

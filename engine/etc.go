@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/berth-dev/berth/network"
+	"github.com/berth-dev/berth/reconcile"
+	"github.com/berth-dev/berth/runtime"
+	"github.com/berth-dev/berth/spec"
+)
+
+// hostsFile renders /etc/hosts for container self of project: every
+// container of the project that shares a network with self, by service
+// name, container name and aliases on that network; self also by hostname.
+func (e *Engine) hostsFile(ctx context.Context, project, self string) ([]byte, error) {
+	recs, err := e.Store.Containers(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	eps, err := e.Store.Endpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nets, err := e.Store.Networks(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	keyOf := map[string]string{}
+	for _, n := range nets {
+		keyOf[n.Name] = n.Key
+	}
+	svcOf := map[string]spec.Service{}
+	for _, r := range recs {
+		svc, err := spec.ParseCanonical(r.Spec)
+		if err != nil {
+			return nil, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
+		}
+		svcOf[r.Name] = svc
+	}
+	mine := map[string]bool{}
+	for _, ep := range eps {
+		if ep.Container == self {
+			mine[ep.Network] = true
+		}
+	}
+	var entries []network.HostEntry
+	for _, ep := range eps {
+		svc, ok := svcOf[ep.Container]
+		if !ok || !mine[ep.Network] {
+			continue
+		}
+		ip, err := netip.ParseAddr(ep.Address)
+		if err != nil {
+			continue
+		}
+		var names []string
+		if ep.Container == self {
+			names = append(names, first(svc.Hostname, shortID(self)))
+		}
+		names = append(names, ep.Container, svc.Name)
+		names = append(names, svc.Networks[keyOf[ep.Network]].Aliases...)
+		entries = append(entries, network.HostEntry{IP: ip, Names: names})
+	}
+	self_, ok := svcOf[self]
+	if !ok {
+		return network.HostsFile(entries), nil
+	}
+	extra, err := e.extraHosts(ctx, self, self_.ExtraHosts)
+	if err != nil {
+		return nil, err
+	}
+	return network.HostsFile(append(entries, extra...)), nil
+}
+
+// extraHosts turns extra_hosts ("name:ip") into entries; "host-gateway" is
+// the gateway of the container's first network, where the host answers.
+func (e *Engine) extraHosts(ctx context.Context, self string, hosts []string) ([]network.HostEntry, error) {
+	var out []network.HostEntry
+	for _, h := range hosts {
+		name, addr, ok := strings.Cut(h, ":")
+		if !ok {
+			return nil, fmt.Errorf("extra_hosts %q: want name:ip", h)
+		}
+		if addr == "host-gateway" {
+			gw, err := e.hostGateway(ctx, self)
+			if err != nil {
+				return nil, fmt.Errorf("extra_hosts %q: %w", h, err)
+			}
+			addr = gw
+		}
+		ip, err := netip.ParseAddr(strings.Trim(addr, "[]"))
+		if err != nil {
+			return nil, fmt.Errorf("extra_hosts %q: %w", h, err)
+		}
+		out = append(out, network.HostEntry{IP: ip, Names: []string{name}})
+	}
+	return out, nil
+}
+
+// hostGateway is the gateway address of container's first network.
+func (e *Engine) hostGateway(ctx context.Context, container string) (string, error) {
+	eps, err := e.endpointsOf(ctx, container)
+	if err != nil {
+		return "", err
+	}
+	if len(eps) == 0 {
+		return "127.0.0.1", nil // host networking: the host is right here
+	}
+	rec, err := e.Store.Network(ctx, eps[0].Network)
+	if err != nil {
+		return "", err
+	}
+	return rec.Gateway, nil
+}
+
+// writeEtc writes the container's hosts, hostname and resolv.conf and
+// returns their bind mounts. A container sharing another's network
+// namespace shares its files too.
+func (e *Engine) writeEtc(ctx context.Context, c reconcile.ContainerSpec) ([]runtime.Mount, error) {
+	dir := e.etcDir(c.Name)
+	if kind, target, ok := strings.Cut(c.Service.NetworkMode, ":"); ok {
+		name := target
+		if kind == "service" {
+			name = spec.ContainerName(c.Project, target, 1)
+		}
+		dir = e.etcDir(name)
+	} else {
+		files, err := e.etcFiles(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", dir, err)
+		}
+		for name, data := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				return nil, fmt.Errorf("writing %s of %s: %w", name, c.Name, err)
+			}
+		}
+	}
+	var out []runtime.Mount
+	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
+		out = append(out, runtime.Mount{Type: "bind", Source: filepath.Join(dir, name), Target: "/etc/" + name})
+	}
+	return out, nil
+}
+
+// etcFiles renders a container's hostname, hosts and resolv.conf.
+func (e *Engine) etcFiles(ctx context.Context, c reconcile.ContainerSpec) (map[string][]byte, error) {
+	hosts, err := e.hostsFile(ctx, c.Project, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	resolv, err := network.HostResolvConf()
+	if err != nil {
+		return nil, err
+	}
+	if c.Service.NetworkMode != "host" {
+		resolv = network.ResolvConf(resolv)
+	}
+	resolv = withDNS(resolv, c.Service)
+	return map[string][]byte{
+		"hosts":       hosts,
+		"hostname":    []byte(first(c.Service.Hostname, shortID(c.Name)) + "\n"),
+		"resolv.conf": resolv,
+	}, nil
+}
+
+// withDNS applies a service's dns, dns_search and dns_opt to a
+// resolv.conf: each given list replaces the file's lines of that kind.
+func withDNS(resolv []byte, svc spec.Service) []byte {
+	if len(svc.DNS) == 0 && len(svc.DNSSearch) == 0 && len(svc.DNSOpt) == 0 {
+		return resolv
+	}
+	var keep []string
+	for _, l := range strings.Split(string(resolv), "\n") {
+		f := strings.Fields(l)
+		drop := len(f) > 0 && ((f[0] == "nameserver" && len(svc.DNS) > 0) ||
+			((f[0] == "search" || f[0] == "domain") && len(svc.DNSSearch) > 0) || (f[0] == "options" && len(svc.DNSOpt) > 0))
+		if !drop && strings.TrimSpace(l) != "" {
+			keep = append(keep, l)
+		}
+	}
+	for _, ns := range svc.DNS {
+		keep = append(keep, "nameserver "+ns)
+	}
+	if len(svc.DNSSearch) > 0 {
+		keep = append(keep, "search "+strings.Join(svc.DNSSearch, " "))
+	}
+	if len(svc.DNSOpt) > 0 {
+		keep = append(keep, "options "+strings.Join(svc.DNSOpt, " "))
+	}
+	return []byte(strings.Join(keep, "\n") + "\n")
+}
+
+// RefreshHosts rewrites the /etc/hosts of every container of project, in
+// place, so that each sees its current peers.
+func (e *Engine) RefreshHosts(ctx context.Context, project string) error {
+	recs, err := e.Store.Containers(ctx, project)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		hosts, err := e.hostsFile(ctx, project, r.Name)
+		if err != nil {
+			return err
+		}
+		if err := network.WriteFileInPlace(filepath.Join(e.etcDir(r.Name), "hosts"), hosts); err != nil {
+			return fmt.Errorf("updating /etc/hosts of %s: %w", r.Name, err)
+		}
+	}
+	return nil
+}

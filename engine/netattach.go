@@ -1,0 +1,244 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/berth-dev/berth/network"
+	"github.com/berth-dev/berth/reconcile"
+	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/store"
+)
+
+// attach gives the container its network namespace, joined to each of its
+// networks with a stable address, and returns the namespace path for the
+// runtime ("host" for network_mode host, "" for a fresh empty one, another
+// container's namespace for service: and container: modes).
+func (e *Engine) attach(ctx context.Context, c reconcile.ContainerSpec) (string, error) {
+	mode := c.Service.NetworkMode
+	switch {
+	case mode == "host":
+		return "host", nil
+	case mode == "none":
+		return "", nil
+	case strings.HasPrefix(mode, "service:"), strings.HasPrefix(mode, "container:"):
+		return e.sharedNetNS(ctx, c.Project, mode)
+	}
+	ns := e.netnsPath(c.Name)
+	if err := network.CreateNetNS(ns); err != nil {
+		return "", err
+	}
+	for i, key := range sortedNetworkKeys(c.Service) {
+		l, err := e.link(ctx, c, key, i)
+		if err != nil {
+			return "", err
+		}
+		if err := e.Net.Attach(ns, l); err != nil {
+			return "", err
+		}
+	}
+	return ns, nil
+}
+
+// sharedNetNS is the network namespace of the container a service: or
+// container: network mode names.
+func (e *Engine) sharedNetNS(ctx context.Context, project, mode string) (string, error) {
+	kind, target, _ := strings.Cut(mode, ":")
+	name := target
+	if kind == "service" {
+		name = spec.ContainerName(project, target, 1)
+	}
+	if _, err := e.Store.Container(ctx, name); err != nil {
+		return "", fmt.Errorf("network_mode %s: %w", mode, err)
+	}
+	ns := e.netnsPath(name)
+	if !network.NetNSExists(ns) {
+		return "", fmt.Errorf("network_mode %s: container %s has no network namespace (is it running with its own network?)", mode, name)
+	}
+	return ns, nil
+}
+
+func sortedNetworkKeys(svc spec.Service) []string {
+	keys := make([]string, 0, len(svc.Networks))
+	for k := range svc.Networks {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// link is the container's i-th network attachment, with the address it
+// keeps across recreation.
+func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string, i int) (network.Link, error) {
+	n := c.Networks[key]
+	rec, err := e.Store.Network(ctx, n.Name)
+	if err != nil {
+		return network.Link{}, err
+	}
+	b, err := bridgeOf(rec)
+	if err != nil {
+		return network.Link{}, err
+	}
+	sn := c.Service.Networks[key]
+	addr, err := e.Store.AllocateEndpoint(ctx, c.Name, n.Name, func(used []string) (string, error) {
+		if sn.IPv4Address != "" {
+			return sn.IPv4Address, nil
+		}
+		return pickAddress(rec, b, used)
+	})
+	if err != nil {
+		return network.Link{}, err
+	}
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return network.Link{}, fmt.Errorf("address %q of %s: %w", addr, c.Name, err)
+	}
+	if !b.Subnet.Contains(ip) {
+		return network.Link{}, fmt.Errorf("ipv4_address %s of %s is not in network %s's subnet %s", ip, c.Name, n.Name, b.Subnet)
+	}
+	l := network.Link{Bridge: b, HostVeth: e.vethName(c.Name, n.Name), IfName: "eth" + strconv.Itoa(i),
+		Addr: netip.PrefixFrom(ip, b.Subnet.Bits()), DefaultRoute: i == 0}
+	mac := first(sn.MacAddress, map[bool]string{true: c.Service.MacAddress}[i == 0])
+	if mac != "" {
+		if l.MAC, err = net.ParseMAC(mac); err != nil {
+			return l, fmt.Errorf("mac_address of %s: %w", c.Name, err)
+		}
+	}
+	return l, nil
+}
+
+func pickAddress(rec store.Network, b network.Bridge, used []string) (string, error) {
+	var taken []netip.Addr
+	for _, u := range used {
+		if a, err := netip.ParseAddr(u); err == nil {
+			taken = append(taken, a)
+		}
+	}
+	var ipRange netip.Prefix
+	if rec.IPRange != "" {
+		var err error
+		if ipRange, err = netip.ParsePrefix(rec.IPRange); err != nil {
+			return "", fmt.Errorf("network %s: ip_range: %w", rec.Name, err)
+		}
+	}
+	a, err := network.PickAddressIn(b.Subnet, ipRange, b.Gateway, taken)
+	return a.String(), err
+}
+
+// vethName is the host end of container's veth on network; it includes
+// the state root so that two berths never share one.
+func (e *Engine) vethName(container, netName string) string {
+	return network.VethName(e.Root+"\x00"+container, netName)
+}
+
+// publish sets up the container's published ports on its first network,
+// choosing a free host port for those given none, and records them.
+func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
+	if len(c.Service.Ports) == 0 || c.Service.NetworkMode != "" {
+		return nil // host networking needs no publishing; none and shared modes have nothing of their own
+	}
+	eps, err := e.endpointsOf(ctx, c.Name)
+	if err != nil {
+		return err
+	}
+	if len(eps) == 0 {
+		return fmt.Errorf("publishing ports of %s: it has no network address", c.Name)
+	}
+	rec, err := e.Store.Network(ctx, eps[0].Network)
+	if err != nil {
+		return err
+	}
+	if rec.Internal {
+		return fmt.Errorf("publishing ports of %s: network %s is internal", c.Name, rec.Name)
+	}
+	ip, err := netip.ParseAddr(eps[0].Address)
+	if err != nil {
+		return err
+	}
+	taken, err := e.takenPorts(ctx)
+	if err != nil {
+		return err
+	}
+	var maps []network.PortMapping
+	var recs []store.Port
+	for _, p := range c.Service.Ports {
+		ms, err := e.portMappings(p, ip, rec.Bridge, taken)
+		if err != nil {
+			return fmt.Errorf("service %q: ports: %w", c.Service.Name, err)
+		}
+		for _, m := range ms {
+			taken[m.Protocol] = append(taken[m.Protocol], m.HostPort)
+			recs = append(recs, store.Port{Container: c.Name, Protocol: m.Protocol, HostIP: p.HostIP, HostPort: int(m.HostPort), ContainerPort: int(m.ContainerPort)})
+		}
+		maps = append(maps, ms...)
+	}
+	if err := e.Store.SetPorts(ctx, c.Name, recs); err != nil {
+		return err
+	}
+	return e.Net.PublishPorts(c.Name, maps)
+}
+
+// takenPorts are the host ports berth has published, by protocol.
+func (e *Engine) takenPorts(ctx context.Context) (map[string][]uint16, error) {
+	all, err := e.Store.Ports(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	taken := map[string][]uint16{}
+	for _, p := range all {
+		taken[p.Protocol] = append(taken[p.Protocol], uint16(p.HostPort))
+	}
+	return taken, nil
+}
+
+// portMappings expands one published port: a single port, a range, or an
+// ephemeral one.
+func (e *Engine) portMappings(p spec.Port, ip netip.Addr, bridge string, taken map[string][]uint16) ([]network.PortMapping, error) {
+	proto := first(p.Protocol, "tcp")
+	var hostIP netip.Addr
+	if p.HostIP != "" {
+		var err error
+		if hostIP, err = netip.ParseAddr(p.HostIP); err != nil {
+			return nil, fmt.Errorf("host_ip %q: %w", p.HostIP, err)
+		}
+	}
+	mapping := func(host uint16, target uint32) network.PortMapping {
+		return network.PortMapping{HostIP: hostIP, HostPort: host, ContainerIP: ip, ContainerPort: uint16(target), Protocol: proto, Bridge: bridge}
+	}
+	if p.Published == "" {
+		port, err := e.Net.FreePort(proto, hostIP, taken[proto])
+		if err != nil {
+			return nil, fmt.Errorf("port %d: choosing a host port: %w", p.Target, err)
+		}
+		return []network.PortMapping{mapping(port, p.Target)}, nil
+	}
+	lo, hi, err := portRange(p.Published)
+	if err != nil {
+		return nil, err
+	}
+	var out []network.PortMapping
+	for port := lo; port <= hi; port++ {
+		out = append(out, mapping(port, p.Target+uint32(port-lo)))
+	}
+	return out, nil
+}
+
+func portRange(s string) (uint16, uint16, error) {
+	loS, hiS, isRange := strings.Cut(s, "-")
+	lo, err := strconv.ParseUint(loS, 10, 16)
+	if err != nil {
+		return 0, 0, fmt.Errorf("published port %q: %w", s, err)
+	}
+	hi := lo
+	if isRange {
+		if hi, err = strconv.ParseUint(hiS, 10, 16); err != nil || hi < lo {
+			return 0, 0, fmt.Errorf("published port range %q is invalid", s)
+		}
+	}
+	return uint16(lo), uint16(hi), nil
+}
