@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -88,8 +89,18 @@ func TestWriteFileInPlace(t *testing.T) {
 	if err := WriteFileInPlace(p, []byte("short\n")); err != nil {
 		t.Fatal(err)
 	}
+	if got, _ := os.ReadFile(p); strings.TrimRight(string(got), "\n") != "short" {
+		t.Errorf("contents = %q, want %q and maybe blank lines", got, "short\n")
+	}
+	// Padding beyond both the data's length and shrinkSlack is cut off.
+	if err := WriteFileInPlace(p, []byte(strings.Repeat("x", 2*shrinkSlack)+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileInPlace(p, []byte("short\n")); err != nil {
+		t.Fatal(err)
+	}
 	if got, _ := os.ReadFile(p); string(got) != "short\n" {
-		t.Errorf("contents = %q, want %q", got, "short\n")
+		t.Errorf("contents after shrinking = %q, want %q", got, "short\n")
 	}
 	if after := inode(t, p); after != before {
 		t.Errorf("inode changed from %d to %d: a bind mount of the file would go stale", before, after)

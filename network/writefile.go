@@ -1,8 +1,10 @@
 package network
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // WriteFileInPlace replaces the contents of path with data while keeping
@@ -12,24 +14,89 @@ import (
 // mounted into the container, and a bind mount pins the inode, not the
 // name. The usual write-to-temp-and-rename would give the name a new inode:
 // the container would keep seeing the old contents for ever, and renaming
-// over a path that is itself a mount point fails with EBUSY. So the data
-// is written over the old bytes from offset 0 and the file is then cut to
-// its new length; a reader racing the update may see a mix of old and new
-// lines, but never an empty file.
+// over a path that is itself a mount point fails with EBUSY.
+//
+// Guarantee: the file is never empty and never ends in a cut line or in
+// stale bytes of an older version. The file only grows (by appending
+// blank lines) and is then overwritten in one pwrite with data padded by
+// blank lines to its length; blank lines mean nothing to hosts and
+// resolv.conf parsers. It is cut down only when the padding would exceed
+// both data's length and shrinkSlack, which keeps the file small without
+// truncating on every update (a reader racing a truncation may see the
+// cut-off tail as NUL bytes, which parsers also skip).
+//
+// Not guaranteed: Linux does not make a pwrite atomic against a
+// concurrent read on ext4 or tmpfs (XFS does lock), so a read that runs
+// during the kernel's copy of one update can mix bytes of the old and
+// new version. The window is one memory copy of the file per update. A
+// caller that needs strict atomicity bind mounts a directory instead and
+// updates files in it with ReplaceFile.
 func WriteFileInPlace(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
+	if err := writeInPlace(path, data); err != nil {
 		return fmt.Errorf("writing %s in place: %w", path, err)
 	}
-	_, err = f.WriteAt(data, 0)
-	if err == nil {
-		err = f.Truncate(int64(len(data)))
+	return nil
+}
+
+// shrinkSlack is how many bytes of blank padding WriteFileInPlace keeps
+// at most beyond the length of the data, unless the data is longer.
+const shrinkSlack = 4096
+
+func writeInPlace(path string, data []byte) (err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
 	}
-	if cerr := f.Close(); err == nil {
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := int(fi.Size())
+	if grow := len(data) - size; grow > 0 {
+		if _, err := f.WriteAt(bytes.Repeat([]byte{'\n'}, grow), int64(size)); err != nil {
+			return err
+		}
+		size = len(data)
+	}
+	padded := append(append(make([]byte, 0, size), data...), bytes.Repeat([]byte{'\n'}, size-len(data))...)
+	if _, err := f.WriteAt(padded, 0); err != nil {
+		return err
+	}
+	if pad := size - len(data); pad > shrinkSlack && pad > len(data) {
+		return f.Truncate(int64(len(data)))
+	}
+	return nil
+}
+
+// ReplaceFile atomically replaces path with a file holding data: it is
+// written to a temporary file in the same directory and renamed over
+// path, so a reader sees the old or the new file, never anything in
+// between. The inode changes: a bind mount of path itself keeps the old
+// one (use WriteFileInPlace there), a bind mount of its directory sees
+// the new one.
+func ReplaceFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("replacing %s: %w", path, err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
 	if err != nil {
-		return fmt.Errorf("writing %s in place: %w", path, err)
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("replacing %s: %w", path, err)
 	}
 	return nil
 }
