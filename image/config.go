@@ -3,6 +3,7 @@ package image
 import (
 	"maps"
 	"slices"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -16,6 +17,9 @@ type Image struct {
 	Platform    string   // "os/arch[/variant]" from the config
 	Config      Config   // the runtime configuration
 	DiffIDs     []string // layer diff IDs ("sha256:…"), bottom first
+	RepoDigest  string   // "repo@sha256:…" the registry knows it by (pulled or pushed), "" otherwise
+	Size        int64    // compressed layers plus config, in bytes, as Docker reports it
+	Created     time.Time
 }
 
 // Config is the part of an image's configuration a container runtime uses.

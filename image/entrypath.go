@@ -1,6 +1,7 @@
 package image
 
 import (
+	"archive/tar"
 	"errors"
 	"fmt"
 	"path"
@@ -76,4 +77,19 @@ func splitParent(clean string) (dir, base string) {
 		return ".", base
 	}
 	return strings.TrimSuffix(dir, "/"), base
+}
+
+// isSparse reports a GNU sparse file entry (old GNU format, or PAX 0.x/1.0
+// "GNU.sparse.*" records). berth refuses those: a few bytes of tar can
+// claim terabytes of holes, and Docker's own tools never write them.
+func isSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }

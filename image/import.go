@@ -35,6 +35,11 @@ func (s *Store) Import(ctx context.Context, r io.Reader, ref string, changes []s
 	if err := applyChanges(&cfg, changes); err != nil {
 		return nil, fmt.Errorf("importing: %w", err)
 	}
+	unlock, err := s.use(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	img, err := s.importLayer(ctx, r, norm, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("importing %s: %w", norm, err)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,7 @@ const (
 	annotationRefName     = "org.opencontainers.image.ref.name" // the normalised reference
 	annotationID          = "dev.berth.image.id"                // the config digest
 	annotationIndexDigest = "dev.berth.image.index-digest"      // the multi-platform index pulled from
+	annotationRepoDigest  = "dev.berth.image.repo-digest"       // "repo@sha256:…" as known to a registry (pulled or pushed)
 )
 
 // initLayout writes oci-layout and an empty index.json when they are absent.
@@ -83,22 +85,58 @@ func (s *Store) updateIndex(ctx context.Context, change func(*v1.IndexManifest) 
 	return nil
 }
 
-// tag points ref (may be "") at the image manifest desc, replacing any entry
-// that carried ref before. desc must carry the berth annotations.
+// tag points ref (may be "") at the image manifest desc. desc must carry
+// the berth annotations.
 func (s *Store) tag(ctx context.Context, ref string, desc v1.Descriptor) error {
 	return s.updateIndex(ctx, func(im *v1.IndexManifest) error {
-		kept := im.Manifests[:0]
-		for _, d := range im.Manifests {
-			name := d.Annotations[annotationRefName]
-			sameRef := ref != "" && name == ref
-			sameUntagged := ref == "" && name == "" && d.Digest == desc.Digest
-			if !sameRef && !sameUntagged {
-				kept = append(kept, d)
-			}
-		}
-		im.Manifests = append(kept, desc)
+		im.Manifests = retag(im.Manifests, ref, desc)
 		return nil
 	})
+}
+
+// retag returns the index entries with desc added under ref, as Docker
+// tags: an image that loses its last reference to the new one stays as an
+// untagged ("dangling") entry; an untagged entry of an image that gets a
+// reference goes; an image is added untagged (ref "") only when it has no
+// entry yet.
+func retag(ds []v1.Descriptor, ref string, desc v1.Descriptor) []v1.Descriptor {
+	id := desc.Annotations[annotationID]
+	out := make([]v1.Descriptor, 0, len(ds)+1)
+	var displaced []v1.Descriptor
+	for _, d := range ds {
+		name, did := d.Annotations[annotationRefName], d.Annotations[annotationID]
+		switch {
+		case ref != "" && name == ref:
+			if did != id {
+				displaced = append(displaced, d)
+			}
+		case name == "" && did == id:
+			// superseded by desc
+		default:
+			out = append(out, d)
+		}
+	}
+	if ref != "" || !hasID(out, id) {
+		out = append(out, desc)
+	}
+	for _, d := range displaced {
+		if !hasID(out, d.Annotations[annotationID]) {
+			d.Annotations = maps.Clone(d.Annotations)
+			delete(d.Annotations, annotationRefName)
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// hasID reports whether some entry is the image id.
+func hasID(ds []v1.Descriptor, id string) bool {
+	for _, d := range ds {
+		if d.Annotations[annotationID] == id {
+			return true
+		}
+	}
+	return false
 }
 
 // blobPath is the layout path of a blob.

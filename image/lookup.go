@@ -46,7 +46,7 @@ func (s *Store) List() ([]Image, error) {
 }
 
 // Remove untags ref; given an ID it removes every reference to that image.
-// Blobs and snapshots stay on disk: there is no garbage collection yet.
+// Blobs and snapshots stay on disk until Prune collects them.
 func (s *Store) Remove(ref string) error {
 	return s.updateIndex(context.Background(), func(im *v1.IndexManifest) error {
 		d, byID, err := find(im.Manifests, ref)
@@ -136,6 +136,12 @@ func (s *Store) load(d v1.Descriptor) (*Image, error) {
 		Digest:      d.Digest.String(),
 		IndexDigest: d.Annotations[annotationIndexDigest],
 		Config:      configFrom(cfg.Config),
+		RepoDigest:  d.Annotations[annotationRepoDigest],
+		Size:        m.Config.Size,
+		Created:     cfg.Created.Time,
+	}
+	for _, l := range m.Layers {
+		img.Size += l.Size
 	}
 	if p := cfg.Platform(); p != nil { // nil for a config that names no OS or architecture
 		img.Platform = p.String()

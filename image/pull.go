@@ -2,10 +2,9 @@ package image
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"runtime"
-	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -18,20 +17,12 @@ type PullOptions struct {
 	Progress func(Progress) // called for each state change, never concurrently; may be nil
 }
 
-// Progress reports one layer's state during Pull.
-type Progress struct {
-	Ref   string
-	Layer string // layer digest
-	Total int64  // compressed size
-	Done  int64  // bytes downloaded so far
-	State string // "waiting", "downloading", "extracting", "exists", "done"
-}
-
-// Pull fetches ref from its registry (credentials from the store's
-// keychain, plain HTTP for loopback registries), selects the platform from
-// a multi-platform index, stores the manifest, config and the layers not
-// present yet (several at once, each checked against its digest before it
-// gets its final name), unpacks every layer into its snapshot and tags the
+// Pull fetches ref from its registry (for docker.io references from each
+// configured mirror in turn, then Docker Hub; credentials from the store's
+// keychain; plain HTTP for loopback and insecure registries), selects the
+// platform from a multi-platform index, stores the manifest, config and the
+// layers not present yet (several at once, each checked against its digest
+// before it gets its final name, unpacked while it downloads), and tags the
 // image as the normalised ref.
 func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (*Image, error) {
 	norm, err := NormalizeRef(ref)
@@ -50,15 +41,32 @@ func (s *Store) pull(ctx context.Context, norm string, o PullOptions) (*Image, e
 	if err != nil {
 		return nil, err
 	}
-	rref, err := remoteRef(norm)
+	srcs, err := s.sources(norm)
 	if err != nil {
 		return nil, err
 	}
-	desc, err := remote.Get(rref,
-		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(s.keychain),
-		remote.WithTransport(s.rt),
-		remote.WithPlatform(*platform))
+	unlock, err := s.use(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var errs []error
+	for _, src := range srcs {
+		img, err := s.pullFrom(ctx, norm, src, *platform, progressReporter(norm, src.host, o.Progress))
+		if err == nil {
+			return img, nil
+		}
+		errs = append(errs, fmt.Errorf("from %s: %w", src.host, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, errors.Join(errs...)
+}
+
+// pullFrom pulls norm from one source.
+func (s *Store) pullFrom(ctx context.Context, norm string, src source, platform v1.Platform, report func(Progress)) (*Image, error) {
+	desc, err := remote.Get(src.ref, s.remoteOptions(ctx, remote.WithPlatform(platform))...)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +76,7 @@ func (s *Store) pull(ctx context.Context, norm string, o PullOptions) (*Image, e
 	}
 	rimg, err := desc.Image()
 	if err != nil {
-		return nil, fmt.Errorf("selecting platform %s: %w", platform, err)
+		return nil, fmt.Errorf("selecting platform %s: %w", platform.String(), err)
 	}
 	m, err := rimg.Manifest()
 	if err != nil {
@@ -89,9 +97,8 @@ func (s *Store) pull(ctx context.Context, norm string, o PullOptions) (*Image, e
 		return nil, fmt.Errorf("manifest has %d layers but config %d diff IDs", len(m.Layers), len(cfg.RootFS.DiffIDs))
 	}
 
-	report := progressReporter(norm, o.Progress)
 	for _, l := range m.Layers {
-		report(Progress{Layer: l.Digest.String(), Total: l.Size, State: "waiting"})
+		report(Progress{Layer: l.Digest.String(), Total: l.Size, State: StateWaiting})
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.jobs)
@@ -107,14 +114,19 @@ func (s *Store) pull(ctx context.Context, norm string, o PullOptions) (*Image, e
 	if err != nil {
 		return nil, fmt.Errorf("storing manifest: %w", err)
 	}
+	repoDigest := indexDigest
+	if repoDigest == "" {
+		repoDigest = digest.String()
+	}
 	entry := v1.Descriptor{
 		MediaType: m.MediaType,
 		Size:      int64(len(rawManifest)),
 		Digest:    digest,
 		Platform:  cfg.Platform(),
 		Annotations: map[string]string{
-			annotationRefName: norm,
-			annotationID:      m.Config.Digest.String(),
+			annotationRefName:    norm,
+			annotationID:         m.Config.Digest.String(),
+			annotationRepoDigest: repoOf(norm) + "@" + repoDigest,
 		},
 	}
 	if entry.MediaType == "" {
@@ -150,100 +162,6 @@ func (s *Store) fetchConfig(rimg v1.Image, d v1.Descriptor) (*v1.ConfigFile, err
 		return nil, fmt.Errorf("parsing config %s: %w", d.Digest, err)
 	}
 	return cfg, nil
-}
-
-// pullLayer downloads one layer blob unless present, under a per-blob lock
-// so that concurrent pulls download it once, then unpacks its snapshot.
-func (s *Store) pullLayer(ctx context.Context, rimg v1.Image, d v1.Descriptor, diffID v1.Hash, report func(Progress)) error {
-	p := Progress{Layer: d.Digest.String(), Total: d.Size}
-	if _, err := parseHash(d.Digest.String()); err != nil {
-		return err
-	}
-	fetched, err := s.fetchBlob(ctx, rimg, d, func(done int64) {
-		p.Done, p.State = done, "downloading"
-		report(p)
-	})
-	if err != nil {
-		return err
-	}
-	if !fetched {
-		p.Done, p.State = d.Size, "exists"
-		report(p)
-	}
-	p.State = "extracting"
-	report(p)
-	if _, _, err := s.ensureSnapshot(ctx, diffID, func() (io.ReadCloser, error) { return s.openBlob(d.Digest) }); err != nil {
-		return err
-	}
-	p.State = "done"
-	report(p)
-	return nil
-}
-
-// fetchBlob downloads a layer blob unless present; fetched tells whether it
-// did.
-func (s *Store) fetchBlob(ctx context.Context, rimg v1.Image, d v1.Descriptor, progress func(int64)) (fetched bool, err error) {
-	if s.hasBlob(d.Digest) {
-		return false, nil
-	}
-	unlock, err := lockFile(ctx, s.path("locks", "blob-"+d.Digest.Hex+".lock"))
-	if err != nil {
-		return false, err
-	}
-	defer unlock()
-	if s.hasBlob(d.Digest) {
-		return false, nil
-	}
-	prefix := "blob-" + d.Digest.Hex + "-"
-	removeStale(s.path("tmp"), prefix)
-	l, err := rimg.LayerByDigest(d.Digest)
-	if err != nil {
-		return false, fmt.Errorf("layer %s: %w", d.Digest, err)
-	}
-	rc, err := l.Compressed()
-	if err != nil {
-		return false, fmt.Errorf("fetching layer %s: %w", d.Digest, err)
-	}
-	defer rc.Close()
-	progress(0)
-	cr := &countingReader{r: rc, step: max(d.Size/100, 256<<10), report: progress}
-	if _, _, err := s.writeBlob(cr, prefix, d.Digest, d.Size); err != nil {
-		return false, fmt.Errorf("fetching layer %s: %w", d.Digest, err)
-	}
-	progress(cr.n)
-	return true, nil
-}
-
-// countingReader reports progress every step bytes.
-type countingReader struct {
-	r       io.Reader
-	n, last int64
-	step    int64
-	report  func(int64)
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if c.n-c.last >= c.step {
-		c.last = c.n
-		c.report(c.n)
-	}
-	return n, err
-}
-
-// progressReporter serialises calls to fn and fills in the reference.
-func progressReporter(ref string, fn func(Progress)) func(Progress) {
-	if fn == nil {
-		return func(Progress) {}
-	}
-	var mu sync.Mutex
-	return func(p Progress) {
-		mu.Lock()
-		defer mu.Unlock()
-		p.Ref = ref
-		fn(p)
-	}
 }
 
 // pullPlatform parses the requested platform, defaulting to the host's.

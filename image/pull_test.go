@@ -88,7 +88,7 @@ func TestPullByTagAndDigest(t *testing.T) {
 				t.Errorf("config not carried over: %+v", got.Config)
 			}
 			for layer, st := range states {
-				if want := []string{"waiting", "downloading", "extracting", "done"}; !reflect.DeepEqual(st, want) {
+				if want := []string{StateWaiting, StateDownloading, StateVerifying, StateExtracting, StateDone}; !reflect.DeepEqual(st, want) {
 					t.Errorf("layer %s went through %v, want %v", layer, st, want)
 				}
 			}

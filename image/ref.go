@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
-	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // NormalizeRef applies Docker's reference rules: a missing registry becomes
@@ -19,20 +18,6 @@ func NormalizeRef(ref string) (string, error) {
 		return "", fmt.Errorf("parsing image reference %q: %w", ref, err)
 	}
 	return named.String(), nil
-}
-
-// remoteRef turns a normalised reference into go-containerregistry's form,
-// speaking plain HTTP to loopback registries as Docker does.
-func remoteRef(normalized string) (name.Reference, error) {
-	var opts []name.Option
-	if isLoopbackRegistry(reference.Domain(mustNamed(normalized))) {
-		opts = append(opts, name.Insecure)
-	}
-	r, err := name.ParseReference(normalized, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("parsing image reference %q: %w", normalized, err)
-	}
-	return r, nil
 }
 
 // mustNamed parses a reference that NormalizeRef already accepted.

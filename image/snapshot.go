@@ -19,6 +19,11 @@ func (s *Store) Snapshots(ctx context.Context, img *Image) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := s.use(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	m, cfg, err := s.manifestAndConfig(digest)
 	if err != nil {
 		return nil, fmt.Errorf("snapshots of %s: %w", img.Digest, err)
@@ -54,6 +59,7 @@ func (s *Store) openBlob(h v1.Hash) (io.ReadCloser, error) {
 // place. A per-layer lock keeps concurrent callers (also in other
 // processes) from unpacking one layer twice; leftovers of a crashed
 // unpack are removed under that lock. existed tells whether it was there.
+// Callers hold the store lock (use).
 func (s *Store) ensureSnapshot(ctx context.Context, diffID v1.Hash, open func() (io.ReadCloser, error)) (dir string, existed bool, err error) {
 	dir, err = s.snapshotDir(diffID.String())
 	if err != nil {
@@ -62,7 +68,7 @@ func (s *Store) ensureSnapshot(ctx context.Context, diffID v1.Hash, open func() 
 	if isDir(dir) {
 		return dir, true, nil
 	}
-	unlock, err := lockFile(ctx, s.path("locks", "snapshot-"+diffID.Hex+".lock"))
+	unlock, err := lockFile(ctx, s.snapshotLock(diffID))
 	if err != nil {
 		return "", false, err
 	}
@@ -70,32 +76,71 @@ func (s *Store) ensureSnapshot(ctx context.Context, diffID v1.Hash, open func() 
 	if isDir(dir) {
 		return dir, true, nil
 	}
-	prefix := "snapshot-" + diffID.Hex + "-"
-	removeStale(s.path("tmp"), prefix)
-	tmp, err := os.MkdirTemp(s.path("tmp"), prefix)
-	if err != nil {
-		return "", false, fmt.Errorf("creating temporary snapshot: %w", err)
-	}
-	defer os.RemoveAll(tmp) // no-op after the rename
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return "", false, err
-	}
 	rc, err := open()
 	if err != nil {
 		return "", false, err
 	}
 	defer rc.Close()
-	got, err := extractLayer(ctx, rc, tmp)
+	tmp, err := s.extractTemp(ctx, diffID, rc)
 	if err != nil {
-		return "", false, fmt.Errorf("unpacking layer %s: %w", diffID, err)
+		return "", false, err
+	}
+	return dir, false, s.commitSnapshot(tmp, diffID)
+}
+
+// extractTemp unpacks the layer r into a fresh temporary directory and
+// checks its diff ID; the caller holds the snapshot lock and commits or
+// removes the directory. Leftovers of earlier crashed unpacks go first.
+func (s *Store) extractTemp(ctx context.Context, diffID v1.Hash, r io.Reader) (string, error) {
+	prefix := "snapshot-" + diffID.Hex + "-"
+	removeStale(s.path("tmp"), prefix)
+	tmp, err := os.MkdirTemp(s.path("tmp"), prefix)
+	if err != nil {
+		return "", fmt.Errorf("creating temporary snapshot: %w", err)
+	}
+	if err := s.extractInto(ctx, diffID, r, tmp); err != nil {
+		os.RemoveAll(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
+func (s *Store) extractInto(ctx context.Context, diffID v1.Hash, r io.Reader, tmp string) error {
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	got, err := extractLayer(ctx, r, tmp)
+	if err != nil {
+		return fmt.Errorf("unpacking layer %s: %w", diffID, err)
 	}
 	if got != diffID.String() {
-		return "", false, fmt.Errorf("unpacking layer %s: diff ID mismatch, content is %s", diffID, got)
+		return fmt.Errorf("unpacking layer %s: diff ID mismatch, content is %s", diffID, got)
+	}
+	return nil
+}
+
+// commitSnapshot renames an extracted temporary directory into place,
+// removing it on failure.
+func (s *Store) commitSnapshot(tmp string, diffID v1.Hash) error {
+	dir, err := s.snapshotDir(diffID.String())
+	if err != nil {
+		return err
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		return "", false, fmt.Errorf("committing snapshot %s: %w", diffID, err)
+		os.RemoveAll(tmp)
+		return fmt.Errorf("committing snapshot %s: %w", diffID, err)
 	}
-	return dir, false, nil
+	return nil
+}
+
+// snapshotLock and blobLock are the lock files serialising the writers of
+// one snapshot and of one blob.
+func (s *Store) snapshotLock(diffID v1.Hash) string {
+	return s.path("locks", "snapshot-"+diffID.Hex+".lock")
+}
+
+func (s *Store) blobLock(h v1.Hash) string {
+	return s.path("locks", "blob-"+h.Hex+".lock")
 }
 
 // removeStale removes leftovers named prefix* in dir; callers hold the lock

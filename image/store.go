@@ -1,6 +1,7 @@
 package image
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,10 +29,11 @@ var ErrAmbiguous = errors.New("ambiguous image ID prefix")
 // a temporary name and renamed into place, and a per-blob / per-snapshot
 // flock makes concurrent pulls of one layer download and unpack it once.
 type Store struct {
-	dir      string // <root>/image
-	keychain authn.Keychain
-	rt       http.RoundTripper
-	jobs     int
+	dir        string // <root>/image
+	keychain   authn.Keychain
+	rt         http.RoundTripper
+	jobs       int
+	registries RegistryConfig
 }
 
 // Option configures a Store.
@@ -112,4 +114,15 @@ func (s *Store) snapshotDir(diffID string) (string, error) {
 		return "", err
 	}
 	return s.path("snapshots", h.Hex), nil
+}
+
+// use takes the store lock shared: everything that writes or reads blobs
+// and snapshots holds it, so that Prune, which takes it exclusively, never
+// deletes what a Pull, Load, Import, Save or Push is using.
+func (s *Store) use(ctx context.Context) (unlock func(), err error) {
+	unlock, err = lockShared(ctx, s.path("locks", "store.lock"))
+	if err != nil {
+		return nil, fmt.Errorf("locking image store: %w", err)
+	}
+	return unlock, nil
 }

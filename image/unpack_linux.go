@@ -112,6 +112,9 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	if isSparse(hdr) {
+		return fmt.Errorf("sparse file of %d bytes refused: %w", hdr.Size, ErrUnsafeLayer)
+	}
 	kind, target := classifyWhiteout(name)
 	switch kind {
 	case whiteoutMeta:
