@@ -11,7 +11,9 @@ import (
 // only root reaches the file on the host; the file gets exactly owner
 // uid:gid and mode. It is replaced atomically: a container never sees a
 // half-written file. Callers keep dir on a tmpfs (the run root), never in
-// the persistent store.
+// the persistent store. mode is an os.FileMode; the Unix setuid, setgid and
+// sticky bits (0o4000, 0o2000, 0o1000, as compose files write them) are
+// accepted too.
 func WriteFileRef(dir, name string, data []byte, uid, gid int, mode os.FileMode) (string, error) {
 	if err := checkName(name); err != nil {
 		return "", err
@@ -22,7 +24,7 @@ func WriteFileRef(dir, name string, data []byte, uid, gid int, mode os.FileMode)
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return "", fmt.Errorf("securing %s: %w", dir, err)
 	}
-	if err := writeAtomic(dir, name, data, mode, uid, gid); err != nil {
+	if err := writeAtomic(dir, name, data, fileMode(mode), uid, gid); err != nil {
 		return "", fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
 	}
 	return filepath.Join(dir, name), nil
@@ -77,4 +79,14 @@ func syncDir(dir string) error {
 		return fmt.Errorf("syncing %s: %w", dir, err)
 	}
 	return nil
+}
+
+// fileMode turns Unix special bits in m into os.FileMode's flags.
+func fileMode(m os.FileMode) os.FileMode {
+	for bit, flag := range map[os.FileMode]os.FileMode{0o4000: os.ModeSetuid, 0o2000: os.ModeSetgid, 0o1000: os.ModeSticky} {
+		if m&bit != 0 {
+			m = m&^bit | flag
+		}
+	}
+	return m
 }
