@@ -32,7 +32,7 @@ func newHost(t *testing.T) *host {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	tmp := t.TempDir()
-	pool := netip.MustParsePrefix(fmt.Sprintf("10.%d.%d.0/24", 200+rand.IntN(50), rand.IntN(256)))
+	pool := netip.MustParsePrefix(fmt.Sprintf("10.%d.%d.0/22", 200+rand.IntN(50), 4*rand.IntN(64)))
 	e, err := Open(filepath.Join(tmp, "root"), filepath.Join(tmp, "run"), WithSubnetPool(pool))
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func newHost(t *testing.T) *host {
 	if err := os.MkdirAll(h.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Images.Import(context.Background(), bytes.NewReader(testutil.BusyboxTar(t)), "berth-test/busybox:1", nil); err != nil {
+	if _, err := e.Images.Import(context.Background(), bytes.NewReader(testutil.BusyboxTarWith(t, map[string][]byte{"/bin/udpecho": testutil.GoHelper(t, "udpecho")})), "berth-test/busybox:1", nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -258,4 +258,38 @@ services:
 	if err != nil || st.Status != "running" {
 		t.Fatalf("state %+v %v", st, err)
 	}
+}
+
+// address is container's recorded address on network.
+func (h *host) address(container, network string) string {
+	h.t.Helper()
+	eps, err := h.e.endpointsOf(context.Background(), container)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, ep := range eps {
+		if ep.Network == network {
+			return ep.Address
+		}
+	}
+	h.t.Fatalf("%s has no address on %s", container, network)
+	return ""
+}
+
+// exec runs a shell script in a fresh busybox container that shares
+// container's network namespace and returns its output.
+func (h *host) exec(container, script string) string {
+	h.t.Helper()
+	name := fmt.Sprintf("%s-exec-%d", h.project, rand.IntN(1<<30))
+	rootfs := testutil.BusyboxRootfs(h.t)
+	cfg := runtime.Config{ID: name, Layers: []string{rootfs}, Args: []string{"sh", "-c", script}, Env: []string{"PATH=/bin"}, NetNS: h.e.netnsPath(container)}
+	ctx := context.Background()
+	if err := h.e.Runtime.Start(ctx, cfg); err != nil {
+		h.t.Fatal(err)
+	}
+	defer h.e.Runtime.Remove(ctx, name)
+	if _, err := h.e.Wait(ctx, name); err != nil {
+		h.t.Fatal(err)
+	}
+	return h.logs(name)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -39,6 +40,13 @@ func applets(t testing.TB) []string {
 // busybox container looks like, made offline.
 func BusyboxTar(t testing.TB) []byte {
 	t.Helper()
+	return BusyboxTarWith(t, nil)
+}
+
+// BusyboxTarWith is BusyboxTar with extra executable files, by absolute
+// path (their directories must exist in the busybox tree, e.g. /bin).
+func BusyboxTarWith(t testing.TB, extra map[string][]byte) []byte {
+	t.Helper()
 	bin := busybox(t)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -66,6 +74,9 @@ func BusyboxTar(t testing.TB) []byte {
 	}
 	file("etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n"))
 	file("etc/group", 0o644, []byte("root:x:0:\nnobody:x:65534:\n"))
+	for _, name := range sortedKeys(extra) {
+		file(strings.TrimPrefix(name, "/"), 0o755, extra[name])
+	}
 	must(t, tw.Close())
 	return buf.Bytes()
 }
@@ -89,4 +100,13 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func sortedKeys(m map[string][]byte) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

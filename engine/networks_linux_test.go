@@ -1,0 +1,168 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/spec"
+)
+
+// Two networks, three services: front reaches back by its alias on the
+// network they share and cannot reach db, which is only on the other
+// (internal) network, by address or by name.
+func TestNetworksIsolateAndAlias(t *testing.T) {
+	h := newHost(t)
+	p := h.load(`
+services:
+  front:
+    image: berth-test/busybox:1
+    command: ["sh", "-c", "wget -qO- http://api:8000/ && echo front-reached-api; grep -q db /etc/hosts && echo front-knows-db || echo front-no-db-name; exec sleep 1000"]
+    networks: [frontnet]
+    depends_on: [back]
+  back:
+    image: berth-test/busybox:1
+    command: ["sh", "-c", "mkdir -p /www && echo back-ok > /www/index.html; exec httpd -f -p 8000 -h /www"]
+    networks:
+      frontnet:
+        aliases: [api]
+      backnet: {}
+  db:
+    image: berth-test/busybox:1
+    command: ["sh", "-c", "mkdir -p /www && echo db-ok > /www/index.html; exec httpd -f -p 8000 -h /www"]
+    networks: [backnet]
+networks:
+  frontnet: {}
+  backnet:
+    internal: true
+`)
+	h.mustUp(p)
+	front := spec.ContainerName(h.project, "front", 1)
+	h.waitLog(front, "front-reached-api")
+	h.waitLog(front, "front-no-db-name")
+	dbIP := h.address(spec.ContainerName(h.project, "db", 1), h.project+"_backnet")
+	out := h.exec(front, "wget -T 2 -qO- http://"+dbIP+":8000/ || echo unreachable")
+	if !strings.Contains(out, "unreachable") {
+		t.Fatalf("front reached db across networks: %q", out)
+	}
+}
+
+// Published ports in every short form answer from the host's loopback and
+// its other addresses; an ephemeral one is recorded and reported.
+func TestPublishedPortForms(t *testing.T) {
+	h := newHost(t)
+	fixed := freePort(t)
+	local := freePort(t)
+	udp := freePort(t)
+	p := h.load(fmt.Sprintf(`
+services:
+  web:
+    image: berth-test/busybox:1
+    command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html; udpecho 53 & exec httpd -f -p 80 -h /www"]
+    ports:
+      - "%d:80"
+      - "127.0.0.1:%d:80"
+      - "80"
+      - "%d:53/udp"
+`, fixed, local, udp))
+	h.mustUp(p)
+	name := spec.ContainerName(h.project, "web", 1)
+	ports, err := h.e.Store.Ports(context.Background(), name)
+	if err != nil || len(ports) != 4 {
+		t.Fatalf("recorded ports: %+v %v", ports, err)
+	}
+	var ephemeral int
+	for _, p := range ports {
+		if p.HostPort != fixed && p.HostPort != local && p.HostPort != udp {
+			ephemeral = p.HostPort
+		}
+	}
+	if ephemeral == 0 {
+		t.Fatalf("no ephemeral port among %+v", ports)
+	}
+	hostAddr := nonLoopbackAddr(t)
+	for _, url := range []string{
+		fmt.Sprintf("http://127.0.0.1:%d/", fixed),
+		fmt.Sprintf("http://%s:%d/", hostAddr, fixed),
+		fmt.Sprintf("http://127.0.0.1:%d/", local),
+		fmt.Sprintf("http://127.0.0.1:%d/", ephemeral),
+	} {
+		if got := httpGet(t, url); got != shortID(name) {
+			t.Errorf("GET %s = %q, want the container's hostname %q", url, got, shortID(name))
+		}
+	}
+	if _, err := http.Get(fmt.Sprintf("http://%s:%d/", hostAddr, local)); err == nil {
+		t.Errorf("a port published on 127.0.0.1 answered on %s", hostAddr)
+	}
+	if got := udpAsk(t, fmt.Sprintf("127.0.0.1:%d", udp)); !strings.Contains(got, "udp-pong") {
+		t.Errorf("udp: %q", got)
+	}
+}
+
+// nonLoopbackAddr is an IPv4 address of this host other than loopback.
+func nonLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !strings.HasPrefix(n.IP.String(), "10.2") {
+			return n.IP.String()
+		}
+	}
+	t.Fatal("this host has no non-loopback IPv4 address")
+	return ""
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	client := &http.Client{Timeout: 2 * time.Second}
+	var last error
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := client.Get(url)
+		if err != nil {
+			last = err
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.TrimSpace(string(b))
+	}
+	t.Errorf("GET %s: %v", url, last)
+	return ""
+}
+
+func udpAsk(t *testing.T, addr string) string {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
+		c, err := net.Dial("udp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+		c.Write([]byte("ping\n"))
+		buf := make([]byte, 100)
+		n, err := c.Read(buf)
+		c.Close()
+		if err == nil {
+			return string(buf[:n])
+		}
+	}
+	return ""
+}
