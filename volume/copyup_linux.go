@@ -89,7 +89,7 @@ func copyUp(layers []string, path, dst string) error {
 		return c.into(src, pfd, base, dfd)
 	}
 
-	stage := "." + base + ".copyup"
+	stage := ".berth-copyup." + base
 	stagePath := filepath.Join(parentPath, stage)
 	if err := os.RemoveAll(stagePath); err != nil { // left by a crash
 		return fmt.Errorf("removing stale %s: %w", stagePath, err)

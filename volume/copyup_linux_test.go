@@ -125,6 +125,9 @@ func TestCopyUpMergesLayers(t *testing.T) {
 	m := New(t.TempDir())
 	dst, err := m.Create("p_data")
 	must(t, err)
+	// A copy-up that crashed left its staging directory.
+	stale := filepath.Join(filepath.Dir(dst), ".berth-copyup._data")
+	must(t, os.MkdirAll(filepath.Join(stale, "junk"), 0o755))
 	must(t, CopyUp(layers, "/data", dst))
 
 	want := []string{"a.txt", "etc", "fifo", "hard.txt", "host", "link", "new.txt", "opq", "opq/new.txt", "sub", "sub/b.txt", "suid", "tmp", "up"}

@@ -80,8 +80,10 @@ func (m *Manager) CreateWith(name string, o Options) (string, error) {
 	if err := os.MkdirAll(m.Path(name), 0o755); err != nil {
 		return "", fmt.Errorf("creating volume %q: %w", name, err)
 	}
-	if err := syncDir(filepath.Join(m.dir, name)); err != nil {
-		return "", fmt.Errorf("creating volume %q: %w", name, err)
+	for _, d := range []string{filepath.Join(m.dir, name), m.dir} {
+		if err := syncDir(d); err != nil {
+			return "", fmt.Errorf("creating volume %q: %w", name, err)
+		}
 	}
 	return m.info(name, old).Mountpoint, nil
 }
