@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"github.com/google/nftables/xt"
 )
 
 // The chain Docker (through iptables-nft) filters forwarded traffic in.
@@ -19,11 +20,11 @@ import (
 // chains still see berth's traffic first; they are the ones Docker uses
 // for its own bridges, and netavark for podman's:
 //
-//	iifname BR accept                                  (egress, and between containers with br_netfilter)
-//	oifname BR ct state established,related accept     (replies)
-//	oifname BR ct status dnat accept                   (published ports reached from outside)
+//	-i BR -j ACCEPT                                           (egress, and between containers with br_netfilter)
+//	-o BR -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT (replies)
+//	-o BR -m conntrack --ctstate DNAT -j ACCEPT                (published ports reached from outside)
 //
-// An Internal bridge gets only `iifname BR oifname BR accept`.
+// An Internal bridge gets only `-i BR -o BR -j ACCEPT`.
 // Only iptables-nft's chain is seen: rules of iptables-legacy live
 // outside nftables and are not handled.
 const (
@@ -71,16 +72,49 @@ func (h *Host) foreignBridgeTag(name string) string {
 }
 
 // foreignAcceptRules returns the expressions of b's accept rules for the
-// foreign FORWARD chain (see the comment on foreignTable).
+// foreign FORWARD chain (see the comment on foreignTable). They are built
+// the way iptables-nft builds `-i BR`, `-m conntrack --ctstate ...` and
+// `-j ACCEPT` (an exact interface name compare, xt conntrack matches, a
+// counter), so that iptables-nft, which Docker drives, can still list and
+// edit the chain; it refuses chains holding native ct expressions.
 func foreignAcceptRules(b Bridge) [][]expr.Any {
+	acceptCounted := []expr.Any{&expr.Counter{}, &expr.Verdict{Kind: expr.VerdictAccept}}
+	in := iptIfname(expr.MetaKeyIIFNAME, b.Name)
+	out := iptIfname(expr.MetaKeyOIFNAME, b.Name)
 	if b.Internal {
-		return [][]expr.Any{slices.Concat(iif(b.Name), oif(b.Name), accept())}
+		return [][]expr.Any{slices.Concat(in, out, acceptCounted)}
 	}
 	return [][]expr.Any{
-		slices.Concat(iif(b.Name), accept()),
-		slices.Concat(oif(b.Name), ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), accept()),
-		slices.Concat(oif(b.Name), ctDNAT(), accept()),
+		slices.Concat(in, acceptCounted),
+		slices.Concat(out, xtCtState(xtStateEstablished|xtStateRelated), acceptCounted),
+		slices.Concat(out, xtCtState(xtStateDNAT), acceptCounted),
 	}
+}
+
+// iptIfname: `-i NAME` / `-o NAME` as iptables-nft writes it, comparing
+// the name and its terminating NUL.
+func iptIfname(key expr.MetaKey, name string) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: key, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: append([]byte(name), 0)},
+	}
+}
+
+// States of xt_conntrack's --ctstate (XT_CONNTRACK_STATE_BIT and the
+// virtual SNAT/DNAT states of linux/netfilter/xt_conntrack.h).
+const (
+	xtStateEstablished = 1 << 1
+	xtStateRelated     = 1 << 2
+	xtStateDNAT        = 1 << 7
+)
+
+// xtCtState: `-m conntrack --ctstate STATES`, revision 3 as iptables
+// 1.8 uses.
+func xtCtState(states uint16) []expr.Any {
+	info := &xt.ConntrackMtinfo3{}
+	info.MatchFlags = uint16(xt.ConntrackState)
+	info.StateMask = states
+	return []expr.Any{&expr.Match{Name: "conntrack", Rev: 3, Info: info}}
 }
 
 // allowInForeignForward queues b's accept rules in the foreign FORWARD
