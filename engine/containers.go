@@ -13,9 +13,7 @@ import (
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/runtime"
-	"github.com/berth-dev/berth/spec"
 	"github.com/berth-dev/berth/store"
-	"github.com/berth-dev/berth/volume"
 )
 
 // Create makes container c and starts it. It records the container first,
@@ -51,51 +49,13 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if cfg.NetNS, err = e.attach(ctx, c); err != nil {
 		return err
 	}
-	if cfg.Mounts, err = e.mounts(ctx, c); err != nil {
+	if cfg.Mounts, err = e.mounts(ctx, c, img, layers); err != nil {
 		return err
 	}
 	if err := e.Runtime.Start(ctx, cfg); err != nil {
 		return err
 	}
 	return e.publish(ctx, c)
-}
-
-// mounts turns the service's volumes, binds and tmpfs into runtime mounts,
-// checking every source first, and adds the generated /etc files.
-func (e *Engine) mounts(ctx context.Context, c reconcile.ContainerSpec) ([]runtime.Mount, error) {
-	var out []runtime.Mount
-	for _, m := range c.Service.Mounts {
-		switch m.Type {
-		case spec.MountVolume:
-			if m.Source == "" {
-				return nil, fmt.Errorf("anonymous volume at %s: not supported by berth yet", m.Target)
-			}
-			v := c.Volumes[m.Source]
-			if !e.Volumes.Exists(v.Name) {
-				return nil, fmt.Errorf("volume %s does not exist", v.Name)
-			}
-			out = append(out, runtime.Mount{Type: "bind", Source: e.Volumes.Path(v.Name), Target: m.Target, ReadOnly: m.ReadOnly})
-		case spec.MountBind:
-			if err := volume.PrepareBind(m.Source, m.CreateHostPath); err != nil {
-				return nil, err
-			}
-			out = append(out, runtime.Mount{Type: "bind", Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
-		case spec.MountTmpfs:
-			var opts []string
-			if m.TmpfsSize > 0 {
-				opts = append(opts, "size="+strconv.FormatInt(m.TmpfsSize, 10))
-			}
-			if m.TmpfsMode != 0 {
-				opts = append(opts, "mode="+strconv.FormatUint(uint64(m.TmpfsMode), 8))
-			}
-			out = append(out, runtime.Mount{Type: "tmpfs", Source: "tmpfs", Target: m.Target, Options: opts})
-		}
-	}
-	etc, err := e.writeEtc(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	return append(out, etc...), nil
 }
 
 // Start starts a stopped container again from its recorded configuration.

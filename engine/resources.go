@@ -11,6 +11,7 @@ import (
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/spec"
 	"github.com/berth-dev/berth/store"
+	"github.com/berth-dev/berth/volume"
 )
 
 // Pull fetches an image into the store.
@@ -144,9 +145,9 @@ func (e *Engine) dropTableIfUnused(ctx context.Context) error {
 
 // CreateVolume makes a named volume's directory and records it.
 func (e *Engine) CreateVolume(ctx context.Context, project, key string, v spec.Volume) error {
-	path, err := e.Volumes.Create(v.Name)
+	path, err := e.Volumes.CreateWith(v.Name, volume.Options{Type: v.DriverOpts["type"], O: v.DriverOpts["o"], Device: v.DriverOpts["device"]})
 	if err != nil {
-		return err
+		return fmt.Errorf("volume %s: %w", v.Name, err)
 	}
 	return e.Store.PutVolume(ctx, store.Volume{Name: v.Name, Project: project, Key: key, Path: path})
 }
@@ -172,7 +173,7 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string) error {
 				return fmt.Errorf("reading the recorded spec of %s: %w", c.Name, err)
 			}
 			for _, m := range svc.Mounts {
-				if m.Type == spec.MountVolume && m.Source == v.Key {
+				if m.Type == spec.MountVolume && (m.Source == v.Key || anonymousKey(c.Name, m.Target) == v.Key) {
 					return fmt.Errorf("volume %s: %w by container %s", name, ErrInUse, c.Name)
 				}
 			}

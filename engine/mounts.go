@@ -1,0 +1,230 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/berth-dev/berth/image"
+	"github.com/berth-dev/berth/reconcile"
+	"github.com/berth-dev/berth/runtime"
+	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/store"
+	"github.com/berth-dev/berth/volume"
+)
+
+// mounts turns the service's volumes, binds, tmpfs, volumes_from, configs
+// and secrets into runtime mounts, checking every source first, filling
+// fresh volumes from the image (Docker's copy-up), and adds the generated
+// /etc files.
+func (e *Engine) mounts(ctx context.Context, c reconcile.ContainerSpec, img *image.Image, layers []string) ([]runtime.Mount, error) {
+	var out []runtime.Mount
+	covered := map[string]bool{}
+	for _, m := range c.Service.Mounts {
+		rm, err := e.mount(ctx, c, m, layers)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rm)
+		covered[m.Target] = true
+	}
+	// The image's VOLUME paths get anonymous volumes, as in Docker.
+	for _, path := range img.Config.Volumes {
+		if !covered[path] {
+			rm, err := e.mount(ctx, c, spec.Mount{Type: spec.MountVolume, Target: path}, layers)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rm)
+			covered[path] = true
+		}
+	}
+	from, err := e.volumesFrom(ctx, c, covered)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, from...)
+	files, err := e.fileRefs(c)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, files...)
+	etc, err := e.writeEtc(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, etc...), nil
+}
+
+// mount prepares one mount of the service.
+func (e *Engine) mount(ctx context.Context, c reconcile.ContainerSpec, m spec.Mount, layers []string) (runtime.Mount, error) {
+	switch m.Type {
+	case spec.MountVolume:
+		name := c.Volumes[m.Source].Name
+		if m.Source == "" {
+			var err error
+			if name, err = e.anonymousVolume(ctx, c, m.Target); err != nil {
+				return runtime.Mount{}, err
+			}
+		}
+		return e.volumeMount(name, m, layers)
+	case spec.MountBind:
+		if err := volume.PrepareBind(m.Source, m.CreateHostPath); err != nil {
+			return runtime.Mount{}, fmt.Errorf("service %q: bind %s: %w", c.Service.Name, m.Target, err)
+		}
+		var opts []string
+		if m.Propagation != "" {
+			opts = append(opts, m.Propagation)
+		}
+		return runtime.Mount{Type: "bind", Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly, Options: opts}, nil
+	case spec.MountTmpfs:
+		var opts []string
+		if m.TmpfsSize > 0 {
+			opts = append(opts, "size="+strconv.FormatInt(m.TmpfsSize, 10))
+		}
+		if m.TmpfsMode != 0 {
+			opts = append(opts, "mode="+strconv.FormatUint(uint64(m.TmpfsMode), 8))
+		}
+		return runtime.Mount{Type: "tmpfs", Source: "tmpfs", Target: m.Target, Options: opts}, nil
+	}
+	return runtime.Mount{}, fmt.Errorf("mount at %s: unknown type %q", m.Target, m.Type)
+}
+
+// volumeMount mounts named volume name at m.Target, first copying the
+// image's content at that path into it when it is empty and nocopy is not set.
+func (e *Engine) volumeMount(name string, m spec.Mount, layers []string) (runtime.Mount, error) {
+	src, err := e.Volumes.Source(name)
+	if err != nil {
+		return runtime.Mount{}, fmt.Errorf("volume %s: %w", name, err)
+	}
+	if src.Type == "tmpfs" {
+		return runtime.Mount{Type: "tmpfs", Source: "tmpfs", Target: m.Target, ReadOnly: m.ReadOnly || src.ReadOnly, Options: src.Options}, nil
+	}
+	if !m.NoCopy {
+		empty, err := e.Volumes.IsEmpty(name)
+		if err != nil {
+			return runtime.Mount{}, fmt.Errorf("volume %s: %w", name, err)
+		}
+		if empty {
+			if err := volume.CopyUp(layers, m.Target, src.Path); err != nil {
+				return runtime.Mount{}, fmt.Errorf("volume %s: copying the image's %s into it: %w", name, m.Target, err)
+			}
+		}
+	}
+	return runtime.Mount{Type: "bind", Source: src.Path, Target: m.Target, ReadOnly: m.ReadOnly || src.ReadOnly, Options: src.Options}, nil
+}
+
+// anonymousVolume makes (or finds again) the anonymous volume of container
+// at target. Its name is derived from both, so a recreated container gets
+// its predecessor's anonymous volumes back, as Docker Compose arranges;
+// `down -v` removes them with the project's volumes.
+func (e *Engine) anonymousVolume(ctx context.Context, c reconcile.ContainerSpec, target string) (string, error) {
+	h := sha256.Sum256([]byte(e.Root + "\x00" + c.Name + "\x00" + target))
+	name := hex.EncodeToString(h[:])
+	path, err := e.Volumes.Create(name)
+	if err != nil {
+		return "", err
+	}
+	return name, e.Store.PutVolume(ctx, store.Volume{Name: name, Project: c.Project, Key: anonymousKey(c.Name, target), Path: path})
+}
+
+// anonymousKey is how the store records an anonymous volume: by the
+// container and path it serves.
+func anonymousKey(container, target string) string { return "anon:" + container + ":" + target }
+
+// volumesFrom mounts what the containers named in volumes_from mount
+// (volumes and binds, not their generated /etc files), read-only when asked.
+func (e *Engine) volumesFrom(ctx context.Context, c reconcile.ContainerSpec, covered map[string]bool) ([]runtime.Mount, error) {
+	var out []runtime.Mount
+	for _, from := range c.Service.VolumesFrom {
+		parts := strings.Split(from, ":")
+		if len(parts) < 2 {
+			return nil, fmt.Errorf("volumes_from %q: want service:NAME or container:NAME", from)
+		}
+		name := parts[1]
+		if parts[0] == "service" {
+			name = spec.ContainerName(c.Project, parts[1], 1)
+		}
+		cfg, err := e.Runtime.Config(name)
+		if err != nil {
+			return nil, fmt.Errorf("volumes_from %q: %w", from, err)
+		}
+		ro := len(parts) > 2 && parts[2] == "ro"
+		for _, m := range cfg.Mounts {
+			if m.Type != "bind" || covered[m.Target] || strings.HasPrefix(m.Source, e.RunRoot+string(os.PathSeparator)) {
+				continue // its /etc files, configs and secrets stay its own
+			}
+			m.ReadOnly = m.ReadOnly || ro
+			out = append(out, m)
+			covered[m.Target] = true
+		}
+	}
+	return out, nil
+}
+
+// filesDir holds container name's config and secret files, under the run
+// root (a tmpfs on most hosts): their content never reaches the store.
+func (e *Engine) filesDir(name string) string { return filepath.Join(e.RunRoot, "files", name) }
+
+// fileRefs writes the service's configs and secrets and mounts them
+// read-only at their targets.
+func (e *Engine) fileRefs(c reconcile.ContainerSpec) ([]runtime.Mount, error) {
+	var out []runtime.Mount
+	for _, set := range []struct {
+		kind    string
+		refs    []spec.FileRef
+		sources map[string]spec.FileSource
+	}{{"configs", c.Service.Configs, c.Configs}, {"secrets", c.Service.Secrets, c.Secrets}} {
+		for _, r := range set.refs {
+			data, err := fileContent(set.sources[r.Source])
+			if err != nil {
+				return nil, fmt.Errorf("service %q: %s %q: %w", c.Service.Name, set.kind[:len(set.kind)-1], r.Source, err)
+			}
+			uid, gid, mode, err := fileOwner(r)
+			if err != nil {
+				return nil, fmt.Errorf("service %q: %s %q: %w", c.Service.Name, set.kind[:len(set.kind)-1], r.Source, err)
+			}
+			path, err := volume.WriteFileRef(filepath.Join(e.filesDir(c.Name), set.kind), r.Source, data, uid, gid, mode)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, runtime.Mount{Type: "bind", Source: path, Target: r.Target, ReadOnly: true})
+		}
+	}
+	return out, nil
+}
+
+// fileContent reads a config's or secret's content from its source.
+func fileContent(src spec.FileSource) ([]byte, error) {
+	switch {
+	case src.External:
+		return nil, errors.New("external configs and secrets need a swarm, which berth does not have")
+	case src.File != "":
+		return os.ReadFile(src.File)
+	}
+	return []byte(src.Content), nil
+}
+
+func fileOwner(r spec.FileRef) (uid, gid int, mode os.FileMode, err error) {
+	uid, gid, mode = 0, 0, 0o444
+	if r.UID != "" {
+		if uid, err = strconv.Atoi(r.UID); err != nil {
+			return 0, 0, 0, fmt.Errorf("uid %q: %w", r.UID, err)
+		}
+	}
+	if r.GID != "" {
+		if gid, err = strconv.Atoi(r.GID); err != nil {
+			return 0, 0, 0, fmt.Errorf("gid %q: %w", r.GID, err)
+		}
+	}
+	if r.Mode != nil {
+		mode = os.FileMode(*r.Mode)
+	}
+	return uid, gid, mode, nil
+}
