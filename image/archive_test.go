@@ -143,8 +143,8 @@ func TestLoadHandMadeDockerArchive(t *testing.T) {
 	// A config whose name is not its digest, or a layer that is not what
 	// the config says, is refused and leaves no image.
 	for name, archive := range map[string][]byte{
-		"config digest": build(sha256Of([]byte("x")).Hex+".json", layer),
-		"layer diff ID": build(cfgID.Hex+".json", mkTar(t, file("evil", "x"))),
+		"config digest":  build(sha256Of([]byte("x")).Hex+".json", layer),
+		"layer diff ID":  build(cfgID.Hex+".json", mkTar(t, file("evil", "x"))),
 		"not an archive": []byte("hello"),
 	} {
 		t.Run(name, func(t *testing.T) {
