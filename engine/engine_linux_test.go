@@ -228,11 +228,15 @@ volumes:
 	}
 }
 
-// A failed up leaves nothing a second up cannot repair.
-func TestFailedUpIsRepaired(t *testing.T) {
+// A problem found before anything changes fails up with nothing made.
+func TestCheckFailsUpBeforeAnythingIsTouched(t *testing.T) {
 	h := newHost(t)
 	missing := filepath.Join(h.dir, "missing")
-	yaml := `
+	notDir := filepath.Join(h.dir, "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.up(h.load(`
 services:
   a:
     image: berth-test/busybox:1
@@ -243,14 +247,35 @@ services:
         target: /x
         bind:
           create_host_path: false
+      - data:/data
+volumes:
+  data:
+    driver_opts: {type: none, o: bind, device: ` + notDir + `}
+`))
+	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "device") {
+		t.Fatalf("want both problems reported, got %v", err)
+	}
+	if cs, _ := h.e.Store.Containers(context.Background(), h.project); len(cs) != 0 {
+		t.Fatalf("containers were made: %v", cs)
+	}
+	if nets, _ := h.e.Store.Networks(context.Background(), h.project); len(nets) != 0 {
+		t.Fatalf("networks were made: %v", nets)
+	}
+}
+
+// A failure half-way through up leaves nothing a second up cannot repair.
+func TestFailedUpIsRepaired(t *testing.T) {
+	h := newHost(t)
+	bad := `
+services:
+  a:
+    image: berth-test/busybox:1
+    command: ["/no/such/program"]
 `
-	if _, err := h.up(h.load(yaml)); err == nil || !strings.Contains(err.Error(), missing) {
-		t.Fatalf("up with a missing bind source: %v", err)
+	if _, err := h.up(h.load(bad)); err == nil || !strings.Contains(err.Error(), "/no/such/program") {
+		t.Fatalf("up with a missing program: %v", err)
 	}
-	if err := os.Mkdir(missing, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	plan := h.mustUp(h.load(yaml))
+	plan := h.mustUp(h.load(strings.Replace(bad, `["/no/such/program"]`, `["sleep", "1000"]`, 1)))
 	if len(plan.Actions) == 0 || plan.Actions[0].Kind != reconcile.Recreate {
 		t.Fatalf("the half-made container should be recreated:\n%s", plan)
 	}

@@ -251,7 +251,25 @@ func containerSpec(p *spec.Project, svc spec.Service, name string, n int, hash s
 			cs.Volumes[m.Source] = p.Volumes[m.Source]
 		}
 	}
+	cs.Configs = fileSources(p, p.Configs, svc.Configs)
+	cs.Secrets = fileSources(p, p.Secrets, svc.Secrets)
 	return cs
+}
+
+// fileSources picks the sources refs use, resolving environment ones.
+func fileSources(p *spec.Project, all map[string]spec.FileSource, refs []spec.FileRef) map[string]spec.FileSource {
+	if len(refs) == 0 {
+		return nil
+	}
+	out := map[string]spec.FileSource{}
+	for _, r := range refs {
+		src := all[r.Source]
+		if src.Environment != "" {
+			src.Content, _ = p.LookupEnv(src.Environment)
+		}
+		out[r.Source] = src
+	}
+	return out
 }
 
 func (pl *planner) planOrphans(p *spec.Project, obs Observed, o Options) {

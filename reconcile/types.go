@@ -77,6 +77,10 @@ type ContainerSpec struct {
 	Service  spec.Service
 	Networks map[string]spec.Network // the service's networks by key
 	Volumes  map[string]spec.Volume  // the service's named volumes by key
+	// Configs and Secrets are the sources the service uses, by key, with an
+	// `environment:` source resolved into Content. Never recorded or printed.
+	Configs map[string]spec.FileSource
+	Secrets map[string]spec.FileSource
 }
 
 // Plan is the ordered list of actions that brings the host to the project.

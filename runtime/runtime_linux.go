@@ -68,6 +68,20 @@ func (r *Runtime) Restart(ctx context.Context, id string) error {
 	return r.Start(ctx, c)
 }
 
+// shimLingers reports whether a shim that did not answer is still there
+// after a moment: one that is shutting down (its socket already gone) only
+// needs the time to finish.
+func shimLingers(ctx context.Context, dir string) bool {
+	deadline := time.Now().Add(2 * time.Second)
+	for shimAlive(dir) {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
 // clearOrphan removes libcontainer state left by a dead shim, refusing
 // when that container's init still runs.
 func (r *Runtime) clearOrphan(id string) error {
@@ -115,7 +129,8 @@ func (r *Runtime) spawnShim(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("spawning shim: %w", err)
 	}
-	go func() { _ = cmd.Wait() }() // reap it whenever it ends; it outlives us otherwise
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }() // reap it whenever it ends; it outlives us otherwise
 
 	msg := make(chan readyMsg, 1)
 	go func() {
@@ -131,6 +146,13 @@ func (r *Runtime) spawnShim(ctx context.Context, id string) error {
 	select {
 	case m := <-msg:
 		if m.Error != "" {
+			// A shim that failed is on its way out: let it finish its
+			// cleanup, so that whoever acts next finds it gone rather
+			// than half-there (its lock held, its socket removed).
+			select {
+			case <-exited:
+			case <-ctx.Done():
+			}
 			return errors.New(m.Error)
 		}
 		return nil
@@ -163,7 +185,7 @@ func (r *Runtime) Stop(ctx context.Context, id string, timeout time.Duration) er
 	}
 	if shimAlive(p.dir) {
 		req := shimRequest{Op: "stop", TimeoutMS: timeout.Milliseconds()} // negative: the shim's default
-		if _, err := callShim(ctx, p.sock, req); err != nil && shimAlive(p.dir) {
+		if _, err := callShim(ctx, p.sock, req); err != nil && shimLingers(ctx, p.dir) {
 			return fmt.Errorf("stopping %q: %w", id, err)
 		}
 		return r.waitShim(ctx, id)
@@ -243,7 +265,7 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 	p := r.paths(id)
 	if shimAlive(p.dir) {
 		_, err := callShim(ctx, p.sock, shimRequest{Op: "stop", Signal: int(syscall.SIGKILL)})
-		if err != nil && shimAlive(p.dir) {
+		if err != nil && shimLingers(ctx, p.dir) {
 			return fmt.Errorf("removing %q: %w", id, err)
 		}
 		if err := r.waitShim(ctx, id); err != nil {

@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/berth-dev/berth/reconcile"
+	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/volume"
+)
+
+// Check finds what would make plan fail half-way, before anything is
+// touched: bind sources that are missing and may not be created, volume
+// options that are wrong, config and secret files that cannot be read.
+// It reports every problem at once.
+func (e *Engine) Check(ctx context.Context, plan reconcile.Plan) error {
+	var errs []error
+	for _, a := range plan.Actions {
+		switch {
+		case a.Kind == reconcile.CreateVolume && a.Volume != nil:
+			o := volume.Options{Type: a.Volume.DriverOpts["type"], O: a.Volume.DriverOpts["o"], Device: a.Volume.DriverOpts["device"]}
+			if err := o.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("volume %s: %w", a.Volume.Name, err))
+			}
+		case a.Container != nil:
+			errs = append(errs, checkContainer(*a.Container)...)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkContainer(c reconcile.ContainerSpec) []error {
+	var errs []error
+	for _, m := range c.Service.Mounts {
+		if m.Type != spec.MountBind {
+			continue
+		}
+		if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) && !m.CreateHostPath {
+			errs = append(errs, fmt.Errorf("service %q: bind source path does not exist: %s", c.Service.Name, m.Source))
+		} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("service %q: bind source %s: %w", c.Service.Name, m.Source, err))
+		}
+	}
+	for _, set := range []map[string]spec.FileSource{c.Configs, c.Secrets} {
+		for key, src := range set {
+			if src.File == "" {
+				continue
+			}
+			if f, err := os.Open(src.File); err != nil {
+				errs = append(errs, fmt.Errorf("service %q: %q: %w", c.Service.Name, key, err))
+			} else {
+				f.Close()
+			}
+		}
+	}
+	return errs
+}
