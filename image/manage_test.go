@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	ggcrcompression "github.com/google/go-containerregistry/pkg/compression"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -252,5 +254,57 @@ func TestPrune(t *testing.T) {
 	blobs2, snaps2 := countFiles(t, s)
 	if blobs2 != 1 || snaps2 != len(inUse.DiffIDs) {
 		t.Errorf("after prune -a: %d blobs (want the in-use config) and %d snapshots (want %d)", blobs2, snaps2, len(inUse.DiffIDs))
+	}
+}
+
+// A prune started while another store (another process) is half-way
+// through a pull deletes nothing that pull needs.
+func TestPruneDuringPull(t *testing.T) {
+	img := smallImage(t, "concurrent")
+	layers, _ := img.Layers()
+	gated, _ := layers[1].Digest()
+	arrived, release := make(chan struct{}), make(chan struct{})
+	inner := quietRegistry()
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/blobs/"+gated.String()) {
+			close(arrived)
+			<-release
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	ref := host + "/test/race:1"
+	writeImage(t, ref, img)
+	root := t.TempDir()
+	pulled := make(chan error, 1)
+	go func() {
+		_, err := mustOpen(t, root, WithConcurrency(1)).Pull(context.Background(), ref, PullOptions{})
+		pulled <- err
+	}()
+	<-arrived // the config and the first layer are in, the second is on its way
+	pruned := make(chan error, 1)
+	go func() {
+		_, err := mustOpen(t, root).Prune(context.Background(), nil, false)
+		pruned <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // give the prune a chance to run too early
+	close(release)
+	if err := <-pulled; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-pruned; err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpen(t, root)
+	got, err := s.Get(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantImage(t, got, img, ref)
+	verifyStore(t, s)
+	for _, l := range layers {
+		d, _ := l.Digest()
+		if !s.hasBlob(d) {
+			t.Errorf("layer blob %s lost to the concurrent prune", d)
+		}
 	}
 }
