@@ -66,3 +66,60 @@ func BenchmarkUnpack(b *testing.B) {
 		})
 	}
 }
+
+// benchRef is the image bench/pull.sh serves (BERTH_BENCH_REF); the
+// benchmarks below skip without it.
+func benchRef(b *testing.B) string {
+	ref := os.Getenv("BERTH_BENCH_REF")
+	if ref == "" {
+		b.Skip("BERTH_BENCH_REF not set: run bench/pull.sh")
+	}
+	return ref
+}
+
+// BenchmarkPullStore pulls the bench image into an empty store.
+func BenchmarkPullStore(b *testing.B) {
+	ref := benchRef(b)
+	base := b.TempDir()
+	for i := 0; b.Loop(); i++ {
+		s := mustOpen(b, filepath.Join(base, strconv.Itoa(i)))
+		img, err := s.Pull(context.Background(), ref, PullOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(img.Size)
+		b.StopTimer()
+		os.RemoveAll(filepath.Join(base, strconv.Itoa(i)))
+		b.StartTimer()
+	}
+}
+
+// BenchmarkSnapshots unpacks every layer of the bench image from blobs
+// already in the store, as Snapshots does for a missing snapshot; the
+// bytes are the uncompressed layers'.
+func BenchmarkSnapshots(b *testing.B) {
+	ref := benchRef(b)
+	s := mustOpen(b, b.TempDir())
+	img, err := s.Pull(context.Background(), ref, PullOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total int64
+	for _, d := range img.DiffIDs {
+		dir, _ := s.snapshotDir(d)
+		total += diskUsage(dir)
+	}
+	b.SetBytes(total)
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		for _, d := range img.DiffIDs {
+			dir, _ := s.snapshotDir(d)
+			os.RemoveAll(dir)
+		}
+		b.StartTimer()
+		if _, err := s.Snapshots(context.Background(), img); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
