@@ -15,14 +15,16 @@ import (
 
 // Two networks, three services: front reaches back by its alias on the
 // network they share and cannot reach db, which is only on the other
-// (internal) network, by address or by name.
+// network, by address or by name; a service on an internal network cannot
+// even use a published port, which every ordinary network may.
 func TestNetworksIsolateAndAlias(t *testing.T) {
 	h := newHost(t)
-	p := h.load(`
+	port := freePort(t)
+	p := h.load(fmt.Sprintf(`
 services:
   front:
     image: berth-test/busybox:1
-    command: ["sh", "-c", "wget -qO- http://api:8000/ && echo front-reached-api; grep -q db /etc/hosts && echo front-knows-db || echo front-no-db-name; exec sleep 1000"]
+    command: ["sh", "-c", "wget -qO- http://api:8000/ && echo front-reached-api; grep -qw db /etc/hosts && echo front-knows-db || echo front-no-db-name; exec sleep 1000"]
     networks: [frontnet]
     depends_on: [back]
   back:
@@ -36,19 +38,38 @@ services:
     image: berth-test/busybox:1
     command: ["sh", "-c", "mkdir -p /www && echo db-ok > /www/index.html; exec httpd -f -p 8000 -h /www"]
     networks: [backnet]
+    ports: ["%d:8000"]
+  sealed:
+    image: berth-test/busybox:1
+    command: ["sleep", "1000"]
+    networks: [sealednet]
 networks:
   frontnet: {}
-  backnet:
+  backnet: {}
+  sealednet:
     internal: true
-`)
+`, port))
 	h.mustUp(p)
 	front := spec.ContainerName(h.project, "front", 1)
 	h.waitLog(front, "front-reached-api")
 	h.waitLog(front, "front-no-db-name")
 	dbIP := h.address(spec.ContainerName(h.project, "db", 1), h.project+"_backnet")
-	out := h.exec(front, "wget -T 2 -qO- http://"+dbIP+":8000/ || echo unreachable")
-	if !strings.Contains(out, "unreachable") {
-		t.Fatalf("front reached db across networks: %q", out)
+	if out := h.exec(front, "timeout 3 wget -qO- http://"+dbIP+":8000/ || echo unreachable"); !strings.Contains(out, "unreachable") {
+		t.Errorf("front reached db across networks: %q", out)
+	}
+	gw := func(net string) string {
+		n, err := h.e.Store.Network(context.Background(), h.project+"_"+net)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.Gateway
+	}
+	if out := h.exec(front, fmt.Sprintf("timeout 3 wget -qO- http://%s:%d/ || echo unreachable", gw("frontnet"), port)); !strings.Contains(out, "db-ok") {
+		t.Errorf("front cannot use db's published port: %q", out)
+	}
+	sealed := spec.ContainerName(h.project, "sealed", 1)
+	if out := h.exec(sealed, fmt.Sprintf("timeout 3 wget -qO- http://%s:%d/ || echo unreachable", gw("sealednet"), port)); !strings.Contains(out, "unreachable") {
+		t.Errorf("an internal network reached out: %q", out)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/network"
@@ -149,38 +150,49 @@ func (e *Engine) CreateVolume(ctx context.Context, project, key string, v spec.V
 	if err != nil {
 		return fmt.Errorf("volume %s: %w", v.Name, err)
 	}
-	return e.Store.PutVolume(ctx, store.Volume{Name: v.Name, Project: project, Key: key, Path: path})
+	return e.Store.PutVolume(ctx, store.Volume{Name: v.Name, Project: project, Key: key, Path: path, Labels: v.Labels})
 }
 
-// RemoveVolume deletes a named volume and its data, refusing while a
-// container of its project mounts it.
+// RemoveVolume deletes a named volume and its data, refusing while any
+// container on the host mounts it (whatever its project).
 func (e *Engine) RemoveVolume(ctx context.Context, name string) error {
-	vols, err := e.Store.Volumes(ctx, "")
+	users, err := e.VolumeUsers(name)
 	if err != nil {
 		return err
 	}
-	for _, v := range vols {
-		if v.Name != name {
-			continue
-		}
-		cs, err := e.Store.Containers(ctx, v.Project)
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			svc, err := spec.ParseCanonical(c.Spec)
-			if err != nil {
-				return fmt.Errorf("reading the recorded spec of %s: %w", c.Name, err)
-			}
-			for _, m := range svc.Mounts {
-				if m.Type == spec.MountVolume && (m.Source == v.Key || anonymousKey(c.Name, m.Target) == v.Key) {
-					return fmt.Errorf("volume %s: %w by container %s", name, ErrInUse, c.Name)
-				}
-			}
-		}
+	if len(users) > 0 {
+		return fmt.Errorf("volume %s: %w by container %s", name, ErrInUse, strings.Join(users, ", "))
 	}
 	if err := e.Volumes.Remove(name); err != nil {
 		return err
 	}
 	return e.Store.DeleteVolume(ctx, name)
+}
+
+// VolumeUsers lists the containers whose configuration mounts volume name:
+// the runtime's record of what each container mounts is the authority.
+func (e *Engine) VolumeUsers(name string) ([]string, error) {
+	path := e.Volumes.Path(name)
+	src, err := e.Volumes.Source(name)
+	if err == nil && src.Path != "" {
+		path = src.Path
+	}
+	ids, err := e.Runtime.List()
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	for _, id := range ids {
+		cfg, err := e.Runtime.Config(id)
+		if err != nil {
+			continue // a container dir without a config has nothing mounted
+		}
+		for _, m := range cfg.Mounts {
+			if m.Type == "bind" && m.Source == path {
+				users = append(users, id)
+				break
+			}
+		}
+	}
+	return users, nil
 }

@@ -54,6 +54,15 @@ func (h *Host) EnsureBridge(b Bridge) error {
 		}
 		x.add(chainPostrouting, tag, ipPrefix(offSaddr, loopback), oif(b.Name), masquerade())
 		x.add(chainPostrouting, tag, ipPrefix(offSaddr, subnet), oif(b.Name), ctDNAT(), masquerade())
+		// Networks are isolated from each other, as Docker's are: nothing
+		// is forwarded between two berth bridges except connections to a
+		// published port (DNAT), which every network may use.
+		for _, other := range x.bridges() {
+			if other != b.Name {
+				x.insert(chainForward, tag, iif(b.Name), oif(other), notCtDNAT(), drop())
+				x.insert(chainForward, tag, iif(other), oif(b.Name), notCtDNAT(), drop())
+			}
+		}
 		if b.Internal {
 			x.insert(chainForward, tag, iif(b.Name), notOif(b.Name), drop())
 			x.insert(chainForward, tag, oif(b.Name), notIif(b.Name), drop())

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/google/nftables"
@@ -172,6 +173,20 @@ func (h *Host) findTable(conn *nftables.Conn) (*nftables.Table, error) {
 }
 
 // deleteTagged queues the deletion of every rule tagged tag.
+// bridges lists the bridges that have rules in berth's table, sorted.
+func (x *txn) bridges() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range x.rules {
+		if name, ok := strings.CutPrefix(ruleTag(r), bridgeTag("")); ok && !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 func (x *txn) deleteTagged(tag string) error {
 	for _, r := range x.rules {
 		if ruleTag(r) == tag {

@@ -93,6 +93,13 @@ const ipsDstNAT = 1 << 5
 // ctDNAT: `ct status dnat`.
 func ctDNAT() []expr.Any { return ctBits(expr.CtKeySTATUS, ipsDstNAT) }
 
+// notCtDNAT: `ct status & dnat == 0`, a connection not to a published port.
+func notCtDNAT() []expr.Any {
+	e := ctBits(expr.CtKeySTATUS, ipsDstNAT)
+	e[len(e)-1] = &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: make([]byte, 4)}
+	return e
+}
+
 // dnat: `dnat to 10.89.0.2:80`.
 func dnat(a netip.Addr, port uint16) []expr.Any {
 	return []expr.Any{

@@ -60,8 +60,9 @@ type Endpoint struct {
 type Volume struct {
 	Name    string
 	Project string
-	Key     string
+	Key     string // the name in the compose file; "anon:<container>:<path>" for an anonymous volume
 	Path    string
+	Labels  map[string]string
 }
 
 const containerCols = `name, project, service, number, config_hash, image_ref, image_id, spec, created_at, exit_code, finished_at`
@@ -265,8 +266,15 @@ func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
 
 // PutVolume records a volume if it is not recorded yet.
 func (s *Store) PutVolume(ctx context.Context, v Volume) error {
-	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO volumes (name, project, key, path, created_at) VALUES (?,?,?,?,?)`,
-		v.Name, v.Project, v.Key, v.Path, time.Now().UnixNano())
+	labels, err := json.Marshal(v.Labels)
+	if err != nil {
+		return err
+	}
+	if v.Labels == nil {
+		labels = []byte("{}")
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT OR IGNORE INTO volumes (name, project, key, path, labels, created_at) VALUES (?,?,?,?,?,?)`,
+		v.Name, v.Project, v.Key, v.Path, string(labels), time.Now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("recording volume %q: %w", v.Name, err)
 	}
@@ -275,7 +283,7 @@ func (s *Store) PutVolume(ctx context.Context, v Volume) error {
 
 // Volumes lists a project's volumes ("" lists every project's), by name.
 func (s *Store) Volumes(ctx context.Context, project string) ([]Volume, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, project, key, path FROM volumes WHERE ?1 = '' OR project = ?1 ORDER BY name`, project)
+	rows, err := s.db.QueryContext(ctx, `SELECT name, project, key, path, labels FROM volumes WHERE ?1 = '' OR project = ?1 ORDER BY name`, project)
 	if err != nil {
 		return nil, fmt.Errorf("listing volumes: %w", err)
 	}
@@ -283,7 +291,11 @@ func (s *Store) Volumes(ctx context.Context, project string) ([]Volume, error) {
 	var out []Volume
 	for rows.Next() {
 		var v Volume
-		if err := rows.Scan(&v.Name, &v.Project, &v.Key, &v.Path); err != nil {
+		var labels string
+		if err := rows.Scan(&v.Name, &v.Project, &v.Key, &v.Path, &labels); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(labels), &v.Labels); err != nil {
 			return nil, err
 		}
 		out = append(out, v)

@@ -60,6 +60,7 @@ var migrations = []string{
 	`ALTER TABLE networks ADD COLUMN mtu INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE networks ADD COLUMN ip_range TEXT NOT NULL DEFAULT '';
 	ALTER TABLE networks ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
+	ALTER TABLE volumes ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
 	CREATE TABLE ports (
 		container      TEXT NOT NULL,
 		protocol       TEXT NOT NULL,

@@ -1,0 +1,230 @@
+package compose
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/store"
+)
+
+func newVolumeCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "volume", Short: "Manage volumes"}
+	cmd.AddCommand(newVolumeLs(g), newVolumeInspect(g), newVolumeCreate(g), newVolumeRm(g), newVolumePrune(g))
+	return cmd
+}
+
+// volumeInfo is `docker volume inspect`'s shape.
+type volumeInfo struct {
+	CreatedAt  string
+	Driver     string
+	Labels     map[string]string
+	Mountpoint string
+	Name       string
+	Options    map[string]string
+	Scope      string
+}
+
+// volumeInfos describes every volume berth knows, by name.
+func volumeInfos(cmd *cobra.Command, e *engine.Engine) (map[string]volumeInfo, []string, error) {
+	recs, err := e.Store.Volumes(cmd.Context(), "")
+	if err != nil {
+		return nil, nil, err
+	}
+	infos := map[string]volumeInfo{}
+	var names []string
+	for _, r := range recs {
+		in, err := e.Volumes.Inspect(r.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		vi := volumeInfo{CreatedAt: in.CreatedAt.Format(time.RFC3339), Driver: "local", Labels: r.Labels, Mountpoint: in.Mountpoint,
+			Name: r.Name, Scope: "local", Options: map[string]string{}}
+		for k, v := range map[string]string{"type": in.Options.Type, "o": in.Options.O, "device": in.Options.Device} {
+			if v != "" {
+				vi.Options[k] = v
+			}
+		}
+		infos[r.Name] = vi
+		names = append(names, r.Name)
+	}
+	return infos, names, nil
+}
+
+func newVolumeLs(g *globals) *cobra.Command {
+	var format string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List volumes",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withEngine(func(e *engine.Engine) error {
+				infos, names, err := volumeInfos(cmd, e)
+				if err != nil {
+					return err
+				}
+				switch {
+				case quiet:
+					for _, n := range names {
+						fmt.Fprintln(cmd.OutOrStdout(), n)
+					}
+					return nil
+				case format == "json":
+					enc := json.NewEncoder(cmd.OutOrStdout())
+					for _, n := range names {
+						if err := enc.Encode(map[string]any{"Driver": "local", "Name": n, "Mountpoint": infos[n].Mountpoint, "Labels": infos[n].Labels, "Scope": "local"}); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 3, ' ', 0)
+				fmt.Fprintln(tw, "DRIVER\tVOLUME NAME")
+				for _, n := range names {
+					fmt.Fprintf(tw, "local\t%s\n", n)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "table", `output format: "table" or "json"`)
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "only display volume names")
+	return cmd
+}
+
+func newVolumeInspect(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect VOLUME...",
+		Short: "Display detailed information on one or more volumes",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withEngine(func(e *engine.Engine) error {
+				infos, _, err := volumeInfos(cmd, e)
+				if err != nil {
+					return err
+				}
+				var out []volumeInfo
+				for _, n := range args {
+					vi, ok := infos[n]
+					if !ok {
+						return fmt.Errorf("no such volume: %s", n)
+					}
+					out = append(out, vi)
+				}
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "    ")
+				return enc.Encode(out)
+			})
+		},
+	}
+}
+
+func newVolumeCreate(g *globals) *cobra.Command {
+	var driver string
+	var opts, labels []string
+	cmd := &cobra.Command{
+		Use:   "create [OPTIONS] VOLUME",
+		Short: "Create a volume, for stacks to use as external",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if driver != "local" {
+				return fmt.Errorf("volume driver %q is not supported by berth: only local", driver)
+			}
+			v := spec.Volume{Name: args[0], Driver: "local", Labels: keyValues(labels), DriverOpts: keyValues(opts)}
+			for k := range v.DriverOpts {
+				if k != "type" && k != "o" && k != "device" {
+					return fmt.Errorf("--opt %s: the local driver takes type, o and device", k)
+				}
+			}
+			return g.withEngine(func(e *engine.Engine) error {
+				if err := e.CreateVolume(cmd.Context(), "", v.Name, v); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintln(cmd.OutOrStdout(), v.Name)
+				return err
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&driver, "driver", "d", "local", "volume driver name")
+	f.StringArrayVarP(&opts, "opt", "o", nil, "set driver specific options")
+	f.StringArrayVar(&labels, "label", nil, "set metadata for a volume")
+	return cmd
+}
+
+func newVolumeRm(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "rm VOLUME...",
+		Aliases: []string{"remove"},
+		Short:   "Remove one or more volumes (never one in use)",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withEngine(func(e *engine.Engine) error {
+				var errs []error
+				for _, name := range args {
+					if !e.Volumes.Exists(name) {
+						errs = append(errs, fmt.Errorf("no such volume: %s", name))
+						continue
+					}
+					if err := e.RemoveVolume(cmd.Context(), name); err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					fmt.Fprintln(cmd.OutOrStdout(), name)
+				}
+				return errors.Join(errs...)
+			})
+		},
+	}
+}
+
+func newVolumePrune(g *globals) *cobra.Command {
+	var force, all bool
+	cmd := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove unused anonymous volumes (all unused ones with --all)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !force && !confirm(cmd, "WARNING! This will remove anonymous volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ") {
+				return nil
+			}
+			return g.withEngine(func(e *engine.Engine) error {
+				recs, err := e.Store.Volumes(cmd.Context(), "")
+				if err != nil {
+					return err
+				}
+				var removed []string
+				var errs []error
+				for _, r := range recs {
+					if !all && !isAnonymous(r) {
+						continue
+					}
+					if users, err := e.VolumeUsers(r.Name); err != nil || len(users) > 0 {
+						continue
+					}
+					if err := e.RemoveVolume(cmd.Context(), r.Name); err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					removed = append(removed, r.Name)
+				}
+				if len(removed) > 0 {
+					fmt.Fprintln(cmd.OutOrStdout(), "Deleted Volumes:\n"+strings.Join(removed, "\n"))
+				}
+				return errors.Join(errs...)
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove all unused volumes, not just anonymous ones")
+	return cmd
+}
+
+func isAnonymous(v store.Volume) bool { return strings.HasPrefix(v.Key, "anon:") }
