@@ -1,14 +1,20 @@
 package compose
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/reconcile"
 )
 
@@ -16,15 +22,10 @@ func newPullCommand(g *globals) *cobra.Command {
 	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "pull [OPTIONS] [SERVICE...]",
-		Short: "Pull service images",
+		Short: "Pull service images, all in parallel",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			var out *progress
-			if quiet {
-				out = newProgress(io.Discard)
-			} else {
-				out = newProgress(cmd.OutOrStdout())
-			}
+			out := newProgress(outOrDiscard(cmd, quiet))
 			s, err := g.open(ctx, engine.WithPullProgress(out.pull))
 			if err != nil {
 				return err
@@ -37,7 +38,7 @@ func newPullCommand(g *globals) *cobra.Command {
 					continue
 				}
 				seen[svc.Image] = true
-				plan.Actions = append(plan.Actions, reconcile.Action{ID: "pull:" + svc.Image, Kind: reconcile.Pull, Target: svc.Image, Reason: "berth pull"})
+				plan.Actions = append(plan.Actions, reconcile.Action{ID: "pull:" + svc.Image, Kind: reconcile.Pull, Target: svc.Image, Reason: "berth pull", Platform: svc.Platform})
 			}
 			return reconcile.Apply(ctx, plan, drivers(s.engine), 0, out.event)
 		},
@@ -46,70 +47,422 @@ func newPullCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-func newImageCommand(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "image", Short: "Manage images"}
-	var changes []string
-	importCmd := &cobra.Command{
-		Use:   "import [OPTIONS] FILE|- REPOSITORY[:TAG]",
-		Short: "Import the contents from a root filesystem tarball to create an image",
-		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.openEngine()
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			var r io.Reader = cmd.InOrStdin()
-			if args[0] != "-" {
-				f, err := os.Open(args[0])
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				r = f
-			}
-			img, err := e.Images.Import(cmd.Context(), r, args[1], changes)
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), img.ID)
-			return err
-		},
+func outOrDiscard(cmd *cobra.Command, quiet bool) io.Writer {
+	if quiet {
+		return io.Discard
 	}
-	importCmd.Flags().StringArrayVarP(&changes, "change", "c", nil, "apply a Dockerfile instruction to the created image")
-	ls := &cobra.Command{
-		Use:     "ls",
-		Aliases: []string{"list"},
-		Short:   "List images",
+	return cmd.OutOrStdout()
+}
+
+func newImagesCommand(g *globals) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "images [OPTIONS] [SERVICE...]",
+		Short: "List images used by the project's containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.openEngine()
+			s, err := g.view(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer e.Close()
-			imgs, err := e.Images.List()
+			defer s.close()
+			recs, err := selectContainers(cmd.Context(), s.engine.Store, s.project.Name, args)
 			if err != nil {
 				return err
+			}
+			type row struct {
+				ContainerName, Repository, Tag, ID string
+				Size                               int64
+			}
+			var rows []row
+			for _, r := range recs {
+				repo, tag := splitRef(r.ImageRef)
+				var size int64
+				if img, err := s.engine.Images.Get(r.ImageID); err == nil {
+					size = img.Size
+				}
+				rows = append(rows, row{r.Name, repo, tag, r.ImageID, size})
+			}
+			if format == "json" {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(rows)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 3, ' ', 0)
-			fmt.Fprintln(tw, "REFERENCE\tIMAGE ID")
-			for _, img := range imgs {
-				fmt.Fprintf(tw, "%s\t%s\n", img.Ref, img.ID[7:19])
+			fmt.Fprintln(tw, "CONTAINER\tREPOSITORY\tTAG\tIMAGE ID\tSIZE")
+			for _, r := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ContainerName, r.Repository, r.Tag, shortDigest(r.ID), humanBytes(r.Size))
 			}
 			return tw.Flush()
 		},
 	}
-	cmd.AddCommand(importCmd, ls)
+	cmd.Flags().StringVar(&format, "format", "table", `output format: "table" or "json"`)
 	return cmd
 }
 
-func newVersionCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Show the berth version information",
+// splitRef splits "repo:tag" (or "repo@digest") for display.
+func splitRef(ref string) (repo, tag string) {
+	if i := strings.LastIndex(ref, "@"); i >= 0 {
+		return ref[:i], "<none>"
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		return ref[:i], ref[i+1:]
+	}
+	return ref, "latest"
+}
+
+func newImageCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "image", Short: "Manage images"}
+	cmd.AddCommand(newImageImport(g), newImageLs(g), newImageInspect(g), newImagePull(g), newImageRm(g), newImagePrune(g),
+		newImageTag(g), newImageSave(g), newImageLoad(g), newImagePush(g))
+	return cmd
+}
+
+func newImageImport(g *globals) *cobra.Command {
+	var changes []string
+	cmd := &cobra.Command{
+		Use:   "import [OPTIONS] FILE|- REPOSITORY[:TAG]",
+		Short: "Import the contents from a root filesystem tarball to create an image",
+		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "berth version %s\n", Version)
-			return err
+			return g.withEngine(func(e *engine.Engine) error {
+				r, closeFn, err := openInput(cmd, args[0])
+				if err != nil {
+					return err
+				}
+				defer closeFn()
+				img, err := e.Images.Import(cmd.Context(), r, args[1], changes)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), img.ID)
+				return err
+			})
 		},
 	}
+	cmd.Flags().StringArrayVarP(&changes, "change", "c", nil, "apply a Dockerfile instruction to the created image")
+	return cmd
+}
+
+// openInput opens a file argument, "-" meaning stdin.
+func openInput(cmd *cobra.Command, name string) (io.Reader, func(), error) {
+	if name == "-" || name == "" {
+		return cmd.InOrStdin(), func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}
+
+func newImageLs(g *globals) *cobra.Command {
+	var format string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List images",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withEngine(func(e *engine.Engine) error {
+				imgs, err := e.Images.List()
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				switch {
+				case quiet:
+					for _, img := range imgs {
+						fmt.Fprintln(out, shortDigest(img.ID))
+					}
+					return nil
+				case format == "json":
+					enc := json.NewEncoder(out)
+					for _, img := range imgs {
+						repo, tag := splitRef(img.Ref)
+						if img.Ref == "" {
+							repo, tag = "<none>", "<none>"
+						}
+						digest := "<none>"
+						if _, d, ok := strings.Cut(img.RepoDigest, "@"); ok {
+							digest = d
+						}
+						if err := enc.Encode(map[string]any{"ID": shortDigest(img.ID), "Repository": repo, "Tag": tag, "Digest": digest,
+							"Size": humanBytes(img.Size), "CreatedAt": img.Created.Format("2006-01-02 15:04:05 -0700 MST")}); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+				tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
+				fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
+				for _, img := range imgs {
+					repo, tag := splitRef(img.Ref)
+					if img.Ref == "" {
+						repo, tag = "<none>", "<none>"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s ago\t%s\n", repo, tag, shortDigest(img.ID), since(time.Since(img.Created)), humanBytes(img.Size))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "table", `output format: "table" or "json"`)
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "only show image IDs")
+	return cmd
+}
+
+func newImageInspect(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect IMAGE...",
+		Short: "Display detailed information on one or more images",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withEngine(func(e *engine.Engine) error {
+				var out []image.InspectInfo
+				for _, ref := range args {
+					info, err := e.Images.Inspect(ref)
+					if err != nil {
+						return err
+					}
+					out = append(out, info)
+				}
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "    ")
+				return enc.Encode(out)
+			})
+		},
+	}
+}
+
+// runOne shows one image operation as a plan action with progress.
+func runOne(ctx context.Context, out *progress, a reconcile.Action, fn func() error) error {
+	out.event(reconcile.Event{Action: a, Status: reconcile.Started})
+	start := time.Now()
+	err := fn()
+	st := reconcile.Done
+	if err != nil {
+		st = reconcile.Failed
+	}
+	out.event(reconcile.Event{Action: a, Status: st, Err: err, Elapsed: time.Since(start)})
+	return err
+}
+
+func newImagePull(g *globals) *cobra.Command {
+	var platform string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "pull [OPTIONS] NAME[:TAG|@DIGEST]",
+		Short: "Download an image from a registry",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := newProgress(outOrDiscard(cmd, quiet))
+			return g.withEngine(func(e *engine.Engine) error {
+				a := reconcile.Action{ID: "pull:" + args[0], Kind: reconcile.Pull, Target: args[0]}
+				return runOne(cmd.Context(), out, a, func() error {
+					_, err := e.Images.Pull(cmd.Context(), args[0], image.PullOptions{Platform: platform, Progress: out.pull})
+					return err
+				})
+			})
+		},
+	}
+	cmd.Flags().StringVar(&platform, "platform", "", "pull this platform (os/arch[/variant]) of a multi-platform image")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "suppress verbose output")
+	return cmd
+}
+
+func newImagePush(g *globals) *cobra.Command {
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "push [OPTIONS] NAME[:TAG]",
+		Short: "Upload an image to a registry",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := newProgress(outOrDiscard(cmd, quiet))
+			return g.withEngine(func(e *engine.Engine) error {
+				a := reconcile.Action{ID: "push:" + args[0], Kind: reconcile.Pull, Target: args[0]}
+				return runOne(cmd.Context(), out, a, func() error {
+					return e.Images.Push(cmd.Context(), args[0], image.PushOptions{Progress: out.pull})
+				})
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "suppress verbose output")
+	return cmd
+}
+
+// imagesInUse are the IDs of images berth's containers were made from.
+func imagesInUse(ctx context.Context, e *engine.Engine) (map[string]string, error) {
+	recs, err := e.Store.Containers(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]string{}
+	for _, r := range recs {
+		used[r.ImageID] = r.Name
+	}
+	return used, nil
+}
+
+func newImageRm(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:     "rm [OPTIONS] IMAGE...",
+		Aliases: []string{"remove", "rmi"},
+		Short:   "Remove one or more images (not one a container uses, unless --force)",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withEngine(func(e *engine.Engine) error {
+				used, err := imagesInUse(cmd.Context(), e)
+				if err != nil {
+					return err
+				}
+				all, err := e.Images.List()
+				if err != nil {
+					return err
+				}
+				tags := map[string]int{}
+				for _, img := range all {
+					tags[img.ID]++
+				}
+				var errs []error
+				for _, ref := range args {
+					img, err := e.Images.Get(ref)
+					if err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					// As Docker: removing one of several tags only untags; the
+					// last tag of an image in use stays unless forced.
+					if c, ok := used[img.ID]; ok && !force && tags[img.ID] <= 1 {
+						errs = append(errs, fmt.Errorf("unable to remove %s: image is in use by container %s (use --force to untag it)", ref, c))
+						continue
+					}
+					if err := e.Images.Remove(ref); err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					tags[img.ID]--
+					fmt.Fprintf(cmd.OutOrStdout(), "Untagged: %s\n", ref)
+				}
+				return errors.Join(errs...)
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "untag even an image a container uses (its data stays until prune finds it unused)")
+	return cmd
+}
+
+func newImagePrune(g *globals) *cobra.Command {
+	var all, force bool
+	cmd := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove dangling images (unused ones with --all), and the layers nothing uses",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !force && !confirm(cmd, "WARNING! This will remove images no container uses"+map[bool]string{true: "", false: " that have no tag"}[all]+".\nAre you sure you want to continue? [y/N] ") {
+				return nil
+			}
+			return g.withEngine(func(e *engine.Engine) error {
+				used, err := imagesInUse(cmd.Context(), e)
+				if err != nil {
+					return err
+				}
+				keep := map[string]bool{}
+				for id := range used {
+					keep[id] = true
+				}
+				rep, err := e.Images.Prune(cmd.Context(), keep, all)
+				if err != nil {
+					return err
+				}
+				for _, id := range rep.Images {
+					fmt.Fprintf(cmd.OutOrStdout(), "Deleted: %s\n", id)
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "Total reclaimed space: %s\n", humanBytes(rep.Reclaimed))
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove all unused images, not just dangling ones")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	return cmd
+}
+
+func newImageTag(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+		Short: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withEngine(func(e *engine.Engine) error { return e.Images.Tag(args[0], args[1]) })
+		},
+	}
+}
+
+func newImageSave(g *globals) *cobra.Command {
+	var output, format string
+	cmd := &cobra.Command{
+		Use:   "save [OPTIONS] IMAGE...",
+		Short: "Save images to a tar archive (docker save format, or an OCI layout with --format oci)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var w io.Writer = cmd.OutOrStdout()
+			if output == "" && isTerminal(w) {
+				return errors.New("refusing to write an archive to a terminal: give -o FILE or redirect")
+			}
+			return g.withEngine(func(e *engine.Engine) error {
+				if output == "" {
+					return e.Images.Save(cmd.Context(), w, args, format)
+				}
+				tmp := output + ".tmp"
+				f, err := os.Create(tmp)
+				if err != nil {
+					return err
+				}
+				if err := e.Images.Save(cmd.Context(), f, args, format); err != nil {
+					f.Close()
+					os.Remove(tmp)
+					return err
+				}
+				if err := f.Close(); err != nil {
+					return err
+				}
+				return os.Rename(tmp, output)
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to a file instead of standard output")
+	cmd.Flags().StringVar(&format, "format", image.FormatDocker, `archive format: "docker" or "oci"`)
+	return cmd
+}
+
+func newImageLoad(g *globals) *cobra.Command {
+	var input string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "load [OPTIONS]",
+		Short: "Load images from a tar archive (docker save or OCI layout, plain or gzipped)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := newProgress(outOrDiscard(cmd, quiet))
+			return g.withEngine(func(e *engine.Engine) error {
+				r, closeFn, err := openInput(cmd, input)
+				if err != nil {
+					return err
+				}
+				defer closeFn()
+				imgs, err := e.Images.Load(cmd.Context(), r, out.pull)
+				if err != nil {
+					return err
+				}
+				for _, img := range imgs {
+					if img.Ref != "" {
+						fmt.Fprintf(cmd.OutOrStdout(), "Loaded image: %s\n", img.Ref)
+					} else {
+						fmt.Fprintf(cmd.OutOrStdout(), "Loaded image ID: %s\n", img.ID)
+					}
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&input, "input", "i", "", "read from a tar archive file instead of standard input")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "suppress the load output")
+	return cmd
 }

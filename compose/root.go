@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/spec"
 	"github.com/berth-dev/berth/store"
 )
@@ -22,6 +23,7 @@ var Version = "dev"
 // globals are the flags every command shares, read once at the boundary.
 type globals struct {
 	root, runRoot string
+	config        string // berth's configuration file
 	files         []string
 	projectName   string
 	projectDir    string
@@ -57,6 +59,7 @@ func NewRootCommand() *cobra.Command {
 	f := root.Flags()
 	f.StringVar(&g.root, "root", envOr("BERTH_ROOT", "/var/lib/berth"), "persistent state directory (BERTH_ROOT)")
 	f.StringVar(&g.runRoot, "run-root", envOr("BERTH_RUN_ROOT", "/run/berth"), "runtime state directory (BERTH_RUN_ROOT)")
+	f.StringVar(&g.config, "config", os.Getenv("BERTH_CONFIG"), "berth's configuration file, daemon.json keys (BERTH_CONFIG; default "+defaultSettingsPath+")")
 	f.StringArrayVarP(&g.files, "file", "f", nil, "compose configuration files")
 	f.StringVarP(&g.projectName, "project-name", "p", "", "project name")
 	f.StringVar(&g.projectDir, "project-directory", "", "alternate working directory (default: the directory of the first compose file)")
@@ -64,7 +67,7 @@ func NewRootCommand() *cobra.Command {
 	f.StringArrayVar(&g.envFiles, "env-file", nil, "alternate environment file")
 	root.AddCommand(newUpCommand(g), newPlanCommand(g), newDownCommand(g), newPsCommand(g), newLogsCommand(g),
 		newConfigCommand(g), newPullCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand(),
-		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g))
+		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g))
 	return root
 }
 
@@ -86,7 +89,13 @@ func (g *globals) openEngine(opts ...engine.Option) (*engine.Engine, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("berth needs root to run containers (run it with sudo)")
 	}
-	return engine.Open(g.root, g.runRoot, opts...)
+	path := first(g.config, defaultSettingsPath)
+	s, err := loadSettings(path, g.config != "")
+	if err != nil {
+		return nil, err
+	}
+	reg := engine.WithRegistries(image.RegistryConfig{Mirrors: s.RegistryMirrors, Insecure: s.InsecureRegistries})
+	return engine.Open(g.root, g.runRoot, append([]engine.Option{reg}, opts...)...)
 }
 
 // session is one command's project, engine and project lock.

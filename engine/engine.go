@@ -26,8 +26,9 @@ type Engine struct {
 	Runtime       *runtime.Runtime
 	Volumes       *volume.Manager
 
-	pool     []netip.Prefix
-	progress func(image.Progress)
+	pool       []netip.Prefix
+	progress   func(image.Progress)
+	registries image.RegistryConfig
 }
 
 // Option configures an Engine.
@@ -38,6 +39,12 @@ type Option func(*Engine) error
 // BERTH_SUBNET_POOL (comma-separated CIDRs) when set.
 func WithSubnetPool(prefixes ...netip.Prefix) Option {
 	return func(e *Engine) error { e.pool = split24(prefixes); return nil }
+}
+
+// WithRegistries sets registry mirrors and insecure registries, with the
+// meanings of Docker's daemon.json keys.
+func WithRegistries(c image.RegistryConfig) Option {
+	return func(e *Engine) error { e.registries = c; return nil }
 }
 
 // WithPullProgress receives the progress of every pull.
@@ -67,24 +74,14 @@ func Open(root, runRoot string, opts ...Option) (*Engine, error) {
 			return nil, fmt.Errorf("creating %s: %w", d, err)
 		}
 	}
-	st, err := store.Open(root)
-	if err != nil {
-		return nil, err
-	}
-	imgs, err := image.Open(root)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	e := &Engine{Root: root, RunRoot: runRoot, Store: st, Images: imgs, Volumes: volume.New(root),
-		Net: network.New(network.WithTable(HostName(root))), pool: network.DefaultPool(),
+	e := &Engine{Root: root, RunRoot: runRoot, Volumes: volume.New(root), pool: network.DefaultPool(),
+		Net:     network.New(network.WithTable(HostName(root)), network.WithStateDir(filepath.Join(runRoot, "network"))),
 		Runtime: runtime.New(root, runRoot, runtime.WithCgroupParent(HostName(root)))}
 	if env := os.Getenv("BERTH_SUBNET_POOL"); env != "" {
 		var ps []netip.Prefix
 		for _, s := range strings.Split(env, ",") {
 			p, err := netip.ParsePrefix(strings.TrimSpace(s))
 			if err != nil {
-				st.Close()
 				return nil, fmt.Errorf("BERTH_SUBNET_POOL: %w", err)
 			}
 			ps = append(ps, p)
@@ -93,9 +90,15 @@ func Open(root, runRoot string, opts ...Option) (*Engine, error) {
 	}
 	for _, o := range opts {
 		if err := o(e); err != nil {
-			st.Close()
 			return nil, err
 		}
+	}
+	var err error
+	if e.Images, err = image.Open(root, image.WithRegistryConfig(e.registries)); err != nil {
+		return nil, err
+	}
+	if e.Store, err = store.Open(root); err != nil {
+		return nil, err
 	}
 	return e, nil
 }

@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/internal/testutil"
+)
+
+// The image commands as Docker users know them: ls and inspect in Docker's
+// shapes, save and load in both archive formats, push and pull through a
+// registry, tag, rm refusing an image in use, prune keeping it.
+func TestImageCommands(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := newUser(t, project(t, "services:\n  app:\n    image: berth-e2e/busybox:1\n    command: [sleep, '1000']\n"))
+	t.Cleanup(func() {
+		u.try("down", "-v", "-t", "0")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.importBusybox()
+
+	var row map[string]any
+	if err := json.Unmarshal([]byte(strings.Split(u.run("image", "ls", "--format", "json"), "\n")[0]), &row); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"ID", "Repository", "Tag", "Digest", "Size", "CreatedAt"} {
+		if _, ok := row[k]; !ok {
+			t.Errorf("image ls --format json lacks %s: %v", k, row)
+		}
+	}
+	if row["Repository"] != "docker.io/berth-e2e/busybox" || row["Tag"] != "1" {
+		t.Errorf("image ls: %v", row)
+	}
+	var inspect []map[string]any
+	if err := json.Unmarshal([]byte(u.run("image", "inspect", "berth-e2e/busybox:1")), &inspect); err != nil || len(inspect) != 1 {
+		t.Fatalf("image inspect: %v", err)
+	}
+	for _, k := range []string{"Id", "RepoTags", "RepoDigests", "Config", "RootFS"} {
+		if _, ok := inspect[0][k]; !ok {
+			t.Errorf("image inspect lacks %s", k)
+		}
+	}
+	id := inspect[0]["Id"].(string)
+
+	// save and load, both formats, into a fresh root: the same image ID.
+	for _, format := range []string{"docker", "oci"} {
+		archive := filepath.Join(t.TempDir(), "img.tar")
+		u.run("image", "save", "--format", format, "-o", archive, "berth-e2e/busybox:1")
+		other := newUser(t, u.dir)
+		if out := other.run("image", "load", "-i", archive); !strings.Contains(out, "Loaded image: docker.io/berth-e2e/busybox:1") {
+			t.Fatalf("%s load: %s", format, out)
+		}
+		var got []map[string]any
+		json.Unmarshal([]byte(other.run("image", "inspect", "berth-e2e/busybox:1")), &got)
+		if len(got) != 1 || got[0]["Id"] != id {
+			t.Fatalf("%s round trip changed the image ID: %v, want %s", format, got, id)
+		}
+	}
+
+	// push to a registry, pull into a fresh root: the same digest.
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	remote := strings.TrimPrefix(srv.URL, "http://") + "/e2e/busybox:1"
+	u.run("image", "tag", "berth-e2e/busybox:1", remote)
+	u.run("image", "push", remote)
+	other := newUser(t, u.dir)
+	other.run("image", "pull", remote)
+	var pushed, pulled []map[string]any
+	json.Unmarshal([]byte(u.run("image", "inspect", remote)), &pushed)
+	json.Unmarshal([]byte(other.run("image", "inspect", remote)), &pulled)
+	if len(pulled) != 1 || pulled[0]["Id"] != id || !sameStrings(pulled[0]["RepoDigests"], pushed[0]["RepoDigests"]) {
+		t.Fatalf("push then pull: %v vs %v", pulled, pushed)
+	}
+
+	// An image in use is neither removed nor pruned.
+	u.run("up", "-d")
+	u.run("image", "rm", remote) // one of two tags: only untagged, as Docker does
+	if out, err := u.try("image", "rm", "berth-e2e/busybox:1"); err == nil || !strings.Contains(out, "in use") {
+		t.Fatalf("rm of the last tag of an image in use: %v\n%s", err, out)
+	}
+	u.run("image", "prune", "-a", "-f")
+	if out := u.run("image", "ls", "-q"); !strings.Contains(out, strings.TrimPrefix(id, "sha256:")[:12]) {
+		t.Fatalf("prune -a removed the image in use:\n%s", out)
+	}
+	u.run("down", "-t", "0")
+	u.run("image", "prune", "-a", "-f")
+	if out := strings.TrimSpace(u.run("image", "ls", "-q")); out != "" {
+		t.Fatalf("prune -a left unused images: %q", out)
+	}
+}
+
+func sameStrings(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y) && string(x) != "null" && string(x) != "[]"
+}
