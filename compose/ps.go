@@ -39,7 +39,7 @@ type publisher struct {
 }
 
 func newPsCommand(g *globals) *cobra.Command {
-	var all bool
+	var all, quiet, services bool
 	var format string
 	cmd := &cobra.Command{
 		Use:   "ps [OPTIONS] [SERVICE...]",
@@ -89,6 +89,20 @@ func newPsCommand(g *globals) *cobra.Command {
 				}
 				rows = append(rows, row)
 			}
+			if quiet || services {
+				seen := map[string]bool{}
+				for _, r := range rows {
+					line := r.ID
+					if services {
+						line = r.Service
+					}
+					if !seen[line] {
+						seen[line] = true
+						fmt.Fprintln(cmd.OutOrStdout(), line)
+					}
+				}
+				return nil
+			}
 			if format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				for _, r := range rows {
@@ -111,6 +125,8 @@ func newPsCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "show all stopped containers")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "only display IDs")
+	cmd.Flags().BoolVar(&services, "services", false, "display services")
 	cmd.Flags().StringVar(&format, "format", "table", `output format: "table" or "json"`)
 	return cmd
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/berth-dev/berth/internal/testutil"
@@ -133,3 +134,6 @@ func (u *user) importBusybox() {
 	}
 	u.run("image", "import", tar, "berth-e2e/busybox:1")
 }
+
+// sleep waits a little between retries.
+func sleep() { time.Sleep(100 * time.Millisecond) }
