@@ -64,6 +64,8 @@ func (p *progress) event(e reconcile.Event) {
 		line = fmt.Sprintf("%s %s  %s  %.1fs", w[0], e.Action.Target, w[2], e.Elapsed.Seconds())
 	case reconcile.Failed:
 		line = fmt.Sprintf("%s %s  Error: %v", w[0], e.Action.Target, e.Err)
+	case reconcile.Kept:
+		line = fmt.Sprintf("%s %s  Kept: %v", w[0], e.Action.Target, e.Err)
 	case reconcile.Skipped:
 		line = fmt.Sprintf("%s %s  Skipped: a dependency failed", w[0], e.Action.Target)
 	}

@@ -67,7 +67,8 @@ func NewRootCommand() *cobra.Command {
 	f.StringArrayVar(&g.envFiles, "env-file", nil, "alternate environment file")
 	root.AddCommand(newUpCommand(g), newPlanCommand(g), newDownCommand(g), newPsCommand(g), newLogsCommand(g),
 		newConfigCommand(g), newPullCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand(),
-		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g))
+		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
+		newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g))
 	return root
 }
 

@@ -228,3 +228,19 @@ func fileOwner(r spec.FileRef) (uid, gid int, mode os.FileMode, err error) {
 	}
 	return uid, gid, mode, nil
 }
+
+// RemoveAnonymousVolumes deletes the anonymous volumes container had, as
+// `rm -v` does; call it once the container is removed.
+func (e *Engine) RemoveAnonymousVolumes(ctx context.Context, container string) error {
+	vols, err := e.Store.Volumes(ctx, "")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, v := range vols {
+		if strings.HasPrefix(v.Key, anonymousKey(container, "")) {
+			errs = append(errs, e.RemoveVolume(ctx, v.Name))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -187,3 +187,42 @@ func udpAsk(t *testing.T, addr string) string {
 	}
 	return ""
 }
+
+// hostname, domainname, extra_hosts (host-gateway too), dns, dns_search,
+// dns_opt and mac_address, seen from inside the container.
+func TestServiceNetworkSettings(t *testing.T) {
+	h := newHost(t)
+	p := h.load(`
+services:
+  box:
+    image: berth-test/busybox:1
+    hostname: box1
+    domainname: example.test
+    mac_address: "02:42:de:ad:be:ef"
+    extra_hosts:
+      - "db.local:10.1.2.3"
+      - "host.docker.internal:host-gateway"
+    dns: [192.0.2.53]
+    dns_search: [corp.test]
+    dns_opt: ["ndots:2"]
+    command: ["sh", "-c", "hostname; cat /proc/sys/kernel/domainname; cat /sys/class/net/eth0/address; grep -w db.local /etc/hosts; grep -w host.docker.internal /etc/hosts; grep -v '^#' /etc/resolv.conf; echo end; exec sleep 1000"]
+`)
+	h.mustUp(p)
+	name := spec.ContainerName(h.project, "box", 1)
+	h.waitLog(name, "end")
+	gw, err := h.e.Store.Network(context.Background(), h.project+"_default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"box1", "example.test", "02:42:de:ad:be:ef", "10.1.2.3\tdb.local", gw.Gateway + "\thost.docker.internal",
+		"nameserver 192.0.2.53", "search corp.test", "options ndots:2", "end"}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(h.logs(name)), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			got = append(got, l)
+		}
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("inside:\n got %q\nwant %q", got, want)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/network"
+	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
 	"github.com/berth-dev/berth/store"
 	"github.com/berth-dev/berth/volume"
@@ -118,7 +119,7 @@ func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
 	}
 	for _, ep := range eps {
 		if ep.Network == name {
-			return fmt.Errorf("network %s: %w by container %s", name, ErrInUse, ep.Container)
+			return fmt.Errorf("network %s: %w by container %s (%w)", name, ErrInUse, ep.Container, reconcile.ErrKept)
 		}
 	}
 	b, err := bridgeOf(rec)
@@ -161,7 +162,7 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string) error {
 		return err
 	}
 	if len(users) > 0 {
-		return fmt.Errorf("volume %s: %w by container %s", name, ErrInUse, strings.Join(users, ", "))
+		return fmt.Errorf("volume %s: %w by container %s (%w)", name, ErrInUse, strings.Join(users, ", "), reconcile.ErrKept)
 	}
 	if err := e.Volumes.Remove(name); err != nil {
 		return err

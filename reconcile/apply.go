@@ -53,7 +53,13 @@ const (
 	Done    Status = "done"
 	Failed  Status = "failed"
 	Skipped Status = "skipped"
+	Kept    Status = "kept"
 )
+
+// ErrKept marks an object a driver declined to remove because something
+// outside the plan still uses it (a network another project's container is
+// attached to). Apply reports it and carries on: it is not a failure.
+var ErrKept = errors.New("kept")
 
 // Event reports an action's progress.
 type Event struct {
@@ -120,13 +126,18 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 			if err != nil {
 				err = fmt.Errorf("%s: %w", a.Describe(), err)
 			}
-			mu.Lock()
-			errs[a.ID] = err
-			mu.Unlock()
 			st := Done
-			if err != nil {
+			switch {
+			case errors.Is(err, ErrKept):
+				st = Kept
+			case err != nil:
 				st = Failed
 			}
+			mu.Lock()
+			if st == Failed {
+				errs[a.ID] = err
+			}
+			mu.Unlock()
 			emit(Event{Action: a, Status: st, Err: err, Elapsed: time.Since(start)})
 		}(a)
 	}

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -298,5 +299,21 @@ func TestPlanDown(t *testing.T) {
 	keep := PlanDown(p.Name, Observed{Volumes: map[string]Presence{"shop_data": {Recorded: true, Exists: true}}}, DownOptions{})
 	if !keep.Empty() {
 		t.Fatalf("down without -v must keep volumes:\n%s", keep)
+	}
+}
+
+func TestApplyKeepsWhatIsStillUsed(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	f.fail["remove-network shop_default"] = fmt.Errorf("network shop_default: in use by other-app-1 (%w)", ErrKept)
+	var kept []string
+	plan := PlanDown(p.Name, f.observe(p), DownOptions{})
+	err := Apply(context.Background(), plan, f.drivers(), 0, func(e Event) {
+		if e.Status == Kept {
+			kept = append(kept, e.Action.Target)
+		}
+	})
+	if err != nil || !slices.Equal(kept, []string{"shop_default"}) {
+		t.Fatalf("a network still in use is kept, not a failure: %v, kept %v", err, kept)
 	}
 }
