@@ -76,7 +76,7 @@ func (s *Store) download(ctx context.Context, rimg v1.Image, d v1.Descriptor, di
 	if err != nil {
 		return err
 	}
-	rc, err := l.Compressed()
+	rc, err := l.Compressed() // verifies digest and size as it reaches its end
 	if err != nil {
 		return fmt.Errorf("fetching: %w", err)
 	}
@@ -86,7 +86,7 @@ func (s *Store) download(ctx context.Context, rimg v1.Image, d v1.Descriptor, di
 	prefix := "blob-" + d.Digest.Hex + "-"
 	removeStale(s.path("tmp"), prefix)
 	if !unpack {
-		_, _, err := s.writeBlob(cr, prefix, d.Digest, d.Size)
+		_, _, err := s.writeVerifiedBlob(cr, prefix, d.Digest, d.Size)
 		return err
 	}
 
@@ -106,7 +106,7 @@ func (s *Store) download(ctx context.Context, rimg v1.Image, d v1.Descriptor, di
 		pr.CloseWithError(err) // stops the download when the unpack failed
 		unpacked <- err
 	}()
-	_, _, werr := s.writeBlob(io.TeeReader(cr, pw), prefix, d.Digest, d.Size)
+	_, _, werr := s.writeVerifiedBlob(io.TeeReader(cr, pw), prefix, d.Digest, d.Size)
 	pw.CloseWithError(werr) // nil: the extraction sees the end of the stream
 	if werr == nil {
 		set(StateExtracting, d.Size)
