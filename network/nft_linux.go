@@ -58,28 +58,43 @@ func ruleTag(r *nftables.Rule) string {
 	return s
 }
 
-// txn is one nftables transaction on berth's table: it reads the current
-// rules once, then queues table and chain creation, rule deletions and
-// additions, and applies them all in one Flush, so the kernel sees either
-// none or all of the change.
+// txn is one nftables transaction on berth's tables: it reads the
+// current rules once, then queues table and chain creation, rule
+// deletions and additions, and applies them all in one Flush, so the
+// kernel sees either none or all of the change.
+//
+// berth has two tables of the same name: family ip for IPv4 and family
+// ip6 for IPv6. The ip6 one is made only when a dual-stack bridge or an
+// IPv6 port mapping needs it (see v6), so IPv4-only hosts never see it.
+// One batch spans both, so a change to both is still atomic.
 type txn struct {
-	conn        *nftables.Conn
-	table       *nftables.Table
-	chains      map[string]*nftables.Chain
-	rules       []*nftables.Rule // the rules present when the txn began
-	tableExists bool             // whether h's table existed when the txn began
-	fwd         foreignForward   // the iptables(-nft) filter FORWARD chain, if any
+	conn *nftables.Conn
+	ip   *nfTable // berth's family ip table
+	ip6  *nfTable // berth's family ip6 table
+	// rules are the rules of both tables present when the txn began.
+	rules []*nftables.Rule
+	fwd   foreignForward // the iptables(-nft) filter FORWARD chain, if any
+}
+
+// nfTable is one of berth's tables within a txn.
+type nfTable struct {
+	x       *txn
+	table   *nftables.Table
+	chains  map[string]*nftables.Chain
+	exists  bool // the table existed when the txn began
+	created bool // its creation (with chains and base rule) is queued
 }
 
 // updateAttempts bounds the retries of a transaction that lost a race
 // with another process changing the table between read and commit.
 const updateAttempts = 3
 
-// update runs fn in a transaction on h's table and commits it. With
-// create, the table, its chains and its base rule are created first if
+// update runs fn in a transaction on h's tables and commits it. With
+// create, the ip table, its chains and its base rule are created first if
 // missing (in the same transaction); without, a missing table stays
-// missing and fn can only delete. If the commit fails because a rule fn
-// deleted was already gone, the whole read-modify-commit is repeated.
+// missing and fn can only delete. fn asks for the ip6 table with x.v6().
+// If the commit fails because a rule fn deleted was already gone, the
+// whole read-modify-commit is repeated.
 func (h *Host) update(what string, create bool, fn func(*txn) error) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -102,82 +117,132 @@ func (h *Host) update(what string, create bool, fn func(*txn) error) error {
 	return nil
 }
 
-// begin reads h's rules and, with create, queues the creation of the
+// begin reads h's rules and, with create, queues the creation of the ip
 // table, its chains and its base rule (no-ops for those that exist).
 func (h *Host) begin(create bool) (*txn, error) {
 	conn, err := nftables.New()
 	if err != nil {
 		return nil, fmt.Errorf("opening nftables: %w", err)
 	}
-	x := &txn{conn: conn, table: &nftables.Table{Name: h.table, Family: nftables.TableFamilyIPv4}, chains: map[string]*nftables.Chain{}}
-	existing, err := h.findTable(conn)
-	if err != nil {
-		return nil, err
-	}
-	x.tableExists = existing != nil
-	if x.rules, err = h.listRules(conn); err != nil {
-		return nil, err
+	x := &txn{conn: conn}
+	for _, t := range []**nfTable{&x.ip, &x.ip6} {
+		fam := nftables.TableFamilyIPv4
+		if t == &x.ip6 {
+			fam = nftables.TableFamilyIPv6
+		}
+		*t = &nfTable{x: x, table: &nftables.Table{Name: h.table, Family: fam}, chains: map[string]*nftables.Chain{}}
+		existing, err := findTable(conn, fam, h.table)
+		if err != nil {
+			return nil, err
+		}
+		(*t).exists = existing != nil
+		rules, err := listRules(conn, existing)
+		if err != nil {
+			return nil, err
+		}
+		x.rules = append(x.rules, rules...)
 	}
 	if x.fwd, err = readForeignForward(conn); err != nil {
 		return nil, err
 	}
-	if !create {
-		return x, nil
-	}
-	conn.AddTable(x.table)
-	for _, c := range chainSpecs {
-		x.chains[c.name] = conn.AddChain(&nftables.Chain{Name: c.name, Table: x.table, Type: c.typ, Hooknum: c.hook, Priority: c.prio})
-	}
-	if !slices.ContainsFunc(x.rules, func(r *nftables.Rule) bool { return ruleTag(r) == tagBase }) {
-		x.add(chainForward, tagBase, ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), accept())
+	if create {
+		x.ip.create()
 	}
 	return x, nil
 }
 
-// listRules returns every rule in h's table, none if the table is absent.
-func (h *Host) listRules(conn *nftables.Conn) ([]*nftables.Rule, error) {
-	table, err := h.findTable(conn)
-	if err != nil || table == nil {
-		return nil, err
+// v6 returns berth's ip6 table, queueing its creation (with its chains
+// and base rule) if this txn has not yet done so.
+func (x *txn) v6() *nfTable {
+	x.ip6.create()
+	return x.ip6
+}
+
+// create queues the creation of t, its chains and its base rule; it does
+// so once per txn, and each is a no-op in the kernel if it exists.
+func (t *nfTable) create() {
+	if t.created {
+		return
 	}
-	chains, err := conn.ListChainsOfTableFamily(nftables.TableFamilyIPv4)
+	t.created = true
+	conn := t.x.conn
+	conn.AddTable(t.table)
+	for _, c := range chainSpecs {
+		if c.name == chainGuard && t.table.Family == nftables.TableFamilyIPv6 {
+			continue // route_localnet, which the guard is for, is IPv4 only
+		}
+		t.chains[c.name] = conn.AddChain(&nftables.Chain{Name: c.name, Table: t.table, Type: c.typ, Hooknum: c.hook, Priority: c.prio})
+	}
+	if !slices.ContainsFunc(t.x.rules, func(r *nftables.Rule) bool {
+		return ruleTag(r) == tagBase && r.Table.Family == t.table.Family
+	}) {
+		t.add(chainForward, tagBase, ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), accept())
+	}
+}
+
+// listRules returns every rule in table, none if table is nil.
+func listRules(conn *nftables.Conn, table *nftables.Table) ([]*nftables.Rule, error) {
+	if table == nil {
+		return nil, nil
+	}
+	chains, err := conn.ListChainsOfTableFamily(table.Family)
 	if err != nil {
 		return nil, fmt.Errorf("listing nft chains: %w", err)
 	}
 	var rules []*nftables.Rule
 	for _, c := range chains {
-		if c.Table.Name != h.table {
+		if c.Table.Name != table.Name {
 			continue
 		}
 		rs, err := conn.GetRules(table, c)
 		if err != nil {
-			return nil, fmt.Errorf("listing rules of nft chain %s/%s: %w", h.table, c.Name, err)
+			return nil, fmt.Errorf("listing rules of nft chain %s/%s: %w", table.Name, c.Name, err)
 		}
 		rules = append(rules, rs...)
 	}
 	return rules, nil
 }
 
-// findTable returns h's table, or nil if it does not exist.
-func (h *Host) findTable(conn *nftables.Conn) (*nftables.Table, error) {
-	tables, err := conn.ListTablesOfFamily(nftables.TableFamilyIPv4)
+// listRules returns every rule in h's tables (both families).
+func (h *Host) listRules(conn *nftables.Conn) ([]*nftables.Rule, error) {
+	var out []*nftables.Rule
+	for _, fam := range []nftables.TableFamily{nftables.TableFamilyIPv4, nftables.TableFamilyIPv6} {
+		table, err := findTable(conn, fam, h.table)
+		if err != nil {
+			return nil, err
+		}
+		rules, err := listRules(conn, table)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rules...)
+	}
+	return out, nil
+}
+
+// findTable returns the table name of family fam, or nil if it does not exist.
+func findTable(conn *nftables.Conn, fam nftables.TableFamily, name string) (*nftables.Table, error) {
+	tables, err := conn.ListTablesOfFamily(fam)
 	if err != nil {
 		return nil, fmt.Errorf("listing nft tables: %w", err)
 	}
 	for _, t := range tables {
-		if t.Name == h.table {
+		if t.Name == name {
 			return t, nil
 		}
 	}
 	return nil, nil
 }
 
-// deleteTagged queues the deletion of every rule tagged tag.
-// bridges lists the bridges that have rules in berth's table, sorted.
-func (x *txn) bridges() []string {
+// bridges lists the bridges that have rules in berth's table of family
+// fam, sorted.
+func (x *txn) bridges(fam nftables.TableFamily) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range x.rules {
+		if r.Table.Family != fam {
+			continue
+		}
 		if name, ok := strings.CutPrefix(ruleTag(r), bridgeTag("")); ok && !seen[name] {
 			seen[name] = true
 			out = append(out, name)
@@ -187,6 +252,7 @@ func (x *txn) bridges() []string {
 	return out
 }
 
+// deleteTagged queues the deletion of every rule tagged tag, in both tables.
 func (x *txn) deleteTagged(tag string) error {
 	for _, r := range x.rules {
 		if ruleTag(r) == tag {
@@ -199,19 +265,19 @@ func (x *txn) deleteTagged(tag string) error {
 }
 
 // add queues a rule at the end of chain; parts are concatenated.
-func (x *txn) add(chain, tag string, parts ...[]expr.Any) {
-	x.conn.AddRule(x.rule(chain, tag, parts))
+func (t *nfTable) add(chain, tag string, parts ...[]expr.Any) {
+	t.x.conn.AddRule(t.rule(chain, tag, parts))
 }
 
 // insert queues a rule at the start of chain.
-func (x *txn) insert(chain, tag string, parts ...[]expr.Any) {
-	x.conn.InsertRule(x.rule(chain, tag, parts))
+func (t *nfTable) insert(chain, tag string, parts ...[]expr.Any) {
+	t.x.conn.InsertRule(t.rule(chain, tag, parts))
 }
 
-func (x *txn) rule(chain, tag string, parts [][]expr.Any) *nftables.Rule {
+func (t *nfTable) rule(chain, tag string, parts [][]expr.Any) *nftables.Rule {
 	return &nftables.Rule{
-		Table:    x.table,
-		Chain:    x.chains[chain],
+		Table:    t.table,
+		Chain:    t.chains[chain],
 		Exprs:    slices.Concat(parts...),
 		UserData: comment(tag),
 	}
@@ -220,8 +286,8 @@ func (x *txn) rule(chain, tag string, parts [][]expr.Any) *nftables.Rule {
 // comment is rule user data holding tag as the rule's comment.
 func comment(tag string) []byte { return userdata.AppendString(nil, userdata.TypeComment, tag) }
 
-// DeleteTable removes berth's whole nftables table, and with it every rule
-// h made, including h's accept rules in the iptables filter FORWARD chain
+// DeleteTable removes berth's whole nftables tables (ip and ip6), and
+// with them every rule h made, including h's accept rules in the iptables filter FORWARD chain
 // (see EnsureBridge); nothing else in other tables is touched. A missing
 // table is not an error.
 func (h *Host) DeleteTable() error {
@@ -229,8 +295,10 @@ func (h *Host) DeleteTable() error {
 		if err := x.deleteForeign(func(tag string) bool { return strings.HasPrefix(tag, h.foreignTagPrefix()) }); err != nil {
 			return err
 		}
-		if x.tableExists {
-			x.conn.DelTable(x.table)
+		for _, t := range []*nfTable{x.ip, x.ip6} {
+			if t.exists {
+				x.conn.DelTable(t.table)
+			}
 		}
 		return nil
 	})

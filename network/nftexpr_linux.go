@@ -2,6 +2,7 @@ package network
 
 import (
 	"encoding/binary"
+	"net"
 	"net/netip"
 
 	"github.com/google/nftables/expr"
@@ -32,26 +33,41 @@ func notIif(name string) []expr.Any { return metaIfname(expr.MetaKeyIIFNAME, exp
 func oif(name string) []expr.Any    { return metaIfname(expr.MetaKeyOIFNAME, expr.CmpOpEq, name) }
 func notOif(name string) []expr.Any { return metaIfname(expr.MetaKeyOIFNAME, expr.CmpOpNeq, name) }
 
-// IPv4 header offsets of the source and destination addresses.
+// addrField names the source or destination address of the network
+// header; its offset depends on the family of the address compared.
+type addrField int
+
 const (
-	offSaddr = 12
-	offDaddr = 16
+	offSaddr addrField = iota
+	offDaddr
 )
 
-// ipPrefix: `ip saddr 10.0.0.0/24` (off = offSaddr) or `ip daddr ...`.
-func ipPrefix(off uint32, p netip.Prefix) []expr.Any {
+// offset returns the header offset of f in an IPv4 (4-byte addresses)
+// or IPv6 (16-byte addresses) header.
+func (f addrField) offset(addrLen int) uint32 {
+	if addrLen == 16 {
+		return [...]uint32{8, 24}[f]
+	}
+	return [...]uint32{12, 16}[f]
+}
+
+// ipPrefix: `ip saddr 10.0.0.0/24` (f = offSaddr), `ip daddr ...`, or
+// `ip6 saddr fd00::/64` for an IPv6 prefix. The rule must live in a table
+// of the prefix's family: the match reads the header at fixed offsets.
+func ipPrefix(f addrField, p netip.Prefix) []expr.Any {
 	p = p.Masked()
-	e := []expr.Any{&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: 4}}
-	if p.Bits() < 32 {
-		mask := binary.BigEndian.AppendUint32(nil, ^uint32(0)<<(32-p.Bits()))
-		e = append(e, &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask, Xor: make([]byte, 4)})
+	n := p.Addr().BitLen() / 8
+	e := []expr.Any{&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: f.offset(n), Len: uint32(n)}}
+	if p.Bits() < p.Addr().BitLen() {
+		mask := net.CIDRMask(p.Bits(), p.Addr().BitLen())
+		e = append(e, &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: uint32(n), Mask: mask, Xor: make([]byte, n)})
 	}
 	return append(e, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: p.Addr().AsSlice()})
 }
 
-// ipAddr: `ip daddr 192.0.2.1` (or saddr).
-func ipAddr(off uint32, a netip.Addr) []expr.Any {
-	return ipPrefix(off, netip.PrefixFrom(a, 32))
+// ipAddr: `ip daddr 192.0.2.1` (or saddr, or ip6).
+func ipAddr(f addrField, a netip.Addr) []expr.Any {
+	return ipPrefix(f, netip.PrefixFrom(a, a.BitLen()))
 }
 
 // l4Port: `tcp dport 8080` / `udp dport 53`.
@@ -100,12 +116,16 @@ func notCtDNAT() []expr.Any {
 	return e
 }
 
-// dnat: `dnat to 10.89.0.2:80`.
+// dnat: `dnat to 10.89.0.2:80` or `dnat to [fd00::2]:80`.
 func dnat(a netip.Addr, port uint16) []expr.Any {
+	family := uint32(unix.NFPROTO_IPV4)
+	if a.Is6() {
+		family = unix.NFPROTO_IPV6
+	}
 	return []expr.Any{
 		&expr.Immediate{Register: 1, Data: a.AsSlice()},
 		&expr.Immediate{Register: 2, Data: binary.BigEndian.AppendUint16(nil, port)},
-		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
+		&expr.NAT{Type: expr.NATTypeDestNAT, Family: family, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
 	}
 }
 
