@@ -6,7 +6,9 @@ import (
 	"net"
 	"net/netip"
 
+	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // loopback is 127.0.0.0/8.
@@ -16,30 +18,37 @@ var loopback = netip.MustParsePrefix("127.0.0.0/8")
 // bridge link, its gateway address (other IPv4 addresses are removed), up;
 // net.ipv4.ip_forward=1 and route_localnet=1 on the bridge (so published
 // ports answer on 127.0.0.1); and b's nft rules, replaced in one
-// transaction:
+// transaction. In berth's family ip table:
 //
 //	guard:       iifname BR ip daddr 127.0.0.0/8 drop        (route_localnet must not expose host loopback services)
 //	postrouting: ip saddr SUBNET oifname != BR masquerade    (egress; not for Internal)
 //	             ip saddr 127.0.0.0/8 oifname BR masquerade  (published ports reached via 127.0.0.1)
 //	             ip saddr SUBNET oifname BR ct status dnat masquerade (hairpin: a container reaching a published port)
-//	forward:     iifname BR accept; oifname BR accept        (Internal: iifname BR oifname != BR drop, and back)
+//	forward:     iifname BR oifname OTHER ct status & dnat == 0 drop, and back (for every other berth bridge)
+//	             iifname BR accept; oifname BR accept        (Internal: iifname BR oifname != BR drop, and back)
+//
+// If b is dual stack (Subnet6 set), also: Gateway6 on the bridge (no
+// duplicate address detection; other global IPv6 addresses are removed,
+// link-local ones kept), net.ipv6.conf.all.forwarding=1 and
+// disable_ipv6=0 on the bridge, and the same rules with SUBNET6 in
+// berth's family ip6 table, except the guard and the loopback
+// masquerade: route_localnet has no IPv6 counterpart, so published
+// ports do not answer on ::1 (see PublishPorts). The IPv6 isolation
+// rules cover the other dual-stack bridges; a bridge without IPv6 has no
+// routed IPv6 address to reach. A bridge that is not dual stack loses
+// its IPv6 rules and global IPv6 addresses.
 //
 // If the host's iptables-nft `ip filter` table has a FORWARD chain with
 // policy drop (Docker sets it), accept rules for b are added there in the
-// same transaction, tagged; see foreignTable for which ones.
+// same transaction, tagged; see foreignTable for which ones. The ip6
+// filter table (Docker's ip6tables) is not handled.
 //
 // Calling it again with the same b changes nothing.
 func (h *Host) EnsureBridge(b Bridge) error {
 	if err := b.validate(); err != nil {
 		return err
 	}
-	if err := ensureBridgeLink(b); err != nil {
-		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
-	}
-	if err := h.setSysctl("net/ipv4/ip_forward", "1"); err != nil {
-		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
-	}
-	if err := h.setSysctl("net/ipv4/conf/"+b.Name+"/route_localnet", "1"); err != nil {
+	if err := h.ensureBridge(b); err != nil {
 		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
 	}
 	return h.update("ensuring bridge "+b.Name, true, func(x *txn) error {
@@ -47,77 +56,123 @@ func (h *Host) EnsureBridge(b Bridge) error {
 		if err := x.deleteTagged(tag); err != nil {
 			return err
 		}
-		subnet := b.Subnet.Masked()
-		x.add(chainGuard, tag, iif(b.Name), ipPrefix(offDaddr, loopback), drop())
-		if !b.Internal {
-			x.add(chainPostrouting, tag, ipPrefix(offSaddr, subnet), notOif(b.Name), masquerade())
-		}
-		x.add(chainPostrouting, tag, ipPrefix(offSaddr, loopback), oif(b.Name), masquerade())
-		x.add(chainPostrouting, tag, ipPrefix(offSaddr, subnet), oif(b.Name), ctDNAT(), masquerade())
-		// Networks are isolated from each other, as Docker's are: nothing
-		// is forwarded between two berth bridges except connections to a
-		// published port (DNAT), which every network may use.
-		for _, other := range x.bridges() {
-			if other != b.Name {
-				x.insert(chainForward, tag, iif(b.Name), oif(other), notCtDNAT(), drop())
-				x.insert(chainForward, tag, iif(other), oif(b.Name), notCtDNAT(), drop())
-			}
-		}
-		if b.Internal {
-			x.insert(chainForward, tag, iif(b.Name), notOif(b.Name), drop())
-			x.insert(chainForward, tag, oif(b.Name), notIif(b.Name), drop())
-		} else {
-			x.add(chainForward, tag, iif(b.Name), accept())
-			x.add(chainForward, tag, oif(b.Name), accept())
+		bridgeRules(x.ip, tag, b, b.Subnet, x.bridges(nftables.TableFamilyIPv4))
+		if b.Subnet6.IsValid() {
+			bridgeRules(x.v6(), tag, b, b.Subnet6, x.bridges(nftables.TableFamilyIPv6))
 		}
 		return x.allowInForeignForward(h.foreignBridgeTag(b.Name), b)
 	})
 }
 
-// ensureBridgeLink creates the bridge link if missing and converges its
-// MTU, address and state.
-func ensureBridgeLink(b Bridge) error {
-	link, err := bridgeLink(b.Name)
+// ensureBridge converges b's link, addresses and sysctls.
+func (h *Host) ensureBridge(b Bridge) error {
+	link, err := ensureBridgeLink(b)
 	if err != nil {
 		return err
+	}
+	if err := h.setSysctl("net/ipv4/ip_forward", "1"); err != nil {
+		return err
+	}
+	if err := h.setSysctl("net/ipv4/conf/"+b.Name+"/route_localnet", "1"); err != nil {
+		return err
+	}
+	var gw6 netip.Prefix
+	if b.Subnet6.IsValid() {
+		if err := h.setSysctl("net/ipv6/conf/all/forwarding", "1"); err != nil {
+			return err
+		}
+		if err := h.setSysctl("net/ipv6/conf/"+b.Name+"/disable_ipv6", "0"); err != nil {
+			return err
+		}
+		gw6 = netip.PrefixFrom(b.Gateway6, b.Subnet6.Bits())
+	}
+	return ensureOnlyAddr(link, netlink.FAMILY_V6, gw6)
+}
+
+// bridgeRules queues b's rules (see EnsureBridge) in t, a table of
+// subnet's family; others are the bridges with rules in t.
+func bridgeRules(t *nfTable, tag string, b Bridge, subnet netip.Prefix, others []string) {
+	subnet = subnet.Masked()
+	v4 := subnet.Addr().Is4()
+	if v4 {
+		t.add(chainGuard, tag, iif(b.Name), ipPrefix(offDaddr, loopback), drop())
+	}
+	if !b.Internal {
+		t.add(chainPostrouting, tag, ipPrefix(offSaddr, subnet), notOif(b.Name), masquerade())
+	}
+	if v4 {
+		t.add(chainPostrouting, tag, ipPrefix(offSaddr, loopback), oif(b.Name), masquerade())
+	}
+	t.add(chainPostrouting, tag, ipPrefix(offSaddr, subnet), oif(b.Name), ctDNAT(), masquerade())
+	// Networks are isolated from each other, as Docker's are: nothing
+	// is forwarded between two berth bridges except connections to a
+	// published port (DNAT), which every network may use.
+	for _, other := range others {
+		if other != b.Name {
+			t.insert(chainForward, tag, iif(b.Name), oif(other), notCtDNAT(), drop())
+			t.insert(chainForward, tag, iif(other), oif(b.Name), notCtDNAT(), drop())
+		}
+	}
+	if b.Internal {
+		t.insert(chainForward, tag, iif(b.Name), notOif(b.Name), drop())
+		t.insert(chainForward, tag, oif(b.Name), notIif(b.Name), drop())
+	} else {
+		t.add(chainForward, tag, iif(b.Name), accept())
+		t.add(chainForward, tag, oif(b.Name), accept())
+	}
+}
+
+// ensureBridgeLink creates the bridge link if missing and converges its
+// MTU, IPv4 address and state.
+func ensureBridgeLink(b Bridge) (*netlink.Bridge, error) {
+	link, err := bridgeLink(b.Name)
+	if err != nil {
+		return nil, err
 	}
 	if link == nil {
 		attrs := netlink.NewLinkAttrs()
 		attrs.Name = b.Name
 		attrs.MTU = b.MTU
 		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil && !errors.Is(err, errExist) {
-			return fmt.Errorf("creating link: %w", err)
+			return nil, fmt.Errorf("creating link: %w", err)
 		}
 		if link, err = bridgeLink(b.Name); err != nil {
-			return err
+			return nil, err
 		}
 		if link == nil {
-			return fmt.Errorf("bridge vanished right after creation")
+			return nil, fmt.Errorf("bridge vanished right after creation")
 		}
 	}
 	if b.MTU > 0 && link.Attrs().MTU != b.MTU {
 		if err := netlink.LinkSetMTU(link, b.MTU); err != nil {
-			return fmt.Errorf("setting mtu %d: %w", b.MTU, err)
+			return nil, fmt.Errorf("setting mtu %d: %w", b.MTU, err)
 		}
 	}
-	if err := ensureOnlyAddr(link, netip.PrefixFrom(b.Gateway, b.Subnet.Bits())); err != nil {
-		return err
+	if err := ensureOnlyAddr(link, netlink.FAMILY_V4, netip.PrefixFrom(b.Gateway, b.Subnet.Bits())); err != nil {
+		return nil, err
 	}
 	if err := netlink.LinkSetUp(link); err != nil {
-		return fmt.Errorf("setting link up: %w", err)
+		return nil, fmt.Errorf("setting link up: %w", err)
 	}
-	return nil
+	return link, nil
 }
 
-// ensureOnlyAddr makes want the only IPv4 address of link.
-func ensureOnlyAddr(link netlink.Link, want netip.Prefix) error {
-	addrs, err := retryDump(func() ([]netlink.Addr, error) { return netlink.AddrList(link, netlink.FAMILY_V4) })
+// ensureOnlyAddr makes want the only address of family (FAMILY_V4 or
+// FAMILY_V6) on link; an invalid want removes them all. IPv6 link-local
+// addresses are left alone, and IPv6 addresses are added without
+// duplicate address detection, usable at once: berth owns the subnet.
+func ensureOnlyAddr(link netlink.Link, family int, want netip.Prefix) error {
+	addrs, err := retryDump(func() ([]netlink.Addr, error) { return netlink.AddrList(link, family) })
 	if err != nil {
 		return fmt.Errorf("listing addresses: %w", err)
 	}
 	have := false
 	for _, a := range addrs {
-		if p, ok := ipNetPrefix(a.IPNet); ok && p == want {
+		p, ok := ipNetPrefix(a.IPNet)
+		if ok && p.Addr().Is6() && p.Addr().IsLinkLocalUnicast() {
+			continue
+		}
+		if ok && p == want {
 			have = true
 			continue
 		}
@@ -125,10 +180,10 @@ func ensureOnlyAddr(link netlink.Link, want netip.Prefix) error {
 			return fmt.Errorf("removing stale address %v: %w", a.IPNet, err)
 		}
 	}
-	if have {
+	if have || !want.IsValid() {
 		return nil
 	}
-	if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: prefixIPNet(want)}); err != nil && !errors.Is(err, errExist) {
+	if err := netlink.AddrAdd(link, newAddr(want)); err != nil && !errors.Is(err, errExist) {
 		return fmt.Errorf("adding address %v: %w", want, err)
 	}
 	return nil
@@ -185,6 +240,16 @@ func bridgeLink(name string) (*netlink.Bridge, error) {
 		return nil, fmt.Errorf("link %s is a %s: %w", name, link.Type(), ErrNotBridge)
 	}
 	return br, nil
+}
+
+// newAddr is the netlink address p, without duplicate address detection
+// if it is IPv6.
+func newAddr(p netip.Prefix) *netlink.Addr {
+	a := &netlink.Addr{IPNet: prefixIPNet(p)}
+	if p.Addr().Is6() {
+		a.Flags = unix.IFA_F_NODAD
+	}
+	return a
 }
 
 func prefixIPNet(p netip.Prefix) *net.IPNet {

@@ -13,7 +13,3 @@ var ErrInvalid = errors.New("invalid network configuration")
 // ErrNotBridge is returned when an interface with a bridge's name exists
 // but is not a bridge, so berth refuses to adopt or delete it.
 var ErrNotBridge = errors.New("interface exists and is not a bridge")
-
-// ErrIPv6Unsupported is returned for a bridge with an IPv6 subnet or a
-// link with an IPv6 address: berth's networks are IPv4 only so far.
-var ErrIPv6Unsupported = errors.New("IPv6 networks are not supported yet")

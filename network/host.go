@@ -62,9 +62,10 @@ type Bridge struct {
 	Internal bool         // no masquerade and no forwarding to other interfaces
 	MTU      int          // 0 keeps the kernel default
 
-	// Subnet6 and Gateway6 would make the network dual stack; IPv6 is
-	// not implemented yet and a valid Subnet6 is refused with
-	// ErrIPv6Unsupported. Zero means IPv4 only.
+	// Subnet6 and Gateway6 make the network dual stack: Subnet6 is an
+	// IPv6 prefix (a /64 from DefaultPool6, typically), Gateway6 the
+	// bridge's address inside it. Both zero means IPv4 only; one
+	// without the other is invalid.
 	Subnet6  netip.Prefix
 	Gateway6 netip.Addr
 }
@@ -75,9 +76,11 @@ type Link struct {
 	HostVeth     string       // host-side veth name, at most 15 characters (see VethName)
 	IfName       string       // name inside the container, e.g. "eth0"
 	Addr         netip.Prefix // container address with the subnet's prefix length
-	DefaultRoute bool         // add a default route via Bridge.Gateway
+	DefaultRoute bool         // add a default route via Bridge.Gateway (and one via Bridge.Gateway6 with Addr6)
 
-	Addr6 netip.Prefix     // IPv6 address; not implemented yet, refused with ErrIPv6Unsupported
+	// Addr6 is the container's IPv6 address with Bridge.Subnet6's
+	// prefix length; zero means none. It needs a dual-stack Bridge.
+	Addr6 netip.Prefix
 	MAC   net.HardwareAddr // MAC of IfName; nil means MACFor(Addr)
 }
 
@@ -89,9 +92,15 @@ func (l Link) mac() net.HardwareAddr {
 	return MACFor(l.Addr.Addr())
 }
 
-// PortMapping publishes a container port on the host.
+// PortMapping publishes a container port on the host. ContainerIP's
+// family decides the family of the mapping: an IPv4 ContainerIP is
+// reached on the host's IPv4 addresses, an IPv6 one on its IPv6
+// addresses. A port published on both families is two mappings.
 type PortMapping struct {
-	HostIP        netip.Addr // zero value, 0.0.0.0 or :: = every host address
+	// HostIP is the host address the port is published on, of
+	// ContainerIP's family; the zero value, 0.0.0.0 and :: all mean every
+	// host address of ContainerIP's family.
+	HostIP        netip.Addr
 	HostPort      uint16
 	ContainerIP   netip.Addr
 	ContainerPort uint16
@@ -114,7 +123,11 @@ func (b Bridge) validate() error {
 		errs = append(errs, fmt.Errorf("mtu %d: must not be negative", b.MTU))
 	}
 	if b.Subnet6.IsValid() || b.Gateway6.IsValid() {
-		errs = append(errs, fmt.Errorf("subnet6 %v: %w", b.Subnet6, ErrIPv6Unsupported))
+		if !b.Subnet6.IsValid() || !b.Subnet6.Addr().Is6() || b.Subnet6.Addr().Is4In6() || b.Subnet6.Bits() > 126 {
+			errs = append(errs, fmt.Errorf("subnet6 %v: must be an IPv6 prefix of at most 126 bits", b.Subnet6))
+		} else if !b.Subnet6.Contains(b.Gateway6) || b.Gateway6 == b.Subnet6.Masked().Addr() {
+			errs = append(errs, fmt.Errorf("gateway6 %v: must be a host address inside subnet6 %v", b.Gateway6, b.Subnet6))
+		}
 	}
 	return invalid("bridge", errs)
 }
@@ -133,8 +146,9 @@ func (l Link) validate() error {
 	if !l.Bridge.Subnet.Contains(l.Addr.Addr()) || l.Addr.Bits() != l.Bridge.Subnet.Bits() {
 		errs = append(errs, fmt.Errorf("addr %v: must be an address of %v with its prefix length", l.Addr, l.Bridge.Subnet))
 	}
-	if l.Addr6.IsValid() {
-		errs = append(errs, fmt.Errorf("addr6 %v: %w", l.Addr6, ErrIPv6Unsupported))
+	if l.Addr6.IsValid() && (!l.Bridge.Subnet6.IsValid() || !l.Bridge.Subnet6.Contains(l.Addr6.Addr()) ||
+		l.Addr6.Bits() != l.Bridge.Subnet6.Bits() || l.Addr6.Addr() == l.Bridge.Gateway6) {
+		errs = append(errs, fmt.Errorf("addr6 %v: must be an address of the bridge's subnet6 %v with its prefix length, not the gateway", l.Addr6, l.Bridge.Subnet6))
 	}
 	if l.MAC != nil && (len(l.MAC) != 6 || l.MAC[0]&1 == 1) {
 		errs = append(errs, fmt.Errorf("mac %v: must be a 6-byte unicast address", l.MAC))
@@ -144,14 +158,13 @@ func (l Link) validate() error {
 
 func (m PortMapping) validate() error {
 	var errs []error
-	if m.HostIP.IsValid() && !m.HostIP.Is4() && !m.HostIP.IsUnspecified() {
-		errs = append(errs, fmt.Errorf("host ip %v: only IPv4 is supported", m.HostIP))
+	if !m.ContainerIP.IsValid() || m.ContainerIP.Is4In6() {
+		errs = append(errs, fmt.Errorf("container ip %v: must be an IPv4 or IPv6 address", m.ContainerIP))
+	} else if m.HostIP.IsValid() && !m.HostIP.IsUnspecified() && (m.HostIP.Is4() != m.ContainerIP.Is4() || m.HostIP.Is4In6()) {
+		errs = append(errs, fmt.Errorf("host ip %v: must be of the family of container ip %v", m.HostIP, m.ContainerIP))
 	}
 	if m.HostPort == 0 || m.ContainerPort == 0 {
 		errs = append(errs, fmt.Errorf("ports %d:%d: must not be 0", m.HostPort, m.ContainerPort))
-	}
-	if !m.ContainerIP.Is4() {
-		errs = append(errs, fmt.Errorf("container ip %v: must be IPv4", m.ContainerIP))
 	}
 	if m.Protocol != "tcp" && m.Protocol != "udp" {
 		errs = append(errs, fmt.Errorf("protocol %q: must be tcp or udp", m.Protocol))

@@ -19,9 +19,36 @@ func DefaultPool() []netip.Prefix {
 	return pool
 }
 
+// pool6 is the ULA prefix berth's IPv6 subnets come from (see DefaultPool6).
+var pool6 = netip.MustParsePrefix("fd00:b3e7:5c2f::/48")
+
+// DefaultPool6 returns the IPv6 subnets berth hands to dual-stack
+// networks that do not name one: fd00:b3e7:5c2f::/48 split into its
+// 65536 /64s, fd00:b3e7:5c2f::/64 first. It is a unique local (ULA,
+// RFC 4193) prefix, so it is never routed beyond the host and needs no
+// delegated global prefix; containers reach the outside through
+// masquerade, as with IPv4. The 40-bit global ID (00:b3e7:5c2f) is
+// fixed, not random per host, so a network's subnet is the same on every
+// host and run; its last 16 bits are the first of sha256("berth"), and
+// it keeps clear of fd00::/64 and other small fd00:: numbers that
+// hand-configured hosts often use. A /64 per network is what SLAAC and
+// Docker use, and PickAddress never walks far in it.
+func DefaultPool6() []netip.Prefix {
+	pool := make([]netip.Prefix, 0, 1<<16)
+	base := pool6.Addr().As16()
+	for i := 0; i < 1<<16; i++ {
+		a := base
+		a[6], a[7] = byte(i>>8), byte(i)
+		pool = append(pool, netip.PrefixFrom(netip.AddrFrom16(a), 64))
+	}
+	return pool
+}
+
 // PickSubnet returns the first prefix of pool that overlaps neither a
 // subnet already used by berth nor one to avoid (typically HostRoutes).
-// It returns an error wrapping ErrExhausted when there is none.
+// It works for IPv4 and IPv6 pools alike; prefixes of the other family in
+// used and avoid never overlap and are ignored. It returns an error
+// wrapping ErrExhausted when there is none.
 func PickSubnet(pool, used, avoid []netip.Prefix) (netip.Prefix, error) {
 	taken := append(append([]netip.Prefix{}, used...), avoid...)
 next:

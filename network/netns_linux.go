@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -108,4 +109,55 @@ func openNetNS(path string) (netns.NsHandle, error) {
 		return netns.None(), fmt.Errorf("opening netns %s: %w", path, err)
 	}
 	return ns, nil
+}
+
+// runInNetNS runs fn on a goroutine locked to its OS thread and switched
+// into ns, then switches back. Files fn opens under /proc/sys/net are
+// those of ns. If switching back fails the thread stays locked and the
+// runtime discards it with the goroutine.
+func runInNetNS(ns netns.NsHandle, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("opening current netns: %w", err)
+			return
+		}
+		defer orig.Close()
+		if err := netns.Set(ns); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("entering netns: %w", err)
+			return
+		}
+		ferr := fn()
+		if err := netns.Set(orig); err != nil {
+			errc <- errors.Join(ferr, fmt.Errorf("returning to the original netns: %w", err))
+			return // still locked: the thread dies with this goroutine
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
+}
+
+// setNetNSSysctl writes value to /proc/sys/<key> inside ns unless it
+// already holds it. Settings inside a namespace end with it, so they are
+// not recorded (see Sysctls).
+func setNetNSSysctl(ns netns.NsHandle, key, value string) error {
+	return runInNetNS(ns, func() error {
+		p := filepath.Join("/proc/sys", key)
+		cur, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("reading sysctl %s in netns: %w", dotted(key), err)
+		}
+		if strings.TrimSpace(string(cur)) == value {
+			return nil
+		}
+		if err := os.WriteFile(p, []byte(value), 0o644); err != nil {
+			return fmt.Errorf("setting sysctl %s=%s in netns: %w", dotted(key), value, err)
+		}
+		return nil
+	})
 }

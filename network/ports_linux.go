@@ -40,14 +40,18 @@ func (h *Host) PublishPorts(owner string, m []PortMapping) error {
 			return err
 		}
 		for _, pm := range m {
+			t := x.ip
+			if pm.ContainerIP.Is6() {
+				t = x.v6()
+			}
 			match := localDaddr()
 			if !pm.allHosts() {
 				match = append(match, ipAddr(offDaddr, pm.HostIP)...)
 			}
 			match = append(match, l4Port(pm.Protocol, pm.HostPort)...)
 			target := dnat(pm.ContainerIP, pm.ContainerPort)
-			x.add(chainPrerouting, tag, match, target)
-			x.add(chainOutput, tag, match, target)
+			t.add(chainPrerouting, tag, match, target)
+			t.add(chainOutput, tag, match, target)
 		}
 		return nil
 	})

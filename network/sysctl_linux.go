@@ -61,12 +61,15 @@ func (h *Host) Sysctls() ([]SysctlChange, error) {
 // forgetInterfaceSysctls drops the record of the per-interface settings
 // of ifname, called once the interface is gone (and its settings with it).
 func (h *Host) forgetInterfaceSysctls(ifname string) error {
+	ofIf := func(key string) bool {
+		return strings.HasPrefix(key, dotted("net/ipv4/conf/"+ifname+"/")) ||
+			strings.HasPrefix(key, dotted("net/ipv6/conf/"+ifname+"/"))
+	}
 	return h.editRecord(func(rec []SysctlChange) []SysctlChange {
-		prefix := dotted("net/ipv4/conf/" + ifname + "/")
-		if !slices.ContainsFunc(rec, func(c SysctlChange) bool { return strings.HasPrefix(c.Key, prefix) }) {
+		if !slices.ContainsFunc(rec, func(c SysctlChange) bool { return ofIf(c.Key) }) {
 			return nil
 		}
-		return forget(rec, func(k string) bool { return strings.HasPrefix(k, prefix) })
+		return forget(rec, ofIf)
 	})
 }
 

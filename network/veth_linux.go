@@ -13,6 +13,9 @@ import (
 // pair: the peer is created inside the namespace as l.IfName with l.Addr
 // (and a default route via the gateway if l.DefaultRoute), the host end
 // l.HostVeth is enslaved to the bridge; both are up. The bridge must exist.
+// With l.Addr6, the peer also gets that IPv6 address (disable_ipv6=0 on
+// it inside the namespace, no duplicate address detection) and, if
+// l.DefaultRoute, an IPv6 default route via l.Bridge.Gateway6.
 // An existing pair that already matches l is kept; one that does not
 // (wrong bridge, address or peer) is deleted and made again.
 func (h *Host) Attach(nsPath string, l Link) error {
@@ -84,20 +87,16 @@ func attached(inNS *netlink.Handle, br *netlink.Bridge, l Link) (bool, error) {
 		host.Attrs().ParentIndex != peer.Attrs().Index || peer.Attrs().ParentIndex != host.Attrs().Index {
 		return false, nil
 	}
-	addrs, err := retryDump(func() ([]netlink.Addr, error) { return inNS.AddrList(peer, netlink.FAMILY_V4) })
-	if err != nil {
-		return false, fmt.Errorf("listing addresses of %s in netns: %w", l.IfName, err)
-	}
-	if !containsAddr(addrs, l.Addr) || peer.Attrs().HardwareAddr.String() != l.mac().String() {
+	if peer.Attrs().HardwareAddr.String() != l.mac().String() {
 		return false, nil
 	}
-	if l.DefaultRoute {
-		routes, err := retryDump(func() ([]netlink.Route, error) { return inNS.RouteList(peer, netlink.FAMILY_V4) })
-		if err != nil {
-			return false, fmt.Errorf("listing routes in netns: %w", err)
-		}
-		if !hasDefaultVia(routes, l.Bridge.Gateway) {
-			return false, nil
+	for _, f := range []struct {
+		family int
+		addr   netip.Prefix
+		gw     netip.Addr
+	}{{netlink.FAMILY_V4, l.Addr, l.Bridge.Gateway}, {netlink.FAMILY_V6, l.Addr6, l.Bridge.Gateway6}} {
+		if ok, err := addressed(inNS, peer, f.family, f.addr, l.DefaultRoute, f.gw); err != nil || !ok {
+			return false, err
 		}
 	}
 	if err := hostEndUp(host, l); err != nil {
@@ -107,6 +106,36 @@ func attached(inNS *netlink.Handle, br *netlink.Bridge, l Link) (bool, error) {
 		return false, fmt.Errorf("setting %s up in netns: %w", l.IfName, err)
 	}
 	return true, nil
+}
+
+// addressed reports whether peer's addresses of family are just addr
+// (none if addr is invalid; IPv6 link-local ones are not counted) and, if
+// addr is valid and route is set, whether a default route via gw exists.
+func addressed(inNS *netlink.Handle, peer netlink.Link, family int, addr netip.Prefix, route bool, gw netip.Addr) (bool, error) {
+	addrs, err := retryDump(func() ([]netlink.Addr, error) { return inNS.AddrList(peer, family) })
+	if err != nil {
+		return false, fmt.Errorf("listing addresses of %s in netns: %w", peer.Attrs().Name, err)
+	}
+	n := 0
+	for _, a := range addrs {
+		if p, ok := ipNetPrefix(a.IPNet); ok && !(p.Addr().Is6() && p.Addr().IsLinkLocalUnicast()) {
+			n++
+		}
+	}
+	if !addr.IsValid() {
+		return n == 0, nil
+	}
+	if !containsAddr(addrs, addr) || (family == netlink.FAMILY_V6 && n != 1) {
+		return false, nil
+	}
+	if !route {
+		return true, nil
+	}
+	routes, err := retryDump(func() ([]netlink.Route, error) { return inNS.RouteList(peer, family) })
+	if err != nil {
+		return false, fmt.Errorf("listing routes in netns: %w", err)
+	}
+	return hasDefaultVia(routes, gw), nil
 }
 
 // createVeth makes the pair with its peer directly inside ns (so the peer
@@ -139,6 +168,14 @@ func createVeth(ns netns.NsHandle, inNS *netlink.Handle, br *netlink.Bridge, l L
 	if err := inNS.AddrAdd(peer, &netlink.Addr{IPNet: prefixIPNet(l.Addr)}); err != nil {
 		return fmt.Errorf("adding address %v: %w", l.Addr, err)
 	}
+	if l.Addr6.IsValid() {
+		if err := setNetNSSysctl(ns, "net/ipv6/conf/"+l.IfName+"/disable_ipv6", "0"); err != nil {
+			return err
+		}
+		if err := inNS.AddrAdd(peer, newAddr(l.Addr6)); err != nil {
+			return fmt.Errorf("adding address %v: %w", l.Addr6, err)
+		}
+	}
 	if err := inNS.LinkSetUp(peer); err != nil {
 		return fmt.Errorf("setting %s up in netns: %w", l.IfName, err)
 	}
@@ -146,6 +183,12 @@ func createVeth(ns netns.NsHandle, inNS *netlink.Handle, br *netlink.Bridge, l L
 		route := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: l.Bridge.Gateway.AsSlice()}
 		if err := inNS.RouteReplace(route); err != nil {
 			return fmt.Errorf("adding default route via %v: %w", l.Bridge.Gateway, err)
+		}
+	}
+	if l.DefaultRoute && l.Addr6.IsValid() {
+		route := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: l.Bridge.Gateway6.AsSlice()}
+		if err := inNS.RouteReplace(route); err != nil {
+			return fmt.Errorf("adding default route via %v: %w", l.Bridge.Gateway6, err)
 		}
 	}
 	return nil
@@ -201,7 +244,7 @@ func containsAddr(addrs []netlink.Addr, want netip.Prefix) bool {
 
 func hasDefaultVia(routes []netlink.Route, gw netip.Addr) bool {
 	for _, r := range routes {
-		isDefault := r.Dst == nil || (r.Dst.IP.Equal(net.IPv4zero) && isZeroMask(r.Dst.Mask))
+		isDefault := r.Dst == nil || (r.Dst.IP.IsUnspecified() && isZeroMask(r.Dst.Mask))
 		if isDefault && r.Gw.Equal(gw.AsSlice()) {
 			return true
 		}
