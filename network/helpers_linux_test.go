@@ -144,7 +144,7 @@ func inNetNS(path string, fn func() error) error {
 func serveTCP(t testing.TB, ns, addr, reply string) {
 	t.Helper()
 	var ln net.Listener
-	if err := inNetNS(ns, func() (err error) { ln, err = net.Listen("tcp4", addr); return err }); err != nil {
+	if err := inNetNS(ns, func() (err error) { ln, err = net.Listen("tcp", addr); return err }); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
@@ -195,7 +195,7 @@ const blockedTimeout = 2 * time.Second
 
 func readTCPWithin(ns, addr string, timeout time.Duration) (string, error) {
 	var c net.Conn
-	dial := func() (err error) { c, err = net.DialTimeout("tcp4", addr, timeout); return err }
+	dial := func() (err error) { c, err = net.DialTimeout("tcp", addr, timeout); return err }
 	var err error
 	if ns == "" {
 		err = dial()
