@@ -11,8 +11,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// loopback is 127.0.0.0/8.
-var loopback = netip.MustParsePrefix("127.0.0.0/8")
+// loopback is 127.0.0.0/8, loopback6 ::1.
+var (
+	loopback  = netip.MustParsePrefix("127.0.0.0/8")
+	loopback6 = netip.IPv6Loopback()
+)
 
 // EnsureBridge makes b exist as described, creating what is missing: the
 // bridge link, its gateway address (other IPv4 addresses are removed), up;

@@ -1,10 +1,13 @@
 package network
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/google/nftables"
@@ -63,6 +66,9 @@ func TestDualStackBridge(t *testing.T) {
 		t.Errorf("B dialing A over IPv4: %q, %v", got, err)
 	}
 	checkAddr6AndRoute(t, nsB, lb)
+	if routes, err := HostRoutes(); err != nil || !slices.Contains(routes, b.Subnet6) {
+		t.Errorf("HostRoutes = %v, %v; missing the bridge's %v", routes, err, b.Subnet6)
+	}
 
 	// The gateway is the host: a host listener on Gateway6 sees B's address.
 	gwPort := freeTestPort(t)
@@ -179,6 +185,11 @@ func TestPublishPorts6(t *testing.T) {
 	}
 	if got, err := readTCP("", at(netip.MustParseAddr("127.0.0.1"), every)); err != nil || got != "v4" {
 		t.Errorf("from the host to 127.0.0.1:%d: %q, %v", every, got, err)
+	}
+	// ::1 cannot be DNATed (no route_localnet for IPv6): berth leaves it
+	// alone, so nothing listening there means a refusal, not a hang.
+	if got, err := readTCP("", at(netip.IPv6Loopback(), every)); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("[::1]:%d: %q, %v; want connection refused", every, got, err)
 	}
 	if got, err := readTCP(o.ns, at(o.hostAddr6, onIP)); err != nil || got != "on-ip" {
 		t.Errorf("on its host IP from the outside netns: %q, %v", got, err)

@@ -99,7 +99,8 @@ func (l Link) mac() net.HardwareAddr {
 type PortMapping struct {
 	// HostIP is the host address the port is published on, of
 	// ContainerIP's family; the zero value, 0.0.0.0 and :: all mean every
-	// host address of ContainerIP's family.
+	// host address of ContainerIP's family (for IPv6 all but ::1, see
+	// PublishPorts).
 	HostIP        netip.Addr
 	HostPort      uint16
 	ContainerIP   netip.Addr
@@ -162,6 +163,9 @@ func (m PortMapping) validate() error {
 		errs = append(errs, fmt.Errorf("container ip %v: must be an IPv4 or IPv6 address", m.ContainerIP))
 	} else if m.HostIP.IsValid() && !m.HostIP.IsUnspecified() && (m.HostIP.Is4() != m.ContainerIP.Is4() || m.HostIP.Is4In6()) {
 		errs = append(errs, fmt.Errorf("host ip %v: must be of the family of container ip %v", m.HostIP, m.ContainerIP))
+	}
+	if m.ContainerIP.Is6() && m.HostIP.IsLoopback() {
+		errs = append(errs, fmt.Errorf("host ip %v: %w", m.HostIP, ErrIPv6Loopback))
 	}
 	if m.HostPort == 0 || m.ContainerPort == 0 {
 		errs = append(errs, fmt.Errorf("ports %d:%d: must not be 0", m.HostPort, m.ContainerPort))

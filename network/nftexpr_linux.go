@@ -70,6 +70,13 @@ func ipAddr(f addrField, a netip.Addr) []expr.Any {
 	return ipPrefix(f, netip.PrefixFrom(a, a.BitLen()))
 }
 
+// notIPAddr: `ip daddr != 192.0.2.1` (or saddr, or ip6).
+func notIPAddr(f addrField, a netip.Addr) []expr.Any {
+	e := ipAddr(f, a)
+	e[len(e)-1].(*expr.Cmp).Op = expr.CmpOpNeq
+	return e
+}
+
 // l4Port: `tcp dport 8080` / `udp dport 53`.
 func l4Port(proto string, port uint16) []expr.Any {
 	p := byte(unix.IPPROTO_TCP)

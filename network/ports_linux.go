@@ -16,6 +16,16 @@ import (
 // Connections to 127.0.0.1 also work because EnsureBridge sets
 // route_localnet on the bridge and masquerades their loopback source.
 // If a mapping names its Bridge, route_localnet is (re)asserted on it.
+//
+// A mapping with an IPv6 ContainerIP gets the same rules (`ip6 daddr`,
+// `dnat to [CIP]:CPORT`) in berth's ip6 table, made on first use. It
+// answers on the host's IPv6 addresses but not on ::1: IPv6 has no
+// route_localnet, and the kernel does not route a packet from ::1 out of
+// a non-loopback interface, so such a DNAT could never complete. The
+// output rule of an all-addresses IPv6 mapping therefore excludes ::1
+// (`ip6 daddr != ::1`), so a connection there is refused at once (or
+// reaches a host process listening on ::1) instead of hanging; a
+// mapping on HostIP ::1 is refused with ErrIPv6Loopback.
 func (h *Host) PublishPorts(owner string, m []PortMapping) error {
 	var errs []error
 	for i, pm := range m {
@@ -51,7 +61,11 @@ func (h *Host) PublishPorts(owner string, m []PortMapping) error {
 			match = append(match, l4Port(pm.Protocol, pm.HostPort)...)
 			target := dnat(pm.ContainerIP, pm.ContainerPort)
 			t.add(chainPrerouting, tag, match, target)
-			t.add(chainOutput, tag, match, target)
+			if pm.ContainerIP.Is6() && pm.allHosts() {
+				t.add(chainOutput, tag, notIPAddr(offDaddr, loopback6), match, target)
+			} else {
+				t.add(chainOutput, tag, match, target)
+			}
 		}
 		return nil
 	})
