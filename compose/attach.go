@@ -14,7 +14,7 @@ import (
 // attach follows the logs of the project's containers until all of them
 // have exited or the user interrupts; then, as Docker Compose does, it
 // stops the containers that still run.
-func attach(ctx context.Context, cmd *cobra.Command, s *session, services []string) error {
+func attach(ctx context.Context, cmd *cobra.Command, s *session, services []string, timeout *time.Duration) error {
 	recs, err := selectContainers(context.Background(), s.engine.Store, s.project.Name, services)
 	if err != nil {
 		return err
@@ -64,13 +64,16 @@ func attach(ctx context.Context, cmd *cobra.Command, s *session, services []stri
 				return
 			}
 			out.set(name, fmt.Sprintf("Container %s  Stopped", name))
-		}(c.Name, stopGrace(s, c.Service))
+		}(c.Name, stopGrace(s, c.Service, timeout))
 	}
 	wg.Wait()
 	return nil
 }
 
-func stopGrace(s *session, service string) *time.Duration {
+func stopGrace(s *session, service string, timeout *time.Duration) *time.Duration {
+	if timeout != nil {
+		return timeout
+	}
 	if svc, ok := s.project.Service(service); ok {
 		return svc.StopGracePeriod
 	}

@@ -15,6 +15,7 @@ func newDownCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "down [OPTIONS]",
 		Short: "Stop and remove containers and networks (and volumes with -v)",
+		Args:  cobra.NoArgs, // down of some services only is not supported yet
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			s, err := g.open(ctx)

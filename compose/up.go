@@ -54,7 +54,12 @@ func newUpCommand(g *globals) *cobra.Command {
 			}
 			s.unlock() // attached: let other berth commands work on the project
 			s.unlock = func() {}
-			return attach(ctx, cmd, s, args)
+			var timeout *time.Duration
+			if cmd.Flags().Changed("timeout") {
+				t := time.Duration(o.timeout) * time.Second
+				timeout = &t
+			}
+			return attach(ctx, cmd, s, args, timeout)
 		},
 	}
 	f := cmd.Flags()

@@ -17,8 +17,9 @@ import (
 )
 
 // Create makes container c and starts it. It records the container first,
-// so that whatever it made before a failure is found and removed by the
-// next reconcile (the container then observes as missing and is recreated).
+// with no config hash, and sets the hash only once the container runs: after
+// a failure, whatever it made is found by the next reconcile, which plans a
+// recreate ("its last creation failed") that removes it all first.
 func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	svc := c.Service
 	img, err := e.Images.Get(svc.Image)
@@ -30,7 +31,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		return err
 	}
 	if err := e.Store.PutContainer(ctx, store.Container{Name: c.Name, Project: c.Project, Service: svc.Name, Number: c.Number,
-		ConfigHash: c.Hash, ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now()}); err != nil {
+		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now()}); err != nil {
 		return err
 	}
 	hostname := first(svc.Hostname, shortID(c.Name))
@@ -52,10 +53,13 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if cfg.Mounts, err = e.mounts(ctx, c, img, layers); err != nil {
 		return err
 	}
+	if err := e.publish(ctx, c); err != nil {
+		return err
+	}
 	if err := e.Runtime.Start(ctx, cfg); err != nil {
 		return err
 	}
-	return e.publish(ctx, c)
+	return e.Store.SetConfigHash(ctx, c.Name, c.Hash)
 }
 
 // Start starts a stopped container again from its recorded configuration.
@@ -91,8 +95,10 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 	if err := network.RemoveNetNS(e.netnsPath(name)); err != nil {
 		errs = append(errs, err)
 	}
-	if err := os.RemoveAll(e.etcDir(name)); err != nil {
-		errs = append(errs, err)
+	for _, dir := range []string{e.etcDir(name), e.filesDir(name)} {
+		if err := os.RemoveAll(dir); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)

@@ -25,6 +25,7 @@ type host struct {
 	e       *Engine
 	dir     string // project directory
 	project string
+	last    *spec.Project // the project last loaded, for down
 }
 
 func newHost(t *testing.T) *host {
@@ -62,6 +63,7 @@ func (h *host) load(yaml string, env ...string) *spec.Project {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.last = p
 	return p
 }
 
@@ -85,7 +87,10 @@ func (h *host) mustUp(p *spec.Project) reconcile.Plan {
 func (h *host) down(volumes bool) {
 	h.t.Helper()
 	ctx := context.Background()
-	p := &spec.Project{Name: h.project}
+	p := h.last
+	if p == nil {
+		p = &spec.Project{Name: h.project}
+	}
 	obs, err := h.e.Observe(ctx, p)
 	if err != nil {
 		h.t.Errorf("observe: %v", err)

@@ -206,6 +206,13 @@ func (e *Engine) RefreshHosts(ctx context.Context, project string) error {
 		return err
 	}
 	for _, r := range recs {
+		svc, err := spec.ParseCanonical(r.Spec)
+		if err != nil {
+			return fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
+		}
+		if strings.Contains(svc.NetworkMode, ":") {
+			continue // it uses the files of the container whose network it shares
+		}
 		hosts, err := e.hostsFile(ctx, project, r.Name)
 		if err != nil {
 			return err

@@ -138,6 +138,16 @@ func (e *Engine) anonymousVolume(ctx context.Context, c reconcile.ContainerSpec,
 // container and path it serves.
 func anonymousKey(container, target string) string { return "anon:" + container + ":" + target }
 
+// anonymousOwner is the container an anonymous volume's key names.
+func anonymousOwner(key string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, "anon:")
+	if !ok {
+		return "", false
+	}
+	owner, _, _ := strings.Cut(rest, ":")
+	return owner, true
+}
+
 // volumesFrom mounts what the containers named in volumes_from mount
 // (volumes and binds, not their generated /etc files), read-only when asked.
 func (e *Engine) volumesFrom(ctx context.Context, c reconcile.ContainerSpec, covered map[string]bool) ([]runtime.Mount, error) {

@@ -142,23 +142,33 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 	if len(c.Service.Ports) == 0 || c.Service.NetworkMode != "" {
 		return nil // host networking needs no publishing; none and shared modes have nothing of their own
 	}
+	// Ports go to the address on the primary network: the first by key,
+	// the one that carries the default route (eth0).
+	keys := sortedNetworkKeys(c.Service)
+	if len(keys) == 0 {
+		return fmt.Errorf("publishing ports of %s: it has no network", c.Name)
+	}
+	primary := c.Networks[keys[0]].Name
 	eps, err := e.endpointsOf(ctx, c.Name)
 	if err != nil {
 		return err
 	}
-	if len(eps) == 0 {
-		return fmt.Errorf("publishing ports of %s: it has no network address", c.Name)
+	var addr string
+	for _, ep := range eps {
+		if ep.Network == primary {
+			addr = ep.Address
+		}
 	}
-	rec, err := e.Store.Network(ctx, eps[0].Network)
+	rec, err := e.Store.Network(ctx, primary)
 	if err != nil {
 		return err
 	}
 	if rec.Internal {
 		return fmt.Errorf("publishing ports of %s: network %s is internal", c.Name, rec.Name)
 	}
-	ip, err := netip.ParseAddr(eps[0].Address)
+	ip, err := netip.ParseAddr(addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("publishing ports of %s: no address on %s: %w", c.Name, primary, err)
 	}
 	taken, err := e.takenPorts(ctx)
 	if err != nil {
@@ -221,11 +231,32 @@ func (e *Engine) portMappings(p spec.Port, ip netip.Addr, bridge string, taken m
 	if err != nil {
 		return nil, err
 	}
-	var out []network.PortMapping
-	for port := lo; port <= hi; port++ {
-		out = append(out, mapping(port, p.Target+uint32(port-lo)))
+	if hi > lo {
+		// "8000-8010:80" (compose-go expands equal ranges on both sides
+		// into single ports): one free host port of the range for port 80,
+		// as Docker does, so that each replica of a service gets one.
+		port, err := e.freePortIn(proto, hostIP, lo, hi, taken[proto])
+		if err != nil {
+			return nil, fmt.Errorf("port %d: no free host port in %s: %w", p.Target, p.Published, err)
+		}
+		return []network.PortMapping{mapping(port, p.Target)}, nil
 	}
-	return out, nil
+	return []network.PortMapping{mapping(lo, p.Target)}, nil
+}
+
+// freePortIn is the first port of lo..hi that berth has not published and
+// that nothing on the host listens on.
+func (e *Engine) freePortIn(proto string, hostIP netip.Addr, lo, hi uint16, taken []uint16) (uint16, error) {
+	used := map[uint16]bool{}
+	for _, t := range taken {
+		used[t] = true
+	}
+	for port := lo; port <= hi && port >= lo; port++ {
+		if !used[port] && network.PortFree(proto, hostIP, port) {
+			return port, nil
+		}
+	}
+	return 0, network.ErrExhausted
 }
 
 func portRange(s string) (uint16, uint16, error) {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 
 	"github.com/berth-dev/berth/image"
+	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
 	"github.com/berth-dev/berth/store"
@@ -47,12 +50,14 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 			obs.Networks[n.Name] = reconcile.Presence{}
 		}
 	}
+	external := map[string]bool{}
 	for _, n := range p.Networks {
 		obs.Networks[n.Name] = reconcile.Presence{}
+		external[n.Name] = n.External
 	}
 	for name := range obs.Networks {
 		rec, ok := byName[name]
-		pr := reconcile.Presence{Recorded: ok && rec.Project == p.Name}
+		pr := reconcile.Presence{Recorded: ok && rec.Project == p.Name && !external[name]}
 		if ok {
 			if pr.Exists, err = e.Net.BridgeExists(rec.Bridge); err != nil {
 				return obs, err
@@ -64,21 +69,22 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	if err != nil {
 		return obs, err
 	}
-	recorded := map[string]bool{}
+	// Recorded: what `down -v` may remove, as Docker Compose does: the
+	// project's declared, non-external volumes and the anonymous volumes of
+	// its containers. A volume the file no longer declares is left alone.
+	ours := map[string]bool{}
+	for _, c := range recs {
+		ours[c.Name] = true
+	}
+	declared := map[string]bool{}
+	for _, v := range p.Volumes {
+		declared[v.Name] = !v.External
+		obs.Volumes[v.Name] = reconcile.Presence{Exists: e.Volumes.Exists(v.Name)}
+	}
 	for _, v := range vols {
-		if v.Project == p.Name {
-			recorded[v.Name] = true
-		}
-	}
-	for _, v := range p.Volumes {
-		recorded[v.Name] = recorded[v.Name] && !v.External
-	}
-	for name, rec := range recorded {
-		obs.Volumes[name] = reconcile.Presence{Recorded: rec, Exists: e.Volumes.Exists(name)}
-	}
-	for _, v := range p.Volumes {
-		if _, ok := obs.Volumes[v.Name]; !ok {
-			obs.Volumes[v.Name] = reconcile.Presence{Exists: e.Volumes.Exists(v.Name)}
+		owner, anon := anonymousOwner(v.Key)
+		if v.Project == p.Name && (declared[v.Name] || anon && ours[owner]) {
+			obs.Volumes[v.Name] = reconcile.Presence{Recorded: true, Exists: e.Volumes.Exists(v.Name)}
 		}
 	}
 	for _, s := range p.Services {
@@ -108,5 +114,22 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container) (recon
 		return c, fmt.Errorf("reading the state of %s: %w", r.Name, err)
 	}
 	c.State, c.ExitCode = st.Status, st.ExitCode
+	if c.State != "running" && c.State != "restarting" && !e.plumbingIntact(r.Name, svc) {
+		// After a reboot the run root is empty: starting the container
+		// again would need a namespace and files that no longer exist.
+		c.State = "missing"
+	}
 	return c, nil
+}
+
+// plumbingIntact reports whether what berth made under the run root for a
+// stopped container is still there: its network namespace and /etc files.
+func (e *Engine) plumbingIntact(name string, svc spec.Service) bool {
+	if strings.Contains(svc.NetworkMode, ":") {
+		return true // it borrows another container's
+	}
+	if _, err := os.Stat(e.etcDir(name)); err != nil {
+		return false
+	}
+	return svc.NetworkMode != "" || network.NetNSExists(e.netnsPath(name))
 }

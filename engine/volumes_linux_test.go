@@ -99,12 +99,12 @@ volumes:
   seeded: {}
   empty: {}
   devvol:
-    driver_opts: {type: none, o: bind, device: ` + device + `}
+    driver_opts: {type: none, o: bind, device: `+device+`}
   fast:
     driver_opts: {type: tmpfs, device: tmpfs, o: "size=8m"}
 secrets:
   token:
-    file: ` + secretFile + `
+    file: `+secretFile+`
   inline:
     environment: INLINE_SECRET
 configs:

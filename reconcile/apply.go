@@ -109,7 +109,7 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 				mu.Lock()
 				failed := errs[dep] != nil
 				mu.Unlock()
-				if failed {
+				if failed && !a.Regardless {
 					err := fmt.Errorf("%s: %w (%s)", a.Describe(), ErrDependency, dep)
 					mu.Lock()
 					errs[a.ID] = err

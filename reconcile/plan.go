@@ -63,6 +63,7 @@ func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
 		pl.planContainers(p, svc, byService[svc.Name], obs, o)
 	}
 	pl.planOrphans(p, obs, o)
+	pl.followSharedNamespaces(p, services, o)
 	pl.linkDependencies(services)
 	pl.planHosts()
 	if len(pl.errs) > 0 {
@@ -204,6 +205,8 @@ func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []
 			kind, reason = Create, "new container"
 		case c.State == "missing":
 			kind, reason = Recreate, "the container is gone from the host"
+		case c.Hash == "":
+			kind, reason = Recreate, "its last creation failed"
 		case o.ForceRecreate:
 			kind, reason = Recreate, "--force-recreate"
 		case c.Hash != hash:
@@ -228,6 +231,45 @@ func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []
 			pl.add(Action{ID: "container:" + c.Name, Kind: Remove, Target: c.Name, Service: svc.Name, Reason: fmt.Sprintf("scaled down to %d", svc.Scale), Timeout: timeout})
 		}
 	}
+}
+
+// followSharedNamespaces recreates the containers of a service with
+// network_mode service:S when S's container is made anew: they live in its
+// network namespace, which goes with it.
+func (pl *planner) followSharedNamespaces(p *spec.Project, services []spec.Service, o Options) {
+	for _, svc := range services {
+		target, ok := strings.CutPrefix(svc.NetworkMode, "service:")
+		if !ok || !pl.remade(target) {
+			continue
+		}
+		reason := fmt.Sprintf("it shares the network of %s, which is recreated", target)
+		hash := spec.ConfigHash(svc)
+		for n := 1; n <= svc.Scale; n++ {
+			name := spec.ContainerName(p.Name, svc.Name, n)
+			id := "container:" + name
+			a := Action{ID: id, Kind: Recreate, Target: name, Service: svc.Name, Reason: reason, Timeout: stopTimeout(svc, o),
+				Container: containerSpec(p, svc, name, n, hash)}
+			if i, ok := pl.byID[id]; ok {
+				if pl.plan.Actions[i].Kind == Start {
+					pl.plan.Actions[i] = a
+				}
+				continue
+			}
+			pl.add(a)
+			pl.byServ[svc.Name] = append(pl.byServ[svc.Name], id)
+		}
+		pl.running[svc.Name] = nil
+	}
+}
+
+// remade reports whether the plan creates or recreates a container of service.
+func (pl *planner) remade(service string) bool {
+	for _, id := range pl.byServ[service] {
+		if k := pl.plan.Actions[pl.byID[id]].Kind; k == Create || k == Recreate {
+			return true
+		}
+	}
+	return false
 }
 
 // changedReason names the fields that differ between the recorded and the
@@ -370,7 +412,7 @@ func (pl *planner) planHosts() {
 	if len(changed) == 0 {
 		return
 	}
-	pl.add(Action{ID: "hosts", Kind: RefreshHosts, Target: pl.plan.Project, Reason: "the project's containers changed", After: changed})
+	pl.add(Action{ID: "hosts", Kind: RefreshHosts, Target: pl.plan.Project, Reason: "the project's containers changed", After: changed, Regardless: true})
 }
 
 func (pl *planner) sort() {

@@ -273,8 +273,8 @@ func TestApplySkipsDependentsOfFailures(t *testing.T) {
 			skipped[e.Action.Target] = true
 		}
 	}
-	if !skipped["shop-api-1"] || !skipped["shop-web-1"] || !skipped["shop"] {
-		t.Fatalf("dependents not skipped: %v", skipped)
+	if !skipped["shop-api-1"] || !skipped["shop-web-1"] || skipped["shop"] {
+		t.Fatalf("dependents not skipped, or the hosts refresh skipped: %v", skipped)
 	}
 }
 
@@ -315,5 +315,40 @@ func TestApplyKeepsWhatIsStillUsed(t *testing.T) {
 	})
 	if err != nil || !slices.Equal(kept, []string{"shop_default"}) {
 		t.Fatalf("a network still in use is kept, not a failure: %v, kept %v", err, kept)
+	}
+}
+
+func TestSharedNetworkNamespaceFollowsItsOwner(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	vpn := spec.Service{Name: "vpn", Image: "busybox", PullPolicy: "missing", Scale: 1, NetworkMode: "service:db",
+		DependsOn: map[string]spec.Dependency{"db": {Condition: "service_started", Required: true}}}
+	p.Services = append(p.Services, vpn)
+	up(t, f, p, Options{})
+	p.Services[1].Environment = map[string]string{"NAME": "db", "NEW": "1"}
+	plan, err := PlanUp(p, f.observe(p), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vpnAction *Action
+	for i, a := range plan.Actions {
+		if a.Target == "shop-vpn-1" {
+			vpnAction = &plan.Actions[i]
+		}
+	}
+	if vpnAction == nil || vpnAction.Kind != Recreate || vpnAction.Reason != "it shares the network of db, which is recreated" ||
+		!slices.Contains(vpnAction.After, "container:shop-db-1") {
+		t.Fatalf("plan:\n%s\nvpn: %+v", plan, vpnAction)
+	}
+}
+
+func TestHostsRefreshEvenAfterAFailure(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	f.fail["create shop-web-1"] = errors.New("boom")
+	_, err := Converge(context.Background(), p, f, f.drivers(), Options{}, nil)
+	if err == nil {
+		t.Fatal("want the failure")
+	}
+	if !slices.Contains(f.calls(), "refresh-hosts shop") {
+		t.Fatal("the containers that were made must still learn of each other")
 	}
 }

@@ -54,18 +54,21 @@ const (
 // Action is one step of a plan, with everything Apply needs to carry it out
 // and the reason it is needed.
 type Action struct {
-	ID        string         `json:"id"` // unique within the plan, e.g. "container:hello-web-1"
-	Kind      Kind           `json:"kind"`
-	Target    string         `json:"target"` // image reference, network, volume or container name
-	Service   string         `json:"service,omitempty"`
-	Reason    string         `json:"reason"`
-	After     []string       `json:"after,omitempty"`    // IDs of actions that must succeed first
-	Timeout   time.Duration  `json:"-"`                  // stop grace period for Remove and Recreate
-	Container *ContainerSpec `json:"-"`                  // for Create and Recreate
-	Network   *spec.Network  `json:"-"`                  // for CreateNetwork
-	Volume    *spec.Volume   `json:"-"`                  // for CreateVolume
-	Key       string         `json:"-"`                  // the network's or volume's name in the stack file
-	Platform  string         `json:"platform,omitempty"` // for Pull: "" is the host's
+	ID      string   `json:"id"` // unique within the plan, e.g. "container:hello-web-1"
+	Kind    Kind     `json:"kind"`
+	Target  string   `json:"target"` // image reference, network, volume or container name
+	Service string   `json:"service,omitempty"`
+	Reason  string   `json:"reason"`
+	After   []string `json:"after,omitempty"` // IDs of actions that must succeed first
+	// Regardless: run once the After actions have finished, whether they
+	// succeeded or not (refreshing /etc/hosts must follow whatever did happen).
+	Regardless bool           `json:"-"`
+	Timeout    time.Duration  `json:"-"`                  // stop grace period for Remove and Recreate
+	Container  *ContainerSpec `json:"-"`                  // for Create and Recreate
+	Network    *spec.Network  `json:"-"`                  // for CreateNetwork
+	Volume     *spec.Volume   `json:"-"`                  // for CreateVolume
+	Key        string         `json:"-"`                  // the network's or volume's name in the stack file
+	Platform   string         `json:"platform,omitempty"` // for Pull: "" is the host's
 }
 
 // ContainerSpec is everything needed to make one container of a service.

@@ -93,6 +93,14 @@ func (s *Store) PutContainer(ctx context.Context, c Container) error {
 	return nil
 }
 
+// SetConfigHash records the config hash of a container once it is made.
+func (s *Store) SetConfigHash(ctx context.Context, name, hash string) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE containers SET config_hash = ? WHERE name = ?`, hash, name); err != nil {
+		return fmt.Errorf("recording the config hash of %q: %w", name, err)
+	}
+	return nil
+}
+
 // Containers lists a project's containers ("" lists every project's), by name.
 func (s *Store) Containers(ctx context.Context, project string) ([]Container, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+containerCols+` FROM containers WHERE ?1 = '' OR project = ?1 ORDER BY name`, project)
