@@ -2,6 +2,8 @@ package network
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -271,9 +273,16 @@ func TestBridgesIsolated6(t *testing.T) {
 // TestDualStackTeardown: removing a dual-stack bridge takes its rules
 // out of the ip6 table and forgets its IPv6 sysctls; making it IPv4-only
 // drops its IPv6 address and rules; DeleteTable removes the ip6 table
-// too. CheckLeaks (in rootTest) proves nothing else is left.
+// too, and foreign tables (inet of berth's name, another ip6 table) stay
+// as they were. CheckLeaks (in rootTest) proves nothing else is left.
 func TestDualStackTeardown(t *testing.T) {
 	h := rootTest(t)
+	foreign := []*nftables.Table{
+		{Name: h.Table(), Family: nftables.TableFamilyINet},
+		{Name: fmt.Sprintf("foreign6_t%08x", rand.Uint32()), Family: nftables.TableFamilyIPv6},
+	}
+	makeForeignTables(t, foreign)
+	before := listTables(t, foreign)
 	b := testBridge6(t, h)
 	ns, l := testLink6(t, h, b, 2)
 	if err := h.PublishPorts("td", []PortMapping{{HostPort: freeTestPort(t), ContainerIP: l.Addr6.Addr(), ContainerPort: 80, Protocol: "tcp"}}); err != nil {
@@ -327,6 +336,9 @@ func TestDualStackTeardown(t *testing.T) {
 	}
 	if err := h.DeleteTable(); err != nil {
 		t.Fatal(err)
+	}
+	if after := listTables(t, foreign); after != before {
+		t.Errorf("foreign tables changed:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 	for _, fam := range []string{"ip", "ip6"} {
 		if out, err := exec.Command("nft", "list", "table", fam, h.Table()).CombinedOutput(); err == nil {

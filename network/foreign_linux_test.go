@@ -93,7 +93,7 @@ func listTables(t *testing.T, tables []*nftables.Table) string {
 	t.Helper()
 	var s string
 	for _, tb := range tables {
-		fam := map[nftables.TableFamily]string{nftables.TableFamilyINet: "inet", nftables.TableFamilyIPv4: "ip"}[tb.Family]
+		fam := map[nftables.TableFamily]string{nftables.TableFamilyINet: "inet", nftables.TableFamilyIPv4: "ip", nftables.TableFamilyIPv6: "ip6"}[tb.Family]
 		out, err := exec.Command("nft", "-a", "list", "table", fam, tb.Name).CombinedOutput()
 		if err != nil {
 			t.Fatalf("nft list table %s %s: %v: %s", fam, tb.Name, err, out)

@@ -8,7 +8,9 @@ import (
 	"sync"
 )
 
-// DefaultTable is the nftables table (family ip) of a real berth install.
+// DefaultTable is the name of the nftables tables of a real berth
+// install: one of family ip and, once an IPv6 network or port needs it,
+// one of family ip6.
 const DefaultTable = "berth"
 
 // Host makes berth's networking objects on this host: bridges, veth links
@@ -28,8 +30,8 @@ type Host struct {
 // Option configures a Host.
 type Option func(*Host)
 
-// WithTable sets the name of berth's nftables table (family ip); the
-// default is DefaultTable.
+// WithTable sets the name of berth's nftables tables (families ip and
+// ip6); the default is DefaultTable.
 func WithTable(name string) Option {
 	return func(h *Host) { h.table = name }
 }
@@ -51,7 +53,7 @@ func New(opts ...Option) *Host {
 	return h
 }
 
-// Table returns the name of the nftables table h manages.
+// Table returns the name of the nftables tables h manages.
 func (h *Host) Table() string { return h.table }
 
 // Bridge describes one berth network's bridge.
