@@ -65,6 +65,9 @@ func (e *Engine) hostsFile(ctx context.Context, project, self string) ([]byte, e
 		names = append(names, ep.Container, svc.Name)
 		names = append(names, svc.Networks[keyOf[ep.Network]].Aliases...)
 		entries = append(entries, network.HostEntry{IP: ip, Names: names})
+		if ip6, err := netip.ParseAddr(ep.Address6); err == nil {
+			entries = append(entries, network.HostEntry{IP: ip6, Names: names})
+		}
 	}
 	self_, ok := svcOf[self]
 	if !ok {

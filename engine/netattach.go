@@ -103,6 +103,13 @@ func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string
 	}
 	l := network.Link{Bridge: b, HostVeth: e.vethName(c.Name, n.Name), IfName: "eth" + strconv.Itoa(i),
 		Addr: netip.PrefixFrom(ip, b.Subnet.Bits()), DefaultRoute: i == 0}
+	if b.Subnet6.IsValid() {
+		if l.Addr6, err = e.address6(ctx, c.Name, n.Name, sn.IPv6Address, b); err != nil {
+			return l, err
+		}
+	} else if sn.IPv6Address != "" {
+		return l, fmt.Errorf("ipv6_address of %s: network %s has no IPv6 (enable_ipv6)", c.Name, n.Name)
+	}
 	mac := first(sn.MacAddress, map[bool]string{true: c.Service.MacAddress}[i == 0])
 	if mac != "" {
 		if l.MAC, err = net.ParseMAC(mac); err != nil {
@@ -110,6 +117,32 @@ func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string
 		}
 	}
 	return l, nil
+}
+
+// address6 is the container's IPv6 address on a dual-stack network: the
+// one asked for, or the next free one, kept across recreation.
+func (e *Engine) address6(ctx context.Context, container, netName, want string, b network.Bridge) (netip.Prefix, error) {
+	addr, err := e.Store.AllocateEndpoint6(ctx, container, netName, func(used []string) (string, error) {
+		if want != "" {
+			return want, nil
+		}
+		var taken []netip.Addr
+		for _, u := range used {
+			if a, err := netip.ParseAddr(u); err == nil {
+				taken = append(taken, a)
+			}
+		}
+		a, err := network.PickAddressIn(b.Subnet6, netip.Prefix{}, b.Gateway6, taken)
+		return a.String(), err
+	})
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || !b.Subnet6.Contains(ip) {
+		return netip.Prefix{}, fmt.Errorf("ipv6_address %s of %s is not in network %s's subnet %s", addr, container, netName, b.Subnet6)
+	}
+	return netip.PrefixFrom(ip, b.Subnet6.Bits()), nil
 }
 
 func pickAddress(rec store.Network, b network.Bridge, used []string) (string, error) {
@@ -153,10 +186,10 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 	if err != nil {
 		return err
 	}
-	var addr string
+	var addr, addr6 string
 	for _, ep := range eps {
 		if ep.Network == primary {
-			addr = ep.Address
+			addr, addr6 = ep.Address, ep.Address6
 		}
 	}
 	rec, err := e.Store.Network(ctx, primary)
@@ -186,11 +219,28 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 			recs = append(recs, store.Port{Container: c.Name, Protocol: m.Protocol, HostIP: p.HostIP, HostPort: int(m.HostPort), ContainerPort: int(m.ContainerPort)})
 		}
 		maps = append(maps, ms...)
+		maps = append(maps, mirror6(ms, p.HostIP, addr6)...)
 	}
 	if err := e.Store.SetPorts(ctx, c.Name, recs); err != nil {
 		return err
 	}
 	return e.Net.PublishPorts(c.Name, maps)
+}
+
+// mirror6 publishes each IPv4 mapping on the host's IPv6 addresses too,
+// to the container's IPv6 address, when it has one and the port is
+// published on every address (Docker's default on a dual-stack network).
+func mirror6(ms []network.PortMapping, hostIP, addr6 string) []network.PortMapping {
+	ip6, err := netip.ParseAddr(addr6)
+	if err != nil || (hostIP != "" && hostIP != "0.0.0.0" && hostIP != "::") {
+		return nil
+	}
+	var out []network.PortMapping
+	for _, m := range ms {
+		m.ContainerIP, m.HostIP = ip6, netip.Addr{}
+		out = append(out, m)
+	}
+	return out
 }
 
 // takenPorts are the host ports berth has published, by protocol.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -224,5 +225,38 @@ services:
 	}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("inside:\n got %q\nwant %q", got, want)
+	}
+}
+
+// A network with enable_ipv6 gives containers IPv6 addresses (given or
+// chosen) that peers reach by address and by name.
+func TestDualStack(t *testing.T) {
+	h := newHost(t)
+	prefix := fmt.Sprintf("fd00:b3e7:%x:", 0x1000+rand.IntN(0xe000)) // not berth's own pool, fd00:b3e7:5c2f::/48
+	p := h.load(strings.ReplaceAll(`
+services:
+  server:
+    image: berth-test/busybox:1
+    command: ["sh", "-c", "mkdir -p /www && echo v6-ok > /www/index.html; exec httpd -f -p 8000 -h /www"]
+    networks:
+      dual:
+        ipv6_address: fd00:b3e7:77::42
+  client:
+    image: berth-test/busybox:1
+    command: ["sh", "-c", "grep -q 'fd00:b3e7:77::42.*server' /etc/hosts && echo named-v6; until timeout 3 wget -qO- 'http://[fd00:b3e7:77::42]:8000/'; do sleep 0.2; done; exec sleep 1000"]
+    networks: [dual]
+    depends_on: [server]
+networks:
+  dual:
+    enable_ipv6: true
+    ipam:
+      config:
+        - subnet: fd00:b3e7:77::/64
+`, "fd00:b3e7:77:", prefix))
+	h.mustUp(p)
+	client := spec.ContainerName(h.project, "client", 1)
+	h.waitLog(client, "v6-ok")
+	if !strings.Contains(h.logs(client), "named-v6") || !strings.Contains(h.logs(client), "v6-ok") {
+		t.Errorf("the server's IPv6 address is not in the client's /etc/hosts:\n%s", h.logs(client))
 	}
 }

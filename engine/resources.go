@@ -43,11 +43,8 @@ func (e *Engine) CreateNetwork(ctx context.Context, project, key string, n spec.
 	if len(n.IPAM) > 0 {
 		want.IPRange = n.IPAM[0].IPRange
 	}
-	if n.EnableIPv6 {
-		return fmt.Errorf("network %s: enable_ipv6 is not supported by berth yet", n.Name)
-	}
-	rec, err := e.Store.AllocateNetwork(ctx, want, func(used []string) (string, string, error) {
-		return e.pickSubnet(n, used)
+	rec, err := e.Store.AllocateNetwork(ctx, want, func(used []string) (store.Addressing, error) {
+		return e.pickSubnets(n, used)
 	})
 	if err != nil {
 		return err
@@ -59,18 +56,10 @@ func (e *Engine) CreateNetwork(ctx context.Context, project, key string, n spec.
 	return e.Net.EnsureBridge(b)
 }
 
-// pickSubnet returns the subnet and gateway of a new network: those of its
-// ipam config, or the first free subnet of the pool that no route of the
-// host overlaps.
-func (e *Engine) pickSubnet(n spec.Network, used []string) (string, string, error) {
-	if len(n.IPAM) > 0 && n.IPAM[0].Subnet != "" {
-		p, err := netip.ParsePrefix(n.IPAM[0].Subnet)
-		if err != nil {
-			return "", "", fmt.Errorf("network %s: ipam subnet: %w", n.Name, err)
-		}
-		gw := p.Masked().Addr().Next().String()
-		return p.Masked().String(), first(n.IPAM[0].Gateway, gw), nil
-	}
+// pickSubnets returns the addressing of a new network: the ipam config's
+// subnets and gateways, or the first free subnet of the pool (and, with
+// enable_ipv6, of the IPv6 pool) that no route of the host overlaps.
+func (e *Engine) pickSubnets(n spec.Network, used []string) (store.Addressing, error) {
 	var taken []netip.Prefix
 	for _, u := range used {
 		if p, err := netip.ParsePrefix(u); err == nil {
@@ -79,13 +68,34 @@ func (e *Engine) pickSubnet(n spec.Network, used []string) (string, string, erro
 	}
 	routes, err := network.HostRoutes()
 	if err != nil {
-		return "", "", err
+		return store.Addressing{}, err
 	}
-	subnet, err := network.PickSubnet(e.pool, taken, routes)
-	if err != nil {
-		return "", "", err
+	pick := func(v6 bool, pool []netip.Prefix) (string, string, error) {
+		for _, c := range n.IPAM {
+			p, err := netip.ParsePrefix(c.Subnet)
+			if err != nil {
+				return "", "", fmt.Errorf("network %s: ipam subnet: %w", n.Name, err)
+			}
+			if p.Addr().Is6() == v6 {
+				return p.Masked().String(), first(c.Gateway, p.Masked().Addr().Next().String()), nil
+			}
+		}
+		subnet, err := network.PickSubnet(pool, taken, routes)
+		if err != nil {
+			return "", "", fmt.Errorf("network %s: %w", n.Name, err)
+		}
+		return subnet.String(), subnet.Addr().Next().String(), nil
 	}
-	return subnet.String(), subnet.Addr().Next().String(), nil
+	var a store.Addressing
+	if a.Subnet, a.Gateway, err = pick(false, e.pool); err != nil {
+		return a, err
+	}
+	if n.EnableIPv6 {
+		if a.Subnet6, a.Gateway6, err = pick(true, network.DefaultPool6()); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
 }
 
 func bridgeOf(rec store.Network) (network.Bridge, error) {
@@ -97,7 +107,16 @@ func bridgeOf(rec store.Network) (network.Bridge, error) {
 	if err != nil {
 		return network.Bridge{}, fmt.Errorf("network %s: recorded gateway: %w", rec.Name, err)
 	}
-	return network.Bridge{Name: rec.Bridge, Subnet: subnet, Gateway: gw, Internal: rec.Internal, MTU: rec.MTU}, nil
+	b := network.Bridge{Name: rec.Bridge, Subnet: subnet, Gateway: gw, Internal: rec.Internal, MTU: rec.MTU}
+	if rec.Subnet6 != "" {
+		if b.Subnet6, err = netip.ParsePrefix(rec.Subnet6); err != nil {
+			return b, fmt.Errorf("network %s: recorded IPv6 subnet: %w", rec.Name, err)
+		}
+		if b.Gateway6, err = netip.ParseAddr(rec.Gateway6); err != nil {
+			return b, fmt.Errorf("network %s: recorded IPv6 gateway: %w", rec.Name, err)
+		}
+	}
+	return b, nil
 }
 
 // ErrInUse is returned when removing a network or volume a container still uses.

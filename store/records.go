@@ -33,17 +33,19 @@ type Network struct {
 	Subnet   string
 	Gateway  string
 	Internal bool
+	Subnet6  string // "" unless the network has IPv6
+	Gateway6 string
 	MTU      int    // 0: the kernel default
 	IPRange  string // CIDR container addresses come from; "" = the whole subnet
 	Labels   map[string]string
 }
 
-const networkCols = `name, project, key, bridge, subnet, gateway, internal, mtu, ip_range, labels`
+const networkCols = `name, project, key, bridge, subnet, gateway, internal, mtu, ip_range, labels, subnet6, gateway6`
 
 func scanNetwork(row interface{ Scan(...any) error }) (Network, error) {
 	var n Network
 	var labels string
-	if err := row.Scan(&n.Name, &n.Project, &n.Key, &n.Bridge, &n.Subnet, &n.Gateway, &n.Internal, &n.MTU, &n.IPRange, &labels); err != nil {
+	if err := row.Scan(&n.Name, &n.Project, &n.Key, &n.Bridge, &n.Subnet, &n.Gateway, &n.Internal, &n.MTU, &n.IPRange, &labels, &n.Subnet6, &n.Gateway6); err != nil {
 		return n, err
 	}
 	return n, json.Unmarshal([]byte(labels), &n.Labels)
@@ -54,6 +56,7 @@ type Endpoint struct {
 	Container string
 	Network   string
 	Address   string
+	Address6  string // "" unless the network has IPv6
 }
 
 // Volume is a named volume berth made.
@@ -181,11 +184,17 @@ func (s *Store) Network(ctx context.Context, name string) (Network, error) {
 	return n, err
 }
 
-// AllocateNetwork records network n, with the subnet and gateway that pick
-// chooses from every subnet already recorded. The choice and the insert are
-// one transaction, so two berth processes never share a subnet. An existing
-// record of the same name is returned unchanged.
-func (s *Store) AllocateNetwork(ctx context.Context, n Network, pick func(used []string) (subnet, gateway string, err error)) (Network, error) {
+// Addressing is what a new network is given: its subnets and gateways.
+type Addressing struct {
+	Subnet, Gateway   string
+	Subnet6, Gateway6 string // "" for IPv4 only
+}
+
+// AllocateNetwork records network n, with the addressing that pick
+// chooses from every subnet already recorded (of both families). The
+// choice and the insert are one transaction, so two berth processes never
+// share a subnet. An existing record of the same name is returned unchanged.
+func (s *Store) AllocateNetwork(ctx context.Context, n Network, pick func(used []string) (Addressing, error)) (Network, error) {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		existing, err := scanNetwork(tx.QueryRow(`SELECT `+networkCols+` FROM networks WHERE name = ?`, n.Name))
 		if err == nil {
@@ -195,13 +204,15 @@ func (s *Store) AllocateNetwork(ctx context.Context, n Network, pick func(used [
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		used, err := column(tx, `SELECT subnet FROM networks`)
+		used, err := column(tx, `SELECT subnet FROM networks UNION ALL SELECT subnet6 FROM networks WHERE subnet6 != ''`)
 		if err != nil {
 			return err
 		}
-		if n.Subnet, n.Gateway, err = pick(used); err != nil {
+		a, err := pick(used)
+		if err != nil {
 			return err
 		}
+		n.Subnet, n.Gateway, n.Subnet6, n.Gateway6 = a.Subnet, a.Gateway, a.Subnet6, a.Gateway6
 		labels, err := json.Marshal(n.Labels)
 		if err != nil {
 			return err
@@ -209,8 +220,8 @@ func (s *Store) AllocateNetwork(ctx context.Context, n Network, pick func(used [
 		if n.Labels == nil {
 			labels = []byte("{}")
 		}
-		_, err = tx.Exec(`INSERT INTO networks (`+networkCols+`, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-			n.Name, n.Project, n.Key, n.Bridge, n.Subnet, n.Gateway, n.Internal, n.MTU, n.IPRange, string(labels), time.Now().UnixNano())
+		_, err = tx.Exec(`INSERT INTO networks (`+networkCols+`, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			n.Name, n.Project, n.Key, n.Bridge, n.Subnet, n.Gateway, n.Internal, n.MTU, n.IPRange, string(labels), n.Subnet6, n.Gateway6, time.Now().UnixNano())
 		return err
 	})
 	if err != nil {
@@ -254,9 +265,36 @@ func (s *Store) AllocateEndpoint(ctx context.Context, container, network string,
 	return addr, nil
 }
 
+// AllocateEndpoint6 is AllocateEndpoint for the IPv6 address of an
+// endpoint that already has its IPv4 one.
+func (s *Store) AllocateEndpoint6(ctx context.Context, container, network string, pick func(used []string) (string, error)) (string, error) {
+	var addr string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRow(`SELECT address6 FROM endpoints WHERE container = ? AND network = ?`, container, network).Scan(&addr); err != nil {
+			return err
+		}
+		if addr != "" {
+			return nil
+		}
+		used, err := column(tx, `SELECT address6 FROM endpoints WHERE network = ? AND address6 != ''`, network)
+		if err != nil {
+			return err
+		}
+		if addr, err = pick(used); err != nil {
+			return err
+		}
+		_, err = tx.Exec(`UPDATE endpoints SET address6 = ? WHERE container = ? AND network = ?`, addr, container, network)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("allocating an IPv6 address for %q on %q: %w", container, network, err)
+	}
+	return addr, nil
+}
+
 // Endpoints lists the endpoints on the given networks, by container then network.
 func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT container, network, address FROM endpoints ORDER BY container, network`)
+	rows, err := s.db.QueryContext(ctx, `SELECT container, network, address, address6 FROM endpoints ORDER BY container, network`)
 	if err != nil {
 		return nil, fmt.Errorf("listing endpoints: %w", err)
 	}
@@ -264,7 +302,7 @@ func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
 	var out []Endpoint
 	for rows.Next() {
 		var e Endpoint
-		if err := rows.Scan(&e.Container, &e.Network, &e.Address); err != nil {
+		if err := rows.Scan(&e.Container, &e.Network, &e.Address, &e.Address6); err != nil {
 			return nil, err
 		}
 		out = append(out, e)

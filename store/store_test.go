@@ -64,9 +64,9 @@ func TestAllocationIsExclusive(t *testing.T) {
 			go func(s *Store, i int) {
 				defer wg.Done()
 				name := fmt.Sprintf("n%d-%p", i, s)
-				_, err := s.AllocateNetwork(ctx, Network{Name: name, Project: "p", Key: name, Bridge: name}, func(used []string) (string, string, error) {
+				_, err := s.AllocateNetwork(ctx, Network{Name: name, Project: "p", Key: name, Bridge: name}, func(used []string) (Addressing, error) {
 					n := next(used)
-					return fmt.Sprintf("10.0.%d.0/24", n), fmt.Sprintf("10.0.%d.1", n), nil
+					return Addressing{Subnet: fmt.Sprintf("10.0.%d.0/24", n), Gateway: fmt.Sprintf("10.0.%d.1", n)}, nil
 				})
 				errs <- err
 			}(s, i)
@@ -162,10 +162,10 @@ func TestMigrationKeepsData(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
 	s := open(t, root)
-	if _, err := s.AllocateNetwork(ctx, Network{Name: "n", Project: "p", Key: "default", Bridge: "br"}, func([]string) (string, string, error) { return "10.0.0.0/24", "10.0.0.1", nil }); err != nil {
+	if _, err := s.AllocateNetwork(ctx, Network{Name: "n", Project: "p", Key: "default", Bridge: "br"}, func([]string) (Addressing, error) { return Addressing{Subnet: "10.0.0.0/24", Gateway: "10.0.0.1"}, nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec(`PRAGMA user_version = 1; ALTER TABLE volumes DROP COLUMN labels; ALTER TABLE networks DROP COLUMN labels; ALTER TABLE networks DROP COLUMN ip_range; ALTER TABLE networks DROP COLUMN mtu; DROP TABLE ports`); err != nil {
+	if _, err := s.db.Exec(`PRAGMA user_version = 1; ALTER TABLE endpoints DROP COLUMN address6; ALTER TABLE networks DROP COLUMN subnet6; ALTER TABLE networks DROP COLUMN gateway6; ALTER TABLE volumes DROP COLUMN labels; ALTER TABLE networks DROP COLUMN labels; ALTER TABLE networks DROP COLUMN ip_range; ALTER TABLE networks DROP COLUMN mtu; DROP TABLE ports`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -176,5 +176,31 @@ func TestMigrationKeepsData(t *testing.T) {
 	}
 	if err := s2.SetPorts(ctx, "c", nil); err != nil {
 		t.Fatalf("ports table missing after migration: %v", err)
+	}
+}
+
+func TestEndpoint6(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	if _, err := s.AllocateNetwork(ctx, Network{Name: "n", Project: "p", Key: "n", Bridge: "b"}, func(used []string) (Addressing, error) {
+		return Addressing{Subnet: "10.0.0.0/24", Gateway: "10.0.0.1", Subnet6: "fd00::/64", Gateway6: "fd00::1"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pick := func(used []string) (string, error) { return fmt.Sprintf("fd00::%d", len(used)+2), nil }
+	if _, err := s.AllocateEndpoint6(ctx, "c1", "n", pick); err == nil {
+		t.Fatal("an IPv6 address before the endpoint exists")
+	}
+	s.AllocateEndpoint(ctx, "c1", "n", func([]string) (string, error) { return "10.0.0.2", nil })
+	s.AllocateEndpoint(ctx, "c2", "n", func([]string) (string, error) { return "10.0.0.3", nil })
+	a, _ := s.AllocateEndpoint6(ctx, "c1", "n", pick)
+	again, _ := s.AllocateEndpoint6(ctx, "c1", "n", pick)
+	b, _ := s.AllocateEndpoint6(ctx, "c2", "n", pick)
+	if a != "fd00::2" || again != a || b != "fd00::3" {
+		t.Fatalf("v6 endpoints %s %s %s", a, again, b)
+	}
+	n, _ := s.Network(ctx, "n")
+	if n.Subnet6 != "fd00::/64" || n.Gateway6 != "fd00::1" {
+		t.Fatalf("network: %+v", n)
 	}
 }
