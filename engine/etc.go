@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -14,33 +15,17 @@ import (
 	"github.com/berth-dev/berth/spec"
 )
 
-// hostsFile renders /etc/hosts for container self of project: every
-// container of the project that shares a network with self, by service
-// name, container name and aliases on that network; self also by hostname.
+// hostsFile renders /etc/hosts for container self: every container, of
+// any project, that shares a network with self, by service name, container
+// name and aliases on that network; self also by hostname.
 func (e *Engine) hostsFile(ctx context.Context, project, self string) ([]byte, error) {
-	recs, err := e.Store.Containers(ctx, project)
+	svcOf, err := e.recordedServices(ctx)
 	if err != nil {
 		return nil, err
 	}
 	eps, err := e.Store.Endpoints(ctx)
 	if err != nil {
 		return nil, err
-	}
-	nets, err := e.Store.Networks(ctx, project)
-	if err != nil {
-		return nil, err
-	}
-	keyOf := map[string]string{}
-	for _, n := range nets {
-		keyOf[n.Name] = n.Key
-	}
-	svcOf := map[string]spec.Service{}
-	for _, r := range recs {
-		svc, err := spec.ParseCanonical(r.Spec)
-		if err != nil {
-			return nil, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
-		}
-		svcOf[r.Name] = svc
 	}
 	mine := map[string]bool{}
 	for _, ep := range eps {
@@ -63,7 +48,7 @@ func (e *Engine) hostsFile(ctx context.Context, project, self string) ([]byte, e
 			names = append(names, first(svc.Hostname, shortID(self)))
 		}
 		names = append(names, ep.Container, svc.Name)
-		names = append(names, svc.Networks[keyOf[ep.Network]].Aliases...)
+		names = append(names, svc.Networks[ep.Key].Aliases...)
 		entries = append(entries, network.HostEntry{IP: ip, Names: names})
 		if ip6, err := netip.ParseAddr(ep.Address6); err == nil {
 			entries = append(entries, network.HostEntry{IP: ip6, Names: names})
@@ -201,28 +186,70 @@ func withDNS(resolv []byte, svc spec.Service) []byte {
 	return []byte(strings.Join(keep, "\n") + "\n")
 }
 
-// RefreshHosts rewrites the /etc/hosts of every container of project, in
-// place, so that each sees its current peers.
+// RefreshHosts rewrites, in place, the /etc/hosts of every container of
+// project and of every container of another project that shares a network
+// with one of them, so that each sees its current peers.
 func (e *Engine) RefreshHosts(ctx context.Context, project string) error {
-	recs, err := e.Store.Containers(ctx, project)
+	svcOf, err := e.recordedServices(ctx)
 	if err != nil {
 		return err
 	}
+	recs, err := e.Store.Containers(ctx, "")
+	if err != nil {
+		return err
+	}
+	eps, err := e.Store.Endpoints(ctx)
+	if err != nil {
+		return err
+	}
+	ours := map[string]bool{}
 	for _, r := range recs {
-		svc, err := spec.ParseCanonical(r.Spec)
-		if err != nil {
-			return fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
+		ours[r.Name] = r.Project == project
+	}
+	touched := map[string]bool{} // networks the project's containers are on
+	for _, ep := range eps {
+		if ours[ep.Container] {
+			touched[ep.Network] = true
 		}
-		if strings.Contains(svc.NetworkMode, ":") {
-			continue // it uses the files of the container whose network it shares
+	}
+	affected := map[string]bool{}
+	for _, ep := range eps {
+		if touched[ep.Network] {
+			affected[ep.Container] = true
 		}
-		hosts, err := e.hostsFile(ctx, project, r.Name)
+	}
+	for _, r := range recs {
+		if !ours[r.Name] && !affected[r.Name] || strings.Contains(svcOf[r.Name].NetworkMode, ":") {
+			continue // another project's, or one using the files of the container whose network it shares
+		}
+		hosts, err := e.hostsFile(ctx, r.Project, r.Name)
 		if err != nil {
 			return err
 		}
-		if err := network.WriteFileInPlace(filepath.Join(e.etcDir(r.Name), "hosts"), hosts); err != nil {
+		err = network.WriteFileInPlace(filepath.Join(e.etcDir(r.Name), "hosts"), hosts)
+		if errors.Is(err, os.ErrNotExist) && !ours[r.Name] {
+			continue // another project's container being made right now: it writes its own
+		}
+		if err != nil {
 			return fmt.Errorf("updating /etc/hosts of %s: %w", r.Name, err)
 		}
 	}
 	return nil
+}
+
+// recordedServices parses the recorded spec of every container on the host.
+func (e *Engine) recordedServices(ctx context.Context) (map[string]spec.Service, error) {
+	recs, err := e.Store.Containers(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]spec.Service, len(recs))
+	for _, r := range recs {
+		svc, err := spec.ParseCanonical(r.Spec)
+		if err != nil {
+			return nil, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
+		}
+		out[r.Name] = svc
+	}
+	return out, nil
 }

@@ -85,7 +85,7 @@ func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string
 		return network.Link{}, err
 	}
 	sn := c.Service.Networks[key]
-	addr, err := e.Store.AllocateEndpoint(ctx, c.Name, n.Name, func(used []string) (string, error) {
+	addr, err := e.Store.AllocateEndpoint(ctx, c.Name, n.Name, key, func(used []string) (string, error) {
 		if sn.IPv4Address != "" {
 			return sn.IPv4Address, nil
 		}

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +260,57 @@ networks:
 	h.waitLog(client, "v6-ok")
 	if !strings.Contains(h.logs(client), "named-v6") || !strings.Contains(h.logs(client), "v6-ok") {
 		t.Errorf("the server's IPv6 address is not in the client's /etc/hosts:\n%s", h.logs(client))
+	}
+}
+
+// Two projects on one external network resolve each other by container
+// name, service name and alias, and a container made later in one project
+// appears in the other's /etc/hosts.
+func TestDiscoveryAcrossProjectsOnASharedNetwork(t *testing.T) {
+	h := newHost(t)
+	shared := fmt.Sprintf("shared%d", rand.IntN(1<<20))
+	if err := h.e.CreateNetwork(context.Background(), "", shared, spec.Network{Name: shared, Driver: "bridge"}); err != nil {
+		t.Fatal(err)
+	}
+	other := &host{t: t, e: h.e, dir: t.TempDir(), project: h.project + "b"}
+	t.Cleanup(func() {
+		other.down(true)
+		h.down(true)
+		if err := h.e.RemoveNetwork(context.Background(), shared); err != nil {
+			t.Error(err)
+		}
+	})
+	h.mustUp(h.load(`
+services:
+  proxy:
+    image: berth-test/busybox:1
+    command: ["sleep", "1000"]
+    networks: [edge]
+networks:
+  edge:
+    name: ` + shared + `
+    external: true
+`))
+	other.mustUp(other.load(`
+services:
+  app:
+    image: berth-test/busybox:1
+    command: ["sleep", "1000"]
+    networks:
+      edge:
+        aliases: [application]
+networks:
+  edge:
+    name: ` + shared + `
+    external: true
+`))
+	hosts, err := os.ReadFile(filepath.Join(h.e.etcDir(spec.ContainerName(h.project, "proxy", 1)), "hosts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{spec.ContainerName(other.project, "app", 1), "application"} {
+		if !strings.Contains(string(hosts), name) {
+			t.Errorf("proxy's /etc/hosts lacks %s:\n%s", name, hosts)
+		}
 	}
 }

@@ -57,6 +57,7 @@ type Endpoint struct {
 	Network   string
 	Address   string
 	Address6  string // "" unless the network has IPv6
+	Key       string // the network's name in the container's compose file (aliases are keyed by it)
 }
 
 // Volume is a named volume berth made.
@@ -242,7 +243,7 @@ func (s *Store) DeleteNetwork(ctx context.Context, name string) error {
 // one with pick from the network's used addresses if it has none yet, in
 // one transaction. A container keeps its address across recreation until
 // its endpoints are deleted.
-func (s *Store) AllocateEndpoint(ctx context.Context, container, network string, pick func(used []string) (string, error)) (string, error) {
+func (s *Store) AllocateEndpoint(ctx context.Context, container, network, key string, pick func(used []string) (string, error)) (string, error) {
 	var addr string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRow(`SELECT address FROM endpoints WHERE container = ? AND network = ?`, container, network).Scan(&addr)
@@ -256,7 +257,7 @@ func (s *Store) AllocateEndpoint(ctx context.Context, container, network string,
 		if addr, err = pick(used); err != nil {
 			return err
 		}
-		_, err = tx.Exec(`INSERT INTO endpoints (container, network, address) VALUES (?,?,?)`, container, network, addr)
+		_, err = tx.Exec(`INSERT INTO endpoints (container, network, address, key) VALUES (?,?,?,?)`, container, network, addr, key)
 		return err
 	})
 	if err != nil {
@@ -294,7 +295,7 @@ func (s *Store) AllocateEndpoint6(ctx context.Context, container, network string
 
 // Endpoints lists the endpoints on the given networks, by container then network.
 func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT container, network, address, address6 FROM endpoints ORDER BY container, network`)
+	rows, err := s.db.QueryContext(ctx, `SELECT container, network, address, address6, key FROM endpoints ORDER BY container, network`)
 	if err != nil {
 		return nil, fmt.Errorf("listing endpoints: %w", err)
 	}
@@ -302,7 +303,7 @@ func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
 	var out []Endpoint
 	for rows.Next() {
 		var e Endpoint
-		if err := rows.Scan(&e.Container, &e.Network, &e.Address, &e.Address6); err != nil {
+		if err := rows.Scan(&e.Container, &e.Network, &e.Address, &e.Address6, &e.Key); err != nil {
 			return nil, err
 		}
 		out = append(out, e)

@@ -64,6 +64,7 @@ var migrations = []string{
 	ALTER TABLE networks ADD COLUMN subnet6 TEXT NOT NULL DEFAULT '';
 	ALTER TABLE networks ADD COLUMN gateway6 TEXT NOT NULL DEFAULT '';
 	ALTER TABLE endpoints ADD COLUMN address6 TEXT NOT NULL DEFAULT '';
+	ALTER TABLE endpoints ADD COLUMN key TEXT NOT NULL DEFAULT '';
 	CREATE TABLE ports (
 		container      TEXT NOT NULL,
 		protocol       TEXT NOT NULL,

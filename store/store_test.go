@@ -92,9 +92,9 @@ func TestAllocationIsExclusive(t *testing.T) {
 	}
 	// Endpoints: stable per container, distinct per network.
 	pick := func(used []string) (string, error) { return fmt.Sprintf("10.0.0.%d", len(used)+2), nil }
-	first, _ := a.AllocateEndpoint(ctx, "c1", nets[0].Name, pick)
-	again, _ := b.AllocateEndpoint(ctx, "c1", nets[0].Name, pick)
-	other, _ := b.AllocateEndpoint(ctx, "c2", nets[0].Name, pick)
+	first, _ := a.AllocateEndpoint(ctx, "c1", nets[0].Name, "default", pick)
+	again, _ := b.AllocateEndpoint(ctx, "c1", nets[0].Name, "default", pick)
+	other, _ := b.AllocateEndpoint(ctx, "c2", nets[0].Name, "default", pick)
 	if first != again || first == other {
 		t.Fatalf("endpoints: c1 %s then %s, c2 %s", first, again, other)
 	}
@@ -165,7 +165,7 @@ func TestMigrationKeepsData(t *testing.T) {
 	if _, err := s.AllocateNetwork(ctx, Network{Name: "n", Project: "p", Key: "default", Bridge: "br"}, func([]string) (Addressing, error) { return Addressing{Subnet: "10.0.0.0/24", Gateway: "10.0.0.1"}, nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec(`PRAGMA user_version = 1; ALTER TABLE endpoints DROP COLUMN address6; ALTER TABLE networks DROP COLUMN subnet6; ALTER TABLE networks DROP COLUMN gateway6; ALTER TABLE volumes DROP COLUMN labels; ALTER TABLE networks DROP COLUMN labels; ALTER TABLE networks DROP COLUMN ip_range; ALTER TABLE networks DROP COLUMN mtu; DROP TABLE ports`); err != nil {
+	if _, err := s.db.Exec(`PRAGMA user_version = 1; ALTER TABLE endpoints DROP COLUMN key; ALTER TABLE endpoints DROP COLUMN address6; ALTER TABLE networks DROP COLUMN subnet6; ALTER TABLE networks DROP COLUMN gateway6; ALTER TABLE volumes DROP COLUMN labels; ALTER TABLE networks DROP COLUMN labels; ALTER TABLE networks DROP COLUMN ip_range; ALTER TABLE networks DROP COLUMN mtu; DROP TABLE ports`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -191,8 +191,8 @@ func TestEndpoint6(t *testing.T) {
 	if _, err := s.AllocateEndpoint6(ctx, "c1", "n", pick); err == nil {
 		t.Fatal("an IPv6 address before the endpoint exists")
 	}
-	s.AllocateEndpoint(ctx, "c1", "n", func([]string) (string, error) { return "10.0.0.2", nil })
-	s.AllocateEndpoint(ctx, "c2", "n", func([]string) (string, error) { return "10.0.0.3", nil })
+	s.AllocateEndpoint(ctx, "c1", "n", "n", func([]string) (string, error) { return "10.0.0.2", nil })
+	s.AllocateEndpoint(ctx, "c2", "n", "n", func([]string) (string, error) { return "10.0.0.3", nil })
 	a, _ := s.AllocateEndpoint6(ctx, "c1", "n", pick)
 	again, _ := s.AllocateEndpoint6(ctx, "c1", "n", pick)
 	b, _ := s.AllocateEndpoint6(ctx, "c2", "n", pick)
