@@ -3,47 +3,22 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
-
-// get fetches url, retrying while the stack comes up.
-func get(t *testing.T, url string) string {
-	t.Helper()
-	client := &http.Client{Timeout: 3 * time.Second}
-	var last error
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		resp, err := client.Get(url)
-		if err != nil {
-			last = err
-			continue
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			return string(b)
-		}
-		last = fmt.Errorf("%s: %s", resp.Status, b)
-	}
-	t.Fatalf("GET %s: %v", url, last)
-	return ""
-}
 
 func TestHelloExample(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	dir := filepath.Join(repoRoot(t), "examples", "hello")
 	u := newUser(t, dir)
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	u.setenv(fmt.Sprintf("HELLO_PORT=%d", port))
 	t.Cleanup(func() {
 		u.try("down", "-v", "-t", "0")
@@ -58,10 +33,10 @@ func TestHelloExample(t *testing.T) {
 
 	u.run("up", "-d")
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	if got := get(t, url); !strings.Contains(got, "Hello from berth! You are visitor 1 ") {
+	if got := testutil.HTTPGet(t, url); !strings.Contains(got, "Hello from berth! You are visitor 1 ") {
 		t.Fatalf("first visit: %q", got)
 	}
-	if got := get(t, url); !strings.Contains(got, "visitor 2 ") {
+	if got := testutil.HTTPGet(t, url); !strings.Contains(got, "visitor 2 ") {
 		t.Fatalf("second visit: %q", got)
 	}
 
@@ -93,13 +68,13 @@ func TestHelloExample(t *testing.T) {
 		t.Fatalf("changing web's environment must recreate web only:\n%s", out)
 	}
 	u.run("up", "-d")
-	if got := get(t, url); !strings.HasPrefix(got, "Hi! You are visitor 3 ") {
+	if got := testutil.HTTPGet(t, url); !strings.HasPrefix(got, "Hi! You are visitor 3 ") {
 		t.Fatalf("after recreate: %q", got)
 	}
 
 	u.run("down")
 	u.run("up", "-d")
-	if got := get(t, url); !strings.Contains(got, "visitor 4 ") {
+	if got := testutil.HTTPGet(t, url); !strings.Contains(got, "visitor 4 ") {
 		t.Fatalf("the named volume lost its count across down/up: %q", got)
 	}
 	u.run("down", "-v")

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/berth-dev/berth/internal/testutil"
 )
@@ -113,17 +112,6 @@ func (u *user) runStdin(stdin string, args ...string) string {
 
 // setenv adds a variable to the user's environment.
 func (u *user) setenv(kv string) { u.env = append(u.env, kv) }
-
-// freePort returns a TCP port nothing listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // importBusybox imports the test busybox root filesystem as berth-e2e/busybox:1.
 func (u *user) importBusybox() {

@@ -2,14 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
@@ -67,9 +62,7 @@ func TestImageCommands(t *testing.T) {
 	}
 
 	// push to a registry, pull into a fresh root: the same digest.
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	remote := strings.TrimPrefix(srv.URL, "http://") + "/e2e/busybox:1"
+	remote := testutil.Registry(t, nil) + "/e2e/busybox:1"
 	u.run("image", "tag", "berth-e2e/busybox:1", remote)
 	u.run("image", "push", remote)
 	other := newUser(t, u.dir)

@@ -1,25 +1,14 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
@@ -30,36 +19,18 @@ import (
 // reference.
 func authRegistry(t *testing.T) string {
 	t.Helper()
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "user" || p != "secret" {
-			w.Header().Set("WWW-Authenticate", `Basic realm="berth-test"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		reg.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	rootfs := testutil.BusyboxTar(t)
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(rootfs)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err == nil {
-		img, err = mutate.Config(img, v1.Config{Cmd: []string{"sh", "-c", "echo authenticated-pull-works; exec sleep 1000"}})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := strings.TrimPrefix(srv.URL, "http://") + "/private/busybox:1"
-	tag, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(tag, img, remote.WithAuth(&authn.Basic{Username: "user", Password: "secret"})); err != nil {
-		t.Fatal(err)
-	}
+	host := testutil.Registry(t, func(reg http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, p, ok := r.BasicAuth(); !ok || u != "user" || p != "secret" {
+				w.Header().Set("WWW-Authenticate", `Basic realm="berth-test"`)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			reg.ServeHTTP(w, r)
+		})
+	})
+	ref := host + "/private/busybox:1"
+	testutil.PushBusybox(t, ref, []string{"sh", "-c", "echo authenticated-pull-works; exec sleep 1000"}, &authn.Basic{Username: "user", Password: "secret"})
 	return ref
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -58,9 +57,8 @@ volumes:
 	if !strings.HasPrefix(hostPort, "0.0.0.0:") {
 		t.Fatalf("port: %q", hostPort)
 	}
-	resp, err := httpGetRetry("http://127.0.0.1" + strings.TrimPrefix(hostPort, "0.0.0.0"))
-	if err != nil || resp != "ext-ok" {
-		t.Fatalf("the ephemeral port does not answer: %q %v", resp, err)
+	if resp := testutil.HTTPGet(t, "http://127.0.0.1"+strings.TrimPrefix(hostPort, "0.0.0.0")); resp != "ext-ok" {
+		t.Fatalf("the ephemeral port answers %q", resp)
 	}
 	var nets []map[string]any
 	json.Unmarshal([]byte(u.run("network", "inspect", net)), &nets)
@@ -90,22 +88,4 @@ volumes:
 	}
 	u.run("network", "rm", net)
 	u.run("volume", "rm", vol)
-}
-
-func httpGetRetry(url string) (string, error) {
-	var last error
-	for i := 0; i < 100; i++ {
-		resp, err := http.Get(url)
-		if err == nil {
-			var b strings.Builder
-			buf := make([]byte, 512)
-			n, _ := resp.Body.Read(buf)
-			b.Write(buf[:n])
-			resp.Body.Close()
-			return strings.TrimSpace(b.String()), nil
-		}
-		last = err
-		sleep()
-	}
-	return "", last
 }

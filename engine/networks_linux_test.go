@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/internal/testutil"
 	"github.com/berth-dev/berth/spec"
 )
 
@@ -22,7 +22,7 @@ import (
 // even use a published port, which every ordinary network may.
 func TestNetworksIsolateAndAlias(t *testing.T) {
 	h := newHost(t)
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	p := h.load(fmt.Sprintf(`
 services:
   front:
@@ -80,9 +80,9 @@ networks:
 // its other addresses; an ephemeral one is recorded and reported.
 func TestPublishedPortForms(t *testing.T) {
 	h := newHost(t)
-	fixed := freePort(t)
-	local := freePort(t)
-	udp := freePort(t)
+	fixed := testutil.FreePort(t)
+	local := testutil.FreePort(t)
+	udp := testutil.FreePort(t)
 	p := h.load(fmt.Sprintf(`
 services:
   web:
@@ -116,7 +116,7 @@ services:
 		fmt.Sprintf("http://127.0.0.1:%d/", local),
 		fmt.Sprintf("http://127.0.0.1:%d/", ephemeral),
 	} {
-		if got := httpGet(t, url); got != shortID(name) {
+		if got := testutil.HTTPGet(t, url); got != shortID(name) {
 			t.Errorf("GET %s = %q, want the container's hostname %q", url, got, shortID(name))
 		}
 	}
@@ -141,34 +141,6 @@ func nonLoopbackAddr(t *testing.T) string {
 		}
 	}
 	t.Fatal("this host has no non-loopback IPv4 address")
-	return ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func httpGet(t *testing.T, url string) string {
-	t.Helper()
-	client := &http.Client{Timeout: 2 * time.Second}
-	var last error
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		resp, err := client.Get(url)
-		if err != nil {
-			last = err
-			continue
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return strings.TrimSpace(string(b))
-	}
-	t.Errorf("GET %s: %v", url, last)
 	return ""
 }
 

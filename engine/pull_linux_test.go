@@ -1,20 +1,7 @@
 package engine
 
 import (
-	"bytes"
-	"io"
-	"log"
-	"net/http/httptest"
-	"strings"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/berth-dev/berth/internal/testutil"
 	"github.com/berth-dev/berth/reconcile"
@@ -25,29 +12,8 @@ import (
 // in-process registry on 127.0.0.1 and returns its reference.
 func pushBusybox(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	rootfs := testutil.BusyboxTar(t)
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(rootfs)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err = mutate.Config(img, v1.Config{Cmd: []string{"sh", "-c", "echo pulled-image-runs; exec sleep 1000"}, Env: []string{"PATH=/bin"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := strings.TrimPrefix(srv.URL, "http://") + "/test/busybox:1"
-	tag, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatal(err)
-	}
+	ref := testutil.Registry(t, nil) + "/test/busybox:1"
+	testutil.PushBusybox(t, ref, []string{"sh", "-c", "echo pulled-image-runs; exec sleep 1000"}, nil)
 	return ref
 }
 
