@@ -95,6 +95,10 @@ func Open(root string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
+	// One connection: goroutines of one process queue in database/sql
+	// instead of colliding on SQLite's write lock, whose busy handler sleeps
+	// for milliseconds at a time. Other processes still wait on busy_timeout.
+	db.SetMaxOpenConns(1)
 	s := &Store{db: db}
 	if err := s.migrate(); err != nil {
 		db.Close()
