@@ -24,6 +24,14 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	if err != nil {
 		return obs, err
 	}
+	tags, err := e.Net.Tags()
+	if err != nil {
+		return obs, err
+	}
+	plumbing, err := e.plumbing(ctx)
+	if err != nil {
+		return obs, err
+	}
 	// Each state is a round trip to the container's shim: ask them all at once.
 	obs.Containers = make([]reconcile.Container, len(recs))
 	errs := make([]error, len(recs))
@@ -32,7 +40,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			obs.Containers[i], errs[i] = e.observeContainer(ctx, r)
+			obs.Containers[i], errs[i] = e.observeContainer(ctx, r, tags, plumbing)
 		}()
 	}
 	wg.Wait()
@@ -62,6 +70,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 			if pr.Exists, err = e.Net.BridgeExists(rec.Bridge); err != nil {
 				return obs, err
 			}
+			pr.Exists = pr.Exists && tags.Bridge(rec.Bridge)
 		}
 		obs.Networks[name] = pr
 	}
@@ -103,7 +112,60 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	return obs, nil
 }
 
-func (e *Engine) observeContainer(ctx context.Context, r store.Container) (reconcile.Container, error) {
+// hostPlumbing is what Observe reads once for all containers: endpoints
+// and published ports by container, bridges by network.
+type hostPlumbing struct {
+	endpoints map[string][]store.Endpoint
+	ports     map[string]bool
+	bridges   map[string]string
+}
+
+func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
+	pl := hostPlumbing{endpoints: map[string][]store.Endpoint{}, ports: map[string]bool{}, bridges: map[string]string{}}
+	eps, err := e.Store.Endpoints(ctx)
+	if err != nil {
+		return pl, err
+	}
+	for _, ep := range eps {
+		pl.endpoints[ep.Container] = append(pl.endpoints[ep.Container], ep)
+	}
+	ports, err := e.Store.Ports(ctx, "")
+	if err != nil {
+		return pl, err
+	}
+	for _, p := range ports {
+		pl.ports[p.Container] = true
+	}
+	nets, err := e.Store.Networks(ctx, "")
+	if err != nil {
+		return pl, err
+	}
+	for _, n := range nets {
+		pl.bridges[n.Name] = n.Bridge
+	}
+	return pl, nil
+}
+
+// drift names what of a running container's host plumbing is gone: a veth
+// no longer on its bridge (the bridge was deleted and made again), or the
+// rules of its published ports (a firewall reload).
+func (e *Engine) drift(name string, tags network.Tags, pl hostPlumbing) (string, error) {
+	for _, ep := range pl.endpoints[name] {
+		on, err := network.VethOnBridge(e.vethName(name, ep.Network), pl.bridges[ep.Network])
+		if err != nil {
+			return "", err
+		}
+		if !on {
+			return fmt.Sprintf("its link to network %s is gone from the host", ep.Network), nil
+		}
+	}
+	if pl.ports[name] && !tags.Owner(name) {
+		return "the rules of its published ports are gone from the host", nil
+	}
+	return "", nil
+}
+
+func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags network.Tags, pl hostPlumbing) (reconcile.Container, error) {
 	svc, err := spec.ParseCanonical(r.Spec)
 	if err != nil {
 		return reconcile.Container{}, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
@@ -114,6 +176,11 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container) (recon
 		return c, fmt.Errorf("reading the state of %s: %w", r.Name, err)
 	}
 	c.State, c.ExitCode = st.Status, st.ExitCode
+	if c.State == "running" {
+		if c.Drift, err = e.drift(r.Name, tags, pl); err != nil {
+			return c, err
+		}
+	}
 	if c.State != "running" && c.State != "restarting" && !e.plumbingIntact(r.Name, svc) {
 		// After a reboot the run root is empty: starting the container
 		// again would need a namespace and files that no longer exist.

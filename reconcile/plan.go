@@ -145,7 +145,7 @@ func (pl *planner) planNetworks(p *spec.Project, services []spec.Service, obs Ob
 		default:
 			reason := "does not exist"
 			if state.Recorded {
-				reason = "its bridge is gone from the host"
+				reason = "its bridge or its firewall rules are gone from the host"
 			}
 			n := n
 			pl.add(Action{ID: "network:" + n.Name, Kind: CreateNetwork, Target: n.Name, Reason: reason, Network: &n, Key: key})
@@ -207,6 +207,8 @@ func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []
 			kind, reason = Recreate, "the container is gone from the host"
 		case c.Hash == "":
 			kind, reason = Recreate, "its last creation failed"
+		case c.Drift != "":
+			kind, reason = Recreate, c.Drift
 		case o.ForceRecreate:
 			kind, reason = Recreate, "--force-recreate"
 		case c.Hash != hash:

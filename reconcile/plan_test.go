@@ -157,7 +157,7 @@ func TestDriftBecomesActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `+ create network shop_default (its bridge is gone from the host)
+	want := `+ create network shop_default (its bridge or its firewall rules are gone from the host)
 ~ recreate container shop-web-1 (the container is gone from the host)
 > start container shop-db-1 (not running (exited, exit code 137))
 ~ update /etc/hosts of project shop (the project's containers changed)

@@ -31,6 +31,7 @@ type Container struct {
 	Spec     spec.Service // the service spec recorded at creation
 	State    string       // "running", "exited", "created" or "missing" (recorded, but gone from the host)
 	ExitCode int
+	Drift    string // what of its host plumbing is gone (a detached link, lost port rules); "" when intact
 }
 
 // Kind is what an action does.
