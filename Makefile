@@ -1,14 +1,20 @@
 # berth: build, test, demo. Everything runs offline.
 GO      ?= go
 BIN     := bin/berth
+RUNTIME := bin/berth-runtime
 EXAMPLE := examples/hello
 
 .PHONY: build test unit demo bench clean
 
-build: $(BIN)
+build: $(BIN) $(RUNTIME)
 
 $(BIN): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 	$(GO) build -o $(BIN) ./cmd/berth
+
+# The shim and container init, small so that each container starts fast;
+# berth finds it beside itself (or at BERTH_RUNTIME).
+$(RUNTIME): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
+	$(GO) build -o $(RUNTIME) ./cmd/berth-runtime
 
 # The whole suite. Integration tests need root; under CI=true they fail
 # rather than skip when they cannot run.

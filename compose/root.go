@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -72,6 +73,24 @@ func NewRootCommand() *cobra.Command {
 	return root
 }
 
+// runtimeBinary finds berth-runtime: BERTH_RUNTIME, else beside the berth
+// executable. Without it berth re-executes itself, which works as well,
+// only slower.
+func runtimeBinary() string {
+	if p := os.Getenv("BERTH_RUNTIME"); p != "" {
+		return p
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	p := filepath.Join(filepath.Dir(self), "berth-runtime")
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		return p
+	}
+	return ""
+}
+
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
 		return v
@@ -95,8 +114,11 @@ func (g *globals) openEngine(opts ...engine.Option) (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg := engine.WithRegistries(image.RegistryConfig{Mirrors: s.RegistryMirrors, Insecure: s.InsecureRegistries})
-	return engine.Open(g.root, g.runRoot, append([]engine.Option{reg}, opts...)...)
+	base := []engine.Option{engine.WithRegistries(image.RegistryConfig{Mirrors: s.RegistryMirrors, Insecure: s.InsecureRegistries})}
+	if rt := runtimeBinary(); rt != "" {
+		base = append(base, engine.WithRuntimeBinary(rt))
+	}
+	return engine.Open(g.root, g.runRoot, append(base, opts...)...)
 }
 
 // session is one command's project, engine and project lock.

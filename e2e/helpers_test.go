@@ -41,9 +41,12 @@ func binary(t *testing.T) string {
 			return
 		}
 		berthBin = filepath.Join(dir, "berth")
-		out, err := exec.Command("go", "build", "-o", berthBin, "../cmd/berth").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("building berth: %v: %s", err, out)
+		for _, prog := range []string{"berth", "berth-runtime"} {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(dir, prog), "../cmd/"+prog).CombinedOutput()
+			if err != nil {
+				buildErr = fmt.Errorf("building %s: %v: %s", prog, err, out)
+				return
+			}
 		}
 	})
 	if buildErr != nil {

@@ -47,6 +47,16 @@ func WithRegistries(c image.RegistryConfig) Option {
 	return func(e *Engine) error { e.registries = c; return nil }
 }
 
+// WithRuntimeBinary runs containers' shims (and their inits) from the
+// berth-runtime program at path instead of re-executing berth itself: it
+// starts in a third of the time, and every container start runs it twice.
+func WithRuntimeBinary(path string) Option {
+	return func(e *Engine) error {
+		e.Runtime = runtime.New(e.Root, e.RunRoot, runtime.WithCgroupParent(HostName(e.Root)), runtime.WithShimCommand(path, "shim"))
+		return nil
+	}
+}
+
 // WithPullProgress receives the progress of every pull.
 func WithPullProgress(fn func(image.Progress)) Option {
 	return func(e *Engine) error { e.progress = fn; return nil }

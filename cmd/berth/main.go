@@ -5,13 +5,14 @@ import (
 	"os"
 
 	"github.com/berth-dev/berth/compose"
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/runtime"
+	"github.com/berth-dev/berth/store"
 )
 
 func main() {
-	// A re-executed berth may be libcontainer's init or a container's shim;
-	// Reexec handles both and never returns for them.
-	runtime.Reexec(runtime.WithExitHook(engine.RecordExit))
+	// berth can serve as its own shim and container init (when
+	// berth-runtime is not installed beside it); Reexec handles both and
+	// never returns for them.
+	runtime.Reexec(runtime.WithExitHook(store.RecordExitHook))
 	os.Exit(compose.Execute())
 }
