@@ -2,6 +2,7 @@ package compose
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -52,7 +53,7 @@ func newDownCommand(g *globals) *cobra.Command {
 // orphans, which go too when removeOrphans is set.
 func splitOrphans(s *session, cs []reconcile.Container, removeOrphans bool) (remove, keep []reconcile.Container) {
 	for _, c := range cs {
-		if _, ok := s.project.Service(c.Service); ok || removeOrphans {
+		if _, ok := s.project.Service(c.Service); ok || removeOrphans || slices.Contains(s.project.Disabled, c.Service) {
 			remove = append(remove, c)
 		} else {
 			keep = append(keep, c)

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -318,8 +319,8 @@ func fileSources(p *spec.Project, all map[string]spec.FileSource, refs []spec.Fi
 
 func (pl *planner) planOrphans(p *spec.Project, obs Observed, o Options) {
 	for _, c := range obs.Containers {
-		if _, ok := p.Service(c.Service); ok {
-			continue
+		if _, ok := p.Service(c.Service); ok || slices.Contains(p.Disabled, c.Service) {
+			continue // a service of a profile not enabled now is not an orphan
 		}
 		if !o.RemoveOrphans {
 			pl.plan.Warnings = append(pl.plan.Warnings, fmt.Sprintf("found orphan container %s for service %q, not in the project: remove it with --remove-orphans", c.Name, c.Service))

@@ -27,6 +27,10 @@ func convertProject(cp *types.Project, ps *problems) *Project {
 	for _, name := range cp.ServiceNames() {
 		p.Services = append(p.Services, convertService(cp.Services[name], cp, ps))
 	}
+	for name := range cp.DisabledServices {
+		p.Disabled = append(p.Disabled, name)
+	}
+	slices.Sort(p.Disabled)
 	for key, n := range cp.Networks {
 		p.Networks[key] = convertNetwork(key, n, ps)
 	}

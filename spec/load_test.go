@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -402,6 +403,9 @@ func TestLoadProfiles(t *testing.T) {
 		}
 		if _, ok := p.Service("tools"); ok {
 			t.Error("tools is enabled although its profile is not")
+		}
+		if !slices.Contains(p.Disabled, "tools") || slices.Contains(p.Disabled, "debug") {
+			t.Errorf("disabled services: %v", p.Disabled)
 		}
 	}
 	t.Run("--profile", func(t *testing.T) {

@@ -13,6 +13,7 @@ type Project struct {
 	WorkingDir string                // absolute project directory
 	Files      []string              // absolute paths of the compose files it was loaded from
 	Services   []Service             // sorted by Name
+	Disabled   []string              // services the active profiles leave out, sorted: theirs are not orphans
 	Networks   map[string]Network    // key: the name in the compose file ("default", "back")
 	Volumes    map[string]Volume     // key: the name in the compose file ("data")
 	Configs    map[string]FileSource // key: the name in the compose file ("token")
