@@ -34,25 +34,7 @@ func CreateNetNS(path string) error {
 		return fmt.Errorf("creating netns %s: mount point: %w", path, err)
 	}
 	f.Close()
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("opening current netns: %w", err)
-			return
-		}
-		defer orig.Close()
-		err = newNetNSOnThread(path)
-		if rerr := netns.Set(orig); rerr != nil {
-			errc <- errors.Join(err, fmt.Errorf("returning to the original netns: %w", rerr))
-			return // still locked: the thread dies with this goroutine
-		}
-		runtime.UnlockOSThread()
-		errc <- err
-	}()
-	if err := <-errc; err != nil {
+	if err := onThreadAway(func() error { return newNetNSOnThread(path) }); err != nil {
 		_ = os.Remove(path)
 		return fmt.Errorf("creating netns %s: %w", path, err)
 	}
@@ -111,11 +93,23 @@ func openNetNS(path string) (netns.NsHandle, error) {
 	return ns, nil
 }
 
-// runInNetNS runs fn on a goroutine locked to its OS thread and switched
-// into ns, then switches back. Files fn opens under /proc/sys/net are
-// those of ns. If switching back fails the thread stays locked and the
-// runtime discards it with the goroutine.
+// runInNetNS runs fn on a thread switched into ns (see onThreadAway).
+// Files fn opens under /proc/sys/net are those of ns.
 func runInNetNS(ns netns.NsHandle, fn func() error) error {
+	return onThreadAway(func() error {
+		if err := netns.Set(ns); err != nil {
+			return fmt.Errorf("entering netns: %w", err)
+		}
+		return fn()
+	})
+}
+
+// onThreadAway runs fn on a goroutine locked to its OS thread, which fn
+// may move into another network namespace, and brings the thread back to
+// the original namespace before unlocking it: no other goroutine ever runs
+// in a namespace it did not ask for. Should the return fail, the thread
+// stays locked and the runtime discards it with the goroutine.
+func onThreadAway(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -126,11 +120,6 @@ func runInNetNS(ns netns.NsHandle, fn func() error) error {
 			return
 		}
 		defer orig.Close()
-		if err := netns.Set(ns); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("entering netns: %w", err)
-			return
-		}
 		ferr := fn()
 		if err := netns.Set(orig); err != nil {
 			errc <- errors.Join(ferr, fmt.Errorf("returning to the original netns: %w", err))
