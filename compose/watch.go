@@ -1,0 +1,103 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/reconcile"
+	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/store"
+)
+
+func newReconcileCommand(g *globals) *cobra.Command {
+	var watch, removeOrphans bool
+	var interval time.Duration
+	cmd := &cobra.Command{
+		Use:   "reconcile [OPTIONS]",
+		Short: "Converge the host to the stack file once, or for ever with --watch (GitOps), repairing drift",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			e, err := g.openEngine()
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			out := cmd.OutOrStdout()
+			progress := newProgress(out)
+			// Each pass re-reads the stack file and holds the project lock
+			// only while it runs, so other berth commands can work between.
+			load := func(ctx context.Context) (*spec.Project, error) { return g.loadProject(ctx) }
+			drv := drivers(e)
+			locked := &lockedObserver{Observer: e, runRoot: g.runRoot}
+			o := reconcile.Options{RemoveOrphans: removeOrphans}
+			report := func(p reconcile.Pass) {
+				locked.release()
+				stamp := time.Now().UTC().Format(time.RFC3339)
+				switch {
+				case p.Err != nil:
+					fmt.Fprintf(out, "%s pass failed: %v\n", stamp, p.Err)
+				case p.Plan.Empty():
+					fmt.Fprintf(out, "%s converged: nothing to do\n", stamp)
+				default:
+					fmt.Fprintf(out, "%s applied: %s\n", stamp, p.Plan.Summary())
+				}
+			}
+			if !watch {
+				p, err := load(ctx)
+				if err == nil {
+					var plan reconcile.Plan
+					plan, err = reconcile.Converge(ctx, p, locked, drv, o, progress.event)
+					report(reconcile.Pass{Plan: plan, Err: err})
+				}
+				locked.release()
+				return err
+			}
+			reconcile.Watch(ctx, load, locked, drv, o, interval, progress.event, report)
+			locked.release()
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&watch, "watch", "w", false, "keep reconciling every --interval until interrupted")
+	f.DurationVar(&interval, "interval", 30*time.Second, "time between passes with --watch")
+	f.BoolVar(&removeOrphans, "remove-orphans", false, "remove containers of services no longer in the stack file")
+	return cmd
+}
+
+// lockedObserver takes the project lock when a pass starts observing; the
+// pass's report releases it.
+type lockedObserver struct {
+	reconcile.Observer
+	runRoot string
+	unlock  func()
+}
+
+func (l *lockedObserver) Observe(ctx context.Context, p *spec.Project) (reconcile.Observed, error) {
+	if l.unlock == nil {
+		unlock, err := store.LockProject(l.runRoot, p.Name)
+		if err != nil {
+			return reconcile.Observed{}, err
+		}
+		l.unlock = unlock
+	}
+	return l.Observer.Observe(ctx, p)
+}
+
+// Check passes the plan check on to the engine.
+func (l *lockedObserver) Check(ctx context.Context, p reconcile.Plan) error {
+	if c, ok := l.Observer.(reconcile.Checker); ok {
+		return c.Check(ctx, p)
+	}
+	return nil
+}
+
+func (l *lockedObserver) release() {
+	if l.unlock != nil {
+		l.unlock()
+		l.unlock = nil
+	}
+}

@@ -1,0 +1,87 @@
+package e2e
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/internal/testutil"
+)
+
+// `reconcile --watch` keeps the host converged: it brings the stack up,
+// restarts what was stopped behind its back, follows edits of the file,
+// and stops on Ctrl-C.
+func TestReconcileWatch(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	stack := `
+services:
+  app:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo gen=$$GEN; while true; do sleep 0.1; done"]
+    environment: {GEN: "1"}
+`
+	u := newUser(t, project(t, stack))
+	t.Cleanup(func() {
+		u.try("down", "-v", "-t", "0")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.importBusybox()
+	cmd := exec.Command(u.bin, "-p", u.project, "reconcile", "--watch", "--interval", "300ms")
+	cmd.Dir, cmd.Env = u.dir, u.env
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1000)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	wait := func(want string) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("reconcile ended before %q", want)
+				}
+				if strings.Contains(l, want) {
+					return
+				}
+			case <-timeout:
+				cmd.Process.Kill()
+				t.Fatalf("no %q in time", want)
+			}
+		}
+	}
+	wait("applied: Plan: 0 to pull, 2 to create")
+	wait("converged: nothing to do")
+
+	u.run("stop") // behind the watcher's back
+	wait("applied: Plan: 0 to pull, 0 to create, 0 to recreate, 1 to start")
+	wait("converged: nothing to do")
+
+	os.WriteFile(filepath.Join(u.dir, "compose.yaml"), []byte(strings.Replace(stack, `GEN: "1"`, `GEN: "2"`, 1)), 0o644)
+	wait("1 to recreate")
+	wait("converged: nothing to do")
+	if out := u.run("logs", "app"); !strings.Contains(out, "gen=2") {
+		t.Fatalf("the edit did not reach the container:\n%s", out)
+	}
+
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("reconcile --watch after Ctrl-C: %v", err)
+	}
+}
