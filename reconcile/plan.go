@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -187,7 +189,7 @@ func (pl *planner) planVolumes(p *spec.Project, services []spec.Service, obs Obs
 }
 
 func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []Container, obs Observed, o Options) {
-	hash := spec.ConfigHash(svc)
+	hash := containerHash(p, svc)
 	imageID, imagePresent := obs.Images[svc.Image]
 	byNumber := map[int]Container{}
 	for _, c := range existing {
@@ -246,7 +248,7 @@ func (pl *planner) followSharedNamespaces(p *spec.Project, services []spec.Servi
 			continue
 		}
 		reason := fmt.Sprintf("it shares the network of %s, which is recreated", target)
-		hash := spec.ConfigHash(svc)
+		hash := containerHash(p, svc)
 		for n := 1; n <= svc.Scale; n++ {
 			name := spec.ContainerName(p.Name, svc.Name, n)
 			id := "container:" + name
@@ -275,12 +277,31 @@ func (pl *planner) remade(service string) bool {
 	return false
 }
 
+// containerHash is what a container records to know whether it is still
+// what the project wants: the service's config hash and the real names of
+// the networks and volumes its keys resolve to (a `name:` change moves it
+// to other objects without changing the service itself).
+func containerHash(p *spec.Project, svc spec.Service) string {
+	var names []string
+	for key := range svc.Networks {
+		names = append(names, "network "+key+"="+p.Networks[key].Name)
+	}
+	for _, m := range svc.Mounts {
+		if m.Type == spec.MountVolume && m.Source != "" {
+			names = append(names, "volume "+m.Source+"="+p.Volumes[m.Source].Name)
+		}
+	}
+	sort.Strings(names)
+	h := sha256.Sum256([]byte(spec.ConfigHash(svc) + "\x00" + strings.Join(names, "\x00")))
+	return hex.EncodeToString(h[:])
+}
+
 // changedReason names the fields that differ between the recorded and the
 // desired spec.
 func changedReason(old, cur spec.Service) string {
 	fields := spec.Diff(old, cur)
 	if len(fields) == 0 {
-		return "configuration changed"
+		return "its networks or volumes are other objects now (a name: changed)"
 	}
 	return strings.Join(fields, ", ") + " changed"
 }

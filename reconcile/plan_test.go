@@ -352,3 +352,17 @@ func TestHostsRefreshEvenAfterAFailure(t *testing.T) {
 		t.Fatal("the containers that were made must still learn of each other")
 	}
 }
+
+func TestRenamedVolumeRecreates(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	p.Volumes["data"] = spec.Volume{Name: "shop_data_v2", Driver: "local"}
+	plan, err := PlanUp(p, f.observe(p), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "+ create volume shop_data_v2 (does not exist)\n~ recreate container shop-db-1 (its networks or volumes are other objects now (a name: changed))\n"
+	if !strings.HasPrefix(plan.String(), want) {
+		t.Fatalf("plan:\n%s\nwant it to start with:\n%s", plan, want)
+	}
+}
