@@ -16,7 +16,7 @@ import (
 )
 
 // attach gives the container its network namespace, joined to each of its
-// networks with a stable address, and returns the namespace path for the
+// networks with a recorded address, and returns the namespace path for the
 // runtime ("host" for network_mode host, "" for a fresh empty one, another
 // container's namespace for service: and container: modes).
 func (e *Engine) attach(ctx context.Context, c reconcile.ContainerSpec) (string, error) {
@@ -72,8 +72,10 @@ func sortedNetworkKeys(svc spec.Service) []string {
 	return keys
 }
 
-// link is the container's i-th network attachment, with the address it
-// keeps across recreation.
+// link is the container's i-th network attachment, with the address
+// recorded for it (the lowest free one unless the service asks for one;
+// removing the container frees it, so a recreated container usually gets
+// the same one back).
 func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string, i int) (network.Link, error) {
 	n := c.Networks[key]
 	rec, err := e.Store.Network(ctx, n.Name)
@@ -120,7 +122,7 @@ func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string
 }
 
 // address6 is the container's IPv6 address on a dual-stack network: the
-// one asked for, or the next free one, kept across recreation.
+// one asked for, or the lowest free one, recorded like the IPv4 one.
 func (e *Engine) address6(ctx context.Context, container, netName, want string, b network.Bridge) (netip.Prefix, error) {
 	addr, err := e.Store.AllocateEndpoint6(ctx, container, netName, func(used []string) (string, error) {
 		if want != "" {

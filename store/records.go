@@ -241,8 +241,7 @@ func (s *Store) DeleteNetwork(ctx context.Context, name string) error {
 
 // AllocateEndpoint returns the address of container on network, choosing
 // one with pick from the network's used addresses if it has none yet, in
-// one transaction. A container keeps its address across recreation until
-// its endpoints are deleted.
+// one transaction. The address is the container's until DeleteContainer.
 func (s *Store) AllocateEndpoint(ctx context.Context, container, network, key string, pick func(used []string) (string, error)) (string, error) {
 	var addr string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
