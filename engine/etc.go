@@ -90,7 +90,8 @@ func (e *Engine) extraHosts(ctx context.Context, self string, hosts []string) ([
 	return out, nil
 }
 
-// hostGateway is the gateway address of container's first network.
+// hostGateway is the gateway address of container's primary network (its
+// first by key, the one its default route and published ports use).
 func (e *Engine) hostGateway(ctx context.Context, container string) (string, error) {
 	eps, err := e.endpointsOf(ctx, container)
 	if err != nil {
@@ -99,7 +100,13 @@ func (e *Engine) hostGateway(ctx context.Context, container string) (string, err
 	if len(eps) == 0 {
 		return "127.0.0.1", nil // host networking: the host is right here
 	}
-	rec, err := e.Store.Network(ctx, eps[0].Network)
+	primary := eps[0]
+	for _, ep := range eps {
+		if ep.Key < primary.Key {
+			primary = ep
+		}
+	}
+	rec, err := e.Store.Network(ctx, primary.Network)
 	if err != nil {
 		return "", err
 	}
