@@ -23,6 +23,7 @@ type psEntry struct {
 	Service    string
 	Image      string
 	CreatedAt  string
+	created    time.Time
 	State      string
 	Status     string
 	ExitCode   int
@@ -71,7 +72,7 @@ func newPsCommand(g *globals) *cobra.Command {
 				}
 				row := psEntry{ID: containerID(r), Name: r.Name, Project: r.Project, Service: r.Service,
 					Image: r.ImageRef, Command: command,
-					CreatedAt: r.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"), State: st.Status, ExitCode: st.ExitCode}
+					CreatedAt: r.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"), created: r.CreatedAt, State: st.Status, ExitCode: st.ExitCode}
 				switch st.Status {
 				case "running":
 					row.Status = "Up " + since(time.Since(st.StartedAt))
@@ -119,7 +120,7 @@ func newPsCommand(g *globals) *cobra.Command {
 				for _, p := range r.Publishers {
 					ports = append(ports, fmt.Sprintf("%s:%d->%d/%s", p.URL, p.PublishedPort, p.TargetPort, p.Protocol))
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%q\t%s\t%s\t%s\t%s\n", r.Name, r.Image, r.Command, r.Service, r.CreatedAt, r.Status, strings.Join(ports, ", "))
+				fmt.Fprintf(tw, "%s\t%s\t%q\t%s\t%s\t%s\t%s\n", r.Name, r.Image, r.Command, r.Service, since(time.Since(r.created))+" ago", r.Status, strings.Join(ports, ", "))
 			}
 			return tw.Flush()
 		},
