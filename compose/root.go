@@ -78,17 +78,24 @@ func NewRootCommand() *cobra.Command {
 // only slower.
 func runtimeBinary() string {
 	if p := os.Getenv("BERTH_RUNTIME"); p != "" {
-		return p
+		if abs, err := filepath.Abs(p); err == nil && isExecutable(abs) {
+			return abs // absolute: shims start in /
+		}
+		return ""
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return ""
 	}
-	p := filepath.Join(filepath.Dir(self), "berth-runtime")
-	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+	if p := filepath.Join(filepath.Dir(self), "berth-runtime"); isExecutable(p) {
 		return p
 	}
 	return ""
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
 func envOr(key, def string) string {
@@ -135,7 +142,7 @@ func (g *globals) open(ctx context.Context, opts ...engine.Option) (*session, er
 	if err != nil {
 		return nil, err
 	}
-	if s.unlock, err = store.LockProject(g.runRoot, s.project.Name); err != nil {
+	if s.unlock, err = store.LockProject(ctx, g.runRoot, s.project.Name); err != nil {
 		s.engine.Close()
 		return nil, err
 	}

@@ -21,6 +21,9 @@ func newReconcileCommand(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if interval <= 0 {
+				return fmt.Errorf("--interval must be positive, not %s", interval)
+			}
 			e, err := g.openEngine()
 			if err != nil {
 				return err
@@ -78,7 +81,7 @@ type lockedObserver struct {
 
 func (l *lockedObserver) Observe(ctx context.Context, p *spec.Project) (reconcile.Observed, error) {
 	if l.unlock == nil {
-		unlock, err := store.LockProject(l.runRoot, p.Name)
+		unlock, err := store.LockProject(ctx, l.runRoot, p.Name)
 		if err != nil {
 			return reconcile.Observed{}, err
 		}

@@ -70,8 +70,15 @@ func (e *Engine) checkImageAndPorts(ctx context.Context, c reconcile.ContainerSp
 		}
 	}
 	if len(c.Service.Ports) > 0 && c.Service.NetworkMode == "" {
-		if keys := sortedNetworkKeys(c.Service); len(keys) > 0 && c.Networks[keys[0]].Internal {
-			errs = append(errs, fmt.Errorf("service %q: publishes ports, but its network %s is internal", c.Service.Name, c.Networks[keys[0]].Name))
+		if keys := sortedNetworkKeys(c.Service); len(keys) > 0 {
+			n := c.Networks[keys[0]]
+			internal := n.Internal
+			if rec, err := e.Store.Network(ctx, n.Name); err == nil {
+				internal = rec.Internal // what the bridge really is, whatever the file says now
+			}
+			if internal {
+				errs = append(errs, fmt.Errorf("service %q: publishes ports, but its network %s is internal", c.Service.Name, n.Name))
+			}
 		}
 	}
 	return errs

@@ -59,7 +59,8 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if err := e.Runtime.Start(ctx, cfg); err != nil {
 		return err
 	}
-	return e.Store.SetConfigHash(ctx, c.Name, c.Hash)
+	// It runs now: record that even if the user interrupts this very moment.
+	return e.Store.SetConfigHash(context.WithoutCancel(ctx), c.Name, c.Hash)
 }
 
 // Start starts a stopped container again from its recorded configuration.
@@ -103,7 +104,46 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	return e.Store.DeleteContainer(ctx, name)
+	if err := e.Store.DeleteContainer(ctx, name); err != nil {
+		return err
+	}
+	return e.refreshPeers(ctx, eps)
+}
+
+// refreshPeers rewrites /etc/hosts of the containers, of any project, that
+// shared a network with a container just removed, so that none keeps its
+// name pointing at an address the next container may get.
+func (e *Engine) refreshPeers(ctx context.Context, left []store.Endpoint) error {
+	if len(left) == 0 {
+		return nil
+	}
+	nets := map[string]bool{}
+	for _, ep := range left {
+		nets[ep.Network] = true
+	}
+	recs, err := e.Store.Containers(ctx, "")
+	if err != nil {
+		return err
+	}
+	project := map[string]string{}
+	for _, r := range recs {
+		project[r.Name] = r.Project
+	}
+	eps, err := e.Store.Endpoints(ctx)
+	if err != nil {
+		return err
+	}
+	done := map[string]bool{}
+	for _, ep := range eps {
+		if !nets[ep.Network] || done[ep.Container] {
+			continue
+		}
+		done[ep.Container] = true
+		if err := e.rewriteHosts(ctx, project[ep.Container], ep.Container); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Wait blocks until container name has exited and returns its exit code.

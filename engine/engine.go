@@ -79,10 +79,21 @@ func HostName(root string) string {
 
 // Open opens the engine on a state root and a run root, creating both.
 func Open(root, runRoot string, opts ...Option) (*Engine, error) {
-	for _, d := range []string{root, runRoot} {
-		if err := os.MkdirAll(d, 0o711); err != nil {
-			return nil, fmt.Errorf("creating %s: %w", d, err)
+	// One spelling of each root: names of host objects (veths, the nft
+	// table, the cgroup parent) are derived from it, and two processes
+	// spelling one root differently must agree on them.
+	for _, d := range []*string{&root, &runRoot} {
+		if err := os.MkdirAll(*d, 0o711); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", *d, err)
 		}
+		canon, err := filepath.EvalSymlinks(*d)
+		if err == nil {
+			canon, err = filepath.Abs(canon)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("resolving %s: %w", *d, err)
+		}
+		*d = canon
 	}
 	e := &Engine{Root: root, RunRoot: runRoot, Volumes: volume.New(root), pool: network.DefaultPool(),
 		Net:     network.New(network.WithTable(HostName(root)), network.WithStateDir(filepath.Join(runRoot, "network"))),

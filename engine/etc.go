@@ -229,17 +229,27 @@ func (e *Engine) RefreshHosts(ctx context.Context, project string) error {
 		if !ours[r.Name] && !affected[r.Name] || strings.Contains(svcOf[r.Name].NetworkMode, ":") {
 			continue // another project's, or one using the files of the container whose network it shares
 		}
-		hosts, err := e.hostsFile(ctx, r.Project, r.Name)
-		if err != nil {
+		if err := e.rewriteHosts(ctx, r.Project, r.Name); err != nil {
 			return err
 		}
-		err = network.WriteFileInPlace(filepath.Join(e.etcDir(r.Name), "hosts"), hosts)
-		if errors.Is(err, os.ErrNotExist) && !ours[r.Name] {
-			continue // another project's container being made right now: it writes its own
-		}
-		if err != nil {
-			return fmt.Errorf("updating /etc/hosts of %s: %w", r.Name, err)
-		}
+	}
+	return nil
+}
+
+// rewriteHosts renders and writes, in place, container name's /etc/hosts.
+// A container with no /etc files (being made, or its creation failed) is
+// skipped: it writes its own when it is made.
+func (e *Engine) rewriteHosts(ctx context.Context, project, name string) error {
+	hosts, err := e.hostsFile(ctx, project, name)
+	if err != nil {
+		return err
+	}
+	err = network.WriteFileInPlace(filepath.Join(e.etcDir(name), "hosts"), hosts)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("updating /etc/hosts of %s: %w", name, err)
 	}
 	return nil
 }

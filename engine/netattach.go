@@ -126,6 +126,11 @@ func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string
 func (e *Engine) address6(ctx context.Context, container, netName, want string, b network.Bridge) (netip.Prefix, error) {
 	addr, err := e.Store.AllocateEndpoint6(ctx, container, netName, func(used []string) (string, error) {
 		if want != "" {
+			for _, u := range used {
+				if u == want {
+					return "", fmt.Errorf("ipv6_address %s is already used on network %s", want, netName)
+				}
+			}
 			return want, nil
 		}
 		var taken []netip.Addr
@@ -212,7 +217,13 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 	var maps []network.PortMapping
 	var recs []store.Port
 	for _, p := range c.Service.Ports {
-		ms, err := e.portMappings(p, ip, rec.Bridge, taken)
+		target := ip
+		if strings.Contains(p.HostIP, ":") { // an IPv6 host address goes to the container's IPv6 address
+			if target, err = netip.ParseAddr(addr6); err != nil {
+				return fmt.Errorf("service %q: port %s:%d: the container has no IPv6 address (enable_ipv6 on its network)", c.Service.Name, p.HostIP, p.Target)
+			}
+		}
+		ms, err := e.portMappings(p, target, rec.Bridge, taken)
 		if err != nil {
 			return fmt.Errorf("service %q: ports: %w", c.Service.Name, err)
 		}
@@ -229,12 +240,12 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 	return e.Net.PublishPorts(c.Name, maps)
 }
 
-// mirror6 publishes each IPv4 mapping on the host's IPv6 addresses too,
-// to the container's IPv6 address, when it has one and the port is
-// published on every address (Docker's default on a dual-stack network).
+// mirror6 publishes each mapping on the host's IPv6 addresses too, to the
+// container's IPv6 address, when it has one and the port names no host
+// address (Docker's default on a dual-stack network; 0.0.0.0 means IPv4 only).
 func mirror6(ms []network.PortMapping, hostIP, addr6 string) []network.PortMapping {
 	ip6, err := netip.ParseAddr(addr6)
-	if err != nil || (hostIP != "" && hostIP != "0.0.0.0" && hostIP != "::") {
+	if err != nil || hostIP != "" {
 		return nil
 	}
 	var out []network.PortMapping

@@ -285,4 +285,9 @@ networks:
 			t.Errorf("proxy's /etc/hosts lacks %s:\n%s", name, hosts)
 		}
 	}
+	other.down(false)
+	hosts, _ = os.ReadFile(filepath.Join(h.e.etcDir(spec.ContainerName(h.project, "proxy", 1)), "hosts"))
+	if strings.Contains(string(hosts), "application") {
+		t.Errorf("after the other project's down, proxy still resolves its app:\n%s", hosts)
+	}
 }

@@ -24,7 +24,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	if err != nil {
 		return obs, err
 	}
-	tags, err := e.Net.Tags()
+	tags, err := e.Net.StableTags()
 	if err != nil {
 		return obs, err
 	}
@@ -70,7 +70,9 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 			if pr.Exists, err = e.Net.BridgeExists(rec.Bridge); err != nil {
 				return obs, err
 			}
-			pr.Exists = pr.Exists && tags.Bridge(rec.Bridge)
+			// Lost rules of a network of this project make it re-ensured;
+			// an external one is another project's to repair.
+			pr.Exists = pr.Exists && (external[name] || tags.Bridge(rec.Bridge))
 		}
 		obs.Networks[name] = pr
 	}

@@ -40,8 +40,14 @@ func (e *Engine) CreateNetwork(ctx context.Context, project, key string, n spec.
 			return fmt.Errorf("network %s: %s: %w", n.Name, optMTU, err)
 		}
 	}
-	if len(n.IPAM) > 0 {
-		want.IPRange = n.IPAM[0].IPRange
+	for _, pool := range n.IPAM {
+		v6 := strings.Contains(pool.Subnet, ":")
+		if v6 && !n.EnableIPv6 {
+			return fmt.Errorf("network %s: ipam subnet %s is IPv6, but enable_ipv6 is not set", n.Name, pool.Subnet)
+		}
+		if !v6 && want.IPRange == "" {
+			want.IPRange = pool.IPRange // IPv4 addresses come from here
+		}
 	}
 	rec, err := e.Store.AllocateNetwork(ctx, want, func(used []string) (store.Addressing, error) {
 		return e.pickSubnets(n, used)

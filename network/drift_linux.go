@@ -26,6 +26,25 @@ func (h *Host) Tags() (Tags, error) {
 	return t, nil
 }
 
+// StableTags is Tags read twice and merged: a dump that another process's
+// change interrupted can miss rules (the nftables library does not flag
+// it), and a rule missing from one read but not the other is not lost.
+// What is really gone is absent from both.
+func (h *Host) StableTags() (Tags, error) {
+	a, err := h.Tags()
+	if err != nil {
+		return a, err
+	}
+	b, err := h.Tags()
+	if err != nil {
+		return a, err
+	}
+	for k := range b.tags {
+		a.tags[k] = true
+	}
+	return a, nil
+}
+
 // Tags is a snapshot of the rule tags in berth's tables.
 type Tags struct{ tags map[string]bool }
 

@@ -82,6 +82,12 @@ func TestResolvConf(t *testing.T) {
 
 func TestWriteFileInPlace(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "hosts")
+	if err := WriteFileInPlace(p, []byte("x\n")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a missing file must not be created: %v", err)
+	}
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := WriteFileInPlace(p, []byte("a long first version\n")); err != nil {
 		t.Fatal(err)
 	}

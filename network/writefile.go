@@ -31,6 +31,10 @@ import (
 // new version. The window is one memory copy of the file per update. A
 // caller that needs strict atomicity bind mounts a directory instead and
 // updates files in it with ReplaceFile.
+//
+// The file must exist (a missing one is os.ErrNotExist): what is rewritten
+// in place is a file already bind-mounted, and a file its owner just
+// removed must not come back.
 func WriteFileInPlace(path string, data []byte) error {
 	if err := writeInPlace(path, data); err != nil {
 		return fmt.Errorf("writing %s in place: %w", path, err)
@@ -43,7 +47,7 @@ func WriteFileInPlace(path string, data []byte) error {
 const shrinkSlack = 4096
 
 func writeInPlace(path string, data []byte) (err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR, 0) // never create: a file removed meanwhile stays removed
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,11 @@ func raceReader(t *testing.T, path string, versions [][]byte, write func(string,
 // not failed: the kernel does not exclude them (see WriteFileInPlace).
 func TestWriteFileInPlaceConcurrentReader(t *testing.T) {
 	versions := hostsVersions()
-	reads := raceReader(t, filepath.Join(t.TempDir(), "hosts"), versions, WriteFileInPlace)
+	path := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(path, nil, 0o644); err != nil { // it rewrites a file, never creates one
+		t.Fatal(err)
+	}
+	reads := raceReader(t, path, versions, WriteFileInPlace)
 	mixed := 0
 	for _, b := range reads {
 		switch {

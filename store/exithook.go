@@ -8,11 +8,11 @@ import (
 )
 
 // RecordExitHook is the shims' exit hook: it records a container's exit
-// code and time in the store under root. It runs in the shim process, which
-// has nobody to return an error to, so failures go to its stderr (the shim
-// log).
+// code and time in the store under root, if the store has this build's
+// schema (a shim never migrates it). It runs in the shim process, which has
+// nobody to return an error to, so failures go to its stderr (the shim log).
 func RecordExitHook(root, id string, code int, at time.Time) {
-	st, err := Open(root)
+	st, err := OpenCurrent(root)
 	if err == nil {
 		err = st.RecordExit(context.Background(), id, code, at)
 		st.Close()

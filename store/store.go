@@ -85,7 +85,17 @@ type Store struct {
 
 // Open opens (creating if needed) the database at <root>/berth.db and
 // brings its schema up to date.
-func Open(root string) (*Store, error) {
+func Open(root string) (*Store, error) { return openDB(root, true) }
+
+// ErrSchema is returned by OpenCurrent for a database of another schema.
+var ErrSchema = errors.New("database schema of another berth version")
+
+// OpenCurrent opens the database only if its schema is exactly this
+// berth's, never migrating it: for berth-runtime's shims, which must not
+// move a database under a berth of another version.
+func OpenCurrent(root string) (*Store, error) { return openDB(root, false) }
+
+func openDB(root string, migrate bool) (*Store, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("creating state root: %w", err)
 	}
@@ -100,6 +110,14 @@ func Open(root string) (*Store, error) {
 	// for milliseconds at a time. Other processes still wait on busy_timeout.
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db}
+	if !migrate {
+		var v int
+		if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != schemaVersion {
+			db.Close()
+			return nil, fmt.Errorf("%s: %w (%d, want %d): %v", path, ErrSchema, v, schemaVersion, err)
+		}
+		return s, nil
+	}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrating %s: %w", path, err)

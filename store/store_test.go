@@ -108,13 +108,13 @@ func TestAllocationIsExclusive(t *testing.T) {
 
 func TestLockSerialises(t *testing.T) {
 	run := t.TempDir()
-	unlock, err := LockProject(run, "p")
+	unlock, err := LockProject(context.Background(), run, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := make(chan struct{})
 	go func() {
-		u, err := LockProject(run, "p")
+		u, err := LockProject(context.Background(), run, "p")
 		if err == nil {
 			u()
 		}
@@ -127,6 +127,14 @@ func TestLockSerialises(t *testing.T) {
 	}
 	unlock()
 	<-got
+	// A wait for the lock ends with its context.
+	held, _ := LockProject(context.Background(), run, "p")
+	defer held()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := LockProject(ctx, run, "p"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("want the wait to end with its context, got %v", err)
+	}
 }
 
 func TestPorts(t *testing.T) {
@@ -203,4 +211,17 @@ func TestEndpoint6(t *testing.T) {
 	if n.Subnet6 != "fd00::/64" || n.Gateway6 != "fd00::1" {
 		t.Fatalf("network: %+v", n)
 	}
+}
+
+func TestOpenCurrentNeverMigrates(t *testing.T) {
+	root := t.TempDir()
+	if _, err := OpenCurrent(root); !errors.Is(err, ErrSchema) {
+		t.Fatalf("a fresh database is not of the current schema: %v", err)
+	}
+	open(t, root) // Open migrates
+	s, err := OpenCurrent(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
 }
