@@ -70,3 +70,30 @@ func (h *host) bridge(network string) string {
 	}
 	return n.Bridge
 }
+
+// Losing only the IPv6 half of a dual-stack network's rules is drift too.
+func TestHalfFlushedDualStackIsDrift(t *testing.T) {
+	h := newHost(t)
+	p := h.load(`
+services:
+  a:
+    image: berth-test/busybox:1
+    command: ["sleep", "1000"]
+    stop_grace_period: 100ms
+networks:
+  default:
+    enable_ipv6: true
+`)
+	h.mustUp(p)
+	if out, err := exec.Command("nft", "delete", "table", "ip6", h.e.Net.Table()).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	plan := mustPlan(t, h, p)
+	if len(plan.Actions) == 0 || plan.Actions[0].Kind != reconcile.CreateNetwork {
+		t.Fatalf("plan:\n%s", plan)
+	}
+	h.mustUp(p)
+	if again := mustPlan(t, h, p); !again.Empty() {
+		t.Fatalf("not converged:\n%s", again)
+	}
+}

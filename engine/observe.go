@@ -72,7 +72,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 			}
 			// Lost rules of a network of this project make it re-ensured;
 			// an external one is another project's to repair.
-			pr.Exists = pr.Exists && (external[name] || tags.Bridge(rec.Bridge))
+			pr.Exists = pr.Exists && (external[name] || tags.Bridge(rec.Bridge, rec.Subnet6 != ""))
 		}
 		obs.Networks[name] = pr
 	}

@@ -19,12 +19,24 @@ func (h *Host) Tags() (Tags, error) {
 	if err != nil {
 		return Tags{}, err
 	}
-	t := Tags{tags: map[string]bool{}}
+	t := Tags{tags: map[string]family{}}
 	for _, r := range rules {
-		t.tags[ruleTag(r)] = true
+		f := familyV4
+		if r.Table != nil && r.Table.Family == nftables.TableFamilyIPv6 {
+			f = familyV6
+		}
+		t.tags[ruleTag(r)] |= f
 	}
 	return t, nil
 }
+
+// family is a set of address families a tag has rules in.
+type family uint8
+
+const (
+	familyV4 family = 1 << iota
+	familyV6
+)
 
 // StableTags is Tags read twice and merged: a dump that another process's
 // change interrupted can miss rules (the nftables library does not flag
@@ -39,20 +51,28 @@ func (h *Host) StableTags() (Tags, error) {
 	if err != nil {
 		return a, err
 	}
-	for k := range b.tags {
-		a.tags[k] = true
+	for k, f := range b.tags {
+		a.tags[k] |= f
 	}
 	return a, nil
 }
 
-// Tags is a snapshot of the rule tags in berth's tables.
-type Tags struct{ tags map[string]bool }
+// Tags is a snapshot of the rule tags in berth's tables, by family.
+type Tags struct{ tags map[string]family }
 
-// Bridge reports whether bridge name has its rules.
-func (t Tags) Bridge(name string) bool { return t.tags[bridgeTag(name)] }
+// Bridge reports whether bridge name has its IPv4 rules and, when dual is
+// set (the network has IPv6), its IPv6 rules too: a flush of one family's
+// table is drift as much as a flush of both.
+func (t Tags) Bridge(name string, dual bool) bool {
+	want := familyV4
+	if dual {
+		want |= familyV6
+	}
+	return t.tags[bridgeTag(name)]&want == want
+}
 
 // Owner reports whether owner (a container) has published-port rules.
-func (t Tags) Owner(owner string) bool { return t.tags[ownerTag(owner)] }
+func (t Tags) Owner(owner string) bool { return t.tags[ownerTag(owner)] != 0 }
 
 // VethOnBridge reports whether host veth name exists and is a port of
 // bridge: false after the bridge was deleted and made again, which leaves
