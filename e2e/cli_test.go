@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,9 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
@@ -88,51 +85,11 @@ services:
 		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
 	})
 	u.importBusybox()
-	cmd := exec.Command(u.bin, "-p", u.project, "up")
-	cmd.Dir, cmd.Env = u.dir, u.env
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var seen []string
-	wait := func(want string) {
-		t.Helper()
-		timeout := time.After(30 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("berth up ended before %q; output:\n%s", want, strings.Join(seen, "\n"))
-				}
-				seen = append(seen, l)
-				if strings.Contains(l, want) {
-					return
-				}
-			case <-timeout:
-				cmd.Process.Kill()
-				t.Fatalf("no %q in time; output:\n%s", want, strings.Join(seen, "\n"))
-			}
-		}
-	}
-	wait("ticker-1 | ticker-ready")
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	wait("Stopped")
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("berth up after Ctrl-C: %v\n%s", err, strings.Join(seen, "\n"))
+	up := u.start("up")
+	up.wait("ticker-1 | ticker-ready")
+	up.interrupt()
+	if !strings.Contains(strings.Join(up.seen, "\n"), "Container "+u.project+"-ticker-1  Stopped") {
+		t.Fatalf("up did not report stopping the container:\n%s", strings.Join(up.seen, "\n"))
 	}
 	var row map[string]any
 	if err := json.Unmarshal([]byte(u.run("ps", "-a", "--format", "json")), &row); err != nil {

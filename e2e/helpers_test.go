@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -128,3 +130,71 @@ func (u *user) importBusybox() {
 
 // sleep waits a little between retries.
 func sleep() { time.Sleep(100 * time.Millisecond) }
+
+// running is a berth command left running in the background, whose output
+// a test waits on line by line.
+type running struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	lines chan string
+	seen  []string
+}
+
+// start runs berth with args in the background.
+func (u *user) start(args ...string) *running {
+	u.t.Helper()
+	cmd := exec.Command(u.bin, append([]string{"-p", u.project}, args...)...)
+	cmd.Dir, cmd.Env = u.dir, u.env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		u.t.Fatal(err)
+	}
+	r := &running{t: u.t, cmd: cmd, lines: make(chan string, 1000)}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			r.lines <- sc.Text()
+		}
+		close(r.lines)
+	}()
+	u.t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return r
+}
+
+// wait reads output until a line contains want, failing after 30 s or if
+// the command ends first.
+func (r *running) wait(want string) {
+	r.t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case l, ok := <-r.lines:
+			if !ok {
+				r.t.Fatalf("%v ended before %q; output:\n%s", r.cmd.Args, want, strings.Join(r.seen, "\n"))
+			}
+			r.seen = append(r.seen, l)
+			if strings.Contains(l, want) {
+				return
+			}
+		case <-timeout:
+			r.t.Fatalf("no %q in time; output:\n%s", want, strings.Join(r.seen, "\n"))
+		}
+	}
+}
+
+// interrupt sends Ctrl-C and waits for the command to end, failing t if
+// it does not end well.
+func (r *running) interrupt() {
+	r.t.Helper()
+	r.cmd.Process.Signal(syscall.SIGINT)
+	for l := range r.lines { // to the end, so the command never blocks writing
+		r.seen = append(r.seen, l)
+	}
+	if err := r.cmd.Wait(); err != nil {
+		r.t.Fatalf("%v after Ctrl-C: %v\n%s", r.cmd.Args, err, strings.Join(r.seen, "\n"))
+	}
+}

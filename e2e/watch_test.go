@@ -1,14 +1,10 @@
 package e2e
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
@@ -33,39 +29,8 @@ services:
 		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
 	})
 	u.importBusybox()
-	cmd := exec.Command(u.bin, "-p", u.project, "reconcile", "--watch", "--interval", "300ms")
-	cmd.Dir, cmd.Env = u.dir, u.env
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 1000)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	wait := func(want string) {
-		t.Helper()
-		timeout := time.After(30 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("reconcile ended before %q", want)
-				}
-				if strings.Contains(l, want) {
-					return
-				}
-			case <-timeout:
-				cmd.Process.Kill()
-				t.Fatalf("no %q in time", want)
-			}
-		}
-	}
+	watch := u.start("reconcile", "--watch", "--interval", "300ms")
+	wait := watch.wait
 	wait("applied: Plan: 0 to pull, 2 to create")
 	wait("converged: nothing to do")
 
@@ -80,8 +45,5 @@ services:
 		t.Fatalf("the edit did not reach the container:\n%s", out)
 	}
 
-	cmd.Process.Signal(syscall.SIGINT)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("reconcile --watch after Ctrl-C: %v", err)
-	}
+	watch.interrupt()
 }
