@@ -97,3 +97,23 @@ networks:
 		t.Fatalf("not converged:\n%s", again)
 	}
 }
+
+// A network cannot change in place: up refuses, naming what changed.
+func TestChangedNetworkNeedsDown(t *testing.T) {
+	h := newHost(t)
+	yaml := `
+services:
+  a:
+    image: berth-test/busybox:1
+    command: ["sleep", "1000"]
+    stop_grace_period: 100ms
+networks:
+  default:
+    internal: false
+`
+	h.mustUp(h.load(yaml))
+	_, err := h.up(h.load(strings.Replace(yaml, "internal: false", "internal: true", 1)))
+	if err == nil || !strings.Contains(err.Error(), "internal changed in the stack file") || !strings.Contains(err.Error(), "berth down") {
+		t.Fatalf("up with a changed network: %v", err)
+	}
+}

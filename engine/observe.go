@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"net/netip"
 	"errors"
 	"fmt"
 	"os"
@@ -59,9 +60,11 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 		}
 	}
 	external := map[string]bool{}
+	declared := map[string]spec.Network{}
 	for _, n := range p.Networks {
 		obs.Networks[n.Name] = reconcile.Presence{}
 		external[n.Name] = n.External
+		declared[n.Name] = n
 	}
 	for name := range obs.Networks {
 		rec, ok := byName[name]
@@ -73,6 +76,9 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 			// Lost rules of a network of this project make it re-ensured;
 			// an external one is another project's to repair.
 			pr.Exists = pr.Exists && (external[name] || tags.Bridge(rec.Bridge, rec.Subnet6 != ""))
+			if n, ok := declared[name]; ok && pr.Recorded {
+				pr.Changed = networkChange(n, rec)
+			}
 		}
 		obs.Networks[name] = pr
 	}
@@ -87,14 +93,14 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	for _, c := range recs {
 		ours[c.Name] = true
 	}
-	declared := map[string]bool{}
+	ownVolume := map[string]bool{}
 	for _, v := range p.Volumes {
-		declared[v.Name] = !v.External
+		ownVolume[v.Name] = !v.External
 		obs.Volumes[v.Name] = reconcile.Presence{Exists: e.Volumes.Exists(v.Name)}
 	}
 	for _, v := range vols {
 		owner, anon := anonymousOwner(v.Key)
-		if v.Project == p.Name && (declared[v.Name] || anon && ours[owner]) {
+		if v.Project == p.Name && (ownVolume[v.Name] || anon && ours[owner]) {
 			obs.Volumes[v.Name] = reconcile.Presence{Recorded: true, Exists: e.Volumes.Exists(v.Name)}
 		}
 	}
@@ -112,6 +118,31 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 		obs.Images[s.Image] = img.ID
 	}
 	return obs, nil
+}
+
+// networkChange names what a declared network asks for that its bridge,
+// made earlier, does not have.
+func networkChange(n spec.Network, rec store.Network) string {
+	var changed []string
+	if n.Internal != rec.Internal {
+		changed = append(changed, "internal")
+	}
+	for _, pool := range n.IPAM {
+		if pool.Subnet == "" {
+			continue
+		}
+		was := rec.Subnet
+		if strings.Contains(pool.Subnet, ":") {
+			was = rec.Subnet6
+		}
+		if p, err := netip.ParsePrefix(pool.Subnet); err == nil && p.Masked().String() != was {
+			changed = append(changed, "ipam subnet")
+		}
+	}
+	if n.EnableIPv6 != (rec.Subnet6 != "") {
+		changed = append(changed, "enable_ipv6")
+	}
+	return strings.Join(changed, ", ")
 }
 
 // hostPlumbing is what Observe reads once for all containers: endpoints

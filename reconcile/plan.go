@@ -142,6 +142,8 @@ func (pl *planner) planNetworks(p *spec.Project, services []spec.Service, obs Ob
 		}
 		state := obs.Networks[n.Name]
 		switch {
+		case state.Changed != "":
+			pl.fail("network %s: %s changed in the stack file, and a network cannot change in place: run `berth down` to recreate it", n.Name, state.Changed)
 		case state.Exists:
 		case n.External:
 			pl.fail("network %s declared as external, but could not be found", n.Name)

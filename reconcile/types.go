@@ -17,8 +17,9 @@ type Observed struct {
 
 // Presence says whether berth recorded an object and whether it really exists.
 type Presence struct {
-	Recorded bool // in berth's store
-	Exists   bool // on the host (bridge present, volume directory present)
+	Recorded bool   // in berth's store
+	Exists   bool   // on the host (bridge present, volume directory present)
+	Changed  string // what the stack file now declares differently from what was made ("internal", "subnet"); "" when the same
 }
 
 // Container is one observed container.
