@@ -4,7 +4,7 @@ BIN     := bin/berth
 RUNTIME := bin/berth-runtime
 EXAMPLE := examples/hello
 
-.PHONY: build test unit demo bench clean
+.PHONY: build deps test unit demo bench clean
 
 build: $(BIN) $(RUNTIME)
 
@@ -18,7 +18,7 @@ $(RUNTIME): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 
 # The whole suite. Integration tests need root; under CI=true they fail
 # rather than skip when they cannot run.
-test: build
+test: build deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -run '^$$' ./... >/dev/null  # compile every test binary, in parallel
 	$(GO) test -count=1 -p 1 -timeout 30m ./...     # one package at a time: each test's leak check sees only its own objects
@@ -29,8 +29,12 @@ unit:
 
 # Run the hello example for real: build its images offline, import them,
 # bring the stack up, call it, show it, and take it down again.
-demo: build
+demo: build deps
 	$(EXAMPLE)/demo.sh $(abspath $(BIN))
+
+# The Debian packages the demo and the tests use (idempotent).
+deps:
+	scripts/deps.sh
 
 bench: build
 	bench/up.sh $(abspath $(BIN))

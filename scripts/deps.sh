@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs, idempotently, the Debian packages berth's demo and tests need:
+# busybox-static (the root filesystem of test and example images),
+# nftables, iptables and iproute2 (to inspect the host in tests), procps
+# and curl. Needs root; does nothing when everything is there.
+set -euo pipefail
+need=()
+for pkg in busybox-static nftables iptables iproute2 procps curl; do
+	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "missing packages: ${need[*]}; run as root (or: sudo apt-get install ${need[*]})" >&2
+	exit 1
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
