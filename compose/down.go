@@ -14,9 +14,8 @@ func newDownCommand(g *globals) *cobra.Command {
 	var volumes, removeOrphans bool
 	var timeout int
 	cmd := &cobra.Command{
-		Use:   "down [OPTIONS]",
+		Use:   "down [OPTIONS] [SERVICE...]",
 		Short: "Stop and remove containers and networks (and volumes with -v)",
-		Args:  cobra.NoArgs, // down of some services only is not supported yet
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			s, err := g.open(ctx)
@@ -30,7 +29,12 @@ func newDownCommand(g *globals) *cobra.Command {
 			}
 			var keep []reconcile.Container
 			obs.Containers, keep = splitOrphans(s, obs.Containers, removeOrphans)
-			o := reconcile.DownOptions{RemoveVolumes: volumes}
+			for _, name := range args {
+				if _, ok := s.project.Service(name); !ok {
+					return fmt.Errorf("no such service: %q", name)
+				}
+			}
+			o := reconcile.DownOptions{Services: args, RemoveVolumes: volumes}
 			if cmd.Flags().Changed("timeout") {
 				t := time.Duration(timeout) * time.Second
 				o.Timeout = &t

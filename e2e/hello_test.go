@@ -77,6 +77,10 @@ func TestHelloExample(t *testing.T) {
 	if got := testutil.HTTPGet(t, url); !strings.Contains(got, "visitor 4 ") {
 		t.Fatalf("the named volume lost its count across down/up: %q", got)
 	}
+	u.run("down", "web")
+	if out := strings.TrimSpace(u.run("ps", "--services")); out != "counter" {
+		t.Fatalf("down web must leave counter running, ps shows %q", out)
+	}
 	u.run("down", "-v")
 	vols, _ := os.ReadDir(filepath.Join(u.root, "volumes"))
 	for _, v := range vols {

@@ -1,9 +1,13 @@
 package reconcile
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // DownOptions change what PlanDown removes.
 type DownOptions struct {
+	Services      []string       // only these services' containers; networks and volumes stay while others remain
 	RemoveVolumes bool           // also remove the project's named volumes
 	Timeout       *time.Duration // stop grace period overriding the services'
 }
@@ -14,6 +18,19 @@ type DownOptions struct {
 // volumes are never in obs as recorded, so they are never removed.
 func PlanDown(project string, obs Observed, o DownOptions) Plan {
 	pl := newPlanner(project)
+	if len(o.Services) > 0 {
+		var some []Container
+		for _, c := range obs.Containers {
+			if slices.Contains(o.Services, c.Service) {
+				some = append(some, c)
+			}
+		}
+		if len(some) < len(obs.Containers) {
+			// Other services keep running: the networks and volumes stay theirs.
+			obs = Observed{Containers: some}
+		}
+		obs.Containers = some
+	}
 	for _, c := range obs.Containers {
 		id := "container:" + c.Name
 		pl.add(Action{ID: id, Kind: Remove, Target: c.Name, Service: c.Service, Reason: "down", Timeout: stopTimeout(c.Spec, Options{Timeout: o.Timeout})})

@@ -366,3 +366,17 @@ func TestRenamedVolumeRecreates(t *testing.T) {
 		t.Fatalf("plan:\n%s\nwant it to start with:\n%s", plan, want)
 	}
 }
+
+func TestPlanDownSomeServices(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	plan := PlanDown(p.Name, f.observe(p), DownOptions{Services: []string{"web"}, RemoveVolumes: true})
+	want := "- remove container shop-web-1 (down)\nPlan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 1 to remove.\n"
+	if plan.String() != want {
+		t.Fatalf("plan:\n%s\nwant:\n%s", plan, want)
+	}
+	all := PlanDown(p.Name, f.observe(p), DownOptions{Services: []string{"web", "api", "db"}})
+	if !strings.Contains(all.String(), "- remove network shop_default") {
+		t.Fatalf("naming every service takes everything down:\n%s", all)
+	}
+}
