@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/berth-dev/berth/spec"
 )
 
 func newPortCommand(g *globals) *cobra.Command {
@@ -27,7 +25,10 @@ func newPortCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("private port %q is not a number", args[1])
 			}
-			name := spec.ContainerName(s.project.Name, args[0], index)
+			name, err := s.engine.ServiceContainer(cmd.Context(), s.project.Name, args[0], index)
+			if err != nil {
+				return err
+			}
 			ports, err := s.engine.Store.Ports(cmd.Context(), name)
 			if err != nil {
 				return err

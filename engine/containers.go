@@ -13,6 +13,7 @@ import (
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/runtime"
+	"github.com/berth-dev/berth/spec"
 	"github.com/berth-dev/berth/store"
 )
 
@@ -185,4 +186,20 @@ func (e *Engine) endpointsOf(ctx context.Context, name string) ([]store.Endpoint
 func shortID(name string) string {
 	h := sha256.Sum256([]byte(name))
 	return hex.EncodeToString(h[:6])
+}
+
+// ServiceContainer is the name of replica n of a project's service as
+// recorded (so a container_name is honoured), or the Compose default name
+// when it has not been made.
+func (e *Engine) ServiceContainer(ctx context.Context, project, service string, n int) (string, error) {
+	recs, err := e.Store.Containers(ctx, project)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range recs {
+		if r.Service == service && r.Number == n {
+			return r.Name, nil
+		}
+	}
+	return spec.ContainerName(project, service, n), nil
 }

@@ -121,7 +121,10 @@ func (e *Engine) writeEtc(ctx context.Context, c reconcile.ContainerSpec) ([]run
 	if kind, target, ok := strings.Cut(c.Service.NetworkMode, ":"); ok {
 		name := target
 		if kind == "service" {
-			name = spec.ContainerName(c.Project, target, 1)
+			var err error
+			if name, err = e.ServiceContainer(ctx, c.Project, target, 1); err != nil {
+				return nil, err
+			}
 		}
 		dir = e.etcDir(name)
 	} else {

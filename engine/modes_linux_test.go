@@ -98,3 +98,37 @@ services:
 	}
 	h.waitLog(spec.ContainerName(h.project, "b", 1), "reached-a")
 }
+
+// container_name names the container; services sharing its network and
+// volumes find it by service name all the same.
+func TestContainerNameAndSharing(t *testing.T) {
+	h := newHost(t)
+	fixed := h.project + "-the-db"
+	p := h.load(`
+services:
+  db:
+    image: berth-test/busybox:1
+    container_name: ` + fixed + `
+    command: ["sh", "-c", "mkdir -p /www && echo shared-ns > /www/index.html; echo seed > /data/seed; exec httpd -f -p 8000 -h /www"]
+    volumes: [data:/data]
+    stop_grace_period: 100ms
+  sidecar:
+    image: berth-test/busybox:1
+    network_mode: "service:db"
+    volumes_from: [db]
+    command: ["sh", "-c", "until wget -qO- http://127.0.0.1:8000/; do sleep 0.1; done; cat /data/seed; exec sleep 1000"]
+    stop_grace_period: 100ms
+volumes:
+  data:
+`)
+	h.mustUp(p)
+	if st, err := h.e.Runtime.State(t.Context(), fixed); err != nil || st.Status != "running" {
+		t.Fatalf("no running container named %s: %+v %v", fixed, st, err)
+	}
+	side := spec.ContainerName(h.project, "sidecar", 1)
+	h.waitLog(side, "shared-ns")
+	h.waitLog(side, "seed")
+	if again := mustPlan(t, h, p); !again.Empty() {
+		t.Fatalf("not converged:\n%s", again)
+	}
+}

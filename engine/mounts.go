@@ -159,7 +159,10 @@ func (e *Engine) volumesFrom(ctx context.Context, c reconcile.ContainerSpec, cov
 		}
 		name := parts[1]
 		if parts[0] == "service" {
-			name = spec.ContainerName(c.Project, parts[1], 1)
+			var err error
+			if name, err = e.ServiceContainer(ctx, c.Project, parts[1], 1); err != nil {
+				return nil, err
+			}
 		}
 		cfg, err := e.Runtime.Config(name)
 		if err != nil {

@@ -51,7 +51,10 @@ func (e *Engine) sharedNetNS(ctx context.Context, project, mode string) (string,
 	kind, target, _ := strings.Cut(mode, ":")
 	name := target
 	if kind == "service" {
-		name = spec.ContainerName(project, target, 1)
+		var err error
+		if name, err = e.ServiceContainer(ctx, project, target, 1); err != nil {
+			return "", err
+		}
 	}
 	if _, err := e.Store.Container(ctx, name); err != nil {
 		return "", fmt.Errorf("network_mode %s: %w", mode, err)

@@ -2,9 +2,9 @@ package engine
 
 import (
 	"context"
-	"net/netip"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"

@@ -199,7 +199,7 @@ func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []
 	}
 	timeout := stopTimeout(svc, o)
 	for n := 1; n <= svc.Scale; n++ {
-		name := spec.ContainerName(p.Name, svc.Name, n)
+		name := svc.Container(p.Name, n)
 		id := "container:" + name
 		cs := containerSpec(p, svc, name, n, hash)
 		c, ok := byNumber[n]
@@ -252,7 +252,7 @@ func (pl *planner) followSharedNamespaces(p *spec.Project, services []spec.Servi
 		reason := fmt.Sprintf("it shares the network of %s, which is recreated", target)
 		hash := containerHash(p, svc)
 		for n := 1; n <= svc.Scale; n++ {
-			name := spec.ContainerName(p.Name, svc.Name, n)
+			name := svc.Container(p.Name, n)
 			id := "container:" + name
 			a := Action{ID: id, Kind: Recreate, Target: name, Service: svc.Name, Reason: reason, Timeout: stopTimeout(svc, o),
 				Container: containerSpec(p, svc, name, n, hash)}

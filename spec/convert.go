@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -50,28 +51,40 @@ func convertProject(cp *types.Project, ps *problems) *Project {
 	return p
 }
 
+// validContainerName is what Docker accepts as a container name.
+var validContainerName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
 // convertService converts one enabled service.
 func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Service {
 	at := serviceAt(cs.Name)
 	s := Service{
-		Name:        cs.Name,
-		Image:       cs.Image,
-		Entrypoint:  clonePreservingNil(cs.Entrypoint),
-		Command:     clonePreservingNil(cs.Command),
-		Environment: map[string]string{},
-		WorkingDir:  cs.WorkingDir,
-		User:        cs.User,
-		Hostname:    cs.Hostname,
-		StopSignal:  cs.StopSignal,
-		Restart:     cs.Restart,
-		Labels:      map[string]string(cs.Labels),
-		Scale:       cs.GetScale(),
-		Tty:         cs.Tty,
-		StdinOpen:   cs.StdinOpen,
-		Init:        cs.Init != nil && *cs.Init,
-		ReadOnly:    cs.ReadOnly,
-		Profiles:    slices.Clone(cs.Profiles),
-		Platform:    cs.Platform,
+		Name:          cs.Name,
+		Image:         cs.Image,
+		Entrypoint:    clonePreservingNil(cs.Entrypoint),
+		Command:       clonePreservingNil(cs.Command),
+		Environment:   map[string]string{},
+		WorkingDir:    cs.WorkingDir,
+		User:          cs.User,
+		Hostname:      cs.Hostname,
+		StopSignal:    cs.StopSignal,
+		Restart:       cs.Restart,
+		Labels:        map[string]string(cs.Labels),
+		Scale:         cs.GetScale(),
+		Tty:           cs.Tty,
+		StdinOpen:     cs.StdinOpen,
+		Init:          cs.Init != nil && *cs.Init,
+		ContainerName: cs.ContainerName,
+		ReadOnly:      cs.ReadOnly,
+		Profiles:      slices.Clone(cs.Profiles),
+		Platform:      cs.Platform,
+	}
+	if s.ContainerName != "" {
+		if !validContainerName.MatchString(s.ContainerName) {
+			ps.invalid("container_name "+strconv.Quote(s.ContainerName)+" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", at("container_name")...)
+		}
+		if s.Scale > 1 {
+			ps.invalid("container_name is set, so the service cannot have more than one replica (scale "+strconv.Itoa(s.Scale)+")", at("container_name")...)
+		}
 	}
 	if !validPlatform(s.Platform) {
 		ps.invalid("platform "+strconv.Quote(s.Platform)+` must be "os/arch" or "os/arch/variant"`, at("platform")...)

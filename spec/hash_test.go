@@ -135,6 +135,7 @@ var hashedChanges = []struct {
 	{"tty", func(s *Service) { s.Tty = true }},
 	{"stdin_open", func(s *Service) { s.StdinOpen = true }},
 	{"init", func(s *Service) { s.Init = true }},
+	{"container_name", func(s *Service) { s.ContainerName = "fixed" }},
 	{"read_only", func(s *Service) { s.ReadOnly = true }},
 	{"platform", func(s *Service) { s.Platform = "linux/arm64/v8" }},
 	{"domainname", func(s *Service) { s.Domainname = "" }},

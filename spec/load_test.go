@@ -513,3 +513,25 @@ services:
 		t.Errorf("included bind source %q, want %q", got, filepath.Join(dir, "sub", "data"))
 	}
 }
+
+func TestContainerName(t *testing.T) {
+	dir := writeProject(t, map[string]string{"compose.yaml": `
+services:
+  db:
+    image: busybox
+    container_name: my-db
+  web:
+    image: busybox
+`})
+	p := mustLoad(t, LoadOptions{WorkingDir: dir, ProjectName: "shop"})
+	db, web := mustService(t, p, "db"), mustService(t, p, "web")
+	if db.Container("shop", 1) != "my-db" || web.Container("shop", 1) != "shop-web-1" {
+		t.Fatalf("names %q %q", db.Container("shop", 1), web.Container("shop", 1))
+	}
+	for _, bad := range []string{"container_name: my-db\n    scale: 2", "container_name: -bad"} {
+		dir := writeProject(t, map[string]string{"compose.yaml": "services:\n  db:\n    image: busybox\n    " + bad + "\n"})
+		if err := loadErr(t, LoadOptions{WorkingDir: dir}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "container_name") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

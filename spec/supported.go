@@ -34,7 +34,7 @@ var supportedRoots = []string{
 	"services.*.profiles", "services.*.extends", "services.*.logging",
 	"services.*.platform", "services.*.domainname", "services.*.extra_hosts",
 	"services.*.dns", "services.*.dns_search", "services.*.dns_opt", "services.*.mac_address",
-	"services.*.volumes_from", "services.*.configs", "services.*.secrets",
+	"services.*.volumes_from", "services.*.configs", "services.*.secrets", "services.*.container_name",
 	// informational: they do not change the container
 	"services.*.expose", "services.*.attach", "services.*.develop",
 

@@ -66,6 +66,16 @@ type Service struct {
 	VolumesFrom     []string                  `json:"volumes_from,omitempty"` // "service:NAME[:ro|rw]" or "container:NAME[:ro|rw]", normalised to always carry the kind
 	Configs         []FileRef                 `json:"configs,omitempty"`
 	Secrets         []FileRef                 `json:"secrets,omitempty"`
+	ContainerName   string                    `json:"container_name,omitempty"` // a fixed name for its (single) container
+}
+
+// Container is the name of replica n (from 1) of the service: its
+// container_name if it has one, else Docker Compose's <project>-<service>-<n>.
+func (s Service) Container(project string, n int) string {
+	if s.ContainerName != "" {
+		return s.ContainerName
+	}
+	return ContainerName(project, s.Name, n)
 }
 
 // FileRef is a service's use of a top-level config or secret. Target is
