@@ -45,7 +45,27 @@ type Config struct {
 	StopTimeout    time.Duration     // 0 = 10s
 	Restart        string            // "no", "always", "on-failure[:N]", "unless-stopped"
 	Labels         map[string]string // recorded as OCI annotations
+	Health         *Health           // a health check the shim runs; nil for none
 }
+
+// Health is a container's health check, as Docker runs it: the probe runs
+// inside the container every Interval; Retries failures in a row (not
+// counting those during StartPeriod) make it unhealthy, one success
+// healthy.
+type Health struct {
+	Test        []string      // the probe's argv
+	Interval    time.Duration // 0 = 30s
+	Timeout     time.Duration // 0 = 30s
+	StartPeriod time.Duration
+	Retries     int // 0 = 3
+}
+
+// Health statuses, as Docker names them.
+const (
+	HealthStarting  = "starting"
+	HealthHealthy   = "healthy"
+	HealthUnhealthy = "unhealthy"
+)
 
 // Mount is one extra mount of a container.
 type Mount struct {
@@ -152,5 +172,6 @@ type State struct {
 	StartedAt  time.Time
 	FinishedAt time.Time
 	Restarts   int
-	Shim       bool // whether the container's shim is alive
+	Shim       bool   // whether the container's shim is alive
+	Health     string // "" without a health check, else HealthStarting, HealthHealthy or HealthUnhealthy
 }

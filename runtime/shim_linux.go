@@ -56,6 +56,7 @@ type shim struct {
 	state   State
 	stopped bool          // an explicit stop or kill: never restart
 	stopCh  chan struct{} // closed by the first stop or kill
+	runDone chan struct{} // closed when the current run's init exits (ends its health checks)
 	done    chan struct{} // closed when the container exited for good
 }
 
@@ -175,7 +176,11 @@ func (s *shim) start() error {
 	s.mu.Lock()
 	s.ctr, s.proc = ctr, proc
 	s.state.Status, s.state.Pid, s.state.StartedAt = StatusRunning, pid, time.Now()
+	s.runDone = make(chan struct{})
 	s.mu.Unlock()
+	if s.cfg.Health != nil {
+		go s.health(*s.cfg.Health, s.runDone)
+	}
 	return nil
 }
 
@@ -191,6 +196,9 @@ func (s *shim) wait() int {
 	} else {
 		fmt.Fprintf(os.Stderr, "shim %s: waiting for init: %v\n", s.cfg.ID, err)
 	}
+	s.mu.Lock()
+	close(s.runDone)
+	s.mu.Unlock()
 	s.copiers.Wait()
 	if err := s.ctr.Destroy(); err != nil {
 		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
