@@ -3,15 +3,47 @@ package runtime
 import (
 	"bytes"
 	"fmt"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
 )
 
-// health runs the container's health check until stop is closed (the run
-// it watches has ended), recording the status in the shim's state.
-func (s *shim) health(h Health, stop <-chan struct{}) {
+// healthRun is the health checking of one run of the container.
+type healthRun struct {
+	stop chan struct{} // closed to end it
+	done chan struct{} // closed when it has ended, no probe in flight
+	once sync.Once
+}
+
+// startHealth starts checking the current run's health; the caller holds s.mu.
+func (s *shim) startHealth(h Health) *healthRun {
+	r := &healthRun{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		s.checkHealth(h, r.stop)
+	}()
+	return r
+}
+
+// endHealth ends the current run's health checks and waits for a probe in
+// flight: a probe joining the container while it stops or is destroyed
+// would hold libcontainer's container lock for ever.
+func (s *shim) endHealth() {
+	s.mu.Lock()
+	r := s.health
+	s.mu.Unlock()
+	if r == nil {
+		return
+	}
+	r.once.Do(func() { close(r.stop) })
+	<-r.done
+}
+
+// checkHealth runs the container's health check until stop is closed,
+// recording the status in the shim's state.
+func (s *shim) checkHealth(h Health, stop <-chan struct{}) {
 	interval, timeout, retries := or(h.Interval, 30*time.Second), or(h.Timeout, 30*time.Second), h.Retries
 	if retries <= 0 {
 		retries = 3
@@ -88,4 +120,3 @@ func or(d, def time.Duration) time.Duration {
 	}
 	return d
 }
-

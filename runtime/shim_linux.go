@@ -56,7 +56,7 @@ type shim struct {
 	state   State
 	stopped bool          // an explicit stop or kill: never restart
 	stopCh  chan struct{} // closed by the first stop or kill
-	runDone chan struct{} // closed when the current run's init exits (ends its health checks)
+	health  *healthRun    // the current run's health checks, nil without any
 	done    chan struct{} // closed when the container exited for good
 }
 
@@ -176,11 +176,11 @@ func (s *shim) start() error {
 	s.mu.Lock()
 	s.ctr, s.proc = ctr, proc
 	s.state.Status, s.state.Pid, s.state.StartedAt = StatusRunning, pid, time.Now()
-	s.runDone = make(chan struct{})
-	s.mu.Unlock()
+	s.health = nil
 	if s.cfg.Health != nil {
-		go s.health(*s.cfg.Health, s.runDone)
+		s.health = s.startHealth(*s.cfg.Health)
 	}
+	s.mu.Unlock()
 	return nil
 }
 
@@ -196,9 +196,7 @@ func (s *shim) wait() int {
 	} else {
 		fmt.Fprintf(os.Stderr, "shim %s: waiting for init: %v\n", s.cfg.ID, err)
 	}
-	s.mu.Lock()
-	close(s.runDone)
-	s.mu.Unlock()
+	s.endHealth()
 	s.copiers.Wait()
 	if err := s.ctr.Destroy(); err != nil {
 		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
@@ -330,6 +328,7 @@ func (s *shim) stop(sig syscall.Signal, timeout time.Duration) {
 	}
 	proc, running := s.markStopped()
 	if running {
+		s.endHealth() // no probe may be joining the container while it goes
 		_ = proc.Signal(sig)
 		t := time.NewTimer(timeout)
 		defer t.Stop()
@@ -349,6 +348,7 @@ func (s *shim) kill(sig syscall.Signal) error {
 	if !running {
 		return ErrNotRunning
 	}
+	s.endHealth()
 	if err := proc.Signal(sig); err != nil {
 		return fmt.Errorf("signalling init: %w", err)
 	}
