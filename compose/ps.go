@@ -72,10 +72,13 @@ func newPsCommand(g *globals) *cobra.Command {
 				}
 				row := psEntry{ID: containerID(r), Name: r.Name, Project: r.Project, Service: r.Service,
 					Image: r.ImageRef, Command: command,
-					CreatedAt: r.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"), created: r.CreatedAt, State: st.Status, ExitCode: st.ExitCode}
+					CreatedAt: r.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"), created: r.CreatedAt, State: st.Status, ExitCode: st.ExitCode, Health: st.Health}
 				switch st.Status {
 				case "running":
 					row.Status = "Up " + since(time.Since(st.StartedAt))
+					if st.Health != "" {
+						row.Status += " (" + st.Health + ")"
+					}
 				case "exited":
 					row.Status = fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, since(time.Since(st.FinishedAt)))
 				default:

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/network"
@@ -48,6 +49,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if svc.StopGracePeriod != nil {
 		cfg.StopTimeout = *svc.StopGracePeriod
 	}
+	cfg.Health = health(svc.Healthcheck)
 	if cfg.NetNS, err = e.attach(ctx, c); err != nil {
 		return err
 	}
@@ -145,6 +147,47 @@ func (e *Engine) refreshPeers(ctx context.Context, left []store.Endpoint) error 
 		}
 	}
 	return nil
+}
+
+// health turns a service's healthcheck into the runtime's, its test into
+// the argv the probe runs.
+func health(h *spec.Healthcheck) *runtime.Health {
+	if h == nil || len(h.Test) < 2 {
+		return nil
+	}
+	argv := h.Test[1:]
+	if h.Test[0] == "CMD-SHELL" {
+		argv = []string{"/bin/sh", "-c", strings.Join(h.Test[1:], " ")}
+	}
+	return &runtime.Health{Test: argv, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
+}
+
+// WaitHealthy blocks until container name's health check passes, failing
+// when it is unhealthy or the container stopped.
+func (e *Engine) WaitHealthy(ctx context.Context, name string) error {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := e.Runtime.State(ctx, name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case st.Health == runtime.HealthHealthy:
+			return nil
+		case st.Health == runtime.HealthUnhealthy:
+			return fmt.Errorf("container %s is unhealthy", name)
+		case st.Health == "" && st.Status == "running":
+			return fmt.Errorf("container %s has no health check to wait for", name)
+		case st.Status != "running" && st.Status != "restarting":
+			return fmt.Errorf("container %s is %s, not healthy", name, st.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
 }
 
 // Wait blocks until container name has exited and returns its exit code.

@@ -132,3 +132,40 @@ volumes:
 		t.Fatalf("not converged:\n%s", again)
 	}
 }
+
+// depends_on: condition: service_healthy starts the dependent only once the
+// dependency's health check passes.
+func TestDependsOnHealthy(t *testing.T) {
+	h := newHost(t)
+	p := h.load(`
+services:
+  db:
+    image: berth-test/busybox:1
+    command: ["sh", "-c", "sleep 1; touch /shared/ready; exec sleep 1000"]
+    volumes: [shared:/shared]
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /shared/ready"]
+      interval: 100ms
+      retries: 100
+    stop_grace_period: 100ms
+  web:
+    image: berth-test/busybox:1
+    command: ["sh", "-c", "test -f /shared/ready && echo db-was-healthy || echo db-not-ready; exec sleep 1000"]
+    volumes: [shared:/shared]
+    depends_on:
+      db: {condition: service_healthy}
+    stop_grace_period: 100ms
+volumes:
+  shared:
+`)
+	h.mustUp(p)
+	web := spec.ContainerName(h.project, "web", 1)
+	h.waitLog(web, "db-")
+	if !strings.Contains(h.logs(web), "db-was-healthy") {
+		t.Fatalf("web started before db was healthy: %q", h.logs(web))
+	}
+	st, err := h.e.Runtime.State(t.Context(), spec.ContainerName(h.project, "db", 1))
+	if err != nil || st.Health != "healthy" {
+		t.Fatalf("db: %+v %v", st, err)
+	}
+}

@@ -33,6 +33,7 @@ type Containers interface {
 	Start(ctx context.Context, name string) error
 	Remove(ctx context.Context, name string, timeout time.Duration) error // stop with grace, then remove
 	Wait(ctx context.Context, name string) (exitCode int, err error)
+	WaitHealthy(ctx context.Context, name string) error
 	RefreshHosts(ctx context.Context, project string) error
 }
 
@@ -175,6 +176,8 @@ func do(ctx context.Context, project string, a Action, d Drivers) error {
 			err = fmt.Errorf("exited with code %d, and a dependent needs it to complete successfully", code)
 		}
 		return err
+	case WaitHealthy:
+		return d.Containers.WaitHealthy(ctx, a.Target)
 	case RefreshHosts:
 		return d.Containers.RefreshHosts(ctx, a.Target)
 	case Remove:

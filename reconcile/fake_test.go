@@ -136,6 +136,10 @@ func (f *fakeHost) Wait(_ context.Context, name string) (int, error) {
 	return c.ExitCode, nil
 }
 
+func (f *fakeHost) WaitHealthy(_ context.Context, name string) error {
+	return f.record("wait-healthy " + name)
+}
+
 func (f *fakeHost) RefreshHosts(_ context.Context, project string) error {
 	return f.record("refresh-hosts " + project)
 }

@@ -18,7 +18,7 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Pull: 0, CreateNetwork: 1, CreateVolume: 2, Remove: 3, Recreate: 4, Create: 5, Start: 6, WaitExit: 7, RefreshHosts: 8, RemoveNetwork: 9, RemoveVolume: 10}
+var kindOrder = map[Kind]int{Pull: 0, CreateNetwork: 1, CreateVolume: 2, Remove: 3, Recreate: 4, Create: 5, Start: 6, WaitExit: 7, WaitHealthy: 7, RefreshHosts: 8, RemoveNetwork: 9, RemoveVolume: 10}
 
 // planner accumulates one plan.
 type planner struct {
@@ -372,9 +372,12 @@ func (pl *planner) linkDependencies(services []spec.Service) {
 		}
 		for _, dep := range sortedKeys(svc.DependsOn) {
 			var gate []string
-			if svc.DependsOn[dep].Condition == "service_completed_successfully" {
-				gate = pl.waitFor(dep)
-			} else {
+			switch svc.DependsOn[dep].Condition {
+			case "service_completed_successfully":
+				gate = pl.waitFor(dep, WaitExit)
+			case "service_healthy":
+				gate = pl.waitFor(dep, WaitHealthy)
+			default:
 				gate = pl.byServ[dep]
 			}
 			for _, id := range pl.byServ[svc.Name] {
@@ -390,15 +393,20 @@ func (pl *planner) linkDependencies(services []spec.Service) {
 	}
 }
 
-// waitFor returns the wait actions for service dep, adding them once: one
-// per container of dep that this plan starts or that is running.
-func (pl *planner) waitFor(dep string) []string {
-	if ids, ok := pl.waits[dep]; ok {
+// waitFor returns the wait actions of kind for service dep, adding them
+// once: one per container of dep that this plan starts or that is running.
+func (pl *planner) waitFor(dep string, kind Kind) []string {
+	key := dep + "/" + string(kind)
+	if ids, ok := pl.waits[key]; ok {
 		return ids
+	}
+	reason := "a dependent needs it to complete successfully"
+	if kind == WaitHealthy {
+		reason = "a dependent needs it healthy"
 	}
 	var ids []string
 	wait := func(target string, after []string) {
-		w := Action{ID: "wait:" + target, Kind: WaitExit, Target: target, Service: dep, Reason: "a dependent needs it to complete successfully", After: after}
+		w := Action{ID: string(kind) + ":" + target, Kind: kind, Target: target, Service: dep, Reason: reason, After: after}
 		pl.add(w)
 		ids = append(ids, w.ID)
 	}
@@ -410,7 +418,7 @@ func (pl *planner) waitFor(dep string) []string {
 	for _, name := range pl.running[dep] {
 		wait(name, nil)
 	}
-	pl.waits[dep] = ids
+	pl.waits[key] = ids
 	return ids
 }
 

@@ -380,3 +380,14 @@ func TestPlanDownSomeServices(t *testing.T) {
 		t.Fatalf("naming every service takes everything down:\n%s", all)
 	}
 }
+
+func TestDependsOnHealthyWaits(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_healthy"}
+	up(t, f, p, Options{})
+	calls := f.calls()
+	if !(slices.Index(calls, "create shop-db-1") < slices.Index(calls, "wait-healthy shop-db-1") &&
+		slices.Index(calls, "wait-healthy shop-db-1") < slices.Index(calls, "create shop-api-1")) {
+		t.Fatalf("api must wait for db to be healthy: %v", calls)
+	}
+}

@@ -8,13 +8,13 @@ import (
 // symbols are the plan's one-character markers, Terraform style.
 var symbols = map[Kind]string{
 	Pull: "↓", CreateNetwork: "+", CreateVolume: "+", Create: "+", Recreate: "~", Start: ">",
-	WaitExit: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
+	WaitExit: "…", WaitHealthy: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
 }
 
 // verbs say what each kind does, for people.
 var verbs = map[Kind]string{
 	Pull: "pull image", CreateNetwork: "create network", CreateVolume: "create volume", Create: "create container",
-	Recreate: "recreate container", Start: "start container", WaitExit: "wait for container", RefreshHosts: "update /etc/hosts of project",
+	Recreate: "recreate container", Start: "start container", WaitExit: "wait for container", WaitHealthy: "wait for healthy container", RefreshHosts: "update /etc/hosts of project",
 	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
 }
 

@@ -48,6 +48,7 @@ const (
 	Create        Kind = "create"
 	Start         Kind = "start"
 	WaitExit      Kind = "wait"
+	WaitHealthy   Kind = "wait-healthy"
 	RefreshHosts  Kind = "refresh-hosts"
 	RemoveNetwork Kind = "remove-network"
 	RemoveVolume  Kind = "remove-volume"

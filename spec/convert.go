@@ -149,12 +149,9 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 		if cond == "" {
 			cond = types.ServiceConditionStarted
 		}
-		if cond == types.ServiceConditionHealthy {
-			// healthcheck is not supported, so no service ever becomes healthy.
-			ps.unsupported("depends_on condition service_healthy (healthchecks)", at("depends_on", name, "condition")...)
-		}
 		s.DependsOn[name] = Dependency{Condition: cond, Required: d.Required}
 	}
+	s.Healthcheck = convertHealthcheck(cs.HealthCheck, ps, at("healthcheck"))
 	// After depends_on: network_mode and volumes_from add implied dependencies.
 	convertNetworking(&s, cs, cp, ps)
 	convertFiles(&s, cs, cp, ps)
@@ -338,4 +335,31 @@ func sortedOrNil(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return slices.Compact(s)
+}
+
+// convertHealthcheck converts a healthcheck; nil when there is none or it
+// is disabled. The image's own HEALTHCHECK is not read (yet).
+func convertHealthcheck(h *types.HealthCheckConfig, ps *problems, at []string) *Healthcheck {
+	if h == nil || h.Disable || len(h.Test) == 0 || h.Test[0] == "NONE" {
+		return nil
+	}
+	d := func(p *types.Duration) time.Duration {
+		if p == nil {
+			return 0
+		}
+		return time.Duration(*p)
+	}
+	out := &Healthcheck{Test: slices.Clone(h.Test), Interval: d(h.Interval), Timeout: d(h.Timeout), StartPeriod: d(h.StartPeriod)}
+	if h.Retries != nil {
+		out.Retries = int(*h.Retries)
+	}
+	switch out.Test[0] {
+	case "CMD", "CMD-SHELL":
+		if len(out.Test) < 2 {
+			ps.invalid("healthcheck test "+out.Test[0]+" needs a command", at...)
+		}
+	default:
+		ps.invalid(`healthcheck test must start with "CMD", "CMD-SHELL" or "NONE"`, at...)
+	}
+	return out
 }

@@ -84,7 +84,6 @@ func TestLoadUnsupported(t *testing.T) {
 		line int // of the offending key, when not the first added line (4)
 	}{
 		{"build: .", "build", 0},
-		{"healthcheck:\n  test: [CMD, 'true']", "healthcheck", 0},
 		{"cap_add: [NET_ADMIN]", "cap_add", 0},
 		{"cap_drop: [ALL]", "cap_drop", 0},
 		{"privileged: true", "privileged", 0},
@@ -108,8 +107,6 @@ func TestLoadUnsupported(t *testing.T) {
 		{"volumes:\n  - type: bind\n    source: .\n    target: /x\n    bind:\n      selinux: z", "volumes[].bind.selinux", 0},
 		{"networks:\n  default:\n    interface_name: eth1", "networks.default.interface_name", 6},
 		{"networks:\n  default:\n    link_local_ips: [169.254.1.1]", "networks.default.link_local_ips", 6},
-		// healthcheck is not supported, so no service could ever become healthy
-		{"depends_on:\n  other:\n    condition: service_healthy", "depends_on condition service_healthy (healthchecks)", 6},
 		{"ports:\n  - '5000:5000/sctp'", "ports protocol sctp", 0},
 	}
 	const tail = `

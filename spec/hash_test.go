@@ -136,6 +136,7 @@ var hashedChanges = []struct {
 	{"stdin_open", func(s *Service) { s.StdinOpen = true }},
 	{"init", func(s *Service) { s.Init = true }},
 	{"container_name", func(s *Service) { s.ContainerName = "fixed" }},
+	{"healthcheck.test", func(s *Service) { s.Healthcheck = &Healthcheck{Test: []string{"CMD", "true"}} }},
 	{"read_only", func(s *Service) { s.ReadOnly = true }},
 	{"platform", func(s *Service) { s.Platform = "linux/arm64/v8" }},
 	{"domainname", func(s *Service) { s.Domainname = "" }},
@@ -261,7 +262,7 @@ func TestHashUnchangedByNewZeroFields(t *testing.T) {
 		fields = append(fields, typ.Field(i))
 	}
 	fields = append(fields,
-		reflect.StructField{Name: "Healthcheck", Type: reflect.TypeFor[*struct{ Test []string }](), Tag: `json:"healthcheck,omitempty"`},
+		reflect.StructField{Name: "Ulimits", Type: reflect.TypeFor[*struct{ Nofile int }](), Tag: `json:"ulimits,omitempty"`},
 		reflect.StructField{Name: "CapAdd", Type: reflect.TypeFor[[]string](), Tag: `json:"cap_add,omitempty"`},
 		reflect.StructField{Name: "Sysctls", Type: reflect.TypeFor[map[string]string](), Tag: `json:"sysctls,omitempty"`},
 		reflect.StructField{Name: "Privileged", Type: reflect.TypeFor[bool](), Tag: `json:"privileged,omitempty"`},

@@ -25,7 +25,7 @@ func TestLoadStack(t *testing.T) {
 	if !reflect.DeepEqual(p.Files, wantFiles) {
 		t.Errorf("Files = %q, want %q (the override file is discovered)", p.Files, wantFiles)
 	}
-	// debug and tools are behind profiles; tools would not even load (healthcheck).
+	// debug and tools are behind profiles; tools would not even load (privileged).
 	if got, want := serviceNames(p), []string{"api", "backup", "cache", "db", "web", "worker"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("services = %q, want %q", got, want)
 	}
@@ -416,8 +416,8 @@ func TestLoadProfiles(t *testing.T) {
 	})
 	t.Run("enabling a service with unsupported keys fails", func(t *testing.T) {
 		err := loadErr(t, LoadOptions{WorkingDir: dir, Profiles: []string{"tools"}})
-		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `service "tools": healthcheck`) {
-			t.Errorf("error %v, want ErrUnsupported naming tools' healthcheck", err)
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `service "tools": privileged`) {
+			t.Errorf("error %v, want ErrUnsupported naming tools' privileged", err)
 		}
 	})
 }
@@ -533,5 +533,32 @@ services:
 		if err := loadErr(t, LoadOptions{WorkingDir: dir}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "container_name") {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+func TestHealthcheck(t *testing.T) {
+	dir := writeProject(t, map[string]string{"compose.yaml": `
+services:
+  db:
+    image: busybox
+    healthcheck:
+      test: ["CMD-SHELL", "pg_isready"]
+      interval: 2s
+      timeout: 1s
+      start_period: 5s
+      retries: 4
+  off:
+    image: busybox
+    healthcheck:
+      disable: true
+`})
+	p := mustLoad(t, LoadOptions{WorkingDir: dir})
+	h := mustService(t, p, "db").Healthcheck
+	if h == nil || !slices.Equal(h.Test, []string{"CMD-SHELL", "pg_isready"}) || h.Interval != 2*time.Second ||
+		h.Timeout != time.Second || h.StartPeriod != 5*time.Second || h.Retries != 4 {
+		t.Fatalf("healthcheck %+v", h)
+	}
+	if mustService(t, p, "off").Healthcheck != nil {
+		t.Error("a disabled healthcheck is none")
 	}
 }

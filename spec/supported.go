@@ -35,6 +35,7 @@ var supportedRoots = []string{
 	"services.*.platform", "services.*.domainname", "services.*.extra_hosts",
 	"services.*.dns", "services.*.dns_search", "services.*.dns_opt", "services.*.mac_address",
 	"services.*.volumes_from", "services.*.configs", "services.*.secrets", "services.*.container_name",
+	"services.*.healthcheck",
 	// informational: they do not change the container
 	"services.*.expose", "services.*.attach", "services.*.develop",
 

@@ -67,6 +67,17 @@ type Service struct {
 	Configs         []FileRef                 `json:"configs,omitempty"`
 	Secrets         []FileRef                 `json:"secrets,omitempty"`
 	ContainerName   string                    `json:"container_name,omitempty"` // a fixed name for its (single) container
+	Healthcheck     *Healthcheck              `json:"healthcheck,omitempty"`
+}
+
+// Healthcheck is a service's health check. Test is Docker's form:
+// ["CMD", argv...] or ["CMD-SHELL", "command line"]; a disabled check is nil.
+type Healthcheck struct {
+	Test        []string      `json:"test,omitempty"`
+	Interval    time.Duration `json:"interval,omitempty"`     // 0: 30s
+	Timeout     time.Duration `json:"timeout,omitempty"`      // 0: 30s
+	StartPeriod time.Duration `json:"start_period,omitempty"` // failures in it do not count
+	Retries     int           `json:"retries,omitempty"`      // 0: 3
 }
 
 // Container is the name of replica n (from 1) of the service: its
