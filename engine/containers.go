@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/runtime"
@@ -49,7 +51,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if svc.StopGracePeriod != nil {
 		cfg.StopTimeout = *svc.StopGracePeriod
 	}
-	cfg.Health = health(svc.Healthcheck)
+	cfg.Health = health(svc.Healthcheck, img.Config.Healthcheck)
 	if cfg.NetNS, err = e.attach(ctx, c); err != nil {
 		return err
 	}
@@ -149,10 +151,14 @@ func (e *Engine) refreshPeers(ctx context.Context, left []store.Endpoint) error 
 	return nil
 }
 
-// health turns a service's healthcheck into the runtime's, its test into
-// the argv the probe runs.
-func health(h *spec.Healthcheck) *runtime.Health {
-	if h == nil || len(h.Test) < 2 {
+// health turns a service's healthcheck (or, without one, the image's)
+// into the runtime's, its test into the argv the probe runs.
+func health(h *spec.Healthcheck, fromImage *v1.HealthConfig) *runtime.Health {
+	if h == nil && fromImage != nil {
+		h = &spec.Healthcheck{Test: fromImage.Test, Interval: fromImage.Interval, Timeout: fromImage.Timeout,
+			StartPeriod: fromImage.StartPeriod, Retries: fromImage.Retries}
+	}
+	if h == nil || len(h.Test) < 2 || (h.Test[0] != "CMD" && h.Test[0] != "CMD-SHELL") {
 		return nil
 	}
 	argv := h.Test[1:]

@@ -31,8 +31,9 @@ type Config struct {
 	User         string
 	StopSignal   string
 	Labels       map[string]string
-	ExposedPorts []string // "80/tcp", sorted
-	Volumes      []string // sorted
+	ExposedPorts []string         // "80/tcp", sorted
+	Volumes      []string         // sorted
+	Healthcheck  *v1.HealthConfig // the image's HEALTHCHECK, nil for none
 }
 
 // configFrom converts an OCI image configuration.
@@ -47,19 +48,21 @@ func configFrom(c v1.Config) Config {
 		Labels:       c.Labels,
 		ExposedPorts: slices.Sorted(maps.Keys(c.ExposedPorts)),
 		Volumes:      slices.Sorted(maps.Keys(c.Volumes)),
+		Healthcheck:  c.Healthcheck,
 	}
 }
 
 // toV1 converts back to the OCI form, for images berth writes itself.
 func (c Config) toV1() v1.Config {
 	out := v1.Config{
-		Entrypoint: c.Entrypoint,
-		Cmd:        c.Cmd,
-		Env:        c.Env,
-		WorkingDir: c.WorkingDir,
-		User:       c.User,
-		StopSignal: c.StopSignal,
-		Labels:     c.Labels,
+		Entrypoint:  c.Entrypoint,
+		Cmd:         c.Cmd,
+		Env:         c.Env,
+		WorkingDir:  c.WorkingDir,
+		User:        c.User,
+		StopSignal:  c.StopSignal,
+		Labels:      c.Labels,
+		Healthcheck: c.Healthcheck,
 	}
 	if len(c.ExposedPorts) > 0 {
 		out.ExposedPorts = map[string]struct{}{}

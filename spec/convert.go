@@ -337,11 +337,14 @@ func sortedOrNil(s []string) []string {
 	return slices.Compact(s)
 }
 
-// convertHealthcheck converts a healthcheck; nil when there is none or it
-// is disabled. The image's own HEALTHCHECK is not read (yet).
+// convertHealthcheck converts a healthcheck: nil when the file has none
+// (the image's HEALTHCHECK applies), Test ["NONE"] when it is disabled.
 func convertHealthcheck(h *types.HealthCheckConfig, ps *problems, at []string) *Healthcheck {
-	if h == nil || h.Disable || len(h.Test) == 0 || h.Test[0] == "NONE" {
+	if h == nil {
 		return nil
+	}
+	if h.Disable || len(h.Test) == 0 || h.Test[0] == "NONE" {
+		return &Healthcheck{Test: []string{"NONE"}}
 	}
 	d := func(p *types.Duration) time.Duration {
 		if p == nil {

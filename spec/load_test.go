@@ -558,7 +558,7 @@ services:
 		h.Timeout != time.Second || h.StartPeriod != 5*time.Second || h.Retries != 4 {
 		t.Fatalf("healthcheck %+v", h)
 	}
-	if mustService(t, p, "off").Healthcheck != nil {
-		t.Error("a disabled healthcheck is none")
+	if off := mustService(t, p, "off").Healthcheck; off == nil || !slices.Equal(off.Test, []string{"NONE"}) {
+		t.Errorf("a disabled healthcheck is NONE (the image's is off too): %+v", off)
 	}
 }

@@ -71,7 +71,8 @@ type Service struct {
 }
 
 // Healthcheck is a service's health check. Test is Docker's form:
-// ["CMD", argv...] or ["CMD-SHELL", "command line"]; a disabled check is nil.
+// ["CMD", argv...], ["CMD-SHELL", "command line"] or ["NONE"] (disabled,
+// also the image's). A service without one (nil) uses its image's.
 type Healthcheck struct {
 	Test        []string      `json:"test,omitempty"`
 	Interval    time.Duration `json:"interval,omitempty"`     // 0: 30s
