@@ -350,19 +350,5 @@ func TestDualStackTeardown(t *testing.T) {
 // rules6Tagged counts h's rules tagged tag in its ip6 table.
 func rules6Tagged(t *testing.T, h *Host, tag string) int {
 	t.Helper()
-	conn, err := nftables.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := h.listRules(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, r := range rules {
-		if r.Table.Family == nftables.TableFamilyIPv6 && ruleTag(r) == tag {
-			n++
-		}
-	}
-	return n
+	return countRules(t, h, func(r *nftables.Rule) bool { return r.Table.Family == nftables.TableFamilyIPv6 && ruleTag(r) == tag })
 }

@@ -43,17 +43,8 @@ func testSubnet6(t testing.TB) netip.Prefix {
 func testBridge6(t testing.TB, h *Host) Bridge {
 	t.Helper()
 	sub, sub6 := testSubnet(t), testSubnet6(t)
-	b := Bridge{Name: BridgeName(fmt.Sprintf("test6-%x", rand.Uint64())), Subnet: sub, Gateway: sub.Addr().Next(),
-		Subnet6: sub6, Gateway6: sub6.Addr().Next()}
-	t.Cleanup(func() {
-		if err := h.RemoveBridge(b); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
-	if err := h.EnsureBridge(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return ensureTestBridge(t, h, Bridge{Name: BridgeName(fmt.Sprintf("test6-%x", rand.Uint64())), Subnet: sub, Gateway: sub.Addr().Next(),
+		Subnet6: sub6, Gateway6: sub6.Addr().Next()})
 }
 
 // testLink6 is testLink on a dual-stack bridge: the link also gets host

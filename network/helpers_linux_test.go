@@ -56,7 +56,12 @@ func testSubnet(t testing.TB) netip.Prefix {
 func testBridge(t testing.TB, h *Host) Bridge {
 	t.Helper()
 	sub := testSubnet(t)
-	b := Bridge{Name: BridgeName(fmt.Sprintf("test-%x", rand.Uint64())), Subnet: sub, Gateway: sub.Addr().Next()}
+	return ensureTestBridge(t, h, Bridge{Name: BridgeName(fmt.Sprintf("test-%x", rand.Uint64())), Subnet: sub, Gateway: sub.Addr().Next()})
+}
+
+// ensureTestBridge makes bridge b and removes it at cleanup.
+func ensureTestBridge(t testing.TB, h *Host, b Bridge) Bridge {
+	t.Helper()
 	t.Cleanup(func() {
 		if err := h.RemoveBridge(b); err != nil {
 			t.Errorf("cleanup: %v", err)
@@ -278,6 +283,12 @@ func hostAddr(t testing.TB) (netip.Addr, bool) {
 // rulesTagged counts h's nft rules tagged tag.
 func rulesTagged(t testing.TB, h *Host, tag string) int {
 	t.Helper()
+	return countRules(t, h, func(r *nftables.Rule) bool { return ruleTag(r) == tag })
+}
+
+// countRules counts h's nft rules (of both families) that match.
+func countRules(t testing.TB, h *Host, match func(*nftables.Rule) bool) int {
+	t.Helper()
 	conn, err := nftables.New()
 	if err != nil {
 		t.Fatal(err)
@@ -288,7 +299,7 @@ func rulesTagged(t testing.TB, h *Host, tag string) int {
 	}
 	n := 0
 	for _, r := range rules {
-		if ruleTag(r) == tag {
+		if match(r) {
 			n++
 		}
 	}
