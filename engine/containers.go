@@ -126,25 +126,17 @@ func (e *Engine) refreshPeers(ctx context.Context, left []store.Endpoint) error 
 	for _, ep := range left {
 		nets[ep.Network] = true
 	}
-	recs, err := e.Store.Containers(ctx, "")
-	if err != nil {
-		return err
-	}
-	project := map[string]string{}
-	for _, r := range recs {
-		project[r.Name] = r.Project
-	}
-	eps, err := e.Store.Endpoints(ctx)
+	p, err := e.readPeers(ctx)
 	if err != nil {
 		return err
 	}
 	done := map[string]bool{}
-	for _, ep := range eps {
+	for _, ep := range p.eps {
 		if !nets[ep.Network] || done[ep.Container] {
 			continue
 		}
 		done[ep.Container] = true
-		if err := e.rewriteHosts(ctx, project[ep.Container], ep.Container); err != nil {
+		if err := e.rewriteHosts(p, ep.Container); err != nil {
 			return err
 		}
 	}

@@ -13,29 +13,59 @@ import (
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/store"
 )
+
+// peers is what /etc/hosts files are made from, read once for any number
+// of containers: every container's recorded service, every endpoint, and
+// every network's gateway.
+type peers struct {
+	services map[string]spec.Service
+	projects map[string]string // container -> project
+	eps      []store.Endpoint
+	gateways map[string]string // network -> gateway
+}
+
+// readPeers reads the host's containers, endpoints and networks.
+func (e *Engine) readPeers(ctx context.Context) (*peers, error) {
+	recs, err := e.Store.Containers(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	p := &peers{services: make(map[string]spec.Service, len(recs)), projects: make(map[string]string, len(recs)), gateways: map[string]string{}}
+	for _, r := range recs {
+		svc, err := spec.ParseCanonical(r.Spec)
+		if err != nil {
+			return nil, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
+		}
+		p.services[r.Name], p.projects[r.Name] = svc, r.Project
+	}
+	if p.eps, err = e.Store.Endpoints(ctx); err != nil {
+		return nil, err
+	}
+	nets, err := e.Store.Networks(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nets {
+		p.gateways[n.Name] = n.Gateway
+	}
+	return p, nil
+}
 
 // hostsFile renders /etc/hosts for container self: every container, of
 // any project, that shares a network with self, by service name, container
 // name and aliases on that network; self also by hostname.
-func (e *Engine) hostsFile(ctx context.Context, project, self string) ([]byte, error) {
-	svcOf, err := e.recordedServices(ctx)
-	if err != nil {
-		return nil, err
-	}
-	eps, err := e.Store.Endpoints(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (p *peers) hostsFile(self string) ([]byte, error) {
 	mine := map[string]bool{}
-	for _, ep := range eps {
+	for _, ep := range p.eps {
 		if ep.Container == self {
 			mine[ep.Network] = true
 		}
 	}
 	var entries []network.HostEntry
-	for _, ep := range eps {
-		svc, ok := svcOf[ep.Container]
+	for _, ep := range p.eps {
+		svc, ok := p.services[ep.Container]
 		if !ok || !mine[ep.Network] {
 			continue
 		}
@@ -54,11 +84,7 @@ func (e *Engine) hostsFile(ctx context.Context, project, self string) ([]byte, e
 			entries = append(entries, network.HostEntry{IP: ip6, Names: names})
 		}
 	}
-	self_, ok := svcOf[self]
-	if !ok {
-		return network.HostsFile(entries), nil
-	}
-	extra, err := e.extraHosts(ctx, self, self_.ExtraHosts)
+	extra, err := p.extraHosts(self, p.services[self].ExtraHosts)
 	if err != nil {
 		return nil, err
 	}
@@ -66,8 +92,8 @@ func (e *Engine) hostsFile(ctx context.Context, project, self string) ([]byte, e
 }
 
 // extraHosts turns extra_hosts ("name:ip") into entries; "host-gateway" is
-// the gateway of the container's first network, where the host answers.
-func (e *Engine) extraHosts(ctx context.Context, self string, hosts []string) ([]network.HostEntry, error) {
+// the gateway of the container's primary network, where the host answers.
+func (p *peers) extraHosts(self string, hosts []string) ([]network.HostEntry, error) {
 	var out []network.HostEntry
 	for _, h := range hosts {
 		name, addr, ok := strings.Cut(h, ":")
@@ -75,11 +101,7 @@ func (e *Engine) extraHosts(ctx context.Context, self string, hosts []string) ([
 			return nil, fmt.Errorf("extra_hosts %q: want name:ip", h)
 		}
 		if addr == "host-gateway" {
-			gw, err := e.hostGateway(ctx, self)
-			if err != nil {
-				return nil, fmt.Errorf("extra_hosts %q: %w", h, err)
-			}
-			addr = gw
+			addr = p.hostGateway(self)
 		}
 		ip, err := netip.ParseAddr(strings.Trim(addr, "[]"))
 		if err != nil {
@@ -91,26 +113,19 @@ func (e *Engine) extraHosts(ctx context.Context, self string, hosts []string) ([
 }
 
 // hostGateway is the gateway address of container's primary network (its
-// first by key, the one its default route and published ports use).
-func (e *Engine) hostGateway(ctx context.Context, container string) (string, error) {
-	eps, err := e.endpointsOf(ctx, container)
-	if err != nil {
-		return "", err
-	}
-	if len(eps) == 0 {
-		return "127.0.0.1", nil // host networking: the host is right here
-	}
-	primary := eps[0]
-	for _, ep := range eps {
-		if ep.Key < primary.Key {
-			primary = ep
+// first by key, the one its default route and published ports use), or
+// 127.0.0.1 for host networking, where the host is right here.
+func (p *peers) hostGateway(container string) string {
+	var primary *store.Endpoint
+	for i, ep := range p.eps {
+		if ep.Container == container && (primary == nil || ep.Key < primary.Key) {
+			primary = &p.eps[i]
 		}
 	}
-	rec, err := e.Store.Network(ctx, primary.Network)
-	if err != nil {
-		return "", err
+	if primary == nil {
+		return "127.0.0.1"
 	}
-	return rec.Gateway, nil
+	return p.gateways[primary.Network]
 }
 
 // writeEtc writes the container's hosts, hostname and resolv.conf and
@@ -150,7 +165,11 @@ func (e *Engine) writeEtc(ctx context.Context, c reconcile.ContainerSpec) ([]run
 
 // etcFiles renders a container's hostname, hosts and resolv.conf.
 func (e *Engine) etcFiles(ctx context.Context, c reconcile.ContainerSpec) (map[string][]byte, error) {
-	hosts, err := e.hostsFile(ctx, c.Project, c.Name)
+	p, err := e.readPeers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := p.hostsFile(c.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -200,39 +219,27 @@ func withDNS(resolv []byte, svc spec.Service) []byte {
 // project and of every container of another project that shares a network
 // with one of them, so that each sees its current peers.
 func (e *Engine) RefreshHosts(ctx context.Context, project string) error {
-	svcOf, err := e.recordedServices(ctx)
+	p, err := e.readPeers(ctx)
 	if err != nil {
 		return err
-	}
-	recs, err := e.Store.Containers(ctx, "")
-	if err != nil {
-		return err
-	}
-	eps, err := e.Store.Endpoints(ctx)
-	if err != nil {
-		return err
-	}
-	ours := map[string]bool{}
-	for _, r := range recs {
-		ours[r.Name] = r.Project == project
 	}
 	touched := map[string]bool{} // networks the project's containers are on
-	for _, ep := range eps {
-		if ours[ep.Container] {
+	for _, ep := range p.eps {
+		if p.projects[ep.Container] == project {
 			touched[ep.Network] = true
 		}
 	}
 	affected := map[string]bool{}
-	for _, ep := range eps {
+	for _, ep := range p.eps {
 		if touched[ep.Network] {
 			affected[ep.Container] = true
 		}
 	}
-	for _, r := range recs {
-		if !ours[r.Name] && !affected[r.Name] || strings.Contains(svcOf[r.Name].NetworkMode, ":") {
+	for name, svc := range p.services {
+		if p.projects[name] != project && !affected[name] || strings.Contains(svc.NetworkMode, ":") {
 			continue // another project's, or one using the files of the container whose network it shares
 		}
-		if err := e.rewriteHosts(ctx, r.Project, r.Name); err != nil {
+		if err := e.rewriteHosts(p, name); err != nil {
 			return err
 		}
 	}
@@ -242,8 +249,8 @@ func (e *Engine) RefreshHosts(ctx context.Context, project string) error {
 // rewriteHosts renders and writes, in place, container name's /etc/hosts.
 // A container with no /etc files (being made, or its creation failed) is
 // skipped: it writes its own when it is made.
-func (e *Engine) rewriteHosts(ctx context.Context, project, name string) error {
-	hosts, err := e.hostsFile(ctx, project, name)
+func (e *Engine) rewriteHosts(p *peers, name string) error {
+	hosts, err := p.hostsFile(name)
 	if err != nil {
 		return err
 	}
@@ -255,21 +262,4 @@ func (e *Engine) rewriteHosts(ctx context.Context, project, name string) error {
 		return fmt.Errorf("updating /etc/hosts of %s: %w", name, err)
 	}
 	return nil
-}
-
-// recordedServices parses the recorded spec of every container on the host.
-func (e *Engine) recordedServices(ctx context.Context) (map[string]spec.Service, error) {
-	recs, err := e.Store.Containers(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]spec.Service, len(recs))
-	for _, r := range recs {
-		svc, err := spec.ParseCanonical(r.Spec)
-		if err != nil {
-			return nil, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
-		}
-		out[r.Name] = svc
-	}
-	return out, nil
 }
