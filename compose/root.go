@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -70,7 +71,33 @@ func NewRootCommand() *cobra.Command {
 		newConfigCommand(g), newPullCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand(),
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
 		newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g))
+	rejectUnknownCommands(root)
 	return root
+}
+
+// rejectUnknownCommands makes every command that only groups others (the
+// root, `network`, `volume`, `image`) show its help when called bare and
+// fail with exit code 1, naming the closest command, when given an
+// unknown one; cobra would otherwise print the help and exit 0.
+func rejectUnknownCommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		rejectUnknownCommands(sub)
+	}
+	if c.Runnable() || !c.HasSubCommands() {
+		return
+	}
+	c.SuggestionsMinimumDistance = 2
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+		}
+		return fmt.Errorf("%s\nRun '%s --help' for usage", msg, cmd.CommandPath())
+	}
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 }
 
 // runtimeBinary finds berth-runtime: BERTH_RUNTIME, else beside the berth

@@ -105,3 +105,32 @@ services:
 		t.Fatalf("a stopped container is started again by up:\n%s", out)
 	}
 }
+
+// An unknown command or flag is an error (exit code 1) that names it and
+// suggests the closest command, at the root and under a group command.
+func TestUnknownCommandsAndFlagsExit1(t *testing.T) {
+	u := newUser(t, project(t, "services: {}\n"))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nosuchcmd"}, `unknown command "nosuchcmd" for "berth"`},
+		{[]string{"nettwork"}, "Did you mean this?\n\tnetwork"},
+		{[]string{"network", "lss"}, `unknown command "lss" for "berth network"`},
+		{[]string{"volume", "nosuch"}, `unknown command "nosuch" for "berth volume"`},
+		{[]string{"up", "--nosuch"}, "unknown flag: --nosuch"},
+		{[]string{"ps", "-Z"}, "unknown shorthand flag: 'Z'"},
+	} {
+		out, err := u.try(c.args...)
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+			t.Errorf("berth %v: want exit code 1, got %v\n%s", c.args, err, out)
+		}
+		if !strings.Contains(out, c.want) {
+			t.Errorf("berth %v: want %q in:\n%s", c.args, c.want, out)
+		}
+	}
+	if out := u.run("network"); !strings.Contains(out, "Usage:") {
+		t.Errorf("bare group command must show its help:\n%s", out)
+	}
+}

@@ -1,2 +1,4 @@
-// Package store keeps berth's metadata in SQLite (WAL mode) under the root directory, and the per-project lock that serialises two runs of berth on one project.
+// Package store keeps berth's metadata in SQLite (WAL mode) under the root
+// directory, and the per-project lock that serialises two runs of berth on
+// one project.
 package store

@@ -1,2 +1,3 @@
-// Package testutil holds helpers shared by berth's tests: the root gate, leak checks and offline test images.
+// Package testutil holds helpers shared by berth's tests: the root gate,
+// leak checks and offline test images.
 package testutil
