@@ -3,11 +3,11 @@ package compose
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/runtime"
 )
 
@@ -32,7 +32,7 @@ func attach(ctx context.Context, cmd *cobra.Command, s *session, services []stri
 			}
 			running := false
 			for _, c := range recs {
-				if st, err := s.engine.Runtime.State(follow, c.Name); err == nil && st.Status == "running" {
+				if st, err := s.engine.Status(follow, c.Name); err == nil && st.Active() {
 					running = true
 				}
 			}
@@ -48,34 +48,8 @@ func attach(ctx context.Context, cmd *cobra.Command, s *session, services []stri
 		return logErr
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), "Gracefully stopping...")
-	out := newProgress(cmd.OutOrStdout())
-	var wg sync.WaitGroup
-	for _, c := range recs {
-		wg.Add(1)
-		go func(name string, grace *time.Duration) {
-			defer wg.Done()
-			t := 10 * time.Second
-			if grace != nil {
-				t = *grace
-			}
-			out.set(name, fmt.Sprintf("Container %s  Stopping", name))
-			if err := s.engine.Runtime.Stop(context.Background(), name, t); err != nil {
-				out.set(name, fmt.Sprintf("Container %s  Error: %v", name, err))
-				return
-			}
-			out.set(name, fmt.Sprintf("Container %s  Stopped", name))
-		}(c.Name, stopGrace(s, c.Service, timeout))
-	}
-	wg.Wait()
-	return nil
-}
-
-func stopGrace(s *session, service string, timeout *time.Duration) *time.Duration {
-	if timeout != nil {
-		return timeout
-	}
-	if svc, ok := s.project.Service(service); ok {
-		return svc.StopGracePeriod
-	}
-	return nil
+	stop := context.WithoutCancel(ctx)
+	return s.run(stop, newProgress(cmd.OutOrStdout()), func(obs reconcile.Observed) (reconcile.Plan, error) {
+		return reconcile.PlanStop(s.project, obs, reconcile.StopOptions{Services: services, Timeout: timeout})
+	})
 }

@@ -31,20 +31,26 @@ func newPullCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer s.close()
-			var plan reconcile.Plan
-			seen := map[string]bool{}
-			for _, svc := range s.project.Services {
-				if (len(args) > 0 && !contains(args, svc.Name)) || seen[svc.Image] {
-					continue
-				}
-				seen[svc.Image] = true
-				plan.Actions = append(plan.Actions, reconcile.Action{ID: "pull:" + svc.Image, Kind: reconcile.Pull, Target: svc.Image, Reason: "berth pull", Platform: svc.Platform})
+			plan, err := reconcile.PlanPull(s.project, args)
+			if err != nil {
+				return err
 			}
-			return reconcile.Apply(ctx, plan, drivers(s.engine), 0, out.event)
+			return s.apply(ctx, plan, out)
 		},
 	}
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "pull without printing progress information")
 	return cmd
+}
+
+// applyImages carries out a plan of image actions, which needs no project.
+func (g *globals) applyImages(cmd *cobra.Command, quiet bool, plan reconcile.Plan) error {
+	out := newProgress(outOrDiscard(cmd, quiet))
+	e, err := g.openEngine(engine.WithPullProgress(out.pull))
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return applyPlan(cmd.Context(), e, plan, out)
 }
 
 func outOrDiscard(cmd *cobra.Command, quiet bool) io.Writer {
@@ -232,19 +238,6 @@ func newImageInspect(g *globals) *cobra.Command {
 	}
 }
 
-// runOne shows one image operation as a plan action with progress.
-func runOne(ctx context.Context, out *progress, a reconcile.Action, fn func() error) error {
-	out.event(reconcile.Event{Action: a, Status: reconcile.Started})
-	start := time.Now()
-	err := fn()
-	st := reconcile.Done
-	if err != nil {
-		st = reconcile.Failed
-	}
-	out.event(reconcile.Event{Action: a, Status: st, Err: err, Elapsed: time.Since(start)})
-	return err
-}
-
 func newImagePull(g *globals) *cobra.Command {
 	var platform string
 	var quiet bool
@@ -253,14 +246,7 @@ func newImagePull(g *globals) *cobra.Command {
 		Short: "Download an image from a registry",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out := newProgress(outOrDiscard(cmd, quiet))
-			return g.withEngine(func(e *engine.Engine) error {
-				a := reconcile.Action{ID: "pull:" + args[0], Kind: reconcile.Pull, Target: args[0]}
-				return runOne(cmd.Context(), out, a, func() error {
-					_, err := e.Images.Pull(cmd.Context(), args[0], image.PullOptions{Platform: platform, Progress: out.pull})
-					return err
-				})
-			})
+			return g.applyImages(cmd, quiet, reconcile.PlanPullImage(args[0], platform))
 		},
 	}
 	cmd.Flags().StringVar(&platform, "platform", "", "pull this platform (os/arch[/variant]) of a multi-platform image")
@@ -275,13 +261,7 @@ func newImagePush(g *globals) *cobra.Command {
 		Short: "Upload an image to a registry",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out := newProgress(outOrDiscard(cmd, quiet))
-			return g.withEngine(func(e *engine.Engine) error {
-				a := reconcile.Action{ID: "push:" + args[0], Kind: reconcile.Pull, Target: args[0]}
-				return runOne(cmd.Context(), out, a, func() error {
-					return e.Images.Push(cmd.Context(), args[0], image.PushOptions{Progress: out.pull})
-				})
-			})
+			return g.applyImages(cmd, quiet, reconcile.PlanPushImage(args[0]))
 		},
 	}
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "suppress verbose output")

@@ -2,123 +2,112 @@ package compose
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/berth-dev/berth/engine"
-	"github.com/berth-dev/berth/store"
+	"github.com/berth-dev/berth/lifecycle"
+	"github.com/berth-dev/berth/reconcile"
 )
 
-// containerTimeout is a container's stop grace period: -t when given, else
-// its service's stop_grace_period, else Docker's 10 s.
-func containerTimeout(cmd *cobra.Command, s *session, c store.Container, seconds int) time.Duration {
-	if cmd.Flags().Changed("timeout") {
-		return time.Duration(seconds) * time.Second
-	}
-	if svc, ok := s.project.Service(c.Service); ok && svc.StopGracePeriod != nil {
-		return *svc.StopGracePeriod
-	}
-	return 10 * time.Second
+// timeoutFlag is a command's -t/--timeout: unset, each service's
+// stop_grace_period applies, else the default grace.
+type timeoutFlag struct {
+	cmd     *cobra.Command
+	seconds int
 }
 
-// eachContainer runs fn on the selected containers of the project, one
-// progress line each, and joins the errors.
-func eachContainer(cmd *cobra.Command, s *session, services []string, verb [2]string, fn func(context.Context, store.Container) error) error {
-	recs, err := selectContainers(cmd.Context(), s.engine.Store, s.project.Name, services)
+func addTimeoutFlag(cmd *cobra.Command, usage string) *timeoutFlag {
+	t := &timeoutFlag{cmd: cmd}
+	cmd.Flags().IntVarP(&t.seconds, "timeout", "t", int(lifecycle.DefaultStopGrace/time.Second), usage)
+	return t
+}
+
+// value is the grace period the user set, nil when not set.
+func (t *timeoutFlag) value() *time.Duration {
+	if !t.cmd.Flags().Changed("timeout") {
+		return nil
+	}
+	d := time.Duration(t.seconds) * time.Second
+	return &d
+}
+
+// planned observes the session's project and plans with decide.
+func (s *session) planned(ctx context.Context, decide func(reconcile.Observed) (reconcile.Plan, error)) (reconcile.Plan, error) {
+	obs, err := s.engine.Observe(ctx, s.project)
+	if err != nil {
+		return reconcile.Plan{}, err
+	}
+	return decide(obs)
+}
+
+// apply carries out plan on the session's host, showing its warnings and
+// progress on out.
+func (s *session) apply(ctx context.Context, plan reconcile.Plan, out *progress) error {
+	return applyPlan(ctx, s.engine, plan, out)
+}
+
+// run is a verb that changes the host: observe, plan with decide, apply.
+func (s *session) run(ctx context.Context, out *progress, decide func(reconcile.Observed) (reconcile.Plan, error)) error {
+	plan, err := s.planned(ctx, decide)
 	if err != nil {
 		return err
 	}
-	out := newProgress(cmd.OutOrStdout())
-	var errs []error
-	for _, c := range recs {
-		out.set(c.Name, fmt.Sprintf("Container %s  %s", c.Name, verb[0]))
-		if err := fn(cmd.Context(), c); err != nil {
-			out.set(c.Name, fmt.Sprintf("Container %s  Error: %v", c.Name, err))
-			errs = append(errs, err)
-			continue
-		}
-		out.set(c.Name, fmt.Sprintf("Container %s  %s", c.Name, verb[1]))
+	return s.apply(ctx, plan, out)
+}
+
+// verb is a project command that changes the host through one plan.
+func verb(g *globals, use, short string, decide func(cmd *cobra.Command, args []string, p *session) func(reconcile.Observed) (reconcile.Plan, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			return s.run(cmd.Context(), newProgress(cmd.OutOrStdout()), decide(cmd, args, s))
+		},
 	}
-	return errors.Join(errs...)
 }
 
 func newStopCommand(g *globals) *cobra.Command {
-	var timeout int
-	cmd := &cobra.Command{
-		Use:   "stop [OPTIONS] [SERVICE...]",
-		Short: "Stop services (their stop signal, then SIGKILL after the grace period)",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.open(cmd.Context())
-			if err != nil {
-				return err
+	var t *timeoutFlag
+	cmd := verb(g, "stop [OPTIONS] [SERVICE...]", "Stop services (their stop signal, then SIGKILL after the grace period)",
+		func(cmd *cobra.Command, args []string, s *session) func(reconcile.Observed) (reconcile.Plan, error) {
+			return func(obs reconcile.Observed) (reconcile.Plan, error) {
+				return reconcile.PlanStop(s.project, obs, reconcile.StopOptions{Services: args, Timeout: t.value()})
 			}
-			defer s.close()
-			return eachContainer(cmd, s, args, [2]string{"Stopping", "Stopped"}, func(ctx context.Context, c store.Container) error {
-				return stopIfRunning(ctx, s.engine, c.Name, containerTimeout(cmd, s, c, timeout))
-			})
-		},
-	}
-	cmd.Flags().IntVarP(&timeout, "timeout", "t", 10, "shutdown timeout in seconds")
+		})
+	t = addTimeoutFlag(cmd, "shutdown timeout in seconds")
 	return cmd
 }
 
-func stopIfRunning(ctx context.Context, e *engine.Engine, name string, timeout time.Duration) error {
-	st, err := e.Runtime.State(ctx, name)
-	if err != nil || st.Status != "running" && st.Status != "restarting" {
-		return err
-	}
-	return e.Runtime.Stop(ctx, name, timeout)
-}
-
 func newStartCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "start [SERVICE...]",
-		Short: "Start existing containers of services",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			return eachContainer(cmd, s, args, [2]string{"Starting", "Started"}, func(ctx context.Context, c store.Container) error {
-				if st, err := s.engine.Runtime.State(ctx, c.Name); err != nil || st.Status == "running" {
-					return err
-				}
-				return s.engine.Start(ctx, c.Name)
-			})
-		},
-	}
+	return verb(g, "start [SERVICE...]", "Start existing containers of services",
+		func(cmd *cobra.Command, args []string, s *session) func(reconcile.Observed) (reconcile.Plan, error) {
+			return func(obs reconcile.Observed) (reconcile.Plan, error) { return reconcile.PlanStart(s.project, obs, args) }
+		})
 }
 
 func newRestartCommand(g *globals) *cobra.Command {
-	var timeout int
-	cmd := &cobra.Command{
-		Use:   "restart [OPTIONS] [SERVICE...]",
-		Short: "Restart service containers",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.open(cmd.Context())
-			if err != nil {
-				return err
+	var t *timeoutFlag
+	cmd := verb(g, "restart [OPTIONS] [SERVICE...]", "Restart service containers",
+		func(cmd *cobra.Command, args []string, s *session) func(reconcile.Observed) (reconcile.Plan, error) {
+			return func(obs reconcile.Observed) (reconcile.Plan, error) {
+				return reconcile.PlanRestart(s.project, obs, reconcile.StopOptions{Services: args, Timeout: t.value()})
 			}
-			defer s.close()
-			return eachContainer(cmd, s, args, [2]string{"Restarting", "Started"}, func(ctx context.Context, c store.Container) error {
-				if err := stopIfRunning(ctx, s.engine, c.Name, containerTimeout(cmd, s, c, timeout)); err != nil {
-					return err
-				}
-				return s.engine.Start(ctx, c.Name)
-			})
-		},
-	}
-	cmd.Flags().IntVarP(&timeout, "timeout", "t", 10, "shutdown timeout in seconds")
+		})
+	t = addTimeoutFlag(cmd, "shutdown timeout in seconds")
 	return cmd
 }
 
 func newRmCommand(g *globals) *cobra.Command {
-	var force, stop, volumes bool
+	var o reconcile.RemoveOptions
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "rm [OPTIONS] [SERVICE...]",
 		Short: "Remove stopped service containers (with -v, their anonymous volumes too)",
@@ -129,25 +118,16 @@ func newRmCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer s.close()
-			recs, err := selectContainers(ctx, s.engine.Store, s.project.Name, args)
+			o.Services = args
+			plan, err := s.planned(ctx, func(obs reconcile.Observed) (reconcile.Plan, error) { return reconcile.PlanRemove(s.project, obs, o) })
 			if err != nil {
 				return err
 			}
 			var gone []string
-			for _, c := range recs {
-				st, err := s.engine.Runtime.State(ctx, c.Name)
-				if err != nil {
-					return err
+			for _, a := range plan.Actions {
+				if a.Kind == reconcile.Remove {
+					gone = append(gone, a.Target)
 				}
-				if st.Status == "running" || st.Status == "restarting" {
-					if !stop {
-						continue // compose rm leaves running containers alone unless --stop
-					}
-					if err := s.engine.Runtime.Stop(ctx, c.Name, containerTimeout(cmd, s, c, 10)); err != nil {
-						return err
-					}
-				}
-				gone = append(gone, c.Name)
 			}
 			if len(gone) == 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), "No stopped containers")
@@ -156,24 +136,12 @@ func newRmCommand(g *globals) *cobra.Command {
 			if !force && !confirm(cmd, "Going to remove "+strings.Join(gone, ", ")+"\nAre you sure? [y/N] ") {
 				return nil
 			}
-			var errs []error
-			for _, name := range gone {
-				if err := s.engine.Remove(ctx, name, 0); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Container %s  Removed\n", name)
-				if volumes {
-					errs = append(errs, s.engine.RemoveAnonymousVolumes(ctx, name))
-				}
-			}
-			errs = append(errs, s.engine.RefreshHosts(ctx, s.project.Name))
-			return errors.Join(errs...)
+			return s.apply(ctx, plan, newProgress(cmd.OutOrStdout()))
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&force, "force", "f", false, "don't ask to confirm removal")
-	f.BoolVarP(&stop, "stop", "s", false, "stop the containers, if required, before removing")
-	f.BoolVarP(&volumes, "volumes", "v", false, "remove any anonymous volumes attached to containers")
+	f.BoolVarP(&o.Stop, "stop", "s", false, "stop the containers, if required, before removing")
+	f.BoolVarP(&o.Volumes, "volumes", "v", false, "remove any anonymous volumes attached to containers")
 	return cmd
 }

@@ -2,20 +2,20 @@ package compose
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
-	"github.com/berth-dev/berth/store"
 )
 
 func newNetworkCommand(g *globals) *cobra.Command {
@@ -222,45 +222,36 @@ func newNetworkPrune(g *globals) *cobra.Command {
 			if !force && !confirm(cmd, "WARNING! This will remove all networks not used by at least one container.\nAre you sure you want to continue? [y/N] ") {
 				return nil
 			}
-			return g.withEngine(func(e *engine.Engine) error {
-				removed, err := pruneNetworks(cmd.Context(), e)
-				if len(removed) > 0 {
-					fmt.Fprintln(cmd.OutOrStdout(), "Deleted Networks:\n"+strings.Join(removed, "\n"))
-				}
-				return err
-			})
+			return g.prune(cmd, "Deleted Networks:", func(inv reconcile.Inventory) reconcile.Plan { return reconcile.PlanPruneNetworks(inv) })
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
 	return cmd
 }
 
-func pruneNetworks(ctx context.Context, e *engine.Engine) ([]string, error) {
-	nets, err := e.Store.Networks(ctx, "")
+// prune removes what decide picks from the host's inventory, then lists
+// what went under title, as Docker does.
+func (g *globals) prune(cmd *cobra.Command, title string, decide func(reconcile.Inventory) reconcile.Plan) error {
+	e, err := g.openEngine()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	eps, err := e.Store.Endpoints(ctx)
+	defer e.Close()
+	inv, err := e.Inventory(cmd.Context())
 	if err != nil {
-		return nil, err
-	}
-	used := map[string]bool{}
-	for _, ep := range eps {
-		used[ep.Network] = true
+		return err
 	}
 	var removed []string
-	var errs []error
-	for _, n := range nets {
-		if used[n.Name] {
-			continue
+	err = reconcile.Apply(cmd.Context(), decide(inv), drivers(e), 0, func(ev reconcile.Event) {
+		if ev.Status == reconcile.Done {
+			removed = append(removed, ev.Action.Target)
 		}
-		if err := e.RemoveNetwork(ctx, n.Name); err != nil && !errors.Is(err, store.ErrNotFound) {
-			errs = append(errs, err)
-			continue
-		}
-		removed = append(removed, n.Name)
+	})
+	if len(removed) > 0 {
+		sort.Strings(removed)
+		fmt.Fprintln(cmd.OutOrStdout(), title+"\n"+strings.Join(removed, "\n"))
 	}
-	return removed, errors.Join(errs...)
+	return err
 }
 
 // confirm asks a yes/no question on stdin.

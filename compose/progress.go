@@ -41,6 +41,8 @@ func newProgress(w io.Writer) *progress {
 // words says, per kind, what an object is called and its verb while running and when done.
 var words = map[reconcile.Kind][3]string{
 	reconcile.Pull:          {"Image", "Pulling", "Pulled"},
+	reconcile.Push:          {"Image", "Pushing", "Pushed"},
+	reconcile.Stop:          {"Container", "Stopping", "Stopped"},
 	reconcile.CreateNetwork: {"Network", "Creating", "Created"},
 	reconcile.CreateVolume:  {"Volume", "Creating", "Created"},
 	reconcile.Create:        {"Container", "Creating", "Started"},

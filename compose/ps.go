@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/store"
 )
 
@@ -63,7 +64,7 @@ func newPsCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if st.Status != "running" && !all {
+				if st.Status != lifecycle.Running && !all {
 					continue
 				}
 				var command string
@@ -72,17 +73,17 @@ func newPsCommand(g *globals) *cobra.Command {
 				}
 				row := psEntry{ID: containerID(r), Name: r.Name, Project: r.Project, Service: r.Service,
 					Image: r.ImageRef, Command: command,
-					CreatedAt: r.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"), created: r.CreatedAt, State: st.Status, ExitCode: st.ExitCode, Health: st.Health}
+					CreatedAt: r.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"), created: r.CreatedAt, State: string(st.Status), ExitCode: st.ExitCode, Health: st.Health}
 				switch st.Status {
-				case "running":
+				case lifecycle.Running:
 					row.Status = "Up " + since(time.Since(st.StartedAt))
 					if st.Health != "" {
 						row.Status += " (" + st.Health + ")"
 					}
-				case "exited":
+				case lifecycle.Exited:
 					row.Status = fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, since(time.Since(st.FinishedAt)))
 				default:
-					row.Status = st.Status
+					row.Status = string(st.Status)
 				}
 				ports, err := e.Store.Ports(ctx, r.Name)
 				if err != nil {

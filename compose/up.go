@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,14 +16,13 @@ type upOptions struct {
 	detach        bool
 	removeOrphans bool
 	forceRecreate bool
-	timeout       int
+	timeout       *timeoutFlag
 }
 
-func (o upOptions) reconcile(cmd *cobra.Command, services []string) reconcile.Options {
+func (o upOptions) reconcile(services []string) reconcile.Options {
 	ro := reconcile.Options{Services: services, ForceRecreate: o.forceRecreate, RemoveOrphans: o.removeOrphans}
-	if cmd.Flags().Changed("timeout") {
-		t := time.Duration(o.timeout) * time.Second
-		ro.Timeout = &t
+	if o.timeout != nil {
+		ro.Timeout = o.timeout.value()
 	}
 	return ro
 }
@@ -42,7 +40,7 @@ func newUpCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer s.close()
-			plan, err := converge(ctx, s, o.reconcile(cmd, args), out)
+			plan, err := converge(ctx, s, o.reconcile(args), out)
 			if err != nil {
 				return err
 			}
@@ -54,19 +52,14 @@ func newUpCommand(g *globals) *cobra.Command {
 			}
 			s.unlock() // attached: let other berth commands work on the project
 			s.unlock = func() {}
-			var timeout *time.Duration
-			if cmd.Flags().Changed("timeout") {
-				t := time.Duration(o.timeout) * time.Second
-				timeout = &t
-			}
-			return attach(ctx, cmd, s, args, timeout)
+			return attach(ctx, cmd, s, args, o.timeout.value())
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.detach, "detach", "d", false, "run containers in the background")
 	f.BoolVar(&o.removeOrphans, "remove-orphans", false, "remove containers for services not defined in the compose file")
 	f.BoolVar(&o.forceRecreate, "force-recreate", false, "recreate containers even if their configuration has not changed")
-	f.IntVarP(&o.timeout, "timeout", "t", 10, "shutdown timeout in seconds for containers being replaced")
+	o.timeout = addTimeoutFlag(cmd, "shutdown timeout in seconds for containers being replaced")
 	return cmd
 }
 
@@ -74,18 +67,20 @@ func newUpCommand(g *globals) *cobra.Command {
 // progress and warnings on out.
 func converge(ctx context.Context, s *session, o reconcile.Options, out *progress) (reconcile.Plan, error) {
 	plan, err := reconcile.Converge(ctx, s.project, s.engine, drivers(s.engine), o, out.event)
-	for _, w := range plan.Warnings {
-		fmt.Fprintln(out.w, "WARN:", w)
-	}
+	warn(out, plan)
 	return plan, err
 }
 
-func planUp(ctx context.Context, s *session, o reconcile.Options) (reconcile.Plan, error) {
-	obs, err := s.engine.Observe(ctx, s.project)
-	if err != nil {
-		return reconcile.Plan{}, err
+// applyPlan carries out plan on e, showing its warnings and progress on out.
+func applyPlan(ctx context.Context, e *engine.Engine, plan reconcile.Plan, out *progress) error {
+	warn(out, plan)
+	return reconcile.Apply(ctx, plan, drivers(e), 0, out.event)
+}
+
+func warn(out *progress, plan reconcile.Plan) {
+	for _, w := range plan.Warnings {
+		fmt.Fprintln(out.w, "WARN:", w)
 	}
-	return reconcile.PlanUp(s.project, obs, o)
 }
 
 func drivers(e *engine.Engine) reconcile.Drivers {
@@ -105,7 +100,9 @@ func newPlanCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer s.close()
-			plan, err := planUp(ctx, s, o.reconcile(cmd, args))
+			plan, err := s.planned(ctx, func(obs reconcile.Observed) (reconcile.Plan, error) {
+				return reconcile.PlanUp(s.project, obs, o.reconcile(args))
+			})
 			if err != nil {
 				return err
 			}

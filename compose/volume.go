@@ -4,15 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
-	"github.com/berth-dev/berth/store"
 )
 
 func newVolumeCommand(g *globals) *cobra.Command {
@@ -195,36 +194,10 @@ func newVolumePrune(g *globals) *cobra.Command {
 			if !force && !confirm(cmd, "WARNING! This will remove anonymous volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ") {
 				return nil
 			}
-			return g.withEngine(func(e *engine.Engine) error {
-				recs, err := e.Store.Volumes(cmd.Context(), "")
-				if err != nil {
-					return err
-				}
-				var removed []string
-				var errs []error
-				for _, r := range recs {
-					if !all && !isAnonymous(r) {
-						continue
-					}
-					if users, err := e.VolumeUsers(r.Name); err != nil || len(users) > 0 {
-						continue
-					}
-					if err := e.RemoveVolume(cmd.Context(), r.Name); err != nil {
-						errs = append(errs, err)
-						continue
-					}
-					removed = append(removed, r.Name)
-				}
-				if len(removed) > 0 {
-					fmt.Fprintln(cmd.OutOrStdout(), "Deleted Volumes:\n"+strings.Join(removed, "\n"))
-				}
-				return errors.Join(errs...)
-			})
+			return g.prune(cmd, "Deleted Volumes:", func(inv reconcile.Inventory) reconcile.Plan { return reconcile.PlanPruneVolumes(inv, all) })
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove all unused volumes, not just anonymous ones")
 	return cmd
 }
-
-func isAnonymous(v store.Volume) bool { return strings.HasPrefix(v.Key, "anon:") }

@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/runtime"
@@ -71,6 +72,18 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 // Start starts a stopped container again from its recorded configuration.
 func (e *Engine) Start(ctx context.Context, name string) error {
 	return e.Runtime.Restart(ctx, name)
+}
+
+// Status is where container name is in its life now.
+func (e *Engine) Status(ctx context.Context, name string) (lifecycle.Status, error) {
+	st, err := e.Runtime.State(ctx, name)
+	return st.Status, err
+}
+
+// Stop stops container name: its stop signal, then SIGKILL after
+// timeout. A container already stopped is left as it is.
+func (e *Engine) Stop(ctx context.Context, name string, timeout time.Duration) error {
+	return e.Runtime.Stop(ctx, name, timeout)
 }
 
 // Remove stops a container (its stop signal, then SIGKILL after timeout)
@@ -175,9 +188,9 @@ func (e *Engine) WaitHealthy(ctx context.Context, name string) error {
 			return nil
 		case st.Health == runtime.HealthUnhealthy:
 			return fmt.Errorf("container %s is unhealthy", name)
-		case st.Health == "" && st.Status == "running":
+		case st.Health == "" && st.Status == lifecycle.Running:
 			return fmt.Errorf("container %s has no health check to wait for", name)
-		case st.Status != "running" && st.Status != "restarting":
+		case !st.Status.Active():
 			return fmt.Errorf("container %s is %s, not healthy", name, st.Status)
 		}
 		select {
@@ -197,7 +210,7 @@ func (e *Engine) Wait(ctx context.Context, name string) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if st.Status == "exited" || st.Status == "missing" {
+		if st.Status == lifecycle.Exited || st.Status == lifecycle.Missing {
 			return st.ExitCode, nil
 		}
 		select {

@@ -97,7 +97,12 @@ func (h *host) down(volumes bool) {
 		return
 	}
 	zero := time.Duration(0)
-	if err := reconcile.Apply(ctx, reconcile.PlanDown(h.project, obs, reconcile.DownOptions{RemoveVolumes: volumes, Timeout: &zero}), h.drivers(), 0, nil); err != nil {
+	plan, err := reconcile.PlanDown(p, obs, reconcile.DownOptions{RemoveVolumes: volumes, RemoveOrphans: true, Timeout: &zero})
+	if err != nil {
+		h.t.Errorf("plan down: %v", err)
+		return
+	}
+	if err := reconcile.Apply(ctx, plan, h.drivers(), 0, nil); err != nil {
 		h.t.Errorf("down: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/berth-dev/berth/image"
+	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
@@ -89,9 +90,9 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	// Recorded: what `down -v` may remove, as Docker Compose does: the
 	// project's declared, non-external volumes and the anonymous volumes of
 	// its containers. A volume the file no longer declares is left alone.
-	ours := map[string]bool{}
-	for _, c := range recs {
-		ours[c.Name] = true
+	ours := map[string]*reconcile.Container{}
+	for i := range obs.Containers {
+		ours[obs.Containers[i].Name] = &obs.Containers[i]
 	}
 	ownVolume := map[string]bool{}
 	for _, v := range p.Volumes {
@@ -100,7 +101,11 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	}
 	for _, v := range vols {
 		owner, anon := anonymousOwner(v.Key)
-		if v.Project == p.Name && (ownVolume[v.Name] || anon && ours[owner]) {
+		c := ours[owner]
+		if anon && c != nil {
+			c.Volumes = append(c.Volumes, v.Name)
+		}
+		if v.Project == p.Name && (ownVolume[v.Name] || anon && c != nil) {
 			obs.Volumes[v.Name] = reconcile.Presence{Recorded: true, Exists: e.Volumes.Exists(v.Name)}
 		}
 	}
@@ -209,15 +214,15 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags n
 		return c, fmt.Errorf("reading the state of %s: %w", r.Name, err)
 	}
 	c.State, c.ExitCode = st.Status, st.ExitCode
-	if c.State == "running" {
+	if c.State == lifecycle.Running {
 		if c.Drift, err = e.drift(r.Name, tags, pl); err != nil {
 			return c, err
 		}
 	}
-	if c.State != "running" && c.State != "restarting" && !e.plumbingIntact(r.Name, svc) {
+	if !c.State.Active() && !e.plumbingIntact(r.Name, svc) {
 		// After a reboot the run root is empty: starting the container
 		// again would need a namespace and files that no longer exist.
-		c.State = "missing"
+		c.State = lifecycle.Missing
 	}
 	return c, nil
 }

@@ -22,6 +22,11 @@ func (e *Engine) Pull(ctx context.Context, ref, platform string) error {
 	return err
 }
 
+// Push uploads image ref to its registry.
+func (e *Engine) Push(ctx context.Context, ref string) error {
+	return e.Images.Push(ctx, ref, image.PushOptions{Progress: e.progress})
+}
+
 // Driver options of bridge networks that berth honours, as Docker names them.
 const (
 	optBridgeName = "com.docker.network.bridge.name"
@@ -221,4 +226,38 @@ func (e *Engine) VolumeUsers(name string) ([]string, error) {
 		}
 	}
 	return users, nil
+}
+
+// Inventory lists every network and volume berth recorded on the host, of
+// any project, with the containers that use each: what the prunes plan on.
+func (e *Engine) Inventory(ctx context.Context) (reconcile.Inventory, error) {
+	var inv reconcile.Inventory
+	nets, err := e.Store.Networks(ctx, "")
+	if err != nil {
+		return inv, err
+	}
+	eps, err := e.Store.Endpoints(ctx)
+	if err != nil {
+		return inv, err
+	}
+	users := map[string][]string{}
+	for _, ep := range eps {
+		users[ep.Network] = append(users[ep.Network], ep.Container)
+	}
+	for _, n := range nets {
+		inv.Networks = append(inv.Networks, reconcile.Object{Name: n.Name, Users: users[n.Name]})
+	}
+	vols, err := e.Store.Volumes(ctx, "")
+	if err != nil {
+		return inv, err
+	}
+	for _, v := range vols {
+		u, err := e.VolumeUsers(v.Name)
+		if err != nil {
+			return inv, err
+		}
+		_, anon := anonymousOwner(v.Key)
+		inv.Volumes = append(inv.Volumes, reconcile.Object{Name: v.Name, Anonymous: anon, Users: u})
+	}
+	return inv, nil
 }

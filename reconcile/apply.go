@@ -10,9 +10,10 @@ import (
 	"github.com/berth-dev/berth/spec"
 )
 
-// Images fetches images.
+// Images fetches and uploads images.
 type Images interface {
 	Pull(ctx context.Context, ref, platform string) error
+	Push(ctx context.Context, ref string) error
 }
 
 // Networks makes and removes project networks.
@@ -27,10 +28,11 @@ type Volumes interface {
 	RemoveVolume(ctx context.Context, name string) error
 }
 
-// Containers makes, starts, waits for and removes containers.
+// Containers makes, starts, stops, waits for and removes containers.
 type Containers interface {
 	Create(ctx context.Context, c ContainerSpec) error // make the container and start it
 	Start(ctx context.Context, name string) error
+	Stop(ctx context.Context, name string, timeout time.Duration) error   // its stop signal, then SIGKILL after timeout
 	Remove(ctx context.Context, name string, timeout time.Duration) error // stop with grace, then remove
 	Wait(ctx context.Context, name string) (exitCode int, err error)
 	WaitHealthy(ctx context.Context, name string) error
@@ -157,6 +159,10 @@ func do(ctx context.Context, project string, a Action, d Drivers) error {
 	switch a.Kind {
 	case Pull:
 		return d.Images.Pull(ctx, a.Target, a.Platform)
+	case Push:
+		return d.Images.Push(ctx, a.Target)
+	case Stop:
+		return d.Containers.Stop(ctx, a.Target, a.Timeout)
 	case CreateNetwork:
 		return d.Networks.CreateNetwork(ctx, project, a.Key, *a.Network)
 	case CreateVolume:

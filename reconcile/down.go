@@ -1,64 +1,63 @@
 package reconcile
 
 import (
-	"slices"
 	"time"
+
+	"github.com/berth-dev/berth/spec"
 )
 
 // DownOptions change what PlanDown removes.
 type DownOptions struct {
 	Services      []string       // only these services' containers; networks and volumes stay while others remain
 	RemoveVolumes bool           // also remove the project's named volumes
+	RemoveOrphans bool           // also remove containers of services the project no longer has
 	Timeout       *time.Duration // stop grace period overriding the services'
 }
 
 // PlanDown decides, without any I/O, how to remove everything berth made for
-// a project: its containers (dependents before what they depend on), then
+// project p: its containers (dependents before what they depend on), then
 // its networks, then, with RemoveVolumes, its volumes. External networks and
-// volumes are never in obs as recorded, so they are never removed.
-func PlanDown(project string, obs Observed, o DownOptions) Plan {
-	pl := newPlanner(project)
-	if len(o.Services) > 0 {
-		var some []Container
-		for _, c := range obs.Containers {
-			if slices.Contains(o.Services, c.Service) {
-				some = append(some, c)
-			}
-		}
-		if len(some) < len(obs.Containers) {
-			// Other services keep running: the networks and volumes stay theirs.
-			obs = Observed{Containers: some}
-		}
-		obs.Containers = some
-	}
+// volumes are never in obs as recorded, so they are never removed. Orphan
+// containers stay, with a warning, unless RemoveOrphans.
+func PlanDown(p *spec.Project, obs Observed, o DownOptions) (Plan, error) {
+	pl := newPlanner(p.Name)
+	var all []Container
 	for _, c := range obs.Containers {
+		if isOrphan(p, c) && !o.RemoveOrphans {
+			pl.warnOrphan(c)
+			continue
+		}
+		all = append(all, c)
+	}
+	obs.Containers = all
+	cs, err := selected(p, obs, o.Services)
+	if err != nil {
+		return Plan{}, err
+	}
+	if len(cs) < len(all) {
+		// Other services keep running: the networks and volumes stay theirs.
+		obs = Observed{}
+	}
+	removals := map[string]string{}
+	var after []string
+	for _, c := range cs {
 		id := "container:" + c.Name
-		pl.add(Action{ID: id, Kind: Remove, Target: c.Name, Service: c.Service, Reason: "down", Timeout: stopTimeout(c.Spec, Options{Timeout: o.Timeout})})
-		pl.byServ[c.Service] = append(pl.byServ[c.Service], id)
+		pl.add(Action{ID: id, Kind: Remove, Target: c.Name, Service: c.Service, Reason: "down", Timeout: grace(serviceOf(p, c), o.Timeout)})
+		removals[c.Name] = id
+		after = append(after, id)
 	}
-	// A container goes before the containers it depends on.
-	var removals []string
-	for _, c := range obs.Containers {
-		a := &pl.plan.Actions[pl.byID["container:"+c.Name]]
-		for dep := range c.Spec.DependsOn {
-			for _, id := range pl.byServ[dep] {
-				pl.after(&pl.plan.Actions[pl.byID[id]], a.ID)
-			}
-		}
-		removals = append(removals, a.ID)
-	}
+	pl.order(p, cs, removals, true)
 	for _, name := range sortedKeys(obs.Networks) {
 		if obs.Networks[name].Recorded {
-			pl.add(Action{ID: "network:" + name, Kind: RemoveNetwork, Target: name, Reason: "down", After: removals})
+			pl.add(Action{ID: "network:" + name, Kind: RemoveNetwork, Target: name, Reason: "down", After: after})
 		}
 	}
 	if o.RemoveVolumes {
 		for _, name := range sortedKeys(obs.Volumes) {
 			if obs.Volumes[name].Recorded {
-				pl.add(Action{ID: "volume:" + name, Kind: RemoveVolume, Target: name, Reason: "down -v", After: removals})
+				pl.add(Action{ID: "volume:" + name, Kind: RemoveVolume, Target: name, Reason: "down -v", After: after})
 			}
 		}
 	}
-	pl.sort()
-	return pl.plan
+	return pl.finish()
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/spec"
 )
 
@@ -48,6 +49,19 @@ func (f *fakeHost) Pull(_ context.Context, ref, _ string) error {
 		return fmt.Errorf("%s: not in the registry", ref)
 	}
 	f.images[ref] = id
+	return nil
+}
+
+func (f *fakeHost) Push(_ context.Context, ref string) error {
+	if err := f.record("push " + ref); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.images[ref]; !ok {
+		return fmt.Errorf("%s: no such image", ref)
+	}
+	f.registry[ref] = f.images[ref]
 	return nil
 }
 
@@ -98,7 +112,7 @@ func (f *fakeHost) Create(_ context.Context, c ContainerSpec) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.containers[c.Name] = Container{Name: c.Name, Service: c.Service.Name, Number: c.Number, Hash: c.Hash,
-		ImageID: f.images[c.Service.Image], Spec: c.Service, State: "running"}
+		ImageID: f.images[c.Service.Image], Spec: c.Service, State: lifecycle.Running}
 	return nil
 }
 
@@ -109,7 +123,19 @@ func (f *fakeHost) Start(_ context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.containers[name]
-	c.State = "running"
+	c.State = lifecycle.Running
+	f.containers[name] = c
+	return nil
+}
+
+func (f *fakeHost) Stop(_ context.Context, name string, _ time.Duration) error {
+	if err := f.record("stop " + name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.containers[name]
+	c.State, c.ExitCode = lifecycle.Exited, 137
 	f.containers[name] = c
 	return nil
 }
@@ -131,7 +157,7 @@ func (f *fakeHost) Wait(_ context.Context, name string) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.containers[name]
-	c.State, c.ExitCode = "exited", f.exitCodes[name]
+	c.State, c.ExitCode = lifecycle.Exited, f.exitCodes[name]
 	f.containers[name] = c
 	return c.ExitCode, nil
 }

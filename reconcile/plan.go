@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/spec"
 )
 
@@ -18,7 +19,7 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Pull: 0, CreateNetwork: 1, CreateVolume: 2, Remove: 3, Recreate: 4, Create: 5, Start: 6, WaitExit: 7, WaitHealthy: 7, RefreshHosts: 8, RemoveNetwork: 9, RemoveVolume: 10}
+var kindOrder = map[Kind]int{Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, Stop: 3, Remove: 4, Recreate: 5, Create: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11}
 
 // planner accumulates one plan.
 type planner struct {
@@ -40,6 +41,15 @@ func (pl *planner) add(a Action) {
 }
 
 func (pl *planner) has(id string) bool { _, ok := pl.byID[id]; return ok }
+
+// finish returns the plan, sorted, or every problem found.
+func (pl *planner) finish() (Plan, error) {
+	if len(pl.errs) > 0 {
+		return Plan{}, fmt.Errorf("%w: %w", ErrPlan, errors.Join(pl.errs...))
+	}
+	pl.sort()
+	return pl.plan, nil
+}
 
 func (pl *planner) fail(format string, args ...any) {
 	pl.errs = append(pl.errs, fmt.Errorf(format, args...))
@@ -69,11 +79,7 @@ func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
 	pl.followSharedNamespaces(p, services, o)
 	pl.linkDependencies(services)
 	pl.planHosts()
-	if len(pl.errs) > 0 {
-		return Plan{}, fmt.Errorf("%w: %w", ErrPlan, errors.Join(pl.errs...))
-	}
-	pl.sort()
-	return pl.plan, nil
+	return pl.finish()
 }
 
 // selectServices returns the named services and, transitively, those they
@@ -90,7 +96,7 @@ func selectServices(p *spec.Project, names []string) ([]spec.Service, error) {
 		}
 		svc, ok := p.Service(name)
 		if !ok {
-			return fmt.Errorf("no such service: %q", name)
+			return errNoService(name)
 		}
 		want[name] = true
 		for dep := range svc.DependsOn {
@@ -208,7 +214,7 @@ func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []
 		switch {
 		case !ok:
 			kind, reason = Create, "new container"
-		case c.State == "missing":
+		case c.State == lifecycle.Missing:
 			kind, reason = Recreate, "the container is gone from the host"
 		case c.Hash == "":
 			kind, reason = Recreate, "its last creation failed"
@@ -220,7 +226,7 @@ func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []
 			kind, reason = Recreate, changedReason(c.Spec, svc)
 		case imagePresent && c.ImageID != imageID:
 			kind, reason = Recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
-		case c.State != "running" && c.State != "restarting":
+		case !c.State.Active():
 			kind, reason = Start, fmt.Sprintf("not running (%s, exit code %d)", c.State, c.ExitCode)
 		default:
 			pl.running[svc.Name] = append(pl.running[svc.Name], name)
@@ -342,15 +348,26 @@ func fileSources(p *spec.Project, all map[string]spec.FileSource, refs []spec.Fi
 
 func (pl *planner) planOrphans(p *spec.Project, obs Observed, o Options) {
 	for _, c := range obs.Containers {
-		if _, ok := p.Service(c.Service); ok || slices.Contains(p.Disabled, c.Service) {
-			continue // a service of a profile not enabled now is not an orphan
+		if !isOrphan(p, c) {
+			continue
 		}
 		if !o.RemoveOrphans {
-			pl.plan.Warnings = append(pl.plan.Warnings, fmt.Sprintf("found orphan container %s for service %q, not in the project: remove it with --remove-orphans", c.Name, c.Service))
+			pl.warnOrphan(c)
 			continue
 		}
 		pl.add(Action{ID: "container:" + c.Name, Kind: Remove, Target: c.Name, Service: c.Service, Reason: fmt.Sprintf("orphan: service %q is not in the project", c.Service), Timeout: stopTimeout(c.Spec, o)})
 	}
+}
+
+// isOrphan reports whether c belongs to a service the project no longer
+// has; a service of a profile not enabled now is not an orphan.
+func isOrphan(p *spec.Project, c Container) bool {
+	_, ok := p.Service(c.Service)
+	return !ok && !slices.Contains(p.Disabled, c.Service)
+}
+
+func (pl *planner) warnOrphan(c Container) {
+	pl.plan.Warnings = append(pl.plan.Warnings, fmt.Sprintf("found orphan container %s for service %q, not in the project: remove it with --remove-orphans", c.Name, c.Service))
 }
 
 // linkDependencies orders every container action after the images,
@@ -462,17 +479,18 @@ func (pl *planner) sort() {
 	}
 }
 
-// defaultStopTimeout is Docker's stop grace period.
-const defaultStopTimeout = 10 * time.Second
+// stopTimeout is a container's stop grace period: the command's -t when
+// given, else its service's stop_grace_period, else Docker's default.
+func stopTimeout(svc spec.Service, o Options) time.Duration { return grace(svc, o.Timeout) }
 
-func stopTimeout(svc spec.Service, o Options) time.Duration {
-	if o.Timeout != nil {
-		return *o.Timeout
+func grace(svc spec.Service, timeout *time.Duration) time.Duration {
+	if timeout != nil {
+		return *timeout
 	}
 	if svc.StopGracePeriod != nil {
 		return *svc.StopGracePeriod
 	}
-	return defaultStopTimeout
+	return lifecycle.DefaultStopGrace
 }
 
 func usedKeys(services []spec.Service, keys func(spec.Service) []string) []string {

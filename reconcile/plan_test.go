@@ -41,6 +41,17 @@ func hostWithImages() *fakeHost {
 	return f
 }
 
+// must returns a plan that must have been made without error.
+func must(t *testing.T) func(Plan, error) Plan {
+	return func(p Plan, err error) Plan {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+}
+
 // up is what `berth up` does.
 func up(t *testing.T, f *fakeHost, p *spec.Project, o Options) Plan {
 	t.Helper()
@@ -282,7 +293,7 @@ func TestPlanDown(t *testing.T) {
 	f, p := hostWithImages(), testProject()
 	up(t, f, p, Options{})
 	timeout := time.Duration(0)
-	plan := PlanDown(p.Name, f.observe(p), DownOptions{RemoveVolumes: true, Timeout: &timeout})
+	plan := must(t)(PlanDown(p, f.observe(p), DownOptions{RemoveVolumes: true, Timeout: &timeout}))
 	if err := Apply(context.Background(), plan, f.drivers(), 0, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +307,7 @@ func TestPlanDown(t *testing.T) {
 	if len(f.containers)+len(f.networks)+len(f.volumes) != 0 {
 		t.Fatalf("left behind: %v %v %v", f.containers, f.networks, f.volumes)
 	}
-	keep := PlanDown(p.Name, Observed{Volumes: map[string]Presence{"shop_data": {Recorded: true, Exists: true}}}, DownOptions{})
+	keep := must(t)(PlanDown(p, Observed{Volumes: map[string]Presence{"shop_data": {Recorded: true, Exists: true}}}, DownOptions{}))
 	if !keep.Empty() {
 		t.Fatalf("down without -v must keep volumes:\n%s", keep)
 	}
@@ -307,7 +318,7 @@ func TestApplyKeepsWhatIsStillUsed(t *testing.T) {
 	up(t, f, p, Options{})
 	f.fail["remove-network shop_default"] = fmt.Errorf("network shop_default: in use by other-app-1 (%w)", ErrKept)
 	var kept []string
-	plan := PlanDown(p.Name, f.observe(p), DownOptions{})
+	plan := must(t)(PlanDown(p, f.observe(p), DownOptions{}))
 	err := Apply(context.Background(), plan, f.drivers(), 0, func(e Event) {
 		if e.Status == Kept {
 			kept = append(kept, e.Action.Target)
@@ -370,12 +381,12 @@ func TestRenamedVolumeRecreates(t *testing.T) {
 func TestPlanDownSomeServices(t *testing.T) {
 	f, p := hostWithImages(), testProject()
 	up(t, f, p, Options{})
-	plan := PlanDown(p.Name, f.observe(p), DownOptions{Services: []string{"web"}, RemoveVolumes: true})
+	plan := must(t)(PlanDown(p, f.observe(p), DownOptions{Services: []string{"web"}, RemoveVolumes: true}))
 	want := "- remove container shop-web-1 (down)\nPlan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 1 to remove.\n"
 	if plan.String() != want {
 		t.Fatalf("plan:\n%s\nwant:\n%s", plan, want)
 	}
-	all := PlanDown(p.Name, f.observe(p), DownOptions{Services: []string{"web", "api", "db"}})
+	all := must(t)(PlanDown(p, f.observe(p), DownOptions{Services: []string{"web", "api", "db"}}))
 	if !strings.Contains(all.String(), "- remove network shop_default") {
 		t.Fatalf("naming every service takes everything down:\n%s", all)
 	}

@@ -7,13 +7,13 @@ import (
 
 // symbols are the plan's one-character markers, Terraform style.
 var symbols = map[Kind]string{
-	Pull: "↓", CreateNetwork: "+", CreateVolume: "+", Create: "+", Recreate: "~", Start: ">",
+	Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", Create: "+", Recreate: "~", Start: ">",
 	WaitExit: "…", WaitHealthy: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
 }
 
 // verbs say what each kind does, for people.
 var verbs = map[Kind]string{
-	Pull: "pull image", CreateNetwork: "create network", CreateVolume: "create volume", Create: "create container",
+	Pull: "pull image", Push: "push image", Stop: "stop container", CreateNetwork: "create network", CreateVolume: "create volume", Create: "create container",
 	Recreate: "recreate container", Start: "start container", WaitExit: "wait for container", WaitHealthy: "wait for healthy container", RefreshHosts: "update /etc/hosts of project",
 	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
 }
@@ -42,9 +42,13 @@ func (p Plan) String() string {
 
 // Summary counts the plan's actions by what they do.
 func (p Plan) Summary() string {
-	var create, recreate, start, remove, pull int
+	var create, recreate, start, stop, remove, pull, push int
 	for _, a := range p.Actions {
 		switch a.Kind {
+		case Push:
+			push++
+		case Stop:
+			stop++
 		case CreateNetwork, CreateVolume, Create:
 			create++
 		case Recreate:
@@ -57,7 +61,15 @@ func (p Plan) Summary() string {
 			pull++
 		}
 	}
-	return fmt.Sprintf("Plan: %d to pull, %d to create, %d to recreate, %d to start, %d to remove.", pull, create, recreate, start, remove)
+	s := fmt.Sprintf("Plan: %d to pull, %d to create, %d to recreate, %d to start, ", pull, create, recreate, start)
+	// Plans of up never stop or push: their summary keeps its five counts.
+	if stop > 0 {
+		s += fmt.Sprintf("%d to stop, ", stop)
+	}
+	if push > 0 {
+		s += fmt.Sprintf("%d to push, ", push)
+	}
+	return s + fmt.Sprintf("%d to remove.", remove)
 }
 
 // Empty reports whether the plan changes nothing.

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"time"
 
+	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/spec"
 )
 
@@ -30,9 +31,10 @@ type Container struct {
 	Hash     string       // the config hash recorded at creation
 	ImageID  string       // the image it was created from
 	Spec     spec.Service // the service spec recorded at creation
-	State    string       // "running", "exited", "created" or "missing" (recorded, but gone from the host)
+	State    lifecycle.Status
 	ExitCode int
-	Drift    string // what of its host plumbing is gone (a detached link, lost port rules); "" when intact
+	Drift    string   // what of its host plumbing is gone (a detached link, lost port rules); "" when intact
+	Volumes  []string // the real names of its anonymous volumes
 }
 
 // Kind is what an action does.
@@ -41,8 +43,10 @@ type Kind string
 // Action kinds, in the order a plan lists them.
 const (
 	Pull          Kind = "pull"
+	Push          Kind = "push"
 	CreateNetwork Kind = "create-network"
 	CreateVolume  Kind = "create-volume"
+	Stop          Kind = "stop"
 	Remove        Kind = "remove"
 	Recreate      Kind = "recreate"
 	Create        Kind = "create"
@@ -66,7 +70,7 @@ type Action struct {
 	// Regardless: run once the After actions have finished, whether they
 	// succeeded or not (refreshing /etc/hosts must follow whatever did happen).
 	Regardless bool           `json:"-"`
-	Timeout    time.Duration  `json:"-"`                  // stop grace period for Remove and Recreate
+	Timeout    time.Duration  `json:"-"`                  // stop grace period for Stop, Remove and Recreate
 	Container  *ContainerSpec `json:"-"`                  // for Create and Recreate
 	Network    *spec.Network  `json:"-"`                  // for CreateNetwork
 	Volume     *spec.Volume   `json:"-"`                  // for CreateVolume

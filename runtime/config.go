@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/berth-dev/berth/lifecycle"
 )
 
 // Sentinel errors of the runtime, for errors.Is.
@@ -21,11 +23,8 @@ var (
 	ErrNotRunning = errors.New("container is not running")
 )
 
-// Defaults applied to a Config.
-const (
-	DefaultStopSignal  = "SIGTERM"
-	DefaultStopTimeout = 10 * time.Second
-)
+// DefaultStopSignal is the stop signal of a Config that names none.
+const DefaultStopSignal = "SIGTERM"
 
 // Config is everything the runtime needs to run one container. The caller
 // has already merged image and service settings into it.
@@ -150,23 +149,14 @@ func (c Config) stopSignal() string {
 // stopTimeout is the configured stop timeout, defaulted.
 func (c Config) stopTimeout() time.Duration {
 	if c.StopTimeout == 0 {
-		return DefaultStopTimeout
+		return lifecycle.DefaultStopGrace
 	}
 	return c.StopTimeout
 }
 
-// Container statuses reported by State.
-const (
-	StatusRunning    = "running"
-	StatusRestarting = "restarting" // the shim waits out a restart back-off
-	StatusExited     = "exited"
-	StatusCreated    = "created" // a directory and config exist, nothing ran
-	StatusMissing    = "missing"
-)
-
 // State is what the runtime knows about one container now.
 type State struct {
-	Status     string
+	Status     lifecycle.Status
 	Pid        int // host pid of the container's init while running
 	ExitCode   int // of the last exit; -1 when the exit went unobserved (shim killed)
 	StartedAt  time.Time

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/testutil"
+	"github.com/berth-dev/berth/lifecycle"
 	"golang.org/x/sys/unix"
 )
 
@@ -115,7 +116,7 @@ func (e *testEnv) waitFor(t testing.TB, id string, what string, cond func(State)
 // waitExited waits until the container exited and its shim is gone.
 func (e *testEnv) waitExited(t testing.TB, id string) State {
 	t.Helper()
-	return e.waitFor(t, id, "exited", func(s State) bool { return s.Status == StatusExited && !s.Shim })
+	return e.waitFor(t, id, "exited", func(s State) bool { return s.Status == lifecycle.Exited && !s.Shim })
 }
 
 // logLines reads the whole log of id as "stream: text" strings.

@@ -8,6 +8,7 @@ import (
 	// apply the device allow-list.
 	_ "github.com/opencontainers/cgroups/devices"
 	"github.com/opencontainers/runc/libcontainer"
+
 	// nsenter's C constructor runs before the Go runtime in "init"
 	// re-execs and joins or creates the container's namespaces.
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"

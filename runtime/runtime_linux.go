@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/berth-dev/berth/lifecycle"
 )
 
 // Start runs container c: it writes its config.json and spawns its
@@ -295,7 +297,7 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 	p := r.paths(id)
 	if _, err := os.Stat(p.dir); errors.Is(err, os.ErrNotExist) {
-		return State{Status: StatusMissing}, nil
+		return State{Status: lifecycle.Missing}, nil
 	}
 	if shimAlive(p.dir) {
 		resp, err := callShim(ctx, p.sock, shimRequest{Op: "state"})
@@ -304,14 +306,14 @@ func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 		}
 		if shimAlive(p.dir) {
 			// Starting up (socket not yet there) or shutting down.
-			return State{Status: StatusCreated, Shim: true}, nil
+			return State{Status: lifecycle.Created, Shim: true}, nil
 		}
 	}
-	st := State{Status: StatusCreated}
+	st := State{Status: lifecycle.Created}
 	var rec exitRecord
 	switch err := readJSON(p.exit, &rec); {
 	case err == nil:
-		st = State{Status: StatusExited, ExitCode: rec.Code, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Restarts: rec.Restarts}
+		st = State{Status: lifecycle.Exited, ExitCode: rec.Code, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Restarts: rec.Restarts}
 	case !errors.Is(err, os.ErrNotExist):
 		return State{}, fmt.Errorf("state of %q: %w", id, err)
 	}
@@ -321,11 +323,11 @@ func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 	}
 	if o != nil {
 		if run, pid, started := o.running(); run {
-			return State{Status: StatusRunning, Pid: pid, StartedAt: started, Restarts: st.Restarts}, nil
+			return State{Status: lifecycle.Running, Pid: pid, StartedAt: started, Restarts: st.Restarts}, nil
 		}
-		if st.Status != StatusExited {
+		if st.Status != lifecycle.Exited {
 			// It ran and ended with nobody to see its exit status.
-			st = State{Status: StatusExited, ExitCode: -1}
+			st = State{Status: lifecycle.Exited, ExitCode: -1}
 		}
 	}
 	return st, nil

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berth-dev/berth/lifecycle"
 )
 
 func TestLogsAndExit(t *testing.T) {
@@ -31,7 +33,7 @@ func TestLogsAndExit(t *testing.T) {
 	if err := e.rt.Remove(context.Background(), c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := e.rt.State(context.Background(), c.ID); st.Status != StatusMissing {
+	if st, _ := e.rt.State(context.Background(), c.ID); st.Status != lifecycle.Missing {
 		t.Errorf("after Remove: %+v", st)
 	}
 }
@@ -72,7 +74,7 @@ func TestStop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Status != StatusExited || st.Shim || st.ExitCode != tc.want {
+			if st.Status != lifecycle.Exited || st.Shim || st.ExitCode != tc.want {
 				t.Errorf("after Stop: %+v, want exited %d without shim", st, tc.want)
 			}
 		})
@@ -163,7 +165,7 @@ func TestOutlivesRuntime(t *testing.T) {
 
 	rt := New(e.root, e.run, WithCgroupParent(e.parent))
 	e.rt = rt
-	st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == StatusRunning })
+	st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
 	if st.Pid <= 0 || !st.Shim || st.StartedAt.IsZero() {
 		t.Fatalf("state = %+v", st)
 	}
@@ -187,21 +189,21 @@ func TestShimKilled(t *testing.T) {
 		t.Run(end, func(t *testing.T) {
 			c := e.config("exec sleep 1000")
 			e.start(t, c)
-			st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == StatusRunning })
+			st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
 			shim := parentOf(t, st.Pid)
 			if err := syscall.Kill(shim, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			st2 := e.waitFor(t, c.ID, "without shim", func(s State) bool { return !s.Shim })
-			if st2.Status != StatusRunning || st2.Pid != st.Pid {
+			if st2.Status != lifecycle.Running || st2.Pid != st.Pid {
 				t.Errorf("init alive, shim killed: state = %+v, want running pid %d", st2, st.Pid)
 			}
 			if end == "kill then remove" {
 				if err := e.rt.Kill(context.Background(), c.ID, syscall.SIGKILL); err != nil {
 					t.Fatal(err)
 				}
-				st3 := e.waitFor(t, c.ID, "exited", func(s State) bool { return s.Status != StatusRunning })
-				if st3.Status != StatusExited || st3.ExitCode != -1 {
+				st3 := e.waitFor(t, c.ID, "exited", func(s State) bool { return s.Status != lifecycle.Running })
+				if st3.Status != lifecycle.Exited || st3.ExitCode != -1 {
 					t.Errorf("init killed without shim: state = %+v, want exited -1 (unobserved)", st3)
 				}
 			}
@@ -279,7 +281,7 @@ func TestStopPreventsRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Status != StatusExited || st.Restarts != 0 || st.ExitCode != 137 {
+	if st.Status != lifecycle.Exited || st.Restarts != 0 || st.ExitCode != 137 {
 		t.Errorf("state after Stop of an always-restarting container = %+v", st)
 	}
 }

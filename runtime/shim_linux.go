@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berth-dev/berth/lifecycle"
 	"github.com/opencontainers/runc/libcontainer"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -175,7 +176,7 @@ func (s *shim) start() error {
 	pid, _ := proc.Pid()
 	s.mu.Lock()
 	s.ctr, s.proc = ctr, proc
-	s.state.Status, s.state.Pid, s.state.StartedAt = StatusRunning, pid, time.Now()
+	s.state.Status, s.state.Pid, s.state.StartedAt = lifecycle.Running, pid, time.Now()
 	s.health = nil
 	if s.cfg.Health != nil {
 		s.health = s.startHealth(*s.cfg.Health)
@@ -216,7 +217,7 @@ func (s *shim) supervise() {
 			code = s.wait()
 		}
 		s.mu.Lock()
-		s.state.Status, s.state.Pid, s.state.ExitCode, s.state.FinishedAt = StatusExited, 0, code, time.Now()
+		s.state.Status, s.state.Pid, s.state.ExitCode, s.state.FinishedAt = lifecycle.Exited, 0, code, time.Now()
 		st, stopped := s.state, s.stopped
 		s.mu.Unlock()
 		rec := exitRecord{Code: code, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Restarts: st.Restarts}
@@ -234,7 +235,7 @@ func (s *shim) supervise() {
 		}
 		backoff = nextBackoff(backoff, st.FinishedAt.Sub(st.StartedAt))
 		s.mu.Lock()
-		s.state.Status = StatusRestarting
+		s.state.Status = lifecycle.Restarting
 		s.mu.Unlock()
 		select {
 		case <-s.stopCh:
@@ -313,7 +314,7 @@ func (s *shim) markStopped() (proc *libcontainer.Process, running bool) {
 		s.stopped = true
 		close(s.stopCh)
 	}
-	return s.proc, s.state.Status == StatusRunning
+	return s.proc, s.state.Status == lifecycle.Running
 }
 
 // stop sends sig (0 = the configured stop signal) and SIGKILL after

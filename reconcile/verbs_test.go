@@ -1,0 +1,175 @@
+package reconcile
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/lifecycle"
+)
+
+// golden checks a plan's text form, and that applying it to f succeeds.
+func golden(t *testing.T, f *fakeHost, plan Plan, want string) {
+	t.Helper()
+	if got := plan.String(); got != want {
+		t.Fatalf("plan:\n%s\nwant:\n%s", got, want)
+	}
+	if err := Apply(context.Background(), plan, f.drivers(), 0, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// before reports whether call a came before call b.
+func before(calls []string, a, b string) bool {
+	i, j := slices.Index(calls, a), slices.Index(calls, b)
+	return i >= 0 && j >= 0 && i < j
+}
+
+func TestPlanStopGolden(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	f.calls()
+	golden(t, f, must(t)(PlanStop(p, f.observe(p), StopOptions{})), `■ stop container shop-api-1 (stop)
+■ stop container shop-db-1 (stop)
+■ stop container shop-web-1 (stop)
+Plan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 3 to stop, 0 to remove.
+`)
+	if calls := f.calls(); !before(calls, "stop shop-web-1", "stop shop-api-1") || !before(calls, "stop shop-api-1", "stop shop-db-1") {
+		t.Fatalf("dependents must stop first: %v", calls)
+	}
+	if again := must(t)(PlanStop(p, f.observe(p), StopOptions{})); !again.Empty() {
+		t.Fatalf("stopping stopped containers plans:\n%s", again)
+	}
+	if _, err := PlanStop(p, f.observe(p), StopOptions{Services: []string{"nope"}}); err == nil {
+		t.Fatal("stopping an unknown service must fail")
+	}
+}
+
+func TestPlanStopTimeouts(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	grace := 3 * time.Second
+	p.Services[1].StopGracePeriod = &grace // db
+	up(t, f, p, Options{})
+	timeouts := func(o StopOptions) map[string]time.Duration {
+		out := map[string]time.Duration{}
+		for _, a := range must(t)(PlanStop(p, f.observe(p), o)).Actions {
+			out[a.Target] = a.Timeout
+		}
+		return out
+	}
+	got := timeouts(StopOptions{})
+	if got["shop-db-1"] != grace || got["shop-web-1"] != lifecycle.DefaultStopGrace {
+		t.Fatalf("grace periods: %v", got)
+	}
+	zero := time.Duration(0)
+	if got := timeouts(StopOptions{Timeout: &zero, Services: []string{"db"}}); len(got) != 1 || got["shop-db-1"] != 0 {
+		t.Fatalf("-t 0 db: %v", got)
+	}
+}
+
+func TestPlanStartGolden(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	if err := Apply(context.Background(), must(t)(PlanStop(p, f.observe(p), StopOptions{Services: []string{"db", "web"}})), f.drivers(), 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.calls()
+	golden(t, f, must(t)(PlanStart(p, f.observe(p), nil)), `> start container shop-db-1 (not running (exited, exit code 137))
+> start container shop-web-1 (not running (exited, exit code 137))
+Plan: 0 to pull, 0 to create, 0 to recreate, 2 to start, 0 to remove.
+`)
+	c := f.containers["shop-db-1"]
+	c.State = lifecycle.Missing
+	f.containers["shop-db-1"] = c
+	if _, err := PlanStart(p, f.observe(p), []string{"db"}); err == nil {
+		t.Fatal("starting a container gone from the host must fail, and say to run up")
+	}
+}
+
+func TestPlanRestartGolden(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	f.calls()
+	golden(t, f, must(t)(PlanRestart(p, f.observe(p), StopOptions{Services: []string{"api", "db"}})), `■ stop container shop-api-1 (restart)
+■ stop container shop-db-1 (restart)
+> start container shop-api-1 (restart)
+> start container shop-db-1 (restart)
+Plan: 0 to pull, 0 to create, 0 to recreate, 2 to start, 2 to stop, 0 to remove.
+`)
+	calls := f.calls()
+	if !before(calls, "stop shop-api-1", "stop shop-db-1") || !before(calls, "stop shop-db-1", "start shop-db-1") || !before(calls, "start shop-db-1", "start shop-api-1") {
+		t.Fatalf("restart order: %v", calls)
+	}
+}
+
+func TestPlanRemoveGolden(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	f.volumes["anon-1"] = true
+	c := f.containers["shop-db-1"]
+	c.Volumes = []string{"anon-1"}
+	f.containers["shop-db-1"] = c
+	if plan := must(t)(PlanRemove(p, f.observe(p), RemoveOptions{})); !plan.Empty() {
+		t.Fatalf("rm without --stop must leave running containers:\n%s", plan)
+	}
+	golden(t, f, must(t)(PlanRemove(p, f.observe(p), RemoveOptions{Services: []string{"db"}, Stop: true, Volumes: true})), `■ stop container shop-db-1 (rm --stop)
+- remove container shop-db-1 (rm)
+~ update /etc/hosts of project shop (the project's containers changed)
+- remove volume anon-1 (anonymous volume of shop-db-1, rm -v)
+Plan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 1 to stop, 2 to remove.
+`)
+	if calls := f.calls(); !before(calls, "stop shop-db-1", "remove shop-db-1") || !before(calls, "remove shop-db-1", "remove-volume anon-1") {
+		t.Fatalf("rm order: %v", calls)
+	}
+	if f.volumes["anon-1"] || f.volumes["shop_data"] == false {
+		t.Fatalf("rm -v removes the anonymous volume only: %v", f.volumes)
+	}
+}
+
+func TestPlanDownGoldenWithOrphans(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	f.containers["shop-old-1"] = Container{Name: "shop-old-1", Service: "old", Number: 1, State: lifecycle.Running}
+	golden(t, f, must(t)(PlanDown(p, f.observe(p), DownOptions{})), `! found orphan container shop-old-1 for service "old", not in the project: remove it with --remove-orphans
+- remove container shop-api-1 (down)
+- remove container shop-db-1 (down)
+- remove container shop-web-1 (down)
+- remove network shop_default (down)
+Plan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 4 to remove.
+`)
+	plan := must(t)(PlanDown(p, f.observe(p), DownOptions{RemoveOrphans: true}))
+	if plan.String() != "- remove container shop-old-1 (down)\nPlan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 1 to remove.\n" {
+		t.Fatalf("down --remove-orphans:\n%s", plan)
+	}
+}
+
+func TestPlanPullGolden(t *testing.T) {
+	p := testProject()
+	golden(t, hostWithImages(), must(t)(PlanPull(p, nil)), `↓ pull image busybox (berth pull)
+↓ pull image web:1 (berth pull)
+Plan: 2 to pull, 0 to create, 0 to recreate, 0 to start, 0 to remove.
+`)
+	if got := must(t)(PlanPull(p, []string{"web"})).String(); got != "↓ pull image web:1 (berth pull)\nPlan: 1 to pull, 0 to create, 0 to recreate, 0 to start, 0 to remove.\n" {
+		t.Fatalf("pull web:\n%s", got)
+	}
+	f := hostWithImages()
+	golden(t, f, PlanPullImage("web:1", ""), "↓ pull image web:1 (image pull)\nPlan: 1 to pull, 0 to create, 0 to recreate, 0 to start, 0 to remove.\n")
+	golden(t, f, PlanPushImage("web:1"), "↑ push image web:1 (image push)\nPlan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 1 to push, 0 to remove.\n")
+}
+
+func TestPlanPrunes(t *testing.T) {
+	inv := Inventory{
+		Networks: []Object{{Name: "a_default", Users: []string{"a-web-1"}}, {Name: "b_default"}},
+		Volumes:  []Object{{Name: "a_data"}, {Name: "anon-used", Anonymous: true, Users: []string{"a-web-1"}}, {Name: "anon-free", Anonymous: true}},
+	}
+	if got := PlanPruneNetworks(inv).String(); got != "- remove network b_default (no container uses it)\nPlan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 1 to remove.\n" {
+		t.Fatalf("network prune:\n%s", got)
+	}
+	if got := PlanPruneVolumes(inv, false).String(); got != "- remove volume anon-free (no container uses it)\nPlan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 1 to remove.\n" {
+		t.Fatalf("volume prune:\n%s", got)
+	}
+	if got := PlanPruneVolumes(inv, true); len(got.Actions) != 2 {
+		t.Fatalf("volume prune --all:\n%s", got)
+	}
+}
