@@ -7,15 +7,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/reconcile"
-	"github.com/berth-dev/berth/runtime"
 )
 
 // attach follows the logs of the project's containers until all of them
 // have exited or the user interrupts; then, as Docker Compose does, it
 // stops the containers that still run.
 func attach(ctx context.Context, cmd *cobra.Command, s *session, services []string, timeout *time.Duration) error {
-	recs, err := selectContainers(context.Background(), s.engine.Store, s.project.Name, services)
+	recs, err := s.engine.Containers(context.Background(), s.project.Name, services, false)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func attach(ctx context.Context, cmd *cobra.Command, s *session, services []stri
 			}
 		}
 	}()
-	logErr := streamLogs(follow, cmd.OutOrStdout(), s.engine.Runtime, recs, runtime.LogOptions{Follow: true, Tail: -1}, false)
+	logErr := streamLogs(follow, cmd.OutOrStdout(), s.engine, recs, engine.LogOptions{Follow: true, Tail: -1}, false)
 	if ctx.Err() == nil {
 		return logErr
 	}

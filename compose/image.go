@@ -1,7 +1,6 @@
 package compose
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +70,7 @@ func newImagesCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer s.close()
-			recs, err := selectContainers(cmd.Context(), s.engine.Store, s.project.Name, args)
+			recs, err := s.engine.Containers(cmd.Context(), s.project.Name, args, false)
 			if err != nil {
 				return err
 			}
@@ -81,7 +80,7 @@ func newImagesCommand(g *globals) *cobra.Command {
 			}
 			var rows []row
 			for _, r := range recs {
-				repo, tag := splitRef(r.ImageRef)
+				repo, tag := splitRef(r.Image)
 				var size int64
 				if img, err := s.engine.Images.Get(r.ImageID); err == nil {
 					size = img.Size
@@ -268,19 +267,6 @@ func newImagePush(g *globals) *cobra.Command {
 	return cmd
 }
 
-// imagesInUse are the IDs of images berth's containers were made from.
-func imagesInUse(ctx context.Context, e *engine.Engine) (map[string]string, error) {
-	recs, err := e.Store.Containers(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	used := map[string]string{}
-	for _, r := range recs {
-		used[r.ImageID] = r.Name
-	}
-	return used, nil
-}
-
 func newImageRm(g *globals) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
@@ -290,7 +276,7 @@ func newImageRm(g *globals) *cobra.Command {
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withEngine(func(e *engine.Engine) error {
-				used, err := imagesInUse(cmd.Context(), e)
+				used, err := e.ImagesInUse(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -340,7 +326,7 @@ func newImagePrune(g *globals) *cobra.Command {
 				return nil
 			}
 			return g.withEngine(func(e *engine.Engine) error {
-				used, err := imagesInUse(cmd.Context(), e)
+				used, err := e.ImagesInUse(cmd.Context())
 				if err != nil {
 					return err
 				}

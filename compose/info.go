@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/engine"
-	"github.com/berth-dev/berth/network"
 )
 
 func newVersionCommand() *cobra.Command {
@@ -24,17 +23,12 @@ func newVersionCommand() *cobra.Command {
 
 // hostInfo is what `berth info` reports.
 type hostInfo struct {
-	Version        string
-	Root           string
-	RunRoot        string
-	Cgroups        string // "v1", "v2" or "hybrid"
-	NFTablesTable  string
-	CgroupParent   string
-	Containers     int
-	Networks       int
-	Volumes        int
-	Images         int
-	SysctlsChanged []network.SysctlChange
+	Version       string
+	Root          string
+	RunRoot       string
+	Cgroups       string // "v1", "v2" or "hybrid"
+	NFTablesTable string
+	engine.HostView
 }
 
 func newInfoCommand(g *globals) *cobra.Command {
@@ -44,18 +38,11 @@ func newInfoCommand(g *globals) *cobra.Command {
 		Short: "Display system-wide information, including the kernel settings berth changed",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withEngine(func(e *engine.Engine) error {
-				ctx := cmd.Context()
-				in := hostInfo{Version: Version, Root: e.Root, RunRoot: e.RunRoot, Cgroups: cgroupMode(),
-					NFTablesTable: "ip " + e.Net.Table(), CgroupParent: engine.HostName(e.Root)}
-				cs, _ := e.Store.Containers(ctx, "")
-				ns, _ := e.Store.Networks(ctx, "")
-				vs, _ := e.Store.Volumes(ctx, "")
-				is, _ := e.Images.List()
-				in.Containers, in.Networks, in.Volumes, in.Images = len(cs), len(ns), len(vs), len(is)
-				var err error
-				if in.SysctlsChanged, err = e.Net.Sysctls(); err != nil {
+				h, err := e.Host(cmd.Context())
+				if err != nil {
 					return err
 				}
+				in := hostInfo{Version: Version, Root: e.Root, RunRoot: e.RunRoot, Cgroups: cgroupMode(), NFTablesTable: "ip " + h.Table, HostView: h}
 				if format == "json" {
 					enc := json.NewEncoder(cmd.OutOrStdout())
 					enc.SetIndent("", "  ")

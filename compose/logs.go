@@ -8,10 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-dev/berth/engine"
 	"github.com/spf13/cobra"
-
-	"github.com/berth-dev/berth/runtime"
-	"github.com/berth-dev/berth/store"
 )
 
 type logsOptions struct {
@@ -39,11 +37,11 @@ func newLogsCommand(g *globals) *cobra.Command {
 					return fmt.Errorf("--tail: %q is not a number or \"all\"", o.tail)
 				}
 			}
-			recs, err := selectContainers(ctx, e.Store, p.Name, args)
+			recs, err := e.Containers(ctx, p.Name, args, false)
 			if err != nil {
 				return err
 			}
-			return streamLogs(ctx, cmd.OutOrStdout(), e.Runtime, recs, runtime.LogOptions{Follow: o.follow, Tail: tail}, o.timestamps)
+			return streamLogs(ctx, cmd.OutOrStdout(), e, recs, engine.LogOptions{Follow: o.follow, Tail: tail}, o.timestamps)
 		},
 	}
 	f := cmd.Flags()
@@ -53,35 +51,12 @@ func newLogsCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-// selectContainers returns a project's recorded containers, only those of
-// the named services when any are named.
-func selectContainers(ctx context.Context, st *store.Store, project string, services []string) ([]store.Container, error) {
-	all, err := st.Containers(ctx, project)
-	if err != nil {
-		return nil, err
-	}
-	if len(services) == 0 {
-		return all, nil
-	}
-	want := map[string]bool{}
-	for _, s := range services {
-		want[s] = true
-	}
-	var out []store.Container
-	for _, c := range all {
-		if want[c.Service] {
-			out = append(out, c)
-		}
-	}
-	return out, nil
-}
-
 // colors are the ANSI colours of service prefixes, as Docker Compose cycles them.
 var colors = []string{"36", "33", "32", "35", "34", "96", "93", "92", "95", "94"}
 
 // streamLogs writes the containers' logs to w, each line prefixed with
 // "<service>-<n> | ", coloured on a terminal, following when o.Follow.
-func streamLogs(ctx context.Context, w io.Writer, rt *runtime.Runtime, recs []store.Container, o runtime.LogOptions, timestamps bool) error {
+func streamLogs(ctx context.Context, w io.Writer, e *engine.Engine, recs []engine.ContainerView, o engine.LogOptions, timestamps bool) error {
 	width := 0
 	for _, c := range recs {
 		width = max(width, len(prefixName(c)))
@@ -95,7 +70,7 @@ func streamLogs(ctx context.Context, w io.Writer, rt *runtime.Runtime, recs []st
 		if tty {
 			prefix = "\x1b[" + colors[i%len(colors)] + "m" + prefix + "\x1b[0m"
 		}
-		write := func(l runtime.LogLine) error {
+		write := func(l engine.LogLine) error {
 			mu.Lock()
 			defer mu.Unlock()
 			ts := ""
@@ -106,15 +81,15 @@ func streamLogs(ctx context.Context, w io.Writer, rt *runtime.Runtime, recs []st
 			return err
 		}
 		if !o.Follow {
-			if err := runtime.ReadLogs(ctx, rt.LogPath(c.Name), o, write); err != nil {
+			if err := e.Logs(ctx, c.Name, o, write); err != nil {
 				return fmt.Errorf("reading logs of %s: %w", c.Name, err)
 			}
 			continue
 		}
 		wg.Add(1)
-		go func(i int, c store.Container) {
+		go func(i int, c engine.ContainerView) {
 			defer wg.Done()
-			errs[i] = runtime.ReadLogs(ctx, rt.LogPath(c.Name), o, write)
+			errs[i] = e.Logs(ctx, c.Name, o, write)
 		}(i, c)
 	}
 	wg.Wait()
@@ -127,4 +102,4 @@ func streamLogs(ctx context.Context, w io.Writer, rt *runtime.Runtime, recs []st
 }
 
 // prefixName is the log prefix of a container: "<service>-<n>".
-func prefixName(c store.Container) string { return fmt.Sprintf("%s-%d", c.Service, c.Number) }
+func prefixName(c engine.ContainerView) string { return fmt.Sprintf("%s-%d", c.Service, c.Number) }

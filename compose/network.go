@@ -48,7 +48,7 @@ func newNetworkLs(g *globals) *cobra.Command {
 		Short:   "List networks",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withEngine(func(e *engine.Engine) error {
-				nets, err := e.Store.Networks(cmd.Context(), "")
+				nets, err := e.Networks(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -100,13 +100,9 @@ func newNetworkInspect(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withEngine(func(e *engine.Engine) error {
 				ctx := cmd.Context()
-				eps, err := e.Store.Endpoints(ctx)
-				if err != nil {
-					return err
-				}
 				var out []networkInspect
 				for _, name := range args {
-					n, err := e.Store.Network(ctx, name)
+					n, err := e.Network(ctx, name)
 					if err != nil {
 						return err
 					}
@@ -122,10 +118,8 @@ func newNetworkInspect(g *globals) *cobra.Command {
 					if n.MTU > 0 {
 						ni.Options["com.docker.network.driver.mtu"] = fmt.Sprint(n.MTU)
 					}
-					for _, ep := range eps {
-						if ep.Network == n.Name {
-							ni.Containers[ep.Container] = map[string]string{"Name": ep.Container, "IPv4Address": ep.Address}
-						}
+					for _, ep := range n.Endpoints {
+						ni.Containers[ep.Container] = map[string]string{"Name": ep.Container, "IPv4Address": ep.Address}
 					}
 					out = append(out, ni)
 				}
@@ -154,7 +148,7 @@ func newNetworkCreate(g *globals) *cobra.Command {
 				return errors.New("--gateway and --ip-range need --subnet")
 			}
 			return g.withEngine(func(e *engine.Engine) error {
-				if _, err := e.Store.Network(cmd.Context(), n.Name); err == nil {
+				if _, err := e.Network(cmd.Context(), n.Name); err == nil {
 					return fmt.Errorf("network with name %s already exists", n.Name)
 				}
 				if err := e.CreateNetwork(cmd.Context(), "", n.Name, n); err != nil {
@@ -197,7 +191,7 @@ func newNetworkRm(g *globals) *cobra.Command {
 			return g.withEngine(func(e *engine.Engine) error {
 				var errs []error
 				for _, name := range args {
-					if _, err := e.Store.Network(cmd.Context(), name); err != nil {
+					if _, err := e.Network(cmd.Context(), name); err != nil {
 						errs = append(errs, err)
 						continue
 					}

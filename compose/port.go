@@ -29,14 +29,16 @@ func newPortCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ports, err := s.engine.Store.Ports(cmd.Context(), name)
+			recs, err := s.engine.Containers(cmd.Context(), s.project.Name, []string{args[0]}, true)
 			if err != nil {
 				return err
 			}
-			for _, p := range ports {
-				if p.ContainerPort == target && p.Protocol == protocol {
-					_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s:%d\n", first(p.HostIP, "0.0.0.0"), p.HostPort)
-					return err
+			for _, r := range recs {
+				for _, p := range r.Ports {
+					if r.Name == name && p.ContainerPort == target && p.Protocol == protocol {
+						_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s:%d\n", first(p.HostIP, "0.0.0.0"), p.HostPort)
+						return err
+					}
 				}
 			}
 			return fmt.Errorf("no port %d/%s published for %s", target, protocol, name)

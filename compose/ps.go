@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/lifecycle"
-	"github.com/berth-dev/berth/store"
 )
 
 // psEntry is one row of `ps`, with Docker Compose's JSON keys.
@@ -54,42 +54,30 @@ func newPsCommand(g *globals) *cobra.Command {
 			}
 			defer s.close()
 			p, e := s.project, s.engine
-			recs, err := selectContainers(ctx, e.Store, p.Name, args)
+			recs, err := e.Containers(ctx, p.Name, args, true)
 			if err != nil {
 				return err
 			}
 			var rows []psEntry
 			for _, r := range recs {
-				st, err := e.Runtime.State(ctx, r.Name)
-				if err != nil {
-					return err
-				}
-				if st.Status != lifecycle.Running && !all {
+				if r.State != lifecycle.Running && !all {
 					continue
 				}
-				var command string
-				if cfg, err := e.Runtime.Config(r.Name); err == nil {
-					command = strings.Join(cfg.Args, " ")
-				}
 				row := psEntry{ID: containerID(r), Name: r.Name, Project: r.Project, Service: r.Service,
-					Image: r.ImageRef, Command: command,
-					CreatedAt: r.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"), created: r.CreatedAt, State: string(st.Status), ExitCode: st.ExitCode, Health: st.Health}
-				switch st.Status {
+					Image: r.Image, Command: strings.Join(r.Command, " "),
+					CreatedAt: r.Created.Format("2006-01-02 15:04:05 -0700 MST"), created: r.Created, State: string(r.State), ExitCode: r.ExitCode, Health: r.Health}
+				switch r.State {
 				case lifecycle.Running:
-					row.Status = "Up " + since(time.Since(st.StartedAt))
-					if st.Health != "" {
-						row.Status += " (" + st.Health + ")"
+					row.Status = "Up " + since(time.Since(r.StartedAt))
+					if r.Health != "" {
+						row.Status += " (" + r.Health + ")"
 					}
 				case lifecycle.Exited:
-					row.Status = fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, since(time.Since(st.FinishedAt)))
+					row.Status = fmt.Sprintf("Exited (%d) %s ago", r.ExitCode, since(time.Since(r.FinishedAt)))
 				default:
-					row.Status = string(st.Status)
+					row.Status = string(r.State)
 				}
-				ports, err := e.Store.Ports(ctx, r.Name)
-				if err != nil {
-					return err
-				}
-				for _, p := range ports {
+				for _, p := range r.Ports {
 					row.Publishers = append(row.Publishers, publisher{URL: first(p.HostIP, "0.0.0.0"), TargetPort: uint32(p.ContainerPort), PublishedPort: uint32(p.HostPort), Protocol: p.Protocol})
 				}
 				rows = append(rows, row)
@@ -138,8 +126,8 @@ func newPsCommand(g *globals) *cobra.Command {
 
 // containerID is a Docker-shaped ID for a container record: 64 hex digits,
 // new for each creation.
-func containerID(r store.Container) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", r.Name, r.CreatedAt.UnixNano())))
+func containerID(r engine.ContainerView) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", r.Name, r.Created.UnixNano())))
 	return hex.EncodeToString(h[:])
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/spec"
-	"github.com/berth-dev/berth/store"
 )
 
 // Version is berth's version, set at build time with -ldflags.
@@ -169,7 +168,7 @@ func (g *globals) open(ctx context.Context, opts ...engine.Option) (*session, er
 	if err != nil {
 		return nil, err
 	}
-	if s.unlock, err = store.LockProject(ctx, g.runRoot, s.project.Name); err != nil {
+	if s.unlock, err = s.engine.LockProject(ctx, s.project.Name); err != nil {
 		s.engine.Close()
 		return nil, err
 	}

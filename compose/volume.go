@@ -33,26 +33,16 @@ type volumeInfo struct {
 
 // volumeInfos describes every volume berth knows, by name.
 func volumeInfos(cmd *cobra.Command, e *engine.Engine) (map[string]volumeInfo, []string, error) {
-	recs, err := e.Store.Volumes(cmd.Context(), "")
+	vols, err := e.Volumes(cmd.Context())
 	if err != nil {
 		return nil, nil, err
 	}
 	infos := map[string]volumeInfo{}
 	var names []string
-	for _, r := range recs {
-		in, err := e.Volumes.Inspect(r.Name)
-		if err != nil {
-			return nil, nil, err
-		}
-		vi := volumeInfo{CreatedAt: in.CreatedAt.Format(time.RFC3339), Driver: "local", Labels: r.Labels, Mountpoint: in.Mountpoint,
-			Name: r.Name, Scope: "local", Options: map[string]string{}}
-		for k, v := range map[string]string{"type": in.Options.Type, "o": in.Options.O, "device": in.Options.Device} {
-			if v != "" {
-				vi.Options[k] = v
-			}
-		}
-		infos[r.Name] = vi
-		names = append(names, r.Name)
+	for _, v := range vols {
+		infos[v.Name] = volumeInfo{CreatedAt: v.Created.Format(time.RFC3339), Driver: "local", Labels: v.Labels, Mountpoint: v.Mountpoint,
+			Name: v.Name, Scope: "local", Options: v.Options}
+		names = append(names, v.Name)
 	}
 	return infos, names, nil
 }
@@ -169,7 +159,7 @@ func newVolumeRm(g *globals) *cobra.Command {
 			return g.withEngine(func(e *engine.Engine) error {
 				var errs []error
 				for _, name := range args {
-					if !e.Volumes.Exists(name) {
+					if !e.VolumeExists(name) {
 						errs = append(errs, fmt.Errorf("no such volume: %s", name))
 						continue
 					}

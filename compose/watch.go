@@ -9,7 +9,6 @@ import (
 
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
-	"github.com/berth-dev/berth/store"
 )
 
 func newReconcileCommand(g *globals) *cobra.Command {
@@ -35,7 +34,7 @@ func newReconcileCommand(g *globals) *cobra.Command {
 			// only while it runs, so other berth commands can work between.
 			load := func(ctx context.Context) (*spec.Project, error) { return g.loadProject(ctx) }
 			drv := drivers(e)
-			locked := &lockedObserver{Observer: e, runRoot: g.runRoot}
+			locked := &lockedObserver{Observer: e, lock: e.LockProject}
 			o := reconcile.Options{RemoveOrphans: removeOrphans}
 			report := func(p reconcile.Pass) {
 				locked.release()
@@ -75,13 +74,13 @@ func newReconcileCommand(g *globals) *cobra.Command {
 // pass's report releases it.
 type lockedObserver struct {
 	reconcile.Observer
-	runRoot string
-	unlock  func()
+	lock   func(ctx context.Context, project string) (func(), error)
+	unlock func()
 }
 
 func (l *lockedObserver) Observe(ctx context.Context, p *spec.Project) (reconcile.Observed, error) {
 	if l.unlock == nil {
-		unlock, err := store.LockProject(ctx, l.runRoot, p.Name)
+		unlock, err := l.lock(ctx, p.Name)
 		if err != nil {
 			return reconcile.Observed{}, err
 		}

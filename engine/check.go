@@ -73,7 +73,7 @@ func (e *Engine) checkImageAndPorts(ctx context.Context, c reconcile.ContainerSp
 		if keys := sortedNetworkKeys(c.Service); len(keys) > 0 {
 			n := c.Networks[keys[0]]
 			internal := n.Internal
-			if rec, err := e.Store.Network(ctx, n.Name); err == nil {
+			if rec, err := e.store.Network(ctx, n.Name); err == nil {
 				internal = rec.Internal // what the bridge really is, whatever the file says now
 			}
 			if internal {

@@ -35,7 +35,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if err != nil {
 		return err
 	}
-	if err := e.Store.PutContainer(ctx, store.Container{Name: c.Name, Project: c.Project, Service: svc.Name, Number: c.Number,
+	if err := e.store.PutContainer(ctx, store.Container{Name: c.Name, Project: c.Project, Service: svc.Name, Number: c.Number,
 		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now()}); err != nil {
 		return err
 	}
@@ -62,28 +62,28 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if err := e.publish(ctx, c); err != nil {
 		return err
 	}
-	if err := e.Runtime.Start(ctx, cfg); err != nil {
+	if err := e.runtime.Start(ctx, cfg); err != nil {
 		return err
 	}
 	// It runs now: record that even if the user interrupts this very moment.
-	return e.Store.SetConfigHash(context.WithoutCancel(ctx), c.Name, c.Hash)
+	return e.store.SetConfigHash(context.WithoutCancel(ctx), c.Name, c.Hash)
 }
 
 // Start starts a stopped container again from its recorded configuration.
 func (e *Engine) Start(ctx context.Context, name string) error {
-	return e.Runtime.Restart(ctx, name)
+	return e.runtime.Restart(ctx, name)
 }
 
 // Status is where container name is in its life now.
 func (e *Engine) Status(ctx context.Context, name string) (lifecycle.Status, error) {
-	st, err := e.Runtime.State(ctx, name)
+	st, err := e.runtime.State(ctx, name)
 	return st.Status, err
 }
 
 // Stop stops container name: its stop signal, then SIGKILL after
 // timeout. A container already stopped is left as it is.
 func (e *Engine) Stop(ctx context.Context, name string, timeout time.Duration) error {
-	return e.Runtime.Stop(ctx, name, timeout)
+	return e.runtime.Stop(ctx, name, timeout)
 }
 
 // Remove stops a container (its stop signal, then SIGKILL after timeout)
@@ -93,13 +93,13 @@ func (e *Engine) Stop(ctx context.Context, name string, timeout time.Duration) e
 // failed Create.
 func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration) error {
 	var errs []error
-	if err := e.Runtime.Stop(ctx, name, timeout); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrNotRunning) {
+	if err := e.runtime.Stop(ctx, name, timeout); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrNotRunning) {
 		errs = append(errs, err)
 	}
-	if err := e.Runtime.Remove(ctx, name); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+	if err := e.runtime.Remove(ctx, name); err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		errs = append(errs, err)
 	}
-	if err := e.Net.UnpublishPorts(name); err != nil {
+	if err := e.net.UnpublishPorts(name); err != nil {
 		errs = append(errs, err)
 	}
 	eps, err := e.endpointsOf(ctx, name)
@@ -107,7 +107,7 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 		errs = append(errs, err)
 	}
 	for _, ep := range eps {
-		if err := e.Net.Detach(network.Link{HostVeth: e.vethName(name, ep.Network)}); err != nil {
+		if err := e.net.Detach(network.Link{HostVeth: e.vethName(name, ep.Network)}); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -122,7 +122,7 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	if err := e.Store.DeleteContainer(ctx, name); err != nil {
+	if err := e.store.DeleteContainer(ctx, name); err != nil {
 		return err
 	}
 	return e.refreshPeers(ctx, eps)
@@ -179,7 +179,7 @@ func (e *Engine) WaitHealthy(ctx context.Context, name string) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		st, err := e.Runtime.State(ctx, name)
+		st, err := e.runtime.State(ctx, name)
 		if err != nil {
 			return err
 		}
@@ -206,7 +206,7 @@ func (e *Engine) Wait(ctx context.Context, name string) (int, error) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		st, err := e.Runtime.State(ctx, name)
+		st, err := e.runtime.State(ctx, name)
 		if err != nil {
 			return 0, err
 		}
@@ -222,7 +222,7 @@ func (e *Engine) Wait(ctx context.Context, name string) (int, error) {
 }
 
 func (e *Engine) endpointsOf(ctx context.Context, name string) ([]store.Endpoint, error) {
-	all, err := e.Store.Endpoints(ctx)
+	all, err := e.store.Endpoints(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func shortID(name string) string {
 // recorded (so a container_name is honoured), or the Compose default name
 // when it has not been made.
 func (e *Engine) ServiceContainer(ctx context.Context, project, service string, n int) (string, error) {
-	recs, err := e.Store.Containers(ctx, project)
+	recs, err := e.store.Containers(ctx, project)
 	if err != nil {
 		return "", err
 	}

@@ -33,7 +33,7 @@ services:
 		break_  []string
 		reasons []string
 	}{
-		{"firewall flushed", []string{"nft", "delete", "table", "ip", h.e.Net.Table()},
+		{"firewall flushed", []string{"nft", "delete", "table", "ip", h.e.net.Table()},
 			[]string{"its bridge or its firewall rules are gone from the host", "the rules of its published ports are gone from the host"}},
 		{"bridge deleted", []string{"ip", "link", "del", h.bridge(h.project + "_default")},
 			[]string{"its bridge or its firewall rules are gone from the host", "its link to network " + h.project + "_default is gone from the host"}},
@@ -64,7 +64,7 @@ services:
 // bridge is the kernel name of network's bridge.
 func (h *host) bridge(network string) string {
 	h.t.Helper()
-	n, err := h.e.Store.Network(h.t.Context(), network)
+	n, err := h.e.store.Network(h.t.Context(), network)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ networks:
     enable_ipv6: true
 `)
 	h.mustUp(p)
-	if out, err := exec.Command("nft", "delete", "table", "ip6", h.e.Net.Table()).CombinedOutput(); err != nil {
+	if out, err := exec.Command("nft", "delete", "table", "ip6", h.e.net.Table()).CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	plan := mustPlan(t, h, p)

@@ -20,11 +20,12 @@ import (
 // drivers that act on them.
 type Engine struct {
 	Root, RunRoot string
-	Store         *store.Store
-	Images        *image.Store
-	Net           *network.Host
-	Runtime       *runtime.Runtime
-	Volumes       *volume.Manager
+	Images        *image.Store // the image store, for the image verbs
+
+	store   *store.Store
+	net     *network.Host
+	runtime *runtime.Runtime
+	volumes *volume.Manager
 
 	pool       []netip.Prefix
 	progress   func(image.Progress)
@@ -52,7 +53,7 @@ func WithRegistries(c image.RegistryConfig) Option {
 // starts in a third of the time, and every container start runs it twice.
 func WithRuntimeBinary(path string) Option {
 	return func(e *Engine) error {
-		e.Runtime = runtime.New(e.Root, e.RunRoot, runtime.WithCgroupParent(HostName(e.Root)), runtime.WithShimCommand(path, "shim"))
+		e.runtime = runtime.New(e.Root, e.RunRoot, runtime.WithCgroupParent(HostName(e.Root)), runtime.WithShimCommand(path, "shim"))
 		return nil
 	}
 }
@@ -95,9 +96,9 @@ func Open(root, runRoot string, opts ...Option) (*Engine, error) {
 		}
 		*d = canon
 	}
-	e := &Engine{Root: root, RunRoot: runRoot, Volumes: volume.New(root), pool: network.DefaultPool(),
-		Net:     network.New(network.WithTable(HostName(root)), network.WithStateDir(filepath.Join(runRoot, "network"))),
-		Runtime: runtime.New(root, runRoot, runtime.WithCgroupParent(HostName(root)))}
+	e := &Engine{Root: root, RunRoot: runRoot, volumes: volume.New(root), pool: network.DefaultPool(),
+		net:     network.New(network.WithTable(HostName(root)), network.WithStateDir(filepath.Join(runRoot, "network"))),
+		runtime: runtime.New(root, runRoot, runtime.WithCgroupParent(HostName(root)))}
 	if env := os.Getenv("BERTH_SUBNET_POOL"); env != "" {
 		var ps []netip.Prefix
 		for _, s := range strings.Split(env, ",") {
@@ -118,14 +119,14 @@ func Open(root, runRoot string, opts ...Option) (*Engine, error) {
 	if e.Images, err = image.Open(root, image.WithRegistryConfig(e.registries)); err != nil {
 		return nil, err
 	}
-	if e.Store, err = store.Open(root); err != nil {
+	if e.store, err = store.Open(root); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
 // Close releases the engine's database.
-func (e *Engine) Close() error { return e.Store.Close() }
+func (e *Engine) Close() error { return e.store.Close() }
 
 // netnsPath is where container name's network namespace is bound.
 func (e *Engine) netnsPath(name string) string { return filepath.Join(e.RunRoot, "netns", name) }

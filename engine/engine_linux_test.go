@@ -110,7 +110,7 @@ func (h *host) down(volumes bool) {
 // logs returns a container's whole log.
 func (h *host) logs(name string) string {
 	var b strings.Builder
-	runtime.ReadLogs(context.Background(), h.e.Runtime.LogPath(name), runtime.LogOptions{Tail: -1}, func(l runtime.LogLine) error {
+	runtime.ReadLogs(context.Background(), h.e.runtime.LogPath(name), runtime.LogOptions{Tail: -1}, func(l runtime.LogLine) error {
 		b.WriteString(l.Text)
 		return nil
 	})
@@ -160,7 +160,7 @@ func TestStackByName(t *testing.T) {
 	job := spec.ContainerName(h.project, "job", 1)
 	var rec int
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		c, err := h.e.Store.Container(ctx, job)
+		c, err := h.e.store.Container(ctx, job)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +218,7 @@ volumes:
 	name := spec.ContainerName(h.project, "writer", 1)
 	h.mustUp(p)
 	h.waitLog(name, "none")
-	path := filepath.Join(h.e.Volumes.Path(h.project+"_data"), "n")
+	path := filepath.Join(h.e.volumes.Path(h.project+"_data"), "n")
 	var first []byte
 	for deadline := time.Now().Add(10 * time.Second); len(first) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		first, _ = os.ReadFile(path)
@@ -265,10 +265,10 @@ volumes:
 	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "device") {
 		t.Fatalf("want both problems reported, got %v", err)
 	}
-	if cs, _ := h.e.Store.Containers(context.Background(), h.project); len(cs) != 0 {
+	if cs, _ := h.e.store.Containers(context.Background(), h.project); len(cs) != 0 {
 		t.Fatalf("containers were made: %v", cs)
 	}
-	if nets, _ := h.e.Store.Networks(context.Background(), h.project); len(nets) != 0 {
+	if nets, _ := h.e.store.Networks(context.Background(), h.project); len(nets) != 0 {
 		t.Fatalf("networks were made: %v", nets)
 	}
 }
@@ -289,7 +289,7 @@ services:
 	if len(plan.Actions) == 0 || plan.Actions[0].Kind != reconcile.Recreate {
 		t.Fatalf("the half-made container should be recreated:\n%s", plan)
 	}
-	st, err := h.e.Runtime.State(context.Background(), spec.ContainerName(h.project, "a", 1))
+	st, err := h.e.runtime.State(context.Background(), spec.ContainerName(h.project, "a", 1))
 	if err != nil || st.Status != "running" {
 		t.Fatalf("state %+v %v", st, err)
 	}
@@ -319,10 +319,10 @@ func (h *host) exec(container, script string) string {
 	rootfs := testutil.BusyboxRootfs(h.t)
 	cfg := runtime.Config{ID: name, Layers: []string{rootfs}, Args: []string{"sh", "-c", script}, Env: []string{"PATH=/bin"}, NetNS: h.e.netnsPath(container)}
 	ctx := context.Background()
-	if err := h.e.Runtime.Start(ctx, cfg); err != nil {
+	if err := h.e.runtime.Start(ctx, cfg); err != nil {
 		h.t.Fatal(err)
 	}
-	defer h.e.Runtime.Remove(ctx, name)
+	defer h.e.runtime.Remove(ctx, name)
 	if _, err := h.e.Wait(ctx, name); err != nil {
 		h.t.Fatal(err)
 	}

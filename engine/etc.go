@@ -28,7 +28,7 @@ type peers struct {
 
 // readPeers reads the host's containers, endpoints and networks.
 func (e *Engine) readPeers(ctx context.Context) (*peers, error) {
-	recs, err := e.Store.Containers(ctx, "")
+	recs, err := e.store.Containers(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -40,10 +40,10 @@ func (e *Engine) readPeers(ctx context.Context) (*peers, error) {
 		}
 		p.services[r.Name], p.projects[r.Name] = svc, r.Project
 	}
-	if p.eps, err = e.Store.Endpoints(ctx); err != nil {
+	if p.eps, err = e.store.Endpoints(ctx); err != nil {
 		return nil, err
 	}
-	nets, err := e.Store.Networks(ctx, "")
+	nets, err := e.store.Networks(ctx, "")
 	if err != nil {
 		return nil, err
 	}

@@ -122,7 +122,7 @@ volumes:
   data:
 `)
 	h.mustUp(p)
-	if st, err := h.e.Runtime.State(t.Context(), fixed); err != nil || st.Status != "running" {
+	if st, err := h.e.runtime.State(t.Context(), fixed); err != nil || st.Status != "running" {
 		t.Fatalf("no running container named %s: %+v %v", fixed, st, err)
 	}
 	side := spec.ContainerName(h.project, "sidecar", 1)
@@ -164,7 +164,7 @@ volumes:
 	if !strings.Contains(h.logs(web), "db-was-healthy") {
 		t.Fatalf("web started before db was healthy: %q", h.logs(web))
 	}
-	st, err := h.e.Runtime.State(t.Context(), spec.ContainerName(h.project, "db", 1))
+	st, err := h.e.runtime.State(t.Context(), spec.ContainerName(h.project, "db", 1))
 	if err != nil || st.Health != "healthy" {
 		t.Fatalf("db: %+v %v", st, err)
 	}

@@ -99,7 +99,7 @@ func (e *Engine) mount(ctx context.Context, c reconcile.ContainerSpec, m spec.Mo
 // volumeMount mounts named volume name at m.Target, first copying the
 // image's content at that path into it when it is empty and nocopy is not set.
 func (e *Engine) volumeMount(name string, m spec.Mount, layers []string) (runtime.Mount, error) {
-	src, err := e.Volumes.Source(name)
+	src, err := e.volumes.Source(name)
 	if err != nil {
 		return runtime.Mount{}, fmt.Errorf("volume %s: %w", name, err)
 	}
@@ -107,7 +107,7 @@ func (e *Engine) volumeMount(name string, m spec.Mount, layers []string) (runtim
 		return runtime.Mount{Type: "tmpfs", Source: "tmpfs", Target: m.Target, ReadOnly: m.ReadOnly || src.ReadOnly, Options: src.Options}, nil
 	}
 	if !m.NoCopy {
-		empty, err := e.Volumes.IsEmpty(name)
+		empty, err := e.volumes.IsEmpty(name)
 		if err != nil {
 			return runtime.Mount{}, fmt.Errorf("volume %s: %w", name, err)
 		}
@@ -127,11 +127,11 @@ func (e *Engine) volumeMount(name string, m spec.Mount, layers []string) (runtim
 func (e *Engine) anonymousVolume(ctx context.Context, c reconcile.ContainerSpec, target string) (string, error) {
 	h := sha256.Sum256([]byte(e.Root + "\x00" + c.Name + "\x00" + target))
 	name := hex.EncodeToString(h[:])
-	path, err := e.Volumes.Create(name)
+	path, err := e.volumes.Create(name)
 	if err != nil {
 		return "", err
 	}
-	return name, e.Store.PutVolume(ctx, store.Volume{Name: name, Project: c.Project, Key: anonymousKey(c.Name, target), Path: path})
+	return name, e.store.PutVolume(ctx, store.Volume{Name: name, Project: c.Project, Key: anonymousKey(c.Name, target), Path: path})
 }
 
 // anonymousKey is how the store records an anonymous volume: by the
@@ -164,7 +164,7 @@ func (e *Engine) volumesFrom(ctx context.Context, c reconcile.ContainerSpec, cov
 				return nil, err
 			}
 		}
-		cfg, err := e.Runtime.Config(name)
+		cfg, err := e.runtime.Config(name)
 		if err != nil {
 			return nil, fmt.Errorf("volumes_from %q: %w", from, err)
 		}
@@ -245,7 +245,7 @@ func fileOwner(r spec.FileRef) (uid, gid int, mode os.FileMode, err error) {
 // RemoveAnonymousVolumes deletes the anonymous volumes container had, as
 // `rm -v` does; call it once the container is removed.
 func (e *Engine) RemoveAnonymousVolumes(ctx context.Context, container string) error {
-	vols, err := e.Store.Volumes(ctx, "")
+	vols, err := e.store.Volumes(ctx, "")
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func (e *Engine) attach(ctx context.Context, c reconcile.ContainerSpec) (string,
 		if err != nil {
 			return "", err
 		}
-		if err := e.Net.Attach(ns, l); err != nil {
+		if err := e.net.Attach(ns, l); err != nil {
 			return "", err
 		}
 	}
@@ -56,7 +56,7 @@ func (e *Engine) sharedNetNS(ctx context.Context, project, mode string) (string,
 			return "", err
 		}
 	}
-	if _, err := e.Store.Container(ctx, name); err != nil {
+	if _, err := e.store.Container(ctx, name); err != nil {
 		return "", fmt.Errorf("network_mode %s: %w", mode, err)
 	}
 	ns := e.netnsPath(name)
@@ -81,7 +81,7 @@ func sortedNetworkKeys(svc spec.Service) []string {
 // the same one back).
 func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string, i int) (network.Link, error) {
 	n := c.Networks[key]
-	rec, err := e.Store.Network(ctx, n.Name)
+	rec, err := e.store.Network(ctx, n.Name)
 	if err != nil {
 		return network.Link{}, err
 	}
@@ -90,7 +90,7 @@ func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string
 		return network.Link{}, err
 	}
 	sn := c.Service.Networks[key]
-	addr, err := e.Store.AllocateEndpoint(ctx, c.Name, n.Name, key, func(used []string) (string, error) {
+	addr, err := e.store.AllocateEndpoint(ctx, c.Name, n.Name, key, func(used []string) (string, error) {
 		if sn.IPv4Address != "" {
 			return sn.IPv4Address, nil
 		}
@@ -127,7 +127,7 @@ func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string
 // address6 is the container's IPv6 address on a dual-stack network: the
 // one asked for, or the lowest free one, recorded like the IPv4 one.
 func (e *Engine) address6(ctx context.Context, container, netName, want string, b network.Bridge) (netip.Prefix, error) {
-	addr, err := e.Store.AllocateEndpoint6(ctx, container, netName, func(used []string) (string, error) {
+	addr, err := e.store.AllocateEndpoint6(ctx, container, netName, func(used []string) (string, error) {
 		if want != "" {
 			for _, u := range used {
 				if u == want {
@@ -202,7 +202,7 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 			addr, addr6 = ep.Address, ep.Address6
 		}
 	}
-	rec, err := e.Store.Network(ctx, primary)
+	rec, err := e.store.Network(ctx, primary)
 	if err != nil {
 		return err
 	}
@@ -237,10 +237,10 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 		maps = append(maps, ms...)
 		maps = append(maps, mirror6(ms, p.HostIP, addr6)...)
 	}
-	if err := e.Store.SetPorts(ctx, c.Name, recs); err != nil {
+	if err := e.store.SetPorts(ctx, c.Name, recs); err != nil {
 		return err
 	}
-	return e.Net.PublishPorts(c.Name, maps)
+	return e.net.PublishPorts(c.Name, maps)
 }
 
 // mirror6 publishes each mapping on the host's IPv6 addresses too, to the
@@ -261,7 +261,7 @@ func mirror6(ms []network.PortMapping, hostIP, addr6 string) []network.PortMappi
 
 // takenPorts are the host ports berth has published, by protocol.
 func (e *Engine) takenPorts(ctx context.Context) (map[string][]uint16, error) {
-	all, err := e.Store.Ports(ctx, "")
+	all, err := e.store.Ports(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +287,7 @@ func (e *Engine) portMappings(p spec.Port, ip netip.Addr, bridge string, taken m
 		return network.PortMapping{HostIP: hostIP, HostPort: host, ContainerIP: ip, ContainerPort: uint16(target), Protocol: proto, Bridge: bridge}
 	}
 	if p.Published == "" {
-		port, err := e.Net.FreePort(proto, hostIP, taken[proto])
+		port, err := e.net.FreePort(proto, hostIP, taken[proto])
 		if err != nil {
 			return nil, fmt.Errorf("port %d: choosing a host port: %w", p.Target, err)
 		}

@@ -61,7 +61,7 @@ networks:
 		t.Errorf("front reached db across networks: %q", out)
 	}
 	gw := func(net string) string {
-		n, err := h.e.Store.Network(context.Background(), h.project+"_"+net)
+		n, err := h.e.store.Network(context.Background(), h.project+"_"+net)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +96,7 @@ services:
 `, fixed, local, udp))
 	h.mustUp(p)
 	name := spec.ContainerName(h.project, "web", 1)
-	ports, err := h.e.Store.Ports(context.Background(), name)
+	ports, err := h.e.store.Ports(context.Background(), name)
 	if err != nil || len(ports) != 4 {
 		t.Fatalf("recorded ports: %+v %v", ports, err)
 	}
@@ -185,7 +185,7 @@ services:
 	h.mustUp(p)
 	name := spec.ContainerName(h.project, "box", 1)
 	h.waitLog(name, "end")
-	gw, err := h.e.Store.Network(context.Background(), h.project+"_default")
+	gw, err := h.e.store.Network(context.Background(), h.project+"_default")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,11 +22,11 @@ import (
 // refers to or recorded, and the local image of every service.
 func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observed, error) {
 	obs := reconcile.Observed{Networks: map[string]reconcile.Presence{}, Volumes: map[string]reconcile.Presence{}, Images: map[string]string{}}
-	recs, err := e.Store.Containers(ctx, p.Name)
+	recs, err := e.store.Containers(ctx, p.Name)
 	if err != nil {
 		return obs, err
 	}
-	tags, err := e.Net.StableTags()
+	tags, err := e.net.StableTags()
 	if err != nil {
 		return obs, err
 	}
@@ -49,7 +49,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	if err := errors.Join(errs...); err != nil {
 		return obs, err
 	}
-	nets, err := e.Store.Networks(ctx, "")
+	nets, err := e.store.Networks(ctx, "")
 	if err != nil {
 		return obs, err
 	}
@@ -71,7 +71,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 		rec, ok := byName[name]
 		pr := reconcile.Presence{Recorded: ok && rec.Project == p.Name && !external[name]}
 		if ok {
-			if pr.Exists, err = e.Net.BridgeExists(rec.Bridge); err != nil {
+			if pr.Exists, err = e.net.BridgeExists(rec.Bridge); err != nil {
 				return obs, err
 			}
 			// Lost rules of a network of this project make it re-ensured;
@@ -83,7 +83,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 		}
 		obs.Networks[name] = pr
 	}
-	vols, err := e.Store.Volumes(ctx, "")
+	vols, err := e.store.Volumes(ctx, "")
 	if err != nil {
 		return obs, err
 	}
@@ -97,7 +97,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	ownVolume := map[string]bool{}
 	for _, v := range p.Volumes {
 		ownVolume[v.Name] = !v.External
-		obs.Volumes[v.Name] = reconcile.Presence{Exists: e.Volumes.Exists(v.Name)}
+		obs.Volumes[v.Name] = reconcile.Presence{Exists: e.volumes.Exists(v.Name)}
 	}
 	for _, v := range vols {
 		owner, anon := anonymousOwner(v.Key)
@@ -106,7 +106,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 			c.Volumes = append(c.Volumes, v.Name)
 		}
 		if v.Project == p.Name && (ownVolume[v.Name] || anon && c != nil) {
-			obs.Volumes[v.Name] = reconcile.Presence{Recorded: true, Exists: e.Volumes.Exists(v.Name)}
+			obs.Volumes[v.Name] = reconcile.Presence{Recorded: true, Exists: e.volumes.Exists(v.Name)}
 		}
 	}
 	for _, s := range p.Services {
@@ -160,21 +160,21 @@ type hostPlumbing struct {
 
 func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
 	pl := hostPlumbing{endpoints: map[string][]store.Endpoint{}, ports: map[string]bool{}, bridges: map[string]string{}}
-	eps, err := e.Store.Endpoints(ctx)
+	eps, err := e.store.Endpoints(ctx)
 	if err != nil {
 		return pl, err
 	}
 	for _, ep := range eps {
 		pl.endpoints[ep.Container] = append(pl.endpoints[ep.Container], ep)
 	}
-	ports, err := e.Store.Ports(ctx, "")
+	ports, err := e.store.Ports(ctx, "")
 	if err != nil {
 		return pl, err
 	}
 	for _, p := range ports {
 		pl.ports[p.Container] = true
 	}
-	nets, err := e.Store.Networks(ctx, "")
+	nets, err := e.store.Networks(ctx, "")
 	if err != nil {
 		return pl, err
 	}
@@ -209,7 +209,7 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags n
 		return reconcile.Container{}, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
 	}
 	c := reconcile.Container{Name: r.Name, Service: r.Service, Number: r.Number, Hash: r.ConfigHash, ImageID: r.ImageID, Spec: svc}
-	st, err := e.Runtime.State(ctx, r.Name)
+	st, err := e.runtime.State(ctx, r.Name)
 	if err != nil {
 		return c, fmt.Errorf("reading the state of %s: %w", r.Name, err)
 	}

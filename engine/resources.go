@@ -54,7 +54,7 @@ func (e *Engine) CreateNetwork(ctx context.Context, project, key string, n spec.
 			want.IPRange = pool.IPRange // IPv4 addresses come from here
 		}
 	}
-	rec, err := e.Store.AllocateNetwork(ctx, want, func(used []string) (store.Addressing, error) {
+	rec, err := e.store.AllocateNetwork(ctx, want, func(used []string) (store.Addressing, error) {
 		return e.pickSubnets(n, used)
 	})
 	if err != nil {
@@ -64,7 +64,7 @@ func (e *Engine) CreateNetwork(ctx context.Context, project, key string, n spec.
 	if err != nil {
 		return err
 	}
-	return e.Net.EnsureBridge(b)
+	return e.net.EnsureBridge(b)
 }
 
 // pickSubnets returns the addressing of a new network: the ipam config's
@@ -136,14 +136,14 @@ var ErrInUse = errors.New("in use")
 // RemoveNetwork removes a network's bridge and record, refusing while a
 // container is still attached.
 func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
-	rec, err := e.Store.Network(ctx, name)
+	rec, err := e.store.Network(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	eps, err := e.Store.Endpoints(ctx)
+	eps, err := e.store.Endpoints(ctx)
 	if err != nil {
 		return err
 	}
@@ -156,10 +156,10 @@ func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := e.Net.RemoveBridge(b); err != nil {
+	if err := e.net.RemoveBridge(b); err != nil {
 		return err
 	}
-	if err := e.Store.DeleteNetwork(ctx, name); err != nil {
+	if err := e.store.DeleteNetwork(ctx, name); err != nil {
 		return err
 	}
 	return e.dropTableIfUnused(ctx)
@@ -168,20 +168,20 @@ func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
 // dropTableIfUnused removes berth's nftables table once no network is
 // left, so that a host where every project is down holds nothing of berth.
 func (e *Engine) dropTableIfUnused(ctx context.Context) error {
-	left, err := e.Store.Networks(ctx, "")
+	left, err := e.store.Networks(ctx, "")
 	if err != nil || len(left) > 0 {
 		return err
 	}
-	return e.Net.DeleteTable()
+	return e.net.DeleteTable()
 }
 
 // CreateVolume makes a named volume's directory and records it.
 func (e *Engine) CreateVolume(ctx context.Context, project, key string, v spec.Volume) error {
-	path, err := e.Volumes.CreateWith(v.Name, volume.Options{Type: v.DriverOpts["type"], O: v.DriverOpts["o"], Device: v.DriverOpts["device"]})
+	path, err := e.volumes.CreateWith(v.Name, volume.Options{Type: v.DriverOpts["type"], O: v.DriverOpts["o"], Device: v.DriverOpts["device"]})
 	if err != nil {
 		return fmt.Errorf("volume %s: %w", v.Name, err)
 	}
-	return e.Store.PutVolume(ctx, store.Volume{Name: v.Name, Project: project, Key: key, Path: path, Labels: v.Labels})
+	return e.store.PutVolume(ctx, store.Volume{Name: v.Name, Project: project, Key: key, Path: path, Labels: v.Labels})
 }
 
 // RemoveVolume deletes a named volume and its data, refusing while any
@@ -194,27 +194,27 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string) error {
 	if len(users) > 0 {
 		return fmt.Errorf("volume %s: %w by container %s (%w)", name, ErrInUse, strings.Join(users, ", "), reconcile.ErrKept)
 	}
-	if err := e.Volumes.Remove(name); err != nil {
+	if err := e.volumes.Remove(name); err != nil {
 		return err
 	}
-	return e.Store.DeleteVolume(ctx, name)
+	return e.store.DeleteVolume(ctx, name)
 }
 
 // VolumeUsers lists the containers whose configuration mounts volume name:
 // the runtime's record of what each container mounts is the authority.
 func (e *Engine) VolumeUsers(name string) ([]string, error) {
-	path := e.Volumes.Path(name)
-	src, err := e.Volumes.Source(name)
+	path := e.volumes.Path(name)
+	src, err := e.volumes.Source(name)
 	if err == nil && src.Path != "" {
 		path = src.Path
 	}
-	ids, err := e.Runtime.List()
+	ids, err := e.runtime.List()
 	if err != nil {
 		return nil, err
 	}
 	var users []string
 	for _, id := range ids {
-		cfg, err := e.Runtime.Config(id)
+		cfg, err := e.runtime.Config(id)
 		if err != nil {
 			continue // a container dir without a config has nothing mounted
 		}
@@ -232,11 +232,11 @@ func (e *Engine) VolumeUsers(name string) ([]string, error) {
 // any project, with the containers that use each: what the prunes plan on.
 func (e *Engine) Inventory(ctx context.Context) (reconcile.Inventory, error) {
 	var inv reconcile.Inventory
-	nets, err := e.Store.Networks(ctx, "")
+	nets, err := e.store.Networks(ctx, "")
 	if err != nil {
 		return inv, err
 	}
-	eps, err := e.Store.Endpoints(ctx)
+	eps, err := e.store.Endpoints(ctx)
 	if err != nil {
 		return inv, err
 	}
@@ -247,7 +247,7 @@ func (e *Engine) Inventory(ctx context.Context) (reconcile.Inventory, error) {
 	for _, n := range nets {
 		inv.Networks = append(inv.Networks, reconcile.Object{Name: n.Name, Users: users[n.Name]})
 	}
-	vols, err := e.Store.Volumes(ctx, "")
+	vols, err := e.store.Volumes(ctx, "")
 	if err != nil {
 		return inv, err
 	}

@@ -172,13 +172,13 @@ func mustRead(t *testing.T, path string) []byte {
 // anonymousPath is the data directory of container's anonymous volume at target.
 func (h *host) anonymousPath(container, target string) string {
 	h.t.Helper()
-	vols, err := h.e.Store.Volumes(context.Background(), h.project)
+	vols, err := h.e.store.Volumes(context.Background(), h.project)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	for _, v := range vols {
 		if v.Key == anonymousKey(container, target) {
-			return h.e.Volumes.Path(v.Name)
+			return h.e.volumes.Path(v.Name)
 		}
 	}
 	h.t.Fatalf("%s has no anonymous volume at %s", container, target)
