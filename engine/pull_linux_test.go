@@ -27,7 +27,9 @@ func TestUpPullsFromLoopbackRegistry(t *testing.T) {
 	if err != nil || !plan.HasPulls() {
 		t.Fatalf("plan must pull the missing image: %v\n%s", err, plan)
 	}
-	h.mustUp(p)
+	if applied := h.mustUp(p); applied.String() != plan.String() {
+		t.Fatalf("what plan printed is not what up applied:\n%s\nup:\n%s", plan, applied)
+	}
 	h.waitLog(spec.ContainerName(h.project, "app", 1), "pulled-image-runs")
 	if again := mustPlan(t, h, p); !again.Empty() {
 		t.Fatalf("a second plan is not empty:\n%s", again)
@@ -50,4 +52,20 @@ func mustPlan(t *testing.T, h *host, p *spec.Project) reconcile.Plan {
 		t.Fatal(err)
 	}
 	return plan
+}
+
+// What `berth plan` prints on the real host is what `up` then applies,
+// for a new stack and for a changed one.
+func TestPlanIsWhatUpApplies(t *testing.T) {
+	h := newHost(t)
+	stack := func(v string) *spec.Project {
+		return h.load("services:\n  a:\n    image: berth-test/busybox:1\n    command: [sleep, '1000']\n    environment: {V: '" + v + "'}\n  b:\n    image: berth-test/busybox:1\n    command: [sleep, '1000']\n")
+	}
+	for _, v := range []string{"1", "2"} {
+		p := stack(v)
+		printed := mustPlan(t, h, p)
+		if applied := h.mustUp(p); printed.Empty() || applied.String() != printed.String() {
+			t.Fatalf("V=%s: plan printed:\n%s\nup applied:\n%s", v, printed, applied)
+		}
+	}
 }

@@ -19,29 +19,42 @@ type Checker interface {
 }
 
 // Converge is one reconcile pass, what `berth up` does: observe, plan,
-// pull what is missing, observe and plan again now that the images (and
-// so their digests) are known, check the plan if host is a Checker, and
-// apply. It returns the applied plan.
+// pull what the plan pulls, then, now that the images (and so their IDs)
+// are known, observe and plan the rest again, check it if host is a
+// Checker, and apply it. It returns the plan it applied: the pulls, then
+// the rest. That is the plan `berth plan` prints, except where a pull
+// brings an image other than the local one, which PlanUp warns of.
 func Converge(ctx context.Context, p *spec.Project, host Observer, d Drivers, o Options, events func(Event)) (Plan, error) {
 	plan, err := observeAndPlan(ctx, p, host, o)
 	if err != nil {
 		return plan, err
 	}
-	if plan.HasPulls() {
-		if err := Apply(ctx, plan.Only(Pull), d, 0, events); err != nil {
-			return plan, err
-		}
-		o.SkipPull = true
-		if plan, err = observeAndPlan(ctx, p, host, o); err != nil {
-			return plan, err
-		}
+	if !plan.HasPulls() {
+		return plan, checkAndApply(ctx, host, plan, d, events)
 	}
+	pulls := plan.Only(Pull)
+	if err := Apply(ctx, pulls, d, 0, events); err != nil {
+		return pulls, err
+	}
+	o.SkipPull = true
+	rest, err := observeAndPlan(ctx, p, host, o)
+	applied := rest
+	applied.Actions = append(pulls.Actions, rest.Actions...)
+	applied.Warnings = plan.Warnings
+	if err != nil {
+		return applied, err
+	}
+	return applied, checkAndApply(ctx, host, rest, d, events)
+}
+
+// checkAndApply checks plan, if host can, and applies it.
+func checkAndApply(ctx context.Context, host Observer, plan Plan, d Drivers, events func(Event)) error {
 	if c, ok := host.(Checker); ok {
 		if err := c.Check(ctx, plan); err != nil {
-			return plan, err
+			return err
 		}
 	}
-	return plan, Apply(ctx, plan, d, 0, events)
+	return Apply(ctx, plan, d, 0, events)
 }
 
 func observeAndPlan(ctx context.Context, p *spec.Project, host Observer, o Options) (Plan, error) {

@@ -75,6 +75,7 @@ func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
 	for _, svc := range services {
 		pl.planContainers(p, svc, byService[svc.Name], obs, o)
 	}
+	pl.warnPulledImages(services)
 	pl.planOrphans(p, obs, o)
 	pl.followSharedNamespaces(p, services, o)
 	pl.linkDependencies(services)
@@ -242,6 +243,27 @@ func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []
 	for _, c := range existing {
 		if c.Number > svc.Scale {
 			pl.add(Action{ID: "container:" + c.Name, Kind: Remove, Target: c.Name, Service: svc.Name, Reason: fmt.Sprintf("scaled down to %d", svc.Scale), Timeout: timeout})
+		}
+	}
+}
+
+// warnPulledImages says where `up` may do more than this plan: a service
+// whose image is pulled first but whose containers the plan keeps (or only
+// starts) is recreated too when the registry has another image than the
+// local one; this plan cannot know before the pull.
+func (pl *planner) warnPulledImages(services []spec.Service) {
+	for _, svc := range services {
+		if !pl.has(pullID(svc.Image)) {
+			continue
+		}
+		kept := slices.Clone(pl.running[svc.Name])
+		for _, id := range pl.byServ[svc.Name] {
+			if a := pl.plan.Actions[pl.byID[id]]; a.Kind == Start {
+				kept = append(kept, a.Target)
+			}
+		}
+		if len(kept) > 0 {
+			pl.plan.Warnings = append(pl.plan.Warnings, fmt.Sprintf("image %s is pulled first: if the registry's differs from the local one, up also recreates %s", svc.Image, strings.Join(kept, ", ")))
 		}
 	}
 }

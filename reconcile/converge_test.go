@@ -1,0 +1,63 @@
+package reconcile
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// planThenUp is `berth plan` followed by `berth up`: it returns what the
+// plan printed and what up applied.
+func planThenUp(t *testing.T, f *fakeHost, o Options) (printed, applied Plan) {
+	t.Helper()
+	p := testProject()
+	printed = must(t)(PlanUp(p, f.observe(p), o))
+	applied, err := Converge(context.Background(), p, f, f.drivers(), o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return printed, applied
+}
+
+func TestPlanIsWhatUpApplies(t *testing.T) {
+	f := hostWithImages()
+	// A stack that needs its images pulled.
+	printed, applied := planThenUp(t, f, Options{})
+	if !printed.HasPulls() || printed.String() != applied.String() {
+		t.Fatalf("plan printed:\n%s\nup applied:\n%s", printed, applied)
+	}
+	// A changed stack.
+	p := testProject()
+	p.Services[0].Environment["NAME"] = "changed"
+	printed = must(t)(PlanUp(p, f.observe(p), Options{}))
+	applied, err := Converge(context.Background(), p, f, f.drivers(), Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(printed.String(), "~ recreate container shop-api-1 (environment.NAME changed)") || printed.String() != applied.String() {
+		t.Fatalf("plan printed:\n%s\nup applied:\n%s", printed, applied)
+	}
+}
+
+// With pull_policy always, the plan cannot know the pulled image before
+// the pull: it says which containers up recreates if it differs, and up
+// does exactly that.
+func TestPlanSaysWhereUpDiffers(t *testing.T) {
+	f := hostWithImages()
+	up(t, f, testProject(), Options{})
+	p := testProject()
+	p.Services[2].PullPolicy = "always" // web
+	f.registry["web:1"] = "sha256:w2"   // the registry has moved on
+	printed := must(t)(PlanUp(p, f.observe(p), Options{}))
+	want := "! image web:1 is pulled first: if the registry's differs from the local one, up also recreates shop-web-1\n"
+	if !strings.HasPrefix(printed.String(), want) {
+		t.Fatalf("plan must warn where up will differ:\n%s", printed)
+	}
+	applied, err := Converge(context.Background(), p, f, f.drivers(), Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(applied.String(), "~ recreate container shop-web-1 (image changed (w1 -> w2))") {
+		t.Fatalf("up applied:\n%s", applied)
+	}
+}
