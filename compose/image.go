@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -74,32 +73,38 @@ func newImagesCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			type row struct {
-				ContainerName, Repository, Tag, ID string
-				Size                               int64
-			}
-			var rows []row
+			var rows []projectImage
 			for _, r := range recs {
 				repo, tag := splitRef(r.Image)
 				var size int64
 				if img, err := s.engine.Images.Get(r.ImageID); err == nil {
 					size = img.Size
 				}
-				rows = append(rows, row{r.Name, repo, tag, r.ImageID, size})
+				rows = append(rows, projectImage{r.Name, repo, tag, r.ImageID, size})
 			}
-			if format == "json" {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(rows)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 3, ' ', 0)
-			fmt.Fprintln(tw, "CONTAINER\tREPOSITORY\tTAG\tIMAGE ID\tSIZE")
-			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ContainerName, r.Repository, r.Tag, shortDigest(r.ID), humanBytes(r.Size))
-			}
-			return tw.Flush()
+			return projectImages.render(cmd.OutOrStdout(), format, rows)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "table", `output format: "table" or "json"`)
+	cmd.Flags().StringVar(&format, "format", "table", formatUsage)
 	return cmd
+}
+
+// projectImage is one row of `images`, with Docker Compose's JSON keys.
+type projectImage struct {
+	ContainerName, Repository, Tag, ID string
+	Size                               int64
+}
+
+// ShortID is the image ID as tables show it.
+func (r projectImage) ShortID() string { return shortDigest(r.ID) }
+
+// HumanSize is the size as tables show it.
+func (r projectImage) HumanSize() string { return humanBytes(r.Size) }
+
+var projectImages = listing{
+	table:   `{{.ContainerName}}\t{{.Repository}}\t{{.Tag}}\t{{.ShortID}}\t{{.HumanSize}}`,
+	headers: map[string]string{"ContainerName": "CONTAINER", "Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "ShortID": "IMAGE ID", "Size": "SIZE", "HumanSize": "SIZE"},
+	array:   true,
 }
 
 // splitRef splits "repo:tag" (or "repo@digest") for display.
@@ -172,46 +177,47 @@ func newImageLs(g *globals) *cobra.Command {
 					return err
 				}
 				out := cmd.OutOrStdout()
-				switch {
-				case quiet:
+				if quiet {
 					for _, img := range imgs {
 						fmt.Fprintln(out, shortDigest(img.ID))
 					}
 					return nil
-				case format == "json":
-					enc := json.NewEncoder(out)
-					for _, img := range imgs {
-						repo, tag := splitRef(img.Ref)
-						if img.Ref == "" {
-							repo, tag = "<none>", "<none>"
-						}
-						digest := "<none>"
-						if _, d, ok := strings.Cut(img.RepoDigest, "@"); ok {
-							digest = d
-						}
-						if err := enc.Encode(map[string]any{"ID": shortDigest(img.ID), "Repository": repo, "Tag": tag, "Digest": digest,
-							"Size": humanBytes(img.Size), "CreatedAt": img.Created.Format("2006-01-02 15:04:05 -0700 MST")}); err != nil {
-							return err
-						}
-					}
-					return nil
 				}
-				tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
-				fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
+				rows := make([]imageRow, 0, len(imgs))
 				for _, img := range imgs {
 					repo, tag := splitRef(img.Ref)
 					if img.Ref == "" {
 						repo, tag = "<none>", "<none>"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s ago\t%s\n", repo, tag, shortDigest(img.ID), since(time.Since(img.Created)), humanBytes(img.Size))
+					digest := "<none>"
+					if _, d, ok := strings.Cut(img.RepoDigest, "@"); ok {
+						digest = d
+					}
+					rows = append(rows, imageRow{ID: shortDigest(img.ID), Repository: repo, Tag: tag, Digest: digest, Size: humanBytes(img.Size),
+						CreatedAt: img.Created.Format("2006-01-02 15:04:05 -0700 MST"), created: img.Created})
 				}
-				return tw.Flush()
+				return imageRows.render(out, format, rows)
 			})
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "table", `output format: "table" or "json"`)
+	cmd.Flags().StringVar(&format, "format", "table", formatUsage)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "only show image IDs")
 	return cmd
+}
+
+// imageRow is one row of `image ls`, with Docker's JSON keys.
+type imageRow struct {
+	ID, Repository, Tag, Digest, Size, CreatedAt string
+	created                                      time.Time
+}
+
+// CreatedSince is how long ago the image was made.
+func (r imageRow) CreatedSince() string { return since(time.Since(r.created)) + " ago" }
+
+var imageRows = listing{
+	table: `{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`,
+	headers: map[string]string{"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST", "Size": "SIZE",
+		"CreatedAt": "CREATED AT", "CreatedSince": "CREATED"},
 }
 
 func newImageInspect(g *globals) *cobra.Command {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -52,27 +51,31 @@ func newNetworkLs(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if format == "json" {
-					enc := json.NewEncoder(cmd.OutOrStdout())
-					for _, n := range nets {
-						if err := enc.Encode(map[string]any{"ID": networkID(n.Name)[:12], "Name": n.Name, "Driver": "bridge", "Scope": "local",
-							"Internal": n.Internal, "Subnet": n.Subnet, "Project": n.Project, "Labels": n.Labels}); err != nil {
-							return err
-						}
-					}
-					return nil
-				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 3, ' ', 0)
-				fmt.Fprintln(tw, "NETWORK ID\tNAME\tDRIVER\tSCOPE\tSUBNET")
+				rows := make([]networkRow, 0, len(nets))
 				for _, n := range nets {
-					fmt.Fprintf(tw, "%s\t%s\tbridge\tlocal\t%s\n", networkID(n.Name)[:12], n.Name, n.Subnet)
+					rows = append(rows, networkRow{ID: networkID(n.Name)[:12], Name: n.Name, Driver: "bridge", Scope: "local",
+						Internal: n.Internal, Subnet: n.Subnet, Project: n.Project, Labels: n.Labels})
 				}
-				return tw.Flush()
+				return networkRows.render(cmd.OutOrStdout(), format, rows)
 			})
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "table", `output format: "table" or "json"`)
+	cmd.Flags().StringVar(&format, "format", "table", formatUsage)
 	return cmd
+}
+
+// networkRow is one row of `network ls`, with Docker's JSON keys.
+type networkRow struct {
+	ID, Name, Driver, Scope string
+	Internal                bool
+	Subnet, Project         string
+	Labels                  map[string]string
+}
+
+var networkRows = listing{
+	table: `{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}\t{{.Subnet}}`,
+	headers: map[string]string{"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE", "Internal": "INTERNAL",
+		"Subnet": "SUBNET", "Project": "PROJECT", "Labels": "LABELS"},
 }
 
 // networkInspect is `docker network inspect`'s shape.

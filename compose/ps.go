@@ -3,10 +3,8 @@ package compose
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -96,32 +94,40 @@ func newPsCommand(g *globals) *cobra.Command {
 				}
 				return nil
 			}
-			if format == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				for _, r := range rows {
-					if err := enc.Encode(r); err != nil {
-						return err
-					}
-				}
-				return nil
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 3, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS")
-			for _, r := range rows {
-				var ports []string
-				for _, p := range r.Publishers {
-					ports = append(ports, fmt.Sprintf("%s:%d->%d/%s", p.URL, p.PublishedPort, p.TargetPort, p.Protocol))
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%q\t%s\t%s\t%s\t%s\n", r.Name, r.Image, r.Command, r.Service, since(time.Since(r.created))+" ago", r.Status, strings.Join(ports, ", "))
-			}
-			return tw.Flush()
+			return psListing.render(cmd.OutOrStdout(), format, rows)
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "show all stopped containers")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "only display IDs")
 	cmd.Flags().BoolVar(&services, "services", false, "display services")
-	cmd.Flags().StringVar(&format, "format", "table", `output format: "table" or "json"`)
+	cmd.Flags().StringVar(&format, "format", "table", formatUsage)
 	return cmd
+}
+
+// formatUsage is the help of every listing's --format.
+const formatUsage = `output format: "table", "json", or a Go template ('{{.Name}}', 'table {{.Name}}\t{{.Status}}')`
+
+// psListing renders ps's rows.
+var psListing = listing{
+	table: `{{.Name}}\t{{.Image}}\t{{.QuotedCommand}}\t{{.Service}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}`,
+	headers: map[string]string{"ID": "CONTAINER ID", "Name": "NAME", "Image": "IMAGE", "Command": "COMMAND", "QuotedCommand": "COMMAND",
+		"Project": "PROJECT", "Service": "SERVICE", "CreatedAt": "CREATED", "RunningFor": "CREATED", "State": "STATE", "Status": "STATUS",
+		"Health": "HEALTH", "ExitCode": "EXIT CODE", "Ports": "PORTS"},
+}
+
+// QuotedCommand is the command as ps's table shows it.
+func (r psEntry) QuotedCommand() string { return fmt.Sprintf("%q", r.Command) }
+
+// RunningFor is how long ago the container was made.
+func (r psEntry) RunningFor() string { return since(time.Since(r.created)) + " ago" }
+
+// Ports lists the published ports as Docker shows them.
+func (r psEntry) Ports() string {
+	var ports []string
+	for _, p := range r.Publishers {
+		ports = append(ports, fmt.Sprintf("%s:%d->%d/%s", p.URL, p.PublishedPort, p.TargetPort, p.Protocol))
+	}
+	return strings.Join(ports, ", ")
 }
 
 // containerID is a Docker-shaped ID for a container record: 64 hex digits,

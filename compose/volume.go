@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,33 +59,35 @@ func newVolumeLs(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				switch {
-				case quiet:
+				if quiet {
 					for _, n := range names {
 						fmt.Fprintln(cmd.OutOrStdout(), n)
 					}
 					return nil
-				case format == "json":
-					enc := json.NewEncoder(cmd.OutOrStdout())
-					for _, n := range names {
-						if err := enc.Encode(map[string]any{"Driver": "local", "Name": n, "Mountpoint": infos[n].Mountpoint, "Labels": infos[n].Labels, "Scope": "local"}); err != nil {
-							return err
-						}
-					}
-					return nil
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 3, ' ', 0)
-				fmt.Fprintln(tw, "DRIVER\tVOLUME NAME")
+				rows := make([]volumeRow, 0, len(names))
 				for _, n := range names {
-					fmt.Fprintf(tw, "local\t%s\n", n)
+					rows = append(rows, volumeRow{Driver: "local", Name: n, Mountpoint: infos[n].Mountpoint, Labels: infos[n].Labels, Scope: "local"})
 				}
-				return tw.Flush()
+				return volumeRows.render(cmd.OutOrStdout(), format, rows)
 			})
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "table", `output format: "table" or "json"`)
+	cmd.Flags().StringVar(&format, "format", "table", formatUsage)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "only display volume names")
 	return cmd
+}
+
+// volumeRow is one row of `volume ls`, with Docker's JSON keys.
+type volumeRow struct {
+	Driver, Name, Mountpoint string
+	Labels                   map[string]string
+	Scope                    string
+}
+
+var volumeRows = listing{
+	table:   `{{.Driver}}\t{{.Name}}`,
+	headers: map[string]string{"Driver": "DRIVER", "Name": "VOLUME NAME", "Mountpoint": "MOUNTPOINT", "Labels": "LABELS", "Scope": "SCOPE"},
 }
 
 func newVolumeInspect(g *globals) *cobra.Command {
