@@ -1,15 +1,12 @@
 package compose
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/lifecycle"
 )
 
@@ -61,7 +58,7 @@ func newPsCommand(g *globals) *cobra.Command {
 				if r.State != lifecycle.Running && !all {
 					continue
 				}
-				row := psEntry{ID: containerID(r), Name: r.Name, Project: r.Project, Service: r.Service,
+				row := psEntry{ID: r.ID, Name: r.Name, Project: r.Project, Service: r.Service,
 					Image: r.Image, Command: strings.Join(r.Command, " "),
 					CreatedAt: r.Created.Format("2006-01-02 15:04:05 -0700 MST"), created: r.Created, State: string(r.State), ExitCode: r.ExitCode, Health: r.Health}
 				switch r.State {
@@ -128,13 +125,6 @@ func (r psEntry) Ports() string {
 		ports = append(ports, fmt.Sprintf("%s:%d->%d/%s", p.URL, p.PublishedPort, p.TargetPort, p.Protocol))
 	}
 	return strings.Join(ports, ", ")
-}
-
-// containerID is a Docker-shaped ID for a container record: 64 hex digits,
-// new for each creation.
-func containerID(r engine.ContainerView) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", r.Name, r.Created.UnixNano())))
-	return hex.EncodeToString(h[:])
 }
 
 func first(ss ...string) string {

@@ -101,3 +101,44 @@ func anonVolumes(t *testing.T, u *user) []string {
 	}
 	return out
 }
+
+// A container has a real identity: a random 64-hex ID made at its
+// creation, shown by ps, whose first 12 digits are its default hostname,
+// and a recreated container gets a new one.
+func TestContainerIdentity(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := newUser(t, project(t, `
+services:
+  app:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "hostname; exec sleep 1000"]
+`))
+	t.Cleanup(func() {
+		u.try("down", "-t", "0")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.importBusybox()
+	u.run("up", "-d")
+	id := strings.TrimSpace(u.run("ps", "-q"))
+	if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
+		t.Fatalf("ps -q: %q is not a 64-hex ID", id)
+	}
+	if got := strings.TrimSpace(u.run("ps", "--format", "{{.ID}}")); got != id {
+		t.Fatalf("ps --format {{.ID}} = %q, ps -q = %q", got, id)
+	}
+	var logs string
+	for range 50 {
+		if logs = u.run("logs", "app"); strings.Contains(logs, id[:12]) {
+			break
+		}
+		sleep()
+	}
+	if !strings.Contains(logs, id[:12]) {
+		t.Fatalf("the hostname is not the ID's first 12 digits %s:\n%s", id[:12], logs)
+	}
+	u.run("up", "-d", "--force-recreate", "-t", "0")
+	if again := strings.TrimSpace(u.run("ps", "-q")); len(again) != 64 || again == id {
+		t.Fatalf("a recreated container must get a new ID: %q, was %q", again, id)
+	}
+}

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -35,11 +33,12 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if err != nil {
 		return err
 	}
-	if err := e.store.PutContainer(ctx, store.Container{Name: c.Name, Project: c.Project, Service: svc.Name, Number: c.Number,
+	id := store.NewID()
+	if err := e.store.PutContainer(ctx, store.Container{ID: id, Name: c.Name, Project: c.Project, Service: svc.Name, Number: c.Number,
 		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now()}); err != nil {
 		return err
 	}
-	hostname := first(svc.Hostname, shortID(c.Name))
+	hostname := hostname(svc, id)
 	args, err := processArgs(img.Config, svc)
 	if err != nil {
 		return err
@@ -235,12 +234,9 @@ func (e *Engine) endpointsOf(ctx context.Context, name string) ([]store.Endpoint
 	return out, nil
 }
 
-// shortID is a container's default hostname: 12 hex digits, as Docker's
-// container IDs.
-func shortID(name string) string {
-	h := sha256.Sum256([]byte(name))
-	return hex.EncodeToString(h[:6])
-}
+// hostname is a container's hostname: its service's, else the first 12
+// digits of its ID, as in Docker.
+func hostname(svc spec.Service, id string) string { return first(svc.Hostname, id[:min(12, len(id))]) }
 
 // ServiceContainer is the name of replica n of a project's service as
 // recorded (so a container_name is honoured), or the Compose default name

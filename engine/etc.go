@@ -20,10 +20,11 @@ import (
 // of containers: every container's recorded service, every endpoint, and
 // every network's gateway.
 type peers struct {
-	services map[string]spec.Service
-	projects map[string]string // container -> project
-	eps      []store.Endpoint
-	gateways map[string]string // network -> gateway
+	services  map[string]spec.Service
+	projects  map[string]string // container -> project
+	hostnames map[string]string // container -> hostname
+	eps       []store.Endpoint
+	gateways  map[string]string // network -> gateway
 }
 
 // readPeers reads the host's containers, endpoints and networks.
@@ -32,13 +33,14 @@ func (e *Engine) readPeers(ctx context.Context) (*peers, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &peers{services: make(map[string]spec.Service, len(recs)), projects: make(map[string]string, len(recs)), gateways: map[string]string{}}
+	p := &peers{services: make(map[string]spec.Service, len(recs)), projects: make(map[string]string, len(recs)),
+		hostnames: make(map[string]string, len(recs)), gateways: map[string]string{}}
 	for _, r := range recs {
 		svc, err := spec.ParseCanonical(r.Spec)
 		if err != nil {
 			return nil, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
 		}
-		p.services[r.Name], p.projects[r.Name] = svc, r.Project
+		p.services[r.Name], p.projects[r.Name], p.hostnames[r.Name] = svc, r.Project, hostname(svc, r.ID)
 	}
 	if p.eps, err = e.store.Endpoints(ctx); err != nil {
 		return nil, err
@@ -75,7 +77,7 @@ func (p *peers) hostsFile(self string) ([]byte, error) {
 		}
 		var names []string
 		if ep.Container == self {
-			names = append(names, first(svc.Hostname, shortID(self)))
+			names = append(names, p.hostnames[self])
 		}
 		names = append(names, ep.Container, svc.Name)
 		names = append(names, svc.Networks[ep.Key].Aliases...)
@@ -183,7 +185,7 @@ func (e *Engine) etcFiles(ctx context.Context, c reconcile.ContainerSpec) (map[s
 	resolv = withDNS(resolv, c.Service)
 	return map[string][]byte{
 		"hosts":       hosts,
-		"hostname":    []byte(first(c.Service.Hostname, shortID(c.Name)) + "\n"),
+		"hostname":    []byte(p.hostnames[c.Name] + "\n"),
 		"resolv.conf": resolv,
 	}, nil
 }

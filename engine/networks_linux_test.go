@@ -109,6 +109,11 @@ services:
 	if ephemeral == 0 {
 		t.Fatalf("no ephemeral port among %+v", ports)
 	}
+	rec, err := h.e.store.Container(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := rec.ID[:12] // the default hostname: the container ID's first 12 digits
 	hostAddr := nonLoopbackAddr(t)
 	for _, url := range []string{
 		fmt.Sprintf("http://127.0.0.1:%d/", fixed),
@@ -116,8 +121,8 @@ services:
 		fmt.Sprintf("http://127.0.0.1:%d/", local),
 		fmt.Sprintf("http://127.0.0.1:%d/", ephemeral),
 	} {
-		if got := testutil.HTTPGet(t, url); got != shortID(name) {
-			t.Errorf("GET %s = %q, want the container's hostname %q", url, got, shortID(name))
+		if got := testutil.HTTPGet(t, url); got != want {
+			t.Errorf("GET %s = %q, want the container's hostname %q", url, got, want)
 		}
 	}
 	if _, err := http.Get(fmt.Sprintf("http://%s:%d/", hostAddr, local)); err == nil {

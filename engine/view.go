@@ -18,6 +18,7 @@ import (
 
 // ContainerView is what the CLI shows of one container.
 type ContainerView struct {
+	ID                     string // 64 hex digits, new with each creation
 	Name, Project, Service string
 	Number                 int
 	Image, ImageID         string // the reference the service names, and the image it resolved to
@@ -50,7 +51,7 @@ func (e *Engine) Containers(ctx context.Context, project string, services []stri
 		if len(services) > 0 && !slices.Contains(services, r.Service) {
 			continue
 		}
-		v := ContainerView{Name: r.Name, Project: r.Project, Service: r.Service, Number: r.Number, Image: r.ImageRef, ImageID: r.ImageID, Created: r.CreatedAt}
+		v := ContainerView{ID: r.ID, Name: r.Name, Project: r.Project, Service: r.Service, Number: r.Number, Image: r.ImageRef, ImageID: r.ImageID, Created: r.CreatedAt}
 		if live {
 			if err := e.describe(ctx, &v); err != nil {
 				return nil, err

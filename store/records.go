@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 
 // Container is what berth recorded about a container it made.
 type Container struct {
+	ID         string // 64 hex digits, new with each creation
 	Name       string
 	Project    string
 	Service    string
@@ -69,13 +72,13 @@ type Volume struct {
 	Labels  map[string]string
 }
 
-const containerCols = `name, project, service, number, config_hash, image_ref, image_id, spec, created_at, exit_code, finished_at`
+const containerCols = `id, name, project, service, number, config_hash, image_ref, image_id, spec, created_at, exit_code, finished_at`
 
 func scanContainer(row interface{ Scan(...any) error }) (Container, error) {
 	var c Container
 	var created int64
 	var exit, finished sql.NullInt64
-	err := row.Scan(&c.Name, &c.Project, &c.Service, &c.Number, &c.ConfigHash, &c.ImageRef, &c.ImageID, &c.Spec, &created, &exit, &finished)
+	err := row.Scan(&c.ID, &c.Name, &c.Project, &c.Service, &c.Number, &c.ConfigHash, &c.ImageRef, &c.ImageID, &c.Spec, &created, &exit, &finished)
 	c.CreatedAt = time.Unix(0, created)
 	if exit.Valid {
 		code := int(exit.Int64)
@@ -87,10 +90,21 @@ func scanContainer(row interface{ Scan(...any) error }) (Container, error) {
 	return c, err
 }
 
-// PutContainer inserts or replaces a container record.
+// NewID makes a container ID: 64 random hex digits, as Docker's.
+func NewID() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// PutContainer inserts or replaces a container record; c.ID must be one
+// NewID made.
 func (s *Store) PutContainer(ctx context.Context, c Container) error {
-	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO containers (`+containerCols+`) VALUES (?,?,?,?,?,?,?,?,?,NULL,NULL)`,
-		c.Name, c.Project, c.Service, c.Number, c.ConfigHash, c.ImageRef, c.ImageID, c.Spec, c.CreatedAt.UnixNano())
+	if len(c.ID) != 64 {
+		return fmt.Errorf("recording container %q: its ID %q is not 64 hex digits", c.Name, c.ID)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO containers (`+containerCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,NULL)`,
+		c.ID, c.Name, c.Project, c.Service, c.Number, c.ConfigHash, c.ImageRef, c.ImageID, c.Spec, c.CreatedAt.UnixNano())
 	if err != nil {
 		return fmt.Errorf("recording container %q: %w", c.Name, err)
 	}

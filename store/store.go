@@ -15,7 +15,7 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // schemaVersion is bumped with every migration appended to migrations.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // migrations[i] moves the schema from version i to i+1.
 var migrations = []string{
@@ -74,6 +74,10 @@ var migrations = []string{
 		PRIMARY KEY (protocol, host_ip, host_port)
 	);
 	CREATE INDEX ports_container ON ports(container);`,
+	// A container's ID: 64 random hex digits made at its creation.
+	`ALTER TABLE containers ADD COLUMN id TEXT NOT NULL DEFAULT '';
+	UPDATE containers SET id = lower(hex(randomblob(32)));
+	CREATE UNIQUE INDEX containers_id ON containers(id);`,
 }
 
 // Store is berth's metadata database. It is safe for concurrent use by

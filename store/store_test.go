@@ -22,12 +22,12 @@ func open(t *testing.T, root string) *Store {
 func TestContainerRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, t.TempDir())
-	c := Container{Name: "p-web-1", Project: "p", Service: "web", Number: 1, ConfigHash: "h", ImageRef: "r", ImageID: "sha256:x", Spec: []byte(`{"a":1}`), CreatedAt: time.Unix(5, 0)}
+	c := Container{ID: NewID(), Name: "p-web-1", Project: "p", Service: "web", Number: 1, ConfigHash: "h", ImageRef: "r", ImageID: "sha256:x", Spec: []byte(`{"a":1}`), CreatedAt: time.Unix(5, 0)}
 	if err := s.PutContainer(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Container(ctx, "p-web-1")
-	if err != nil || got.ConfigHash != "h" || string(got.Spec) != `{"a":1}` || got.ExitCode != nil || !got.CreatedAt.Equal(c.CreatedAt) {
+	if err != nil || got.ID != c.ID || got.ConfigHash != "h" || string(got.Spec) != `{"a":1}` || got.ExitCode != nil || !got.CreatedAt.Equal(c.CreatedAt) {
 		t.Fatalf("got %+v, %v", got, err)
 	}
 	at := time.Unix(9, 0)
@@ -173,7 +173,10 @@ func TestMigrationKeepsData(t *testing.T) {
 	if _, err := s.AllocateNetwork(ctx, Network{Name: "n", Project: "p", Key: "default", Bridge: "br"}, func([]string) (Addressing, error) { return Addressing{Subnet: "10.0.0.0/24", Gateway: "10.0.0.1"}, nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec(`PRAGMA user_version = 1; ALTER TABLE endpoints DROP COLUMN key; ALTER TABLE endpoints DROP COLUMN address6; ALTER TABLE networks DROP COLUMN subnet6; ALTER TABLE networks DROP COLUMN gateway6; ALTER TABLE volumes DROP COLUMN labels; ALTER TABLE networks DROP COLUMN labels; ALTER TABLE networks DROP COLUMN ip_range; ALTER TABLE networks DROP COLUMN mtu; DROP TABLE ports`); err != nil {
+	if err := s.PutContainer(ctx, Container{ID: NewID(), Name: "old", Project: "p", Service: "s", Number: 1, Spec: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`PRAGMA user_version = 1; DROP INDEX containers_id; ALTER TABLE containers DROP COLUMN id; ALTER TABLE endpoints DROP COLUMN key; ALTER TABLE endpoints DROP COLUMN address6; ALTER TABLE networks DROP COLUMN subnet6; ALTER TABLE networks DROP COLUMN gateway6; ALTER TABLE volumes DROP COLUMN labels; ALTER TABLE networks DROP COLUMN labels; ALTER TABLE networks DROP COLUMN ip_range; ALTER TABLE networks DROP COLUMN mtu; DROP TABLE ports`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -184,6 +187,9 @@ func TestMigrationKeepsData(t *testing.T) {
 	}
 	if err := s2.SetPorts(ctx, "c", nil); err != nil {
 		t.Fatalf("ports table missing after migration: %v", err)
+	}
+	if c, err := s2.Container(ctx, "old"); err != nil || len(c.ID) != 64 {
+		t.Fatalf("a container made before IDs must get one: %+v %v", c, err)
 	}
 }
 
