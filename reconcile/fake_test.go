@@ -3,7 +3,9 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,14 +23,15 @@ type fakeHost struct {
 	networks   map[string]bool
 	volumes    map[string]bool
 	containers map[string]Container
-	exitCodes  map[string]int // what Wait returns per container
+	uses       map[string][]string // container -> the networks and volumes it uses
+	exitCodes  map[string]int      // what Wait returns per container
 	fail       map[string]error
 	log        []string // every call, in order
 }
 
 func newFakeHost() *fakeHost {
 	return &fakeHost{images: map[string]string{}, registry: map[string]string{}, networks: map[string]bool{}, volumes: map[string]bool{},
-		containers: map[string]Container{}, exitCodes: map[string]int{}, fail: map[string]error{}}
+		containers: map[string]Container{}, uses: map[string][]string{}, exitCodes: map[string]int{}, fail: map[string]error{}}
 }
 
 func (f *fakeHost) record(call string) error {
@@ -80,8 +83,22 @@ func (f *fakeHost) RemoveNetwork(_ context.Context, name string) error {
 		return err
 	}
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.inUse(name); err != nil {
+		return err
+	}
 	delete(f.networks, name)
-	f.mu.Unlock()
+	return nil
+}
+
+// inUse fails with ErrKept when a container uses network or volume name,
+// as the engine does.
+func (f *fakeHost) inUse(name string) error {
+	for c, objs := range f.uses {
+		if slices.Contains(objs, name) {
+			return fmt.Errorf("%s: in use by %s (%w)", name, c, ErrKept)
+		}
+	}
 	return nil
 }
 
@@ -100,8 +117,11 @@ func (f *fakeHost) RemoveVolume(_ context.Context, name string) error {
 		return err
 	}
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.inUse(name); err != nil {
+		return err
+	}
 	delete(f.volumes, name)
-	f.mu.Unlock()
 	return nil
 }
 
@@ -111,8 +131,24 @@ func (f *fakeHost) Create(_ context.Context, c ContainerSpec) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	var uses, anon []string
+	for _, n := range c.Networks {
+		uses = append(uses, n.Name)
+	}
+	for _, m := range c.Service.Mounts {
+		switch {
+		case m.Type == spec.MountVolume && m.Source == "": // an anonymous volume
+			name := "anon-" + c.Name + strings.ReplaceAll(m.Target, "/", "-")
+			f.volumes[name] = true
+			anon = append(anon, name)
+			uses = append(uses, name)
+		case m.Type == spec.MountVolume:
+			uses = append(uses, c.Volumes[m.Source].Name)
+		}
+	}
+	f.uses[c.Name] = uses
 	f.containers[c.Name] = Container{Name: c.Name, Service: c.Service.Name, Number: c.Number, Hash: c.Hash,
-		ImageID: f.images[c.Service.Image], Spec: c.Service, State: lifecycle.Running}
+		ImageID: f.images[c.Service.Image], Spec: c.Service, State: lifecycle.Running, Volumes: anon}
 	return nil
 }
 
@@ -146,6 +182,7 @@ func (f *fakeHost) Remove(_ context.Context, name string, _ time.Duration) error
 	}
 	f.mu.Lock()
 	delete(f.containers, name)
+	delete(f.uses, name)
 	f.mu.Unlock()
 	return nil
 }
@@ -193,6 +230,13 @@ func (f *fakeHost) observe(p *spec.Project) Observed {
 	for _, v := range p.Volumes {
 		obs.Volumes[v.Name] = Presence{Recorded: f.volumes[v.Name] && !v.External, Exists: f.volumes[v.Name]}
 	}
+	for _, c := range obs.Containers {
+		for _, v := range c.Volumes {
+			if f.volumes[v] {
+				obs.Volumes[v] = Presence{Recorded: true, Exists: true}
+			}
+		}
+	}
 	for ref, id := range f.images {
 		obs.Images[ref] = id
 	}
@@ -207,3 +251,17 @@ func (f *fakeHost) calls() []string {
 	f.log = nil
 	return out
 }
+
+// NewFakeHost is a fake host with image busybox, for the driver suite in
+// reconcile_test.
+func NewFakeHost() interface {
+	Observer
+	Drivers() Drivers
+} {
+	f := hostWithImages()
+	f.images["busybox"] = f.registry["busybox"]
+	return f
+}
+
+// Drivers are the fake's drivers.
+func (f *fakeHost) Drivers() Drivers { return f.drivers() }
