@@ -5,11 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/network"
@@ -38,20 +34,10 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now()}); err != nil {
 		return err
 	}
-	hostname := hostname(svc, id)
-	args, err := processArgs(img.Config, svc)
+	cfg, err := runtimeConfig(c, img.Config, id, layers)
 	if err != nil {
 		return err
 	}
-	cfg := runtime.Config{ID: c.Name, Layers: layers, Args: args, Env: processEnv(img.Config, svc, hostname),
-		Cwd: first(svc.WorkingDir, img.Config.WorkingDir, "/"), User: first(svc.User, img.Config.User), Hostname: hostname, Domainname: svc.Domainname,
-		ReadOnlyRootfs: svc.ReadOnly, StopSignal: first(svc.StopSignal, img.Config.StopSignal), Restart: svc.Restart,
-		Labels: map[string]string{"com.docker.compose.project": c.Project, "com.docker.compose.service": svc.Name,
-			"com.docker.compose.container-number": strconv.Itoa(c.Number)}}
-	if svc.StopGracePeriod != nil {
-		cfg.StopTimeout = *svc.StopGracePeriod
-	}
-	cfg.Health = health(svc.Healthcheck, img.Config.Healthcheck)
 	if cfg.NetNS, err = e.attach(ctx, c); err != nil {
 		return err
 	}
@@ -155,23 +141,6 @@ func (e *Engine) refreshPeers(ctx context.Context, left []store.Endpoint) error 
 	return nil
 }
 
-// health turns a service's healthcheck (or, without one, the image's)
-// into the runtime's, its test into the argv the probe runs.
-func health(h *spec.Healthcheck, fromImage *v1.HealthConfig) *runtime.Health {
-	if h == nil && fromImage != nil {
-		h = &spec.Healthcheck{Test: fromImage.Test, Interval: fromImage.Interval, Timeout: fromImage.Timeout,
-			StartPeriod: fromImage.StartPeriod, Retries: fromImage.Retries}
-	}
-	if h == nil || len(h.Test) < 2 || (h.Test[0] != "CMD" && h.Test[0] != "CMD-SHELL") {
-		return nil
-	}
-	argv := h.Test[1:]
-	if h.Test[0] == "CMD-SHELL" {
-		argv = []string{"/bin/sh", "-c", strings.Join(h.Test[1:], " ")}
-	}
-	return &runtime.Health{Test: argv, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
-}
-
 // WaitHealthy blocks until container name's health check passes, failing
 // when it is unhealthy or the container stopped.
 func (e *Engine) WaitHealthy(ctx context.Context, name string) error {
@@ -233,10 +202,6 @@ func (e *Engine) endpointsOf(ctx context.Context, name string) ([]store.Endpoint
 	}
 	return out, nil
 }
-
-// hostname is a container's hostname: its service's, else the first 12
-// digits of its ID, as in Docker.
-func hostname(svc spec.Service, id string) string { return first(svc.Hostname, id[:min(12, len(id))]) }
 
 // ServiceContainer is the name of replica n of a project's service as
 // recorded (so a container_name is honoured), or the Compose default name

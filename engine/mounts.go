@@ -26,24 +26,13 @@ import (
 func (e *Engine) mounts(ctx context.Context, c reconcile.ContainerSpec, img *image.Image, layers []string) ([]runtime.Mount, error) {
 	var out []runtime.Mount
 	covered := map[string]bool{}
-	for _, m := range c.Service.Mounts {
+	for _, m := range containerMounts(c.Service, img.Config.Volumes) {
 		rm, err := e.mount(ctx, c, m, layers)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, rm)
 		covered[m.Target] = true
-	}
-	// The image's VOLUME paths get anonymous volumes, as in Docker.
-	for _, path := range img.Config.Volumes {
-		if !covered[path] {
-			rm, err := e.mount(ctx, c, spec.Mount{Type: spec.MountVolume, Target: path}, layers)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, rm)
-			covered[path] = true
-		}
 	}
 	from, err := e.volumesFrom(ctx, c, covered)
 	if err != nil {
@@ -78,20 +67,9 @@ func (e *Engine) mount(ctx context.Context, c reconcile.ContainerSpec, m spec.Mo
 		if err := volume.PrepareBind(m.Source, m.CreateHostPath); err != nil {
 			return runtime.Mount{}, fmt.Errorf("service %q: bind %s: %w", c.Service.Name, m.Target, err)
 		}
-		var opts []string
-		if m.Propagation != "" {
-			opts = append(opts, m.Propagation)
-		}
-		return runtime.Mount{Type: "bind", Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly, Options: opts}, nil
+		return bindMount(m), nil
 	case spec.MountTmpfs:
-		var opts []string
-		if m.TmpfsSize > 0 {
-			opts = append(opts, "size="+strconv.FormatInt(m.TmpfsSize, 10))
-		}
-		if m.TmpfsMode != 0 {
-			opts = append(opts, "mode="+strconv.FormatUint(uint64(m.TmpfsMode), 8))
-		}
-		return runtime.Mount{Type: "tmpfs", Source: "tmpfs", Target: m.Target, Options: opts}, nil
+		return tmpfsMount(m), nil
 	}
 	return runtime.Mount{}, fmt.Errorf("mount at %s: unknown type %q", m.Target, m.Type)
 }
@@ -103,10 +81,7 @@ func (e *Engine) volumeMount(name string, m spec.Mount, layers []string) (runtim
 	if err != nil {
 		return runtime.Mount{}, fmt.Errorf("volume %s: %w", name, err)
 	}
-	if src.Type == "tmpfs" {
-		return runtime.Mount{Type: "tmpfs", Source: "tmpfs", Target: m.Target, ReadOnly: m.ReadOnly || src.ReadOnly, Options: src.Options}, nil
-	}
-	if !m.NoCopy {
+	if src.Type != "tmpfs" && !m.NoCopy {
 		empty, err := e.volumes.IsEmpty(name)
 		if err != nil {
 			return runtime.Mount{}, fmt.Errorf("volume %s: %w", name, err)
@@ -117,7 +92,7 @@ func (e *Engine) volumeMount(name string, m spec.Mount, layers []string) (runtim
 			}
 		}
 	}
-	return runtime.Mount{Type: "bind", Source: src.Path, Target: m.Target, ReadOnly: m.ReadOnly || src.ReadOnly, Options: src.Options}, nil
+	return volumeBind(m, src), nil
 }
 
 // anonymousVolume makes (or finds again) the anonymous volume of container

@@ -226,7 +226,7 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 				return fmt.Errorf("service %q: port %s:%d: the container has no IPv6 address (enable_ipv6 on its network)", c.Service.Name, p.HostIP, p.Target)
 			}
 		}
-		ms, err := e.portMappings(p, target, rec.Bridge, taken)
+		ms, err := portMappings(p, target, rec.Bridge, taken, kernelPorts{e.net})
 		if err != nil {
 			return fmt.Errorf("service %q: ports: %w", c.Service.Name, err)
 		}
@@ -243,22 +243,6 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 	return e.net.PublishPorts(c.Name, maps)
 }
 
-// mirror6 publishes each mapping on the host's IPv6 addresses too, to the
-// container's IPv6 address, when it has one and the port names no host
-// address (Docker's default on a dual-stack network; 0.0.0.0 means IPv4 only).
-func mirror6(ms []network.PortMapping, hostIP, addr6 string) []network.PortMapping {
-	ip6, err := netip.ParseAddr(addr6)
-	if err != nil || hostIP != "" {
-		return nil
-	}
-	var out []network.PortMapping
-	for _, m := range ms {
-		m.ContainerIP, m.HostIP = ip6, netip.Addr{}
-		out = append(out, m)
-	}
-	return out
-}
-
 // takenPorts are the host ports berth has published, by protocol.
 func (e *Engine) takenPorts(ctx context.Context) (map[string][]uint16, error) {
 	all, err := e.store.Ports(ctx, "")
@@ -272,47 +256,16 @@ func (e *Engine) takenPorts(ctx context.Context) (map[string][]uint16, error) {
 	return taken, nil
 }
 
-// portMappings expands one published port: a single port, a range, or an
-// ephemeral one.
-func (e *Engine) portMappings(p spec.Port, ip netip.Addr, bridge string, taken map[string][]uint16) ([]network.PortMapping, error) {
-	proto := first(p.Protocol, "tcp")
-	var hostIP netip.Addr
-	if p.HostIP != "" {
-		var err error
-		if hostIP, err = netip.ParseAddr(p.HostIP); err != nil {
-			return nil, fmt.Errorf("host_ip %q: %w", p.HostIP, err)
-		}
-	}
-	mapping := func(host uint16, target uint32) network.PortMapping {
-		return network.PortMapping{HostIP: hostIP, HostPort: host, ContainerIP: ip, ContainerPort: uint16(target), Protocol: proto, Bridge: bridge}
-	}
-	if p.Published == "" {
-		port, err := e.net.FreePort(proto, hostIP, taken[proto])
-		if err != nil {
-			return nil, fmt.Errorf("port %d: choosing a host port: %w", p.Target, err)
-		}
-		return []network.PortMapping{mapping(port, p.Target)}, nil
-	}
-	lo, hi, err := portRange(p.Published)
-	if err != nil {
-		return nil, err
-	}
-	if hi > lo {
-		// "8000-8010:80" (compose-go expands equal ranges on both sides
-		// into single ports): one free host port of the range for port 80,
-		// as Docker does, so that each replica of a service gets one.
-		port, err := e.freePortIn(proto, hostIP, lo, hi, taken[proto])
-		if err != nil {
-			return nil, fmt.Errorf("port %d: no free host port in %s: %w", p.Target, p.Published, err)
-		}
-		return []network.PortMapping{mapping(port, p.Target)}, nil
-	}
-	return []network.PortMapping{mapping(lo, p.Target)}, nil
+// kernelPorts picks host ports that nothing on the host listens on.
+type kernelPorts struct{ net *network.Host }
+
+func (k kernelPorts) Free(proto string, hostIP netip.Addr, taken []uint16) (uint16, error) {
+	return k.net.FreePort(proto, hostIP, taken)
 }
 
-// freePortIn is the first port of lo..hi that berth has not published and
+// FreeIn is the first port of lo..hi that berth has not published and
 // that nothing on the host listens on.
-func (e *Engine) freePortIn(proto string, hostIP netip.Addr, lo, hi uint16, taken []uint16) (uint16, error) {
+func (kernelPorts) FreeIn(proto string, hostIP netip.Addr, lo, hi uint16, taken []uint16) (uint16, error) {
 	used := map[uint16]bool{}
 	for _, t := range taken {
 		used[t] = true
@@ -323,19 +276,4 @@ func (e *Engine) freePortIn(proto string, hostIP netip.Addr, lo, hi uint16, take
 		}
 	}
 	return 0, network.ErrExhausted
-}
-
-func portRange(s string) (uint16, uint16, error) {
-	loS, hiS, isRange := strings.Cut(s, "-")
-	lo, err := strconv.ParseUint(loS, 10, 16)
-	if err != nil {
-		return 0, 0, fmt.Errorf("published port %q: %w", s, err)
-	}
-	hi := lo
-	if isRange {
-		if hi, err = strconv.ParseUint(hiS, 10, 16); err != nil || hi < lo {
-			return 0, 0, fmt.Errorf("published port range %q is invalid", s)
-		}
-	}
-	return uint16(lo), uint16(hi), nil
 }

@@ -1,0 +1,201 @@
+package engine
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/berth-dev/berth/image"
+	"github.com/berth-dev/berth/network"
+	"github.com/berth-dev/berth/reconcile"
+	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/store"
+	"github.com/berth-dev/berth/volume"
+)
+
+func TestHealthFromServiceOrImage(t *testing.T) {
+	img := &v1.HealthConfig{Test: []string{"CMD", "check"}, Interval: time.Second, Retries: 2}
+	if h := health(nil, img); h == nil || !slices.Equal(h.Test, []string{"check"}) || h.Interval != time.Second || h.Retries != 2 {
+		t.Errorf("the image's HEALTHCHECK applies when the service has none: %+v", h)
+	}
+	if h := health(&spec.Healthcheck{Test: []string{"NONE"}}, img); h != nil {
+		t.Errorf("disable: true turns the image's off: %+v", h)
+	}
+	h := health(&spec.Healthcheck{Test: []string{"CMD-SHELL", "curl -f localhost"}}, img)
+	if h == nil || !slices.Equal(h.Test, []string{"/bin/sh", "-c", "curl -f localhost"}) {
+		t.Errorf("the service's wins, CMD-SHELL through sh: %+v", h)
+	}
+	if health(nil, nil) != nil {
+		t.Error("no check anywhere is none")
+	}
+}
+
+func TestProcessArgsMergeTheImage(t *testing.T) {
+	img := image.Config{Entrypoint: []string{"/entry"}, Cmd: []string{"serve"}}
+	for _, c := range []struct {
+		name       string
+		entry, cmd []string
+		img        image.Config
+		want       []string
+	}{
+		{"the image's entrypoint and cmd", nil, nil, img, []string{"/entry", "serve"}},
+		{"command replaces cmd", nil, []string{"debug"}, img, []string{"/entry", "debug"}},
+		{"entrypoint drops the image's cmd", []string{"/other"}, nil, img, []string{"/other"}},
+		{"entrypoint and command", []string{"/other"}, []string{"x"}, img, []string{"/other", "x"}},
+		{"an empty entrypoint runs the command alone", []string{}, []string{"sh"}, img, []string{"sh"}},
+	} {
+		got, err := processArgs(c.img, spec.Service{Entrypoint: c.entry, Command: c.cmd})
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v %v, want %v", c.name, got, err, c.want)
+		}
+	}
+	if _, err := processArgs(image.Config{}, spec.Service{}); !errors.Is(err, ErrNoCommand) {
+		t.Errorf("nothing to run: want ErrNoCommand, got %v", err)
+	}
+}
+
+func TestProcessEnvOverridesTheImage(t *testing.T) {
+	img := image.Config{Env: []string{"PATH=/img/bin", "A=image", "B=image"}}
+	got := processEnv(img, spec.Service{Environment: map[string]string{"B": "service", "C": "new"}}, "abc")
+	want := []string{"PATH=/img/bin", "HOSTNAME=abc", "A=image", "B=service", "C=new"}
+	if !slices.Equal(got, want) {
+		t.Errorf("env %v, want %v", got, want)
+	}
+	if got := processEnv(image.Config{}, spec.Service{}, "h"); got[0] != defaultPath {
+		t.Errorf("an image without PATH gets Docker's: %v", got)
+	}
+}
+
+func TestRuntimeConfig(t *testing.T) {
+	grace := 3 * time.Second
+	c := reconcile.ContainerSpec{Project: "shop", Name: "shop-web-2", Number: 2, Service: spec.Service{Name: "web", User: "app",
+		Environment: map[string]string{"X": "1"}, StopGracePeriod: &grace}}
+	img := image.Config{Cmd: []string{"run"}, WorkingDir: "/srv", User: "root", StopSignal: "SIGQUIT"}
+	id := strings.Repeat("ab", 32)
+	cfg, err := runtimeConfig(c, img, id, []string{"/l1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ID != "shop-web-2" || cfg.Hostname != id[:12] || cfg.Cwd != "/srv" || cfg.User != "app" || cfg.StopSignal != "SIGQUIT" ||
+		cfg.StopTimeout != grace || !slices.Equal(cfg.Args, []string{"run"}) || !slices.Contains(cfg.Env, "HOSTNAME="+id[:12]) ||
+		cfg.Labels["com.docker.compose.container-number"] != "2" || !slices.Equal(cfg.Layers, []string{"/l1"}) {
+		t.Fatalf("config: %+v", cfg)
+	}
+	c.Service.Hostname, c.Service.WorkingDir = "web.local", "/app"
+	if cfg, _ := runtimeConfig(c, image.Config{Cmd: []string{"x"}}, id, nil); cfg.Hostname != "web.local" || cfg.Cwd != "/app" {
+		t.Fatalf("the service's hostname and working_dir win: %+v", cfg)
+	}
+	if cfg, _ := runtimeConfig(c, image.Config{Cmd: []string{"x"}}, id, nil); !slices.Contains(cfg.Env, "HOSTNAME=web.local") {
+		t.Fatalf("HOSTNAME follows the hostname: %v", cfg.Env)
+	}
+}
+
+func TestContainerMountsForEveryForm(t *testing.T) {
+	svc := spec.Service{Mounts: []spec.Mount{
+		{Type: spec.MountVolume, Source: "data", Target: "/data"},
+		{Type: spec.MountVolume, Target: "/scratch"},
+		{Type: spec.MountBind, Source: "/host", Target: "/conf", ReadOnly: true, Propagation: "rshared"},
+		{Type: spec.MountTmpfs, Target: "/tmp", TmpfsSize: 1 << 20, TmpfsMode: 0o1777},
+	}}
+	got := containerMounts(svc, []string{"/data", "/var/lib/app"})
+	if len(got) != 5 || got[4] != (spec.Mount{Type: spec.MountVolume, Target: "/var/lib/app"}) {
+		t.Fatalf("the image's VOLUME the service does not cover gets an anonymous volume, the covered one none: %+v", got)
+	}
+	if m := bindMount(svc.Mounts[2]); m.Type != "bind" || m.Source != "/host" || m.Target != "/conf" || !m.ReadOnly || !slices.Equal(m.Options, []string{"rshared"}) {
+		t.Errorf("bind: %+v", m)
+	}
+	if m := tmpfsMount(svc.Mounts[3]); m.Type != "tmpfs" || !slices.Equal(m.Options, []string{"size=1048576", "mode=1777"}) {
+		t.Errorf("tmpfs: %+v", m)
+	}
+	if m := volumeBind(svc.Mounts[0], volume.Source{Type: "bind", Path: "/v/data", ReadOnly: true}); m.Type != "bind" || m.Source != "/v/data" || !m.ReadOnly {
+		t.Errorf("a read-only volume mounts read-only: %+v", m)
+	}
+	if m := volumeBind(svc.Mounts[0], volume.Source{Type: "tmpfs", Options: []string{"size=64m"}}); m.Type != "tmpfs" || !slices.Equal(m.Options, []string{"size=64m"}) {
+		t.Errorf("a tmpfs volume: %+v", m)
+	}
+}
+
+// fixedPorts hands out the lowest port not taken, from 40000 or from the
+// range asked.
+type fixedPorts struct{}
+
+func (fixedPorts) Free(_ string, _ netip.Addr, taken []uint16) (uint16, error) {
+	return fixedPorts{}.FreeIn("", netip.Addr{}, 40000, 40100, taken)
+}
+
+func (fixedPorts) FreeIn(_ string, _ netip.Addr, lo, hi uint16, taken []uint16) (uint16, error) {
+	for p := lo; p <= hi; p++ {
+		if !slices.Contains(taken, p) {
+			return p, nil
+		}
+	}
+	return 0, network.ErrExhausted
+}
+
+func TestPortMappings(t *testing.T) {
+	ip := netip.MustParseAddr("10.0.0.2")
+	taken := map[string][]uint16{"tcp": {8000, 40000}}
+	for _, c := range []struct {
+		port     spec.Port
+		wantHost uint16
+		wantIP   string
+	}{
+		{spec.Port{Target: 80, Published: "8080"}, 8080, ""},
+		{spec.Port{Target: 80, Published: "8000-8010", HostIP: "127.0.0.1"}, 8001, "127.0.0.1"},
+		{spec.Port{Target: 80}, 40001, ""},
+		{spec.Port{Target: 53, Published: "5353", Protocol: "udp"}, 5353, ""},
+	} {
+		ms, err := portMappings(c.port, ip, "br-x", taken, fixedPorts{})
+		if err != nil || len(ms) != 1 {
+			t.Fatalf("%+v: %v %v", c.port, ms, err)
+		}
+		m := ms[0]
+		if m.HostPort != c.wantHost || m.ContainerPort != uint16(c.port.Target) || m.ContainerIP != ip || m.Bridge != "br-x" ||
+			m.Protocol != first(c.port.Protocol, "tcp") || (c.wantIP != "" && m.HostIP.String() != c.wantIP) {
+			t.Errorf("%+v: %+v", c.port, m)
+		}
+	}
+	for _, bad := range []spec.Port{{Target: 80, Published: "9-1"}, {Target: 80, Published: "x"}, {Target: 80, Published: "80", HostIP: "nope"}} {
+		if _, err := portMappings(bad, ip, "br-x", taken, fixedPorts{}); err == nil {
+			t.Errorf("%+v: want an error", bad)
+		}
+	}
+	v6 := mirror6([]network.PortMapping{{HostPort: 8080, ContainerIP: ip}}, "", "fd00::2")
+	if len(v6) != 1 || v6[0].ContainerIP.String() != "fd00::2" || mirror6(v6, "0.0.0.0", "fd00::2") != nil {
+		t.Errorf("mirror6: %+v", v6)
+	}
+}
+
+func TestHostsFileContent(t *testing.T) {
+	p := &peers{
+		services: map[string]spec.Service{
+			"shop-web-1": {Name: "web", Networks: map[string]spec.ServiceNetwork{"default": {Aliases: []string{"www"}}}, ExtraHosts: []string{"db.ext:10.9.9.9", "host.docker.internal:host-gateway"}},
+			"shop-api-1": {Name: "api", Networks: map[string]spec.ServiceNetwork{"default": {}}},
+			"other-x-1":  {Name: "x", Networks: map[string]spec.ServiceNetwork{"private": {}}},
+		},
+		hostnames: map[string]string{"shop-web-1": "0123456789ab"},
+		eps: []store.Endpoint{
+			{Container: "shop-web-1", Network: "shop_default", Address: "10.1.0.2", Key: "default"},
+			{Container: "shop-api-1", Network: "shop_default", Address: "10.1.0.3", Key: "default"},
+			{Container: "other-x-1", Network: "other_private", Address: "10.2.0.2", Key: "private"},
+		},
+		gateways: map[string]string{"shop_default": "10.1.0.1"},
+	}
+	got, err := p.hostsFile("shop-web-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"10.1.0.1\thost.docker.internal\n", "10.1.0.2\t0123456789ab shop-web-1 web www\n", "10.1.0.3\tshop-api-1 api\n", "10.9.9.9\tdb.ext\n"} {
+		if !strings.Contains(string(got), line) {
+			t.Errorf("want %q in:\n%s", line, got)
+		}
+	}
+	if strings.Contains(string(got), "other-x-1") {
+		t.Errorf("a container on no shared network is listed:\n%s", got)
+	}
+}
