@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/json"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -357,5 +358,32 @@ func TestCanonicalNormalisesHandBuilt(t *testing.T) {
 	}
 	if a.Ports[0].Target != 443 || a.Networks["n"].Aliases[0] != "b" {
 		t.Error("Canonical reordered its argument's slices")
+	}
+}
+
+// A service's canonical form, and so its config hash, stays the same from
+// one berth to the next: a change recreates every container on upgrade.
+// The golden file holds the canonical form of every service of the test
+// stack (its directory written as $DIR); BERTH_UPDATE_GOLDEN=1 rewrites it,
+// which must only happen with a deliberate hash change.
+func TestCanonicalFormIsStable(t *testing.T) {
+	dir := stackDir(t)
+	p := mustLoad(t, LoadOptions{WorkingDir: dir})
+	var b strings.Builder
+	for _, s := range p.Services {
+		b.WriteString(strings.ReplaceAll(string(s.hashed().Canonical()), dir, "$DIR"))
+	}
+	const golden = "testdata/canonical.golden"
+	if os.Getenv("BERTH_UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(want) {
+		t.Fatalf("the canonical form changed:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
