@@ -190,27 +190,18 @@ type hostPorts interface {
 // ephemeral one, to ip on bridge; ports picks the host ports left open.
 func portMappings(p spec.Port, ip netip.Addr, bridge string, taken map[string][]uint16, ports hostPorts) ([]network.PortMapping, error) {
 	proto := first(p.Protocol, "tcp")
-	var hostIP netip.Addr
-	if p.HostIP != "" {
-		var err error
-		if hostIP, err = netip.ParseAddr(p.HostIP); err != nil {
-			return nil, fmt.Errorf("host_ip %q: %w", p.HostIP, err)
-		}
-	}
+	hostIP := p.HostIP
 	mapping := func(host uint16, target uint32) network.PortMapping {
 		return network.PortMapping{HostIP: hostIP, HostPort: host, ContainerIP: ip, ContainerPort: uint16(target), Protocol: proto, Bridge: bridge}
 	}
-	if p.Published == "" {
+	if p.Published.IsZero() {
 		port, err := ports.Free(proto, hostIP, taken[proto])
 		if err != nil {
 			return nil, fmt.Errorf("port %d: choosing a host port: %w", p.Target, err)
 		}
 		return []network.PortMapping{mapping(port, p.Target)}, nil
 	}
-	lo, hi, err := portRange(p.Published)
-	if err != nil {
-		return nil, err
-	}
+	lo, hi := p.Published.Lo, p.Published.Hi
 	if hi > lo {
 		// "8000-8010:80" (compose-go expands equal ranges on both sides
 		// into single ports): one free host port of the range for port 80,
@@ -227,9 +218,9 @@ func portMappings(p spec.Port, ip netip.Addr, bridge string, taken map[string][]
 // mirror6 publishes each mapping on the host's IPv6 addresses too, to the
 // container's IPv6 address, when it has one and the port names no host
 // address (Docker's default on a dual-stack network; 0.0.0.0 means IPv4 only).
-func mirror6(ms []network.PortMapping, hostIP, addr6 string) []network.PortMapping {
+func mirror6(ms []network.PortMapping, hostIP netip.Addr, addr6 string) []network.PortMapping {
 	ip6, err := netip.ParseAddr(addr6)
-	if err != nil || hostIP != "" {
+	if err != nil || hostIP.IsValid() {
 		return nil
 	}
 	var out []network.PortMapping
@@ -238,19 +229,4 @@ func mirror6(ms []network.PortMapping, hostIP, addr6 string) []network.PortMappi
 		out = append(out, m)
 	}
 	return out
-}
-
-func portRange(s string) (uint16, uint16, error) {
-	loS, hiS, isRange := strings.Cut(s, "-")
-	lo, err := strconv.ParseUint(loS, 10, 16)
-	if err != nil {
-		return 0, 0, fmt.Errorf("published port %q: %w", s, err)
-	}
-	hi := lo
-	if isRange {
-		if hi, err = strconv.ParseUint(hiS, 10, 16); err != nil || hi < lo {
-			return 0, 0, fmt.Errorf("published port range %q is invalid", s)
-		}
-	}
-	return uint16(lo), uint16(hi), nil
 }

@@ -145,10 +145,10 @@ func TestPortMappings(t *testing.T) {
 		wantHost uint16
 		wantIP   string
 	}{
-		{spec.Port{Target: 80, Published: "8080"}, 8080, ""},
-		{spec.Port{Target: 80, Published: "8000-8010", HostIP: "127.0.0.1"}, 8001, "127.0.0.1"},
+		{spec.Port{Target: 80, Published: spec.PortRange{Lo: 8080, Hi: 8080}}, 8080, ""},
+		{spec.Port{Target: 80, Published: spec.PortRange{Lo: 8000, Hi: 8010}, HostIP: netip.MustParseAddr("127.0.0.1")}, 8001, "127.0.0.1"},
 		{spec.Port{Target: 80}, 40001, ""},
-		{spec.Port{Target: 53, Published: "5353", Protocol: "udp"}, 5353, ""},
+		{spec.Port{Target: 53, Published: spec.PortRange{Lo: 5353, Hi: 5353}, Protocol: "udp"}, 5353, ""},
 	} {
 		ms, err := portMappings(c.port, ip, "br-x", taken, fixedPorts{})
 		if err != nil || len(ms) != 1 {
@@ -160,13 +160,12 @@ func TestPortMappings(t *testing.T) {
 			t.Errorf("%+v: %+v", c.port, m)
 		}
 	}
-	for _, bad := range []spec.Port{{Target: 80, Published: "9-1"}, {Target: 80, Published: "x"}, {Target: 80, Published: "80", HostIP: "nope"}} {
-		if _, err := portMappings(bad, ip, "br-x", taken, fixedPorts{}); err == nil {
-			t.Errorf("%+v: want an error", bad)
-		}
+	full := map[string][]uint16{"tcp": {8000, 8001, 8002}}
+	if _, err := portMappings(spec.Port{Target: 80, Published: spec.PortRange{Lo: 8000, Hi: 8002}}, ip, "br-x", full, fixedPorts{}); err == nil {
+		t.Error("a range with no free port: want an error")
 	}
-	v6 := mirror6([]network.PortMapping{{HostPort: 8080, ContainerIP: ip}}, "", "fd00::2")
-	if len(v6) != 1 || v6[0].ContainerIP.String() != "fd00::2" || mirror6(v6, "0.0.0.0", "fd00::2") != nil {
+	v6 := mirror6([]network.PortMapping{{HostPort: 8080, ContainerIP: ip}}, netip.Addr{}, "fd00::2")
+	if len(v6) != 1 || v6[0].ContainerIP.String() != "fd00::2" || mirror6(v6, netip.MustParseAddr("0.0.0.0"), "fd00::2") != nil {
 		t.Errorf("mirror6: %+v", v6)
 	}
 }
@@ -174,7 +173,7 @@ func TestPortMappings(t *testing.T) {
 func TestHostsFileContent(t *testing.T) {
 	p := &peers{
 		services: map[string]spec.Service{
-			"shop-web-1": {Name: "web", Networks: map[string]spec.ServiceNetwork{"default": {Aliases: []string{"www"}}}, ExtraHosts: []string{"db.ext:10.9.9.9", "host.docker.internal:host-gateway"}},
+			"shop-web-1": {Name: "web", Networks: map[string]spec.ServiceNetwork{"default": {Aliases: []string{"www"}}}, ExtraHosts: []spec.ExtraHost{{Name: "db.ext", IP: netip.MustParseAddr("10.9.9.9")}, {Name: "host.docker.internal", HostGateway: true}}},
 			"shop-api-1": {Name: "api", Networks: map[string]spec.ServiceNetwork{"default": {}}},
 			"other-x-1":  {Name: "x", Networks: map[string]spec.ServiceNetwork{"private": {}}},
 		},

@@ -95,21 +95,17 @@ func (p *peers) hostsFile(self string) ([]byte, error) {
 
 // extraHosts turns extra_hosts ("name:ip") into entries; "host-gateway" is
 // the gateway of the container's primary network, where the host answers.
-func (p *peers) extraHosts(self string, hosts []string) ([]network.HostEntry, error) {
+func (p *peers) extraHosts(self string, hosts []spec.ExtraHost) ([]network.HostEntry, error) {
 	var out []network.HostEntry
 	for _, h := range hosts {
-		name, addr, ok := strings.Cut(h, ":")
-		if !ok {
-			return nil, fmt.Errorf("extra_hosts %q: want name:ip", h)
+		ip := h.IP
+		if h.HostGateway {
+			var err error
+			if ip, err = netip.ParseAddr(p.hostGateway(self)); err != nil {
+				return nil, fmt.Errorf("extra_hosts %s:host-gateway: the container's network has no gateway: %w", h.Name, err)
+			}
 		}
-		if addr == "host-gateway" {
-			addr = p.hostGateway(self)
-		}
-		ip, err := netip.ParseAddr(strings.Trim(addr, "[]"))
-		if err != nil {
-			return nil, fmt.Errorf("extra_hosts %q: %w", h, err)
-		}
-		out = append(out, network.HostEntry{IP: ip, Names: []string{name}})
+		out = append(out, network.HostEntry{IP: ip, Names: []string{h.Name}})
 	}
 	return out, nil
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/berth-dev/berth/image"
@@ -128,22 +127,18 @@ func anonymousOwner(key string) (string, bool) {
 func (e *Engine) volumesFrom(ctx context.Context, c reconcile.ContainerSpec, covered map[string]bool) ([]runtime.Mount, error) {
 	var out []runtime.Mount
 	for _, from := range c.Service.VolumesFrom {
-		parts := strings.Split(from, ":")
-		if len(parts) < 2 {
-			return nil, fmt.Errorf("volumes_from %q: want service:NAME or container:NAME", from)
-		}
-		name := parts[1]
-		if parts[0] == "service" {
+		name := from.Name
+		if !from.Container {
 			var err error
-			if name, err = e.ServiceContainer(ctx, c.Project, parts[1], 1); err != nil {
+			if name, err = e.ServiceContainer(ctx, c.Project, from.Name, 1); err != nil {
 				return nil, err
 			}
 		}
 		cfg, err := e.runtime.Config(name)
 		if err != nil {
-			return nil, fmt.Errorf("volumes_from %q: %w", from, err)
+			return nil, fmt.Errorf("volumes_from %s: %w", name, err)
 		}
-		ro := len(parts) > 2 && parts[2] == "ro"
+		ro := from.ReadOnly()
 		for _, m := range cfg.Mounts {
 			if m.Type != "bind" || covered[m.Target] || strings.HasPrefix(m.Source, e.RunRoot+string(os.PathSeparator)) {
 				continue // its /etc files, configs and secrets stay its own
@@ -174,10 +169,7 @@ func (e *Engine) fileRefs(c reconcile.ContainerSpec) ([]runtime.Mount, error) {
 			if err != nil {
 				return nil, fmt.Errorf("service %q: %s %q: %w", c.Service.Name, set.kind[:len(set.kind)-1], r.Source, err)
 			}
-			uid, gid, mode, err := fileOwner(r)
-			if err != nil {
-				return nil, fmt.Errorf("service %q: %s %q: %w", c.Service.Name, set.kind[:len(set.kind)-1], r.Source, err)
-			}
+			uid, gid, mode := fileOwner(r)
 			path, err := volume.WriteFileRef(filepath.Join(e.filesDir(c.Name), set.kind), r.Source, data, uid, gid, mode)
 			if err != nil {
 				return nil, err
@@ -199,22 +191,20 @@ func fileContent(src spec.FileSource) ([]byte, error) {
 	return []byte(src.Content), nil
 }
 
-func fileOwner(r spec.FileRef) (uid, gid int, mode os.FileMode, err error) {
-	uid, gid, mode = 0, 0, 0o444
-	if r.UID != "" {
-		if uid, err = strconv.Atoi(r.UID); err != nil {
-			return 0, 0, 0, fmt.Errorf("uid %q: %w", r.UID, err)
-		}
+// fileOwner is the owner and mode of a config's or secret's file:
+// root's and 0444 unless the service says.
+func fileOwner(r spec.FileRef) (uid, gid int, mode os.FileMode) {
+	mode = 0o444
+	if r.UID != nil {
+		uid = *r.UID
 	}
-	if r.GID != "" {
-		if gid, err = strconv.Atoi(r.GID); err != nil {
-			return 0, 0, 0, fmt.Errorf("gid %q: %w", r.GID, err)
-		}
+	if r.GID != nil {
+		gid = *r.GID
 	}
 	if r.Mode != nil {
 		mode = os.FileMode(*r.Mode)
 	}
-	return uid, gid, mode, nil
+	return uid, gid, mode
 }
 
 // RemoveAnonymousVolumes deletes the anonymous volumes container had, as

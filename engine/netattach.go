@@ -91,8 +91,8 @@ func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string
 	}
 	sn := c.Service.Networks[key]
 	addr, err := e.store.AllocateEndpoint(ctx, c.Name, n.Name, key, func(used []string) (string, error) {
-		if sn.IPv4Address != "" {
-			return sn.IPv4Address, nil
+		if sn.IPv4Address.IsValid() {
+			return sn.IPv4Address.String(), nil
 		}
 		return pickAddress(rec, b, used)
 	})
@@ -112,7 +112,7 @@ func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string
 		if l.Addr6, err = e.address6(ctx, c.Name, n.Name, sn.IPv6Address, b); err != nil {
 			return l, err
 		}
-	} else if sn.IPv6Address != "" {
+	} else if sn.IPv6Address.IsValid() {
 		return l, fmt.Errorf("ipv6_address of %s: network %s has no IPv6 (enable_ipv6)", c.Name, n.Name)
 	}
 	mac := first(sn.MacAddress, map[bool]string{true: c.Service.MacAddress}[i == 0])
@@ -126,15 +126,15 @@ func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string
 
 // address6 is the container's IPv6 address on a dual-stack network: the
 // one asked for, or the lowest free one, recorded like the IPv4 one.
-func (e *Engine) address6(ctx context.Context, container, netName, want string, b network.Bridge) (netip.Prefix, error) {
+func (e *Engine) address6(ctx context.Context, container, netName string, want netip.Addr, b network.Bridge) (netip.Prefix, error) {
 	addr, err := e.store.AllocateEndpoint6(ctx, container, netName, func(used []string) (string, error) {
-		if want != "" {
+		if want.IsValid() {
 			for _, u := range used {
-				if u == want {
+				if a, err := netip.ParseAddr(u); err == nil && a == want {
 					return "", fmt.Errorf("ipv6_address %s is already used on network %s", want, netName)
 				}
 			}
-			return want, nil
+			return want.String(), nil
 		}
 		var taken []netip.Addr
 		for _, u := range used {
@@ -221,7 +221,7 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 	var recs []store.Port
 	for _, p := range c.Service.Ports {
 		target := ip
-		if strings.Contains(p.HostIP, ":") { // an IPv6 host address goes to the container's IPv6 address
+		if p.HostIP.Is6() { // an IPv6 host address goes to the container's IPv6 address
 			if target, err = netip.ParseAddr(addr6); err != nil {
 				return fmt.Errorf("service %q: port %s:%d: the container has no IPv6 address (enable_ipv6 on its network)", c.Service.Name, p.HostIP, p.Target)
 			}
@@ -232,7 +232,7 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 		}
 		for _, m := range ms {
 			taken[m.Protocol] = append(taken[m.Protocol], m.HostPort)
-			recs = append(recs, store.Port{Container: c.Name, Protocol: m.Protocol, HostIP: p.HostIP, HostPort: int(m.HostPort), ContainerPort: int(m.ContainerPort)})
+			recs = append(recs, store.Port{Container: c.Name, Protocol: m.Protocol, HostIP: spec.AddrText(p.HostIP), HostPort: int(m.HostPort), ContainerPort: int(m.ContainerPort)})
 		}
 		maps = append(maps, ms...)
 		maps = append(maps, mirror6(ms, p.HostIP, addr6)...)

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -138,7 +139,19 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 			ps.unsupported("ports protocol "+p.Protocol, at("ports")...)
 			continue
 		}
-		s.Ports = append(s.Ports, Port{HostIP: p.HostIP, Published: p.Published, Target: p.Target, Protocol: p.Protocol})
+		port := Port{Target: p.Target, Protocol: p.Protocol}
+		var err error
+		if port.Published, err = ParsePortRange(p.Published); err != nil {
+			ps.invalid(err.Error(), at("ports")...)
+			continue
+		}
+		if p.HostIP != "" {
+			if port.HostIP, err = netip.ParseAddr(p.HostIP); err != nil {
+				ps.invalid("ports host_ip "+strconv.Quote(p.HostIP)+" is not an IP address", at("ports")...)
+				continue
+			}
+		}
+		s.Ports = append(s.Ports, port)
 	}
 
 	for name, d := range cs.DependsOn {
@@ -325,7 +338,7 @@ func sortedRefs(refs []FileRef) []FileRef {
 }
 
 func portKey(p Port) string {
-	return fmt.Sprintf("%05d/%s/%s/%s", p.Target, p.Protocol, p.HostIP, p.Published)
+	return fmt.Sprintf("%05d/%s/%s/%s", p.Target, p.Protocol, AddrText(p.HostIP), p.Published)
 }
 
 func sortedOrNil(s []string) []string {

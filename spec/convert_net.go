@@ -87,11 +87,9 @@ func serviceNetworks(in map[string]*types.ServiceNetworkConfig, ps *problems, at
 		if n != nil {
 			key := func(k string) []string { return slices.Concat(at, []string{name, k}) }
 			sn.Aliases = slices.Clone(n.Aliases)
-			sn.IPv4Address = n.Ipv4Address
-			sn.IPv6Address = n.Ipv6Address
 			sn.MacAddress = n.MacAddress
-			checkIP(sn.IPv4Address, true, "ipv4_address", ps, key("ipv4_address"))
-			checkIP(sn.IPv6Address, false, "ipv6_address", ps, key("ipv6_address"))
+			sn.IPv4Address = parseIP(n.Ipv4Address, true, "ipv4_address", ps, key("ipv4_address"))
+			sn.IPv6Address = parseIP(n.Ipv6Address, false, "ipv6_address", ps, key("ipv6_address"))
 			checkMAC(sn.MacAddress, ps, key("mac_address"))
 		}
 		out[name] = sn
@@ -102,10 +100,11 @@ func serviceNetworks(in map[string]*types.ServiceNetworkConfig, ps *problems, at
 	return out
 }
 
-// checkIP notes an invalid address of the wrong family; "" is fine.
-func checkIP(ip string, v4 bool, key string, ps *problems, path []string) {
+// parseIP parses an address of one family, noting one that is not; ""
+// is the unset address.
+func parseIP(ip string, v4 bool, key string, ps *problems, path []string) netip.Addr {
 	if ip == "" {
-		return
+		return netip.Addr{}
 	}
 	a, err := netip.ParseAddr(ip)
 	if err != nil || a.Is4() != v4 || a.Zone() != "" {
@@ -114,7 +113,9 @@ func checkIP(ip string, v4 bool, key string, ps *problems, path []string) {
 			family = "IPv4"
 		}
 		ps.invalid(key+" "+strconv.Quote(ip)+" is not an "+family+" address", path...)
+		return netip.Addr{}
 	}
+	return a
 }
 
 func checkMAC(mac string, ps *problems, path []string) {
@@ -131,20 +132,25 @@ func checkMAC(mac string, ps *problems, path []string) {
 // host, the IPs of one host in file order: the map lost the order of
 // different hosts, and only the order of one host's addresses matters to
 // a resolver.
-func extraHosts(in types.HostsList, ps *problems, path []string) []string {
+func extraHosts(in types.HostsList, ps *problems, path []string) []ExtraHost {
 	hosts := make([]string, 0, len(in))
 	for h := range in {
 		hosts = append(hosts, h)
 	}
 	slices.Sort(hosts)
-	var out []string
+	var out []ExtraHost
 	for _, h := range hosts {
 		for _, ip := range in[h] {
-			if _, err := netip.ParseAddr(ip); err != nil && ip != "host-gateway" {
+			if ip == "host-gateway" {
+				out = append(out, ExtraHost{Name: h, HostGateway: true})
+				continue
+			}
+			a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
+			if err != nil {
 				ps.invalid("extra_hosts "+strconv.Quote(h)+": "+strconv.Quote(ip)+` is not an IP address or "host-gateway"`, path...)
 				continue
 			}
-			out = append(out, h+":"+ip)
+			out = append(out, ExtraHost{Name: h, IP: a})
 		}
 	}
 	return out

@@ -34,7 +34,7 @@ func convertFiles(s *Service, cs types.ServiceConfig, cp *types.Project, ps *pro
 // "container:NAME[:ro|rw]", to "service:NAME[:mode]" or
 // "container:NAME[:mode]"; a service must be one of the project, and
 // becomes a dependency of the service for start order.
-func volumesFrom(v string, cp *types.Project, ps *problems, path []string) (string, bool) {
+func volumesFrom(v string, cp *types.Project, ps *problems, path []string) (VolumesFrom, bool) {
 	kind, rest := "service", v
 	if r, ok := strings.CutPrefix(v, types.ContainerPrefix); ok {
 		kind, rest = "container", r
@@ -44,18 +44,18 @@ func volumesFrom(v string, cp *types.Project, ps *problems, path []string) (stri
 	name, mode, hasMode := strings.Cut(rest, ":")
 	if name == "" || (hasMode && mode != "ro" && mode != "rw") {
 		ps.invalid("volumes_from "+strconv.Quote(v)+` must be "NAME[:ro|rw]" or "container:NAME[:ro|rw]"`, path...)
-		return "", false
+		return VolumesFrom{}, false
 	}
 	if kind == "service" && !checkServiceRef(cp, name, "volumes_from "+strconv.Quote(v), ps, path) {
-		return "", false
+		return VolumesFrom{}, false
 	}
-	return kind + ":" + rest, true
+	return VolumesFrom{Container: kind == "container", Name: name, Mode: mode}, true
 }
 
 // fileRef converts a service's use of a config or secret, making its target
 // absolute under dir as Compose does.
 func fileRef(r types.FileReferenceConfig, dir string, ps *problems, at []string) FileRef {
-	out := FileRef{Source: r.Source, Target: r.Target, UID: r.UID, GID: r.GID}
+	out := FileRef{Source: r.Source, Target: r.Target}
 	switch {
 	case out.Target == "":
 		out.Target = dir + r.Source
@@ -64,11 +64,19 @@ func fileRef(r types.FileReferenceConfig, dir string, ps *problems, at []string)
 	}
 	out.Target = path.Clean(out.Target)
 	what := at[len(at)-1] + " " + strconv.Quote(r.Source)
-	for key, id := range map[string]string{"uid": r.UID, "gid": r.GID} {
-		if _, err := strconv.ParseUint(id, 10, 32); id != "" && err != nil {
-			ps.invalid(what+": "+key+" "+strconv.Quote(id)+" is not a number", at...)
+	owner := func(key, id string) *int {
+		n, err := strconv.ParseUint(id, 10, 31)
+		if id == "" {
+			return nil
 		}
+		if err != nil {
+			ps.invalid(what+": "+key+" "+strconv.Quote(id)+" is not a number", at...)
+			return nil
+		}
+		v := int(n)
+		return &v
 	}
+	out.UID, out.GID = owner("uid", r.UID), owner("gid", r.GID)
 	if r.Mode != nil {
 		if *r.Mode < 0 || *r.Mode > 0o7777 {
 			ps.invalid(what+": mode "+r.Mode.String()+" is not a file mode", at...)

@@ -1,7 +1,9 @@
 package spec
 
 import (
+	"encoding"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"reflect"
 	"slices"
@@ -122,13 +124,13 @@ var hashedChanges = []struct {
 	{"user", func(s *Service) { s.User = "nobody" }},
 	{"hostname", func(s *Service) { s.Hostname = "h" }},
 	{"networks.front.aliases", front(func(n *ServiceNetwork) { n.Aliases = []string{"www"} })},
-	{"networks.front.ipv6_address", front(func(n *ServiceNetwork) { n.IPv6Address = "fd00:1::11" })},
+	{"networks.front.ipv6_address", front(func(n *ServiceNetwork) { n.IPv6Address = netip.MustParseAddr("fd00:1::11") })},
 	{"networks.front.mac_address", front(func(n *ServiceNetwork) { n.MacAddress = "" })},
-	{"networks.back.ipv4_address", func(s *Service) { s.Networks["back"] = ServiceNetwork{IPv4Address: "10.0.0.2"} }},
+	{"networks.back.ipv4_address", func(s *Service) { s.Networks["back"] = ServiceNetwork{IPv4Address: netip.MustParseAddr("10.0.0.2")} }},
 	{"networks.extra", func(s *Service) { s.Networks["extra"] = ServiceNetwork{} }},
 	{"network_mode", func(s *Service) { s.NetworkMode = "host" }},
 	{"mounts", func(s *Service) { s.Mounts[0].ReadOnly = false }},
-	{"ports", func(s *Service) { s.Ports[0].Published = "5354" }},
+	{"ports", func(s *Service) { s.Ports[0].Published = PortRange{5354, 5354} }},
 	{"stop_signal", func(s *Service) { s.StopSignal = "SIGTERM" }},
 	{"stop_grace_period", func(s *Service) { s.StopGracePeriod = ptr(time.Second) }},
 	{"restart", func(s *Service) { s.Restart = "always" }},
@@ -141,12 +143,12 @@ var hashedChanges = []struct {
 	{"read_only", func(s *Service) { s.ReadOnly = true }},
 	{"platform", func(s *Service) { s.Platform = "linux/arm64/v8" }},
 	{"domainname", func(s *Service) { s.Domainname = "" }},
-	{"extra_hosts", func(s *Service) { s.ExtraHosts = append(s.ExtraHosts, "new.local:10.0.0.9") }},
+	{"extra_hosts", func(s *Service) { s.ExtraHosts = append(s.ExtraHosts, parsed[ExtraHost]("new.local:10.0.0.9")...) }},
 	{"dns", func(s *Service) { s.DNS = []string{"9.9.9.9"} }},
 	{"dns_search", func(s *Service) { s.DNSSearch = []string{"corp.test", "example.test"} }}, // order matters
 	{"dns_opt", func(s *Service) { s.DNSOpt = s.DNSOpt[:1] }},
 	{"mac_address", func(s *Service) { s.MacAddress = "02:42:ac:11:00:99" }},
-	{"volumes_from", func(s *Service) { s.VolumesFrom = []string{"service:db:ro"} }},
+	{"volumes_from", func(s *Service) { s.VolumesFrom = parsed[VolumesFrom]("service:db:ro") }},
 	{"configs", func(s *Service) { s.Configs[0].Mode = ptr(uint32(0o400)) }},
 	{"secrets", func(s *Service) { s.Secrets[0].Target = "/run/secrets/cert.pem" }},
 	{"mounts", func(s *Service) { s.Mounts[3].Propagation = "" }}, // bind propagation
@@ -307,6 +309,9 @@ func TestCanonicalTagsOmitZero(t *testing.T) {
 			return
 		}
 		seen[typ] = true
+		if typ.Implements(reflect.TypeFor[encoding.TextMarshaler]()) {
+			return // encoded as its text, which the golden canonical form pins
+		}
 		for i := range typ.NumField() {
 			f := typ.Field(i)
 			tag := strings.Split(f.Tag.Get("json"), ",")

@@ -3,6 +3,7 @@ package spec
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -91,4 +92,31 @@ func stackDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// addr parses an address for a test's expectation.
+func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// published parses a published port or range for a test's expectation.
+func published(s string) PortRange {
+	r, err := ParsePortRange(s)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// parsed parses canonical texts ("db.local:10.0.0.5", "service:db:ro")
+// into values of a typed list, for a test's expectation.
+func parsed[T any, P interface {
+	*T
+	UnmarshalText([]byte) error
+}](texts ...string) []T {
+	out := make([]T, len(texts))
+	for i, s := range texts {
+		if err := P(&out[i]).UnmarshalText([]byte(s)); err != nil {
+			panic(err)
+		}
+	}
+	return out
 }

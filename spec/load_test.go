@@ -43,7 +43,7 @@ func TestLoadStack(t *testing.T) {
 			// NOT_SET_ANYWHERE: bare key, unset: left out
 		},
 		Networks: map[string]ServiceNetwork{
-			"front": {Aliases: []string{"site", "www"}, IPv6Address: "fd00:1::10", MacAddress: "02:42:ac:11:00:10"},
+			"front": {Aliases: []string{"site", "www"}, IPv6Address: addr("fd00:1::10"), MacAddress: "02:42:ac:11:00:10"},
 			"back":  {},
 		},
 		Mounts: []Mount{
@@ -55,12 +55,12 @@ func TestLoadStack(t *testing.T) {
 			{Type: MountTmpfs, Target: "/run", TmpfsSize: 8 << 20, TmpfsMode: 0o1777},
 		},
 		Ports: []Port{
-			{Published: "5353", Target: 53, Protocol: "udp"},
-			{Published: "8080", Target: 80, Protocol: "tcp"},
-			{Published: "8081", Target: 81, Protocol: "tcp"}, // from the override file
-			{HostIP: "127.0.0.1", Published: "8443", Target: 443, Protocol: "tcp"},
-			{Published: "9000", Target: 9000, Protocol: "tcp"}, // 9000-9001:9000-9001, one Port each
-			{Published: "9001", Target: 9001, Protocol: "tcp"},
+			{Published: published("5353"), Target: 53, Protocol: "udp"},
+			{Published: published("8080"), Target: 80, Protocol: "tcp"},
+			{Published: published("8081"), Target: 81, Protocol: "tcp"}, // from the override file
+			{HostIP: addr("127.0.0.1"), Published: published("8443"), Target: 443, Protocol: "tcp"},
+			{Published: published("9000"), Target: 9000, Protocol: "tcp"}, // 9000-9001:9000-9001, one Port each
+			{Published: published("9001"), Target: 9001, Protocol: "tcp"},
 		},
 		DependsOn: map[string]Dependency{
 			"api":   {Condition: "service_started", Required: true},
@@ -75,7 +75,7 @@ func TestLoadStack(t *testing.T) {
 		Domainname:      "example.test",
 		// Sorted by host, one host's addresses in file order; "=" and
 		// "[…]" spellings normalised.
-		ExtraHosts: []string{"db.local:10.0.0.5", "db.local:10.0.0.6", "host.docker.internal:host-gateway", "v6.local:fd00::1"},
+		ExtraHosts: parsed[ExtraHost]("db.local:10.0.0.5", "db.local:10.0.0.6", "host.docker.internal:host-gateway", "v6.local:fd00::1"),
 		DNS:        []string{"1.1.1.1"}, // a single string
 		DNSSearch:  []string{"example.test", "corp.test"},
 		DNSOpt:     []string{"ndots:2", "timeout:1"},
@@ -95,17 +95,17 @@ func TestLoadStack(t *testing.T) {
 		WorkingDir:  "/srv",
 		User:        "1000:1000",
 		Hostname:    "api-host",
-		Networks:    map[string]ServiceNetwork{"back": {IPv4Address: "172.28.0.10"}},
+		Networks:    map[string]ServiceNetwork{"back": {IPv4Address: addr("172.28.0.10")}},
 		DependsOn:   map[string]Dependency{"db": {Condition: "service_started", Required: true}},
 		Restart:     "no",
-		Scale:       2,                                  // deploy.replicas
-		ExtraHosts:  []string{"metrics.local:10.0.0.7"}, // map syntax
+		Scale:       2,                                           // deploy.replicas
+		ExtraHosts:  parsed[ExtraHost]("metrics.local:10.0.0.7"), // map syntax
 		DNS:         []string{"10.0.0.2", "10.0.0.3"},
 		DNSSearch:   []string{"corp.test"},
 		Secrets: []FileRef{
 			{Source: "db_password", Target: "/run/secrets/db_password"},
 			// a relative secret target goes under /run/secrets
-			{Source: "api_token", Target: "/run/secrets/token", UID: "1000", GID: "1000", Mode: ptr(uint32(0o400))},
+			{Source: "api_token", Target: "/run/secrets/token", UID: ptr(1000), GID: ptr(1000), Mode: ptr(uint32(0o400))},
 		},
 	}
 	sameService(t, mustService(t, p, "api"), api)
@@ -160,7 +160,7 @@ func TestLoadStack(t *testing.T) {
 			"db":    {Condition: "service_started", Required: true},
 			"cache": {Condition: "service_started", Required: true},
 		},
-		VolumesFrom: []string{"service:db:ro", "service:cache", "container:legacy-box:rw"},
+		VolumesFrom: parsed[VolumesFrom]("service:db:ro", "service:cache", "container:legacy-box:rw"),
 		Restart:     "no",
 		Scale:       1,
 	})
@@ -454,7 +454,7 @@ services:
 	sameService(t, mustService(t, p, "b"), Service{
 		Name: "b", Image: "busybox", PullPolicy: "missing", NetworkMode: "none",
 		Ports: []Port{
-			{HostIP: "127.0.0.1", Target: 53, Protocol: "udp"},
+			{HostIP: addr("127.0.0.1"), Target: 53, Protocol: "udp"},
 			{Target: 80, Protocol: "tcp"},
 		},
 		Restart: "on-failure:3", Scale: 1,
@@ -505,7 +505,7 @@ services:
 			{Type: MountBind, Source: filepath.Join(dir, "rel"), Target: "/rel", CreateHostPath: true},
 			{Type: MountBind, Source: "/abs", Target: "/abs", ReadOnly: true, CreateHostPath: true},
 		},
-		Ports:   []Port{{Published: "8000-8010", Target: 80, Protocol: "tcp"}}, // a host range for one port stays a range
+		Ports:   []Port{{Published: published("8000-8010"), Target: 80, Protocol: "tcp"}}, // a host range for one port stays a range
 		Restart: "no", Scale: 1,
 	})
 	// Relative paths of an included file are relative to that file.

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -176,7 +177,7 @@ services:
 	if app.NetworkMode != "service:net" || app.Networks != nil {
 		t.Errorf("network_mode %q networks %v", app.NetworkMode, app.Networks)
 	}
-	if got := strings.Join(app.VolumesFrom, ","); got != "service:data,container:c1" {
-		t.Errorf("VolumesFrom = %s", got)
+	if got := app.VolumesFrom; !slices.Equal(got, parsed[VolumesFrom]("service:data", "container:c1")) {
+		t.Errorf("VolumesFrom = %v", got)
 	}
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -58,12 +59,12 @@ type Service struct {
 	Profiles        []string                  `json:"profiles,omitempty"`
 	Platform        string                    `json:"platform,omitempty"` // "os/arch[/variant]" for the pull; "" = the host's
 	Domainname      string                    `json:"domainname,omitempty"`
-	ExtraHosts      []string                  `json:"extra_hosts,omitempty"` // "name:ip" each (ip may be "host-gateway"), sorted by name, one name's addresses in file order
+	ExtraHosts      []ExtraHost               `json:"extra_hosts,omitempty"` // sorted by name, one name's addresses in file order
 	DNS             []string                  `json:"dns,omitempty"`
 	DNSSearch       []string                  `json:"dns_search,omitempty"`
 	DNSOpt          []string                  `json:"dns_opt,omitempty"`
 	MacAddress      string                    `json:"mac_address,omitempty"`
-	VolumesFrom     []string                  `json:"volumes_from,omitempty"` // "service:NAME[:ro|rw]" or "container:NAME[:ro|rw]", normalised to always carry the kind
+	VolumesFrom     []VolumesFrom             `json:"volumes_from,omitempty"`
 	Configs         []FileRef                 `json:"configs,omitempty"`
 	Secrets         []FileRef                 `json:"secrets,omitempty"`
 	ContainerName   string                    `json:"container_name,omitempty"` // a fixed name for its (single) container
@@ -97,9 +98,9 @@ func (s Service) Container(project string, n int) string {
 type FileRef struct {
 	Source string  `json:"source,omitempty"` // key in Project.Configs or Project.Secrets
 	Target string  `json:"target,omitempty"`
-	UID    string  `json:"uid,omitempty"`
-	GID    string  `json:"gid,omitempty"`
-	Mode   *uint32 `json:"mode,omitempty"` // nil: 0444
+	UID    *int    `json:"uid,omitempty,string"` // nil: 0
+	GID    *int    `json:"gid,omitempty,string"` // nil: 0
+	Mode   *uint32 `json:"mode,omitempty"`       // nil: 0444
 }
 
 // FileSource is a top-level config or secret: where its content comes from.
@@ -114,10 +115,10 @@ type FileSource struct {
 
 // ServiceNetwork is a service's attachment to one project network.
 type ServiceNetwork struct {
-	Aliases     []string `json:"aliases,omitempty"`
-	IPv4Address string   `json:"ipv4_address,omitempty"`
-	IPv6Address string   `json:"ipv6_address,omitempty"`
-	MacAddress  string   `json:"mac_address,omitempty"`
+	Aliases     []string   `json:"aliases,omitempty"`
+	IPv4Address netip.Addr `json:"ipv4_address,omitzero"`
+	IPv6Address netip.Addr `json:"ipv6_address,omitzero"`
+	MacAddress  string     `json:"mac_address,omitempty"`
 }
 
 // MountType says what a Mount's source is.
@@ -146,10 +147,10 @@ type Mount struct {
 
 // Port is one published port.
 type Port struct {
-	HostIP    string `json:"host_ip,omitempty"`   // "" means every address
-	Published string `json:"published,omitempty"` // host port or range, "" for an ephemeral one
-	Target    uint32 `json:"target,omitempty"`
-	Protocol  string `json:"protocol,omitempty"` // "tcp" or "udp"
+	HostIP    netip.Addr `json:"host_ip,omitzero"`   // invalid means every address
+	Published PortRange  `json:"published,omitzero"` // zero for an ephemeral port
+	Target    uint32     `json:"target,omitempty"`
+	Protocol  string     `json:"protocol,omitempty"` // "tcp" or "udp"
 }
 
 // Dependency is one depends_on entry.
