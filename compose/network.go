@@ -144,9 +144,16 @@ func newNetworkCreate(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n := spec.Network{Name: args[0], Driver: "bridge", Internal: internal, Labels: keyValues(labels), DriverOpts: keyValues(opts)}
+			var err error
+			if n.MTU, err = spec.ParseMTU(n.DriverOpts); err != nil {
+				return fmt.Errorf("--opt: %w", err)
+			}
 			if subnet != "" {
-				n.IPAM = []spec.IPAMPool{{Subnet: subnet, Gateway: gateway, IPRange: ipRange}}
-				n.Subnets = []string{subnet}
+				pool, err := spec.ParsePool(subnet, gateway, ipRange)
+				if err != nil {
+					return fmt.Errorf("--subnet, --gateway, --ip-range: %w", err)
+				}
+				n.IPAM = []spec.IPAMPool{pool}
 			} else if gateway != "" || ipRange != "" {
 				return errors.New("--gateway and --ip-range need --subnet")
 			}

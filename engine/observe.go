@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -133,14 +132,11 @@ func networkChange(n spec.Network, rec store.Network) string {
 		changed = append(changed, "internal")
 	}
 	for _, pool := range n.IPAM {
-		if pool.Subnet == "" {
-			continue
-		}
 		was := rec.Subnet
-		if strings.Contains(pool.Subnet, ":") {
+		if pool.Subnet.Addr().Is6() {
 			was = rec.Subnet6
 		}
-		if p, err := netip.ParsePrefix(pool.Subnet); err == nil && p.Masked().String() != was {
+		if pool.Subnet.Masked().String() != was {
 			changed = append(changed, "ipam subnet")
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/berth-dev/berth/image"
@@ -27,11 +26,8 @@ func (e *Engine) Push(ctx context.Context, ref string) error {
 	return e.Images.Push(ctx, ref, image.PushOptions{Progress: e.progress})
 }
 
-// Driver options of bridge networks that berth honours, as Docker names them.
-const (
-	optBridgeName = "com.docker.network.bridge.name"
-	optMTU        = "com.docker.network.driver.mtu"
-)
+// optBridgeName is the driver option that names a network's bridge, as Docker names it.
+const optBridgeName = "com.docker.network.bridge.name"
 
 // CreateNetwork allocates a subnet for n (unless it has one) and makes its
 // bridge. Repeating it after a failure, or after the bridge vanished,
@@ -39,19 +35,14 @@ const (
 func (e *Engine) CreateNetwork(ctx context.Context, project, key string, n spec.Network) error {
 	want := store.Network{Name: n.Name, Project: project, Key: key, Internal: n.Internal, Labels: n.Labels,
 		Bridge: first(n.DriverOpts[optBridgeName], network.BridgeName(e.Root+"\x00"+n.Name))}
-	if mtu := n.DriverOpts[optMTU]; mtu != "" {
-		var err error
-		if want.MTU, err = strconv.Atoi(mtu); err != nil {
-			return fmt.Errorf("network %s: %s: %w", n.Name, optMTU, err)
-		}
-	}
+	want.MTU = n.MTU
 	for _, pool := range n.IPAM {
-		v6 := strings.Contains(pool.Subnet, ":")
+		v6 := pool.Subnet.Addr().Is6()
 		if v6 && !n.EnableIPv6 {
 			return fmt.Errorf("network %s: ipam subnet %s is IPv6, but enable_ipv6 is not set", n.Name, pool.Subnet)
 		}
-		if !v6 && want.IPRange == "" {
-			want.IPRange = pool.IPRange // IPv4 addresses come from here
+		if !v6 && want.IPRange == "" && pool.IPRange.IsValid() {
+			want.IPRange = pool.IPRange.String() // IPv4 addresses come from here
 		}
 	}
 	rec, err := e.store.AllocateNetwork(ctx, want, func(used []string) (store.Addressing, error) {
@@ -83,12 +74,8 @@ func (e *Engine) pickSubnets(n spec.Network, used []string) (store.Addressing, e
 	}
 	pick := func(v6 bool, pool []netip.Prefix) (string, string, error) {
 		for _, c := range n.IPAM {
-			p, err := netip.ParsePrefix(c.Subnet)
-			if err != nil {
-				return "", "", fmt.Errorf("network %s: ipam subnet: %w", n.Name, err)
-			}
-			if p.Addr().Is6() == v6 {
-				return p.Masked().String(), first(c.Gateway, p.Masked().Addr().Next().String()), nil
+			if p := c.Subnet.Masked(); p.Addr().Is6() == v6 {
+				return p.String(), first(spec.AddrText(c.Gateway), p.Addr().Next().String()), nil
 			}
 		}
 		subnet, err := network.PickSubnet(pool, taken, routes)

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -168,10 +169,10 @@ func TestLoadStack(t *testing.T) {
 	wantNetworks := map[string]Network{
 		"default": {Name: "stack_default", Driver: "bridge"},
 		"front": {Name: "stack_front", Driver: "bridge", EnableIPv6: true,
-			Subnets: []string{"fd00:1::/64"}, IPAM: []IPAMPool{{Subnet: "fd00:1::/64"}},
+			IPAM:       []IPAMPool{{Subnet: netip.MustParsePrefix("fd00:1::/64")}},
 			DriverOpts: map[string]string{"com.docker.network.bridge.name": "br-stack-front", "com.docker.network.driver.mtu": "1400"}},
-		"back": {Name: "stack_back", Driver: "bridge", Subnets: []string{"172.28.0.0/16"},
-			IPAM:   []IPAMPool{{Subnet: "172.28.0.0/16", Gateway: "172.28.0.1", IPRange: "172.28.5.0/24"}},
+		"back": {Name: "stack_back", Driver: "bridge",
+			IPAM:   []IPAMPool{{Subnet: netip.MustParsePrefix("172.28.0.0/16"), Gateway: addr("172.28.0.1"), IPRange: netip.MustParsePrefix("172.28.5.0/24")}},
 			Labels: map[string]string{"com.example.tier": "back"}},
 		"outside": {Name: "shared-net", Driver: "bridge", External: true},
 	}

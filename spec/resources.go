@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"maps"
 	"net/netip"
 	"strconv"
@@ -29,10 +30,9 @@ func convertNetwork(key string, n types.NetworkConfig, ps *problems) Network {
 	if name, ok := out.DriverOpts[bridgeNameOpt]; ok && (name == "" || len(name) > 15 || strings.ContainsAny(name, "/ \t\n:")) {
 		ps.invalid("driver_opts "+bridgeNameOpt+" "+strconv.Quote(name)+" must be an interface name of 1 to 15 characters", at("driver_opts", bridgeNameOpt)...)
 	}
-	if mtu, ok := out.DriverOpts[mtuOpt]; ok {
-		if n, err := strconv.ParseUint(mtu, 10, 32); err != nil || n < 68 || n > 65535 {
-			ps.invalid("driver_opts "+mtuOpt+" "+strconv.Quote(mtu)+" must be a number from 68 to 65535", at("driver_opts", mtuOpt)...)
-		}
+	var err error
+	if out.MTU, err = ParseMTU(out.DriverOpts); err != nil {
+		ps.invalid(err.Error(), at("driver_opts", mtuOpt)...)
 	}
 	if out.Driver != "bridge" && !out.External {
 		ps.unsupported("driver "+n.Driver, at("driver")...)
@@ -47,12 +47,8 @@ func convertNetwork(key string, n types.NetworkConfig, ps *problems) Network {
 		if pool == nil {
 			continue
 		}
-		p := IPAMPool{Subnet: pool.Subnet, Gateway: pool.Gateway, IPRange: pool.IPRange}
-		if checkPool(p, ps, at("ipam", "config")) {
+		if p, ok := parsePool(pool.Subnet, pool.Gateway, pool.IPRange, ps, at("ipam", "config")); ok {
 			out.IPAM = append(out.IPAM, p)
-			if p.Subnet != "" {
-				out.Subnets = append(out.Subnets, p.Subnet)
-			}
 		}
 	}
 	return out
@@ -64,32 +60,56 @@ const (
 	mtuOpt        = "com.docker.network.driver.mtu"
 )
 
-// checkPool reports whether an ipam.config entry is consistent: a CIDR
-// subnet, and a gateway and ip_range inside it.
-func checkPool(p IPAMPool, ps *problems, path []string) bool {
-	bad := func(msg string) bool {
-		ps.invalid("ipam subnet "+strconv.Quote(p.Subnet)+": "+msg, path...)
-		return false
+// parsePool parses an ipam.config entry and reports whether it is
+// consistent: a CIDR subnet, and a gateway and ip_range inside it.
+func parsePool(subnet, gateway, ipRange string, ps *problems, path []string) (IPAMPool, bool) {
+	bad := func(msg string) (IPAMPool, bool) {
+		ps.invalid("ipam subnet "+strconv.Quote(subnet)+": "+msg, path...)
+		return IPAMPool{}, false
 	}
-	subnet, err := netip.ParsePrefix(p.Subnet)
-	if err != nil {
-		if p.Subnet == "" {
+	var p IPAMPool
+	var err error
+	if p.Subnet, err = netip.ParsePrefix(subnet); err != nil {
+		if subnet == "" {
 			return bad("a gateway or ip_range needs a subnet")
 		}
 		return bad("not a CIDR subnet")
 	}
-	if p.Gateway != "" {
-		if gw, err := netip.ParseAddr(p.Gateway); err != nil || !subnet.Contains(gw) {
-			return bad("gateway " + strconv.Quote(p.Gateway) + " is not an address of the subnet")
+	if gateway != "" {
+		if p.Gateway, err = netip.ParseAddr(gateway); err != nil || !p.Subnet.Contains(p.Gateway) {
+			return bad("gateway " + strconv.Quote(gateway) + " is not an address of the subnet")
 		}
 	}
-	if p.IPRange != "" {
-		r, err := netip.ParsePrefix(p.IPRange)
-		if err != nil || r.Bits() < subnet.Bits() || !subnet.Contains(r.Addr()) {
-			return bad("ip_range " + strconv.Quote(p.IPRange) + " is not a CIDR inside the subnet")
+	if ipRange != "" {
+		if p.IPRange, err = netip.ParsePrefix(ipRange); err != nil || p.IPRange.Bits() < p.Subnet.Bits() || !p.Subnet.Contains(p.IPRange.Addr()) {
+			return bad("ip_range " + strconv.Quote(ipRange) + " is not a CIDR inside the subnet")
 		}
 	}
-	return true
+	return p, true
+}
+
+// ParseMTU is the MTU a network's driver_opts ask for, 0 when none.
+func ParseMTU(driverOpts map[string]string) (int, error) {
+	mtu, ok := driverOpts[mtuOpt]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(mtu, 10, 32)
+	if err != nil || n < 68 || n > 65535 {
+		return 0, fmt.Errorf("driver_opts %s %q must be a number from 68 to 65535", mtuOpt, mtu)
+	}
+	return int(n), nil
+}
+
+// ParsePool parses an IPAM pool given as strings (as `network create`'s
+// flags give it), naming what is wrong.
+func ParsePool(subnet, gateway, ipRange string) (IPAMPool, error) {
+	var ps problems
+	p, ok := parsePool(subnet, gateway, ipRange, &ps, nil)
+	if !ok {
+		return p, fmt.Errorf("%w: %s", ErrInvalid, ps[0].msg)
+	}
+	return p, nil
 }
 
 // convertVolume converts one project volume, named like networks.

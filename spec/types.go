@@ -166,17 +166,17 @@ type Network struct {
 	Internal   bool
 	External   bool
 	Labels     map[string]string
-	Subnets    []string // ipam.config subnets, may be empty
 	IPAM       []IPAMPool
 	EnableIPv6 bool
 	DriverOpts map[string]string // e.g. com.docker.network.bridge.name, com.docker.network.driver.mtu
+	MTU        int               // driver_opts com.docker.network.driver.mtu, parsed; 0: the kernel's default
 }
 
 // IPAMPool is one ipam.config entry of a network.
 type IPAMPool struct {
-	Subnet  string // CIDR
-	Gateway string // "" = the subnet's first address
-	IPRange string // CIDR inside Subnet that container addresses come from; "" = all of it
+	Subnet  netip.Prefix
+	Gateway netip.Addr   // invalid: the subnet's first address
+	IPRange netip.Prefix // inside Subnet, where container addresses come from; invalid: all of it
 }
 
 // Volume is one project volume.
