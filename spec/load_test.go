@@ -168,7 +168,7 @@ func TestLoadStack(t *testing.T) {
 
 	wantNetworks := map[string]Network{
 		"default": {Name: "stack_default", Driver: "bridge"},
-		"front": {Name: "stack_front", Driver: "bridge", EnableIPv6: true,
+		"front": {Name: "stack_front", Driver: "bridge", EnableIPv6: true, MTU: 1400,
 			IPAM:       []IPAMPool{{Subnet: netip.MustParsePrefix("fd00:1::/64")}},
 			DriverOpts: map[string]string{"com.docker.network.bridge.name": "br-stack-front", "com.docker.network.driver.mtu": "1400"}},
 		"back": {Name: "stack_back", Driver: "bridge",
