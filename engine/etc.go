@@ -131,15 +131,8 @@ func (p *peers) hostGateway(container string) string {
 // namespace shares its files too.
 func (e *Engine) writeEtc(ctx context.Context, c reconcile.ContainerSpec) ([]runtime.Mount, error) {
 	dir := e.etcDir(c.Name)
-	if kind, target, ok := strings.Cut(c.Service.NetworkMode, ":"); ok {
-		name := target
-		if kind == "service" {
-			var err error
-			if name, err = e.ServiceContainer(ctx, c.Project, target, 1); err != nil {
-				return nil, err
-			}
-		}
-		dir = e.etcDir(name)
+	if c.Shares != "" {
+		dir = e.etcDir(c.Shares)
 	} else {
 		files, err := e.etcFiles(ctx, c)
 		if err != nil {

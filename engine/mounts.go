@@ -126,19 +126,12 @@ func anonymousOwner(key string) (string, bool) {
 // (volumes and binds, not their generated /etc files), read-only when asked.
 func (e *Engine) volumesFrom(ctx context.Context, c reconcile.ContainerSpec, covered map[string]bool) ([]runtime.Mount, error) {
 	var out []runtime.Mount
-	for _, from := range c.Service.VolumesFrom {
-		name := from.Name
-		if !from.Container {
-			var err error
-			if name, err = e.ServiceContainer(ctx, c.Project, from.Name, 1); err != nil {
-				return nil, err
-			}
-		}
-		cfg, err := e.runtime.Config(name)
+	for _, from := range c.VolumesFrom {
+		cfg, err := e.runtime.Config(from.Container)
 		if err != nil {
-			return nil, fmt.Errorf("volumes_from %s: %w", name, err)
+			return nil, fmt.Errorf("volumes_from %s: %w", from.Container, err)
 		}
-		ro := from.ReadOnly()
+		ro := from.ReadOnly
 		for _, m := range cfg.Mounts {
 			if m.Type != "bind" || covered[m.Target] || strings.HasPrefix(m.Source, e.RunRoot+string(os.PathSeparator)) {
 				continue // its /etc files, configs and secrets stay its own

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
@@ -26,8 +25,8 @@ func (e *Engine) attach(ctx context.Context, c reconcile.ContainerSpec) (string,
 		return "host", nil
 	case mode == "none":
 		return "", nil
-	case strings.HasPrefix(mode, "service:"), strings.HasPrefix(mode, "container:"):
-		return e.sharedNetNS(ctx, c.Project, mode)
+	case c.Shares != "":
+		return e.sharedNetNS(ctx, c.Shares, mode)
 	}
 	ns := e.netnsPath(c.Name)
 	if err := network.CreateNetNS(ns); err != nil {
@@ -45,17 +44,9 @@ func (e *Engine) attach(ctx context.Context, c reconcile.ContainerSpec) (string,
 	return ns, nil
 }
 
-// sharedNetNS is the network namespace of the container a service: or
-// container: network mode names.
-func (e *Engine) sharedNetNS(ctx context.Context, project, mode string) (string, error) {
-	kind, target, _ := strings.Cut(mode, ":")
-	name := target
-	if kind == "service" {
-		var err error
-		if name, err = e.ServiceContainer(ctx, project, target, 1); err != nil {
-			return "", err
-		}
-	}
+// sharedNetNS is the network namespace of container name, which a
+// service: or container: network mode names.
+func (e *Engine) sharedNetNS(ctx context.Context, name, mode string) (string, error) {
 	if _, err := e.store.Container(ctx, name); err != nil {
 		return "", fmt.Errorf("network_mode %s: %w", mode, err)
 	}

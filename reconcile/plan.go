@@ -349,7 +349,29 @@ func containerSpec(p *spec.Project, svc spec.Service, name string, n int, hash s
 	}
 	cs.Configs = fileSources(p, p.Configs, svc.Configs)
 	cs.Secrets = fileSources(p, p.Secrets, svc.Secrets)
+	if kind, target, ok := strings.Cut(svc.NetworkMode, ":"); ok {
+		cs.Shares = target
+		if kind == "service" {
+			cs.Shares = firstContainer(p, target)
+		}
+	}
+	for _, v := range svc.VolumesFrom {
+		name := v.Name
+		if !v.Container {
+			name = firstContainer(p, v.Name)
+		}
+		cs.VolumesFrom = append(cs.VolumesFrom, MountsFrom{Container: name, ReadOnly: v.ReadOnly()})
+	}
 	return cs
+}
+
+// firstContainer is the name of the first container of service, which a
+// service: reference means.
+func firstContainer(p *spec.Project, service string) string {
+	if svc, ok := p.Service(service); ok {
+		return svc.Container(p.Name, 1)
+	}
+	return spec.ContainerName(p.Name, service, 1)
 }
 
 // fileSources picks the sources refs use, resolving environment ones.

@@ -402,3 +402,26 @@ func TestDependsOnHealthyWaits(t *testing.T) {
 		t.Fatalf("api must wait for db to be healthy: %v", calls)
 	}
 }
+
+// network_mode service:/container: and volumes_from are resolved to
+// container names once, in the plan, honouring container_name.
+func TestReferencesResolvedInThePlan(t *testing.T) {
+	p := testProject()
+	p.Services[1].ContainerName = "the-db" // db
+	p.Services[0].NetworkMode = "service:db"
+	p.Services[0].Networks = nil
+	p.Services[2].VolumesFrom = []spec.VolumesFrom{{Name: "db", Mode: "ro"}, {Container: true, Name: "box"}}
+	plan := must(t)(PlanUp(p, newFakeHost().observe(p), Options{}))
+	specs := map[string]*ContainerSpec{}
+	for _, a := range plan.Actions {
+		if a.Container != nil {
+			specs[a.Service] = a.Container
+		}
+	}
+	if specs["api"].Shares != "the-db" {
+		t.Errorf("api shares %q, want the-db", specs["api"].Shares)
+	}
+	if want := []MountsFrom{{Container: "the-db", ReadOnly: true}, {Container: "box"}}; !slices.Equal(specs["web"].VolumesFrom, want) {
+		t.Errorf("web mounts from %+v, want %+v", specs["web"].VolumesFrom, want)
+	}
+}

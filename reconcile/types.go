@@ -91,6 +91,18 @@ type ContainerSpec struct {
 	// `environment:` source resolved into Content. Never recorded or printed.
 	Configs map[string]spec.FileSource
 	Secrets map[string]spec.FileSource
+	// Shares is the container whose network namespace (and /etc files)
+	// this one joins, resolved from network_mode service: or container:.
+	Shares string
+	// VolumesFrom are the containers whose volumes this one mounts too,
+	// resolved from volumes_from.
+	VolumesFrom []MountsFrom
+}
+
+// MountsFrom is one resolved volumes_from entry.
+type MountsFrom struct {
+	Container string
+	ReadOnly  bool
 }
 
 // Plan is the ordered list of actions that brings the host to the project.
