@@ -45,8 +45,7 @@ var words = map[reconcile.Kind][3]string{
 	reconcile.Stop:          {"Container", "Stopping", "Stopped"},
 	reconcile.CreateNetwork: {"Network", "Creating", "Created"},
 	reconcile.CreateVolume:  {"Volume", "Creating", "Created"},
-	reconcile.Create:        {"Container", "Creating", "Started"},
-	reconcile.Recreate:      {"Container", "Recreating", "Started"},
+	reconcile.Create:        {"Container", "Creating", "Created"},
 	reconcile.Start:         {"Container", "Starting", "Started"},
 	reconcile.WaitExit:      {"Container", "Waiting", "Exited"},
 	reconcile.WaitHealthy:   {"Container", "Waiting", "Healthy"},
@@ -74,10 +73,21 @@ func (p *progress) event(e reconcile.Event) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	it := p.item(e.Action.ID)
+	it := p.item(itemID(e.Action))
 	it.line = line
 	it.done = e.Status != reconcile.Started
 	p.show(it.line)
+}
+
+// itemID is the line an action updates: one per container, whichever of
+// its steps runs (a recreate's stop, remove, create and start), one per
+// other action.
+func itemID(a reconcile.Action) string {
+	switch a.Kind {
+	case reconcile.Stop, reconcile.Remove, reconcile.Create, reconcile.Start:
+		return "container:" + a.Target
+	}
+	return a.ID
 }
 
 // pull records the progress of one layer of an image pull.

@@ -63,7 +63,8 @@ func TestHelloExample(t *testing.T) {
 	}
 
 	u.setenv("GREETING=Hi")
-	if out := u.run("plan"); !strings.Contains(out, "~ recreate container "+u.project+"-web-1 (environment.GREETING changed)") ||
+	if out := u.run("plan"); !strings.Contains(out, "+ create container "+u.project+"-web-1 (environment.GREETING changed)") ||
+		!strings.Contains(out, "1 to recreate") ||
 		strings.Contains(out, "counter-1 (") {
 		t.Fatalf("changing web's environment must recreate web only:\n%s", out)
 	}

@@ -15,10 +15,12 @@ import (
 	"github.com/berth-dev/berth/store"
 )
 
-// Create makes container c and starts it. It records the container first,
-// with no config hash, and sets the hash only once the container runs: after
-// a failure, whatever it made is found by the next reconcile, which plans a
-// recreate ("its last creation failed") that removes it all first.
+// Create makes container c, ready to start: its record, root filesystem
+// layers, network namespace and links, mounts, published ports and
+// runtime configuration. It records the container first, with no config
+// hash, and sets the hash only once all is made: after a failure, whatever
+// it made is found by the next reconcile, which plans a recreate ("its
+// last creation failed") that removes it all first.
 func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	svc := c.Service
 	img, err := e.Images.Get(svc.Image)
@@ -47,14 +49,14 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if err := e.publish(ctx, c); err != nil {
 		return err
 	}
-	if err := e.runtime.Start(ctx, cfg); err != nil {
+	if err := e.runtime.Create(cfg); err != nil {
 		return err
 	}
-	// It runs now: record that even if the user interrupts this very moment.
+	// It is made now: record that even if the user interrupts this very moment.
 	return e.store.SetConfigHash(context.WithoutCancel(ctx), c.Name, c.Hash)
 }
 
-// Start starts a stopped container again from its recorded configuration.
+// Start starts a created or stopped container from its recorded configuration.
 func (e *Engine) Start(ctx context.Context, name string) error {
 	return e.runtime.Restart(ctx, name)
 }

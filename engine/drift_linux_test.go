@@ -44,7 +44,7 @@ services:
 		plan := mustPlan(t, h, p)
 		var reasons []string
 		for _, a := range plan.Actions {
-			if a.Kind == reconcile.CreateNetwork || a.Kind == reconcile.Recreate {
+			if a.Kind == reconcile.CreateNetwork || a.Kind == reconcile.Remove {
 				reasons = append(reasons, a.Reason)
 			}
 		}

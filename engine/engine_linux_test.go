@@ -194,7 +194,7 @@ func TestStackByName(t *testing.T) {
 	plan = h.mustUp(p2)
 	var recreated []string
 	for _, a := range plan.Actions {
-		if a.Kind == reconcile.Recreate {
+		if a.Kind == reconcile.Remove {
 			recreated = append(recreated, a.Target+": "+a.Reason)
 		}
 	}
@@ -286,7 +286,7 @@ services:
 		t.Fatalf("up with a missing program: %v", err)
 	}
 	plan := h.mustUp(h.load(strings.Replace(bad, `["/no/such/program"]`, `["sleep", "1000"]`, 1)))
-	if len(plan.Actions) == 0 || plan.Actions[0].Kind != reconcile.Recreate {
+	if len(plan.Actions) == 0 || plan.Actions[0].Kind != reconcile.Remove || !strings.Contains(plan.String(), "+ create container") {
 		t.Fatalf("the half-made container should be recreated:\n%s", plan)
 	}
 	st, err := h.e.runtime.State(context.Background(), spec.ContainerName(h.project, "a", 1))

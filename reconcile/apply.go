@@ -30,7 +30,7 @@ type Volumes interface {
 
 // Containers makes, starts, stops, waits for and removes containers.
 type Containers interface {
-	Create(ctx context.Context, c ContainerSpec) error // make the container and start it
+	Create(ctx context.Context, c ContainerSpec) error // make the container, not yet started
 	Start(ctx context.Context, name string) error
 	Stop(ctx context.Context, name string, timeout time.Duration) error   // its stop signal, then SIGKILL after timeout
 	Remove(ctx context.Context, name string, timeout time.Duration) error // stop with grace, then remove
@@ -168,11 +168,6 @@ func do(ctx context.Context, project string, a Action, d Drivers) error {
 	case CreateVolume:
 		return d.Volumes.CreateVolume(ctx, project, a.Key, *a.Volume)
 	case Create:
-		return d.Containers.Create(ctx, *a.Container)
-	case Recreate:
-		if err := d.Containers.Remove(ctx, a.Target, a.Timeout); err != nil {
-			return err
-		}
 		return d.Containers.Create(ctx, *a.Container)
 	case Start:
 		return d.Containers.Start(ctx, a.Target)

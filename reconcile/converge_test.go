@@ -34,7 +34,7 @@ func TestPlanIsWhatUpApplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(printed.String(), "~ recreate container shop-api-1 (environment.NAME changed)") || printed.String() != applied.String() {
+	if !strings.Contains(printed.String(), "+ create container shop-api-1 (environment.NAME changed)") || printed.String() != applied.String() {
 		t.Fatalf("plan printed:\n%s\nup applied:\n%s", printed, applied)
 	}
 }
@@ -57,7 +57,7 @@ func TestPlanSaysWhereUpDiffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(applied.String(), "~ recreate container shop-web-1 (image changed (w1 -> w2))") {
+	if !strings.Contains(applied.String(), "- remove container shop-web-1 (image changed (w1 -> w2))") {
 		t.Fatalf("up applied:\n%s", applied)
 	}
 }

@@ -41,7 +41,7 @@ func PlanDown(p *spec.Project, obs Observed, o DownOptions) (Plan, error) {
 	removals := map[string]string{}
 	var after []string
 	for _, c := range cs {
-		id := "container:" + c.Name
+		id := "remove:" + c.Name
 		pl.add(Action{ID: id, Kind: Remove, Target: c.Name, Service: c.Service, Reason: "down", Timeout: grace(serviceOf(p, c), o.Timeout)})
 		removals[c.Name] = id
 		after = append(after, id)

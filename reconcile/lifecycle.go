@@ -94,7 +94,7 @@ func PlanRemove(p *spec.Project, obs Observed, o RemoveOptions) (Plan, error) {
 	}
 	stops := pl.planStops(p, gone, o.Timeout, "rm --stop")
 	for _, c := range gone {
-		rm := Action{ID: "container:" + c.Name, Kind: Remove, Target: c.Name, Service: c.Service, Reason: "rm"}
+		rm := Action{ID: "remove:" + c.Name, Kind: Remove, Target: c.Name, Service: c.Service, Reason: "rm"}
 		if id, ok := stops[c.Name]; ok {
 			rm.After = []string{id}
 		}
@@ -130,7 +130,7 @@ func (pl *planner) planStart(c Container, reason string) string {
 	if c.State == lifecycle.Missing {
 		pl.fail("container %s is gone from the host: run `berth up` to recreate it", c.Name)
 	}
-	a := Action{ID: "container:" + c.Name, Kind: Start, Target: c.Name, Service: c.Service, Reason: reason}
+	a := Action{ID: "start:" + c.Name, Kind: Start, Target: c.Name, Service: c.Service, Reason: reason}
 	pl.add(a)
 	return a.ID
 }

@@ -19,20 +19,21 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, Stop: 3, Remove: 4, Recreate: 5, Create: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11}
+var kindOrder = map[Kind]int{Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, Stop: 3, Remove: 4, Create: 5, Start: 6, WaitExit: 7, WaitHealthy: 7, RefreshHosts: 8, RemoveNetwork: 9, RemoveVolume: 10}
 
 // planner accumulates one plan.
 type planner struct {
 	plan    Plan
 	errs    []error
 	byID    map[string]int      // action ID -> index in plan.Actions
-	byServ  map[string][]string // service -> IDs of its container actions
+	byServ  map[string][]string // service -> IDs of its containers' starts, what dependents wait for
+	creates map[string][]string // service -> IDs of its containers' creations
 	waits   map[string][]string // service -> IDs of its wait actions
 	running map[string][]string // service -> its containers kept running untouched
 }
 
 func newPlanner(project string) *planner {
-	return &planner{plan: Plan{Project: project}, byID: map[string]int{}, byServ: map[string][]string{}, waits: map[string][]string{}, running: map[string][]string{}}
+	return &planner{plan: Plan{Project: project}, byID: map[string]int{}, byServ: map[string][]string{}, creates: map[string][]string{}, waits: map[string][]string{}, running: map[string][]string{}}
 }
 
 func (pl *planner) add(a Action) {
@@ -72,12 +73,16 @@ func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
 	for _, c := range obs.Containers {
 		byService[c.Service] = append(byService[c.Service], c)
 	}
+	decisions := map[string][]decision{}
 	for _, svc := range services {
-		pl.planContainers(p, svc, byService[svc.Name], obs, o)
+		decisions[svc.Name] = pl.decideContainers(p, svc, byService[svc.Name], obs, o)
+	}
+	followSharedNamespaces(decisions)
+	for _, svc := range services {
+		pl.planDecisions(decisions[svc.Name], o)
 	}
 	pl.warnPulledImages(services)
 	pl.planOrphans(p, obs, o)
-	pl.followSharedNamespaces(p, services, o)
 	pl.linkDependencies(services)
 	pl.planHosts()
 	return pl.finish()
@@ -197,56 +202,6 @@ func (pl *planner) planVolumes(p *spec.Project, services []spec.Service, obs Obs
 	}
 }
 
-func (pl *planner) planContainers(p *spec.Project, svc spec.Service, existing []Container, obs Observed, o Options) {
-	hash := containerHash(p, svc)
-	imageID, imagePresent := obs.Images[svc.Image]
-	byNumber := map[int]Container{}
-	for _, c := range existing {
-		byNumber[c.Number] = c
-	}
-	timeout := stopTimeout(svc, o)
-	for n := 1; n <= svc.Scale; n++ {
-		name := svc.Container(p.Name, n)
-		id := "container:" + name
-		cs := containerSpec(p, svc, name, n, hash)
-		c, ok := byNumber[n]
-		var kind Kind
-		var reason string
-		switch {
-		case !ok:
-			kind, reason = Create, "new container"
-		case c.State == lifecycle.Missing:
-			kind, reason = Recreate, "the container is gone from the host"
-		case c.Hash == "":
-			kind, reason = Recreate, "its last creation failed"
-		case c.Drift != "":
-			kind, reason = Recreate, c.Drift
-		case o.ForceRecreate:
-			kind, reason = Recreate, "--force-recreate"
-		case c.Hash != hash:
-			kind, reason = Recreate, changedReason(c.Spec, svc)
-		case imagePresent && c.ImageID != imageID:
-			kind, reason = Recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
-		case !c.State.Active():
-			kind, reason = Start, fmt.Sprintf("not running (%s, exit code %d)", c.State, c.ExitCode)
-		default:
-			pl.running[svc.Name] = append(pl.running[svc.Name], name)
-			continue
-		}
-		a := Action{ID: id, Kind: kind, Target: name, Service: svc.Name, Reason: reason, Timeout: timeout}
-		if kind != Start {
-			a.Container = cs
-		}
-		pl.add(a)
-		pl.byServ[svc.Name] = append(pl.byServ[svc.Name], id)
-	}
-	for _, c := range existing {
-		if c.Number > svc.Scale {
-			pl.add(Action{ID: "container:" + c.Name, Kind: Remove, Target: c.Name, Service: svc.Name, Reason: fmt.Sprintf("scaled down to %d", svc.Scale), Timeout: timeout})
-		}
-	}
-}
-
 // warnPulledImages says where `up` may do more than this plan: a service
 // whose image is pulled first but whose containers the plan keeps (or only
 // starts) is recreated too when the registry has another image than the
@@ -258,8 +213,8 @@ func (pl *planner) warnPulledImages(services []spec.Service) {
 		}
 		kept := slices.Clone(pl.running[svc.Name])
 		for _, id := range pl.byServ[svc.Name] {
-			if a := pl.plan.Actions[pl.byID[id]]; a.Kind == Start {
-				kept = append(kept, a.Target)
+			if !pl.has("create:" + pl.plan.Actions[pl.byID[id]].Target) {
+				kept = append(kept, pl.plan.Actions[pl.byID[id]].Target)
 			}
 		}
 		if len(kept) > 0 {
@@ -268,43 +223,130 @@ func (pl *planner) warnPulledImages(services []spec.Service) {
 	}
 }
 
+// change is what the plan does with one wanted container.
+type change int
+
+const (
+	keep     change = iota // it runs as wanted
+	create                 // it does not exist: create it, then start it
+	start                  // it exists, stopped: start it
+	recreate               // it is not what is wanted: stop it, remove it, create and start its successor
+)
+
+// decision is the planner's verdict on one wanted container, before it
+// becomes actions.
+type decision struct {
+	svc    spec.Service
+	spec   *ContainerSpec
+	old    Container // the container there is now, unless change is create
+	change change
+	reason string
+}
+
+// decideContainers decides each wanted container of svc, and plans the
+// removal of those beyond its scale.
+func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing []Container, obs Observed, o Options) []decision {
+	hash := containerHash(p, svc)
+	imageID, imagePresent := obs.Images[svc.Image]
+	byNumber := map[int]Container{}
+	for _, c := range existing {
+		byNumber[c.Number] = c
+	}
+	var out []decision
+	for n := 1; n <= svc.Scale; n++ {
+		name := svc.Container(p.Name, n)
+		d := decision{svc: svc, spec: containerSpec(p, svc, name, n, hash)}
+		c, ok := byNumber[n]
+		d.old = c
+		switch {
+		case !ok:
+			d.change, d.reason = create, "new container"
+		case c.State == lifecycle.Missing:
+			d.change, d.reason = recreate, "the container is gone from the host"
+		case c.Hash == "":
+			d.change, d.reason = recreate, "its last creation failed"
+		case c.Drift != "":
+			d.change, d.reason = recreate, c.Drift
+		case o.ForceRecreate:
+			d.change, d.reason = recreate, "--force-recreate"
+		case c.Hash != hash:
+			d.change, d.reason = recreate, changedReason(c.Spec, svc)
+		case imagePresent && c.ImageID != imageID:
+			d.change, d.reason = recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
+		case !c.State.Active():
+			d.change, d.reason = start, fmt.Sprintf("not running (%s, exit code %d)", c.State, c.ExitCode)
+		}
+		out = append(out, d)
+	}
+	for _, c := range existing {
+		if c.Number > svc.Scale {
+			pl.add(Action{ID: "remove:" + c.Name, Kind: Remove, Target: c.Name, Service: svc.Name, Reason: fmt.Sprintf("scaled down to %d", svc.Scale), Timeout: stopTimeout(svc, o)})
+		}
+	}
+	return out
+}
+
 // followSharedNamespaces recreates the containers of a service with
 // network_mode service:S when S's container is made anew: they live in its
 // network namespace, which goes with it.
-func (pl *planner) followSharedNamespaces(p *spec.Project, services []spec.Service, o Options) {
-	for _, svc := range services {
-		target, ok := strings.CutPrefix(svc.NetworkMode, "service:")
-		if !ok || !pl.remade(target) {
-			continue
-		}
-		reason := fmt.Sprintf("it shares the network of %s, which is recreated", target)
-		hash := containerHash(p, svc)
-		for n := 1; n <= svc.Scale; n++ {
-			name := svc.Container(p.Name, n)
-			id := "container:" + name
-			a := Action{ID: id, Kind: Recreate, Target: name, Service: svc.Name, Reason: reason, Timeout: stopTimeout(svc, o),
-				Container: containerSpec(p, svc, name, n, hash)}
-			if i, ok := pl.byID[id]; ok {
-				if pl.plan.Actions[i].Kind == Start {
-					pl.plan.Actions[i] = a
-				}
+func followSharedNamespaces(decisions map[string][]decision) {
+	for _, ds := range decisions {
+		for i := range ds {
+			target, ok := strings.CutPrefix(ds[i].svc.NetworkMode, "service:")
+			if !ok || !remade(decisions[target]) || ds[i].change == create || ds[i].change == recreate {
 				continue
 			}
-			pl.add(a)
-			pl.byServ[svc.Name] = append(pl.byServ[svc.Name], id)
+			ds[i].change, ds[i].reason = recreate, fmt.Sprintf("it shares the network of %s, which is recreated", target)
 		}
-		pl.running[svc.Name] = nil
 	}
 }
 
-// remade reports whether the plan creates or recreates a container of service.
-func (pl *planner) remade(service string) bool {
-	for _, id := range pl.byServ[service] {
-		if k := pl.plan.Actions[pl.byID[id]].Kind; k == Create || k == Recreate {
-			return true
+// remade reports whether any of ds makes a container anew.
+func remade(ds []decision) bool {
+	return slices.ContainsFunc(ds, func(d decision) bool { return d.change == create || d.change == recreate })
+}
+
+// planDecisions turns decisions into actions: a create is the container's
+// creation then its start; a recreate is the chain stop (when it runs),
+// remove, create, start. A service's starts are what its dependents wait for.
+func (pl *planner) planDecisions(ds []decision, o Options) {
+	for _, d := range ds {
+		svc, name := d.svc.Name, d.spec.Name
+		switch d.change {
+		case keep:
+			pl.running[svc] = append(pl.running[svc], name)
+		case start:
+			pl.start(svc, name, d.reason)
+		case create:
+			pl.create(d, nil)
+		case recreate:
+			var after []string
+			if d.old.State.Active() {
+				pl.add(Action{ID: "stop:" + name, Kind: Stop, Target: name, Service: svc, Reason: d.reason, Timeout: stopTimeout(d.svc, o)})
+				after = []string{"stop:" + name}
+			}
+			pl.add(Action{ID: "remove:" + name, Kind: Remove, Target: name, Service: svc, Reason: d.reason, After: after, Timeout: stopTimeout(d.svc, o)})
+			pl.create(d, []string{"remove:" + name})
 		}
 	}
-	return false
+}
+
+// create adds the creation of d's container, after the given actions, and
+// its start.
+func (pl *planner) create(d decision, after []string) {
+	id := "create:" + d.spec.Name
+	pl.add(Action{ID: id, Kind: Create, Target: d.spec.Name, Service: d.svc.Name, Reason: d.reason, After: after, Container: d.spec})
+	pl.creates[d.svc.Name] = append(pl.creates[d.svc.Name], id)
+	pl.start(d.svc.Name, d.spec.Name, d.reason)
+}
+
+// start adds the start of container name of service svc, after its
+// creation when the plan creates it.
+func (pl *planner) start(svc, name, reason string) {
+	a := Action{ID: "start:" + name, Kind: Start, Target: name, Service: svc, Reason: reason}
+	pl.after(&a, "create:"+name)
+	pl.add(a)
+	pl.byServ[svc] = append(pl.byServ[svc], a.ID)
 }
 
 // containerHash is what a container records to know whether it is still
@@ -399,7 +441,7 @@ func (pl *planner) planOrphans(p *spec.Project, obs Observed, o Options) {
 			pl.warnOrphan(c)
 			continue
 		}
-		pl.add(Action{ID: "container:" + c.Name, Kind: Remove, Target: c.Name, Service: c.Service, Reason: fmt.Sprintf("orphan: service %q is not in the project", c.Service), Timeout: stopTimeout(c.Spec, o)})
+		pl.add(Action{ID: "remove:" + c.Name, Kind: Remove, Target: c.Name, Service: c.Service, Reason: fmt.Sprintf("orphan: service %q is not in the project", c.Service), Timeout: stopTimeout(c.Spec, o)})
 	}
 }
 
@@ -414,15 +456,13 @@ func (pl *planner) warnOrphan(c Container) {
 	pl.plan.Warnings = append(pl.plan.Warnings, fmt.Sprintf("found orphan container %s for service %q, not in the project: remove it with --remove-orphans", c.Name, c.Service))
 }
 
-// linkDependencies orders every container action after the images,
-// networks and volumes it needs and after the services it depends on.
+// linkDependencies orders every container creation after the images,
+// networks and volumes it needs, and a service's creations and starts
+// after the services it depends on.
 func (pl *planner) linkDependencies(services []spec.Service) {
 	for _, svc := range services {
-		for _, id := range pl.byServ[svc.Name] {
+		for _, id := range pl.creates[svc.Name] {
 			a := &pl.plan.Actions[pl.byID[id]]
-			if a.Container == nil {
-				continue
-			}
 			pl.after(a, pullID(svc.Image))
 			for _, n := range a.Container.Networks {
 				pl.after(a, "network:"+n.Name)
@@ -441,13 +481,9 @@ func (pl *planner) linkDependencies(services []spec.Service) {
 			default:
 				gate = pl.byServ[dep]
 			}
-			for _, id := range pl.byServ[svc.Name] {
-				a := &pl.plan.Actions[pl.byID[id]]
-				if a.Kind == Remove {
-					continue
-				}
+			for _, id := range slices.Concat(pl.creates[svc.Name], pl.byServ[svc.Name]) {
 				for _, g := range gate {
-					pl.after(a, g)
+					pl.after(&pl.plan.Actions[pl.byID[id]], g)
 				}
 			}
 		}
@@ -472,9 +508,7 @@ func (pl *planner) waitFor(dep string, kind Kind) []string {
 		ids = append(ids, w.ID)
 	}
 	for _, id := range pl.byServ[dep] {
-		if a := pl.plan.Actions[pl.byID[id]]; a.Kind != Remove {
-			wait(a.Target, []string{id})
-		}
+		wait(pl.plan.Actions[pl.byID[id]].Target, []string{id})
 	}
 	for _, name := range pl.running[dep] {
 		wait(name, nil)
@@ -500,7 +534,7 @@ func (pl *planner) after(a *Action, id string) {
 func (pl *planner) planHosts() {
 	var changed []string
 	for _, a := range pl.plan.Actions {
-		if a.Kind == Create || a.Kind == Recreate || a.Kind == Remove {
+		if a.Kind == Create || a.Kind == Remove {
 			changed = append(changed, a.ID)
 		}
 	}

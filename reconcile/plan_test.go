@@ -41,6 +41,17 @@ func hostWithImages() *fakeHost {
 	return f
 }
 
+// chain is the kinds of the plan's actions on container target, in order.
+func chain(p Plan, target string) []Kind {
+	var out []Kind
+	for _, a := range p.Actions {
+		if a.Target == target && a.Kind != RefreshHosts {
+			out = append(out, a.Kind)
+		}
+	}
+	return out
+}
+
 // must returns a plan that must have been made without error.
 func must(t *testing.T) func(Plan, error) Plan {
 	return func(p Plan, err error) Plan {
@@ -75,6 +86,9 @@ func TestFreshPlanGolden(t *testing.T) {
 + create container shop-api-1 (new container)
 + create container shop-db-1 (new container)
 + create container shop-web-1 (new container)
+> start container shop-api-1 (new container)
+> start container shop-db-1 (new container)
+> start container shop-web-1 (new container)
 ~ update /etc/hosts of project shop (the project's containers changed)
 Plan: 2 to pull, 5 to create, 0 to recreate, 0 to start, 0 to remove.
 `
@@ -85,10 +99,10 @@ Plan: 2 to pull, 5 to create, 0 to recreate, 0 to start, 0 to remove.
 	for _, a := range plan.Actions {
 		after[a.ID] = a.After
 	}
-	if got := after["container:shop-web-1"]; !slices.Equal(got, []string{"container:shop-api-1", "network:shop_default", "pull:web:1"}) {
+	if got := after["create:shop-web-1"]; !slices.Equal(got, []string{"network:shop_default", "pull:web:1", "start:shop-api-1"}) {
 		t.Errorf("web waits for %v", got)
 	}
-	if got := after["container:shop-db-1"]; !slices.Equal(got, []string{"network:shop_default", "pull:busybox", "volume:shop_data"}) {
+	if got := after["create:shop-db-1"]; !slices.Equal(got, []string{"network:shop_default", "pull:busybox", "volume:shop_data"}) {
 		t.Errorf("db waits for %v", got)
 	}
 }
@@ -134,10 +148,33 @@ func TestEnvironmentChangeRecreatesOnlyThatService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "~ recreate container shop-api-1 (environment.FOO changed)\n~ update /etc/hosts of project shop (the project's containers changed)\n" +
-		"Plan: 0 to pull, 0 to create, 1 to recreate, 0 to start, 0 to remove.\n"
+	want := `■ stop container shop-api-1 (environment.FOO changed)
+- remove container shop-api-1 (environment.FOO changed)
++ create container shop-api-1 (environment.FOO changed)
+> start container shop-api-1 (environment.FOO changed)
+~ update /etc/hosts of project shop (the project's containers changed)
+Plan: 0 to pull, 0 to create, 1 to recreate, 0 to start, 0 to remove.
+`
 	if plan.String() != want {
 		t.Fatalf("plan:\n%s\nwant:\n%s", plan, want)
+	}
+	// The recreate is a chain in the DAG: each step after the one before.
+	after := map[string][]string{}
+	for _, a := range plan.Actions {
+		after[a.ID] = a.After
+	}
+	for id, want := range map[string]string{"remove:shop-api-1": "stop:shop-api-1", "create:shop-api-1": "remove:shop-api-1", "start:shop-api-1": "create:shop-api-1"} {
+		if !slices.Contains(after[id], want) {
+			t.Errorf("%s must follow %s, follows %v", id, want, after[id])
+		}
+	}
+	f.calls()
+	if err := Apply(context.Background(), plan, f.drivers(), 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if calls := f.calls(); !before(calls, "stop shop-api-1", "remove shop-api-1") || !before(calls, "remove shop-api-1", "create shop-api-1") ||
+		!before(calls, "create shop-api-1", "start shop-api-1") {
+		t.Errorf("the chain ran as %v", calls)
 	}
 }
 
@@ -146,7 +183,7 @@ func TestImageChangeRecreates(t *testing.T) {
 	up(t, f, p, Options{})
 	f.images["web:1"] = "sha256:w2"
 	plan, _ := PlanUp(p, f.observe(p), Options{})
-	if len(plan.Actions) != 2 || plan.Actions[0].Kind != Recreate || plan.Actions[0].Target != "shop-web-1" ||
+	if !slices.Equal(chain(plan, "shop-web-1"), []Kind{Stop, Remove, Create, Start}) || len(plan.Actions) != 5 ||
 		plan.Actions[0].Reason != "image changed (w1 -> w2)" {
 		t.Fatalf("plan:\n%s", plan)
 	}
@@ -169,8 +206,10 @@ func TestDriftBecomesActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `+ create network shop_default (its bridge or its firewall rules are gone from the host)
-~ recreate container shop-web-1 (the container is gone from the host)
+- remove container shop-web-1 (the container is gone from the host)
++ create container shop-web-1 (the container is gone from the host)
 > start container shop-db-1 (not running (exited, exit code 137))
+> start container shop-web-1 (the container is gone from the host)
 ~ update /etc/hosts of project shop (the project's containers changed)
 Plan: 0 to pull, 1 to create, 1 to recreate, 1 to start, 0 to remove.
 `
@@ -188,7 +227,7 @@ func TestForceRecreateAndServiceSelection(t *testing.T) {
 	}
 	var targets []string
 	for _, a := range plan.Actions {
-		if a.Kind == Recreate {
+		if a.Kind == Remove {
 			targets = append(targets, a.Target)
 		}
 	}
@@ -340,15 +379,15 @@ func TestSharedNetworkNamespaceFollowsItsOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vpnAction *Action
+	var vpnCreate *Action
 	for i, a := range plan.Actions {
-		if a.Target == "shop-vpn-1" {
-			vpnAction = &plan.Actions[i]
+		if a.Target == "shop-vpn-1" && a.Kind == Create {
+			vpnCreate = &plan.Actions[i]
 		}
 	}
-	if vpnAction == nil || vpnAction.Kind != Recreate || vpnAction.Reason != "it shares the network of db, which is recreated" ||
-		!slices.Contains(vpnAction.After, "container:shop-db-1") {
-		t.Fatalf("plan:\n%s\nvpn: %+v", plan, vpnAction)
+	if !slices.Equal(chain(plan, "shop-vpn-1"), []Kind{Stop, Remove, Create, Start}) || vpnCreate.Reason != "it shares the network of db, which is recreated" ||
+		!slices.Contains(vpnCreate.After, "start:shop-db-1") {
+		t.Fatalf("plan:\n%s\nvpn: %+v", plan, vpnCreate)
 	}
 }
 
@@ -372,7 +411,7 @@ func TestRenamedVolumeRecreates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "+ create volume shop_data_v2 (does not exist)\n~ recreate container shop-db-1 (its networks or volumes are other objects now (a name: changed))\n"
+	want := "+ create volume shop_data_v2 (does not exist)\n■ stop container shop-db-1 (its networks or volumes are other objects now (a name: changed))\n"
 	if !strings.HasPrefix(plan.String(), want) {
 		t.Fatalf("plan:\n%s\nwant it to start with:\n%s", plan, want)
 	}

@@ -7,14 +7,14 @@ import (
 
 // symbols are the plan's one-character markers, Terraform style.
 var symbols = map[Kind]string{
-	Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", Create: "+", Recreate: "~", Start: ">",
+	Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", Create: "+", Start: ">",
 	WaitExit: "…", WaitHealthy: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
 }
 
 // verbs say what each kind does, for people.
 var verbs = map[Kind]string{
 	Pull: "pull image", Push: "push image", Stop: "stop container", CreateNetwork: "create network", CreateVolume: "create volume", Create: "create container",
-	Recreate: "recreate container", Start: "start container", WaitExit: "wait for container", WaitHealthy: "wait for healthy container", RefreshHosts: "update /etc/hosts of project",
+	Start: "start container", WaitExit: "wait for container", WaitHealthy: "wait for healthy container", RefreshHosts: "update /etc/hosts of project",
 	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
 }
 
@@ -40,29 +40,49 @@ func (p Plan) String() string {
 	return b.String()
 }
 
-// Summary counts the plan's actions by what they do.
+// Summary counts what the plan does: each container once (its creation
+// and start are one create; stop, remove, create and start one recreate;
+// a stop before a removal one remove), each network, volume and image
+// once.
 func (p Plan) Summary() string {
 	var create, recreate, start, stop, remove, pull, push int
+	containers := map[string]map[Kind]bool{}
 	for _, a := range p.Actions {
 		switch a.Kind {
 		case Push:
 			push++
-		case Stop:
-			stop++
-		case CreateNetwork, CreateVolume, Create:
-			create++
-		case Recreate:
-			recreate++
-		case Start:
-			start++
-		case Remove, RemoveNetwork, RemoveVolume:
-			remove++
 		case Pull:
 			pull++
+		case CreateNetwork, CreateVolume:
+			create++
+		case RemoveNetwork, RemoveVolume:
+			remove++
+		case Create, Start, Stop, Remove:
+			if containers[a.Target] == nil {
+				containers[a.Target] = map[Kind]bool{}
+			}
+			containers[a.Target][a.Kind] = true
+		}
+	}
+	for _, k := range containers {
+		switch {
+		case k[Create] && k[Remove]:
+			recreate++
+		case k[Create]:
+			create++
+		case k[Remove]:
+			remove++
+		default:
+			if k[Start] {
+				start++
+			}
+			if k[Stop] {
+				stop++
+			}
 		}
 	}
 	s := fmt.Sprintf("Plan: %d to pull, %d to create, %d to recreate, %d to start, ", pull, create, recreate, start)
-	// Plans of up never stop or push: their summary keeps its five counts.
+	// Plans of up never stop or push alone: their summary keeps its five counts.
 	if stop > 0 {
 		s += fmt.Sprintf("%d to stop, ", stop)
 	}

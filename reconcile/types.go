@@ -48,7 +48,6 @@ const (
 	CreateVolume  Kind = "create-volume"
 	Stop          Kind = "stop"
 	Remove        Kind = "remove"
-	Recreate      Kind = "recreate"
 	Create        Kind = "create"
 	Start         Kind = "start"
 	WaitExit      Kind = "wait"
@@ -70,8 +69,8 @@ type Action struct {
 	// Regardless: run once the After actions have finished, whether they
 	// succeeded or not (refreshing /etc/hosts must follow whatever did happen).
 	Regardless bool           `json:"-"`
-	Timeout    time.Duration  `json:"-"`                  // stop grace period for Stop, Remove and Recreate
-	Container  *ContainerSpec `json:"-"`                  // for Create and Recreate
+	Timeout    time.Duration  `json:"-"`                  // stop grace period for Stop and Remove
+	Container  *ContainerSpec `json:"-"`                  // for Create
 	Network    *spec.Network  `json:"-"`                  // for CreateNetwork
 	Volume     *spec.Volume   `json:"-"`                  // for CreateVolume
 	Key        string         `json:"-"`                  // the network's or volume's name in the stack file

@@ -117,7 +117,7 @@ func TestPlanRemoveGolden(t *testing.T) {
 - remove container shop-db-1 (rm)
 ~ update /etc/hosts of project shop (the project's containers changed)
 - remove volume anon-1 (anonymous volume of shop-db-1, rm -v)
-Plan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 1 to stop, 2 to remove.
+Plan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 2 to remove.
 `)
 	if calls := f.calls(); !before(calls, "stop shop-db-1", "remove shop-db-1") || !before(calls, "remove shop-db-1", "remove-volume anon-1") {
 		t.Fatalf("rm order: %v", calls)

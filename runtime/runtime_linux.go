@@ -16,34 +16,52 @@ import (
 	"github.com/berth-dev/berth/lifecycle"
 )
 
-// Start runs container c: it writes its config.json and spawns its
-// detached shim, and returns once the container is running or with the
-// reason it is not. A container directory left from an earlier run is
-// reused (its upper layer and log persist, as with docker start).
-func (r *Runtime) Start(ctx context.Context, c Config) error {
+// Create prepares container c to be started: its directories and its
+// configuration. Nothing runs until Restart starts it.
+func (r *Runtime) Create(c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
 	p := r.paths(c.ID)
 	if shimAlive(p.dir) {
-		return fmt.Errorf("starting %q: %w", c.ID, ErrRunning)
+		return fmt.Errorf("creating %q: %w", c.ID, ErrRunning)
 	}
 	for _, d := range []string{p.upper, p.work, p.rootfs, filepath.Dir(p.sock), p.stateRoot} {
 		if err := os.MkdirAll(d, 0o711); err != nil {
-			return fmt.Errorf("starting %q: %w", c.ID, err)
+			return fmt.Errorf("creating %q: %w", c.ID, err)
 		}
 	}
-	if err := r.clearOrphan(c.ID); err != nil {
-		return fmt.Errorf("starting %q: %w", c.ID, err)
+	if err := writeJSONAtomic(p.config, c); err != nil {
+		return fmt.Errorf("creating %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Start creates container c and runs it: it spawns its detached shim and
+// returns once the container is running or with the reason it is not. A
+// container directory left from an earlier run is reused (its upper layer
+// and log persist, as with docker start).
+func (r *Runtime) Start(ctx context.Context, c Config) error {
+	if err := r.Create(c); err != nil {
+		return err
+	}
+	return r.run(ctx, c.ID)
+}
+
+// run starts the shim of container id, which was created.
+func (r *Runtime) run(ctx context.Context, id string) error {
+	p := r.paths(id)
+	if shimAlive(p.dir) {
+		return fmt.Errorf("starting %q: %w", id, ErrRunning)
+	}
+	if err := r.clearOrphan(id); err != nil {
+		return fmt.Errorf("starting %q: %w", id, err)
 	}
 	if err := os.Remove(p.exit); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("starting %q: %w", c.ID, err)
+		return fmt.Errorf("starting %q: %w", id, err)
 	}
-	if err := writeJSONAtomic(p.config, c); err != nil {
-		return fmt.Errorf("starting %q: %w", c.ID, err)
-	}
-	if err := r.spawnShim(ctx, c.ID); err != nil {
-		return fmt.Errorf("starting %q: %w", c.ID, err)
+	if err := r.spawnShim(ctx, id); err != nil {
+		return fmt.Errorf("starting %q: %w", id, err)
 	}
 	return nil
 }
@@ -60,14 +78,13 @@ func (r *Runtime) Config(id string) (Config, error) {
 	return c, nil
 }
 
-// Restart starts an exited container again from the configuration it was
-// last started with, keeping its writable layer, as `docker start` does.
+// Restart starts a created or exited container from its configuration,
+// keeping its writable layer, as `docker start` does.
 func (r *Runtime) Restart(ctx context.Context, id string) error {
-	c, err := r.Config(id)
-	if err != nil {
+	if _, err := r.Config(id); err != nil {
 		return err
 	}
-	return r.Start(ctx, c)
+	return r.run(ctx, id)
 }
 
 // shimLingers reports whether a shim that did not answer is still there
