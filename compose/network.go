@@ -157,16 +157,8 @@ func newNetworkCreate(g *globals) *cobra.Command {
 			} else if gateway != "" || ipRange != "" {
 				return errors.New("--gateway and --ip-range need --subnet")
 			}
-			return g.withEngine(func(e *engine.Engine) error {
-				if _, err := e.Network(cmd.Context(), n.Name); err == nil {
-					return fmt.Errorf("network with name %s already exists", n.Name)
-				}
-				if err := e.CreateNetwork(cmd.Context(), "", n.Name, n); err != nil {
-					return err
-				}
-				_, err := fmt.Fprintln(cmd.OutOrStdout(), networkID(n.Name))
-				return err
-			})
+			return g.changeHost(cmd, func(inv reconcile.Inventory) (reconcile.Plan, error) { return reconcile.PlanCreateNetwork(inv, n) },
+				func(a reconcile.Action) { fmt.Fprintln(cmd.OutOrStdout(), networkID(a.Target)) })
 		},
 	}
 	f := cmd.Flags()
@@ -198,21 +190,7 @@ func newNetworkRm(g *globals) *cobra.Command {
 		Short:   "Remove one or more networks",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withEngine(func(e *engine.Engine) error {
-				var errs []error
-				for _, name := range args {
-					if _, err := e.Network(cmd.Context(), name); err != nil {
-						errs = append(errs, err)
-						continue
-					}
-					if err := e.RemoveNetwork(cmd.Context(), name); err != nil {
-						errs = append(errs, err)
-						continue
-					}
-					fmt.Fprintln(cmd.OutOrStdout(), name)
-				}
-				return errors.Join(errs...)
-			})
+			return g.changeHost(cmd, func(inv reconcile.Inventory) (reconcile.Plan, error) { return reconcile.PlanRemoveNetworks(inv, args) }, printTarget(cmd))
 		},
 	}
 }
@@ -233,9 +211,11 @@ func newNetworkPrune(g *globals) *cobra.Command {
 	return cmd
 }
 
-// prune removes what decide picks from the host's inventory, then lists
-// what went under title, as Docker does.
-func (g *globals) prune(cmd *cobra.Command, title string, decide func(reconcile.Inventory) reconcile.Plan) error {
+// changeHost plans with decide over what berth has made on the host, of
+// any project, and applies the plan; done hears of each action carried
+// out. A problem decide reports beside its plan, and an object the host
+// kept because something uses it, fail the command once the rest is done.
+func (g *globals) changeHost(cmd *cobra.Command, decide func(reconcile.Inventory) (reconcile.Plan, error), done func(reconcile.Action)) error {
 	e, err := g.openEngine()
 	if err != nil {
 		return err
@@ -245,17 +225,36 @@ func (g *globals) prune(cmd *cobra.Command, title string, decide func(reconcile.
 	if err != nil {
 		return err
 	}
-	var removed []string
-	err = reconcile.Apply(cmd.Context(), decide(inv), drivers(e), 0, func(ev reconcile.Event) {
-		if ev.Status == reconcile.Done {
-			removed = append(removed, ev.Action.Target)
+	plan, planErr := decide(inv)
+	var kept []error
+	err = reconcile.Apply(cmd.Context(), plan, drivers(e), 0, func(ev reconcile.Event) {
+		switch ev.Status {
+		case reconcile.Done:
+			done(ev.Action)
+		case reconcile.Kept:
+			kept = append(kept, ev.Err)
 		}
 	})
+	return errors.Join(append([]error{planErr, err}, kept...)...)
+}
+
+// prune removes what decide picks, then lists what went under title, as
+// Docker does.
+func (g *globals) prune(cmd *cobra.Command, title string, decide func(reconcile.Inventory) reconcile.Plan) error {
+	var removed []string
+	err := g.changeHost(cmd, func(inv reconcile.Inventory) (reconcile.Plan, error) { return decide(inv), nil },
+		func(a reconcile.Action) { removed = append(removed, a.Target) })
 	if len(removed) > 0 {
 		sort.Strings(removed)
 		fmt.Fprintln(cmd.OutOrStdout(), title+"\n"+strings.Join(removed, "\n"))
 	}
 	return err
+}
+
+// printTarget prints the object an action made or removed, as Docker's
+// create and rm commands do.
+func printTarget(cmd *cobra.Command) func(reconcile.Action) {
+	return func(a reconcile.Action) { fmt.Fprintln(cmd.OutOrStdout(), a.Target) }
 }
 
 // confirm asks a yes/no question on stdin.

@@ -2,7 +2,6 @@ package compose
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -134,13 +133,12 @@ func newVolumeCreate(g *globals) *cobra.Command {
 					return fmt.Errorf("--opt %s: the local driver takes type, o and device", k)
 				}
 			}
-			return g.withEngine(func(e *engine.Engine) error {
-				if err := e.CreateVolume(cmd.Context(), "", v.Name, v); err != nil {
-					return err
-				}
-				_, err := fmt.Fprintln(cmd.OutOrStdout(), v.Name)
-				return err
-			})
+			err := g.changeHost(cmd, func(inv reconcile.Inventory) (reconcile.Plan, error) { return reconcile.PlanCreateVolume(inv, v), nil },
+				func(reconcile.Action) {})
+			if err == nil {
+				fmt.Fprintln(cmd.OutOrStdout(), v.Name) // also when it existed, as Docker prints
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -157,21 +155,7 @@ func newVolumeRm(g *globals) *cobra.Command {
 		Short:   "Remove one or more volumes (never one in use)",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withEngine(func(e *engine.Engine) error {
-				var errs []error
-				for _, name := range args {
-					if !e.VolumeExists(name) {
-						errs = append(errs, fmt.Errorf("no such volume: %s", name))
-						continue
-					}
-					if err := e.RemoveVolume(cmd.Context(), name); err != nil {
-						errs = append(errs, err)
-						continue
-					}
-					fmt.Fprintln(cmd.OutOrStdout(), name)
-				}
-				return errors.Join(errs...)
-			})
+			return g.changeHost(cmd, func(inv reconcile.Inventory) (reconcile.Plan, error) { return reconcile.PlanRemoveVolumes(inv, args) }, printTarget(cmd))
 		},
 	}
 }

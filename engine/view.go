@@ -177,9 +177,6 @@ func (e *Engine) Volumes(ctx context.Context) ([]VolumeView, error) {
 	return out, nil
 }
 
-// VolumeExists reports whether volume name is on the host.
-func (e *Engine) VolumeExists(name string) bool { return e.volumes.Exists(name) }
-
 // ImagesInUse maps the ID of every image a container was made from to one
 // such container.
 func (e *Engine) ImagesInUse(ctx context.Context) (map[string]string, error) {

@@ -1,7 +1,10 @@
 package reconcile
 
 import (
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/berth-dev/berth/spec"
 )
@@ -69,4 +72,60 @@ func PlanPruneVolumes(inv Inventory, all bool) Plan {
 		}
 	}
 	return p
+}
+
+// PlanCreateNetwork is the plan of `network create`: one network, for
+// stacks to use as external; one of that name must not exist.
+func PlanCreateNetwork(inv Inventory, n spec.Network) (Plan, error) {
+	if _, ok := findObject(inv.Networks, n.Name); ok {
+		return Plan{}, fmt.Errorf("network with name %s already exists", n.Name)
+	}
+	return Plan{Actions: []Action{{ID: "network:" + n.Name, Kind: CreateNetwork, Target: n.Name, Reason: "network create", Network: &n, Key: n.Name}}}, nil
+}
+
+// PlanCreateVolume is the plan of `volume create`: one volume, for stacks
+// to use as external. Creating one that exists changes nothing, as in Docker.
+func PlanCreateVolume(inv Inventory, v spec.Volume) Plan {
+	if _, ok := findObject(inv.Volumes, v.Name); ok {
+		return Plan{}
+	}
+	return Plan{Actions: []Action{{ID: "volume:" + v.Name, Kind: CreateVolume, Target: v.Name, Reason: "volume create", Volume: &v, Key: v.Name}}}
+}
+
+// PlanRemoveNetworks is the plan of `network rm`: the named networks that
+// exist and no container uses. Each other name is a problem in the error
+// returned beside the plan, which removes the rest, as Docker does.
+func PlanRemoveNetworks(inv Inventory, names []string) (Plan, error) {
+	return planRemove(inv.Networks, names, "network", RemoveNetwork)
+}
+
+// PlanRemoveVolumes is the plan of `volume rm`, as PlanRemoveNetworks.
+func PlanRemoveVolumes(inv Inventory, names []string) (Plan, error) {
+	return planRemove(inv.Volumes, names, "volume", RemoveVolume)
+}
+
+func planRemove(objs []Object, names []string, what string, kind Kind) (Plan, error) {
+	var p Plan
+	var errs []error
+	for _, name := range names {
+		o, ok := findObject(objs, name)
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("no such %s: %s", what, name))
+		case len(o.Users) > 0:
+			errs = append(errs, fmt.Errorf("%s %s is in use by container %s", what, name, strings.Join(o.Users, ", ")))
+		default:
+			p.Actions = append(p.Actions, Action{ID: what + ":" + name, Kind: kind, Target: name, Reason: what + " rm"})
+		}
+	}
+	return p, errors.Join(errs...)
+}
+
+// findObject is the object of objs named name.
+func findObject(objs []Object, name string) (Object, bool) {
+	i := slices.IndexFunc(objs, func(o Object) bool { return o.Name == name })
+	if i < 0 {
+		return Object{}, false
+	}
+	return objs[i], true
 }

@@ -3,10 +3,12 @@ package reconcile
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/berth-dev/berth/lifecycle"
+	"github.com/berth-dev/berth/spec"
 )
 
 // golden checks a plan's text form, and that applying it to f succeeds.
@@ -171,5 +173,30 @@ func TestPlanPrunes(t *testing.T) {
 	}
 	if got := PlanPruneVolumes(inv, true); len(got.Actions) != 2 {
 		t.Fatalf("volume prune --all:\n%s", got)
+	}
+}
+
+func TestPlanCreateAndRemoveObjects(t *testing.T) {
+	inv := Inventory{
+		Networks: []Object{{Name: "used", Users: []string{"a-web-1"}}, {Name: "free"}},
+		Volumes:  []Object{{Name: "data", Users: []string{"a-db-1"}}, {Name: "old"}},
+	}
+	if _, err := PlanCreateNetwork(inv, spec.Network{Name: "free"}); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("creating a network that exists: %v", err)
+	}
+	if p := must(t)(PlanCreateNetwork(inv, spec.Network{Name: "new"})); p.String() != "+ create network new (network create)\nPlan: 0 to pull, 1 to create, 0 to recreate, 0 to start, 0 to remove.\n" {
+		t.Errorf("network create:\n%s", p)
+	}
+	if p := PlanCreateVolume(inv, spec.Volume{Name: "old"}); !p.Empty() {
+		t.Errorf("creating a volume that exists changes nothing:\n%s", p)
+	}
+	p, err := PlanRemoveNetworks(inv, []string{"used", "free", "nope"})
+	if p.String() != "- remove network free (network rm)\nPlan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 1 to remove.\n" ||
+		err == nil || !strings.Contains(err.Error(), "network used is in use by container a-web-1") || !strings.Contains(err.Error(), "no such network: nope") {
+		t.Errorf("network rm:\n%s%v", p, err)
+	}
+	p, err = PlanRemoveVolumes(inv, []string{"data", "old"})
+	if len(p.Actions) != 1 || p.Actions[0].Target != "old" || err == nil || !strings.Contains(err.Error(), "volume data is in use by container a-db-1") {
+		t.Errorf("volume rm:\n%s%v", p, err)
 	}
 }
