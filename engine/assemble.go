@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -127,25 +126,6 @@ func first(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-// containerMounts are the mounts of a service's container, before
-// volumes_from, configs, secrets and /etc files: the service's own, then an
-// anonymous volume at each of the image's VOLUME paths the service does
-// not mount something at, as in Docker.
-func containerMounts(svc spec.Service, imageVolumes []string) []spec.Mount {
-	out := slices.Clone(svc.Mounts)
-	covered := map[string]bool{}
-	for _, m := range out {
-		covered[m.Target] = true
-	}
-	for _, path := range imageVolumes {
-		if !covered[path] {
-			out = append(out, spec.Mount{Type: spec.MountVolume, Target: path})
-			covered[path] = true
-		}
-	}
-	return out
 }
 
 // bindMount is the runtime mount of a bind mount.

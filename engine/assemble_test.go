@@ -102,7 +102,7 @@ func TestContainerMountsForEveryForm(t *testing.T) {
 		{Type: spec.MountBind, Source: "/host", Target: "/conf", ReadOnly: true, Propagation: "rshared"},
 		{Type: spec.MountTmpfs, Target: "/tmp", TmpfsSize: 1 << 20, TmpfsMode: 0o1777},
 	}}
-	got := containerMounts(svc, []string{"/data", "/var/lib/app"})
+	got := spec.ContainerMounts(svc, []string{"/data", "/var/lib/app"})
 	if len(got) != 5 || got[4] != (spec.Mount{Type: spec.MountVolume, Target: "/var/lib/app"}) {
 		t.Fatalf("the image's VOLUME the service does not cover gets an anonymous volume, the covered one none: %+v", got)
 	}

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -14,7 +12,6 @@ import (
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/spec"
-	"github.com/berth-dev/berth/store"
 	"github.com/berth-dev/berth/volume"
 )
 
@@ -25,7 +22,7 @@ import (
 func (e *Engine) mounts(ctx context.Context, c reconcile.ContainerSpec, img *image.Image, layers []string) ([]runtime.Mount, error) {
 	var out []runtime.Mount
 	covered := map[string]bool{}
-	for _, m := range containerMounts(c.Service, img.Config.Volumes) {
+	for _, m := range spec.ContainerMounts(c.Service, img.Config.Volumes) {
 		rm, err := e.mount(ctx, c, m, layers)
 		if err != nil {
 			return nil, err
@@ -56,9 +53,8 @@ func (e *Engine) mount(ctx context.Context, c reconcile.ContainerSpec, m spec.Mo
 	case spec.MountVolume:
 		name := c.Volumes[m.Source].Name
 		if m.Source == "" {
-			var err error
-			if name, err = e.anonymousVolume(ctx, c, m.Target); err != nil {
-				return runtime.Mount{}, err
+			if name = c.Anonymous[m.Target]; name == "" {
+				return runtime.Mount{}, fmt.Errorf("service %q: no anonymous volume was planned for %s", c.Service.Name, m.Target)
 			}
 		}
 		return e.volumeMount(name, m, layers)
@@ -92,34 +88,6 @@ func (e *Engine) volumeMount(name string, m spec.Mount, layers []string) (runtim
 		}
 	}
 	return volumeBind(m, src), nil
-}
-
-// anonymousVolume makes (or finds again) the anonymous volume of container
-// at target. Its name is derived from both, so a recreated container gets
-// its predecessor's anonymous volumes back, as Docker Compose arranges;
-// `down -v` removes them with the project's volumes.
-func (e *Engine) anonymousVolume(ctx context.Context, c reconcile.ContainerSpec, target string) (string, error) {
-	h := sha256.Sum256([]byte(e.Root + "\x00" + c.Name + "\x00" + target))
-	name := hex.EncodeToString(h[:])
-	path, err := e.volumes.Create(name)
-	if err != nil {
-		return "", err
-	}
-	return name, e.store.PutVolume(ctx, store.Volume{Name: name, Project: c.Project, Key: anonymousKey(c.Name, target), Path: path})
-}
-
-// anonymousKey is how the store records an anonymous volume: by the
-// container and path it serves.
-func anonymousKey(container, target string) string { return "anon:" + container + ":" + target }
-
-// anonymousOwner is the container an anonymous volume's key names.
-func anonymousOwner(key string) (string, bool) {
-	rest, ok := strings.CutPrefix(key, "anon:")
-	if !ok {
-		return "", false
-	}
-	owner, _, _ := strings.Cut(rest, ":")
-	return owner, true
 }
 
 // volumesFrom mounts what the containers named in volumes_from mount
@@ -198,20 +166,4 @@ func fileOwner(r spec.FileRef) (uid, gid int, mode os.FileMode) {
 		mode = os.FileMode(*r.Mode)
 	}
 	return uid, gid, mode
-}
-
-// RemoveAnonymousVolumes deletes the anonymous volumes container had, as
-// `rm -v` does; call it once the container is removed.
-func (e *Engine) RemoveAnonymousVolumes(ctx context.Context, container string) error {
-	vols, err := e.store.Volumes(ctx, "")
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, v := range vols {
-		if strings.HasPrefix(v.Key, anonymousKey(container, "")) {
-			errs = append(errs, e.RemoveVolume(ctx, v.Name))
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -20,7 +20,8 @@ import (
 // containers with their live state, every network and volume the project
 // refers to or recorded, and the local image of every service.
 func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observed, error) {
-	obs := reconcile.Observed{Networks: map[string]reconcile.Presence{}, Volumes: map[string]reconcile.Presence{}, Images: map[string]string{}}
+	obs := reconcile.Observed{Networks: map[string]reconcile.Presence{}, Volumes: map[string]reconcile.Presence{}, Images: map[string]string{},
+		ImageVolumes: map[string][]string{}}
 	recs, err := e.store.Containers(ctx, p.Name)
 	if err != nil {
 		return obs, err
@@ -99,10 +100,10 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 		obs.Volumes[v.Name] = reconcile.Presence{Exists: e.volumes.Exists(v.Name)}
 	}
 	for _, v := range vols {
-		owner, anon := anonymousOwner(v.Key)
+		owner, target, anon := reconcile.AnonymousOwner(v.Key)
 		c := ours[owner]
 		if anon && c != nil {
-			c.Volumes = append(c.Volumes, v.Name)
+			c.Volumes = append(c.Volumes, reconcile.AnonymousVolume{Target: target, Name: v.Name})
 		}
 		if v.Project == p.Name && (ownVolume[v.Name] || anon && c != nil) {
 			obs.Volumes[v.Name] = reconcile.Presence{Recorded: true, Exists: e.volumes.Exists(v.Name)}
@@ -120,6 +121,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 			return obs, fmt.Errorf("service %q: looking up image %q: %w", s.Name, s.Image, err)
 		}
 		obs.Images[s.Image] = img.ID
+		obs.ImageVolumes[s.Image] = img.Config.Volumes
 	}
 	return obs, nil
 }

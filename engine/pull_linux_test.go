@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/berth-dev/berth/internal/testutil"
@@ -55,17 +56,20 @@ func mustPlan(t *testing.T, h *host, p *spec.Project) reconcile.Plan {
 }
 
 // What `berth plan` prints on the real host is what `up` then applies,
-// for a new stack and for a changed one.
+// for a new stack (with an anonymous volume) and for a changed one.
 func TestPlanIsWhatUpApplies(t *testing.T) {
 	h := newHost(t)
 	stack := func(v string) *spec.Project {
-		return h.load("services:\n  a:\n    image: berth-test/busybox:1\n    command: [sleep, '1000']\n    environment: {V: '" + v + "'}\n  b:\n    image: berth-test/busybox:1\n    command: [sleep, '1000']\n")
+		return h.load("services:\n  a:\n    image: berth-test/busybox:1\n    command: [sleep, '1000']\n    volumes: [/scratch]\n    environment: {V: '" + v + "'}\n  b:\n    image: berth-test/busybox:1\n    command: [sleep, '1000']\n")
 	}
 	for _, v := range []string{"1", "2"} {
 		p := stack(v)
 		printed := mustPlan(t, h, p)
 		if applied := h.mustUp(p); printed.Empty() || applied.String() != printed.String() {
 			t.Fatalf("V=%s: plan printed:\n%s\nup applied:\n%s", v, printed, applied)
+		}
+		if anon := strings.Contains(printed.String(), "(anonymous, /scratch of service a)"); anon != (v == "1") {
+			t.Fatalf("V=%s: the anonymous volume is planned once, when first made:\n%s", v, printed)
 		}
 	}
 }

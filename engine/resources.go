@@ -243,7 +243,7 @@ func (e *Engine) Inventory(ctx context.Context) (reconcile.Inventory, error) {
 		if err != nil {
 			return inv, err
 		}
-		_, anon := anonymousOwner(v.Key)
+		_, _, anon := reconcile.AnonymousOwner(v.Key)
 		inv.Volumes = append(inv.Volumes, reconcile.Object{Name: v.Name, Anonymous: anon, Users: u})
 	}
 	return inv, nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/berth-dev/berth/internal/testutil"
+	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
 )
 
@@ -177,7 +178,7 @@ func (h *host) anonymousPath(container, target string) string {
 		h.t.Fatal(err)
 	}
 	for _, v := range vols {
-		if v.Key == anonymousKey(container, target) {
+		if v.Key == reconcile.AnonymousKey(container, target) {
 			return h.e.volumes.Path(v.Name)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +23,8 @@ type fakeHost struct {
 	volumes    map[string]bool
 	containers map[string]Container
 	uses       map[string][]string // container -> the networks and volumes it uses
+	anonymous  map[string]string   // anonymous volume -> its key (AnonymousKey)
+	imageVols  map[string][]string // image ref -> its VOLUMEs
 	exitCodes  map[string]int      // what Wait returns per container
 	fail       map[string]error
 	log        []string // every call, in order
@@ -31,7 +32,7 @@ type fakeHost struct {
 
 func newFakeHost() *fakeHost {
 	return &fakeHost{images: map[string]string{}, registry: map[string]string{}, networks: map[string]bool{}, volumes: map[string]bool{},
-		containers: map[string]Container{}, uses: map[string][]string{}, exitCodes: map[string]int{}, fail: map[string]error{}}
+		containers: map[string]Container{}, uses: map[string][]string{}, anonymous: map[string]string{}, imageVols: map[string][]string{}, exitCodes: map[string]int{}, fail: map[string]error{}}
 }
 
 func (f *fakeHost) record(call string) error {
@@ -102,12 +103,15 @@ func (f *fakeHost) inUse(name string) error {
 	return nil
 }
 
-func (f *fakeHost) CreateVolume(_ context.Context, _, _ string, v spec.Volume) error {
+func (f *fakeHost) CreateVolume(_ context.Context, _, key string, v spec.Volume) error {
 	if err := f.record("create-volume " + v.Name); err != nil {
 		return err
 	}
 	f.mu.Lock()
 	f.volumes[v.Name] = true
+	if _, _, anon := AnonymousOwner(key); anon {
+		f.anonymous[v.Name] = key
+	}
 	f.mu.Unlock()
 	return nil
 }
@@ -122,6 +126,7 @@ func (f *fakeHost) RemoveVolume(_ context.Context, name string) error {
 		return err
 	}
 	delete(f.volumes, name)
+	delete(f.anonymous, name)
 	return nil
 }
 
@@ -131,16 +136,17 @@ func (f *fakeHost) Create(_ context.Context, c ContainerSpec) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var uses, anon []string
+	var uses []string
 	for _, n := range c.Networks {
 		uses = append(uses, n.Name)
 	}
-	for _, m := range c.Service.Mounts {
+	for _, m := range spec.ContainerMounts(c.Service, f.imageVols[c.Service.Image]) {
 		switch {
-		case m.Type == spec.MountVolume && m.Source == "": // an anonymous volume
-			name := "anon-" + c.Name + strings.ReplaceAll(m.Target, "/", "-")
-			f.volumes[name] = true
-			anon = append(anon, name)
+		case m.Type == spec.MountVolume && m.Source == "": // an anonymous volume, which the plan made
+			name := c.Anonymous[m.Target]
+			if !f.volumes[name] {
+				return fmt.Errorf("%s: no anonymous volume at %s", c.Name, m.Target)
+			}
 			uses = append(uses, name)
 		case m.Type == spec.MountVolume:
 			uses = append(uses, c.Volumes[m.Source].Name)
@@ -148,7 +154,7 @@ func (f *fakeHost) Create(_ context.Context, c ContainerSpec) error {
 	}
 	f.uses[c.Name] = uses
 	f.containers[c.Name] = Container{Name: c.Name, Service: c.Service.Name, Number: c.Number, Hash: c.Hash,
-		ImageID: f.images[c.Service.Image], Spec: c.Service, State: lifecycle.Created, Volumes: anon}
+		ImageID: f.images[c.Service.Image], Spec: c.Service, State: lifecycle.Created}
 	return nil
 }
 
@@ -230,15 +236,20 @@ func (f *fakeHost) observe(p *spec.Project) Observed {
 	for _, v := range p.Volumes {
 		obs.Volumes[v.Name] = Presence{Recorded: f.volumes[v.Name] && !v.External, Exists: f.volumes[v.Name]}
 	}
-	for _, c := range obs.Containers {
-		for _, v := range c.Volumes {
-			if f.volumes[v] {
-				obs.Volumes[v] = Presence{Recorded: true, Exists: true}
+	for i := range obs.Containers {
+		c := &obs.Containers[i]
+		for name, key := range f.anonymous {
+			if owner, target, _ := AnonymousOwner(key); owner == c.Name && f.volumes[name] {
+				c.Volumes = append(c.Volumes, AnonymousVolume{Target: target, Name: name})
+				obs.Volumes[name] = Presence{Recorded: true, Exists: true}
 			}
 		}
+		sort.Slice(c.Volumes, func(i, j int) bool { return c.Volumes[i].Target < c.Volumes[j].Target })
 	}
+	obs.ImageVolumes = map[string][]string{}
 	for ref, id := range f.images {
 		obs.Images[ref] = id
+		obs.ImageVolumes[ref] = f.imageVols[ref]
 	}
 	return obs
 }

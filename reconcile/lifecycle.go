@@ -103,7 +103,7 @@ func PlanRemove(p *spec.Project, obs Observed, o RemoveOptions) (Plan, error) {
 			continue
 		}
 		for _, v := range c.Volumes {
-			pl.add(Action{ID: "volume:" + v, Kind: RemoveVolume, Target: v, Reason: "anonymous volume of " + c.Name + ", rm -v", After: []string{rm.ID}})
+			pl.add(Action{ID: "volume:" + v.Name, Kind: RemoveVolume, Target: v.Name, Reason: "anonymous volume of " + c.Name + " at " + v.Target + ", rm -v", After: []string{rm.ID}})
 		}
 	}
 	pl.planHosts()

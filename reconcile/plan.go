@@ -28,6 +28,10 @@ type planner struct {
 	byID    map[string]int      // action ID -> index in plan.Actions
 	byServ  map[string][]string // service -> IDs of its containers' starts, what dependents wait for
 	creates map[string][]string // service -> IDs of its containers' creations
+	// imageVolumes and volumeExists are what the plan knows of the host's
+	// images' VOLUMEs and of which volumes exist, for anonymous volumes.
+	imageVolumes map[string][]string
+	volumeExists map[string]bool
 	waits   map[string][]string // service -> IDs of its wait actions
 	running map[string][]string // service -> its containers kept running untouched
 }
@@ -69,6 +73,10 @@ func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
 	}
 	pl.planNetworks(p, services, obs)
 	pl.planVolumes(p, services, obs)
+	pl.imageVolumes, pl.volumeExists = obs.ImageVolumes, map[string]bool{}
+	for name, pr := range obs.Volumes {
+		pl.volumeExists[name] = pr.Exists
+	}
 	byService := map[string][]Container{}
 	for _, c := range obs.Containers {
 		byService[c.Service] = append(byService[c.Service], c)
@@ -331,13 +339,50 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 	}
 }
 
-// create adds the creation of d's container, after the given actions, and
-// its start.
+// create adds the creation of d's container, after the given actions and
+// after its anonymous volumes, and its start.
 func (pl *planner) create(d decision, after []string) {
+	after = append(after, pl.planAnonymous(d)...)
 	id := "create:" + d.spec.Name
 	pl.add(Action{ID: id, Kind: Create, Target: d.spec.Name, Service: d.svc.Name, Reason: d.reason, After: after, Container: d.spec})
 	pl.creates[d.svc.Name] = append(pl.creates[d.svc.Name], id)
 	pl.start(d.svc.Name, d.spec.Name, d.reason)
+}
+
+// planAnonymous names the anonymous volumes of d's container in its spec
+// (its predecessor's, or new ones) and plans the creation of those that
+// do not exist, returning their action IDs.
+func (pl *planner) planAnonymous(d decision) []string {
+	had := map[string]string{}
+	for _, v := range d.old.Volumes {
+		had[v.Target] = v.Name
+	}
+	var ids []string
+	for _, m := range spec.ContainerMounts(d.svc, pl.imageVolumes[d.svc.Image]) {
+		if m.Type != spec.MountVolume || m.Source != "" {
+			continue
+		}
+		if d.spec.Anonymous == nil {
+			d.spec.Anonymous = map[string]string{}
+		}
+		name, ok := had[m.Target]
+		if !ok {
+			name = anonymousName(pl.plan.Project, d.spec.Name, m.Target)
+		}
+		d.spec.Anonymous[m.Target] = name
+		if pl.volumeExists[name] {
+			continue
+		}
+		reason := "anonymous, " + m.Target + " of service " + d.svc.Name
+		if !slices.ContainsFunc(d.svc.Mounts, func(sm spec.Mount) bool { return sm.Target == m.Target }) {
+			reason = "anonymous, image VOLUME " + m.Target
+		}
+		a := Action{ID: "volume:" + name, Kind: CreateVolume, Target: name, Service: d.svc.Name, Reason: reason,
+			Volume: &spec.Volume{Name: name, Driver: "local"}, Key: AnonymousKey(d.spec.Name, m.Target)}
+		pl.add(a)
+		ids = append(ids, a.ID)
+	}
+	return ids
 }
 
 // start adds the start of container name of service svc, after its

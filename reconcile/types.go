@@ -1,6 +1,9 @@
 package reconcile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/lifecycle"
@@ -14,6 +17,8 @@ type Observed struct {
 	Networks   map[string]Presence // by real name ("hello_default"), every network the project refers to
 	Volumes    map[string]Presence // by real name ("hello_data"), every volume the project refers to
 	Images     map[string]string   // image reference as written in the stack file -> local image ID; absent when not stored
+	// ImageVolumes are the VOLUME paths of each local image, by reference.
+	ImageVolumes map[string][]string
 }
 
 // Presence says whether berth recorded an object and whether it really exists.
@@ -33,8 +38,15 @@ type Container struct {
 	Spec     spec.Service // the service spec recorded at creation
 	State    lifecycle.Status
 	ExitCode int
-	Drift    string   // what of its host plumbing is gone (a detached link, lost port rules); "" when intact
-	Volumes  []string // the real names of its anonymous volumes
+	Drift    string            // what of its host plumbing is gone (a detached link, lost port rules); "" when intact
+	Volumes  []AnonymousVolume // its anonymous volumes, by target
+}
+
+// AnonymousVolume is a container's volume without a name in the stack
+// file: at a bare `- /path`, or at a VOLUME of its image.
+type AnonymousVolume struct {
+	Target string // where the container mounts it
+	Name   string // its real name, 64 hex digits
 }
 
 // Kind is what an action does.
@@ -96,6 +108,9 @@ type ContainerSpec struct {
 	// VolumesFrom are the containers whose volumes this one mounts too,
 	// resolved from volumes_from.
 	VolumesFrom []MountsFrom
+	// Anonymous are its anonymous volumes' names, by target: the
+	// predecessor's when it is recreated, as Docker Compose keeps them.
+	Anonymous map[string]string
 }
 
 // MountsFrom is one resolved volumes_from entry.
@@ -118,4 +133,26 @@ type Options struct {
 	RemoveOrphans bool           // remove containers of services no longer in the project
 	Timeout       *time.Duration // stop grace period overriding the services'
 	SkipPull      bool           // plan no pulls (images were just pulled)
+}
+
+// AnonymousKey is how an anonymous volume is recorded: by the container
+// and the path it serves.
+func AnonymousKey(container, target string) string { return "anon:" + container + ":" + target }
+
+// AnonymousOwner is the container and path an anonymous volume's key
+// names; ok is false for a named volume's key.
+func AnonymousOwner(key string) (container, target string, ok bool) {
+	rest, ok := strings.CutPrefix(key, "anon:")
+	if !ok {
+		return "", "", false
+	}
+	container, target, _ = strings.Cut(rest, ":")
+	return container, target, true
+}
+
+// anonymousName is the name of a new anonymous volume of container at
+// target: 64 hex digits, as Docker's, the same whenever it is planned.
+func anonymousName(project, container, target string) string {
+	h := sha256.Sum256([]byte(project + "\x00" + container + "\x00" + target))
+	return hex.EncodeToString(h[:])
 }

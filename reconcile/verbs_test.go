@@ -107,25 +107,53 @@ Plan: 0 to pull, 0 to create, 0 to recreate, 2 to start, 2 to stop, 0 to remove.
 
 func TestPlanRemoveGolden(t *testing.T) {
 	f, p := hostWithImages(), testProject()
+	p.Services[1].Mounts = append(p.Services[1].Mounts, spec.Mount{Type: spec.MountVolume, Target: "/scratch"}) // db
 	up(t, f, p, Options{})
-	f.volumes["anon-1"] = true
-	c := f.containers["shop-db-1"]
-	c.Volumes = []string{"anon-1"}
-	f.containers["shop-db-1"] = c
+	anon := anonymousName("shop", "shop-db-1", "/scratch")
 	if plan := must(t)(PlanRemove(p, f.observe(p), RemoveOptions{})); !plan.Empty() {
 		t.Fatalf("rm without --stop must leave running containers:\n%s", plan)
 	}
 	golden(t, f, must(t)(PlanRemove(p, f.observe(p), RemoveOptions{Services: []string{"db"}, Stop: true, Volumes: true})), `■ stop container shop-db-1 (rm --stop)
 - remove container shop-db-1 (rm)
 ~ update /etc/hosts of project shop (the project's containers changed)
-- remove volume anon-1 (anonymous volume of shop-db-1, rm -v)
+- remove volume `+anon+` (anonymous volume of shop-db-1 at /scratch, rm -v)
 Plan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 2 to remove.
 `)
-	if calls := f.calls(); !before(calls, "stop shop-db-1", "remove shop-db-1") || !before(calls, "remove shop-db-1", "remove-volume anon-1") {
+	if calls := f.calls(); !before(calls, "stop shop-db-1", "remove shop-db-1") || !before(calls, "remove shop-db-1", "remove-volume "+anon) {
 		t.Fatalf("rm order: %v", calls)
 	}
-	if f.volumes["anon-1"] || f.volumes["shop_data"] == false {
+	if f.volumes[anon] || !f.volumes["shop_data"] {
 		t.Fatalf("rm -v removes the anonymous volume only: %v", f.volumes)
+	}
+}
+
+// Anonymous volumes are in the plan, with where they come from: a bare
+// container path, or a VOLUME of the image. A recreated container keeps
+// its predecessor's.
+func TestAnonymousVolumesInThePlan(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	f.imageVols["web:1"] = []string{"/cache", "/data"}
+	p.Services[2].Mounts = []spec.Mount{{Type: spec.MountVolume, Target: "/data"}, {Type: spec.MountBind, Source: "/srv", Target: "/cache"}} // web
+	up(t, f, p, Options{})                                                                                                                   // pulls web:1 first, so its VOLUMEs are known
+	p.Services[2].Mounts = p.Services[2].Mounts[:1]                                                                                          // the bind goes: the image's /cache needs a volume now
+	plan := must(t)(PlanUp(p, f.observe(p), Options{}))
+	data, cache := anonymousName("shop", "shop-web-1", "/data"), anonymousName("shop", "shop-web-1", "/cache")
+	want := "+ create volume " + cache + " (anonymous, image VOLUME /cache)\n"
+	if !strings.HasPrefix(plan.String(), want) || strings.Contains(plan.String(), "create volume "+data) {
+		t.Fatalf("plan:\n%s\nwant it to start with:\n%s(and keep %s)", plan, want, data)
+	}
+	var create *Action
+	for i, a := range plan.Actions {
+		if a.Kind == Create {
+			create = &plan.Actions[i]
+		}
+	}
+	if create.Container.Anonymous["/data"] != data || create.Container.Anonymous["/cache"] != cache || !slices.Contains(create.After, "volume:"+cache) {
+		t.Fatalf("the created container's anonymous volumes: %+v after %v", create.Container.Anonymous, create.After)
+	}
+	applied, err := Converge(context.Background(), p, f, f.drivers(), Options{}, nil)
+	if err != nil || applied.String() != plan.String() {
+		t.Fatalf("up applied (%v):\n%s\nplan printed:\n%s", err, applied, plan)
 	}
 }
 

@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -138,4 +139,23 @@ func ParsePortRange(s string) (PortRange, error) {
 		}
 	}
 	return PortRange{Lo: uint16(lo), Hi: uint16(hi)}, nil
+}
+
+// ContainerMounts are the mounts of a service's containers before
+// volumes_from, configs, secrets and /etc files: the service's own, then an
+// anonymous volume at each of the image's VOLUME paths (imageVolumes) the
+// service does not mount something at, as in Docker.
+func ContainerMounts(svc Service, imageVolumes []string) []Mount {
+	out := slices.Clone(svc.Mounts)
+	covered := map[string]bool{}
+	for _, m := range out {
+		covered[m.Target] = true
+	}
+	for _, path := range imageVolumes {
+		if !covered[path] {
+			out = append(out, Mount{Type: MountVolume, Target: path})
+			covered[path] = true
+		}
+	}
+	return out
 }

@@ -186,7 +186,7 @@ func testAnonymousVolumes(t *testing.T, s *suite) {
 	if len(c.Volumes) != 1 {
 		t.Fatalf("want one anonymous volume observed with the container, got %v", c.Volumes)
 	}
-	anon := c.Volumes[0]
+	anon := c.Volumes[0].Name
 	if pr := s.observe().Volumes[anon]; !pr.Exists || !pr.Recorded {
 		t.Fatalf("the anonymous volume %s is not observed as made: %+v", anon, pr)
 	}
