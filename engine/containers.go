@@ -76,6 +76,7 @@ func (e *Engine) Stop(ctx context.Context, name string, timeout time.Duration) e
 // Remove stops a container (its stop signal, then SIGKILL after timeout)
 // and removes everything made for it: its runtime state and writable
 // layer, published ports, links, network namespace, /etc files and record.
+// Its peers' /etc/hosts are the plan's RefreshHosts actions.
 // Each step tolerates what is already gone, so it also cleans up after a
 // failed Create.
 func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration) error {
@@ -109,38 +110,7 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	if err := e.store.DeleteContainer(ctx, name); err != nil {
-		return err
-	}
-	return e.refreshPeers(ctx, eps)
-}
-
-// refreshPeers rewrites /etc/hosts of the containers, of any project, that
-// shared a network with a container just removed, so that none keeps its
-// name pointing at an address the next container may get.
-func (e *Engine) refreshPeers(ctx context.Context, left []store.Endpoint) error {
-	if len(left) == 0 {
-		return nil
-	}
-	nets := map[string]bool{}
-	for _, ep := range left {
-		nets[ep.Network] = true
-	}
-	p, err := e.readPeers(ctx)
-	if err != nil {
-		return err
-	}
-	done := map[string]bool{}
-	for _, ep := range p.eps {
-		if !nets[ep.Network] || done[ep.Container] {
-			continue
-		}
-		done[ep.Container] = true
-		if err := e.rewriteHosts(p, ep.Container); err != nil {
-			return err
-		}
-	}
-	return nil
+	return e.store.DeleteContainer(ctx, name)
 }
 
 // WaitHealthy blocks until container name's health check passes, failing

@@ -207,27 +207,15 @@ func withDNS(resolv []byte, svc spec.Service) []byte {
 }
 
 // RefreshHosts rewrites, in place, the /etc/hosts of every container of
-// project and of every container of another project that shares a network
-// with one of them, so that each sees its current peers.
+// project, so that each sees its current peers. The plan names the
+// projects whose containers' files need it.
 func (e *Engine) RefreshHosts(ctx context.Context, project string) error {
 	p, err := e.readPeers(ctx)
 	if err != nil {
 		return err
 	}
-	touched := map[string]bool{} // networks the project's containers are on
-	for _, ep := range p.eps {
-		if p.projects[ep.Container] == project {
-			touched[ep.Network] = true
-		}
-	}
-	affected := map[string]bool{}
-	for _, ep := range p.eps {
-		if touched[ep.Network] {
-			affected[ep.Container] = true
-		}
-	}
 	for name, svc := range p.services {
-		if p.projects[name] != project && !affected[name] || strings.Contains(svc.NetworkMode, ":") {
+		if p.projects[name] != project || strings.Contains(svc.NetworkMode, ":") {
 			continue // another project's, or one using the files of the container whose network it shares
 		}
 		if err := e.rewriteHosts(p, name); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -47,6 +48,9 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		return obs, err
+	}
+	if obs.Peers, err = e.peerProjects(ctx, p); err != nil {
 		return obs, err
 	}
 	nets, err := e.store.Networks(ctx, "")
@@ -124,6 +128,41 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 		obs.ImageVolumes[s.Image] = img.Config.Volumes
 	}
 	return obs, nil
+}
+
+// peerProjects are the other projects with a container on a network p
+// declares or one of its containers is on, sorted.
+func (e *Engine) peerProjects(ctx context.Context, p *spec.Project) ([]string, error) {
+	project := p.Name
+	recs, err := e.store.Containers(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	eps, err := e.store.Endpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	owner := map[string]string{}
+	for _, r := range recs {
+		owner[r.Name] = r.Project
+	}
+	ours := map[string]bool{}
+	for _, n := range p.Networks {
+		ours[n.Name] = true
+	}
+	for _, ep := range eps {
+		if owner[ep.Container] == project {
+			ours[ep.Network] = true
+		}
+	}
+	var peers []string
+	for _, ep := range eps {
+		if other := owner[ep.Container]; ours[ep.Network] && other != "" && other != project && !slices.Contains(peers, other) {
+			peers = append(peers, other)
+		}
+	}
+	slices.Sort(peers)
+	return peers, nil
 }
 
 // networkChange names what a declared network asks for that its bridge,

@@ -30,6 +30,7 @@ func PlanDown(p *spec.Project, obs Observed, o DownOptions) (Plan, error) {
 		all = append(all, c)
 	}
 	obs.Containers = all
+	peers := obs.Peers
 	cs, err := selected(p, obs, o.Services)
 	if err != nil {
 		return Plan{}, err
@@ -52,6 +53,8 @@ func PlanDown(p *spec.Project, obs Observed, o DownOptions) (Plan, error) {
 			pl.add(Action{ID: "network:" + name, Kind: RemoveNetwork, Target: name, Reason: "down", After: after})
 		}
 	}
+	// The project's own files go with its containers; its peers' list them.
+	pl.refreshHosts(len(o.Services) > 0 && len(cs) < len(all), peers)
 	if o.RemoveVolumes {
 		for _, name := range sortedKeys(obs.Volumes) {
 			if obs.Volumes[name].Recorded {

@@ -106,7 +106,7 @@ func PlanRemove(p *spec.Project, obs Observed, o RemoveOptions) (Plan, error) {
 			pl.add(Action{ID: "volume:" + v.Name, Kind: RemoveVolume, Target: v.Name, Reason: "anonymous volume of " + c.Name + " at " + v.Target + ", rm -v", After: []string{rm.ID}})
 		}
 	}
-	pl.planHosts()
+	pl.planHosts(obs.Peers)
 	return pl.finish()
 }
 

@@ -92,7 +92,7 @@ func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
 	pl.warnPulledImages(services)
 	pl.planOrphans(p, obs, o)
 	pl.linkDependencies(services)
-	pl.planHosts()
+	pl.planHosts(obs.Peers)
 	return pl.finish()
 }
 
@@ -574,9 +574,16 @@ func (pl *planner) after(a *Action, id string) {
 	a.After = append(a.After, id)
 }
 
-// planHosts refreshes every container's /etc/hosts once the set of
+// planHosts refreshes the /etc/hosts of the project's containers, and of
+// its peers' (other projects sharing a network), once the set of
 // containers has changed.
-func (pl *planner) planHosts() {
+func (pl *planner) planHosts(peers []string) {
+	pl.refreshHosts(true, peers)
+}
+
+// refreshHosts adds, after every creation and removal of a container, the
+// rewrite of /etc/hosts of the project (with own) and of each peer.
+func (pl *planner) refreshHosts(own bool, peers []string) {
 	var changed []string
 	for _, a := range pl.plan.Actions {
 		if a.Kind == Create || a.Kind == Remove {
@@ -586,7 +593,13 @@ func (pl *planner) planHosts() {
 	if len(changed) == 0 {
 		return
 	}
-	pl.add(Action{ID: "hosts", Kind: RefreshHosts, Target: pl.plan.Project, Reason: "the project's containers changed", After: changed, Regardless: true})
+	if own {
+		pl.add(Action{ID: "hosts", Kind: RefreshHosts, Target: pl.plan.Project, Reason: "the project's containers changed", After: changed, Regardless: true})
+	}
+	for _, peer := range peers {
+		pl.add(Action{ID: "hosts:" + peer, Kind: RefreshHosts, Target: peer, Reason: "it shares a network with project " + pl.plan.Project + ", whose containers changed",
+			After: changed, Regardless: true})
+	}
 }
 
 func (pl *planner) sort() {

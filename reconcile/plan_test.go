@@ -421,7 +421,7 @@ func TestPlanDownSomeServices(t *testing.T) {
 	f, p := hostWithImages(), testProject()
 	up(t, f, p, Options{})
 	plan := must(t)(PlanDown(p, f.observe(p), DownOptions{Services: []string{"web"}, RemoveVolumes: true}))
-	want := "- remove container shop-web-1 (down)\nPlan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 1 to remove.\n"
+	want := "- remove container shop-web-1 (down)\n~ update /etc/hosts of project shop (the project's containers changed)\nPlan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 1 to remove.\n"
 	if plan.String() != want {
 		t.Fatalf("plan:\n%s\nwant:\n%s", plan, want)
 	}
@@ -462,5 +462,26 @@ func TestReferencesResolvedInThePlan(t *testing.T) {
 	}
 	if want := []MountsFrom{{Container: "the-db", ReadOnly: true}, {Container: "box"}}; !slices.Equal(specs["web"].VolumesFrom, want) {
 		t.Errorf("web mounts from %+v, want %+v", specs["web"].VolumesFrom, want)
+	}
+}
+
+// Projects sharing a network with this one list its containers in their
+// /etc/hosts: a change rewrites theirs too, as a step of the plan.
+func TestPeersHostsAreInThePlan(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	obs := f.observe(p)
+	obs.Peers = []string{"other"}
+	p.Services[0].Environment = map[string]string{"NAME": "api", "X": "1"}
+	plan := must(t)(PlanUp(p, obs, Options{}))
+	if !strings.Contains(plan.String(), "~ update /etc/hosts of project other (it shares a network with project shop, whose containers changed)\n") {
+		t.Fatalf("up:\n%s", plan)
+	}
+	down := must(t)(PlanDown(p, obs, DownOptions{}))
+	if s := down.String(); !strings.Contains(s, "update /etc/hosts of project other") || strings.Contains(s, "update /etc/hosts of project shop") {
+		t.Fatalf("down rewrites the peers' files, not its own, which go:\n%s", s)
+	}
+	if stop := must(t)(PlanStop(p, obs, StopOptions{})); strings.Contains(stop.String(), "/etc/hosts") {
+		t.Fatalf("stopping changes no one's hosts:\n%s", stop)
 	}
 }

@@ -19,6 +19,10 @@ type Observed struct {
 	Images     map[string]string   // image reference as written in the stack file -> local image ID; absent when not stored
 	// ImageVolumes are the VOLUME paths of each local image, by reference.
 	ImageVolumes map[string][]string
+	// Peers are the other projects with a container on a network one of
+	// this project's containers is on: their /etc/hosts list this
+	// project's containers.
+	Peers []string
 }
 
 // Presence says whether berth recorded an object and whether it really exists.
