@@ -219,20 +219,16 @@ func (e *Engine) VolumeUsers(name string) ([]string, error) {
 // any project, with the containers that use each: what the prunes plan on.
 func (e *Engine) Inventory(ctx context.Context) (reconcile.Inventory, error) {
 	var inv reconcile.Inventory
-	nets, err := e.store.Networks(ctx, "")
+	nets, err := e.Networks(ctx)
 	if err != nil {
 		return inv, err
-	}
-	eps, err := e.store.Endpoints(ctx)
-	if err != nil {
-		return inv, err
-	}
-	users := map[string][]string{}
-	for _, ep := range eps {
-		users[ep.Network] = append(users[ep.Network], ep.Container)
 	}
 	for _, n := range nets {
-		inv.Networks = append(inv.Networks, reconcile.Object{Name: n.Name, Users: users[n.Name]})
+		o := reconcile.Object{Name: n.Name}
+		for _, ep := range n.Endpoints {
+			o.Users = append(o.Users, ep.Container)
+		}
+		inv.Networks = append(inv.Networks, o)
 	}
 	vols, err := e.store.Volumes(ctx, "")
 	if err != nil {
