@@ -23,14 +23,14 @@ func (e *Engine) mounts(ctx context.Context, c reconcile.ContainerSpec, img *ima
 	var out []runtime.Mount
 	covered := map[string]bool{}
 	for _, m := range spec.ContainerMounts(c.Service, img.Config.Volumes) {
-		rm, err := e.mount(ctx, c, m, layers)
+		rm, err := e.mount(c, m, layers)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, rm)
 		covered[m.Target] = true
 	}
-	from, err := e.volumesFrom(ctx, c, covered)
+	from, err := e.volumesFrom(c, covered)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (e *Engine) mounts(ctx context.Context, c reconcile.ContainerSpec, img *ima
 }
 
 // mount prepares one mount of the service.
-func (e *Engine) mount(ctx context.Context, c reconcile.ContainerSpec, m spec.Mount, layers []string) (runtime.Mount, error) {
+func (e *Engine) mount(c reconcile.ContainerSpec, m spec.Mount, layers []string) (runtime.Mount, error) {
 	switch m.Type {
 	case spec.MountVolume:
 		name := c.Volumes[m.Source].Name
@@ -92,7 +92,7 @@ func (e *Engine) volumeMount(name string, m spec.Mount, layers []string) (runtim
 
 // volumesFrom mounts what the containers named in volumes_from mount
 // (volumes and binds, not their generated /etc files), read-only when asked.
-func (e *Engine) volumesFrom(ctx context.Context, c reconcile.ContainerSpec, covered map[string]bool) ([]runtime.Mount, error) {
+func (e *Engine) volumesFrom(c reconcile.ContainerSpec, covered map[string]bool) ([]runtime.Mount, error) {
 	var out []runtime.Mount
 	for _, from := range c.VolumesFrom {
 		cfg, err := e.runtime.Config(from.Container)
