@@ -281,44 +281,22 @@ func newImageRm(g *globals) *cobra.Command {
 		Short:   "Remove one or more images (not one a container uses, unless --force)",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withEngine(func(e *engine.Engine) error {
-				used, err := e.ImagesInUse(cmd.Context())
-				if err != nil {
-					return err
-				}
-				all, err := e.Images.List()
-				if err != nil {
-					return err
-				}
-				tags := map[string]int{}
-				for _, img := range all {
-					tags[img.ID]++
-				}
-				var errs []error
-				for _, ref := range args {
-					img, err := e.Images.Get(ref)
-					if err != nil {
-						errs = append(errs, err)
-						continue
+			out := cmd.OutOrStdout()
+			return g.changeHost(cmd, func(e *engine.Engine, inv reconcile.Inventory) (reconcile.Plan, error) {
+				return reconcile.PlanRemoveImages(inv, e.LookupImages(args), force)
+			}, func(ev reconcile.Event) {
+				if img := ev.Action.Image; img != nil {
+					if img.Ref != "" {
+						fmt.Fprintf(out, "Untagged: %s\n", img.Ref)
 					}
-					// As Docker: removing one of several tags only untags; the
-					// last tag of an image in use stays unless forced.
-					if c, ok := used[img.ID]; ok && !force && tags[img.ID] <= 1 {
-						errs = append(errs, fmt.Errorf("unable to remove %s: image is in use by container %s (use --force to untag it)", ref, c))
-						continue
+					if img.Last {
+						fmt.Fprintf(out, "Deleted: %s\n", img.ID)
 					}
-					if err := e.Images.Remove(ref); err != nil {
-						errs = append(errs, err)
-						continue
-					}
-					tags[img.ID]--
-					fmt.Fprintf(cmd.OutOrStdout(), "Untagged: %s\n", ref)
 				}
-				return errors.Join(errs...)
 			})
 		},
 	}
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "untag even an image a container uses (its data stays until prune finds it unused)")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "untag even an image a container uses (its data stays while the container does)")
 	return cmd
 }
 
@@ -331,25 +309,27 @@ func newImagePrune(g *globals) *cobra.Command {
 			if !force && !confirm(cmd, "WARNING! This will remove images no container uses"+map[bool]string{true: "", false: " that have no tag"}[all]+".\nAre you sure you want to continue? [y/N] ") {
 				return nil
 			}
-			return g.withEngine(func(e *engine.Engine) error {
-				used, err := e.ImagesInUse(cmd.Context())
-				if err != nil {
-					return err
+			var deleted []string
+			var freed int64
+			err := g.changeHost(cmd, func(_ *engine.Engine, inv reconcile.Inventory) (reconcile.Plan, error) {
+				return reconcile.PlanPruneImages(inv, all), nil
+			}, func(ev reconcile.Event) {
+				freed += ev.Freed
+				if img := ev.Action.Image; img != nil {
+					if img.Ref != "" {
+						deleted = append(deleted, "untagged: "+img.Ref)
+					}
+					if img.Last {
+						deleted = append(deleted, "deleted: "+img.ID)
+					}
 				}
-				keep := map[string]bool{}
-				for id := range used {
-					keep[id] = true
-				}
-				rep, err := e.Images.Prune(cmd.Context(), keep, all)
-				if err != nil {
-					return err
-				}
-				for _, id := range rep.Images {
-					fmt.Fprintf(cmd.OutOrStdout(), "Deleted: %s\n", id)
-				}
-				_, err = fmt.Fprintf(cmd.OutOrStdout(), "Total reclaimed space: %s\n", humanBytes(rep.Reclaimed))
-				return err
 			})
+			out := cmd.OutOrStdout()
+			if len(deleted) > 0 {
+				fmt.Fprintf(out, "Deleted Images:\n%s\n\n", strings.Join(deleted, "\n"))
+			}
+			fmt.Fprintf(out, "Total reclaimed space: %s\n", humanBytes(freed))
+			return err
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove all unused images, not just dangling ones")

@@ -157,8 +157,10 @@ func newNetworkCreate(g *globals) *cobra.Command {
 			} else if gateway != "" || ipRange != "" {
 				return errors.New("--gateway and --ip-range need --subnet")
 			}
-			return g.changeHost(cmd, func(inv reconcile.Inventory) (reconcile.Plan, error) { return reconcile.PlanCreateNetwork(inv, n) },
-				func(a reconcile.Action) { fmt.Fprintln(cmd.OutOrStdout(), networkID(a.Target)) })
+			return g.changeHost(cmd, func(_ *engine.Engine, inv reconcile.Inventory) (reconcile.Plan, error) {
+				return reconcile.PlanCreateNetwork(inv, n)
+			},
+				func(ev reconcile.Event) { fmt.Fprintln(cmd.OutOrStdout(), networkID(ev.Action.Target)) })
 		},
 	}
 	f := cmd.Flags()
@@ -190,7 +192,9 @@ func newNetworkRm(g *globals) *cobra.Command {
 		Short:   "Remove one or more networks",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.changeHost(cmd, func(inv reconcile.Inventory) (reconcile.Plan, error) { return reconcile.PlanRemoveNetworks(inv, args) }, printTarget(cmd))
+			return g.changeHost(cmd, func(_ *engine.Engine, inv reconcile.Inventory) (reconcile.Plan, error) {
+				return reconcile.PlanRemoveNetworks(inv, args)
+			}, printTarget(cmd))
 		},
 	}
 }
@@ -215,7 +219,7 @@ func newNetworkPrune(g *globals) *cobra.Command {
 // any project, and applies the plan; done hears of each action carried
 // out. A problem decide reports beside its plan, and an object the host
 // kept because something uses it, fail the command once the rest is done.
-func (g *globals) changeHost(cmd *cobra.Command, decide func(reconcile.Inventory) (reconcile.Plan, error), done func(reconcile.Action)) error {
+func (g *globals) changeHost(cmd *cobra.Command, decide func(*engine.Engine, reconcile.Inventory) (reconcile.Plan, error), done func(reconcile.Event)) error {
 	e, err := g.openEngine()
 	if err != nil {
 		return err
@@ -225,12 +229,12 @@ func (g *globals) changeHost(cmd *cobra.Command, decide func(reconcile.Inventory
 	if err != nil {
 		return err
 	}
-	plan, planErr := decide(inv)
+	plan, planErr := decide(e, inv)
 	var kept []error
 	err = reconcile.Apply(cmd.Context(), plan, drivers(e), 0, func(ev reconcile.Event) {
 		switch ev.Status {
 		case reconcile.Done:
-			done(ev.Action)
+			done(ev)
 		case reconcile.Kept:
 			kept = append(kept, ev.Err)
 		}
@@ -242,8 +246,8 @@ func (g *globals) changeHost(cmd *cobra.Command, decide func(reconcile.Inventory
 // Docker does.
 func (g *globals) prune(cmd *cobra.Command, title string, decide func(reconcile.Inventory) reconcile.Plan) error {
 	var removed []string
-	err := g.changeHost(cmd, func(inv reconcile.Inventory) (reconcile.Plan, error) { return decide(inv), nil },
-		func(a reconcile.Action) { removed = append(removed, a.Target) })
+	err := g.changeHost(cmd, func(_ *engine.Engine, inv reconcile.Inventory) (reconcile.Plan, error) { return decide(inv), nil },
+		func(ev reconcile.Event) { removed = append(removed, ev.Action.Target) })
 	if len(removed) > 0 {
 		sort.Strings(removed)
 		fmt.Fprintln(cmd.OutOrStdout(), title+"\n"+strings.Join(removed, "\n"))
@@ -253,8 +257,8 @@ func (g *globals) prune(cmd *cobra.Command, title string, decide func(reconcile.
 
 // printTarget prints the object an action made or removed, as Docker's
 // create and rm commands do.
-func printTarget(cmd *cobra.Command) func(reconcile.Action) {
-	return func(a reconcile.Action) { fmt.Fprintln(cmd.OutOrStdout(), a.Target) }
+func printTarget(cmd *cobra.Command) func(reconcile.Event) {
+	return func(ev reconcile.Event) { fmt.Fprintln(cmd.OutOrStdout(), ev.Action.Target) }
 }
 
 // confirm asks a yes/no question on stdin.

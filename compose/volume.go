@@ -133,8 +133,10 @@ func newVolumeCreate(g *globals) *cobra.Command {
 					return fmt.Errorf("--opt %s: the local driver takes type, o and device", k)
 				}
 			}
-			err := g.changeHost(cmd, func(inv reconcile.Inventory) (reconcile.Plan, error) { return reconcile.PlanCreateVolume(inv, v), nil },
-				func(reconcile.Action) {})
+			err := g.changeHost(cmd, func(_ *engine.Engine, inv reconcile.Inventory) (reconcile.Plan, error) {
+				return reconcile.PlanCreateVolume(inv, v), nil
+			},
+				func(reconcile.Event) {})
 			if err == nil {
 				fmt.Fprintln(cmd.OutOrStdout(), v.Name) // also when it existed, as Docker prints
 			}
@@ -155,7 +157,9 @@ func newVolumeRm(g *globals) *cobra.Command {
 		Short:   "Remove one or more volumes (never one in use)",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.changeHost(cmd, func(inv reconcile.Inventory) (reconcile.Plan, error) { return reconcile.PlanRemoveVolumes(inv, args) }, printTarget(cmd))
+			return g.changeHost(cmd, func(_ *engine.Engine, inv reconcile.Inventory) (reconcile.Plan, error) {
+				return reconcile.PlanRemoveVolumes(inv, args)
+			}, printTarget(cmd))
 		},
 	}
 }

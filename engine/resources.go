@@ -26,6 +26,38 @@ func (e *Engine) Push(ctx context.Context, ref string) error {
 	return e.Images.Push(ctx, ref, image.PushOptions{Progress: e.progress})
 }
 
+// Untag takes image id's entry named ref ("" its untagged one) out of the
+// image store.
+func (e *Engine) Untag(_ context.Context, ref, id string) error { return e.Images.Untag(ref, id) }
+
+// Collect deletes the image layers that no image entry and no container
+// needs, looking at the containers now rather than when it was planned.
+func (e *Engine) Collect(ctx context.Context) (int64, error) {
+	used, err := e.imageUsers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	keep := map[string]bool{}
+	for id := range used {
+		keep[id] = true
+	}
+	rep, err := e.Images.Collect(ctx, keep)
+	return rep.Reclaimed, err
+}
+
+// LookupImages finds what each argument of `image rm` names in the store.
+func (e *Engine) LookupImages(names []string) []reconcile.ImageArg {
+	out := make([]reconcile.ImageArg, len(names))
+	for i, n := range names {
+		img, byID, err := e.Images.Lookup(n)
+		out[i] = reconcile.ImageArg{Name: n, ByID: byID, Err: err}
+		if err == nil {
+			out[i].Entry = reconcile.ImageEntry{ID: img.ID, Ref: img.Ref}
+		}
+	}
+	return out
+}
+
 // optBridgeName is the driver option that names a network's bridge, as Docker names it.
 const optBridgeName = "com.docker.network.bridge.name"
 
@@ -216,7 +248,8 @@ func (e *Engine) VolumeUsers(name string) ([]string, error) {
 }
 
 // Inventory lists every network and volume berth recorded on the host, of
-// any project, with the containers that use each: what the prunes plan on.
+// any project, and every entry of the image store, with the containers
+// that use each: what the prunes and removals plan on.
 func (e *Engine) Inventory(ctx context.Context) (reconcile.Inventory, error) {
 	var inv reconcile.Inventory
 	nets, err := e.Networks(ctx)
@@ -241,6 +274,17 @@ func (e *Engine) Inventory(ctx context.Context) (reconcile.Inventory, error) {
 		}
 		_, _, anon := reconcile.AnonymousOwner(v.Key)
 		inv.Volumes = append(inv.Volumes, reconcile.Object{Name: v.Name, Anonymous: anon, Users: u})
+	}
+	imgs, err := e.Images.List()
+	if err != nil {
+		return inv, err
+	}
+	users, err := e.imageUsers(ctx)
+	if err != nil {
+		return inv, err
+	}
+	for _, img := range imgs {
+		inv.Images = append(inv.Images, reconcile.ImageEntry{ID: img.ID, Ref: img.Ref, Users: users[img.ID]})
 	}
 	return inv, nil
 }

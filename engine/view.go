@@ -177,16 +177,16 @@ func (e *Engine) Volumes(ctx context.Context) ([]VolumeView, error) {
 	return out, nil
 }
 
-// ImagesInUse maps the ID of every image a container was made from to one
-// such container.
-func (e *Engine) ImagesInUse(ctx context.Context) (map[string]string, error) {
+// imageUsers maps the ID of every image a container was made from to
+// the containers made from it.
+func (e *Engine) imageUsers(ctx context.Context) (map[string][]string, error) {
 	recs, err := e.store.Containers(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	used := map[string]string{}
+	used := map[string][]string{}
 	for _, r := range recs {
-		used[r.ImageID] = r.Name
+		used[r.ImageID] = append(used[r.ImageID], r.Name)
 	}
 	return used, nil
 }

@@ -73,20 +73,29 @@ func TestImport(t *testing.T) {
 	if err != nil || len(list) != 2 {
 		t.Fatalf("List: %d images, %v", len(list), err)
 	}
-	if err := s.Remove("berth-test/imported:1"); err != nil {
+	if err := s.Untag("berth-test/imported:1", zimg.ID); err != nil { // another image's entry: nothing goes
+		t.Fatal(err)
+	}
+	if err := s.Untag("berth-test/imported:1", img.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Get("berth-test/imported:1"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Get after Remove: %v, want ErrNotFound", err)
+		t.Errorf("Get after Untag: %v, want ErrNotFound", err)
 	}
-	if err := s.Remove(zimg.ID); err != nil {
+	if got, byID, err := s.Lookup(zimg.ID[len("sha256:"):][:12]); err != nil || !byID || got.ID != zimg.ID {
+		t.Errorf("Lookup by ID prefix: %+v, byID %v, %v", got, byID, err)
+	}
+	if _, byID, err := s.Lookup("berth-test/imported:gz"); err != nil || byID {
+		t.Errorf("Lookup by reference: byID %v, %v", byID, err)
+	}
+	if err := s.Untag("berth-test/imported:gz", zimg.ID); err != nil {
 		t.Fatal(err)
 	}
 	if list, _ := s.List(); len(list) != 0 {
 		t.Errorf("List after removing everything: %+v", list)
 	}
-	if err := s.Remove("berth-test/imported:1"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("second Remove: %v, want ErrNotFound", err)
+	if err := s.Untag("berth-test/imported:1", img.ID); err != nil {
+		t.Errorf("second Untag: %v, want no error", err)
 	}
 }
 

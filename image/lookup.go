@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -45,25 +46,36 @@ func (s *Store) List() ([]Image, error) {
 	return out, nil
 }
 
-// Remove untags ref; given an ID it removes every reference to that image.
-// Blobs and snapshots stay on disk until Prune collects them.
-func (s *Store) Remove(ref string) error {
-	return s.updateIndex(context.Background(), func(im *v1.IndexManifest) error {
-		d, byID, err := find(im.Manifests, ref)
+// Lookup is Get that also tells whether ref named the image by its ID
+// rather than by a reference: what `image rm` decides on.
+func (s *Store) Lookup(ref string) (img *Image, byID bool, err error) {
+	im, err := s.readIndex()
+	if err != nil {
+		return nil, false, err
+	}
+	d, byID, err := find(im.Manifests, ref)
+	if err != nil {
+		return nil, false, err
+	}
+	img, err = s.load(d)
+	return img, byID, err
+}
+
+// Untag removes the index entry that names image id by ref; ref "" is the
+// image's untagged entry. An entry already gone is no error. Blobs and
+// snapshots stay on disk until Collect finds nothing needs them.
+func (s *Store) Untag(ref, id string) error {
+	if ref != "" {
+		norm, err := NormalizeRef(ref)
 		if err != nil {
 			return err
 		}
-		kept := im.Manifests[:0]
-		for _, m := range im.Manifests {
-			if byID && m.Annotations[annotationID] == d.Annotations[annotationID] {
-				continue
-			}
-			if !byID && m.Annotations[annotationRefName] == d.Annotations[annotationRefName] && m.Digest == d.Digest {
-				continue
-			}
-			kept = append(kept, m)
-		}
-		im.Manifests = kept
+		ref = norm
+	}
+	return s.updateIndex(context.Background(), func(im *v1.IndexManifest) error {
+		im.Manifests = slices.DeleteFunc(im.Manifests, func(d v1.Descriptor) bool {
+			return d.Annotations[annotationID] == id && d.Annotations[annotationRefName] == ref
+		})
 		return nil
 	})
 }

@@ -159,7 +159,7 @@ func countFiles(t *testing.T, s *Store) (blobs, snaps int) {
 	return len(b), len(sn)
 }
 
-func TestPrune(t *testing.T) {
+func TestCollect(t *testing.T) {
 	ctx := context.Background()
 	reg := newTestRegistry(t)
 	base := layerOf(t, mkTar(t, file("base", "shared")))
@@ -178,13 +178,13 @@ func TestPrune(t *testing.T) {
 	old := pull(mk("old"), "test/app:1")
 	tagged := pull(mk("new"), "test/app:1") // old becomes dangling
 	inUse := pull(mk("used"), "test/used:1")
-	if err := s.Remove(inUse.Ref); err != nil { // untagged, but a container uses it
+	if err := s.Untag(inUse.Ref, inUse.ID); err != nil { // untagged, but a container uses it
 		t.Fatal(err)
 	}
 	if err := s.Tag(old.ID, "test/dangling-then-tagged:1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Remove("test/dangling-then-tagged:1"); err != nil {
+	if err := s.Untag("test/dangling-then-tagged:1", old.ID); err != nil {
 		t.Fatal(err)
 	}
 	dangling := mk("dangling")
@@ -209,12 +209,12 @@ func TestPrune(t *testing.T) {
 
 	keep := map[string]bool{inUse.ID: true}
 	blobs0, snaps0 := countFiles(t, s)
-	rep, err := s.Prune(ctx, keep, false)
-	if err != nil {
+	if err := s.Untag("", dgImg.ID); err != nil { // what `image prune` plans
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(rep.Images, []string{dgImg.ID}) {
-		t.Errorf("pruned %v, want [%s]", rep.Images, dgImg.ID)
+	rep, err := s.Collect(ctx, keep)
+	if err != nil {
+		t.Fatal(err)
 	}
 	blobs1, snaps1 := countFiles(t, s)
 	// Gone: the dangling image's manifest, config, own layer blob and
@@ -241,12 +241,13 @@ func TestPrune(t *testing.T) {
 	assertEmptyDir(t, s.path("tmp"))
 	verifyStore(t, s)
 
-	rep, err = s.Prune(ctx, keep, true)
-	if err != nil {
-		t.Fatal(err)
+	for _, ref := range []string{tagged.Ref, dgImg.Ref} { // what `image prune -a` plans
+		if err := s.Untag(ref, tagged.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if !reflect.DeepEqual(rep.Images, []string{tagged.ID}) {
-		t.Errorf("prune -a removed %v, want [%s]", rep.Images, tagged.ID)
+	if _, err = s.Collect(ctx, keep); err != nil {
+		t.Fatal(err)
 	}
 	if list, _ := s.List(); len(list) != 0 {
 		t.Errorf("images left after prune -a: %+v", list)
@@ -283,7 +284,7 @@ func TestPruneDuringPull(t *testing.T) {
 	<-arrived // the config and the first layer are in, the second is on its way
 	pruned := make(chan error, 1)
 	go func() {
-		_, err := mustOpen(t, root).Prune(context.Background(), nil, false)
+		_, err := mustOpen(t, root).Collect(context.Background(), nil)
 		pruned <- err
 	}()
 	time.Sleep(50 * time.Millisecond) // give the prune a chance to run too early

@@ -7,58 +7,37 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// PruneReport says what Prune removed.
-type PruneReport struct {
-	Images    []string // IDs of the images removed
-	Blobs     int      // blobs deleted
-	Snapshots int      // snapshots deleted
-	Reclaimed int64    // bytes freed (blobs, snapshots, leftovers of interrupted writes)
+// CollectReport says what Collect removed.
+type CollectReport struct {
+	Blobs     int   // blobs deleted
+	Snapshots int   // snapshots deleted
+	Reclaimed int64 // bytes freed (blobs, snapshots, leftovers of interrupted writes)
 }
 
-// Prune removes images and then every blob and snapshot that no remaining
-// image needs. With all false only untagged (dangling) images go, with all
-// true every image; either way an image whose ID is in keep (used by a
-// container) stays, with its config and snapshots even when no reference
-// names it any more. Prune holds the store lock exclusively, so it waits
-// for running pulls, loads, imports, saves and pushes (in any process) and
-// they wait for it.
-func (s *Store) Prune(ctx context.Context, keep map[string]bool, all bool) (PruneReport, error) {
-	var rep PruneReport
+// Collect deletes every blob and snapshot that neither an index entry nor
+// an image whose ID is in keep (one a container uses, even when no
+// reference names it any more) needs, and the leftovers of interrupted
+// writes. It holds the store lock exclusively, so it waits for running
+// pulls, loads, imports, saves and pushes (in any process) and they wait
+// for it.
+func (s *Store) Collect(ctx context.Context, keep map[string]bool) (CollectReport, error) {
+	var rep CollectReport
 	unlock, err := lockFile(ctx, s.path("locks", "store.lock"))
 	if err != nil {
-		return rep, fmt.Errorf("pruning images: locking image store: %w", err)
+		return rep, fmt.Errorf("collecting image layers: locking image store: %w", err)
 	}
 	defer unlock()
-	var remaining []v1.Descriptor
-	err = s.updateIndex(ctx, func(im *v1.IndexManifest) error {
-		kept := im.Manifests[:0]
-		for _, d := range im.Manifests {
-			id := d.Annotations[annotationID]
-			if keep[id] || (!all && d.Annotations[annotationRefName] != "") {
-				kept = append(kept, d)
-				continue
-			}
-			if !hasID(kept, id) && !slices.Contains(rep.Images, id) {
-				rep.Images = append(rep.Images, id)
-			}
-		}
-		im.Manifests = kept
-		remaining = kept
-		return nil
-	})
+	im, err := s.readIndex()
 	if err != nil {
-		return rep, fmt.Errorf("pruning images: %w", err)
+		return rep, err
 	}
-	// An image with one entry removed may still have another (a tag).
-	rep.Images = slices.DeleteFunc(rep.Images, func(id string) bool { return hasID(remaining, id) })
-	if err := s.collect(remaining, keep, &rep); err != nil {
-		return rep, fmt.Errorf("pruning images: %w", err)
+	if err := s.collect(im.Manifests, keep, &rep); err != nil {
+		return rep, fmt.Errorf("collecting image layers: %w", err)
 	}
 	return rep, nil
 }
@@ -66,7 +45,7 @@ func (s *Store) Prune(ctx context.Context, keep map[string]bool, all bool) (Prun
 // collect deletes the blobs and snapshots that neither the index entries
 // nor the kept images reference, and leftovers in tmp. The caller holds the
 // store lock exclusively.
-func (s *Store) collect(entries []v1.Descriptor, keep map[string]bool, rep *PruneReport) error {
+func (s *Store) collect(entries []v1.Descriptor, keep map[string]bool, rep *CollectReport) error {
 	blobs, snaps := map[string]bool{}, map[string]bool{}
 	for _, d := range entries {
 		m, cfg, err := s.manifestAndConfig(d.Digest)

@@ -14,6 +14,10 @@ import (
 type Images interface {
 	Pull(ctx context.Context, ref, platform string) error
 	Push(ctx context.Context, ref string) error
+	Untag(ctx context.Context, ref, id string) error // ref "" is the image's untagged entry
+	// Collect deletes the layers no image entry and no container needs,
+	// and says how many bytes that freed.
+	Collect(ctx context.Context) (freed int64, err error)
 }
 
 // Networks makes and removes project networks.
@@ -70,6 +74,7 @@ type Event struct {
 	Status  Status
 	Err     error
 	Elapsed time.Duration
+	Freed   int64 // bytes a done CollectImages freed
 }
 
 // ErrDependency marks an action skipped because one it needs failed.
@@ -125,7 +130,7 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 			defer func() { <-sem }()
 			emit(Event{Action: a, Status: Started})
 			start := time.Now()
-			err := do(ctx, p.Project, a, d)
+			freed, err := do(ctx, p.Project, a, d)
 			if err != nil {
 				err = fmt.Errorf("%s: %w", a.Describe(), err)
 			}
@@ -141,7 +146,7 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 				errs[a.ID] = err
 			}
 			mu.Unlock()
-			emit(Event{Action: a, Status: st, Err: err, Elapsed: time.Since(start)})
+			emit(Event{Action: a, Status: st, Err: err, Elapsed: time.Since(start), Freed: freed})
 		}(a)
 	}
 	wg.Wait()
@@ -155,38 +160,42 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 }
 
 // do performs one action through the drivers.
-func do(ctx context.Context, project string, a Action, d Drivers) error {
+func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, err error) {
 	switch a.Kind {
+	case CollectImages:
+		return d.Images.Collect(ctx)
+	case Untag:
+		return 0, d.Images.Untag(ctx, a.Image.Ref, a.Image.ID)
 	case Pull:
-		return d.Images.Pull(ctx, a.Target, a.Platform)
+		return 0, d.Images.Pull(ctx, a.Target, a.Platform)
 	case Push:
-		return d.Images.Push(ctx, a.Target)
+		return 0, d.Images.Push(ctx, a.Target)
 	case Stop:
-		return d.Containers.Stop(ctx, a.Target, a.Timeout)
+		return 0, d.Containers.Stop(ctx, a.Target, a.Timeout)
 	case CreateNetwork:
-		return d.Networks.CreateNetwork(ctx, project, a.Key, *a.Network)
+		return 0, d.Networks.CreateNetwork(ctx, project, a.Key, *a.Network)
 	case CreateVolume:
-		return d.Volumes.CreateVolume(ctx, project, a.Key, *a.Volume)
+		return 0, d.Volumes.CreateVolume(ctx, project, a.Key, *a.Volume)
 	case Create:
-		return d.Containers.Create(ctx, *a.Container)
+		return 0, d.Containers.Create(ctx, *a.Container)
 	case Start:
-		return d.Containers.Start(ctx, a.Target)
+		return 0, d.Containers.Start(ctx, a.Target)
 	case WaitExit:
 		code, err := d.Containers.Wait(ctx, a.Target)
 		if err == nil && code != 0 {
 			err = fmt.Errorf("exited with code %d, and a dependent needs it to complete successfully", code)
 		}
-		return err
+		return 0, err
 	case WaitHealthy:
-		return d.Containers.WaitHealthy(ctx, a.Target)
+		return 0, d.Containers.WaitHealthy(ctx, a.Target)
 	case RefreshHosts:
-		return d.Containers.RefreshHosts(ctx, a.Target)
+		return 0, d.Containers.RefreshHosts(ctx, a.Target)
 	case Remove:
-		return d.Containers.Remove(ctx, a.Target, a.Timeout)
+		return 0, d.Containers.Remove(ctx, a.Target, a.Timeout)
 	case RemoveNetwork:
-		return d.Networks.RemoveNetwork(ctx, a.Target)
+		return 0, d.Networks.RemoveNetwork(ctx, a.Target)
 	case RemoveVolume:
-		return d.Volumes.RemoveVolume(ctx, a.Target)
+		return 0, d.Volumes.RemoveVolume(ctx, a.Target)
 	}
-	return fmt.Errorf("unknown action kind %q", a.Kind)
+	return 0, fmt.Errorf("unknown action kind %q", a.Kind)
 }

@@ -69,6 +69,22 @@ func (f *fakeHost) Push(_ context.Context, ref string) error {
 	return nil
 }
 
+func (f *fakeHost) Untag(_ context.Context, ref, id string) error {
+	if err := f.record("untag " + ref + " " + id); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.images[ref] == id {
+		delete(f.images, ref)
+	}
+	return nil
+}
+
+func (f *fakeHost) Collect(context.Context) (int64, error) {
+	return 42, f.record("collect")
+}
+
 func (f *fakeHost) CreateNetwork(_ context.Context, _, _ string, n spec.Network) error {
 	if err := f.record("create-network " + n.Name); err != nil {
 		return err

@@ -19,7 +19,7 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, Stop: 3, Remove: 4, Create: 5, Start: 6, WaitExit: 7, WaitHealthy: 7, RefreshHosts: 8, RemoveNetwork: 9, RemoveVolume: 10}
+var kindOrder = map[Kind]int{Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, Stop: 3, Remove: 4, Create: 5, Start: 6, WaitExit: 7, WaitHealthy: 7, RefreshHosts: 8, RemoveNetwork: 9, RemoveVolume: 10, Untag: 11, CollectImages: 12}
 
 // planner accumulates one plan.
 type planner struct {

@@ -9,6 +9,7 @@ import (
 var symbols = map[Kind]string{
 	Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", Create: "+", Start: ">",
 	WaitExit: "…", WaitHealthy: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
+	Untag: "-", CollectImages: "-",
 }
 
 // verbs say what each kind does, for people.
@@ -16,10 +17,16 @@ var verbs = map[Kind]string{
 	Pull: "pull image", Push: "push image", Stop: "stop container", CreateNetwork: "create network", CreateVolume: "create volume", Create: "create container",
 	Start: "start container", WaitExit: "wait for container", WaitHealthy: "wait for healthy container", RefreshHosts: "update /etc/hosts of project",
 	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
+	Untag: "untag image", CollectImages: "delete image",
 }
 
 // Describe is the one-line human form of an action, without its reason.
-func (a Action) Describe() string { return verbs[a.Kind] + " " + a.Target }
+func (a Action) Describe() string {
+	if a.Kind == Untag && a.Image.Last {
+		return "remove image " + a.Target
+	}
+	return verbs[a.Kind] + " " + a.Target
+}
 
 // String is the plan's stable text form, used by `berth plan` and by the
 // golden tests: one line per action with its reason, warnings, and a
@@ -45,7 +52,7 @@ func (p Plan) String() string {
 // a stop before a removal one remove), each network, volume and image
 // once.
 func (p Plan) Summary() string {
-	var create, recreate, start, stop, remove, pull, push int
+	var create, recreate, start, stop, remove, pull, push, untag int
 	containers := map[string]map[Kind]bool{}
 	for _, a := range p.Actions {
 		switch a.Kind {
@@ -57,6 +64,12 @@ func (p Plan) Summary() string {
 			create++
 		case RemoveNetwork, RemoveVolume:
 			remove++
+		case Untag:
+			if a.Image.Last {
+				remove++
+			} else {
+				untag++
+			}
 		case Create, Start, Stop, Remove:
 			if containers[a.Target] == nil {
 				containers[a.Target] = map[Kind]bool{}
@@ -88,6 +101,9 @@ func (p Plan) Summary() string {
 	}
 	if push > 0 {
 		s += fmt.Sprintf("%d to push, ", push)
+	}
+	if untag > 0 {
+		s += fmt.Sprintf("%d to untag, ", untag)
 	}
 	return s + fmt.Sprintf("%d to remove.", remove)
 }

@@ -71,6 +71,8 @@ const (
 	RefreshHosts  Kind = "refresh-hosts"
 	RemoveNetwork Kind = "remove-network"
 	RemoveVolume  Kind = "remove-volume"
+	Untag         Kind = "untag"          // take an image's entry out of the store
+	CollectImages Kind = "collect-images" // delete the image layers nothing needs
 )
 
 // Action is one step of a plan, with everything Apply needs to carry it out
@@ -91,6 +93,7 @@ type Action struct {
 	Volume     *spec.Volume   `json:"-"`                  // for CreateVolume
 	Key        string         `json:"-"`                  // the network's or volume's name in the stack file
 	Platform   string         `json:"platform,omitempty"` // for Pull: "" is the host's
+	Image      *ImageEntry    `json:"-"`                  // for Untag
 }
 
 // ContainerSpec is everything needed to make one container of a service.

@@ -41,6 +41,7 @@ func PlanPushImage(ref string) Plan {
 type Inventory struct {
 	Networks []Object
 	Volumes  []Object
+	Images   []ImageEntry
 }
 
 // Object is one network or volume of an Inventory.
