@@ -43,7 +43,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if cfg.NetNS, err = e.attach(ctx, c); err != nil {
 		return err
 	}
-	if cfg.Mounts, err = e.mounts(ctx, c, img, layers); err != nil {
+	if cfg.Mounts, err = e.mounts(ctx, c, img); err != nil {
 		return err
 	}
 	if err := e.publish(ctx, c); err != nil {

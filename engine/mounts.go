@@ -16,14 +16,13 @@ import (
 )
 
 // mounts turns the service's volumes, binds, tmpfs, volumes_from, configs
-// and secrets into runtime mounts, checking every source first, filling
-// fresh volumes from the image (Docker's copy-up), and adds the generated
-// /etc files.
-func (e *Engine) mounts(ctx context.Context, c reconcile.ContainerSpec, img *image.Image, layers []string) ([]runtime.Mount, error) {
+// and secrets into runtime mounts, checking every source first, and adds
+// the generated /etc files.
+func (e *Engine) mounts(ctx context.Context, c reconcile.ContainerSpec, img *image.Image) ([]runtime.Mount, error) {
 	var out []runtime.Mount
 	covered := map[string]bool{}
 	for _, m := range spec.ContainerMounts(c.Service, img.Config.Volumes) {
-		rm, err := e.mount(c, m, layers)
+		rm, err := e.mount(c, m)
 		if err != nil {
 			return nil, err
 		}
@@ -48,7 +47,7 @@ func (e *Engine) mounts(ctx context.Context, c reconcile.ContainerSpec, img *ima
 }
 
 // mount prepares one mount of the service.
-func (e *Engine) mount(c reconcile.ContainerSpec, m spec.Mount, layers []string) (runtime.Mount, error) {
+func (e *Engine) mount(c reconcile.ContainerSpec, m spec.Mount) (runtime.Mount, error) {
 	switch m.Type {
 	case spec.MountVolume:
 		name := c.Volumes[m.Source].Name
@@ -57,7 +56,7 @@ func (e *Engine) mount(c reconcile.ContainerSpec, m spec.Mount, layers []string)
 				return runtime.Mount{}, fmt.Errorf("service %q: no anonymous volume was planned for %s", c.Service.Name, m.Target)
 			}
 		}
-		return e.volumeMount(name, m, layers)
+		return e.volumeMount(name, m)
 	case spec.MountBind:
 		if err := volume.PrepareBind(m.Source, m.CreateHostPath); err != nil {
 			return runtime.Mount{}, fmt.Errorf("service %q: bind %s: %w", c.Service.Name, m.Target, err)
@@ -69,25 +68,49 @@ func (e *Engine) mount(c reconcile.ContainerSpec, m spec.Mount, layers []string)
 	return runtime.Mount{}, fmt.Errorf("mount at %s: unknown type %q", m.Target, m.Type)
 }
 
-// volumeMount mounts named volume name at m.Target, first copying the
-// image's content at that path into it when it is empty and nocopy is not set.
-func (e *Engine) volumeMount(name string, m spec.Mount, layers []string) (runtime.Mount, error) {
+// volumeMount mounts named volume name at m.Target. The plan has filled
+// it from the image first where Docker would (FillVolume).
+func (e *Engine) volumeMount(name string, m spec.Mount) (runtime.Mount, error) {
 	src, err := e.volumes.Source(name)
 	if err != nil {
 		return runtime.Mount{}, fmt.Errorf("volume %s: %w", name, err)
 	}
-	if src.Type != "tmpfs" && !m.NoCopy {
-		empty, err := e.volumes.IsEmpty(name)
-		if err != nil {
-			return runtime.Mount{}, fmt.Errorf("volume %s: %w", name, err)
-		}
-		if empty {
-			if err := volume.CopyUp(layers, m.Target, src.Path); err != nil {
-				return runtime.Mount{}, fmt.Errorf("volume %s: copying the image's %s into it: %w", name, m.Target, err)
-			}
-		}
-	}
 	return volumeBind(m, src), nil
+}
+
+// Fill copies what image holds at path into volume name (Docker's
+// copy-up), unless the volume holds something already or is a tmpfs:
+// data in a volume is never overwritten.
+func (e *Engine) Fill(ctx context.Context, name, ref, path string) error {
+	if empty, err := e.fillable(name); err != nil || !empty {
+		return err
+	}
+	img, err := e.Images.Get(ref)
+	if err != nil {
+		return fmt.Errorf("image %q: %w", ref, err)
+	}
+	layers, err := e.Images.Snapshots(ctx, img)
+	if err != nil {
+		return err
+	}
+	src, err := e.volumes.Source(name)
+	if err != nil {
+		return err
+	}
+	if err := volume.CopyUp(layers, path, src.Path); err != nil {
+		return fmt.Errorf("copying the image's %s into it: %w", path, err)
+	}
+	return nil
+}
+
+// fillable reports whether volume name is empty and on disk: one a new
+// container fills from its image.
+func (e *Engine) fillable(name string) (bool, error) {
+	src, err := e.volumes.Source(name)
+	if err != nil || src.Type == "tmpfs" {
+		return false, err
+	}
+	return e.volumes.IsEmpty(name)
 }
 
 // volumesFrom mounts what the containers named in volumes_from mount

@@ -101,7 +101,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	ownVolume := map[string]bool{}
 	for _, v := range p.Volumes {
 		ownVolume[v.Name] = !v.External
-		obs.Volumes[v.Name] = reconcile.Presence{Exists: e.volumes.Exists(v.Name)}
+		obs.Volumes[v.Name] = e.volumePresence(v.Name, false)
 	}
 	for _, v := range vols {
 		owner, target, anon := reconcile.AnonymousOwner(v.Key)
@@ -110,7 +110,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 			c.Volumes = append(c.Volumes, reconcile.AnonymousVolume{Target: target, Name: v.Name})
 		}
 		if v.Project == p.Name && (ownVolume[v.Name] || anon && c != nil) {
-			obs.Volumes[v.Name] = reconcile.Presence{Recorded: true, Exists: e.volumes.Exists(v.Name)}
+			obs.Volumes[v.Name] = e.volumePresence(v.Name, true)
 		}
 	}
 	for _, s := range p.Services {
@@ -274,4 +274,14 @@ func (e *Engine) plumbingIntact(name string, svc spec.Service) bool {
 		return false
 	}
 	return svc.NetworkMode != "" || network.NetNSExists(e.netnsPath(name))
+}
+
+// volumePresence is what the plan knows of volume name: whether it
+// exists, and whether a container created on it would fill it.
+func (e *Engine) volumePresence(name string, recorded bool) reconcile.Presence {
+	pr := reconcile.Presence{Recorded: recorded, Exists: e.volumes.Exists(name)}
+	if pr.Exists {
+		pr.Empty, _ = e.fillable(name)
+	}
+	return pr
 }

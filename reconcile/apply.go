@@ -29,6 +29,9 @@ type Networks interface {
 // Volumes makes and removes named volumes.
 type Volumes interface {
 	CreateVolume(ctx context.Context, project, key string, v spec.Volume) error
+	// Fill copies what image holds at path into volume name if the volume
+	// is still empty; a volume with data is left as it is.
+	Fill(ctx context.Context, name, image, path string) error
 	RemoveVolume(ctx context.Context, name string) error
 }
 
@@ -176,6 +179,8 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		return 0, d.Networks.CreateNetwork(ctx, project, a.Key, *a.Network)
 	case CreateVolume:
 		return 0, d.Volumes.CreateVolume(ctx, project, a.Key, *a.Volume)
+	case FillVolume:
+		return 0, d.Volumes.Fill(ctx, a.Target, a.Fill.Image, a.Fill.Path)
 	case Create:
 		return 0, d.Containers.Create(ctx, *a.Container)
 	case Start:

@@ -132,6 +132,10 @@ func (f *fakeHost) CreateVolume(_ context.Context, _, key string, v spec.Volume)
 	return nil
 }
 
+func (f *fakeHost) Fill(_ context.Context, name, image, path string) error {
+	return f.record("fill " + name + " from " + image + ":" + path)
+}
+
 func (f *fakeHost) RemoveVolume(_ context.Context, name string) error {
 	if err := f.record("remove-volume " + name); err != nil {
 		return err

@@ -19,7 +19,7 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, Stop: 3, Remove: 4, Create: 5, Start: 6, WaitExit: 7, WaitHealthy: 7, RefreshHosts: 8, RemoveNetwork: 9, RemoveVolume: 10, Untag: 11, CollectImages: 12}
+var kindOrder = map[Kind]int{Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13}
 
 // planner accumulates one plan.
 type planner struct {
@@ -28,10 +28,10 @@ type planner struct {
 	byID    map[string]int      // action ID -> index in plan.Actions
 	byServ  map[string][]string // service -> IDs of its containers' starts, what dependents wait for
 	creates map[string][]string // service -> IDs of its containers' creations
-	// imageVolumes and volumeExists are what the plan knows of the host's
-	// images' VOLUMEs and of which volumes exist, for anonymous volumes.
+	// imageVolumes and volumes are what the plan knows of the host's
+	// images' VOLUMEs and of its volumes, for anonymous volumes and copy-up.
 	imageVolumes map[string][]string
-	volumeExists map[string]bool
+	volumes      map[string]Presence
 	waits   map[string][]string // service -> IDs of its wait actions
 	running map[string][]string // service -> its containers kept running untouched
 }
@@ -73,10 +73,7 @@ func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
 	}
 	pl.planNetworks(p, services, obs)
 	pl.planVolumes(p, services, obs)
-	pl.imageVolumes, pl.volumeExists = obs.ImageVolumes, map[string]bool{}
-	for name, pr := range obs.Volumes {
-		pl.volumeExists[name] = pr.Exists
-	}
+	pl.imageVolumes, pl.volumes = obs.ImageVolumes, obs.Volumes
 	byService := map[string][]Container{}
 	for _, c := range obs.Containers {
 		byService[c.Service] = append(byService[c.Service], c)
@@ -340,9 +337,10 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 }
 
 // create adds the creation of d's container, after the given actions and
-// after its anonymous volumes, and its start.
+// after its anonymous volumes and their filling, and its start.
 func (pl *planner) create(d decision, after []string) {
 	after = append(after, pl.planAnonymous(d)...)
+	after = append(after, pl.planFills(d)...)
 	id := "create:" + d.spec.Name
 	pl.add(Action{ID: id, Kind: Create, Target: d.spec.Name, Service: d.svc.Name, Reason: d.reason, After: after, Container: d.spec})
 	pl.creates[d.svc.Name] = append(pl.creates[d.svc.Name], id)
@@ -370,7 +368,7 @@ func (pl *planner) planAnonymous(d decision) []string {
 			name = anonymousName(pl.plan.Project, d.spec.Name, m.Target)
 		}
 		d.spec.Anonymous[m.Target] = name
-		if pl.volumeExists[name] {
+		if pl.volumes[name].Exists {
 			continue
 		}
 		reason := "anonymous, " + m.Target + " of service " + d.svc.Name
@@ -381,6 +379,45 @@ func (pl *planner) planAnonymous(d decision) []string {
 			Volume: &spec.Volume{Name: name, Driver: "local"}, Key: AnonymousKey(d.spec.Name, m.Target)}
 		pl.add(a)
 		ids = append(ids, a.ID)
+	}
+	return ids
+}
+
+// planFills plans Docker's copy-up for d's container: each volume it
+// mounts (without nocopy) that is new in this plan, or exists and is
+// empty, is first filled with what its image holds at the mount's path.
+// A volume is filled once, by the first container planned to mount it.
+func (pl *planner) planFills(d decision) []string {
+	var ids []string
+	for _, m := range spec.ContainerMounts(d.svc, pl.imageVolumes[d.svc.Image]) {
+		if m.Type != spec.MountVolume || m.NoCopy {
+			continue
+		}
+		name, v := d.spec.Anonymous[m.Target], spec.Volume{}
+		if m.Source != "" {
+			v = d.spec.Volumes[m.Source]
+			name = v.Name
+		}
+		id := "fill:" + name
+		created := pl.has("volume:" + name)
+		switch {
+		case pl.has(id):
+		case v.DriverOpts["type"] == "tmpfs": // each container gets a fresh one
+			continue
+		case created || pl.volumes[name].Empty:
+			reason := "it is empty"
+			if created {
+				reason = "it is new"
+			}
+			a := Action{ID: id, Kind: FillVolume, Target: name, Service: d.svc.Name,
+				Reason: fmt.Sprintf("%s: copy %s of image %s into it", reason, m.Target, d.svc.Image), Fill: &Fill{Image: d.svc.Image, Path: m.Target}}
+			pl.after(&a, "volume:"+name)
+			pl.after(&a, pullID(d.svc.Image))
+			pl.add(a)
+		default:
+			continue
+		}
+		ids = append(ids, id)
 	}
 	return ids
 }

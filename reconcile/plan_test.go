@@ -83,6 +83,7 @@ func TestFreshPlanGolden(t *testing.T) {
 ↓ pull image web:1 (not present)
 + create network shop_default (does not exist)
 + create volume shop_data (does not exist)
++ fill volume shop_data (it is new: copy /data of image busybox into it)
 + create container shop-api-1 (new container)
 + create container shop-db-1 (new container)
 + create container shop-web-1 (new container)
@@ -102,7 +103,7 @@ Plan: 2 to pull, 5 to create, 0 to recreate, 0 to start, 0 to remove.
 	if got := after["create:shop-web-1"]; !slices.Equal(got, []string{"network:shop_default", "pull:web:1", "start:shop-api-1"}) {
 		t.Errorf("web waits for %v", got)
 	}
-	if got := after["create:shop-db-1"]; !slices.Equal(got, []string{"network:shop_default", "pull:busybox", "volume:shop_data"}) {
+	if got := after["create:shop-db-1"]; !slices.Equal(got, []string{"fill:shop_data", "network:shop_default", "pull:busybox", "volume:shop_data"}) {
 		t.Errorf("db waits for %v", got)
 	}
 }
@@ -411,7 +412,7 @@ func TestRenamedVolumeRecreates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "+ create volume shop_data_v2 (does not exist)\n■ stop container shop-db-1 (its networks or volumes are other objects now (a name: changed))\n"
+	want := "+ create volume shop_data_v2 (does not exist)\n+ fill volume shop_data_v2 (it is new: copy /data of image busybox into it)\n■ stop container shop-db-1 (its networks or volumes are other objects now (a name: changed))\n"
 	if !strings.HasPrefix(plan.String(), want) {
 		t.Fatalf("plan:\n%s\nwant it to start with:\n%s", plan, want)
 	}
@@ -483,5 +484,48 @@ func TestPeersHostsAreInThePlan(t *testing.T) {
 	}
 	if stop := must(t)(PlanStop(p, obs, StopOptions{})); strings.Contains(stop.String(), "/etc/hosts") {
 		t.Fatalf("stopping changes no one's hosts:\n%s", stop)
+	}
+}
+
+// Copy-up is a plan step where Docker would do it: a new or empty volume,
+// not one with data, not with nocopy, not a tmpfs volume.
+func TestFillVolumes(t *testing.T) {
+	fills := func(p *spec.Project, obs Observed) []string {
+		t.Helper()
+		plan, err := PlanUp(p, obs, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range plan.Actions {
+			if a.Kind == FillVolume {
+				out = append(out, a.Target+" "+a.Fill.Image+":"+a.Fill.Path+" ("+a.Reason+")")
+				if !slices.Contains(a.After, "volume:"+a.Target) && !obs.Volumes[a.Target].Exists {
+					t.Errorf("fill of %s before its creation: %v", a.Target, a.After)
+				}
+			}
+		}
+		return out
+	}
+	p := testProject()
+	f := newFakeHost()
+	obs := f.observe(p)
+	obs.Volumes["shop_data"] = Presence{Recorded: true, Exists: true, Empty: true}
+	if got := fills(p, obs); !slices.Equal(got, []string{"shop_data busybox:/data (it is empty: copy /data of image busybox into it)"}) {
+		t.Errorf("empty volume: %q", got)
+	}
+	obs.Volumes["shop_data"] = Presence{Recorded: true, Exists: true}
+	if got := fills(p, obs); got != nil {
+		t.Errorf("a volume with data is never filled: %q", got)
+	}
+	db, _ := p.Service("db")
+	db.Mounts = []spec.Mount{{Type: spec.MountVolume, Source: "data", Target: "/data", NoCopy: true}}
+	if got := fills(p, f.observe(p)); got != nil {
+		t.Errorf("nocopy: %q", got)
+	}
+	db.Mounts[0].NoCopy = false
+	p.Volumes["data"] = spec.Volume{Name: "shop_data", Driver: "local", DriverOpts: map[string]string{"type": "tmpfs"}}
+	if got := fills(p, f.observe(p)); got != nil {
+		t.Errorf("tmpfs volume: %q", got)
 	}
 }

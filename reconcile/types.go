@@ -30,6 +30,9 @@ type Presence struct {
 	Recorded bool   // in berth's store
 	Exists   bool   // on the host (bridge present, volume directory present)
 	Changed  string // what the stack file now declares differently from what was made ("internal", "subnet"); "" when the same
+	// Empty says the volume exists and holds nothing yet: a container
+	// created on it fills it from its image (Docker's copy-up).
+	Empty bool
 }
 
 // Container is one observed container.
@@ -62,6 +65,7 @@ const (
 	Push          Kind = "push"
 	CreateNetwork Kind = "create-network"
 	CreateVolume  Kind = "create-volume"
+	FillVolume    Kind = "fill-volume" // copy an image's content at a path into an empty volume
 	Stop          Kind = "stop"
 	Remove        Kind = "remove"
 	Create        Kind = "create"
@@ -94,6 +98,13 @@ type Action struct {
 	Key        string         `json:"-"`                  // the network's or volume's name in the stack file
 	Platform   string         `json:"platform,omitempty"` // for Pull: "" is the host's
 	Image      *ImageEntry    `json:"-"`                  // for Untag
+	Fill       *Fill          `json:"fill,omitempty"`     // for FillVolume
+}
+
+// Fill is where a FillVolume action copies from: a path in an image.
+type Fill struct {
+	Image string `json:"image"`
+	Path  string `json:"path"`
 }
 
 // ContainerSpec is everything needed to make one container of a service.
