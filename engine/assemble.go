@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,28 +14,40 @@ import (
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/spec"
 	"github.com/berth-dev/berth/volume"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // This file is pure assembly: from a container's spec and its image's
 // config to what the runtime runs. No I/O; unit-tested without root.
 
-// runtimeConfig is the runtime configuration of container c, made from
-// its service and the image's config, without its network namespace and
-// mounts, which the host allocates.
-func runtimeConfig(c reconcile.ContainerSpec, img image.Config, id string, layers []string) (runtime.Config, error) {
-	svc := c.Service
-	args, err := processArgs(img, svc)
-	if err != nil {
-		return runtime.Config{}, err
+// imageConfig is what the planner needs of an image's configuration.
+func imageConfig(c image.Config) reconcile.ImageConfig {
+	ic := reconcile.ImageConfig{Entrypoint: c.Entrypoint, Cmd: c.Cmd, Env: c.Env, WorkingDir: c.WorkingDir, User: c.User,
+		StopSignal: c.StopSignal, Volumes: c.Volumes}
+	if h := c.Healthcheck; h != nil {
+		ic.Healthcheck = &spec.Healthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
+	}
+	return ic
+}
+
+// errNotPlanned is the error of a container spec whose process the
+// planner could not merge (its image was not local when planned).
+var errNotPlanned = errors.New("its process was not planned: the image was not local when the plan was made (plan again)")
+
+// runtimeConfig is the runtime configuration of container c, from the
+// process the planner merged and the container's ID, without its network
+// namespace and mounts, which the host allocates.
+func runtimeConfig(c reconcile.ContainerSpec, id string, layers []string) (runtime.Config, error) {
+	svc, proc := c.Service, c.Process
+	if proc == nil {
+		return runtime.Config{}, fmt.Errorf("container %s: %w", c.Name, errNotPlanned)
 	}
 	host := hostname(svc, id)
-	cfg := runtime.Config{ID: c.Name, Layers: layers, Args: args, Env: processEnv(img, svc, host),
-		Cwd: first(svc.WorkingDir, img.WorkingDir, "/"), User: first(svc.User, img.User), Hostname: host, Domainname: svc.Domainname,
-		ReadOnlyRootfs: svc.ReadOnly, StopSignal: first(svc.StopSignal, img.StopSignal), Restart: svc.Restart,
+	cfg := runtime.Config{ID: c.Name, Layers: layers, Args: proc.Args, Env: withHostname(proc.Env, host),
+		Cwd: proc.WorkingDir, User: proc.User, Hostname: host, Domainname: svc.Domainname,
+		ReadOnlyRootfs: svc.ReadOnly, StopSignal: proc.StopSignal, Restart: svc.Restart,
 		Labels: map[string]string{"com.docker.compose.project": c.Project, "com.docker.compose.service": svc.Name,
 			"com.docker.compose.container-number": strconv.Itoa(c.Number)},
-		Health: health(svc.Healthcheck, img.Healthcheck)}
+		Health: health(proc.Healthcheck)}
 	if svc.StopGracePeriod != nil {
 		cfg.StopTimeout = *svc.StopGracePeriod
 	}
@@ -46,13 +58,19 @@ func runtimeConfig(c reconcile.ContainerSpec, img image.Config, id string, layer
 // digits of its ID, as in Docker.
 func hostname(svc spec.Service, id string) string { return first(svc.Hostname, id[:min(12, len(id))]) }
 
-// health turns a service's healthcheck (or, without one, the image's)
-// into the runtime's, its test into the argv the probe runs.
-func health(h *spec.Healthcheck, fromImage *v1.HealthConfig) *runtime.Health {
-	if h == nil && fromImage != nil {
-		h = &spec.Healthcheck{Test: fromImage.Test, Interval: fromImage.Interval, Timeout: fromImage.Timeout,
-			StartPeriod: fromImage.StartPeriod, Retries: fromImage.Retries}
+// withHostname is env with HOSTNAME=host after its first variable (PATH),
+// as Docker sets it, unless the image or the service sets HOSTNAME.
+func withHostname(env []string, host string) []string {
+	if slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "HOSTNAME=") }) {
+		return env
 	}
+	at := min(1, len(env))
+	return slices.Insert(slices.Clone(env), at, "HOSTNAME="+host)
+}
+
+// health turns the healthcheck a container runs into the runtime's, its
+// test into the argv the probe runs; nil for none or NONE.
+func health(h *spec.Healthcheck) *runtime.Health {
 	if h == nil || len(h.Test) < 2 || (h.Test[0] != "CMD" && h.Test[0] != "CMD-SHELL") {
 		return nil
 	}
@@ -61,61 +79,6 @@ func health(h *spec.Healthcheck, fromImage *v1.HealthConfig) *runtime.Health {
 		argv = []string{"/bin/sh", "-c", strings.Join(h.Test[1:], " ")}
 	}
 	return &runtime.Health{Test: argv, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
-}
-
-// defaultPath is Docker's PATH for containers whose image sets none.
-const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-// ErrNoCommand is returned when neither the image nor the service says
-// what to run.
-var ErrNoCommand = errors.New("no command specified")
-
-// processArgs merges the image's ENTRYPOINT and CMD with the service's, as
-// Docker does: a service entrypoint drops the image's CMD unless the service
-// also gives a command.
-func processArgs(img image.Config, svc spec.Service) ([]string, error) {
-	entry, cmd := img.Entrypoint, img.Cmd
-	if svc.Entrypoint != nil {
-		entry, cmd = svc.Entrypoint, nil
-	}
-	if svc.Command != nil {
-		cmd = svc.Command
-	}
-	args := append(append([]string{}, entry...), cmd...)
-	if len(args) == 0 {
-		return nil, ErrNoCommand
-	}
-	return args, nil
-}
-
-// processEnv is the image's environment overridden by the service's, with
-// HOSTNAME set and PATH defaulted, sorted by name after the image's order.
-func processEnv(img image.Config, svc spec.Service, hostname string) []string {
-	var env []string
-	index := map[string]int{}
-	set := func(kv string) {
-		k, _, _ := strings.Cut(kv, "=")
-		if i, ok := index[k]; ok {
-			env[i] = kv
-			return
-		}
-		index[k] = len(env)
-		env = append(env, kv)
-	}
-	set(defaultPath)
-	set("HOSTNAME=" + hostname)
-	for _, kv := range img.Env {
-		set(kv)
-	}
-	keys := make([]string, 0, len(svc.Environment))
-	for k := range svc.Environment {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		set(k + "=" + svc.Environment[k])
-	}
-	return env
 }
 
 // first returns the first non-empty string.

@@ -18,80 +18,57 @@ import (
 	"github.com/berth-dev/berth/volume"
 )
 
-func TestHealthFromServiceOrImage(t *testing.T) {
-	img := &v1.HealthConfig{Test: []string{"CMD", "check"}, Interval: time.Second, Retries: 2}
-	if h := health(nil, img); h == nil || !slices.Equal(h.Test, []string{"check"}) || h.Interval != time.Second || h.Retries != 2 {
-		t.Errorf("the image's HEALTHCHECK applies when the service has none: %+v", h)
+func TestHealthProbe(t *testing.T) {
+	if h := health(&spec.Healthcheck{Test: []string{"CMD", "check"}, Interval: time.Second, Retries: 2}); h == nil ||
+		!slices.Equal(h.Test, []string{"check"}) || h.Interval != time.Second || h.Retries != 2 {
+		t.Errorf("CMD runs its arguments: %+v", h)
 	}
-	if h := health(&spec.Healthcheck{Test: []string{"NONE"}}, img); h != nil {
-		t.Errorf("disable: true turns the image's off: %+v", h)
+	if h := health(&spec.Healthcheck{Test: []string{"NONE"}}); h != nil {
+		t.Errorf("NONE (disable: true) is no check: %+v", h)
 	}
-	h := health(&spec.Healthcheck{Test: []string{"CMD-SHELL", "curl -f localhost"}}, img)
+	h := health(&spec.Healthcheck{Test: []string{"CMD-SHELL", "curl -f localhost"}})
 	if h == nil || !slices.Equal(h.Test, []string{"/bin/sh", "-c", "curl -f localhost"}) {
-		t.Errorf("the service's wins, CMD-SHELL through sh: %+v", h)
+		t.Errorf("CMD-SHELL runs through sh: %+v", h)
 	}
-	if health(nil, nil) != nil {
-		t.Error("no check anywhere is none")
-	}
-}
-
-func TestProcessArgsMergeTheImage(t *testing.T) {
-	img := image.Config{Entrypoint: []string{"/entry"}, Cmd: []string{"serve"}}
-	for _, c := range []struct {
-		name       string
-		entry, cmd []string
-		img        image.Config
-		want       []string
-	}{
-		{"the image's entrypoint and cmd", nil, nil, img, []string{"/entry", "serve"}},
-		{"command replaces cmd", nil, []string{"debug"}, img, []string{"/entry", "debug"}},
-		{"entrypoint drops the image's cmd", []string{"/other"}, nil, img, []string{"/other"}},
-		{"entrypoint and command", []string{"/other"}, []string{"x"}, img, []string{"/other", "x"}},
-		{"an empty entrypoint runs the command alone", []string{}, []string{"sh"}, img, []string{"sh"}},
-	} {
-		got, err := processArgs(c.img, spec.Service{Entrypoint: c.entry, Command: c.cmd})
-		if err != nil || !slices.Equal(got, c.want) {
-			t.Errorf("%s: %v %v, want %v", c.name, got, err, c.want)
-		}
-	}
-	if _, err := processArgs(image.Config{}, spec.Service{}); !errors.Is(err, ErrNoCommand) {
-		t.Errorf("nothing to run: want ErrNoCommand, got %v", err)
+	if health(nil) != nil {
+		t.Error("no check is none")
 	}
 }
 
-func TestProcessEnvOverridesTheImage(t *testing.T) {
-	img := image.Config{Env: []string{"PATH=/img/bin", "A=image", "B=image"}}
-	got := processEnv(img, spec.Service{Environment: map[string]string{"B": "service", "C": "new"}}, "abc")
-	want := []string{"PATH=/img/bin", "HOSTNAME=abc", "A=image", "B=service", "C=new"}
-	if !slices.Equal(got, want) {
-		t.Errorf("env %v, want %v", got, want)
-	}
-	if got := processEnv(image.Config{}, spec.Service{}, "h"); got[0] != defaultPath {
-		t.Errorf("an image without PATH gets Docker's: %v", got)
+func TestImageConfigForThePlanner(t *testing.T) {
+	ic := imageConfig(image.Config{Cmd: []string{"serve"}, Volumes: []string{"/data"},
+		Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "check"}, Retries: 2}})
+	if !slices.Equal(ic.Cmd, []string{"serve"}) || !slices.Equal(ic.Volumes, []string{"/data"}) || ic.Healthcheck == nil || ic.Healthcheck.Retries != 2 {
+		t.Errorf("image config: %+v", ic)
 	}
 }
 
 func TestRuntimeConfig(t *testing.T) {
 	grace := 3 * time.Second
-	c := reconcile.ContainerSpec{Project: "shop", Name: "shop-web-2", Number: 2, Service: spec.Service{Name: "web", User: "app",
-		Environment: map[string]string{"X": "1"}, StopGracePeriod: &grace}}
-	img := image.Config{Cmd: []string{"run"}, WorkingDir: "/srv", User: "root", StopSignal: "SIGQUIT"}
+	c := reconcile.ContainerSpec{Project: "shop", Name: "shop-web-2", Number: 2, Service: spec.Service{Name: "web", StopGracePeriod: &grace},
+		Process: &reconcile.Process{Args: []string{"run"}, Env: []string{"PATH=/bin", "X=1"}, WorkingDir: "/srv", User: "app", StopSignal: "SIGQUIT"}}
 	id := strings.Repeat("ab", 32)
-	cfg, err := runtimeConfig(c, img, id, []string{"/l1"})
+	cfg, err := runtimeConfig(c, id, []string{"/l1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.ID != "shop-web-2" || cfg.Hostname != id[:12] || cfg.Cwd != "/srv" || cfg.User != "app" || cfg.StopSignal != "SIGQUIT" ||
-		cfg.StopTimeout != grace || !slices.Equal(cfg.Args, []string{"run"}) || !slices.Contains(cfg.Env, "HOSTNAME="+id[:12]) ||
+		cfg.StopTimeout != grace || !slices.Equal(cfg.Args, []string{"run"}) ||
+		!slices.Equal(cfg.Env, []string{"PATH=/bin", "HOSTNAME=" + id[:12], "X=1"}) ||
 		cfg.Labels["com.docker.compose.container-number"] != "2" || !slices.Equal(cfg.Layers, []string{"/l1"}) {
 		t.Fatalf("config: %+v", cfg)
 	}
-	c.Service.Hostname, c.Service.WorkingDir = "web.local", "/app"
-	if cfg, _ := runtimeConfig(c, image.Config{Cmd: []string{"x"}}, id, nil); cfg.Hostname != "web.local" || cfg.Cwd != "/app" {
-		t.Fatalf("the service's hostname and working_dir win: %+v", cfg)
+	c.Service.Hostname = "web.local"
+	if cfg, _ := runtimeConfig(c, id, nil); cfg.Hostname != "web.local" || !slices.Contains(cfg.Env, "HOSTNAME=web.local") {
+		t.Fatalf("the service's hostname wins, and HOSTNAME follows it: %+v", cfg)
 	}
-	if cfg, _ := runtimeConfig(c, image.Config{Cmd: []string{"x"}}, id, nil); !slices.Contains(cfg.Env, "HOSTNAME=web.local") {
-		t.Fatalf("HOSTNAME follows the hostname: %v", cfg.Env)
+	c.Process.Env = []string{"PATH=/bin", "HOSTNAME=fixed"}
+	if cfg, _ := runtimeConfig(c, id, nil); !slices.Equal(cfg.Env, c.Process.Env) {
+		t.Fatalf("a HOSTNAME the image or service sets stays: %v", cfg.Env)
+	}
+	c.Process = nil
+	if _, err := runtimeConfig(c, id, nil); !errors.Is(err, errNotPlanned) {
+		t.Fatalf("a spec without a planned process: %v", err)
 	}
 }
 

@@ -26,7 +26,7 @@ func (e *Engine) Check(ctx context.Context, plan reconcile.Plan) error {
 			}
 		case a.Container != nil:
 			errs = append(errs, checkContainer(*a.Container)...)
-			errs = append(errs, e.checkImageAndPorts(ctx, *a.Container)...)
+			errs = append(errs, e.checkPorts(ctx, *a.Container)...)
 		}
 	}
 	return errors.Join(errs...)
@@ -59,16 +59,11 @@ func checkContainer(c reconcile.ContainerSpec) []error {
 	return errs
 }
 
-// checkImageAndPorts finds what Create would only find after a recreate
-// had already removed the old container: an image with nothing to run,
-// ports published from an internal network.
-func (e *Engine) checkImageAndPorts(ctx context.Context, c reconcile.ContainerSpec) []error {
+// checkPorts finds what Create would only find after a recreate had
+// already removed the old container: ports published from an internal
+// network. (An image with nothing to run is the planner's error.)
+func (e *Engine) checkPorts(ctx context.Context, c reconcile.ContainerSpec) []error {
 	var errs []error
-	if img, err := e.Images.Get(c.Service.Image); err == nil {
-		if _, err := processArgs(img.Config, c.Service); err != nil {
-			errs = append(errs, fmt.Errorf("service %q: %w: the image %s has no CMD or ENTRYPOINT and the service sets no command", c.Service.Name, err, c.Service.Image))
-		}
-	}
 	if len(c.Service.Ports) > 0 && c.Service.NetworkMode == "" {
 		if keys := sortedNetworkKeys(c.Service); len(keys) > 0 {
 			n := c.Networks[keys[0]]

@@ -36,7 +36,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now()}); err != nil {
 		return err
 	}
-	cfg, err := runtimeConfig(c, img.Config, id, layers)
+	cfg, err := runtimeConfig(c, id, layers)
 	if err != nil {
 		return err
 	}

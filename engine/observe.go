@@ -22,7 +22,7 @@ import (
 // refers to or recorded, and the local image of every service.
 func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observed, error) {
 	obs := reconcile.Observed{Networks: map[string]reconcile.Presence{}, Volumes: map[string]reconcile.Presence{}, Images: map[string]string{},
-		ImageVolumes: map[string][]string{}}
+		ImageConfigs: map[string]reconcile.ImageConfig{}}
 	recs, err := e.store.Containers(ctx, p.Name)
 	if err != nil {
 		return obs, err
@@ -125,7 +125,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 			return obs, fmt.Errorf("service %q: looking up image %q: %w", s.Name, s.Image, err)
 		}
 		obs.Images[s.Image] = img.ID
-		obs.ImageVolumes[s.Image] = img.Config.Volumes
+		obs.ImageConfigs[s.Image] = imageConfig(img.Config)
 	}
 	return obs, nil
 }

@@ -25,6 +25,7 @@ type fakeHost struct {
 	uses       map[string][]string // container -> the networks and volumes it uses
 	anonymous  map[string]string   // anonymous volume -> its key (AnonymousKey)
 	imageVols  map[string][]string // image ref -> its VOLUMEs
+	bare       map[string]bool     // images with no ENTRYPOINT or CMD; the others' CMD is sh
 	exitCodes  map[string]int      // what Wait returns per container
 	fail       map[string]error
 	log        []string // every call, in order
@@ -32,7 +33,7 @@ type fakeHost struct {
 
 func newFakeHost() *fakeHost {
 	return &fakeHost{images: map[string]string{}, registry: map[string]string{}, networks: map[string]bool{}, volumes: map[string]bool{},
-		containers: map[string]Container{}, uses: map[string][]string{}, anonymous: map[string]string{}, imageVols: map[string][]string{}, exitCodes: map[string]int{}, fail: map[string]error{}}
+		containers: map[string]Container{}, uses: map[string][]string{}, anonymous: map[string]string{}, imageVols: map[string][]string{}, bare: map[string]bool{}, exitCodes: map[string]int{}, fail: map[string]error{}}
 }
 
 func (f *fakeHost) record(call string) error {
@@ -154,6 +155,9 @@ func (f *fakeHost) Create(_ context.Context, c ContainerSpec) error {
 	if err := f.record("create " + c.Name); err != nil {
 		return err
 	}
+	if c.Process == nil {
+		return fmt.Errorf("%s: no process planned", c.Name)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var uses []string
@@ -266,12 +270,20 @@ func (f *fakeHost) observe(p *spec.Project) Observed {
 		}
 		sort.Slice(c.Volumes, func(i, j int) bool { return c.Volumes[i].Target < c.Volumes[j].Target })
 	}
-	obs.ImageVolumes = map[string][]string{}
+	obs.ImageConfigs = map[string]ImageConfig{}
 	for ref, id := range f.images {
 		obs.Images[ref] = id
-		obs.ImageVolumes[ref] = f.imageVols[ref]
+		obs.ImageConfigs[ref] = ImageConfig{Cmd: f.imageCmd(ref), Volumes: f.imageVols[ref]}
 	}
 	return obs
+}
+
+// imageCmd is the CMD of image ref.
+func (f *fakeHost) imageCmd(ref string) []string {
+	if f.bare[ref] {
+		return nil
+	}
+	return []string{"sh"}
 }
 
 // calls returns the calls made so far and forgets them.

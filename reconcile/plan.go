@@ -28,10 +28,11 @@ type planner struct {
 	byID    map[string]int      // action ID -> index in plan.Actions
 	byServ  map[string][]string // service -> IDs of its containers' starts, what dependents wait for
 	creates map[string][]string // service -> IDs of its containers' creations
-	// imageVolumes and volumes are what the plan knows of the host's
-	// images' VOLUMEs and of its volumes, for anonymous volumes and copy-up.
-	imageVolumes map[string][]string
-	volumes      map[string]Presence
+	// images and volumes are what the plan knows of the host's images'
+	// configurations and of its volumes: for processes, anonymous
+	// volumes and copy-up.
+	images  map[string]ImageConfig
+	volumes map[string]Presence
 	waits   map[string][]string // service -> IDs of its wait actions
 	running map[string][]string // service -> its containers kept running untouched
 }
@@ -73,7 +74,7 @@ func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
 	}
 	pl.planNetworks(p, services, obs)
 	pl.planVolumes(p, services, obs)
-	pl.imageVolumes, pl.volumes = obs.ImageVolumes, obs.Volumes
+	pl.images, pl.volumes = obs.ImageConfigs, obs.Volumes
 	byService := map[string][]Container{}
 	for _, c := range obs.Containers {
 		byService[c.Service] = append(byService[c.Service], c)
@@ -341,8 +342,15 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 func (pl *planner) create(d decision, after []string) {
 	after = append(after, pl.planAnonymous(d)...)
 	after = append(after, pl.planFills(d)...)
+	if img, ok := pl.images[d.svc.Image]; ok {
+		proc, err := MergeProcess(d.svc, img)
+		if err != nil {
+			pl.errs = append(pl.errs, err)
+		}
+		d.spec.Process = &proc
+	}
 	id := "create:" + d.spec.Name
-	pl.add(Action{ID: id, Kind: Create, Target: d.spec.Name, Service: d.svc.Name, Reason: d.reason, After: after, Container: d.spec})
+	pl.add(Action{ID: id, Kind: Create, Target: d.spec.Name, Service: d.svc.Name, Reason: d.reason, After: after, Container: d.spec, Process: d.spec.Process})
 	pl.creates[d.svc.Name] = append(pl.creates[d.svc.Name], id)
 	pl.start(d.svc.Name, d.spec.Name, d.reason)
 }
@@ -356,7 +364,7 @@ func (pl *planner) planAnonymous(d decision) []string {
 		had[v.Target] = v.Name
 	}
 	var ids []string
-	for _, m := range spec.ContainerMounts(d.svc, pl.imageVolumes[d.svc.Image]) {
+	for _, m := range spec.ContainerMounts(d.svc, pl.images[d.svc.Image].Volumes) {
 		if m.Type != spec.MountVolume || m.Source != "" {
 			continue
 		}
@@ -389,7 +397,7 @@ func (pl *planner) planAnonymous(d decision) []string {
 // A volume is filled once, by the first container planned to mount it.
 func (pl *planner) planFills(d decision) []string {
 	var ids []string
-	for _, m := range spec.ContainerMounts(d.svc, pl.imageVolumes[d.svc.Image]) {
+	for _, m := range spec.ContainerMounts(d.svc, pl.images[d.svc.Image].Volumes) {
 		if m.Type != spec.MountVolume || m.NoCopy {
 			continue
 		}

@@ -17,8 +17,9 @@ type Observed struct {
 	Networks   map[string]Presence // by real name ("hello_default"), every network the project refers to
 	Volumes    map[string]Presence // by real name ("hello_data"), every volume the project refers to
 	Images     map[string]string   // image reference as written in the stack file -> local image ID; absent when not stored
-	// ImageVolumes are the VOLUME paths of each local image, by reference.
-	ImageVolumes map[string][]string
+	// ImageConfigs are the configurations of the local images, by
+	// reference: what the containers' processes are merged from.
+	ImageConfigs map[string]ImageConfig
 	// Peers are the other projects with a container on a network one of
 	// this project's containers is on: their /etc/hosts list this
 	// project's containers.
@@ -99,6 +100,10 @@ type Action struct {
 	Platform   string         `json:"platform,omitempty"` // for Pull: "" is the host's
 	Image      *ImageEntry    `json:"-"`                  // for Untag
 	Fill       *Fill          `json:"fill,omitempty"`     // for FillVolume
+	// Process is, for Create, what the container will run: the service
+	// merged over its image's configuration. Nil while the image is not
+	// local yet (up pulls it, then plans again).
+	Process *Process `json:"process,omitempty"`
 }
 
 // Fill is where a FillVolume action copies from: a path in an image.
@@ -129,6 +134,9 @@ type ContainerSpec struct {
 	// Anonymous are its anonymous volumes' names, by target: the
 	// predecessor's when it is recreated, as Docker Compose keeps them.
 	Anonymous map[string]string
+	// Process is what it runs, merged from the service and its image's
+	// configuration; nil while the image is not local.
+	Process *Process
 }
 
 // MountsFrom is one resolved volumes_from entry.
