@@ -69,6 +69,8 @@ func newPsCommand(g *globals) *cobra.Command {
 					}
 				case lifecycle.Exited:
 					row.Status = fmt.Sprintf("Exited (%d) %s ago", r.ExitCode, since(time.Since(r.FinishedAt)))
+				case lifecycle.Created:
+					row.Status = "Created"
 				default:
 					row.Status = string(r.State)
 				}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -13,14 +14,15 @@ import (
 )
 
 type upOptions struct {
-	detach        bool
-	removeOrphans bool
-	forceRecreate bool
-	timeout       *timeoutFlag
+	createOptions
+	detach  bool
+	noStart bool
+	timeout *timeoutFlag
 }
 
 func (o upOptions) reconcile(services []string) reconcile.Options {
-	ro := reconcile.Options{Services: services, ForceRecreate: o.forceRecreate, RemoveOrphans: o.removeOrphans}
+	ro := o.createOptions.reconcile(services)
+	ro.NoStart = o.noStart
 	if o.timeout != nil {
 		ro.Timeout = o.timeout.value()
 	}
@@ -35,7 +37,7 @@ func newUpCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			out := newProgress(cmd.OutOrStdout())
-			s, err := g.open(ctx, engine.WithPullProgress(out.pull))
+			s, err := o.open(ctx, g, out)
 			if err != nil {
 				return err
 			}
@@ -47,7 +49,7 @@ func newUpCommand(g *globals) *cobra.Command {
 			if plan.Empty() {
 				fmt.Fprintln(cmd.OutOrStdout(), "Nothing to do: the project is up to date.")
 			}
-			if o.detach {
+			if o.detach || o.noStart {
 				return nil
 			}
 			s.unlock() // attached: let other berth commands work on the project
@@ -57,8 +59,8 @@ func newUpCommand(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.detach, "detach", "d", false, "run containers in the background")
-	f.BoolVar(&o.removeOrphans, "remove-orphans", false, "remove containers for services not defined in the compose file")
-	f.BoolVar(&o.forceRecreate, "force-recreate", false, "recreate containers even if their configuration has not changed")
+	f.BoolVar(&o.noStart, "no-start", false, "don't start the services after creating them")
+	o.createOptions.flags(cmd)
 	o.timeout = addTimeoutFlag(cmd, "shutdown timeout in seconds for containers being replaced")
 	return cmd
 }
@@ -95,7 +97,7 @@ func newPlanCommand(g *globals) *cobra.Command {
 		Short: "Show what up would change, and why, without changing anything",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := g.open(ctx)
+			s, err := o.open(ctx, g, newProgress(io.Discard))
 			if err != nil {
 				return err
 			}
@@ -119,8 +121,8 @@ func newPlanCommand(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.removeOrphans, "remove-orphans", false, "plan to remove containers for services not defined in the compose file")
-	f.BoolVar(&o.forceRecreate, "force-recreate", false, "plan to recreate containers even if unchanged")
+	o.createOptions.flags(cmd) // the plan of `up` with the same flags
+	f.BoolVar(&o.noStart, "no-start", false, "plan to create the containers without starting them")
 	f.StringVar(&format, "format", "text", `output format: "text" or "json"`)
 	return cmd
 }

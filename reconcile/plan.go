@@ -89,7 +89,7 @@ func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
 	}
 	pl.warnPulledImages(services)
 	pl.planOrphans(p, obs, o)
-	pl.linkDependencies(services)
+	pl.linkDependencies(services, o)
 	pl.planHosts(obs.Peers)
 	return pl.finish()
 }
@@ -271,6 +271,10 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 			d.change, d.reason = recreate, "the container is gone from the host"
 		case c.Hash == "":
 			d.change, d.reason = recreate, "its last creation failed"
+		case o.NoRecreate:
+			if !c.State.Active() {
+				d.change, d.reason = start, notRunning(c)
+			}
 		case c.Drift != "":
 			d.change, d.reason = recreate, c.Drift
 		case o.ForceRecreate:
@@ -280,7 +284,7 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 		case imagePresent && c.ImageID != imageID:
 			d.change, d.reason = recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
 		case !c.State.Active():
-			d.change, d.reason = start, fmt.Sprintf("not running (%s, exit code %d)", c.State, c.ExitCode)
+			d.change, d.reason = start, notRunning(c)
 		}
 		out = append(out, d)
 	}
@@ -290,6 +294,14 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 		}
 	}
 	return out
+}
+
+// notRunning is why a stopped container c is started.
+func notRunning(c Container) string {
+	if c.State == lifecycle.Created {
+		return "created, never started"
+	}
+	return fmt.Sprintf("not running (%s, exit code %d)", c.State, c.ExitCode)
 }
 
 // followSharedNamespaces recreates the containers of a service with
@@ -322,9 +334,11 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 		case keep:
 			pl.running[svc] = append(pl.running[svc], name)
 		case start:
-			pl.start(svc, name, d.reason)
+			if !o.NoStart {
+				pl.start(svc, name, d.reason)
+			}
 		case create:
-			pl.create(d, nil)
+			pl.create(d, nil, o)
 		case recreate:
 			var after []string
 			if d.old.State.Active() {
@@ -332,14 +346,15 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 				after = []string{"stop:" + name}
 			}
 			pl.add(Action{ID: "remove:" + name, Kind: Remove, Target: name, Service: svc, Reason: d.reason, After: after, Timeout: stopTimeout(d.svc, o)})
-			pl.create(d, []string{"remove:" + name})
+			pl.create(d, []string{"remove:" + name}, o)
 		}
 	}
 }
 
 // create adds the creation of d's container, after the given actions and
-// after its anonymous volumes and their filling, and its start.
-func (pl *planner) create(d decision, after []string) {
+// after its anonymous volumes and their filling, and its start unless
+// o.NoStart.
+func (pl *planner) create(d decision, after []string, o Options) {
 	after = append(after, pl.planAnonymous(d)...)
 	after = append(after, pl.planFills(d)...)
 	if img, ok := pl.images[d.svc.Image]; ok {
@@ -352,7 +367,9 @@ func (pl *planner) create(d decision, after []string) {
 	id := "create:" + d.spec.Name
 	pl.add(Action{ID: id, Kind: Create, Target: d.spec.Name, Service: d.svc.Name, Reason: d.reason, After: after, Container: d.spec, Process: d.spec.Process})
 	pl.creates[d.svc.Name] = append(pl.creates[d.svc.Name], id)
-	pl.start(d.svc.Name, d.spec.Name, d.reason)
+	if !o.NoStart {
+		pl.start(d.svc.Name, d.spec.Name, d.reason)
+	}
 }
 
 // planAnonymous names the anonymous volumes of d's container in its spec
@@ -548,8 +565,9 @@ func (pl *planner) warnOrphan(c Container) {
 
 // linkDependencies orders every container creation after the images,
 // networks and volumes it needs, and a service's creations and starts
-// after the services it depends on.
-func (pl *planner) linkDependencies(services []spec.Service) {
+// after the services it depends on: after their creations only when the
+// plan starts nothing (o.NoStart).
+func (pl *planner) linkDependencies(services []spec.Service, o Options) {
 	for _, svc := range services {
 		for _, id := range pl.creates[svc.Name] {
 			a := &pl.plan.Actions[pl.byID[id]]
@@ -563,10 +581,12 @@ func (pl *planner) linkDependencies(services []spec.Service) {
 		}
 		for _, dep := range sortedKeys(svc.DependsOn) {
 			var gate []string
-			switch svc.DependsOn[dep].Condition {
-			case "service_completed_successfully":
+			switch cond := svc.DependsOn[dep].Condition; {
+			case o.NoStart:
+				gate = pl.creates[dep]
+			case cond == "service_completed_successfully":
 				gate = pl.waitFor(dep, WaitExit)
-			case "service_healthy":
+			case cond == "service_healthy":
 				gate = pl.waitFor(dep, WaitHealthy)
 			default:
 				gate = pl.byServ[dep]

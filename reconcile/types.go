@@ -159,6 +159,8 @@ type Options struct {
 	RemoveOrphans bool           // remove containers of services no longer in the project
 	Timeout       *time.Duration // stop grace period overriding the services'
 	SkipPull      bool           // plan no pulls (images were just pulled)
+	NoStart       bool           // create containers, start none (create, up --no-start)
+	NoRecreate    bool           // keep existing containers even when changed (--no-recreate)
 }
 
 // AnonymousKey is how an anonymous volume is recorded: by the container

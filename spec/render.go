@@ -38,3 +38,34 @@ func (p *Project) Service(name string) (*Service, bool) {
 	}
 	return nil, false
 }
+
+// SetScale makes service name run n containers, as `--scale NAME=N` does.
+func (p *Project) SetScale(name string, n int) error {
+	s, ok := p.Service(name)
+	switch {
+	case !ok:
+		return fmt.Errorf("--scale: no such service: %s", name)
+	case n < 0:
+		return fmt.Errorf("--scale %s=%d: the number of containers cannot be negative", name, n)
+	case n > 1 && s.ContainerName != "":
+		return fmt.Errorf("--scale %s=%d: service %q has container_name %q, so it cannot have more than one replica", name, n, name, s.ContainerName)
+	}
+	s.Scale = n
+	return nil
+}
+
+// SetPullPolicy gives every service pull policy policy, as `--pull` does:
+// "always", "missing" or "never".
+func (p *Project) SetPullPolicy(policy string) error {
+	switch policy {
+	case "always", "missing", "never":
+	case "build":
+		return errors.New(`--pull build: building images is not supported yet`)
+	default:
+		return fmt.Errorf(`--pull %q: must be "always", "missing" or "never"`, policy)
+	}
+	for i := range p.Services {
+		p.Services[i].PullPolicy = policy
+	}
+	return nil
+}

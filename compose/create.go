@@ -1,0 +1,103 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/reconcile"
+)
+
+// createOptions are the flags `create` and `up` share: how existing
+// containers, orphans, replicas and pulls are treated.
+type createOptions struct {
+	removeOrphans bool
+	forceRecreate bool
+	noRecreate    bool
+	scale         []string // SERVICE=NUM
+	pull          string   // "" keeps each service's pull_policy
+	quietPull     bool
+}
+
+func (o *createOptions) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolVar(&o.removeOrphans, "remove-orphans", false, "remove containers for services not defined in the compose file")
+	f.BoolVar(&o.forceRecreate, "force-recreate", false, "recreate containers even if their configuration and image haven't changed")
+	f.BoolVar(&o.noRecreate, "no-recreate", false, "if containers already exist, don't recreate them (incompatible with --force-recreate)")
+	f.StringArrayVar(&o.scale, "scale", nil, "scale SERVICE to NUM instances; overrides the scale setting in the compose file if present")
+	f.StringVar(&o.pull, "pull", "", `pull image before running ("always"|"missing"|"never")`)
+	f.BoolVar(&o.quietPull, "quiet-pull", false, "pull without printing progress information")
+}
+
+func (o createOptions) reconcile(services []string) reconcile.Options {
+	return reconcile.Options{Services: services, ForceRecreate: o.forceRecreate, NoRecreate: o.noRecreate, RemoveOrphans: o.removeOrphans}
+}
+
+// open checks the flags, opens the session and applies --scale and
+// --pull to its project.
+func (o createOptions) open(ctx context.Context, g *globals, out *progress) (*session, error) {
+	if o.forceRecreate && o.noRecreate {
+		return nil, errors.New("--force-recreate and --no-recreate are incompatible")
+	}
+	var opts []engine.Option
+	if !o.quietPull {
+		opts = append(opts, engine.WithPullProgress(out.pull))
+	}
+	s, err := g.open(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.apply(s); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (o createOptions) apply(s *session) error {
+	for _, kv := range o.scale {
+		name, num, ok := strings.Cut(kv, "=")
+		n, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return fmt.Errorf("--scale %q: want SERVICE=NUM", kv)
+		}
+		if err := s.project.SetScale(name, n); err != nil {
+			return err
+		}
+	}
+	if o.pull != "" {
+		return s.project.SetPullPolicy(o.pull)
+	}
+	return nil
+}
+
+func newCreateCommand(g *globals) *cobra.Command {
+	var o createOptions
+	cmd := &cobra.Command{
+		Use:   "create [OPTIONS] [SERVICE...]",
+		Short: "Creates containers for a service",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			out := newProgress(cmd.OutOrStdout())
+			s, err := o.open(ctx, g, out)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			ro := o.reconcile(args)
+			ro.NoStart = true
+			plan, err := converge(ctx, s, ro, out)
+			if err == nil && plan.Empty() {
+				fmt.Fprintln(cmd.OutOrStdout(), "Nothing to do: the project is up to date.")
+			}
+			return err
+		},
+	}
+	o.flags(cmd)
+	return cmd
+}
