@@ -25,22 +25,46 @@ type Checker interface {
 // the rest. That is the plan `berth plan` prints, except where a pull
 // brings an image other than the local one, which PlanUp warns of.
 func Converge(ctx context.Context, p *spec.Project, host Observer, d Drivers, o Options, events func(Event)) (Plan, error) {
-	plan, err := observeAndPlan(ctx, p, host, o)
+	return converge(ctx, p, host, d, events, func(obs Observed, pulled bool) (Plan, error) {
+		o.SkipPull = pulled
+		return PlanUp(p, obs, o)
+	})
+}
+
+// ConvergeRun is Converge for `berth run`: PlanRun's plan, its pulls
+// first, then the rest planned again.
+func ConvergeRun(ctx context.Context, p *spec.Project, host Observer, d Drivers, o RunOptions, events func(Event)) (Plan, error) {
+	return converge(ctx, p, host, d, events, func(obs Observed, pulled bool) (Plan, error) {
+		o.SkipPull = pulled
+		return PlanRun(p, obs, o)
+	})
+}
+
+// converge observes and plans with plan, applies the pulls the plan has,
+// then observes and plans again (pulled true) and applies the rest.
+func converge(ctx context.Context, p *spec.Project, host Observer, d Drivers, events func(Event), plan func(obs Observed, pulled bool) (Plan, error)) (Plan, error) {
+	observeAndPlan := func(pulled bool) (Plan, error) {
+		obs, err := host.Observe(ctx, p)
+		if err != nil {
+			return Plan{}, err
+		}
+		return plan(obs, pulled)
+	}
+	first, err := observeAndPlan(false)
 	if err != nil {
-		return plan, err
+		return first, err
 	}
-	if !plan.HasPulls() {
-		return plan, checkAndApply(ctx, host, plan, d, events)
+	if !first.HasPulls() {
+		return first, checkAndApply(ctx, host, first, d, events)
 	}
-	pulls := plan.Only(Pull)
+	pulls := first.Only(Pull)
 	if err := Apply(ctx, pulls, d, 0, events); err != nil {
 		return pulls, err
 	}
-	o.SkipPull = true
-	rest, err := observeAndPlan(ctx, p, host, o)
+	rest, err := observeAndPlan(true)
 	applied := rest
 	applied.Actions = append(pulls.Actions, rest.Actions...)
-	applied.Warnings = plan.Warnings
+	applied.Warnings = first.Warnings
 	if err != nil {
 		return applied, err
 	}
@@ -55,12 +79,4 @@ func checkAndApply(ctx context.Context, host Observer, plan Plan, d Drivers, eve
 		}
 	}
 	return Apply(ctx, plan, d, 0, events)
-}
-
-func observeAndPlan(ctx context.Context, p *spec.Project, host Observer, o Options) (Plan, error) {
-	obs, err := host.Observe(ctx, p)
-	if err != nil {
-		return Plan{}, err
-	}
-	return PlanUp(p, obs, o)
 }

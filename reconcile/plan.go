@@ -64,20 +64,35 @@ func (pl *planner) fail(format string, args ...any) {
 // PlanUp decides, without any I/O, what brings the host from obs to project p.
 // Every action carries its reason; the result is in a stable order.
 func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
-	pl := newPlanner(p.Name)
 	services, err := selectServices(p, o.Services)
 	if err != nil {
 		return Plan{}, err
 	}
-	for _, svc := range services {
+	pl := newPlanner(p.Name)
+	pl.planServices(p, services, nil, obs, o)
+	return pl.finish()
+}
+
+// planServices plans what brings services to what p declares, and the
+// one-off containers extra of their services with them (made new, never
+// compared): images, networks, volumes, containers in dependency order,
+// orphans and /etc/hosts.
+func (pl *planner) planServices(p *spec.Project, services []spec.Service, extra []decision, obs Observed, o Options) {
+	all := slices.Clone(services)
+	for _, d := range extra {
+		all = append(all, d.svc)
+	}
+	for _, svc := range all {
 		pl.planImage(svc, obs, o)
 	}
-	pl.planNetworks(p, services, obs)
-	pl.planVolumes(p, services, obs)
+	pl.planNetworks(p, all, obs)
+	pl.planVolumes(p, all, obs)
 	pl.images, pl.volumes = obs.ImageConfigs, obs.Volumes
 	byService := map[string][]Container{}
 	for _, c := range obs.Containers {
-		byService[c.Service] = append(byService[c.Service], c)
+		if !c.OneOff {
+			byService[c.Service] = append(byService[c.Service], c)
+		}
 	}
 	decisions := map[string][]decision{}
 	for _, svc := range services {
@@ -87,11 +102,11 @@ func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
 	for _, svc := range services {
 		pl.planDecisions(decisions[svc.Name], o)
 	}
+	pl.planDecisions(extra, o)
 	pl.warnPulledImages(services)
 	pl.planOrphans(p, obs, o)
-	pl.linkDependencies(services, o)
+	pl.linkDependencies(all, o)
 	pl.planHosts(obs.Peers)
-	return pl.finish()
 }
 
 // selectServices returns the named services and, transitively, those they
@@ -556,7 +571,7 @@ func (pl *planner) planOrphans(p *spec.Project, obs Observed, o Options) {
 // has; a service of a profile not enabled now is not an orphan.
 func isOrphan(p *spec.Project, c Container) bool {
 	_, ok := p.Service(c.Service)
-	return !ok && !slices.Contains(p.Disabled, c.Service)
+	return !ok && !c.OneOff && !slices.Contains(p.Disabled, c.Service)
 }
 
 func (pl *planner) warnOrphan(c Container) {

@@ -47,6 +47,7 @@ type Container struct {
 	State    lifecycle.Status
 	ExitCode int
 	Drift    string            // what of its host plumbing is gone (a detached link, lost port rules); "" when intact
+	OneOff   bool              // made by `berth run`: never compared with its service, never an orphan
 	Volumes  []AnonymousVolume // its anonymous volumes, by target
 }
 
@@ -137,6 +138,9 @@ type ContainerSpec struct {
 	// Process is what it runs, merged from the service and its image's
 	// configuration; nil while the image is not local.
 	Process *Process
+	// OneOff marks a container `berth run` makes (Docker Compose's
+	// com.docker.compose.oneoff label).
+	OneOff bool
 }
 
 // MountsFrom is one resolved volumes_from entry.
