@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -45,13 +46,31 @@ func runtimeConfig(c reconcile.ContainerSpec, id string, layers []string) (runti
 	cfg := runtime.Config{ID: c.Name, Layers: layers, Args: proc.Args, Env: withHostname(proc.Env, host),
 		Cwd: proc.WorkingDir, User: proc.User, Hostname: host, Domainname: svc.Domainname,
 		ReadOnlyRootfs: svc.ReadOnly, StopSignal: proc.StopSignal, Restart: svc.Restart,
-		Labels: map[string]string{"com.docker.compose.project": c.Project, "com.docker.compose.service": svc.Name,
-			"com.docker.compose.container-number": strconv.Itoa(c.Number)},
+		Labels: containerLabels(c, nil),
 		Health: health(proc.Healthcheck)}
 	if svc.StopGracePeriod != nil {
 		cfg.StopTimeout = *svc.StopGracePeriod
 	}
 	return cfg, nil
+}
+
+// containerLabels are a container's labels as Docker labels it: the
+// image's, overridden by the service's (label_file already merged in by
+// the loader), overridden by Docker Compose's own com.docker.compose.*.
+func containerLabels(c reconcile.ContainerSpec, fromImage map[string]string) map[string]string {
+	out := map[string]string{}
+	maps.Copy(out, fromImage)
+	maps.Copy(out, c.Service.Labels)
+	maps.Copy(out, map[string]string{
+		"com.docker.compose.project":              c.Project,
+		"com.docker.compose.service":              c.Service.Name,
+		"com.docker.compose.container-number":     strconv.Itoa(c.Number),
+		"com.docker.compose.oneoff":               "False",
+		"com.docker.compose.config-hash":          c.Hash,
+		"com.docker.compose.project.config_files": strings.Join(c.ConfigFiles, ","),
+		"com.docker.compose.project.working_dir":  c.WorkingDir,
+	})
+	return out
 }
 
 // hostname is a container's hostname: its service's, else the first 12

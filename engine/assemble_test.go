@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -173,5 +174,20 @@ func TestHostsFileContent(t *testing.T) {
 	}
 	if strings.Contains(string(got), "other-x-1") {
 		t.Errorf("a container on no shared network is listed:\n%s", got)
+	}
+}
+
+// A container's labels: the image's, then the service's, then Docker
+// Compose's own, which nothing overrides.
+func TestContainerLabels(t *testing.T) {
+	c := reconcile.ContainerSpec{Project: "shop", Number: 1, Hash: "h1", ConfigFiles: []string{"/s/compose.yaml", "/s/override.yaml"}, WorkingDir: "/s",
+		Service: spec.Service{Name: "web", Labels: map[string]string{"tier": "front", "from": "service", "com.docker.compose.project": "spoof"}}}
+	got := containerLabels(c, map[string]string{"from": "image", "maintainer": "me"})
+	want := map[string]string{"tier": "front", "from": "service", "maintainer": "me",
+		"com.docker.compose.project": "shop", "com.docker.compose.service": "web", "com.docker.compose.container-number": "1",
+		"com.docker.compose.oneoff": "False", "com.docker.compose.config-hash": "h1",
+		"com.docker.compose.project.config_files": "/s/compose.yaml,/s/override.yaml", "com.docker.compose.project.working_dir": "/s"}
+	if !maps.Equal(got, want) {
+		t.Fatalf("labels %v\nwant %v", got, want)
 	}
 }

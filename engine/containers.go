@@ -32,14 +32,16 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		return err
 	}
 	id := store.NewID()
+	labels := containerLabels(c, img.Config.Labels)
 	if err := e.store.PutContainer(ctx, store.Container{ID: id, Name: c.Name, Project: c.Project, Service: svc.Name, Number: c.Number,
-		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now()}); err != nil {
+		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now(), Labels: labels}); err != nil {
 		return err
 	}
 	cfg, err := runtimeConfig(c, id, layers)
 	if err != nil {
 		return err
 	}
+	cfg.Labels = labels // with the image's, which runtimeConfig does not see
 	if cfg.NetNS, err = e.attach(ctx, c); err != nil {
 		return err
 	}

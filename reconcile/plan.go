@@ -502,7 +502,7 @@ func changedReason(old, cur spec.Service) string {
 
 func containerSpec(p *spec.Project, svc spec.Service, name string, n int, hash string) *ContainerSpec {
 	cs := &ContainerSpec{Project: p.Name, Name: name, Number: n, Hash: hash, Service: svc,
-		Networks: map[string]spec.Network{}, Volumes: map[string]spec.Volume{}}
+		Networks: map[string]spec.Network{}, Volumes: map[string]spec.Volume{}, ConfigFiles: p.Files, WorkingDir: p.WorkingDir}
 	for key := range svc.Networks {
 		cs.Networks[key] = p.Networks[key]
 	}

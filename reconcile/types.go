@@ -141,6 +141,11 @@ type ContainerSpec struct {
 	// OneOff marks a container `berth run` makes (Docker Compose's
 	// com.docker.compose.oneoff label).
 	OneOff bool
+
+	// ConfigFiles and WorkingDir are the project's compose files and
+	// directory, recorded on the container as Docker Compose labels it.
+	ConfigFiles []string
+	WorkingDir  string
 }
 
 // MountsFrom is one resolved volumes_from entry.

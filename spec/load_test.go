@@ -563,3 +563,17 @@ services:
 		t.Errorf("a disabled healthcheck is NONE (the image's is off too): %+v", off)
 	}
 }
+
+// label_file is read by the loader and its labels merged under the
+// service's own `labels`, which win, as in Docker Compose.
+func TestLoadLabelFile(t *testing.T) {
+	dir := writeProject(t, map[string]string{
+		"compose.yaml": "services:\n  web:\n    image: busybox\n    label_file: [web.labels]\n    labels:\n      tier: front\n      owner: service\n",
+		"web.labels":   "owner=file\nteam=shop\n",
+	})
+	p := mustLoad(t, LoadOptions{ProjectDir: dir})
+	want := map[string]string{"tier": "front", "owner": "service", "team": "shop"}
+	if got := p.Services[0].Labels; !reflect.DeepEqual(got, want) {
+		t.Fatalf("labels %v, want %v", got, want)
+	}
+}

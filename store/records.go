@@ -25,6 +25,7 @@ type Container struct {
 	CreatedAt  time.Time
 	ExitCode   *int // nil until the container has exited once
 	FinishedAt time.Time
+	Labels     map[string]string // as Docker Compose labels it, com.docker.compose.* included
 }
 
 // Network is a network berth made, with its address allocation.
@@ -72,13 +73,17 @@ type Volume struct {
 	Labels  map[string]string
 }
 
-const containerCols = `id, name, project, service, number, config_hash, image_ref, image_id, spec, created_at, exit_code, finished_at`
+const containerCols = `id, name, project, service, number, config_hash, image_ref, image_id, spec, created_at, exit_code, finished_at, labels`
 
 func scanContainer(row interface{ Scan(...any) error }) (Container, error) {
 	var c Container
 	var created int64
 	var exit, finished sql.NullInt64
-	err := row.Scan(&c.ID, &c.Name, &c.Project, &c.Service, &c.Number, &c.ConfigHash, &c.ImageRef, &c.ImageID, &c.Spec, &created, &exit, &finished)
+	var labels string
+	err := row.Scan(&c.ID, &c.Name, &c.Project, &c.Service, &c.Number, &c.ConfigHash, &c.ImageRef, &c.ImageID, &c.Spec, &created, &exit, &finished, &labels)
+	if err != nil {
+		return c, err
+	}
 	c.CreatedAt = time.Unix(0, created)
 	if exit.Valid {
 		code := int(exit.Int64)
@@ -87,7 +92,7 @@ func scanContainer(row interface{ Scan(...any) error }) (Container, error) {
 	if finished.Valid {
 		c.FinishedAt = time.Unix(0, finished.Int64)
 	}
-	return c, err
+	return c, json.Unmarshal([]byte(labels), &c.Labels)
 }
 
 // NewID makes a container ID: 64 random hex digits, as Docker's.
@@ -103,8 +108,15 @@ func (s *Store) PutContainer(ctx context.Context, c Container) error {
 	if len(c.ID) != 64 {
 		return fmt.Errorf("recording container %q: its ID %q is not 64 hex digits", c.Name, c.ID)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO containers (`+containerCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,NULL)`,
-		c.ID, c.Name, c.Project, c.Service, c.Number, c.ConfigHash, c.ImageRef, c.ImageID, c.Spec, c.CreatedAt.UnixNano())
+	labels, err := json.Marshal(c.Labels)
+	if err != nil {
+		return fmt.Errorf("recording container %q: %w", c.Name, err)
+	}
+	if c.Labels == nil {
+		labels = []byte("{}")
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT OR REPLACE INTO containers (`+containerCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,NULL,?)`,
+		c.ID, c.Name, c.Project, c.Service, c.Number, c.ConfigHash, c.ImageRef, c.ImageID, c.Spec, c.CreatedAt.UnixNano(), string(labels))
 	if err != nil {
 		return fmt.Errorf("recording container %q: %w", c.Name, err)
 	}

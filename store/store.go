@@ -15,7 +15,7 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // schemaVersion is bumped with every migration appended to migrations.
-const schemaVersion = 3
+const schemaVersion = 4
 
 // migrations[i] moves the schema from version i to i+1.
 var migrations = []string{
@@ -78,6 +78,12 @@ var migrations = []string{
 	`ALTER TABLE containers ADD COLUMN id TEXT NOT NULL DEFAULT '';
 	UPDATE containers SET id = lower(hex(randomblob(32)));
 	CREATE UNIQUE INDEX containers_id ON containers(id);`,
+	// A container's labels, as Docker Compose sets them (the service's own
+	// and com.docker.compose.*, config files among them). Containers made
+	// before get the labels their columns tell; their config files are unknown.
+	`ALTER TABLE containers ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
+	UPDATE containers SET labels = json_object('com.docker.compose.project', project, 'com.docker.compose.service', service,
+		'com.docker.compose.container-number', CAST(number AS TEXT), 'com.docker.compose.oneoff', 'False');`,
 }
 
 // Store is berth's metadata database. It is safe for concurrent use by

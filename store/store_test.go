@@ -176,7 +176,7 @@ func TestMigrationKeepsData(t *testing.T) {
 	if err := s.PutContainer(ctx, Container{ID: NewID(), Name: "old", Project: "p", Service: "s", Number: 1, Spec: []byte("{}")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec(`PRAGMA user_version = 1; DROP INDEX containers_id; ALTER TABLE containers DROP COLUMN id; ALTER TABLE endpoints DROP COLUMN key; ALTER TABLE endpoints DROP COLUMN address6; ALTER TABLE networks DROP COLUMN subnet6; ALTER TABLE networks DROP COLUMN gateway6; ALTER TABLE volumes DROP COLUMN labels; ALTER TABLE networks DROP COLUMN labels; ALTER TABLE networks DROP COLUMN ip_range; ALTER TABLE networks DROP COLUMN mtu; DROP TABLE ports`); err != nil {
+	if _, err := s.db.Exec(`PRAGMA user_version = 1; ALTER TABLE containers DROP COLUMN labels; DROP INDEX containers_id; ALTER TABLE containers DROP COLUMN id; ALTER TABLE endpoints DROP COLUMN key; ALTER TABLE endpoints DROP COLUMN address6; ALTER TABLE networks DROP COLUMN subnet6; ALTER TABLE networks DROP COLUMN gateway6; ALTER TABLE volumes DROP COLUMN labels; ALTER TABLE networks DROP COLUMN labels; ALTER TABLE networks DROP COLUMN ip_range; ALTER TABLE networks DROP COLUMN mtu; DROP TABLE ports`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -230,4 +230,34 @@ func TestOpenCurrentNeverMigrates(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
+}
+
+// A container recorded before labels were (schema 3) gets, in place, the
+// labels its columns tell; one recorded now keeps the labels it was given.
+func TestMigrationLabelsContainers(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s := open(t, root)
+	if err := s.PutContainer(ctx, Container{ID: NewID(), Name: "p-web-2", Project: "p", Service: "web", Number: 2, Spec: []byte("{}"),
+		Labels: map[string]string{"x": "gone"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`PRAGMA user_version = 3; ALTER TABLE containers DROP COLUMN labels`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2 := open(t, root)
+	c, err := s2.Container(ctx, "p-web-2")
+	want := map[string]string{"com.docker.compose.project": "p", "com.docker.compose.service": "web",
+		"com.docker.compose.container-number": "2", "com.docker.compose.oneoff": "False"}
+	if err != nil || fmt.Sprint(c.Labels) != fmt.Sprint(want) {
+		t.Fatalf("labels after migration: %v %v, want %v", c.Labels, err, want)
+	}
+	labels := map[string]string{"com.docker.compose.project.config_files": "/a/compose.yaml", "tier": "front"}
+	if err := s2.PutContainer(ctx, Container{ID: NewID(), Name: "p-web-1", Project: "p", Service: "web", Number: 1, Spec: []byte("{}"), Labels: labels}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s2.Container(ctx, "p-web-1"); err != nil || fmt.Sprint(c.Labels) != fmt.Sprint(labels) {
+		t.Fatalf("labels round trip: %v %v", c.Labels, err)
+	}
 }
