@@ -18,6 +18,7 @@ type listing struct {
 	table   string            // the default table's template, without "table "
 	headers map[string]string // a column's header by field name
 	array   bool              // json is one array rather than one object a line
+	minCell int               // a table cell's least width, padding included (Docker's: 10; Compose's ls: 20)
 }
 
 // funcs are the template functions Docker's --format offers.
@@ -55,7 +56,7 @@ func (l listing) render(w io.Writer, format string, rows any) error {
 	out := w
 	var tw *tabwriter.Writer
 	if table {
-		tw = tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+		tw = tabwriter.NewWriter(w, l.minCell, 1, 3, ' ', 0)
 		out = tw
 		if err := l.line(out, tmpl, l.headers); err != nil {
 			return err

@@ -24,6 +24,8 @@ type psEntry struct {
 	Status     string
 	ExitCode   int
 	Health     string
+	Labels     string // "k=v,k=v", as Docker prints them
+	labels     map[string]string
 	Publishers []publisher
 }
 
@@ -37,12 +39,17 @@ type publisher struct {
 
 func newPsCommand(g *globals) *cobra.Command {
 	var all, quiet, services bool
-	var format string
+	var format, filter string
+	var statuses []string
 	cmd := &cobra.Command{
 		Use:   "ps [OPTIONS] [SERVICE...]",
 		Short: "List containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			f, err := parsePsFilter(filter, statuses)
+			if err != nil {
+				return err
+			}
 			s, err := g.view(ctx)
 			if err != nil {
 				return err
@@ -55,12 +62,13 @@ func newPsCommand(g *globals) *cobra.Command {
 			}
 			var rows []psEntry
 			for _, r := range recs {
-				if r.State != lifecycle.Running && !all {
+				if (r.State != lifecycle.Running && !all && len(f.statuses) == 0) || !f.keeps(r) {
 					continue
 				}
 				row := psEntry{ID: r.ID, Name: r.Name, Project: r.Project, Service: r.Service,
 					Image: r.Image, Command: strings.Join(r.Command, " "),
-					CreatedAt: r.Created.Format("2006-01-02 15:04:05 -0700 MST"), created: r.Created, State: string(r.State), ExitCode: r.ExitCode, Health: r.Health}
+					CreatedAt: r.Created.Format("2006-01-02 15:04:05 -0700 MST"), created: r.Created, State: string(r.State), ExitCode: r.ExitCode, Health: r.Health,
+					Labels: joinLabels(r.Labels), labels: r.Labels}
 				switch r.State {
 				case lifecycle.Running:
 					row.Status = "Up " + since(time.Since(r.StartedAt))
@@ -100,6 +108,8 @@ func newPsCommand(g *globals) *cobra.Command {
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "only display IDs")
 	cmd.Flags().BoolVar(&services, "services", false, "display services")
 	cmd.Flags().StringVar(&format, "format", "table", formatUsage)
+	cmd.Flags().StringVar(&filter, "filter", "", "filter services by a property: status=STATE, label=KEY[=VALUE]")
+	cmd.Flags().StringArrayVar(&statuses, "status", nil, "filter services by status: paused, restarting, running, created, exited")
 	return cmd
 }
 
@@ -111,7 +121,7 @@ var psListing = listing{
 	table: `{{.Name}}\t{{.Image}}\t{{.QuotedCommand}}\t{{.Service}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}`,
 	headers: map[string]string{"ID": "CONTAINER ID", "Name": "NAME", "Image": "IMAGE", "Command": "COMMAND", "QuotedCommand": "COMMAND",
 		"Project": "PROJECT", "Service": "SERVICE", "CreatedAt": "CREATED", "RunningFor": "CREATED", "State": "STATE", "Status": "STATUS",
-		"Health": "HEALTH", "ExitCode": "EXIT CODE", "Ports": "PORTS"},
+		"Health": "HEALTH", "ExitCode": "EXIT CODE", "Ports": "PORTS", "Labels": "LABELS"},
 }
 
 // QuotedCommand is the command as ps's table shows it.
@@ -137,3 +147,6 @@ func first(ss ...string) string {
 	}
 	return ""
 }
+
+// Label is one label's value, for --format '{{.Label "key"}}'.
+func (r psEntry) Label(name string) string { return r.labels[name] }

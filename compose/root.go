@@ -69,7 +69,8 @@ func NewRootCommand() *cobra.Command {
 	root.AddCommand(newUpCommand(g), newPlanCommand(g), newDownCommand(g), newPsCommand(g), newLogsCommand(g),
 		newConfigCommand(g), newPullCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand(),
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
-		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g))
+		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),
+		newLsCommand(g), newStatsCommand(g), newInspectCommand(g))
 	rejectUnknownCommands(root)
 	return root
 }

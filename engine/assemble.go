@@ -100,6 +100,16 @@ func health(h *spec.Healthcheck) *runtime.Health {
 	return &runtime.Health{Test: argv, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
 }
 
+// configuredMAC is the MAC address the service asks for on its i-th
+// network (key): the network's mac_address, else the service's on the
+// first; "" lets it follow the address.
+func configuredMAC(svc spec.Service, key string, i int) string {
+	if m := svc.Networks[key].MacAddress; m != "" || i != 0 {
+		return m
+	}
+	return svc.MacAddress
+}
+
 // first returns the first non-empty string.
 func first(ss ...string) string {
 	for _, s := range ss {

@@ -106,8 +106,7 @@ func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string
 	} else if sn.IPv6Address.IsValid() {
 		return l, fmt.Errorf("ipv6_address of %s: network %s has no IPv6 (enable_ipv6)", c.Name, n.Name)
 	}
-	mac := first(sn.MacAddress, map[bool]string{true: c.Service.MacAddress}[i == 0])
-	if mac != "" {
+	if mac := configuredMAC(c.Service, key, i); mac != "" {
 		if l.MAC, err = net.ParseMAC(mac); err != nil {
 			return l, fmt.Errorf("mac_address of %s: %w", c.Name, err)
 		}

@@ -23,6 +23,7 @@ type ContainerView struct {
 	Number                 int
 	Image, ImageID         string // the reference the service names, and the image it resolved to
 	Created                time.Time
+	Labels                 map[string]string
 	// With live state only:
 	State                 lifecycle.Status
 	ExitCode              int
@@ -51,7 +52,7 @@ func (e *Engine) Containers(ctx context.Context, project string, services []stri
 		if len(services) > 0 && !slices.Contains(services, r.Service) {
 			continue
 		}
-		v := ContainerView{ID: r.ID, Name: r.Name, Project: r.Project, Service: r.Service, Number: r.Number, Image: r.ImageRef, ImageID: r.ImageID, Created: r.CreatedAt}
+		v := viewOf(r)
 		if live {
 			if err := e.describe(ctx, &v); err != nil {
 				return nil, err

@@ -43,13 +43,7 @@ const DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 // image's, which overrides Docker's PATH; working_dir, user, stop_signal
 // and healthcheck each win over the image's when set.
 func MergeProcess(svc spec.Service, img ImageConfig) (Process, error) {
-	entry, cmd := img.Entrypoint, img.Cmd
-	if svc.Entrypoint != nil {
-		entry, cmd = svc.Entrypoint, nil
-	}
-	if svc.Command != nil {
-		cmd = svc.Command
-	}
+	entry, cmd := EntrypointAndCmd(svc, img)
 	args := append(append([]string{}, entry...), cmd...)
 	if len(args) == 0 {
 		return Process{}, fmt.Errorf("service %q: %w: the image %s has no CMD or ENTRYPOINT and the service sets no command", svc.Name, ErrNoCommand, svc.Image)
@@ -60,6 +54,20 @@ func MergeProcess(svc spec.Service, img ImageConfig) (Process, error) {
 		p.Healthcheck = img.Healthcheck
 	}
 	return p, nil
+}
+
+// EntrypointAndCmd are the entrypoint and command of a container of svc,
+// as Docker's Config shows them: a service entrypoint drops the image's
+// CMD unless the service also gives a command.
+func EntrypointAndCmd(svc spec.Service, img ImageConfig) (entry, cmd []string) {
+	entry, cmd = img.Entrypoint, img.Cmd
+	if svc.Entrypoint != nil {
+		entry, cmd = svc.Entrypoint, nil
+	}
+	if svc.Command != nil {
+		cmd = svc.Command
+	}
+	return entry, cmd
 }
 
 // mergeEnv is Docker's PATH overridden by the image's environment,
