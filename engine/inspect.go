@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
@@ -76,6 +77,9 @@ func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, err
 	d.NetworkMode = svc.NetworkMode
 	if img, _, err := e.Images.Lookup(rec.ImageID); err == nil {
 		d.Entrypoint, d.Cmd = reconcile.EntrypointAndCmd(svc, imageConfig(img.Config))
+	}
+	if d.State == lifecycle.Missing {
+		return d, nil // its configuration went with it: the record is all there is
 	}
 	cfg, err := e.runtime.Config(name)
 	if err != nil {
