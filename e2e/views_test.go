@@ -105,6 +105,12 @@ func TestViews(t *testing.T) {
 	if out := strings.Fields(u.run("ps", "-q", "--filter", "status=exited")); !slices.Equal(out, []string{ids[worker]}) {
 		t.Errorf("ps --filter status=exited: %v, want %s", out, ids[worker])
 	}
+	if out := u.run("stats", "--no-stream", "--format", "{{.Name}}: {{.MemUsage}} {{.PIDs}}"); out != web+": "+strings.Split(out, ": ")[1] {
+		t.Errorf("stats --no-stream without -a shows more than the running web:\n%s", out)
+	}
+	if out := u.run("stats", "--no-stream", "-a", "--format", "{{.Name}}: {{.MemUsage}} {{.PIDs}}"); !strings.Contains(out, worker+": 0B / 0B 0\n") {
+		t.Errorf("stats -a shows the stopped worker as Docker does (zeros):\n%s", out)
+	}
 	u.run("stop")
 	if out := u.run("ls", "-q"); strings.Contains(out, u.project) {
 		t.Errorf("ls lists a project with nothing running:\n%s", out)
