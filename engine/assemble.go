@@ -54,6 +54,17 @@ func runtimeConfig(c reconcile.ContainerSpec, id string, layers []string) (runti
 	return cfg, nil
 }
 
+// labelOneOff marks the containers `berth run` makes, "True" or "False".
+const labelOneOff = "com.docker.compose.oneoff"
+
+// oneOff is the value of labelOneOff, as Docker Compose writes it.
+func oneOff(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
+
 // containerLabels are a container's labels as Docker labels it: the
 // image's, overridden by the service's (label_file already merged in by
 // the loader), overridden by Docker Compose's own com.docker.compose.*.
@@ -65,7 +76,7 @@ func containerLabels(c reconcile.ContainerSpec, fromImage map[string]string) map
 		"com.docker.compose.project":              c.Project,
 		"com.docker.compose.service":              c.Service.Name,
 		"com.docker.compose.container-number":     strconv.Itoa(c.Number),
-		"com.docker.compose.oneoff":               "False",
+		labelOneOff:                               oneOff(c.OneOff),
 		"com.docker.compose.config-hash":          c.Hash,
 		"com.docker.compose.project.config_files": strings.Join(c.ConfigFiles, ","),
 		"com.docker.compose.project.working_dir":  c.WorkingDir,

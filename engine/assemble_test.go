@@ -151,15 +151,18 @@ func TestPortMappings(t *testing.T) {
 func TestHostsFileContent(t *testing.T) {
 	p := &peers{
 		services: map[string]spec.Service{
-			"shop-web-1": {Name: "web", Networks: map[string]spec.ServiceNetwork{"default": {Aliases: []string{"www"}}}, ExtraHosts: []spec.ExtraHost{{Name: "db.ext", IP: netip.MustParseAddr("10.9.9.9")}, {Name: "host.docker.internal", HostGateway: true}}},
-			"shop-api-1": {Name: "api", Networks: map[string]spec.ServiceNetwork{"default": {}}},
-			"other-x-1":  {Name: "x", Networks: map[string]spec.ServiceNetwork{"private": {}}},
+			"shop-web-1":                {Name: "web", Networks: map[string]spec.ServiceNetwork{"default": {Aliases: []string{"www"}}}, ExtraHosts: []spec.ExtraHost{{Name: "db.ext", IP: netip.MustParseAddr("10.9.9.9")}, {Name: "host.docker.internal", HostGateway: true}}},
+			"shop-api-1":                {Name: "api", Networks: map[string]spec.ServiceNetwork{"default": {}}},
+			"other-x-1":                 {Name: "x", Networks: map[string]spec.ServiceNetwork{"private": {}}},
+			"shop-api-run-0123456789ab": {Name: "api", Networks: map[string]spec.ServiceNetwork{"default": {}}},
 		},
 		hostnames: map[string]string{"shop-web-1": "0123456789ab"},
+		oneOff:    map[string]bool{"shop-api-run-0123456789ab": true},
 		eps: []store.Endpoint{
 			{Container: "shop-web-1", Network: "shop_default", Address: "10.1.0.2", Key: "default"},
 			{Container: "shop-api-1", Network: "shop_default", Address: "10.1.0.3", Key: "default"},
 			{Container: "other-x-1", Network: "other_private", Address: "10.2.0.2", Key: "private"},
+			{Container: "shop-api-run-0123456789ab", Network: "shop_default", Address: "10.1.0.4", Key: "default"},
 		},
 		gateways: map[string]string{"shop_default": "10.1.0.1"},
 	}
@@ -167,7 +170,8 @@ func TestHostsFileContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range []string{"10.1.0.1\thost.docker.internal\n", "10.1.0.2\t0123456789ab shop-web-1 web www\n", "10.1.0.3\tshop-api-1 api\n", "10.9.9.9\tdb.ext\n"} {
+	for _, line := range []string{"10.1.0.1\thost.docker.internal\n", "10.1.0.2\t0123456789ab shop-web-1 web www\n", "10.1.0.3\tshop-api-1 api\n", "10.9.9.9\tdb.ext\n",
+		"10.1.0.4\tshop-api-run-0123456789ab\n"} {
 		if !strings.Contains(string(got), line) {
 			t.Errorf("want %q in:\n%s", line, got)
 		}
@@ -189,5 +193,9 @@ func TestContainerLabels(t *testing.T) {
 		"com.docker.compose.project.config_files": "/s/compose.yaml,/s/override.yaml", "com.docker.compose.project.working_dir": "/s"}
 	if !maps.Equal(got, want) {
 		t.Fatalf("labels %v\nwant %v", got, want)
+	}
+	c.OneOff = true
+	if got := containerLabels(c, nil); got[labelOneOff] != "True" {
+		t.Fatalf("a one-off's label: %q", got[labelOneOff])
 	}
 }

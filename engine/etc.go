@@ -23,6 +23,7 @@ type peers struct {
 	services  map[string]spec.Service
 	projects  map[string]string // container -> project
 	hostnames map[string]string // container -> hostname
+	oneOff    map[string]bool   // containers berth run made: known by their aliases, not their service's name
 	eps       []store.Endpoint
 	gateways  map[string]string // network -> gateway
 }
@@ -34,13 +35,14 @@ func (e *Engine) readPeers(ctx context.Context) (*peers, error) {
 		return nil, err
 	}
 	p := &peers{services: make(map[string]spec.Service, len(recs)), projects: make(map[string]string, len(recs)),
-		hostnames: make(map[string]string, len(recs)), gateways: map[string]string{}}
+		hostnames: make(map[string]string, len(recs)), gateways: map[string]string{}, oneOff: map[string]bool{}}
 	for _, r := range recs {
 		svc, err := spec.ParseCanonical(r.Spec)
 		if err != nil {
 			return nil, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
 		}
 		p.services[r.Name], p.projects[r.Name], p.hostnames[r.Name] = svc, r.Project, hostname(svc, r.ID)
+		p.oneOff[r.Name] = r.Labels[labelOneOff] == "True"
 	}
 	if p.eps, err = e.store.Endpoints(ctx); err != nil {
 		return nil, err
@@ -57,7 +59,8 @@ func (e *Engine) readPeers(ctx context.Context) (*peers, error) {
 
 // hostsFile renders /etc/hosts for container self: every container, of
 // any project, that shares a network with self, by service name, container
-// name and aliases on that network; self also by hostname.
+// name and aliases on that network (a one-off container by its name and
+// aliases only); self also by hostname.
 func (p *peers) hostsFile(self string) ([]byte, error) {
 	mine := map[string]bool{}
 	for _, ep := range p.eps {
@@ -79,7 +82,10 @@ func (p *peers) hostsFile(self string) ([]byte, error) {
 		if ep.Container == self {
 			names = append(names, p.hostnames[self])
 		}
-		names = append(names, ep.Container, svc.Name)
+		names = append(names, ep.Container)
+		if !p.oneOff[ep.Container] { // a one-off's aliases name its service only with run --use-aliases
+			names = append(names, svc.Name)
+		}
 		names = append(names, svc.Networks[ep.Key].Aliases...)
 		entries = append(entries, network.HostEntry{IP: ip, Names: names})
 		if ip6, err := netip.ParseAddr(ep.Address6); err == nil {
