@@ -38,6 +38,9 @@ func Execute() int {
 	defer stop()
 	cmd := NewRootCommand()
 	if err := cmd.ExecuteContext(ctx); err != nil {
+		if ee := (*ExitError)(nil); errors.As(err, &ee) {
+			return ee.Code
+		}
 		fmt.Fprintln(cmd.ErrOrStderr(), "Error:", err)
 		return 1
 	}
@@ -69,7 +72,8 @@ func NewRootCommand() *cobra.Command {
 	root.AddCommand(newUpCommand(g), newPlanCommand(g), newDownCommand(g), newPsCommand(g), newLogsCommand(g),
 		newConfigCommand(g), newPullCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand(),
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
-		newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g))
+		newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),
+		newExecCommand(g))
 	rejectUnknownCommands(root)
 	return root
 }
