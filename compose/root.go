@@ -38,6 +38,9 @@ func Execute() int {
 	defer stop()
 	cmd := NewRootCommand()
 	if err := cmd.ExecuteContext(ctx); err != nil {
+		if ee := (*ExitError)(nil); errors.As(err, &ee) {
+			return ee.Code
+		}
 		fmt.Fprintln(cmd.ErrOrStderr(), "Error:", err)
 		return 1
 	}
@@ -70,7 +73,7 @@ func NewRootCommand() *cobra.Command {
 		newConfigCommand(g), newPullCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand(),
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
 		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),
-		newLsCommand(g), newStatsCommand(g), newInspectCommand(g))
+		newLsCommand(g), newStatsCommand(g), newInspectCommand(g), newExecCommand(g))
 	rejectUnknownCommands(root)
 	return root
 }
