@@ -47,7 +47,8 @@ func runtimeConfig(c reconcile.ContainerSpec, id string, layers []string) (runti
 		Cwd: proc.WorkingDir, User: proc.User, Hostname: host, Domainname: svc.Domainname,
 		ReadOnlyRootfs: svc.ReadOnly, StopSignal: proc.StopSignal, Restart: svc.Restart,
 		Labels: containerLabels(c, nil),
-		Health: health(proc.Healthcheck)}
+		Health: health(proc.Healthcheck), Tty: svc.Tty, OpenStdin: svc.StdinOpen,
+		StdinOnce: c.OneOff && svc.StdinOpen} // berth run -i: the input ends with the user's
 	if svc.StopGracePeriod != nil {
 		cfg.StopTimeout = *svc.StopGracePeriod
 	}

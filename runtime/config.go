@@ -45,6 +45,10 @@ type Config struct {
 	Restart        string            // "no", "always", "on-failure[:N]", "unless-stopped"
 	Labels         map[string]string // recorded as OCI annotations
 	Health         *Health           // a health check the shim runs; nil for none
+	Tty            bool              // the init gets a terminal, its output logged as stdout (tty: true)
+	OpenStdin      bool              // stdin stays open for attached clients (stdin_open: true)
+	StdinOnce      bool              // the first attached client's end of input closes stdin (berth run -i)
+	ConsoleSize    WinSize           // the terminal's size at the start, with Tty
 }
 
 // Health is a container's health check, as Docker runs it: the probe runs

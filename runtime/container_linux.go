@@ -14,10 +14,18 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
+// procIO is what a container's init gets as its standard streams: files
+// (nil: /dev/null), or with a console socket, a terminal it makes.
+type procIO struct {
+	Stdin, Stdout, Stderr *os.File
+	ConsoleSocket         *os.File
+	Size                  WinSize // the terminal's size at the start
+}
+
 // runContainer creates the libcontainer container of spec under stateRoot
-// and runs its init, with stdout and stderr to the given files. On error
-// nothing of the container is left.
-func runContainer(stateRoot, id string, spec *specs.Spec, stdout, stderr *os.File) (*libcontainer.Container, *libcontainer.Process, error) {
+// and runs its init with the streams of pio. On error nothing of the
+// container is left.
+func runContainer(stateRoot, id string, spec *specs.Spec, pio procIO) (*libcontainer.Container, *libcontainer.Process, error) {
 	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{CgroupName: id, Spec: spec})
 	if err != nil {
 		return nil, nil, fmt.Errorf("converting spec of %q: %w", id, err)
@@ -34,9 +42,20 @@ func runContainer(stateRoot, id string, spec *specs.Spec, stdout, stderr *os.Fil
 		GID:              int(u.GID),
 		AdditionalGroups: toInts(u.AdditionalGids),
 		Cwd:              spec.Process.Cwd,
-		Stdout:           stdout,
-		Stderr:           stderr,
 		Init:             true,
+	}
+	// A typed nil *os.File in the interface would not mean /dev/null.
+	if pio.Stdin != nil {
+		proc.Stdin = pio.Stdin
+	}
+	if pio.Stdout != nil {
+		proc.Stdout = pio.Stdout
+	}
+	if pio.Stderr != nil {
+		proc.Stderr = pio.Stderr
+	}
+	if pio.ConsoleSocket != nil {
+		proc.ConsoleSocket, proc.ConsoleWidth, proc.ConsoleHeight = pio.ConsoleSocket, pio.Size.Cols, pio.Size.Rows
 	}
 	if err := ctr.Run(proc); err != nil {
 		_ = ctr.Destroy()

@@ -30,7 +30,7 @@ func TestLogWriterFormatAndPartialLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("x", logMaxLine+10)
-	if err := w.copyFrom("stdout", strings.NewReader("hello\n"+long+"\nno newline")); err != nil {
+	if err := w.copyFrom("stdout", strings.NewReader("hello\n"+long+"\nno newline"), nil); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()

@@ -1,7 +1,7 @@
 package runtime
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -104,20 +105,54 @@ func (w *logWriter) write(stream string, text []byte, at time.Time) error {
 	return nil
 }
 
-// copyFrom writes every line read from r as an entry of stream until EOF;
-// lines longer than logMaxLine become several partial entries.
-func (w *logWriter) copyFrom(stream string, r io.Reader) error {
-	br := bufio.NewReaderSize(r, logMaxLine)
+// idleFlush is how long a partial line waits for the rest of it before
+// it is logged as it is (a prompt, a progress bar), so that it shows in
+// logs -f.
+const idleFlush = 100 * time.Millisecond
+
+// deadliner is a stream whose reads can time out: pipes and terminals.
+type deadliner interface{ SetReadDeadline(time.Time) error }
+
+// copyFrom logs what it reads from r until its end as entries of stream,
+// one a line, and passes it on to tee (if not nil) as it comes. A line
+// longer than logMaxLine becomes several partial entries, as Docker
+// makes them; where r can time out, so does the start of a line that
+// waits idleFlush for the rest.
+func (w *logWriter) copyFrom(stream string, r io.Reader, tee io.Writer) error {
+	buf := make([]byte, logMaxLine)
+	n := 0
+	dl, _ := r.(deadliner)
 	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
-			if werr := w.write(stream, line, time.Now()); werr != nil {
+		if dl != nil {
+			var deadline time.Time
+			if n > 0 {
+				deadline = time.Now().Add(idleFlush)
+			}
+			_ = dl.SetReadDeadline(deadline)
+		}
+		m, err := r.Read(buf[n:])
+		if m > 0 && tee != nil {
+			_, _ = tee.Write(buf[n : n+m])
+		}
+		n += m
+		p := 0
+		for q := bytes.IndexByte(buf[p:n], '\n'); q >= 0; q = bytes.IndexByte(buf[p:n], '\n') {
+			if werr := w.write(stream, buf[p:p+q+1], time.Now()); werr != nil {
 				return werr
 			}
+			p += q + 1
 		}
+		idle := errors.Is(err, os.ErrDeadlineExceeded)
+		if p < n && (err != nil || p == 0 && n == len(buf)) {
+			if werr := w.write(stream, buf[p:n], time.Now()); werr != nil {
+				return werr
+			}
+			p = n
+		}
+		n = copy(buf, buf[p:n])
 		switch {
-		case err == nil, errors.Is(err, bufio.ErrBufferFull):
-		case errors.Is(err, io.EOF), errors.Is(err, os.ErrClosed):
+		case err == nil, idle:
+		case errors.Is(err, io.EOF), errors.Is(err, os.ErrClosed), errors.Is(err, syscall.EIO): // EIO: a terminal whose other side is gone
 			return nil
 		default:
 			return fmt.Errorf("reading container %s: %w", stream, err)

@@ -13,9 +13,11 @@ import (
 
 // shimRequest asks the shim to act.
 type shimRequest struct {
-	Op        string `json:"op"` // "stop", "kill", "state"
+	Op        string `json:"op"` // "stop", "kill", "state", "attach"
 	Signal    int    `json:"signal,omitempty"`
 	TimeoutMS int64  `json:"timeout_ms,omitempty"`
+	Stdin     bool   `json:"stdin,omitempty"`  // attach: the client sends input
+	Replay    bool   `json:"replay,omitempty"` // attach: the run's output so far first
 }
 
 // shimResponse is the shim's answer.

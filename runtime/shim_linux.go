@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,6 +60,8 @@ type shim struct {
 	stopCh  chan struct{} // closed by the first stop or kill
 	health  *healthRun    // the current run's health checks, nil without any
 	done    chan struct{} // closed when the container exited for good
+	io      *shimIO       // the current run's streams
+	hub     hub           // the current run's output, to attached clients
 }
 
 // heldLock keeps the shim's directory lock open (and safe from the file
@@ -144,38 +147,38 @@ func (s *shim) setup(cgroupParent string) error {
 	return nil
 }
 
-// start runs the container once, its output going to the log.
+// start runs the container once, its output going to the log and to
+// the attached clients.
 func (s *shim) start() error {
-	outR, outW, err := os.Pipe()
+	sio, err := newShimIO(s.cfg)
 	if err != nil {
-		return fmt.Errorf("creating stdout pipe: %w", err)
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return fmt.Errorf("creating stderr pipe: %w", err)
-	}
-	ctr, proc, err := runContainer(s.p.stateRoot, s.cfg.ID, s.spec, outW, errW)
-	outW.Close()
-	errW.Close()
-	if err != nil {
-		outR.Close()
-		errR.Close()
 		return err
 	}
-	for stream, r := range map[string]*os.File{"stdout": outR, "stderr": errR} {
+	ctr, proc, err := runContainer(s.p.stateRoot, s.cfg.ID, s.spec, sio.proc)
+	if err == nil {
+		if err = sio.started(); err != nil {
+			_ = proc.Signal(syscall.SIGKILL)
+			_, _ = proc.Wait()
+			_ = ctr.Destroy()
+		}
+	}
+	if err != nil {
+		sio.abort()
+		return err
+	}
+	s.hub.begin()
+	for _, o := range sio.outputs {
 		s.copiers.Go(func() {
-			defer r.Close()
-			if err := s.log.copyFrom(stream, r); err != nil {
+			defer o.f.Close()
+			if err := s.log.copyFrom(o.stream, o.f, s.hub.writer(o.kind)); err != nil {
 				fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
-				_, _ = io.Copy(io.Discard, r) // never block the container on a full pipe
+				_, _ = io.Copy(io.Discard, o.f) // never block the container on a full pipe
 			}
 		})
 	}
 	pid, _ := proc.Pid()
 	s.mu.Lock()
-	s.ctr, s.proc = ctr, proc
+	s.ctr, s.proc, s.io = ctr, proc, sio
 	s.state.Status, s.state.Pid, s.state.StartedAt = lifecycle.Running, pid, time.Now()
 	s.health = nil
 	if s.cfg.Health != nil {
@@ -199,6 +202,12 @@ func (s *shim) wait() int {
 	}
 	s.endHealth()
 	s.copiers.Wait()
+	s.mu.Lock()
+	sio := s.io
+	s.io = nil
+	s.mu.Unlock()
+	sio.closeStdin()
+	s.hub.end(code)
 	if err := s.ctr.Destroy(); err != nil {
 		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
 	}
@@ -282,7 +291,14 @@ func (s *shim) serve() {
 func (s *shim) handle(conn net.Conn) {
 	defer conn.Close()
 	var req shimRequest
-	if err := json.NewDecoder(conn).Decode(&req); err != nil {
+	dec := json.NewDecoder(conn)
+	if err := dec.Decode(&req); err != nil {
+		return
+	}
+	if req.Op == "attach" {
+		// Frames follow the request, after the encoder's newline.
+		rest, _ := io.ReadAll(dec.Buffered())
+		s.attach(conn, io.MultiReader(bytes.NewReader(bytes.TrimLeft(rest, " \t\r\n")), conn), req)
 		return
 	}
 	var resp shimResponse
