@@ -70,22 +70,26 @@ func TestKill(t *testing.T) {
 	u, out := signalsUser(t, `
   trap:
     image: berth-e2e/busybox:1
-    command: ["sh", "-c", "trap 'echo got >> /out/usr1' USR1; while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'echo got >> /out/usr1' USR1; echo start >> /out/trap; while true; do sleep 0.1; done"]
     volumes: ["OUT:/out"]
   always:
     image: berth-e2e/busybox:1
     restart: always
-    command: ["sh", "-c", "echo start >> /out/always; trap 'exit 5' USR1; while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'exit 5' USR1; echo start >> /out/always; while true; do sleep 0.1; done"]
     volumes: ["OUT:/out"]
   stopsig:
     image: berth-e2e/busybox:1
     restart: always
     stop_signal: SIGTERM
-    command: ["sh", "-c", "echo start >> /out/stopsig; trap 'exit 5' USR1; while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'exit 5' USR1; echo start >> /out/stopsig; while true; do sleep 0.1; done"]
     volumes: ["OUT:/out"]
 `)
 	u.run("up", "-d")
 	p := u.project
+	// An init ignores a signal it has no handler for: wait for the traps.
+	for _, svc := range []string{"trap", "always", "stopsig"} {
+		eventually(t, svc+"'s trap", func() bool { return fileSize(filepath.Join(out, svc)) > 0 })
+	}
 	if got, err := u.try("kill", "-s", "NOPE"); err == nil || !strings.Contains(got, "--signal") {
 		t.Fatalf("kill -s NOPE must fail naming the flag: %v\n%s", err, got)
 	}
