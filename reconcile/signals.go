@@ -64,7 +64,8 @@ func PlanUnpause(p *spec.Project, obs Observed, services []string) (Plan, error)
 }
 
 // planFreeze plans kind for each active container of the project's
-// selected services that refuse accepts.
+// selected services that refuse accepts; one-off containers (berth run)
+// are left alone, as Docker Compose leaves them.
 func planFreeze(p *spec.Project, obs Observed, services []string, kind Kind, refuse func(Container) error) (Plan, error) {
 	cs, err := selected(p, obs, services)
 	if err != nil {
@@ -73,7 +74,7 @@ func planFreeze(p *spec.Project, obs Observed, services []string, kind Kind, ref
 	pl := newPlanner(p.Name)
 	var errs []error
 	for _, c := range cs {
-		if !c.State.Active() || isOrphan(p, c) {
+		if !c.State.Active() || isOrphan(p, c) || c.OneOff {
 			continue
 		}
 		if err := refuse(c); err != nil {

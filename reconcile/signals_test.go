@@ -46,6 +46,7 @@ Plan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 3 to kill, 0 to remove.
 func TestPlanPauseAndUnpauseGolden(t *testing.T) {
 	f, p := hostWithImages(), testProject()
 	up(t, f, p, Options{})
+	f.containers["shop-db-run-1"] = Container{Name: "shop-db-run-1", Service: "db", OneOff: true, State: lifecycle.Running}
 	golden(t, f, must(t)(PlanPause(p, f.observe(p), []string{"web", "db"})), `‖ pause container shop-db-1 (pause)
 ‖ pause container shop-web-1 (pause)
 Plan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 2 to pause, 0 to remove.
