@@ -13,7 +13,7 @@ import (
 
 // shimRequest asks the shim to act.
 type shimRequest struct {
-	Op        string `json:"op"` // "stop", "kill", "state"
+	Op        string `json:"op"` // "stop", "kill", "state", "pause", "resume"
 	Signal    int    `json:"signal,omitempty"`
 	TimeoutMS int64  `json:"timeout_ms,omitempty"`
 }
