@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -61,12 +62,13 @@ func TestKillAndRestartPolicy(t *testing.T) {
 	c := e.config("trap 'exit 5' USR1; echo trapped; while true; do sleep 0.1; done")
 	c.Restart, c.StopSignal = "always", "SIGTERM"
 	e.start(t, c)
-	e.waitLog(t, c.ID, 1) // the trap is set: an init ignores a signal it has no handler for
-	if err := e.rt.Kill(ctx, c.ID, 10); err != nil { // SIGUSR1
+	// Once the trap is set: an init ignores a signal it has no handler for.
+	e.waitLog(t, c.ID, 1)
+	if err := e.rt.Kill(ctx, c.ID, syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
 	e.waitFor(t, c.ID, "restarted", func(s State) bool { return s.Restarts == 1 && s.Status == lifecycle.Running })
-	if err := e.rt.Kill(ctx, c.ID, 9); err != nil {
+	if err := e.rt.Kill(ctx, c.ID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := e.rt.State(ctx, c.ID); got.Status != lifecycle.Exited || got.ExitCode != 137 || got.Shim {
