@@ -179,6 +179,9 @@ func TestPauseUnpause(t *testing.T) {
 	if st, status := state(t, u, name); st != "paused" || !strings.HasSuffix(status, "(Paused)") {
 		t.Fatalf("ps after pause: %s %s", st, status)
 	}
+	if got := u.run("inspect", "counter"); !strings.Contains(got, `"Paused": true`) || !strings.Contains(got, `"Status": "paused"`) {
+		t.Fatalf("inspect of a paused container:\n%s", got)
+	}
 	if got := u.run("ps"); !strings.Contains(got, name) {
 		t.Fatalf("ps without -a lists a paused container, as Docker's:\n%s", got)
 	}
