@@ -182,6 +182,9 @@ func TestPauseUnpause(t *testing.T) {
 	if got := u.run("inspect", "counter"); !strings.Contains(got, `"Paused": true`) || !strings.Contains(got, `"Status": "paused"`) {
 		t.Fatalf("inspect of a paused container:\n%s", got)
 	}
+	if got, err := u.try("exec", "-T", "counter", "true"); err == nil || !strings.Contains(got, "is paused") {
+		t.Fatalf("exec in a paused container must fail as with Docker: %v\n%s", err, got)
+	}
 	if got := u.run("ps"); !strings.Contains(got, name) {
 		t.Fatalf("ps without -a lists a paused container, as Docker's:\n%s", got)
 	}
