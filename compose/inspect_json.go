@@ -155,8 +155,8 @@ func dockerInspect(d engine.ContainerDetail) containerJSON {
 func dockerState(d engine.ContainerDetail) stateJSON {
 	s := stateJSON{Status: string(d.State), ExitCode: d.ExitCode, StartedAt: dockerTime(d.StartedAt), FinishedAt: dockerTime(d.FinishedAt)}
 	switch d.State {
-	case lifecycle.Running, "paused":
-		s.Running, s.Paused, s.Pid = true, d.State == "paused", d.Pid
+	case lifecycle.Running, lifecycle.Paused:
+		s.Running, s.Paused, s.Pid = true, d.State == lifecycle.Paused, d.Pid
 	case lifecycle.Restarting:
 		s.Running, s.Restarting = true, true
 	case lifecycle.Missing:

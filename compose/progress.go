@@ -53,6 +53,9 @@ var words = map[reconcile.Kind][3]string{
 	reconcile.Remove:        {"Container", "Removing", "Removed"},
 	reconcile.RemoveNetwork: {"Network", "Removing", "Removed"},
 	reconcile.RemoveVolume:  {"Volume", "Removing", "Removed"},
+	reconcile.Kill:          {"Container", "Killing", "Killed"},
+	reconcile.Pause:         {"Container", "Pausing", "Paused"},
+	reconcile.Unpause:       {"Container", "Unpausing", "Unpaused"},
 }
 
 // event records an action's status change.

@@ -62,7 +62,7 @@ func newPsCommand(g *globals) *cobra.Command {
 			}
 			var rows []psEntry
 			for _, r := range recs {
-				if (r.State != lifecycle.Running && !all && len(f.statuses) == 0) || !f.keeps(r) {
+				if (!r.State.Active() && !all && len(f.statuses) == 0) || !f.keeps(r) {
 					continue
 				}
 				row := psEntry{ID: r.ID, Name: r.Name, Project: r.Project, Service: r.Service,
@@ -75,6 +75,8 @@ func newPsCommand(g *globals) *cobra.Command {
 					if r.Health != "" {
 						row.Status += " (" + r.Health + ")"
 					}
+				case lifecycle.Paused:
+					row.Status = "Up " + since(time.Since(r.StartedAt)) + " (Paused)"
 				case lifecycle.Exited:
 					row.Status = fmt.Sprintf("Exited (%d) %s ago", r.ExitCode, since(time.Since(r.FinishedAt)))
 				case lifecycle.Created:

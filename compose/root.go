@@ -73,7 +73,8 @@ func NewRootCommand() *cobra.Command {
 		newConfigCommand(g), newPullCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand(),
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
 		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),
-		newLsCommand(g), newStatsCommand(g), newInspectCommand(g), newExecCommand(g))
+		newLsCommand(g), newStatsCommand(g), newInspectCommand(g), newExecCommand(g),
+		newKillCommand(g), newPauseCommand(g), newUnpauseCommand(g), newTopCommand(g), newWaitCommand(g))
 	rejectUnknownCommands(root)
 	return root
 }

@@ -14,14 +14,23 @@ type Status string
 const (
 	Running    Status = "running"
 	Restarting Status = "restarting" // its shim waits out a restart back-off
+	Paused     Status = "paused"     // its processes are frozen (pause); unpause thaws them
 	Exited     Status = "exited"
 	Created    Status = "created" // a directory and config exist, nothing ran
 	Missing    Status = "missing" // recorded, but gone from the host
 )
 
-// Active reports whether the container runs or is about to run again: a
-// stop has something to stop, a start has nothing to do.
-func (s Status) Active() bool { return s == Running || s == Restarting }
+// Active reports whether the container runs, is paused or is about to run
+// again: a stop has something to stop, a start has nothing to do.
+func (s Status) Active() bool { return s == Running || s == Restarting || s == Paused }
+
+// Signal is a signal parsed from what the user wrote ("SIGKILL", "KILL",
+// "9"): its number, and its name for people ("SIGKILL"; the number for a
+// signal without a name).
+type Signal struct {
+	Number int    `json:"number"`
+	Name   string `json:"name"`
+}
 
 // DefaultStopGrace is how long a stop waits after the stop signal before
 // SIGKILL when neither the command (-t) nor the service

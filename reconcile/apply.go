@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/spec"
 )
 
@@ -35,12 +36,16 @@ type Volumes interface {
 	RemoveVolume(ctx context.Context, name string) error
 }
 
-// Containers makes, starts, stops, waits for and removes containers.
+// Containers makes, starts, stops, signals, pauses, waits for and removes
+// containers.
 type Containers interface {
 	Create(ctx context.Context, c ContainerSpec) error // make the container, not yet started
 	Start(ctx context.Context, name string) error
 	Stop(ctx context.Context, name string, timeout time.Duration) error   // its stop signal, then SIGKILL after timeout
 	Remove(ctx context.Context, name string, timeout time.Duration) error // stop with grace, then remove
+	Kill(ctx context.Context, name string, sig lifecycle.Signal) error    // send sig to its init
+	Pause(ctx context.Context, name string) error                         // freeze its processes
+	Unpause(ctx context.Context, name string) error                       // thaw them
 	Wait(ctx context.Context, name string) (exitCode int, err error)
 	WaitHealthy(ctx context.Context, name string) error
 	RefreshHosts(ctx context.Context, project string) error
@@ -175,6 +180,12 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		return 0, d.Images.Push(ctx, a.Target)
 	case Stop:
 		return 0, d.Containers.Stop(ctx, a.Target, a.Timeout)
+	case Kill:
+		return 0, d.Containers.Kill(ctx, a.Target, *a.Signal)
+	case Pause:
+		return 0, d.Containers.Pause(ctx, a.Target)
+	case Unpause:
+		return 0, d.Containers.Unpause(ctx, a.Target)
 	case CreateNetwork:
 		return 0, d.Networks.CreateNetwork(ctx, project, a.Key, *a.Network)
 	case CreateVolume:

@@ -206,6 +206,50 @@ func (f *fakeHost) Stop(_ context.Context, name string, _ time.Duration) error {
 	return nil
 }
 
+// Kill ends a container on SIGKILL, as the kernel does; any other signal
+// is left to the container, which here ignores it.
+func (f *fakeHost) Kill(_ context.Context, name string, sig lifecycle.Signal) error {
+	if err := f.record(fmt.Sprintf("kill %s %s", name, sig.Name)); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.containers[name]
+	if !c.State.Active() {
+		return fmt.Errorf("%s: not running", name)
+	}
+	if sig.Number == 9 {
+		c.State, c.ExitCode = lifecycle.Exited, 128+sig.Number
+		f.containers[name] = c
+	}
+	return nil
+}
+
+func (f *fakeHost) Pause(_ context.Context, name string) error {
+	return f.freeze("pause", name, lifecycle.Running, lifecycle.Paused)
+}
+
+func (f *fakeHost) Unpause(_ context.Context, name string) error {
+	return f.freeze("unpause", name, lifecycle.Paused, lifecycle.Running)
+}
+
+// freeze moves container name from status from to status to, failing in
+// any other status, as the engine does.
+func (f *fakeHost) freeze(call, name string, from, to lifecycle.Status) error {
+	if err := f.record(call + " " + name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.containers[name]
+	if c.State != from {
+		return fmt.Errorf("%s: %s, not %s", name, c.State, from)
+	}
+	c.State = to
+	f.containers[name] = c
+	return nil
+}
+
 func (f *fakeHost) Remove(_ context.Context, name string, _ time.Duration) error {
 	if err := f.record("remove " + name); err != nil {
 		return err

@@ -9,7 +9,7 @@ import (
 var symbols = map[Kind]string{
 	Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", FillVolume: "+", Create: "+", Start: ">",
 	WaitExit: "…", WaitHealthy: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
-	Untag: "-", CollectImages: "-",
+	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">",
 }
 
 // verbs say what each kind does, for people.
@@ -18,6 +18,7 @@ var verbs = map[Kind]string{
 	Start: "start container", WaitExit: "wait for container", WaitHealthy: "wait for healthy container", RefreshHosts: "update /etc/hosts of project",
 	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
 	Untag: "untag image", CollectImages: "delete image",
+	Kill: "kill container", Pause: "pause container", Unpause: "unpause container",
 }
 
 // Describe is the one-line human form of an action, without its reason.
@@ -53,6 +54,7 @@ func (p Plan) String() string {
 // once.
 func (p Plan) Summary() string {
 	var create, recreate, start, stop, remove, pull, push, untag int
+	signals := map[Kind]int{} // kills, pauses, unpauses
 	containers := map[string]map[Kind]bool{}
 	for _, a := range p.Actions {
 		switch a.Kind {
@@ -64,6 +66,8 @@ func (p Plan) Summary() string {
 			create++
 		case RemoveNetwork, RemoveVolume:
 			remove++
+		case Kill, Pause, Unpause:
+			signals[a.Kind]++
 		case Untag:
 			if a.Image.Last {
 				remove++
@@ -104,6 +108,11 @@ func (p Plan) Summary() string {
 	}
 	if untag > 0 {
 		s += fmt.Sprintf("%d to untag, ", untag)
+	}
+	for _, k := range []Kind{Kill, Pause, Unpause} {
+		if signals[k] > 0 {
+			s += fmt.Sprintf("%d to %s, ", signals[k], k)
+		}
 	}
 	return s + fmt.Sprintf("%d to remove.", remove)
 }

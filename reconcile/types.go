@@ -79,6 +79,9 @@ const (
 	RemoveVolume  Kind = "remove-volume"
 	Untag         Kind = "untag"          // take an image's entry out of the store
 	CollectImages Kind = "collect-images" // delete the image layers nothing needs
+	Kill          Kind = "kill"           // send a signal to a container's init
+	Pause         Kind = "pause"          // freeze a container's processes
+	Unpause       Kind = "unpause"        // thaw them
 )
 
 // Action is one step of a plan, with everything Apply needs to carry it out
@@ -105,6 +108,8 @@ type Action struct {
 	// merged over its image's configuration. Nil while the image is not
 	// local yet (up pulls it, then plans again).
 	Process *Process `json:"process,omitempty"`
+	// Signal is, for Kill, the signal sent.
+	Signal *lifecycle.Signal `json:"signal,omitempty"`
 }
 
 // Fill is where a FillVolume action copies from: a path in an image.

@@ -103,6 +103,12 @@ func (o *orphan) running() (bool, int, time.Time) {
 	return true, s.InitProcessPid, s.Created
 }
 
+// paused reports whether the orphan's processes are frozen.
+func (o *orphan) paused() bool {
+	st, err := o.ctr.Status()
+	return err == nil && st == libcontainer.Paused
+}
+
 // orphanPoll is how often a container without shim is checked for its end.
 const orphanPoll = 10 * time.Millisecond
 
@@ -112,6 +118,9 @@ func (o *orphan) stop(ctx context.Context, sig syscall.Signal, timeout time.Dura
 	if run, _, _ := o.running(); run {
 		if err := o.ctr.Signal(sig); err != nil && !errors.Is(err, libcontainer.ErrNotRunning) {
 			return fmt.Errorf("signalling container %q: %w", o.ctr.ID(), err)
+		}
+		if o.paused() {
+			_ = o.ctr.Resume() // the signal takes effect once thawed
 		}
 		if !o.waitStopped(ctx, timeout) && sig != syscall.SIGKILL {
 			if err := o.ctr.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, libcontainer.ErrNotRunning) {

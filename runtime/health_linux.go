@@ -17,12 +17,14 @@ type healthRun struct {
 	once sync.Once
 }
 
-// startHealth starts checking the current run's health; the caller holds s.mu.
-func (s *shim) startHealth(h Health) *healthRun {
+// startHealth starts checking the current run's health, from "starting"
+// when fresh (a new run) or from the status it had (an unpause); the
+// caller holds s.mu.
+func (s *shim) startHealth(h Health, fresh bool) *healthRun {
 	r := &healthRun{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		s.checkHealth(h, r.stop)
+		s.checkHealth(h, fresh, r.stop)
 	}()
 	return r
 }
@@ -43,13 +45,15 @@ func (s *shim) endHealth() {
 
 // checkHealth runs the container's health check until stop is closed,
 // recording the status in the shim's state.
-func (s *shim) checkHealth(h Health, stop <-chan struct{}) {
+func (s *shim) checkHealth(h Health, fresh bool, stop <-chan struct{}) {
 	interval, timeout, retries := or(h.Interval, 30*time.Second), or(h.Timeout, 30*time.Second), h.Retries
 	if retries <= 0 {
 		retries = 3
 	}
 	started := time.Now()
-	s.setHealth(HealthStarting)
+	if fresh {
+		s.setHealth(HealthStarting)
+	}
 	failing := 0
 	tick := time.NewTicker(interval)
 	defer tick.Stop()

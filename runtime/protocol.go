@@ -13,7 +13,7 @@ import (
 
 // shimRequest asks the shim to act.
 type shimRequest struct {
-	Op        string `json:"op"` // "stop", "kill", "state", "attach"
+	Op        string `json:"op"` // "stop", "kill", "state", "pause", "resume", "attach"
 	Signal    int    `json:"signal,omitempty"`
 	TimeoutMS int64  `json:"timeout_ms,omitempty"`
 	Stdin     bool   `json:"stdin,omitempty"`  // attach: the client sends input

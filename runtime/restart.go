@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -52,6 +53,19 @@ func (p RestartPolicy) ShouldRestart(code, restarts int, stopped bool) bool {
 		return code != 0 && (p.MaxRetries == 0 || restarts < p.MaxRetries)
 	}
 	return false
+}
+
+// killStops says whether a kill with sig is an explicit stop, after which
+// the restart policy no longer applies. As in Docker: SIGKILL always; any
+// other signal when it is the container's stop signal, or when the
+// container names none (stopSignal "", neither its image nor its service).
+// Any other signal leaves the policy to act if the container dies of it.
+func killStops(sig syscall.Signal, stopSignal string) bool {
+	if sig == syscall.SIGKILL || stopSignal == "" {
+		return true
+	}
+	own, err := ParseSignal(stopSignal)
+	return err != nil || own == sig
 }
 
 // Back-off bounds, as Docker's: 100ms doubling up to a minute, reset after

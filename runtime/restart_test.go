@@ -79,3 +79,24 @@ func TestExitCode(t *testing.T) {
 		t.Errorf("SIGKILL -> %d", got)
 	}
 }
+
+// Docker's rule for kill and the restart policy (moby daemon/kill.go).
+func TestKillStops(t *testing.T) {
+	for _, tc := range []struct {
+		sig        syscall.Signal
+		stopSignal string
+		want       bool
+	}{
+		{syscall.SIGKILL, "", true},
+		{syscall.SIGKILL, "SIGUSR1", true},
+		{syscall.SIGUSR1, "", true},
+		{syscall.SIGTERM, "SIGTERM", true},
+		{syscall.SIGTERM, "15", true},
+		{syscall.SIGUSR1, "SIGTERM", false},
+		{syscall.SIGHUP, "SIGINT", false},
+	} {
+		if got := killStops(tc.sig, tc.stopSignal); got != tc.want {
+			t.Errorf("kill -s %d with stop signal %q: stops %v, want %v", tc.sig, tc.stopSignal, got, tc.want)
+		}
+	}
+}

@@ -248,8 +248,11 @@ func (r *Runtime) waitShim(ctx context.Context, id string) error {
 	return nil
 }
 
-// Kill sends sig to the init of container id. Like docker kill, it counts
-// as an explicit stop: the restart policy no longer applies.
+// Kill sends sig to the init of container id. As with docker kill,
+// SIGKILL, the container's stop signal, or any signal when it names none
+// is an explicit stop (the restart policy no longer applies, a paused
+// container is thawed), and with SIGKILL Kill returns once the container
+// is down.
 func (r *Runtime) Kill(ctx context.Context, id string, sig syscall.Signal) error {
 	p := r.paths(id)
 	if _, err := os.Stat(p.dir); err != nil {
@@ -258,6 +261,9 @@ func (r *Runtime) Kill(ctx context.Context, id string, sig syscall.Signal) error
 	if shimAlive(p.dir) {
 		if _, err := callShim(ctx, p.sock, shimRequest{Op: "kill", Signal: int(sig)}); err != nil {
 			return fmt.Errorf("killing %q: %w", id, err)
+		}
+		if sig == syscall.SIGKILL {
+			return r.waitShim(ctx, id)
 		}
 		return nil
 	}
@@ -340,7 +346,11 @@ func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 	}
 	if o != nil {
 		if run, pid, started := o.running(); run {
-			return State{Status: lifecycle.Running, Pid: pid, StartedAt: started, Restarts: st.Restarts}, nil
+			status := lifecycle.Running
+			if o.paused() {
+				status = lifecycle.Paused
+			}
+			return State{Status: status, Pid: pid, StartedAt: started, Restarts: st.Restarts}, nil
 		}
 		if st.Status != lifecycle.Exited {
 			// It ran and ended with nobody to see its exit status.

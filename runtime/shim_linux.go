@@ -182,7 +182,7 @@ func (s *shim) start() error {
 	s.state.Status, s.state.Pid, s.state.StartedAt = lifecycle.Running, pid, time.Now()
 	s.health = nil
 	if s.cfg.Health != nil {
-		s.health = s.startHealth(*s.cfg.Health)
+		s.health = s.startHealth(*s.cfg.Health, true)
 	}
 	s.mu.Unlock()
 	return nil
@@ -307,10 +307,11 @@ func (s *shim) handle(conn net.Conn) {
 	case "stop":
 		s.stop(syscall.Signal(req.Signal), time.Duration(req.TimeoutMS)*time.Millisecond)
 	case "kill":
-		if err := s.kill(syscall.Signal(req.Signal)); err != nil {
-			resp.Error = err.Error()
-			resp.NotRunning = errors.Is(err, ErrNotRunning)
-		}
+		resp.fail(s.kill(syscall.Signal(req.Signal)))
+	case "pause":
+		resp.fail(s.pause())
+	case "resume":
+		resp.fail(s.resume())
 	default:
 		resp.Error = fmt.Sprintf("unknown operation %q", req.Op)
 	}
@@ -322,7 +323,8 @@ func (s *shim) handle(conn net.Conn) {
 	_ = json.NewEncoder(conn).Encode(resp)
 }
 
-// markStopped records an explicit stop: no restart from now on.
+// markStopped records an explicit stop: no restart from now on. running
+// says whether the init is alive (it may be paused).
 func (s *shim) markStopped() (proc *libcontainer.Process, running bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -330,7 +332,7 @@ func (s *shim) markStopped() (proc *libcontainer.Process, running bool) {
 		s.stopped = true
 		close(s.stopCh)
 	}
-	return s.proc, s.state.Status == lifecycle.Running
+	return s.proc, s.state.Status == lifecycle.Running || s.state.Status == lifecycle.Paused
 }
 
 // stop sends sig (0 = the configured stop signal) and SIGKILL after
@@ -347,6 +349,7 @@ func (s *shim) stop(sig syscall.Signal, timeout time.Duration) {
 	if running {
 		s.endHealth() // no probe may be joining the container while it goes
 		_ = proc.Signal(sig)
+		s.thaw() // a paused container gets the signal once thawed, as with Docker
 		t := time.NewTimer(timeout)
 		defer t.Stop()
 		select {
@@ -359,17 +362,43 @@ func (s *shim) stop(sig syscall.Signal, timeout time.Duration) {
 	<-s.done
 }
 
-// kill sends sig to the init; like Docker, it counts as an explicit stop.
+// kill sends sig to the init. As with Docker, SIGKILL, the stop signal,
+// or any signal when the container names no stop signal is an explicit
+// stop: the restart policy no longer applies and a paused container is
+// thawed to receive it. A restarting container only takes note.
 func (s *shim) kill(sig syscall.Signal) error {
-	proc, running := s.markStopped()
-	if !running {
+	stops := killStops(sig, s.cfg.StopSignal)
+	s.mu.Lock()
+	proc, status := s.proc, s.state.Status
+	s.mu.Unlock()
+	if stops {
+		proc, _ = s.markStopped()
+	}
+	switch status {
+	case lifecycle.Restarting:
+		return nil
+	case lifecycle.Running, lifecycle.Paused:
+	default:
 		return ErrNotRunning
 	}
-	s.endHealth()
+	if stops {
+		s.endHealth()
+	}
 	if err := proc.Signal(sig); err != nil {
 		return fmt.Errorf("signalling init: %w", err)
 	}
+	if stops {
+		s.thaw()
+	}
 	return nil
+}
+
+// fail records err, if any, as the answer's error.
+func (r *shimResponse) fail(err error) {
+	if err != nil {
+		r.Error = err.Error()
+		r.NotRunning = errors.Is(err, ErrNotRunning)
+	}
 }
 
 // waitTimeout waits for wg, for at most d.

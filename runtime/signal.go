@@ -27,6 +27,15 @@ func ParseSignal(s string) (syscall.Signal, error) {
 	return 0, fmt.Errorf("unknown signal %q", s)
 }
 
+// SignalName is sig's name ("SIGKILL"), or its number for a signal
+// without one (the real-time signals).
+func SignalName(sig syscall.Signal) string {
+	if name := unix.SignalName(sig); name != "" {
+		return name
+	}
+	return strconv.Itoa(int(sig))
+}
+
 // exitCode turns a wait status into a shell-style exit code: the status,
 // or 128+signal for a process killed by a signal.
 func exitCode(ws syscall.WaitStatus) int {

@@ -38,6 +38,7 @@ func Run(t *testing.T, newHost func(t *testing.T) Host) {
 		{"InUseIsKept", testInUseIsKept},
 		{"AnonymousVolumes", testAnonymousVolumes},
 		{"RepeatedCallsAreHarmless", testRepeatedCalls},
+		{"PauseAndKill", testPauseAndKill},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.test(t, &suite{t: t, Host: newHost(t)})
@@ -229,4 +230,33 @@ func testRepeatedCalls(t *testing.T, s *suite) {
 	if slices.ContainsFunc(s.observe().Containers, func(x reconcile.Container) bool { return x.Name == c.Name }) {
 		t.Errorf("the container came back")
 	}
+}
+
+// pause shows as paused, a second pause is refused, unpause resumes it;
+// stop ends a paused container; kill with SIGKILL ends it with 137.
+func testPauseAndKill(t *testing.T, s *suite) {
+	p := s.load("")
+	s.up()
+	s.apply(func(obs reconcile.Observed) (reconcile.Plan, error) { return reconcile.PlanPause(p, obs, nil) })
+	s.wantState(lifecycle.Paused)
+	if plan, err := reconcile.PlanPause(p, s.observe(), nil); err == nil || !plan.Empty() {
+		t.Fatalf("pausing a paused container: %v\n%s", err, plan)
+	}
+	s.apply(func(obs reconcile.Observed) (reconcile.Plan, error) { return reconcile.PlanUnpause(p, obs, nil) })
+	s.wantState(lifecycle.Running)
+	s.apply(func(obs reconcile.Observed) (reconcile.Plan, error) { return reconcile.PlanPause(p, obs, nil) })
+	s.apply(func(obs reconcile.Observed) (reconcile.Plan, error) {
+		return reconcile.PlanStop(p, obs, reconcile.StopOptions{Timeout: &now})
+	})
+	if c, _ := s.app(); c.State.Active() {
+		t.Fatalf("after stop of a paused container it is %s", c.State)
+	}
+	s.apply(func(obs reconcile.Observed) (reconcile.Plan, error) { return reconcile.PlanStart(p, obs, nil) })
+	s.apply(func(obs reconcile.Observed) (reconcile.Plan, error) {
+		return reconcile.PlanKill(p, obs, reconcile.KillOptions{Signal: lifecycle.Signal{Number: 9, Name: "SIGKILL"}})
+	})
+	if c, _ := s.app(); c.State != lifecycle.Exited || c.ExitCode != 137 {
+		t.Fatalf("after kill: %+v", c)
+	}
+	s.down()
 }
