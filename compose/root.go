@@ -71,6 +71,7 @@ func NewRootCommand() *cobra.Command {
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
 		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),
 		newLsCommand(g), newStatsCommand(g), newInspectCommand(g))
+	root.AddCommand(newCpCommand(g))
 	rejectUnknownCommands(root)
 	return root
 }
