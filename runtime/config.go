@@ -45,6 +45,7 @@ type Config struct {
 	Restart        string            // "no", "always", "on-failure[:N]", "unless-stopped"
 	Labels         map[string]string // recorded as OCI annotations
 	Health         *Health           // a health check the shim runs; nil for none
+	Init           string            // host path of a static init run as PID 1 before Args (at InitPath); "" for none
 }
 
 // Health is a container's health check, as Docker runs it: the probe runs
@@ -100,6 +101,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.Args) == 0 {
 		add("args: no command")
+	}
+	if c.Init != "" && !path.IsAbs(c.Init) {
+		add("init: %q is not absolute", c.Init)
 	}
 	if c.Cwd != "" && !path.IsAbs(c.Cwd) {
 		add("cwd: %q is not absolute", c.Cwd)
