@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mkTree makes files ("content"), directories (trailing "/") and symlinks
@@ -87,6 +88,16 @@ func TestCopyRules(t *testing.T) {
 		if got := read(t, filepath.Join(dst, st.check)); got != st.want {
 			t.Errorf("%s to %s: %s = %q, want %q", st.from, st.to, st.check, got, st.want)
 		}
+	}
+	old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	if err := os.Chtimes(filepath.Join(src, "f"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := Copy(s, "/f", d, "/timed", me); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(dst, "timed")); err != nil || fi.Mode().Perm() != 0o640 || !fi.ModTime().Equal(old) {
+		t.Errorf("mode and time kept: %v %v, %v", fi.Mode(), fi.ModTime(), err)
 	}
 	if l, err := os.Readlink(filepath.Join(dst, "out/link-copy")); err != nil || l != "a" {
 		t.Errorf("a symlink is copied as a symlink: %q, %v", l, err)

@@ -123,7 +123,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 			return err
 		}
 	}
-	return x.times(p, unix.NsecToTimespec(hdr.ModTime.UnixNano()))
+	return timesAt(dfd, base, p, unix.NsecToTimespec(hdr.ModTime.UnixNano()))
 }
 
 // mkdirAll opens directory p inside the root, making what is missing of
@@ -221,6 +221,11 @@ func (x *extractor) times(p string, mtime unix.Timespec) error {
 		return err
 	}
 	defer unix.Close(dfd)
+	return timesAt(dfd, base, p, mtime)
+}
+
+// timesAt sets the times of entry base of directory dfd (p, for messages).
+func timesAt(dfd int, base, p string, mtime unix.Timespec) error {
 	ts := []unix.Timespec{mtime, mtime}
 	if err := unix.UtimesNanoAt(dfd, base, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &pathError{op: "setting times of", path: p, err: err}
