@@ -213,6 +213,17 @@ volumes:
 	if names := u.fetch("web:/etc", "-"); names["etc/passwd"].typ != tar.TypeReg {
 		t.Errorf("cp web:/etc -: %v", keys(names))
 	}
+	// The whole running container: its files, and empty /proc and /sys.
+	whole := u.fetch("web:/", "-")
+	if whole["etc/passwd"].typ != tar.TypeReg || whole["vol/a"].body != "A" {
+		t.Errorf("cp web:/ -: no etc/passwd or vol/a among %d entries", len(whole))
+	}
+	for name := range whole {
+		if strings.HasPrefix(name, "proc/") && name != "proc/" || strings.HasPrefix(name, "sys/") && name != "sys/" {
+			t.Errorf("cp web:/ - archived the kernel's %s", name)
+			break
+		}
+	}
 
 	// A stopped container: copied from, copied into (its layer and its volume), and the copy stays.
 	u.run("stop", "-t", "1")

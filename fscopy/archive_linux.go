@@ -91,6 +91,18 @@ func (a *archiver) add(dfd int, base, name, shown string) error {
 	return nil
 }
 
+// kernelFS are the filesystems whose files are the kernel's state, not
+// data: a copy of a running container's / keeps their mount points empty,
+// as docker cp does.
+var kernelFS = map[int64]bool{
+	unix.PROC_SUPER_MAGIC: true, unix.SYSFS_MAGIC: true, unix.DEVPTS_SUPER_MAGIC: true,
+	mqueueMagic: true, unix.CGROUP_SUPER_MAGIC: true, unix.CGROUP2_SUPER_MAGIC: true,
+	unix.SECURITYFS_MAGIC: true, unix.DEBUGFS_MAGIC: true, unix.TRACEFS_MAGIC: true, unix.BPF_FS_MAGIC: true,
+}
+
+// mqueueMagic is the POSIX message queue filesystem's magic, which x/sys lacks.
+const mqueueMagic = 0x19800202
+
 // openSame opens base in dfd without following a symlink and checks it is
 // still the inode that was stat'ed.
 func openSame(dfd int, base string, flags int, st unix.Stat_t, shown string) (*os.File, error) {
@@ -130,6 +142,10 @@ func (a *archiver) dir(dfd int, base, name, shown string, st unix.Stat_t) error 
 		return err
 	}
 	defer f.Close()
+	var fs unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &fs); err == nil && kernelFS[int64(fs.Type)] {
+		return nil // a running container's /proc, /sys…: the directory, not the kernel's files
+	}
 	names, err := f.Readdirnames(-1)
 	if err != nil {
 		return fmt.Errorf("reading directory %s: %w", shown, err)

@@ -102,6 +102,16 @@ func TestCopyRules(t *testing.T) {
 	if l, err := os.Readlink(filepath.Join(dst, "out/link-copy")); err != nil || l != "a" {
 		t.Errorf("a symlink is copied as a symlink: %q, %v", l, err)
 	}
+	// The source's root is its content, looked up in the root, never the host's "/".
+	if err := Copy(openRoot(t, filepath.Join(src, "d")), "/", d, "/whole", me); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, filepath.Join(dst, "whole/sub/b")); got != "B" {
+		t.Errorf("/ to /whole: %q", got)
+	}
+	if _, err := os.Lstat(filepath.Join(dst, "whole/etc")); err == nil {
+		t.Error("copying a root's / copied the host's /")
+	}
 	if err := Copy(s, "/d", d, "/file", me); !errors.Is(err, ErrCannotCopyDir) {
 		t.Errorf("directory onto file: %v", err)
 	}
@@ -209,5 +219,21 @@ func TestArchiveNames(t *testing.T) {
 	}
 	if got, want := strings.Join(names("/d/."), " "), "./ a sub/ sub/b"; got != want {
 		t.Errorf("archive of /d/.: %s, want %s", got, want)
+	}
+}
+
+// The kernel's filesystems are copied as empty directories.
+func TestArchiveSkipsKernelFS(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteArchive(&b, openRoot(t, "/"), "/proc", false); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(&b)
+	var names []string
+	for h, err := tr.Next(); err == nil; h, err = tr.Next() {
+		names = append(names, h.Name)
+	}
+	if len(names) != 1 || names[0] != "proc/" {
+		t.Errorf("archive of /proc: %d entries %.5q, want just the directory", len(names), names)
 	}
 }

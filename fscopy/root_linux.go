@@ -85,9 +85,6 @@ func (e *pathError) Unwrap() []error {
 func (r *Root) lstat(p string) (unix.Stat_t, error) {
 	var st unix.Stat_t
 	dir, base := Split(p)
-	if Clean(p) == "/" {
-		dir, base = "/", "."
-	}
 	dfd, err := r.dir(dir)
 	if err != nil {
 		return st, err

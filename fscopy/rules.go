@@ -80,10 +80,12 @@ func dotted(p string) bool { return p == "." || strings.HasSuffix(p, "/.") }
 func assertsDir(p string) bool { return strings.HasSuffix(p, "/") || dotted(p) }
 
 // Split is p's directory and final element, with "." as the element of
-// "DIR/." (the directory's content), as docker's SplitPathDirEntry.
+// "DIR/." (the directory's content), as docker's SplitPathDirEntry. The
+// root's element is "." too: an element is never absolute, so that it is
+// always looked up in its directory's handle.
 func Split(p string) (dir, base string) {
 	c := path.Clean("/" + p)
-	if dotted(p) {
+	if dotted(p) || c == "/" {
 		return c, "."
 	}
 	return path.Dir(c), path.Base(c)

@@ -82,7 +82,7 @@ func TestClean(t *testing.T) {
 
 func TestSplit(t *testing.T) {
 	for in, want := range map[string][2]string{
-		"/a/b": {"/a", "b"}, "/a/b/": {"/a", "b"}, "/a/b/.": {"/a/b", "."}, "/.": {"/", "."}, "/a": {"/", "a"},
+		"/a/b": {"/a", "b"}, "/a/b/": {"/a", "b"}, "/a/b/.": {"/a/b", "."}, "/.": {"/", "."}, "/a": {"/", "a"}, "/": {"/", "."}, "": {"/", "."}, "/..": {"/", "."},
 	} {
 		if d, b := Split(in); d != want[0] || b != want[1] {
 			t.Errorf("Split(%q) = %q, %q, want %q", in, d, b, want)
@@ -106,6 +106,7 @@ func TestResolveSource(t *testing.T) {
 		{"/link-dir/", false, Source{Path: "/data", Name: "link-dir", IsDir: true}, nil}, // a trailing slash follows
 		{"/link-dir/.", false, Source{Path: "/link-dir/.", Name: ".", IsDir: true}, nil}, // the content, through the link
 		{"/link-dir/a", false, Source{Path: "/link-dir/a", Name: "a"}, nil},              // links before the last element are followed by the FS
+		{"/", false, Source{Path: "/", Name: ".", IsDir: true}, nil},                     // the root is its content
 		{"/nope", false, Source{}, ErrNotFound},
 		{"/etc/passwd/", false, Source{}, ErrNotDir},
 		{"/etc/passwd/.", false, Source{}, ErrNotDir},
