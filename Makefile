@@ -2,11 +2,12 @@
 GO      ?= go
 BIN     := bin/berth
 RUNTIME := bin/berth-runtime
+INIT    := bin/berth-init
 EXAMPLE := examples/hello
 
 .PHONY: build deps test unit demo bench clean
 
-build: $(BIN) $(RUNTIME)
+build: $(BIN) $(RUNTIME) $(INIT)
 
 $(BIN): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 	$(GO) build -o $(BIN) ./cmd/berth
@@ -15,6 +16,11 @@ $(BIN): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 # berth finds it beside itself (or at BERTH_RUNTIME).
 $(RUNTIME): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 	$(GO) build -o $(RUNTIME) ./cmd/berth-runtime
+
+# The init of services with `init: true`, mounted into their containers:
+# static, so that it runs in any image.
+$(INIT): $(shell find ./cmd/berth-init -name '*.go') go.mod go.sum
+	CGO_ENABLED=0 $(GO) build -o $(INIT) ./cmd/berth-init
 
 # The whole suite. Integration tests need root; under CI=true they fail
 # rather than skip when they cannot run.

@@ -74,7 +74,7 @@ func NewRootCommand() *cobra.Command {
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
 		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),
 		newLsCommand(g), newStatsCommand(g), newInspectCommand(g), newExecCommand(g),
-		newKillCommand(g), newPauseCommand(g), newUnpauseCommand(g), newTopCommand(g), newWaitCommand(g))
+		newKillCommand(g), newPauseCommand(g), newUnpauseCommand(g), newTopCommand(g), newWaitCommand(g), newCpCommand(g))
 	rejectUnknownCommands(root)
 	return root
 }
@@ -107,8 +107,13 @@ func rejectUnknownCommands(c *cobra.Command) {
 // runtimeBinary finds berth-runtime: BERTH_RUNTIME, else beside the berth
 // executable. Without it berth re-executes itself, which works as well,
 // only slower.
-func runtimeBinary() string {
-	if p := os.Getenv("BERTH_RUNTIME"); p != "" {
+func runtimeBinary() string { return besideBerth("BERTH_RUNTIME", "berth-runtime") }
+
+// besideBerth finds one of berth's helper programs: at the path in the
+// environment variable env, else name beside the berth executable; "" when
+// there is none.
+func besideBerth(env, name string) string {
+	if p := os.Getenv(env); p != "" {
 		if abs, err := filepath.Abs(p); err == nil && isExecutable(abs) {
 			return abs // absolute: shims start in /
 		}
@@ -118,7 +123,7 @@ func runtimeBinary() string {
 	if err != nil {
 		return ""
 	}
-	if p := filepath.Join(filepath.Dir(self), "berth-runtime"); isExecutable(p) {
+	if p := filepath.Join(filepath.Dir(self), name); isExecutable(p) {
 		return p
 	}
 	return ""
@@ -155,6 +160,9 @@ func (g *globals) openEngine(opts ...engine.Option) (*engine.Engine, error) {
 	base := []engine.Option{engine.WithRegistries(image.RegistryConfig{Mirrors: s.RegistryMirrors, Insecure: s.InsecureRegistries})}
 	if rt := runtimeBinary(); rt != "" {
 		base = append(base, engine.WithRuntimeBinary(rt))
+	}
+	if in := besideBerth("BERTH_INIT", "berth-init"); in != "" {
+		base = append(base, engine.WithInitBinary(in))
 	}
 	return engine.Open(g.root, g.runRoot, append(base, opts...)...)
 }

@@ -43,8 +43,12 @@ func binary(t *testing.T) string {
 			return
 		}
 		berthBin = filepath.Join(dir, "berth")
-		for _, prog := range []string{"berth", "berth-runtime"} {
-			out, err := exec.Command("go", "build", "-o", filepath.Join(dir, prog), "../cmd/"+prog).CombinedOutput()
+		for _, prog := range []string{"berth", "berth-runtime", "berth-init"} {
+			build := exec.Command("go", "build", "-o", filepath.Join(dir, prog), "../cmd/"+prog)
+			if prog == "berth-init" {
+				build.Env = append(os.Environ(), "CGO_ENABLED=0") // static: it runs inside images
+			}
+			out, err := build.CombinedOutput()
 			if err != nil {
 				buildErr = fmt.Errorf("building %s: %v: %s", prog, err, out)
 				return

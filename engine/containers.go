@@ -42,6 +42,12 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		return err
 	}
 	cfg.Labels = labels // with the image's, which runtimeConfig does not see
+	if svc.Init {
+		if e.initBinary == "" {
+			return fmt.Errorf("service %q: init: true needs the berth-init program beside berth (or at BERTH_INIT)", svc.Name)
+		}
+		cfg.Init = e.initBinary
+	}
 	if cfg.NetNS, err = e.attach(ctx, c); err != nil {
 		return err
 	}

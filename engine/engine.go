@@ -30,6 +30,7 @@ type Engine struct {
 	pool       []netip.Prefix
 	progress   func(image.Progress)
 	registries image.RegistryConfig
+	initBinary string // the static init of services with init: true; "" when there is none
 }
 
 // Option configures an Engine.
@@ -56,6 +57,12 @@ func WithRuntimeBinary(path string) Option {
 		e.runtime = runtime.New(e.Root, e.RunRoot, runtime.WithCgroupParent(HostName(e.Root)), runtime.WithShimCommand(path, "shim"))
 		return nil
 	}
+}
+
+// WithInitBinary is the static init program (berth-init) that services
+// with `init: true` run as PID 1.
+func WithInitBinary(path string) Option {
+	return func(e *Engine) error { e.initBinary = path; return nil }
 }
 
 // WithPullProgress receives the progress of every pull.

@@ -49,6 +49,7 @@ type Config struct {
 	OpenStdin      bool              // stdin stays open for attached clients (stdin_open: true)
 	StdinOnce      bool              // the first attached client's end of input closes stdin (berth run -i)
 	ConsoleSize    WinSize           // the terminal's size at the start, with Tty
+	Init           string            // host path of a static init run as PID 1 before Args (at InitPath); "" for none
 }
 
 // Health is a container's health check, as Docker runs it: the probe runs
@@ -104,6 +105,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.Args) == 0 {
 		add("args: no command")
+	}
+	if c.Init != "" && !path.IsAbs(c.Init) {
+		add("init: %q is not absolute", c.Init)
 	}
 	if c.Cwd != "" && !path.IsAbs(c.Cwd) {
 		add("cwd: %q is not absolute", c.Cwd)

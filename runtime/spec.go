@@ -29,7 +29,8 @@ func BuildSpec(c Config, in SpecInput) (*specs.Spec, error) {
 		cwd = "/"
 	}
 	caps := slices.Clone(defaultCapabilities)
-	userMounts, err := specMounts(c.Mounts)
+	args, mounts := withInit(c)
+	userMounts, err := specMounts(mounts)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +38,7 @@ func BuildSpec(c Config, in SpecInput) (*specs.Spec, error) {
 		Version: specs.Version,
 		Root:    &specs.Root{Path: in.Rootfs, Readonly: c.ReadOnlyRootfs},
 		Process: &specs.Process{
-			Args: slices.Clone(c.Args),
+			Args: args,
 			Env:  processEnv(c.Env, c.Hostname, in.User.Home),
 			Cwd:  cwd,
 			User: specs.User{
