@@ -38,7 +38,7 @@ func newCpCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer s.close()
-			names, err := s.engine.CopyTargets(cmd.Context(), s.project.Name, a.service, index, a.from)
+			names, err := s.engine.CopyTargets(cmd.Context(), s.project.Name, a.service, index, a.from, all)
 			if err != nil {
 				return err
 			}

@@ -19,16 +19,26 @@ type CopyOptions struct {
 
 // CopyTargets names the containers `cp` uses for service: container
 // number index when index > 0; else every container of the service when
-// copying into them, and the first when copying from them.
-func (e *Engine) CopyTargets(ctx context.Context, project, service string, index int, from bool) ([]string, error) {
+// copying into them, and the first when copying from them. One-off
+// containers (berth run's) count only with all, after the others.
+func (e *Engine) CopyTargets(ctx context.Context, project, service string, index int, from, all bool) ([]string, error) {
 	recs, err := e.store.Containers(ctx, project)
 	if err != nil {
 		return nil, err
 	}
 	var names []string
-	slices.SortFunc(recs, func(a, b store.Container) int { return a.Number - b.Number })
+	oneOff := func(r store.Container) bool { return r.Labels[labelOneOff] == "True" }
+	slices.SortStableFunc(recs, func(a, b store.Container) int {
+		if oneOff(a) != oneOff(b) {
+			if oneOff(a) {
+				return 1
+			}
+			return -1
+		}
+		return a.Number - b.Number
+	})
 	for _, r := range recs {
-		if r.Service == service && (index <= 0 || r.Number == index) {
+		if r.Service == service && (index <= 0 || r.Number == index) && (all || !oneOff(r)) {
 			names = append(names, r.Name)
 		}
 	}

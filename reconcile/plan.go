@@ -594,6 +594,9 @@ func (pl *planner) linkDependencies(services []spec.Service, o Options) {
 				pl.after(a, "volume:"+v.Name)
 			}
 		}
+		if len(pl.creates[svc.Name])+len(pl.byServ[svc.Name]) == 0 {
+			continue // nothing of it is made or started: nothing waits
+		}
 		for _, dep := range sortedKeys(svc.DependsOn) {
 			var gate []string
 			switch cond := svc.DependsOn[dep].Condition; {

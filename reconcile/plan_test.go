@@ -529,3 +529,16 @@ func TestFillVolumes(t *testing.T) {
 		t.Errorf("tmpfs volume: %q", got)
 	}
 }
+
+func TestConvergedStackWithHealthyDependencyPlansNothing(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_healthy"}
+	up(t, f, p, Options{})
+	plan, err := PlanUp(p, f.observe(p), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.Empty() {
+		t.Fatalf("a second up waits for what nothing needs:\n%s", plan)
+	}
+}

@@ -54,3 +54,26 @@ func PlanRun(p *spec.Project, obs Observed, o RunOptions) (Plan, error) {
 		obs, Options{RemoveOrphans: o.RemoveOrphans, SkipPull: o.SkipPull})
 	return pl.finish()
 }
+
+// PlanRemoveOneOff decides how `run --rm` removes its one-off container
+// name once it has ended: the container (stopped first if it still runs),
+// then its anonymous volumes.
+func PlanRemoveOneOff(p *spec.Project, obs Observed, name string) (Plan, error) {
+	pl := newPlanner(p.Name)
+	for _, c := range obs.Containers {
+		if c.Name != name || !c.OneOff {
+			continue
+		}
+		stops := pl.planStops(p, []Container{c}, nil, "run --rm")
+		rm := Action{ID: "remove:" + c.Name, Kind: Remove, Target: c.Name, Service: c.Service, Reason: "run --rm"}
+		if id, ok := stops[c.Name]; ok {
+			rm.After = []string{id}
+		}
+		pl.add(rm)
+		for _, v := range c.Volumes {
+			pl.add(Action{ID: "volume:" + v.Name, Kind: RemoveVolume, Target: v.Name, Reason: "anonymous volume of " + c.Name + " at " + v.Target + ", run --rm", After: []string{rm.ID}})
+		}
+		pl.planHosts(obs.Peers)
+	}
+	return pl.finish()
+}

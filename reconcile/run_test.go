@@ -95,3 +95,21 @@ func TestRunNoDepsAndNameClash(t *testing.T) {
 func applyPlan(f *fakeHost, plan Plan) error {
 	return Apply(context.Background(), plan, f.drivers(), 0, nil)
 }
+
+func TestRunRemoveTakesTheOneOffAndItsVolumes(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	p.Services[0].Mounts = []spec.Mount{{Type: spec.MountVolume, Target: "/scratch"}}
+	o := runOf(t, p, "api", "shop-api-run-0123456789ab")
+	if _, err := ConvergeRun(context.Background(), p, f, f.drivers(), o, nil); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := PlanRemoveOneOff(p, f.observe(p), o.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := plan.String()
+	if !strings.Contains(text, "- remove container "+o.Name+" (run --rm)") || !strings.Contains(text, "at /scratch, run --rm") ||
+		strings.Contains(text, "shop-db-1") {
+		t.Fatalf("run --rm removes the one-off and its anonymous volume only:\n%s", text)
+	}
+}
