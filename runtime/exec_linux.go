@@ -28,7 +28,20 @@ const drainGrace = 2 * time.Second
 // returns the process's exit code (128+signal when a signal killed it)
 // once the process has exited and its output is copied, or 0 at once with
 // o.Detach. Cancelling ctx kills the process.
+//
+// When the runtime has a shim binary of its own (berth-runtime) and o's
+// streams are files, a helper process of that binary does the work: the
+// container's init is then a re-exec of the small binary rather than of
+// the caller's.
 func (r *Runtime) Exec(ctx context.Context, id string, o ExecOptions) (int, error) {
+	if r.helperFits(o) {
+		return r.execVia(ctx, id, o)
+	}
+	return r.execHere(ctx, id, o)
+}
+
+// execHere is Exec in this process.
+func (r *Runtime) execHere(ctx context.Context, id string, o ExecOptions) (int, error) {
 	c, err := r.Config(id)
 	if err != nil {
 		return 0, err
