@@ -154,8 +154,8 @@ func TestExecTerminal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	type_("tty; echo $((6*7))\r")
-	scr.wait(t, "42")
+	type_("tty; echo $((6*7)) term-$TERM\r")
+	scr.wait(t, "42 term-xterm")
 	if !strings.Contains(scr.String(), "/dev/pts/") {
 		t.Errorf("the shell has no terminal: %q", scr.String())
 	}
