@@ -44,6 +44,7 @@ deps:
 
 bench: build
 	bench/up.sh $(abspath $(BIN))
+	bench/exec.sh $(abspath $(BIN))
 
 clean:
 	rm -rf bin $(EXAMPLE)/build

@@ -63,12 +63,16 @@ func runExec(cmd *cobra.Command, g *globals, o execFlags, service string, comman
 	if tty && o.interactive && in == nil {
 		return errors.New("the input device is not a TTY")
 	}
-	s, err := g.view(ctx)
+	project, err := g.projectNameOnly(ctx)
 	if err != nil {
 		return err
 	}
-	defer s.close()
-	target, err := s.engine.RunningContainer(ctx, s.project.Name, service, o.index)
+	e, err := g.openEngine()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	target, err := e.RunningContainer(ctx, project, service, o.index)
 	if err != nil {
 		return err
 	}
@@ -104,7 +108,7 @@ func runExec(cmd *cobra.Command, g *globals, o execFlags, service string, comman
 	}
 	// Interrupts reach the process through Signals; the command's context
 	// ends on them too, and must not kill it.
-	code, err := s.engine.Exec(context.WithoutCancel(ctx), target.Name, eo)
+	code, err := e.Exec(context.WithoutCancel(ctx), target.Name, eo)
 	if err != nil {
 		return err
 	}

@@ -86,6 +86,22 @@ func TestExecNoTTY(t *testing.T) {
 	}
 	waitFor(t, "the detached command's file", func() bool { _, _, code := u.exec("", "-T", "web", "test", "-f", "/tmp/detached"); return code == 0 })
 
+	// Ctrl-C without a terminal: berth passes SIGINT on to the process.
+	sleeper := exec.Command(u.bin, "-p", u.project, "exec", "-T", "web", "sleep", "100")
+	sleeper.Dir, sleeper.Env = u.dir, u.env
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sleeper.Process.Kill() })
+	waitFor(t, "sleep to run", func() bool {
+		out, _, _ := u.exec("", "-T", "web", "sh", "-c", "ps -o args | grep -x 'sleep 100'")
+		return strings.TrimSpace(out) == "sleep 100"
+	})
+	sleeper.Process.Signal(syscall.SIGINT)
+	if err := sleeper.Wait(); sleeper.ProcessState.ExitCode() != 130 {
+		t.Errorf("exec -T interrupted: %v, want exit status 130", err)
+	}
+
 	if _, errOut, code := u.exec("", "-T", "--index", "2", "web", "true"); code != 1 || !strings.Contains(errOut, `service "web" is not running container #2`) {
 		t.Errorf("--index 2: exit %d, %q", code, errOut)
 	}
@@ -138,8 +154,8 @@ func TestExecTerminal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	type_("tty; echo $((6*7))\r")
-	scr.wait(t, "42")
+	type_("tty; echo $((6*7)) term-$TERM\r")
+	scr.wait(t, "42 term-xterm")
 	if !strings.Contains(scr.String(), "/dev/pts/") {
 		t.Errorf("the shell has no terminal: %q", scr.String())
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +31,8 @@ func (e *Engine) Exec(ctx context.Context, name string, o ExecOptions) (int, err
 
 // RunningContainer is the container of a project's service that exec (and
 // attach) act on, chosen as Docker Compose does: replica index when index
-// is above 0, else the lowest-numbered running one.
+// is above 0, else the lowest-numbered running one (one-off containers
+// of `berth run` included, after the service's own).
 func (e *Engine) RunningContainer(ctx context.Context, project, service string, index int) (ContainerView, error) {
 	views, err := e.Containers(ctx, project, []string{service}, true)
 	if err != nil {
@@ -54,7 +56,18 @@ func pickRunning(views []ContainerView, service string, index int) (ContainerVie
 		}
 		return ContainerView{}, fmt.Errorf("service %q is not running", service)
 	}
-	return slices.MinFunc(up, func(a, b ContainerView) int { return a.Number - b.Number }), nil
+	// The lowest number first; at one number, a service's own container
+	// before a one-off of `berth run`.
+	return slices.MinFunc(up, func(a, b ContainerView) int {
+		return cmp.Or(cmp.Compare(a.Number, b.Number), cmp.Compare(oneOffRank(a), oneOffRank(b)))
+	}), nil
+}
+
+func oneOffRank(v ContainerView) int {
+	if v.Labels[labelOneOff] == "True" {
+		return 1
+	}
+	return 0
 }
 
 // live reports whether a container has processes a command can join: it

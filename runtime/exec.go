@@ -51,7 +51,8 @@ type execProcess struct {
 // as user (already resolved in the container): the container's
 // environment with the exec's overrides and the user's HOME when it sets
 // none, the exec's working directory or else the container's. It does no
-// I/O.
+// I/O. With a terminal, TERM is xterm unless the container or the exec
+// sets it.
 func buildExec(c Config, o ExecOptions, user Identity) (execProcess, error) {
 	var probs []string
 	if len(o.Args) == 0 {
@@ -75,9 +76,13 @@ func buildExec(c Config, o ExecOptions, user Identity) (execProcess, error) {
 	if cwd == "" {
 		cwd = "/"
 	}
+	env := c.Env
+	if o.Tty && !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "TERM=") }) {
+		env = append([]string{"TERM=xterm"}, env...) // Docker's, for a terminal
+	}
 	return execProcess{
 		Args: slices.Clone(o.Args),
-		Env:  processEnv(overrideEnv(c.Env, o.Env), c.Hostname, user.Home),
+		Env:  processEnv(overrideEnv(env, o.Env), c.Hostname, user.Home),
 		Cwd:  cwd,
 		User: user,
 	}, nil

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the exec's copying goroutines.
@@ -166,6 +168,19 @@ func TestExec(t *testing.T) {
 		}
 		if _, err := e.rt.Exec(context.Background(), c.ID, ExecOptions{Args: []string{"/nonexistent"}}); err == nil {
 			t.Error("a missing program ran")
+		}
+		frozen, err := libcontainer.Load(e.rt.paths(c.ID).stateRoot, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := frozen.Pause(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.rt.Exec(context.Background(), c.ID, ExecOptions{Args: []string{"true"}}); !errors.Is(err, ErrPaused) {
+			t.Errorf("exec in a paused container: %v", err)
+		}
+		if err := frozen.Resume(); err != nil {
+			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

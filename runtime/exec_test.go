@@ -41,6 +41,18 @@ func TestBuildExec(t *testing.T) {
 			user: root,
 			want: execProcess{Args: []string{"true"}, Env: []string{"HOSTNAME=abc", "PATH=/usr/bin", "A=1", "B=2", "HOME=/x"}, Cwd: "/", User: root},
 		},
+		{
+			name: "a terminal gets TERM=xterm",
+			o:    ExecOptions{Args: []string{"sh"}, Tty: true},
+			user: root,
+			want: execProcess{Args: []string{"sh"}, Env: []string{"HOSTNAME=abc", "TERM=xterm", "PATH=/bin", "A=1", "B=2", "HOME=/root"}, Cwd: "/srv", User: root},
+		},
+		{
+			name: "TERM of the exec wins",
+			o:    ExecOptions{Args: []string{"sh"}, Tty: true, Env: []string{"TERM=vt100"}},
+			user: root,
+			want: execProcess{Args: []string{"sh"}, Env: []string{"HOSTNAME=abc", "TERM=vt100", "PATH=/bin", "A=1", "B=2", "HOME=/root"}, Cwd: "/srv", User: root},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cc := c

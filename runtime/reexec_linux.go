@@ -30,7 +30,8 @@ func WithExitHook(fn func(root, id string, code int, at time.Time)) ShimOption {
 }
 
 // Reexec handles the hidden re-exec entry points of the binary: "init"
-// (libcontainer's container init) and "shim" (a container's supervisor).
+// (libcontainer's container init), "shim" (a container's supervisor) and
+// "execproc" (the helper of an exec).
 // When os.Args[1] is one of them it never returns; otherwise it returns at
 // once. Call it first in main and in every TestMain that runs containers.
 func Reexec(opts ...ShimOption) {
@@ -46,5 +47,7 @@ func Reexec(opts ...ShimOption) {
 			opt(&o)
 		}
 		os.Exit(runShim(os.Args[2:], o))
+	case "execproc":
+		os.Exit(runExecHelper())
 	}
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs, idempotently, the Debian packages berth's demo and tests need:
 # busybox-static (the root filesystem of test and example images),
-# nftables, iptables and iproute2 (to inspect the host in tests), procps
-# and curl. Needs root; does nothing when everything is there.
+# nftables, iptables and iproute2 (to inspect the host in tests), procps,
+# curl, and hyperfine (bench/exec.sh). Needs root; does nothing when everything is there.
 set -euo pipefail
 need=()
-for pkg in busybox-static nftables iptables iproute2 procps curl; do
+for pkg in busybox-static nftables iptables iproute2 procps curl hyperfine; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
