@@ -84,6 +84,9 @@ type configJSON struct {
 	Hostname   string
 	Domainname string
 	User       string
+	Tty        bool
+	OpenStdin  bool
+	StdinOnce  bool
 	Env        []string
 	Cmd        []string
 	Image      string
@@ -115,7 +118,7 @@ func dockerTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 func dockerInspect(d engine.ContainerDetail) containerJSON {
 	c := containerJSON{Id: d.ID, Created: dockerTime(d.Created), Image: d.ImageID, Name: "/" + d.Name,
 		RestartCount: d.Restarts, Driver: "overlay", Platform: "linux", State: dockerState(d), Mounts: []mountJSON{},
-		Config: configJSON{Hostname: d.Hostname, Domainname: d.Domainname, User: d.User, Env: d.Env, Cmd: d.Cmd, Image: d.Image,
+		Config: configJSON{Hostname: d.Hostname, Domainname: d.Domainname, User: d.User, Tty: d.Tty, OpenStdin: d.OpenStdin, StdinOnce: d.StdinOnce, Env: d.Env, Cmd: d.Cmd, Image: d.Image,
 			WorkingDir: d.WorkingDir, Entrypoint: d.Entrypoint, Labels: d.Labels, StopSignal: d.StopSignal}}
 	if len(d.Args) > 0 {
 		c.Path, c.Args = d.Args[0], d.Args[1:]

@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"syscall"
 
 	"github.com/mattn/go-shellwords"
 	"github.com/spf13/cobra"
@@ -170,7 +168,7 @@ func runRun(cmd *cobra.Command, g *globals, o runFlags, service string, command 
 		}
 		return nil
 	}
-	code, err := attachRun(cmd, s.engine, name, o.interactive, tty, in)
+	code, err := attachTo(cmd, s.engine, name, streams{stdin: o.interactive, tty: tty, detachKeys: defaultDetachKeys, sigProxy: true, replay: true})
 	if errors.Is(err, engine.ErrDetached) {
 		return nil // ctrl-p ctrl-q: the container runs on, as with Docker
 	}
@@ -183,47 +181,6 @@ func runRun(cmd *cobra.Command, g *globals, o runFlags, service string, command 
 		}
 	}
 	return exitStatus(code)
-}
-
-// attachRun connects the user's terminal or streams to the one-off
-// container name until it exits, and returns its exit code. Signals berth
-// gets are passed on to it, as Docker Compose's run does.
-func attachRun(cmd *cobra.Command, e *engine.Engine, name string, interactive, tty bool, in *os.File) (int, error) {
-	ao := engine.AttachOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Replay: true}
-	if interactive {
-		ao.Stdin = cmd.InOrStdin()
-	}
-	if tty {
-		ao.DetachKeys = []byte{0x10, 0x11} // ctrl-p, ctrl-q
-		if in != nil {
-			sizes, stop := followSize(in)
-			defer stop()
-			resize := make(chan engine.WinSize, 1)
-			resize <- terminalSize(in)
-			go func() {
-				for sz := range sizes {
-					resize <- sz
-				}
-			}()
-			ao.Resize = resize
-			restore, err := makeRaw(in)
-			if err != nil {
-				return 0, err
-			}
-			defer restore()
-		}
-	}
-	ctx := context.WithoutCancel(cmd.Context()) // interrupts go to the container
-	sigs, stop := catchSignals()
-	defer stop()
-	go func() {
-		for s := range sigs {
-			if sig, err := engine.ParseSignal(fmt.Sprint(int(s.(syscall.Signal)))); err == nil {
-				_ = e.Kill(ctx, name, sig)
-			}
-		}
-	}()
-	return e.Attach(ctx, name, ao)
 }
 
 // removeOneOff is run --rm: the one-off container and its anonymous

@@ -28,6 +28,7 @@ type ContainerDetail struct {
 	Hostname, Domainname string
 	StopSignal           string
 	Restart              string // "no", "always", "on-failure[:N]", "unless-stopped"
+	StdinOnce            bool
 	NetworkMode          string // "", "host", "none", "service:X", "container:X"
 	Mounts               []MountView
 	Networks             []NetworkEndpoint
@@ -86,6 +87,7 @@ func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, err
 		return d, fmt.Errorf("inspecting %s: %w", name, err)
 	}
 	d.Args, d.Env, d.WorkingDir, d.User, d.Hostname, d.Domainname = cfg.Args, cfg.Env, cfg.Cwd, cfg.User, cfg.Hostname, cfg.Domainname
+	d.Tty, d.OpenStdin, d.StdinOnce = cfg.Tty, cfg.OpenStdin, cfg.StdinOnce
 	d.StopSignal, d.Restart = cfg.StopSignal, cfg.Restart
 	if d.Entrypoint == nil && d.Cmd == nil { // the image is gone: what runs is all there is to show
 		d.Cmd = cfg.Args

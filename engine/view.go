@@ -30,6 +30,7 @@ type ContainerView struct {
 	Health                string // "" without a health check
 	StartedAt, FinishedAt time.Time
 	Command               []string
+	Tty, OpenStdin        bool // made with tty: true, stdin_open: true
 	Ports                 []PortView
 }
 
@@ -70,7 +71,7 @@ func (e *Engine) describe(ctx context.Context, v *ContainerView) error {
 	}
 	v.State, v.ExitCode, v.Health, v.StartedAt, v.FinishedAt = st.Status, st.ExitCode, st.Health, st.StartedAt, st.FinishedAt
 	if cfg, err := e.runtime.Config(v.Name); err == nil {
-		v.Command = cfg.Args
+		v.Command, v.Tty, v.OpenStdin = cfg.Args, cfg.Tty, cfg.OpenStdin
 	}
 	ports, err := e.store.Ports(ctx, v.Name)
 	if err != nil {

@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/internal/testutil"
+)
+
+// tty: true keeps a shell alive on its terminal and logs its prompt;
+// attach reaches it through a real terminal and leaves it running on the
+// detach keys; stdin_open: true without a terminal takes piped input.
+func TestTTYAndAttach(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := newUser(t, project(t, `
+services:
+  shell:
+    image: berth-e2e/busybox:1
+    command: ["sh"]
+    tty: true
+    stdin_open: true
+  cat:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "while read l; do echo got $$l; done"]
+    stdin_open: true
+`))
+	t.Cleanup(func() {
+		u.try("down", "-t", "0")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.importBusybox()
+	u.run("up", "-d")
+	waitFor(t, "the shell's prompt in its log", func() bool { return strings.Contains(u.run("logs", "shell"), "# ") })
+	if ps := u.run("ps", "shell"); !strings.Contains(ps, "Up") {
+		t.Fatalf("tty: true did not keep sh alive:\n%s", ps)
+	}
+	if out := u.run("inspect", "-f", "{{.Config.Tty}} {{.Config.OpenStdin}}", u.project+"-shell-1"); strings.TrimSpace(out) != "true true" {
+		t.Fatalf("inspect Tty OpenStdin: %q", out)
+	}
+
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	pty.Setsize(ptmx, &pty.Winsize{Rows: 30, Cols: 90})
+	before := termios(t, tty)
+	cmd := exec.Command(u.bin, "-p", u.project, "attach", "shell")
+	cmd.Dir, cmd.Env = u.dir, u.env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	scr := readScreen(ptmx)
+	waitFor(t, "the attached shell to answer", func() bool {
+		ptmx.Write([]byte("echo $((6*7)); stty size\r"))
+		time.Sleep(100 * time.Millisecond)
+		return strings.Contains(scr.String(), "42") && strings.Contains(scr.String(), "30 90")
+	})
+	ptmx.Write([]byte{0x10, 0x11}) // ctrl-p ctrl-q
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("detaching: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the detach keys did not end attach")
+	}
+	if after := termios(t, tty); after != before {
+		t.Error("attach left the terminal changed")
+	}
+	if ps := u.run("ps", "shell"); !strings.Contains(ps, "Up") {
+		t.Fatalf("the shell did not survive the detach:\n%s", ps)
+	}
+
+	// Without a terminal: piped input in, output out, until berth goes.
+	att := exec.Command(u.bin, "-p", u.project, "attach", "cat")
+	att.Dir, att.Env = u.dir, u.env
+	stdin, _ := att.StdinPipe()
+	stdout, _ := att.StdoutPipe()
+	if err := att.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { att.Process.Kill(); att.Wait() })
+	io.WriteString(stdin, "one\ntwo\n")
+	r := bufio.NewReader(stdout)
+	for _, want := range []string{"got one\n", "got two\n"} {
+		line, err := r.ReadString('\n')
+		if err != nil || line != want {
+			t.Fatalf("attach output %q %v, want %q", line, err, want)
+		}
+	}
+	if _, err := u.try("attach", "nosuch"); err == nil {
+		t.Fatal("attach to an unknown service succeeded")
+	}
+	var ee *exec.ExitError
+	if _, err := u.try("attach", "--detach-keys", "ctrl-1", "cat"); !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("bad --detach-keys: %v", err)
+	}
+}
