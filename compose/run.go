@@ -152,6 +152,9 @@ func runRun(cmd *cobra.Command, g *globals, o runFlags, service string, command 
 	plan, err := reconcile.ConvergeRun(ctx, s.project, s.engine, drivers(s.engine), run, out.event)
 	warn(out, plan)
 	if err != nil {
+		if o.rm { // what was made of the one-off goes, as with docker run --rm
+			_ = s.run(context.WithoutCancel(ctx), out, removeOneOff(s, name))
+		}
 		return err
 	}
 	s.unlock() // the one-off runs on: let other berth commands work on the project
@@ -176,24 +179,26 @@ func runRun(cmd *cobra.Command, g *globals, o runFlags, service string, command 
 		return err
 	}
 	if o.rm {
-		if err := removeOneOff(context.WithoutCancel(ctx), g, name, out); err != nil {
+		ctx := context.WithoutCancel(ctx)
+		unlock, err := s.engine.LockProject(ctx, s.project.Name)
+		if err != nil {
+			return err
+		}
+		err = s.run(ctx, out, removeOneOff(s, name))
+		unlock()
+		if err != nil {
 			return err
 		}
 	}
 	return exitStatus(code)
 }
 
-// removeOneOff is run --rm: the one-off container and its anonymous
+// removeOneOff plans run --rm: the one-off container and its anonymous
 // volumes go, once it has exited.
-func removeOneOff(ctx context.Context, g *globals, name string, out *progress) error {
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	return s.run(ctx, out, func(obs reconcile.Observed) (reconcile.Plan, error) {
+func removeOneOff(s *session, name string) func(reconcile.Observed) (reconcile.Plan, error) {
+	return func(obs reconcile.Observed) (reconcile.Plan, error) {
 		return reconcile.PlanRemoveOneOff(s.project, obs, name)
-	})
+	}
 }
 
 // oneOffName is Docker Compose's name of a one-off container:

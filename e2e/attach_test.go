@@ -68,9 +68,9 @@ services:
 	go func() { exited <- cmd.Wait() }()
 	scr := readScreen(ptmx)
 	waitFor(t, "the attached shell to answer", func() bool {
-		ptmx.Write([]byte("echo $((6*7)); stty size\r"))
+		ptmx.Write([]byte("echo x$((6*7))y; stty size\r"))
 		time.Sleep(100 * time.Millisecond)
-		return strings.Contains(scr.String(), "42") && strings.Contains(scr.String(), "30 90")
+		return strings.Contains(scr.String(), "x42y") && strings.Contains(scr.String(), "30 90")
 	})
 	ptmx.Write([]byte{0x10, 0x11}) // ctrl-p ctrl-q
 	select {

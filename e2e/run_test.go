@@ -93,6 +93,9 @@ func TestRunOneOff(t *testing.T) {
 	if out, _, code := u.split("piped\nin\n", "run", "--rm", "-T", "web", "cat"); code != 0 || out != "piped\nin\n" {
 		t.Fatalf("stdin through run: %d %q", code, out)
 	}
+	if _, errs, code := u.split("", "run", "--rm", "-T", "web", "/no/such/program"); code != 1 || !strings.Contains(errs, "/no/such/program") {
+		t.Fatalf("a one-off that cannot start: %d %q", code, errs)
+	}
 	if ps := u.run("ps", "-a"); oneOffName.MatchString(ps) {
 		t.Fatalf("--rm left a one-off:\n%s", ps)
 	}
@@ -239,9 +242,9 @@ func TestRunTerminal(t *testing.T) {
 	scr := readScreen(ptmx)
 	type_ := func(s string) { ptmx.Write([]byte(s)) }
 	waitFor(t, "the shell to answer", func() bool {
-		type_("tty; echo $((6*7))\r")
+		type_("tty; echo x$((6*7))y\r")
 		time.Sleep(100 * time.Millisecond)
-		return strings.Contains(scr.String(), "42")
+		return strings.Contains(scr.String(), "x42y")
 	})
 	if !strings.Contains(scr.String(), "/dev/pts/") {
 		t.Errorf("the one-off has no terminal: %q", scr.String())

@@ -2,10 +2,10 @@ package runtime
 
 import (
 	"bytes"
-	"os"
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
