@@ -76,24 +76,38 @@ func (o createOptions) apply(s *session) error {
 	return nil
 }
 
+// converge opens the session and converges its project with ro, as up
+// and create do, saying so when there was nothing to do. The caller
+// closes the session.
+func (o createOptions) converge(cmd *cobra.Command, g *globals, ro reconcile.Options) (*session, error) {
+	ctx := cmd.Context()
+	out := newProgress(cmd.OutOrStdout())
+	s, err := o.open(ctx, g, out)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := converge(ctx, s, ro, out)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	if plan.Empty() {
+		fmt.Fprintln(cmd.OutOrStdout(), "Nothing to do: the project is up to date.")
+	}
+	return s, nil
+}
+
 func newCreateCommand(g *globals) *cobra.Command {
 	var o createOptions
 	cmd := &cobra.Command{
 		Use:   "create [OPTIONS] [SERVICE...]",
 		Short: "Creates containers for a service",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			out := newProgress(cmd.OutOrStdout())
-			s, err := o.open(ctx, g, out)
-			if err != nil {
-				return err
-			}
-			defer s.close()
 			ro := o.reconcile(args)
 			ro.NoStart = true
-			plan, err := converge(ctx, s, ro, out)
-			if err == nil && plan.Empty() {
-				fmt.Fprintln(cmd.OutOrStdout(), "Nothing to do: the project is up to date.")
+			s, err := o.converge(cmd, g, ro)
+			if err == nil {
+				s.close()
 			}
 			return err
 		},

@@ -35,26 +35,17 @@ func newUpCommand(g *globals) *cobra.Command {
 		Use:   "up [OPTIONS] [SERVICE...]",
 		Short: "Create and start containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			out := newProgress(cmd.OutOrStdout())
-			s, err := o.open(ctx, g, out)
+			s, err := o.converge(cmd, g, o.reconcile(args))
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			plan, err := converge(ctx, s, o.reconcile(args), out)
-			if err != nil {
-				return err
-			}
-			if plan.Empty() {
-				fmt.Fprintln(cmd.OutOrStdout(), "Nothing to do: the project is up to date.")
-			}
 			if o.detach || o.noStart {
 				return nil
 			}
 			s.unlock() // attached: let other berth commands work on the project
 			s.unlock = func() {}
-			return attach(ctx, cmd, s, args, o.timeout.value())
+			return attach(cmd.Context(), cmd, s, args, o.timeout.value())
 		},
 	}
 	f := cmd.Flags()

@@ -6,11 +6,7 @@ import (
 	"io"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
-
-	"github.com/creack/pty"
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
@@ -48,42 +44,17 @@ services:
 		t.Fatalf("inspect Tty OpenStdin: %q", out)
 	}
 
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
+	term := newTerminal(t, 30, 90)
+	_, exited := term.start(u, "attach", "shell")
+	term.ask("echo x$((6*7))y; stty size\r", "30 90")
+	if !strings.Contains(term.screen.String(), "x42y") {
+		t.Fatalf("the attached shell did not answer: %q", term.screen.String())
 	}
-	defer ptmx.Close()
-	defer tty.Close()
-	pty.Setsize(ptmx, &pty.Winsize{Rows: 30, Cols: 90})
-	before := termios(t, tty)
-	cmd := exec.Command(u.bin, "-p", u.project, "attach", "shell")
-	cmd.Dir, cmd.Env = u.dir, u.env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	term.type_("\x10\x11") // ctrl-p ctrl-q
+	if code := ended(t, exited); code != 0 {
+		t.Fatalf("detaching: exit %d", code)
 	}
-	t.Cleanup(func() { cmd.Process.Kill() })
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	scr := readScreen(ptmx)
-	waitFor(t, "the attached shell to answer", func() bool {
-		ptmx.Write([]byte("echo x$((6*7))y; stty size\r"))
-		time.Sleep(100 * time.Millisecond)
-		return strings.Contains(scr.String(), "x42y") && strings.Contains(scr.String(), "30 90")
-	})
-	ptmx.Write([]byte{0x10, 0x11}) // ctrl-p ctrl-q
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("detaching: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the detach keys did not end attach")
-	}
-	if after := termios(t, tty); after != before {
-		t.Error("attach left the terminal changed")
-	}
+	term.restored()
 	if ps := u.run("ps", "shell"); !strings.Contains(ps, "Up") {
 		t.Fatalf("the shell did not survive the detach:\n%s", ps)
 	}

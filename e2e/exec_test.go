@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/engine"
@@ -121,92 +120,42 @@ func TestExecTerminal(t *testing.T) {
 	testutil.CheckLeaks(t)
 	u := execStack(t)
 
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
+	term := newTerminal(t, 24, 80)
+	_, exited := term.start(u, "exec", "web", "sh")
+	term.type_("tty; echo $((6*7)) term-$TERM\r")
+	term.screen.wait(t, "42 term-xterm")
+	if !strings.Contains(term.screen.String(), "/dev/pts/") {
+		t.Errorf("the shell has no terminal: %q", term.screen.String())
 	}
-	defer ptmx.Close()
-	defer tty.Close()
-	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 24, Cols: 80}); err != nil {
-		t.Fatal(err)
-	}
-	before := termios(t, tty)
-
-	session := func(args ...string) (*exec.Cmd, *screen) {
-		cmd := exec.Command(u.bin, append([]string{"-p", u.project, "exec"}, args...)...)
-		cmd.Dir, cmd.Env = u.dir, u.env
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-		// berth leads a session whose terminal is the pty, so that it gets
-		// SIGWINCH when the pty is resized.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd, readScreen(ptmx)
-	}
-	cmd, scr := session("web", "sh")
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { cmd.Process.Kill() })
-
-	type_ := func(s string) {
-		if _, err := ptmx.Write([]byte(s)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	type_("tty; echo $((6*7)) term-$TERM\r")
-	scr.wait(t, "42 term-xterm")
-	if !strings.Contains(scr.String(), "/dev/pts/") {
-		t.Errorf("the shell has no terminal: %q", scr.String())
-	}
-	if termios(t, tty) == before {
+	if termios(t, term.tty) == term.before {
 		t.Error("the local terminal is not in raw mode during the session")
 	}
-	type_("stty size\r")
-	scr.wait(t, "24 80")
+	term.type_("stty size\r")
+	term.screen.wait(t, "24 80")
+	term.resize(50, 132)
+	term.ask("stty size\r", "50 132")
 
-	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 50, Cols: 132}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the new size inside", func() bool {
-		type_("stty size\r")
-		time.Sleep(100 * time.Millisecond)
-		return strings.Contains(scr.String(), "50 132")
-	})
-
-	type_("sleep 100\r")
+	term.type_("sleep 100\r")
 	waitFor(t, "sleep to run", func() bool {
 		out, _, _ := u.exec("", "-T", "web", "sh", "-c", "ps -o args | grep -x 'sleep 100'")
 		return strings.TrimSpace(out) == "sleep 100"
 	})
-	type_("\x03") // Ctrl-C
-	type_("echo back-$((2+3))\r")
-	scr.wait(t, "back-5") // well before the sleep's 100 s
+	term.type_("\x03") // Ctrl-C
+	term.type_("echo back-$((2+3))\r")
+	term.screen.wait(t, "back-5") // well before the sleep's 100 s
 
-	type_("exit 3\r")
-	select {
-	case err := <-exited:
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 3 {
-			t.Errorf("the session ended with %v, want exit status 3", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the session did not end")
+	term.type_("exit 3\r")
+	if code := ended(t, exited); code != 3 {
+		t.Errorf("the session ended with %d, want exit status 3", code)
 	}
-	if after := termios(t, tty); after != before {
-		t.Errorf("the terminal's settings changed:\nbefore %+v\nafter  %+v", before, after)
-	}
+	term.restored()
 
 	// Another way out: the process killed by a signal.
-	cmd2, _ := session("web", "sh", "-c", "kill -9 $$")
-	err = cmd2.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 137 {
-		t.Errorf("a killed process: %v, want exit status 137", err)
+	_, exited = term.start(u, "exec", "web", "sh", "-c", "kill -9 $$")
+	if code := ended(t, exited); code != 137 {
+		t.Errorf("a killed process: exit %d, want exit status 137", code)
 	}
-	if after := termios(t, tty); after != before {
-		t.Errorf("the terminal's settings changed after a killed process")
-	}
+	term.restored()
 }
 
 func termios(t *testing.T, f *os.File) unix.Termios {

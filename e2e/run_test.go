@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
@@ -85,6 +83,12 @@ func TestRunOneOff(t *testing.T) {
 	out, errs, code := u.split("", "run", "--rm", "-T", "web", "sh", "-c", "echo out; echo err >&2; exit 42")
 	if code != 42 || out != "out\n" || !strings.Contains(errs, "err\n") {
 		t.Fatalf("run: code %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if _, _, code := u.split("", "run", "--rm", "-T", "web", "false"); code != 1 {
+		t.Fatalf("run of false: exit %d, want 1", code)
+	}
+	if _, _, code := u.split("", "run", "--rm", "-T", "web", "true"); code != 0 {
+		t.Fatalf("run of true: exit %d, want 0", code)
 	}
 	if ps := u.run("ps"); !strings.Contains(ps, u.project+"-db-1") || !strings.Contains(ps, "(healthy)") {
 		t.Fatalf("run did not bring db up healthy first:\n%s", ps)
@@ -221,58 +225,20 @@ func TestRunTerminal(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	u := runStack(t)
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
+	term := newTerminal(t, 24, 80)
+	_, exited := term.start(u, "run", "--rm", "--no-deps", "web", "sh")
+	term.ask("tty; echo x$((6*7))y\r", "x42y")
+	if !strings.Contains(term.screen.String(), "/dev/pts/") {
+		t.Errorf("the one-off has no terminal: %q", term.screen.String())
 	}
-	defer ptmx.Close()
-	defer tty.Close()
-	pty.Setsize(ptmx, &pty.Winsize{Rows: 24, Cols: 80})
-	before := termios(t, tty)
-	cmd := exec.Command(u.bin, "-p", u.project, "run", "--rm", "--no-deps", "web", "sh")
-	cmd.Dir, cmd.Env = u.dir, u.env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	term.ask("stty size\r", "24 80")
+	term.resize(50, 132)
+	term.ask("stty size\r", "50 132")
+	term.type_("exit 5\r")
+	if code := ended(t, exited); code != 5 {
+		t.Errorf("run ended with %d, want exit status 5", code)
 	}
-	t.Cleanup(func() { cmd.Process.Kill() })
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	scr := readScreen(ptmx)
-	type_ := func(s string) { ptmx.Write([]byte(s)) }
-	waitFor(t, "the shell to answer", func() bool {
-		type_("tty; echo x$((6*7))y\r")
-		time.Sleep(100 * time.Millisecond)
-		return strings.Contains(scr.String(), "x42y")
-	})
-	if !strings.Contains(scr.String(), "/dev/pts/") {
-		t.Errorf("the one-off has no terminal: %q", scr.String())
-	}
-	waitFor(t, "the size inside", func() bool {
-		type_("stty size\r")
-		time.Sleep(100 * time.Millisecond)
-		return strings.Contains(scr.String(), "24 80")
-	})
-	pty.Setsize(ptmx, &pty.Winsize{Rows: 50, Cols: 132})
-	waitFor(t, "the new size inside", func() bool {
-		type_("stty size\r")
-		time.Sleep(100 * time.Millisecond)
-		return strings.Contains(scr.String(), "50 132")
-	})
-	type_("exit 5\r")
-	select {
-	case err := <-exited:
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 5 {
-			t.Errorf("run ended with %v, want exit status 5", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not end")
-	}
-	if after := termios(t, tty); after != before {
-		t.Errorf("the terminal's settings changed")
-	}
+	term.restored()
 	if ps := u.run("ps", "-a"); oneOffName.MatchString(ps) {
 		t.Fatalf("--rm left the one-off:\n%s", ps)
 	}
