@@ -5,25 +5,12 @@
 # one-off also waits for its exit and removes itself). Target: run ≤ 1.5×.
 # Usage: bench/run.sh BERTH_BINARY [RUNS]   (as root; apt-get install hyperfine)
 set -euo pipefail
-berth=$(realpath "$1")
 runs=${2:-20}
 command -v hyperfine >/dev/null || { echo "bench/run.sh needs hyperfine: apt-get install hyperfine" >&2; exit 1; }
-work=$(mktemp -d /tmp/berth-bench-run.XXXXXX)
-export BERTH_ROOT=$work/root BERTH_RUN_ROOT=$work/run BERTH_SUBNET_POOL=10.253.0.0/16
-cgroup=berth_$(printf '%s' "$BERTH_ROOT" | sha256sum | cut -c1-8) # berth's cgroup parent for a private root
-cleanup() {
-	(cd "$work/p" && "$berth" -p bench down -t 0 >/dev/null 2>&1) || true
-	for d in /sys/fs/cgroup/*/"$cgroup"; do rmdir "$d" 2>/dev/null || true; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-rootfs=$work/rootfs
-mkdir -p "$rootfs"/bin "$rootfs"/etc "$rootfs"/proc "$rootfs"/dev "$rootfs"/sys "$rootfs"/tmp "$work/p"
-cp /bin/busybox "$rootfs"/bin/
-for a in sh sleep true; do ln -s busybox "$rootfs/bin/$a"; done
-tar -C "$rootfs" -cf "$work/busybox.tar" .
-"$berth" image import "$work/busybox.tar" bench/busybox:1 >/dev/null
+. "$(dirname "$0")/lib.sh"
+bench_init "$1" 10.253.0.0/16
+bench_busybox bench/busybox:1
+mkdir -p "$work/p"
 printf 'name: bench\nservices:\n  web:\n    image: bench/busybox:1\n    command: ["sleep", "100000"]\n' >"$work/p/compose.yaml"
 cd "$work/p"
 down="$berth -p bench down -t 0"
