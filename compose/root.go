@@ -74,7 +74,8 @@ func NewRootCommand() *cobra.Command {
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
 		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),
 		newLsCommand(g), newStatsCommand(g), newInspectCommand(g), newExecCommand(g),
-		newKillCommand(g), newPauseCommand(g), newUnpauseCommand(g), newTopCommand(g), newWaitCommand(g), newCpCommand(g), newRunCommand(g), newAttachCommand(g))
+		newKillCommand(g), newPauseCommand(g), newUnpauseCommand(g), newTopCommand(g), newWaitCommand(g), newCpCommand(g), newRunCommand(g), newAttachCommand(g),
+		newEventsCommand(g))
 	rejectUnknownCommands(root)
 	return root
 }

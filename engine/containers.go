@@ -61,7 +61,11 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		return err
 	}
 	// It is made now: record that even if the user interrupts this very moment.
-	return e.store.SetConfigHash(context.WithoutCancel(ctx), c.Name, c.Hash)
+	if err := e.store.SetConfigHash(context.WithoutCancel(ctx), c.Name, c.Hash); err != nil {
+		return err
+	}
+	e.event(ctx, c.Name, "create")
+	return nil
 }
 
 // Start starts a created or stopped container from its recorded configuration.
@@ -118,6 +122,7 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	e.event(ctx, name, "destroy") // while its record tells its labels
 	return e.store.DeleteContainer(ctx, name)
 }
 

@@ -80,8 +80,12 @@ func (s *shim) checkHealth(h Health, fresh bool, stop <-chan struct{}) {
 
 func (s *shim) setHealth(status string) {
 	s.mu.Lock()
+	old := s.state.Health
 	s.state.Health = status
 	s.mu.Unlock()
+	if status != old && status != HealthStarting {
+		s.event("health_status: "+status, nil) // as Docker spells it
+	}
 }
 
 // probe runs argv inside the running container, as its user, and fails

@@ -18,7 +18,8 @@ import (
 type ShimOption func(*shimOptions)
 
 type shimOptions struct {
-	exitHook func(root, id string, code int, at time.Time)
+	exitHook  func(root, id string, code int, at time.Time)
+	eventHook EventHook
 }
 
 // WithExitHook makes the shim call fn after each exit of its container,
@@ -27,6 +28,12 @@ type shimOptions struct {
 // written.
 func WithExitHook(fn func(root, id string, code int, at time.Time)) ShimOption {
 	return func(o *shimOptions) { o.exitHook = fn }
+}
+
+// WithEventHook makes the shim call fn for each event of its container
+// (see EventHook).
+func WithEventHook(fn EventHook) ShimOption {
+	return func(o *shimOptions) { o.eventHook = fn }
 }
 
 // Reexec handles the hidden re-exec entry points of the binary: "init"

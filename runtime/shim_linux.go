@@ -46,6 +46,8 @@ type shim struct {
 	spec   *specs.Spec
 	policy RestartPolicy
 	hook   func(root, id string, code int, at time.Time)
+	events EventHook  // records the container's events; nil: none
+	evMu   sync.Mutex // one event at a time, in order
 	root   string
 	log    *logWriter
 	ln     net.Listener
@@ -84,7 +86,7 @@ func runShim(args []string, o shimOptions) int {
 		report(readyMsg{Error: err.Error()})
 		return 2
 	}
-	s := &shim{p: containerPaths(a.Root, a.RunRoot, a.ID), hook: o.exitHook, root: a.Root,
+	s := &shim{p: containerPaths(a.Root, a.RunRoot, a.ID), hook: o.exitHook, events: o.eventHook, root: a.Root,
 		stopCh: make(chan struct{}), done: make(chan struct{})}
 	lock, err := lockDir(s.p.dir)
 	if err != nil {
@@ -105,6 +107,7 @@ func runShim(args []string, o shimOptions) int {
 		return 1
 	}
 	report(readyMsg{Pid: s.state.Pid})
+	s.event("start", nil)
 	go s.serve()
 	s.supervise()
 	s.teardown()
@@ -176,6 +179,7 @@ func (s *shim) start() error {
 			}
 		})
 	}
+	s.watchOOM(ctr)
 	pid, _ := proc.Pid()
 	s.mu.Lock()
 	s.ctr, s.proc, s.io = ctr, proc, sio
@@ -239,6 +243,9 @@ func (s *shim) supervise() {
 		if s.hook != nil {
 			s.hook(s.root, s.cfg.ID, code, st.FinishedAt)
 		}
+		if startErr == nil {
+			s.event("die", dieAttributes(code, st))
+		}
 		if !s.policy.ShouldRestart(code, st.Restarts, stopped) {
 			return
 		}
@@ -257,6 +264,8 @@ func (s *shim) supervise() {
 		s.mu.Unlock()
 		if startErr = s.start(); startErr != nil {
 			fmt.Fprintf(os.Stderr, "shim %s: restart: %v\n", s.cfg.ID, startErr)
+		} else {
+			s.event("start", nil)
 		}
 	}
 }
@@ -309,9 +318,9 @@ func (s *shim) handle(conn net.Conn) {
 	case "kill":
 		resp.fail(s.kill(syscall.Signal(req.Signal)))
 	case "pause":
-		resp.fail(s.pause())
+		resp.fail(s.eventIf(s.pause(), "pause"))
 	case "resume":
-		resp.fail(s.resume())
+		resp.fail(s.eventIf(s.resume(), "unpause"))
 	default:
 		resp.Error = fmt.Sprintf("unknown operation %q", req.Op)
 	}
@@ -347,7 +356,9 @@ func (s *shim) stop(sig syscall.Signal, timeout time.Duration) {
 	}
 	proc, running := s.markStopped()
 	if running {
-		s.endHealth() // no probe may be joining the container while it goes
+		defer s.event("stop", nil) // once down, as Docker's
+		s.endHealth()              // no probe may be joining the container while it goes
+		s.event("kill", killAttributes(sig))
 		_ = proc.Signal(sig)
 		s.thaw() // a paused container gets the signal once thawed, as with Docker
 		t := time.NewTimer(timeout)
@@ -356,6 +367,7 @@ func (s *shim) stop(sig syscall.Signal, timeout time.Duration) {
 		case <-s.done:
 			return
 		case <-t.C:
+			s.event("kill", killAttributes(syscall.SIGKILL))
 			_ = proc.Signal(syscall.SIGKILL)
 		}
 	}
@@ -384,6 +396,7 @@ func (s *shim) kill(sig syscall.Signal) error {
 	if stops {
 		s.endHealth()
 	}
+	s.event("kill", killAttributes(sig)) // before the die it may cause
 	if err := proc.Signal(sig); err != nil {
 		return fmt.Errorf("signalling init: %w", err)
 	}

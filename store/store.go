@@ -15,7 +15,7 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // schemaVersion is bumped with every migration appended to migrations.
-const schemaVersion = 4
+const schemaVersion = 5
 
 // migrations[i] moves the schema from version i to i+1.
 var migrations = []string{
@@ -84,13 +84,27 @@ var migrations = []string{
 	`ALTER TABLE containers ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
 	UPDATE containers SET labels = json_object('com.docker.compose.project', project, 'com.docker.compose.service', service,
 		'com.docker.compose.container-number', CAST(number AS TEXT), 'com.docker.compose.oneoff', 'False');`,
+	// Container events (create, start, die, ...), as Docker's daemon keeps
+	// them for `events --since`: the newest MaxEvents, by sequence.
+	`CREATE TABLE events (
+		seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+		time       INTEGER NOT NULL,
+		action     TEXT NOT NULL,
+		id         TEXT NOT NULL,
+		name       TEXT NOT NULL,
+		project    TEXT NOT NULL,
+		service    TEXT NOT NULL,
+		attributes TEXT NOT NULL
+	);
+	CREATE INDEX events_project ON events(project, seq);`,
 }
 
 // Store is berth's metadata database. It is safe for concurrent use by
 // several goroutines and several processes (SQLite WAL mode; every
 // mutation is one immediate transaction).
 type Store struct {
-	db *sql.DB
+	db   *sql.DB
+	wake string // the file touched after each recorded event (see WatchEvents)
 }
 
 // Open opens (creating if needed) the database at <root>/berth.db and
@@ -119,7 +133,7 @@ func openDB(root string, migrate bool) (*Store, error) {
 	// instead of colliding on SQLite's write lock, whose busy handler sleeps
 	// for milliseconds at a time. Other processes still wait on busy_timeout.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db}
+	s := &Store{db: db, wake: filepath.Join(root, eventsWakeFile)}
 	if !migrate {
 		var v int
 		if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != schemaVersion {

@@ -176,7 +176,7 @@ func TestMigrationKeepsData(t *testing.T) {
 	if err := s.PutContainer(ctx, Container{ID: NewID(), Name: "old", Project: "p", Service: "s", Number: 1, Spec: []byte("{}")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec(`PRAGMA user_version = 1; ALTER TABLE containers DROP COLUMN labels; DROP INDEX containers_id; ALTER TABLE containers DROP COLUMN id; ALTER TABLE endpoints DROP COLUMN key; ALTER TABLE endpoints DROP COLUMN address6; ALTER TABLE networks DROP COLUMN subnet6; ALTER TABLE networks DROP COLUMN gateway6; ALTER TABLE volumes DROP COLUMN labels; ALTER TABLE networks DROP COLUMN labels; ALTER TABLE networks DROP COLUMN ip_range; ALTER TABLE networks DROP COLUMN mtu; DROP TABLE ports`); err != nil {
+	if _, err := s.db.Exec(`PRAGMA user_version = 1; ALTER TABLE containers DROP COLUMN labels; DROP INDEX containers_id; ALTER TABLE containers DROP COLUMN id; ALTER TABLE endpoints DROP COLUMN key; ALTER TABLE endpoints DROP COLUMN address6; ALTER TABLE networks DROP COLUMN subnet6; ALTER TABLE networks DROP COLUMN gateway6; ALTER TABLE volumes DROP COLUMN labels; ALTER TABLE networks DROP COLUMN labels; ALTER TABLE networks DROP COLUMN ip_range; ALTER TABLE networks DROP COLUMN mtu; DROP TABLE ports; DROP TABLE events`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -242,7 +242,7 @@ func TestMigrationLabelsContainers(t *testing.T) {
 		Labels: map[string]string{"x": "gone"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec(`PRAGMA user_version = 3; ALTER TABLE containers DROP COLUMN labels`); err != nil {
+	if _, err := s.db.Exec(`PRAGMA user_version = 3; ALTER TABLE containers DROP COLUMN labels; DROP TABLE events`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	runtime.Reexec(runtime.WithExitHook(store.RecordExitHook))
+	runtime.Reexec(runtime.WithExitHook(store.RecordExitHook), runtime.WithEventHook(store.RecordEventHook))
 	fmt.Fprintln(os.Stderr, "berth-runtime is started by berth, as a container's shim or init; it takes no commands of its own")
 	os.Exit(2)
 }

@@ -13,6 +13,6 @@ func main() {
 	// berth can serve as its own shim and container init (when
 	// berth-runtime is not installed beside it); Reexec handles both and
 	// never returns for them.
-	runtime.Reexec(runtime.WithExitHook(store.RecordExitHook))
+	runtime.Reexec(runtime.WithExitHook(store.RecordExitHook), runtime.WithEventHook(store.RecordEventHook))
 	os.Exit(compose.Execute())
 }

@@ -1,0 +1,197 @@
+package compose
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/spec"
+)
+
+func newEventsCommand(g *globals) *cobra.Command {
+	var asJSON bool
+	var since, until string
+	cmd := &cobra.Command{
+		Use:   "events [OPTIONS] [SERVICE...]",
+		Short: "Receive real time events from containers",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			now := time.Now()
+			o := engine.EventsOptions{}
+			var err error
+			if o.Since, err = eventTimeFlag("since", since, now); err != nil {
+				return err
+			}
+			if o.Until, err = eventTimeFlag("until", until, now); err != nil {
+				return err
+			}
+			if o.Project, err = g.eventsProject(ctx, args); err != nil {
+				return err
+			}
+			e, err := g.openEngine()
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			out := cmd.OutOrStdout()
+			return e.Events(ctx, o, func(ev engine.ContainerEvent) error {
+				if !eventShown(ev, args) {
+					return nil
+				}
+				return writeEvent(out, ev, asJSON)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "Output events as a stream of json objects")
+	cmd.Flags().StringVar(&since, "since", "", "Show all events created since timestamp")
+	cmd.Flags().StringVar(&until, "until", "", "Stream events until this timestamp")
+	return cmd
+}
+
+// eventsProject is the project whose events are shown: the loaded one
+// (whose services args must name), else -p's when there is no compose file.
+func (g *globals) eventsProject(ctx context.Context, services []string) (string, error) {
+	p, err := g.loadProject(ctx)
+	if errors.Is(err, spec.ErrNoComposeFile) && g.projectName != "" {
+		return g.projectName, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, s := range services {
+		if _, ok := p.Service(s); !ok {
+			return "", fmt.Errorf("no such service: %q", s)
+		}
+	}
+	return p.Name, nil
+}
+
+// eventTimeFlag reads --since or --until; "" is unset (the zero time).
+func eventTimeFlag(flag, value string, now time.Time) (time.Time, error) {
+	if value == "" {
+		return time.Time{}, nil
+	}
+	t, err := parseEventTime(value, now)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("invalid value for --%s: %w", flag, err)
+	}
+	return t, nil
+}
+
+// parseEventTime reads a time as docker events' --since and --until take
+// it: a Go duration meaning that long before now ("10m"), an RFC 3339
+// date or time (in the local zone when it names none, its fields from the
+// date down), or Unix seconds with an optional fraction.
+func parseEventTime(value string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(value); value != "0" && err == nil {
+		return time.Unix(now.Add(-d).Unix(), 0), nil // whole seconds, as Docker's
+	}
+	local := !strings.ContainsAny(value, "zZ+") && strings.Count(value, "-") != 3
+	var layout string
+	switch {
+	case strings.Contains(value, "."):
+		layout = map[bool]string{true: "2006-01-02T15:04:05.999999999", false: time.RFC3339Nano}[local]
+	case strings.Contains(value, "T"):
+		colons := strings.Count(value, ":")
+		if !local && !strings.ContainsAny(value, "zZ") && colons > 0 {
+			colons-- // the zone's offset has one
+		}
+		layouts := []string{"2006-01-02T15", "2006-01-02T15:04", "2006-01-02T15:04:05"}
+		zone := map[bool]string{true: "", false: "Z07:00"}[local]
+		layout = layouts[min(colons, 2)] + zone
+	case local:
+		layout = "2006-01-02"
+	default:
+		layout = "2006-01-02Z07:00"
+	}
+	var t time.Time
+	var err error
+	if local {
+		t, err = time.ParseInLocation(layout, value, now.Location())
+	} else {
+		t, err = time.Parse(layout, value)
+	}
+	if err == nil {
+		return t, nil
+	}
+	if strings.Contains(value, "-") {
+		return time.Time{}, err // a date the parser refused
+	}
+	if t, ok := unixTime(value); ok {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("failed to parse value as time or duration: %q", value)
+}
+
+// unixTime reads Unix seconds with an optional fraction ("1700000000.5").
+func unixTime(value string) (time.Time, bool) {
+	secs, frac, dotted := strings.Cut(value, ".")
+	s, err := strconv.ParseInt(secs, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	var ns int64
+	if dotted {
+		if len(frac) == 0 || len(frac) > 9 {
+			return time.Time{}, false
+		}
+		if ns, err = strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64); err != nil {
+			return time.Time{}, false
+		}
+	}
+	return time.Unix(s, ns), true
+}
+
+// eventShown says whether Docker Compose shows ev to a user who named
+// services: never a one-off container's, and only the named services'.
+func eventShown(ev engine.ContainerEvent, services []string) bool {
+	if ev.Attributes["com.docker.compose.oneoff"] == "True" {
+		return false
+	}
+	return len(services) == 0 || slices.Contains(services, ev.Service)
+}
+
+// eventAttributes are the attributes Docker Compose shows: all but its own
+// com.docker.compose.* labels.
+func eventAttributes(ev engine.ContainerEvent) map[string]string {
+	out := map[string]string{}
+	for k, v := range ev.Attributes {
+		if !strings.HasPrefix(k, "com.docker.compose.") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// writeEvent prints ev as docker compose events does. Its text form
+// ends with a blank line, as Docker Compose's (its event's text ends with
+// a newline, and it prints that with Println); the attributes are sorted
+// here, where Compose's follow map order.
+func writeEvent(w io.Writer, ev engine.ContainerEvent, asJSON bool) error {
+	attrs := eventAttributes(ev)
+	if asJSON {
+		b, err := json.Marshal(map[string]any{"time": ev.Time, "type": "container", "service": ev.Service,
+			"id": ev.ID, "action": ev.Action, "attributes": attrs})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(w, string(b))
+		return err
+	}
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
+		kv = append(kv, k+"="+attrs[k])
+	}
+	_, err := fmt.Fprintf(w, "%s container %s %s (%s)\n\n", ev.Time.Format("2006-01-02 15:04:05.000000"), ev.Action, ev.ID, strings.Join(kv, ", "))
+	return err
+}

@@ -1,0 +1,68 @@
+package runtime
+
+import (
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
+)
+
+// EventHook records an event of container id (its name), with the state
+// root the shim serves, the action as Docker names it ("start", "die",
+// "kill", "stop", "pause", "unpause", "oom", "health_status: healthy")
+// and the action's own attributes. It runs in the shim process,
+// synchronously: the shim's events are recorded in the order they happen.
+type EventHook func(root, id, action string, attrs map[string]string, at time.Time)
+
+// event records action through the hook, if there is one.
+func (s *shim) event(action string, attrs map[string]string) {
+	if s.events == nil {
+		return
+	}
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
+	s.events(s.root, s.cfg.ID, action, attrs, time.Now())
+}
+
+// eventIf records action when err is nil, and returns err.
+func (s *shim) eventIf(err error, action string) error {
+	if err == nil {
+		s.event(action, nil)
+	}
+	return err
+}
+
+// killAttributes are a kill event's, as Docker's: the signal's number.
+func killAttributes(sig syscall.Signal) map[string]string {
+	return map[string]string{"signal": strconv.Itoa(int(sig))}
+}
+
+// dieAttributes are a die event's, as Docker's: the exit code and how
+// long the run lasted, in whole seconds.
+func dieAttributes(code int, st State) map[string]string {
+	return map[string]string{"exitCode": strconv.Itoa(code),
+		"execDuration": strconv.Itoa(int(st.FinishedAt.Sub(st.StartedAt).Seconds()))}
+}
+
+// watchOOM records an "oom" event when the kernel's OOM killer kills a
+// process of this run of the container (once per run: the cgroup's
+// memory.events says that it happened, not how often).
+func (s *shim) watchOOM(ctr *libcontainer.Container) {
+	if s.events == nil {
+		return
+	}
+	ch, err := ctr.NotifyOOM()
+	if err != nil {
+		return // no memory controller: no OOM events, as without a limit
+	}
+	go func() {
+		seen := false
+		for range ch {
+			if !seen {
+				seen = true
+				s.event("oom", nil)
+			}
+		}
+	}()
+}

@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"time"
+)
+
+// MaxEvents is how many events the store keeps: recording one more drops
+// the oldest, in the same transaction.
+const MaxEvents = 10000
+
+// maxEvents is MaxEvents, smaller in tests.
+var maxEvents = MaxEvents
+
+// eventsWakeFile is the file, beside the database, that is touched after
+// each recorded event so that followers wake (see WatchEvents).
+const eventsWakeFile = "events.wake"
+
+// Event is one recorded container event, as Docker's daemon reports it.
+type Event struct {
+	Seq     int64 // increasing with every event recorded
+	Time    time.Time
+	Action  string // "create", "start", "die", "health_status: healthy", ...
+	ID      string // the container's ID
+	Name    string // the container's name
+	Project string
+	Service string
+	// Attributes are the container's labels, "image", "name" and the
+	// action's own ("exitCode", "signal", ...), as Docker's.
+	Attributes map[string]string
+}
+
+// AddEvent records action of container name at time at, with the
+// container's labels, image and name as attributes and attrs over them.
+// The container must be recorded. The oldest events beyond MaxEvents go.
+func (s *Store) AddEvent(ctx context.Context, name, action string, attrs map[string]string, at time.Time) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var id, project, service, image, labels string
+		err := tx.QueryRow(`SELECT id, project, service, image_ref, labels FROM containers WHERE name = ?`, name).Scan(&id, &project, &service, &image, &labels)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("container %q: %w", name, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		all := map[string]string{}
+		if err := json.Unmarshal([]byte(labels), &all); err != nil {
+			return fmt.Errorf("labels of %q: %w", name, err)
+		}
+		all["image"], all["name"] = image, name
+		maps.Copy(all, attrs)
+		b, err := json.Marshal(all)
+		if err != nil {
+			return err
+		}
+		res, err := tx.Exec(`INSERT INTO events (time, action, id, name, project, service, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			at.UnixNano(), action, id, name, project, service, string(b))
+		if err != nil {
+			return err
+		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(`DELETE FROM events WHERE seq <= ?`, seq-int64(maxEvents))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("recording event %q of %q: %w", action, name, err)
+	}
+	s.touchWake()
+	return nil
+}
+
+// touchWake wakes the followers: closing a file opened for writing is an
+// inotify IN_CLOSE_WRITE, with nothing written.
+func (s *Store) touchWake() {
+	if f, err := os.OpenFile(s.wake, os.O_WRONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
+}
+
+// EventsQuery selects recorded events.
+type EventsQuery struct {
+	After   int64  // only events with a greater Seq
+	Project string // "" for every project's
+	Since   time.Time
+	Until   time.Time // zero: no end
+}
+
+// Events lists the recorded events the query selects, oldest first.
+func (s *Store) Events(ctx context.Context, q EventsQuery) ([]Event, error) {
+	until := int64(1<<63 - 1)
+	if !q.Until.IsZero() {
+		until = q.Until.UnixNano()
+	}
+	var since int64
+	if !q.Since.IsZero() {
+		since = q.Since.UnixNano()
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, time, action, id, name, project, service, attributes FROM events
+		WHERE seq > ? AND (? = '' OR project = ?) AND time >= ? AND time <= ? ORDER BY seq`, q.After, q.Project, q.Project, since, until)
+	if err != nil {
+		return nil, fmt.Errorf("listing events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at int64
+		var attrs string
+		if err := rows.Scan(&e.Seq, &at, &e.Action, &e.ID, &e.Name, &e.Project, &e.Service, &attrs); err != nil {
+			return nil, fmt.Errorf("listing events: %w", err)
+		}
+		e.Time = time.Unix(0, at)
+		if err := json.Unmarshal([]byte(attrs), &e.Attributes); err != nil {
+			return nil, fmt.Errorf("attributes of event %d: %w", e.Seq, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// LastEvent is the Seq of the newest recorded event, 0 with none.
+func (s *Store) LastEvent(ctx context.Context) (int64, error) {
+	var seq sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT max(seq) FROM events`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("reading the last event: %w", err)
+	}
+	return seq.Int64, nil
+}
+
+// RecordEventHook is the shims' event hook: it records an event of the
+// container name in the store under root, if the store has this build's
+// schema (a shim never migrates it). Failures go to the shim's stderr (its
+// log), there being nobody to return them to.
+func RecordEventHook(root, name, action string, attrs map[string]string, at time.Time) {
+	st, err := OpenCurrent(root)
+	if err == nil {
+		err = st.AddEvent(context.Background(), name, action, attrs, at)
+		st.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "recording event %q of %s: %v\n", action, name, err)
+	}
+}

@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func putWeb(t *testing.T, s *Store) {
+	t.Helper()
+	if err := s.PutContainer(context.Background(), Container{ID: NewID(), Name: "p-web-1", Project: "p", Service: "web", Number: 1,
+		ImageRef: "busybox", Spec: []byte("{}"), Labels: map[string]string{"com.docker.compose.service": "web", "tier": "front"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An event carries its container's labels, image and name, with the
+// action's own attributes over them, and is listed by project and time.
+func TestEventRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	putWeb(t, s)
+	t0 := time.Unix(1700000000, 0)
+	if err := s.AddEvent(ctx, "p-web-1", "start", nil, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddEvent(ctx, "p-web-1", "die", map[string]string{"exitCode": "3", "name": "kept"}, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddEvent(ctx, "nobody", "start", nil, t0); err == nil {
+		t.Fatal("an event of a container not recorded")
+	}
+	evs, err := s.Events(ctx, EventsQuery{Project: "p"})
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("events: %+v %v", evs, err)
+	}
+	die := evs[1]
+	if die.Action != "die" || die.Service != "web" || len(die.ID) != 64 || !die.Time.Equal(t0.Add(time.Second)) ||
+		fmt.Sprint(die.Attributes) != "map[com.docker.compose.service:web exitCode:3 image:busybox name:kept tier:front]" {
+		t.Fatalf("die event: %+v", die)
+	}
+	if evs, _ := s.Events(ctx, EventsQuery{Project: "other"}); len(evs) != 0 {
+		t.Fatalf("another project's events: %+v", evs)
+	}
+	if evs, _ := s.Events(ctx, EventsQuery{Since: t0.Add(time.Second)}); len(evs) != 1 || evs[0].Action != "die" {
+		t.Fatalf("since: %+v", evs)
+	}
+	if evs, _ := s.Events(ctx, EventsQuery{Until: t0}); len(evs) != 1 || evs[0].Action != "start" {
+		t.Fatalf("until: %+v", evs)
+	}
+	if evs, _ := s.Events(ctx, EventsQuery{After: evs[0].Seq}); len(evs) != 1 || evs[0].Action != "die" {
+		t.Fatalf("after: %+v", evs)
+	}
+	if last, err := s.LastEvent(ctx); err != nil || last != die.Seq {
+		t.Fatalf("last event %d %v, want %d", last, err, die.Seq)
+	}
+}
+
+// The table keeps the newest maxEvents events.
+func TestEventsBounded(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	putWeb(t, s)
+	defer func(n int) { maxEvents = n }(maxEvents)
+	maxEvents = 5
+	for i := range 12 {
+		if err := s.AddEvent(ctx, "p-web-1", fmt.Sprint("a", i), nil, time.Unix(int64(i), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := s.Events(ctx, EventsQuery{})
+	if err != nil || len(evs) != 5 || evs[0].Action != "a7" || evs[4].Action != "a11" {
+		t.Fatalf("kept %d events (%v): %+v", len(evs), err, evs)
+	}
+}
+
+// A follower wakes when another process's store records an event.
+func TestWatchEventsWakes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root := t.TempDir()
+	s := open(t, root)
+	putWeb(t, s)
+	wake := s.WatchEvents(ctx)
+	other := open(t, root) // as another berth process
+	start := time.Now()
+	if err := other.AddEvent(ctx, "p-web-1", "start", nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-wake:
+	case <-time.After(slowPoll / 2):
+		t.Fatal("no wake-up before the slow poll")
+	}
+	t.Logf("woken after %v", time.Since(start))
+}
+
+// A schema 4 database gains the events table.
+func TestMigrationAddsEvents(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s := open(t, root)
+	putWeb(t, s)
+	if _, err := s.db.Exec(`PRAGMA user_version = 4; DROP TABLE events`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2 := open(t, root)
+	if err := s2.AddEvent(ctx, "p-web-1", "create", nil, time.Now()); err != nil {
+		t.Fatalf("events table after migration: %v", err)
+	}
+	if c, err := s2.Container(ctx, "p-web-1"); err != nil || c.Labels["tier"] != "front" {
+		t.Fatalf("container after migration: %+v %v", c, err)
+	}
+}
