@@ -95,12 +95,29 @@ func newStartCommand(g *globals) *cobra.Command {
 
 func newRestartCommand(g *globals) *cobra.Command {
 	var t *timeoutFlag
-	cmd := verb(g, "restart [OPTIONS] [SERVICE...]", "Restart service containers",
-		func(cmd *cobra.Command, args []string, s *session) func(reconcile.Observed) (reconcile.Plan, error) {
-			return func(obs reconcile.Observed) (reconcile.Plan, error) {
-				return reconcile.PlanRestart(s.project, obs, reconcile.StopOptions{Services: args, Timeout: t.value()})
+	cmd := &cobra.Command{
+		Use:   "restart [OPTIONS] [SERVICE...]",
+		Short: "Restart service containers",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := g.open(ctx)
+			if err != nil {
+				return err
 			}
-		})
+			defer s.close()
+			plan, err := s.planned(ctx, func(obs reconcile.Observed) (reconcile.Plan, error) {
+				return reconcile.PlanRestart(s.project, obs, reconcile.StopOptions{Services: args, Timeout: t.value()})
+			})
+			if err != nil {
+				return err
+			}
+			out := newProgress(cmd.OutOrStdout())
+			warn(out, plan)
+			d := drivers(s.engine)
+			d.Containers = s.engine.Restarting() // its starts end restarts, as events tell
+			return reconcile.Apply(ctx, plan, d, 0, out.event)
+		},
+	}
 	t = addTimeoutFlag(cmd, "shutdown timeout in seconds")
 	return cmd
 }

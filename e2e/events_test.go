@@ -102,7 +102,8 @@ func waitFollowing(t *testing.T, u *user) {
 // `events --json`, started before `up`, sees each container's life in
 // order with Docker's attributes: create, start, a healthcheck turning
 // healthy, a policy restart (die, then start), stop (kill 15, die, stop),
-// kill (kill 9, die 137), pause, unpause and destroy. --since replays the
+// kill (kill 9, die 137), pause, unpause, restart (stop, start, then
+// restart) and destroy. --since replays the
 // same events, --until ends the command, SERVICE filters, and the text
 // form is Docker Compose's.
 func TestEvents(t *testing.T) {
@@ -155,13 +156,15 @@ func TestEvents(t *testing.T) {
 	s.next("web", "pause")
 	u.run("unpause", "web")
 	s.next("web", "unpause")
+	u.run("restart", "web")
+	s.next("web", "restart")
 	u.run("down", "-t", "5")
 	s.next("web", "destroy")
 	s.next("fail", "destroy")
 	until := time.Now()
 
 	wantWeb := []string{"create", "start", "health_status: healthy", "kill", "die", "stop", "start", "kill", "die", "start",
-		"pause", "unpause", "kill", "die", "stop", "destroy"}
+		"pause", "unpause", "kill", "die", "stop", "start", "restart", "kill", "die", "stop", "destroy"}
 	if got := actions(s.all, "web"); !slices.Equal(got, wantWeb) {
 		t.Fatalf("web's events:\n got %q\nwant %q", got, wantWeb)
 	}
@@ -178,7 +181,7 @@ func TestEvents(t *testing.T) {
 			dies = append(dies, ev.Attributes["exitCode"])
 		}
 	}
-	if !slices.Equal(kills, []string{"15", "9", "15"}) || !slices.Equal(dies, []string{"0", "137", "0"}) {
+	if !slices.Equal(kills, []string{"15", "9", "15", "15"}) || !slices.Equal(dies, []string{"0", "137", "0", "0"}) {
 		t.Fatalf("kill signals %q, die exit codes %q", kills, dies)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/store"
 )
 
@@ -100,6 +101,17 @@ func (e *Engine) event(ctx context.Context, name, action string) {
 	_ = e.store.AddEvent(context.WithoutCancel(ctx), name, action, nil, time.Now())
 }
 
-// Restarted records the "restart" event of container name, which Docker
-// reports once a restart (stop, then start) is done.
-func (e *Engine) Restarted(ctx context.Context, name string) { e.event(ctx, name, "restart") }
+// Restarting is e as the containers driver of `restart`: each start it
+// carries out ends a restart, which Docker reports with a "restart" event
+// after the container's start.
+func (e *Engine) Restarting() reconcile.Containers { return restarting{e} }
+
+type restarting struct{ *Engine }
+
+func (r restarting) Start(ctx context.Context, name string) error {
+	if err := r.Engine.Start(ctx, name); err != nil {
+		return err
+	}
+	r.event(ctx, name, "restart")
+	return nil
+}

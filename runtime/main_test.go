@@ -13,7 +13,7 @@ import (
 const hookDirEnv = "BERTH_RUNTIME_TEST_HOOKS"
 
 func TestMain(m *testing.M) {
-	Reexec(WithExitHook(recordExit))
+	Reexec(WithExitHook(recordExit), WithEventHook(recordEvent))
 	dir, err := os.MkdirTemp("", "berth-rt-hooks")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
