@@ -106,8 +106,8 @@ func runShim(args []string, o shimOptions) int {
 		report(readyMsg{Error: err.Error()})
 		return 1
 	}
+	s.event("start", nil) // before the ready: whoever started it sees it recorded
 	report(readyMsg{Pid: s.state.Pid})
-	s.event("start", nil)
 	go s.serve()
 	s.supervise()
 	s.teardown()

@@ -114,3 +114,20 @@ func TestMigrationAddsEvents(t *testing.T) {
 		t.Fatalf("container after migration: %+v %v", c, err)
 	}
 }
+
+// BenchmarkRecordEventHook is what one shim event costs: opening the
+// store, recording the event, closing it.
+func BenchmarkRecordEventHook(b *testing.B) {
+	root := b.TempDir()
+	s, err := Open(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close() // as berth's own process, holding the database open
+	if err := s.PutContainer(context.Background(), Container{ID: NewID(), Name: "p-web-1", Project: "p", Service: "web", Number: 1, Spec: []byte("{}")}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		RecordEventHook(root, "p-web-1", "start", nil, time.Now())
+	}
+}
