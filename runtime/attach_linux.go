@@ -94,6 +94,13 @@ func (r *Runtime) Attach(ctx context.Context, id string, o AttachOptions) (int, 
 // and an ended run, its logged output and exit code; else an error.
 func (r *Runtime) attachEnded(ctx context.Context, id string, o AttachOptions) (int, error) {
 	st, err := r.State(ctx, id)
+	if err == nil && st.Shim && st.Status == lifecycle.Created {
+		// A shim that no longer answers is going away, its run over: once
+		// it has gone, the exit it recorded is there to read.
+		if err = r.waitShim(ctx, id); err == nil {
+			st, err = r.State(ctx, id)
+		}
+	}
 	if err != nil {
 		return 0, err
 	}
