@@ -22,6 +22,9 @@ type healthRun struct {
 // caller holds s.mu.
 func (s *shim) startHealth(h Health, fresh bool) *healthRun {
 	r := &healthRun{stop: make(chan struct{}), done: make(chan struct{})}
+	if fresh {
+		s.state.Health = HealthStarting // at once: a wait for health right after the start must see it
+	}
 	go func() {
 		defer close(r.done)
 		s.checkHealth(h, fresh, r.stop)
