@@ -97,23 +97,7 @@ func parseEventTime(value string, now time.Time) (time.Time, error) {
 		return time.Unix(now.Add(-d).Unix(), 0), nil // whole seconds, as Docker's
 	}
 	local := !strings.ContainsAny(value, "zZ+") && strings.Count(value, "-") != 3
-	var layout string
-	switch {
-	case strings.Contains(value, "."):
-		layout = map[bool]string{true: "2006-01-02T15:04:05.999999999", false: time.RFC3339Nano}[local]
-	case strings.Contains(value, "T"):
-		colons := strings.Count(value, ":")
-		if !local && !strings.ContainsAny(value, "zZ") && colons > 0 {
-			colons-- // the zone's offset has one
-		}
-		layouts := []string{"2006-01-02T15", "2006-01-02T15:04", "2006-01-02T15:04:05"}
-		zone := map[bool]string{true: "", false: "Z07:00"}[local]
-		layout = layouts[min(colons, 2)] + zone
-	case local:
-		layout = "2006-01-02"
-	default:
-		layout = "2006-01-02Z07:00"
-	}
+	layout := dateLayout(value, local)
 	var t time.Time
 	var err error
 	if local {
@@ -131,6 +115,28 @@ func parseEventTime(value string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("failed to parse value as time or duration: %q", value)
+}
+
+// dateLayout is the layout Docker reads an RFC 3339 value with: with a
+// fraction, with the time's fields it has, or a date alone; with a zone
+// unless local.
+func dateLayout(value string, local bool) string {
+	zone := "Z07:00"
+	if local {
+		zone = ""
+	}
+	switch {
+	case strings.Contains(value, "."):
+		return "2006-01-02T15:04:05.999999999" + zone
+	case strings.Contains(value, "T"):
+		colons := strings.Count(value, ":")
+		if !local && !strings.ContainsAny(value, "zZ") && colons > 0 {
+			colons-- // the zone's offset has one
+		}
+		return []string{"2006-01-02T15", "2006-01-02T15:04", "2006-01-02T15:04:05"}[min(colons, 2)] + zone
+	default:
+		return "2006-01-02" + zone
+	}
 }
 
 // unixTime reads Unix seconds with an optional fraction ("1700000000.5").
