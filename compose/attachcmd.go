@@ -31,16 +31,20 @@ func newAttachCommand(g *globals) *cobra.Command {
 					return fmt.Errorf("--detach-keys: %w", err)
 				}
 			}
-			s, err := g.view(cmd.Context())
+			project, err := g.projectNameOnly(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer s.close()
-			target, err := s.engine.RunningContainer(cmd.Context(), s.project.Name, args[0], index)
+			e, err := g.openEngine()
 			if err != nil {
 				return err
 			}
-			code, err := attachTo(cmd, s.engine, target.Name, streams{stdin: !noStdin && target.OpenStdin, tty: target.Tty,
+			defer e.Close()
+			target, err := e.RunningContainer(cmd.Context(), project, args[0], index)
+			if err != nil {
+				return err
+			}
+			code, err := attachTo(cmd, e, target.Name, streams{stdin: !noStdin && target.OpenStdin, tty: target.Tty,
 				detachKeys: detach, sigProxy: sigProxy && !target.Tty})
 			if errors.Is(err, engine.ErrDetached) {
 				return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
@@ -30,9 +31,57 @@ type LoadOptions struct {
 // by the active profiles are left out. Invalid files fail with ErrInvalid,
 // features berth lacks with ErrUnsupported, each problem naming file and key.
 func Load(ctx context.Context, o LoadOptions) (*Project, error) {
-	wd, err := workingDir(o.WorkingDir)
+	var found problems
+	opts, files, wd, err := o.projectOptions(cli.WithLoadOptions(withScreening(&found)))
 	if err != nil {
 		return nil, err
+	}
+	loc := newLocator(wd, files)
+	cp, err := opts.LoadProject(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if refs := referenceProblems(ctx, o); len(refs) > 0 {
+			return nil, refs.err(loc)
+		}
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, loc.annotate(err))
+	}
+
+	found = enabledOnly(found, cp)
+	p := convertProject(cp, &found)
+	if err := found.err(loc); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ProjectName is the name of the project o names, as Load would give it,
+// for commands that need nothing else (exec): the files are read and
+// interpolated but neither validated nor normalised.
+func ProjectName(ctx context.Context, o LoadOptions) (string, error) {
+	opts, _, _, err := o.projectOptions(cli.WithLoadOptions(func(lo *loader.Options) {
+		lo.SkipValidation, lo.SkipNormalization, lo.SkipConsistencyCheck = true, true, true
+		lo.SkipResolveEnvironment, lo.SkipDefaultValues = true, true
+	}))
+	if err != nil {
+		return "", err
+	}
+	cp, err := opts.LoadProject(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return cp.Name, nil
+}
+
+// projectOptions resolves o as Docker Compose does (working and project
+// directories, files, env files, profiles, name) into compose-go's
+// options, with extra ones last; it returns them with the files and the
+// working directory.
+func (o LoadOptions) projectOptions(extra ...cli.ProjectOptionsFn) (*cli.ProjectOptions, []string, string, error) {
+	wd, err := workingDir(o.WorkingDir)
+	if err != nil {
+		return nil, nil, "", err
 	}
 	environ := o.Environ
 	if environ == nil {
@@ -47,7 +96,7 @@ func Load(ctx context.Context, o LoadOptions) (*Project, error) {
 	}
 	files, err := composeFiles(wd, lookupDir, o.Files, env)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	if projectDir == "" {
 		projectDir = wd // for stdin ("-")
@@ -57,11 +106,8 @@ func Load(ctx context.Context, o LoadOptions) (*Project, error) {
 	}
 	envFiles, err := envFiles(wd, projectDir, o.EnvFiles, env)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
-
-	loc := newLocator(wd, files)
-	var found problems
 	// The working directory is always explicit, so compose-go never falls
 	// back to os.Getwd.
 	fns := []cli.ProjectOptionsFn{cli.WithWorkingDirectory(projectDir), cli.WithEnv(environ)}
@@ -75,29 +121,12 @@ func Load(ctx context.Context, o LoadOptions) (*Project, error) {
 	fns = append(fns,
 		cli.WithDefaultProfiles(o.Profiles...), // after WithDotEnv: COMPOSE_PROFILES may come from .env
 		cli.WithName(o.ProjectName),
-		cli.WithLoadOptions(withScreening(&found)),
 	)
-	opts, err := cli.NewProjectOptions(files, fns...)
+	opts, err := cli.NewProjectOptions(files, append(fns, extra...)...)
 	if err != nil { // a bad -p, env file or profile list, not a compose file
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, nil, "", fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	cp, err := opts.LoadProject(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if refs := referenceProblems(ctx, files, fns); len(refs) > 0 {
-			return nil, refs.err(loc)
-		}
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, loc.annotate(err))
-	}
-
-	found = enabledOnly(found, cp)
-	p := convertProject(cp, &found)
-	if err := found.err(loc); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return opts, files, wd, nil
 }
 
 // referenceProblems explains a failed load better than compose-go can when
@@ -107,10 +136,9 @@ func Load(ctx context.Context, o LoadOptions) (*Project, error) {
 // consistency check and returns berth's findings about those references,
 // with the unsupported attributes found on the way, or nothing when the
 // references are fine (compose-go's error then stands).
-func referenceProblems(ctx context.Context, files []string, fns []cli.ProjectOptionsFn) problems {
+func referenceProblems(ctx context.Context, o LoadOptions) problems {
 	var found problems
-	fns = append(fns[:len(fns):len(fns)], cli.WithConsistency(false), cli.WithLoadOptions(withScreening(&found)))
-	opts, err := cli.NewProjectOptions(files, fns...)
+	opts, _, _, err := o.projectOptions(cli.WithConsistency(false), cli.WithLoadOptions(withScreening(&found)))
 	if err != nil {
 		return nil
 	}

@@ -1,8 +1,10 @@
 package spec
 
 import (
+	"context"
 	"errors"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -73,4 +75,48 @@ volumes:
 	if _, err := p.RunService("nosuch", RunOverrides{}); err == nil {
 		t.Error("an unknown service was run")
 	}
+}
+
+func TestProjectNameAsLoadGivesIt(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		o     LoadOptions
+	}{
+		{"name key", map[string]string{"compose.yaml": "name: shop\nservices: {web: {image: x}}\n"}, LoadOptions{}},
+		{"interpolated name", map[string]string{"compose.yaml": "name: ${P:-fallback}\nservices: {web: {image: x}}\n"}, LoadOptions{Environ: []string{"P=fromenv"}}},
+		{"directory", map[string]string{"compose.yaml": "services: {web: {image: x}}\n"}, LoadOptions{}},
+		{"-p", map[string]string{"compose.yaml": "name: shop\nservices: {web: {image: x}}\n"}, LoadOptions{ProjectName: "given"}},
+		{".env", map[string]string{"compose.yaml": "services: {web: {image: x}}\n", ".env": "COMPOSE_PROJECT_NAME=dotenv\n"}, LoadOptions{}},
+	} {
+		dir := writeProject(t, c.files)
+		c.o.WorkingDir = dir
+		if c.o.Environ == nil {
+			c.o.Environ = []string{}
+		}
+		want := mustLoad(t, c.o).Name
+		if got, err := ProjectName(context.Background(), c.o); err != nil || got != want {
+			t.Errorf("%s: %q %v, want %q as Load gives", c.name, got, err, want)
+		}
+	}
+}
+
+func BenchmarkProjectName(b *testing.B) {
+	dir := b.TempDir()
+	os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte("services:\n  web:\n    image: busybox\n    ports: [\"80:80\"]\n    environment: {A: b}\n  db:\n    image: busybox\n"), 0o644)
+	o := LoadOptions{WorkingDir: dir, Environ: []string{}}
+	b.Run("Load", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Load(context.Background(), o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ProjectName", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ProjectName(context.Background(), o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
