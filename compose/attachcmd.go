@@ -31,19 +31,11 @@ func newAttachCommand(g *globals) *cobra.Command {
 					return fmt.Errorf("--detach-keys: %w", err)
 				}
 			}
-			project, err := g.projectNameOnly(cmd.Context())
-			if err != nil {
-				return err
-			}
-			e, err := g.openEngine()
+			e, target, err := g.runningContainer(cmd.Context(), args[0], index)
 			if err != nil {
 				return err
 			}
 			defer e.Close()
-			target, err := e.RunningContainer(cmd.Context(), project, args[0], index)
-			if err != nil {
-				return err
-			}
 			code, err := attachTo(cmd, e, target.Name, streams{stdin: !noStdin && target.OpenStdin, tty: target.Tty,
 				detachKeys: detach, sigProxy: sigProxy && !target.Tty})
 			if errors.Is(err, engine.ErrDetached) {

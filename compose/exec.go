@@ -63,19 +63,11 @@ func runExec(cmd *cobra.Command, g *globals, o execFlags, service string, comman
 	if tty && o.interactive && in == nil {
 		return errors.New("the input device is not a TTY")
 	}
-	project, err := g.projectNameOnly(ctx)
-	if err != nil {
-		return err
-	}
-	e, err := g.openEngine()
+	e, target, err := g.runningContainer(ctx, service, o.index)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	target, err := e.RunningContainer(ctx, project, service, o.index)
-	if err != nil {
-		return err
-	}
 	eo := engine.ExecOptions{Args: command, Env: resolveEnv(o.env), User: o.user, WorkingDir: o.workdir,
 		Privileged: o.privileged, Tty: tty, Detach: o.detach}
 	if !o.detach {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -41,17 +40,7 @@ services:
 // code apart.
 func (u *user) exec(stdin string, args ...string) (string, string, int) {
 	u.t.Helper()
-	cmd := exec.Command(u.bin, append([]string{"-p", u.project, "exec"}, args...)...)
-	cmd.Dir, cmd.Env = u.dir, u.env
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		u.t.Fatalf("berth exec %v: %v", args, err)
-	}
-	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+	return u.split(stdin, append([]string{"exec"}, args...)...)
 }
 
 func TestExecNoTTY(t *testing.T) {
