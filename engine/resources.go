@@ -50,7 +50,7 @@ func (e *Engine) LookupImages(names []string) []reconcile.ImageArg {
 	out := make([]reconcile.ImageArg, len(names))
 	for i, n := range names {
 		img, byID, err := e.Images.Lookup(n)
-		out[i] = reconcile.ImageArg{Name: n, ByID: byID, Err: err}
+		out[i] = reconcile.ImageArg{Name: n, ByID: byID, Err: err, Missing: errors.Is(err, image.ErrNotFound)}
 		if err == nil {
 			out[i].Entry = reconcile.ImageEntry{ID: img.ID, Ref: img.Ref}
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/berth-dev/berth/spec"
 )
 
 // ImageEntry is one entry of the local image store: a reference to an
@@ -25,6 +27,36 @@ type ImageArg struct {
 	Entry ImageEntry // the entry it names (ID and Ref)
 	ByID  bool       // it named the image by ID, not by a reference
 	Err   error      // the lookup failed: no such image, or an ambiguous ID
+	// Missing says the store has no such image (Err says so too).
+	Missing bool
+}
+
+// DownImages names the images `down --rmi MODE` removes, as Docker
+// Compose picks them: with "all" every service's image, with "local" only
+// the images built for services without image: (berth builds none yet,
+// so none).
+func DownImages(p *spec.Project, mode string) ([]string, error) {
+	switch mode {
+	case "local":
+		return nil, nil
+	case "all":
+		var names []string
+		for _, svc := range p.Services {
+			if !slices.Contains(names, svc.Image) {
+				names = append(names, svc.Image)
+			}
+		}
+		return names, nil
+	}
+	return nil, fmt.Errorf(`--rmi %q: must be "local" or "all"`, mode)
+}
+
+// PlanDownImages is the plan of `down --rmi`: each of args the store has
+// is removed as `image rm` without force removes it (untagged, and
+// deleted once nothing else names or uses it); the others are skipped.
+func PlanDownImages(inv Inventory, args []ImageArg) (Plan, error) {
+	present := slices.DeleteFunc(slices.Clone(args), func(a ImageArg) bool { return a.Missing })
+	return PlanRemoveImages(inv, present, false)
 }
 
 // PlanRemoveImages is the plan of `image rm`, with Docker's rules: a

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -105,3 +106,25 @@ func targets(p Plan) string {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+func TestDownImages(t *testing.T) {
+	p := testProject()
+	if names, err := DownImages(p, "all"); err != nil || strings.Join(names, ",") != "busybox,web:1" {
+		t.Errorf("--rmi all: %v %v", names, err)
+	}
+	if names, err := DownImages(p, "local"); err != nil || len(names) != 0 {
+		t.Errorf("--rmi local with no built images: %v %v", names, err)
+	}
+	if _, err := DownImages(p, "some"); err == nil || !strings.Contains(err.Error(), "--rmi") {
+		t.Errorf("--rmi some: %v", err)
+	}
+	inv := imageInventory()
+	plan, err := PlanDownImages(inv, []ImageArg{arg(inv, "app:1", 0, false), arg(inv, "used:1", 2, false),
+		{Name: "gone", Missing: true, Err: errors.New("no such image")}})
+	if err == nil || !strings.Contains(err.Error(), "container shop-web-1 is using") {
+		t.Errorf("an image another container uses stays, with Docker's error: %v", err)
+	}
+	if got := targets(plan); got != "untag docker.io/library/app:1" {
+		t.Errorf("down --rmi plans %q", got)
+	}
+}
