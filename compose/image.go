@@ -17,27 +17,68 @@ import (
 )
 
 func newPullCommand(g *globals) *cobra.Command {
-	var quiet bool
+	var quiet, ignore bool
+	var o reconcile.PullOptions
 	cmd := &cobra.Command{
 		Use:   "pull [OPTIONS] [SERVICE...]",
 		Short: "Pull service images, all in parallel",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			out := newProgress(outOrDiscard(cmd, quiet))
-			s, err := g.open(ctx, engine.WithPullProgress(out.pull))
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			plan, err := reconcile.PlanPull(s.project, args)
-			if err != nil {
-				return err
-			}
-			return s.apply(ctx, plan, out)
+			o.Services = args
+			return serviceImages(cmd, g, quiet, ignore, "pull", func(s *session) (reconcile.Plan, error) {
+				obs, err := s.engine.Observe(cmd.Context(), s.project)
+				if err != nil {
+					return reconcile.Plan{}, err
+				}
+				return reconcile.PlanPull(s.project, obs, o)
+			})
 		},
 	}
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "pull without printing progress information")
+	f := cmd.Flags()
+	f.BoolVarP(&quiet, "quiet", "q", false, "pull without printing progress information")
+	f.BoolVar(&ignore, "ignore-pull-failures", false, "pull what it can and ignore images with pull failures")
+	f.BoolVar(&o.IncludeDeps, "include-deps", false, "also pull services declared as dependencies")
+	f.StringVar(&o.Policy, "policy", "", `apply pull policy ("missing"|"always")`)
 	return cmd
+}
+
+func newPushCommand(g *globals) *cobra.Command {
+	var quiet, ignore, deps bool
+	cmd := &cobra.Command{
+		Use:   "push [OPTIONS] [SERVICE...]",
+		Short: "Push service images",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return serviceImages(cmd, g, quiet, ignore, "push", func(s *session) (reconcile.Plan, error) {
+				return reconcile.PlanPush(s.project, args, deps)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&quiet, "quiet", "q", false, "push without printing progress information")
+	f.BoolVar(&ignore, "ignore-push-failures", false, "push what it can and ignore images with push failures")
+	f.BoolVar(&deps, "include-deps", false, "also push images of services declared as dependencies")
+	return cmd
+}
+
+// serviceImages is pull and push of the project's images: plan with
+// decide, apply, and with ignore, report failures as warnings and succeed.
+func serviceImages(cmd *cobra.Command, g *globals, quiet, ignore bool, verb string, decide func(*session) (reconcile.Plan, error)) error {
+	ctx := cmd.Context()
+	out := newProgress(outOrDiscard(cmd, quiet))
+	s, err := g.open(ctx, engine.WithPullProgress(out.pull))
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	plan, err := decide(s)
+	if err != nil {
+		return err
+	}
+	err = s.apply(ctx, plan, out)
+	if err != nil && ignore {
+		fmt.Fprintf(cmd.ErrOrStderr(), "WARN: %v (ignored: --ignore-%s-failures)\n", err, verb)
+		return nil
+	}
+	return err
 }
 
 // applyImages carries out a plan of image actions, which needs no project.

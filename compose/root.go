@@ -70,7 +70,7 @@ func NewRootCommand() *cobra.Command {
 	f.StringArrayVar(&g.profiles, "profile", nil, "profile to enable")
 	f.StringArrayVar(&g.envFiles, "env-file", nil, "alternate environment file")
 	root.AddCommand(newUpCommand(g), newPlanCommand(g), newDownCommand(g), newPsCommand(g), newLogsCommand(g),
-		newConfigCommand(g), newPullCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand(),
+		newConfigCommand(g), newPullCommand(g), newPushCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand(),
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
 		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),
 		newLsCommand(g), newStatsCommand(g), newInspectCommand(g), newExecCommand(g),

@@ -9,21 +9,81 @@ import (
 	"github.com/berth-dev/berth/spec"
 )
 
-// PlanPull decides how to pull the images of the named services (all when
-// none is named), each image once, all in parallel.
-func PlanPull(p *spec.Project, services []string) (Plan, error) {
-	for _, s := range services {
-		if _, ok := p.Service(s); !ok {
-			return Plan{}, errNoService(s)
-		}
+// PullOptions say what `berth pull` pulls.
+type PullOptions struct {
+	Services    []string // only these services' images; empty: every service's
+	IncludeDeps bool     // also the images of the services they depend on
+	// Policy ("missing" or "always") overrides each service's pull_policy;
+	// "" keeps it.
+	Policy string
+}
+
+// PlanPull is the plan of `berth pull`: each selected service's image,
+// once, as Docker Compose's pull decides: a pull_policy of never (or
+// build) skips it; --policy missing skips an image the host has, unless
+// its tag is latest, which may have moved; otherwise, the user having
+// asked for a pull, it is pulled.
+func PlanPull(p *spec.Project, obs Observed, o PullOptions) (Plan, error) {
+	services, err := selectImages(p, o.Services, o.IncludeDeps)
+	if err != nil {
+		return Plan{}, err
+	}
+	switch o.Policy {
+	case "", "missing", "always":
+	default:
+		return Plan{}, fmt.Errorf(`--policy %q: must be "missing" or "always"`, o.Policy)
 	}
 	pl := newPlanner(p.Name)
-	for _, svc := range p.Services {
-		if id := pullID(svc.Image); (len(services) == 0 || slices.Contains(services, svc.Name)) && !pl.has(id) {
+	for _, svc := range services {
+		policy := first(o.Policy, svc.PullPolicy)
+		_, present := obs.Images[svc.Image]
+		switch id := pullID(svc.Image); {
+		case pl.has(id), policy == "never", policy == "build":
+		case o.Policy == "missing" && present && !latestTag(svc.Image):
+		default:
 			pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Service: svc.Name, Reason: "berth pull", Platform: svc.Platform})
 		}
 	}
 	return pl.finish()
+}
+
+// PlanPush is the plan of `berth push`: each selected service's image
+// (with includeDeps, its dependencies' too), once.
+func PlanPush(p *spec.Project, services []string, includeDeps bool) (Plan, error) {
+	selected, err := selectImages(p, services, includeDeps)
+	if err != nil {
+		return Plan{}, err
+	}
+	pl := newPlanner(p.Name)
+	for _, svc := range selected {
+		if id := "push:" + svc.Image; !pl.has(id) {
+			pl.add(Action{ID: id, Kind: Push, Target: svc.Image, Service: svc.Name, Reason: "berth push"})
+		}
+	}
+	return pl.finish()
+}
+
+// selectImages is the services whose images pull and push act on: the
+// named ones (with includeDeps, and those they depend on), or all.
+func selectImages(p *spec.Project, names []string, includeDeps bool) ([]spec.Service, error) {
+	if len(names) == 0 {
+		return p.Services, nil
+	}
+	services, err := selectServices(p, names)
+	if err != nil || includeDeps {
+		return services, err
+	}
+	return slices.DeleteFunc(slices.Clone(services), func(s spec.Service) bool { return !slices.Contains(names, s.Name) }), nil
+}
+
+// latestTag reports whether ref names the tag latest, written or implied.
+func latestTag(ref string) bool {
+	if strings.Contains(ref, "@") {
+		return false
+	}
+	name := ref[strings.LastIndex(ref, "/")+1:]
+	_, tag, ok := strings.Cut(name, ":")
+	return !ok || tag == "latest"
 }
 
 // PlanPullImage is the plan of `image pull REF`: one pull.

@@ -176,16 +176,56 @@ Plan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 4 to remove.
 
 func TestPlanPullGolden(t *testing.T) {
 	p := testProject()
-	golden(t, hostWithImages(), must(t)(PlanPull(p, nil)), `↓ pull image busybox (berth pull)
+	golden(t, hostWithImages(), must(t)(PlanPull(p, Observed{}, PullOptions{})), `↓ pull image busybox (berth pull)
 ↓ pull image web:1 (berth pull)
 Plan: 2 to pull, 0 to create, 0 to recreate, 0 to start, 0 to remove.
 `)
-	if got := must(t)(PlanPull(p, []string{"web"})).String(); got != "↓ pull image web:1 (berth pull)\nPlan: 1 to pull, 0 to create, 0 to recreate, 0 to start, 0 to remove.\n" {
+	if got := must(t)(PlanPull(p, Observed{}, PullOptions{Services: []string{"web"}})).String(); got != "↓ pull image web:1 (berth pull)\nPlan: 1 to pull, 0 to create, 0 to recreate, 0 to start, 0 to remove.\n" {
 		t.Fatalf("pull web:\n%s", got)
 	}
 	f := hostWithImages()
 	golden(t, f, PlanPullImage("web:1", ""), "↓ pull image web:1 (image pull)\nPlan: 1 to pull, 0 to create, 0 to recreate, 0 to start, 0 to remove.\n")
 	golden(t, f, PlanPushImage("web:1"), "↑ push image web:1 (image push)\nPlan: 0 to pull, 0 to create, 0 to recreate, 0 to start, 1 to push, 0 to remove.\n")
+}
+
+func TestPlanPullOptions(t *testing.T) {
+	p := testProject() // web depends on api, api on db
+	pulls := func(obs Observed, o PullOptions) string {
+		t.Helper()
+		var got []string
+		for _, a := range must(t)(PlanPull(p, obs, o)).Actions {
+			got = append(got, a.Service+"="+a.Target)
+		}
+		return strings.Join(got, " ")
+	}
+	if got := pulls(Observed{}, PullOptions{Services: []string{"web"}, IncludeDeps: true}); got != "api=busybox web=web:1" {
+		t.Errorf("--include-deps: %s", got)
+	}
+	present := Observed{Images: map[string]string{"busybox": "sha256:b0", "web:1": "sha256:w1"}}
+	if got := pulls(present, PullOptions{Policy: "missing"}); got != "api=busybox" {
+		t.Errorf("--policy missing pulls a present image only when its tag is latest: %s", got)
+	}
+	if got := pulls(present, PullOptions{Policy: "always"}); got != "api=busybox web=web:1" {
+		t.Errorf("--policy always: %s", got)
+	}
+	p.Services[2].PullPolicy = "never"
+	if got := pulls(Observed{}, PullOptions{}); got != "api=busybox" {
+		t.Errorf("pull_policy never is skipped: %s", got)
+	}
+	if _, err := PlanPull(p, Observed{}, PullOptions{Policy: "sometimes"}); err == nil {
+		t.Error("--policy sometimes accepted")
+	}
+	if got := must(t)(PlanPush(p, []string{"web"}, true)).String(); !strings.Contains(got, "↑ push image busybox (berth push)\n↑ push image web:1") {
+		t.Errorf("push web --include-deps:\n%s", got)
+	}
+	if _, err := PlanPush(p, []string{"nosuch"}, false); err == nil {
+		t.Error("push of an unknown service planned")
+	}
+	for ref, want := range map[string]bool{"busybox": true, "busybox:latest": true, "localhost:5000/app": true, "localhost:5000/app:1": false, "app@sha256:ab": false} {
+		if latestTag(ref) != want {
+			t.Errorf("latestTag(%q) = %v", ref, !want)
+		}
+	}
 }
 
 func TestPlanPrunes(t *testing.T) {
