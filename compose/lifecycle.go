@@ -95,6 +95,7 @@ func newStartCommand(g *globals) *cobra.Command {
 
 func newRestartCommand(g *globals) *cobra.Command {
 	var t *timeoutFlag
+	var noDeps bool
 	cmd := &cobra.Command{
 		Use:   "restart [OPTIONS] [SERVICE...]",
 		Short: "Restart service containers",
@@ -106,7 +107,7 @@ func newRestartCommand(g *globals) *cobra.Command {
 			}
 			defer s.close()
 			plan, err := s.planned(ctx, func(obs reconcile.Observed) (reconcile.Plan, error) {
-				return reconcile.PlanRestart(s.project, obs, reconcile.StopOptions{Services: args, Timeout: t.value()})
+				return reconcile.PlanRestart(s.project, obs, reconcile.StopOptions{Services: args, Timeout: t.value(), NoDeps: noDeps})
 			})
 			if err != nil {
 				return err
@@ -119,6 +120,7 @@ func newRestartCommand(g *globals) *cobra.Command {
 		},
 	}
 	t = addTimeoutFlag(cmd, "shutdown timeout in seconds")
+	cmd.Flags().BoolVar(&noDeps, "no-deps", false, "don't restart dependent services")
 	return cmd
 }
 

@@ -13,6 +13,9 @@ import (
 type StopOptions struct {
 	Services []string       // only these services' containers; empty: all of the project's
 	Timeout  *time.Duration // stop grace period overriding the services'
+	// NoDeps restarts only the named services; otherwise those that
+	// depend on them with depends_on restart: true are restarted too.
+	NoDeps bool
 }
 
 // RemoveOptions change what PlanRemove removes.
@@ -61,7 +64,11 @@ func PlanStart(p *spec.Project, obs Observed, services []string) (Plan, error) {
 // running ones stop (dependents first), then all start again (what they
 // depend on first).
 func PlanRestart(p *spec.Project, obs Observed, o StopOptions) (Plan, error) {
-	cs, err := selected(p, obs, o.Services)
+	services := o.Services
+	if len(services) > 0 && !o.NoDeps {
+		services = restartDependents(p, services)
+	}
+	cs, err := selected(p, obs, services)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -75,6 +82,28 @@ func PlanRestart(p *spec.Project, obs Observed, o StopOptions) (Plan, error) {
 	pl.order(p, cs, stops, true)
 	pl.order(p, cs, starts, false)
 	return pl.finish()
+}
+
+// restartDependents is services and, transitively, the services that
+// depend on one of them with depends_on restart: true, as Docker
+// Compose's restart picks them.
+func restartDependents(p *spec.Project, services []string) []string {
+	out := slices.Clone(services)
+	for grew := true; grew; {
+		grew = false
+		for _, svc := range p.Services {
+			if slices.Contains(out, svc.Name) {
+				continue
+			}
+			for dep, d := range svc.DependsOn {
+				if d.Restart && slices.Contains(out, dep) {
+					out, grew = append(out, svc.Name), true
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // PlanRemove decides how to remove the project's stopped containers (the

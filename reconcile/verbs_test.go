@@ -105,6 +105,29 @@ Plan: 0 to pull, 0 to create, 0 to recreate, 2 to start, 2 to stop, 0 to remove.
 	}
 }
 
+func TestPlanRestartTakesDependentsThatAskForIt(t *testing.T) {
+	f, p := hostWithImages(), testProject() // web depends on api, api on db
+	p.Services[2].DependsOn["api"] = spec.Dependency{Condition: "service_started", Restart: true}
+	up(t, f, p, Options{})
+	restarted := func(o StopOptions) string {
+		t.Helper()
+		var got []string
+		for _, a := range must(t)(PlanRestart(p, f.observe(p), o)).Only(Start).Actions {
+			got = append(got, a.Target)
+		}
+		return strings.Join(got, " ")
+	}
+	if got := restarted(StopOptions{Services: []string{"db"}}); got != "shop-db-1" {
+		t.Errorf("restart db (api depends on it without restart: true): %s", got)
+	}
+	if got := restarted(StopOptions{Services: []string{"api"}}); got != "shop-api-1 shop-web-1" {
+		t.Errorf("restart api takes web, which asks for it: %s", got)
+	}
+	if got := restarted(StopOptions{Services: []string{"api"}, NoDeps: true}); got != "shop-api-1" {
+		t.Errorf("restart --no-deps api: %s", got)
+	}
+}
+
 func TestPlanRemoveGolden(t *testing.T) {
 	f, p := hostWithImages(), testProject()
 	p.Services[1].Mounts = append(p.Services[1].Mounts, spec.Mount{Type: spec.MountVolume, Target: "/scratch"}) // db

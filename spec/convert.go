@@ -162,7 +162,7 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 		if cond == "" {
 			cond = types.ServiceConditionStarted
 		}
-		s.DependsOn[name] = Dependency{Condition: cond, Required: d.Required}
+		s.DependsOn[name] = Dependency{Condition: cond, Required: d.Required, Restart: d.Restart}
 	}
 	s.Healthcheck = convertHealthcheck(cs.HealthCheck, ps, at("healthcheck"))
 	// After depends_on: network_mode and volumes_from add implied dependencies.

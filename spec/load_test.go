@@ -156,9 +156,10 @@ func TestLoadStack(t *testing.T) {
 		Command:     []string{"sh", "-c", "tar czf /backup/db.tgz /var/lib/postgresql/data"},
 		NetworkMode: "service:db", // and no networks
 		Mounts:      []Mount{{Type: MountVolume, Source: "nfs-backup", Target: "/backup"}},
-		// network_mode and volumes_from services start first
+		// network_mode and volumes_from services start first; the
+		// namespace's owner restarts its sharer (compose-go's restart: true)
 		DependsOn: map[string]Dependency{
-			"db":    {Condition: "service_started", Required: true},
+			"db":    {Condition: "service_started", Required: true, Restart: true},
 			"cache": {Condition: "service_started", Required: true},
 		},
 		VolumesFrom: parsed[VolumesFrom]("service:db:ro", "service:cache", "container:legacy-box:rw"),

@@ -168,7 +168,7 @@ services:
 `})
 	app := mustService(t, mustLoad(t, LoadOptions{WorkingDir: dir}), "app")
 	want := map[string]Dependency{
-		"net":  {Condition: "service_started", Required: true},
+		"net":  {Condition: "service_started", Required: true, Restart: true}, // compose-go's: the namespace's owner restarts its sharer
 		"data": {Condition: "service_completed_successfully"},
 	}
 	if len(app.DependsOn) != 2 || app.DependsOn["net"] != want["net"] || app.DependsOn["data"] != want["data"] {

@@ -157,6 +157,7 @@ type Port struct {
 type Dependency struct {
 	Condition string `json:"condition,omitempty"` // "service_started", "service_healthy", "service_completed_successfully"
 	Required  bool   `json:"required,omitempty"`
+	Restart   bool   `json:"restart,omitempty"` // restart the dependent when berth restarts this dependency
 }
 
 // Network is one project network.
