@@ -19,6 +19,7 @@ import (
 type progress struct {
 	mu    sync.Mutex
 	w     io.Writer
+	mode  display // tty, plain, json or quiet
 	tty   bool
 	order []string
 	items map[string]*item
@@ -34,8 +35,14 @@ type item struct {
 	done   bool
 }
 
+// newProgress shows progress on w as the command line's --progress and
+// --ansi choose.
 func newProgress(w io.Writer) *progress {
-	return &progress{w: w, tty: isTerminal(w), items: map[string]*item{}, now: time.Now}
+	mode := currentDisplay.resolve(w)
+	if mode == displayQuiet {
+		w = io.Discard
+	}
+	return &progress{w: w, mode: mode, tty: mode == displayTTY, items: map[string]*item{}, now: time.Now}
 }
 
 // words says, per kind, what an object is called and its verb while running and when done.
@@ -76,6 +83,19 @@ func (p *progress) event(e reconcile.Event) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.mode == displayJSON {
+		je := jsonEvent{ID: w[0] + " " + e.Action.Target, Status: "Working", Text: w[1]}
+		switch e.Status {
+		case reconcile.Done:
+			je.Status, je.Text = "Done", w[2]
+		case reconcile.Failed:
+			je.Status, je.Text, je.Details = "Error", "Error", fmt.Sprint(e.Err)
+		case reconcile.Kept, reconcile.Skipped:
+			je.Status, je.Text, je.Details = "Warning", string(e.Status), fmt.Sprint(e.Err)
+		}
+		writeJSONEvent(p.w, je)
+		return
+	}
 	it := p.item(itemID(e.Action))
 	it.line = line
 	it.done = e.Status != reconcile.Started
@@ -103,6 +123,19 @@ func (p *progress) pull(ev image.Progress) {
 	}
 	before := it.layers[ev.Layer].State
 	it.layers[ev.Layer] = ev
+	if p.mode == displayJSON {
+		if ev.State != before {
+			je := jsonEvent{ID: shortDigest(ev.Layer), ParentID: "Image " + ev.Ref, Status: "Working", Text: ev.State, Current: ev.Done, Total: ev.Total}
+			if ev.Total > 0 {
+				je.Percent = int(ev.Done * 100 / ev.Total)
+			}
+			if ev.State == "done" || ev.State == "exists" {
+				je.Status = "Done"
+			}
+			writeJSONEvent(p.w, je)
+		}
+		return
+	}
 	if !p.tty {
 		if ev.State != before && (ev.State == "done" || ev.State == "exists") {
 			fmt.Fprintf(p.w, "Image %s  layer %s  %s %s\n", ev.Ref, shortDigest(ev.Layer), ev.State, humanBytes(ev.Total))
@@ -126,6 +159,10 @@ func (p *progress) item(id string) *item {
 func (p *progress) set(id, line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.mode == displayJSON {
+		writeJSONEvent(p.w, jsonEvent{ID: id, Status: "Working", Text: line})
+		return
+	}
 	p.item(id).line = line
 	p.show(line)
 }

@@ -44,3 +44,44 @@ func TestTerminalProgressRedrawsInPlace(t *testing.T) {
 		t.Fatalf("a finished pull collapses to one line: %q", last)
 	}
 }
+
+func TestParseDisplay(t *testing.T) {
+	for _, c := range []struct {
+		progress, ansi string
+		want           display
+	}{
+		{"auto", "auto", displayAuto}, {"auto", "never", displayPlain}, {"tty", "never", displayPlain},
+		{"auto", "always", displayTTY}, {"plain", "always", displayPlain}, {"json", "auto", displayJSON}, {"quiet", "never", displayQuiet},
+	} {
+		if got, err := parseDisplay(c.progress, c.ansi); err != nil || got != c.want {
+			t.Errorf("--progress %s --ansi %s: %q %v, want %q", c.progress, c.ansi, got, err, c.want)
+		}
+	}
+	for _, bad := range [][2]string{{"fancy", "auto"}, {"auto", "sometimes"}} {
+		if _, err := parseDisplay(bad[0], bad[1]); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+func TestJSONAndQuietProgress(t *testing.T) {
+	defer func(d display) { currentDisplay = d }(currentDisplay)
+	currentDisplay = displayJSON
+	var b strings.Builder
+	p := newProgress(&b)
+	a := reconcile.Action{ID: "container:x-web-1", Kind: reconcile.Create, Target: "x-web-1"}
+	p.event(reconcile.Event{Action: a, Status: reconcile.Started})
+	p.event(reconcile.Event{Action: a, Status: reconcile.Failed, Err: errors.New("boom")})
+	want := `{"id":"Container x-web-1","status":"Working","text":"Creating"}
+{"id":"Container x-web-1","status":"Error","text":"Error","details":"boom"}
+`
+	if b.String() != want {
+		t.Fatalf("json progress:\n%s\nwant:\n%s", b.String(), want)
+	}
+	currentDisplay = displayQuiet
+	b.Reset()
+	newProgress(&b).event(reconcile.Event{Action: a, Status: reconcile.Started})
+	if b.Len() != 0 {
+		t.Fatalf("quiet progress printed %q", b.String())
+	}
+}

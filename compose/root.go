@@ -69,6 +69,15 @@ func NewRootCommand() *cobra.Command {
 	f.StringVar(&g.projectDir, "project-directory", "", "alternate working directory (default: the directory of the first compose file)")
 	f.StringArrayVar(&g.profiles, "profile", nil, "profile to enable")
 	f.StringArrayVar(&g.envFiles, "env-file", nil, "alternate environment file")
+	var progress, ansi string
+	f.StringVar(&progress, "progress", envDefault("PROGRESS", string(displayAuto)), `how progress is shown: "auto", "tty", "plain", "json" or "quiet" (COMPOSE_PROGRESS)`)
+	f.StringVar(&ansi, "ansi", envDefault("ANSI", "auto"), `control characters: "never", "always" or "auto" (COMPOSE_ANSI)`)
+	currentDisplay = displayAuto
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		d, err := parseDisplay(progress, ansi)
+		currentDisplay = d
+		return err
+	}
 	root.AddCommand(newUpCommand(g), newPlanCommand(g), newDownCommand(g), newPsCommand(g), newLogsCommand(g),
 		newConfigCommand(g), newPullCommand(g), newPushCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand(),
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),

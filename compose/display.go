@@ -1,0 +1,87 @@
+package compose
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+)
+
+// display is how progress is shown: Docker Compose's --progress, with
+// --ansi deciding auto's terminal test.
+type display string
+
+// The displays --progress names.
+const (
+	displayAuto  display = "auto"  // tty on a terminal, plain elsewhere
+	displayTTY   display = "tty"   // lines redrawn in place, bars
+	displayPlain display = "plain" // one line per change
+	displayJSON  display = "json"  // one JSON object per change, Docker Compose's shape
+	displayQuiet display = "quiet" // nothing
+)
+
+// currentDisplay is the display the root command's flags chose, for the
+// command being run; set once per command line, before it runs.
+var currentDisplay = displayAuto
+
+// parseDisplay reads --progress and --ansi (each defaulting to its
+// COMPOSE_ variable) into the display of progress.
+func parseDisplay(progress, ansi string) (display, error) {
+	d := display(progress)
+	switch d {
+	case displayAuto, displayTTY, displayPlain, displayJSON, displayQuiet:
+	default:
+		return "", fmt.Errorf(`--progress %q: must be "auto", "tty", "plain", "json" or "quiet"`, progress)
+	}
+	switch ansi {
+	case "auto":
+	case "never":
+		if d == displayAuto || d == displayTTY {
+			d = displayPlain
+		}
+	case "always":
+		if d == displayAuto {
+			d = displayTTY
+		}
+	default:
+		return "", fmt.Errorf(`--ansi %q: must be "never", "always" or "auto"`, ansi)
+	}
+	return d, nil
+}
+
+// resolve is d for output w: auto becomes tty on a terminal, else plain.
+func (d display) resolve(w io.Writer) display {
+	if d != displayAuto {
+		return d
+	}
+	if isTerminal(w) {
+		return displayTTY
+	}
+	return displayPlain
+}
+
+// jsonEvent is one line of --progress json, in Docker Compose's shape.
+type jsonEvent struct {
+	ID       string `json:"id,omitempty"`
+	ParentID string `json:"parent_id,omitempty"`
+	Status   string `json:"status,omitempty"` // "Working", "Done", "Error", "Warning"
+	Text     string `json:"text,omitempty"`
+	Details  string `json:"details,omitempty"`
+	Current  int64  `json:"current,omitempty"`
+	Total    int64  `json:"total,omitempty"`
+	Percent  int    `json:"percent,omitempty"`
+}
+
+func writeJSONEvent(w io.Writer, e jsonEvent) {
+	if b, err := json.Marshal(e); err == nil {
+		fmt.Fprintln(w, string(b))
+	}
+}
+
+// envDefault is the value of COMPOSE_<name>, or def.
+func envDefault(name, def string) string {
+	if v := os.Getenv("COMPOSE_" + name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,50 @@
+package e2e
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/internal/testutil"
+)
+
+// --progress json prints Docker Compose's JSON lines, quiet nothing, and
+// COMPOSE_PROGRESS sets the default; a bad value is refused.
+func TestProgressModes(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := newUser(t, project(t, `
+services:
+  app:
+    image: berth-e2e/busybox:1
+    command: ["sleep", "1000"]
+`))
+	t.Cleanup(func() {
+		u.try("down", "-t", "0")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.importBusybox()
+	out := u.run("--progress", "json", "up", "-d")
+	var started bool
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var ev struct{ ID, Status, Text string }
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("not a JSON line: %q (%v)", line, err)
+		}
+		started = started || ev.ID == "Container "+u.project+"-app-1" && ev.Status == "Done" && ev.Text == "Started"
+	}
+	if !started {
+		t.Fatalf("no Started event for the container:\n%s", out)
+	}
+	if out := u.run("--progress", "quiet", "down", "-t", "0"); out != "" {
+		t.Fatalf("--progress quiet printed:\n%s", out)
+	}
+	u.setenv("COMPOSE_PROGRESS=quiet")
+	if out := u.run("up", "-d"); out != "" {
+		t.Fatalf("COMPOSE_PROGRESS=quiet printed:\n%s", out)
+	}
+	if out, err := u.try("--progress", "fancy", "ps"); err == nil || !strings.Contains(out, "--progress") {
+		t.Fatalf("--progress fancy: %v\n%s", err, out)
+	}
+}
