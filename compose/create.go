@@ -48,7 +48,7 @@ func (o createOptions) open(ctx context.Context, g *globals, out *progress) (*se
 	if !o.quietPull {
 		opts = append(opts, engine.WithPullProgress(out.pull))
 	}
-	s, err := g.open(ctx, opts...)
+	s, err := g.openStack(ctx, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ func newPushCommand(g *globals) *cobra.Command {
 func serviceImages(cmd *cobra.Command, g *globals, quiet, ignore bool, verb string, decide func(*session) (reconcile.Plan, error)) error {
 	ctx := cmd.Context()
 	out := newProgress(outOrDiscard(cmd, quiet))
-	s, err := g.open(ctx, engine.WithPullProgress(out.pull))
+	s, err := g.openStack(ctx, engine.WithPullProgress(out.pull))
 	if err != nil {
 		return err
 	}

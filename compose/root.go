@@ -190,31 +190,48 @@ type session struct {
 }
 
 // open loads the project, opens the engine and takes the project lock,
-// for commands that change the host.
+// for commands that change the host. Without a compose file, a project
+// named by -p or COMPOSE_PROJECT_NAME is the one berth recorded, as
+// Docker Compose's down, stop, rm... act from its containers' labels.
 func (g *globals) open(ctx context.Context, opts ...engine.Option) (*session, error) {
-	s, err := g.view(ctx, opts...)
-	if err != nil {
-		return nil, err
-	}
-	if s.unlock, err = s.engine.LockProject(ctx, s.project.Name); err != nil {
-		s.engine.Close()
-		return nil, err
-	}
-	return s, nil
+	return g.session(ctx, true, true, opts...)
 }
 
-// view loads the project and opens the engine without the project lock,
-// for commands that only read.
+// openStack is open for the commands that need the stack file itself
+// (up, create, plan, run, pull, push): no recorded project stands in.
+func (g *globals) openStack(ctx context.Context, opts ...engine.Option) (*session, error) {
+	return g.session(ctx, true, false, opts...)
+}
+
+// view is open without the project lock, for commands that only read.
 func (g *globals) view(ctx context.Context, opts ...engine.Option) (*session, error) {
+	return g.session(ctx, false, true, opts...)
+}
+
+func (g *globals) session(ctx context.Context, lock, recorded bool, opts ...engine.Option) (*session, error) {
 	p, err := g.loadProject(ctx)
-	if err != nil {
+	name := first(g.projectName, os.Getenv("COMPOSE_PROJECT_NAME"))
+	if err != nil && !(recorded && errors.Is(err, spec.ErrNoComposeFile) && name != "") {
 		return nil, err
 	}
 	e, err := g.openEngine(opts...)
 	if err != nil {
 		return nil, err
 	}
-	return &session{project: p, engine: e, unlock: func() {}}, nil
+	s := &session{project: p, engine: e, unlock: func() {}}
+	if p == nil {
+		if s.project, err = e.RecordedProject(ctx, name); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
+	if lock {
+		if s.unlock, err = e.LockProject(ctx, s.project.Name); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 func (s *session) close() {
