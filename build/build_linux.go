@@ -1,0 +1,353 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/berth-dev/berth/image"
+	berthrt "github.com/berth-dev/berth/runtime"
+)
+
+// Build builds the image o describes into store, running its RUN steps as
+// containers of rt, and returns it, tagged o.Tag. Only the stages the
+// target needs are built. On error nothing is tagged and no container or
+// mount is left; layers already made stay in the store for the cache.
+func Build(ctx context.Context, store *image.Store, rt *berthrt.Runtime, o Options) (*image.Image, error) {
+	b, err := newBuilder(store, rt, o)
+	if err != nil {
+		return nil, fmt.Errorf("building: %w", err)
+	}
+	defer b.close()
+	target, err := targetIndex(b.df.stages, o.Target)
+	if err != nil {
+		return nil, fmt.Errorf("building %s: %w", b.df.name, err)
+	}
+	res, err := b.stage(ctx, target)
+	if err != nil {
+		return nil, fmt.Errorf("building: %w", err)
+	}
+	img, err := store.Commit(ctx, res.layers, res.conf.cfg, res.history, o.Tag)
+	if err != nil {
+		return nil, fmt.Errorf("building: %w", err)
+	}
+	return img, nil
+}
+
+// builder is one build in progress.
+type builder struct {
+	store   *image.Store
+	rt      *berthrt.Runtime
+	o       Options
+	df      *dockerfile
+	lex     *shell.Lex
+	context tree
+	cache   cache
+	global  map[string]string // global ARGs (before the first FROM), valued
+	done    map[int]*stageResult
+	step    int
+	empty   string // an empty directory: the lower layer of a container over scratch
+}
+
+// stageResult is the state of a stage after its last step so far.
+type stageResult struct {
+	index   int
+	layers  []image.Layer
+	history []image.History
+	conf    stageConfig
+	args    map[string]string // the stage's ARGs
+	key     string            // cache key of the last step
+}
+
+func (r *stageResult) scope() scope { return scope{env: r.conf.cfg.Env, args: r.args} }
+
+func (r *stageResult) lowerDirs() []string {
+	dirs := make([]string, len(r.layers))
+	for i, l := range r.layers {
+		dirs[i] = l.Dir
+	}
+	return dirs
+}
+
+func newBuilder(store *image.Store, rt *berthrt.Runtime, o Options) (*builder, error) {
+	ctxDir, err := filepath.Abs(o.Context)
+	if err != nil {
+		return nil, fmt.Errorf("context %q: %w", o.Context, err)
+	}
+	if fi, err := os.Stat(ctxDir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("context %q is not a directory", o.Context)
+	}
+	name, src, err := readDockerfile(ctxDir, o.Dockerfile, o.DockerfileInline)
+	if err != nil {
+		return nil, err
+	}
+	df, err := parseDockerfile(name, src)
+	if err != nil {
+		return nil, err
+	}
+	ignorePath := ""
+	if o.DockerfileInline == "" {
+		ignorePath = name
+	}
+	pm, err := loadIgnore(ignoreFile(ctxDir, ignorePath))
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(ctxDir)
+	if err != nil {
+		return nil, fmt.Errorf("opening the context: %w", err)
+	}
+	cacheDir, err := store.BuildCacheDir()
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	b := &builder{
+		store: store, rt: rt, o: o, df: df,
+		lex:     shell.NewLex(df.escape),
+		context: tree{root: root, ignore: ignoreMatcher{pm}},
+		cache:   cache{dir: cacheDir},
+		global:  map[string]string{},
+		done:    map[int]*stageResult{},
+	}
+	for i := range df.metaArgs {
+		a := &df.metaArgs[i]
+		if err := a.Expand(expander(b.lex, scope{args: b.global})); err != nil {
+			root.Close()
+			return nil, located(df.name, err)
+		}
+		declareArgs(b.global, a, o.Args, nil)
+	}
+	return b, nil
+}
+
+func (b *builder) close() {
+	b.context.root.Close()
+	if b.empty != "" {
+		os.RemoveAll(b.empty)
+	}
+}
+
+func (b *builder) emit(e Event) {
+	if b.o.Progress != nil {
+		b.o.Progress(e)
+	}
+}
+
+// stage builds stage i (once), after the stages it needs.
+func (b *builder) stage(ctx context.Context, i int) (*stageResult, error) {
+	if r, ok := b.done[i]; ok {
+		return r, nil
+	}
+	st := b.df.stages[i]
+	r, err := b.from(ctx, i)
+	if err != nil {
+		return nil, b.at(st.Location, "FROM "+st.BaseName, err)
+	}
+	for _, cmd := range st.Commands {
+		if err := b.runStep(ctx, r, cmd); err != nil {
+			return nil, err
+		}
+	}
+	b.done[i] = r
+	return r, nil
+}
+
+// from resolves the base of stage i: a previous stage, scratch or an
+// image of the store.
+func (b *builder) from(ctx context.Context, i int) (*stageResult, error) {
+	st := b.df.stages[i]
+	base, err := b.lex.ProcessWordWithMatches(st.BaseName, scope{args: b.global})
+	if err != nil {
+		return nil, err
+	}
+	name := base.Result
+	if st.Platform != "" {
+		p, err := b.lex.ProcessWordWithMatches(st.Platform, scope{args: b.global})
+		if err != nil {
+			return nil, err
+		}
+		if host := "linux/" + runtime.GOARCH; p.Result != host {
+			return nil, fmt.Errorf("FROM --platform=%s (this host is %s): %w", p.Result, host, ErrUnsupported)
+		}
+	}
+	b.step++
+	ev := Event{Step: b.step, Stage: stageName(b.df.stages, i), Instruction: "FROM " + name}
+	b.emit(ev)
+	start := time.Now()
+	r := &stageResult{index: i, args: map[string]string{}, conf: stageConfig{shell: defaultShell}}
+	switch j, isStage := stageIndex(b.df.stages, name, i); {
+	case isStage:
+		parent, err := b.stage(ctx, j)
+		if err != nil {
+			return nil, err
+		}
+		r.layers, r.history, r.key = slices.Clone(parent.layers), slices.Clone(parent.history), parent.key
+		r.conf = stageConfig{cfg: parent.conf.cfg, shell: parent.conf.shell}
+		r.conf.cfg.Labels = maps.Clone(parent.conf.cfg.Labels)
+	case strings.EqualFold(name, "scratch"):
+		r.conf.cfg.Env = []string{defaultPathEnv}
+		r.key = baseKey("scratch", "")
+	default:
+		img, _, err := b.store.Lookup(name)
+		if errors.Is(err, image.ErrNotFound) {
+			return nil, fmt.Errorf("base image %s is not in the store (berth build does not pull yet: pull it first): %w", name, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if r.layers, err = b.store.Layers(ctx, img); err != nil {
+			return nil, err
+		}
+		if r.history, err = b.store.HistoryOf(img); err != nil {
+			return nil, err
+		}
+		r.conf.cfg = img.Config
+		r.conf.cfg.Labels = maps.Clone(img.Config.Labels)
+		r.key = baseKey("image", img.Digest)
+	}
+	ev.Done, ev.Duration = true, time.Since(start)
+	b.emit(ev)
+	return r, nil
+}
+
+// runStep runs one instruction of a stage and reports it.
+func (b *builder) runStep(ctx context.Context, r *stageResult, cmd instructions.Command) error {
+	b.step++
+	text := instructionText(cmd)
+	ev := Event{Step: b.step, Stage: stageName(b.df.stages, r.index), Instruction: text}
+	b.emit(ev)
+	start := time.Now()
+	cached, out, err := b.do(ctx, r, cmd, text)
+	ev.Done, ev.Cached, ev.Duration, ev.Output = true, cached, time.Since(start), out
+	b.emit(ev)
+	if err != nil {
+		return b.at(cmd.Location(), text, err)
+	}
+	return nil
+}
+
+// at names the Dockerfile line of a failed instruction.
+func (b *builder) at(loc []parser.Range, text string, err error) error {
+	if len(loc) > 0 {
+		return fmt.Errorf("%s:%d: %s: %w", b.df.name, loc[0].Start.Line, text, err)
+	}
+	return fmt.Errorf("%s: %s: %w", b.df.name, text, err)
+}
+
+// instructionText is the instruction as written.
+func instructionText(cmd instructions.Command) string {
+	if s, ok := cmd.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return cmd.Name()
+}
+
+// do runs one instruction; it reports whether its result came from the
+// cache, and what a RUN printed.
+func (b *builder) do(ctx context.Context, r *stageResult, cmd instructions.Command, text string) (bool, []string, error) {
+	if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
+		if err := ex.Expand(expander(b.lex, r.scope())); err != nil {
+			return false, nil, err
+		}
+	}
+	switch c := cmd.(type) {
+	case *instructions.ArgCommand:
+		declareArgs(r.args, c, b.o.Args, b.global)
+		return b.metaStep(r, c, text)
+	case *instructions.RunCommand:
+		return b.run(ctx, r, c, text)
+	case *instructions.CopyCommand:
+		if c.Parents || len(c.ExcludePatterns) > 0 {
+			return false, nil, fmt.Errorf("COPY --parents and --exclude: %w", ErrUnsupported)
+		}
+		return b.copy(ctx, r, c, c.SourcesAndDest, copyFlags{from: c.From, chown: c.Chown, chmod: c.Chmod}, text)
+	case *instructions.AddCommand:
+		if err := checkAdd(c); err != nil {
+			return false, nil, err
+		}
+		return b.copy(ctx, r, c, c.SourcesAndDest, copyFlags{chown: c.Chown, chmod: c.Chmod, add: true}, text)
+	case *instructions.WorkdirCommand:
+		if _, err := r.conf.apply(c); err != nil {
+			return false, nil, err
+		}
+		return b.workdir(ctx, r, c, text)
+	case *instructions.OnbuildCommand:
+		return false, nil, fmt.Errorf("ONBUILD: %w", ErrUnsupported)
+	}
+	handled, err := r.conf.apply(cmd)
+	if err != nil {
+		return false, nil, err
+	}
+	if !handled {
+		return false, nil, fmt.Errorf("%s: %w", strings.ToUpper(cmd.Name()), ErrUnsupported)
+	}
+	return b.metaStep(r, cmd, text)
+}
+
+// metaStep records a step that changes no files: it advances the cache
+// key and reports whether the cache had it.
+func (b *builder) metaStep(r *stageResult, cmd instructions.Command, text string) (bool, []string, error) {
+	key, err := stepKey(r.key, cmd, r.conf, r.scope(), "")
+	if err != nil {
+		return false, nil, err
+	}
+	_, hit := b.cache.get(key)
+	hit = hit && !b.o.NoCache
+	if !hit {
+		if err := b.cache.put(key, record{}); err != nil {
+			return false, nil, err
+		}
+	}
+	r.key = key
+	r.history = append(r.history, image.History{CreatedBy: text, Comment: historyComment, EmptyLayer: true})
+	return hit, nil, nil
+}
+
+// historyComment marks the history entries berth's builder writes.
+const historyComment = "berth build"
+
+// fsStep runs a step that may change files: from the cache when it has
+// key, else with produce, whose layer (nil: no change) is recorded.
+func (b *builder) fsStep(ctx context.Context, r *stageResult, key, text string, produce func() (*image.Layer, []string, error)) (bool, []string, error) {
+	if !b.o.NoCache {
+		if rec, ok := b.cache.get(key); ok {
+			if b.add(ctx, r, key, text, rec.Layer) == nil {
+				return true, nil, nil
+			}
+		}
+	}
+	l, out, err := produce()
+	if err != nil {
+		return false, out, err
+	}
+	if err := b.cache.put(key, record{Layer: l}); err != nil {
+		return false, out, err
+	}
+	return false, out, b.add(ctx, r, key, text, l)
+}
+
+// add appends a step's layer (nil for none) to the stage.
+func (b *builder) add(ctx context.Context, r *stageResult, key, text string, l *image.Layer) error {
+	if l != nil {
+		got, err := b.store.EnsureLayer(ctx, *l)
+		if err != nil {
+			return err
+		}
+		r.layers = append(r.layers, got)
+	}
+	r.key = key
+	r.history = append(r.history, image.History{CreatedBy: text, Comment: historyComment, EmptyLayer: l == nil})
+	return nil
+}

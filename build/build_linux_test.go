@@ -1,0 +1,73 @@
+package build
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+func TestBuildInstructions(t *testing.T) {
+	e := newEnv(t)
+	dir := writeContext(t, map[string]string{
+		"Dockerfile": `ARG BASE=busybox
+FROM $BASE
+ARG GREETING=hello
+ENV APP_HOME=/srv/app NAME="berth builder"
+WORKDIR $APP_HOME
+COPY greet.sh conf/ ./
+COPY --chown=1000:1000 --chmod=0750 greet.sh /opt/tool
+RUN echo "${GREETING:-none} from $NAME" > built.txt && id -u > /uid.txt && echo "app:x:1000:1000::/home/app:/bin/sh" >> /etc/passwd
+USER app
+LABEL org.example.name="demo" version=${GREETING}
+EXPOSE 8080 53/udp
+VOLUME /data
+HEALTHCHECK --interval=5s --timeout=2s --retries=4 CMD ["true"]
+STOPSIGNAL SIGQUIT
+ENTRYPOINT ["/bin/sh", "greet.sh"]
+CMD ["world"]
+`,
+		"greet.sh":          "cat built.txt; echo \"hi $1 as $(id -un) in $(pwd)\"; cat settings.ini\n",
+		"conf/settings.ini": "debug=1\n",
+	})
+	img, steps, err := e.build(t, Options{Context: dir, Tag: "demo:1", Args: map[string]string{"GREETING": "howdy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Ref != "docker.io/library/demo:1" {
+		t.Errorf("ref %q", img.Ref)
+	}
+	c := img.Config
+	if c.WorkingDir != "/srv/app" || c.User != "app" || c.StopSignal != "SIGQUIT" {
+		t.Errorf("workdir %q user %q stopsignal %q", c.WorkingDir, c.User, c.StopSignal)
+	}
+	if !slices.Contains(c.Env, "APP_HOME=/srv/app") || !slices.Contains(c.Env, "NAME=berth builder") || slices.ContainsFunc(c.Env, func(s string) bool { return strings.HasPrefix(s, "GREETING") }) {
+		t.Errorf("env %q (ARGs must not persist)", c.Env)
+	}
+	if c.Labels["org.example.name"] != "demo" || c.Labels["version"] != "howdy" {
+		t.Errorf("labels %v", c.Labels)
+	}
+	if !slices.Equal(c.ExposedPorts, []string{"53/udp", "8080/tcp"}) || !slices.Equal(c.Volumes, []string{"/data"}) {
+		t.Errorf("ports %v volumes %v", c.ExposedPorts, c.Volumes)
+	}
+	if want := (&v1.HealthConfig{Test: []string{"CMD", "true"}, Interval: 5 * time.Second, Timeout: 2 * time.Second, Retries: 4}); c.Healthcheck == nil || !slices.Equal(c.Healthcheck.Test, want.Test) || c.Healthcheck.Interval != want.Interval || c.Healthcheck.Retries != 4 {
+		t.Errorf("healthcheck %+v", c.Healthcheck)
+	}
+	if !slices.Equal(c.Entrypoint, []string{"/bin/sh", "greet.sh"}) || !slices.Equal(c.Cmd, []string{"world"}) {
+		t.Errorf("entrypoint %q cmd %q", c.Entrypoint, c.Cmd)
+	}
+	code, out := e.run(t, img)
+	if want := "howdy from berth builder\nhi world as app in /srv/app\ndebug=1\n"; code != 0 || out != want {
+		t.Errorf("run: code %d output %q, want %q", code, out, want)
+	}
+	if code, out := e.run(t, img, "sh", "-c", "stat -c '%u:%g %a' /opt/tool; cat /uid.txt"); code != 0 || out != "1000:1000 750\n0\n" {
+		t.Errorf("COPY --chown/--chmod and RUN as root: code %d %q", code, out)
+	}
+	for _, s := range steps {
+		if s.Cached {
+			t.Errorf("first build: step %d %q cached", s.Step, s.Instruction)
+		}
+	}
+}

@@ -1,0 +1,46 @@
+package build
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors of the builder, for errors.Is.
+var (
+	// ErrNoStages reports a Dockerfile without a FROM.
+	ErrNoStages = errors.New("the Dockerfile has no FROM instruction")
+	// ErrUnsupported reports an instruction, flag or form berth does not
+	// build yet.
+	ErrUnsupported = errors.New("not supported by berth yet")
+	// ErrStepFailed reports a RUN whose command exited non-zero.
+	ErrStepFailed = errors.New("step failed")
+	// ErrNoSource reports a COPY or ADD source missing from the context.
+	ErrNoSource = errors.New("source not found")
+	// ErrOutsideContext reports a source path that leaves the context.
+	ErrOutsideContext = errors.New("path is outside the build context")
+	// ErrNoStage reports a --target or COPY --from naming no stage.
+	ErrNoStage = errors.New("no such stage")
+)
+
+// Options say what to build.
+type Options struct {
+	Context          string            // the context directory
+	Dockerfile       string            // path of the Dockerfile, relative to Context unless absolute; "" = Context/Dockerfile
+	DockerfileInline string            // the Dockerfile's content, instead of a file
+	Target           string            // the stage to build; "" = the last one
+	Args             map[string]string // build args (--build-arg)
+	Tag              string            // the reference the result is tagged with; "" = untagged
+	NoCache          bool              // run every step, using no cached result
+	Progress         func(Event)       // called when a step starts and when it ends; may be nil
+}
+
+// Event reports the progress of one step.
+type Event struct {
+	Step        int    // 1-based number of the step among all steps run
+	Stage       string // the stage's name, or its index as text
+	Instruction string // the instruction as written, variables expanded where berth expands them
+	Done        bool   // false when the step starts, true when it ended (well or not)
+	Cached      bool   // with Done: the step's result came from the cache
+	Duration    time.Duration
+	Output      []string // with Done: the lines a RUN printed (stdout and stderr)
+}

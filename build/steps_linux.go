@@ -1,0 +1,424 @@
+package build
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/berth-dev/berth/fscopy"
+	"github.com/berth-dev/berth/image"
+	berthrt "github.com/berth-dev/berth/runtime"
+)
+
+// run runs a RUN in a container over the stage's layers, with its ENV,
+// ARGs, USER and WORKDIR, and no network but loopback.
+func (b *builder) run(ctx context.Context, r *stageResult, c *instructions.RunCommand, text string) (bool, []string, error) {
+	if len(c.FlagsUsed) > 0 {
+		return false, nil, fmt.Errorf("RUN --%s: %w", c.FlagsUsed[0], ErrUnsupported)
+	}
+	if len(c.Files) > 0 {
+		return false, nil, fmt.Errorf("RUN with a heredoc: %w", ErrUnsupported)
+	}
+	argv := r.conf.commandLine(c.ShellDependantCmdLine)
+	key, err := stepKey(r.key, c, r.conf, r.scope(), "")
+	if err != nil {
+		return false, nil, err
+	}
+	return b.fsStep(ctx, r, key, text, func() (*image.Layer, []string, error) {
+		var out lines
+		cfg := berthrt.Config{Args: argv, Env: r.scope().runEnv(), Cwd: r.conf.cfg.WorkingDir, User: r.conf.cfg.User, Hostname: "buildkitsandbox"}
+		l, err := b.inContainer(ctx, r, cfg, func(cfg berthrt.Config) error {
+			if err := b.rt.Start(ctx, cfg); err != nil {
+				return err
+			}
+			code, err := b.rt.Attach(ctx, cfg.ID, berthrt.AttachOptions{Stdout: &out, Stderr: &out, Replay: true})
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return fmt.Errorf("%w: process %q did not complete successfully: exit code: %d%s", ErrStepFailed, strings.Join(argv, " "), code, lastLines(out.done(), 5))
+			}
+			return nil
+		})
+		return l, out.done(), err
+	})
+}
+
+// inContainer gives fn a fresh container over the stage's layers (cfg's
+// ID and Layers are set here; fn creates or starts it), makes a layer of
+// what fn changed in it, and removes the container whatever happens.
+func (b *builder) inContainer(ctx context.Context, r *stageResult, cfg berthrt.Config, fn func(berthrt.Config) error) (*image.Layer, error) {
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	cfg.ID = "berth-build-" + hex.EncodeToString(rnd[:])
+	cfg.Layers = r.lowerDirs()
+	if len(cfg.Layers) == 0 {
+		dir, err := b.emptyDir()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Layers = []string{dir}
+	}
+	defer b.rt.Remove(context.WithoutCancel(ctx), cfg.ID)
+	if err := fn(cfg); err != nil {
+		return nil, err
+	}
+	return b.commitUpper(ctx, b.rt.UpperDir(cfg.ID), cfg.Layers)
+}
+
+// emptyDir is an empty directory standing for scratch's missing layers.
+func (b *builder) emptyDir() (string, error) {
+	if b.empty == "" {
+		d, err := os.MkdirTemp("", "berth-build-scratch-")
+		if err != nil {
+			return "", fmt.Errorf("creating an empty layer: %w", err)
+		}
+		if err := os.Chmod(d, 0o755); err != nil {
+			return "", err
+		}
+		b.empty = d
+	}
+	return b.empty, nil
+}
+
+// commitUpper stores the changes in upper as a layer; nil when none.
+func (b *builder) commitUpper(ctx context.Context, upper string, lower []string) (*image.Layer, error) {
+	if !hasChanges(upper, lower) {
+		return nil, nil
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := diffTar(pw, upper, lower)
+		pw.CloseWithError(err)
+	}()
+	l, err := b.store.AddLayer(ctx, pr)
+	pr.CloseWithError(fmt.Errorf("layer not stored"))
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// hasChanges reports whether upper holds anything but the runtime's
+// empty mount points.
+func hasChanges(upper string, lower []string) bool {
+	des, err := os.ReadDir(upper)
+	if err != nil {
+		return true // let diffTar report it
+	}
+	for _, d := range des {
+		p := path.Join(upper, d.Name())
+		if !(d.IsDir() && runtimeMountPoints[d.Name()] && emptyDir(p) && !inLayers(lower, d.Name())) {
+			return true
+		}
+	}
+	return false
+}
+
+// lines collects a RUN's output lines.
+type lines struct {
+	mu      sync.Mutex
+	partial string
+	all     []string
+}
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.partial + string(p)
+	parts := strings.Split(s, "\n")
+	l.all = append(l.all, parts[:len(parts)-1]...)
+	l.partial = parts[len(parts)-1]
+	return len(p), nil
+}
+
+func (l *lines) done() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.partial != "" {
+		l.all = append(l.all, l.partial)
+		l.partial = ""
+	}
+	return l.all
+}
+
+// copyFlags are the flags of a COPY or ADD.
+type copyFlags struct {
+	from, chown, chmod string
+	add                bool
+}
+
+// copy runs a COPY or ADD: the sources, from the context or another
+// stage, are written under the destination in a container's filesystem.
+func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Command, sd instructions.SourcesAndDest, f copyFlags, text string) (bool, []string, error) {
+	if len(sd.SourceContents) > 0 {
+		return false, nil, fmt.Errorf("%s with a heredoc: %w", strings.ToUpper(cmd.Name()), ErrUnsupported)
+	}
+	mode, err := parseChmod(f.chmod)
+	if err != nil {
+		return false, nil, err
+	}
+	dest := sd.DestPath
+	destIsDir := strings.HasSuffix(dest, "/") || strings.HasSuffix(dest, "/.")
+	if !path.IsAbs(dest) {
+		dest = path.Join(workdir("", r.conf.cfg.WorkingDir), dest)
+	}
+	var extra string
+	var src *stageResult
+	if f.from != "" {
+		j, ok := stageIndex(b.df.stages, f.from, r.index)
+		if !ok {
+			return false, nil, fmt.Errorf("COPY --from=%s: not a previous stage (an image as --from is %w)", f.from, ErrUnsupported)
+		}
+		if src, err = b.stage(ctx, j); err != nil {
+			return false, nil, err
+		}
+		extra = "stage:" + src.key
+	} else {
+		entries, _, err := b.context.collect(sd.SourcePaths)
+		if err != nil {
+			return false, nil, err
+		}
+		if f.add {
+			if err := refuseArchives(b.context, entries); err != nil {
+				return false, nil, err
+			}
+		}
+		if extra, err = b.context.contentDigest(entries); err != nil {
+			return false, nil, err
+		}
+	}
+	key, err := stepKey(r.key, cmd, r.conf, r.scope(), extra)
+	if err != nil {
+		return false, nil, err
+	}
+	return b.fsStep(ctx, r, key, text, func() (*image.Layer, []string, error) {
+		l, err := b.inContainer(ctx, r, berthrt.Config{Args: []string{"true"}}, func(cfg berthrt.Config) error {
+			return b.inFilesystem(ctx, cfg, func(root string) error {
+				return b.withSource(ctx, src, func(t tree) error {
+					entries, isDir, err := t.collect(sd.SourcePaths)
+					if err != nil {
+						return err
+					}
+					return place(root, t, entries, isDir || destIsDir, dest, f.chown, mode)
+				})
+			})
+		})
+		return l, nil, err
+	})
+}
+
+// inFilesystem creates container cfg (not started) and calls fn with its
+// mounted root filesystem.
+func (b *builder) inFilesystem(ctx context.Context, cfg berthrt.Config, fn func(root string) error) error {
+	if err := b.rt.Create(cfg); err != nil {
+		return err
+	}
+	return b.rt.InFilesystem(ctx, cfg.ID, fn)
+}
+
+// withSource calls fn with the tree COPY reads: the context, or the
+// mounted filesystem of stage src.
+func (b *builder) withSource(ctx context.Context, src *stageResult, fn func(tree) error) error {
+	if src == nil {
+		return fn(b.context)
+	}
+	_, err := b.inContainer(ctx, src, berthrt.Config{Args: []string{"true"}}, func(cfg berthrt.Config) error {
+		return b.inFilesystem(ctx, cfg, func(root string) error {
+			rt, err := os.OpenRoot(root)
+			if err != nil {
+				return err
+			}
+			defer rt.Close()
+			return fn(tree{root: rt})
+		})
+	})
+	return err
+}
+
+// place writes entries under dest in the filesystem at root: into dest
+// when it is a directory (by the sources, a trailing slash, or because
+// it is one), else as the file dest.
+func place(root string, t tree, entries []entry, destIsDir bool, dest, chown string, mode *fs.FileMode) error {
+	dr, err := os.OpenRoot(root)
+	if err != nil {
+		return err
+	}
+	defer dr.Close()
+	uid, gid, err := resolveChown(dr, chown)
+	if err != nil {
+		return err
+	}
+	rel := strings.TrimPrefix(path.Clean(dest), "/")
+	dir := rel
+	if !destIsDir && len(entries) == 1 {
+		if fi, err := dr.Stat(nonEmpty(rel)); err != nil || !fi.IsDir() {
+			dir = path.Dir(rel)
+			entries[0].name = path.Base(rel)
+		}
+	}
+	if dir != "" && dir != "." {
+		if err := dr.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("creating %s: %w", "/"+dir, err)
+		}
+	}
+	dst, err := fscopy.OpenRoot(root)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(t.writeTar(pw, entries, copyOptions{uid: uid, gid: gid, mode: mode})) }()
+	err = fscopy.ExtractArchive(pr, dst, "/"+dir, fscopy.Owner{Keep: true})
+	pr.CloseWithError(fmt.Errorf("extraction ended"))
+	if err != nil {
+		return fmt.Errorf("writing to %s: %w", dest, err)
+	}
+	return nil
+}
+
+// resolveChown resolves --chown against the image's /etc/passwd and
+// /etc/group; a user without group uses the user's ID as group, as
+// Docker does.
+func resolveChown(root *os.Root, chown string) (uid, gid int, err error) {
+	if chown == "" {
+		return 0, 0, nil
+	}
+	usr, grp, hasGroup := strings.Cut(chown, ":")
+	u, uerr := strconv.Atoi(usr)
+	g, gerr := strconv.Atoi(grp)
+	if uerr == nil && (!hasGroup || gerr == nil) {
+		if !hasGroup {
+			g = u
+		}
+		return u, g, nil
+	}
+	passwd, _ := root.Open("etc/passwd")
+	group, _ := root.Open("etc/group")
+	var pr, gr io.Reader
+	if passwd != nil {
+		defer passwd.Close()
+		pr = bufio.NewReader(passwd)
+	}
+	if group != nil {
+		defer group.Close()
+		gr = bufio.NewReader(group)
+	}
+	id, err := berthrt.ResolveUser(chown, pr, gr)
+	if err != nil {
+		return 0, 0, fmt.Errorf("--chown=%s: %w", chown, err)
+	}
+	if !hasGroup {
+		return id.UID, id.UID, nil
+	}
+	return id.UID, id.GID, nil
+}
+
+// parseChmod parses --chmod's octal mode; nil when not given.
+func parseChmod(s string) (*fs.FileMode, error) {
+	if s == "" {
+		return nil, nil
+	}
+	v, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || v > 0o7777 {
+		return nil, fmt.Errorf("--chmod=%s: only octal modes are %w", s, ErrUnsupported)
+	}
+	m := fs.FileMode(v)
+	return &m, nil
+}
+
+// checkAdd refuses the ADD forms berth does not do yet.
+func checkAdd(c *instructions.AddCommand) error {
+	for _, s := range c.SourcePaths {
+		if strings.Contains(s, "://") || strings.HasPrefix(s, "git@") {
+			return fmt.Errorf("ADD from a URL (%s): %w", s, ErrUnsupported)
+		}
+	}
+	if c.Checksum != "" || c.KeepGitDir != nil || c.Unpack != nil || len(c.ExcludePatterns) > 0 {
+		return fmt.Errorf("ADD --checksum, --keep-git-dir, --unpack and --exclude: %w", ErrUnsupported)
+	}
+	return nil
+}
+
+// refuseArchives refuses an ADD of a local archive: Docker extracts it,
+// which berth does not do yet, and copying it instead would differ.
+func refuseArchives(t tree, entries []entry) error {
+	for _, e := range entries {
+		if !e.info.Mode().IsRegular() {
+			continue
+		}
+		if isArchive(t, e.src) {
+			return fmt.Errorf("ADD of the local archive %s (extraction): %w", e.src, ErrUnsupported)
+		}
+	}
+	return nil
+}
+
+// isArchive tells a tar, gzip, bzip2 or xz file by its first bytes.
+func isArchive(t tree, rel string) bool {
+	f, err := t.root.Open(rel)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	for _, magic := range [][]byte{{0x1f, 0x8b}, []byte("BZh"), {0xfd, '7', 'z', 'X', 'Z', 0}, {0x28, 0xb5, 0x2f, 0xfd}} {
+		if len(head) >= len(magic) && string(head[:len(magic)]) == string(magic) {
+			return true
+		}
+	}
+	return n >= 262 && string(head[257:262]) == "ustar"
+}
+
+// workdir makes WORKDIR's directory when the stage's filesystem lacks
+// it; the step has a layer only then.
+func (b *builder) workdir(ctx context.Context, r *stageResult, c *instructions.WorkdirCommand, text string) (bool, []string, error) {
+	dir := strings.TrimPrefix(r.conf.cfg.WorkingDir, "/")
+	key, err := stepKey(r.key, c, r.conf, r.scope(), "")
+	if err != nil || dir == "" {
+		if err == nil {
+			return b.metaStep(r, c, text)
+		}
+		return false, nil, err
+	}
+	return b.fsStep(ctx, r, key, text, func() (*image.Layer, []string, error) {
+		l, err := b.inContainer(ctx, r, berthrt.Config{Args: []string{"true"}}, func(cfg berthrt.Config) error {
+			return b.inFilesystem(ctx, cfg, func(root string) error {
+				dr, err := os.OpenRoot(root)
+				if err != nil {
+					return err
+				}
+				defer dr.Close()
+				if fi, err := dr.Stat(dir); err == nil && fi.IsDir() {
+					return nil
+				}
+				if err := dr.MkdirAll(dir, 0o755); err != nil {
+					return fmt.Errorf("creating %s: %w", r.conf.cfg.WorkingDir, err)
+				}
+				return nil
+			})
+		})
+		return l, nil, err
+	})
+}
+
+// lastLines is the end of a failed RUN's output, for its error.
+func lastLines(all []string, n int) string {
+	if len(all) == 0 {
+		return ""
+	}
+	return "\n" + strings.Join(all[max(0, len(all)-n):], "\n")
+}
