@@ -31,6 +31,9 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("root test: skipped with -short")
+	}
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	base := t.TempDir()
