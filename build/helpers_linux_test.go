@@ -29,7 +29,7 @@ type env struct {
 	root  string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("root test: skipped with -short")
