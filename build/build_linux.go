@@ -38,7 +38,7 @@ func Build(ctx context.Context, store *image.Store, rt *berthrt.Runtime, o Optio
 	if err != nil {
 		return nil, fmt.Errorf("building: %w", err)
 	}
-	img, err := store.Commit(ctx, res.layers, res.conf.cfg, res.history, o.Tag)
+	img, err := store.Commit(ctx, res.layers, res.conf.cfg, res.history, res.created, o.Tag)
 	if err != nil {
 		return nil, fmt.Errorf("building: %w", err)
 	}
@@ -68,6 +68,7 @@ type stageResult struct {
 	conf    stageConfig
 	args    map[string]string // the stage's ARGs
 	key     string            // cache key of the last step
+	created time.Time         // when the newest step ran (from the cache when it did not run now)
 }
 
 func (r *stageResult) scope() scope { return scope{env: r.conf.cfg.Env, args: r.args} }
@@ -193,7 +194,7 @@ func (b *builder) from(ctx context.Context, i int) (*stageResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.layers, r.history, r.key = slices.Clone(parent.layers), slices.Clone(parent.history), parent.key
+		r.layers, r.history, r.key, r.created = slices.Clone(parent.layers), slices.Clone(parent.history), parent.key, parent.created
 		r.conf = stageConfig{cfg: parent.conf.cfg, shell: parent.conf.shell}
 		r.conf.cfg.Labels = maps.Clone(parent.conf.cfg.Labels)
 	case strings.EqualFold(name, "scratch"):
@@ -215,7 +216,7 @@ func (b *builder) from(ctx context.Context, i int) (*stageResult, error) {
 		}
 		r.conf.cfg = img.Config
 		r.conf.cfg.Labels = maps.Clone(img.Config.Labels)
-		r.key = baseKey("image", img.Digest)
+		r.key, r.created = baseKey("image", img.Digest), img.Created
 	}
 	ev.Done, ev.Duration = true, time.Since(start)
 	b.emit(ev)
@@ -303,15 +304,15 @@ func (b *builder) metaStep(r *stageResult, cmd instructions.Command, text string
 	if err != nil {
 		return false, nil, err
 	}
-	_, hit := b.cache.get(key)
+	rec, hit := b.cache.get(key)
 	hit = hit && !b.o.NoCache
 	if !hit {
-		if err := b.cache.put(key, record{}); err != nil {
+		rec = record{Created: time.Now().UTC()}
+		if err := b.cache.put(key, rec); err != nil {
 			return false, nil, err
 		}
 	}
-	r.key = key
-	r.history = append(r.history, image.History{CreatedBy: text, Comment: historyComment, EmptyLayer: true})
+	b.add(r, key, text, nil, rec.Created)
 	return hit, nil, nil
 }
 
@@ -323,7 +324,9 @@ const historyComment = "berth build"
 func (b *builder) fsStep(ctx context.Context, r *stageResult, key, text string, produce func() (*image.Layer, []string, error)) (bool, []string, error) {
 	if !b.o.NoCache {
 		if rec, ok := b.cache.get(key); ok {
-			if b.add(ctx, r, key, text, rec.Layer) == nil {
+			l, err := b.ensure(ctx, rec.Layer)
+			if err == nil {
+				b.add(r, key, text, l, rec.Created)
 				return true, nil, nil
 			}
 		}
@@ -332,22 +335,35 @@ func (b *builder) fsStep(ctx context.Context, r *stageResult, key, text string, 
 	if err != nil {
 		return false, out, err
 	}
-	if err := b.cache.put(key, record{Layer: l}); err != nil {
+	rec := record{Layer: l, Created: time.Now().UTC()}
+	if err := b.cache.put(key, rec); err != nil {
 		return false, out, err
 	}
-	return false, out, b.add(ctx, r, key, text, l)
+	b.add(r, key, text, l, rec.Created)
+	return false, out, nil
 }
 
-// add appends a step's layer (nil for none) to the stage.
-func (b *builder) add(ctx context.Context, r *stageResult, key, text string, l *image.Layer) error {
+// ensure checks that a cached layer (nil for none) is still in the
+// store, its snapshot unpacked.
+func (b *builder) ensure(ctx context.Context, l *image.Layer) (*image.Layer, error) {
+	if l == nil {
+		return nil, nil
+	}
+	got, err := b.store.EnsureLayer(ctx, *l)
+	if err != nil {
+		return nil, err
+	}
+	return &got, nil
+}
+
+// add appends a step's layer (nil for none) and history to the stage.
+func (b *builder) add(r *stageResult, key, text string, l *image.Layer, created time.Time) {
 	if l != nil {
-		got, err := b.store.EnsureLayer(ctx, *l)
-		if err != nil {
-			return err
-		}
-		r.layers = append(r.layers, got)
+		r.layers = append(r.layers, *l)
 	}
 	r.key = key
-	r.history = append(r.history, image.History{CreatedBy: text, Comment: historyComment, EmptyLayer: l == nil})
-	return nil
+	if created.After(r.created) {
+		r.created = created
+	}
+	r.history = append(r.history, image.History{Created: created, CreatedBy: text, Comment: historyComment, EmptyLayer: l == nil})
 }

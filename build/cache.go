@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/berth-dev/berth/image"
 )
@@ -39,9 +40,11 @@ func baseKey(kind, id string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// record is what the cache keeps of one step: the layer it made, if any.
+// record is what the cache keeps of one step: the layer it made, if any,
+// and when it ran (the time a rebuild from the cache reports).
 type record struct {
-	Layer *image.Layer `json:",omitempty"`
+	Layer   *image.Layer `json:",omitempty"`
+	Created time.Time
 }
 
 // cache is the step records of one image store, one file per key.

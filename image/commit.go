@@ -26,6 +26,7 @@ type Layer struct {
 
 // History is one entry of an image's history: the step that made it.
 type History struct {
+	Created    time.Time
 	CreatedBy  string // the instruction, e.g. "RUN /bin/sh -c make"
 	Comment    string
 	EmptyLayer bool // the step changed no files
@@ -105,9 +106,11 @@ func (s *Store) ensureLayer(ctx context.Context, l Layer) (Layer, error) {
 }
 
 // Commit writes an image of layers (bottom first, all in the store) with
-// configuration cfg and history, and tags it ref (normalised) unless ref
-// is "". History has one entry per step, empty-layer steps included.
-func (s *Store) Commit(ctx context.Context, layers []Layer, cfg Config, history []History, ref string) (*Image, error) {
+// configuration cfg, history and creation time created (so that one build
+// repeated from its cache gives the same image ID), and tags it ref
+// (normalised) unless ref is "". History has one entry per step,
+// empty-layer steps included.
+func (s *Store) Commit(ctx context.Context, layers []Layer, cfg Config, history []History, created time.Time, ref string) (*Image, error) {
 	norm := ""
 	if ref != "" {
 		var err error
@@ -123,11 +126,10 @@ func (s *Store) Commit(ctx context.Context, layers []Layer, cfg Config, history 
 		return nil, err
 	}
 	defer unlock()
-	now := time.Now().UTC()
 	cf := v1.ConfigFile{
 		Architecture: runtime.GOARCH,
 		OS:           "linux",
-		Created:      v1.Time{Time: now},
+		Created:      v1.Time{Time: created.UTC()},
 		Config:       cfg.toV1(),
 		RootFS:       v1.RootFS{Type: "layers", DiffIDs: []v1.Hash{}},
 	}
@@ -148,7 +150,7 @@ func (s *Store) Commit(ctx context.Context, layers []Layer, cfg Config, history 
 		cf.RootFS.DiffIDs = append(cf.RootFS.DiffIDs, id)
 	}
 	for _, h := range history {
-		cf.History = append(cf.History, v1.History{Created: v1.Time{Time: now}, CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer})
+		cf.History = append(cf.History, v1.History{Created: v1.Time{Time: h.Created.UTC()}, CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer})
 	}
 	img, err := s.writeImage(ctx, cf, descs, norm)
 	if err != nil {
@@ -221,7 +223,7 @@ func (s *Store) HistoryOf(img *Image) ([]History, error) {
 	}
 	out := make([]History, len(cfg.History))
 	for i, h := range cfg.History {
-		out[i] = History{CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer}
+		out[i] = History{Created: h.Created.Time, CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer}
 	}
 	return out, nil
 }
