@@ -20,6 +20,7 @@ WORKDIR $APP_HOME
 COPY greet.sh conf/ ./
 COPY --chown=1000:1000 --chmod=0750 greet.sh /opt/tool
 RUN echo "${GREETING:-none} from $NAME" > built.txt && id -u > /uid.txt && echo "app:x:1000:1000::/home/app:/bin/sh" >> /etc/passwd
+RUN echo "proxy=$HTTP_PROXY" > /proxy.txt
 USER app
 LABEL org.example.name="demo" version=${GREETING}
 EXPOSE 8080 53/udp
@@ -32,7 +33,7 @@ CMD ["world"]
 		"greet.sh":          "cat built.txt; echo \"hi $1 as $(id -un) in $(pwd)\"; cat settings.ini\n",
 		"conf/settings.ini": "debug=1\n",
 	})
-	img, steps, err := e.build(t, Options{Context: dir, Tag: "demo:1", Args: map[string]string{"GREETING": "howdy"}})
+	img, steps, err := e.build(t, Options{Context: dir, Tag: "demo:1", Args: map[string]string{"GREETING": "howdy", "HTTP_PROXY": "http://proxy.example:3128"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +41,9 @@ CMD ["world"]
 		t.Errorf("ref %q", img.Ref)
 	}
 	c := img.Config
+	if slices.ContainsFunc(c.Env, func(s string) bool { return strings.Contains(s, "PROXY") }) {
+		t.Errorf("env %q: a predefined proxy ARG persisted", c.Env)
+	}
 	if c.WorkingDir != "/srv/app" || c.User != "app" || c.StopSignal != "SIGQUIT" {
 		t.Errorf("workdir %q user %q stopsignal %q", c.WorkingDir, c.User, c.StopSignal)
 	}
@@ -62,7 +66,7 @@ CMD ["world"]
 	if want := "howdy from berth builder\nhi world as app in /srv/app\ndebug=1\n"; code != 0 || out != want {
 		t.Errorf("run: code %d output %q, want %q", code, out, want)
 	}
-	if code, out := e.run(t, img, "sh", "-c", "stat -c '%u:%g %a' /opt/tool; cat /uid.txt"); code != 0 || out != "1000:1000 750\n0\n" {
+	if code, out := e.run(t, img, "sh", "-c", "stat -c '%u:%g %a' /opt/tool; cat /uid.txt /proxy.txt"); code != 0 || out != "1000:1000 750\n0\nproxy=http://proxy.example:3128\n" {
 		t.Errorf("COPY --chown/--chmod and RUN as root: code %d %q", code, out)
 	}
 	for _, s := range steps {

@@ -39,7 +39,8 @@ type Event struct {
 	Step        int    // 1-based number of the step among all steps run
 	Stage       string // the stage's name, or its index as text
 	Instruction string // the instruction as written, variables expanded where berth expands them
-	Done        bool   // false when the step starts, true when it ended (well or not)
+	Done        bool   // false when the step starts or prints Line, true when it ended (well or not)
+	Line        string // with !Done: one line a RUN printed, as it prints it ("" in the start event)
 	Cached      bool   // with Done: the step's result came from the cache
 	Duration    time.Duration
 	Output      []string // with Done: the lines a RUN printed (stdout and stderr)

@@ -87,3 +87,18 @@ func declareArgs(args map[string]string, cmd *instructions.ArgCommand, buildArgs
 		}
 	}
 }
+
+// proxyNames are BuildKit's predefined ARGs: a RUN sees them when given
+// as build args, declared or not, and they are not part of cache keys.
+var proxyNames = []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"}
+
+// proxyArgs are the predefined ARGs among the build args, KEY=VALUE.
+func proxyArgs(buildArgs map[string]string) []string {
+	var out []string
+	for _, k := range proxyNames {
+		if v, ok := buildArgs[k]; ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}

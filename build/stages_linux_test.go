@@ -191,6 +191,15 @@ func TestBuildBadInput(t *testing.T) {
 	if last := steps[len(steps)-1]; len(last.Output) != 1 || last.Output[0] != "about to fail" {
 		t.Errorf("failing RUN output %q", last.Output)
 	}
+	var streamed []string
+	Build(context.Background(), e.store, e.rt, Options{Context: dir, DockerfileInline: "FROM busybox\nRUN echo one; echo two\n", NoCache: true, Progress: func(ev Event) {
+		if !ev.Done && ev.Line != "" {
+			streamed = append(streamed, ev.Line)
+		}
+	}})
+	if !slices.Equal(streamed, []string{"one", "two"}) {
+		t.Errorf("streamed lines %q", streamed)
+	}
 	if _, err := e.store.Get("bad"); !errors.Is(err, image.ErrNotFound) {
 		t.Errorf("a failed build tagged an image: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
@@ -36,13 +38,15 @@ func (b *builder) run(ctx context.Context, r *stageResult, c *instructions.RunCo
 		return false, nil, err
 	}
 	return b.fsStep(ctx, r, key, text, func() (*image.Layer, []string, error) {
-		var out lines
-		cfg := berthrt.Config{Args: argv, Env: r.scope().runEnv(), Cwd: r.conf.cfg.WorkingDir, User: r.conf.cfg.User, Hostname: "buildkitsandbox"}
+		out := lines{emit: func(line string) {
+			b.emit(Event{Step: b.step, Stage: stageName(b.df.stages, r.index), Instruction: text, Line: line})
+		}}
+		cfg := berthrt.Config{Args: argv, Env: append(proxyArgs(b.o.Args), r.scope().runEnv()...), Cwd: r.conf.cfg.WorkingDir, User: r.conf.cfg.User, Hostname: "buildkitsandbox"}
 		l, err := b.inContainer(ctx, r, cfg, func(cfg berthrt.Config) error {
 			if err := b.rt.Start(ctx, cfg); err != nil {
 				return err
 			}
-			code, err := b.rt.Attach(ctx, cfg.ID, berthrt.AttachOptions{Stdout: &out, Stderr: &out, Replay: true})
+			code, err := b.waitRun(ctx, cfg.ID, &out)
 			if err != nil {
 				return err
 			}
@@ -53,6 +57,26 @@ func (b *builder) run(ctx context.Context, r *stageResult, c *instructions.RunCo
 		})
 		return l, out.done(), err
 	})
+}
+
+// waitRun streams the output of the started container id to out until
+// it exits and returns its exit code. An attach that comes as the
+// container's shim is shutting down finds it neither running nor yet
+// exited (ErrNotAttachable); it is tried again until the exit is
+// recorded, and then replays the whole log.
+func (b *builder) waitRun(ctx context.Context, id string, out io.Writer) (int, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, err := b.rt.Attach(ctx, id, berthrt.AttachOptions{Stdout: out, Stderr: out, Replay: true})
+		if !errors.Is(err, berthrt.ErrNotAttachable) || time.Now().After(deadline) {
+			return code, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // inContainer gives fn a fresh container over the stage's layers (cfg's
@@ -128,6 +152,7 @@ func hasChanges(upper string, lower []string) bool {
 
 // lines collects a RUN's output lines.
 type lines struct {
+	emit    func(string) // called with each complete line
 	mu      sync.Mutex
 	partial string
 	all     []string
@@ -138,7 +163,12 @@ func (l *lines) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	s := l.partial + string(p)
 	parts := strings.Split(s, "\n")
-	l.all = append(l.all, parts[:len(parts)-1]...)
+	for _, line := range parts[:len(parts)-1] {
+		l.all = append(l.all, line)
+		if l.emit != nil {
+			l.emit(line)
+		}
+	}
 	l.partial = parts[len(parts)-1]
 	return len(p), nil
 }
@@ -148,6 +178,9 @@ func (l *lines) done() []string {
 	defer l.mu.Unlock()
 	if l.partial != "" {
 		l.all = append(l.all, l.partial)
+		if l.emit != nil {
+			l.emit(l.partial)
+		}
 		l.partial = ""
 	}
 	return l.all
