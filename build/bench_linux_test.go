@@ -37,9 +37,13 @@ func BenchmarkBuild(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	perStep := map[string]time.Duration{}
 	build := func(b *testing.B, o Options) (run time.Duration, ran int) {
 		o.Context, o.Tag = dir, "bench:1"
 		o.Progress = func(ev Event) {
+			if ev.Done && o.NoCache {
+				perStep[ev.Instruction] += ev.Duration
+			}
 			if ev.Done && !ev.Cached && ev.Step > 1 {
 				ran++
 				if ev.Instruction[:3] == "RUN" {
@@ -64,6 +68,9 @@ func BenchmarkBuild(b *testing.B) {
 			run, ran = run+r, ran+n
 		}
 		report(b, run, ran)
+		for ins, d := range perStep {
+			b.Logf("cold %6.1f ms  %s", float64(d.Microseconds())/1000/float64(b.N), ins)
+		}
 	})
 	build(b, Options{})
 	b.Run("cached", func(b *testing.B) {

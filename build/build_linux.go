@@ -152,6 +152,17 @@ func (b *builder) stage(ctx context.Context, i int) (*stageResult, error) {
 		return r, nil
 	}
 	st := b.df.stages[i]
+	// The stages its COPY --from name are built first, as BuildKit
+	// orders them; a name only known after expansion is built when met.
+	for _, cmd := range st.Commands {
+		if c, ok := cmd.(*instructions.CopyCommand); ok && c.From != "" {
+			if j, ok := stageIndex(b.df.stages, c.From, i); ok {
+				if _, err := b.stage(ctx, j); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	r, err := b.from(ctx, i)
 	if err != nil {
 		return nil, b.at(st.Location, "FROM "+st.BaseName, err)

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,6 +210,8 @@ func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Com
 	}
 	var extra string
 	var src *stageResult
+	var ctxEntries []entry // the context's entries, read once for the key and the copy
+	var ctxIsDir bool
 	if f.from != "" {
 		j, ok := stageIndex(b.df.stages, f.from, r.index)
 		if !ok {
@@ -219,16 +222,15 @@ func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Com
 		}
 		extra = "stage:" + src.key
 	} else {
-		entries, _, err := b.context.collect(sd.SourcePaths)
-		if err != nil {
+		if ctxEntries, ctxIsDir, err = b.context.collect(sd.SourcePaths); err != nil {
 			return false, nil, err
 		}
 		if f.add {
-			if err := refuseArchives(b.context, entries); err != nil {
+			if err := refuseArchives(b.context, ctxEntries); err != nil {
 				return false, nil, err
 			}
 		}
-		if extra, err = b.context.contentDigest(entries); err != nil {
+		if extra, err = b.context.contentDigest(ctxEntries); err != nil {
 			return false, nil, err
 		}
 	}
@@ -240,9 +242,12 @@ func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Com
 		l, err := b.inContainer(ctx, r, berthrt.Config{Args: []string{"true"}}, func(cfg berthrt.Config) error {
 			return b.inFilesystem(ctx, cfg, func(root string) error {
 				return b.withSource(ctx, src, func(t tree) error {
-					entries, isDir, err := t.collect(sd.SourcePaths)
-					if err != nil {
-						return err
+					entries, isDir := slices.Clone(ctxEntries), ctxIsDir // what the key was made of
+					if src != nil {
+						var err error
+						if entries, isDir, err = t.collect(sd.SourcePaths); err != nil {
+							return err
+						}
 					}
 					return place(root, t, entries, isDir || destIsDir, dest, f.chown, mode)
 				})
