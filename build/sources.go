@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // entry is one file a COPY or ADD writes: where it is read in the source
@@ -238,12 +239,21 @@ type copyOptions struct {
 // destination directory, owned as o says.
 func (t tree) writeTar(w io.Writer, entries []entry, o copyOptions) error {
 	tw := tar.NewWriter(w)
+	links := map[[2]uint64]string{} // (dev, inode) → first name: hard links stay links
 	for _, e := range entries {
 		hdr, err := tar.FileInfoHeader(e.info, e.link)
 		if err != nil {
 			return fmt.Errorf("archiving %s: %w", e.src, err)
 		}
 		hdr.Name = e.name
+		if st, ok := e.info.Sys().(*syscall.Stat_t); ok && hdr.Typeflag == tar.TypeReg && st.Nlink > 1 {
+			key := [2]uint64{st.Dev, st.Ino}
+			if first, ok := links[key]; ok {
+				hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
+			} else {
+				links[key] = hdr.Name
+			}
+		}
 		if e.info.IsDir() {
 			hdr.Name += "/"
 		}

@@ -22,14 +22,14 @@ FROM busybox AS unused
 RUN echo this stage must not run && exit 1
 
 FROM busybox AS trimmed
-RUN mkdir /keep /op && echo gone > /keep/temp.txt && echo stays > /keep/kept.txt && echo a > /op/a
+RUN mkdir /keep /op && echo gone > /keep/temp.txt && echo stays > /keep/kept.txt && echo a > /op/a && ln /keep/kept.txt /keep/hard
 RUN rm /keep/temp.txt && rm -r /etc /op && mkdir /op && echo b > /op/b
 
 FROM scratch
 COPY --from=tools /out/ /bin/
 COPY --from=trimmed /keep /keep
 ENTRYPOINT ["/bin/busybox"]
-CMD ["sh", "-c", "cat /bin/made.txt; ls /keep; test -e /etc && echo etc || true"]
+CMD ["sh", "-c", "cat /bin/made.txt; ls /keep; test -e /etc && echo etc; stat -c %h /keep/kept.txt"]
 `})
 	img, steps, err := e.build(t, Options{Context: dir, Tag: "multi"})
 	if err != nil {
@@ -44,7 +44,7 @@ CMD ["sh", "-c", "cat /bin/made.txt; ls /keep; test -e /etc && echo etc || true"
 		t.Errorf("scratch image has %d layers, want 2 (one per COPY)", len(img.DiffIDs))
 	}
 	code, out := e.run(t, img)
-	if code != 0 || out != "made\nkept.txt\n" {
+	if code != 0 || out != "made\nhard\nkept.txt\n2\n" {
 		t.Errorf("run: %d %q", code, out)
 	}
 
@@ -63,7 +63,7 @@ CMD ["sh", "-c", "cat /bin/made.txt; ls /keep; test -e /etc && echo etc || true"
 	}
 	other := *e
 	other.store = fresh
-	if code, out := other.run(t, &loaded[0]); code != 0 || out != "made\nkept.txt\n" {
+	if code, out := other.run(t, &loaded[0]); code != 0 || out != "made\nhard\nkept.txt\n2\n" {
 		t.Errorf("loaded image run: %d %q", code, out)
 	}
 
@@ -73,7 +73,7 @@ CMD ["sh", "-c", "cat /bin/made.txt; ls /keep; test -e /etc && echo etc || true"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, out := e.run(t, img, "sh", "-c", "ls /keep /op; test -e /etc || echo no-etc"); code != 0 || out != "/keep:\nkept.txt\n\n/op:\nb\nno-etc\n" {
+	if code, out := e.run(t, img, "sh", "-c", "ls /keep /op; test -e /etc || echo no-etc; stat -c %h /keep/kept.txt"); code != 0 || out != "/keep:\nhard\nkept.txt\n\n/op:\nb\nno-etc\n2\n" {
 		t.Errorf("whiteouts: %d %q", code, out)
 	}
 	if _, _, err := e.build(t, Options{Context: dir, Target: "nope"}); !errors.Is(err, ErrNoStage) {
