@@ -57,7 +57,7 @@ type builder struct {
 	global  map[string]string // global ARGs (before the first FROM), valued
 	done    map[int]*stageResult
 	step    int
-	empty   string // an empty directory: the lower layer of a container over scratch
+	tmp     string // the build's temporary directory (heredocs, the empty layer under scratch), "" until needed
 }
 
 // stageResult is the state of a stage after its last step so far.
@@ -135,8 +135,8 @@ func newBuilder(store *image.Store, rt *berthrt.Runtime, o Options) (*builder, e
 
 func (b *builder) close() {
 	b.context.root.Close()
-	if b.empty != "" {
-		os.RemoveAll(b.empty)
+	if b.tmp != "" {
+		os.RemoveAll(b.tmp)
 	}
 }
 
@@ -271,6 +271,13 @@ func instructionText(cmd instructions.Command) string {
 func (b *builder) do(ctx context.Context, r *stageResult, cmd instructions.Command, text string) (bool, []string, error) {
 	if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
 		if err := ex.Expand(expander(b.lex, r.scope())); err != nil {
+			return false, nil, err
+		}
+	}
+	if ex, ok := cmd.(instructions.SupportsSingleWordExpansionRaw); ok {
+		raw := shell.NewLex('\\')
+		raw.SkipProcessQuotes = true // heredoc content keeps its quotes
+		if err := ex.ExpandRaw(expander(raw, r.scope())); err != nil {
 			return false, nil, err
 		}
 	}

@@ -75,3 +75,31 @@ CMD ["world"]
 		}
 	}
 }
+
+func TestBuildHeredocs(t *testing.T) {
+	e := newEnv(t)
+	dir := writeContext(t, map[string]string{"Dockerfile": `FROM busybox
+ARG V=x
+RUN <<EOF
+echo "from heredoc $V" > /h1
+EOF
+RUN <<EOF
+#!/bin/sh
+echo "script $0" > /h2
+EOF
+COPY <<EOT /etc/motd
+hello ${V}
+EOT
+COPY <<'EOT' /raw
+keep ${V}
+EOT
+CMD ["cat", "/h1", "/h2", "/etc/motd", "/raw"]
+`})
+	img, _, err := e.build(t, Options{Context: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := e.run(t, img); code != 0 || out != "from heredoc x\nscript /dev/pipes/EOF\nhello x\nkeep ${V}\n" {
+		t.Errorf("run: %d %q", code, out)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/berth-dev/berth/fscopy"
 	"github.com/berth-dev/berth/image"
@@ -30,10 +31,10 @@ func (b *builder) run(ctx context.Context, r *stageResult, c *instructions.RunCo
 	if len(c.FlagsUsed) > 0 {
 		return false, nil, fmt.Errorf("RUN --%s: %w", c.FlagsUsed[0], ErrUnsupported)
 	}
-	if len(c.Files) > 0 {
-		return false, nil, fmt.Errorf("RUN with a heredoc: %w", ErrUnsupported)
+	argv, script, err := runArgv(r.conf, c)
+	if err != nil {
+		return false, nil, err
 	}
-	argv := r.conf.commandLine(c.ShellDependantCmdLine)
 	key, err := stepKey(r.key, c, r.conf, r.scope(), "")
 	if err != nil {
 		return false, nil, err
@@ -43,6 +44,13 @@ func (b *builder) run(ctx context.Context, r *stageResult, c *instructions.RunCo
 			b.emit(Event{Step: b.step, Stage: stageName(b.df.stages, r.index), Instruction: text, Line: line})
 		}}
 		cfg := berthrt.Config{Args: argv, Env: append(proxyArgs(b.o.Args), r.scope().runEnv()...), Cwd: r.conf.cfg.WorkingDir, User: r.conf.cfg.User, Hostname: "buildkitsandbox"}
+		if script != nil {
+			m, err := b.scriptMount(*script)
+			if err != nil {
+				return nil, nil, err
+			}
+			cfg.Mounts = append(cfg.Mounts, m)
+		}
 		l, err := b.inContainer(ctx, r, cfg, func(cfg berthrt.Config) error {
 			if err := b.rt.Start(ctx, cfg); err != nil {
 				return err
@@ -58,6 +66,57 @@ func (b *builder) run(ctx context.Context, r *stageResult, c *instructions.RunCo
 		})
 		return l, out.done(), err
 	})
+}
+
+// runArgv is a RUN's argv, as BuildKit makes it: a lone heredoc runs its
+// content through the SHELL, or, starting with #!, as a script file
+// (returned, to be mounted at its argv[0]); other heredocs are given to
+// the shell with the command line.
+func runArgv(conf stageConfig, c *instructions.RunCommand) ([]string, *instructions.ShellInlineFile, error) {
+	if len(c.Files) == 0 {
+		return conf.commandLine(c.ShellDependantCmdLine), nil, nil
+	}
+	args := c.CmdLine
+	if len(args) != 1 || !c.PrependShell {
+		return nil, nil, fmt.Errorf("a RUN heredoc in exec form: %w", ErrUnsupported)
+	}
+	if h := parser.MustParseHeredoc(args[0]); h != nil {
+		f := c.Files[0]
+		if f.Chomp {
+			f.Data = parser.ChompHeredocContent(f.Data)
+		}
+		if strings.HasPrefix(f.Data, "#!") {
+			return []string{path.Join(scriptDir, f.Name)}, &f, nil
+		}
+		return append(slices.Clone(conf.shell), f.Data), nil, nil
+	}
+	var sb strings.Builder
+	sb.WriteString(args[0])
+	for _, f := range c.Files {
+		sb.WriteString("\n" + f.Data + f.Name)
+	}
+	return append(slices.Clone(conf.shell), sb.String()), nil, nil
+}
+
+// scriptDir is where a RUN's #! heredoc is mounted, as in BuildKit.
+const scriptDir = "/dev/pipes"
+
+// scriptMount writes a #! heredoc to a file of the build's temporary
+// directory and returns its read-only bind mount.
+func (b *builder) scriptMount(f instructions.ShellInlineFile) (berthrt.Mount, error) {
+	dir, err := b.tempDir()
+	if err != nil {
+		return berthrt.Mount{}, err
+	}
+	p, err := os.CreateTemp(dir, "script-")
+	if err != nil {
+		return berthrt.Mount{}, fmt.Errorf("writing the heredoc script: %w", err)
+	}
+	_, werr := p.WriteString(f.Data)
+	if err := errors.Join(werr, p.Chmod(0o755), p.Close()); err != nil {
+		return berthrt.Mount{}, fmt.Errorf("writing the heredoc script: %w", err)
+	}
+	return berthrt.Mount{Type: "bind", Source: p.Name(), Target: path.Join(scriptDir, f.Name), ReadOnly: true}, nil
 }
 
 // waitRun streams the output of the started container id to out until
@@ -102,19 +161,30 @@ func (b *builder) inContainer(ctx context.Context, r *stageResult, cfg berthrt.C
 	return b.commitUpper(ctx, b.rt.UpperDir(cfg.ID), cfg.Layers)
 }
 
+// tempDir is the build's temporary directory (heredoc files), removed
+// when the build ends.
+func (b *builder) tempDir() (string, error) {
+	if b.tmp == "" {
+		d, err := os.MkdirTemp("", "berth-build-")
+		if err != nil {
+			return "", fmt.Errorf("creating a temporary directory: %w", err)
+		}
+		b.tmp = d
+	}
+	return b.tmp, nil
+}
+
 // emptyDir is an empty directory standing for scratch's missing layers.
 func (b *builder) emptyDir() (string, error) {
-	if b.empty == "" {
-		d, err := os.MkdirTemp("", "berth-build-scratch-")
-		if err != nil {
-			return "", fmt.Errorf("creating an empty layer: %w", err)
-		}
-		if err := os.Chmod(d, 0o755); err != nil {
-			return "", err
-		}
-		b.empty = d
+	tmp, err := b.tempDir()
+	if err != nil {
+		return "", err
 	}
-	return b.empty, nil
+	d := path.Join(tmp, "scratch")
+	if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("creating an empty layer: %w", err)
+	}
+	return d, nil
 }
 
 // commitUpper stores the changes in upper as a layer; nil when none.
@@ -196,8 +266,17 @@ type copyFlags struct {
 // copy runs a COPY or ADD: the sources, from the context or another
 // stage, are written under the destination in a container's filesystem.
 func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Command, sd instructions.SourcesAndDest, f copyFlags, text string) (bool, []string, error) {
+	source := b.context
 	if len(sd.SourceContents) > 0 {
-		return false, nil, fmt.Errorf("%s with a heredoc: %w", strings.ToUpper(cmd.Name()), ErrUnsupported)
+		if len(sd.SourcePaths) > 0 || f.from != "" {
+			return false, nil, fmt.Errorf("%s of heredocs mixed with files: %w", strings.ToUpper(cmd.Name()), ErrUnsupported)
+		}
+		t, paths, err := b.heredocTree(sd.SourceContents)
+		if err != nil {
+			return false, nil, err
+		}
+		defer t.root.Close()
+		source, sd.SourcePaths = t, paths
 	}
 	mode, err := parseChmod(f.chmod)
 	if err != nil {
@@ -222,15 +301,15 @@ func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Com
 		}
 		extra = "stage:" + src.key
 	} else {
-		if ctxEntries, ctxIsDir, err = b.context.collect(sd.SourcePaths); err != nil {
+		if ctxEntries, ctxIsDir, err = source.collect(sd.SourcePaths); err != nil {
 			return false, nil, err
 		}
 		if f.add {
-			if err := refuseArchives(b.context, ctxEntries); err != nil {
+			if err := refuseArchives(source, ctxEntries); err != nil {
 				return false, nil, err
 			}
 		}
-		if extra, err = b.context.contentDigest(ctxEntries); err != nil {
+		if extra, err = source.contentDigest(ctxEntries); err != nil {
 			return false, nil, err
 		}
 	}
@@ -241,7 +320,7 @@ func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Com
 	return b.fsStep(ctx, r, key, text, func() (*image.Layer, []string, error) {
 		l, err := b.inContainer(ctx, r, berthrt.Config{Args: []string{"true"}}, func(cfg berthrt.Config) error {
 			return b.inFilesystem(ctx, cfg, func(root string) error {
-				return b.withSource(ctx, src, func(t tree) error {
+				return b.withSource(ctx, source, src, func(t tree) error {
 					entries, isDir := slices.Clone(ctxEntries), ctxIsDir // what the key was made of
 					if src != nil {
 						var err error
@@ -266,11 +345,11 @@ func (b *builder) inFilesystem(ctx context.Context, cfg berthrt.Config, fn func(
 	return b.rt.InFilesystem(ctx, cfg.ID, fn)
 }
 
-// withSource calls fn with the tree COPY reads: the context, or the
-// mounted filesystem of stage src.
-func (b *builder) withSource(ctx context.Context, src *stageResult, fn func(tree) error) error {
+// withSource calls fn with the tree COPY reads: source (the context or
+// its heredocs), or the mounted filesystem of stage src.
+func (b *builder) withSource(ctx context.Context, source tree, src *stageResult, fn func(tree) error) error {
 	if src == nil {
-		return fn(b.context)
+		return fn(source)
 	}
 	_, err := b.inContainer(ctx, src, berthrt.Config{Args: []string{"true"}}, func(cfg berthrt.Config) error {
 		return b.inFilesystem(ctx, cfg, func(root string) error {
@@ -459,4 +538,36 @@ func lastLines(all []string, n int) string {
 		return ""
 	}
 	return "\n" + strings.Join(all[max(0, len(all)-n):], "\n")
+}
+
+// heredocTree writes COPY's heredocs as files of a fresh directory of the
+// build's temporary directory and returns it as a source tree, with
+// their names.
+func (b *builder) heredocTree(docs []instructions.SourceContent) (tree, []string, error) {
+	tmp, err := b.tempDir()
+	if err != nil {
+		return tree{}, nil, err
+	}
+	dir, err := os.MkdirTemp(tmp, "heredoc-")
+	if err != nil {
+		return tree{}, nil, fmt.Errorf("writing heredocs: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return tree{}, nil, err
+	}
+	var names []string
+	for _, d := range docs {
+		name, err := cleanSource(d.Path)
+		if err != nil || name == "" {
+			root.Close()
+			return tree{}, nil, fmt.Errorf("heredoc name %q: %w", d.Path, ErrOutsideContext)
+		}
+		if err := root.WriteFile(name, []byte(d.Data), 0o644); err != nil {
+			root.Close()
+			return tree{}, nil, fmt.Errorf("writing heredoc %s: %w", name, err)
+		}
+		names = append(names, name)
+	}
+	return tree{root: root}, names, nil
 }
