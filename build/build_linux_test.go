@@ -1,6 +1,9 @@
 package build
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"slices"
 	"strings"
 	"testing"
@@ -101,5 +104,32 @@ CMD ["cat", "/h1", "/h2", "/etc/motd", "/raw"]
 	}
 	if code, out := e.run(t, img); code != 0 || out != "from heredoc x\nscript /dev/pipes/EOF\nhello x\nkeep ${V}\n" {
 		t.Errorf("run: %d %q", code, out)
+	}
+}
+
+func TestBuildAddArchive(t *testing.T) {
+	e := newEnv(t)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, f := range []struct{ name, data string }{{"pkg/a.txt", "A\n"}, {"pkg/b.txt", "B\n"}} {
+		tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o640, Size: int64(len(f.data)), Uid: 123, Gid: 45})
+		tw.Write([]byte(f.data))
+	}
+	tw.Close()
+	zw.Close()
+	dir := writeContext(t, map[string]string{
+		"Dockerfile":       "FROM busybox\nADD pkg.tar.gz plain.txt /opt/\nADD sub /opt/sub\n",
+		"pkg.tar.gz":       buf.String(),
+		"plain.txt":        "plain\n",
+		"sub/inner.tar.gz": buf.String(), // inside a source directory: copied, not extracted
+	})
+	img, _, err := e.build(t, Options{Context: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out := e.run(t, img, "sh", "-c", "cd /opt && find . | sort && stat -c '%u:%g %a' pkg/a.txt && cat pkg/b.txt plain.txt")
+	if want := ".\n./pkg\n./pkg/a.txt\n./pkg/b.txt\n./plain.txt\n./sub\n./sub/inner.tar.gz\n123:45 640\nB\nplain\n"; code != 0 || out != want {
+		t.Errorf("ADD: %d\n%s\nwant\n%s", code, out, want)
 	}
 }

@@ -22,6 +22,7 @@ type entry struct {
 	name string // path under the destination, "x/y"
 	info fs.FileInfo
 	link string // symlink target
+	top  bool   // a source itself, not found in a source directory (ADD extracts those that are archives)
 }
 
 // tree is a source of COPY or ADD: the context (with its ignore file) or
@@ -79,6 +80,7 @@ func (t tree) collect(srcs []string) (entries []entry, destIsDir bool, err error
 			if err != nil {
 				return nil, false, err
 			}
+			e.top = true
 			entries = append(entries, e)
 		}
 	}

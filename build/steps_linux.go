@@ -304,11 +304,6 @@ func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Com
 		if ctxEntries, ctxIsDir, err = source.collect(sd.SourcePaths); err != nil {
 			return false, nil, err
 		}
-		if f.add {
-			if err := refuseArchives(source, ctxEntries); err != nil {
-				return false, nil, err
-			}
-		}
 		if extra, err = source.contentDigest(ctxEntries); err != nil {
 			return false, nil, err
 		}
@@ -328,7 +323,19 @@ func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Com
 							return err
 						}
 					}
-					return place(root, t, entries, isDir || destIsDir, dest, f.chown, mode)
+					var archives []entry
+					if f.add && src == nil {
+						entries, archives = splitArchives(t, entries)
+						if len(archives) > 0 {
+							isDir = true
+						}
+					}
+					if len(entries) > 0 || len(archives) == 0 {
+						if err := place(root, t, entries, isDir || destIsDir, dest, f.chown, mode); err != nil {
+							return err
+						}
+					}
+					return extractArchives(root, t, archives, dest)
 				})
 			})
 		})
@@ -466,38 +473,6 @@ func checkAdd(c *instructions.AddCommand) error {
 		return fmt.Errorf("ADD --checksum, --keep-git-dir, --unpack and --exclude: %w", ErrUnsupported)
 	}
 	return nil
-}
-
-// refuseArchives refuses an ADD of a local archive: Docker extracts it,
-// which berth does not do yet, and copying it instead would differ.
-func refuseArchives(t tree, entries []entry) error {
-	for _, e := range entries {
-		if !e.info.Mode().IsRegular() {
-			continue
-		}
-		if isArchive(t, e.src) {
-			return fmt.Errorf("ADD of the local archive %s (extraction): %w", e.src, ErrUnsupported)
-		}
-	}
-	return nil
-}
-
-// isArchive tells a tar, gzip, bzip2 or xz file by its first bytes.
-func isArchive(t tree, rel string) bool {
-	f, err := t.root.Open(rel)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(f, head)
-	head = head[:n]
-	for _, magic := range [][]byte{{0x1f, 0x8b}, []byte("BZh"), {0xfd, '7', 'z', 'X', 'Z', 0}, {0x28, 0xb5, 0x2f, 0xfd}} {
-		if len(head) >= len(magic) && string(head[:len(magic)]) == string(magic) {
-			return true
-		}
-	}
-	return n >= 262 && string(head[257:262]) == "ustar"
 }
 
 // workdir makes WORKDIR's directory when the stage's filesystem lacks
