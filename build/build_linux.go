@@ -212,25 +212,37 @@ func (b *builder) from(ctx context.Context, i int) (*stageResult, error) {
 		r.conf.cfg.Env = []string{defaultPathEnv}
 		r.key = baseKey("scratch", "")
 	default:
-		img, _, err := b.store.Lookup(name)
-		if errors.Is(err, image.ErrNotFound) {
-			return nil, fmt.Errorf("base image %s is not in the store (berth build does not pull yet: pull it first): %w", name, err)
-		}
+		img, err := b.imageSource(ctx, name)
 		if err != nil {
 			return nil, err
 		}
-		if r.layers, err = b.store.Layers(ctx, img); err != nil {
-			return nil, err
-		}
-		if r.history, err = b.store.HistoryOf(img); err != nil {
-			return nil, err
-		}
-		r.conf.cfg = img.Config
-		r.conf.cfg.Labels = maps.Clone(img.Config.Labels)
-		r.key, r.created = baseKey("image", img.Digest), img.Created
+		img.index, img.args, img.conf.shell = i, r.args, defaultShell
+		r = img
 	}
 	ev.Done, ev.Duration = true, time.Since(start)
 	b.emit(ev)
+	return r, nil
+}
+
+// imageSource is the state an image of the store starts a stage with
+// (FROM) or is copied from (COPY --from=image).
+func (b *builder) imageSource(ctx context.Context, name string) (*stageResult, error) {
+	img, _, err := b.store.Lookup(name)
+	if errors.Is(err, image.ErrNotFound) {
+		return nil, fmt.Errorf("image %s is not in the store (berth build does not pull yet: pull it first): %w", name, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := &stageResult{index: -1, args: map[string]string{}, key: baseKey("image", img.Digest), created: img.Created}
+	if r.layers, err = b.store.Layers(ctx, img); err != nil {
+		return nil, err
+	}
+	if r.history, err = b.store.HistoryOf(img); err != nil {
+		return nil, err
+	}
+	r.conf.cfg = img.Config
+	r.conf.cfg.Labels = maps.Clone(img.Config.Labels)
 	return r, nil
 }
 

@@ -28,8 +28,9 @@ RUN rm /keep/temp.txt && rm -r /etc /op && mkdir /op && echo b > /op/b
 FROM scratch
 COPY --from=tools /out/ /bin/
 COPY --from=trimmed /keep /keep
+COPY --from=busybox /etc/passwd /etc/passwd
 ENTRYPOINT ["/bin/busybox"]
-CMD ["sh", "-c", "cat /bin/made.txt; ls /keep; test -e /etc && echo etc; stat -c %h /keep/kept.txt"]
+CMD ["sh", "-c", "cat /bin/made.txt; ls /keep; test -e /etc/passwd && echo passwd; stat -c %h /keep/kept.txt"]
 `})
 	img, steps, err := e.build(t, Options{Context: dir, Tag: "multi"})
 	if err != nil {
@@ -40,11 +41,11 @@ CMD ["sh", "-c", "cat /bin/made.txt; ls /keep; test -e /etc && echo etc; stat -c
 			t.Errorf("unused stage ran: %+v", s)
 		}
 	}
-	if len(img.DiffIDs) != 2 {
-		t.Errorf("scratch image has %d layers, want 2 (one per COPY)", len(img.DiffIDs))
+	if len(img.DiffIDs) != 3 {
+		t.Errorf("scratch image has %d layers, want 3 (one per COPY)", len(img.DiffIDs))
 	}
 	code, out := e.run(t, img)
-	if code != 0 || out != "made\nhard\nkept.txt\n2\n" {
+	if code != 0 || out != "made\nhard\nkept.txt\npasswd\n2\n" {
 		t.Errorf("run: %d %q", code, out)
 	}
 
@@ -63,7 +64,7 @@ CMD ["sh", "-c", "cat /bin/made.txt; ls /keep; test -e /etc && echo etc; stat -c
 	}
 	other := *e
 	other.store = fresh
-	if code, out := other.run(t, &loaded[0]); code != 0 || out != "made\nhard\nkept.txt\n2\n" {
+	if code, out := other.run(t, &loaded[0]); code != 0 || out != "made\nhard\nkept.txt\npasswd\n2\n" {
 		t.Errorf("loaded image run: %d %q", code, out)
 	}
 

@@ -292,11 +292,12 @@ func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Com
 	var ctxEntries []entry // the context's entries, read once for the key and the copy
 	var ctxIsDir bool
 	if f.from != "" {
-		j, ok := stageIndex(b.df.stages, f.from, r.index)
-		if !ok {
-			return false, nil, fmt.Errorf("COPY --from=%s: not a previous stage (an image as --from is %w)", f.from, ErrUnsupported)
+		if j, ok := stageIndex(b.df.stages, f.from, r.index); ok {
+			src, err = b.stage(ctx, j)
+		} else {
+			src, err = b.imageSource(ctx, f.from)
 		}
-		if src, err = b.stage(ctx, j); err != nil {
+		if err != nil {
 			return false, nil, err
 		}
 		extra = "stage:" + src.key
