@@ -167,8 +167,20 @@ func (b *builder) stage(ctx context.Context, i int) (*stageResult, error) {
 	if err != nil {
 		return nil, b.at(st.Location, "FROM "+st.BaseName, err)
 	}
+	// The base's ONBUILD triggers run first, and are not passed on.
+	triggers := r.conf.cfg.OnBuild
+	r.conf.cfg.OnBuild = nil
+	for _, trigger := range triggers {
+		cmd, err := parseTrigger(trigger)
+		if err != nil {
+			return nil, b.at(st.Location, "ONBUILD "+trigger, err)
+		}
+		if err := b.runStep(ctx, r, cmd, st.Location); err != nil {
+			return nil, err
+		}
+	}
 	for _, cmd := range st.Commands {
-		if err := b.runStep(ctx, r, cmd); err != nil {
+		if err := b.runStep(ctx, r, cmd, cmd.Location()); err != nil {
 			return nil, err
 		}
 	}
@@ -217,6 +229,9 @@ func (b *builder) from(ctx context.Context, i int) (*stageResult, error) {
 			return nil, err
 		}
 		img.index, img.args, img.conf.shell = i, r.args, defaultShell
+		if len(img.conf.cfg.Shell) > 0 {
+			img.conf.shell = img.conf.cfg.Shell
+		}
 		r = img
 	}
 	ev.Done, ev.Duration = true, time.Since(start)
@@ -246,8 +261,9 @@ func (b *builder) imageSource(ctx context.Context, name string) (*stageResult, e
 	return r, nil
 }
 
-// runStep runs one instruction of a stage and reports it.
-func (b *builder) runStep(ctx context.Context, r *stageResult, cmd instructions.Command) error {
+// runStep runs one instruction of a stage and reports it; an error names
+// the Dockerfile line loc (the FROM line for an ONBUILD trigger).
+func (b *builder) runStep(ctx context.Context, r *stageResult, cmd instructions.Command, loc []parser.Range) error {
 	b.step++
 	text := instructionText(cmd)
 	ev := Event{Step: b.step, Stage: stageName(b.df.stages, r.index), Instruction: text}
@@ -257,7 +273,7 @@ func (b *builder) runStep(ctx context.Context, r *stageResult, cmd instructions.
 	ev.Done, ev.Cached, ev.Duration, ev.Output = true, cached, time.Since(start), out
 	b.emit(ev)
 	if err != nil {
-		return b.at(cmd.Location(), text, err)
+		return b.at(loc, text, err)
 	}
 	return nil
 }
@@ -314,8 +330,6 @@ func (b *builder) do(ctx context.Context, r *stageResult, cmd instructions.Comma
 			return false, nil, err
 		}
 		return b.workdir(ctx, r, c, text)
-	case *instructions.OnbuildCommand:
-		return false, nil, fmt.Errorf("ONBUILD: %w", ErrUnsupported)
 	}
 	handled, err := r.conf.apply(cmd)
 	if err != nil {

@@ -133,3 +133,25 @@ func TestBuildAddArchive(t *testing.T) {
 		t.Errorf("ADD: %d\n%s\nwant\n%s", code, out, want)
 	}
 }
+
+func TestBuildOnbuildAndShell(t *testing.T) {
+	e := newEnv(t)
+	dir := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nSHELL [\"/bin/sh\", \"-ec\"]\nONBUILD RUN echo triggered > /trig\nONBUILD ENV FROM_TRIGGER=1\n"})
+	base, _, err := e.build(t, Options{Context: dir, Tag: "onbase"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(base.Config.OnBuild, []string{"RUN echo triggered > /trig", "ENV FROM_TRIGGER=1"}) || !slices.Equal(base.Config.Shell, []string{"/bin/sh", "-ec"}) {
+		t.Errorf("base onbuild %q shell %q", base.Config.OnBuild, base.Config.Shell)
+	}
+	child, _, err := e.build(t, Options{Context: dir, DockerfileInline: "FROM onbase\nRUN echo $0 > /shell\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(child.Config.OnBuild) != 0 || !slices.Contains(child.Config.Env, "FROM_TRIGGER=1") {
+		t.Errorf("child onbuild %q env %q", child.Config.OnBuild, child.Config.Env)
+	}
+	if code, out := e.run(t, child, "cat", "/trig"); code != 0 || out != "triggered\n" {
+		t.Errorf("trigger: %d %q", code, out)
+	}
+}

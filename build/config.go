@@ -79,6 +79,9 @@ func (s *stageConfig) apply(cmd instructions.Command) (bool, error) {
 		c.StopSignal = cmd.Signal
 	case *instructions.ShellCommand:
 		s.shell = slices.Clone(cmd.Shell)
+		c.Shell = slices.Clone(cmd.Shell)
+	case *instructions.OnbuildCommand:
+		c.OnBuild = append(slices.Clone(c.OnBuild), cmd.Expression)
 	case *instructions.MaintainerCommand:
 		// Deprecated; Docker records it as the image's author, which
 		// berth's image configuration does not carry.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -73,4 +74,24 @@ func readDockerfile(contextDir, dockerfilePath, inline string) (name string, src
 		return "", nil, fmt.Errorf("reading the Dockerfile: %w", err)
 	}
 	return p, src, nil
+}
+
+// parseTrigger parses one ONBUILD trigger of a base image.
+func parseTrigger(trigger string) (instructions.Command, error) {
+	res, err := parser.Parse(strings.NewReader(trigger))
+	if err != nil {
+		return nil, err
+	}
+	if len(res.AST.Children) != 1 {
+		return nil, fmt.Errorf("ONBUILD trigger %q is not one instruction", trigger)
+	}
+	cmd, err := instructions.ParseCommand(res.AST.Children[0])
+	if err != nil {
+		return nil, err
+	}
+	switch cmd.(type) {
+	case *instructions.OnbuildCommand:
+		return nil, fmt.Errorf("chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
+	}
+	return cmd, nil
 }
