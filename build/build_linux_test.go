@@ -4,6 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -153,5 +156,33 @@ func TestBuildOnbuildAndShell(t *testing.T) {
 	}
 	if code, out := e.run(t, child, "cat", "/trig"); code != 0 || out != "triggered\n" {
 		t.Errorf("trigger: %d %q", code, out)
+	}
+}
+
+func TestBuildRunMounts(t *testing.T) {
+	e := newEnv(t)
+	secret := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(secret, []byte("s3cret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := writeContext(t, map[string]string{"Dockerfile": `FROM busybox
+RUN --mount=type=cache,target=/var/cache/app echo run >> /var/cache/app/count && wc -l < /var/cache/app/count > /count
+RUN --mount=type=secret,id=token test "$(cat /run/secrets/token)" = s3cret && echo ok > /secret-ok
+RUN --mount=type=tmpfs,target=/scratchpad touch /scratchpad/x
+`})
+	o := Options{Context: dir, NoCache: true, Secrets: map[string]string{"token": secret}}
+	if _, _, err := e.build(t, o); err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := e.build(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out := e.run(t, img, "sh", "-c", "cat /count /secret-ok; test -e /run || echo no-run; test -e /scratchpad || echo no-scratchpad; test -e /var/cache/app || echo no-cache-dir")
+	if want := "2\nok\nno-run\nno-scratchpad\nno-cache-dir\n"; code != 0 || out != want {
+		t.Errorf("mounts: %d %q, want %q", code, out, want)
+	}
+	if _, _, err := e.build(t, Options{Context: dir, DockerfileInline: "FROM busybox\nRUN --mount=type=secret,id=nope,required true\n"}); !errors.Is(err, ErrNoSecret) {
+		t.Errorf("missing required secret: %v", err)
 	}
 }

@@ -18,6 +18,8 @@ var (
 	ErrNoSource = errors.New("source not found")
 	// ErrOutsideContext reports a source path that leaves the context.
 	ErrOutsideContext = errors.New("path is outside the build context")
+	// ErrNoSecret reports a required build secret that was not given.
+	ErrNoSecret = errors.New("build secret not given")
 	// ErrNoStage reports a --target or COPY --from naming no stage.
 	ErrNoStage = errors.New("no such stage")
 )
@@ -31,6 +33,7 @@ type Options struct {
 	Args             map[string]string // build args (--build-arg)
 	Tag              string            // the reference the result is tagged with; "" = untagged
 	NoCache          bool              // run every step, using no cached result
+	Secrets          map[string]string // build secrets by id: host files RUN --mount=type=secret reads (never in a layer or a cache key)
 	Progress         func(Event)       // called when a step starts and when it ends; may be nil
 }
 

@@ -28,14 +28,20 @@ import (
 // run runs a RUN in a container over the stage's layers, with its ENV,
 // ARGs, USER and WORKDIR, and no network but loopback.
 func (b *builder) run(ctx context.Context, r *stageResult, c *instructions.RunCommand, text string) (bool, []string, error) {
-	if len(c.FlagsUsed) > 0 {
-		return false, nil, fmt.Errorf("RUN --%s: %w", c.FlagsUsed[0], ErrUnsupported)
+	for _, flag := range c.FlagsUsed {
+		if flag != "mount" {
+			return false, nil, fmt.Errorf("RUN --%s: %w", flag, ErrUnsupported)
+		}
+	}
+	mounts, err := b.runMounts(c)
+	if err != nil {
+		return false, nil, err
 	}
 	argv, script, err := runArgv(r.conf, c)
 	if err != nil {
 		return false, nil, err
 	}
-	key, err := stepKey(r.key, c, r.conf, r.scope(), "")
+	key, err := stepKey(r.key, c, r.conf, r.scope(), text) // the text holds the --mount flags
 	if err != nil {
 		return false, nil, err
 	}
@@ -43,7 +49,7 @@ func (b *builder) run(ctx context.Context, r *stageResult, c *instructions.RunCo
 		out := lines{emit: func(line string) {
 			b.emit(Event{Step: b.step, Stage: stageName(b.df.stages, r.index), Instruction: text, Line: line})
 		}}
-		cfg := berthrt.Config{Args: argv, Env: append(proxyArgs(b.o.Args), r.scope().runEnv()...), Cwd: r.conf.cfg.WorkingDir, User: r.conf.cfg.User, Hostname: "buildkitsandbox"}
+		cfg := berthrt.Config{Args: argv, Env: append(proxyArgs(b.o.Args), r.scope().runEnv()...), Cwd: r.conf.cfg.WorkingDir, User: r.conf.cfg.User, Hostname: "buildkitsandbox", Mounts: mounts}
 		if script != nil {
 			m, err := b.scriptMount(*script)
 			if err != nil {
@@ -158,6 +164,11 @@ func (b *builder) inContainer(ctx context.Context, r *stageResult, cfg berthrt.C
 	if err := fn(cfg); err != nil {
 		return nil, err
 	}
+	var targets []string
+	for _, m := range cfg.Mounts {
+		targets = append(targets, m.Target)
+	}
+	removeStubs(b.rt.UpperDir(cfg.ID), cfg.Layers, targets)
 	return b.commitUpper(ctx, b.rt.UpperDir(cfg.ID), cfg.Layers)
 }
 
