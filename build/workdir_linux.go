@@ -1,0 +1,45 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/berth-dev/berth/image"
+	berthrt "github.com/berth-dev/berth/runtime"
+)
+
+// workdir makes WORKDIR's directory when the stage's filesystem lacks
+// it; the step has a layer only then.
+func (b *builder) workdir(ctx context.Context, r *stageResult, c *instructions.WorkdirCommand, text string) (bool, []string, error) {
+	dir := strings.TrimPrefix(r.conf.cfg.WorkingDir, "/")
+	key, err := stepKey(r.key, c, r.conf, r.scope(), "")
+	if err != nil || dir == "" {
+		if err == nil {
+			return b.metaStep(r, c, text)
+		}
+		return false, nil, err
+	}
+	return b.fsStep(ctx, r, key, text, func() (*image.Layer, []string, error) {
+		l, err := b.inContainer(ctx, r, berthrt.Config{Args: []string{"true"}}, func(cfg berthrt.Config) error {
+			return b.inFilesystem(ctx, cfg, func(root string) error {
+				dr, err := os.OpenRoot(root)
+				if err != nil {
+					return err
+				}
+				defer dr.Close()
+				if fi, err := dr.Stat(dir); err == nil && fi.IsDir() {
+					return nil
+				}
+				if err := dr.MkdirAll(dir, 0o755); err != nil {
+					return fmt.Errorf("creating %s: %w", r.conf.cfg.WorkingDir, err)
+				}
+				return nil
+			})
+		})
+		return l, nil, err
+	})
+}
