@@ -239,12 +239,13 @@ func (b *builder) from(ctx context.Context, i int) (*stageResult, error) {
 	return r, nil
 }
 
-// imageSource is the state an image of the store starts a stage with
-// (FROM) or is copied from (COPY --from=image).
+// imageSource is the state an image starts a stage with (FROM) or is
+// copied from (COPY --from=image): from the store, pulled when missing
+// (or always with Options.Pull).
 func (b *builder) imageSource(ctx context.Context, name string) (*stageResult, error) {
 	img, _, err := b.store.Lookup(name)
-	if errors.Is(err, image.ErrNotFound) {
-		return nil, fmt.Errorf("image %s is not in the store (berth build does not pull yet: pull it first): %w", name, err)
+	if b.o.Pull || errors.Is(err, image.ErrNotFound) {
+		img, err = b.store.Pull(ctx, name, image.PullOptions{})
 	}
 	if err != nil {
 		return nil, err

@@ -33,6 +33,7 @@ type Options struct {
 	Args             map[string]string // build args (--build-arg)
 	Tag              string            // the reference the result is tagged with; "" = untagged
 	NoCache          bool              // run every step, using no cached result
+	Pull             bool              // pull FROM images even when the store has them (--pull); missing ones are always pulled
 	Secrets          map[string]string // build secrets by id: host files RUN --mount=type=secret reads (never in a layer or a cache key)
 	Progress         func(Event)       // called when a step starts and when it ends; may be nil
 }

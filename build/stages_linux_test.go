@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/berth-dev/berth/image"
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 func TestBuildMultiStageScratch(t *testing.T) {
@@ -209,7 +210,24 @@ func TestBuildBadInput(t *testing.T) {
 			t.Errorf("%q: %v", df, err)
 		}
 	}
-	if _, _, err := e.build(t, Options{Context: dir, DockerfileInline: "FROM nothere:1\n"}); !errors.Is(err, image.ErrNotFound) {
+	if _, _, err := e.build(t, Options{Context: dir, DockerfileInline: "FROM 127.0.0.1:1/nothere:1\n"}); err == nil || !strings.Contains(err.Error(), "Dockerfile:1: FROM 127.0.0.1:1/nothere:1: pulling") {
 		t.Errorf("missing base: %v", err)
+	}
+}
+
+func TestBuildPullsMissingBase(t *testing.T) {
+	e := newEnv(t)
+	reg := testutil.Registry(t, nil)
+	testutil.PushBusybox(t, reg+"/lib/bb:1", []string{"sh"}, nil)
+	dir := writeContext(t, map[string]string{"Dockerfile": "FROM " + reg + "/lib/bb:1\nRUN echo pulled > /x\n"})
+	img, _, err := e.build(t, Options{Context: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Get(reg + "/lib/bb:1"); err != nil {
+		t.Errorf("base not in the store: %v", err)
+	}
+	if code, out := e.run(t, img, "cat", "/x"); code != 0 || out != "pulled\n" {
+		t.Errorf("run: %d %q", code, out)
 	}
 }
