@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -184,5 +185,33 @@ RUN --mount=type=tmpfs,target=/scratchpad touch /scratchpad/x
 	}
 	if _, _, err := e.build(t, Options{Context: dir, DockerfileInline: "FROM busybox\nRUN --mount=type=secret,id=nope,required true\n"}); !errors.Is(err, ErrNoSecret) {
 		t.Errorf("missing required secret: %v", err)
+	}
+}
+
+func TestBuildRunNetwork(t *testing.T) {
+	e := newEnv(t)
+	dir := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN grep -c : /proc/net/dev > /links; cat /etc/resolv.conf > /resolv 2>/dev/null; true\nCMD [\"cat\", \"/links\", \"/resolv\"]\n"})
+	img, _, err := e.build(t, Options{Context: dir, NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := e.run(t, img); code != 0 || out != "1\n" {
+		t.Errorf("default RUN network: %d %q, want loopback only", code, out)
+	}
+	resolv := filepath.Join(t.TempDir(), "resolv.conf")
+	os.WriteFile(resolv, []byte("nameserver 192.0.2.53\n"), 0o644)
+	released := 0
+	img, _, err = e.build(t, Options{Context: dir, NoCache: true, Network: func(context.Context) (RunNetwork, error) {
+		return RunNetwork{NetNS: "host", ResolvConf: resolv, Release: func() { released++ }}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out := e.run(t, img)
+	if links, resolvOut, _ := strings.Cut(out, "\n"); code != 0 || links == "1" || resolvOut != "nameserver 192.0.2.53\n" || released != 1 {
+		t.Errorf("host RUN network: %d %q, released %d", code, out, released)
+	}
+	if code, out := e.run(t, img, "sh", "-c", "test -e /etc/resolv.conf || echo no-stub"); code != 0 || out != "no-stub\n" {
+		t.Errorf("resolv.conf mount point left in the layer: %d %q", code, out)
 	}
 }

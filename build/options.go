@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -36,6 +37,17 @@ type Options struct {
 	Pull             bool              // pull FROM images even when the store has them (--pull); missing ones are always pulled
 	Secrets          map[string]string // build secrets by id: host files RUN --mount=type=secret reads (never in a layer or a cache key)
 	Progress         func(Event)       // called when a step starts and when it ends; may be nil
+	// Network gives each RUN its network; nil runs every RUN in a
+	// network namespace of its own with loopback only.
+	Network func(ctx context.Context) (RunNetwork, error)
+}
+
+// RunNetwork is the network of one RUN, from Options.Network.
+type RunNetwork struct {
+	NetNS      string // a network namespace path to join, or "host"
+	ResolvConf string // host file bound read-only at /etc/resolv.conf, "" for none
+	Hosts      string // host file bound read-only at /etc/hosts, "" for none
+	Release    func() // called once the RUN ended; may be nil
 }
 
 // Event reports the progress of one step.

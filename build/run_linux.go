@@ -20,7 +20,8 @@ import (
 )
 
 // run runs a RUN in a container over the stage's layers, with its ENV,
-// ARGs, USER and WORKDIR, and no network but loopback.
+// ARGs, USER and WORKDIR, its --mount flags, and the network
+// Options.Network gives (by default none but loopback).
 func (b *builder) run(ctx context.Context, r *stageResult, c *instructions.RunCommand, text string) (bool, []string, error) {
 	for _, flag := range c.FlagsUsed {
 		if flag != "mount" {
@@ -44,6 +45,21 @@ func (b *builder) run(ctx context.Context, r *stageResult, c *instructions.RunCo
 			b.emit(Event{Step: b.step, Stage: stageName(b.df.stages, r.index), Instruction: text, Line: line})
 		}}
 		cfg := berthrt.Config{Args: argv, Env: append(proxyArgs(b.o.Args), r.scope().runEnv()...), Cwd: r.conf.cfg.WorkingDir, User: r.conf.cfg.User, Hostname: "buildkitsandbox", Mounts: mounts}
+		if b.o.Network != nil {
+			n, err := b.o.Network(ctx)
+			if err != nil {
+				return nil, nil, fmt.Errorf("setting up the RUN's network: %w", err)
+			}
+			if n.Release != nil {
+				defer n.Release()
+			}
+			cfg.NetNS = n.NetNS
+			for target, src := range map[string]string{"/etc/resolv.conf": n.ResolvConf, "/etc/hosts": n.Hosts} {
+				if src != "" {
+					cfg.Mounts = append(cfg.Mounts, berthrt.Mount{Type: "bind", Source: src, Target: target, ReadOnly: true})
+				}
+			}
+		}
 		if script != nil {
 			m, err := b.scriptMount(*script)
 			if err != nil {
