@@ -30,6 +30,11 @@ func Build(ctx context.Context, store *image.Store, rt *berthrt.Runtime, o Optio
 		return nil, fmt.Errorf("building: %w", err)
 	}
 	defer b.close()
+	release, err := store.Hold(ctx) // no prune sweeps the layers made before Commit
+	if err != nil {
+		return nil, fmt.Errorf("building: %w", err)
+	}
+	defer release()
 	target, err := targetIndex(b.df.stages, o.Target)
 	if err != nil {
 		return nil, fmt.Errorf("building %s: %w", b.df.name, err)

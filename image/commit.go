@@ -201,6 +201,12 @@ func (s *Store) writeImage(ctx context.Context, cf v1.ConfigFile, layers []v1.De
 	return s.load(entry)
 }
 
+// Hold keeps a prune from removing blobs and snapshots until release is
+// called: a builder holds it while its layers are not yet in an image.
+func (s *Store) Hold(ctx context.Context) (release func(), err error) {
+	return s.use(ctx)
+}
+
 // BuildCacheDir is the directory (created on demand) where a builder keeps
 // its step cache records for this store.
 func (s *Store) BuildCacheDir() (string, error) {
