@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/image"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -80,6 +82,29 @@ CMD ["world"]
 		if s.Cached {
 			t.Errorf("first build: step %d %q cached", s.Step, s.Instruction)
 		}
+	}
+	// The snapshots a build makes (its upper directories) are what its
+	// layers unpack to: the same tree after save and load.
+	var archive bytes.Buffer
+	if err := e.store.Save(context.Background(), &archive, []string{"demo:1"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := image.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := fresh.Load(context.Background(), &archive, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := *e
+	other.store = fresh
+	list := `find / -xdev | grep -v -e '^/proc$' -e '^/sys$' -e '^/dev$' | sort | while read -r f; do stat -c '%n %f %u:%g %s %Y %h' "$f"; done`
+	asRoot := func(i *image.Image) *image.Image { c := *i; c.Config.User = ""; return &c }
+	_, built := e.run(t, asRoot(img), "sh", "-c", list)
+	_, reloaded := other.run(t, asRoot(&loaded[0]), "sh", "-c", list)
+	if built != reloaded || len(built) < 1000 {
+		t.Errorf("the built snapshots differ from the saved layers:\n%s\n----\n%s", built, reloaded)
 	}
 }
 

@@ -70,15 +70,21 @@ func (b *builder) emptyDir() (string, error) {
 
 // commitUpper stores the changes in upper as a layer; nil when none.
 func (b *builder) commitUpper(ctx context.Context, upper string, lower []string) (*image.Layer, error) {
+	removeStubs(upper, lower, runtimeStubs)
 	if !hasChanges(upper, lower) {
 		return nil, nil
 	}
 	pr, pw := io.Pipe()
 	go func() {
 		_, err := diffTar(pw, upper, lower)
+		if err == nil {
+			// What the tar does not carry goes, so that the directory
+			// is the layer exactly; then it becomes its snapshot.
+			err = stripXattrs(upper)
+		}
 		pw.CloseWithError(err)
 	}()
-	l, err := b.store.AddLayer(ctx, pr)
+	l, err := b.store.AddLayerDir(ctx, pr, upper)
 	pr.CloseWithError(fmt.Errorf("layer not stored"))
 	if err != nil {
 		return nil, err

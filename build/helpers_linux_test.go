@@ -114,7 +114,7 @@ func (e *env) run(t *testing.T, img *image.Image, argv ...string) (int, string) 
 	}
 	defer e.rt.Remove(context.Background(), c.ID)
 	var out bytes.Buffer
-	code, err := e.rt.Attach(ctx, c.ID, berthrt.AttachOptions{Stdout: &out, Stderr: &out, Replay: true})
+	code, err := (&builder{rt: e.rt}).waitRun(ctx, c.ID, &out)
 	if err != nil {
 		t.Fatal(err)
 	}

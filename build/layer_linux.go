@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -34,6 +35,9 @@ func diffTar(w io.Writer, upper string, lower []string) (bool, error) {
 		var st unix.Stat_t
 		if err := unix.Lstat(p, &st); err != nil {
 			return err
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFSOCK {
+			return os.Remove(p) // a layer has no sockets (as Docker's archives)
 		}
 		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0 {
 			n++
@@ -149,4 +153,31 @@ func inLayers(layers []string, rel string) bool {
 		}
 	}
 	return false
+}
+
+// keptXattrs are the extended attributes a snapshot keeps: the one a
+// layer carries and overlayfs's opaque marker.
+var keptXattrs = map[string]bool{"security.capability": true, "trusted.overlay.opaque": true}
+
+// stripXattrs removes from every path under dir the extended attributes
+// a layer does not carry (overlayfs's own bookkeeping among them).
+func stripXattrs(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		buf := make([]byte, 4096)
+		n, err := unix.Llistxattr(p, buf)
+		if err != nil || n == 0 {
+			return nil
+		}
+		for _, name := range strings.Split(strings.TrimRight(string(buf[:n]), "\x00"), "\x00") {
+			if name != "" && !keptXattrs[name] {
+				if err := unix.Lremovexattr(p, name); err != nil {
+					return fmt.Errorf("removing %s of %s: %w", name, p, err)
+				}
+			}
+		}
+		return nil
+	})
 }

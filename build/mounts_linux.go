@@ -118,6 +118,7 @@ func (b *builder) cacheMountDir(m *instructions.Mount) (string, error) {
 // directories not in the layers below, deepest first, up to the first
 // parent that is not such a stub.
 func removeStubs(upper string, lower []string, targets []string) {
+	targets = slices.Clone(targets)
 	slices.SortFunc(targets, func(a, b string) int { return strings.Count(b, "/") - strings.Count(a, "/") })
 	for _, t := range targets {
 		for rel := strings.Trim(path.Clean(t), "/"); rel != "" && rel != "."; rel = path.Dir(rel) {

@@ -25,3 +25,6 @@ func opaqueName(dir string) string { return path.Join(dir, opaqueMarker) }
 var runtimeMountPoints = map[string]bool{
 	"proc": true, "sys": true, "dev": true, "dev/pts": true, "dev/shm": true, "dev/mqueue": true,
 }
+
+// runtimeStubs are runtimeMountPoints as mount targets, deepest first.
+var runtimeStubs = []string{"/dev/pts", "/dev/shm", "/dev/mqueue", "/proc", "/sys", "/dev"}

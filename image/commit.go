@@ -77,6 +77,53 @@ func (s *Store) AddLayer(ctx context.Context, r io.Reader) (Layer, error) {
 	return l, nil
 }
 
+// AddLayerDir is AddLayer for a layer whose content is already unpacked
+// in dir, as a snapshot is (overlayfs whiteouts and opaque directories):
+// dir becomes the layer's snapshot (renamed, not copied) when the store
+// has none, else it is left alone. The caller vouches that dir holds
+// exactly what r does; it unpacks r instead when dir cannot be renamed.
+func (s *Store) AddLayerDir(ctx context.Context, r io.Reader, dir string) (Layer, error) {
+	unlock, err := s.use(ctx)
+	if err != nil {
+		return Layer{}, err
+	}
+	defer unlock()
+	desc, diffID, err := s.ingestLayer(r)
+	if err != nil {
+		return Layer{}, fmt.Errorf("adding layer: %w", err)
+	}
+	if err := s.adoptSnapshot(ctx, diffID, dir); err != nil {
+		return Layer{}, fmt.Errorf("adding layer: %w", err)
+	}
+	l, err := s.ensureLayer(ctx, Layer{Digest: desc.Digest.String(), DiffID: diffID.String(), MediaType: string(desc.MediaType), Size: desc.Size})
+	if err != nil {
+		return Layer{}, fmt.Errorf("adding layer: %w", err)
+	}
+	return l, nil
+}
+
+// adoptSnapshot renames dir into place as the snapshot of diffID unless
+// there is one; a failed rename leaves the unpacking to ensureSnapshot.
+func (s *Store) adoptSnapshot(ctx context.Context, diffID v1.Hash, dir string) error {
+	snap, err := s.snapshotDir(diffID.String())
+	if err != nil || isDir(snap) {
+		return err
+	}
+	unlock, err := lockFile(ctx, s.snapshotLock(diffID))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if isDir(snap) {
+		return nil
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil
+	}
+	_ = os.Rename(dir, snap) // EXDEV and the like: unpacked from the blob instead
+	return nil
+}
+
 // EnsureLayer checks that l's blob is still in the store (an image prune
 // removes blobs no image uses) and unpacks its snapshot if missing; it
 // returns l with Dir set, or an error wrapping ErrNotFound.
