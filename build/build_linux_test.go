@@ -31,6 +31,9 @@ COPY --chown=1000:1000 --chmod=0750 greet.sh /opt/tool
 RUN echo "${GREETING:-none} from $NAME" > built.txt && id -u > /uid.txt && echo "app:x:1000:1000::/home/app:/bin/sh" >> /etc/passwd
 RUN echo "proxy=$HTTP_PROXY" > /proxy.txt
 USER app
+WORKDIR /home/app/work
+RUN touch mine
+WORKDIR /srv/app
 LABEL org.example.name="demo" version=${GREETING}
 EXPOSE 8080 53/udp
 VOLUME /data
@@ -75,7 +78,7 @@ CMD ["world"]
 	if want := "howdy from berth builder\nhi world as app in /srv/app\ndebug=1\n"; code != 0 || out != want {
 		t.Errorf("run: code %d output %q, want %q", code, out, want)
 	}
-	if code, out := e.run(t, img, "sh", "-c", "stat -c '%u:%g %a' /opt/tool; cat /uid.txt /proxy.txt"); code != 0 || out != "1000:1000 750\n0\nproxy=http://proxy.example:3128\n" {
+	if code, out := e.run(t, img, "sh", "-c", "stat -c '%u:%g %a' /opt/tool /home/app /home/app/work/mine; cat /uid.txt /proxy.txt"); code != 0 || out != "1000:1000 750\n1000:1000 755\n1000:1000 644\n0\nproxy=http://proxy.example:3128\n" {
 		t.Errorf("COPY --chown/--chmod and RUN as root: code %d %q", code, out)
 	}
 	for _, s := range steps {
@@ -99,7 +102,7 @@ CMD ["world"]
 	}
 	other := *e
 	other.store = fresh
-	list := `find / -xdev | grep -v -e '^/proc$' -e '^/sys$' -e '^/dev$' | sort | while read -r f; do stat -c '%n %f %u:%g %s %Y %h' "$f"; done`
+	list := `find / -xdev | grep -v -e '^/$' -e '^/proc$' -e '^/sys$' -e '^/dev$' | sort | while read -r f; do stat -c '%n %f %u:%g %s %Y %h' "$f"; done`
 	asRoot := func(i *image.Image) *image.Image { c := *i; c.Config.User = ""; return &c }
 	_, built := e.run(t, asRoot(img), "sh", "-c", list)
 	_, reloaded := other.run(t, asRoot(&loaded[0]), "sh", "-c", list)

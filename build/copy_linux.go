@@ -147,7 +147,7 @@ func place(root string, t tree, entries []entry, destIsDir bool, dest, chown str
 		}
 	}
 	if dir != "" && dir != "." {
-		if err := dr.MkdirAll(dir, 0o755); err != nil {
+		if err := mkdirAllOwned(dr, dir, uid, gid); err != nil {
 			return fmt.Errorf("creating %s: %w", "/"+dir, err)
 		}
 	}
@@ -162,6 +162,42 @@ func place(root string, t tree, entries []entry, destIsDir bool, dest, chown str
 	pr.CloseWithError(fmt.Errorf("extraction ended"))
 	if err != nil {
 		return fmt.Errorf("writing to %s: %w", dest, err)
+	}
+	return nil
+}
+
+// resolveUser resolves a user ("name", "uid", "name:group", …) against
+// the /etc/passwd and /etc/group of the filesystem at root, as the
+// runtime does for a container's USER.
+func resolveUser(root *os.Root, spec string) (berthrt.Identity, error) {
+	var readers [2]io.Reader
+	for i, name := range []string{"etc/passwd", "etc/group"} {
+		if f, err := root.Open(name); err == nil {
+			defer f.Close()
+			readers[i] = bufio.NewReader(f)
+		}
+	}
+	return berthrt.ResolveUser(spec, readers[0], readers[1])
+}
+
+// mkdirAllOwned makes directory rel and its missing parents in root,
+// the ones it makes owned by uid:gid (BuildKit's WORKDIR under USER, and
+// the destination a COPY --chown makes).
+func mkdirAllOwned(root *os.Root, rel string, uid, gid int) error {
+	var missing []string
+	for p := rel; p != "." && p != "" && p != "/"; p = path.Dir(p) {
+		if _, err := root.Lstat(p); err == nil {
+			break
+		}
+		missing = append(missing, p)
+	}
+	if err := root.MkdirAll(rel, 0o755); err != nil {
+		return err
+	}
+	for _, p := range missing {
+		if err := root.Lchown(p, uid, gid); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -182,18 +218,7 @@ func resolveChown(root *os.Root, chown string) (uid, gid int, err error) {
 		}
 		return u, g, nil
 	}
-	passwd, _ := root.Open("etc/passwd")
-	group, _ := root.Open("etc/group")
-	var pr, gr io.Reader
-	if passwd != nil {
-		defer passwd.Close()
-		pr = bufio.NewReader(passwd)
-	}
-	if group != nil {
-		defer group.Close()
-		gr = bufio.NewReader(group)
-	}
-	id, err := berthrt.ResolveUser(chown, pr, gr)
+	id, err := resolveUser(root, chown)
 	if err != nil {
 		return 0, 0, fmt.Errorf("--chown=%s: %w", chown, err)
 	}

@@ -13,7 +13,8 @@ import (
 )
 
 // workdir makes WORKDIR's directory when the stage's filesystem lacks
-// it; the step has a layer only then.
+// it, owned by the stage's USER as BuildKit does; the step has a layer
+// only then.
 func (b *builder) workdir(ctx context.Context, r *stageResult, c *instructions.WorkdirCommand, text string) (bool, []string, error) {
 	dir := strings.TrimPrefix(r.conf.cfg.WorkingDir, "/")
 	key, err := stepKey(r.key, c, r.conf, r.scope(), "")
@@ -34,7 +35,13 @@ func (b *builder) workdir(ctx context.Context, r *stageResult, c *instructions.W
 				if fi, err := dr.Stat(dir); err == nil && fi.IsDir() {
 					return nil
 				}
-				if err := dr.MkdirAll(dir, 0o755); err != nil {
+				var id berthrt.Identity
+				if user := r.conf.cfg.User; user != "" {
+					if id, err = resolveUser(dr, user); err != nil {
+						return fmt.Errorf("creating %s as %s: %w", r.conf.cfg.WorkingDir, user, err)
+					}
+				}
+				if err := mkdirAllOwned(dr, dir, id.UID, id.GID); err != nil {
 					return fmt.Errorf("creating %s: %w", r.conf.cfg.WorkingDir, err)
 				}
 				return nil
