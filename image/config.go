@@ -34,6 +34,8 @@ type Config struct {
 	ExposedPorts []string         // "80/tcp", sorted
 	Volumes      []string         // sorted
 	Healthcheck  *v1.HealthConfig // the image's HEALTHCHECK, nil for none
+	Shell        []string         // the image's SHELL, nil for the default
+	OnBuild      []string         // ONBUILD triggers, run by a build FROM this image
 }
 
 // configFrom converts an OCI image configuration.
@@ -49,6 +51,8 @@ func configFrom(c v1.Config) Config {
 		ExposedPorts: slices.Sorted(maps.Keys(c.ExposedPorts)),
 		Volumes:      slices.Sorted(maps.Keys(c.Volumes)),
 		Healthcheck:  c.Healthcheck,
+		Shell:        c.Shell,
+		OnBuild:      c.OnBuild,
 	}
 }
 
@@ -63,6 +67,8 @@ func (c Config) toV1() v1.Config {
 		StopSignal:  c.StopSignal,
 		Labels:      c.Labels,
 		Healthcheck: c.Healthcheck,
+		Shell:       c.Shell,
+		OnBuild:     c.OnBuild,
 	}
 	if len(c.ExposedPorts) > 0 {
 		out.ExposedPorts = map[string]struct{}{}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // Import stores a root filesystem tarball (plain, gzip or zstd) as a
@@ -64,42 +62,7 @@ func (s *Store) importLayer(ctx context.Context, r io.Reader, norm string, cfg C
 		RootFS:       v1.RootFS{Type: "layers", DiffIDs: []v1.Hash{diffID}},
 		History:      []v1.History{{Created: v1.Time{Time: now}, CreatedBy: "berth import", Comment: "Imported from tarball"}},
 	}
-	rawCfg, err := json.Marshal(cf)
-	if err != nil {
-		return nil, fmt.Errorf("encoding config: %w", err)
-	}
-	cfgDigest, err := s.putBlob(rawCfg)
-	if err != nil {
-		return nil, fmt.Errorf("storing config: %w", err)
-	}
-	m := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		Config:        v1.Descriptor{MediaType: types.OCIConfigJSON, Size: int64(len(rawCfg)), Digest: cfgDigest},
-		Layers:        []v1.Descriptor{layer},
-	}
-	rawManifest, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("encoding manifest: %w", err)
-	}
-	digest, err := s.putBlob(rawManifest)
-	if err != nil {
-		return nil, fmt.Errorf("storing manifest: %w", err)
-	}
-	entry := v1.Descriptor{
-		MediaType:   types.OCIManifestSchema1,
-		Size:        int64(len(rawManifest)),
-		Digest:      digest,
-		Platform:    cf.Platform(),
-		Annotations: map[string]string{annotationID: cfgDigest.String()},
-	}
-	if norm != "" {
-		entry.Annotations[annotationRefName] = norm
-	}
-	if err := s.tag(ctx, norm, entry); err != nil {
-		return nil, err
-	}
-	return s.load(entry)
+	return s.writeImage(ctx, cf, []v1.Descriptor{layer}, norm)
 }
 
 // ingestLayer stores r as a layer blob in one pass, computing on the way

@@ -73,6 +73,10 @@ func containerPaths(root, runRoot, id string) paths {
 	}
 }
 
+// UpperDir is the writable layer of container id: what its processes
+// changed, with overlayfs's whiteouts for what they removed.
+func (r *Runtime) UpperDir(id string) string { return r.paths(id).upper }
+
 // LogPath is the json-file log of container id.
 func (r *Runtime) LogPath(id string) string { return r.paths(id).log }
 
