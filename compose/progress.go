@@ -56,6 +56,7 @@ var words = map[reconcile.Kind][3]string{
 	reconcile.Start:         {"Container", "Starting", "Started"},
 	reconcile.WaitExit:      {"Container", "Waiting", "Exited"},
 	reconcile.WaitHealthy:   {"Container", "Waiting", "Healthy"},
+	reconcile.WaitReady:     {"Container", "Waiting", "Healthy"},
 	reconcile.RefreshHosts:  {"Hosts", "Updating", "Updated"},
 	reconcile.Remove:        {"Container", "Removing", "Removed"},
 	reconcile.RemoveNetwork: {"Network", "Removing", "Removed"},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,9 +16,11 @@ import (
 
 type upOptions struct {
 	createOptions
-	detach  bool
-	noStart bool
-	timeout *timeoutFlag
+	detach      bool
+	noStart     bool
+	timeout     *timeoutFlag
+	wait        bool
+	waitTimeout int // seconds; 0: no limit
 }
 
 func (o upOptions) reconcile(services []string) reconcile.Options {
@@ -26,7 +29,28 @@ func (o upOptions) reconcile(services []string) reconcile.Options {
 	if o.timeout != nil {
 		ro.Timeout = o.timeout.value()
 	}
+	ro.Wait = o.wait
+	ro.WaitTimeout = time.Duration(o.waitTimeout) * time.Second
 	return ro
+}
+
+// validate checks the flags' combinations as Docker Compose does, and
+// settles what one implies of another (--wait implies -d).
+func (o *upOptions) validate() error {
+	if o.waitTimeout < 0 {
+		return errors.New("--wait-timeout must be a non-negative integer")
+	}
+	if o.wait {
+		o.detach = true
+	}
+	return nil
+}
+
+// waitFlags adds --wait and --wait-timeout.
+func (o *upOptions) waitFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolVar(&o.wait, "wait", false, "wait for services to be running|healthy; implies detached mode")
+	f.IntVar(&o.waitTimeout, "wait-timeout", 0, "maximum duration in seconds to wait for the project to be running|healthy")
 }
 
 func newUpCommand(g *globals) *cobra.Command {
@@ -35,6 +59,9 @@ func newUpCommand(g *globals) *cobra.Command {
 		Use:   "up [OPTIONS] [SERVICE...]",
 		Short: "Create and start containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
 			s, err := o.converge(cmd, g, o.reconcile(args))
 			if err != nil {
 				return err
@@ -53,6 +80,7 @@ func newUpCommand(g *globals) *cobra.Command {
 	f.BoolVar(&o.noStart, "no-start", false, "don't start the services after creating them")
 	o.createOptions.flags(cmd)
 	o.timeout = addTimeoutFlag(cmd, "shutdown timeout in seconds for containers being replaced")
+	o.waitFlags(cmd)
 	return cmd
 }
 
@@ -87,6 +115,9 @@ func newPlanCommand(g *globals) *cobra.Command {
 		Use:   "plan [OPTIONS] [SERVICE...]",
 		Short: "Show what up would change, and why, without changing anything",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			s, err := o.open(ctx, g, newProgress(io.Discard))
 			if err != nil {
@@ -115,5 +146,6 @@ func newPlanCommand(g *globals) *cobra.Command {
 	o.createOptions.flags(cmd) // the plan of `up` with the same flags
 	f.BoolVar(&o.noStart, "no-start", false, "plan to create the containers without starting them")
 	f.StringVar(&format, "format", "text", `output format: "text" or "json"`)
+	o.waitFlags(cmd)
 	return cmd
 }

@@ -154,6 +154,33 @@ func (e *Engine) WaitHealthy(ctx context.Context, name string) error {
 	}
 }
 
+// WaitReady blocks until container name runs (and, with a health check,
+// is healthy) or has exited, which it reports with the exit code; an
+// unhealthy container is an error, as for Docker Compose's --wait.
+func (e *Engine) WaitReady(ctx context.Context, name string) (exited bool, code int, err error) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := e.runtime.State(ctx, name)
+		if err != nil {
+			return false, 0, err
+		}
+		switch {
+		case st.Status == lifecycle.Exited || st.Status == lifecycle.Missing:
+			return true, st.ExitCode, nil
+		case st.Health == runtime.HealthUnhealthy:
+			return false, 0, fmt.Errorf("container %s is unhealthy", name)
+		case st.Health == runtime.HealthHealthy, st.Health == "" && st.Status == lifecycle.Running:
+			return false, 0, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, 0, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
 // Wait blocks until container name has exited and returns its exit code.
 func (e *Engine) Wait(ctx context.Context, name string) (int, error) {
 	tick := time.NewTicker(50 * time.Millisecond)

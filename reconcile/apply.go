@@ -48,6 +48,10 @@ type Containers interface {
 	Unpause(ctx context.Context, name string) error                       // thaw them
 	Wait(ctx context.Context, name string) (exitCode int, err error)
 	WaitHealthy(ctx context.Context, name string) error
+	// WaitReady blocks until the container runs, and is healthy when it
+	// has a health check, or has exited (then exited is true, with its
+	// code); an unhealthy container is an error.
+	WaitReady(ctx context.Context, name string) (exited bool, exitCode int, err error)
 	RefreshHosts(ctx context.Context, project string) error
 }
 
@@ -196,14 +200,8 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		return 0, d.Containers.Create(ctx, *a.Container)
 	case Start:
 		return 0, d.Containers.Start(ctx, a.Target)
-	case WaitExit:
-		code, err := d.Containers.Wait(ctx, a.Target)
-		if err == nil && code != 0 {
-			err = fmt.Errorf("exited with code %d, and a dependent needs it to complete successfully", code)
-		}
-		return 0, err
-	case WaitHealthy:
-		return 0, d.Containers.WaitHealthy(ctx, a.Target)
+	case WaitExit, WaitHealthy, WaitReady:
+		return 0, wait(ctx, a, d.Containers)
 	case RefreshHosts:
 		return 0, d.Containers.RefreshHosts(ctx, a.Target)
 	case Remove:
@@ -214,4 +212,35 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		return 0, d.Volumes.RemoveVolume(ctx, a.Target)
 	}
 	return 0, fmt.Errorf("unknown action kind %q", a.Kind)
+}
+
+// wait carries out a wait action, within its timeout when it has one.
+func wait(ctx context.Context, a Action, c Containers) error {
+	if a.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.Timeout)
+		defer cancel()
+	}
+	var err error
+	switch a.Kind {
+	case WaitExit:
+		var code int
+		code, err = c.Wait(ctx, a.Target)
+		if err == nil && code != 0 {
+			err = fmt.Errorf("service %q didn't complete successfully: exit %d", a.Service, code)
+		}
+	case WaitHealthy:
+		err = c.WaitHealthy(ctx, a.Target)
+	case WaitReady:
+		var exited bool
+		var code int
+		exited, code, err = c.WaitReady(ctx, a.Target)
+		if err == nil && exited && !(a.Completes && code == 0) {
+			err = fmt.Errorf("container %s exited (%d)", a.Target, code)
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) && a.Timeout > 0 {
+		return fmt.Errorf("application not healthy after %s", a.Timeout)
+	}
+	return err
 }

@@ -277,6 +277,18 @@ func (f *fakeHost) WaitHealthy(_ context.Context, name string) error {
 	return f.record("wait-healthy " + name)
 }
 
+// WaitReady reports a container with an entry in exitCodes exited with
+// that code, any other running and ready.
+func (f *fakeHost) WaitReady(_ context.Context, name string) (bool, int, error) {
+	if err := f.record("wait-ready " + name); err != nil {
+		return false, 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	code, exited := f.exitCodes[name]
+	return exited, code, nil
+}
+
 func (f *fakeHost) RefreshHosts(_ context.Context, project string) error {
 	return f.record("refresh-hosts " + project)
 }

@@ -19,7 +19,7 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4}
+var kindOrder = map[Kind]int{Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4}
 
 // planner accumulates one plan.
 type planner struct {
@@ -106,6 +106,7 @@ func (pl *planner) planServices(p *spec.Project, services []spec.Service, extra 
 	pl.warnPulledImages(services)
 	pl.planOrphans(p, obs, o)
 	pl.linkDependencies(all, o)
+	pl.planWait(p, services, o)
 	pl.planHosts(obs.Peers)
 }
 
@@ -603,9 +604,9 @@ func (pl *planner) linkDependencies(services []spec.Service, o Options) {
 			case o.NoStart:
 				gate = pl.creates[dep]
 			case cond == "service_completed_successfully":
-				gate = pl.waitFor(dep, WaitExit)
+				gate = pl.waitFor(dep, WaitExit, "a dependent needs it to complete successfully", o)
 			case cond == "service_healthy":
-				gate = pl.waitFor(dep, WaitHealthy)
+				gate = pl.waitFor(dep, WaitHealthy, "a dependent needs it healthy", o)
 			default:
 				gate = pl.byServ[dep]
 			}
@@ -619,19 +620,16 @@ func (pl *planner) linkDependencies(services []spec.Service, o Options) {
 }
 
 // waitFor returns the wait actions of kind for service dep, adding them
-// once: one per container of dep that this plan starts or that is running.
-func (pl *planner) waitFor(dep string, kind Kind) []string {
+// once, with reason: one per container of dep that this plan starts or
+// that is running.
+func (pl *planner) waitFor(dep string, kind Kind, reason string, o Options) []string {
 	key := dep + "/" + string(kind)
 	if ids, ok := pl.waits[key]; ok {
 		return ids
 	}
-	reason := "a dependent needs it to complete successfully"
-	if kind == WaitHealthy {
-		reason = "a dependent needs it healthy"
-	}
 	var ids []string
 	wait := func(target string, after []string) {
-		w := Action{ID: string(kind) + ":" + target, Kind: kind, Target: target, Service: dep, Reason: reason, After: after}
+		w := Action{ID: string(kind) + ":" + target, Kind: kind, Target: target, Service: dep, Reason: reason, After: after, Timeout: o.WaitTimeout}
 		pl.add(w)
 		ids = append(ids, w.ID)
 	}

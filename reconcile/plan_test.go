@@ -298,7 +298,7 @@ func TestWaitForCompletion(t *testing.T) {
 	f.containers["shop-db-1"] = func() Container { c := f.containers["shop-db-1"]; c.State = "running"; return c }()
 	plan, _ = PlanUp(p, f.observe(p), Options{})
 	err := Apply(context.Background(), plan, f.drivers(), 0, nil)
-	if err == nil || !strings.Contains(err.Error(), "exited with code 2") {
+	if err == nil || !strings.Contains(err.Error(), `service "db" didn't complete successfully: exit 2`) {
 		t.Fatalf("want the wait to fail, got %v", err)
 	}
 	if _, ok := f.containers["shop-api-1"]; ok {

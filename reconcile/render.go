@@ -8,14 +8,14 @@ import (
 // symbols are the plan's one-character markers, Terraform style.
 var symbols = map[Kind]string{
 	Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", FillVolume: "+", Create: "+", Start: ">",
-	WaitExit: "…", WaitHealthy: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
+	WaitExit: "…", WaitHealthy: "…", WaitReady: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
 	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">",
 }
 
 // verbs say what each kind does, for people.
 var verbs = map[Kind]string{
 	Pull: "pull image", Push: "push image", Stop: "stop container", CreateNetwork: "create network", CreateVolume: "create volume", FillVolume: "fill volume", Create: "create container",
-	Start: "start container", WaitExit: "wait for container", WaitHealthy: "wait for healthy container", RefreshHosts: "update /etc/hosts of project",
+	Start: "start container", WaitExit: "wait for container", WaitHealthy: "wait for healthy container", WaitReady: "wait for ready container", RefreshHosts: "update /etc/hosts of project",
 	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
 	Untag: "untag image", CollectImages: "delete image",
 	Kill: "kill container", Pause: "pause container", Unpause: "unpause container",

@@ -74,6 +74,7 @@ const (
 	Start         Kind = "start"
 	WaitExit      Kind = "wait"
 	WaitHealthy   Kind = "wait-healthy"
+	WaitReady     Kind = "wait-ready" // running, and healthy when it has a health check (up --wait)
 	RefreshHosts  Kind = "refresh-hosts"
 	RemoveNetwork Kind = "remove-network"
 	RemoveVolume  Kind = "remove-volume"
@@ -96,7 +97,7 @@ type Action struct {
 	// Regardless: run once the After actions have finished, whether they
 	// succeeded or not (refreshing /etc/hosts must follow whatever did happen).
 	Regardless bool           `json:"-"`
-	Timeout    time.Duration  `json:"-"`                  // stop grace period for Stop and Remove
+	Timeout    time.Duration  `json:"-"`                  // stop grace period for Stop and Remove; for a wait, how long it may take (0: no limit)
 	Container  *ContainerSpec `json:"-"`                  // for Create
 	Network    *spec.Network  `json:"-"`                  // for CreateNetwork
 	Volume     *spec.Volume   `json:"-"`                  // for CreateVolume
@@ -108,6 +109,9 @@ type Action struct {
 	// merged over its image's configuration. Nil while the image is not
 	// local yet (up pulls it, then plans again).
 	Process *Process `json:"process,omitempty"`
+	// Completes says, for WaitReady, that the container may also have
+	// exited with code 0: a one-shot service (restart "no") that is done.
+	Completes bool `json:"completes,omitempty"`
 	// Signal is, for Kill, the signal sent.
 	Signal *lifecycle.Signal `json:"signal,omitempty"`
 }
@@ -175,6 +179,11 @@ type Options struct {
 	SkipPull      bool           // plan no pulls (images were just pulled)
 	NoStart       bool           // create containers, start none (create, up --no-start)
 	NoRecreate    bool           // keep existing containers even when changed (--no-recreate)
+	// Wait plans, after the starts, a wait for every selected service's
+	// containers to be running and healthy, or done (up --wait).
+	Wait bool
+	// WaitTimeout bounds every wait of the plan (up --wait-timeout); 0: no limit.
+	WaitTimeout time.Duration
 }
 
 // AnonymousKey is how an anonymous volume is recorded: by the container
