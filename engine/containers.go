@@ -154,9 +154,15 @@ func (e *Engine) WaitHealthy(ctx context.Context, name string) error {
 	}
 }
 
+// settle is how long a container without a health check must have run
+// to count as running for WaitReady: Docker Compose's --wait looks first
+// that long after the starts, so a process that fails at once is caught.
+const settle = 500 * time.Millisecond
+
 // WaitReady blocks until container name runs (and, with a health check,
-// is healthy) or has exited, which it reports with the exit code; an
-// unhealthy container is an error, as for Docker Compose's --wait.
+// is healthy; without one, has run for settle) or has exited, which it
+// reports with the exit code; an unhealthy container is an error, as for
+// Docker Compose's --wait.
 func (e *Engine) WaitReady(ctx context.Context, name string) (exited bool, code int, err error) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -170,7 +176,7 @@ func (e *Engine) WaitReady(ctx context.Context, name string) (exited bool, code 
 			return true, st.ExitCode, nil
 		case st.Health == runtime.HealthUnhealthy:
 			return false, 0, fmt.Errorf("container %s is unhealthy", name)
-		case st.Health == runtime.HealthHealthy, st.Health == "" && st.Status == lifecycle.Running:
+		case st.Health == runtime.HealthHealthy, st.Health == "" && st.Status == lifecycle.Running && time.Since(st.StartedAt) >= settle:
 			return false, 0, nil
 		}
 		select {

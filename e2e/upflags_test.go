@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/internal/testutil"
+)
+
+// loop is a busybox command that runs until it is stopped.
+const loop = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]`
+
+// upflagsUser is a user with busybox imported and everything of its
+// project removed at the end.
+func upflagsUser(t *testing.T, stack string) *user {
+	t.Helper()
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := newUser(t, project(t, stack))
+	t.Cleanup(func() {
+		u.try("down", "-v", "-t", "0")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.importBusybox()
+	return u
+}
+
+// psRows is `ps -a --format json`, one object per container, by service.
+func psRows(t *testing.T, u *user) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, line := range strings.Split(strings.TrimSpace(u.run("ps", "-a", "--format", "json")), "\n") {
+		var row map[string]any
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("ps --format json line %q: %v", line, err)
+		}
+		out[row["Service"].(string)] = row
+	}
+	return out
+}
+
+// up --wait returns once every service runs and is healthy, and a
+// one-shot has completed.
+func TestUpWaitHealthy(t *testing.T) {
+	u := upflagsUser(t, `
+services:
+  db:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "sleep 1; touch /tmp/ok; trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /tmp/ok"]
+      interval: 1s
+  app:
+    image: berth-e2e/busybox:1
+    command: `+loop+`
+    depends_on: [db]
+  init:
+    image: berth-e2e/busybox:1
+    command: ["true"]
+`)
+	stdout, stderr, code := u.split("", "up", "--wait")
+	if code != 0 {
+		t.Fatalf("up --wait: exit %d\n%s%s", code, stdout, stderr)
+	}
+	rows := psRows(t, u)
+	if rows["db"]["Health"] != "healthy" || rows["db"]["State"] != "running" || rows["app"]["State"] != "running" {
+		t.Fatalf("after up --wait: %v", rows)
+	}
+	if plan := u.run("plan", "--wait"); !strings.Contains(plan, "wait for ready container "+u.project+"-db-1") {
+		t.Fatalf("plan --wait:\n%s", plan)
+	}
+}
+
+// up --wait fails, exit code 1, naming the container that exited and its
+// code; --wait-timeout bounds the wait for one that never gets healthy.
+func TestUpWaitFails(t *testing.T) {
+	u := upflagsUser(t, `
+services:
+  bad:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "exit 1"]
+  slow:
+    image: berth-e2e/busybox:1
+    command: `+loop+`
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 1h
+`)
+	stdout, stderr, code := u.split("", "up", "--wait", "bad")
+	if code != 1 || !strings.Contains(stderr, "container "+u.project+"-bad-1 exited (1)") {
+		t.Fatalf("up --wait of a failing service: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = u.split("", "up", "--wait", "--wait-timeout", "1", "slow")
+	if code != 1 || !strings.Contains(stderr, "application not healthy after 1s") {
+		t.Fatalf("up --wait-timeout: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if _, stderr, code := u.split("", "up", "--wait-timeout", "-1"); code != 1 || !strings.Contains(stderr, "--wait-timeout must be a non-negative integer") {
+		t.Fatalf("negative --wait-timeout: exit %d %s", code, stderr)
+	}
+}
