@@ -21,6 +21,7 @@ type upOptions struct {
 	timeout     *timeoutFlag
 	wait        bool
 	waitTimeout int // seconds; 0: no limit
+	attached    attachFlags
 }
 
 func (o upOptions) reconcile(services []string) reconcile.Options {
@@ -40,8 +41,27 @@ func (o *upOptions) validate() error {
 	if o.waitTimeout < 0 {
 		return errors.New("--wait-timeout must be a non-negative integer")
 	}
+	a := &o.attached
+	if a.exitCodeFrom != "" && !a.abortOnFailure {
+		a.abortOnExit = true
+	}
+	if a.abortOnExit && a.abortOnFailure {
+		return errors.New("--abort-on-container-failure cannot be combined with --abort-on-container-exit")
+	}
+	if len(a.attach) > 0 && a.dependencies {
+		return errors.New("cannot combine --attach and --attach-dependencies")
+	}
 	if o.wait {
+		if a.dependencies || a.abortOnExit || len(a.attach) > 0 {
+			return errors.New("--wait cannot be combined with --abort-on-container-exit, --attach or --attach-dependencies")
+		}
 		o.detach = true
+	}
+	if o.detach && (a.dependencies || a.abortOnExit || a.abortOnFailure || len(a.attach) > 0) {
+		if o.wait {
+			return errors.New("--wait cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch")
+		}
+		return errors.New("--detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch")
 	}
 	return nil
 }
@@ -70,9 +90,13 @@ func newUpCommand(g *globals) *cobra.Command {
 			if o.detach || o.noStart {
 				return nil
 			}
+			ao, err := o.attached.options(s.project, args, o.timeout.value())
+			if err != nil {
+				return err
+			}
 			s.unlock() // attached: let other berth commands work on the project
 			s.unlock = func() {}
-			return attach(cmd.Context(), cmd, s, args, o.timeout.value())
+			return attach(cmd.Context(), cmd, s, ao)
 		},
 	}
 	f := cmd.Flags()
@@ -81,6 +105,7 @@ func newUpCommand(g *globals) *cobra.Command {
 	o.createOptions.flags(cmd)
 	o.timeout = addTimeoutFlag(cmd, "shutdown timeout in seconds for containers being replaced")
 	o.waitFlags(cmd)
+	o.attached.flags(cmd)
 	return cmd
 }
 

@@ -100,3 +100,57 @@ services:
 		t.Fatalf("negative --wait-timeout: exit %d %s", code, stderr)
 	}
 }
+
+// --exit-code-from ends up with the tests container's exit code, once it
+// exits, and stops the others.
+func TestUpExitCodeFrom(t *testing.T) {
+	u := upflagsUser(t, `
+services:
+  db:
+    image: berth-e2e/busybox:1
+    command: `+loop+`
+  tests:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "echo running tests; sleep 1; exit 3"]
+    depends_on: [db]
+`)
+	if _, stderr, code := u.split("", "up", "-d", "--abort-on-container-exit"); code != 1 || !strings.Contains(stderr, "--detach cannot be combined with --abort-on-container-exit") {
+		t.Fatalf("-d with --abort-on-container-exit: exit %d %s", code, stderr)
+	}
+	if _, stderr, code := u.split("", "up", "--exit-code-from", "nope"); code != 1 || !strings.Contains(stderr, "no such service: nope") {
+		t.Fatalf("--exit-code-from an unknown service: exit %d %s", code, stderr)
+	}
+	stdout, stderr, code := u.split("", "up", "--exit-code-from", "tests")
+	if code != 3 || !strings.Contains(stdout, "tests-1 | running tests") || !strings.Contains(stdout, "tests-1 exited with code 3") ||
+		!strings.Contains(stderr, "Aborting on container exit...") {
+		t.Fatalf("up --exit-code-from tests: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if rows := psRows(t, u); rows["db"]["State"] != "exited" {
+		t.Fatalf("db still runs after the abort: %v", rows["db"])
+	}
+}
+
+// --abort-on-container-failure ignores a container that exits 0 and
+// aborts, with its code, at one that fails.
+func TestUpAbortOnContainerFailure(t *testing.T) {
+	u := upflagsUser(t, `
+services:
+  db:
+    image: berth-e2e/busybox:1
+    command: `+loop+`
+  ok:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "echo fine"]
+  bad:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "sleep 1; exit 2"]
+`)
+	stdout, stderr, code := u.split("", "up", "--abort-on-container-failure")
+	if code != 2 || !strings.Contains(stdout, "ok-1 exited with code 0") || !strings.Contains(stdout, "bad-1 exited with code 2") ||
+		strings.Count(stderr, "Aborting on container exit...") != 1 {
+		t.Fatalf("up --abort-on-container-failure: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if rows := psRows(t, u); rows["db"]["State"] != "exited" {
+		t.Fatalf("db still runs after the abort: %v", rows["db"])
+	}
+}
