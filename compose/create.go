@@ -77,14 +77,20 @@ func (o createOptions) apply(s *session) error {
 }
 
 // converge opens the session and converges its project with ro, as up
-// and create do, saying so when there was nothing to do. The caller
-// closes the session.
-func (o createOptions) converge(cmd *cobra.Command, g *globals, ro reconcile.Options) (*session, error) {
+// and create do, saying so when there was nothing to do; check, when not
+// nil, vets the project first. The caller closes the session.
+func (o createOptions) converge(cmd *cobra.Command, g *globals, ro reconcile.Options, check func(*session) error) (*session, error) {
 	ctx := cmd.Context()
 	out := newProgress(cmd.OutOrStdout())
 	s, err := o.open(ctx, g, out)
 	if err != nil {
 		return nil, err
+	}
+	if check != nil {
+		if err := check(s); err != nil {
+			s.close()
+			return nil, err
+		}
 	}
 	plan, err := converge(ctx, s, ro, out)
 	if err != nil {
@@ -105,7 +111,7 @@ func newCreateCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ro := o.reconcile(args)
 			ro.NoStart = true
-			s, err := o.converge(cmd, g, ro)
+			s, err := o.converge(cmd, g, ro, nil)
 			if err == nil {
 				s.close()
 			}

@@ -82,17 +82,17 @@ func newUpCommand(g *globals) *cobra.Command {
 			if err := o.validate(); err != nil {
 				return err
 			}
-			s, err := o.converge(cmd, g, o.reconcile(args))
+			var ao attachOptions
+			s, err := o.converge(cmd, g, o.reconcile(args), func(s *session) (err error) {
+				ao, err = o.attached.options(s.project, args, o.timeout.value())
+				return err
+			})
 			if err != nil {
 				return err
 			}
 			defer s.close()
 			if o.detach || o.noStart {
 				return nil
-			}
-			ao, err := o.attached.options(s.project, args, o.timeout.value())
-			if err != nil {
-				return err
 			}
 			s.unlock() // attached: let other berth commands work on the project
 			s.unlock = func() {}
@@ -102,6 +102,7 @@ func newUpCommand(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVarP(&o.detach, "detach", "d", false, "run containers in the background")
 	f.BoolVar(&o.noStart, "no-start", false, "don't start the services after creating them")
+	f.BoolP("yes", "y", false, `assume "yes" as answer to all prompts and run non-interactively (up asks nothing)`)
 	o.createOptions.flags(cmd)
 	o.timeout = addTimeoutFlag(cmd, "shutdown timeout in seconds for containers being replaced")
 	o.waitFlags(cmd)

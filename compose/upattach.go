@@ -2,6 +2,8 @@ package compose
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +27,12 @@ func (a *attachFlags) flags(cmd *cobra.Command) {
 	f.BoolVar(&a.abortOnExit, "abort-on-container-exit", false, "stops all containers if any container was stopped; incompatible with -d")
 	f.BoolVar(&a.abortOnFailure, "abort-on-container-failure", false, "stops all containers if any container exited with failure; incompatible with -d")
 	f.StringVar(&a.exitCodeFrom, "exit-code-from", "", "return the exit code of the selected service container; implies --abort-on-container-exit")
+	f.StringArrayVar(&a.attach, "attach", nil, "restrict attaching to the specified services; incompatible with --attach-dependencies")
+	f.StringArrayVar(&a.noAttach, "no-attach", nil, "do not attach (stream logs) to the specified services")
+	f.BoolVar(&a.dependencies, "attach-dependencies", false, "automatically attach to log output of dependent services")
+	f.BoolVar(&a.printer.timestamps, "timestamps", false, "show timestamps")
+	f.BoolVar(&a.printer.noPrefix, "no-log-prefix", false, "don't print prefix in logs")
+	f.BoolVar(&a.printer.noColor, "no-color", false, "produce monochrome output")
 }
 
 // options resolves the flags against project p for up of services (all
@@ -42,9 +50,14 @@ func (a attachFlags) options(p *spec.Project, services []string, timeout *time.D
 	case a.abortOnFailure:
 		o.onExit = cascadeFail
 	}
-	o.show = services
-	if len(o.show) == 0 {
-		o.show = projectServices(p)
+	show, err := a.shown(p, services)
+	if err != nil {
+		return attachOptions{}, err
+	}
+	for _, name := range show {
+		if !slices.Contains(a.noAttach, name) {
+			o.show = append(o.show, name)
+		}
 	}
 	o.monitor = services
 	if len(o.monitor) == 0 {
@@ -53,11 +66,60 @@ func (a attachFlags) options(p *spec.Project, services []string, timeout *time.D
 	return o, nil
 }
 
-// projectServices are p's services' names, in project order.
-func projectServices(p *spec.Project) []string {
-	out := make([]string, len(p.Services))
-	for i, s := range p.Services {
-		out[i] = s.Name
+// shown are the services whose logs attached up shows, before
+// --no-attach, as Docker Compose picks them: those named with --attach
+// (which must be brought up), else those brought up (all when none is
+// named; with --attach-dependencies, what they depend on too) except those
+// with attach: false.
+func (a attachFlags) shown(p *spec.Project, services []string) ([]string, error) {
+	up := withDependencies(p, services)
+	if len(a.attach) > 0 {
+		var unknown []string
+		for _, name := range a.attach {
+			if !slices.Contains(up, name) {
+				unknown = append(unknown, name)
+			}
+		}
+		if len(unknown) > 0 {
+			return nil, fmt.Errorf("cannot attach to services not included in up: %s", strings.Join(unknown, ", "))
+		}
+		return a.attach, nil
+	}
+	if len(services) > 0 && !a.dependencies {
+		up = services
+	}
+	var out []string
+	for _, name := range up {
+		if svc, ok := p.Service(name); ok && !svc.NoAttach {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// withDependencies are services and, transitively, what they depend on,
+// in project order: all of p's services when services is empty.
+func withDependencies(p *spec.Project, services []string) []string {
+	want := map[string]bool{}
+	var visit func(string)
+	visit = func(name string) {
+		svc, ok := p.Service(name)
+		if !ok || want[name] {
+			return
+		}
+		want[name] = true
+		for dep := range svc.DependsOn {
+			visit(dep)
+		}
+	}
+	for _, name := range services {
+		visit(name)
+	}
+	var out []string
+	for _, svc := range p.Services {
+		if len(services) == 0 || want[svc.Name] {
+			out = append(out, svc.Name)
+		}
 	}
 	return out
 }

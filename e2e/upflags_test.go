@@ -154,3 +154,36 @@ services:
 		t.Fatalf("db still runs after the abort: %v", rows["db"])
 	}
 }
+
+// --attach, --no-attach and attach: false pick whose logs attached up
+// shows; --no-log-prefix prints the lines bare.
+func TestUpAttachSelection(t *testing.T) {
+	u := upflagsUser(t, `
+services:
+  a:
+    image: berth-e2e/busybox:1
+    command: ["echo", "from-a"]
+  b:
+    image: berth-e2e/busybox:1
+    command: ["echo", "from-b"]
+  c:
+    image: berth-e2e/busybox:1
+    command: ["echo", "from-c"]
+    attach: false
+`)
+	out := u.run("up", "--no-attach", "b")
+	if !strings.Contains(out, "a-1 | from-a") || strings.Contains(out, "from-b") || strings.Contains(out, "from-c") {
+		t.Fatalf("up --no-attach b (c has attach: false):\n%s", out)
+	}
+	out = u.run("up", "--attach", "c")
+	if !strings.Contains(out, "c-1 | from-c") || strings.Contains(out, "from-a") || strings.Contains(out, "from-b") {
+		t.Fatalf("up --attach c:\n%s", out)
+	}
+	stdout, stderr, code := u.split("", "up", "--no-log-prefix", "--no-color", "--timestamps", "b")
+	if code != 0 || !strings.Contains(stdout, "Z from-b\n") && !strings.Contains(stdout, ":00 from-b\n") || strings.Contains(stdout, "b-1 | ") {
+		t.Fatalf("up --no-log-prefix --timestamps b: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := u.split("", "up", "--attach", "nope"); code != 1 || !strings.Contains(stderr, "cannot attach to services not included in up: nope") {
+		t.Fatalf("--attach of an unknown service: exit %d %s", code, stderr)
+	}
+}

@@ -75,6 +75,7 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 		StdinOpen:     cs.StdinOpen,
 		Init:          cs.Init != nil && *cs.Init,
 		ContainerName: cs.ContainerName,
+		NoAttach:      cs.Attach != nil && !*cs.Attach,
 		ReadOnly:      cs.ReadOnly,
 		Profiles:      slices.Clone(cs.Profiles),
 		Platform:      cs.Platform,

@@ -186,7 +186,7 @@ services:
         name: http
         app_protocol: http
 `})
-	if s := mustService(t, mustLoad(t, LoadOptions{WorkingDir: dir}), "web"); s.Scale != 2 {
-		t.Errorf("scale %d, want 2", s.Scale)
+	if s := mustService(t, mustLoad(t, LoadOptions{WorkingDir: dir}), "web"); s.Scale != 2 || !s.NoAttach {
+		t.Errorf("scale %d, want 2; attach: false read as NoAttach %v", s.Scale, s.NoAttach)
 	}
 }

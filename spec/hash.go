@@ -40,8 +40,10 @@ func ParseCanonical(b []byte) (Service, error) {
 
 // hashed is the part of s that decides whether its containers must be
 // recreated. Like Docker Compose, it leaves out what does not change a
-// running container: Scale, DependsOn, PullPolicy and Profiles.
+// running container: Scale, DependsOn, PullPolicy and Profiles; nor does
+// attach: false, which only changes what attached up shows.
 func (s Service) hashed() Service {
+	s.NoAttach = false
 	s.Scale = 0
 	s.DependsOn = nil
 	s.PullPolicy = ""

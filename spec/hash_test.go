@@ -168,6 +168,7 @@ var unhashed = []struct {
 	path   string
 	change func(*Service)
 }{
+	{"no_attach", func(s *Service) { s.NoAttach = true }},
 	{"scale", func(s *Service) { s.Scale = 5 }},
 	{"depends_on", func(s *Service) { s.DependsOn = map[string]Dependency{"db": {Condition: "service_healthy"}} }},
 	{"pull_policy", func(s *Service) { s.PullPolicy = "always" }},

@@ -35,9 +35,9 @@ var supportedRoots = []string{
 	"services.*.platform", "services.*.domainname", "services.*.extra_hosts",
 	"services.*.dns", "services.*.dns_search", "services.*.dns_opt", "services.*.mac_address",
 	"services.*.volumes_from", "services.*.configs", "services.*.secrets", "services.*.container_name",
-	"services.*.healthcheck",
+	"services.*.healthcheck", "services.*.attach",
 	// informational: they do not change the container
-	"services.*.expose", "services.*.attach", "services.*.develop",
+	"services.*.expose", "services.*.develop",
 
 	"networks.*.name", "networks.*.driver", "networks.*.internal", "networks.*.external",
 	"networks.*.labels", "networks.*.attachable", "networks.*.enable_ipv4", "networks.*.enable_ipv6",

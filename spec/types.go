@@ -69,6 +69,9 @@ type Service struct {
 	Secrets         []FileRef                 `json:"secrets,omitempty"`
 	ContainerName   string                    `json:"container_name,omitempty"` // a fixed name for its (single) container
 	Healthcheck     *Healthcheck              `json:"healthcheck,omitempty"`
+	// NoAttach is `attach: false`: attached up does not show its logs
+	// unless asked with --attach. It does not change the container.
+	NoAttach bool `json:"no_attach,omitempty"`
 }
 
 // Healthcheck is a service's health check. Test is Docker's form:
