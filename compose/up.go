@@ -22,6 +22,20 @@ type upOptions struct {
 	wait        bool
 	waitTimeout int // seconds; 0: no limit
 	attached    attachFlags
+	recreate    depsFlags
+}
+
+// depsFlags are up's flags about the services' dependencies and
+// anonymous volumes.
+type depsFlags struct {
+	noDeps, alwaysRecreateDeps, renewAnonVolumes bool
+}
+
+func (d *depsFlags) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolVar(&d.noDeps, "no-deps", false, "don't start linked services")
+	f.BoolVar(&d.alwaysRecreateDeps, "always-recreate-deps", false, "recreate dependent containers; incompatible with --no-recreate")
+	f.BoolVarP(&d.renewAnonVolumes, "renew-anon-volumes", "V", false, "recreate anonymous volumes instead of retrieving data from the previous containers")
 }
 
 func (o upOptions) reconcile(services []string) reconcile.Options {
@@ -30,6 +44,7 @@ func (o upOptions) reconcile(services []string) reconcile.Options {
 	if o.timeout != nil {
 		ro.Timeout = o.timeout.value()
 	}
+	ro.NoDeps, ro.AlwaysRecreateDeps, ro.RenewAnonVolumes = o.recreate.noDeps, o.recreate.alwaysRecreateDeps, o.recreate.renewAnonVolumes
 	ro.Wait = o.wait
 	ro.WaitTimeout = time.Duration(o.waitTimeout) * time.Second
 	return ro
@@ -62,6 +77,12 @@ func (o *upOptions) validate() error {
 			return errors.New("--wait cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch")
 		}
 		return errors.New("--detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch")
+	}
+	if o.recreate.renewAnonVolumes && o.noRecreate {
+		return errors.New("--no-recreate and --renew-anon-volumes are incompatible")
+	}
+	if o.recreate.alwaysRecreateDeps && o.noRecreate {
+		return errors.New("--always-recreate-deps and --no-recreate are incompatible")
 	}
 	return nil
 }
@@ -107,6 +128,7 @@ func newUpCommand(g *globals) *cobra.Command {
 	o.timeout = addTimeoutFlag(cmd, "shutdown timeout in seconds for containers being replaced")
 	o.waitFlags(cmd)
 	o.attached.flags(cmd)
+	o.recreate.flags(cmd)
 	return cmd
 }
 
@@ -173,5 +195,6 @@ func newPlanCommand(g *globals) *cobra.Command {
 	f.BoolVar(&o.noStart, "no-start", false, "plan to create the containers without starting them")
 	f.StringVar(&format, "format", "text", `output format: "text" or "json"`)
 	o.waitFlags(cmd)
+	o.recreate.flags(cmd)
 	return cmd
 }

@@ -58,6 +58,8 @@ func TestUpFlagCombinations(t *testing.T) {
 		{upOptions{attached: attachFlags{abortOnExit: true, abortOnFailure: true}}, "--abort-on-container-failure cannot be combined with --abort-on-container-exit"},
 		{upOptions{attached: attachFlags{attach: []string{"db"}, dependencies: true}}, "cannot combine --attach and --attach-dependencies"},
 		{upOptions{waitTimeout: -1}, "--wait-timeout must be a non-negative integer"},
+		{upOptions{createOptions: createOptions{noRecreate: true}, recreate: depsFlags{renewAnonVolumes: true}}, "--no-recreate and --renew-anon-volumes are incompatible"},
+		{upOptions{createOptions: createOptions{noRecreate: true}, recreate: depsFlags{alwaysRecreateDeps: true}}, "--always-recreate-deps and --no-recreate are incompatible"},
 		{upOptions{attached: attachFlags{exitCodeFrom: "db", abortOnFailure: true}}, ""},
 	} {
 		err := tc.o.validate()

@@ -187,3 +187,38 @@ services:
 		t.Fatalf("--attach of an unknown service: exit %d %s", code, stderr)
 	}
 }
+
+// --no-deps brings up the named service alone; -V gives a recreated
+// container a fresh anonymous volume, where --force-recreate keeps it.
+func TestUpNoDepsAndRenewAnonVolumes(t *testing.T) {
+	u := upflagsUser(t, `
+services:
+  db:
+    image: berth-e2e/busybox:1
+    command: `+loop+`
+  app:
+    image: berth-e2e/busybox:1
+    command: `+loop+`
+    depends_on: [db]
+    volumes: ["/data"]
+`)
+	u.run("up", "-d", "--no-deps", "app")
+	if rows := psRows(t, u); len(rows) != 1 || rows["app"]["State"] != "running" {
+		t.Fatalf("up --no-deps app: %v", rows)
+	}
+	u.run("exec", "app", "sh", "-c", "echo kept > /data/f")
+	u.run("up", "-d", "--force-recreate", "app")
+	if out := u.run("exec", "app", "cat", "/data/f"); !strings.Contains(out, "kept") {
+		t.Fatalf("--force-recreate lost the anonymous volume: %q", out)
+	}
+	if _, ok := psRows(t, u)["db"]; !ok {
+		t.Fatal("up app without --no-deps did not bring up db")
+	}
+	u.run("up", "-d", "-V", "app")
+	if _, _, code := u.split("", "exec", "app", "test", "-e", "/data/f"); code != 1 {
+		t.Fatalf("-V kept the anonymous volume's file (test -e: exit %d)", code)
+	}
+	if anon := anonVolumes(t, u); len(anon) != 1 {
+		t.Fatalf("want only the new anonymous volume, have %v", anon)
+	}
+}

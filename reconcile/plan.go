@@ -64,7 +64,7 @@ func (pl *planner) fail(format string, args ...any) {
 // PlanUp decides, without any I/O, what brings the host from obs to project p.
 // Every action carries its reason; the result is in a stable order.
 func PlanUp(p *spec.Project, obs Observed, o Options) (Plan, error) {
-	services, err := selectServices(p, o.Services)
+	services, err := selectServices(p, o.Services, o.NoDeps)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -110,9 +110,10 @@ func (pl *planner) planServices(p *spec.Project, services []spec.Service, extra 
 	pl.planHosts(obs.Peers)
 }
 
-// selectServices returns the named services and, transitively, those they
-// depend on, in project order; all services when names is empty.
-func selectServices(p *spec.Project, names []string) ([]spec.Service, error) {
+// selectServices returns the named services and, transitively unless
+// noDeps, those they depend on, in project order; all services when names
+// is empty.
+func selectServices(p *spec.Project, names []string, noDeps bool) ([]spec.Service, error) {
 	if len(names) == 0 {
 		return p.Services, nil
 	}
@@ -127,6 +128,9 @@ func selectServices(p *spec.Project, names []string) ([]spec.Service, error) {
 			return errNoService(name)
 		}
 		want[name] = true
+		if noDeps {
+			return nil
+		}
 		for dep := range svc.DependsOn {
 			if err := visit(dep); err != nil {
 				return err
@@ -274,6 +278,10 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 	for _, c := range existing {
 		byNumber[c.Number] = c
 	}
+	force := o.ForceRecreate || o.RenewAnonVolumes
+	if len(o.Services) > 0 && !slices.Contains(o.Services, svc.Name) {
+		force = o.AlwaysRecreateDeps // a dependency of the named services
+	}
 	var out []decision
 	for n := 1; n <= svc.Scale; n++ {
 		name := svc.Container(p.Name, n)
@@ -293,8 +301,8 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 			}
 		case c.Drift != "":
 			d.change, d.reason = recreate, c.Drift
-		case o.ForceRecreate:
-			d.change, d.reason = recreate, "--force-recreate"
+		case force:
+			d.change, d.reason = recreate, forceReason(svc.Name, o)
 		case c.Hash != hash:
 			d.change, d.reason = recreate, changedReason(c.Spec, svc)
 		case imagePresent && c.ImageID != imageID:
@@ -362,6 +370,9 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 				after = []string{"stop:" + name}
 			}
 			pl.add(Action{ID: "remove:" + name, Kind: Remove, Target: name, Service: svc, Reason: d.reason, After: after, Timeout: stopTimeout(d.svc, o)})
+			if o.RenewAnonVolumes {
+				pl.renewAnonymous(d)
+			}
 			pl.create(d, []string{"remove:" + name}, o)
 		}
 	}
@@ -395,6 +406,9 @@ func (pl *planner) planAnonymous(d decision) []string {
 	had := map[string]string{}
 	for _, v := range d.old.Volumes {
 		had[v.Target] = v.Name
+		if pl.has(renewID(v.Name)) { // renewed (-V): removed, replaced
+			had[v.Target] = renewedName(v.Name)
+		}
 	}
 	var ids []string
 	for _, m := range spec.ContainerMounts(d.svc, pl.images[d.svc.Image].Volumes) {

@@ -226,14 +226,15 @@ func TestForceRecreateAndServiceSelection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var targets []string
-	for _, a := range plan.Actions {
-		if a.Kind == Remove {
-			targets = append(targets, a.Target)
-		}
+	if targets := removed(plan); !slices.Equal(targets, []string{"shop-api-1"}) {
+		t.Fatalf("as Compose, only the named api is force-recreated, not its dependency db: %v", targets)
 	}
-	if !slices.Equal(targets, []string{"shop-api-1", "shop-db-1"}) {
-		t.Fatalf("api and its dependency db should be recreated, got %v", targets)
+	plan, _ = PlanUp(p, f.observe(p), Options{ForceRecreate: true, AlwaysRecreateDeps: true, Services: []string{"api"}})
+	if targets := removed(plan); !slices.Equal(targets, []string{"shop-api-1", "shop-db-1"}) {
+		t.Fatalf("--always-recreate-deps recreates db too: %v", targets)
+	}
+	if !strings.Contains(plan.String(), "--always-recreate-deps") {
+		t.Fatalf("the reason:\n%s", plan)
 	}
 	if _, err := PlanUp(p, f.observe(p), Options{Services: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
 		t.Fatalf("unknown service: %v", err)
@@ -541,4 +542,15 @@ func TestConvergedStackWithHealthyDependencyPlansNothing(t *testing.T) {
 	if !plan.Empty() {
 		t.Fatalf("a second up waits for what nothing needs:\n%s", plan)
 	}
+}
+
+// removed are the containers plan removes.
+func removed(plan Plan) []string {
+	var out []string
+	for _, a := range plan.Actions {
+		if a.Kind == Remove {
+			out = append(out, a.Target)
+		}
+	}
+	return out
 }

@@ -41,7 +41,7 @@ func PlanRun(p *spec.Project, obs Observed, o RunOptions) (Plan, error) {
 		}
 		var err error
 		if len(names) > 0 {
-			if deps, err = selectServices(p, names); err != nil {
+			if deps, err = selectServices(p, names, false); err != nil {
 				return Plan{}, err
 			}
 		}

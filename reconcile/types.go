@@ -173,12 +173,21 @@ type Plan struct {
 // Options change what Plan decides.
 type Options struct {
 	Services      []string       // only these services (and what they depend on); empty: all
-	ForceRecreate bool           // recreate containers even when unchanged
+	ForceRecreate bool           // recreate the named services' containers (all when none is named) even when unchanged
 	RemoveOrphans bool           // remove containers of services no longer in the project
 	Timeout       *time.Duration // stop grace period overriding the services'
 	SkipPull      bool           // plan no pulls (images were just pulled)
 	NoStart       bool           // create containers, start none (create, up --no-start)
 	NoRecreate    bool           // keep existing containers even when changed (--no-recreate)
+	// NoDeps plans only the named services, not what they depend on (--no-deps).
+	NoDeps bool
+	// AlwaysRecreateDeps recreates the containers of the services the named
+	// ones depend on, as ForceRecreate does the named ones' (--always-recreate-deps).
+	AlwaysRecreateDeps bool
+	// RenewAnonVolumes recreates the named services' containers with new
+	// anonymous volumes instead of their predecessors', whose are removed
+	// (-V, --renew-anon-volumes); recreated dependencies get new ones too.
+	RenewAnonVolumes bool
 	// Wait plans, after the starts, a wait for every selected service's
 	// containers to be running and healthy, or done (up --wait).
 	Wait bool

@@ -69,7 +69,7 @@ func selectImages(p *spec.Project, names []string, includeDeps bool) ([]spec.Ser
 	if len(names) == 0 {
 		return p.Services, nil
 	}
-	services, err := selectServices(p, names)
+	services, err := selectServices(p, names, false)
 	if err != nil || includeDeps {
 		return services, err
 	}
