@@ -105,6 +105,7 @@ func newUpCommand(g *globals) *cobra.Command {
 			}
 			var ao attachOptions
 			s, err := o.converge(cmd, g, o.reconcile(args), func(s *session) (err error) {
+				o.attached.noDeps = o.recreate.noDeps
 				ao, err = o.attached.options(s.project, args, o.timeout.value())
 				return err
 			})

@@ -20,6 +20,7 @@ type attachFlags struct {
 	noAttach       []string
 	dependencies   bool
 	printer        printerOptions
+	noDeps         bool // up --no-deps: the named services come up alone
 }
 
 func (a *attachFlags) flags(cmd *cobra.Command) {
@@ -73,6 +74,9 @@ func (a attachFlags) options(p *spec.Project, services []string, timeout *time.D
 // with attach: false.
 func (a attachFlags) shown(p *spec.Project, services []string) ([]string, error) {
 	up := withDependencies(p, services)
+	if a.noDeps && len(services) > 0 {
+		up = services
+	}
 	if len(a.attach) > 0 {
 		var unknown []string
 		for _, name := range a.attach {

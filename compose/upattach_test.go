@@ -41,6 +41,9 @@ func TestAttachSelection(t *testing.T) {
 	if _, err := (attachFlags{attach: []string{"web"}}).options(p, []string{"api"}, nil); err == nil || err.Error() != "cannot attach to services not included in up: web" {
 		t.Errorf("--attach of a service not brought up: %v", err)
 	}
+	if _, err := (attachFlags{attach: []string{"db"}, noDeps: true}).options(p, []string{"api"}, nil); err == nil {
+		t.Error("--attach of a dependency --no-deps leaves out must fail")
+	}
 	if _, err := (attachFlags{exitCodeFrom: "nope"}).options(p, nil, nil); err == nil || !strings.Contains(err.Error(), "no such service: nope") {
 		t.Errorf("--exit-code-from an unknown service: %v", err)
 	}
