@@ -109,7 +109,8 @@ func health(h *spec.Healthcheck) *runtime.Health {
 	if h.Test[0] == "CMD-SHELL" {
 		argv = []string{"/bin/sh", "-c", strings.Join(h.Test[1:], " ")}
 	}
-	return &runtime.Health{Test: argv, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
+	return &runtime.Health{Test: argv, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod,
+		StartInterval: h.StartInterval, Retries: h.Retries}
 }
 
 // configuredMAC is the MAC address the service asks for on its i-th

@@ -20,8 +20,8 @@ import (
 )
 
 func TestHealthProbe(t *testing.T) {
-	if h := health(&spec.Healthcheck{Test: []string{"CMD", "check"}, Interval: time.Second, Retries: 2}); h == nil ||
-		!slices.Equal(h.Test, []string{"check"}) || h.Interval != time.Second || h.Retries != 2 {
+	if h := health(&spec.Healthcheck{Test: []string{"CMD", "check"}, Interval: time.Second, StartInterval: time.Millisecond, Retries: 2}); h == nil ||
+		!slices.Equal(h.Test, []string{"check"}) || h.Interval != time.Second || h.StartInterval != time.Millisecond || h.Retries != 2 {
 		t.Errorf("CMD runs its arguments: %+v", h)
 	}
 	if h := health(&spec.Healthcheck{Test: []string{"NONE"}}); h != nil {

@@ -61,7 +61,10 @@ type Health struct {
 	Interval    time.Duration // 0 = 30s
 	Timeout     time.Duration // 0 = 30s
 	StartPeriod time.Duration
-	Retries     int // 0 = 3
+	// StartInterval is the time between probes during StartPeriod, until
+	// the first success (0 = 5s, Docker's default).
+	StartInterval time.Duration
+	Retries       int // 0 = 3
 }
 
 // Health statuses, as Docker names them.

@@ -57,27 +57,34 @@ func (s *shim) checkHealth(h Health, fresh bool, stop <-chan struct{}) {
 	if fresh {
 		s.setHealth(HealthStarting)
 	}
-	failing := 0
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	failing, healthy := 0, false
+	startInterval := or(h.StartInterval, 5*time.Second)
+	// next is the wait before a probe: Docker's start interval while the
+	// start period lasts and no probe has succeeded yet, else the interval.
+	next := func() time.Duration {
+		if !healthy && h.StartPeriod > 0 && time.Since(started) < h.StartPeriod {
+			return startInterval
+		}
+		return interval
+	}
+	timer := time.NewTimer(next())
+	defer timer.Stop()
 	for {
 		select {
 		case <-stop:
 			return
-		case <-tick.C:
+		case <-timer.C:
 		}
 		if err := s.probe(h.Test, timeout); err == nil {
-			failing = 0
+			failing, healthy = 0, true
 			s.setHealth(HealthHealthy)
-			continue
+		} else if time.Since(started) >= h.StartPeriod { // failures while the service starts do not count
+			failing++
+			if failing >= retries {
+				s.setHealth(HealthUnhealthy)
+			}
 		}
-		if time.Since(started) < h.StartPeriod {
-			continue // failures while the service starts do not count
-		}
-		failing++
-		if failing >= retries {
-			s.setHealth(HealthUnhealthy)
-		}
+		timer.Reset(next())
 	}
 }
 

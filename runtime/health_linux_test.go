@@ -22,3 +22,13 @@ func TestHealthCheck(t *testing.T) {
 	e.waitFor(t, ok.ID, "healthy", func(st State) bool { return st.Health == HealthHealthy })
 	e.waitFor(t, bad.ID, "unhealthy", func(st State) bool { return st.Health == HealthUnhealthy })
 }
+
+// During the start period, until the first success, probes come every
+// StartInterval, not every Interval (Docker's start_interval).
+func TestHealthStartInterval(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.config("sleep 0.3; touch /tmp/ready; exec sleep 1000")
+	c.Health = &Health{Test: []string{"test", "-f", "/tmp/ready"}, Interval: time.Hour, StartPeriod: time.Minute, StartInterval: 100 * time.Millisecond}
+	e.start(t, c)
+	e.waitFor(t, c.ID, "healthy within the start period", func(st State) bool { return st.Health == HealthHealthy })
+}

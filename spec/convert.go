@@ -366,7 +366,8 @@ func convertHealthcheck(h *types.HealthCheckConfig, ps *problems, at []string) *
 		}
 		return time.Duration(*p)
 	}
-	out := &Healthcheck{Test: slices.Clone(h.Test), Interval: d(h.Interval), Timeout: d(h.Timeout), StartPeriod: d(h.StartPeriod)}
+	out := &Healthcheck{Test: slices.Clone(h.Test), Interval: d(h.Interval), Timeout: d(h.Timeout), StartPeriod: d(h.StartPeriod),
+		StartInterval: d(h.StartInterval)}
 	if h.Retries != nil {
 		out.Retries = int(*h.Retries)
 	}

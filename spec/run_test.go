@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRunService(t *testing.T) {
@@ -119,4 +120,16 @@ func BenchmarkProjectName(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestLoadHealthcheckStartInterval(t *testing.T) {
+	dir := writeProject(t, map[string]string{"compose.yaml": `
+services:
+  web:
+    image: x
+    healthcheck: {test: ["CMD", "true"], start_period: 30s, start_interval: 250ms}
+`})
+	if h := mustService(t, mustLoad(t, LoadOptions{WorkingDir: dir}), "web").Healthcheck; h == nil || h.StartInterval != 250*time.Millisecond {
+		t.Fatalf("start_interval: %+v", h)
+	}
 }

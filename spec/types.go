@@ -82,7 +82,10 @@ type Healthcheck struct {
 	Interval    time.Duration `json:"interval,omitempty"`     // 0: 30s
 	Timeout     time.Duration `json:"timeout,omitempty"`      // 0: 30s
 	StartPeriod time.Duration `json:"start_period,omitempty"` // failures in it do not count
-	Retries     int           `json:"retries,omitempty"`      // 0: 3
+	// StartInterval is the time between probes in the start period until
+	// the first success; 0: 5s.
+	StartInterval time.Duration `json:"start_interval,omitempty"`
+	Retries       int           `json:"retries,omitempty"` // 0: 3
 }
 
 // Container is the name of replica n (from 1) of the service: its
