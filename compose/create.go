@@ -35,7 +35,8 @@ func (o *createOptions) flags(cmd *cobra.Command) {
 }
 
 func (o createOptions) reconcile(services []string) reconcile.Options {
-	return reconcile.Options{Services: services, ForceRecreate: o.forceRecreate, NoRecreate: o.noRecreate, RemoveOrphans: o.removeOrphans}
+	return reconcile.Options{Services: services, ForceRecreate: o.forceRecreate, NoRecreate: o.noRecreate,
+		RemoveOrphans: o.removeOrphans || envBool("REMOVE_ORPHANS"), IgnoreOrphans: envBool("IGNORE_ORPHANS")}
 }
 
 // open checks the flags, opens the session and applies --scale and

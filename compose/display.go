@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // display is how progress is shown: Docker Compose's --progress, with
@@ -76,6 +77,16 @@ func writeJSONEvent(w io.Writer, e jsonEvent) {
 	if b, err := json.Marshal(e); err == nil {
 		fmt.Fprintln(w, string(b))
 	}
+}
+
+// envBool reports whether COMPOSE_<name> is set true, as Docker Compose
+// reads its boolean variables ("1", "true", "yes", any case).
+func envBool(name string) bool {
+	switch strings.ToLower(os.Getenv("COMPOSE_" + name)) {
+	case "1", "true", "yes", "y", "on":
+		return true
+	}
+	return false
 }
 
 // envDefault is the value of COMPOSE_<name>, or def.

@@ -30,6 +30,7 @@ func newDownCommand(g *globals) *cobra.Command {
 			}
 			out := newProgress(cmd.OutOrStdout())
 			o.Services, o.Timeout = args, t.value()
+			o.RemoveOrphans = o.RemoveOrphans || envBool("REMOVE_ORPHANS")
 			if err := s.run(ctx, out, func(obs reconcile.Observed) (reconcile.Plan, error) { return reconcile.PlanDown(s.project, obs, o) }); err != nil {
 				return err
 			}

@@ -85,3 +85,12 @@ func TestJSONAndQuietProgress(t *testing.T) {
 		t.Fatalf("quiet progress printed %q", b.String())
 	}
 }
+
+func TestEnvBool(t *testing.T) {
+	for v, want := range map[string]bool{"1": true, "true": true, "TRUE": true, "yes": true, "0": false, "false": false, "": false} {
+		t.Setenv("COMPOSE_TESTFLAG", v)
+		if envBool("TESTFLAG") != want {
+			t.Errorf("COMPOSE_TESTFLAG=%q: %v", v, !want)
+		}
+	}
+}

@@ -575,7 +575,9 @@ func (pl *planner) planOrphans(p *spec.Project, obs Observed, o Options) {
 			continue
 		}
 		if !o.RemoveOrphans {
-			pl.warnOrphan(c)
+			if !o.IgnoreOrphans {
+				pl.warnOrphan(c)
+			}
 			continue
 		}
 		pl.add(Action{ID: "remove:" + c.Name, Kind: Remove, Target: c.Name, Service: c.Service, Reason: fmt.Sprintf("orphan: service %q is not in the project", c.Service), Timeout: stopTimeout(c.Spec, o)})

@@ -258,6 +258,9 @@ func TestOrphansAndScale(t *testing.T) {
 	if plan.Actions[0].Target != "shop-web-2" || plan.Actions[0].Reason != "scaled down to 1" {
 		t.Fatalf("plan:\n%s", plan)
 	}
+	if quiet, _ := PlanUp(p, f.observe(p), Options{IgnoreOrphans: true}); len(quiet.Warnings) != 0 || len(quiet.Actions) != len(plan.Actions) {
+		t.Fatalf("IgnoreOrphans: warnings %v, plan:\n%s", quiet.Warnings, quiet)
+	}
 	plan, _ = PlanUp(p, f.observe(p), Options{RemoveOrphans: true})
 	var removed []string
 	for _, a := range plan.Actions {

@@ -175,6 +175,7 @@ type Options struct {
 	Services      []string       // only these services (and what they depend on); empty: all
 	ForceRecreate bool           // recreate the named services' containers (all when none is named) even when unchanged
 	RemoveOrphans bool           // remove containers of services no longer in the project
+	IgnoreOrphans bool           // and without RemoveOrphans, say nothing of them (COMPOSE_IGNORE_ORPHANS)
 	Timeout       *time.Duration // stop grace period overriding the services'
 	SkipPull      bool           // plan no pulls (images were just pulled)
 	NoStart       bool           // create containers, start none (create, up --no-start)
