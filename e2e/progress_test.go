@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,5 +48,35 @@ services:
 	}
 	if out, err := u.try("--progress", "fancy", "ps"); err == nil || !strings.Contains(out, "--progress") {
 		t.Fatalf("--progress fancy: %v\n%s", err, out)
+	}
+}
+
+// COMPOSE_IGNORE_ORPHANS silences the orphan warning; COMPOSE_REMOVE_ORPHANS
+// removes them, as the flag does.
+func TestOrphanVariables(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	two := "services:\n  a:\n    image: berth-e2e/busybox:1\n    command: [\"sleep\", \"1000\"]\n  b:\n    image: berth-e2e/busybox:1\n    command: [\"sleep\", \"1000\"]\n"
+	u := newUser(t, project(t, two))
+	t.Cleanup(func() {
+		u.try("down", "-t", "0", "--remove-orphans")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.importBusybox()
+	u.run("up", "-d")
+	os.WriteFile(filepath.Join(u.dir, "compose.yaml"), []byte(strings.SplitN(two, "  b:", 2)[0]), 0o644)
+	if out := u.run("up", "-d"); !strings.Contains(out, "orphan") {
+		t.Fatalf("no orphan warning:\n%s", out)
+	}
+	quiet := *u
+	quiet.env = append(append([]string{}, u.env...), "COMPOSE_IGNORE_ORPHANS=true")
+	if out := quiet.run("up", "-d"); strings.Contains(out, "orphan") {
+		t.Fatalf("COMPOSE_IGNORE_ORPHANS=true still warns:\n%s", out)
+	}
+	remover := *u
+	remover.env = append(append([]string{}, u.env...), "COMPOSE_REMOVE_ORPHANS=1")
+	remover.run("up", "-d")
+	if ps := u.run("ps", "-a"); strings.Contains(ps, u.project+"-b-1") {
+		t.Fatalf("COMPOSE_REMOVE_ORPHANS=1 left the orphan:\n%s", ps)
 	}
 }
