@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // display is how progress is shown: Docker Compose's --progress, with
@@ -24,6 +26,26 @@ const (
 // currentDisplay is the display the root command's flags chose, for the
 // command being run; set once per command line, before it runs.
 var currentDisplay = displayAuto
+
+// currentDryRun is --dry-run, likewise: plans are shown, not applied.
+var currentDryRun bool
+
+// dryRunPrefix starts every progress line of a dry run, as Docker Compose's.
+const dryRunPrefix = "DRY-RUN MODE - "
+
+// noDryRun marks, in a command's Annotations, a command that changes the
+// host without a plan (it runs a process, copies files, writes the image
+// store or credentials): --dry-run refuses it rather than let it act.
+const noDryRun = "berth.no-dry-run"
+
+// refuseDryRun marks cmd as noDryRun and returns it.
+func refuseDryRun(cmd *cobra.Command) *cobra.Command {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[noDryRun] = "true"
+	return cmd
+}
 
 // parseDisplay reads --progress and --ansi (each defaulting to its
 // COMPOSE_ variable) into the display of progress.
@@ -63,6 +85,7 @@ func (d display) resolve(w io.Writer) display {
 
 // jsonEvent is one line of --progress json, in Docker Compose's shape.
 type jsonEvent struct {
+	DryRun   bool   `json:"dry-run,omitempty"`
 	ID       string `json:"id,omitempty"`
 	ParentID string `json:"parent_id,omitempty"`
 	Status   string `json:"status,omitempty"` // "Working", "Done", "Error", "Warning"

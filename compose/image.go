@@ -161,8 +161,8 @@ func splitRef(ref string) (repo, tag string) {
 
 func newImageCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "image", Short: "Manage images"}
-	cmd.AddCommand(newImageImport(g), newImageLs(g), newImageInspect(g), newImagePull(g), newImageRm(g), newImagePrune(g),
-		newImageTag(g), newImageSave(g), newImageLoad(g), newImagePush(g))
+	cmd.AddCommand(refuseDryRun(newImageImport(g)), newImageLs(g), newImageInspect(g), newImagePull(g), newImageRm(g), newImagePrune(g),
+		refuseDryRun(newImageTag(g)), newImageSave(g), refuseDryRun(newImageLoad(g)), newImagePush(g))
 	return cmd
 }
 

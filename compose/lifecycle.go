@@ -115,7 +115,9 @@ func newRestartCommand(g *globals) *cobra.Command {
 			out := newProgress(cmd.OutOrStdout())
 			warn(out, plan)
 			d := drivers(s.engine)
-			d.Containers = s.engine.Restarting() // its starts end restarts, as events tell
+			if !currentDryRun {
+				d.Containers = s.engine.Restarting() // its starts end restarts, as events tell
+			}
 			return reconcile.Apply(ctx, plan, d, 0, out.event)
 		},
 	}

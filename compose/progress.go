@@ -82,10 +82,13 @@ func (p *progress) event(e reconcile.Event) {
 	case reconcile.Skipped:
 		line = fmt.Sprintf("%s %s  Skipped: a dependency failed", w[0], e.Action.Target)
 	}
+	if currentDryRun {
+		line = dryRunPrefix + line
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.mode == displayJSON {
-		je := jsonEvent{ID: w[0] + " " + e.Action.Target, Status: "Working", Text: w[1]}
+		je := jsonEvent{DryRun: currentDryRun, ID: w[0] + " " + e.Action.Target, Status: "Working", Text: w[1]}
 		switch e.Status {
 		case reconcile.Done:
 			je.Status, je.Text = "Done", w[2]

@@ -72,18 +72,22 @@ func NewRootCommand() *cobra.Command {
 	var progress, ansi string
 	f.StringVar(&progress, "progress", envDefault("PROGRESS", string(displayAuto)), `how progress is shown: "auto", "tty", "plain", "json" or "quiet" (COMPOSE_PROGRESS)`)
 	f.StringVar(&ansi, "ansi", envDefault("ANSI", "auto"), `control characters: "never", "always" or "auto" (COMPOSE_ANSI)`)
+	f.BoolVar(&currentDryRun, "dry-run", false, "execute the command in dry run mode: show what it would do, change nothing")
 	currentDisplay = displayAuto
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		d, err := parseDisplay(progress, ansi)
 		currentDisplay = d
+		if err == nil && currentDryRun && cmd.Annotations[noDryRun] != "" {
+			err = fmt.Errorf("--dry-run: %s changes the host without a plan to show, so it has no dry run", cmd.CommandPath())
+		}
 		return err
 	}
 	root.AddCommand(newUpCommand(g), newPlanCommand(g), newDownCommand(g), newPsCommand(g), newLogsCommand(g),
-		newConfigCommand(g), newPullCommand(g), newPushCommand(g), newImageCommand(g), newVersionCommand(), newLoginCommand(), newLogoutCommand(),
+		newConfigCommand(g), newPullCommand(g), newPushCommand(g), newImageCommand(g), newVersionCommand(), refuseDryRun(newLoginCommand()), refuseDryRun(newLogoutCommand()),
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
 		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),
-		newLsCommand(g), newStatsCommand(g), newInspectCommand(g), newExecCommand(g),
-		newKillCommand(g), newPauseCommand(g), newUnpauseCommand(g), newTopCommand(g), newWaitCommand(g), newCpCommand(g), newRunCommand(g), newAttachCommand(g),
+		newLsCommand(g), newStatsCommand(g), newInspectCommand(g), refuseDryRun(newExecCommand(g)),
+		newKillCommand(g), newPauseCommand(g), newUnpauseCommand(g), newTopCommand(g), newWaitCommand(g), refuseDryRun(newCpCommand(g)), newRunCommand(g), refuseDryRun(newAttachCommand(g)),
 		newEventsCommand(g))
 	rejectUnknownCommands(root)
 	return root

@@ -157,6 +157,9 @@ func runRun(cmd *cobra.Command, g *globals, o runFlags, service string, command 
 		}
 		return err
 	}
+	if currentDryRun {
+		return nil // the plan was shown; there is no container to attach to
+	}
 	s.unlock() // the one-off runs on: let other berth commands work on the project
 	s.unlock = func() {}
 	if o.detach {

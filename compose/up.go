@@ -153,7 +153,12 @@ func warn(out *progress, plan reconcile.Plan) {
 	}
 }
 
+// drivers are what plans are applied through: the engine, or with
+// --dry-run, nothing.
 func drivers(e *engine.Engine) reconcile.Drivers {
+	if currentDryRun {
+		return dryRunDrivers()
+	}
 	return reconcile.Drivers{Images: e, Networks: e, Volumes: e, Containers: e}
 }
 

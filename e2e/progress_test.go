@@ -80,3 +80,36 @@ func TestOrphanVariables(t *testing.T) {
 		t.Fatalf("COMPOSE_REMOVE_ORPHANS=1 left the orphan:\n%s", ps)
 	}
 }
+
+// --dry-run shows what a command would do and changes nothing; commands
+// that act without a plan refuse it.
+func TestDryRun(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := newUser(t, project(t, "services:\n  app:\n    image: berth-e2e/busybox:1\n    command: [\"sleep\", \"1000\"]\n"))
+	t.Cleanup(func() {
+		u.try("down", "-t", "0")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.importBusybox()
+	out := u.run("--dry-run", "up", "-d")
+	if !strings.Contains(out, "DRY-RUN MODE - Container "+u.project+"-app-1  Started") {
+		t.Fatalf("--dry-run up:\n%s", out)
+	}
+	if ps := u.run("ps", "-a"); strings.Contains(ps, u.project+"-app-1") {
+		t.Fatalf("--dry-run up made the container:\n%s", ps)
+	}
+	if nets := u.run("network", "ls"); strings.Contains(nets, u.project+"_default") {
+		t.Fatalf("--dry-run up made the network:\n%s", nets)
+	}
+	u.run("up", "-d")
+	if out := u.run("--dry-run", "down", "-t", "0"); !strings.Contains(out, "DRY-RUN MODE - Container "+u.project+"-app-1  Removed") {
+		t.Fatalf("--dry-run down:\n%s", out)
+	}
+	if ps := u.run("ps"); !strings.Contains(ps, u.project+"-app-1") {
+		t.Fatalf("--dry-run down took the container:\n%s", ps)
+	}
+	if out, err := u.try("--dry-run", "exec", "-T", "app", "true"); err == nil || !strings.Contains(out, "--dry-run") {
+		t.Fatalf("--dry-run exec: %v\n%s", err, out)
+	}
+}
