@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,6 +30,10 @@ var currentDisplay = displayAuto
 
 // currentDryRun is --dry-run, likewise: plans are shown, not applied.
 var currentDryRun bool
+
+// currentParallel is --parallel (COMPOSE_PARALLEL_LIMIT): how many steps
+// of a plan run at once; 0 or less: berth's default.
+var currentParallel int
 
 // dryRunPrefix starts every progress line of a dry run, as Docker Compose's.
 const dryRunPrefix = "DRY-RUN MODE - "
@@ -110,6 +115,14 @@ func envBool(name string) bool {
 		return true
 	}
 	return false
+}
+
+// envInt is COMPOSE_<name> as a number, or def when unset or not one.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv("COMPOSE_" + name)); err == nil {
+		return n
+	}
+	return def
 }
 
 // envDefault is the value of COMPOSE_<name>, or def.

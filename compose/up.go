@@ -156,10 +156,12 @@ func warn(out *progress, plan reconcile.Plan) {
 // drivers are what plans are applied through: the engine, or with
 // --dry-run, nothing.
 func drivers(e *engine.Engine) reconcile.Drivers {
+	d := reconcile.Drivers{Images: e, Networks: e, Volumes: e, Containers: e}
 	if currentDryRun {
-		return dryRunDrivers()
+		d = dryRunDrivers()
 	}
-	return reconcile.Drivers{Images: e, Networks: e, Volumes: e, Containers: e}
+	d.Parallel = currentParallel
+	return d
 }
 
 func newPlanCommand(g *globals) *cobra.Command {

@@ -61,6 +61,9 @@ type Drivers struct {
 	Networks   Networks
 	Volumes    Volumes
 	Containers Containers
+	// Parallel is how many actions the host takes at once when Apply is
+	// given no limit (--parallel, COMPOSE_PARALLEL_LIMIT); 0: 8.
+	Parallel int
 }
 
 // Status is where an action is.
@@ -94,9 +97,12 @@ var ErrDependency = errors.New("a dependency failed")
 
 // Apply carries out a plan: each action once all in its After list have
 // succeeded, independent ones in parallel (at most parallel at once; 0
-// means 8). It makes no decisions. events, if not nil, is called for every
+// means d.Parallel, else 8). It makes no decisions. events, if not nil, is called for every
 // status change, never concurrently. It returns every failure, joined.
 func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Event)) error {
+	if parallel <= 0 {
+		parallel = d.Parallel
+	}
 	if parallel <= 0 {
 		parallel = 8
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -556,4 +557,40 @@ func removed(plan Plan) []string {
 		}
 	}
 	return out
+}
+
+// countingStarts is a Containers that records how many Starts overlap.
+type countingStarts struct {
+	Containers
+	mu        sync.Mutex
+	now, most int
+}
+
+func (c *countingStarts) Start(ctx context.Context, name string) error {
+	c.mu.Lock()
+	c.now++
+	c.most = max(c.most, c.now)
+	c.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	c.mu.Lock()
+	c.now--
+	c.mu.Unlock()
+	return c.Containers.Start(ctx, name)
+}
+
+func TestApplyHonoursTheDriversParallelLimit(t *testing.T) {
+	for _, limit := range []int{1, 3} {
+		f, p := hostWithImages(), testProject()
+		p.Services[0].DependsOn, p.Services[2].DependsOn = nil, nil // three independent services
+		p.Services[2].Scale = 3
+		d := f.drivers()
+		counting := &countingStarts{Containers: d.Containers}
+		d.Containers, d.Parallel = counting, limit
+		if _, err := Converge(context.Background(), p, f, d, Options{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if counting.most != limit {
+			t.Errorf("parallel %d: at most %d starts at once", limit, counting.most)
+		}
+	}
 }
