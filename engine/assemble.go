@@ -151,7 +151,7 @@ func tmpfsMount(m spec.Mount) runtime.Mount {
 	if m.TmpfsMode != 0 {
 		opts = append(opts, "mode="+strconv.FormatUint(uint64(m.TmpfsMode), 8))
 	}
-	return runtime.Mount{Type: "tmpfs", Source: "tmpfs", Target: m.Target, Options: opts}
+	return runtime.Mount{Type: "tmpfs", Source: "tmpfs", Target: m.Target, ReadOnly: m.ReadOnly, Options: opts}
 }
 
 // volumeBind is the runtime mount of a volume, mounted as the volume says

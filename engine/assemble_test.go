@@ -90,6 +90,9 @@ func TestContainerMountsForEveryForm(t *testing.T) {
 	if m := tmpfsMount(svc.Mounts[3]); m.Type != "tmpfs" || !slices.Equal(m.Options, []string{"size=1048576", "mode=1777"}) {
 		t.Errorf("tmpfs: %+v", m)
 	}
+	if m := tmpfsMount(spec.Mount{Type: spec.MountTmpfs, Target: "/ro", ReadOnly: true}); !m.ReadOnly {
+		t.Errorf("tmpfs :ro is mounted read-write: %+v", m)
+	}
 	if m := volumeBind(svc.Mounts[0], volume.Source{Type: "bind", Path: "/v/data", ReadOnly: true}); m.Type != "bind" || m.Source != "/v/data" || !m.ReadOnly {
 		t.Errorf("a read-only volume mounts read-only: %+v", m)
 	}

@@ -32,6 +32,11 @@ func convertNetworking(s *Service, cs types.ServiceConfig, cp *types.Project, ps
 	if s.NetworkMode == "" {
 		s.Networks = serviceNetworks(cs.Networks, ps, at("networks"))
 	}
+	if strings.Contains(s.NetworkMode, ":") && len(cs.Ports) > 0 {
+		// Docker's own refusal: the ports would be the other container's.
+		ps.invalid("conflicting options: port publishing and network_mode "+strconv.Quote(s.NetworkMode)+
+			" (publish the ports on the service that owns the network)", at("ports")...)
+	}
 
 	s.Domainname = cs.DomainName
 	s.MacAddress = cs.MacAddress

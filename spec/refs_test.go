@@ -47,6 +47,11 @@ func TestLoadInvalidReferencesAndOptions(t *testing.T) {
 			want: []string{`compose.yaml:7: network "default": driver_opts com.docker.network.driver.mtu "jumbo" must be a number`},
 		},
 		{
+			name: "ports on another's network",
+			file: "services:\n  web:\n    image: x\n    network_mode: service:db\n    ports: ['80:80']\n  db:\n    image: x\n",
+			want: []string{`compose.yaml:5: service "web": conflicting options: port publishing and network_mode "service:db"`},
+		},
+		{
 			name: "unknown local volume driver option",
 			file: "services:\n  web:\n    image: x\n    volumes: [v:/v]\nvolumes:\n  v:\n    driver_opts:\n      type: tmpfs\n      uid: 1000\n",
 			want: []string{`compose.yaml:9: volume "v": driver_opts "uid": the local driver takes only type, o and device`},
@@ -131,6 +136,15 @@ func TestLoadReferenceProblemsReportedTogether(t *testing.T) {
 	}
 	if !errors.Is(err, ErrInvalid) || !errors.Is(err, ErrUnsupported) {
 		t.Errorf("error %v is not both ErrInvalid and ErrUnsupported", err)
+	}
+}
+
+func TestLoadUnsupportedNetworkDriverOption(t *testing.T) {
+	file := "services:\n  web:\n    image: x\nnetworks:\n  default:\n    driver_opts:\n      com.docker.network.bridge.enable_icc: 'false'\n"
+	err := loadErr(t, LoadOptions{WorkingDir: writeProject(t, map[string]string{"compose.yaml": file})})
+	want := `compose.yaml:7: network "default": driver_opts com.docker.network.bridge.enable_icc is not supported by berth yet`
+	if err.Error() != want || !errors.Is(err, ErrUnsupported) {
+		t.Errorf("error\n%v\nwant\n%s", err, want)
 	}
 }
 

@@ -34,6 +34,11 @@ func convertNetwork(key string, n types.NetworkConfig, ps *problems) Network {
 	if out.MTU, err = ParseMTU(out.DriverOpts); err != nil {
 		ps.invalid(err.Error(), at("driver_opts", mtuOpt)...)
 	}
+	for opt := range out.DriverOpts {
+		if opt != bridgeNameOpt && opt != mtuOpt && !out.External {
+			ps.unsupported("driver_opts "+opt, at("driver_opts", opt)...)
+		}
+	}
 	if out.Driver != "bridge" && !out.External {
 		ps.unsupported("driver "+n.Driver, at("driver")...)
 	}
