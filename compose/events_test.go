@@ -31,17 +31,17 @@ func TestParseEventTime(t *testing.T) {
 		{"2024-01-01", time.Date(2024, 1, 1, 0, 0, 0, 0, zone)},
 		{"2024-01-01Z", time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)},
 	} {
-		got, err := parseEventTime(c.in, now)
+		got, err := parseDockerTime(c.in, now)
 		if err != nil || !got.Equal(c.want) {
 			t.Errorf("%q: %v %v, want %v", c.in, got, err, c.want)
 		}
 	}
 	for _, bad := range []string{"yesterday", "2024-13-01", "12:00", "1.2.3"} {
-		if _, err := parseEventTime(bad, now); err == nil {
+		if _, err := parseDockerTime(bad, now); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
 	}
-	if _, err := eventTimeFlag("since", "soon", now); err == nil || !strings.Contains(err.Error(), "--since") {
+	if _, err := timeFlag("since", "soon", now); err == nil || !strings.Contains(err.Error(), "--since") {
 		t.Errorf("the error does not name the flag: %v", err)
 	}
 }

@@ -3,9 +3,8 @@ package compose
 import (
 	"context"
 	"fmt"
-	"io"
-	"strings"
-	"sync"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/berth-dev/berth/engine"
@@ -13,9 +12,9 @@ import (
 )
 
 type logsOptions struct {
-	follow     bool
-	tail       string
-	timestamps bool
+	follow, timestamps, noColor, noPrefix bool
+	tail, since, until                    string
+	index                                 int
 }
 
 func newLogsCommand(g *globals) *cobra.Command {
@@ -25,80 +24,78 @@ func newLogsCommand(g *globals) *cobra.Command {
 		Short: "View output from containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			lo, err := o.logOptions(time.Now())
+			if err != nil {
+				return err
+			}
 			s, err := g.view(ctx)
 			if err != nil {
 				return err
 			}
 			defer s.close()
 			p, e := s.project, s.engine
-			tail := -1
-			if o.tail != "all" {
-				if _, err := fmt.Sscan(o.tail, &tail); err != nil {
-					return fmt.Errorf("--tail: %q is not a number or \"all\"", o.tail)
+			for _, name := range args {
+				if _, ok := p.Service(name); !ok {
+					return fmt.Errorf("no such service: %q", name)
 				}
 			}
-			recs, err := e.Containers(ctx, p.Name, args, false)
+			list := func(ctx context.Context, live bool) ([]engine.ContainerView, error) {
+				recs, err := e.Containers(ctx, p.Name, args, live)
+				return withIndex(recs, o.index), err
+			}
+			recs, err := list(ctx, o.follow)
 			if err != nil {
 				return err
 			}
-			return streamLogs(ctx, cmd.OutOrStdout(), e, recs, engine.LogOptions{Follow: o.follow, Tail: tail}, o.timestamps)
+			if o.index > 0 && len(recs) == 0 {
+				return fmt.Errorf("--index: no container with index %d", o.index)
+			}
+			pr := newLogsPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), !o.noColor && isTerminal(cmd.OutOrStdout()), !o.noPrefix, o.timestamps)
+			if !o.follow {
+				return pr.dump(ctx, e, recs, lo)
+			}
+			return pr.follow(ctx, e, recs, lo, list)
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVarP(&o.follow, "follow", "f", false, "follow log output")
-	f.StringVarP(&o.tail, "tail", "n", "all", "number of lines to show from the end of the logs for each container")
-	f.BoolVarP(&o.timestamps, "timestamps", "t", false, "show timestamps")
+	f.BoolVarP(&o.follow, "follow", "f", false, "Follow log output")
+	f.StringVarP(&o.tail, "tail", "n", "all", "Number of lines to show from the end of the logs for each container")
+	f.BoolVarP(&o.timestamps, "timestamps", "t", false, "Show timestamps")
+	f.StringVar(&o.since, "since", "", "Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)")
+	f.StringVar(&o.until, "until", "", "Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)")
+	f.BoolVar(&o.noColor, "no-color", false, "Produce monochrome output")
+	f.BoolVar(&o.noPrefix, "no-log-prefix", false, "Don't print prefix in logs")
+	f.IntVar(&o.index, "index", 0, "index of the container if service has multiple replicas")
 	return cmd
 }
 
-// colors are the ANSI colours of service prefixes, as Docker Compose cycles them.
-var colors = []string{"36", "33", "32", "35", "34", "96", "93", "92", "95", "94"}
+// logOptions reads the flags that select lines, relative times from now.
+func (o logsOptions) logOptions(now time.Time) (engine.LogOptions, error) {
+	lo := engine.LogOptions{Follow: o.follow, Tail: -1}
+	if o.tail != "all" {
+		n, err := strconv.Atoi(o.tail)
+		if err != nil {
+			return lo, fmt.Errorf("--tail: %q is not a number or \"all\"", o.tail)
+		}
+		lo.Tail = max(n, -1)
+	}
+	if o.index < 0 {
+		return lo, fmt.Errorf("--index: %d is not a container index", o.index)
+	}
+	var err error
+	if lo.Since, err = timeFlag("since", o.since, now); err != nil {
+		return lo, err
+	}
+	lo.Until, err = timeFlag("until", o.until, now)
+	return lo, err
+}
 
-// streamLogs writes the containers' logs to w, each line prefixed with
-// "<service>-<n> | ", coloured on a terminal, following when o.Follow.
-func streamLogs(ctx context.Context, w io.Writer, e *engine.Engine, recs []engine.ContainerView, o engine.LogOptions, timestamps bool) error {
-	width := 0
-	for _, c := range recs {
-		width = max(width, len(prefixName(c)))
+// withIndex keeps the containers numbered index; 0 keeps them all.
+func withIndex(recs []engine.ContainerView, index int) []engine.ContainerView {
+	if index == 0 {
+		return recs
 	}
-	tty := isTerminal(w)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make([]error, len(recs))
-	for i, c := range recs {
-		prefix := fmt.Sprintf("%-*s | ", width, prefixName(c))
-		if tty {
-			prefix = "\x1b[" + colors[i%len(colors)] + "m" + prefix + "\x1b[0m"
-		}
-		write := func(l engine.LogLine) error {
-			mu.Lock()
-			defer mu.Unlock()
-			ts := ""
-			if timestamps {
-				ts = l.Time.Format(time.RFC3339Nano) + " "
-			}
-			_, err := fmt.Fprintf(w, "%s%s%s\n", prefix, ts, strings.TrimSuffix(l.Text, "\n"))
-			return err
-		}
-		if !o.Follow {
-			if err := e.Logs(ctx, c.Name, o, write); err != nil {
-				return fmt.Errorf("reading logs of %s: %w", c.Name, err)
-			}
-			continue
-		}
-		wg.Add(1)
-		go func(i int, c engine.ContainerView) {
-			defer wg.Done()
-			errs[i] = e.Logs(ctx, c.Name, o, write)
-		}(i, c)
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil && ctx.Err() == nil {
-			return fmt.Errorf("reading logs of %s: %w", recs[i].Name, err)
-		}
-	}
-	return nil
+	return slices.DeleteFunc(recs, func(c engine.ContainerView) bool { return c.Number != index })
 }
 
 // prefixName is the log prefix of a container: "<service>-<n>".

@@ -19,6 +19,7 @@ type LogOptions struct {
 	Follow bool      // after the existing lines, wait for new ones until the shim is gone or ctx ends
 	Tail   int       // only the last Tail lines; -1 = all
 	Since  time.Time // only lines at or after Since; zero = all
+	Until  time.Time // only lines at or before Until, following no later; zero = no end
 }
 
 // LogLine is one entry of a container log. Text keeps its trailing
@@ -38,7 +39,7 @@ const followPoll = 100 * time.Millisecond
 func ReadLogs(ctx context.Context, path string, o LogOptions, fn func(LogLine) error) error {
 	var lines []LogLine
 	keep := func(l LogLine) error {
-		if !o.Since.IsZero() && l.Time.Before(o.Since) {
+		if !o.Since.IsZero() && l.Time.Before(o.Since) || !o.Until.IsZero() && l.Time.After(o.Until) {
 			return nil
 		}
 		if o.Tail < 0 {
@@ -74,6 +75,11 @@ func ReadLogs(ctx context.Context, path string, o LogOptions, fn func(LogLine) e
 		return nil
 	}
 	o.Tail = -1
+	if !o.Until.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, o.Until)
+		defer cancel()
+	}
 	return t.follow(ctx, path, keep)
 }
 

@@ -86,6 +86,12 @@ func TestLogRotationAndTail(t *testing.T) {
 	if got := readAll(t, path, LogOptions{Tail: -1, Since: time.Unix(98, 0)}); !slices.Equal(got, all[98:]) {
 		t.Errorf("since 98 = %q", got)
 	}
+	if got := readAll(t, path, LogOptions{Tail: -1, Since: time.Unix(96, 0), Until: time.Unix(97, 0)}); !slices.Equal(got, all[96:98]) {
+		t.Errorf("since 96 until 97 = %q", got)
+	}
+	if got := readAll(t, path, LogOptions{Tail: 1, Until: time.Unix(97, 0)}); !slices.Equal(got, all[97:98]) {
+		t.Errorf("tail 1 until 97 = %q", got)
+	}
 }
 
 func TestReadLogsMissing(t *testing.T) {
