@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,6 +38,18 @@ var funcs = template.FuncMap{
 		}
 		return strings.ToUpper(s[:1]) + s[1:]
 	},
+}
+
+// marshalFields is a row's JSON object of fields, its keys in order and
+// "<", ">", "&" left as they are, as Docker's formatter prints rows.
+func marshalFields(fields map[string]any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(fields); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // render writes rows (a slice) to w in format.
@@ -85,6 +98,7 @@ func (l listing) line(w io.Writer, tmpl *template.Template, data any) error {
 
 func (l listing) json(w io.Writer, rows any) error {
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // as Docker's json template function
 	if l.array {
 		return enc.Encode(rows)
 	}

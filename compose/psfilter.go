@@ -3,6 +3,7 @@ package compose
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -11,11 +12,15 @@ import (
 
 // psFilter is what `ps --filter` and `--status` keep: containers in one
 // of the states (all when none is named; naming any lists stopped
-// containers too, as Compose does) and carrying the label.
+// containers too, as Compose does), carrying the label, whose name
+// matches the pattern (as docker ps's name filter, a regular expression)
+// and of the service.
 type psFilter struct {
 	statuses          []string
 	label, labelValue string
 	labelHasValue     bool
+	name              *regexp.Regexp
+	service           string
 }
 
 // parsePsFilter reads ps's --filter KEY=VALUE (status or label) and its
@@ -37,8 +42,16 @@ func parsePsFilter(filter string, statuses []string) (psFilter, error) {
 		if f.label == "" {
 			return f, fmt.Errorf("--filter %q: no label name", filter)
 		}
+	case "name":
+		re, err := regexp.Compile(val)
+		if err != nil {
+			return f, fmt.Errorf("--filter %q: %w", filter, err)
+		}
+		f.name = re
+	case "service":
+		f.service = val
 	default:
-		return f, fmt.Errorf("--filter %q: unknown filter %s (ps filters by status or label)", filter, key)
+		return f, fmt.Errorf("--filter %q: unknown filter %s (ps filters by status, label, name or service)", filter, key)
 	}
 	return f, nil
 }
@@ -46,6 +59,9 @@ func parsePsFilter(filter string, statuses []string) (psFilter, error) {
 // keeps reports whether container c passes the filter.
 func (f psFilter) keeps(c engine.ContainerView) bool {
 	if len(f.statuses) > 0 && !slices.Contains(f.statuses, string(c.State)) {
+		return false
+	}
+	if f.name != nil && !f.name.MatchString(c.Name) || f.service != "" && c.Service != f.service {
 		return false
 	}
 	if f.label == "" {

@@ -48,7 +48,7 @@ func TestHelloExample(t *testing.T) {
 		}
 		rows = append(rows, row)
 	}
-	if len(rows) != 2 || rows[0]["Name"] != u.project+"-counter-1" || rows[0]["State"] != "running" || rows[1]["Service"] != "web" || rows[1]["Command"] != "/web" {
+	if len(rows) != 2 || rows[0]["Name"] != u.project+"-counter-1" || rows[0]["State"] != "running" || rows[1]["Service"] != "web" || rows[1]["Command"] != `"/web"` {
 		t.Fatalf("ps: %v", rows)
 	}
 

@@ -124,7 +124,7 @@ services:
 	if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
 		t.Fatalf("ps -q: %q is not a 64-hex ID", id)
 	}
-	if got := strings.TrimSpace(u.run("ps", "--format", "{{.ID}}")); got != id {
+	if got := strings.TrimSpace(u.run("ps", "--no-trunc", "--format", "{{.ID}}")); got != id {
 		t.Fatalf("ps --format {{.ID}} = %q, ps -q = %q", got, id)
 	}
 	var logs string

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +115,95 @@ services:
 	f.interrupt()
 	if n := strings.Count(strings.Join(f.seen, "\n"), "gen=1"); n != 1 {
 		t.Errorf("gen=1 printed %d times:\n%s", n, strings.Join(f.seen, "\n"))
+	}
+}
+
+// ps: name and service filters, --no-trunc, --orphans=false, the JSON
+// keys Docker Compose prints, and an exposed port nothing publishes.
+func TestPsLooking(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := newUser(t, project(t, `
+services:
+  web:
+    image: berth-e2e/exposing:1
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
+    ports: ["127.0.0.1::9000"]
+  worker:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait # a long command line"]
+`))
+	t.Cleanup(func() {
+		u.try("down", "-t", "0", "--remove-orphans")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.importBusybox()
+	tar := filepath.Join(t.TempDir(), "busybox.tar")
+	if err := os.WriteFile(tar, testutil.BusyboxTar(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u.run("image", "import", "-c", "EXPOSE 8080", "-c", "EXPOSE 9000/tcp", tar, "berth-e2e/exposing:1")
+	u.run("up", "-d")
+	web, worker := u.project+"-web-1", u.project+"-worker-1"
+
+	if out := u.run("ps", "--format", "{{.Name}}", "--filter", "service=web"); out != web+"\n" {
+		t.Errorf("service=web: %q", out)
+	}
+	if out := u.run("ps", "--format", "{{.Name}}", "--filter", "name=work"); out != worker+"\n" {
+		t.Errorf("name=work: %q", out)
+	}
+	if out := u.run("ps", "--format", "{{.Name}}", "--filter", "name=^nothing$"); out != "" {
+		t.Errorf("name=^nothing$: %q", out)
+	}
+	if out, err := u.try("ps", "--filter", "size=1"); err == nil || !strings.Contains(out, "unknown filter size") {
+		t.Errorf("an unknown filter: %v\n%s", err, out)
+	}
+	if out := u.run("ps", "--format", "{{.Command}}", "worker"); out != `"sh -c trap 'exit 0'…"`+"\n" {
+		t.Errorf("truncated command: %q", out)
+	}
+	if out := u.run("ps", "--no-trunc", "--format", "{{.Command}}", "worker"); !strings.Contains(out, "a long command line") {
+		t.Errorf("--no-trunc command: %q", out)
+	}
+
+	var row map[string]any
+	out := u.run("ps", "--format", "json", "web")
+	if err := json.Unmarshal([]byte(out), &row); err != nil {
+		t.Fatalf("ps --format json: %v\n%s", err, out)
+	}
+	var keys []string
+	for k := range row {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	want := []string{"Command", "CreatedAt", "Engine", "ExitCode", "Health", "ID", "Image", "Labels", "LocalVolumes", "Mounts",
+		"Name", "Names", "Networks", "Ports", "Project", "Publishers", "RunningFor", "Service", "Size", "State", "Status"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("JSON keys %v, want %v", keys, want)
+	}
+	if id := row["ID"].(string); len(id) != 12 || row["Networks"] != u.project+"_default" {
+		t.Errorf("ID %q, Networks %q", id, row["Networks"])
+	}
+	pubs, _ := json.Marshal(row["Publishers"])
+	port := strings.TrimSpace(u.run("port", "web", "9000"))
+	_, hostPort, _ := strings.Cut(port, ":")
+	wantPubs := `[{"URL":"","TargetPort":8080,"PublishedPort":0,"Protocol":"tcp"},{"URL":"127.0.0.1","TargetPort":9000,"PublishedPort":` + hostPort + `,"Protocol":"tcp"}]`
+	var wantRows any
+	json.Unmarshal([]byte(wantPubs), &wantRows)
+	if canon, _ := json.Marshal(wantRows); string(pubs) != string(canon) || row["Ports"] != "8080/tcp, 127.0.0.1:"+hostPort+"->9000/tcp" {
+		t.Errorf("Publishers %s, want %s; Ports %q", pubs, wantPubs, row["Ports"])
+	}
+
+	u.writeStack(`
+services:
+  web:
+    image: berth-e2e/exposing:1
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
+    ports: ["127.0.0.1::9000"]
+`)
+	if out := u.run("ps", "--format", "{{.Service}}"); out != "web\nworker\n" {
+		t.Errorf("with an orphan: %q", out)
+	}
+	if out := u.run("ps", "--orphans=false", "--format", "{{.Service}}"); out != "web\n" {
+		t.Errorf("--orphans=false: %q", out)
 	}
 }

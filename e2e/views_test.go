@@ -59,7 +59,7 @@ func TestViews(t *testing.T) {
 	t.Run("ls", func(t *testing.T) { checkLs(t, u, dir, "running(2)", "running(2)") })
 
 	var ps []map[string]any
-	for line := range strings.Lines(u.run("ps", "--format", "json")) {
+	for line := range strings.Lines(u.run("ps", "--no-trunc", "--format", "json")) {
 		var row map[string]any
 		if err := json.Unmarshal([]byte(line), &row); err != nil {
 			t.Fatalf("ps --format json: %v: %q", err, line)

@@ -32,6 +32,7 @@ type ContainerDetail struct {
 	NetworkMode          string // "", "host", "none", "service:X", "container:X"
 	Mounts               []MountView
 	Networks             []NetworkEndpoint
+	Exposed              []string // the image's EXPOSE ports, "80/tcp", sorted
 }
 
 // MountView is one of a container's mounts, as Docker lists them.
@@ -78,6 +79,7 @@ func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, err
 	d.NetworkMode = svc.NetworkMode
 	if img, _, err := e.Images.Lookup(rec.ImageID); err == nil {
 		d.Entrypoint, d.Cmd = reconcile.EntrypointAndCmd(svc, imageConfig(img.Config))
+		d.Exposed = img.Config.ExposedPorts
 	}
 	if d.State == lifecycle.Missing {
 		return d, nil // its configuration went with it: the record is all there is
