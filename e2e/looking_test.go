@@ -207,3 +207,112 @@ services:
 		t.Errorf("--orphans=false: %q", out)
 	}
 }
+
+// configStack uses a required and a defaulted variable, an escaped
+// dollar, profiles, networks and a volume.
+const configStack = `
+services:
+  web:
+    image: busybox:${TAG:-1.36}
+    environment:
+      GREETING: "${GREETING?say hello}"
+      PRICE: "$$5"
+    networks: [front]
+  db:
+    image: postgres
+    networks: [back]
+    volumes: [data:/data]
+  tool:
+    image: alpine
+    profiles: [tools, debug]
+networks:
+  back: {}
+  front: {}
+volumes:
+  data: {}
+`
+
+// config's listings and renderings, each against what Docker Compose
+// prints for the same file.
+func TestConfigLooking(t *testing.T) {
+	u := newUser(t, project(t, configStack))
+	u.setenv("GREETING=hi")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--profiles"}, "debug\ntools\n"},
+		{[]string{"--images"}, "postgres\nbusybox:1.36\n"},
+		{[]string{"--networks"}, "back\ndefault\nfront\n"}, // compose-go adds default: tool, disabled, is on it
+		{[]string{"--volumes"}, "data\n"},
+		{[]string{"--services"}, "db\nweb\n"},
+		{[]string{"--quiet"}, ""},
+		{[]string{"--variables"}, "NAME                REQUIRED            DEFAULT VALUE       ALTERNATE VALUE\n" +
+			"GREETING            true                                    \n" +
+			"TAG                 false               1.36                \n"},
+	} {
+		if stdout, stderr, code := u.split("", append([]string{"config"}, c.args...)...); stdout != c.want || code != 0 {
+			t.Errorf("config %v: exit %d, stdout %q, want %q; stderr %q", c.args, code, stdout, c.want, stderr)
+		}
+	}
+	if out := u.run("config", "--environment"); !strings.Contains(out, "\nGREETING=hi\n") || strings.Contains(out, "TAG=") {
+		t.Errorf("--environment lacks GREETING=hi or has TAG:\n%s", out)
+	}
+	plain := u.run("config")
+	if !strings.Contains(plain, "image: busybox:1.36") || !strings.Contains(plain, "PRICE: $$5") || !strings.Contains(plain, "name: "+u.project+"_back") {
+		t.Errorf("config:\n%s", plain)
+	}
+	if out := u.run("config", "--no-interpolate"); !strings.Contains(out, "image: busybox:${TAG:-1.36}") || !strings.Contains(out, "GREETING: ${GREETING?say hello}") {
+		t.Errorf("--no-interpolate:\n%s", out)
+	}
+	if out := u.run("config", "--no-normalize"); !strings.Contains(out, "image: busybox:1.36") || strings.Contains(out, "name: "+u.project+"_back") || !strings.Contains(out, "  back: {}") {
+		t.Errorf("--no-normalize:\n%s", out)
+	}
+	file := filepath.Join(t.TempDir(), "out.yaml")
+	if out := u.run("config", "-o", file); out != "" {
+		t.Errorf("-o printed %q", out)
+	}
+	if b, err := os.ReadFile(file); err != nil || string(b) != plain {
+		t.Errorf("-o wrote %q (%v), want what config prints", b, err)
+	}
+	hashes := u.run("config", "--hash", "web,db")
+	if lines := strings.Fields(hashes); len(lines) != 4 || lines[0] != "db" || lines[2] != "web" || !strings.Contains(u.run("config", "--hash", "*"), hashes) {
+		t.Errorf("--hash web,db: %q", hashes)
+	}
+	if out, err := u.try("config", "--hash", "nosuch"); err == nil || !strings.Contains(out, "no such service: nosuch") {
+		t.Errorf("--hash nosuch: %v %q", err, out)
+	}
+	u.env = slices.DeleteFunc(u.env, func(kv string) bool { return strings.HasPrefix(kv, "GREETING=") })
+	if stdout, stderr, code := u.split("", "config", "-q"); code != 1 || stdout != "" || !strings.Contains(stderr, "say hello") {
+		t.Errorf("config -q without GREETING: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// config --resolve-image-digests pins an image berth pushed or pulled to
+// its registry digest, and refuses one that is not local or has none.
+func TestConfigResolveImageDigests(t *testing.T) {
+	testutil.RequiresRoot(t)
+	remote := testutil.Registry(t, nil) + "/e2e/busybox:1"
+	u := newUser(t, project(t, "services:\n  app:\n    image: "+remote+"\n"))
+	if out, err := u.try("config", "--resolve-image-digests"); err == nil || !strings.Contains(out, "not present locally") {
+		t.Errorf("an image not local: %v\n%s", err, out)
+	}
+	u.importBusybox()
+	u.run("image", "tag", "berth-e2e/busybox:1", remote)
+	if out, err := u.try("config", "--resolve-image-digests"); err == nil || !strings.Contains(out, "has no registry digest") {
+		t.Errorf("an image never pushed: %v\n%s", err, out)
+	}
+	u.run("image", "push", remote)
+	var inspect []struct{ RepoDigests []string }
+	if err := json.Unmarshal([]byte(u.run("image", "inspect", remote)), &inspect); err != nil || len(inspect) != 1 || len(inspect[0].RepoDigests) != 1 {
+		t.Fatalf("image inspect: %v %v", err, inspect)
+	}
+	_, digest, _ := strings.Cut(inspect[0].RepoDigests[0], "@")
+	want := "image: " + remote + "@" + digest
+	if out := u.run("config", "--resolve-image-digests"); !strings.Contains(out, want+"\n") {
+		t.Errorf("want %q in:\n%s", want, out)
+	}
+	if out := u.run("config", "--resolve-image-digests", "--no-interpolate"); !strings.Contains(out, want+"\n") {
+		t.Errorf("--no-interpolate: want %q in:\n%s", want, out)
+	}
+}
