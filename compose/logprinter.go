@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/lifecycle"
 )
 
 // colors are the ANSI colours of service prefixes, as Docker Compose cycles them.
@@ -108,7 +109,9 @@ func (p *logsPrinter) follow(ctx context.Context, e *engine.Engine, recs []engin
 	p.widen(recs)
 	f := &followers{p: p, e: e, active: map[string]bool{}, done: make(chan followEnd, 16)}
 	for _, c := range recs {
-		f.start(ctx, c, o)
+		if c.State != lifecycle.Created { // one never started has no log yet
+			f.start(ctx, c, o)
+		}
 	}
 	grace := time.Duration(0) // none ran: end with their lines, as Compose
 	if slices.ContainsFunc(recs, func(c engine.ContainerView) bool { return c.State.Active() }) {

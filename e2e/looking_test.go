@@ -100,6 +100,10 @@ services:
 		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
 	})
 	u.importBusybox()
+	u.run("create")
+	if out := u.run("logs", "-f"); out != "" { // nothing ran: nothing to follow
+		t.Errorf("logs -f of created containers: %q", out)
+	}
 	u.run("up", "-d")
 	f := u.start("logs", "-f", "app")
 	f.wait("app-1 | gen=1")
