@@ -250,19 +250,8 @@ func (r psEntry) Publishers() []publisher {
 	return r.publishers
 }
 
-// Ports lists the ports as Docker shows them: "0.0.0.0:8080->80/tcp" for
-// a published one, "80/tcp" for one only exposed.
-func (r psEntry) Ports() string {
-	var ports []string
-	for _, p := range r.publishers {
-		if p.PublishedPort == 0 {
-			ports = append(ports, fmt.Sprintf("%d/%s", p.TargetPort, p.Protocol))
-			continue
-		}
-		ports = append(ports, fmt.Sprintf("%s:%d->%d/%s", p.URL, p.PublishedPort, p.TargetPort, p.Protocol))
-	}
-	return strings.Join(ports, ", ")
-}
+// Ports lists the ports as Docker shows them (see displayPorts).
+func (r psEntry) Ports() string { return displayPorts(r.publishers) }
 
 // Labels is "k=v,k=v", as Docker prints them.
 func (r psEntry) Labels() string { return joinLabels(r.d.Labels) }

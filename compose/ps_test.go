@@ -52,3 +52,13 @@ func TestPsFilterNameService(t *testing.T) {
 		}
 	}
 }
+
+func TestDisplayPorts(t *testing.T) {
+	pubs := []publisher{{TargetPort: 7001, Protocol: "udp"}, {TargetPort: 7000, Protocol: "udp"}, {TargetPort: 80, Protocol: "tcp"},
+		{URL: "0.0.0.0", TargetPort: 81, PublishedPort: 81, Protocol: "tcp"}, {URL: "0.0.0.0", TargetPort: 82, PublishedPort: 82, Protocol: "tcp"},
+		{URL: "::", TargetPort: 90, PublishedPort: 9090, Protocol: "tcp"}, {TargetPort: 84, Protocol: "tcp"}}
+	want := "80/tcp, 84/tcp, 0.0.0.0:81-82->81-82/tcp, 7000-7001/udp, [::]:9090->90/tcp" // a run cut short is written first, as Docker does
+	if got := displayPorts(pubs); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

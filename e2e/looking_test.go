@@ -130,6 +130,7 @@ services:
     image: berth-e2e/exposing:1
     command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
     ports: ["127.0.0.1::9000"]
+    expose: ["7000-7001/udp"]
   worker:
     image: berth-e2e/busybox:1
     command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait # a long command line"]
@@ -187,10 +188,10 @@ services:
 	pubs, _ := json.Marshal(row["Publishers"])
 	port := strings.TrimSpace(u.run("port", "web", "9000"))
 	_, hostPort, _ := strings.Cut(port, ":")
-	wantPubs := `[{"URL":"","TargetPort":8080,"PublishedPort":0,"Protocol":"tcp"},{"URL":"127.0.0.1","TargetPort":9000,"PublishedPort":` + hostPort + `,"Protocol":"tcp"}]`
+	wantPubs := `[{"URL":"","TargetPort":7000,"PublishedPort":0,"Protocol":"udp"},{"URL":"","TargetPort":7001,"PublishedPort":0,"Protocol":"udp"},{"URL":"","TargetPort":8080,"PublishedPort":0,"Protocol":"tcp"},{"URL":"127.0.0.1","TargetPort":9000,"PublishedPort":` + hostPort + `,"Protocol":"tcp"}]`
 	var wantRows any
 	json.Unmarshal([]byte(wantPubs), &wantRows)
-	if canon, _ := json.Marshal(wantRows); string(pubs) != string(canon) || row["Ports"] != "8080/tcp, 127.0.0.1:"+hostPort+"->9000/tcp" {
+	if canon, _ := json.Marshal(wantRows); string(pubs) != string(canon) || row["Ports"] != "7000-7001/udp, 8080/tcp, 127.0.0.1:"+hostPort+"->9000/tcp" {
 		t.Errorf("Publishers %s, want %s; Ports %q", pubs, wantPubs, row["Ports"])
 	}
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/berth-dev/berth/lifecycle"
@@ -32,7 +33,7 @@ type ContainerDetail struct {
 	NetworkMode          string // "", "host", "none", "service:X", "container:X"
 	Mounts               []MountView
 	Networks             []NetworkEndpoint
-	Exposed              []string // the image's EXPOSE ports, "80/tcp", sorted
+	Exposed              []string // the image's EXPOSE ports and the service's expose:, "80/tcp", sorted
 }
 
 // MountView is one of a container's mounts, as Docker lists them.
@@ -81,6 +82,7 @@ func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, err
 		d.Entrypoint, d.Cmd = reconcile.EntrypointAndCmd(svc, imageConfig(img.Config))
 		d.Exposed = img.Config.ExposedPorts
 	}
+	d.Exposed = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(d.Exposed), svc.Expose...))))
 	if d.State == lifecycle.Missing {
 		return d, nil // its configuration went with it: the record is all there is
 	}

@@ -155,6 +155,15 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 		s.Ports = append(s.Ports, port)
 	}
 
+	for _, x := range cs.Expose {
+		ports, err := exposedPorts(x)
+		if err != nil {
+			ps.invalid(err.Error(), at("expose")...)
+			continue
+		}
+		s.Expose = append(s.Expose, ports...)
+	}
+
 	for name, d := range cs.DependsOn {
 		if s.DependsOn == nil {
 			s.DependsOn = map[string]Dependency{}

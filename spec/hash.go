@@ -40,20 +40,21 @@ func ParseCanonical(b []byte) (Service, error) {
 
 // hashed is the part of s that decides whether its containers must be
 // recreated. Like Docker Compose, it leaves out what does not change a
-// running container: Scale, DependsOn, PullPolicy and Profiles; nor does
-// attach: false, which only changes what attached up shows.
+// running container: Scale, DependsOn, PullPolicy, Profiles and Expose;
+// nor does attach: false, which only changes what attached up shows.
 func (s Service) hashed() Service {
 	s.NoAttach = false
 	s.Scale = 0
 	s.DependsOn = nil
 	s.PullPolicy = ""
 	s.Profiles = nil
+	s.Expose = nil
 	return s
 }
 
 // ConfigHash is the hex SHA-256 of the canonical encoding of every field of
 // s that changes the running container (all but Scale, DependsOn,
-// PullPolicy and Profiles). The image digest is not part of Service: the
+// PullPolicy, Profiles and Expose). The image digest is not part of Service: the
 // reconciler hashes the resolved digest alongside this hash, so that a
 // re-pushed tag recreates the containers too.
 func ConfigHash(s Service) string {

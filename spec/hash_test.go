@@ -173,6 +173,7 @@ var unhashed = []struct {
 	{"depends_on", func(s *Service) { s.DependsOn = map[string]Dependency{"db": {Condition: "service_healthy"}} }},
 	{"pull_policy", func(s *Service) { s.PullPolicy = "always" }},
 	{"profiles", func(s *Service) { s.Profiles = []string{"x"} }},
+	{"expose", func(s *Service) { s.Expose = []string{"80/tcp"} }},
 }
 
 // copyService deep-copies s through its canonical form.

@@ -99,7 +99,8 @@ func TestLoadStack(t *testing.T) {
 		Networks:    map[string]ServiceNetwork{"back": {IPv4Address: addr("172.28.0.10")}},
 		DependsOn:   map[string]Dependency{"db": {Condition: "service_started", Required: true}},
 		Restart:     "no",
-		Scale:       2,                                           // deploy.replicas
+		Scale:       2, // deploy.replicas
+		Expose:      []string{"8080/tcp"},
 		ExtraHosts:  parsed[ExtraHost]("metrics.local:10.0.0.7"), // map syntax
 		DNS:         []string{"10.0.0.2", "10.0.0.3"},
 		DNSSearch:   []string{"corp.test"},

@@ -51,3 +51,17 @@ func TestModelViews(t *testing.T) {
 		t.Errorf("a failing resolver: %v", err)
 	}
 }
+
+func TestExposedPorts(t *testing.T) {
+	for in, want := range map[string]string{"80": "80/tcp", "53/udp": "53/udp", "8000-8002": "8000/tcp 8001/tcp 8002/tcp"} {
+		got, err := exposedPorts(in)
+		if err != nil || strings.Join(got, " ") != want {
+			t.Errorf("%q: %v %v, want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"x", "0", "80/ip", "9-8", "70000"} {
+		if _, err := exposedPorts(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -71,7 +71,8 @@ type Service struct {
 	Healthcheck     *Healthcheck              `json:"healthcheck,omitempty"`
 	// NoAttach is `attach: false`: attached up does not show its logs
 	// unless asked with --attach. It does not change the container.
-	NoAttach bool `json:"no_attach,omitempty"`
+	NoAttach bool     `json:"no_attach,omitempty"`
+	Expose   []string `json:"expose,omitempty"` // ports exposed, not published ("80/tcp"): informational, not hashed
 }
 
 // Healthcheck is a service's health check. Test is Docker's form:
