@@ -193,7 +193,7 @@ func TestVolumeDataSurvivesEverything(t *testing.T) {
 
 	u.setenv("GEN=3")
 	u.setenv("FILLER_IMAGE=berth-e2e/busybox:1")
-	killDuring(t, u, "Recreating", "up", "-d")
+	killDuring(t, u, "Creating", "up", "-d") // a recreate: stopped and removed, being made again
 	check("kill -9 of berth during up")
 
 	killDuring(t, u, "Removing", "down")
