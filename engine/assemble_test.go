@@ -184,6 +184,47 @@ func TestHostsFileContent(t *testing.T) {
 	}
 }
 
+// links and external_links name other containers, on a shared network,
+// in the linking container's /etc/hosts only.
+func TestHostsFileLinks(t *testing.T) {
+	def := map[string]spec.ServiceNetwork{"default": {}}
+	p := &peers{
+		services: map[string]spec.Service{
+			"shop-web-1": {Name: "web", Networks: def, Links: []spec.Link{{Target: "db", Alias: "database"}},
+				ExternalLinks: []spec.Link{{Target: "legacy-box", Alias: "legacy"}, {Target: "far-away", Alias: "far"}}},
+			"shop-db-1":  {Name: "db", Networks: def},
+			"shop-db-2":  {Name: "db", Networks: def},
+			"legacy-box": {Name: "box", Networks: def},
+			"far-away":   {Name: "x", Networks: map[string]spec.ServiceNetwork{"private": {}}},
+		},
+		projects:  map[string]string{"shop-web-1": "shop", "shop-db-1": "shop", "shop-db-2": "shop", "legacy-box": "other", "far-away": "other"},
+		hostnames: map[string]string{"shop-web-1": "0123456789ab"},
+		oneOff:    map[string]bool{},
+		eps: []store.Endpoint{
+			{Container: "shop-web-1", Network: "shop_default", Address: "10.1.0.2", Key: "default"},
+			{Container: "shop-db-1", Network: "shop_default", Address: "10.1.0.3", Key: "default"},
+			{Container: "shop-db-2", Network: "shop_default", Address: "10.1.0.4", Key: "default"},
+			{Container: "legacy-box", Network: "shop_default", Address: "10.1.0.9", Key: "default"},
+			{Container: "far-away", Network: "other_private", Address: "10.2.0.2", Key: "private"},
+		},
+	}
+	got, err := p.hostsFile("shop-web-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"10.1.0.3\tdatabase\n", "10.1.0.9\tlegacy\n"} {
+		if !strings.Contains(string(got), line) {
+			t.Errorf("want %q in:\n%s", line, got)
+		}
+	}
+	if strings.Contains(string(got), "far") {
+		t.Errorf("a link to a container on no shared network is listed:\n%s", got)
+	}
+	if other, _ := p.hostsFile("shop-db-1"); strings.Contains(string(other), "database") {
+		t.Errorf("a link shows in another container's /etc/hosts:\n%s", other)
+	}
+}
+
 // A container's labels: the image's, then the service's, then Docker
 // Compose's own, which nothing overrides.
 func TestContainerLabels(t *testing.T) {

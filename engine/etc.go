@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/berth-dev/berth/network"
@@ -92,11 +93,53 @@ func (p *peers) hostsFile(self string) ([]byte, error) {
 			entries = append(entries, network.HostEntry{IP: ip6, Names: names})
 		}
 	}
+	entries = append(entries, p.linkEntries(self, mine)...)
 	extra, err := p.extraHosts(self, p.services[self].ExtraHosts)
 	if err != nil {
 		return nil, err
 	}
 	return network.HostsFile(append(entries, extra...)), nil
+}
+
+// linkEntries are the names self's links and external_links give other
+// containers, on a network self is on (mine): a link to a service names
+// its first container, an external link the container it names.
+func (p *peers) linkEntries(self string, mine map[string]bool) []network.HostEntry {
+	svc := p.services[self]
+	var out []network.HostEntry
+	for _, l := range svc.Links {
+		if e, ok := p.linkEntry(l.Alias, mine, func(c string) bool {
+			return p.projects[c] == p.projects[self] && p.services[c].Name == l.Target && !p.oneOff[c]
+		}); ok {
+			out = append(out, e)
+		}
+	}
+	for _, l := range svc.ExternalLinks {
+		if e, ok := p.linkEntry(l.Alias, mine, func(c string) bool { return c == l.Target }); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// linkEntry names alias the first container (by name) that isTarget
+// picks and that has an address on a network of mine.
+func (p *peers) linkEntry(alias string, mine map[string]bool, isTarget func(container string) bool) (network.HostEntry, bool) {
+	var targets []string
+	for c := range p.services {
+		if isTarget(c) {
+			targets = append(targets, c)
+		}
+	}
+	slices.Sort(targets)
+	for _, target := range targets {
+		for _, ep := range p.eps {
+			if ip, err := netip.ParseAddr(ep.Address); err == nil && ep.Container == target && mine[ep.Network] {
+				return network.HostEntry{IP: ip, Names: []string{alias}}, true
+			}
+		}
+	}
+	return network.HostEntry{}, false
 }
 
 // extraHosts turns extra_hosts ("name:ip") into entries; "host-gateway" is

@@ -42,6 +42,10 @@ func convertNetworking(s *Service, cs types.ServiceConfig, cp *types.Project, ps
 	s.MacAddress = cs.MacAddress
 	checkMAC(s.MacAddress, ps, at("mac_address"))
 	s.ExtraHosts = extraHosts(cs.ExtraHosts, ps, at("extra_hosts"))
+	s.Links = links(cs.Links, func(target string) bool {
+		return checkServiceRef(cp, target, "links "+strconv.Quote(target), ps, at("links"))
+	})
+	s.ExternalLinks = links(cs.ExternalLinks, func(string) bool { return true })
 	s.DNS = slices.Clone(cs.DNS)
 	for _, ip := range s.DNS {
 		if _, err := netip.ParseAddr(ip); err != nil {
@@ -158,5 +162,23 @@ func extraHosts(in types.HostsList, ps *problems, path []string) []ExtraHost {
 			out = append(out, ExtraHost{Name: h, IP: a})
 		}
 	}
+	return out
+}
+
+// links parses links or external_links entries, "target[:alias]", keeping
+// those whose target ok accepts; sorted by alias.
+func links(in []string, ok func(target string) bool) []Link {
+	var out []Link
+	for _, l := range in {
+		target, alias, found := strings.Cut(l, ":")
+		if !ok(target) {
+			continue
+		}
+		if !found || alias == "" {
+			alias = target
+		}
+		out = append(out, Link{Target: target, Alias: alias})
+	}
+	slices.SortFunc(out, func(a, b Link) int { return strings.Compare(a.Alias, b.Alias) })
 	return out
 }

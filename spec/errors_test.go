@@ -98,8 +98,6 @@ func TestLoadUnsupported(t *testing.T) {
 		{"deploy:\n  restart_policy:\n    condition: any", "deploy.restart_policy", 5},
 		{"mem_limit: 64m", "mem_limit", 0},
 		{"cpus: 0.5", "cpus", 0},
-		{"links: [other]", "links", 0},
-		{"external_links: [x]", "external_links", 0},
 		{"logging:\n  driver: syslog", "logging driver syslog", 5},
 		{"logging:\n  driver: json-file\n  options:\n    max-size: 1m", "logging.options", 6},
 		{"pull_policy: daily", "pull_policy daily", 0},

@@ -35,7 +35,7 @@ var supportedRoots = []string{
 	"services.*.platform", "services.*.domainname", "services.*.extra_hosts",
 	"services.*.dns", "services.*.dns_search", "services.*.dns_opt", "services.*.mac_address",
 	"services.*.volumes_from", "services.*.configs", "services.*.secrets", "services.*.container_name",
-	"services.*.healthcheck", "services.*.attach",
+	"services.*.healthcheck", "services.*.attach", "services.*.links", "services.*.external_links",
 	// informational: they do not change the container
 	"services.*.expose", "services.*.develop",
 

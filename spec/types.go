@@ -60,15 +60,20 @@ type Service struct {
 	Platform        string                    `json:"platform,omitempty"` // "os/arch[/variant]" for the pull; "" = the host's
 	Domainname      string                    `json:"domainname,omitempty"`
 	ExtraHosts      []ExtraHost               `json:"extra_hosts,omitempty"` // sorted by name, one name's addresses in file order
-	DNS             []string                  `json:"dns,omitempty"`
-	DNSSearch       []string                  `json:"dns_search,omitempty"`
-	DNSOpt          []string                  `json:"dns_opt,omitempty"`
-	MacAddress      string                    `json:"mac_address,omitempty"`
-	VolumesFrom     []VolumesFrom             `json:"volumes_from,omitempty"`
-	Configs         []FileRef                 `json:"configs,omitempty"`
-	Secrets         []FileRef                 `json:"secrets,omitempty"`
-	ContainerName   string                    `json:"container_name,omitempty"` // a fixed name for its (single) container
-	Healthcheck     *Healthcheck              `json:"healthcheck,omitempty"`
+	// Links and ExternalLinks are host names this service's containers
+	// know another's by, on a network they share: what links mean on a
+	// user-defined network. Sorted.
+	Links         []Link        `json:"links,omitempty"`          // to a service of the project
+	ExternalLinks []Link        `json:"external_links,omitempty"` // to a container by name
+	DNS           []string      `json:"dns,omitempty"`
+	DNSSearch     []string      `json:"dns_search,omitempty"`
+	DNSOpt        []string      `json:"dns_opt,omitempty"`
+	MacAddress    string        `json:"mac_address,omitempty"`
+	VolumesFrom   []VolumesFrom `json:"volumes_from,omitempty"`
+	Configs       []FileRef     `json:"configs,omitempty"`
+	Secrets       []FileRef     `json:"secrets,omitempty"`
+	ContainerName string        `json:"container_name,omitempty"` // a fixed name for its (single) container
+	Healthcheck   *Healthcheck  `json:"healthcheck,omitempty"`
 	// NoAttach is `attach: false`: attached up does not show its logs
 	// unless asked with --attach. It does not change the container.
 	NoAttach bool     `json:"no_attach,omitempty"`
@@ -165,6 +170,12 @@ type Dependency struct {
 	Condition string `json:"condition,omitempty"` // "service_started", "service_healthy", "service_completed_successfully"
 	Required  bool   `json:"required,omitempty"`
 	Restart   bool   `json:"restart,omitempty"` // restart the dependent when berth restarts this dependency
+}
+
+// Link is one links or external_links entry: "target" or "target:alias".
+type Link struct {
+	Target string `json:"target,omitempty"` // a service (links) or a container name (external_links)
+	Alias  string `json:"alias,omitempty"`  // the name it is known by; the target's when not given
 }
 
 // Network is one project network.
