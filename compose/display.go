@@ -124,11 +124,3 @@ func envInt(name string, def int) int {
 	}
 	return def
 }
-
-// envDefault is the value of COMPOSE_<name>, or def.
-func envDefault(name, def string) string {
-	if v := os.Getenv("COMPOSE_" + name); v != "" {
-		return v
-	}
-	return def
-}

@@ -70,8 +70,8 @@ func NewRootCommand() *cobra.Command {
 	f.StringArrayVar(&g.profiles, "profile", nil, "profile to enable")
 	f.StringArrayVar(&g.envFiles, "env-file", nil, "alternate environment file")
 	var progress, ansi string
-	f.StringVar(&progress, "progress", envDefault("PROGRESS", string(displayAuto)), `how progress is shown: "auto", "tty", "plain", "json" or "quiet" (COMPOSE_PROGRESS)`)
-	f.StringVar(&ansi, "ansi", envDefault("ANSI", "auto"), `control characters: "never", "always" or "auto" (COMPOSE_ANSI)`)
+	f.StringVar(&progress, "progress", envOr("COMPOSE_PROGRESS", string(displayAuto)), `how progress is shown: "auto", "tty", "plain", "json" or "quiet" (COMPOSE_PROGRESS)`)
+	f.StringVar(&ansi, "ansi", envOr("COMPOSE_ANSI", "auto"), `control characters: "never", "always" or "auto" (COMPOSE_ANSI)`)
 	f.IntVar(&currentParallel, "parallel", envInt("PARALLEL_LIMIT", -1), "how many steps run at once; -1 for berth's default (COMPOSE_PARALLEL_LIMIT)")
 	f.BoolVar(&currentDryRun, "dry-run", false, "execute the command in dry run mode: show what it would do, change nothing")
 	currentDisplay = displayAuto
