@@ -116,7 +116,7 @@ func (h *hub) begin() {
 // writer is an io.Writer of stream k into the hub.
 func (h *hub) writer(k frameKind) io.Writer {
 	return writerFunc(func(p []byte) (int, error) {
-		h.send(frame{k, append([]byte(nil), p...)})
+		h.send(k, p)
 		return len(p), nil
 	})
 }
@@ -125,15 +125,21 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
-// send queues f for every client and keeps it for replay.
-func (h *hub) send(f frame) {
+// send queues a copy of data as a frame of kind k for every client and
+// keeps it for replay; once the replay is full and nobody is attached, a
+// long-running container's output costs no copy here.
+func (h *hub) send(k frameKind, data []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.full && h.size+len(f.data) <= replayLimit {
+	keep := !h.full && h.size+len(data) <= replayLimit
+	h.full = !keep
+	if !keep && len(h.clients) == 0 {
+		return
+	}
+	f := frame{k, append([]byte(nil), data...)}
+	if keep {
 		h.replay = append(h.replay, f)
 		h.size += len(f.data)
-	} else {
-		h.full = true
 	}
 	for c := range h.clients {
 		select {
