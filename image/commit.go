@@ -35,25 +35,14 @@ type History struct {
 // Layers returns img's layers, bottom first, unpacking any missing
 // snapshot from its blob.
 func (s *Store) Layers(ctx context.Context, img *Image) ([]Layer, error) {
-	digest, err := parseHash(img.Digest)
+	var out []Layer
+	err := s.eachLayer(ctx, img, "layers", func(n int) { out = make([]Layer, n) }, func(ctx context.Context, i int, l v1.Descriptor, diffID v1.Hash) error {
+		var err error
+		out[i], err = s.ensureLayer(ctx, Layer{Digest: l.Digest.String(), DiffID: diffID.String(), MediaType: string(l.MediaType), Size: l.Size})
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	unlock, err := s.use(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	m, cfg, err := s.manifestAndConfig(digest)
-	if err != nil {
-		return nil, fmt.Errorf("layers of %s: %w", img.Digest, err)
-	}
-	out := make([]Layer, len(m.Layers))
-	for i, l := range m.Layers {
-		out[i] = Layer{Digest: l.Digest.String(), DiffID: cfg.RootFS.DiffIDs[i].String(), MediaType: string(l.MediaType), Size: l.Size}
-		if out[i], err = s.ensureLayer(ctx, out[i]); err != nil {
-			return nil, fmt.Errorf("layers of %s: %w", img.Digest, err)
-		}
 	}
 	return out, nil
 }

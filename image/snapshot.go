@@ -15,34 +15,48 @@ import (
 // Snapshots returns the absolute snapshot directories of img's layers,
 // bottom first, unpacking any that are missing from the layer blobs.
 func (s *Store) Snapshots(ctx context.Context, img *Image) ([]string, error) {
-	digest, err := parseHash(img.Digest)
+	var dirs []string
+	err := s.eachLayer(ctx, img, "snapshots", func(n int) { dirs = make([]string, n) }, func(ctx context.Context, i int, l v1.Descriptor, diffID v1.Hash) error {
+		dir, _, err := s.ensureSnapshot(ctx, diffID, func() (io.ReadCloser, error) { return s.openBlob(l.Digest) })
+		dirs[i] = dir
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
+	return dirs, nil
+}
+
+// eachLayer calls fn for every layer of img, with its index and diff ID,
+// in parallel (at most s.jobs at once), while holding the store in use;
+// size is called first with the number of layers. what names the walk in
+// errors.
+func (s *Store) eachLayer(ctx context.Context, img *Image, what string, size func(int),
+	fn func(ctx context.Context, i int, l v1.Descriptor, diffID v1.Hash) error) error {
+	digest, err := parseHash(img.Digest)
+	if err != nil {
+		return err
+	}
 	unlock, err := s.use(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer unlock()
 	m, cfg, err := s.manifestAndConfig(digest)
 	if err != nil {
-		return nil, fmt.Errorf("snapshots of %s: %w", img.Digest, err)
+		return fmt.Errorf("%s of %s: %w", what, img.Digest, err)
 	}
-	dirs := make([]string, len(m.Layers))
+	size(len(m.Layers))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.jobs)
 	for i, l := range m.Layers {
 		diffID := cfg.RootFS.DiffIDs[i]
-		g.Go(func() error {
-			dir, _, err := s.ensureSnapshot(ctx, diffID, func() (io.ReadCloser, error) { return s.openBlob(l.Digest) })
-			dirs[i] = dir
-			return err
-		})
+		g.Go(func() error { return fn(ctx, i, l, diffID) })
 	}
 	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("snapshots of %s: %w", img.Digest, err)
+		return fmt.Errorf("%s of %s: %w", what, img.Digest, err)
 	}
-	return dirs, nil
+	return nil
 }
 
 // openBlob opens a layer blob for reading.
