@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -18,7 +17,7 @@ import (
 func TestTTYAndAttach(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, `
+	u := busyboxProject(t, `
 services:
   shell:
     image: berth-e2e/busybox:1
@@ -29,12 +28,7 @@ services:
     image: berth-e2e/busybox:1
     command: ["sh", "-c", "while read l; do echo got $$l; done"]
     stdin_open: true
-`))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, "-t", "0")
 	u.run("up", "-d")
 	waitFor(t, "the shell's prompt in its log", func() bool { return strings.Contains(u.run("logs", "shell"), "# ") })
 	if ps := u.run("ps", "shell"); !strings.Contains(ps, "Up") {

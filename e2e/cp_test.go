@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -97,7 +96,7 @@ func fileSum(t *testing.T, p string) [32]byte {
 func TestCp(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, `
+	u := busyboxProject(t, `
 services:
   web:
     image: berth-e2e/busybox:1
@@ -105,12 +104,7 @@ services:
     volumes: ["vol:/vol"]
 volumes:
   vol:
-`))
-	t.Cleanup(func() {
-		u.try("down", "-v", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, "-v", "-t", "0")
 	u.run("up", "-d")
 	for i := 0; ; i++ {
 		if _, err := u.cpOut(nil, "cp", "web:/ready", "-"); err == nil {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -28,12 +27,7 @@ services:
     depends_on:
       app: {condition: service_healthy}
 `
-	u := newUser(t, project(t, stack))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+	u := busyboxProject(t, stack, "-t", "0")
 	u.run("create", "--scale", "app=2")
 	out := u.run("ps", "-a")
 	for _, name := range []string{"app-1", "app-2", "dep-1"} {

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -13,17 +12,12 @@ import (
 func TestDownRemovesImages(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, `
+	u := busyboxProject(t, `
 services:
   app:
     image: berth-e2e/busybox:1
     command: ["sleep", "1000"]
-`))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, "-t", "0")
 	u.run("up", "-d")
 	if out, err := u.try("down", "--rmi", "some"); err == nil || !strings.Contains(out, `--rmi "some"`) {
 		t.Fatalf("down --rmi some: %v\n%s", err, out)

@@ -134,12 +134,7 @@ func killDuring(t *testing.T, u *user, want string, args ...string) {
 func TestVolumeDataSurvivesEverything(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, durableStack))
-	t.Cleanup(func() {
-		u.try("down", "-v", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+	u := busyboxProject(t, durableStack, "-v", "-t", "0")
 	writer := u.project + "-writer-1"
 	data := filepath.Join(u.root, "volumes", u.project+"_data", "_data")
 	waitReady := func(step string) {

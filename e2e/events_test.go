@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -109,12 +108,7 @@ func waitFollowing(t *testing.T, u *user) {
 func TestEvents(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, eventsStack))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+	u := busyboxProject(t, eventsStack, "-t", "0")
 	if _, err := u.try("events", "--since", "yesterday"); err == nil {
 		t.Fatal("a bad --since accepted")
 	}

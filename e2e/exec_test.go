@@ -12,26 +12,20 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // execStack is a project whose service web runs a shell loop, up.
 func execStack(t *testing.T) *user {
 	t.Helper()
-	u := newUser(t, project(t, `
+	u := busyboxProject(t, `
 services:
   web:
     image: berth-e2e/busybox:1
     command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
     environment: {FROM_SERVICE: svc}
     working_dir: /etc
-`))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, "-t", "0")
 	u.run("up", "-d")
 	return u
 }

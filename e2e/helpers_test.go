@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -201,4 +202,18 @@ func (r *running) interrupt() {
 	if err := r.cmd.Wait(); err != nil {
 		r.t.Fatalf("%v after Ctrl-C: %v\n%s", r.cmd.Args, err, strings.Join(r.seen, "\n"))
 	}
+}
+
+// busyboxProject is a user with stack yaml and the test busybox image
+// imported, whose project is taken down with `down downArgs...` and whose
+// cgroup parent is removed after the test.
+func busyboxProject(t *testing.T, yaml string, downArgs ...string) *user {
+	t.Helper()
+	u := newUser(t, project(t, yaml))
+	t.Cleanup(func() {
+		u.try(append([]string{"down"}, downArgs...)...)
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.importBusybox()
+	return u
 }

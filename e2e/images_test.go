@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -16,12 +15,7 @@ import (
 func TestImageCommands(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, "services:\n  app:\n    image: berth-e2e/busybox:1\n    command: [sleep, '1000']\n"))
-	t.Cleanup(func() {
-		u.try("down", "-v", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+	u := busyboxProject(t, "services:\n  app:\n    image: berth-e2e/busybox:1\n    command: [sleep, '1000']\n", "-v", "-t", "0")
 
 	var row map[string]any
 	if err := json.Unmarshal([]byte(strings.Split(u.run("image", "ls", "--format", "json"), "\n")[0]), &row); err != nil {

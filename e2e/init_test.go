@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -64,7 +63,7 @@ func TestInit(t *testing.T) {
 	testutil.CheckLeaks(t)
 	mark := 100000 + rand.IntN(800000) // sleep lengths that name the test's processes
 	orphans := `for i in 1 2 3; do sh -c "sleep 0.1 &"; done; exec sleep `
-	u := newUser(t, project(t, fmt.Sprintf(`
+	u := busyboxProject(t, fmt.Sprintf(`
 services:
   reaper:
     image: berth-e2e/busybox:1
@@ -77,12 +76,7 @@ services:
     image: berth-e2e/busybox:1
     init: true
     command: ["sh", "-c", "trap 'echo got-term > /term; exit 3' TERM; touch /ready; while true; do sleep 0.1; done"]
-`, orphans+strconv.Itoa(mark), orphans+strconv.Itoa(mark+1))))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, orphans+strconv.Itoa(mark), orphans+strconv.Itoa(mark+1)), "-t", "0")
 	u.run("up", "-d")
 
 	cmd := pidOf(t, "sleep", strconv.Itoa(mark))

@@ -108,17 +108,12 @@ func anonVolumes(t *testing.T, u *user) []string {
 func TestContainerIdentity(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, `
+	u := busyboxProject(t, `
 services:
   app:
     image: berth-e2e/busybox:1
     command: ["sh", "-c", "hostname; exec sleep 1000"]
-`))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, "-t", "0")
 	u.run("up", "-d")
 	id := strings.TrimSpace(u.run("ps", "-q"))
 	if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -13,7 +12,7 @@ import (
 func TestLinks(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, `
+	u := busyboxProject(t, `
 services:
   db:
     image: berth-e2e/busybox:1
@@ -22,12 +21,7 @@ services:
     image: berth-e2e/busybox:1
     command: ["sleep", "1000"]
     links: ["db:database"]
-`))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, "-t", "0")
 	u.run("up", "-d")
 	if out, _, code := u.split("", "exec", "-T", "web", "ping", "-c1", "-W2", "database"); code != 0 || !strings.Contains(out, "1 packets received") {
 		t.Fatalf("web cannot reach db as database: %d\n%s", code, out)

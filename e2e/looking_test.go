@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -35,12 +34,7 @@ services:
 func TestLogsSelect(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, logsStack))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+	u := busyboxProject(t, logsStack, "-t", "0")
 	u.run("up", "-d")
 	app1 := "app-1 | "
 	waitFor(t, "both late lines", func() bool { return strings.Count(u.run("logs"), "late") == 2 })
@@ -94,12 +88,7 @@ services:
     command: ["sh", "-c", "echo gen=$$GEN; trap 'exit 0' TERM; sleep 1000 & wait"]
 `
 	}
-	u := newUser(t, project(t, stack("1", "1")))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+	u := busyboxProject(t, stack("1", "1"), "-t", "0")
 	u.run("create")
 	if out := u.run("logs", "-f"); out != "" { // nothing ran: nothing to follow
 		t.Errorf("logs -f of created containers: %q", out)
@@ -124,7 +113,7 @@ services:
 func TestPsLooking(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, `
+	u := busyboxProject(t, `
 services:
   web:
     image: berth-e2e/exposing:1
@@ -134,12 +123,7 @@ services:
   worker:
     image: berth-e2e/busybox:1
     command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait # a long command line"]
-`))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0", "--remove-orphans")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, "-t", "0", "--remove-orphans")
 	tar := filepath.Join(t.TempDir(), "busybox.tar")
 	if err := os.WriteFile(tar, testutil.BusyboxTar(t), 0o644); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -14,7 +13,7 @@ import (
 func TestProjectWithoutComposeFile(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, `
+	u := busyboxProject(t, `
 services:
   app:
     image: berth-e2e/busybox:1
@@ -22,12 +21,7 @@ services:
     scale: 2
 volumes:
   data: {}
-`))
-	t.Cleanup(func() {
-		u.try("down", "-v", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, "-v", "-t", "0")
 	u.run("up", "-d")
 	away := *u
 	away.dir = t.TempDir() // no compose file here

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -16,17 +15,12 @@ import (
 func TestProgressModes(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, `
+	u := busyboxProject(t, `
 services:
   app:
     image: berth-e2e/busybox:1
     command: ["sleep", "1000"]
-`))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, "-t", "0")
 	out := u.run("--progress", "json", "up", "-d")
 	var started bool
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -57,12 +51,7 @@ func TestOrphanVariables(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	two := "services:\n  a:\n    image: berth-e2e/busybox:1\n    command: [\"sleep\", \"1000\"]\n  b:\n    image: berth-e2e/busybox:1\n    command: [\"sleep\", \"1000\"]\n"
-	u := newUser(t, project(t, two))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0", "--remove-orphans")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+	u := busyboxProject(t, two, "-t", "0", "--remove-orphans")
 	u.run("up", "-d")
 	os.WriteFile(filepath.Join(u.dir, "compose.yaml"), []byte(strings.SplitN(two, "  b:", 2)[0]), 0o644)
 	if out := u.run("up", "-d"); !strings.Contains(out, "orphan") {
@@ -86,12 +75,7 @@ func TestOrphanVariables(t *testing.T) {
 func TestDryRun(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, "services:\n  app:\n    image: berth-e2e/busybox:1\n    command: [\"sleep\", \"1000\"]\n"))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+	u := busyboxProject(t, "services:\n  app:\n    image: berth-e2e/busybox:1\n    command: [\"sleep\", \"1000\"]\n", "-t", "0")
 	out := u.run("--dry-run", "up", "-d")
 	if !strings.Contains(out, "DRY-RUN MODE - Container "+u.project+"-app-1  Started") {
 		t.Fatalf("--dry-run up:\n%s", out)

@@ -3,7 +3,6 @@ package e2e
 import (
 	"testing"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -12,7 +11,7 @@ import (
 func TestRestartDependents(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, `
+	u := busyboxProject(t, `
 services:
   base:
     image: berth-e2e/busybox:1
@@ -26,12 +25,7 @@ services:
     image: berth-e2e/busybox:1
     command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
     depends_on: [base]
-`))
-	t.Cleanup(func() {
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, "-t", "0")
 	u.run("up", "-d")
 	started := func(service string) string {
 		return u.run("inspect", "-f", "{{.State.StartedAt}}", u.project+"-"+service+"-1")

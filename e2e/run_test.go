@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -40,7 +39,7 @@ func (u *user) split(stdin string, args ...string) (string, string, int) {
 func runStack(t *testing.T) *user {
 	t.Helper()
 	port := 20000 + rand.IntN(20000)
-	u := newUser(t, project(t, fmt.Sprintf(`
+	u := busyboxProject(t, fmt.Sprintf(`
 services:
   db:
     image: berth-e2e/busybox:1
@@ -56,12 +55,7 @@ services:
     networks:
       default:
         aliases: [www]
-`, port)))
-	t.Cleanup(func() {
-		u.try("down", "-v", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, port), "-v", "-t", "0")
 	return u
 }
 
@@ -187,17 +181,12 @@ func TestRunPublishes(t *testing.T) {
 func TestRunForwardsSignals(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, `
+	u := busyboxProject(t, `
 services:
   job:
     image: berth-e2e/busybox:1
     init: true
-`))
-	t.Cleanup(func() {
-		u.try("down", "-v", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+`, "-v", "-t", "0")
 	cmd := exec.Command(u.bin, "-p", u.project, "run", "--rm", "-T", "job", "sleep", "1000")
 	cmd.Dir, cmd.Env = u.dir, u.env
 	if err := cmd.Start(); err != nil {

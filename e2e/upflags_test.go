@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -18,12 +17,7 @@ func upflagsUser(t *testing.T, stack string) *user {
 	t.Helper()
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	u := newUser(t, project(t, stack))
-	t.Cleanup(func() {
-		u.try("down", "-v", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+	u := busyboxProject(t, stack, "-v", "-t", "0")
 	return u
 }
 

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -23,12 +22,7 @@ services:
     command: ["sh", "-c", "trap 'exit 0' TERM; echo gen=$$GEN; while true; do sleep 0.1; done"]
     environment: {GEN: "1"}
 `
-	u := newUser(t, project(t, stack))
-	t.Cleanup(func() {
-		u.try("down", "-v", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
+	u := busyboxProject(t, stack, "-v", "-t", "0")
 	watch := u.start("reconcile", "--watch", "--interval", "300ms")
 	wait := watch.wait
 	wait("applied: Plan: 0 to pull, 2 to create")
