@@ -24,6 +24,9 @@ type LoadOptions struct {
 	Profiles    []string // --profile; else COMPOSE_PROFILES
 	EnvFiles    []string // --env-file; else <projectdir>/.env when it exists
 	Environ     []string // os.Environ() normally; nil means os.Environ()
+	// NoParents looks for the default compose file in the project
+	// directory only, not in its parents (a stack exported from git).
+	NoParents bool
 }
 
 // Load reads, merges, interpolates and validates the compose files through
@@ -94,7 +97,7 @@ func (o LoadOptions) projectOptions(extra ...cli.ProjectOptionsFn) (*cli.Project
 	if lookupDir == "" {
 		lookupDir = wd
 	}
-	files, err := composeFiles(wd, lookupDir, o.Files, env)
+	files, err := composeFiles(wd, lookupDir, o.Files, env, o.NoParents)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -193,7 +196,7 @@ func envMap(environ []string) map[string]string {
 // composeFiles picks the files to load as Docker Compose does: -f, else
 // COMPOSE_FILE (from the environment or the .env of dir), else the first
 // default name found in dir or a parent, with its override file.
-func composeFiles(wd, dir string, given []string, env map[string]string) ([]string, error) {
+func composeFiles(wd, dir string, given []string, env map[string]string, noParents bool) ([]string, error) {
 	if len(given) == 0 {
 		given = composeFileEnv(dir, env)
 	}
@@ -211,6 +214,9 @@ func composeFiles(wd, dir string, given []string, env map[string]string) ([]stri
 				files = append(files, o)
 			}
 			return files, nil
+		}
+		if noParents {
+			return nil, fmt.Errorf("%w in %s (looked for %s)", ErrNoComposeFile, dir, strings.Join(cli.DefaultFileNames, ", "))
 		}
 		if filepath.Dir(d) == d {
 			return nil, fmt.Errorf("%w in %s or any parent directory (looked for %s)",
