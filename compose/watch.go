@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,14 +15,21 @@ import (
 func newReconcileCommand(g *globals) *cobra.Command {
 	var watch, removeOrphans bool
 	var interval time.Duration
+	var gf gitFlags
 	cmd := &cobra.Command{
 		Use:   "reconcile [OPTIONS]",
-		Short: "Converge the host to the stack file once, or for ever with --watch (GitOps), repairing drift",
+		Short: "Converge the host to the stack file or a git repository once, or for ever with --watch (GitOps), repairing drift",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if interval <= 0 {
 				return fmt.Errorf("--interval must be positive, not %s", interval)
+			}
+			if err := gf.check(cmd.Flags()); err != nil {
+				return err
+			}
+			if gf.webhook != "" && !watch {
+				return errors.New("--webhook needs --watch")
 			}
 			e, err := g.openEngine()
 			if err != nil {
@@ -30,9 +38,20 @@ func newReconcileCommand(g *globals) *cobra.Command {
 			defer e.Close()
 			out := cmd.OutOrStdout()
 			progress := newProgress(out)
-			// Each pass re-reads the stack file and holds the project lock
-			// only while it runs, so other berth commands can work between.
+			// Each pass re-reads the stack and holds the project lock only
+			// while it runs, so other berth commands can work between.
 			load := func(ctx context.Context) (*spec.Project, error) { return g.loadProject(ctx) }
+			record := func(reconcile.Pass) error { return nil }
+			if gf.src.URL != "" {
+				f, err := gf.follower(g)
+				if err != nil {
+					return err
+				}
+				load, record = f.Load, f.Report
+				f.OnFail = func(err error) {
+					fmt.Fprintf(out, "%s not applied: %v\n", time.Now().UTC().Format(time.RFC3339), err)
+				}
+			}
 			drv := drivers(e)
 			locked := &lockedObserver{Observer: e, lock: e.LockProject}
 			o := reconcile.Options{RemoveOrphans: removeOrphans}
@@ -47,6 +66,9 @@ func newReconcileCommand(g *globals) *cobra.Command {
 				default:
 					fmt.Fprintf(out, "%s applied: %s\n", stamp, p.Plan.Summary())
 				}
+				if err := record(p); err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s recording the pass: %v\n", stamp, err)
+				}
 			}
 			if !watch {
 				p, err := load(ctx)
@@ -54,11 +76,18 @@ func newReconcileCommand(g *globals) *cobra.Command {
 					var plan reconcile.Plan
 					plan, err = reconcile.Converge(ctx, p, locked, drv, o, progress.event)
 					report(reconcile.Pass{Plan: plan, Err: err})
+				} else {
+					record(reconcile.Pass{Err: err})
 				}
 				locked.release()
 				return err
 			}
-			reconcile.Watch(ctx, load, locked, drv, o, interval, progress.event, report)
+			wake, stop, err := gf.serveWebhook()
+			if err != nil {
+				return err
+			}
+			defer stop()
+			reconcile.Watch(ctx, load, locked, drv, o, interval, wake, progress.event, report)
 			locked.release()
 			return nil
 		},
@@ -67,6 +96,8 @@ func newReconcileCommand(g *globals) *cobra.Command {
 	f.BoolVarP(&watch, "watch", "w", false, "keep reconciling every --interval until interrupted")
 	f.DurationVar(&interval, "interval", 30*time.Second, "time between passes with --watch")
 	f.BoolVar(&removeOrphans, "remove-orphans", false, "remove containers of services no longer in the stack file")
+	gf.register(f)
+	cmd.AddCommand(newReconcileStatusCommand(g))
 	return cmd
 }
 

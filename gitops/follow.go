@@ -27,6 +27,8 @@ type Follower struct {
 	src  gitsource.Source
 	dir  string // the follower's state: repository copy, live stack, status
 	load Loader
+	// OnFail, when set, is told of each commit that is not applied.
+	OnFail func(error)
 
 	mu      sync.Mutex
 	repo    *gitsource.Repo
@@ -139,6 +141,9 @@ func (f *Follower) loadLive(ctx context.Context) (*spec.Project, error) {
 // fail remembers c as failed and puts the applied commit back live.
 func (f *Follower) fail(c gitsource.Commit, err error) {
 	f.failed = c.Hash
+	if f.OnFail != nil {
+		f.OnFail(err)
+	}
 	f.status.Failed = &Failure{Commit: c.Hash.String(), Subject: c.Subject, Error: err.Error(), At: time.Now().UTC()}
 	if !f.applied.IsZero() {
 		if rerr := f.repo.Export(f.applied, f.Live()); rerr != nil {

@@ -16,10 +16,11 @@ type Pass struct {
 // Watch keeps the host converged, level-based: every interval it loads the
 // project afresh (so edits to the stack file are picked up), observes the
 // host and applies what differs, repairing drift. A failed pass is
-// reported and retried at the next tick, never fatal. It returns when ctx
-// is done.
+// reported and retried at the next tick, never fatal. A value on wake (a
+// webhook's) starts the next pass at once; wake may be nil. It returns
+// when ctx is done.
 func Watch(ctx context.Context, load func(context.Context) (*spec.Project, error), host Observer, d Drivers,
-	o Options, interval time.Duration, events func(Event), report func(Pass)) {
+	o Options, interval time.Duration, wake <-chan struct{}, events func(Event), report func(Pass)) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -37,6 +38,8 @@ func Watch(ctx context.Context, load func(context.Context) (*spec.Project, error
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-wake:
+			tick.Reset(interval)
 		}
 	}
 }

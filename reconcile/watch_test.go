@@ -24,7 +24,7 @@ func TestWatchRepairsAndFollows(t *testing.T) {
 		return p, nil
 	}
 	var passes []Pass
-	Watch(ctx, load, f, f.drivers(), Options{}, time.Millisecond, nil, func(ps Pass) {
+	Watch(ctx, load, f, f.drivers(), Options{}, time.Millisecond, nil, nil, func(ps Pass) {
 		passes = append(passes, ps)
 		switch len(passes) {
 		case 1: // converged from nothing; now someone removes a container by hand

@@ -309,3 +309,7 @@ func enabledOnly(ps problems, cp *types.Project) problems {
 	}
 	return out
 }
+
+// NormalizeName turns s into a project name as Compose does with a
+// directory's name: lower case, only letters, digits, '-' and '_'.
+func NormalizeName(s string) string { return loader.NormalizeProjectName(s) }

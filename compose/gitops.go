@@ -1,0 +1,217 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/berth-dev/berth/gitops"
+	"github.com/berth-dev/berth/gitsource"
+	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/webhook"
+)
+
+// gitFlags are reconcile's flags for following a stack in git.
+type gitFlags struct {
+	src                   gitsource.Source
+	webhook               string // listen address
+	secretFile, secretEnv string
+}
+
+func (gf *gitFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&gf.src.URL, "git", "", "follow the stack in this git repository (https://, ssh://, user@host:path, file:// or a path)")
+	f.StringVar(&gf.src.Ref, "ref", "", "with --git: the branch, tag or commit to follow (default: the remote's HEAD)")
+	f.StringVar(&gf.src.Path, "path", "", "with --git: the stack's directory in the repository")
+	f.StringVar(&gf.src.Auth.TokenFile, "git-token-file", "", "with --git: file holding an HTTPS access token")
+	f.StringVar(&gf.src.Auth.TokenEnv, "git-token-env", "", "with --git: environment variable holding an HTTPS access token")
+	f.StringVar(&gf.src.Auth.Username, "git-username", "", "with --git: HTTPS user name")
+	f.StringVar(&gf.src.Auth.PasswordFile, "git-password-file", "", "with --git: file holding the HTTPS password")
+	f.StringVar(&gf.src.Auth.PasswordEnv, "git-password-env", "", "with --git: environment variable holding the HTTPS password")
+	f.StringVar(&gf.src.Auth.SSHKeyFile, "git-ssh-key", "", "with --git: SSH private key file")
+	f.StringVar(&gf.src.Auth.KnownHosts, "git-known-hosts", "", "with --git: known_hosts file checked for SSH (default ~/.ssh/known_hosts)")
+	f.StringVar(&gf.webhook, "webhook", "", "with --git: listen on this address for push webhooks that start a pass at once")
+	f.StringVar(&gf.secretFile, "webhook-secret-file", "", "file holding the webhook's shared secret")
+	f.StringVar(&gf.secretEnv, "webhook-secret-env", "", "environment variable holding the webhook's shared secret")
+}
+
+// check refuses git options without --git, and a webhook without a secret.
+func (gf *gitFlags) check(fs *pflag.FlagSet) error {
+	if gf.src.URL == "" {
+		var set []string
+		fs.Visit(func(f *pflag.Flag) {
+			if f.Name == "ref" || f.Name == "path" || strings.HasPrefix(f.Name, "git-") || strings.HasPrefix(f.Name, "webhook") {
+				set = append(set, "--"+f.Name)
+			}
+		})
+		if len(set) > 0 {
+			return fmt.Errorf("%s needs --git", strings.Join(set, ", "))
+		}
+		return nil
+	}
+	if gf.webhook != "" && gf.secretFile == "" && gf.secretEnv == "" {
+		return errors.New("--webhook needs --webhook-secret-file or --webhook-secret-env: unsigned pushes are never accepted")
+	}
+	return nil
+}
+
+// stackName is the project name of a followed stack: -p, else the last
+// element of --path, else the repository's name.
+func (gf *gitFlags) stackName(g *globals) string {
+	if g.projectName != "" {
+		return spec.NormalizeName(g.projectName)
+	}
+	if p := strings.Trim(gf.src.Path, "/"); p != "" {
+		return spec.NormalizeName(path.Base(p))
+	}
+	u := strings.TrimSuffix(strings.TrimSuffix(gitsource.Redact(gf.src.URL), "/"), ".git")
+	if i := strings.LastIndexAny(u, "/:"); i >= 0 {
+		u = u[i+1:]
+	}
+	return spec.NormalizeName(u)
+}
+
+// follower opens the follower of the stack under the state root.
+func (gf *gitFlags) follower(g *globals) (*gitops.Follower, error) {
+	name := gf.stackName(g)
+	if name == "" {
+		return nil, fmt.Errorf("cannot name the stack of %s: give -p", gitsource.Redact(gf.src.URL))
+	}
+	load := func(ctx context.Context, dir string) (*spec.Project, error) {
+		o := g.loadOptions()
+		o.WorkingDir, o.ProjectDir, o.Files, o.NoParents = filepath.Dir(dir), dir, nil, true
+		return spec.Load(ctx, o)
+	}
+	return gitops.Open(filepath.Join(g.root, "gitops", name), name, gf.src, load)
+}
+
+// serveWebhook listens on the webhook address; each authentic push wakes
+// the loop. It returns the channel the loop waits on and a stop function.
+func (gf *gitFlags) serveWebhook() (<-chan struct{}, func(), error) {
+	if gf.webhook == "" {
+		return nil, func() {}, nil
+	}
+	secret, err := readSecret(gf.secretFile, gf.secretEnv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--webhook-secret: %w", err)
+	}
+	wake := make(chan struct{}, 1)
+	h, err := webhook.New([]byte(secret), func() {
+		select {
+		case wake <- struct{}{}:
+		default: // a pass is already due
+		}
+	}, 5)
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", gf.webhook)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--webhook: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: webhookTimeout, ReadTimeout: webhookTimeout}
+	go srv.Serve(ln)
+	return wake, func() { srv.Close() }, nil
+}
+
+// readSecret reads the webhook secret from a file or the environment.
+func readSecret(file, env string) (string, error) {
+	if file != "" && env != "" {
+		return "", errors.New("give a file or an environment variable, not both")
+	}
+	v := os.Getenv(env)
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		v = string(b)
+	}
+	if v = strings.TrimSpace(v); v == "" {
+		return "", errors.New("the secret is empty")
+	}
+	return v, nil
+}
+
+// webhookTimeout bounds how long a webhook client may take to send.
+const webhookTimeout = 10 * time.Second
+
+func newReconcileStatusCommand(g *globals) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "status [OPTIONS]",
+		Short: "Show what reconcile --git applied: the commit, the last pass, failed commits",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.reconcileStatus(cmd.OutOrStdout(), format)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "table", `"table", "json" or a Go template`)
+	return cmd
+}
+
+// statusListing renders reconcile status, one row a followed stack.
+var statusListing = listing{
+	table: `{{.Name}}\t{{.Commit}}\t{{.LastPassAt}}\t{{.Result}}\t{{.NotApplied}}`,
+	headers: map[string]string{"Name": "NAME", "Commit": "COMMIT", "LastPassAt": "LAST PASS",
+		"Result": "RESULT", "NotApplied": "NOT APPLIED"},
+	array:   true,
+	minCell: 10,
+}
+
+// statusRow is a followed stack's status with its table columns.
+type statusRow struct {
+	gitops.Status
+	Commit     string `json:"-"` // short commit and subject
+	LastPassAt string `json:"-"`
+	Result     string `json:"-"`
+	NotApplied string `json:"-"` // the last failed commit and why
+}
+
+// reconcileStatus prints the status of every stack followed under the
+// state root, or of the -p one.
+func (g *globals) reconcileStatus(w io.Writer, format string) error {
+	dirs, err := filepath.Glob(filepath.Join(g.root, "gitops", "*", "status.json"))
+	if err != nil {
+		return err
+	}
+	var rows []statusRow
+	for _, file := range dirs {
+		s, err := gitops.ReadStatus(filepath.Dir(file))
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if g.projectName != "" && s.Name != spec.NormalizeName(g.projectName) {
+			continue
+		}
+		r := statusRow{Status: s, Commit: "-", LastPassAt: "-", Result: "-", NotApplied: "-"}
+		if s.Applied != "" {
+			r.Commit = s.Applied[:12] + " " + s.AppliedSubject
+		}
+		if s.LastPass != nil {
+			r.LastPassAt = s.LastPass.At.Format(time.RFC3339)
+			r.Result = first(s.LastPass.Error, s.LastPass.Summary)
+		}
+		if s.FetchError != "" {
+			r.Result = "fetch failed: " + s.FetchError
+		}
+		if s.Failed != nil {
+			r.NotApplied = s.Failed.Error
+		}
+		rows = append(rows, r)
+	}
+	if g.projectName != "" && len(rows) == 0 {
+		return fmt.Errorf("no stack named %q is followed from git under %s", g.projectName, g.root)
+	}
+	return statusListing.render(w, format, rows)
+}

@@ -1,0 +1,141 @@
+package e2e
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/internal/testutil"
+)
+
+// gitRepo is a repository a test commits stacks to with the git command.
+type gitRepo struct {
+	t   *testing.T
+	dir string
+}
+
+func (r gitRepo) git(args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = r.dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t",
+		"GIT_COMMITTER_EMAIL=t@t", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_SYSTEM=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (r gitRepo) commit(msg, file, content string) string {
+	r.t.Helper()
+	p := filepath.Join(r.dir, file)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+	r.git("add", "-A")
+	r.git("commit", "-q", "-m", msg)
+	return r.git("rev-parse", "HEAD")
+}
+
+// push posts a webhook signed with secret, as GitHub does, and returns the
+// status code.
+func push(t *testing.T, addr, secret string) int {
+	t.Helper()
+	body := `{"ref":"refs/heads/main"}`
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(body))
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(m.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// `reconcile --watch --git` follows a branch: the first commit is applied,
+// a signed push applies the next at once, a broken commit is not applied
+// and named with its file and line, a forged push is refused, and status
+// tells all of it.
+func TestReconcileFollowsGit(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	stack := func(gen string) string {
+		return "services:\n  app:\n    image: berth-e2e/busybox:1\n" +
+			"    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo gen=$$GEN; while true; do sleep 0.1; done\"]\n" +
+			"    environment: {GEN: \"" + gen + "\"}\n"
+	}
+	u := busyboxProject(t, stack("1"), "-v", "-t", "0")
+	origin := gitRepo{t, t.TempDir()}
+	origin.git("init", "-q", "-b", "main")
+	origin.commit("first", "shop/compose.yaml", stack("1"))
+
+	const secret = "a-shared-secret"
+	u.setenv("TEST_HOOK_SECRET=" + secret)
+	addr := freeAddr(t)
+	watch := u.start("reconcile", "--watch", "--interval", "1h", "--git", "file://"+origin.dir, "--ref", "main",
+		"--path", "shop", "--webhook", addr, "--webhook-secret-env", "TEST_HOOK_SECRET")
+	watch.wait("applied: Plan: 0 to pull, 2 to create")
+
+	second := origin.commit("gen two", "shop/compose.yaml", stack("2"))
+	if code := push(t, addr, "forged"); code != http.StatusUnauthorized {
+		t.Errorf("a forged push got %d, want 401", code)
+	}
+	if code := push(t, addr, secret); code != http.StatusAccepted {
+		t.Fatalf("a signed push got %d, want 202", code)
+	}
+	watch.wait("1 to recreate")
+	if out := u.run("logs", "app"); !strings.Contains(out, "gen=2") {
+		t.Fatalf("the commit did not reach the container:\n%s", out)
+	}
+
+	bad := origin.commit("typo", "shop/compose.yaml", stack("3")+"    privileged: maybe\n")
+	push(t, addr, secret)
+	watch.wait("not applied: commit " + bad[:12] + " (typo): ")
+	watch.wait("converged: nothing to do")
+
+	var status []struct {
+		Applied string `json:"applied"`
+		URL     string `json:"url"`
+		Failed  struct {
+			Commit, Error string
+		} `json:"failed"`
+	}
+	if err := json.Unmarshal([]byte(u.run("reconcile", "status", "--format", "json")), &status); err != nil {
+		t.Fatal(err)
+	}
+	if len(status) != 1 || status[0].Applied != second || status[0].Failed.Commit != bad ||
+		!strings.Contains(status[0].Failed.Error, "shop/compose.yaml:6") {
+		t.Errorf("status: %+v", status)
+	}
+	if out := u.run("logs", "app"); strings.Contains(out, "gen=3") {
+		t.Fatalf("the broken commit was applied:\n%s", out)
+	}
+	watch.interrupt()
+}
