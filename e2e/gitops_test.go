@@ -89,11 +89,15 @@ func TestReconcileFollowsGit(t *testing.T) {
 	stack := func(gen string) string {
 		return "services:\n  app:\n    image: berth-e2e/busybox:1\n" +
 			"    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo gen=$$GEN; while true; do sleep 0.1; done\"]\n" +
-			"    environment: {GEN: \"" + gen + "\"}\n"
+			"    environment: {GEN: \"" + gen + "\"}\n" +
+			"    configs: [{source: app_conf, target: /app.conf}]\n    secrets: [token]\n" +
+			"configs:\n  app_conf: {file: ./app.conf}\nsecrets:\n  token: {file: ./token.txt}\n"
 	}
 	u := busyboxProject(t, stack("1"), "-v", "-t", "0")
 	origin := gitRepo{t, t.TempDir()}
 	origin.git("init", "-q", "-b", "main")
+	origin.commit("config", "shop/app.conf", "conf=1\n")
+	origin.commit("secret", "shop/token.txt", "tok-9f8e7d6c5b4a\n")
 	origin.commit("first", "shop/compose.yaml", stack("1"))
 
 	const secret = "a-shared-secret"
@@ -103,7 +107,7 @@ func TestReconcileFollowsGit(t *testing.T) {
 		"--path", "shop", "--webhook", addr, "--webhook-secret-env", "TEST_HOOK_SECRET")
 	watch.wait("applied: Plan: 0 to pull, 2 to create")
 
-	second := origin.commit("gen two", "shop/compose.yaml", stack("2"))
+	origin.commit("gen two", "shop/compose.yaml", stack("2"))
 	if code := push(t, addr, "forged"); code != http.StatusUnauthorized {
 		t.Errorf("a forged push got %d, want 401", code)
 	}
@@ -115,7 +119,22 @@ func TestReconcileFollowsGit(t *testing.T) {
 		t.Fatalf("the commit did not reach the container:\n%s", out)
 	}
 
-	bad := origin.commit("typo", "shop/compose.yaml", stack("3")+"    privileged: maybe\n")
+	// A commit that changes only the content of a config recreates its
+	// user, and the new content is what the container sees.
+	origin.commit("conf two", "shop/app.conf", "conf=2\n")
+	push(t, addr, secret)
+	watch.wait("1 to recreate")
+	if out := u.run("exec", "-T", "app", "cat", "/app.conf"); out != "conf=2\n" {
+		t.Fatalf("/app.conf after the commit: %q", out)
+	}
+	rotated := origin.commit("rotate", "shop/token.txt", "tok-0a1b2c3d4e5f\n")
+	push(t, addr, secret)
+	watch.wait("1 to recreate")
+	if out := u.run("exec", "-T", "app", "cat", "/run/secrets/token"); out != "tok-0a1b2c3d4e5f\n" {
+		t.Fatalf("the secret after the commit: %q", out)
+	}
+
+	bad := origin.commit("typo", "shop/compose.yaml", strings.Replace(stack("3"), "    configs:", "    privileged: maybe\n    configs:", 1))
 	push(t, addr, secret)
 	watch.wait("not applied: commit " + bad[:12] + " (typo): ")
 	watch.wait("converged: nothing to do")
@@ -130,12 +149,21 @@ func TestReconcileFollowsGit(t *testing.T) {
 	if err := json.Unmarshal([]byte(u.run("reconcile", "status", "--format", "json")), &status); err != nil {
 		t.Fatal(err)
 	}
-	if len(status) != 1 || status[0].Applied != second || status[0].Failed.Commit != bad ||
+	if len(status) != 1 || status[0].Applied != rotated || status[0].Failed.Commit != bad ||
 		!strings.Contains(status[0].Failed.Error, "shop/compose.yaml:6") {
 		t.Errorf("status: %+v", status)
 	}
 	if out := u.run("logs", "app"); strings.Contains(out, "gen=3") {
 		t.Fatalf("the broken commit was applied:\n%s", out)
+	}
+	// The secret's bytes are nowhere in berth's state but the stack's own
+	// files (the repository's copy and its export, as the user has them).
+	follower := filepath.Join(u.root, "gitops", u.project)
+	out, _ := exec.Command("grep", "-rl", "tok-0a1b2c3d4e5f", u.root).Output()
+	for _, f := range strings.Fields(string(out)) {
+		if !strings.HasPrefix(f, filepath.Join(follower, "repo.git")+"/") && !strings.HasPrefix(f, filepath.Join(follower, u.project)+"/") {
+			t.Errorf("the secret is in berth's state: %s", f)
+		}
 	}
 	watch.interrupt()
 }

@@ -58,6 +58,10 @@ func runtimeConfig(c reconcile.ContainerSpec, id string, layers []string) (runti
 // labelOneOff marks the containers `berth run` makes, "True" or "False".
 const labelOneOff = "com.docker.compose.oneoff"
 
+// labelContents records the digests of a container's config and secret
+// contents (reconcile.EncodeContents).
+const labelContents = "dev.berth.contents"
+
 // oneOff is the value of labelOneOff, as Docker Compose writes it.
 func oneOff(b bool) string {
 	if b {
@@ -82,6 +86,9 @@ func containerLabels(c reconcile.ContainerSpec, fromImage map[string]string) map
 		"com.docker.compose.project.config_files": strings.Join(c.ConfigFiles, ","),
 		"com.docker.compose.project.working_dir":  c.WorkingDir,
 	})
+	if v := reconcile.EncodeContents(reconcile.Contents(c)); v != "" {
+		out[labelContents] = v
+	}
 	return out
 }
 

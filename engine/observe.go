@@ -246,7 +246,7 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags n
 		return reconcile.Container{}, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
 	}
 	c := reconcile.Container{Name: r.Name, Service: r.Service, Number: r.Number, Hash: r.ConfigHash, ImageID: r.ImageID, Spec: svc,
-		OneOff: r.Labels[labelOneOff] == "True"}
+		OneOff: r.Labels[labelOneOff] == "True", Contents: reconcile.ParseContents(r.Labels[labelContents])}
 	st, err := e.runtime.State(ctx, r.Name)
 	if err != nil {
 		return c, fmt.Errorf("reading the state of %s: %w", r.Name, err)

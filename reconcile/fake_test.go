@@ -178,7 +178,8 @@ func (f *fakeHost) Create(_ context.Context, c ContainerSpec) error {
 	}
 	f.uses[c.Name] = uses
 	f.containers[c.Name] = Container{Name: c.Name, Service: c.Service.Name, Number: c.Number, Hash: c.Hash,
-		ImageID: f.images[c.Service.Image], Spec: c.Service, State: lifecycle.Created, OneOff: c.OneOff}
+		ImageID: f.images[c.Service.Image], Spec: c.Service, State: lifecycle.Created, OneOff: c.OneOff,
+		Contents: ParseContents(EncodeContents(Contents(c)))}
 	return nil
 }
 

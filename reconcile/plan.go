@@ -305,6 +305,8 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 			d.change, d.reason = recreate, forceReason(svc.Name, o)
 		case c.Hash != hash:
 			d.change, d.reason = recreate, changedReason(c.Spec, svc)
+		case contentChange(c, d.spec) != "":
+			d.change, d.reason = recreate, contentChange(c, d.spec)
 		case imagePresent && c.ImageID != imageID:
 			d.change, d.reason = recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
 		case !c.State.Active():

@@ -49,6 +49,7 @@ type Container struct {
 	Drift    string            // what of its host plumbing is gone (a detached link, lost port rules); "" when intact
 	OneOff   bool              // made by `berth run`: never compared with its service, never an orphan
 	Volumes  []AnonymousVolume // its anonymous volumes, by target
+	Contents map[string]string // digests of its configs' and secrets' contents (see Contents); nil if it recorded none
 }
 
 // AnonymousVolume is a container's volume without a name in the stack

@@ -1,6 +1,9 @@
 package spec
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -116,9 +119,34 @@ func convertFileSources(kind string, in map[string]types.FileObjectConfig, used 
 		if _, set := env[c.Environment]; c.Environment != "" && used[key] && !set {
 			ps.invalid("environment variable "+c.Environment+" is not set", append(at, "environment")...)
 		}
+		if used[key] {
+			fs.Digest = contentDigest(fs, env[c.Environment])
+		}
 		out[key] = fs
 	}
 	return out
+}
+
+// contentDigest is the hex SHA-256 of a source's content (envValue for an
+// `environment:` source), "" when it has none to read.
+func contentDigest(fs FileSource, envValue string) string {
+	var content []byte
+	switch {
+	case fs.External:
+		return ""
+	case fs.File != "":
+		b, err := os.ReadFile(fs.File)
+		if err != nil {
+			return "" // a missing file is reported by the host's check
+		}
+		content = b
+	case fs.Environment != "":
+		content = []byte(envValue)
+	default:
+		content = []byte(fs.Content)
+	}
+	sum := sha256.Sum256(content)
+	return hex.EncodeToString(sum[:])
 }
 
 // usedFiles returns the config (or secret) names enabled services use.

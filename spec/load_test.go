@@ -192,8 +192,8 @@ func TestLoadStack(t *testing.T) {
 		t.Errorf("Volumes =\n %+v\nwant\n %+v", p.Volumes, wantVolumes)
 	}
 	wantConfigs := map[string]FileSource{
-		"nginx_conf": {Name: "stack_nginx_conf", File: filepath.Join(dir, "nginx.conf")},
-		"banner":     {Name: "stack_banner", Content: "Welcome to the demo stack\n"},
+		"nginx_conf": {Name: "stack_nginx_conf", File: filepath.Join(dir, "nginx.conf"), Digest: sha256Hex(t, readFile(t, filepath.Join(dir, "nginx.conf")))},
+		"banner":     {Name: "stack_banner", Content: "Welcome to the demo stack\n", Digest: sha256Hex(t, "Welcome to the demo stack\n")},
 		// unused by any service: its unset variable is no error
 		"unused": {Name: "stack_unused", Environment: "NOT_SET_ANYWHERE"},
 	}
@@ -201,8 +201,8 @@ func TestLoadStack(t *testing.T) {
 		t.Errorf("Configs =\n %+v\nwant\n %+v", p.Configs, wantConfigs)
 	}
 	wantSecrets := map[string]FileSource{
-		"api_token":   {Name: "stack_api_token", Environment: "API_TOKEN"},
-		"db_password": {Name: "stack_db_password", File: filepath.Join(dir, "db_password.txt")},
+		"api_token":   {Name: "stack_api_token", Environment: "API_TOKEN", Digest: sha256Hex(t, "tok-from-dotenv-7f3a9c")},
+		"db_password": {Name: "stack_db_password", File: filepath.Join(dir, "db_password.txt"), Digest: sha256Hex(t, readFile(t, filepath.Join(dir, "db_password.txt")))},
 		"shared_cert": {Name: "corp_cert", External: true},
 	}
 	if !reflect.DeepEqual(p.Secrets, wantSecrets) {

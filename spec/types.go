@@ -123,6 +123,10 @@ type FileSource struct {
 	Environment string // name of the variable holding the content; its value: Project.LookupEnv
 	Content     string // inline content (never rendered for secrets)
 	External    bool
+	// Digest is a SHA-256 of the content when the project was loaded, ""
+	// for an external source or an unreadable file: containers record it
+	// to be recreated when only the content changes.
+	Digest string
 }
 
 // ServiceNetwork is a service's attachment to one project network.
