@@ -16,6 +16,7 @@ func newReconcileCommand(g *globals) *cobra.Command {
 	var watch, removeOrphans bool
 	var interval time.Duration
 	var gf gitFlags
+	var metricsAddr string
 	cmd := &cobra.Command{
 		Use:   "reconcile [OPTIONS]",
 		Short: "Converge the host to the stack file or a git repository once, or for ever with --watch (GitOps), repairing drift",
@@ -28,8 +29,8 @@ func newReconcileCommand(g *globals) *cobra.Command {
 			if err := gf.check(cmd.Flags()); err != nil {
 				return err
 			}
-			if gf.webhook != "" && !watch {
-				return errors.New("--webhook needs --watch")
+			if (gf.webhook != "" || metricsAddr != "") && !watch {
+				return errors.New("--webhook and --metrics need --watch")
 			}
 			e, err := g.openEngine()
 			if err != nil {
@@ -42,6 +43,11 @@ func newReconcileCommand(g *globals) *cobra.Command {
 			// while it runs, so other berth commands can work between.
 			load := func(ctx context.Context) (*spec.Project, error) { return g.loadProject(ctx) }
 			record := func(reconcile.Pass) error { return nil }
+			m, stopMetrics, err := serveMetrics(metricsAddr, g, gf)
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
 			if gf.src.URL != "" {
 				f, err := gf.follower(g)
 				if err != nil {
@@ -49,15 +55,27 @@ func newReconcileCommand(g *globals) *cobra.Command {
 				}
 				load, record = f.Load, f.Report
 				f.OnFail = func(err error) {
+					m.RolledBack()
 					fmt.Fprintf(out, "%s not applied: %v\n", time.Now().UTC().Format(time.RFC3339), err)
 				}
+				f.OnFetch, f.OnApply = m.Fetched, m.Applied
+				if c := f.AppliedCommit(); c != "" {
+					m.Applied(c)
+				}
 			}
+			load, passDone := timed(load)
 			drv := drivers(e)
 			locked := &lockedObserver{Observer: e, lock: e.LockProject}
 			o := reconcile.Options{RemoveOrphans: removeOrphans}
 			report := func(p reconcile.Pass) {
 				locked.release()
 				stamp := time.Now().UTC().Format(time.RFC3339)
+				// Recorded before it is told, so what status shows is never
+				// behind what was printed.
+				passDone(p, m)
+				if err := record(p); err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s recording the pass: %v\n", stamp, err)
+				}
 				switch {
 				case p.Err != nil:
 					fmt.Fprintf(out, "%s pass failed: %v\n", stamp, p.Err)
@@ -65,9 +83,6 @@ func newReconcileCommand(g *globals) *cobra.Command {
 					fmt.Fprintf(out, "%s converged: nothing to do\n", stamp)
 				default:
 					fmt.Fprintf(out, "%s applied: %s\n", stamp, p.Plan.Summary())
-				}
-				if err := record(p); err != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s recording the pass: %v\n", stamp, err)
 				}
 			}
 			if !watch {
@@ -96,6 +111,7 @@ func newReconcileCommand(g *globals) *cobra.Command {
 	f.BoolVarP(&watch, "watch", "w", false, "keep reconciling every --interval until interrupted")
 	f.DurationVar(&interval, "interval", 30*time.Second, "time between passes with --watch")
 	f.BoolVar(&removeOrphans, "remove-orphans", false, "remove containers of services no longer in the stack file")
+	f.StringVar(&metricsAddr, "metrics", "", "with --watch: serve Prometheus /metrics and /healthz on this address")
 	gf.register(f)
 	cmd.AddCommand(newReconcileStatusCommand(g))
 	return cmd

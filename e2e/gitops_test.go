@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -102,9 +103,9 @@ func TestReconcileFollowsGit(t *testing.T) {
 
 	const secret = "a-shared-secret"
 	u.setenv("TEST_HOOK_SECRET=" + secret)
-	addr := freeAddr(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	watch := u.start("reconcile", "--watch", "--interval", "1h", "--git", "file://"+origin.dir, "--ref", "main",
-		"--path", "shop", "--webhook", addr, "--webhook-secret-env", "TEST_HOOK_SECRET")
+		"--path", "shop", "--webhook", addr, "--webhook-secret-env", "TEST_HOOK_SECRET", "--metrics", metricsAddr)
 	watch.wait("applied: Plan: 0 to pull, 2 to create")
 
 	origin.commit("gen two", "shop/compose.yaml", stack("2"))
@@ -156,6 +157,27 @@ func TestReconcileFollowsGit(t *testing.T) {
 	if out := u.run("logs", "app"); strings.Contains(out, "gen=3") {
 		t.Fatalf("the broken commit was applied:\n%s", out)
 	}
+	// Drift: the container removed behind the loop's back is made again,
+	// and counted as a repair.
+	u.run("rm", "-s", "-f", "app")
+	push(t, addr, secret)
+	watch.wait("1 to create")
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`berth_reconcile_drift_repairs_total{kind="create",project="` + u.project + `"} 1`,
+		`berth_reconcile_applied_commit_info{commit="` + rotated + `"`, `berth_reconcile_rollbacks_total{project="` + u.project + `"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(string(body), "tok-0a1b2c3d4e5f") || strings.Contains(string(body), secret) {
+		t.Error("/metrics shows a secret")
+	}
+
 	// The secret's bytes are nowhere in berth's state but the stack's own
 	// files (the repository's copy and its export, as the user has them).
 	follower := filepath.Join(u.root, "gitops", u.project)

@@ -27,8 +27,11 @@ type Follower struct {
 	src  gitsource.Source
 	dir  string // the follower's state: repository copy, live stack, status
 	load Loader
-	// OnFail, when set, is told of each commit that is not applied.
-	OnFail func(error)
+	// OnFail, when set, is told of each commit that is not applied;
+	// OnFetch of each successful fetch; OnApply of each commit applied.
+	OnFail  func(error)
+	OnFetch func()
+	OnApply func(commit string)
 
 	mu      sync.Mutex
 	repo    *gitsource.Repo
@@ -60,6 +63,13 @@ func Open(dir, name string, src gitsource.Source, load Loader) (*Follower, error
 	return f, nil
 }
 
+// AppliedCommit is the commit the host runs, "" before the first.
+func (f *Follower) AppliedCommit() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.status.Applied
+}
+
 // Live is the directory of the live copy of the stack.
 func (f *Follower) Live() string { return filepath.Join(f.dir, f.status.Name) }
 
@@ -80,6 +90,9 @@ func (f *Follower) Load(ctx context.Context) (*spec.Project, error) {
 		return f.loadLive(ctx)
 	}
 	f.status.FetchError = ""
+	if f.OnFetch != nil {
+		f.OnFetch()
+	}
 	if head == f.applied || head == f.failed {
 		return f.loadLive(ctx)
 	}
@@ -173,6 +186,9 @@ func (f *Follower) Report(p reconcile.Pass) error {
 			f.fail(c, f.named(c, p.Err))
 		} else {
 			f.applied, f.status.Applied, f.status.AppliedSubject, f.status.AppliedAt = c.Hash, c.Hash.String(), c.Subject, now
+			if f.OnApply != nil {
+				f.OnApply(c.Hash.String())
+			}
 		}
 		f.pending = plumbing.ZeroHash
 	} else if p.Err == nil && !p.Plan.Empty() {
