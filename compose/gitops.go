@@ -27,6 +27,8 @@ type gitFlags struct {
 	src                   gitsource.Source
 	webhook               string // listen address
 	secretFile, secretEnv string
+	rollback              bool
+	waitTimeout           time.Duration
 }
 
 func (gf *gitFlags) register(f *pflag.FlagSet) {
@@ -43,6 +45,8 @@ func (gf *gitFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&gf.webhook, "webhook", "", "with --git: listen on this address for push webhooks that start a pass at once")
 	f.StringVar(&gf.secretFile, "webhook-secret-file", "", "file holding the webhook's shared secret")
 	f.StringVar(&gf.secretEnv, "webhook-secret-env", "", "environment variable holding the webhook's shared secret")
+	f.BoolVar(&gf.rollback, "rollback", false, "with --git: a pass whose containers do not come up running and healthy fails, and its commit is rolled back")
+	f.DurationVar(&gf.waitTimeout, "wait-timeout", 5*time.Minute, "with --rollback: how long a pass waits for its containers")
 }
 
 // check refuses git options without --git, and a webhook without a secret.
@@ -50,7 +54,7 @@ func (gf *gitFlags) check(fs *pflag.FlagSet) error {
 	if gf.src.URL == "" {
 		var set []string
 		fs.Visit(func(f *pflag.Flag) {
-			if f.Name == "ref" || f.Name == "path" || strings.HasPrefix(f.Name, "git-") || strings.HasPrefix(f.Name, "webhook") {
+			if f.Name == "ref" || f.Name == "path" || f.Name == "rollback" || f.Name == "wait-timeout" || strings.HasPrefix(f.Name, "git-") || strings.HasPrefix(f.Name, "webhook") {
 				set = append(set, "--"+f.Name)
 			}
 		})
@@ -95,33 +99,27 @@ func (gf *gitFlags) follower(g *globals) (*gitops.Follower, error) {
 	return gitops.Open(filepath.Join(g.root, "gitops", name), name, gf.src, load)
 }
 
-// serveWebhook listens on the webhook address; each authentic push wakes
-// the loop. It returns the channel the loop waits on and a stop function.
-func (gf *gitFlags) serveWebhook() (<-chan struct{}, func(), error) {
+// serveWebhook listens on the webhook address; each authentic push calls
+// wake. It returns a stop function.
+func (gf *gitFlags) serveWebhook(wake func()) (func(), error) {
 	if gf.webhook == "" {
-		return nil, func() {}, nil
+		return func() {}, nil
 	}
 	secret, err := readSecret(gf.secretFile, gf.secretEnv)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--webhook-secret: %w", err)
+		return nil, fmt.Errorf("--webhook-secret: %w", err)
 	}
-	wake := make(chan struct{}, 1)
-	h, err := webhook.New([]byte(secret), func() {
-		select {
-		case wake <- struct{}{}:
-		default: // a pass is already due
-		}
-	}, 5)
+	h, err := webhook.New([]byte(secret), wake, 5)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", gf.webhook)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--webhook: %w", err)
+		return nil, fmt.Errorf("--webhook: %w", err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: webhookTimeout, ReadTimeout: webhookTimeout}
 	go srv.Serve(ln)
-	return wake, func() { srv.Close() }, nil
+	return func() { srv.Close() }, nil
 }
 
 // readSecret reads the webhook secret from a file or the environment.

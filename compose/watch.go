@@ -43,6 +43,13 @@ func newReconcileCommand(g *globals) *cobra.Command {
 			// while it runs, so other berth commands can work between.
 			load := func(ctx context.Context) (*spec.Project, error) { return g.loadProject(ctx) }
 			record := func(reconcile.Pass) error { return nil }
+			wake := make(chan struct{}, 1)
+			poke := func() {
+				select {
+				case wake <- struct{}{}:
+				default: // a pass is already due
+				}
+			}
 			m, stopMetrics, err := serveMetrics(metricsAddr, g, gf)
 			if err != nil {
 				return err
@@ -56,6 +63,7 @@ func newReconcileCommand(g *globals) *cobra.Command {
 				load, record = f.Load, f.Report
 				f.OnFail = func(err error) {
 					m.RolledBack()
+					poke() // converge back to the applied commit at once
 					fmt.Fprintf(out, "%s not applied: %v\n", time.Now().UTC().Format(time.RFC3339), err)
 				}
 				f.OnFetch, f.OnApply = m.Fetched, m.Applied
@@ -66,7 +74,7 @@ func newReconcileCommand(g *globals) *cobra.Command {
 			load, passDone := timed(load)
 			drv := drivers(e)
 			locked := &lockedObserver{Observer: e, lock: e.LockProject}
-			o := reconcile.Options{RemoveOrphans: removeOrphans}
+			o := reconcile.Options{RemoveOrphans: removeOrphans, WaitOnChange: gf.rollback, WaitTimeout: gf.waitTimeout}
 			report := func(p reconcile.Pass) {
 				locked.release()
 				stamp := time.Now().UTC().Format(time.RFC3339)
@@ -97,7 +105,7 @@ func newReconcileCommand(g *globals) *cobra.Command {
 				locked.release()
 				return err
 			}
-			wake, stop, err := gf.serveWebhook()
+			stop, err := gf.serveWebhook(poke)
 			if err != nil {
 				return err
 			}

@@ -189,3 +189,45 @@ func TestReconcileFollowsGit(t *testing.T) {
 	}
 	watch.interrupt()
 }
+
+// reconcile --rollback: a commit whose container turns unhealthy is rolled
+// back to the last commit that came up healthy.
+func TestReconcileRollsBackAnUnhealthyCommit(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	stack := func(gen string) string {
+		return "services:\n  app:\n    image: berth-e2e/busybox:1\n" +
+			"    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo gen=$$GEN; while true; do sleep 0.1; done\"]\n" +
+			"    environment: {GEN: \"" + gen + "\"}\n" +
+			"    healthcheck: {test: [\"CMD-SHELL\", \"test $$GEN != 2\"], interval: 200ms, retries: 1}\n"
+	}
+	u := busyboxProject(t, stack("1"), "-v", "-t", "0")
+	origin := gitRepo{t, t.TempDir()}
+	origin.git("init", "-q", "-b", "main")
+	first := origin.commit("first", "compose.yaml", stack("1"))
+	u.setenv("TEST_HOOK_SECRET=s")
+	addr := freeAddr(t)
+	watch := u.start("reconcile", "--watch", "--interval", "1h", "--git", origin.dir, "--rollback", "--wait-timeout", "30s",
+		"--webhook", addr, "--webhook-secret-env", "TEST_HOOK_SECRET")
+	watch.wait("applied: Plan: 0 to pull, 2 to create")
+
+	bad := origin.commit("two is sick", "compose.yaml", stack("2"))
+	push(t, addr, "s")
+	watch.wait("not applied: commit " + bad[:12] + " (two is sick): ")
+	watch.wait("pass failed: ")
+	watch.wait("1 to recreate") // back to the first commit, at once
+	if out := u.run("exec", "-T", "app", "sh", "-c", "echo $GEN"); out != "1\n" {
+		t.Fatalf("after the rollback the container runs GEN=%q", out)
+	}
+	var status []struct {
+		Applied string `json:"applied"`
+		Failed  struct{ Commit, Error string }
+	}
+	if err := json.Unmarshal([]byte(u.run("reconcile", "status", "--format", "json")), &status); err != nil {
+		t.Fatal(err)
+	}
+	if len(status) != 1 || status[0].Applied != first || status[0].Failed.Commit != bad || !strings.Contains(status[0].Failed.Error, "unhealthy") {
+		t.Errorf("status: %+v", status)
+	}
+	watch.interrupt()
+}

@@ -195,6 +195,10 @@ type Options struct {
 	Wait bool
 	// WaitTimeout bounds every wait of the plan (up --wait-timeout); 0: no limit.
 	WaitTimeout time.Duration
+	// WaitOnChange is Wait for a plan that changes something, and no wait
+	// for one that does not (reconcile --rollback: a pass fails, and its
+	// commit is rolled back, when what it started does not come up).
+	WaitOnChange bool
 }
 
 // AnonymousKey is how an anonymous volume is recorded: by the container

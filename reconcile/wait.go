@@ -10,9 +10,10 @@ import (
 // services are started: each selected service's containers running, and
 // healthy when they have a health check; a service another depends on
 // with service_completed_successfully exited with code 0 instead. A
-// service's existing dependency waits are reused.
+// service's existing dependency waits are reused. With WaitOnChange the
+// waits come only after other actions.
 func (pl *planner) planWait(p *spec.Project, services []spec.Service, o Options) {
-	if !o.Wait || o.NoStart {
+	if o.NoStart || !(o.Wait || o.WaitOnChange && len(pl.plan.Actions) > 0) {
 		return
 	}
 	for _, svc := range services {

@@ -105,3 +105,20 @@ func (blocked) WaitReady(ctx context.Context, _ string) (bool, int, error) {
 	<-ctx.Done()
 	return false, 0, ctx.Err()
 }
+
+// reconcile --rollback waits only in passes that change something: a
+// converged pass stays empty.
+func TestWaitOnChangeWaitsOnlyAfterChanges(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	plan, err := PlanUp(p, f.observe(p), Options{WaitOnChange: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(waits(plan)) != 3 {
+		t.Fatalf("a pass that starts the stack waits for it:\n%s", plan)
+	}
+	up(t, f, p, Options{})
+	if plan, _ := PlanUp(p, f.observe(p), Options{WaitOnChange: true}); !plan.Empty() {
+		t.Fatalf("a converged pass waits for nothing:\n%s", plan)
+	}
+}
