@@ -5,7 +5,7 @@ RUNTIME := bin/berth-runtime
 INIT    := bin/berth-init
 EXAMPLE := examples/hello
 
-.PHONY: build deps test unit demo bench clean
+.PHONY: build deps test unit demo bench install clean
 
 build: $(BIN) $(RUNTIME) $(INIT)
 
@@ -45,6 +45,16 @@ deps:
 bench: build
 	bench/up.sh $(abspath $(BIN))
 	bench/exec.sh $(abspath $(BIN))
+
+# berth, its runtime and init into $(PREFIX)/bin, and the systemd units
+# (berth-reconcile@.service: see docs/gitops.md) into $(UNITDIR).
+PREFIX  ?= /usr/local
+UNITDIR ?= /etc/systemd/system
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)/etc/berth/reconcile
+	install -m 0755 $(BIN) $(RUNTIME) $(INIT) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 contrib/systemd/*.service $(DESTDIR)$(UNITDIR)/
+	chmod 0700 $(DESTDIR)/etc/berth/reconcile
 
 clean:
 	rm -rf bin $(EXAMPLE)/build
