@@ -81,8 +81,14 @@ func eventShown(ev engine.ContainerEvent, services []string) bool {
 	if ev.Attributes["com.docker.compose.oneoff"] == "True" {
 		return false
 	}
+	if eventType(ev) != "container" {
+		return len(services) == 0 // the project's own (reconcile passes)
+	}
 	return len(services) == 0 || slices.Contains(services, ev.Service)
 }
+
+// eventType is ev's type, "container" unless it is a project's own.
+func eventType(ev engine.ContainerEvent) string { return first(ev.Type, "container") }
 
 // eventAttributes are the attributes Docker Compose shows: all but its own
 // com.docker.compose.* labels.
@@ -103,7 +109,7 @@ func eventAttributes(ev engine.ContainerEvent) map[string]string {
 func writeEvent(w io.Writer, ev engine.ContainerEvent, asJSON bool) error {
 	attrs := eventAttributes(ev)
 	if asJSON {
-		b, err := json.Marshal(map[string]any{"time": ev.Time, "type": "container", "service": ev.Service,
+		b, err := json.Marshal(map[string]any{"time": ev.Time, "type": eventType(ev), "service": ev.Service,
 			"id": ev.ID, "action": ev.Action, "attributes": attrs})
 		if err != nil {
 			return err
@@ -115,6 +121,6 @@ func writeEvent(w io.Writer, ev engine.ContainerEvent, asJSON bool) error {
 	for _, k := range slices.Sorted(maps.Keys(attrs)) {
 		kv = append(kv, k+"="+attrs[k])
 	}
-	_, err := fmt.Fprintf(w, "%s container %s %s (%s)\n\n", ev.Time.Format("2006-01-02 15:04:05.000000"), ev.Action, ev.ID, strings.Join(kv, ", "))
+	_, err := fmt.Fprintf(w, "%s %s %s %s (%s)\n\n", ev.Time.Format("2006-01-02 15:04:05.000000"), eventType(ev), ev.Action, ev.ID, strings.Join(kv, ", "))
 	return err
 }

@@ -30,27 +30,34 @@ func serveMetrics(addr string, g *globals, gf gitFlags) (*metrics.Loop, func(), 
 	return m, m.Serve(ln), nil
 }
 
-// timed wraps a pass's load to time the pass and to tell drift repairs —
-// actions of a pass whose stack is the previous pass's — from changes of
-// the stack.
-func timed(load func(context.Context) (*spec.Project, error)) (func(context.Context) (*spec.Project, error), func(reconcile.Pass, *metrics.Loop)) {
-	var start time.Time
-	var cur, prev []byte
-	wrapped := func(ctx context.Context) (*spec.Project, error) {
-		start = time.Now()
+// passes follows the loop's passes: it times each, remembers the project
+// it loaded, and tells drift repairs — actions of a pass whose stack is the
+// previous pass's — from changes of the stack.
+type passes struct {
+	start     time.Time
+	cur, prev []byte
+	project   string
+}
+
+// wrap wraps a pass's load.
+func (t *passes) wrap(load func(context.Context) (*spec.Project, error)) func(context.Context) (*spec.Project, error) {
+	return func(ctx context.Context) (*spec.Project, error) {
+		t.start = time.Now()
 		p, err := load(ctx)
-		cur = nil
+		t.cur = nil
 		if err == nil {
-			cur, _ = json.Marshal(p)
+			t.project = p.Name
+			t.cur, _ = json.Marshal(p)
 		}
 		return p, err
 	}
-	done := func(p reconcile.Pass, m *metrics.Loop) {
-		drift := cur != nil && prev != nil && string(cur) == string(prev)
-		m.Pass(p, time.Since(start), drift)
-		if cur != nil && p.Err == nil {
-			prev = cur
-		}
+}
+
+// done records the pass in m.
+func (t *passes) done(p reconcile.Pass, m *metrics.Loop) {
+	drift := t.cur != nil && t.prev != nil && string(t.cur) == string(t.prev)
+	m.Pass(p, time.Since(t.start), drift)
+	if t.cur != nil && p.Err == nil {
+		t.prev = t.cur
 	}
-	return wrapped, done
 }

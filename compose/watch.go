@@ -55,7 +55,17 @@ func newReconcileCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer stopMetrics()
+			var tracked passes
+			// Passes that change the host or fail, and commits not applied,
+			// are project events; converged passes are not (one every
+			// interval would push the containers' events out).
+			event := func(action string, attrs map[string]string) {
+				if tracked.project != "" {
+					e.ProjectEvent(ctx, tracked.project, "reconcile", action, attrs)
+				}
+			}
 			if gf.src.URL != "" {
+				tracked.project = gf.stackName(g)
 				f, err := gf.follower(g)
 				if err != nil {
 					return err
@@ -63,6 +73,7 @@ func newReconcileCommand(g *globals) *cobra.Command {
 				load, record = f.Load, f.Report
 				f.OnFail = func(err error) {
 					m.RolledBack()
+					event("not-applied", map[string]string{"error": err.Error()})
 					poke() // converge back to the applied commit at once
 					fmt.Fprintf(out, "%s not applied: %v\n", time.Now().UTC().Format(time.RFC3339), err)
 				}
@@ -71,7 +82,7 @@ func newReconcileCommand(g *globals) *cobra.Command {
 					m.Applied(c)
 				}
 			}
-			load, passDone := timed(load)
+			load = tracked.wrap(load)
 			drv := drivers(e)
 			locked := &lockedObserver{Observer: e, lock: e.LockProject}
 			o := reconcile.Options{RemoveOrphans: removeOrphans, WaitOnChange: gf.rollback, WaitTimeout: gf.waitTimeout}
@@ -80,7 +91,13 @@ func newReconcileCommand(g *globals) *cobra.Command {
 				stamp := time.Now().UTC().Format(time.RFC3339)
 				// Recorded before it is told, so what status shows is never
 				// behind what was printed.
-				passDone(p, m)
+				tracked.done(p, m)
+				switch {
+				case p.Err != nil:
+					event("failed", map[string]string{"error": p.Err.Error()})
+				case !p.Plan.Empty():
+					event("applied", map[string]string{"summary": p.Plan.Summary()})
+				}
 				if err := record(p); err != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s recording the pass: %v\n", stamp, err)
 				}

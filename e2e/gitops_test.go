@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-dev/berth/internal/testutil"
 )
@@ -176,6 +177,15 @@ func TestReconcileFollowsGit(t *testing.T) {
 	}
 	if strings.Contains(string(body), "tok-0a1b2c3d4e5f") || strings.Contains(string(body), secret) {
 		t.Error("/metrics shows a secret")
+	}
+
+	// The passes that changed something, and the commit not applied, are
+	// the project's events.
+	evs := u.run("events", "--json", "--since", "1h", "--until", time.Now().UTC().Format(time.RFC3339Nano))
+	for _, want := range []string{`"type":"reconcile"`, `"action":"applied"`, `"action":"not-applied"`, bad[:12]} {
+		if !strings.Contains(evs, want) {
+			t.Errorf("events lack %s:\n%s", want, evs)
+		}
 	}
 
 	// The secret's bytes are nowhere in berth's state but the stack's own

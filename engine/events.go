@@ -12,7 +12,11 @@ import (
 // ContainerEvent is one event of a container, as Docker's daemon reports
 // it: create, start, die, kill, stop, pause, unpause, restart, oom,
 // "health_status: <status>", destroy.
+//
+// A project's own events (Type "reconcile": a reconcile pass) come in the
+// same stream, without ID and Service.
 type ContainerEvent struct {
+	Type    string // "container", or a project event's type
 	Time    time.Time
 	Action  string
 	ID      string // the container's ID
@@ -56,7 +60,7 @@ func (e *Engine) Events(ctx context.Context, o EventsOptions, fn func(ContainerE
 				break
 			}
 			last = max(last, ev.Seq)
-			if err := fn(ContainerEvent{Time: ev.Time, Action: ev.Action, ID: ev.ID, Service: ev.Service, Attributes: ev.Attributes}); err != nil {
+			if err := fn(ContainerEvent{Type: ev.Type, Time: ev.Time, Action: ev.Action, ID: ev.ID, Service: ev.Service, Attributes: ev.Attributes}); err != nil {
 				return err
 			}
 		}
@@ -99,6 +103,12 @@ func (e *Engine) Events(ctx context.Context, o EventsOptions, fn func(ContainerE
 // cannot be recorded never fails what happened.
 func (e *Engine) event(ctx context.Context, name, action string) {
 	_ = e.store.AddEvent(context.WithoutCancel(ctx), name, action, nil, time.Now())
+}
+
+// ProjectEvent records an event of project as a whole, best effort as
+// every event: typ is its type ("reconcile"), attrs its attributes.
+func (e *Engine) ProjectEvent(ctx context.Context, project, typ, action string, attrs map[string]string) {
+	_ = e.store.AddProjectEvent(context.WithoutCancel(ctx), project, typ, action, attrs, time.Now())
 }
 
 // Restarting is e as the containers driver of `restart`: each start it

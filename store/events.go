@@ -22,9 +22,11 @@ var maxEvents = MaxEvents
 // each recorded event so that followers wake (see WatchEvents).
 const eventsWakeFile = "events.wake"
 
-// Event is one recorded container event, as Docker's daemon reports it.
+// Event is one recorded event: of a container, as Docker's daemon reports
+// it, or of a project as a whole (a reconcile pass).
 type Event struct {
 	Seq     int64 // increasing with every event recorded
+	Type    string // "container", or a project event's type ("reconcile")
 	Time    time.Time
 	Action  string // "create", "start", "die", "health_status: healthy", ...
 	ID      string // the container's ID
@@ -59,17 +61,7 @@ func (s *Store) AddEvent(ctx context.Context, name, action string, attrs map[str
 		if err != nil {
 			return err
 		}
-		res, err := tx.Exec(`INSERT INTO events (time, action, id, name, project, service, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			at.UnixNano(), action, id, name, project, service, string(b))
-		if err != nil {
-			return err
-		}
-		seq, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(`DELETE FROM events WHERE seq <= ?`, seq-int64(maxEvents))
-		return err
+		return insertEvent(tx, Event{Time: at, Action: action, ID: id, Name: name, Project: project, Service: service}, string(b))
 	})
 	if err != nil {
 		return fmt.Errorf("recording event %q of %q: %w", action, name, err)
@@ -77,6 +69,45 @@ func (s *Store) AddEvent(ctx context.Context, name, action string, attrs map[str
 	s.touchWake()
 	return nil
 }
+
+// AddProjectEvent records an event of project as a whole, of type typ
+// ("reconcile"), with attrs. It has no container: its ID, Name and Service
+// are empty, and its type is kept among the stored attributes.
+func (s *Store) AddProjectEvent(ctx context.Context, project, typ, action string, attrs map[string]string, at time.Time) error {
+	all := map[string]string{typeAttribute: typ}
+	maps.Copy(all, attrs)
+	b, err := json.Marshal(all)
+	if err != nil {
+		return err
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		return insertEvent(tx, Event{Time: at, Action: action, Project: project}, string(b))
+	})
+	if err != nil {
+		return fmt.Errorf("recording event %q of project %q: %w", action, project, err)
+	}
+	s.touchWake()
+	return nil
+}
+
+// insertEvent records e with its attributes' JSON, and drops the oldest
+// events beyond MaxEvents.
+func insertEvent(tx *sql.Tx, e Event, attrs string) error {
+	res, err := tx.Exec(`INSERT INTO events (time, action, id, name, project, service, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.Time.UnixNano(), e.Action, e.ID, e.Name, e.Project, e.Service, attrs)
+	if err != nil {
+		return err
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(`DELETE FROM events WHERE seq <= ?`, seq-int64(maxEvents))
+	return err
+}
+
+// typeAttribute holds a project event's type among its stored attributes.
+const typeAttribute = "\x00type"
 
 // touchWake wakes the followers: closing a file opened for writing is an
 // inotify IN_CLOSE_WRITE, with nothing written.
@@ -121,6 +152,11 @@ func (s *Store) Events(ctx context.Context, q EventsQuery) ([]Event, error) {
 		e.Time = time.Unix(0, at)
 		if err := json.Unmarshal([]byte(attrs), &e.Attributes); err != nil {
 			return nil, fmt.Errorf("attributes of event %d: %w", e.Seq, err)
+		}
+		e.Type = "container"
+		if typ, ok := e.Attributes[typeAttribute]; ok && e.Name == "" {
+			e.Type = typ
+			delete(e.Attributes, typeAttribute)
 		}
 		out = append(out, e)
 	}

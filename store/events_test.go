@@ -131,3 +131,30 @@ func BenchmarkRecordEventHook(b *testing.B) {
 		RecordEventHook(root, "p-web-1", "start", nil, time.Now())
 	}
 }
+
+// A project event has no container; it is listed with the project's
+// container events, typed, its type not among its attributes.
+func TestProjectEvent(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	putWeb(t, s)
+	t0 := time.Unix(1700000000, 0)
+	if err := s.AddEvent(ctx, "p-web-1", "start", nil, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddProjectEvent(ctx, "p", "reconcile", "applied", map[string]string{"commit": "abc"}, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.Events(ctx, EventsQuery{Project: "p"})
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("events: %+v %v", evs, err)
+	}
+	if evs[0].Type != "container" {
+		t.Errorf("container event typed %q", evs[0].Type)
+	}
+	pass := evs[1]
+	if pass.Type != "reconcile" || pass.Action != "applied" || pass.Name != "" || pass.ID != "" || pass.Project != "p" ||
+		fmt.Sprint(pass.Attributes) != "map[commit:abc]" {
+		t.Errorf("project event: %+v", pass)
+	}
+}
