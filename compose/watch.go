@@ -37,98 +37,21 @@ func newReconcileCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer e.Close()
-			out := cmd.OutOrStdout()
-			progress := newProgress(out)
-			// Each pass re-reads the stack and holds the project lock only
-			// while it runs, so other berth commands can work between.
-			load := func(ctx context.Context) (*spec.Project, error) { return g.loadProject(ctx) }
-			record := func(reconcile.Pass) error { return nil }
-			wake := make(chan struct{}, 1)
-			poke := func() {
-				select {
-				case wake <- struct{}{}:
-				default: // a pass is already due
-				}
-			}
-			m, stopMetrics, err := serveMetrics(metricsAddr, g, gf)
+			l, err := newLoop(e, cmd.OutOrStdout(), cmd.ErrOrStderr(), metricsAddr, g, gf)
 			if err != nil {
 				return err
 			}
-			defer stopMetrics()
-			var tracked passes
-			// Passes that change the host or fail, and commits not applied,
-			// are project events; converged passes are not (one every
-			// interval would push the containers' events out).
-			event := func(action string, attrs map[string]string) {
-				if tracked.project != "" {
-					e.ProjectEvent(ctx, tracked.project, "reconcile", action, attrs)
-				}
-			}
-			if gf.src.URL != "" {
-				tracked.project = gf.stackName(g)
-				f, err := gf.follower(g)
-				if err != nil {
-					return err
-				}
-				load, record = f.Load, f.Report
-				f.OnFail = func(err error) {
-					m.RolledBack()
-					event("not-applied", map[string]string{"error": err.Error()})
-					poke() // converge back to the applied commit at once
-					fmt.Fprintf(out, "%s not applied: %v\n", time.Now().UTC().Format(time.RFC3339), err)
-				}
-				f.OnFetch, f.OnApply = m.Fetched, m.Applied
-				if c := f.AppliedCommit(); c != "" {
-					m.Applied(c)
-				}
-			}
-			load = tracked.wrap(load)
-			drv := drivers(e)
-			locked := &lockedObserver{Observer: e, lock: e.LockProject}
+			defer l.close()
 			o := reconcile.Options{RemoveOrphans: removeOrphans, WaitOnChange: gf.rollback, WaitTimeout: gf.waitTimeout}
-			report := func(p reconcile.Pass) {
-				locked.release()
-				stamp := time.Now().UTC().Format(time.RFC3339)
-				// Recorded before it is told, so what status shows is never
-				// behind what was printed.
-				tracked.done(p, m)
-				switch {
-				case p.Err != nil:
-					event("failed", map[string]string{"error": p.Err.Error()})
-				case !p.Plan.Empty():
-					event("applied", map[string]string{"summary": p.Plan.Summary()})
-				}
-				if err := record(p); err != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s recording the pass: %v\n", stamp, err)
-				}
-				switch {
-				case p.Err != nil:
-					fmt.Fprintf(out, "%s pass failed: %v\n", stamp, p.Err)
-				case p.Plan.Empty():
-					fmt.Fprintf(out, "%s converged: nothing to do\n", stamp)
-				default:
-					fmt.Fprintf(out, "%s applied: %s\n", stamp, p.Plan.Summary())
-				}
-			}
 			if !watch {
-				p, err := load(ctx)
-				if err == nil {
-					var plan reconcile.Plan
-					plan, err = reconcile.Converge(ctx, p, locked, drv, o, progress.event)
-					report(reconcile.Pass{Plan: plan, Err: err})
-				} else {
-					record(reconcile.Pass{Err: err})
-				}
-				locked.release()
-				return err
+				return l.once(ctx, o)
 			}
-			stop, err := gf.serveWebhook(poke)
+			stop, err := gf.serveWebhook(l.poke)
 			if err != nil {
 				return err
 			}
 			defer stop()
-			reconcile.Watch(ctx, load, locked, drv, o, interval, wake, progress.event, report)
-			locked.release()
+			reconcile.Watch(ctx, l.load, l.locked, drivers(e), o, interval, l.wake, l.progress.event, l.report(ctx))
 			return nil
 		},
 	}
