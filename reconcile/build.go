@@ -26,6 +26,11 @@ type BuildSpec struct {
 	Image   string     // the reference the result is tagged with
 	Build   spec.Build // the service's build section, with the command's --no-cache, --pull and --build-arg applied
 	Inputs  BuildInputs
+	// NetworkKey and Network are the project network RUN joins for
+	// egress (the service's first, as its containers' primary one) when
+	// the build section sets no network; nil: loopback only.
+	NetworkKey string
+	Network    *spec.Network
 }
 
 // BuildInputs are digests of what a build reads, to know whether an image
@@ -67,11 +72,34 @@ type BuildOptions struct {
 
 func buildID(ref string) string { return "build:" + ref }
 
+// planBuilds plans the builds of the services that build, after the
+// networks their RUN steps join (up --build forces them).
+func (pl *planner) planBuilds(p *spec.Project, services []spec.Service, obs Observed, o Options) {
+	forced := ""
+	if o.Build {
+		forced = "--build"
+	}
+	for _, svc := range services {
+		if svc.Build != nil {
+			pl.planBuild(p, svc, obs, o, forced)
+		}
+	}
+}
+
+// buildNetwork is the key of the network the RUN steps of svc's build
+// join: its first network when the build section names none.
+func buildNetwork(svc spec.Service) string {
+	if svc.Build.Network != "" || len(svc.Networks) == 0 {
+		return ""
+	}
+	return sortedKeys(svc.Networks)[0]
+}
+
 // planBuild plans the build of svc's image: when it is absent, when
 // pull_policy is build, and when forced says why (up --build, berth build). Without o.Build,
 // an image built from other inputs than the stack's now is kept, with a
 // warning, as Docker Compose keeps it.
-func (pl *planner) planBuild(svc spec.Service, obs Observed, o Options, forced string) {
+func (pl *planner) planBuild(p *spec.Project, svc spec.Service, obs Observed, o Options, forced string) {
 	id := buildID(svc.Image)
 	if pl.has(id) || o.SkipBuild {
 		return
@@ -103,9 +131,14 @@ func (pl *planner) planBuild(svc spec.Service, obs Observed, o Options, forced s
 		}
 		return
 	}
-	b := *svc.Build
-	pl.add(Action{ID: id, Kind: Build, Target: svc.Image, Service: svc.Name, Reason: reason,
-		Build: &BuildSpec{Project: pl.plan.Project, Service: svc.Name, Image: svc.Image, Build: b, Inputs: st.Inputs}})
+	a := Action{ID: id, Kind: Build, Target: svc.Image, Service: svc.Name, Reason: reason,
+		Build: &BuildSpec{Project: pl.plan.Project, Service: svc.Name, Image: svc.Image, Build: *svc.Build, Inputs: st.Inputs}}
+	if key := buildNetwork(svc); key != "" {
+		n := p.Networks[key]
+		a.Build.NetworkKey, a.Build.Network = key, &n
+		pl.after(&a, "network:"+n.Name)
+	}
+	pl.add(a)
 	if reason != forced && reason != "pull_policy is build" {
 		pl.rebuilds[svc.Image] = true
 	}
@@ -127,17 +160,23 @@ func (pl *planner) afterBuild(a *Action, image string) { pl.after(a, buildID(ima
 
 // PlanBuild plans `berth build`: the image of each named service that
 // builds (all when none is named; with deps, of the services they depend
-// on too), whatever the host holds, each with its reason.
+// on too), whatever the host holds, each with its reason, after the
+// networks their RUN steps join.
 func PlanBuild(p *spec.Project, obs Observed, services []string, withDeps bool, bo BuildOptions) (Plan, error) {
 	selected, err := selectServices(p, services, !withDeps)
 	if err != nil {
 		return Plan{}, err
 	}
 	pl := newPlanner(p.Name)
+	var builds []spec.Service
 	for _, svc := range ApplyBuildOptions(selected, bo) {
 		if svc.Build != nil {
-			pl.planBuild(svc, obs, Options{}, "requested")
+			builds = append(builds, svc)
 		}
+	}
+	pl.planNetworks(p, slices.DeleteFunc(slices.Clone(builds), func(s spec.Service) bool { return buildNetwork(s) == "" }), obs)
+	for _, svc := range builds {
+		pl.planBuild(p, svc, obs, Options{}, "requested")
 	}
 	return pl.finish()
 }
@@ -154,6 +193,29 @@ func ApplyBuildOptions(services []spec.Service, bo BuildOptions) []spec.Service 
 		b.NoCache = b.NoCache || bo.NoCache
 		b.Pull = b.Pull || bo.Pull
 		out[i].Build = &b
+	}
+	return out
+}
+
+// Prepare is the part of a plan up carries out before planning the rest
+// again: the pulls and builds (which decide the images, and so which
+// containers are recreated) and the networks the builds join.
+func (p Plan) Prepare() Plan {
+	keep := map[string]bool{}
+	for _, a := range p.Actions {
+		if a.Kind == Pull || a.Kind == Build {
+			keep[a.ID] = true
+			for _, id := range a.After {
+				keep[id] = true
+			}
+		}
+	}
+	out := Plan{Project: p.Project, Warnings: p.Warnings}
+	for _, a := range p.Actions {
+		if keep[a.ID] {
+			a.After = slices.DeleteFunc(slices.Clone(a.After), func(id string) bool { return !keep[id] })
+			out.Actions = append(out.Actions, a)
+		}
 	}
 	return out
 }

@@ -159,6 +159,22 @@ func TestRebuiltImageRecreates(t *testing.T) {
 	}
 }
 
+// Up carries out the builds, and the networks they join, before it plans
+// the rest again.
+func TestPrepareKeepsBuildNetworks(t *testing.T) {
+	f, p := hostWithBuild(), builtProject()
+	pre := must(t)(PlanUp(p, f.observe(p), Options{})).Prepare()
+	want := "↓ pull image busybox (not present)\n+ build image shop-web (no image yet)\n+ create network shop_default (does not exist)\nPlan: 1 to build, 1 to pull, 1 to create, 0 to recreate, 0 to start, 0 to remove.\n"
+	if pre.String() != want {
+		t.Errorf("prepared:\n%s\nwant:\n%s", pre, want)
+	}
+	p.Services[2].Build.Network = "none"
+	pre = must(t)(PlanUp(p, f.observe(p), Options{})).Prepare()
+	if len(pre.Actions) != 2 {
+		t.Errorf("a build with network none needs no network:\n%s", pre)
+	}
+}
+
 func TestNoBuild(t *testing.T) {
 	f, p := hostWithBuild(), builtProject()
 	_, err := PlanUp(p, f.observe(p), Options{NoBuild: true})
@@ -190,7 +206,7 @@ func TestFailedBuildCreatesNothing(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	for _, c := range f.calls() {
-		if strings.HasPrefix(c, "create") {
+		if strings.HasPrefix(c, "create ") {
 			t.Errorf("after a failed build: %s", c)
 		}
 	}
@@ -200,11 +216,17 @@ func TestPlanBuildCommand(t *testing.T) {
 	f, p := hostWithBuild(), builtProject()
 	p.Services[0].Image, p.Services[0].Build = "shop-api", &spec.Build{Context: "/src/api"} // api builds too
 	plan := must(t)(PlanBuild(p, f.observe(p), nil, false, BuildOptions{NoCache: true}))
-	want := "+ build image shop-api (no image yet)\n+ build image shop-web (no image yet)\nPlan: 2 to build, 0 to pull, 0 to create, 0 to recreate, 0 to start, 0 to remove.\n"
+	want := "+ build image shop-api (no image yet)\n+ build image shop-web (no image yet)\n+ create network shop_default (does not exist)\nPlan: 2 to build, 0 to pull, 1 to create, 0 to recreate, 0 to start, 0 to remove.\n"
 	if plan.String() != want {
 		t.Errorf("plan:\n%s\nwant:\n%s", plan, want)
 	}
 	for _, a := range plan.Actions {
+		if a.Kind != Build {
+			continue
+		}
+		if !slices.Equal(a.After, []string{"network:shop_default"}) || a.Build.NetworkKey != "default" || a.Build.Network.Name != "shop_default" {
+			t.Errorf("%s: RUN network %q %+v after %v, want the service's default network, made first", a.ID, a.Build.NetworkKey, a.Build.Network, a.After)
+		}
 		if !a.Build.Build.NoCache {
 			t.Errorf("%s: --no-cache not applied", a.ID)
 		}
@@ -218,7 +240,7 @@ func TestPlanBuildCommand(t *testing.T) {
 		t.Errorf("plan:\n%s", plan)
 	}
 	plan = must(t)(PlanBuild(p, f.observe(p), []string{"web"}, true, BuildOptions{}))
-	if len(plan.Actions) != 2 {
+	if len(plan.Targets(Build)) != 2 {
 		t.Errorf("--with-dependencies plan:\n%s", plan)
 	}
 	if _, err := PlanBuild(p, f.observe(p), []string{"nope"}, false, BuildOptions{}); err == nil {

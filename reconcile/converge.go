@@ -55,7 +55,7 @@ func converge(ctx context.Context, p *spec.Project, host Observer, d Drivers, ev
 	if err != nil {
 		return first, err
 	}
-	pulls := first.Only(Pull, Build)
+	pulls := first.Prepare()
 	if pulls.Empty() {
 		return first, checkAndApply(ctx, host, first, d, events)
 	}

@@ -87,6 +87,7 @@ func (pl *planner) planServices(p *spec.Project, services []spec.Service, extra 
 		pl.planImage(svc, obs, o)
 	}
 	pl.planNetworks(p, all, obs)
+	pl.planBuilds(p, all, obs, o)
 	pl.planVolumes(p, all, obs)
 	pl.images, pl.volumes = obs.ImageConfigs, obs.Volumes
 	byService := map[string][]Container{}
@@ -157,12 +158,7 @@ func pullID(ref string) string { return "pull:" + ref }
 
 func (pl *planner) planImage(svc spec.Service, obs Observed, o Options) {
 	id := pullID(svc.Image)
-	if svc.Build != nil {
-		forced := ""
-		if o.Build {
-			forced = "--build"
-		}
-		pl.planBuild(svc, obs, o, forced)
+	if svc.Build != nil { // planned by planBuilds
 		return
 	}
 	if pl.has(id) || o.SkipPull {
