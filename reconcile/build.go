@@ -15,7 +15,7 @@ const Build Kind = "build"
 
 // Builder builds images.
 type Builder interface {
-	// Build builds b's image and records that it was built from b.Inputs.
+	// Build builds b's image and records what it was built from.
 	Build(ctx context.Context, b BuildSpec) error
 }
 
@@ -25,7 +25,6 @@ type BuildSpec struct {
 	Service string
 	Image   string     // the reference the result is tagged with
 	Build   spec.Build // the service's build section, with the command's --no-cache, --pull and --build-arg applied
-	Inputs  BuildInputs
 	// NetworkKey and Network are the project network RUN joins for
 	// egress (the service's first, as its containers' primary one) when
 	// the build section sets no network; nil: loopback only.
@@ -41,10 +40,11 @@ type BuildInputs struct {
 	Args       string `json:"args"`       // build args, target and the other options that change the result
 }
 
-// BuildState is what Observe knows of a built service's image.
+// BuildState is what Observe knows of a built service's image: set when
+// berth built the local image, to compare with what its build reads now.
 type BuildState struct {
 	Inputs BuildInputs  // what its build reads now
-	Built  *BuildInputs // what the local image was built from; nil when berth did not build it
+	Built  *BuildInputs // what the local image was built from; nil when berth did not build it (or the inputs cannot be read now)
 }
 
 // Changes names what differs between inputs and what an image was built
@@ -132,7 +132,7 @@ func (pl *planner) planBuild(p *spec.Project, svc spec.Service, obs Observed, o 
 		return
 	}
 	a := Action{ID: id, Kind: Build, Target: svc.Image, Service: svc.Name, Reason: reason,
-		Build: &BuildSpec{Project: pl.plan.Project, Service: svc.Name, Image: svc.Image, Build: *svc.Build, Inputs: st.Inputs}}
+		Build: &BuildSpec{Project: pl.plan.Project, Service: svc.Name, Image: svc.Image, Build: *svc.Build}}
 	if key := buildNetwork(svc); key != "" {
 		n := p.Networks[key]
 		a.Build.NetworkKey, a.Build.Network = key, &n

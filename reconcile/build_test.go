@@ -20,7 +20,7 @@ func (f *fakeHost) Build(_ context.Context, b BuildSpec) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	in := b.Inputs
+	in := f.inputs[b.Image]
 	h := sha256.Sum256([]byte(in.Dockerfile + in.Context + in.Args))
 	id := "sha256:" + hex.EncodeToString(h[:])
 	f.images[b.Image] = id
@@ -80,7 +80,7 @@ func TestPlanBuildsAbsentImage(t *testing.T) {
 		if a.ID == "create:shop-web-1" && !slices.Contains(a.After, "build:shop-web") {
 			t.Errorf("web's creation does not wait for its build: %v", a.After)
 		}
-		if a.Kind == Build && (a.Build == nil || a.Build.Inputs.Dockerfile != "d1" || a.Build.Build.Context != "/src/web") {
+		if a.Kind == Build && (a.Build == nil || a.Build.Image != "shop-web" || a.Build.Build.Context != "/src/web") {
 			t.Errorf("build action carries %+v", a.Build)
 		}
 	}
