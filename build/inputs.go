@@ -28,7 +28,10 @@ func ReadInputs(o Options) (Inputs, error) {
 	dfPath := ""
 	if o.DockerfileInline == "" {
 		dfPath = o.Dockerfile
-		if dfPath != "" && !filepath.IsAbs(dfPath) {
+		if dfPath == "" {
+			dfPath = "Dockerfile"
+		}
+		if !filepath.IsAbs(dfPath) {
 			dfPath = filepath.Join(o.Context, dfPath)
 		}
 	}
@@ -36,15 +39,17 @@ func ReadInputs(o Options) (Inputs, error) {
 	if err != nil {
 		return Inputs{}, err
 	}
-	ctx, err := contextDigest(o.Context, ignoreMatcher{pm})
+	ctx, err := contextDigest(o.Context, dfPath, ignoreMatcher{pm})
 	if err != nil {
 		return Inputs{}, err
 	}
 	return Inputs{Dockerfile: hex.EncodeToString(df[:]), Context: ctx}, nil
 }
 
-// contextDigest hashes every path of dir that m keeps, in walk order.
-func contextDigest(dir string, m ignoreMatcher) (string, error) {
+// contextDigest hashes every path of dir that m keeps, in walk order,
+// but the Dockerfile (whose digest is apart, so that a change of it is
+// told from one of the context).
+func contextDigest(dir, dockerfile string, m ignoreMatcher) (string, error) {
 	h := sha256.New()
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -59,7 +64,7 @@ func contextDigest(dir string, m ignoreMatcher) (string, error) {
 		if err != nil {
 			return err
 		}
-		if ignored {
+		if ignored || p == dockerfile {
 			if d.IsDir() && !descend {
 				return filepath.SkipDir
 			}

@@ -44,8 +44,13 @@ func TestReadInputs(t *testing.T) {
 		t.Errorf("a changed file: %+v -> %+v, want only the context changed", base, got)
 	}
 	write("Dockerfile", "FROM busybox\nCOPY . /srv\n")
+	changed := read()
 	if got := read(); got.Dockerfile == base.Dockerfile {
 		t.Error("a changed Dockerfile left its digest")
+	}
+	write("Dockerfile", "FROM busybox\nCOPY . /app\n# a comment\n")
+	if got := read(); got.Context != changed.Context {
+		t.Error("a change of the Dockerfile changed the context's digest")
 	}
 	in, err := ReadInputs(Options{Context: dir, DockerfileInline: "FROM scratch\n"})
 	if err != nil || in.Dockerfile == read().Dockerfile {

@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/internal/testutil"
+)
+
+// builtStack is a user whose stack has a service built from web/Dockerfile
+// (FROM an image of the in-process registry) and one pulled from it.
+func builtStack(t *testing.T, dockerfile string) (*user, string) {
+	t.Helper()
+	host := testutil.Registry(t, nil)
+	testutil.PushBusybox(t, host+"/lib/base:1", []string{"sh"}, nil)
+	testutil.PushBusybox(t, host+"/lib/db:1", []string{"sleep", "1000"}, nil)
+	dir := project(t, `
+services:
+  web:
+    build: ./web
+  db:
+    image: `+host+`/lib/db:1
+`)
+	writeFile(t, filepath.Join(dir, "web", "Dockerfile"), strings.ReplaceAll(dockerfile, "BASE", host+"/lib/base:1"), 0, 0)
+	u := newUser(t, dir)
+	t.Cleanup(func() {
+		u.try("down", "-t", "0", "--rmi", "all")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	return u, dir
+}
+
+// up of a stack with one built and one pulled service; plan shows the
+// build with its reason; an edited Dockerfile is rebuilt by up --build,
+// which recreates only the built service, with the reason.
+func TestBuildUp(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	const dockerfile = `FROM BASE
+RUN grep -q eth0 /proc/net/dev && echo one > /built
+CMD ["sleep", "1000"]
+`
+	u, dir := builtStack(t, dockerfile)
+	image := u.project + "-web"
+	if out := u.run("plan"); !strings.Contains(out, "+ build image "+image+" (no image yet)") || !strings.Contains(out, "↓ pull image") {
+		t.Fatalf("plan of a fresh stack:\n%s", out)
+	}
+	out := u.run("up", "-d")
+	if !regexp.MustCompile(`#\d+ \[web\] DONE`).MatchString(out) || !strings.Contains(out, "Image "+image+"  Built") {
+		t.Fatalf("up -d shows no build steps:\n%s", out)
+	}
+	if got := u.run("exec", "-T", "web", "cat", "/built"); strings.TrimSpace(got) != "one" {
+		t.Fatalf("the built image has /built = %q (RUN had no network interface?)", got)
+	}
+	if out := u.run("plan"); !strings.Contains(out, "Nothing to do") {
+		t.Fatalf("second plan:\n%s", out)
+	}
+
+	df := filepath.Join(dir, "web", "Dockerfile")
+	was, err := os.ReadFile(df)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, df, strings.Replace(string(was), "echo one", "echo two", 1), 0, 0)
+	if out := u.run("plan"); !strings.Contains(out, "image "+image+" was built from other inputs (Dockerfile changed)") || !strings.Contains(out, "Nothing to do") {
+		t.Fatalf("plan after an edit, without --build:\n%s", out)
+	}
+	if out := u.run("plan", "--build"); !strings.Contains(out, "+ build image "+image+" (Dockerfile changed)") ||
+		!strings.Contains(out, "+ create container "+u.project+"-web-1 (image rebuilt)") || strings.Contains(out, "db-1") {
+		t.Fatalf("plan --build after an edit:\n%s", out)
+	}
+	out = u.run("up", "-d", "--build")
+	if strings.Contains(out, "db-1") || !strings.Contains(out, "Container "+u.project+"-web-1  Started") {
+		t.Fatalf("up --build must recreate web only:\n%s", out)
+	}
+	if got := u.run("exec", "-T", "web", "cat", "/built"); strings.TrimSpace(got) != "two" {
+		t.Fatalf("after up --build, /built = %q", got)
+	}
+}
+
+// berth build twice: the second is all CACHED; --no-cache runs the steps.
+func TestBuildCommandCaches(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u, dir := builtStack(t, "FROM BASE\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\nENV A=1\n")
+	writeFile(t, filepath.Join(dir, "web", "hello.txt"), "hello from the context\n", 0, 0)
+	done := regexp.MustCompile(`#\d+ \[web\] DONE`)
+	first := u.run("build")
+	if !done.MatchString(first) || !strings.Contains(first, "hello from the context") {
+		t.Fatalf("first build:\n%s", first)
+	}
+	second := u.run("build")
+	if ran := ranSteps(second); len(ran) > 0 || strings.Count(second, "CACHED") != 3 {
+		t.Fatalf("second build is not all CACHED:\n%s", second)
+	}
+	if out := u.run("build", "--no-cache", "-q"); out != "" {
+		t.Fatalf("build -q printed:\n%s", out)
+	}
+	if out := u.run("build", "--no-cache", "web"); strings.Contains(out, "CACHED") || len(ranSteps(out)) != 3 {
+		t.Fatalf("build --no-cache used the cache:\n%s", out)
+	}
+	if out, err := u.try("build", "nope"); err == nil || !strings.Contains(out, "nope") {
+		t.Fatalf("build of an unknown service: %v\n%s", err, out)
+	}
+}
+
+// ranSteps are the instructions (FROM aside) a build's output shows run
+// rather than CACHED.
+func ranSteps(out string) []string {
+	text := map[string]string{}
+	var ran []string
+	for _, m := range regexp.MustCompile(`(?m)^#(\d+) \[web\] (.*)$`).FindAllStringSubmatch(out, -1) {
+		if _, ok := text[m[1]]; !ok {
+			text[m[1]] = m[2]
+		} else if strings.HasPrefix(m[2], "DONE") && !strings.HasPrefix(text[m[1]], "FROM") {
+			ran = append(ran, text[m[1]])
+		}
+	}
+	return ran
+}
+
+// A Dockerfile syntax error: exit 1 naming the Dockerfile and line, and
+// nothing made.
+func TestBuildSyntaxError(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u, dir := builtStack(t, "FROM BASE\nRUN true\nNOTANINSTRUCTION foo\n")
+	_, errs, code := u.split("", "up", "-d")
+	want := filepath.Join(dir, "web", "Dockerfile") + ":3"
+	if code != 1 || !strings.Contains(errs, want) {
+		t.Fatalf("up with a bad Dockerfile: exit %d, want 1 naming %s:\n%s", code, want, errs)
+	}
+	if out := u.run("ps", "-a", "-q"); strings.TrimSpace(out) != "" {
+		t.Fatalf("containers left after a failed build:\n%s", out)
+	}
+	if out := u.run("image", "ls"); strings.Contains(out, u.project+"-web") {
+		t.Fatalf("an image was tagged after a failed build:\n%s", out)
+	}
+}
