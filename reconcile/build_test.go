@@ -247,3 +247,16 @@ func TestPlanBuildCommand(t *testing.T) {
 		t.Error("no error for an unknown service")
 	}
 }
+
+// down --rmi local removes the images built without an image: name.
+func TestDownImagesLocal(t *testing.T) {
+	p := builtProject()
+	got, err := DownImages(p, "local")
+	if err != nil || !slices.Equal(got, []string{"shop-web"}) {
+		t.Errorf("DownImages local = %v, %v", got, err)
+	}
+	p.Services[2].Image = "registry.example/web:1" // built, but named
+	if got, _ := DownImages(p, "local"); len(got) != 0 {
+		t.Errorf("DownImages local = %v, want none", got)
+	}
+}
