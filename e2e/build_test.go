@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -139,5 +143,54 @@ func TestBuildSyntaxError(t *testing.T) {
 	}
 	if out := u.run("image", "ls"); strings.Contains(out, u.project+"-web") {
 		t.Fatalf("an image was tagged after a failed build:\n%s", out)
+	}
+}
+
+// RUN's network: by default an address on the service's network, with
+// egress (to the host, by the build's extra_hosts host-gateway); with
+// network: host the host's own; with none, loopback only.
+func TestBuildRunNetworks(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello-egress\n") })}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+
+	host := testutil.Registry(t, nil)
+	testutil.PushBusybox(t, host+"/lib/base:1", []string{"sh"}, nil)
+	dir := project(t, `
+services:
+  bridged:
+    build:
+      context: ./ctx
+      extra_hosts: ["host.test:host-gateway"]
+  hostnet:
+    build:
+      context: ./ctx
+      dockerfile: Host.Dockerfile
+      network: host
+  nonet:
+    build:
+      context: ./ctx
+      dockerfile: None.Dockerfile
+      network: none
+`)
+	from := "FROM " + host + "/lib/base:1\n"
+	writeFile(t, filepath.Join(dir, "ctx", "Dockerfile"), from+"RUN timeout 10 wget -qO- http://host.test:"+port+"/\n", 0, 0)
+	writeFile(t, filepath.Join(dir, "ctx", "Host.Dockerfile"), from+"RUN timeout 10 wget -qO- http://127.0.0.1:"+port+"/\n", 0, 0)
+	writeFile(t, filepath.Join(dir, "ctx", "None.Dockerfile"), from+"RUN cat /proc/net/dev; if grep -q eth0 /proc/net/dev; then exit 1; fi; echo loopback-only\n", 0, 0)
+	u := newUser(t, dir)
+	t.Cleanup(func() {
+		u.try("down", "-t", "0", "--rmi", "local")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	out := u.run("--progress", "plain", "build")
+	if strings.Count(out, "hello-egress") != 2 || !strings.Contains(out, "loopback-only") {
+		t.Fatalf("build output:\n%s", out)
 	}
 }
