@@ -194,3 +194,42 @@ services:
 		t.Fatalf("build output:\n%s", out)
 	}
 }
+
+// The build section's args, target, labels and tags reach the image.
+func TestBuildSectionKeys(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	host := testutil.Registry(t, nil)
+	testutil.PushBusybox(t, host+"/lib/base:1", []string{"sh"}, nil)
+	dir := project(t, `
+services:
+  web:
+    image: berth-e2e/web:1
+    build:
+      context: ./ctx
+      target: final
+      args: {GREETING: hello-arg}
+      labels: {org.example.team: webteam}
+      tags: [berth-e2e/web:extra]
+    command: ["cat", "/greeting"]
+`)
+	writeFile(t, filepath.Join(dir, "ctx", "Dockerfile"), "FROM "+host+"/lib/base:1 AS final\nARG GREETING\nRUN echo $GREETING > /greeting\nFROM final AS unused\nRUN exit 1\n", 0, 0)
+	u := newUser(t, dir)
+	t.Cleanup(func() {
+		u.try("down", "-t", "0", "--rmi", "all")
+		u.try("image", "rm", "berth-e2e/web:extra")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.run("build")
+	if out := u.run("image", "inspect", "berth-e2e/web:1"); !strings.Contains(out, `"org.example.team": "webteam"`) {
+		t.Fatalf("image inspect shows no build label:\n%s", out)
+	}
+	ls := u.run("image", "ls")
+	if !strings.Contains(ls, "extra") || strings.Contains(ls, "<none>") {
+		t.Fatalf("image ls after a build with tags and labels:\n%s", ls)
+	}
+	u.run("up", "-d")
+	if out := u.run("logs", "--no-log-prefix", "web"); !strings.Contains(out, "hello-arg") {
+		t.Fatalf("the build arg did not reach RUN: %q", out)
+	}
+}

@@ -48,9 +48,17 @@ func (e *Engine) Build(ctx context.Context, b reconcile.BuildSpec) error {
 		}
 	}
 	o.Network = e.runNetwork(b)
+	if len(b.Build.Labels) > 0 {
+		o.Tag = "" // tagged once labelled
+	}
 	img, err := build.Build(ctx, e.Images, e.runtime, o)
 	if err != nil {
 		return err
+	}
+	if len(b.Build.Labels) > 0 {
+		if img, err = e.relabel(ctx, img, b.Build.Labels, b.Image); err != nil {
+			return err
+		}
 	}
 	for _, t := range b.Build.Tags {
 		if err := e.Images.Tag(b.Image, t); err != nil {
@@ -75,7 +83,8 @@ func buildInputs(b spec.Build) (reconcile.BuildInputs, error) {
 	args, err := json.Marshal(struct {
 		Args   map[string]string `json:"args"`
 		Target string            `json:"target"`
-	}{b.Args, b.Target})
+		Labels map[string]string `json:"labels,omitempty"`
+	}{b.Args, b.Target, b.Labels})
 	if err != nil {
 		return reconcile.BuildInputs{}, err
 	}

@@ -21,7 +21,8 @@ type Build struct {
 	DockerfileInline string            `json:"dockerfile_inline,omitempty"` // the Dockerfile's content
 	Args             map[string]string `json:"args,omitempty"`              // build args; an arg without a value is left out
 	Target           string            `json:"target,omitempty"`
-	Tags             []string          `json:"tags,omitempty"` // more references the image is tagged with, sorted
+	Tags             []string          `json:"tags,omitempty"`   // more references the image is tagged with, sorted
+	Labels           map[string]string `json:"labels,omitempty"` // added to the image's configuration
 	NoCache          bool              `json:"no_cache,omitempty"`
 	Pull             bool              `json:"pull,omitempty"`
 	Network          string            `json:"network,omitempty"`     // RUN's network: "" (a default one), "host" or "none"
@@ -34,7 +35,7 @@ type Build struct {
 // unsupportedBuild are the keys of a build section berth does not honour
 // yet: refused at load rather than silently ignored.
 var unsupportedBuild = []string{
-	"services.*.build.labels", "services.*.build.shm_size", "services.*.build.additional_contexts",
+	"services.*.build.shm_size", "services.*.build.additional_contexts",
 	"services.*.build.cache_from", "services.*.build.cache_to", "services.*.build.no_cache_filter",
 	"services.*.build.ssh", "services.*.build.isolation", "services.*.build.privileged",
 	"services.*.build.ulimits", "services.*.build.entitlements", "services.*.build.provenance",
@@ -68,6 +69,7 @@ func convertBuild(s *Service, cs types.ServiceConfig, cp *types.Project, ps *pro
 		NoCache:          cb.NoCache,
 		Pull:             cb.Pull,
 		Tags:             sortedOrNil(slices.Clone([]string(cb.Tags))),
+		Labels:           maps.Clone(map[string]string(cb.Labels)),
 	}
 	if b.Context == "" {
 		b.Context = cp.WorkingDir

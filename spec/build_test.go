@@ -38,6 +38,7 @@ services:
         UNSET:
       target: prod
       tags: [b/web:x, a/web:y]
+      labels: {org.example.team: web}
       no_cache: true
       pull: true
       network: host
@@ -64,6 +65,9 @@ secrets:
 	}
 	if !reflect.DeepEqual(b.Args, map[string]string{"VERSION": "2"}) {
 		t.Errorf("Args = %v, want VERSION only (UNSET has no value)", b.Args)
+	}
+	if !reflect.DeepEqual(b.Labels, map[string]string{"org.example.team": "web"}) {
+		t.Errorf("Labels = %v", b.Labels)
 	}
 	if !reflect.DeepEqual(b.Tags, []string{"a/web:y", "b/web:x"}) {
 		t.Errorf("Tags = %v", b.Tags)
@@ -115,7 +119,7 @@ func TestBuildRefused(t *testing.T) {
 		want        string
 	}{
 		{"git", "context: https://github.com/x/y.git", ErrUnsupported, `compose.yaml:6: service "web": build context "https://github.com/x/y.git" (a git repository or URL) is not supported by berth yet`},
-		{"labels", "context: .\n      labels: {a: b}", ErrUnsupported, `compose.yaml:7: service "web": build.labels is not supported by berth yet`},
+		{"shm_size", "context: .\n      shm_size: 64m", ErrUnsupported, `compose.yaml:7: service "web": build.shm_size is not supported by berth yet`},
 		{"additional", "context: .\n      additional_contexts: {x: ./x}", ErrUnsupported, `compose.yaml:7: service "web": build.additional_contexts is not supported by berth yet`},
 		{"network", "context: .\n      network: backend", ErrUnsupported, `build network "backend"`},
 		{"platforms", "context: .\n      platforms: [linux/amd64, linux/arm64]", ErrUnsupported, "building for more than one platform"},
