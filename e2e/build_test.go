@@ -211,16 +211,23 @@ services:
       args: {GREETING: hello-arg}
       labels: {org.example.team: webteam}
       tags: [berth-e2e/web:extra]
+      secrets: [token]
     command: ["cat", "/greeting"]
+secrets:
+  token:
+    file: ./token.txt
 `)
-	writeFile(t, filepath.Join(dir, "ctx", "Dockerfile"), "FROM "+host+"/lib/base:1 AS final\nARG GREETING\nRUN echo $GREETING > /greeting\nFROM final AS unused\nRUN exit 1\n", 0, 0)
+	writeFile(t, filepath.Join(dir, "token.txt"), "s3cret-token\n", 0, 0)
+	writeFile(t, filepath.Join(dir, "ctx", "Dockerfile"), "FROM "+host+"/lib/base:1 AS final\nARG GREETING\nRUN echo $GREETING > /greeting\nRUN --mount=type=secret,id=token cat /run/secrets/token\nFROM final AS unused\nRUN exit 1\n", 0, 0)
 	u := newUser(t, dir)
 	t.Cleanup(func() {
 		u.try("down", "-t", "0", "--rmi", "all")
 		u.try("image", "rm", "berth-e2e/web:extra")
 		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
 	})
-	u.run("build")
+	if out := u.run("--progress", "plain", "build"); !strings.Contains(out, "s3cret-token") {
+		t.Fatalf("the build secret was not readable by RUN:\n%s", out)
+	}
 	if out := u.run("image", "inspect", "berth-e2e/web:1"); !strings.Contains(out, `"org.example.team": "webteam"`) {
 		t.Fatalf("image inspect shows no build label:\n%s", out)
 	}

@@ -84,6 +84,23 @@ func (pl *planner) planBuilds(p *spec.Project, services []spec.Service, obs Obse
 			pl.planBuild(p, svc, obs, o, forced)
 		}
 	}
+	pl.orderBuilds(p)
+}
+
+// orderBuilds makes each build wait for the builds of the services its
+// service depends on, whose images its Dockerfile may start FROM.
+func (pl *planner) orderBuilds(p *spec.Project) {
+	for i, a := range pl.plan.Actions {
+		if a.Kind != Build {
+			continue
+		}
+		svc, _ := p.Service(a.Service)
+		for _, dep := range sortedKeys(svc.DependsOn) {
+			if d, ok := p.Service(dep); ok && d.Build != nil && d.Image != a.Target {
+				pl.after(&pl.plan.Actions[i], buildID(d.Image))
+			}
+		}
+	}
 }
 
 // buildNetwork is the key of the network the RUN steps of svc's build
@@ -178,6 +195,7 @@ func PlanBuild(p *spec.Project, obs Observed, services []string, withDeps bool, 
 	for _, svc := range builds {
 		pl.planBuild(p, svc, obs, Options{}, "requested")
 	}
+	pl.orderBuilds(p)
 	return pl.finish()
 }
 

@@ -224,7 +224,7 @@ func TestPlanBuildCommand(t *testing.T) {
 		if a.Kind != Build {
 			continue
 		}
-		if !slices.Equal(a.After, []string{"network:shop_default"}) || a.Build.NetworkKey != "default" || a.Build.Network.Name != "shop_default" {
+		if !slices.Contains(a.After, "network:shop_default") || a.Build.NetworkKey != "default" || a.Build.Network.Name != "shop_default" {
 			t.Errorf("%s: RUN network %q %+v after %v, want the service's default network, made first", a.ID, a.Build.NetworkKey, a.Build.Network, a.After)
 		}
 		if !a.Build.Build.NoCache {
@@ -242,6 +242,11 @@ func TestPlanBuildCommand(t *testing.T) {
 	plan = must(t)(PlanBuild(p, f.observe(p), []string{"web"}, true, BuildOptions{}))
 	if len(plan.Targets(Build)) != 2 {
 		t.Errorf("--with-dependencies plan:\n%s", plan)
+	}
+	for _, a := range plan.Actions {
+		if a.ID == "build:shop-web" && !slices.Contains(a.After, "build:shop-api") {
+			t.Errorf("web's build does not wait for that of api, which it depends on: %v", a.After)
+		}
 	}
 	if _, err := PlanBuild(p, f.observe(p), []string{"nope"}, false, BuildOptions{}); err == nil {
 		t.Error("no error for an unknown service")
