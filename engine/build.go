@@ -193,12 +193,14 @@ func (e *Engine) runNetwork(b reconcile.BuildSpec) func(context.Context) (build.
 		}
 		rn.ResolvConf, rn.Hosts = filepath.Join(dir, "resolv.conf"), filepath.Join(dir, "hosts")
 		hosts := network.HostsFile(entries)
-		if b.Build.Network == "host" {
+		if b.Build.Network == "host" { // the host's, with the extra hosts
 			if hosts, err = os.ReadFile("/etc/hosts"); err != nil {
 				rn.Release()
 				return rn, fmt.Errorf("reading the host's /etc/hosts: %w", err)
 			}
-			hosts = append(hosts, network.HostsFile(entries)[len(network.HostsFile(nil)):]...)
+			for _, h := range entries {
+				hosts = fmt.Appendf(hosts, "%s\t%s\n", h.IP, strings.Join(h.Names, " "))
+			}
 		}
 		if err := errors.Join(os.WriteFile(rn.ResolvConf, resolv, 0o644), os.WriteFile(rn.Hosts, hosts, 0o644)); err != nil {
 			rn.Release()
