@@ -22,6 +22,8 @@ type createOptions struct {
 	scale         []string // SERVICE=NUM
 	pull          string   // "" keeps each service's pull_policy
 	quietPull     bool
+	build         bool // --build: build images before starting containers
+	noBuild       bool // --no-build: build none, even when absent
 }
 
 func (o *createOptions) flags(cmd *cobra.Command) {
@@ -32,11 +34,14 @@ func (o *createOptions) flags(cmd *cobra.Command) {
 	f.StringArrayVar(&o.scale, "scale", nil, "scale SERVICE to NUM instances; overrides the scale setting in the compose file if present")
 	f.StringVar(&o.pull, "pull", "", `pull image before running ("always"|"missing"|"never")`)
 	f.BoolVar(&o.quietPull, "quiet-pull", false, "pull without printing progress information")
+	f.BoolVar(&o.build, "build", false, "build images before starting containers")
+	f.BoolVar(&o.noBuild, "no-build", false, "don't build an image, even if it's policy")
 }
 
 func (o createOptions) reconcile(services []string) reconcile.Options {
 	return reconcile.Options{Services: services, ForceRecreate: o.forceRecreate, NoRecreate: o.noRecreate,
-		RemoveOrphans: o.removeOrphans || envBool("REMOVE_ORPHANS"), IgnoreOrphans: envBool("IGNORE_ORPHANS")}
+		RemoveOrphans: o.removeOrphans || envBool("REMOVE_ORPHANS"), IgnoreOrphans: envBool("IGNORE_ORPHANS"),
+		Build: o.build, NoBuild: o.noBuild}
 }
 
 // open checks the flags, opens the session and applies --scale and
@@ -45,7 +50,10 @@ func (o createOptions) open(ctx context.Context, g *globals, out *progress) (*se
 	if o.forceRecreate && o.noRecreate {
 		return nil, errors.New("--force-recreate and --no-recreate are incompatible")
 	}
-	var opts []engine.Option
+	if o.build && o.noBuild {
+		return nil, errors.New("--build and --no-build are incompatible")
+	}
+	opts := []engine.Option{engine.WithBuildProgress(out.build)}
 	if !o.quietPull {
 		opts = append(opts, engine.WithPullProgress(out.pull))
 	}

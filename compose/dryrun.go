@@ -17,7 +17,7 @@ type dryRun struct{}
 
 // dryRunDrivers are the drivers of --dry-run.
 func dryRunDrivers() reconcile.Drivers {
-	return reconcile.Drivers{Images: dryRun{}, Networks: dryRun{}, Volumes: dryRun{}, Containers: dryRun{}}
+	return reconcile.Drivers{Images: dryRun{}, Networks: dryRun{}, Volumes: dryRun{}, Containers: dryRun{}, Builder: dryRun{}}
 }
 
 func (dryRun) Pull(context.Context, string, string) error                        { return nil }
@@ -40,3 +40,4 @@ func (dryRun) Wait(context.Context, string) (int, error)                        
 func (dryRun) WaitHealthy(context.Context, string) error                         { return nil }
 func (dryRun) WaitReady(context.Context, string) (bool, int, error)              { return false, 0, nil }
 func (dryRun) RefreshHosts(context.Context, string) error                        { return nil }
+func (dryRun) Build(context.Context, reconcile.BuildSpec) error                  { return nil }

@@ -83,7 +83,7 @@ func NewRootCommand() *cobra.Command {
 		}
 		return err
 	}
-	root.AddCommand(newUpCommand(g), newPlanCommand(g), newDownCommand(g), newPsCommand(g), newLogsCommand(g),
+	root.AddCommand(newUpCommand(g), newPlanCommand(g), newBuildCommand(g), newDownCommand(g), newPsCommand(g), newLogsCommand(g),
 		newConfigCommand(g), newPullCommand(g), newPushCommand(g), newImageCommand(g), newVersionCommand(), refuseDryRun(newLoginCommand()), refuseDryRun(newLogoutCommand()),
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
 		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),

@@ -156,7 +156,7 @@ func warn(out *progress, plan reconcile.Plan) {
 // drivers are what plans are applied through: the engine, or with
 // --dry-run, nothing.
 func drivers(e *engine.Engine) reconcile.Drivers {
-	d := reconcile.Drivers{Images: e, Networks: e, Volumes: e, Containers: e}
+	d := reconcile.Drivers{Images: e, Networks: e, Volumes: e, Containers: e, Builder: e}
 	if currentDryRun {
 		d = dryRunDrivers()
 	}

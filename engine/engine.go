@@ -27,10 +27,12 @@ type Engine struct {
 	runtime *runtime.Runtime
 	volumes *volume.Manager
 
-	pool       []netip.Prefix
-	progress   func(image.Progress)
-	registries image.RegistryConfig
-	initBinary string // the static init of services with init: true; "" when there is none
+	pool     []netip.Prefix
+	progress func(image.Progress)
+	// buildProgress receives the builds' step events (WithBuildProgress).
+	buildProgress func(BuildProgress)
+	registries    image.RegistryConfig
+	initBinary    string // the static init of services with init: true; "" when there is none
 }
 
 // Option configures an Engine.

@@ -127,6 +127,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 		obs.Images[s.Image] = img.ID
 		obs.ImageConfigs[s.Image] = imageConfig(img.Config)
 	}
+	e.observeBuilds(p, &obs)
 	return obs, nil
 }
 

@@ -61,6 +61,7 @@ type Drivers struct {
 	Networks   Networks
 	Volumes    Volumes
 	Containers Containers
+	Builder    Builder
 	// Parallel is how many actions the host takes at once when Apply is
 	// given no limit (--parallel, COMPOSE_PARALLEL_LIMIT); 0: 8.
 	Parallel int
@@ -188,6 +189,8 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		return 0, d.Images.Pull(ctx, a.Target, a.Platform)
 	case Push:
 		return 0, d.Images.Push(ctx, a.Target)
+	case Build:
+		return 0, d.Builder.Build(ctx, *a.Build)
 	case Stop:
 		return 0, d.Containers.Stop(ctx, a.Target, a.Timeout)
 	case Kill:

@@ -25,8 +25,8 @@ type Checker interface {
 // the rest. That is the plan `berth plan` prints, except where a pull
 // brings an image other than the local one, which PlanUp warns of.
 func Converge(ctx context.Context, p *spec.Project, host Observer, d Drivers, o Options, events func(Event)) (Plan, error) {
-	return converge(ctx, p, host, d, events, func(obs Observed, pulled bool) (Plan, error) {
-		o.SkipPull = pulled
+	return converge(ctx, p, host, d, events, func(obs Observed, pre Plan) (Plan, error) {
+		o.SkipPull, o.SkipBuild, o.Rebuilt = !pre.Empty(), !pre.Empty(), pre.Targets(Build)
 		return PlanUp(p, obs, o)
 	})
 }
@@ -34,34 +34,35 @@ func Converge(ctx context.Context, p *spec.Project, host Observer, d Drivers, o 
 // ConvergeRun is Converge for `berth run`: PlanRun's plan, its pulls
 // first, then the rest planned again.
 func ConvergeRun(ctx context.Context, p *spec.Project, host Observer, d Drivers, o RunOptions, events func(Event)) (Plan, error) {
-	return converge(ctx, p, host, d, events, func(obs Observed, pulled bool) (Plan, error) {
-		o.SkipPull = pulled
+	return converge(ctx, p, host, d, events, func(obs Observed, pre Plan) (Plan, error) {
+		o.SkipPull, o.SkipBuild, o.Rebuilt = !pre.Empty(), !pre.Empty(), pre.Targets(Build)
 		return PlanRun(p, obs, o)
 	})
 }
 
-// converge observes and plans with plan, applies the pulls the plan has,
-// then observes and plans again (pulled true) and applies the rest.
-func converge(ctx context.Context, p *spec.Project, host Observer, d Drivers, events func(Event), plan func(obs Observed, pulled bool) (Plan, error)) (Plan, error) {
-	observeAndPlan := func(pulled bool) (Plan, error) {
+// converge observes and plans with plan, applies the pulls and builds the
+// plan has, then observes and plans again (pre: the pulls and builds done)
+// and applies the rest.
+func converge(ctx context.Context, p *spec.Project, host Observer, d Drivers, events func(Event), plan func(obs Observed, pre Plan) (Plan, error)) (Plan, error) {
+	observeAndPlan := func(pre Plan) (Plan, error) {
 		obs, err := host.Observe(ctx, p)
 		if err != nil {
 			return Plan{}, err
 		}
-		return plan(obs, pulled)
+		return plan(obs, pre)
 	}
-	first, err := observeAndPlan(false)
+	first, err := observeAndPlan(Plan{})
 	if err != nil {
 		return first, err
 	}
-	if !first.HasPulls() {
+	pulls := first.Prepare()
+	if pulls.Empty() {
 		return first, checkAndApply(ctx, host, first, d, events)
 	}
-	pulls := first.Only(Pull)
 	if err := Apply(ctx, pulls, d, 0, events); err != nil {
 		return pulls, err
 	}
-	rest, err := observeAndPlan(true)
+	rest, err := observeAndPlan(pulls)
 	applied := rest
 	applied.Actions = append(pulls.Actions, rest.Actions...)
 	applied.Warnings = first.Warnings

@@ -28,7 +28,9 @@ type fakeHost struct {
 	bare       map[string]bool     // images with no ENTRYPOINT or CMD; the others' CMD is sh
 	exitCodes  map[string]int      // what Wait returns per container
 	fail       map[string]error
-	log        []string // every call, in order
+	log        []string               // every call, in order
+	inputs     map[string]BuildInputs // what a build of an image ref reads now (by ref)
+	built      map[string]BuildInputs // what an image was built from (by ID)
 }
 
 func newFakeHost() *fakeHost {
@@ -295,7 +297,7 @@ func (f *fakeHost) RefreshHosts(_ context.Context, project string) error {
 }
 
 func (f *fakeHost) drivers() Drivers {
-	return Drivers{Images: f, Networks: f, Volumes: f, Containers: f}
+	return Drivers{Images: f, Networks: f, Volumes: f, Containers: f, Builder: f}
 }
 
 // Observe reports the fake host's state for project p, as the engine would.
@@ -332,6 +334,7 @@ func (f *fakeHost) observe(p *spec.Project) Observed {
 		obs.Images[ref] = id
 		obs.ImageConfigs[ref] = ImageConfig{Cmd: f.imageCmd(ref), Volumes: f.imageVols[ref]}
 	}
+	f.observeBuilds(p, &obs)
 	return obs
 }
 

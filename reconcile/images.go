@@ -37,8 +37,14 @@ type ImageArg struct {
 // so none).
 func DownImages(p *spec.Project, mode string) ([]string, error) {
 	switch mode {
-	case "local":
-		return nil, nil
+	case "local": // the images built without an image: name
+		var names []string
+		for _, svc := range p.Services {
+			if svc.Build != nil && svc.Image == spec.DefaultImageName(p.Name, svc.Name) && !slices.Contains(names, svc.Image) {
+				names = append(names, svc.Image)
+			}
+		}
+		return names, nil
 	case "all":
 		var names []string
 		for _, svc := range p.Services {

@@ -19,7 +19,7 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4}
+var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4}
 
 // planner accumulates one plan.
 type planner struct {
@@ -31,14 +31,15 @@ type planner struct {
 	// images and volumes are what the plan knows of the host's images'
 	// configurations and of its volumes: for processes, anonymous
 	// volumes and copy-up.
-	images  map[string]ImageConfig
-	volumes map[string]Presence
-	waits   map[string][]string // service -> IDs of its wait actions
-	running map[string][]string // service -> its containers kept running untouched
+	images   map[string]ImageConfig
+	volumes  map[string]Presence
+	waits    map[string][]string // service -> IDs of its wait actions
+	running  map[string][]string // service -> its containers kept running untouched
+	rebuilds map[string]bool     // images whose planned build makes another image
 }
 
 func newPlanner(project string) *planner {
-	return &planner{plan: Plan{Project: project}, byID: map[string]int{}, byServ: map[string][]string{}, creates: map[string][]string{}, waits: map[string][]string{}, running: map[string][]string{}}
+	return &planner{plan: Plan{Project: project}, byID: map[string]int{}, byServ: map[string][]string{}, creates: map[string][]string{}, waits: map[string][]string{}, running: map[string][]string{}, rebuilds: map[string]bool{}}
 }
 
 func (pl *planner) add(a Action) {
@@ -86,6 +87,7 @@ func (pl *planner) planServices(p *spec.Project, services []spec.Service, extra 
 		pl.planImage(svc, obs, o)
 	}
 	pl.planNetworks(p, all, obs)
+	pl.planBuilds(p, all, obs, o)
 	pl.planVolumes(p, all, obs)
 	pl.images, pl.volumes = obs.ImageConfigs, obs.Volumes
 	byService := map[string][]Container{}
@@ -156,6 +158,9 @@ func pullID(ref string) string { return "pull:" + ref }
 
 func (pl *planner) planImage(svc spec.Service, obs Observed, o Options) {
 	id := pullID(svc.Image)
+	if svc.Build != nil { // planned by planBuilds
+		return
+	}
 	if pl.has(id) || o.SkipPull {
 		return
 	}
@@ -307,6 +312,8 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 			d.change, d.reason = recreate, changedReason(c.Spec, svc)
 		case contentChange(c, d.spec) != "":
 			d.change, d.reason = recreate, contentChange(c, d.spec)
+		case pl.rebuilt(svc.Image, c, imageID, imagePresent, o):
+			d.change, d.reason = recreate, "image rebuilt"
 		case imagePresent && c.ImageID != imageID:
 			d.change, d.reason = recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
 		case !c.State.Active():
@@ -368,10 +375,14 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 		case recreate:
 			var after []string
 			if d.old.State.Active() {
-				pl.add(Action{ID: "stop:" + name, Kind: Stop, Target: name, Service: svc, Reason: d.reason, Timeout: stopTimeout(d.svc, o)})
+				stop := Action{ID: "stop:" + name, Kind: Stop, Target: name, Service: svc, Reason: d.reason, Timeout: stopTimeout(d.svc, o)}
+				pl.afterBuild(&stop, d.svc.Image)
+				pl.add(stop)
 				after = []string{"stop:" + name}
 			}
-			pl.add(Action{ID: "remove:" + name, Kind: Remove, Target: name, Service: svc, Reason: d.reason, After: after, Timeout: stopTimeout(d.svc, o)})
+			rm := Action{ID: "remove:" + name, Kind: Remove, Target: name, Service: svc, Reason: d.reason, After: after, Timeout: stopTimeout(d.svc, o)}
+			pl.afterBuild(&rm, d.svc.Image)
+			pl.add(rm)
 			if o.RenewAnonVolumes {
 				pl.renewAnonymous(d)
 			}
@@ -394,7 +405,9 @@ func (pl *planner) create(d decision, after []string, o Options) {
 		d.spec.Process = &proc
 	}
 	id := "create:" + d.spec.Name
-	pl.add(Action{ID: id, Kind: Create, Target: d.spec.Name, Service: d.svc.Name, Reason: d.reason, After: after, Container: d.spec, Process: d.spec.Process})
+	a := Action{ID: id, Kind: Create, Target: d.spec.Name, Service: d.svc.Name, Reason: d.reason, After: after, Container: d.spec, Process: d.spec.Process}
+	pl.afterBuild(&a, d.svc.Image)
+	pl.add(a)
 	pl.creates[d.svc.Name] = append(pl.creates[d.svc.Name], id)
 	if !o.NoStart {
 		pl.start(d.svc.Name, d.spec.Name, d.reason)
@@ -470,6 +483,7 @@ func (pl *planner) planFills(d decision) []string {
 				Reason: fmt.Sprintf("%s: copy %s of image %s into it", reason, m.Target, d.svc.Image), Fill: &Fill{Image: d.svc.Image, Path: m.Target}}
 			pl.after(&a, "volume:"+name)
 			pl.after(&a, pullID(d.svc.Image))
+			pl.afterBuild(&a, d.svc.Image)
 			pl.add(a)
 		default:
 			continue

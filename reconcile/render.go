@@ -7,14 +7,14 @@ import (
 
 // symbols are the plan's one-character markers, Terraform style.
 var symbols = map[Kind]string{
-	Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", FillVolume: "+", Create: "+", Start: ">",
+	Build: "+", Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", FillVolume: "+", Create: "+", Start: ">",
 	WaitExit: "…", WaitHealthy: "…", WaitReady: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
 	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">",
 }
 
 // verbs say what each kind does, for people.
 var verbs = map[Kind]string{
-	Pull: "pull image", Push: "push image", Stop: "stop container", CreateNetwork: "create network", CreateVolume: "create volume", FillVolume: "fill volume", Create: "create container",
+	Build: "build image", Pull: "pull image", Push: "push image", Stop: "stop container", CreateNetwork: "create network", CreateVolume: "create volume", FillVolume: "fill volume", Create: "create container",
 	Start: "start container", WaitExit: "wait for container", WaitHealthy: "wait for healthy container", WaitReady: "wait for ready container", RefreshHosts: "update /etc/hosts of project",
 	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
 	Untag: "untag image", CollectImages: "delete image",
@@ -53,7 +53,7 @@ func (p Plan) String() string {
 // a stop before a removal one remove), each network, volume and image
 // once.
 func (p Plan) Summary() string {
-	var create, recreate, start, stop, remove, pull, push, untag int
+	var create, recreate, start, stop, remove, pull, push, untag, build int
 	signals := map[Kind]int{} // kills, pauses, unpauses
 	containers := map[string]map[Kind]bool{}
 	for _, a := range p.Actions {
@@ -62,6 +62,8 @@ func (p Plan) Summary() string {
 			push++
 		case Pull:
 			pull++
+		case Build:
+			build++
 		case CreateNetwork, CreateVolume:
 			create++
 		case RemoveNetwork, RemoveVolume:
@@ -98,7 +100,11 @@ func (p Plan) Summary() string {
 			}
 		}
 	}
-	s := fmt.Sprintf("Plan: %d to pull, %d to create, %d to recreate, %d to start, ", pull, create, recreate, start)
+	s := "Plan: "
+	if build > 0 {
+		s += fmt.Sprintf("%d to build, ", build)
+	}
+	s += fmt.Sprintf("%d to pull, %d to create, %d to recreate, %d to start, ", pull, create, recreate, start)
 	// Plans of up never stop or push alone: their summary keeps its five counts.
 	if stop > 0 {
 		s += fmt.Sprintf("%d to stop, ", stop)
@@ -128,6 +134,17 @@ func (p Plan) HasPulls() bool {
 		}
 	}
 	return false
+}
+
+// Targets are the targets of the plan's actions of kind k.
+func (p Plan) Targets(k Kind) []string {
+	var out []string
+	for _, a := range p.Actions {
+		if a.Kind == k {
+			out = append(out, a.Target)
+		}
+	}
+	return out
 }
 
 // Only returns the plan's actions of the given kinds, with dependencies on

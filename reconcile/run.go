@@ -13,7 +13,9 @@ type RunOptions struct {
 	Name          string       // the one-off container's name: <project>-<service>-run-<12 hex>, or --name
 	NoDeps        bool         // bring up none of the services it depends on
 	RemoveOrphans bool
-	SkipPull      bool // plan no pulls (images were just pulled)
+	SkipPull      bool     // plan no pulls (images were just pulled)
+	SkipBuild     bool     // plan no builds (images were just built)
+	Rebuilt       []string // images just built
 }
 
 // PlanRun decides, without any I/O, what `berth run` does: the services
@@ -51,7 +53,7 @@ func PlanRun(p *spec.Project, obs Observed, o RunOptions) (Plan, error) {
 	cs.OneOff = true
 	pl := newPlanner(p.Name)
 	pl.planServices(p, deps, []decision{{svc: svc, spec: cs, change: create, reason: "one-off container of service " + svc.Name}},
-		obs, Options{RemoveOrphans: o.RemoveOrphans, SkipPull: o.SkipPull})
+		obs, Options{RemoveOrphans: o.RemoveOrphans, SkipPull: o.SkipPull, SkipBuild: o.SkipBuild, Rebuilt: o.Rebuilt})
 	return pl.finish()
 }
 

@@ -24,6 +24,9 @@ type Observed struct {
 	// this project's containers is on: their /etc/hosts list this
 	// project's containers.
 	Peers []string
+	// Builds are, by image reference, what the services that build their
+	// image would build from now and what the local image was built from.
+	Builds map[string]BuildState
 }
 
 // Presence says whether berth recorded an object and whether it really exists.
@@ -115,6 +118,7 @@ type Action struct {
 	Completes bool `json:"completes,omitempty"`
 	// Signal is, for Kill, the signal sent.
 	Signal *lifecycle.Signal `json:"signal,omitempty"`
+	Build  *BuildSpec        `json:"-"` // for Build
 }
 
 // Fill is where a FillVolume action copies from: a path in an image.
@@ -199,6 +203,10 @@ type Options struct {
 	// for one that does not (reconcile --rollback: a pass fails, and its
 	// commit is rolled back, when what it started does not come up).
 	WaitOnChange bool
+	Build        bool     // build every selected service's image that builds (--build)
+	NoBuild      bool     // build none; an absent image is an error (--no-build)
+	SkipBuild    bool     // plan no builds (images were just built)
+	Rebuilt      []string // images just built: containers made from another image of theirs are recreated "image rebuilt"
 }
 
 // AnonymousKey is how an anonymous volume is recorded: by the container

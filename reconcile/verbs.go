@@ -38,7 +38,7 @@ func PlanPull(p *spec.Project, obs Observed, o PullOptions) (Plan, error) {
 		policy := first(o.Policy, svc.PullPolicy)
 		_, present := obs.Images[svc.Image]
 		switch id := pullID(svc.Image); {
-		case pl.has(id), policy == "never", policy == "build":
+		case pl.has(id), policy == "never", policy == "build", svc.Build != nil: // built, not pulled
 		case o.Policy == "missing" && present && !latestTag(svc.Image):
 		default:
 			pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Service: svc.Name, Reason: "berth pull", Platform: svc.Platform})

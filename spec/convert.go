@@ -109,6 +109,7 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 		ps.unsupported("pull_policy "+cs.PullPolicy, at("pull_policy")...)
 	}
 	s.PullPolicy = policy
+	convertBuild(&s, cs, cp, ps)
 
 	if s.Restart == "" {
 		s.Restart = types.RestartPolicyNo

@@ -83,7 +83,7 @@ func TestLoadUnsupported(t *testing.T) {
 		want string
 		line int // of the offending key, when not the first added line (4)
 	}{
-		{"build: .", "build", 0},
+		{"build:\n  context: .\n  shm_size: 64m", "build.shm_size", 6},
 		{"cap_add: [NET_ADMIN]", "cap_add", 0},
 		{"cap_drop: [ALL]", "cap_drop", 0},
 		{"privileged: true", "privileged", 0},

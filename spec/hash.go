@@ -49,6 +49,7 @@ func (s Service) hashed() Service {
 	s.PullPolicy = ""
 	s.Profiles = nil
 	s.Expose = nil
+	s.Build = nil
 	return s
 }
 

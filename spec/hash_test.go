@@ -176,6 +176,7 @@ var unhashed = []struct {
 	{"pull_policy", func(s *Service) { s.PullPolicy = "always" }},
 	{"profiles", func(s *Service) { s.Profiles = []string{"x"} }},
 	{"expose", func(s *Service) { s.Expose = []string{"80/tcp"} }},
+	{"build", func(s *Service) { s.Build = &Build{Context: "/src"} }},
 }
 
 // copyService deep-copies s through its canonical form.

@@ -21,7 +21,7 @@ import (
 var supportedRoots = []string{
 	"name", "include", "secrets", "configs", "models", // top-level definitions are inert until a service uses them
 
-	"services.*.image", "services.*.pull_policy",
+	"services.*.image", "services.*.pull_policy", "services.*.build",
 	"services.*.entrypoint", "services.*.command",
 	"services.*.environment", "services.*.env_file",
 	"services.*.working_dir", "services.*.user", "services.*.hostname",

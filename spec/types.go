@@ -78,6 +78,7 @@ type Service struct {
 	// unless asked with --attach. It does not change the container.
 	NoAttach bool     `json:"no_attach,omitempty"`
 	Expose   []string `json:"expose,omitempty"` // ports exposed, not published ("80/tcp"): informational, not hashed
+	Build    *Build   `json:"build,omitempty"`  // how its image is built; nil when it is pulled. Not hashed
 }
 
 // Healthcheck is a service's health check. Test is Docker's form:

@@ -1,0 +1,103 @@
+package build
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Inputs are digests of what a build reads: to tell, without building,
+// whether an image is still what its Dockerfile and context would make.
+type Inputs struct {
+	Dockerfile string // the Dockerfile's content
+	Context    string // the context's files the ignore file keeps: names, types, modes, content (not times)
+}
+
+// ReadInputs digests the Dockerfile and the context of o, honouring the
+// ignore file as the build does.
+func ReadInputs(o Options) (Inputs, error) {
+	_, src, err := readDockerfile(o.Context, o.Dockerfile, o.DockerfileInline)
+	if err != nil {
+		return Inputs{}, err
+	}
+	df := sha256.Sum256(src)
+	dfPath := ""
+	if o.DockerfileInline == "" {
+		dfPath = o.Dockerfile
+		if dfPath == "" {
+			dfPath = "Dockerfile"
+		}
+		if !filepath.IsAbs(dfPath) {
+			dfPath = filepath.Join(o.Context, dfPath)
+		}
+	}
+	pm, err := loadIgnore(ignoreFile(o.Context, dfPath))
+	if err != nil {
+		return Inputs{}, err
+	}
+	ctx, err := contextDigest(o.Context, dfPath, ignoreMatcher{pm})
+	if err != nil {
+		return Inputs{}, err
+	}
+	return Inputs{Dockerfile: hex.EncodeToString(df[:]), Context: ctx}, nil
+}
+
+// contextDigest hashes every path of dir that m keeps, in walk order,
+// but the Dockerfile (whose digest is apart, so that a change of it is
+// told from one of the context).
+func contextDigest(dir, dockerfile string, m ignoreMatcher) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		ignored, descend, err := m.ignored(rel, d.IsDir())
+		if err != nil {
+			return err
+		}
+		if ignored || p == dockerfile {
+			if d.IsDir() && !descend {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%v\x00", rel, fi.Mode())
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s\x00", target)
+		case fi.Mode().IsRegular():
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(h, f)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", p, err)
+			}
+			h.Write([]byte{0})
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("reading the build context %s: %w", dir, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
