@@ -202,6 +202,9 @@ func (b *builder) from(ctx context.Context, i int) (*stageResult, error) {
 		return nil, err
 	}
 	name := base.Result
+	if name == "" {
+		return nil, fmt.Errorf("base name (%s) should not be blank", st.BaseName)
+	}
 	if st.Platform != "" {
 		p, err := b.lex.ProcessWordWithMatches(st.Platform, scope{args: b.global})
 		if err != nil {
