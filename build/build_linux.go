@@ -333,7 +333,11 @@ func (b *builder) do(ctx context.Context, r *stageResult, cmd instructions.Comma
 		if err := checkAdd(c); err != nil {
 			return false, nil, err
 		}
-		return b.copy(ctx, r, c, c.SourcesAndDest, copyFlags{chown: c.Chown, chmod: c.Chmod, add: true}, text)
+		sum := ""
+		if c.Checksum != "" {
+			sum, _ = parseChecksum(c.Checksum) // checked by checkAdd
+		}
+		return b.copy(ctx, r, c, c.SourcesAndDest, copyFlags{chown: c.Chown, chmod: c.Chmod, checksum: sum, add: true}, text)
 	case *instructions.WorkdirCommand:
 		if _, err := r.conf.apply(c); err != nil {
 			return false, nil, err
