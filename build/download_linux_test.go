@@ -97,4 +97,3 @@ func TestBuildAddURL(t *testing.T) {
 		}
 	}
 }
-
