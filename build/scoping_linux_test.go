@@ -9,8 +9,9 @@ import (
 	"github.com/berth-dev/berth/image"
 )
 
-// ARGs are scoped as Docker scopes them: a global ARG is seen by FROM
-// only, until a stage declares it again; a stage's ARG ends with it.
+// ARGs are scoped as BuildKit scopes them: a global ARG is seen by FROM
+// only, until a stage declares it again; a stage FROM another stage
+// keeps its ARGs.
 func TestBuildArgScoping(t *testing.T) {
 	e := newEnv(t)
 	dir := writeContext(t, map[string]string{"Dockerfile": `ARG V=global
@@ -29,7 +30,7 @@ CMD ["cat", "/a"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, out := e.run(t, img); code != 0 || out != "[]\n[global][1]\n[][]\n" {
+	if code, out := e.run(t, img); code != 0 || out != "[]\n[global][1]\n[global][1]\n" {
 		t.Errorf("run: %d %q", code, out)
 	}
 }
