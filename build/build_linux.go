@@ -43,6 +43,7 @@ func Build(ctx context.Context, store *image.Store, rt *berthrt.Runtime, o Optio
 	if err != nil {
 		return nil, fmt.Errorf("building: %w", err)
 	}
+	fillHistoryTimes(res.history)
 	img, err := store.Commit(ctx, res.layers, res.conf.cfg, res.history, res.created, o.Tag)
 	if err != nil {
 		return nil, fmt.Errorf("building: %w", err)
@@ -72,6 +73,7 @@ type stageResult struct {
 	history []image.History
 	conf    stageConfig
 	args    map[string]string // the stage's ARGs
+	argKeys []string          // the stage's ARG names in the order declared (RUN's history shows them)
 	key     string            // cache key of the last step
 	created time.Time         // when the newest step ran (from the cache when it did not run now)
 }
@@ -202,6 +204,9 @@ func (b *builder) from(ctx context.Context, i int) (*stageResult, error) {
 		return nil, err
 	}
 	name := base.Result
+	if name == "" {
+		return nil, fmt.Errorf("base name (%s) should not be blank", st.BaseName)
+	}
 	if st.Platform != "" {
 		p, err := b.lex.ProcessWordWithMatches(st.Platform, scope{args: b.global})
 		if err != nil {
@@ -223,6 +228,8 @@ func (b *builder) from(ctx context.Context, i int) (*stageResult, error) {
 			return nil, err
 		}
 		r.layers, r.history, r.key, r.created = slices.Clone(parent.layers), slices.Clone(parent.history), parent.key, parent.created
+		// BuildKit passes a stage's ARGs on to the stages FROM it.
+		r.args, r.argKeys = maps.Clone(parent.args), slices.Clone(parent.argKeys)
 		r.conf = stageConfig{cfg: parent.conf.cfg, shell: parent.conf.shell}
 		r.conf.cfg.Labels = maps.Clone(parent.conf.cfg.Labels)
 	case strings.EqualFold(name, "scratch"):
@@ -281,6 +288,17 @@ func (b *builder) runStep(ctx context.Context, r *stageResult, cmd instructions.
 	if err != nil {
 		return b.at(loc, text, err)
 	}
+	// The entry do added gets the text BuildKit writes.
+	var argv []string
+	if c, ok := cmd.(*instructions.RunCommand); ok {
+		argv, _, _ = runArgv(r.conf, c)
+	}
+	last := len(r.history) - 1
+	if by, ok := createdBy(cmd, r, argv); ok {
+		r.history[last].CreatedBy = by
+	} else {
+		r.history = r.history[:last]
+	}
 	return nil
 }
 
@@ -318,6 +336,11 @@ func (b *builder) do(ctx context.Context, r *stageResult, cmd instructions.Comma
 	switch c := cmd.(type) {
 	case *instructions.ArgCommand:
 		declareArgs(r.args, c, b.o.Args, b.global)
+		for _, a := range c.Args {
+			if !slices.Contains(r.argKeys, a.Key) {
+				r.argKeys = append(r.argKeys, a.Key)
+			}
+		}
 		return b.metaStep(r, c, text)
 	case *instructions.RunCommand:
 		return b.run(ctx, r, c, text)
@@ -330,7 +353,11 @@ func (b *builder) do(ctx context.Context, r *stageResult, cmd instructions.Comma
 		if err := checkAdd(c); err != nil {
 			return false, nil, err
 		}
-		return b.copy(ctx, r, c, c.SourcesAndDest, copyFlags{chown: c.Chown, chmod: c.Chmod, add: true}, text)
+		sum := ""
+		if c.Checksum != "" {
+			sum, _ = parseChecksum(c.Checksum) // checked by checkAdd
+		}
+		return b.copy(ctx, r, c, c.SourcesAndDest, copyFlags{chown: c.Chown, chmod: c.Chmod, checksum: sum, add: true}, text)
 	case *instructions.WorkdirCommand:
 		if _, err := r.conf.apply(c); err != nil {
 			return false, nil, err
@@ -362,12 +389,9 @@ func (b *builder) metaStep(r *stageResult, cmd instructions.Command, text string
 			return false, nil, err
 		}
 	}
-	b.add(r, key, text, nil, rec.Created)
+	b.add(r, key, text, nil, time.Time{}) // its time is filled in as BuildKit does
 	return hit, nil, nil
 }
-
-// historyComment marks the history entries berth's builder writes.
-const historyComment = "berth build"
 
 // fsStep runs a step that may change files: from the cache when it has
 // key, else with produce, whose layer (nil: no change) is recorded.

@@ -76,12 +76,7 @@ func (b *builder) commitUpper(ctx context.Context, upper string, lower []string)
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		_, err := diffTar(pw, upper, lower)
-		if err == nil {
-			// What the tar does not carry goes, so that the directory
-			// is the layer exactly; then it becomes its snapshot.
-			err = stripXattrs(upper)
-		}
+		_, err := diffTar(pw, upper, lower) // and strips what the tar does not carry: upper becomes the snapshot
 		pw.CloseWithError(err)
 	}()
 	l, err := b.store.AddLayerDir(ctx, pr, upper)

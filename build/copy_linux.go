@@ -22,6 +22,7 @@ import (
 // copyFlags are the flags of a COPY or ADD.
 type copyFlags struct {
 	from, chown, chmod string
+	checksum           string // ADD --checksum's hex SHA-256
 	add                bool
 }
 
@@ -39,6 +40,15 @@ func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Com
 		}
 		defer t.root.Close()
 		source, sd.SourcePaths = t, paths
+	}
+	remote := f.add && len(sd.SourcePaths) > 0 && isHTTP(sd.SourcePaths[0]) // checkAdd saw all are
+	if remote {
+		t, names, err := b.downloadTree(ctx, sd.SourcePaths, f.checksum)
+		if err != nil {
+			return false, nil, err
+		}
+		defer t.root.Close()
+		source, sd.SourcePaths = t, names
 	}
 	mode, err := parseChmod(f.chmod)
 	if err != nil {
@@ -87,7 +97,7 @@ func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Com
 						}
 					}
 					var archives []entry
-					if f.add && src == nil {
+					if f.add && src == nil && !remote { // a download is never extracted
 						entries, archives = splitArchives(t, entries)
 						if len(archives) > 0 {
 							isDir = true
@@ -239,19 +249,6 @@ func parseChmod(s string) (*fs.FileMode, error) {
 	}
 	m := fs.FileMode(v)
 	return &m, nil
-}
-
-// checkAdd refuses the ADD forms berth does not do yet.
-func checkAdd(c *instructions.AddCommand) error {
-	for _, s := range c.SourcePaths {
-		if strings.Contains(s, "://") || strings.HasPrefix(s, "git@") {
-			return fmt.Errorf("ADD from a URL (%s): %w", s, ErrUnsupported)
-		}
-	}
-	if c.Checksum != "" || c.KeepGitDir != nil || c.Unpack != nil || len(c.ExcludePatterns) > 0 {
-		return fmt.Errorf("ADD --checksum, --keep-git-dir, --unpack and --exclude: %w", ErrUnsupported)
-	}
-	return nil
 }
 
 // heredocTree writes COPY's heredocs as files of a fresh directory of the

@@ -18,14 +18,19 @@ import (
 // overlayfs's whiteouts (0/0 character devices) become .wh. entries and
 // its opaque directories (trusted.overlay.opaque=y) get .wh..wh..opq.
 // lower are the layers under it, bottom first, to tell the runtime's
-// mount points from directories the step made. It reports whether the
-// layer has any entry.
+// mount points from directories the step made. On the way it strips
+// every path of the extended attributes a layer does not carry, so that
+// the directory is the layer exactly (and can become its snapshot). It
+// reports whether the layer has any entry.
 func diffTar(w io.Writer, upper string, lower []string) (bool, error) {
 	tw := tar.NewWriter(w)
 	links := map[[2]uint64]string{} // (dev, inode) → first name, for hard links
 	n := 0
 	err := filepath.WalkDir(upper, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return err
+		}
+		if err := stripXattrsOf(p); err != nil {
 			return err
 		}
 		rel, err := filepath.Rel(upper, p)
@@ -159,25 +164,20 @@ func inLayers(layers []string, rel string) bool {
 // layer carries and overlayfs's opaque marker.
 var keptXattrs = map[string]bool{"security.capability": true, "trusted.overlay.opaque": true}
 
-// stripXattrs removes from every path under dir the extended attributes
-// a layer does not carry (overlayfs's own bookkeeping among them).
-func stripXattrs(dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		buf := make([]byte, 4096)
-		n, err := unix.Llistxattr(p, buf)
-		if err != nil || n == 0 {
-			return nil
-		}
-		for _, name := range strings.Split(strings.TrimRight(string(buf[:n]), "\x00"), "\x00") {
-			if name != "" && !keptXattrs[name] {
-				if err := unix.Lremovexattr(p, name); err != nil {
-					return fmt.Errorf("removing %s of %s: %w", name, p, err)
-				}
+// stripXattrsOf removes from p the extended attributes a layer does
+// not carry (overlayfs's own bookkeeping among them).
+func stripXattrsOf(p string) error {
+	buf := make([]byte, 4096)
+	n, err := unix.Llistxattr(p, buf)
+	if err != nil || n == 0 {
+		return nil
+	}
+	for _, name := range strings.Split(strings.TrimRight(string(buf[:n]), "\x00"), "\x00") {
+		if name != "" && !keptXattrs[name] {
+			if err := unix.Lremovexattr(p, name); err != nil {
+				return fmt.Errorf("removing %s of %s: %w", name, p, err)
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }

@@ -205,7 +205,7 @@ func TestBuildBadInput(t *testing.T) {
 	if _, err := e.store.Get("bad"); !errors.Is(err, image.ErrNotFound) {
 		t.Errorf("a failed build tagged an image: %v", err)
 	}
-	for _, df := range []string{"FROM busybox\nCOPY --exclude=x a /b\n", "FROM busybox\nRUN --network=host true\n", "FROM busybox\nADD http://example.com/x /x\n"} {
+	for _, df := range []string{"FROM busybox\nCOPY --exclude=x a /b\n", "FROM busybox\nRUN --network=host true\n", "FROM busybox\nADD https://example.com/x.git /x\n"} {
 		if _, _, err := e.build(t, Options{Context: dir, DockerfileInline: df}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "Dockerfile:2:") {
 			t.Errorf("%q: %v", df, err)
 		}

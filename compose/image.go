@@ -162,7 +162,7 @@ func splitRef(ref string) (repo, tag string) {
 func newImageCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "image", Short: "Manage images"}
 	cmd.AddCommand(refuseDryRun(newImageImport(g)), newImageLs(g), newImageInspect(g), newImagePull(g), newImageRm(g), newImagePrune(g),
-		refuseDryRun(newImageTag(g)), newImageSave(g), refuseDryRun(newImageLoad(g)), newImagePush(g))
+		refuseDryRun(newImageTag(g)), newImageSave(g), refuseDryRun(newImageLoad(g)), newImagePush(g), newImageHistory(g))
 	return cmd
 }
 

@@ -40,6 +40,18 @@ func TestImageCommands(t *testing.T) {
 	}
 	id := inspect[0]["Id"].(string)
 
+	// history: newest first, the newest row naming the image.
+	hist := strings.Split(strings.TrimSpace(u.run("image", "history", "berth-e2e/busybox:1")), "\n")
+	if len(hist) < 2 || !strings.HasPrefix(hist[0], "IMAGE          CREATED ") || !strings.HasPrefix(hist[1], strings.TrimPrefix(id, "sha256:")[:12]+" ") {
+		t.Errorf("image history:\n%s", strings.Join(hist, "\n"))
+	}
+	if q := strings.Split(strings.TrimSpace(u.run("image", "history", "-q", "--no-trunc", "berth-e2e/busybox:1")), "\n"); len(q) != len(hist)-1 || q[0] != id {
+		t.Errorf("image history -q --no-trunc: %q", q)
+	}
+	if out, err := u.try("image", "history", "berth-e2e/nothere"); err == nil || !strings.Contains(out, "berth-e2e/nothere") {
+		t.Errorf("history of a missing image: %v %s", err, out)
+	}
+
 	// save and load, both formats, into a fresh root: the same image ID.
 	for _, format := range []string{"docker", "oci"} {
 		archive := filepath.Join(t.TempDir(), "img.tar")

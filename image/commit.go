@@ -29,7 +29,8 @@ type History struct {
 	Created    time.Time
 	CreatedBy  string // the instruction, e.g. "RUN /bin/sh -c make"
 	Comment    string
-	EmptyLayer bool // the step changed no files
+	EmptyLayer bool  // the step changed no files
+	Size       int64 // from HistoryOf: the size of the layer the step made (its blob), 0 for an empty one
 }
 
 // Layers returns img's layers, bottom first, unpacking any missing
@@ -253,19 +254,25 @@ func (s *Store) BuildCacheDir() (string, error) {
 	return d, nil
 }
 
-// HistoryOf returns img's history, oldest first.
+// HistoryOf returns img's history, oldest first, each step that made a
+// layer with the size of its layer.
 func (s *Store) HistoryOf(img *Image) ([]History, error) {
 	digest, err := parseHash(img.Digest)
 	if err != nil {
 		return nil, err
 	}
-	_, cfg, err := s.manifestAndConfig(digest)
+	m, cfg, err := s.manifestAndConfig(digest)
 	if err != nil {
 		return nil, fmt.Errorf("history of %s: %w", img.Digest, err)
 	}
 	out := make([]History, len(cfg.History))
+	layer := 0
 	for i, h := range cfg.History {
 		out[i] = History{Created: h.Created.Time, CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer}
+		if !h.EmptyLayer && layer < len(m.Layers) {
+			out[i].Size = m.Layers[layer].Size
+			layer++
+		}
 	}
 	return out, nil
 }

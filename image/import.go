@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -68,6 +69,16 @@ func (s *Store) importLayer(ctx context.Context, r io.Reader, norm string, cfg C
 // ingestLayer stores r as a layer blob in one pass, computing on the way
 // both its digest and the diff ID of its uncompressed content.
 func (s *Store) ingestLayer(r io.Reader) (v1.Descriptor, v1.Hash, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if detect(br) == uncompressed {
+		// The blob is its own uncompressed content: one hash gives both.
+		digest, size, err := s.writeBlob(br, "import-", v1.Hash{}, -1)
+		if err != nil {
+			return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("storing layer: %w", err)
+		}
+		return v1.Descriptor{MediaType: uncompressed.mediaType(), Size: size, Digest: digest}, digest, nil
+	}
+	r = br
 	pr, pw := io.Pipe()
 	type result struct {
 		diffID v1.Hash

@@ -3,9 +3,16 @@
 # busybox-static (the root filesystem of test and example images),
 # nftables, iptables and iproute2 (to inspect the host in tests), procps,
 # curl, and hyperfine (bench/exec.sh). Needs root; does nothing when everything is there.
+#
+# BENCH ONLY (CI does not need them): with --bench it also installs
+# buildah, which bench/build.sh compares berth's builder with.
 set -euo pipefail
+pkgs=(busybox-static nftables iptables iproute2 procps curl hyperfine)
+if [ "${1:-}" = --bench ]; then
+	pkgs+=(buildah)
+fi
 need=()
-for pkg in busybox-static nftables iptables iproute2 procps curl hyperfine; do
+for pkg in "${pkgs[@]}"; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
