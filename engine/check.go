@@ -6,17 +6,25 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
+	"github.com/berth-dev/berth/store"
 	"github.com/berth-dev/berth/volume"
 )
 
 // Check finds what would make plan fail half-way, before anything is
 // touched: bind sources that are missing and may not be created, volume
 // options that are wrong, config and secret files that cannot be read.
+// It also refuses, as Docker does, what would take a container name, a
+// host port or a bridge name that someone else holds (see conflicts).
 // It reports every problem at once.
 func (e *Engine) Check(ctx context.Context, plan reconcile.Plan) error {
-	var errs []error
+	h, err := e.holdings(ctx)
+	if err != nil {
+		return fmt.Errorf("checking the plan: %w", err)
+	}
+	errs := conflicts(plan, h)
 	for _, a := range plan.Actions {
 		switch {
 		case a.Kind == reconcile.CreateVolume && a.Volume != nil:
@@ -77,4 +85,21 @@ func (e *Engine) checkPorts(ctx context.Context, c reconcile.ContainerSpec) []er
 		}
 	}
 	return errs
+}
+
+// holdings reads what the host already holds for conflicts.
+func (e *Engine) holdings(ctx context.Context) (holdings, error) {
+	h := holdings{containers: map[string]store.Container{}, portHolder: network.PortHolder, linkHolder: network.LinkHolder}
+	cs, err := e.store.Containers(ctx, "")
+	if err != nil {
+		return h, err
+	}
+	for _, c := range cs {
+		h.containers[c.Name] = c
+	}
+	if h.ports, err = e.store.Ports(ctx, ""); err != nil {
+		return h, err
+	}
+	h.networks, err = e.store.Networks(ctx, "")
+	return h, err
 }

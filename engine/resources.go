@@ -77,6 +77,14 @@ func (e *Engine) CreateNetwork(ctx context.Context, project, key string, n spec.
 			want.IPRange = pool.IPRange.String() // IPv4 addresses come from here
 		}
 	}
+	if bridge := n.DriverOpts[optBridgeName]; bridge != "" {
+		// Check refused a foreign bridge; an interface made since is refused here.
+		if _, err := e.store.Network(ctx, n.Name); errors.Is(err, store.ErrNotFound) {
+			if what := network.LinkHolder(bridge); what != "" {
+				return fmt.Errorf("network %s: %w: bridge name %q (%s) is taken by %s on the host, which berth did not create", n.Name, ErrConflict, bridge, optBridgeName, what)
+			}
+		}
+	}
 	rec, err := e.store.AllocateNetwork(ctx, want, func(used []string) (store.Addressing, error) {
 		return e.pickSubnets(n, used)
 	})

@@ -102,8 +102,12 @@ func NewID() string {
 	return hex.EncodeToString(b)
 }
 
+// ErrNameInUse is returned when a container name is recorded by another project.
+var ErrNameInUse = errors.New("container name is already in use")
+
 // PutContainer inserts or replaces a container record; c.ID must be one
-// NewID made.
+// NewID made. A name another project's container holds is refused
+// (ErrNameInUse).
 func (s *Store) PutContainer(ctx context.Context, c Container) error {
 	if len(c.ID) != 64 {
 		return fmt.Errorf("recording container %q: its ID %q is not 64 hex digits", c.Name, c.ID)
@@ -115,8 +119,19 @@ func (s *Store) PutContainer(ctx context.Context, c Container) error {
 	if c.Labels == nil {
 		labels = []byte("{}")
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT OR REPLACE INTO containers (`+containerCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,NULL,?)`,
-		c.ID, c.Name, c.Project, c.Service, c.Number, c.ConfigHash, c.ImageRef, c.ImageID, c.Spec, c.CreatedAt.UnixNano(), string(labels))
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var owner, id string
+		err := tx.QueryRow(`SELECT project, id FROM containers WHERE name = ?`, c.Name).Scan(&owner, &id)
+		if err == nil && owner != c.Project {
+			return fmt.Errorf("%w by container %q of project %q", ErrNameInUse, id, owner)
+		}
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		_, err = tx.Exec(`INSERT OR REPLACE INTO containers (`+containerCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,NULL,?)`,
+			c.ID, c.Name, c.Project, c.Service, c.Number, c.ConfigHash, c.ImageRef, c.ImageID, c.Spec, c.CreatedAt.UnixNano(), string(labels))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("recording container %q: %w", c.Name, err)
 	}
