@@ -92,9 +92,15 @@ func Open(root, runRoot string, opts ...Option) (*Engine, error) {
 	// One spelling of each root: names of host objects (veths, the nft
 	// table, the cgroup parent) are derived from it, and two processes
 	// spelling one root differently must agree on them.
+	//
+	// Both are root's alone (0700): the database holds every project's
+	// environment, and nothing under either is another user's to reach.
 	for _, d := range []*string{&root, &runRoot} {
-		if err := os.MkdirAll(*d, 0o711); err != nil {
+		if err := os.MkdirAll(*d, 0o700); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", *d, err)
+		}
+		if err := os.Chmod(*d, 0o700); err != nil {
+			return nil, fmt.Errorf("securing %s: %w", *d, err)
 		}
 		canon, err := filepath.EvalSymlinks(*d)
 		if err == nil {

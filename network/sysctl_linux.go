@@ -86,7 +86,7 @@ func (h *Host) editRecord(fn func([]SysctlChange) []SysctlChange) error {
 		}
 		return nil
 	}
-	if err := os.MkdirAll(h.stateDir, 0o755); err != nil {
+	if err := os.MkdirAll(h.stateDir, 0o700); err != nil {
 		return fmt.Errorf("creating state dir: %w", err)
 	}
 	path := filepath.Join(h.stateDir, sysctlRecord)

@@ -26,8 +26,15 @@ func (r *Runtime) Create(c Config) error {
 	if shimAlive(p.dir) {
 		return fmt.Errorf("creating %q: %w", c.ID, ErrRunning)
 	}
+	// upper is the container's "/" (0711, as the roots of images are
+	// searchable by every user); the socket and runc state directories
+	// are root's alone.
 	for _, d := range []string{p.upper, p.work, p.rootfs, filepath.Dir(p.sock), p.stateRoot} {
-		if err := os.MkdirAll(d, 0o711); err != nil {
+		mode := os.FileMode(0o711)
+		if d == filepath.Dir(p.sock) || d == p.stateRoot {
+			mode = 0o700
+		}
+		if err := os.MkdirAll(d, mode); err != nil {
 			return fmt.Errorf("creating %q: %w", c.ID, err)
 		}
 	}

@@ -144,7 +144,7 @@ func (s *shim) setup(cgroupParent string) error {
 		return err
 	}
 	_ = os.Remove(s.p.sock)
-	if s.ln, err = net.Listen("unix", s.p.sock); err != nil {
+	if s.ln, err = listenPrivate(s.p.sock, s.root); err != nil {
 		return fmt.Errorf("listening on %s: %w", s.p.sock, err)
 	}
 	return nil

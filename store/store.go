@@ -124,6 +124,9 @@ func openDB(root string, migrate bool) (*Store, error) {
 		return nil, fmt.Errorf("creating state root: %w", err)
 	}
 	path := filepath.Join(root, "berth.db")
+	if err := private(path); err != nil {
+		return nil, err
+	}
 	dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=1&_synchronous=NORMAL"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
@@ -145,6 +148,13 @@ func openDB(root string, migrate bool) (*Store, error) {
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrating %s: %w", path, err)
+	}
+	// SQLite gives -wal and -shm the database's mode; older roots' too.
+	for _, f := range []string{path + "-wal", path + "-shm"} {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			db.Close()
+			return nil, fmt.Errorf("securing %s: %w", f, err)
+		}
 	}
 	return s, nil
 }
@@ -189,4 +199,19 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// private creates the database file at path, if missing, mode 0600 (the
+// mode SQLite then gives its -wal and -shm), and makes an existing one 0600:
+// it holds every project's environment.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("securing %s: %w", path, err)
+	}
+	return nil
 }

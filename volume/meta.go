@@ -209,7 +209,13 @@ func (m *Manager) writeMeta(name string, md meta) error {
 		return fmt.Errorf("encoding volume %q options: %w", name, err)
 	}
 	dir := filepath.Join(m.dir, name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(m.dir, 0o700); err != nil {
+		return fmt.Errorf("creating volume %q: %w", name, err)
+	}
+	if err := os.Chmod(m.dir, 0o700); err != nil {
+		return fmt.Errorf("securing %s: %w", m.dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating volume %q: %w", name, err)
 	}
 	if err := writeAtomic(dir, metaFile, b, 0o644, -1, -1); err != nil {

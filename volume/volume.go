@@ -19,6 +19,10 @@ type Manager struct {
 }
 
 // New returns the manager of the volumes under root.
+//
+// The volumes' directory is root's alone (0700): a device node or a
+// setuid file a container puts into a volume is no other host user's to
+// reach (the CVE-2021-41091 class).
 func New(root string) *Manager {
 	return &Manager{dir: filepath.Join(root, "volumes")}
 }
