@@ -51,10 +51,15 @@ func (h *Host) EnsureBridge(b Bridge) error {
 	if err := b.validate(); err != nil {
 		return err
 	}
+	return h.locked(func() error { return h.ensureBridgeLocked(b) })
+}
+
+// ensureBridgeLocked is EnsureBridge under the host lock.
+func (h *Host) ensureBridgeLocked(b Bridge) error {
 	if err := h.ensureBridge(b); err != nil {
 		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
 	}
-	return h.update("ensuring bridge "+b.Name, true, func(x *txn) error {
+	return h.updateLocked("ensuring bridge "+b.Name, true, func(x *txn) error {
 		tag := bridgeTag(b.Name)
 		if err := x.deleteTagged(tag); err != nil {
 			return err
@@ -197,7 +202,12 @@ func ensureOnlyAddr(link netlink.Link, family int, want netip.Prefix) error {
 // What is already gone is not an error. Links still enslaved to the
 // bridge are left detached; Detach them first.
 func (h *Host) RemoveBridge(b Bridge) error {
-	err := h.update("removing bridge "+b.Name, false, func(x *txn) error {
+	return h.locked(func() error { return h.removeBridgeLocked(b) })
+}
+
+// removeBridgeLocked is RemoveBridge under the host lock.
+func (h *Host) removeBridgeLocked(b Bridge) error {
+	err := h.updateLocked("removing bridge "+b.Name, false, func(x *txn) error {
 		if err := x.deleteTagged(bridgeTag(b.Name)); err != nil {
 			return err
 		}

@@ -17,11 +17,13 @@ const DefaultTable = "berth"
 // into network namespaces and the nftables rules for masquerade and
 // published ports. Every host-global name it uses derives from its
 // options, so tests never collide with a real berth. A Host serialises its
-// own nftables updates; it is safe for concurrent use.
+// bridge and nftables changes with every other berth process's by a
+// host-wide lock (HostLock); it is safe for concurrent use.
 type Host struct {
 	table    string
 	stateDir string     // where the sysctl record lives; "" keeps it in memory
 	mu       sync.Mutex // orders read-modify-write updates of the nft table
+	hostLock string     // the file locked across processes (HostLock)
 
 	sysctlMu  sync.Mutex
 	sysctlMem []SysctlChange // the record when stateDir is ""
@@ -46,7 +48,7 @@ func WithStateDir(dir string) Option {
 
 // New returns a Host configured by opts.
 func New(opts ...Option) *Host {
-	h := &Host{table: DefaultTable}
+	h := &Host{table: DefaultTable, hostLock: HostLock}
 	for _, o := range opts {
 		o(h)
 	}

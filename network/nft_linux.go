@@ -95,9 +95,13 @@ const updateAttempts = 3
 // missing and fn can only delete. fn asks for the ip6 table with x.v6().
 // If the commit fails because a rule fn deleted was already gone, the
 // whole read-modify-commit is repeated.
+// It holds the host lock (see locked); updateLocked is update for a
+// caller that holds it already.
 func (h *Host) update(what string, create bool, fn func(*txn) error) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	return h.locked(func() error { return h.updateLocked(what, create, fn) })
+}
+
+func (h *Host) updateLocked(what string, create bool, fn func(*txn) error) error {
 	var err error
 	for range updateAttempts {
 		var x *txn
