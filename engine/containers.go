@@ -119,6 +119,12 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 			errs = append(errs, err)
 		}
 	}
+	if left, err := e.runtime.List(); err == nil && len(left) == 0 {
+		// The root's last container: its cgroup parent goes too.
+		if err := e.runtime.RemoveCgroupParent(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
