@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/berth-dev/berth/image"
@@ -131,7 +132,15 @@ func Open(root, runRoot string, opts ...Option) (*Engine, error) {
 		}
 	}
 	var err error
-	if e.Images, err = image.Open(root, image.WithRegistryConfig(e.registries)); err != nil {
+	imageOpts := []image.Option{image.WithRegistryConfig(e.registries)}
+	if env := os.Getenv("BERTH_MAX_LAYER_SIZE"); env != "" { // bytes; unset: the free space bounds a layer
+		n, err := strconv.ParseInt(env, 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("BERTH_MAX_LAYER_SIZE %q: want a number of bytes", env)
+		}
+		imageOpts = append(imageOpts, image.WithMaxLayerSize(n))
+	}
+	if e.Images, err = image.Open(root, imageOpts...); err != nil {
 		return nil, err
 	}
 	if e.store, err = store.Open(root); err != nil {

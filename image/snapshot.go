@@ -123,7 +123,11 @@ func (s *Store) extractInto(ctx context.Context, diffID v1.Hash, r io.Reader, tm
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
-	got, err := extractLayer(ctx, r, tmp)
+	limit, what, err := s.layerBudget(tmp)
+	if err != nil {
+		return fmt.Errorf("unpacking layer %s: %w", diffID, err)
+	}
+	got, err := extractLayer(ctx, r, tmp, limit, what)
 	if err != nil {
 		return fmt.Errorf("unpacking layer %s: %w", diffID, err)
 	}

@@ -34,6 +34,7 @@ type Store struct {
 	rt         http.RoundTripper
 	jobs       int
 	registries RegistryConfig
+	maxLayer   int64 // the cap of one layer's decompressed size; 0: the free space only
 }
 
 // Option configures a Store.

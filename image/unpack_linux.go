@@ -21,15 +21,21 @@ import (
 // with openat2(RESOLVE_BENEATH), so no entry is ever written outside dst:
 // absolute or escaping names, writes through symlinks that leave dst, and
 // hard links to targets outside dst fail with ErrUnsafeLayer. OCI whiteouts
-// become overlayfs whiteouts. The caller removes dst on error.
-func extractLayer(ctx context.Context, r io.Reader, dst string) (string, error) {
+// become overlayfs whiteouts. A decompressed stream longer than limit
+// bytes (0: no limit) stops with ErrLayerTooLarge, described by what.
+// The caller removes dst on error.
+func extractLayer(ctx context.Context, r io.Reader, dst string, limit int64, what string) (string, error) {
 	dr, _, err := decompress(r)
 	if err != nil {
 		return "", err
 	}
 	defer dr.Close()
 	h := sha256.New()
-	tee := io.TeeReader(dr, h)
+	var plain io.Reader = dr
+	if limit > 0 {
+		plain = &budgetReader{r: dr, left: limit, what: what}
+	}
+	tee := io.TeeReader(plain, h)
 	x, err := newExtractor(dst)
 	if err != nil {
 		return "", err
