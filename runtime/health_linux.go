@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"fmt"
 	"sync"
 	"syscall"
@@ -107,10 +106,10 @@ func (s *shim) probe(argv []string, timeout time.Duration) error {
 	if ctr == nil {
 		return ErrNotRunning
 	}
-	var out bytes.Buffer
+	out := &limitedBuffer{max: maxHealthOutput}
 	u := s.spec.Process.User
 	p := &libcontainer.Process{Args: argv, Env: s.spec.Process.Env, Cwd: s.spec.Process.Cwd,
-		UID: int(u.UID), GID: int(u.GID), AdditionalGroups: toInts(u.AdditionalGids), Stdout: &out, Stderr: &out}
+		UID: int(u.UID), GID: int(u.GID), AdditionalGroups: toInts(u.AdditionalGids), Stdout: out, Stderr: out}
 	if err := ctr.Run(p); err != nil {
 		return fmt.Errorf("running the health check: %w", err)
 	}
@@ -118,7 +117,7 @@ func (s *shim) probe(argv []string, timeout time.Duration) error {
 	go func() {
 		ps, err := p.Wait()
 		if err == nil && !ps.Success() {
-			err = fmt.Errorf("health check exited with %s: %s", ps, out.Bytes())
+			err = fmt.Errorf("health check exited with %s: %s", ps, out)
 		}
 		done <- err
 	}()

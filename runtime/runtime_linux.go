@@ -125,6 +125,9 @@ func (r *Runtime) clearOrphan(id string) error {
 // namespace, stdio to shim.log) and waits for its ready message.
 func (r *Runtime) spawnShim(ctx context.Context, id string) error {
 	p := r.paths(id)
+	if err := rotateShimLog(p.shimLog, maxShimLog); err != nil {
+		return err
+	}
 	logf, err := os.OpenFile(p.shimLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
 		return fmt.Errorf("opening shim log: %w", err)

@@ -262,6 +262,7 @@ func (s *shim) supervise() {
 		s.state.Restarts++
 		s.state.StartedAt = time.Now()
 		s.mu.Unlock()
+		_ = rotateShimLog(s.p.shimLog, maxShimLog) // a restart loop must not fill the disk
 		if startErr = s.start(); startErr != nil {
 			fmt.Fprintf(os.Stderr, "shim %s: restart: %v\n", s.cfg.ID, startErr)
 		} else {
