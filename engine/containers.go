@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/berth-dev/berth/lifecycle"
@@ -115,7 +114,7 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 		errs = append(errs, err)
 	}
 	for _, dir := range []string{e.etcDir(name), e.filesDir(name)} {
-		if err := os.RemoveAll(dir); err != nil {
+		if err := removeTmpfs(dir); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -135,14 +135,19 @@ func (e *Engine) volumesFrom(c reconcile.ContainerSpec, covered map[string]bool)
 	return out, nil
 }
 
-// filesDir holds container name's config and secret files, under the run
-// root (a tmpfs on most hosts): their content never reaches the store.
+// filesDir holds container name's config and secret files, a tmpfs of
+// its own under the run root: their content never reaches a disk.
 func (e *Engine) filesDir(name string) string { return filepath.Join(e.RunRoot, "files", name) }
 
 // fileRefs writes the service's configs and secrets and mounts them
 // read-only at their targets.
 func (e *Engine) fileRefs(c reconcile.ContainerSpec) ([]runtime.Mount, error) {
 	var out []runtime.Mount
+	if len(c.Service.Configs)+len(c.Service.Secrets) > 0 {
+		if err := ensureTmpfs(e.filesDir(c.Name), filesTmpfsOptions); err != nil {
+			return nil, err
+		}
+	}
 	for _, set := range []struct {
 		kind    string
 		refs    []spec.FileRef
