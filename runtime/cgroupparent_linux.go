@@ -25,4 +25,3 @@ func (r *Runtime) RemoveCgroupParent() error {
 	}
 	return errors.Join(errs...)
 }
-
