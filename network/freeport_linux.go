@@ -51,7 +51,11 @@ func localPortRange() (lo, hi uint16, err error) {
 }
 
 // canBind reports whether port can be bound for proto on ip right now.
-func canBind(proto string, ip netip.Addr, port uint16) bool {
+func canBind(proto string, ip netip.Addr, port uint16) bool { return bindErr(proto, ip, port) == nil }
+
+// bindErr binds port for proto on ip (invalid or unspecified: every
+// address) and lets it go, returning why it could not.
+func bindErr(proto string, ip netip.Addr, port uint16) error {
 	host := ""
 	if ip.IsValid() && !ip.IsUnspecified() {
 		host = ip.String()
@@ -60,15 +64,13 @@ func canBind(proto string, ip netip.Addr, port uint16) bool {
 	if proto == "udp" {
 		c, err := net.ListenPacket("udp", addr)
 		if err != nil {
-			return false
+			return err
 		}
-		c.Close()
-		return true
+		return c.Close()
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return false
+		return err
 	}
-	l.Close()
-	return true
+	return l.Close()
 }

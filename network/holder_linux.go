@@ -2,6 +2,7 @@ package network
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -10,14 +11,16 @@ import (
 	"strings"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // PortHolder says who has port bound for proto ("tcp" or "udp") on ip
 // (invalid or unspecified: any address) on the host, "" when it can be
 // bound: "process 1234 (nginx)" when the socket's owner can be found in
-// /proc, else "another socket".
+// /proc, else "another socket". Only EADDRINUSE counts: an address the
+// host does not have is no one's.
 func PortHolder(proto string, ip netip.Addr, port uint16) string {
-	if canBind(proto, ip, port) {
+	if err := bindErr(proto, ip, port); !errors.Is(err, unix.EADDRINUSE) {
 		return ""
 	}
 	if pid, comm := socketOwner(proto, port); pid != 0 {
