@@ -41,7 +41,8 @@ func ParseCanonical(b []byte) (Service, error) {
 // hashed is the part of s that decides whether its containers must be
 // recreated. Like Docker Compose, it leaves out what does not change a
 // running container: Scale, DependsOn, PullPolicy, Profiles and Expose;
-// nor does attach: false, which only changes what attached up shows.
+// nor does attach: false, which only changes what attached up shows; nor
+// the limits, which the planner compares on their own (LimitsChanged).
 func (s Service) hashed() Service {
 	s.NoAttach = false
 	s.Scale = 0
@@ -50,6 +51,7 @@ func (s Service) hashed() Service {
 	s.Profiles = nil
 	s.Expose = nil
 	s.Build = nil
+	s.Resources = nil
 	return s
 }
 

@@ -177,6 +177,7 @@ var unhashed = []struct {
 	{"profiles", func(s *Service) { s.Profiles = []string{"x"} }},
 	{"expose", func(s *Service) { s.Expose = []string{"80/tcp"} }},
 	{"build", func(s *Service) { s.Build = &Build{Context: "/src"} }},
+	{"resources", func(s *Service) { s.Resources = &Resources{Memory: 64 << 20} }},
 }
 
 // copyService deep-copies s through its canonical form.

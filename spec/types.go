@@ -79,6 +79,9 @@ type Service struct {
 	NoAttach bool     `json:"no_attach,omitempty"`
 	Expose   []string `json:"expose,omitempty"` // ports exposed, not published ("80/tcp"): informational, not hashed
 	Build    *Build   `json:"build,omitempty"`  // how its image is built; nil when it is pulled. Not hashed
+	// Resources are its cgroup limits (nil: none); not hashed: a change is
+	// applied in place (LimitsChanged).
+	Resources *Resources `json:"resources,omitempty"`
 }
 
 // Healthcheck is a service's health check. Test is Docker's form:
