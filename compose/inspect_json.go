@@ -156,7 +156,8 @@ func dockerInspect(d engine.ContainerDetail) containerJSON {
 // dockerState is Docker's State of a container: a paused or restarting
 // container is running too, one gone from the host is dead.
 func dockerState(d engine.ContainerDetail) stateJSON {
-	s := stateJSON{Status: string(d.State), ExitCode: d.ExitCode, StartedAt: dockerTime(d.StartedAt), FinishedAt: dockerTime(d.FinishedAt)}
+	s := stateJSON{Status: string(d.State), ExitCode: d.ExitCode, StartedAt: dockerTime(d.StartedAt), FinishedAt: dockerTime(d.FinishedAt),
+		OOMKilled: d.OOMKilled}
 	switch d.State {
 	case lifecycle.Running, lifecycle.Paused:
 		s.Running, s.Paused, s.Pid = true, d.State == lifecycle.Paused, d.Pid

@@ -20,6 +20,7 @@ import (
 type ContainerDetail struct {
 	ContainerView
 	Pid, Restarts int
+	OOMKilled     bool // the OOM killer killed a process of its last run
 	// As the container runs them: the merged entrypoint and command, the
 	// complete environment, and the rest of its process settings.
 	Args                 []string
@@ -72,7 +73,7 @@ func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, err
 	if err != nil {
 		return d, err
 	}
-	d.Pid, d.Restarts = st.Pid, st.Restarts
+	d.Pid, d.Restarts, d.OOMKilled = st.Pid, st.Restarts, st.OOMKilled
 	svc, err := spec.ParseCanonical(rec.Spec)
 	if err != nil {
 		return d, fmt.Errorf("reading the recorded spec of %s: %w", name, err)

@@ -53,6 +53,7 @@ type Containers interface {
 	// code); an unhealthy container is an error.
 	WaitReady(ctx context.Context, name string) (exited bool, exitCode int, err error)
 	RefreshHosts(ctx context.Context, project string) error
+	UpdateLimits(ctx context.Context, c ContainerSpec) error // c's limits on its container, in place
 }
 
 // Drivers are what Apply acts through.
@@ -209,6 +210,8 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		return 0, d.Containers.Create(ctx, *a.Container)
 	case Start:
 		return 0, d.Containers.Start(ctx, a.Target)
+	case UpdateLimits:
+		return 0, d.Containers.UpdateLimits(ctx, *a.Container)
 	case WaitExit, WaitHealthy, WaitReady:
 		return 0, wait(ctx, a, d.Containers)
 	case RefreshHosts:

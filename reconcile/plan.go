@@ -19,7 +19,7 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4}
+var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4, UpdateLimits: 6}
 
 // planner accumulates one plan.
 type planner struct {
@@ -272,6 +272,7 @@ type decision struct {
 	old    Container // the container there is now, unless change is create
 	change change
 	reason string
+	limits string // kept or started: why its limits are updated in place ("" when they are as wanted)
 }
 
 // decideContainers decides each wanted container of svc, and plans the
@@ -319,6 +320,7 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 		case !c.State.Active():
 			d.change, d.reason = start, notRunning(c)
 		}
+		d.limits = limitsReason(d, ok && !o.NoRecreate)
 		out = append(out, d)
 	}
 	for _, c := range existing {
@@ -363,6 +365,7 @@ func remade(ds []decision) bool {
 func (pl *planner) planDecisions(ds []decision, o Options) {
 	for _, d := range ds {
 		svc, name := d.svc.Name, d.spec.Name
+		pl.updateLimits(d)
 		switch d.change {
 		case keep:
 			pl.running[svc] = append(pl.running[svc], name)
@@ -498,6 +501,7 @@ func (pl *planner) planFills(d decision) []string {
 func (pl *planner) start(svc, name, reason string) {
 	a := Action{ID: "start:" + name, Kind: Start, Target: name, Service: svc, Reason: reason}
 	pl.after(&a, "create:"+name)
+	pl.after(&a, "update-limits:"+name)
 	pl.add(a)
 	pl.byServ[svc] = append(pl.byServ[svc], a.ID)
 }

@@ -87,6 +87,7 @@ const (
 	Kill          Kind = "kill"           // send a signal to a container's init
 	Pause         Kind = "pause"          // freeze a container's processes
 	Unpause       Kind = "unpause"        // thaw them
+	UpdateLimits  Kind = "update-limits"  // change a container's cgroup limits in place
 )
 
 // Action is one step of a plan, with everything Apply needs to carry it out

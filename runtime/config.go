@@ -50,6 +50,7 @@ type Config struct {
 	StdinOnce      bool              // the first attached client's end of input closes stdin (berth run -i)
 	ConsoleSize    WinSize           // the terminal's size at the start, with Tty
 	Init           string            // host path of a static init run as PID 1 before Args (at InitPath); "" for none
+	Resources      *Resources        // cgroup limits; nil for none
 }
 
 // Health is a container's health check, as Docker runs it: the probe runs
@@ -175,4 +176,5 @@ type State struct {
 	Restarts   int
 	Shim       bool   // whether the container's shim is alive
 	Health     string // "" without a health check, else HealthStarting, HealthHealthy or HealthUnhealthy
+	OOMKilled  bool   // the OOM killer killed a process of the last run (Docker's State.OOMKilled)
 }

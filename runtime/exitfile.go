@@ -14,7 +14,8 @@ type exitRecord struct {
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	Restarts   int       `json:"restarts"`
-	Error      string    `json:"error,omitempty"` // a restart that failed to start
+	Error      string    `json:"error,omitempty"`      // a restart that failed to start
+	OOMKilled  bool      `json:"oom_killed,omitempty"` // the OOM killer killed a process of the run
 }
 
 // writeFileAtomic writes data to name through a temporary file and rename,

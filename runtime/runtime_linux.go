@@ -22,6 +22,9 @@ func (r *Runtime) Create(c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	if err := c.Resources.check(host()); err != nil {
+		return fmt.Errorf("creating %q: %w", c.ID, err)
+	}
 	p := r.paths(c.ID)
 	if shimAlive(p.dir) {
 		return fmt.Errorf("creating %q: %w", c.ID, ErrRunning)
@@ -346,7 +349,7 @@ func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 	var rec exitRecord
 	switch err := readJSON(p.exit, &rec); {
 	case err == nil:
-		st = State{Status: lifecycle.Exited, ExitCode: rec.Code, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Restarts: rec.Restarts}
+		st = State{Status: lifecycle.Exited, ExitCode: rec.Code, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Restarts: rec.Restarts, OOMKilled: rec.OOMKilled}
 	case !errors.Is(err, os.ErrNotExist):
 		return State{}, fmt.Errorf("state of %q: %w", id, err)
 	}

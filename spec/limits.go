@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"cmp"
+	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -165,16 +167,17 @@ func validCPUSet(s string) bool {
 
 // LimitsChanged reports whether old and new differ in their limits: the
 // one difference the planner applies to a running container in place.
-func LimitsChanged(old, new Service) bool {
-	var a, b Resources
-	if old.Resources != nil {
-		a = *old.Resources
-	}
-	if new.Resources != nil {
-		b = *new.Resources
-	}
-	if a.MemorySwappiness != nil && b.MemorySwappiness != nil && *a.MemorySwappiness == *b.MemorySwappiness {
-		a.MemorySwappiness, b.MemorySwappiness = nil, nil
-	}
-	return a != b
+func LimitsChanged(old, new Service) bool { return len(LimitsDiff(old, new)) > 0 }
+
+// LimitsDiff lists, sorted, the limits that differ between old and new,
+// by their canonical keys: "resources.memory", "resources.pids_limit".
+func LimitsDiff(old, new Service) []string {
+	var a, b map[string]any
+	// Resources holds numbers and strings: it always encodes, and decodes
+	// back into an object.
+	ja, _ := json.Marshal(cmp.Or(old.Resources, &Resources{}))
+	jb, _ := json.Marshal(cmp.Or(new.Resources, &Resources{}))
+	_ = json.Unmarshal(ja, &a)
+	_ = json.Unmarshal(jb, &b)
+	return diffValue("resources", a, b, nil)
 }

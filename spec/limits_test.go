@@ -91,6 +91,9 @@ func TestLimitsChanged(t *testing.T) {
 		t.Error("nil and empty limits reported different")
 	}
 	more := Service{Name: "web", Resources: &Resources{Memory: 64 << 20, MemorySwappiness: ptr(int64(5))}}
+	if got := LimitsDiff(base, more); !reflect.DeepEqual(got, []string{"resources.memory"}) {
+		t.Errorf("LimitsDiff = %q, want [resources.memory]", got)
+	}
 	if !LimitsChanged(base, more) || ConfigHash(base) != ConfigHash(more) {
 		t.Error("a changed memory limit must be reported by LimitsChanged and leave the hash alone")
 	}
