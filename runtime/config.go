@@ -177,4 +177,7 @@ type State struct {
 	Shim       bool   // whether the container's shim is alive
 	Health     string // "" without a health check, else HealthStarting, HealthHealthy or HealthUnhealthy
 	OOMKilled  bool   // the OOM killer killed a process of the last run (Docker's State.OOMKilled)
+	// Stopped: the last exit followed a user's stop or kill, after which
+	// an unless-stopped container stays down when the host comes back.
+	Stopped bool
 }

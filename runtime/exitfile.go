@@ -16,6 +16,7 @@ type exitRecord struct {
 	Restarts   int       `json:"restarts"`
 	Error      string    `json:"error,omitempty"`      // a restart that failed to start
 	OOMKilled  bool      `json:"oom_killed,omitempty"` // the OOM killer killed a process of the run
+	Stopped    bool      `json:"stopped,omitempty"`    // the exit followed an explicit stop or kill
 }
 
 // writeFileAtomic writes data to name through a temporary file and rename,

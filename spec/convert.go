@@ -111,6 +111,9 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 	s.PullPolicy = policy
 	convertBuild(&s, cs, cp, ps)
 
+	if policy, ok := deployRestart(cs, ps); ok {
+		s.Restart = policy
+	}
 	if s.Restart == "" {
 		s.Restart = types.RestartPolicyNo
 	}

@@ -94,7 +94,6 @@ func TestLoadUnsupported(t *testing.T) {
 		{"ipc: host", "ipc", 0},
 		{"pid: host", "pid", 0},
 		{"security_opt: [no-new-privileges:true]", "security_opt", 0},
-		{"deploy:\n  restart_policy:\n    condition: any", "deploy.restart_policy", 5},
 		{"logging:\n  driver: syslog", "logging driver syslog", 5},
 		{"logging:\n  driver: json-file\n  options:\n    max-size: 1m", "logging.options", 6},
 		{"pull_policy: daily", "pull_policy daily", 0},

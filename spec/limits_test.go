@@ -98,3 +98,27 @@ func TestLimitsChanged(t *testing.T) {
 		t.Error("a changed memory limit must be reported by LimitsChanged and leave the hash alone")
 	}
 }
+
+func TestDeployRestartPolicy(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"    deploy:\n      restart_policy:\n        condition: any\n", "always"},
+		{"    deploy:\n      restart_policy:\n        condition: none\n", "no"},
+		{"    restart: always\n    deploy:\n      restart_policy:\n        condition: on-failure\n        max_attempts: 3\n        delay: 5s\n        window: 1m\n", "on-failure:3"},
+		{"    restart: on-failure:2\n", "on-failure:2"},
+	}
+	for _, tc := range tests {
+		if got := loadWeb(t, tc.yaml).Restart; got != tc.want {
+			t.Errorf("%q: restart %q, want %q", tc.yaml, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"    deploy:\n      restart_policy:\n        condition: sometimes\n", `compose.yaml:6: service "web": deploy.restart_policy.condition "sometimes" must be`},
+		{"    deploy:\n      restart_policy:\n        condition: any\n        max_attempts: 3\n", `compose.yaml:7: service "web": deploy.restart_policy.max_attempts cannot be used with condition "any"`},
+	} {
+		file := "services:\n  web:\n    image: busybox\n" + tc.yaml
+		err := loadErr(t, LoadOptions{WorkingDir: writeProject(t, map[string]string{"compose.yaml": file})})
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want %q", err, tc.want)
+		}
+	}
+}
