@@ -49,7 +49,7 @@ func runtimeConfig(c reconcile.ContainerSpec, id string, layers []string) (runti
 		Labels: containerLabels(c, nil),
 		Health: health(proc.Healthcheck), Tty: svc.Tty, OpenStdin: svc.StdinOpen,
 		StdinOnce: c.OneOff && svc.StdinOpen, // berth run -i: the input ends with the user's
-		Resources: limits(svc.Resources)}
+		Resources: limits(svc.Resources), Log: logConfig(svc.Logging)}
 	if svc.StopGracePeriod != nil {
 		cfg.StopTimeout = *svc.StopGracePeriod
 	}

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/spec"
 )
@@ -15,3 +17,16 @@ func limits(r *spec.Resources) *runtime.Resources {
 		CPUSet: r.CPUSet, Memory: r.Memory, MemoryReservation: r.MemoryReservation, MemorySwap: r.MemorySwap,
 		MemorySwappiness: r.MemorySwappiness, PidsLimit: r.PidsLimit, BlkioWeight: r.BlkioWeight}
 }
+
+// logConfig is the runtime's logging of a service's containers; nil for
+// json-file with berth's default rotation.
+func logConfig(l *spec.Logging) *runtime.LogConfig {
+	if l == nil {
+		return nil
+	}
+	return &runtime.LogConfig{Driver: l.Driver, MaxSize: l.MaxSize, MaxFiles: l.MaxFiles, Compress: l.Compress}
+}
+
+// ErrLogsNotRead is the error of logs of a container whose logging driver
+// keeps nothing (none), in Docker's words.
+var ErrLogsNotRead = errors.New("configured logging driver does not support reading")

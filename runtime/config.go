@@ -51,6 +51,7 @@ type Config struct {
 	ConsoleSize    WinSize           // the terminal's size at the start, with Tty
 	Init           string            // host path of a static init run as PID 1 before Args (at InitPath); "" for none
 	Resources      *Resources        // cgroup limits; nil for none
+	Log            *LogConfig        // logging driver and rotation; nil: json-file, berth's default rotation
 }
 
 // Health is a container's health check, as Docker runs it: the probe runs

@@ -141,7 +141,7 @@ func (s *shim) setup(cgroupParent string) error {
 		return err
 	}
 	applyResources(s.spec, s.cfg.Resources)
-	if s.log, err = openLogWriter(s.p.log, logMaxSize, logMaxFiles); err != nil {
+	if s.log, err = openLogWriter(s.p.log, s.cfg.Log.settings()); err != nil {
 		return err
 	}
 	_ = os.Remove(s.p.sock)

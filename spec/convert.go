@@ -121,9 +121,7 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 		ps.invalid("restart "+strconv.Quote(s.Restart)+` must be "no", "always", "on-failure[:N]" or "unless-stopped"`, at("restart")...)
 	}
 
-	if cs.Logging != nil && cs.Logging.Driver != "" && cs.Logging.Driver != "json-file" {
-		ps.unsupported("logging driver "+cs.Logging.Driver, at("logging", "driver")...)
-	}
+	s.Logging = convertLogging(cs.Logging, ps, at)
 	s.Resources = convertResources(cs, ps)
 	if cs.Deploy != nil && cs.Deploy.Mode != "" && cs.Deploy.Mode != "replicated" {
 		ps.unsupported("deploy.mode "+cs.Deploy.Mode, at("deploy", "mode")...)

@@ -141,6 +141,7 @@ var hashedChanges = []struct {
 	{"container_name", func(s *Service) { s.ContainerName = "fixed" }},
 	{"healthcheck.test", func(s *Service) { s.Healthcheck = &Healthcheck{Test: []string{"CMD", "true"}} }},
 	{"read_only", func(s *Service) { s.ReadOnly = true }},
+	{"logging.driver", func(s *Service) { s.Logging = &Logging{Driver: "local"} }},
 	{"platform", func(s *Service) { s.Platform = "linux/arm64/v8" }},
 	{"domainname", func(s *Service) { s.Domainname = "" }},
 	{"extra_hosts", func(s *Service) { s.ExtraHosts = append(s.ExtraHosts, parsed[ExtraHost]("new.local:10.0.0.9")...) }},
@@ -276,7 +277,7 @@ func TestHashUnchangedByNewZeroFields(t *testing.T) {
 		reflect.StructField{Name: "Sysctls", Type: reflect.TypeFor[map[string]string](), Tag: `json:"sysctls,omitempty"`},
 		reflect.StructField{Name: "Privileged", Type: reflect.TypeFor[bool](), Tag: `json:"privileged,omitempty"`},
 		reflect.StructField{Name: "MemLimit", Type: reflect.TypeFor[int64](), Tag: `json:"mem_limit,omitempty"`},
-		reflect.StructField{Name: "Logging", Type: reflect.TypeFor[struct{ Driver string }](), Tag: `json:"logging,omitzero"`},
+		reflect.StructField{Name: "LogOpts", Type: reflect.TypeFor[struct{ Driver string }](), Tag: `json:"log_opts,omitzero"`},
 	)
 	newer := reflect.StructOf(fields)
 

@@ -67,7 +67,6 @@ var unsupportedPaths = []string{
 	"services.*.volumes.[].image",
 	"services.*.deploy.resources.limits.devices", "services.*.deploy.resources.limits.generic_resources",
 	"services.*.deploy.resources.reservations.devices", "services.*.deploy.resources.reservations.generic_resources",
-	"services.*.logging.options",
 	// swarm drivers and templating change where the content comes from
 	"configs.*.driver", "configs.*.driver_opts", "configs.*.template_driver",
 	"secrets.*.driver", "secrets.*.driver_opts", "secrets.*.template_driver",

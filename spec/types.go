@@ -82,6 +82,7 @@ type Service struct {
 	// Resources are its cgroup limits (nil: none); not hashed: a change is
 	// applied in place (LimitsChanged).
 	Resources *Resources `json:"resources,omitempty"`
+	Logging   *Logging   `json:"logging,omitempty"` // nil: json-file with berth's default rotation
 }
 
 // Healthcheck is a service's health check. Test is Docker's form:
