@@ -122,6 +122,8 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 	}
 
 	s.Logging = convertLogging(cs.Logging, ps, at)
+	s.PostStart = convertHooks(cs.PostStart, ps, at("post_start"))
+	s.PreStop = convertHooks(cs.PreStop, ps, at("pre_stop"))
 	s.Resources = convertResources(cs, ps)
 	if cs.Deploy != nil && cs.Deploy.Mode != "" && cs.Deploy.Mode != "replicated" {
 		ps.unsupported("deploy.mode "+cs.Deploy.Mode, at("deploy", "mode")...)

@@ -46,3 +46,15 @@ func TestLoggingRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestHooksConverted(t *testing.T) {
+	s := loadWeb(t, "    post_start:\n      - command: [sh, -c, 'echo hi']\n        user: nobody\n        privileged: true\n        working_dir: /tmp\n        environment:\n          A: b\n"+
+		"    pre_stop:\n      - command: echo bye\n")
+	want := []Hook{{Command: []string{"sh", "-c", "echo hi"}, User: "nobody", Privileged: true, WorkingDir: "/tmp", Environment: map[string]string{"A": "b"}}}
+	if !reflect.DeepEqual(s.PostStart, want) {
+		t.Errorf("post_start %+v, want %+v", s.PostStart, want)
+	}
+	if want := []Hook{{Command: []string{"echo", "bye"}}}; !reflect.DeepEqual(s.PreStop, want) {
+		t.Errorf("pre_stop %+v, want %+v", s.PreStop, want)
+	}
+}

@@ -41,6 +41,7 @@ var supportedRoots = []string{
 	"services.*.cpuset", "services.*.mem_limit", "services.*.mem_reservation",
 	"services.*.memswap_limit", "services.*.mem_swappiness", "services.*.pids_limit",
 	"services.*.blkio_config",
+	"services.*.post_start", "services.*.pre_stop",
 	// informational: they do not change the container
 	"services.*.expose", "services.*.develop",
 

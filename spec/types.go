@@ -82,7 +82,9 @@ type Service struct {
 	// Resources are its cgroup limits (nil: none); not hashed: a change is
 	// applied in place (LimitsChanged).
 	Resources *Resources `json:"resources,omitempty"`
-	Logging   *Logging   `json:"logging,omitempty"` // nil: json-file with berth's default rotation
+	Logging   *Logging   `json:"logging,omitempty"`    // nil: json-file with berth's default rotation
+	PostStart []Hook     `json:"post_start,omitempty"` // run in each container after its start, in order
+	PreStop   []Hook     `json:"pre_stop,omitempty"`   // run in each running container before its stop, in order
 }
 
 // Healthcheck is a service's health check. Test is Docker's form:
