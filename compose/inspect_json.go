@@ -62,6 +62,7 @@ type hostConfigJSON struct {
 		Name              string
 		MaximumRetryCount int
 	}
+	limitsJSON
 }
 
 type portBindingJSON struct {
@@ -125,6 +126,7 @@ func dockerInspect(d engine.ContainerDetail) containerJSON {
 	}
 	c.HostConfig.NetworkMode = networkMode(d)
 	c.HostConfig.RestartPolicy.Name, c.HostConfig.RestartPolicy.MaximumRetryCount = restartPolicy(d.Restart)
+	c.HostConfig.limitsJSON = dockerLimits(d)
 	c.HostConfig.PortBindings = map[string][]portBindingJSON{}
 	c.NetworkSettings.Ports = map[string][]portBindingJSON{}
 	for _, p := range d.Ports {

@@ -130,6 +130,12 @@ func TestLimits(t *testing.T) {
 	if now := u.run("inspect", "-f", "{{.State.Pid}}", cpu); now != pid {
 		t.Errorf("the update restarted the container: pid %s, was %s", now, pid)
 	}
+	if got := strings.TrimSpace(u.run("inspect", "-f", "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}", cpu)); got != "1500000000 0" {
+		t.Errorf("inspect HostConfig NanoCpus and Memory %q", got)
+	}
+	if got := strings.TrimSpace(u.run("inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}", hog)); got != "33554432 67108864" {
+		t.Errorf("inspect HostConfig Memory and MemorySwap %q", got)
+	}
 	if plan := u.run("plan", "cpu"); !strings.Contains(plan, "Nothing to do") {
 		t.Errorf("plan after the update:\n%s", plan)
 	}

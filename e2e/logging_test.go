@@ -63,6 +63,9 @@ services:
 			t.Fatalf("line %d is %q, want %q: the rotated files are not read in order", i, l, want)
 		}
 	}
+	if got := strings.TrimSpace(u.run("inspect", "-f", "{{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config \"max-file\"}}", name)); got != "json-file 4" {
+		t.Errorf("inspect LogConfig %q", got)
+	}
 	if out, err := u.try("logs", "quiet"); err == nil || !strings.Contains(out, "configured logging driver does not support reading") {
 		t.Errorf("logs of a none driver: %v\n%s", err, out)
 	}

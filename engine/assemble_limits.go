@@ -30,3 +30,9 @@ func logConfig(l *spec.Logging) *runtime.LogConfig {
 // ErrLogsNotRead is the error of logs of a container whose logging driver
 // keeps nothing (none), in Docker's words.
 var ErrLogsNotRead = errors.New("configured logging driver does not support reading")
+
+// Limits are a container's cgroup limits, as inspect shows them.
+type Limits = runtime.Resources
+
+// LogConfig is a container's logging driver and rotation.
+type LogConfig = runtime.LogConfig
