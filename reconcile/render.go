@@ -53,7 +53,7 @@ func (p Plan) String() string {
 // a stop before a removal one remove), each network, volume and image
 // once.
 func (p Plan) Summary() string {
-	var create, recreate, start, stop, remove, pull, push, untag, build int
+	var create, recreate, start, stop, remove, pull, push, untag, build, update int
 	signals := map[Kind]int{} // kills, pauses, unpauses
 	containers := map[string]map[Kind]bool{}
 	for _, a := range p.Actions {
@@ -70,6 +70,8 @@ func (p Plan) Summary() string {
 			remove++
 		case Kill, Pause, Unpause:
 			signals[a.Kind]++
+		case UpdateLimits:
+			update++
 		case Untag:
 			if a.Image.Last {
 				remove++
@@ -114,6 +116,9 @@ func (p Plan) Summary() string {
 	}
 	if untag > 0 {
 		s += fmt.Sprintf("%d to untag, ", untag)
+	}
+	if update > 0 {
+		s += fmt.Sprintf("%d to update, ", update)
 	}
 	for _, k := range []Kind{Kill, Pause, Unpause} {
 		if signals[k] > 0 {
