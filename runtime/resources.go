@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -24,9 +26,10 @@ type Resources struct {
 
 // hostLimits are what the host's cgroups can do, found once by the runtime.
 type hostLimits struct {
-	CPUs        int  // online CPUs
-	Swap        bool // the memory controller limits swap (memsw / memory.swap.max)
-	BlkioWeight bool // the I/O controller has a proportional weight (CFQ/BFQ on v1, io.weight on v2)
+	CPUs        int    // usable CPUs
+	Online      string // the online CPUs as the kernel lists them, "0-1"; "" when unknown
+	Swap        bool   // the memory controller limits swap (memsw / memory.swap.max)
+	BlkioWeight bool   // the I/O controller has a proportional weight (CFQ/BFQ on v1, io.weight on v2)
 }
 
 // cfsPeriod is the CFS period Docker uses for --cpus, in µs.
@@ -39,6 +42,18 @@ func (r *Resources) check(h hostLimits) error {
 	}
 	if r.NanoCPUs > int64(h.CPUs)*1e9 {
 		return fmt.Errorf("%w: cpus: range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available", ErrInvalidConfig, h.CPUs, h.CPUs)
+	}
+	if r.CPUSet != "" && h.Online != "" {
+		want, err := cpuList(r.CPUSet)
+		have, herr := cpuList(h.Online)
+		if err != nil {
+			return fmt.Errorf("%w: cpuset %q: %v", ErrInvalidConfig, r.CPUSet, err)
+		}
+		for cpu := range want {
+			if herr == nil && !have[cpu] {
+				return fmt.Errorf("%w: cpuset: requested CPUs are not available - requested %s, available: %s", ErrInvalidConfig, r.CPUSet, h.Online)
+			}
+		}
 	}
 	if r.BlkioWeight != 0 && !h.BlkioWeight {
 		return fmt.Errorf("%w: blkio_config.weight: this kernel's I/O controller has no proportional weight (no BFQ/CFQ scheduler on the block devices, or no io.weight)", ErrInvalidConfig)
@@ -123,4 +138,24 @@ func (r *Resources) oci(res *specs.LinuxResources, h hostLimits, reset bool) {
 	if cpu.Cpus != "" || cpu.Shares != nil || cpu.Quota != nil || cpu.Period != nil {
 		res.CPU = cpu
 	}
+}
+
+// cpuList parses a kernel CPU list, "0-2,4", into its CPUs.
+func cpuList(s string) (map[int]bool, error) {
+	out := map[int]bool{}
+	for _, part := range strings.Split(strings.TrimSpace(s), ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		b := a
+		if err == nil && isRange {
+			b, err = strconv.Atoi(hi)
+		}
+		if err != nil || a < 0 || b < a || b-a > 1<<16 {
+			return nil, fmt.Errorf("%q is not a list of CPUs", s)
+		}
+		for c := a; c <= b; c++ {
+			out[c] = true
+		}
+	}
+	return out, nil
 }

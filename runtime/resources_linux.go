@@ -26,6 +26,9 @@ var (
 func host() hostLimits {
 	hostOnce.Do(func() {
 		hostCaps.CPUs = goruntime.NumCPU()
+		if online, err := os.ReadFile("/sys/devices/system/cpu/online"); err == nil {
+			hostCaps.Online = strings.TrimSpace(string(online))
+		}
 		if cgroups.IsCgroup2UnifiedMode() {
 			controllers, _ := os.ReadFile("/sys/fs/cgroup/cgroup.controllers")
 			fields := strings.Fields(string(controllers))
@@ -85,14 +88,13 @@ func (s *shim) update(res *Resources) error {
 		res.oci(&now, host(), true)
 		if now.CPU == nil || now.CPU.Cpus == "" {
 			// No cpuset any more: every online CPU again.
-			online, err := os.ReadFile("/sys/devices/system/cpu/online")
-			if err != nil {
-				return fmt.Errorf("reading the online CPUs: %w", err)
+			if host().Online == "" {
+				return fmt.Errorf("setting cgroup limits: the online CPUs are unknown (/sys/devices/system/cpu/online)")
 			}
 			if now.CPU == nil {
 				now.CPU = &specs.LinuxCPU{}
 			}
-			now.CPU.Cpus = strings.TrimSpace(string(online))
+			now.CPU.Cpus = host().Online
 		}
 		cfg := s.ctr.Config()
 		next := *cfg.Cgroups

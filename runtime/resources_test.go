@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -64,6 +65,13 @@ func TestResourcesCheck(t *testing.T) {
 	h.BlkioWeight = true
 	if err := (&Resources{BlkioWeight: 300}).check(h); err != nil {
 		t.Errorf("blkio weight with kernel support: %v", err)
+	}
+	h.Online = "0-1"
+	if err := (&Resources{CPUSet: "0,1"}).check(h); err != nil {
+		t.Errorf("cpuset 0,1 on 0-1: %v", err)
+	}
+	if err := (&Resources{CPUSet: "1-3"}).check(h); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "requested CPUs are not available") {
+		t.Errorf("cpuset 1-3 on 0-1: %v, want Docker's error", err)
 	}
 	if err := (*Resources)(nil).check(h); err != nil {
 		t.Errorf("no limits: %v", err)
