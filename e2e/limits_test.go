@@ -136,6 +136,9 @@ func TestLimits(t *testing.T) {
 	if got := strings.TrimSpace(u.run("inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}", hog)); got != "33554432 67108864" {
 		t.Errorf("inspect HostConfig Memory and MemorySwap %q", got)
 	}
+	if ev := u.run("events", "--json", "--since", "1h", "--until", time.Now().Add(time.Second).Format(time.RFC3339Nano), "cpu"); !strings.Contains(ev, `"action":"update"`) {
+		t.Errorf("no update event:\n%s", ev)
+	}
 	if plan := u.run("plan", "cpu"); !strings.Contains(plan, "Nothing to do") {
 		t.Errorf("plan after the update:\n%s", plan)
 	}

@@ -11,7 +11,7 @@ import (
 // UpdateLimits applies the limits of c's service to its container in
 // place, as docker update does (running or not: a stopped one starts with
 // them), and records them with it, so that the next plan finds it as
-// wanted.
+// wanted, with Docker's "update" event.
 func (e *Engine) UpdateLimits(ctx context.Context, c reconcile.ContainerSpec) error {
 	rec, err := e.store.Container(ctx, c.Name)
 	if err != nil {
@@ -25,5 +25,9 @@ func (e *Engine) UpdateLimits(ctx context.Context, c reconcile.ContainerSpec) er
 		return err
 	}
 	svc.Resources = c.Service.Resources
-	return e.store.SetSpec(ctx, c.Name, svc.Canonical())
+	if err := e.store.SetSpec(ctx, c.Name, svc.Canonical()); err != nil {
+		return err
+	}
+	e.event(ctx, c.Name, "update") // as docker update reports it
+	return nil
 }
