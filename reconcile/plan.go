@@ -133,8 +133,8 @@ func selectServices(p *spec.Project, names []string, noDeps bool) ([]spec.Servic
 		if noDeps {
 			return nil
 		}
-		for dep := range svc.DependsOn {
-			if err := visit(dep); err != nil {
+		for dep, d := range svc.DependsOn {
+			if err := visit(dep); err != nil && !absentOptional(p, dep, d) {
 				return err
 			}
 		}
@@ -613,8 +613,7 @@ func (pl *planner) warnOrphan(c Container) {
 
 // linkDependencies orders every container creation after the images,
 // networks and volumes it needs, and a service's creations and starts
-// after the services it depends on: after their creations only when the
-// plan starts nothing (o.NoStart).
+// after the services it depends on (gateOnDependencies).
 func (pl *planner) linkDependencies(services []spec.Service, o Options) {
 	for _, svc := range services {
 		for _, id := range pl.creates[svc.Name] {
@@ -630,24 +629,7 @@ func (pl *planner) linkDependencies(services []spec.Service, o Options) {
 		if len(pl.creates[svc.Name])+len(pl.byServ[svc.Name]) == 0 {
 			continue // nothing of it is made or started: nothing waits
 		}
-		for _, dep := range sortedKeys(svc.DependsOn) {
-			var gate []string
-			switch cond := svc.DependsOn[dep].Condition; {
-			case o.NoStart:
-				gate = pl.creates[dep]
-			case cond == "service_completed_successfully":
-				gate = pl.waitFor(dep, WaitExit, "a dependent needs it to complete successfully", o)
-			case cond == "service_healthy":
-				gate = pl.waitFor(dep, WaitHealthy, "a dependent needs it healthy", o)
-			default:
-				gate = pl.byServ[dep]
-			}
-			for _, id := range slices.Concat(pl.creates[svc.Name], pl.byServ[svc.Name]) {
-				for _, g := range gate {
-					pl.after(&pl.plan.Actions[pl.byID[id]], g)
-				}
-			}
-		}
+		pl.gateOnDependencies(svc, o)
 	}
 }
 

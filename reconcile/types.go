@@ -119,6 +119,12 @@ type Action struct {
 	// Signal is, for Kill, the signal sent.
 	Signal *lifecycle.Signal `json:"signal,omitempty"`
 	Build  *BuildSpec        `json:"-"` // for Build
+	// Soft are those of After whose failure does not hold this action
+	// back: the gates of a depends_on with required: false.
+	Soft []string `json:"-"`
+	// Optional marks a dependency wait no dependent requires: its failure
+	// is a warning (reported as Skipped with the reason), not an error.
+	Optional bool `json:"optional,omitempty"`
 }
 
 // Fill is where a FillVolume action copies from: a path in an image.
