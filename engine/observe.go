@@ -252,7 +252,7 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags n
 	if err != nil {
 		return c, fmt.Errorf("reading the state of %s: %w", r.Name, err)
 	}
-	c.State, c.ExitCode = st.Status, st.ExitCode
+	c.State, c.ExitCode, c.Stopped = st.Status, st.ExitCode, st.Stopped
 	if c.State == lifecycle.Running {
 		if c.Drift, err = e.drift(r.Name, tags, pl); err != nil {
 			return c, err

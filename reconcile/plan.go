@@ -262,6 +262,7 @@ const (
 	create                 // it does not exist: create it, then start it
 	start                  // it exists, stopped: start it
 	recreate               // it is not what is wanted: stop it, remove it, create and start its successor
+	hold                   // it is stopped and stays so (Options.KeepStopped): the user or its restart policy says so
 )
 
 // decision is the planner's verdict on one wanted container, before it
@@ -316,6 +317,8 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 			d.change, d.reason = recreate, "image rebuilt"
 		case imagePresent && c.ImageID != imageID:
 			d.change, d.reason = recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
+		case o.KeepStopped && staysDown(svc, c) != "":
+			d.change, d.reason = hold, staysDown(svc, c)
 		case !c.State.Active():
 			d.change, d.reason = start, notRunning(c)
 		}
@@ -372,6 +375,8 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 			}
 		case create:
 			pl.create(d, nil, o)
+		case hold:
+			pl.plan.Held = append(pl.plan.Held, Held{Container: name, Service: svc, Reason: d.reason})
 		case recreate:
 			var after []string
 			if d.old.State.Active() {

@@ -175,4 +175,7 @@ type State struct {
 	Restarts   int
 	Shim       bool   // whether the container's shim is alive
 	Health     string // "" without a health check, else HealthStarting, HealthHealthy or HealthUnhealthy
+	// Stopped says its last run was ended by an explicit stop or a kill
+	// that ends the restart policy, not by itself.
+	Stopped bool
 }

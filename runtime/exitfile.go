@@ -15,6 +15,7 @@ type exitRecord struct {
 	FinishedAt time.Time `json:"finished_at"`
 	Restarts   int       `json:"restarts"`
 	Error      string    `json:"error,omitempty"` // a restart that failed to start
+	Stopped    bool      `json:"stopped,omitempty"` // ended by an explicit stop or kill (State.Stopped)
 }
 
 // writeFileAtomic writes data to name through a temporary file and rename,

@@ -346,7 +346,7 @@ func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 	var rec exitRecord
 	switch err := readJSON(p.exit, &rec); {
 	case err == nil:
-		st = State{Status: lifecycle.Exited, ExitCode: rec.Code, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Restarts: rec.Restarts}
+		st = State{Status: lifecycle.Exited, ExitCode: rec.Code, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Restarts: rec.Restarts, Stopped: rec.Stopped}
 	case !errors.Is(err, os.ErrNotExist):
 		return State{}, fmt.Errorf("state of %q: %w", id, err)
 	}
