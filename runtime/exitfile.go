@@ -14,7 +14,7 @@ type exitRecord struct {
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	Restarts   int       `json:"restarts"`
-	Error      string    `json:"error,omitempty"` // a restart that failed to start
+	Error      string    `json:"error,omitempty"`   // a restart that failed to start
 	Stopped    bool      `json:"stopped,omitempty"` // ended by an explicit stop or kill (State.Stopped)
 }
 
