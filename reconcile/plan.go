@@ -168,6 +168,10 @@ func (pl *planner) planImage(svc spec.Service, obs Observed, o Options) {
 	switch {
 	case svc.PullPolicy == "always":
 		pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Reason: "pull_policy is always", Platform: svc.Platform})
+	case present && svc.PullPolicy == "refresh":
+		if why := refreshDue(svc, obs); why != "" {
+			pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Reason: why, Platform: svc.Platform})
+		}
 	case present:
 	case svc.PullPolicy == "never":
 		pl.fail("service %q: image %q is not present and pull_policy is never", svc.Name, svc.Image)

@@ -27,6 +27,11 @@ type Observed struct {
 	// Builds are, by image reference, what the services that build their
 	// image would build from now and what the local image was built from.
 	Builds map[string]BuildState
+	// Pulled is when each local image (by reference as written) was last
+	// pulled, zero when never; At is when the host was observed. Together
+	// they decide pull_policy refresh (daily, weekly, every_<duration>).
+	Pulled map[string]time.Time
+	At     time.Time
 }
 
 // Presence says whether berth recorded an object and whether it really exists.

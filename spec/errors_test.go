@@ -100,7 +100,6 @@ func TestLoadUnsupported(t *testing.T) {
 		{"cpus: 0.5", "cpus", 0},
 		{"logging:\n  driver: syslog", "logging driver syslog", 5},
 		{"logging:\n  driver: json-file\n  options:\n    max-size: 1m", "logging.options", 6},
-		{"pull_policy: daily", "pull_policy daily", 0},
 		{"tmpfs: ['/run:noexec']", `tmpfs option "noexec"`, 0},
 		{"volumes:\n  - type: bind\n    source: .\n    target: /x\n    bind:\n      selinux: z", "volumes[].bind.selinux", 0},
 		{"networks:\n  default:\n    interface_name: eth1", "networks.default.interface_name", 6},

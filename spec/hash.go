@@ -46,7 +46,7 @@ func (s Service) hashed() Service {
 	s.NoAttach = false
 	s.Scale = 0
 	s.DependsOn = nil
-	s.PullPolicy = ""
+	s.PullPolicy, s.PullRefresh = "", 0
 	s.Profiles = nil
 	s.Expose = nil
 	s.Build = nil
