@@ -218,5 +218,5 @@ type Volume struct {
 
 // ContainerName is the Docker Compose name of replica n (from 1) of a service.
 func ContainerName(project, service string, n int) string {
-	return project + "-" + service + "-" + strconv.Itoa(n)
+	return project + Separator + service + Separator + strconv.Itoa(n)
 }
