@@ -211,7 +211,39 @@ var keyCases = slices.Concat(structure(
 	svc("services.*.secrets.[].mode", "secrets: [s]", "secrets:\n  - source: s\n    mode: 0400", hashed),
 	svc("services.*.secrets.[].uid", "secrets: [s]", "secrets:\n  - source: s\n    uid: '7'", hashed),
 	svc("services.*.secrets.[].gid", "secrets: [s]", "secrets:\n  - source: s\n    gid: '7'", hashed),
-}, developCases(), updateCases("rollback_config"), updateCases("update_config"))
+}, developCases(), updateCases("rollback_config"), updateCases("update_config"), buildCases())
+
+// buildCases are the build keys: what the planner builds from (not
+// hashed: a change rebuilds the image, and a new image recreates).
+func buildCases() []keyCase {
+	out := structure("services.*.build", "services.*.build.args", "services.*.build.extra_hosts",
+		"services.*.build.labels", "services.*.build.secrets")
+	out = append(out, svc("services.*.build.context", "", "build: ./sub", valued))
+	for _, c := range []struct {
+		key, lines string
+		want       effect
+	}{
+		{"args.*", "args: {A: b}", valued},
+		{"dockerfile", "dockerfile: Other.Dockerfile", valued},
+		{"dockerfile_inline", "dockerfile_inline: FROM busybox", valued},
+		{"extra_hosts.*", "extra_hosts: ['a.test:10.0.0.1']", valued},
+		{"labels.*", "labels: {a: b}", valued},
+		{"network", "network: none", valued},
+		{"no_cache", "no_cache: true", valued},
+		{"platforms", "platforms: [windows/amd64]", refused}, // only the host's, which it builds for anyway
+		{"pull", "pull: true", valued},
+		{"secrets.[].source", "secrets: [s]", valued},
+		{"secrets.[].target", "secrets:\n    - source: s\n      target: t", valued},
+		{"secrets.[].mode", "secrets:\n    - source: s\n      mode: 0400", valued},
+		{"secrets.[].uid", "secrets:\n    - source: s\n      uid: '7'", valued},
+		{"secrets.[].gid", "secrets:\n    - source: s\n      gid: '7'", valued},
+		{"tags", "tags: [other:1]", valued},
+		{"target", "target: final", valued},
+	} {
+		out = append(out, svc("services.*.build."+c.key, "build: .", "build:\n  context: .\n  "+c.lines, c.want))
+	}
+	return out
+}
 
 // developCases are the develop.watch keys: all informational.
 func developCases() []keyCase {
