@@ -159,6 +159,8 @@ func (e *Engine) WaitHealthy(ctx context.Context, name string) error {
 			return fmt.Errorf("container %s is unhealthy", name)
 		case st.Health == "" && st.Status == lifecycle.Running:
 			return fmt.Errorf("container %s has no health check to wait for", name)
+		case st.Status == lifecycle.Exited:
+			return fmt.Errorf("container %s exited (%d)", name, st.ExitCode) // Docker Compose's words
 		case !st.Status.Active():
 			return fmt.Errorf("container %s is %s, not healthy", name, st.Status)
 		}

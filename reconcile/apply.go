@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -137,7 +138,7 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 				mu.Lock()
 				failed := errs[dep] != nil
 				mu.Unlock()
-				if failed && !a.Regardless {
+				if failed && !a.Regardless && !slices.Contains(a.Soft, dep) {
 					err := fmt.Errorf("%s: %w (%s)", a.Describe(), ErrDependency, dep)
 					mu.Lock()
 					errs[a.ID] = err
@@ -158,6 +159,8 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 			switch {
 			case errors.Is(err, ErrKept):
 				st = Kept
+			case err != nil && a.Optional && ctx.Err() == nil:
+				st = Skipped // a warning: no dependent requires it
 			case err != nil:
 				st = Failed
 			}
@@ -239,10 +242,19 @@ func wait(ctx context.Context, a Action, c Containers) error {
 		var code int
 		code, err = c.Wait(ctx, a.Target)
 		if err == nil && code != 0 {
-			err = fmt.Errorf("service %q didn't complete successfully: exit %d", a.Service, code)
+			err = fmt.Errorf("%q didn't complete successfully: exit %d", a.Service, code)
+			if a.Optional {
+				return fmt.Errorf("optional dependency %w", err)
+			}
+			return fmt.Errorf("service %w", err)
 		}
 	case WaitHealthy:
-		err = c.WaitHealthy(ctx, a.Target)
+		if err = c.WaitHealthy(ctx, a.Target); err != nil && ctx.Err() == nil {
+			if a.Optional {
+				return fmt.Errorf("optional dependency %q failed to start: %w", a.Service, err)
+			}
+			return fmt.Errorf("dependency failed to start: %w", err)
+		}
 	case WaitReady:
 		var exited bool
 		var code int

@@ -133,8 +133,8 @@ func selectServices(p *spec.Project, names []string, noDeps bool) ([]spec.Servic
 		if noDeps {
 			return nil
 		}
-		for dep := range svc.DependsOn {
-			if err := visit(dep); err != nil {
+		for dep, d := range svc.DependsOn {
+			if err := visit(dep); err != nil && !absentOptional(p, dep, d) {
 				return err
 			}
 		}
@@ -168,6 +168,10 @@ func (pl *planner) planImage(svc spec.Service, obs Observed, o Options) {
 	switch {
 	case svc.PullPolicy == "always":
 		pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Reason: "pull_policy is always", Platform: svc.Platform})
+	case present && svc.PullPolicy == "refresh":
+		if why := refreshDue(svc, obs); why != "" {
+			pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Reason: why, Platform: svc.Platform})
+		}
 	case present:
 	case svc.PullPolicy == "never":
 		pl.fail("service %q: image %q is not present and pull_policy is never", svc.Name, svc.Image)
@@ -262,6 +266,7 @@ const (
 	create                 // it does not exist: create it, then start it
 	start                  // it exists, stopped: start it
 	recreate               // it is not what is wanted: stop it, remove it, create and start its successor
+	hold                   // it is stopped and stays so (Options.KeepStopped): the user or its restart policy says so
 )
 
 // decision is the planner's verdict on one wanted container, before it
@@ -317,6 +322,8 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 			d.change, d.reason = recreate, "image rebuilt"
 		case imagePresent && c.ImageID != imageID:
 			d.change, d.reason = recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
+		case o.KeepStopped && staysDown(svc, c) != "":
+			d.change, d.reason = hold, staysDown(svc, c)
 		case !c.State.Active():
 			d.change, d.reason = start, notRunning(c)
 		}
@@ -375,6 +382,8 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 			}
 		case create:
 			pl.create(d, nil, o)
+		case hold:
+			pl.plan.Held = append(pl.plan.Held, Held{Container: name, Service: svc, Reason: d.reason})
 		case recreate:
 			var after []string
 			if d.old.State.Active() {
@@ -617,8 +626,7 @@ func (pl *planner) warnOrphan(c Container) {
 
 // linkDependencies orders every container creation after the images,
 // networks and volumes it needs, and a service's creations and starts
-// after the services it depends on: after their creations only when the
-// plan starts nothing (o.NoStart).
+// after the services it depends on (gateOnDependencies).
 func (pl *planner) linkDependencies(services []spec.Service, o Options) {
 	for _, svc := range services {
 		for _, id := range pl.creates[svc.Name] {
@@ -634,24 +642,7 @@ func (pl *planner) linkDependencies(services []spec.Service, o Options) {
 		if len(pl.creates[svc.Name])+len(pl.byServ[svc.Name]) == 0 {
 			continue // nothing of it is made or started: nothing waits
 		}
-		for _, dep := range sortedKeys(svc.DependsOn) {
-			var gate []string
-			switch cond := svc.DependsOn[dep].Condition; {
-			case o.NoStart:
-				gate = pl.creates[dep]
-			case cond == "service_completed_successfully":
-				gate = pl.waitFor(dep, WaitExit, "a dependent needs it to complete successfully", o)
-			case cond == "service_healthy":
-				gate = pl.waitFor(dep, WaitHealthy, "a dependent needs it healthy", o)
-			default:
-				gate = pl.byServ[dep]
-			}
-			for _, id := range slices.Concat(pl.creates[svc.Name], pl.byServ[svc.Name]) {
-				for _, g := range gate {
-					pl.after(&pl.plan.Actions[pl.byID[id]], g)
-				}
-			}
-		}
+		pl.gateOnDependencies(svc, o)
 	}
 }
 

@@ -37,6 +37,9 @@ func (p Plan) String() string {
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "! %s\n", w)
 	}
+	for _, h := range p.Held {
+		fmt.Fprintf(&b, "= keep container %s stopped (%s)\n", h.Container, h.Reason)
+	}
 	if p.Empty() {
 		b.WriteString("Nothing to do: the project is up to date.\n")
 		return b.String()

@@ -236,6 +236,7 @@ func (s *shim) supervise() {
 		}
 		s.mu.Lock()
 		s.state.Status, s.state.Pid, s.state.ExitCode, s.state.FinishedAt = lifecycle.Exited, 0, code, time.Now()
+		s.state.Stopped = s.stopped
 		st, stopped := s.state, s.stopped
 		s.mu.Unlock()
 		rec := exitRecord{Code: code, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Restarts: st.Restarts, OOMKilled: st.OOMKilled, Stopped: stopped}

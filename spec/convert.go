@@ -101,14 +101,11 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 		s.StopGracePeriod = &d
 	}
 
-	policy, _, err := cs.GetPullPolicy()
-	switch {
-	case err != nil:
+	policy, refresh, err := cs.GetPullPolicy()
+	if err != nil {
 		ps.invalid(err.Error(), at("pull_policy")...)
-	case policy == types.PullPolicyRefresh:
-		ps.unsupported("pull_policy "+cs.PullPolicy, at("pull_policy")...)
 	}
-	s.PullPolicy = policy
+	s.PullPolicy, s.PullRefresh = policy, refresh
 	convertBuild(&s, cs, cp, ps)
 
 	if policy, ok := deployRestart(cs, ps); ok {

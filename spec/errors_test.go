@@ -96,7 +96,6 @@ func TestLoadUnsupported(t *testing.T) {
 		{"security_opt: [no-new-privileges:true]", "security_opt", 0},
 		{"logging:\n  driver: syslog", `logging driver syslog (berth has "json-file", "local" and "none")`, 5},
 		{"logging:\n  driver: json-file\n  options:\n    tag: x", "logging option tag of driver json-file", 7},
-		{"pull_policy: daily", "pull_policy daily", 0},
 		{"tmpfs: ['/run:noexec']", `tmpfs option "noexec"`, 0},
 		{"volumes:\n  - type: bind\n    source: .\n    target: /x\n    bind:\n      selinux: z", "volumes[].bind.selinux", 0},
 		{"networks:\n  default:\n    interface_name: eth1", "networks.default.interface_name", 6},

@@ -177,6 +177,7 @@ var unhashed = []struct {
 	{"scale", func(s *Service) { s.Scale = 5 }},
 	{"depends_on", func(s *Service) { s.DependsOn = map[string]Dependency{"db": {Condition: "service_healthy"}} }},
 	{"pull_policy", func(s *Service) { s.PullPolicy = "always" }},
+	{"pull_refresh", func(s *Service) { s.PullPolicy, s.PullRefresh = "refresh", time.Hour }},
 	{"profiles", func(s *Service) { s.Profiles = []string{"x"} }},
 	{"expose", func(s *Service) { s.Expose = []string{"80/tcp"} }},
 	{"build", func(s *Service) { s.Build = &Build{Context: "/src"} }},
