@@ -222,10 +222,10 @@ func limitsCases() []keyCase {
 		"cpus": "cpus: 0.5", "cpu_period": "cpu_period: 50000", "cpu_quota": "cpu_quota: 50000", "cpu_shares": "cpu_shares: 512",
 		"cpuset": "cpuset: '0'", "mem_limit": "mem_limit: 64m", "mem_reservation": "mem_reservation: 32m",
 		"mem_swappiness": "mem_swappiness: 10", "memswap_limit": "mem_limit: 64m\nmemswap_limit: 128m", "pids_limit": "pids_limit: 50",
-		"blkio_config.weight": "blkio_config:\n  weight: 300",
-		"deploy.resources.limits.cpus": "deploy:\n  resources:\n    limits:\n      cpus: '0.5'",
-		"deploy.resources.limits.memory": "deploy:\n  resources:\n    limits:\n      memory: 64m",
-		"deploy.resources.limits.pids": "deploy:\n  resources:\n    limits:\n      pids: 50",
+		"blkio_config.weight":                  "blkio_config:\n  weight: 300",
+		"deploy.resources.limits.cpus":         "deploy:\n  resources:\n    limits:\n      cpus: '0.5'",
+		"deploy.resources.limits.memory":       "deploy:\n  resources:\n    limits:\n      memory: 64m",
+		"deploy.resources.limits.pids":         "deploy:\n  resources:\n    limits:\n      pids: 50",
 		"deploy.resources.reservations.memory": "deploy:\n  resources:\n    reservations:\n      memory: 32m",
 	} {
 		want := valued
