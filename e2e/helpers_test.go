@@ -45,7 +45,7 @@ func binary(t *testing.T) string {
 		}
 		berthBin = filepath.Join(dir, "berth")
 		for _, prog := range []string{"berth", "berth-runtime", "berth-init"} {
-			build := exec.Command("go", "build", "-o", filepath.Join(dir, prog), "../cmd/"+prog)
+			build := exec.Command("go", "build", "-tags", buildTags(), "-o", filepath.Join(dir, prog), "../cmd/"+prog)
 			if prog == "berth-init" {
 				build.Env = append(os.Environ(), "CGO_ENABLED=0") // static: it runs inside images
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/berth-dev/berth/lifecycle"
@@ -30,6 +31,10 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if err != nil {
 		return err
 	}
+	sec, err := securityConfig(svc.Security, os.ReadFile)
+	if err != nil {
+		return fmt.Errorf("service %q: %w", svc.Name, err)
+	}
 	id := store.NewID()
 	labels := containerLabels(c, img.Config.Labels)
 	if err := e.store.PutContainer(ctx, store.Container{ID: id, Name: c.Name, Project: c.Project, Service: svc.Name, Number: c.Number,
@@ -41,6 +46,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		return err
 	}
 	cfg.Labels = labels // with the image's, which runtimeConfig does not see
+	cfg.Security = sec
 	if svc.Init {
 		if e.initBinary == "" {
 			return fmt.Errorf("service %q: init: true needs the berth-init program beside berth (or at BERTH_INIT)", svc.Name)

@@ -52,6 +52,7 @@ type Config struct {
 	Init           string            // host path of a static init run as PID 1 before Args (at InitPath); "" for none
 	Resources      *Resources        // cgroup limits; nil for none
 	Log            *LogConfig        // logging driver and rotation; nil: json-file, berth's default rotation
+	Security       Security          `json:",omitzero"` // confinement: capabilities, seccomp, devices (runtime/security.go)
 }
 
 // Health is a container's health check, as Docker runs it: the probe runs
@@ -142,6 +143,7 @@ func (c Config) Validate() error {
 	if c.StopTimeout < 0 {
 		add("stop_timeout: negative")
 	}
+	c.Security.validate(add)
 	if _, err := ParseRestartPolicy(c.Restart); err != nil {
 		add("restart: %v", err)
 	}

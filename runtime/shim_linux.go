@@ -137,7 +137,14 @@ func (s *shim) setup(cgroupParent string) error {
 	if err != nil {
 		return err
 	}
-	if s.spec, err = BuildSpec(s.cfg, SpecInput{Rootfs: s.p.rootfs, CgroupParent: cgroupParent, User: id}); err != nil {
+	facts, err := findHostFacts(s.p.rootfs, s.cfg.Security)
+	if err != nil {
+		return err
+	}
+	if s.spec, err = BuildSpec(s.cfg, SpecInput{Rootfs: s.p.rootfs, CgroupParent: cgroupParent, User: id, host: facts}); err != nil {
+		return err
+	}
+	if err := applySeccomp(s.spec, s.cfg.Security); err != nil {
 		return err
 	}
 	applyResources(s.spec, s.cfg.Resources)

@@ -13,9 +13,10 @@ import (
 // SpecInput holds the facts BuildSpec needs beside the Config, found by
 // the shim: where the rootfs is mounted and who the user is.
 type SpecInput struct {
-	Rootfs       string   // absolute path of the mounted root filesystem
-	CgroupParent string   // cgroup parent, e.g. "berth"
-	User         Identity // resolved Config.User
+	Rootfs       string    // absolute path of the mounted root filesystem
+	CgroupParent string    // cgroup parent, e.g. "berth"
+	User         Identity  // resolved Config.User
+	host         hostFacts // what the host offers for Config.Security (findHostFacts)
 }
 
 // BuildSpec turns a Config into the OCI runtime spec of its container,
@@ -65,6 +66,9 @@ func BuildSpec(c Config, in SpecInput) (*specs.Spec, error) {
 			MaskedPaths:   slices.Clone(maskedPaths),
 			ReadonlyPaths: slices.Clone(readonlyPaths),
 		},
+	}
+	if err := applySecurity(s, c.Security, in.host); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

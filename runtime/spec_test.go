@@ -110,7 +110,7 @@ func TestBuildSpecDefaults(t *testing.T) {
 	for _, m := range s.Mounts {
 		dests = append(dests, m.Destination)
 	}
-	if want := []string{"/proc", "/dev", "/dev/pts", "/sys", "/dev/mqueue", "/dev/shm"}; !slices.Equal(dests, want) {
+	if want := []string{"/proc", "/dev", "/dev/pts", "/sys", "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm"}; !slices.Equal(dests, want) {
 		t.Errorf("mounts = %q, want %q", dests, want)
 	}
 	if s.Process.Rlimits != nil {
@@ -180,6 +180,7 @@ func TestBuildSpecMounts(t *testing.T) {
 		"/dev tmpfs tmpfs nosuid,strictatime,mode=755,size=65536k",
 		"/dev/pts devpts devpts nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5",
 		"/sys sysfs sysfs nosuid,noexec,nodev,ro",
+		"/sys/fs/cgroup cgroup cgroup ro,nosuid,noexec,nodev",
 		"/dev/mqueue mqueue mqueue nosuid,noexec,nodev",
 		// Parents before children; the user's /dev/shm replaces the default.
 		"/data bind /srv/data rbind,rprivate,ro",

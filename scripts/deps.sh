@@ -2,12 +2,13 @@
 # Installs, idempotently, the Debian packages berth's demo and tests need:
 # busybox-static (the root filesystem of test and example images),
 # nftables, iptables and iproute2 (to inspect the host in tests), procps,
-# curl, and hyperfine (bench/exec.sh). Needs root; does nothing when everything is there.
+# curl, hyperfine (bench/exec.sh), and libseccomp-dev with pkg-config (to
+# link libseccomp: seccomp filters). Needs root; does nothing when everything is there.
 #
 # BENCH ONLY (CI does not need them): with --bench it also installs
 # buildah, which bench/build.sh compares berth's builder with.
 set -euo pipefail
-pkgs=(busybox-static nftables iptables iproute2 procps curl hyperfine)
+pkgs=(busybox-static nftables iptables iproute2 procps curl hyperfine libseccomp-dev pkg-config)
 if [ "${1:-}" = --bench ]; then
 	pkgs+=(buildah)
 fi

@@ -177,6 +177,7 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 		s.DependsOn[name] = Dependency{Condition: cond, Required: d.Required, Restart: d.Restart}
 	}
 	s.Healthcheck = convertHealthcheck(cs.HealthCheck, ps, at("healthcheck"))
+	s.Security = convertSecurity(cs, cp.WorkingDir, ps)
 	// After depends_on: network_mode and volumes_from add implied dependencies.
 	convertNetworking(&s, cs, cp, ps)
 	convertFiles(&s, cs, cp, ps)
@@ -326,6 +327,7 @@ func (s *Service) normalize() {
 	s.VolumesFrom = nilIfNone(s.VolumesFrom)
 	s.Configs = sortedRefs(s.Configs)
 	s.Secrets = sortedRefs(s.Secrets)
+	s.Security.normalize()
 }
 
 // nilIfNone turns an empty list whose order matters into nil.

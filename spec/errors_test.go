@@ -84,16 +84,13 @@ func TestLoadUnsupported(t *testing.T) {
 		line int // of the offending key, when not the first added line (4)
 	}{
 		{"build:\n  context: .\n  shm_size: 64m", "build.shm_size", 6},
-		{"cap_add: [NET_ADMIN]", "cap_add", 0},
-		{"cap_drop: [ALL]", "cap_drop", 0},
-		{"privileged: true", "privileged", 0},
-		{"devices: ['/dev/fuse:/dev/fuse']", "devices", 0},
+		{"userns_mode: host", "userns_mode", 0},
+		{"security_opt: [systempaths=unconfined]", "security_opt systempaths", 0},
 		{"ulimits:\n  nofile: 1024", "ulimits", 0},
 		{"sysctls:\n  net.core.somaxconn: 1024", "sysctls", 0},
 		{"network_mode: bridge", "network_mode bridge", 0},
 		{"ipc: host", "ipc", 0},
 		{"pid: host", "pid", 0},
-		{"security_opt: [no-new-privileges:true]", "security_opt", 0},
 		{"logging:\n  driver: syslog", `logging driver syslog (berth has "json-file", "local" and "none")`, 5},
 		{"logging:\n  driver: json-file\n  options:\n    tag: x", "logging option tag of driver json-file", 7},
 		{"tmpfs: ['/run:noexec']", `tmpfs option "noexec"`, 0},

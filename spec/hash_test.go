@@ -157,6 +157,14 @@ var hashedChanges = []struct {
 	{"configs", func(s *Service) { s.Configs[0].Mode = ptr(uint32(0o400)) }},
 	{"secrets", func(s *Service) { s.Secrets[0].Target = "/run/secrets/cert.pem" }},
 	{"mounts", func(s *Service) { s.Mounts[3].Propagation = "" }}, // bind propagation
+	{"security.cap_add", func(s *Service) { s.Security.CapAdd = []string{"CAP_NET_ADMIN"} }},
+	{"security.cap_drop", func(s *Service) { s.Security.CapDrop = []string{"ALL"} }},
+	{"security.privileged", func(s *Service) { s.Security.Privileged = true }},
+	{"security.seccomp", func(s *Service) { s.Security.Seccomp = SeccompUnconfined }},
+	{"security.no_new_privileges", func(s *Service) { s.Security.NoNewPrivileges = true }},
+	{"security.devices", func(s *Service) { s.Security.Devices = []Device{{"/dev/null", "/dev/x", "rwm"}} }},
+	{"security.group_add", func(s *Service) { s.Security.GroupAdd = []string{"audio"} }},
+	{"security.cgroup", func(s *Service) { s.Security.Cgroup = "host" }},
 }
 
 // front returns a change of web's attachment to network front.

@@ -26,7 +26,7 @@ func TestLoadStack(t *testing.T) {
 	if !reflect.DeepEqual(p.Files, wantFiles) {
 		t.Errorf("Files = %q, want %q (the override file is discovered)", p.Files, wantFiles)
 	}
-	// debug and tools are behind profiles; tools would not even load (privileged).
+	// debug and tools are behind profiles; tools would not even load (userns_mode).
 	if got, want := serviceNames(p), []string{"api", "backup", "cache", "db", "web", "worker"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("services = %q, want %q", got, want)
 	}
@@ -419,8 +419,8 @@ func TestLoadProfiles(t *testing.T) {
 	})
 	t.Run("enabling a service with unsupported keys fails", func(t *testing.T) {
 		err := loadErr(t, LoadOptions{WorkingDir: dir, Profiles: []string{"tools"}})
-		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `service "tools": privileged`) {
-			t.Errorf("error %v, want ErrUnsupported naming tools' privileged", err)
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `service "tools": userns_mode`) {
+			t.Errorf("error %v, want ErrUnsupported naming tools' userns_mode", err)
 		}
 	})
 }

@@ -126,10 +126,10 @@ func TestLoadInvalidReferencesAndOptions(t *testing.T) {
 // A reference problem found after compose-go failed comes with the
 // unsupported keys of the same file, all at once.
 func TestLoadReferenceProblemsReportedTogether(t *testing.T) {
-	file := "services:\n  web:\n    image: x\n    network_mode: service:nope\n    privileged: true\n  side:\n    image: x\n    volumes_from: [gone]\n"
+	file := "services:\n  web:\n    image: x\n    network_mode: service:nope\n    userns_mode: host\n  side:\n    image: x\n    volumes_from: [gone]\n"
 	err := loadErr(t, LoadOptions{WorkingDir: writeProject(t, map[string]string{"compose.yaml": file})})
 	want := `compose.yaml:4: service "web": network_mode "service:nope": no service "nope" in the project` + "\n" +
-		`compose.yaml:5: service "web": privileged is not supported by berth yet` + "\n" +
+		`compose.yaml:5: service "web": userns_mode is not supported by berth yet` + "\n" +
 		`compose.yaml:8: service "side": volumes_from "gone": no service "gone" in the project`
 	if err.Error() != want {
 		t.Errorf("error\n%v\nwant\n%s", err, want)

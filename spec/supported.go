@@ -42,6 +42,8 @@ var supportedRoots = []string{
 	"services.*.memswap_limit", "services.*.mem_swappiness", "services.*.pids_limit",
 	"services.*.blkio_config",
 	"services.*.post_start", "services.*.pre_stop",
+	"services.*.cap_add", "services.*.cap_drop", "services.*.privileged", "services.*.security_opt",
+	"services.*.devices", "services.*.device_cgroup_rules", "services.*.group_add", "services.*.cgroup",
 	// informational: they do not change the container
 	"services.*.expose", "services.*.develop",
 

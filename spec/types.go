@@ -89,6 +89,8 @@ type Service struct {
 	// PullRefresh is, for pull_policy refresh (daily, weekly,
 	// every_<duration>), how old the last pull may be: 0 pulls every time.
 	PullRefresh time.Duration `json:"pull_refresh,omitempty"`
+	// Security is how its containers are confined (spec/security.go).
+	Security Security `json:"security,omitzero"`
 }
 
 // Healthcheck is a service's health check. Test is Docker's form:

@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/internal/testutil"
+	berthruntime "github.com/berth-dev/berth/runtime"
+)
+
+// buildTags are the tags the berth binaries are built with: seccomp when
+// this test binary has libseccomp (go test -tags seccomp, as make test).
+func buildTags() string {
+	if berthruntime.SeccompSupported() {
+		return "seccomp"
+	}
+	return ""
+}
+
+// requireSeccomp skips a test of seccomp filters in a build without
+// libseccomp, and fails it under CI, where make test builds with it.
+func requireSeccomp(t *testing.T) {
+	t.Helper()
+	if !berthruntime.SeccompSupported() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("built without libseccomp under CI=true: run the tests with -tags seccomp (make test)")
+		}
+		t.Skip("built without libseccomp (go test -tags seccomp)")
+	}
+}
+
+// probe is a shell script each service runs once, printing what it sees
+// of its confinement from inside.
+const probe = `grep -E '^(Seccomp|CapEff|NoNewPrivs):' /proc/self/status; ` +
+	`unshare -U true 2>&1 && echo unshare=ok; mkdir /tmp/d 2>&1 && echo mkdir=ok; echo ` + probeDone
+
+// inside brings the stack up and returns what each service printed by
+// the time it printed probeDone.
+func inside(u *user, services ...string) map[string]string {
+	u.t.Helper()
+	u.run("up", "-d")
+	out := map[string]string{}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, s := range services {
+		for {
+			out[s] = u.run("logs", "--no-log-prefix", s)
+			if strings.Contains(out[s], probeDone) {
+				break
+			}
+			if time.Now().After(deadline) {
+				u.t.Fatalf("%s never printed %s:\n%s", s, probeDone, out[s])
+			}
+			sleep()
+		}
+	}
+	return out
+}
+
+// probeDone ends what a probing service prints.
+const probeDone = "probe-done"
+
+// Docker's default seccomp profile, widened by cap_add as Docker's
+// includes.caps rules say; unconfined; a profile file in Docker's format;
+// no-new-privileges; and the capability sets of cap_add, cap_drop ALL and
+// privileged, all seen from inside the containers.
+func TestSeccompAndCapabilities(t *testing.T) {
+	testutil.RequiresRoot(t)
+	requireSeccomp(t)
+	testutil.CheckLeaks(t)
+	svc := func(name, extra string) string {
+		return "  " + name + ":\n    image: berth-e2e/busybox:1\n    command: [\"sh\", \"-c\", \"" + strings.ReplaceAll(probe, `"`, `\"`) + "\"]\n" + extra
+	}
+	u := busyboxProject(t, "services:\n"+
+		svc("confined", "")+
+		svc("open", "    security_opt: [seccomp=unconfined]\n")+
+		svc("admin", "    cap_add: [SYS_ADMIN]\n")+
+		svc("bare", "    cap_drop: [ALL]\n")+
+		svc("priv", "    privileged: true\n")+
+		svc("custom", "    security_opt: [\"seccomp=./nomkdir.json\", no-new-privileges]\n"), "-t", "0")
+	profile := `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}`
+	if err := os.WriteFile(filepath.Join(u.dir, "nomkdir.json"), []byte(profile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := inside(u, "confined", "open", "admin", "bare", "priv", "custom")
+	// privileged: every capability berth holds (here, root's bounding set).
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(status), "CapBnd:\t")
+	allCaps, _, _ := strings.Cut(rest, "\n")
+	want := map[string][]string{
+		"confined": {"Seccomp:\t2", "CapEff:\t00000000a80425fb", "unshare(0x10000000): Operation not permitted", "mkdir=ok", "NoNewPrivs:\t0"},
+		"open":     {"Seccomp:\t0", "CapEff:\t00000000a80425fb", "unshare=ok"},
+		"admin":    {"Seccomp:\t2", "CapEff:\t00000000a82425fb", "unshare=ok"},
+		"bare":     {"Seccomp:\t2", "CapEff:\t0000000000000000"},
+		"priv":     {"Seccomp:\t0", "CapEff:\t" + allCaps, "unshare=ok"},
+		"custom":   {"Seccomp:\t2", "NoNewPrivs:\t1", "mkdir: can't create directory '/tmp/d': Operation not permitted", "unshare=ok"},
+	}
+	for s, ws := range want {
+		for _, w := range ws {
+			if !strings.Contains(out[s], w) {
+				t.Errorf("%s: %q not seen inside:\n%s", s, w, out[s])
+			}
+		}
+	}
+}
+
+// Devices, group_add, the read-only cgroup filesystem (on cgroup v1 the
+// controllers under runc's tmpfs, as in Docker) and a private cgroup
+// namespace, seen from inside; a device not given cannot be opened.
+func TestDevicesGroupsCgroupNS(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := busyboxProject(t, `
+services:
+  dev:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "echo hi > /dev/mynull && echo write=ok; ls -l /dev/mynull; head -c 4 /dev/zero2 | wc -c; echo groups=$(id -G); d=/sys/fs/cgroup; [ -d $$d/pids ] && d=$$d/pids; mkdir $$d/x 2>&1; ls /sys/fs/cgroup; cat /proc/self/cgroup; echo probe-done"]
+    devices: ["/dev/null:/dev/mynull:rw", "/dev/zero:/dev/zero2"]
+    group_add: ["4242", "nobody"]
+  own:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "cat /proc/self/cgroup; echo probe-done"]
+    cgroup: private
+  nodev:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "mknod /dev/m c 1 1 && head -c 1 /dev/m 2>&1; echo probe-done"]
+`, "-t", "0")
+	out := inside(u, "dev", "own", "nodev")
+	for _, w := range []string{"write=ok", "crw-rw-rw-", "1,   3", "\n4\n", "groups=0 4242 65534", "Read-only file system", "memory", "pids"} {
+		if !strings.Contains(out["dev"], w) {
+			t.Errorf("dev: %q not seen inside:\n%s", w, out["dev"])
+		}
+	}
+	if !strings.Contains(out["nodev"], "Operation not permitted") {
+		t.Errorf("a device not given was usable:\n%s", out["nodev"])
+	}
+	for _, l := range strings.Split(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(out["own"]), probeDone)), "\n") {
+		if !strings.HasSuffix(l, ":/") {
+			t.Errorf("cgroup: private, yet the container sees its cgroup path %q", l)
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package runtime
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Security is how a container is confined; the zero value is Docker's
+// default confinement (its capabilities, its seccomp profile, its masked
+// paths, no devices beyond the standard ones).
+type Security struct {
+	CapAdd     []string `json:",omitempty"` // "CAP_NET_ADMIN" or "ALL"
+	CapDrop    []string `json:",omitempty"` // "CAP_CHOWN" or "ALL"
+	Privileged bool     `json:",omitempty"` // every capability and device, no seccomp, /sys and /proc writable
+	// Seccomp is "" for Docker's default profile, SeccompUnconfined, or a
+	// profile in Docker's JSON format.
+	Seccomp         string   `json:",omitempty"`
+	NoNewPrivileges bool     `json:",omitempty"`
+	AppArmor        string   `json:",omitempty"` // profile name; needs AppArmor on the host unless "unconfined"
+	Label           []string `json:",omitempty"` // SELinux label options; need SELinux unless "disable"
+	Devices         []Device `json:",omitempty"`
+	// DeviceRules are device cgroup rules in Docker's form: "c 1:3 mr".
+	DeviceRules []string `json:",omitempty"`
+	GroupAdd    []string `json:",omitempty"` // supplementary groups, names (of the image's /etc/group) or ids
+	CgroupNS    string   `json:",omitempty"` // "" (Docker's default: private on cgroup v2, host on v1), "host", "private"
+}
+
+// Device is a host device made available in the container.
+type Device struct {
+	Source      string // host path
+	Target      string // path in the container
+	Permissions string // of "rwm"
+}
+
+// SeccompUnconfined is the Security.Seccomp value that installs no filter.
+const SeccompUnconfined = "unconfined"
+
+// hostFacts are what the shim found on the host for a container's
+// confinement, so that applying it stays pure.
+type hostFacts struct {
+	AllCaps     []string            // every capability the kernel knows, "CAP_..."
+	Devices     []specs.LinuxDevice // Security.Devices resolved (Path is the container's), or every host device when privileged
+	GroupAdd    []int               // Security.GroupAdd resolved
+	CgroupV2    bool                // the host runs the unified cgroup hierarchy
+	AppArmor    bool                // AppArmor is enabled on the host
+	SELinux     string              // process label of Security.Label, "" without SELinux or labels
+	MountLabel  string
+	SELinuxHost bool
+}
+
+// validate appends the problems of s to add.
+func (s Security) validate(add func(string, ...any)) {
+	for _, r := range s.DeviceRules {
+		if _, err := parseDeviceRule(r); err != nil {
+			add("device rule: %v", err)
+		}
+	}
+	switch s.CgroupNS {
+	case "", "host", "private":
+	default:
+		add("cgroupns: %q is not host or private", s.CgroupNS)
+	}
+}
+
+// capabilitySet is the container's capability set from Docker's default
+// (basics), as Docker tweaks it: privileged gets all; cap_add ALL is all
+// but those dropped; cap_drop ALL is only those added; else the basics
+// less those dropped plus those added.
+func capabilitySet(basics, all []string, s Security) []string {
+	if s.Privileged {
+		return slices.Clone(all)
+	}
+	var caps []string
+	switch {
+	case slices.Contains(s.CapAdd, "ALL"):
+		for _, c := range all {
+			if !slices.Contains(s.CapDrop, c) {
+				caps = append(caps, c)
+			}
+		}
+	case slices.Contains(s.CapDrop, "ALL"):
+		caps = slices.Clone(s.CapAdd)
+	default:
+		for _, c := range basics {
+			if !slices.Contains(s.CapDrop, c) {
+				caps = append(caps, c)
+			}
+		}
+		for _, c := range s.CapAdd {
+			if !slices.Contains(caps, c) {
+				caps = append(caps, c)
+			}
+		}
+	}
+	return caps
+}
+
+// applySecurity confines sp as s says, with the host's facts h. It does
+// no I/O; seccomp is applied after it (applySeccomp), over the
+// capabilities it sets.
+func applySecurity(sp *specs.Spec, s Security, h hostFacts) error {
+	caps := capabilitySet(defaultCapabilities, h.AllCaps, s)
+	sp.Process.Capabilities = &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}
+	sp.Process.NoNewPrivileges = s.NoNewPrivileges
+	sp.Process.User.AdditionalGids = append(sp.Process.User.AdditionalGids, toUint32s(h.GroupAdd)...)
+	if s.AppArmor != "" && s.AppArmor != "unconfined" {
+		if !h.AppArmor {
+			return fmt.Errorf("%w: security_opt apparmor=%s: AppArmor is not enabled on this host", ErrInvalidConfig, s.AppArmor)
+		}
+		sp.Process.ApparmorProfile = s.AppArmor
+	}
+	if labelsAsked(s.Label) && !h.SELinuxHost {
+		return fmt.Errorf("%w: security_opt label=%s: SELinux is not enabled on this host", ErrInvalidConfig, strings.Join(s.Label, ","))
+	}
+	sp.Process.SelinuxLabel, sp.Linux.MountLabel = h.SELinux, h.MountLabel
+
+	if s.CgroupNS == "private" || (s.CgroupNS == "" && h.CgroupV2) {
+		sp.Linux.Namespaces = append(sp.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+	}
+
+	sp.Linux.Devices = append(sp.Linux.Devices, h.Devices...)
+	if s.Privileged {
+		sp.Linux.MaskedPaths, sp.Linux.ReadonlyPaths = nil, nil
+		for i := range sp.Mounts {
+			if sp.Mounts[i].Destination == "/sys" || sp.Mounts[i].Type == "cgroup" {
+				sp.Mounts[i].Options = slices.DeleteFunc(slices.Clone(sp.Mounts[i].Options), func(o string) bool { return o == "ro" })
+			}
+		}
+		sp.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
+		return nil
+	}
+	for _, d := range h.Devices {
+		major, minor := d.Major, d.Minor
+		sp.Linux.Resources.Devices = append(sp.Linux.Resources.Devices,
+			specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Major: &major, Minor: &minor, Access: permsOf(s.Devices, d.Path)})
+	}
+	for _, r := range s.DeviceRules {
+		rule, err := parseDeviceRule(r)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+		}
+		sp.Linux.Resources.Devices = append(sp.Linux.Resources.Devices, rule)
+	}
+	return nil
+}
+
+// labelsAsked reports whether the label options ask SELinux for a label
+// (label=disable and nested do not).
+func labelsAsked(opts []string) bool {
+	return slices.ContainsFunc(opts, func(o string) bool { return o != "disable" && o != "nested" })
+}
+
+// permsOf is the permissions of the device made at target.
+func permsOf(ds []Device, target string) string {
+	for _, d := range ds {
+		if d.Target == target {
+			return d.Permissions
+		}
+	}
+	return "rwm"
+}
+
+// parseDeviceRule parses Docker's device cgroup rule "c 1:3 mr" ("*" for
+// any major or minor; type a for all devices).
+func parseDeviceRule(r string) (specs.LinuxDeviceCgroup, error) {
+	f := strings.Fields(r)
+	bad := fmt.Errorf("invalid device cgroup rule format: %q", r)
+	if len(f) != 3 || (f[0] != "a" && f[0] != "b" && f[0] != "c") || strings.Trim(f[2], "rwm") != "" {
+		return specs.LinuxDeviceCgroup{}, bad
+	}
+	majS, minS, ok := strings.Cut(f[1], ":")
+	if !ok {
+		return specs.LinuxDeviceCgroup{}, bad
+	}
+	num := func(s string) (*int64, error) {
+		if s == "*" {
+			return nil, nil
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		return &n, err
+	}
+	major, err1 := num(majS)
+	minor, err2 := num(minS)
+	if err1 != nil || err2 != nil {
+		return specs.LinuxDeviceCgroup{}, bad
+	}
+	return specs.LinuxDeviceCgroup{Allow: true, Type: f[0], Major: major, Minor: minor, Access: f[2]}, nil
+}

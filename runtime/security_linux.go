@@ -1,0 +1,80 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/moby/sys/capability"
+	"github.com/moby/sys/devices"
+	"github.com/moby/sys/user"
+	"github.com/opencontainers/cgroups"
+	"github.com/opencontainers/cgroups/devices/config"
+	"github.com/opencontainers/runc/libcontainer/apparmor"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/selinux/go-selinux"
+	"github.com/opencontainers/selinux/go-selinux/label"
+)
+
+// findHostFacts looks up on the host (and in the container's rootfs, for
+// group names) what applySecurity needs for s.
+func findHostFacts(rootfs string, s Security) (hostFacts, error) {
+	h := hostFacts{CgroupV2: cgroups.IsCgroup2UnifiedMode(), AppArmor: apparmor.IsEnabled(), SELinuxHost: selinux.GetEnabled()}
+	known, err := capability.ListSupported()
+	if err != nil {
+		return h, fmt.Errorf("listing the kernel's capabilities: %w", err)
+	}
+	for _, c := range known {
+		// All is what berth holds: root in a container may lack some.
+		if held, err := capability.GetBound(c); err == nil && held {
+			h.AllCaps = append(h.AllCaps, "CAP_"+strings.ToUpper(c.String()))
+		}
+	}
+	if s.Privileged {
+		all, err := devices.HostDevices()
+		if err != nil {
+			return h, fmt.Errorf("listing the host's devices: %w", err)
+		}
+		for _, d := range all {
+			h.Devices = append(h.Devices, linuxDevice(d.Path, d))
+		}
+	} else {
+		for _, d := range s.Devices {
+			dev, err := devices.DeviceFromPath(d.Source, d.Permissions)
+			if errors.Is(err, devices.ErrNotADevice) {
+				return h, fmt.Errorf("%w: device %s: not a device node (a directory of devices is not supported yet)", ErrInvalidConfig, d.Source)
+			}
+			if err != nil {
+				return h, fmt.Errorf("device %s: %w", d.Source, err)
+			}
+			h.Devices = append(h.Devices, linuxDevice(d.Target, dev))
+		}
+	}
+	if len(s.GroupAdd) > 0 {
+		group, err := openInRoot(rootfs, "etc/group")
+		if err != nil {
+			return h, err
+		}
+		defer closeIf(group)
+		var r = limit(group)
+		if group == nil {
+			r = strings.NewReader("")
+		}
+		if h.GroupAdd, err = user.GetAdditionalGroups(s.GroupAdd, r); err != nil {
+			return h, fmt.Errorf("%w: group_add: %v", ErrInvalidConfig, err)
+		}
+	}
+	if h.SELinuxHost && labelsAsked(s.Label) {
+		if h.SELinux, h.MountLabel, err = label.InitLabels(s.Label); err != nil {
+			return h, fmt.Errorf("%w: security_opt label: %v", ErrInvalidConfig, err)
+		}
+	}
+	return h, nil
+}
+
+// linuxDevice is the spec's device made at path from a host device.
+func linuxDevice(path string, d *config.Device) specs.LinuxDevice {
+	mode := d.FileMode
+	uid, gid := d.Uid, d.Gid
+	return specs.LinuxDevice{Path: path, Type: string(d.Type), Major: d.Major, Minor: d.Minor, FileMode: &mode, UID: &uid, GID: &gid}
+}
