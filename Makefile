@@ -52,6 +52,7 @@ deps:
 bench: build
 	bench/up.sh $(abspath $(BIN))
 	bench/exec.sh $(abspath $(BIN))
+	bench/seccomp.sh $(abspath $(BIN))
 
 # berth, its runtime and init into $(PREFIX)/bin, and the systemd units
 # (berth-reconcile@.service: see docs/gitops.md) into $(UNITDIR).

@@ -77,6 +77,12 @@ func convertSecurity(cs types.ServiceConfig, workingDir string, ps *problems) Se
 			ps.invalid("group_add "+strconv.Quote(g)+" is not a group name or id", at("group_add")...)
 		}
 	}
+	if len(cs.Gpus) > 0 {
+		ps.unsupported("gpus (GPU access needs the NVIDIA container toolkit, which berth does not drive)", at("gpus")...)
+	}
+	if cs.Runtime != "" && cs.Runtime != "runc" {
+		ps.unsupported("runtime "+strconv.Quote(cs.Runtime)+" (berth runs containers with runc's libcontainer only)", at("runtime")...)
+	}
 	switch cs.Cgroup {
 	case "", "host", "private":
 		sec.Cgroup = cs.Cgroup

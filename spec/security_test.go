@@ -63,6 +63,22 @@ func TestLoadSecurityInvalid(t *testing.T) {
 	}
 }
 
+func TestLoadSecurityRefused(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"gpus: all", `compose.yaml:4: service "web": gpus (GPU access needs the NVIDIA container toolkit`},
+		{"gpus:\n      - driver: nvidia\n        count: 1", `compose.yaml:4: service "web": gpus (GPU access`},
+		{"runtime: nvidia", `compose.yaml:4: service "web": runtime "nvidia" (berth runs containers with runc's libcontainer only) is not supported`},
+	} {
+		file := "services:\n  web:\n    image: busybox\n    " + tc.yaml + "\n"
+		err := loadErr(t, LoadOptions{WorkingDir: writeProject(t, map[string]string{"compose.yaml": file})})
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want ErrUnsupported saying %q", tc.yaml, err, tc.want)
+		}
+	}
+	// The default runtime by name is accepted.
+	mustLoad(t, LoadOptions{WorkingDir: writeProject(t, map[string]string{"compose.yaml": "services:\n  web:\n    image: busybox\n    runtime: runc\n"})})
+}
+
 func TestSecurityUnusedKeepsHash(t *testing.T) {
 	s := mustService(t, mustLoad(t, LoadOptions{WorkingDir: stackDir(t)}), "web")
 	if strings.Contains(string(s.Canonical()), "security") {
