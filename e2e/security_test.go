@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -144,4 +147,93 @@ services:
 			t.Errorf("cgroup: private, yet the container sees its cgroup path %q", l)
 		}
 	}
+}
+
+// sysctls, ulimits, shm_size, oom_score_adj, and ipc, pid and uts shared
+// with another service or the host, seen from inside; a ulimit above the
+// host's hard limit is refused before any container is made.
+func TestNamespacesAndLimits(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := busyboxProject(t, `
+services:
+  db:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "echo ipc=$$(readlink /proc/self/ns/ipc) pid=$$(readlink /proc/self/ns/pid); echo probe-done; exec sleep 1000"]
+    ipc: shareable
+    stop_grace_period: 1s
+  app:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "echo ipc=$$(readlink /proc/self/ns/ipc) pid=$$(readlink /proc/self/ns/pid); echo pid1=$$(tr '\\0' ' ' </proc/1/cmdline); echo probe-done; exec sleep 1000"]
+    ipc: service:db
+    pid: service:db
+    stop_grace_period: 1s
+  tuned:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "cat /proc/sys/net/core/somaxconn /proc/sys/kernel/shmmax /proc/sys/fs/mqueue/msg_max; ulimit -Sn; ulimit -Hn; df -k /dev/shm | tail -1; cat /proc/self/oom_score_adj; echo uts=$$(readlink /proc/self/ns/uts); echo probe-done"]
+    sysctls: {net.core.somaxconn: "1111", kernel.shmmax: "65536", fs.mqueue.msg_max: "20"}
+    ulimits: {nofile: {soft: 1234, hard: 2345}}
+    shm_size: 32m
+    oom_score_adj: 500
+    uts: host
+`, "-t", "0")
+	out := inside(u, "db", "app", "tuned")
+	field := func(s, key string) string {
+		_, v, _ := strings.Cut(out[s], key+"=")
+		v, _, _ = strings.Cut(v, " ")
+		v, _, _ = strings.Cut(v, "\n")
+		return v
+	}
+	if field("db", "ipc") == "" || field("db", "ipc") != field("app", "ipc") || field("db", "pid") != field("app", "pid") {
+		t.Errorf("app does not share db's ipc and pid namespaces:\ndb: %s\napp: %s", out["db"], out["app"])
+	}
+	if !strings.Contains(out["app"], "pid1=sleep 1000") {
+		t.Errorf("app does not see db's sleep (shared pid namespace):\n%s", out["app"])
+	}
+	host, err := os.Readlink("/proc/self/ns/uts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"1111\n65536\n20\n", "1234\n2345\n", " 32768 ", "\n500\n", "uts=" + host} {
+		if !strings.Contains(out["tuned"], w) {
+			t.Errorf("tuned: %q not seen inside:\n%s", w, out["tuned"])
+		}
+	}
+
+	// Above the host's hard limit (root here lacks CAP_SYS_RESOURCE).
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(u.dir, "compose.yaml"), []byte(fmt.Sprintf(`
+services:
+  greedy:
+    image: berth-e2e/busybox:1
+    command: ["true"]
+    ulimits: {nofile: %d}
+`, lim.Max+1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if hasCapSysResource() {
+		return
+	}
+	o, err := u.try("up", "-d", "--remove-orphans")
+	if want := fmt.Sprintf(`service "greedy": ulimits nofile: hard limit %d is above this host's %d`, lim.Max+1, lim.Max); err == nil || !strings.Contains(o, want) {
+		t.Errorf("up with a ulimit above the host's: %v\n%s\nwant %q", err, o, want)
+	}
+	if ps := u.run("ps", "-a", "--services"); strings.Contains(ps, "greedy") {
+		t.Errorf("a refused ulimit left a container:\n%s", ps)
+	}
+}
+
+// hasCapSysResource reports whether this process may raise hard limits.
+func hasCapSysResource() bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(b), "CapEff:\t")
+	v, _, _ := strings.Cut(rest, "\n")
+	n, err := strconv.ParseUint(v, 16, 64)
+	return err == nil && n&(1<<24) != 0
 }

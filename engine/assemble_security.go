@@ -2,6 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/spec"
@@ -13,7 +16,12 @@ import (
 func securityConfig(s spec.Security, readFile func(string) ([]byte, error)) (runtime.Security, error) {
 	out := runtime.Security{CapAdd: s.CapAdd, CapDrop: s.CapDrop, Privileged: s.Privileged, Seccomp: s.Seccomp,
 		NoNewPrivileges: s.NoNewPrivileges, AppArmor: s.AppArmor, Label: s.Label, DeviceRules: s.DeviceCgroupRules,
-		GroupAdd: s.GroupAdd, CgroupNS: s.Cgroup}
+		GroupAdd: s.GroupAdd, CgroupNS: s.Cgroup, Sysctls: s.Sysctls, ShmSize: s.ShmSize, UtsHost: s.Uts == "host",
+		OomScoreAdj: int(s.OomScoreAdj), IpcMode: namespaceMode(s.Ipc, s.IpcContainer), PidMode: namespaceMode(s.Pid, s.PidContainer)}
+	for _, name := range slices.Sorted(maps.Keys(s.Ulimits)) {
+		u := s.Ulimits[name]
+		out.Rlimits = append(out.Rlimits, runtime.Rlimit{Type: "RLIMIT_" + strings.ToUpper(name), Soft: uint64(u.Soft), Hard: uint64(u.Hard)})
+	}
 	for _, d := range s.Devices {
 		out.Devices = append(out.Devices, runtime.Device{Source: d.Source, Target: d.Target, Permissions: d.Permissions})
 	}
@@ -25,4 +33,37 @@ func securityConfig(s spec.Security, readFile func(string) ([]byte, error)) (run
 		out.Seccomp = string(b)
 	}
 	return out, nil
+}
+
+// namespaceMode is the runtime's ipc or pid mode: "host", the container a
+// service: or container: mode joins, or "" (private; shareable is private
+// too, berth's namespaces being joinable while the container runs).
+func namespaceMode(mode, container string) string {
+	switch {
+	case mode == "host":
+		return "host"
+	case container != "":
+		return "container:" + container
+	}
+	return ""
+}
+
+// ulimitAbove is the first ulimit whose hard limit is above the host's
+// (hostHard: the hard limit berth runs with, by name), an error naming it;
+// raising a hard limit needs CAP_SYS_RESOURCE, which canRaise says berth
+// holds.
+func ulimitAbove(ul map[string]spec.Ulimit, hostHard func(name string) (uint64, error), canRaise bool) error {
+	if canRaise {
+		return nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(ul)) {
+		max, err := hostHard(name)
+		if err != nil {
+			return fmt.Errorf("ulimits %s: %w", name, err)
+		}
+		if h := uint64(ul[name].Hard); h > max {
+			return fmt.Errorf("ulimits %s: hard limit %d is above this host's %d, and berth lacks CAP_SYS_RESOURCE to raise it", name, h, max)
+		}
+	}
+	return nil
 }

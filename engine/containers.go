@@ -32,6 +32,9 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		return err
 	}
 	sec, err := securityConfig(svc.Security, os.ReadFile)
+	if err == nil {
+		err = ulimitAbove(svc.Security.Ulimits, hostHardLimit, holdsSysResource())
+	}
 	if err != nil {
 		return fmt.Errorf("service %q: %w", svc.Name, err)
 	}

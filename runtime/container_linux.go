@@ -44,6 +44,10 @@ func runContainer(stateRoot, id string, spec *specs.Spec, pio procIO) (*libconta
 		Cwd:              spec.Process.Cwd,
 		Init:             true,
 	}
+	if proc.Rlimits, err = processRlimits(spec.Process.Rlimits); err != nil {
+		_ = ctr.Destroy()
+		return nil, nil, fmt.Errorf("container %q: %w", id, err)
+	}
 	// A typed nil *os.File in the interface would not mean /dev/null.
 	if pio.Stdin != nil {
 		proc.Stdin = pio.Stdin

@@ -27,6 +27,22 @@ type Security struct {
 	DeviceRules []string `json:",omitempty"`
 	GroupAdd    []string `json:",omitempty"` // supplementary groups, names (of the image's /etc/group) or ids
 	CgroupNS    string   `json:",omitempty"` // "" (Docker's default: private on cgroup v2, host on v1), "host", "private"
+
+	Sysctls map[string]string `json:",omitempty"` // namespaced sysctls, set in the container's namespaces
+	Rlimits []Rlimit          `json:",omitempty"`
+	ShmSize int64             `json:",omitempty"` // bytes of /dev/shm; 0: 64 MiB
+	// IpcMode and PidMode are "" (private), "host", or "container:NAME"
+	// (the namespace of that running container, found at each start).
+	IpcMode     string `json:",omitempty"`
+	PidMode     string `json:",omitempty"`
+	UtsHost     bool   `json:",omitempty"` // the host's UTS namespace (and so its hostname)
+	OomScoreAdj int    `json:",omitempty"`
+}
+
+// Rlimit is one resource limit of the container's processes.
+type Rlimit struct {
+	Type       string // "RLIMIT_NOFILE"
+	Soft, Hard uint64
 }
 
 // Device is a host device made available in the container.
@@ -50,6 +66,8 @@ type hostFacts struct {
 	SELinux     string              // process label of Security.Label, "" without SELinux or labels
 	MountLabel  string
 	SELinuxHost bool
+	IpcNS       string // the namespace IpcMode container: joins, /proc/PID/ns/ipc
+	PidNS       string // the namespace PidMode container: joins
 }
 
 // validate appends the problems of s to add.
@@ -63,6 +81,11 @@ func (s Security) validate(add func(string, ...any)) {
 	case "", "host", "private":
 	default:
 		add("cgroupns: %q is not host or private", s.CgroupNS)
+	}
+	for _, m := range []string{s.IpcMode, s.PidMode} {
+		if name, ok := strings.CutPrefix(m, "container:"); (m != "" && m != "host" && !ok) || (ok && !validID.MatchString(name)) {
+			add("namespace mode %q is not host or container:NAME", m)
+		}
 	}
 }
 
@@ -122,6 +145,7 @@ func applySecurity(sp *specs.Spec, s Security, h hostFacts) error {
 		sp.Linux.Namespaces = append(sp.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
 	}
 
+	applyNamespaces(sp, s, h)
 	sp.Linux.Devices = append(sp.Linux.Devices, h.Devices...)
 	if s.Privileged {
 		sp.Linux.MaskedPaths, sp.Linux.ReadonlyPaths = nil, nil
@@ -146,6 +170,57 @@ func applySecurity(sp *specs.Spec, s Security, h hostFacts) error {
 		sp.Linux.Resources.Devices = append(sp.Linux.Resources.Devices, rule)
 	}
 	return nil
+}
+
+// applyNamespaces shares or keeps the ipc, pid and uts namespaces as s
+// says, and sets sysctls, resource limits, the size of /dev/shm and the
+// OOM score adjustment. A container joining another's IPC namespace keeps
+// its own /dev/shm (Docker shares that too; a mount of another mount
+// namespace cannot be bound here): System V IPC and message queues are
+// shared, POSIX shared memory files are not.
+func applyNamespaces(sp *specs.Spec, s Security, h hostFacts) {
+	set := func(t specs.LinuxNamespaceType, mode, path string) {
+		for i, ns := range sp.Linux.Namespaces {
+			if ns.Type != t {
+				continue
+			}
+			switch {
+			case mode == "host":
+				sp.Linux.Namespaces = slices.Delete(sp.Linux.Namespaces, i, i+1)
+			case path != "":
+				sp.Linux.Namespaces[i].Path = path
+			}
+			return
+		}
+	}
+	set(specs.IPCNamespace, s.IpcMode, h.IpcNS)
+	set(specs.PIDNamespace, s.PidMode, h.PidNS)
+	if s.UtsHost {
+		set(specs.UTSNamespace, "host", "")
+		sp.Hostname, sp.Domainname = "", ""
+	}
+	for i, m := range sp.Mounts {
+		if m.Destination != "/dev/shm" || m.Source != "shm" {
+			continue // the user's own /dev/shm wins
+		}
+		switch {
+		case s.IpcMode == "host":
+			sp.Mounts[i] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "rprivate"}}
+		case s.ShmSize > 0:
+			sp.Mounts[i].Options = append(slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return strings.HasPrefix(o, "size=") }),
+				"size="+strconv.FormatInt(s.ShmSize, 10))
+		}
+	}
+	if len(s.Sysctls) > 0 {
+		sp.Linux.Sysctl = s.Sysctls
+	}
+	for _, r := range s.Rlimits {
+		sp.Process.Rlimits = append(sp.Process.Rlimits, specs.POSIXRlimit{Type: r.Type, Soft: r.Soft, Hard: r.Hard})
+	}
+	if s.OomScoreAdj != 0 {
+		adj := s.OomScoreAdj
+		sp.Process.OOMScoreAdj = &adj
+	}
 }
 
 // labelsAsked reports whether the label options ask SELinux for a label

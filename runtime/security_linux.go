@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"strings"
 
+	units "github.com/docker/go-units"
 	"github.com/moby/sys/capability"
 	"github.com/moby/sys/devices"
 	"github.com/moby/sys/user"
 	"github.com/opencontainers/cgroups"
 	"github.com/opencontainers/cgroups/devices/config"
 	"github.com/opencontainers/runc/libcontainer/apparmor"
+	"github.com/opencontainers/runc/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/selinux/go-selinux"
 	"github.com/opencontainers/selinux/go-selinux/label"
@@ -18,7 +20,7 @@ import (
 
 // findHostFacts looks up on the host (and in the container's rootfs, for
 // group names) what applySecurity needs for s.
-func findHostFacts(rootfs string, s Security) (hostFacts, error) {
+func findHostFacts(stateRoot, rootfs string, s Security) (hostFacts, error) {
 	h := hostFacts{CgroupV2: cgroups.IsCgroup2UnifiedMode(), AppArmor: apparmor.IsEnabled(), SELinuxHost: selinux.GetEnabled()}
 	known, err := capability.ListSupported()
 	if err != nil {
@@ -64,12 +66,57 @@ func findHostFacts(rootfs string, s Security) (hostFacts, error) {
 			return h, fmt.Errorf("%w: group_add: %v", ErrInvalidConfig, err)
 		}
 	}
+	if name, ok := strings.CutPrefix(s.IpcMode, "container:"); ok {
+		pid, err := runningPid(stateRoot, name, "ipc")
+		if err != nil {
+			return h, err
+		}
+		h.IpcNS = fmt.Sprintf("/proc/%d/ns/ipc", pid)
+	}
+	if name, ok := strings.CutPrefix(s.PidMode, "container:"); ok {
+		pid, err := runningPid(stateRoot, name, "pid")
+		if err != nil {
+			return h, err
+		}
+		h.PidNS = fmt.Sprintf("/proc/%d/ns/pid", pid)
+	}
 	if h.SELinuxHost && labelsAsked(s.Label) {
 		if h.SELinux, h.MountLabel, err = label.InitLabels(s.Label); err != nil {
 			return h, fmt.Errorf("%w: security_opt label: %v", ErrInvalidConfig, err)
 		}
 	}
 	return h, nil
+}
+
+// processRlimits converts the spec's resource limits for libcontainer,
+// which sets those of the process it runs (its spec conversion leaves
+// them out).
+func processRlimits(rls []specs.POSIXRlimit) ([]configs.Rlimit, error) {
+	var out []configs.Rlimit
+	for _, r := range rls {
+		u := units.Ulimit{Name: strings.ToLower(strings.TrimPrefix(r.Type, "RLIMIT_"))}
+		rl, err := u.GetRlimit()
+		if err != nil {
+			return nil, fmt.Errorf("%w: rlimit %s: %v", ErrInvalidConfig, r.Type, err)
+		}
+		out = append(out, configs.Rlimit{Type: rl.Type, Soft: r.Soft, Hard: r.Hard})
+	}
+	return out, nil
+}
+
+// runningPid is the init pid of container name, whose kind namespace
+// another joins; an error names it when it is not running.
+func runningPid(stateRoot, name, kind string) (int, error) {
+	o, err := loadOrphan(stateRoot, name)
+	if err != nil {
+		return 0, fmt.Errorf("%s: container:%s: %w", kind, name, err)
+	}
+	if o != nil {
+		if run, pid, _ := o.running(); run {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: %s: container:%s: cannot join its %s namespace: it is not running", ErrNotRunning, kind, name, kind)
 }
 
 // linuxDevice is the spec's device made at path from a host device.

@@ -137,7 +137,7 @@ func (s *shim) setup(cgroupParent string) error {
 	if err != nil {
 		return err
 	}
-	facts, err := findHostFacts(s.p.rootfs, s.cfg.Security)
+	facts, err := findHostFacts(s.p.stateRoot, s.p.rootfs, s.cfg.Security)
 	if err != nil {
 		return err
 	}

@@ -177,7 +177,7 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 		s.DependsOn[name] = Dependency{Condition: cond, Required: d.Required, Restart: d.Restart}
 	}
 	s.Healthcheck = convertHealthcheck(cs.HealthCheck, ps, at("healthcheck"))
-	s.Security = convertSecurity(cs, cp.WorkingDir, ps)
+	s.Security = convertSecurity(cs, cp, ps)
 	// After depends_on: network_mode and volumes_from add implied dependencies.
 	convertNetworking(&s, cs, cp, ps)
 	convertFiles(&s, cs, cp, ps)

@@ -165,6 +165,13 @@ var hashedChanges = []struct {
 	{"security.devices", func(s *Service) { s.Security.Devices = []Device{{"/dev/null", "/dev/x", "rwm"}} }},
 	{"security.group_add", func(s *Service) { s.Security.GroupAdd = []string{"audio"} }},
 	{"security.cgroup", func(s *Service) { s.Security.Cgroup = "host" }},
+	{"security.sysctls", func(s *Service) { s.Security.Sysctls = map[string]string{"net.ipv4.ip_forward": "1"} }},
+	{"security.ulimits", func(s *Service) { s.Security.Ulimits = map[string]Ulimit{"nofile": {Soft: 1, Hard: 2}} }},
+	{"security.shm_size", func(s *Service) { s.Security.ShmSize = 1 << 20 }},
+	{"security.ipc", func(s *Service) { s.Security.Ipc = "host" }},
+	{"security.pid", func(s *Service) { s.Security.Pid = "host" }},
+	{"security.uts", func(s *Service) { s.Security.Uts = "host" }},
+	{"security.oom_score_adj", func(s *Service) { s.Security.OomScoreAdj = 500 }},
 }
 
 // front returns a change of web's attachment to network front.

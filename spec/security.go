@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	units "github.com/docker/go-units"
 	"github.com/moby/sys/capability"
 )
 
@@ -30,6 +31,27 @@ type Security struct {
 	DeviceCgroupRules []string `json:"device_cgroup_rules,omitempty"`
 	GroupAdd          []string `json:"group_add,omitempty"` // group names or ids, in file order
 	Cgroup            string   `json:"cgroup,omitempty"`    // "", "host" or "private"
+	// Sysctls are namespaced kernel parameters (those Docker accepts).
+	Sysctls map[string]string `json:"sysctls,omitempty"`
+	Ulimits map[string]Ulimit `json:"ulimits,omitempty"` // key: "nofile", "nproc"...
+	ShmSize int64             `json:"shm_size,omitempty"` // bytes of /dev/shm; 0: 64 MiB
+	// Ipc is "" (private), "shareable", "host", "service:NAME" or
+	// "container:NAME"; Pid is "", "host", "service:NAME" or
+	// "container:NAME"; Uts is "" or "host".
+	Ipc string `json:"ipc,omitempty"`
+	Pid string `json:"pid,omitempty"`
+	Uts string `json:"uts,omitempty"`
+	// IpcContainer and PidContainer are the containers whose namespaces a
+	// service: or container: Ipc or Pid joins.
+	IpcContainer string `json:"ipc_container,omitempty"`
+	PidContainer string `json:"pid_container,omitempty"`
+	OomScoreAdj  int64  `json:"oom_score_adj,omitempty"`
+}
+
+// Ulimit is one resource limit.
+type Ulimit struct {
+	Soft int64 `json:"soft,omitempty"`
+	Hard int64 `json:"hard,omitempty"`
 }
 
 // Device is one devices entry: the host's device at Source, made at Target
@@ -47,7 +69,8 @@ const SeccompUnconfined = "unconfined"
 var validDeviceRule = regexp.MustCompile(`^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$`)
 
 // convertSecurity converts the keys of cs that confine its containers.
-func convertSecurity(cs types.ServiceConfig, workingDir string, ps *problems) Security {
+func convertSecurity(cs types.ServiceConfig, cp *types.Project, ps *problems) Security {
+	workingDir := cp.WorkingDir
 	at := serviceAt(cs.Name)
 	sec := Security{Privileged: cs.Privileged, GroupAdd: nilIfNone(slices.Clone(cs.GroupAdd)),
 		DeviceCgroupRules: nilIfNone(slices.Clone(cs.DeviceCgroupRules))}
@@ -83,6 +106,7 @@ func convertSecurity(cs types.ServiceConfig, workingDir string, ps *problems) Se
 	if cs.Runtime != "" && cs.Runtime != "runc" {
 		ps.unsupported("runtime "+strconv.Quote(cs.Runtime)+" (berth runs containers with runc's libcontainer only)", at("runtime")...)
 	}
+	convertNamespaces(&sec, cs, cp, ps)
 	switch cs.Cgroup {
 	case "", "host", "private":
 		sec.Cgroup = cs.Cgroup
@@ -165,6 +189,103 @@ func securityOpt(sec *Security, opt, workingDir string, ps *problems, at []strin
 	}
 }
 
+// convertNamespaces converts sysctls, ulimits, shm_size, ipc, pid, uts and
+// oom_score_adj: Docker's checks, service: references resolved to the
+// target's first container (which it then depends on).
+func convertNamespaces(sec *Security, cs types.ServiceConfig, cp *types.Project, ps *problems) {
+	at := serviceAt(cs.Name)
+	for k, v := range cs.Sysctls {
+		if !namespacedSysctl(k) {
+			ps.invalid("sysctls: sysctl '"+k+"="+v+"' is not allowed", at("sysctls", k)...)
+			continue
+		}
+		if strings.HasPrefix(k, "net.") && cs.NetworkMode == "host" {
+			ps.invalid("sysctls: sysctl '"+k+"' is not allowed in the host network namespace (network_mode: host)", at("sysctls", k)...)
+			continue
+		}
+		if !strings.HasPrefix(k, "net.") && cs.Ipc == "host" {
+			ps.invalid("sysctls: sysctl '"+k+"' is not allowed in the host IPC namespace (ipc: host)", at("sysctls", k)...)
+			continue
+		}
+		if sec.Sysctls == nil {
+			sec.Sysctls = map[string]string{}
+		}
+		sec.Sysctls[k] = v
+	}
+	for name, u := range cs.Ulimits {
+		if u == nil {
+			continue
+		}
+		l := Ulimit{Soft: int64(u.Soft), Hard: int64(u.Hard)}
+		if u.Single != 0 {
+			l = Ulimit{Soft: int64(u.Single), Hard: int64(u.Single)}
+		}
+		if _, err := units.ParseUlimit(name + "=" + strconv.FormatInt(l.Soft, 10) + ":" + strconv.FormatInt(l.Hard, 10)); err != nil {
+			ps.invalid("ulimits "+name+": "+err.Error(), at("ulimits", name)...)
+			continue
+		}
+		if sec.Ulimits == nil {
+			sec.Ulimits = map[string]Ulimit{}
+		}
+		sec.Ulimits[name] = l
+	}
+	sec.ShmSize = int64(cs.ShmSize)
+	if sec.ShmSize < 0 {
+		ps.invalid("shm_size must not be negative", at("shm_size")...)
+	}
+	sec.Ipc, sec.IpcContainer = sharedNamespace(cs.Ipc, "ipc", []string{"", "private", "shareable", "host"}, cp, ps, at("ipc"))
+	sec.Pid, sec.PidContainer = sharedNamespace(cs.Pid, "pid", []string{"", "host"}, cp, ps, at("pid"))
+	if sec.Ipc == "private" {
+		sec.Ipc = "" // Docker's default, spelled out
+	}
+	switch cs.Uts {
+	case "", "host":
+		sec.Uts = cs.Uts
+	default:
+		ps.invalid(`uts `+strconv.Quote(cs.Uts)+` must be "host"`, at("uts")...)
+	}
+	if sec.Uts == "host" && cs.Hostname != "" {
+		ps.invalid("conflicting options: hostname and uts: host", at("uts")...)
+	}
+	sec.OomScoreAdj = cs.OomScoreAdj
+	if sec.OomScoreAdj < -1000 || sec.OomScoreAdj > 1000 {
+		ps.invalid("oom_score_adj "+strconv.FormatInt(sec.OomScoreAdj, 10)+" is not between -1000 and 1000", at("oom_score_adj")...)
+	}
+}
+
+// namespacedSysctl reports whether Docker lets a container set sysctl k:
+// those of its own network and IPC namespaces.
+func namespacedSysctl(k string) bool {
+	switch k {
+	case "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+		"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced":
+		return true
+	}
+	return strings.HasPrefix(k, "net.") || strings.HasPrefix(k, "fs.mqueue.")
+}
+
+// sharedNamespace checks an ipc or pid mode: one of plain, or
+// service:NAME (an enabled service, whose first container it names) or
+// container:NAME.
+func sharedNamespace(mode, key string, plain []string, cp *types.Project, ps *problems, at []string) (string, string) {
+	if slices.Contains(plain, mode) {
+		return mode, ""
+	}
+	if name, ok := strings.CutPrefix(mode, types.ServicePrefix); ok && name != "" {
+		if !checkServiceRef(cp, name, key+" "+strconv.Quote(mode), ps, at) {
+			return "", ""
+		}
+		target := cp.Services[name]
+		return mode, cmp.Or(target.ContainerName, ContainerName(cp.Name, name, 1))
+	}
+	if name, ok := strings.CutPrefix(mode, types.ContainerPrefix); ok && name != "" {
+		return mode, name
+	}
+	ps.invalid(key+" "+strconv.Quote(mode)+" must be one of "+strings.Join(slices.DeleteFunc(slices.Clone(plain), func(s string) bool { return s == "" }), ", ")+
+		", service:NAME or container:NAME", at...)
+	return "", ""
+}
+
 // normalize sorts what has no order and drops empty lists.
 func (s *Security) normalize() {
 	s.CapAdd = sortedOrNil(s.CapAdd)
@@ -173,4 +294,10 @@ func (s *Security) normalize() {
 	s.Devices = nilIfNone(s.Devices)
 	s.DeviceCgroupRules = nilIfNone(s.DeviceCgroupRules)
 	s.GroupAdd = nilIfNone(s.GroupAdd)
+	if len(s.Sysctls) == 0 {
+		s.Sysctls = nil
+	}
+	if len(s.Ulimits) == 0 {
+		s.Ulimits = nil
+	}
 }

@@ -63,6 +63,57 @@ func TestLoadSecurityInvalid(t *testing.T) {
 	}
 }
 
+func TestLoadNamespacesAndLimits(t *testing.T) {
+	dir := writeProject(t, map[string]string{"compose.yaml": `
+name: p
+services:
+  db:
+    image: busybox
+    ipc: shareable
+    sysctls: {net.core.somaxconn: "1024", kernel.shmmax: "65536", fs.mqueue.msg_max: "20"}
+    ulimits: {nofile: {soft: 1024, hard: 2048}, nproc: 512}
+    shm_size: 128m
+    oom_score_adj: 500
+  app:
+    image: busybox
+    ipc: service:db
+    pid: "container:other"
+    uts: host
+`})
+	p := mustLoad(t, LoadOptions{WorkingDir: dir})
+	db := mustService(t, p, "db").Security
+	want := Security{Ipc: "shareable", Sysctls: map[string]string{"net.core.somaxconn": "1024", "kernel.shmmax": "65536", "fs.mqueue.msg_max": "20"},
+		Ulimits: map[string]Ulimit{"nofile": {1024, 2048}, "nproc": {512, 512}}, ShmSize: 128 << 20, OomScoreAdj: 500}
+	if !reflect.DeepEqual(db, want) {
+		t.Errorf("db\n %+v\nwant\n %+v", db, want)
+	}
+	app := mustService(t, p, "app")
+	want = Security{Ipc: "service:db", IpcContainer: "p-db-1", Pid: "container:other", PidContainer: "other", Uts: "host"}
+	if !reflect.DeepEqual(app.Security, want) || app.DependsOn["db"].Condition != "service_started" {
+		t.Errorf("app\n %+v (depends on %v)\nwant\n %+v", app.Security, app.DependsOn, want)
+	}
+}
+
+func TestLoadNamespacesInvalid(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"sysctls: {kernel.hostname: x}", `sysctls: sysctl 'kernel.hostname=x' is not allowed`},
+		{"network_mode: host\n    sysctls: {net.core.somaxconn: 1}", `not allowed in the host network namespace`},
+		{"ulimits: {nofile: {soft: 20, hard: 10}}", `ulimits nofile: ulimit soft limit must be less than or equal to hard limit`},
+		{"ulimits: {nofiles: 10}", `ulimits nofiles: invalid ulimit type: nofiles`},
+		{"ipc: service:nope", `depends on undefined service "nope"`},
+		{"pid: private", `pid "private" must be one of host, service:NAME or container:NAME`},
+		{"oom_score_adj: 2000", `compose.yaml:4: services.web.oom_score_adj`},
+		{"hostname: h\n    uts: host", `conflicting options: hostname and uts: host`},
+	}
+	for _, tc := range tests {
+		file := "services:\n  web:\n    image: busybox\n    " + tc.yaml + "\n"
+		err := loadErr(t, LoadOptions{WorkingDir: writeProject(t, map[string]string{"compose.yaml": file})})
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `compose.yaml:`) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want ErrInvalid naming the line and saying %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
 func TestLoadSecurityRefused(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"gpus: all", `compose.yaml:4: service "web": gpus (GPU access needs the NVIDIA container toolkit`},

@@ -44,6 +44,8 @@ var supportedRoots = []string{
 	"services.*.post_start", "services.*.pre_stop",
 	"services.*.cap_add", "services.*.cap_drop", "services.*.privileged", "services.*.security_opt",
 	"services.*.devices", "services.*.device_cgroup_rules", "services.*.group_add", "services.*.cgroup",
+	"services.*.sysctls", "services.*.ulimits", "services.*.shm_size", "services.*.ipc", "services.*.pid",
+	"services.*.uts", "services.*.oom_score_adj",
 	"services.*.gpus", "services.*.runtime", // refused with their own message in convertSecurity
 	// informational: they do not change the container
 	"services.*.expose", "services.*.develop",
