@@ -127,3 +127,47 @@ func TestParseDeviceRule(t *testing.T) {
 		}
 	}
 }
+
+func TestApplyNamespaces(t *testing.T) {
+	s := Security{IpcMode: "container:db", PidMode: "host", UtsHost: true, ShmSize: 1 << 20, OomScoreAdj: 500,
+		Sysctls: map[string]string{"net.core.somaxconn": "1024"}, Rlimits: []Rlimit{{Type: "RLIMIT_NOFILE", Soft: 10, Hard: 20}}}
+	sp := securedSpec(t, s, hostFacts{IpcNS: "/proc/42/ns/ipc"})
+	ns := map[specs.LinuxNamespaceType]string{}
+	for _, n := range sp.Linux.Namespaces {
+		ns[n.Type] = n.Path
+	}
+	if p, ok := ns[specs.IPCNamespace]; !ok || p != "/proc/42/ns/ipc" {
+		t.Errorf("ipc namespace %q, want /proc/42/ns/ipc", p)
+	}
+	if _, ok := ns[specs.PIDNamespace]; ok {
+		t.Error("pid: host kept a pid namespace")
+	}
+	if _, ok := ns[specs.UTSNamespace]; ok || sp.Hostname != "" {
+		t.Errorf("uts: host kept a UTS namespace or hostname %q", sp.Hostname)
+	}
+	for _, m := range sp.Mounts {
+		if m.Destination == "/dev/shm" && !slices.Contains(m.Options, "size=1048576") {
+			t.Errorf("/dev/shm options %q", m.Options)
+		}
+	}
+	if *sp.Process.OOMScoreAdj != 500 || sp.Linux.Sysctl["net.core.somaxconn"] != "1024" ||
+		!slices.Equal(sp.Process.Rlimits, []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 10, Hard: 20}}) {
+		t.Errorf("oom %v sysctl %v rlimits %v", *sp.Process.OOMScoreAdj, sp.Linux.Sysctl, sp.Process.Rlimits)
+	}
+	host := securedSpec(t, Security{IpcMode: "host"}, hostFacts{})
+	for _, m := range host.Mounts {
+		if m.Destination == "/dev/shm" && (m.Type != "bind" || m.Source != "/dev/shm") {
+			t.Errorf("ipc: host /dev/shm is %+v, want the host's bound", m)
+		}
+	}
+}
+
+func TestProcessRlimits(t *testing.T) {
+	got, err := processRlimits([]specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 1, Hard: 2}})
+	if err != nil || len(got) != 1 || got[0].Type != 7 || got[0].Soft != 1 || got[0].Hard != 2 {
+		t.Errorf("processRlimits = %+v, %v", got, err)
+	}
+	if _, err := processRlimits([]specs.POSIXRlimit{{Type: "RLIMIT_WINGS"}}); err == nil {
+		t.Error("an unknown rlimit was accepted")
+	}
+}
