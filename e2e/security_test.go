@@ -237,3 +237,24 @@ func hasCapSysResource() bool {
 	n, err := strconv.ParseUint(v, 16, 64)
 	return err == nil && n&(1<<24) != 0
 }
+
+// An AppArmor profile or SELinux label asked for on a host without them is
+// a clear error, not a container that runs unconfined.
+func TestSecurityModuleMissing(t *testing.T) {
+	testutil.RequiresRoot(t)
+	if _, err := os.Stat("/sys/kernel/security/apparmor"); err == nil {
+		t.Skip("this host has AppArmor")
+	}
+	testutil.CheckLeaks(t)
+	u := busyboxProject(t, `
+services:
+  armored:
+    image: berth-e2e/busybox:1
+    command: ["true"]
+    security_opt: [apparmor=docker-default]
+`, "-t", "0")
+	out, err := u.try("up", "-d")
+	if err == nil || !strings.Contains(out, "security_opt apparmor=docker-default: AppArmor is not enabled on this host") {
+		t.Errorf("up with an AppArmor profile on a host without AppArmor: %v\n%s", err, out)
+	}
+}
