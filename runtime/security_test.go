@@ -171,3 +171,10 @@ func TestProcessRlimits(t *testing.T) {
 		t.Error("an unknown rlimit was accepted")
 	}
 }
+
+func TestWithoutX32(t *testing.T) {
+	in := []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}
+	if got := withoutX32(in); !slices.Equal(got, []specs.Arch{specs.ArchX86_64, specs.ArchX86}) || len(in) != 3 {
+		t.Errorf("withoutX32 = %v (input now %v)", got, in)
+	}
+}
