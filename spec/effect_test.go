@@ -211,7 +211,7 @@ var keyCases = slices.Concat(structure(
 	svc("services.*.secrets.[].mode", "secrets: [s]", "secrets:\n  - source: s\n    mode: 0400", hashed),
 	svc("services.*.secrets.[].uid", "secrets: [s]", "secrets:\n  - source: s\n    uid: '7'", hashed),
 	svc("services.*.secrets.[].gid", "secrets: [s]", "secrets:\n  - source: s\n    gid: '7'", hashed),
-}, developCases(), updateCases("rollback_config"), updateCases("update_config"), buildCases(), limitsCases(), hookCases())
+}, developCases(), updateCases("rollback_config"), updateCases("update_config"), buildCases(), limitsCases(), hookCases(), securityCases())
 
 // limitsCases are the cgroup limits (not hashed: a change is applied in
 // place), the restart policy of deploy and the logging options.

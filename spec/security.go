@@ -33,7 +33,7 @@ type Security struct {
 	Cgroup            string   `json:"cgroup,omitempty"`    // "", "host" or "private"
 	// Sysctls are namespaced kernel parameters (those Docker accepts).
 	Sysctls map[string]string `json:"sysctls,omitempty"`
-	Ulimits map[string]Ulimit `json:"ulimits,omitempty"` // key: "nofile", "nproc"...
+	Ulimits map[string]Ulimit `json:"ulimits,omitempty"`  // key: "nofile", "nproc"...
 	ShmSize int64             `json:"shm_size,omitempty"` // bytes of /dev/shm; 0: 64 MiB
 	// Ipc is "" (private), "shareable", "host", "service:NAME" or
 	// "container:NAME"; Pid is "", "host", "service:NAME" or
