@@ -253,6 +253,7 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags n
 		return c, fmt.Errorf("reading the state of %s: %w", r.Name, err)
 	}
 	c.State, c.ExitCode = st.Status, st.ExitCode
+	c.Unsupervised = st.Status.Active() && !st.Shim
 	if c.State == lifecycle.Running {
 		if c.Drift, err = e.drift(r.Name, tags, pl); err != nil {
 			return c, err

@@ -262,7 +262,11 @@ const (
 	create                 // it does not exist: create it, then start it
 	start                  // it exists, stopped: start it
 	recreate               // it is not what is wanted: stop it, remove it, create and start its successor
+	restart                // it runs without its supervisor: stop it, start it again with a new one
 )
+
+// supervisorDied is why a container running without its shim is restarted.
+const supervisorDied = "its supervisor died"
 
 // decision is the planner's verdict on one wanted container, before it
 // becomes actions.
@@ -303,6 +307,8 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 		case o.NoRecreate:
 			if !c.State.Active() {
 				d.change, d.reason = start, notRunning(c)
+			} else if c.Unsupervised {
+				d.change, d.reason = restart, supervisorDied
 			}
 		case c.Drift != "":
 			d.change, d.reason = recreate, c.Drift
@@ -318,6 +324,8 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 			d.change, d.reason = recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
 		case !c.State.Active():
 			d.change, d.reason = start, notRunning(c)
+		case c.Unsupervised:
+			d.change, d.reason = restart, supervisorDied
 		}
 		out = append(out, d)
 	}
@@ -372,6 +380,13 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 			}
 		case create:
 			pl.create(d, nil, o)
+		case restart:
+			// Its writable layer, addresses and volumes stay: only the
+			// process starts again, under a shim that supervises it.
+			pl.add(Action{ID: "stop:" + name, Kind: Stop, Target: name, Service: svc, Reason: d.reason, Timeout: stopTimeout(d.svc, o)})
+			if !o.NoStart {
+				pl.start(svc, name, d.reason)
+			}
 		case recreate:
 			var after []string
 			if d.old.State.Active() {
@@ -498,6 +513,7 @@ func (pl *planner) planFills(d decision) []string {
 func (pl *planner) start(svc, name, reason string) {
 	a := Action{ID: "start:" + name, Kind: Start, Target: name, Service: svc, Reason: reason}
 	pl.after(&a, "create:"+name)
+	pl.after(&a, "stop:"+name) // a restart
 	pl.add(a)
 	pl.byServ[svc] = append(pl.byServ[svc], a.ID)
 }

@@ -53,6 +53,9 @@ type Container struct {
 	OneOff   bool              // made by `berth run`: never compared with its service, never an orphan
 	Volumes  []AnonymousVolume // its anonymous volumes, by target
 	Contents map[string]string // digests of its configs' and secrets' contents (see Contents); nil if it recorded none
+	// Unsupervised says it runs but its shim died: nothing logs its
+	// output, restarts it or checks its health any more.
+	Unsupervised bool
 }
 
 // AnonymousVolume is a container's volume without a name in the stack
