@@ -150,6 +150,9 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 			emit(Event{Action: a, Status: Started})
 			start := time.Now()
 			freed, err := do(ctx, p.Project, a, d)
+			if changesHost(a.Kind) {
+				hostChanged()
+			}
 			if err != nil {
 				err = fmt.Errorf("%s: %w", a.Describe(), err)
 			}
