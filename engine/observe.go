@@ -259,10 +259,11 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags n
 			return c, err
 		}
 	}
-	if !c.State.Active() && !e.plumbingIntact(r.Name, svc) {
+	c.StoppedByUser = st.Stopped
+	if c.State != lifecycle.Missing && !c.State.Active() && !e.plumbingIntact(r.Name, svc) {
 		// After a reboot the run root is empty: starting the container
-		// again would need a namespace and files that no longer exist.
-		c.State = lifecycle.Missing
+		// again needs its namespace and files made again first.
+		c.Unplumbed = true
 	}
 	return c, nil
 }

@@ -53,6 +53,10 @@ type Containers interface {
 	// code); an unhealthy container is an error.
 	WaitReady(ctx context.Context, name string) (exited bool, exitCode int, err error)
 	RefreshHosts(ctx context.Context, project string) error
+	// Restore makes again what a stopped container had under the run root
+	// (network namespace and links at its recorded addresses, /etc and
+	// config files, published ports), as after a reboot.
+	Restore(ctx context.Context, c ContainerSpec) error
 }
 
 // Drivers are what Apply acts through.
@@ -212,6 +216,8 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		return 0, d.Containers.Create(ctx, *a.Container)
 	case Start:
 		return 0, d.Containers.Start(ctx, a.Target)
+	case Restore:
+		return 0, d.Containers.Restore(ctx, *a.Container)
 	case WaitExit, WaitHealthy, WaitReady:
 		return 0, wait(ctx, a, d.Containers)
 	case RefreshHosts:

@@ -19,7 +19,7 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4}
+var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Restore: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4}
 
 // planner accumulates one plan.
 type planner struct {
@@ -376,6 +376,9 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 			pl.running[svc] = append(pl.running[svc], name)
 		case start:
 			if !o.NoStart {
+				if d.old.Unplumbed {
+					pl.restore(d)
+				}
 				pl.start(svc, name, d.reason)
 			}
 		case create:
@@ -404,6 +407,18 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 			pl.create(d, []string{"remove:" + name}, o)
 		}
 	}
+}
+
+// unplumbedReason is why a stopped container's plumbing is made again.
+const unplumbedReason = "its network namespace and files are gone from the host (a reboot)"
+
+// restore adds the Restore of d's stopped container, whose run-root
+// plumbing is gone: ordered, as a creation, after its networks and volumes.
+func (pl *planner) restore(d decision) {
+	id := "restore:" + d.spec.Name
+	a := Action{ID: id, Kind: Restore, Target: d.spec.Name, Service: d.svc.Name, Reason: unplumbedReason, Container: d.spec}
+	pl.add(a)
+	pl.creates[d.svc.Name] = append(pl.creates[d.svc.Name], id)
 }
 
 // create adds the creation of d's container, after the given actions and
@@ -513,7 +528,8 @@ func (pl *planner) planFills(d decision) []string {
 func (pl *planner) start(svc, name, reason string) {
 	a := Action{ID: "start:" + name, Kind: Start, Target: name, Service: svc, Reason: reason}
 	pl.after(&a, "create:"+name)
-	pl.after(&a, "stop:"+name) // a restart
+	pl.after(&a, "stop:"+name)    // a restart
+	pl.after(&a, "restore:"+name) // after a reboot
 	pl.add(a)
 	pl.byServ[svc] = append(pl.byServ[svc], a.ID)
 }

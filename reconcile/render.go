@@ -9,7 +9,7 @@ import (
 var symbols = map[Kind]string{
 	Build: "+", Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", FillVolume: "+", Create: "+", Start: ">",
 	WaitExit: "…", WaitHealthy: "…", WaitReady: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
-	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">",
+	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">", Restore: "~",
 }
 
 // verbs say what each kind does, for people.
@@ -18,7 +18,7 @@ var verbs = map[Kind]string{
 	Start: "start container", WaitExit: "wait for container", WaitHealthy: "wait for healthy container", WaitReady: "wait for ready container", RefreshHosts: "update /etc/hosts of project",
 	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
 	Untag: "untag image", CollectImages: "delete image",
-	Kill: "kill container", Pause: "pause container", Unpause: "unpause container",
+	Kill: "kill container", Pause: "pause container", Unpause: "unpause container", Restore: "restore container",
 }
 
 // Describe is the one-line human form of an action, without its reason.

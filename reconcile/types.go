@@ -56,6 +56,14 @@ type Container struct {
 	// Unsupervised says it runs but its shim died: nothing logs its
 	// output, restarts it or checks its health any more.
 	Unsupervised bool
+	// Unplumbed says it is stopped and what berth made for it under the
+	// run root (network namespace, links, /etc files, port rules) is gone,
+	// as after a reboot: a Restore makes them again before it starts,
+	// keeping its writable layer, addresses and volumes.
+	Unplumbed bool
+	// StoppedByUser says its last exit was an explicit stop or kill: an
+	// unless-stopped container stays down at boot.
+	StoppedByUser bool
 }
 
 // AnonymousVolume is a container's volume without a name in the stack
@@ -90,6 +98,7 @@ const (
 	Kill          Kind = "kill"           // send a signal to a container's init
 	Pause         Kind = "pause"          // freeze a container's processes
 	Unpause       Kind = "unpause"        // thaw them
+	Restore       Kind = "restore"        // make a stopped container's run-root plumbing again (after a reboot)
 )
 
 // Action is one step of a plan, with everything Apply needs to carry it out

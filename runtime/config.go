@@ -174,5 +174,6 @@ type State struct {
 	FinishedAt time.Time
 	Restarts   int
 	Shim       bool   // whether the container's shim is alive
+	Stopped    bool   // its last exit was an explicit stop or kill (Docker's "manually stopped")
 	Health     string // "" without a health check, else HealthStarting, HealthHealthy or HealthUnhealthy
 }

@@ -16,6 +16,9 @@ type exitRecord struct {
 	FinishedAt time.Time `json:"finished_at"`
 	Restarts   int       `json:"restarts"`
 	Error      string    `json:"error,omitempty"` // a restart that failed to start
+	// Stopped says the exit was an explicit stop or kill: an
+	// unless-stopped container stays down at boot.
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // writeFileAtomic writes data to name through a temporary file and rename,

@@ -61,6 +61,12 @@ func (r *Runtime) run(ctx context.Context, id string) error {
 	if shimAlive(p.dir) {
 		return fmt.Errorf("starting %q: %w", id, ErrRunning)
 	}
+	// The run root may have been emptied since the creation (a reboot).
+	for _, d := range []string{filepath.Dir(p.sock), p.stateRoot} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return fmt.Errorf("starting %q: %w", id, err)
+		}
+	}
 	if err := r.clearOrphan(id); err != nil {
 		return fmt.Errorf("starting %q: %w", id, err)
 	}
@@ -357,7 +363,7 @@ func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 	var rec exitRecord
 	switch err := readJSON(p.exit, &rec); {
 	case err == nil:
-		st = State{Status: lifecycle.Exited, ExitCode: rec.Code, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Restarts: rec.Restarts}
+		st = State{Status: lifecycle.Exited, ExitCode: rec.Code, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Restarts: rec.Restarts, Stopped: rec.Stopped}
 	case errors.Is(err, errTorn):
 		st = State{Status: lifecycle.Exited, ExitCode: -1} // an exit nobody can read any more; the next start replaces the file
 	case !errors.Is(err, os.ErrNotExist):

@@ -233,7 +233,7 @@ func (s *shim) supervise() {
 		s.state.Status, s.state.Pid, s.state.ExitCode, s.state.FinishedAt = lifecycle.Exited, 0, code, time.Now()
 		st, stopped := s.state, s.stopped
 		s.mu.Unlock()
-		rec := exitRecord{Code: code, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Restarts: st.Restarts}
+		rec := exitRecord{Code: code, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Restarts: st.Restarts, Stopped: stopped}
 		if startErr != nil {
 			rec.Error = startErr.Error()
 		}
