@@ -35,8 +35,17 @@ func newBootCommand(g *globals) *cobra.Command {
 				}
 				slices.Sort(projects)
 				out := newProgress(cmd.OutOrStdout())
+				// One project failing keeps none of the others down; a
+				// failed one is tried once more after them, as it may use
+				// a network another one makes again.
+				var failed []string
+				for _, name := range projects {
+					if err := bootProject(ctx, e, name, out); err != nil {
+						failed = append(failed, name)
+					}
+				}
 				var errs []error
-				for _, name := range projects { // one project failing keeps none of the others down
+				for _, name := range failed {
 					if err := bootProject(ctx, e, name, out); err != nil {
 						errs = append(errs, fmt.Errorf("project %s: %w", name, err))
 					}

@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,10 +41,20 @@ volumes:
 
 // simulateReboot does to the test's berth what a reboot does: every shim
 // and container process killed, their cgroups gone, the bridges, network
-// namespaces and nftables tables berth made gone, the run root emptied.
-// The state root stays. linksBefore and tablesBefore are the host's own.
-func simulateReboot(t *testing.T, u *user, run string, linksBefore, tablesBefore []string) {
+// namespaces and nftables table of the test's root gone, the run root
+// emptied. The state root stays. Nothing of other berths (other tests on
+// the host) is touched.
+func simulateReboot(t *testing.T, u *user, run string) {
 	t.Helper()
+	var bridges []string
+	for _, l := range strings.Split(u.run("network", "inspect", u.project+"_default"), "\n") {
+		if _, b, ok := strings.Cut(l, `"com.docker.network.bridge.name": "`); ok {
+			bridges = append(bridges, strings.TrimRight(b, `",`))
+		}
+	}
+	if len(bridges) != 1 {
+		t.Fatalf("the project's bridge: %v", bridges)
+	}
 	for _, pid := range pidsOf(t, " shim ", u.root) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
@@ -86,13 +95,13 @@ func simulateReboot(t *testing.T, u *user, run string, linksBefore, tablesBefore
 			}
 		}
 	}
-	for _, l := range testutil.Snapshot(t)["links"] {
-		if !slices.Contains(linksBefore, l) {
-			exec.Command("ip", "link", "del", l).Run()
+	for _, b := range bridges {
+		if out, err := exec.Command("ip", "link", "del", b).CombinedOutput(); err != nil {
+			t.Fatalf("deleting bridge %s: %v %s", b, err, out)
 		}
 	}
 	for _, table := range testutil.Snapshot(t)["nftables"] {
-		if !slices.Contains(tablesBefore, table) {
+		if strings.HasSuffix(table, " "+parent) {
 			if out, err := exec.Command("nft", "delete "+table).CombinedOutput(); err != nil {
 				t.Fatalf("nft delete %s: %v %s", table, err, out)
 			}
@@ -106,7 +115,6 @@ func simulateReboot(t *testing.T, u *user, run string, linksBefore, tablesBefore
 func TestBootAfterReboot(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	host := testutil.Snapshot(t)
 	u := busyboxProject(t, bootStack, "-v", "-t", "0")
 	run := filepath.Join(filepath.Dir(u.root), "run")
 	u.run("up", "-d", "--wait")
@@ -123,7 +131,7 @@ func TestBootAfterReboot(t *testing.T) {
 		}
 	}
 
-	simulateReboot(t, u, run, host["links"], host["nftables"])
+	simulateReboot(t, u, run)
 	if out := u.run("ps", "-a"); strings.Contains(out, "Up ") {
 		t.Fatalf("ps after the reboot:\n%s", out)
 	}

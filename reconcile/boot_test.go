@@ -30,9 +30,9 @@ func TestUpAfterRebootKeepsContainers(t *testing.T) {
 ~ restore container shop-api-1 (its network namespace and files are gone from the host (a reboot))
 ~ restore container shop-db-1 (its network namespace and files are gone from the host (a reboot))
 ~ restore container shop-web-1 (its network namespace and files are gone from the host (a reboot))
-> start container shop-api-1 (created, never started)
-> start container shop-db-1 (created, never started)
-> start container shop-web-1 (created, never started)
+> start container shop-api-1 (not running since the host restarted)
+> start container shop-db-1 (not running since the host restarted)
+> start container shop-web-1 (not running since the host restarted)
 Plan: 0 to pull, 1 to create, 0 to recreate, 3 to start, 0 to remove.
 `
 	if plan.String() != want {

@@ -339,6 +339,9 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 
 // notRunning is why a stopped container c is started.
 func notRunning(c Container) string {
+	if c.Unplumbed {
+		return "not running since the host restarted"
+	}
 	if c.State == lifecycle.Created {
 		return "created, never started"
 	}

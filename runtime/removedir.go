@@ -14,7 +14,8 @@ const trashPrefix = ".removing-"
 // removeDirAtomic removes a container directory so that no reader, and no
 // crash, ever finds it half removed: it is renamed out of the way in one
 // step, then deleted. Directories that an earlier removal left renamed
-// (berth killed while deleting) are deleted with it.
+// (berth killed while deleting) go too, best effort: another berth may be
+// deleting its own at the same moment.
 func removeDirAtomic(dir string) error {
 	parent := filepath.Dir(dir)
 	trash := filepath.Join(parent, trashPrefix+filepath.Base(dir))
@@ -29,15 +30,13 @@ func removeDirAtomic(dir string) error {
 	case !errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("moving %s out of the way: %w", dir, err)
 	}
-	ents, err := os.ReadDir(parent)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("listing %s: %w", parent, err)
+	if err := os.RemoveAll(trash); err != nil {
+		return fmt.Errorf("removing %s: %w", trash, err)
 	}
+	ents, _ := os.ReadDir(parent)
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), trashPrefix) {
-			if err := os.RemoveAll(filepath.Join(parent, e.Name())); err != nil {
-				return fmt.Errorf("removing %s: %w", e.Name(), err)
-			}
+			_ = os.RemoveAll(filepath.Join(parent, e.Name()))
 		}
 	}
 	return nil
