@@ -105,7 +105,8 @@ func (p Plan) Summary() string {
 		s += fmt.Sprintf("%d to build, ", build)
 	}
 	s += fmt.Sprintf("%d to pull, %d to create, %d to recreate, %d to start, ", pull, create, recreate, start)
-	// Plans of up never stop or push alone: their summary keeps its five counts.
+	// Plans of up never push, and stop alone only to restart a container
+	// whose supervisor died: their summary keeps its five counts otherwise.
 	if stop > 0 {
 		s += fmt.Sprintf("%d to stop, ", stop)
 	}
