@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -117,4 +118,14 @@ func started(p Plan) []string {
 		}
 	}
 	return out
+}
+
+func TestStartRefusesAnUnplumbedContainer(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	reboot(f)
+	_, err := PlanStart(p, f.observe(p), nil)
+	if err == nil || !strings.Contains(err.Error(), "berth up") {
+		t.Fatalf("start after a reboot: %v", err)
+	}
 }
