@@ -178,3 +178,42 @@ func TestBootAfterReboot(t *testing.T) {
 		t.Fatalf("port after boot: %q", out)
 	}
 }
+
+// TestBootCrashSweep kills berth boot after each of its host changes; the
+// next boot brings the same containers back, and down -v leaves nothing.
+func TestBootCrashSweep(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := busyboxProject(t, bootStack, "-v", "-t", "0")
+	run := filepath.Join(filepath.Dir(u.root), "run")
+	u.run("up", "-d")
+	u.run("down", "-v", "-t", "0")
+	kept := files(run)
+	before := testutil.Snapshot(t)
+	n := 1
+	for ; ; n++ {
+		u.run("up", "-d")
+		u.run("stop", "stopped")
+		simulateReboot(t, u, run)
+		killed := u.killedAt(n, "boot")
+		u.run("boot")
+		ps := u.run("ps")
+		if strings.Count(ps, " Up ") != 2 || !strings.Contains(ps, u.project+"-always-1") || !strings.Contains(ps, u.project+"-unless-1") {
+			t.Fatalf("boot killed at %d, booted again:\n%s", n, ps)
+		}
+		if plan := u.run("plan"); strings.Contains(plan, "remove container") || strings.Count(plan, "restore container") != 2 {
+			t.Fatalf("boot killed at %d: plan after the next boot:\n%s", n, plan)
+		}
+		u.run("down", "-v", "-t", "0")
+		if left := residue(t, u, run, before, kept); len(left) > 0 {
+			t.Fatalf("boot killed at %d: down -v left %v", n, left)
+		}
+		if !killed {
+			break
+		}
+	}
+	if n == 1 {
+		t.Fatal("the hook killed nothing")
+	}
+	t.Logf("boot: %d kill points, each booted again with zero residue after down -v", n-1)
+}
