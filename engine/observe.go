@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -274,8 +275,10 @@ func (e *Engine) plumbingIntact(name string, svc spec.Service) bool {
 	if strings.Contains(svc.NetworkMode, ":") {
 		return true // it borrows another container's
 	}
-	if _, err := os.Stat(e.etcDir(name)); err != nil {
-		return false
+	for _, f := range etcNames {
+		if _, err := os.Stat(filepath.Join(e.etcDir(name), f)); err != nil {
+			return false
+		}
 	}
 	return svc.NetworkMode != "" || network.NetNSExists(e.netnsPath(name))
 }

@@ -25,13 +25,15 @@ func (e *Engine) Restore(ctx context.Context, c reconcile.ContainerSpec) error {
 	if _, err := e.fileRefs(c); err != nil {
 		return fmt.Errorf("restoring %s: %w", c.Name, err)
 	}
-	if _, err := e.writeEtc(ctx, c); err != nil {
-		return fmt.Errorf("restoring %s: %w", c.Name, err)
-	}
 	if err := e.store.SetPorts(ctx, c.Name, nil); err != nil {
 		return fmt.Errorf("restoring %s: %w", c.Name, err)
 	}
 	if err := e.publish(ctx, c); err != nil {
+		return fmt.Errorf("restoring %s: %w", c.Name, err)
+	}
+	// The /etc files come last: Observe takes them for the sign that the
+	// plumbing is whole, so a restore cut short before them is done again.
+	if _, err := e.writeEtc(ctx, c); err != nil {
 		return fmt.Errorf("restoring %s: %w", c.Name, err)
 	}
 	return nil
