@@ -61,9 +61,10 @@ func (r *Runtime) run(ctx context.Context, id string) error {
 	if shimAlive(p.dir) {
 		return fmt.Errorf("starting %q: %w", id, ErrRunning)
 	}
-	// The run root may have been emptied since the creation (a reboot).
+	// The run root may have been emptied since the creation (a reboot):
+	// its socket and runc state directories, root's alone, as Create makes them.
 	for _, d := range []string{filepath.Dir(p.sock), p.stateRoot} {
-		if err := os.MkdirAll(d, 0o711); err != nil {
+		if err := os.MkdirAll(d, 0o700); err != nil {
 			return fmt.Errorf("starting %q: %w", id, err)
 		}
 	}
