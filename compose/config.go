@@ -69,6 +69,9 @@ func (g *globals) runConfig(ctx context.Context, out io.Writer, o configOptions)
 		}
 		return printVariables(out, vars, o.format)
 	}
+	if currentCompatibility {
+		o.noNormalize = true // Docker Compose's
+	}
 	if (o.noInterpolate || o.noNormalize) && !o.listing() {
 		m := spec.ModelOptions{Interpolate: !o.noInterpolate, Normalize: !o.noNormalize, Format: o.format}
 		if o.resolveDigests {

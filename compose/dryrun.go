@@ -42,3 +42,4 @@ func (dryRun) WaitReady(context.Context, string) (bool, int, error)             
 func (dryRun) RefreshHosts(context.Context, string) error                        { return nil }
 func (dryRun) Build(context.Context, reconcile.BuildSpec) error                  { return nil }
 func (dryRun) Restore(context.Context, reconcile.ContainerSpec) error            { return nil }
+func (dryRun) UpdateLimits(context.Context, reconcile.ContainerSpec) error       { return nil }

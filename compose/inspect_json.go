@@ -62,6 +62,7 @@ type hostConfigJSON struct {
 		Name              string
 		MaximumRetryCount int
 	}
+	limitsJSON
 }
 
 type portBindingJSON struct {
@@ -125,6 +126,7 @@ func dockerInspect(d engine.ContainerDetail) containerJSON {
 	}
 	c.HostConfig.NetworkMode = networkMode(d)
 	c.HostConfig.RestartPolicy.Name, c.HostConfig.RestartPolicy.MaximumRetryCount = restartPolicy(d.Restart)
+	c.HostConfig.limitsJSON = dockerLimits(d)
 	c.HostConfig.PortBindings = map[string][]portBindingJSON{}
 	c.NetworkSettings.Ports = map[string][]portBindingJSON{}
 	for _, p := range d.Ports {
@@ -156,7 +158,8 @@ func dockerInspect(d engine.ContainerDetail) containerJSON {
 // dockerState is Docker's State of a container: a paused or restarting
 // container is running too, one gone from the host is dead.
 func dockerState(d engine.ContainerDetail) stateJSON {
-	s := stateJSON{Status: string(d.State), ExitCode: d.ExitCode, StartedAt: dockerTime(d.StartedAt), FinishedAt: dockerTime(d.FinishedAt)}
+	s := stateJSON{Status: string(d.State), ExitCode: d.ExitCode, StartedAt: dockerTime(d.StartedAt), FinishedAt: dockerTime(d.FinishedAt),
+		OOMKilled: d.OOMKilled}
 	switch d.State {
 	case lifecycle.Running, lifecycle.Paused:
 		s.Running, s.Paused, s.Pid = true, d.State == lifecycle.Paused, d.Pid

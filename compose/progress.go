@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -81,7 +82,7 @@ func (p *progress) event(e reconcile.Event) {
 	case reconcile.Kept:
 		line = fmt.Sprintf("%s %s  Kept: %v", w[0], e.Action.Target, e.Err)
 	case reconcile.Skipped:
-		line = fmt.Sprintf("%s %s  Skipped: a dependency failed", w[0], e.Action.Target)
+		line = fmt.Sprintf("%s %s  Skipped: %s", w[0], e.Action.Target, skipReason(e))
 	}
 	if currentDryRun {
 		line = dryRunPrefix + line
@@ -283,4 +284,13 @@ func since(d time.Duration) string {
 		return fmt.Sprintf("%d hours", int(d.Hours()))
 	}
 	return fmt.Sprintf("%d days", int(d.Hours()/24))
+}
+
+// skipReason is why an action was skipped: a dependency failed, or it
+// was an optional dependency's wait that failed (a warning).
+func skipReason(e reconcile.Event) string {
+	if e.Err == nil || errors.Is(e.Err, reconcile.ErrDependency) {
+		return "a dependency failed"
+	}
+	return e.Err.Error()
 }

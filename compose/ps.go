@@ -222,7 +222,8 @@ func (r psEntry) Health() string {
 	return ""
 }
 
-// Status is Docker's status text: "Up 5 seconds (healthy)", "Exited (0) 2 minutes ago".
+// Status is Docker's status text: "Up 5 seconds (healthy)", "Exited (0) 2 minutes ago",
+// "Restarting (1) 1 second ago".
 func (r psEntry) Status() string {
 	d := r.d
 	switch d.State {
@@ -243,6 +244,8 @@ func (r psEntry) Status() string {
 		return fmt.Sprintf("Exited (%d) %s ago", d.ExitCode, since(time.Since(d.FinishedAt)))
 	case lifecycle.Created:
 		return "Created"
+	case lifecycle.Restarting: // between two runs, waiting out the back-off
+		return fmt.Sprintf("Restarting (%d) %s ago", d.ExitCode, since(time.Since(d.FinishedAt)))
 	default:
 		return string(d.State)
 	}

@@ -74,8 +74,12 @@ func NewRootCommand() *cobra.Command {
 	f.StringVar(&ansi, "ansi", envOr("COMPOSE_ANSI", "auto"), `control characters: "never", "always" or "auto" (COMPOSE_ANSI)`)
 	f.IntVar(&currentParallel, "parallel", envInt("PARALLEL_LIMIT", -1), "how many steps run at once; -1 for berth's default (COMPOSE_PARALLEL_LIMIT)")
 	f.BoolVar(&currentDryRun, "dry-run", false, "execute the command in dry run mode: show what it would do, change nothing")
+	compatibility := compatibilityFlag(f)
 	currentDisplay = displayAuto
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := compatibility(); err != nil {
+			return err
+		}
 		d, err := parseDisplay(progress, ansi)
 		currentDisplay = d
 		if err == nil && currentDryRun && cmd.Annotations[noDryRun] != "" {

@@ -205,9 +205,9 @@ func removeOneOff(s *session, name string) func(reconcile.Observed) (reconcile.P
 }
 
 // oneOffName is Docker Compose's name of a one-off container:
-// <project>-<service>-run-<12 random hex digits>.
+// <project>-<service>-run-<12 random hex digits> (spec.Separator between).
 func oneOffName(project, service string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return project + "-" + service + "-run-" + hex.EncodeToString(b[:])
+	return strings.Join([]string{project, service, "run", hex.EncodeToString(b[:])}, spec.Separator)
 }

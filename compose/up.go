@@ -167,6 +167,7 @@ func drivers(e *engine.Engine) reconcile.Drivers {
 func newPlanCommand(g *globals) *cobra.Command {
 	var o upOptions
 	var format string
+	var asReconcile bool
 	cmd := &cobra.Command{
 		Use:   "plan [OPTIONS] [SERVICE...]",
 		Short: "Show what up would change, and why, without changing anything",
@@ -181,7 +182,9 @@ func newPlanCommand(g *globals) *cobra.Command {
 			}
 			defer s.close()
 			plan, err := s.planned(ctx, func(obs reconcile.Observed) (reconcile.Plan, error) {
-				return reconcile.PlanUp(s.project, obs, o.reconcile(args))
+				ro := o.reconcile(args)
+				ro.KeepStopped = asReconcile
+				return reconcile.PlanUp(s.project, obs, ro)
 			})
 			if err != nil {
 				return err
@@ -202,6 +205,7 @@ func newPlanCommand(g *globals) *cobra.Command {
 	o.createOptions.flags(cmd) // the plan of `up` with the same flags
 	f.BoolVar(&o.noStart, "no-start", false, "plan to create the containers without starting them")
 	f.StringVar(&format, "format", "text", `output format: "text" or "json"`)
+	f.BoolVar(&asReconcile, "reconcile", false, "plan what reconcile (--watch) would: containers stopped by the user or left down by their restart policy stay stopped")
 	o.waitFlags(cmd)
 	o.recreate.flags(cmd)
 	return cmd

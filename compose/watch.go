@@ -42,7 +42,9 @@ func newReconcileCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer l.close()
-			o := reconcile.Options{RemoveOrphans: removeOrphans, WaitOnChange: gf.rollback, WaitTimeout: gf.waitTimeout}
+			// Drift repair, not up: what the user stopped, or a restart
+			// policy left down, stays down.
+			o := reconcile.Options{RemoveOrphans: removeOrphans, WaitOnChange: gf.rollback, WaitTimeout: gf.waitTimeout, KeepStopped: true}
 			if !watch {
 				return l.once(ctx, o)
 			}

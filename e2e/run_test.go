@@ -81,8 +81,8 @@ func TestRunOneOff(t *testing.T) {
 	if _, _, code := u.split("", "run", "--rm", "-T", "web", "false"); code != 1 {
 		t.Fatalf("run of false: exit %d, want 1", code)
 	}
-	if _, _, code := u.split("", "run", "--rm", "-T", "web", "true"); code != 0 {
-		t.Fatalf("run of true: exit %d, want 0", code)
+	if _, errs, code := u.split("", "run", "--rm", "-T", "web", "true"); code != 0 {
+		t.Fatalf("run of true: exit %d, want 0; stderr %s", code, errs)
 	}
 	if ps := u.run("ps"); !strings.Contains(ps, u.project+"-db-1") || !strings.Contains(ps, "(healthy)") {
 		t.Fatalf("run did not bring db up healthy first:\n%s", ps)

@@ -48,7 +48,8 @@ func runtimeConfig(c reconcile.ContainerSpec, id string, layers []string) (runti
 		ReadOnlyRootfs: svc.ReadOnly, StopSignal: proc.StopSignal, Restart: svc.Restart,
 		Labels: containerLabels(c, nil),
 		Health: health(proc.Healthcheck), Tty: svc.Tty, OpenStdin: svc.StdinOpen,
-		StdinOnce: c.OneOff && svc.StdinOpen} // berth run -i: the input ends with the user's
+		StdinOnce: c.OneOff && svc.StdinOpen, // berth run -i: the input ends with the user's
+		Resources: limits(svc.Resources), Log: logConfig(svc.Logging)}
 	if svc.StopGracePeriod != nil {
 		cfg.StopTimeout = *svc.StopGracePeriod
 	}

@@ -66,9 +66,13 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	return nil
 }
 
-// Start starts a created or stopped container from its recorded configuration.
+// Start starts a created or stopped container from its recorded
+// configuration, then runs its post_start hooks.
 func (e *Engine) Start(ctx context.Context, name string) error {
-	return e.runtime.Restart(ctx, name)
+	if err := e.runtime.Restart(ctx, name); err != nil {
+		return err
+	}
+	return e.runHooks(ctx, name, false)
 }
 
 // Status is where container name is in its life now.
@@ -77,9 +81,13 @@ func (e *Engine) Status(ctx context.Context, name string) (lifecycle.Status, err
 	return st.Status, err
 }
 
-// Stop stops container name: its stop signal, then SIGKILL after
+// Stop runs the pre_stop hooks of container name when it runs, then stops
+// it: its stop signal, then SIGKILL after
 // timeout. A container already stopped is left as it is.
 func (e *Engine) Stop(ctx context.Context, name string, timeout time.Duration) error {
+	if err := e.runHooks(ctx, name, true); err != nil {
+		return err
+	}
 	return e.runtime.Stop(ctx, name, timeout)
 }
 
@@ -90,6 +98,9 @@ func (e *Engine) Stop(ctx context.Context, name string, timeout time.Duration) e
 // Each step tolerates what is already gone, so it also cleans up after a
 // failed Create.
 func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration) error {
+	if err := e.runHooks(ctx, name, true); err != nil {
+		return err
+	}
 	var errs []error
 	if err := e.runtime.Stop(ctx, name, timeout); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrNotRunning) {
 		errs = append(errs, err)
@@ -130,6 +141,8 @@ func (e *Engine) WaitHealthy(ctx context.Context, name string) error {
 			return fmt.Errorf("container %s is unhealthy", name)
 		case st.Health == "" && st.Status == lifecycle.Running:
 			return fmt.Errorf("container %s has no health check to wait for", name)
+		case st.Status == lifecycle.Exited:
+			return fmt.Errorf("container %s exited (%d)", name, st.ExitCode) // Docker Compose's words
 		case !st.Status.Active():
 			return fmt.Errorf("container %s is %s, not healthy", name, st.Status)
 		}

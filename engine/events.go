@@ -10,7 +10,7 @@ import (
 )
 
 // ContainerEvent is one event of a container, as Docker's daemon reports
-// it: create, start, die, kill, stop, pause, unpause, restart, oom,
+// it: create, start, die, kill, stop, pause, unpause, restart, oom, update,
 // "health_status: <status>", destroy.
 //
 // A project's own events (Type "reconcile": a reconcile pass) come in the

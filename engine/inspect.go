@@ -20,6 +20,9 @@ import (
 type ContainerDetail struct {
 	ContainerView
 	Pid, Restarts int
+	OOMKilled     bool       // the OOM killer killed a process of its last run
+	Limits        *Limits    // its cgroup limits; nil for none
+	Log           *LogConfig // its logging; nil: json-file with berth's default rotation
 	// As the container runs them: the merged entrypoint and command, the
 	// complete environment, and the rest of its process settings.
 	Args                 []string
@@ -72,7 +75,7 @@ func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, err
 	if err != nil {
 		return d, err
 	}
-	d.Pid, d.Restarts = st.Pid, st.Restarts
+	d.Pid, d.Restarts, d.OOMKilled = st.Pid, st.Restarts, st.OOMKilled
 	svc, err := spec.ParseCanonical(rec.Spec)
 	if err != nil {
 		return d, fmt.Errorf("reading the recorded spec of %s: %w", name, err)
@@ -93,6 +96,7 @@ func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, err
 	d.Args, d.Env, d.WorkingDir, d.User, d.Hostname, d.Domainname = cfg.Args, cfg.Env, cfg.Cwd, cfg.User, cfg.Hostname, cfg.Domainname
 	d.Tty, d.OpenStdin, d.StdinOnce = cfg.Tty, cfg.OpenStdin, cfg.StdinOnce
 	d.StopSignal, d.Restart = cfg.StopSignal, cfg.Restart
+	d.Limits, d.Log = cfg.Resources, cfg.Log
 	if d.Entrypoint == nil && d.Cmd == nil { // the image is gone: what runs is all there is to show
 		d.Cmd = cfg.Args
 	}

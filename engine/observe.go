@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/lifecycle"
@@ -23,7 +24,7 @@ import (
 // refers to or recorded, and the local image of every service.
 func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observed, error) {
 	obs := reconcile.Observed{Networks: map[string]reconcile.Presence{}, Volumes: map[string]reconcile.Presence{}, Images: map[string]string{},
-		ImageConfigs: map[string]reconcile.ImageConfig{}}
+		ImageConfigs: map[string]reconcile.ImageConfig{}, Pulled: map[string]time.Time{}, At: time.Now()}
 	recs, err := e.store.Containers(ctx, p.Name)
 	if err != nil {
 		return obs, err
@@ -127,6 +128,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 		}
 		obs.Images[s.Image] = img.ID
 		obs.ImageConfigs[s.Image] = imageConfig(img.Config)
+		obs.Pulled[s.Image] = img.Pulled
 	}
 	e.observeBuilds(p, &obs)
 	return obs, nil
@@ -253,14 +255,13 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags n
 	if err != nil {
 		return c, fmt.Errorf("reading the state of %s: %w", r.Name, err)
 	}
-	c.State, c.ExitCode = st.Status, st.ExitCode
+	c.State, c.ExitCode, c.Stopped = st.Status, st.ExitCode, st.Stopped
 	c.Unsupervised = st.Status.Active() && !st.Shim
 	if c.State == lifecycle.Running {
 		if c.Drift, err = e.drift(r.Name, tags, pl); err != nil {
 			return c, err
 		}
 	}
-	c.StoppedByUser = st.Stopped
 	if c.State != lifecycle.Missing && !c.State.Active() && !e.plumbingIntact(r.Name, svc) {
 		// After a reboot the run root is empty: starting the container
 		// again needs its namespace and files made again first.

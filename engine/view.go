@@ -93,6 +93,9 @@ type LogLine = runtime.LogLine
 
 // Logs reads container name's log, line by line, into fn.
 func (e *Engine) Logs(ctx context.Context, name string, o LogOptions, fn func(LogLine) error) error {
+	if c, err := e.runtime.Config(name); err == nil && c.Log != nil && c.Log.Driver == "none" {
+		return fmt.Errorf("%s: %w", name, ErrLogsNotRead)
+	}
 	return runtime.ReadLogs(ctx, e.runtime.LogPath(name), o, fn)
 }
 

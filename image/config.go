@@ -20,6 +20,9 @@ type Image struct {
 	RepoDigest  string   // "repo@sha256:…" the registry knows it by (pulled or pushed), "" otherwise
 	Size        int64    // compressed layers plus config, in bytes, as Docker reports it
 	Created     time.Time
+	// Pulled is when its reference was last pulled; zero when it never was
+	// (built, loaded, imported).
+	Pulled time.Time
 }
 
 // Config is the part of an image's configuration a container runtime uses.

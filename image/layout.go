@@ -24,6 +24,7 @@ const (
 	annotationID          = "dev.berth.image.id"                // the config digest
 	annotationIndexDigest = "dev.berth.image.index-digest"      // the multi-platform index pulled from
 	annotationRepoDigest  = "dev.berth.image.repo-digest"       // "repo@sha256:…" as known to a registry (pulled or pushed)
+	annotationPulled      = "dev.berth.image.pulled"            // when the reference was last pulled, RFC 3339 (pull_policy daily…)
 )
 
 // initLayout writes oci-layout and an empty index.json when they are absent.

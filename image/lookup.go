@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -152,6 +153,7 @@ func (s *Store) load(d v1.Descriptor) (*Image, error) {
 		Size:        m.Config.Size,
 		Created:     cfg.Created.Time,
 	}
+	img.Pulled, _ = time.Parse(time.RFC3339Nano, d.Annotations[annotationPulled]) // zero when absent
 	for _, l := range m.Layers {
 		img.Size += l.Size
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -127,6 +128,7 @@ func (s *Store) pullFrom(ctx context.Context, norm string, src source, platform 
 			annotationRefName:    norm,
 			annotationID:         m.Config.Digest.String(),
 			annotationRepoDigest: repoOf(norm) + "@" + repoDigest,
+			annotationPulled:     time.Now().UTC().Format(time.RFC3339Nano),
 		},
 	}
 	if entry.MediaType == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -57,6 +58,7 @@ type Containers interface {
 	// (network namespace and links at its recorded addresses, /etc and
 	// config files, published ports), as after a reboot.
 	Restore(ctx context.Context, c ContainerSpec) error
+	UpdateLimits(ctx context.Context, c ContainerSpec) error // c's limits on its container, in place
 }
 
 // Drivers are what Apply acts through.
@@ -140,7 +142,7 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 				mu.Lock()
 				failed := errs[dep] != nil
 				mu.Unlock()
-				if failed && !a.Regardless {
+				if failed && !a.Regardless && !slices.Contains(a.Soft, dep) {
 					err := fmt.Errorf("%s: %w (%s)", a.Describe(), ErrDependency, dep)
 					mu.Lock()
 					errs[a.ID] = err
@@ -164,6 +166,8 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 			switch {
 			case errors.Is(err, ErrKept):
 				st = Kept
+			case err != nil && a.Optional && ctx.Err() == nil:
+				st = Skipped // a warning: no dependent requires it
 			case err != nil:
 				st = Failed
 			}
@@ -218,6 +222,8 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		return 0, d.Containers.Start(ctx, a.Target)
 	case Restore:
 		return 0, d.Containers.Restore(ctx, *a.Container)
+	case UpdateLimits:
+		return 0, d.Containers.UpdateLimits(ctx, *a.Container)
 	case WaitExit, WaitHealthy, WaitReady:
 		return 0, wait(ctx, a, d.Containers)
 	case RefreshHosts:
@@ -245,10 +251,19 @@ func wait(ctx context.Context, a Action, c Containers) error {
 		var code int
 		code, err = c.Wait(ctx, a.Target)
 		if err == nil && code != 0 {
-			err = fmt.Errorf("service %q didn't complete successfully: exit %d", a.Service, code)
+			err = fmt.Errorf("%q didn't complete successfully: exit %d", a.Service, code)
+			if a.Optional {
+				return fmt.Errorf("optional dependency %w", err)
+			}
+			return fmt.Errorf("service %w", err)
 		}
 	case WaitHealthy:
-		err = c.WaitHealthy(ctx, a.Target)
+		if err = c.WaitHealthy(ctx, a.Target); err != nil && ctx.Err() == nil {
+			if a.Optional {
+				return fmt.Errorf("optional dependency %q failed to start: %w", a.Service, err)
+			}
+			return fmt.Errorf("dependency failed to start: %w", err)
+		}
 	case WaitReady:
 		var exited bool
 		var code int

@@ -26,7 +26,7 @@ func PlanBoot(p *spec.Project, obs Observed) (Plan, error) {
 	starts := map[string]string{}
 	for _, c := range cs {
 		policy := c.Spec.Restart
-		if c.OneOff || c.State.Active() || !(policy == "always" || policy == "unless-stopped" && !c.StoppedByUser) {
+		if c.OneOff || c.State.Active() || !(policy == "always" || policy == "unless-stopped" && !c.Stopped) {
 			continue
 		}
 		if c.Hash == "" || c.State == lifecycle.Missing {

@@ -92,7 +92,7 @@ Plan: 0 to pull, 1 to create, 0 to recreate, 2 to start, 0 to remove.
 	// An unless-stopped container the user stopped stays down, an always one comes back.
 	reboot(f)
 	for name, c := range f.containers {
-		c.StoppedByUser = true
+		c.Stopped = true
 		f.containers[name] = c
 	}
 	obs = f.observe(p)

@@ -10,7 +10,7 @@ import (
 
 func TestNoStartCreatesAndStartsNothing(t *testing.T) {
 	f, p := hostWithImages(), testProject()
-	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_healthy"}
+	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_healthy", Required: true}
 	plan := up(t, f, p, Options{NoStart: true})
 	want := `↓ pull image busybox (not present)
 ↓ pull image web:1 (not present)

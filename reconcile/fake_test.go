@@ -235,6 +235,19 @@ func (f *fakeHost) Pause(_ context.Context, name string) error {
 	return f.freeze("pause", name, lifecycle.Running, lifecycle.Paused)
 }
 
+// UpdateLimits records c's limits as its container's, as the engine does.
+func (f *fakeHost) UpdateLimits(_ context.Context, c ContainerSpec) error {
+	if err := f.record("update-limits " + c.Name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ctr := f.containers[c.Name]
+	ctr.Spec.Resources = c.Service.Resources
+	f.containers[c.Name] = ctr
+	return nil
+}
+
 func (f *fakeHost) Unpause(_ context.Context, name string) error {
 	return f.freeze("unpause", name, lifecycle.Paused, lifecycle.Running)
 }

@@ -19,7 +19,7 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Restore: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4}
+var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Restore: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4, UpdateLimits: 6}
 
 // planner accumulates one plan.
 type planner struct {
@@ -133,8 +133,8 @@ func selectServices(p *spec.Project, names []string, noDeps bool) ([]spec.Servic
 		if noDeps {
 			return nil
 		}
-		for dep := range svc.DependsOn {
-			if err := visit(dep); err != nil {
+		for dep, d := range svc.DependsOn {
+			if err := visit(dep); err != nil && !absentOptional(p, dep, d) {
 				return err
 			}
 		}
@@ -168,6 +168,10 @@ func (pl *planner) planImage(svc spec.Service, obs Observed, o Options) {
 	switch {
 	case svc.PullPolicy == "always":
 		pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Reason: "pull_policy is always", Platform: svc.Platform})
+	case present && svc.PullPolicy == "refresh":
+		if why := refreshDue(svc, obs); why != "" {
+			pl.add(Action{ID: id, Kind: Pull, Target: svc.Image, Reason: why, Platform: svc.Platform})
+		}
 	case present:
 	case svc.PullPolicy == "never":
 		pl.fail("service %q: image %q is not present and pull_policy is never", svc.Name, svc.Image)
@@ -263,6 +267,7 @@ const (
 	start                  // it exists, stopped: start it
 	recreate               // it is not what is wanted: stop it, remove it, create and start its successor
 	restart                // it runs without its supervisor: stop it, start it again with a new one
+	hold                   // it is stopped and stays so (Options.KeepStopped): the user or its restart policy says so
 )
 
 // supervisorDied is why a container running without its shim is restarted.
@@ -276,6 +281,7 @@ type decision struct {
 	old    Container // the container there is now, unless change is create
 	change change
 	reason string
+	limits string // kept or started: why its limits are updated in place ("" when they are as wanted)
 }
 
 // decideContainers decides each wanted container of svc, and plans the
@@ -322,11 +328,14 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 			d.change, d.reason = recreate, "image rebuilt"
 		case imagePresent && c.ImageID != imageID:
 			d.change, d.reason = recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
+		case o.KeepStopped && staysDown(svc, c) != "":
+			d.change, d.reason = hold, staysDown(svc, c)
 		case !c.State.Active():
 			d.change, d.reason = start, notRunning(c)
 		case c.Unsupervised:
 			d.change, d.reason = restart, supervisorDied
 		}
+		d.limits = limitsReason(d, ok && !o.NoRecreate)
 		out = append(out, d)
 	}
 	for _, c := range existing {
@@ -374,6 +383,7 @@ func remade(ds []decision) bool {
 func (pl *planner) planDecisions(ds []decision, o Options) {
 	for _, d := range ds {
 		svc, name := d.svc.Name, d.spec.Name
+		pl.updateLimits(d)
 		switch d.change {
 		case keep:
 			pl.running[svc] = append(pl.running[svc], name)
@@ -393,6 +403,8 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 			if !o.NoStart {
 				pl.start(svc, name, d.reason)
 			}
+		case hold:
+			pl.plan.Held = append(pl.plan.Held, Held{Container: name, Service: svc, Reason: d.reason})
 		case recreate:
 			var after []string
 			if d.old.State.Active() {
@@ -533,6 +545,7 @@ func (pl *planner) start(svc, name, reason string) {
 	pl.after(&a, "create:"+name)
 	pl.after(&a, "stop:"+name)    // a restart
 	pl.after(&a, "restore:"+name) // after a reboot
+	pl.after(&a, "update-limits:"+name)
 	pl.add(a)
 	pl.byServ[svc] = append(pl.byServ[svc], a.ID)
 }
@@ -648,8 +661,7 @@ func (pl *planner) warnOrphan(c Container) {
 
 // linkDependencies orders every container creation after the images,
 // networks and volumes it needs, and a service's creations and starts
-// after the services it depends on: after their creations only when the
-// plan starts nothing (o.NoStart).
+// after the services it depends on (gateOnDependencies).
 func (pl *planner) linkDependencies(services []spec.Service, o Options) {
 	for _, svc := range services {
 		for _, id := range pl.creates[svc.Name] {
@@ -665,24 +677,7 @@ func (pl *planner) linkDependencies(services []spec.Service, o Options) {
 		if len(pl.creates[svc.Name])+len(pl.byServ[svc.Name]) == 0 {
 			continue // nothing of it is made or started: nothing waits
 		}
-		for _, dep := range sortedKeys(svc.DependsOn) {
-			var gate []string
-			switch cond := svc.DependsOn[dep].Condition; {
-			case o.NoStart:
-				gate = pl.creates[dep]
-			case cond == "service_completed_successfully":
-				gate = pl.waitFor(dep, WaitExit, "a dependent needs it to complete successfully", o)
-			case cond == "service_healthy":
-				gate = pl.waitFor(dep, WaitHealthy, "a dependent needs it healthy", o)
-			default:
-				gate = pl.byServ[dep]
-			}
-			for _, id := range slices.Concat(pl.creates[svc.Name], pl.byServ[svc.Name]) {
-				for _, g := range gate {
-					pl.after(&pl.plan.Actions[pl.byID[id]], g)
-				}
-			}
-		}
+		pl.gateOnDependencies(svc, o)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/spec"
 )
 
@@ -101,8 +102,11 @@ Plan: 2 to pull, 5 to create, 0 to recreate, 0 to start, 0 to remove.
 	for _, a := range plan.Actions {
 		after[a.ID] = a.After
 	}
-	if got := after["create:shop-web-1"]; !slices.Equal(got, []string{"network:shop_default", "pull:web:1", "start:shop-api-1"}) {
-		t.Errorf("web waits for %v", got)
+	if got := after["create:shop-web-1"]; !slices.Equal(got, []string{"create:shop-api-1", "network:shop_default", "pull:web:1"}) {
+		t.Errorf("web's creation waits for %v", got)
+	}
+	if got := after["start:shop-web-1"]; !slices.Equal(got, []string{"create:shop-web-1", "start:shop-api-1"}) {
+		t.Errorf("web's start waits for %v", got)
 	}
 	if got := after["create:shop-db-1"]; !slices.Equal(got, []string{"fill:shop_data", "network:shop_default", "pull:busybox", "volume:shop_data"}) {
 		t.Errorf("db waits for %v", got)
@@ -287,7 +291,7 @@ func TestUnplannable(t *testing.T) {
 
 func TestWaitForCompletion(t *testing.T) {
 	f, p := hostWithImages(), testProject()
-	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_completed_successfully"}
+	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_completed_successfully", Required: true}
 	plan, _ := PlanUp(p, f.observe(p), Options{SkipPull: true})
 	var wait *Action
 	for i, a := range plan.Actions {
@@ -301,13 +305,14 @@ func TestWaitForCompletion(t *testing.T) {
 	f.exitCodes["shop-db-1"] = 2
 	up(t, f, &spec.Project{Name: p.Name, Networks: p.Networks, Volumes: p.Volumes, Services: p.Services[1:2]}, Options{})
 	f.containers["shop-db-1"] = func() Container { c := f.containers["shop-db-1"]; c.State = "running"; return c }()
-	plan, _ = PlanUp(p, f.observe(p), Options{})
-	err := Apply(context.Background(), plan, f.drivers(), 0, nil)
+	_, err := Converge(context.Background(), p, f, f.drivers(), Options{}, nil)
 	if err == nil || !strings.Contains(err.Error(), `service "db" didn't complete successfully: exit 2`) {
 		t.Fatalf("want the wait to fail, got %v", err)
 	}
-	if _, ok := f.containers["shop-api-1"]; ok {
-		t.Fatal("api was created although db failed")
+	for _, name := range []string{"shop-api-1", "shop-web-1"} { // Docker Compose's: created, not started
+		if c, ok := f.containers[name]; !ok || c.State != lifecycle.Created {
+			t.Fatalf("%s: %+v, want it created and not started although db failed", name, c)
+		}
 	}
 }
 
@@ -439,11 +444,11 @@ func TestPlanDownSomeServices(t *testing.T) {
 
 func TestDependsOnHealthyWaits(t *testing.T) {
 	f, p := hostWithImages(), testProject()
-	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_healthy"}
+	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_healthy", Required: true}
 	up(t, f, p, Options{})
 	calls := f.calls()
 	if !(slices.Index(calls, "create shop-db-1") < slices.Index(calls, "wait-healthy shop-db-1") &&
-		slices.Index(calls, "wait-healthy shop-db-1") < slices.Index(calls, "create shop-api-1")) {
+		slices.Index(calls, "wait-healthy shop-db-1") < slices.Index(calls, "start shop-api-1")) {
 		t.Fatalf("api must wait for db to be healthy: %v", calls)
 	}
 }
@@ -537,7 +542,7 @@ func TestFillVolumes(t *testing.T) {
 
 func TestConvergedStackWithHealthyDependencyPlansNothing(t *testing.T) {
 	f, p := hostWithImages(), testProject()
-	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_healthy"}
+	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_healthy", Required: true}
 	up(t, f, p, Options{})
 	plan, err := PlanUp(p, f.observe(p), Options{})
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 var symbols = map[Kind]string{
 	Build: "+", Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", FillVolume: "+", Create: "+", Start: ">",
 	WaitExit: "…", WaitHealthy: "…", WaitReady: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
-	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">", Restore: "~",
+	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">", UpdateLimits: "~", Restore: "~",
 }
 
 // verbs say what each kind does, for people.
@@ -18,7 +18,7 @@ var verbs = map[Kind]string{
 	Start: "start container", WaitExit: "wait for container", WaitHealthy: "wait for healthy container", WaitReady: "wait for ready container", RefreshHosts: "update /etc/hosts of project",
 	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
 	Untag: "untag image", CollectImages: "delete image",
-	Kill: "kill container", Pause: "pause container", Unpause: "unpause container", Restore: "restore container",
+	Kill: "kill container", Pause: "pause container", Unpause: "unpause container", UpdateLimits: "update limits of", Restore: "restore container",
 }
 
 // Describe is the one-line human form of an action, without its reason.
@@ -37,6 +37,9 @@ func (p Plan) String() string {
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "! %s\n", w)
 	}
+	for _, h := range p.Held {
+		fmt.Fprintf(&b, "= keep container %s stopped (%s)\n", h.Container, h.Reason)
+	}
 	if p.Empty() {
 		b.WriteString("Nothing to do: the project is up to date.\n")
 		return b.String()
@@ -53,7 +56,7 @@ func (p Plan) String() string {
 // a stop before a removal one remove), each network, volume and image
 // once.
 func (p Plan) Summary() string {
-	var create, recreate, start, stop, remove, pull, push, untag, build int
+	var create, recreate, start, stop, remove, pull, push, untag, build, update int
 	signals := map[Kind]int{} // kills, pauses, unpauses
 	containers := map[string]map[Kind]bool{}
 	for _, a := range p.Actions {
@@ -70,6 +73,8 @@ func (p Plan) Summary() string {
 			remove++
 		case Kill, Pause, Unpause:
 			signals[a.Kind]++
+		case UpdateLimits:
+			update++
 		case Untag:
 			if a.Image.Last {
 				remove++
@@ -115,6 +120,9 @@ func (p Plan) Summary() string {
 	}
 	if untag > 0 {
 		s += fmt.Sprintf("%d to untag, ", untag)
+	}
+	if update > 0 {
+		s += fmt.Sprintf("%d to update, ", update)
 	}
 	for _, k := range []Kind{Kill, Pause, Unpause} {
 		if signals[k] > 0 {

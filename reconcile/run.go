@@ -38,8 +38,10 @@ func PlanRun(p *spec.Project, obs Observed, o RunOptions) (Plan, error) {
 		svc.DependsOn = nil
 	} else {
 		names := make([]string, 0, len(svc.DependsOn))
-		for name := range svc.DependsOn {
-			names = append(names, name)
+		for name, d := range svc.DependsOn {
+			if !absentOptional(p, name, d) {
+				names = append(names, name)
+			}
 		}
 		var err error
 		if len(names) > 0 {

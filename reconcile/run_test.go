@@ -21,7 +21,7 @@ func runOf(t *testing.T, p *spec.Project, service, name string) RunOptions {
 func TestRunStartsDependenciesThenTheOneOff(t *testing.T) {
 	f, p := hostWithImages(), testProject()
 	f.images["busybox"], f.images["web:1"] = f.registry["busybox"], f.registry["web:1"]
-	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_healthy"}
+	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_healthy", Required: true}
 	o := runOf(t, p, "api", "shop-api-run-0123456789ab")
 	plan, err := PlanRun(p, f.observe(p), o)
 	if err != nil {

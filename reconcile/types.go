@@ -27,6 +27,11 @@ type Observed struct {
 	// Builds are, by image reference, what the services that build their
 	// image would build from now and what the local image was built from.
 	Builds map[string]BuildState
+	// Pulled is when each local image (by reference as written) was last
+	// pulled, zero when never; At is when the host was observed. Together
+	// they decide pull_policy refresh (daily, weekly, every_<duration>).
+	Pulled map[string]time.Time
+	At     time.Time
 }
 
 // Presence says whether berth recorded an object and whether it really exists.
@@ -61,9 +66,9 @@ type Container struct {
 	// as after a reboot: a Restore makes them again before it starts,
 	// keeping its writable layer, addresses and volumes.
 	Unplumbed bool
-	// StoppedByUser says its last exit was an explicit stop or kill: an
-	// unless-stopped container stays down at boot.
-	StoppedByUser bool
+	// Stopped says its last run was ended by the user (berth stop, or a
+	// kill that ends its restart policy), not by itself.
+	Stopped bool
 }
 
 // AnonymousVolume is a container's volume without a name in the stack
@@ -99,6 +104,7 @@ const (
 	Pause         Kind = "pause"          // freeze a container's processes
 	Unpause       Kind = "unpause"        // thaw them
 	Restore       Kind = "restore"        // make a stopped container's run-root plumbing again (after a reboot)
+	UpdateLimits  Kind = "update-limits"  // change a container's cgroup limits in place
 )
 
 // Action is one step of a plan, with everything Apply needs to carry it out
@@ -131,6 +137,12 @@ type Action struct {
 	// Signal is, for Kill, the signal sent.
 	Signal *lifecycle.Signal `json:"signal,omitempty"`
 	Build  *BuildSpec        `json:"-"` // for Build
+	// Soft are those of After whose failure does not hold this action
+	// back: the gates of a depends_on with required: false.
+	Soft []string `json:"-"`
+	// Optional marks a dependency wait no dependent requires: its failure
+	// is a warning (reported as Skipped with the reason), not an error.
+	Optional bool `json:"optional,omitempty"`
 }
 
 // Fill is where a FillVolume action copies from: a path in an image.
@@ -185,6 +197,16 @@ type Plan struct {
 	Project  string   `json:"project"`
 	Actions  []Action `json:"actions"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Held are the stopped containers the plan leaves stopped, with why
+	// (Options.KeepStopped).
+	Held []Held `json:"held,omitempty"`
+}
+
+// Held is a stopped container a plan leaves stopped.
+type Held struct {
+	Container string `json:"container"`
+	Service   string `json:"service"`
+	Reason    string `json:"reason"`
 }
 
 // Options change what Plan decides.
@@ -209,7 +231,8 @@ type Options struct {
 	// Wait plans, after the starts, a wait for every selected service's
 	// containers to be running and healthy, or done (up --wait).
 	Wait bool
-	// WaitTimeout bounds every wait of the plan (up --wait-timeout); 0: no limit.
+	// WaitTimeout bounds every wait of the plan (up --wait-timeout); 0: no
+	// limit.
 	WaitTimeout time.Duration
 	// WaitOnChange is Wait for a plan that changes something, and no wait
 	// for one that does not (reconcile --rollback: a pass fails, and its
@@ -219,6 +242,10 @@ type Options struct {
 	NoBuild      bool     // build none; an absent image is an error (--no-build)
 	SkipBuild    bool     // plan no builds (images were just built)
 	Rebuilt      []string // images just built: containers made from another image of theirs are recreated "image rebuilt"
+	// KeepStopped leaves stopped the containers the user stopped and those
+	// their restart policy leaves down (reconcile, its watch loop): they
+	// are listed in the plan's Held.
+	KeepStopped bool
 }
 
 // AnonymousKey is how an anonymous volume is recorded: by the container

@@ -107,7 +107,7 @@ Plan: 0 to pull, 0 to create, 0 to recreate, 2 to start, 2 to stop, 0 to remove.
 
 func TestPlanRestartTakesDependentsThatAskForIt(t *testing.T) {
 	f, p := hostWithImages(), testProject() // web depends on api, api on db
-	p.Services[2].DependsOn["api"] = spec.Dependency{Condition: "service_started", Restart: true}
+	p.Services[2].DependsOn["api"] = spec.Dependency{Condition: "service_started", Required: true, Restart: true}
 	up(t, f, p, Options{})
 	restarted := func(o StopOptions) string {
 		t.Helper()

@@ -18,7 +18,7 @@ func (pl *planner) planWait(p *spec.Project, services []spec.Service, o Options)
 	}
 	for _, svc := range services {
 		if completedDependency(p, svc.Name) {
-			pl.waitFor(svc.Name, WaitExit, "--wait: a dependent needs it to complete successfully", o)
+			pl.require(pl.waitFor(svc.Name, WaitExit, "--wait: a dependent needs it to complete successfully", o))
 			continue
 		}
 		for _, id := range pl.waitFor(svc.Name, WaitReady, "--wait", o) {

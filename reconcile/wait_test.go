@@ -21,7 +21,7 @@ func waits(p Plan) map[string]Action {
 
 func TestWaitPlansAReadyWaitPerContainer(t *testing.T) {
 	p := testProject()
-	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_completed_successfully"}
+	p.Services[0].DependsOn["db"] = spec.Dependency{Condition: "service_completed_successfully", Required: true}
 	p.Services[2].Restart = "always"
 	plan, err := PlanUp(p, hostWithImages().observe(p), Options{Wait: true, WaitTimeout: 5 * time.Second})
 	if err != nil {

@@ -50,6 +50,8 @@ type Config struct {
 	StdinOnce      bool              // the first attached client's end of input closes stdin (berth run -i)
 	ConsoleSize    WinSize           // the terminal's size at the start, with Tty
 	Init           string            // host path of a static init run as PID 1 before Args (at InitPath); "" for none
+	Resources      *Resources        // cgroup limits; nil for none
+	Log            *LogConfig        // logging driver and rotation; nil: json-file, berth's default rotation
 }
 
 // Health is a container's health check, as Docker runs it: the probe runs
@@ -174,6 +176,9 @@ type State struct {
 	FinishedAt time.Time
 	Restarts   int
 	Shim       bool   // whether the container's shim is alive
-	Stopped    bool   // its last exit was an explicit stop or kill (Docker's "manually stopped")
 	Health     string // "" without a health check, else HealthStarting, HealthHealthy or HealthUnhealthy
+	OOMKilled  bool   // the OOM killer killed a process of the last run (Docker's State.OOMKilled)
+	// Stopped: the last exit followed a user's stop or kill, after which
+	// an unless-stopped container stays down when the host comes back.
+	Stopped bool
 }

@@ -15,10 +15,9 @@ type exitRecord struct {
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	Restarts   int       `json:"restarts"`
-	Error      string    `json:"error,omitempty"` // a restart that failed to start
-	// Stopped says the exit was an explicit stop or kill: an
-	// unless-stopped container stays down at boot.
-	Stopped bool `json:"stopped,omitempty"`
+	Error      string    `json:"error,omitempty"`      // a restart that failed to start
+	OOMKilled  bool      `json:"oom_killed,omitempty"` // the OOM killer killed a process of the run
+	Stopped    bool      `json:"stopped,omitempty"`    // the exit followed an explicit stop or kill
 }
 
 // writeFileAtomic writes data to name through a temporary file and rename,

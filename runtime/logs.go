@@ -3,6 +3,7 @@ package runtime
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
+	"strings"
 	"time"
 )
 
@@ -51,8 +52,12 @@ func ReadLogs(ctx context.Context, path string, o LogOptions, fn func(LogLine) e
 		}
 		return nil
 	}
-	for i := logMaxFiles - 1; i > 0; i-- {
-		if err := readLogFile(path+"."+strconv.Itoa(i), keep); err != nil {
+	rotated, err := rotatedLogs(path)
+	if err != nil {
+		return err
+	}
+	for _, name := range rotated {
+		if err := readLogFile(name, keep); err != nil {
 			return err
 		}
 	}
@@ -92,7 +97,8 @@ func flushTail(lines []LogLine, fn func(LogLine) error) error {
 	return nil
 }
 
-// readLogFile feeds every entry of one log file to fn; a missing file has none.
+// readLogFile feeds every entry of one log file (gzip-compressed when its
+// name ends in .gz) to fn; a missing file has none.
 func readLogFile(name string, fn func(LogLine) error) error {
 	f, err := os.Open(name)
 	if errors.Is(err, os.ErrNotExist) {
@@ -102,7 +108,16 @@ func readLogFile(name string, fn func(LogLine) error) error {
 		return fmt.Errorf("reading log: %w", err)
 	}
 	defer f.Close()
-	t := &logTail{f: f, r: bufio.NewReader(f)}
+	var r io.Reader = f
+	if strings.HasSuffix(name, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return fmt.Errorf("reading log %s: %w", name, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	t := &logTail{f: f, r: bufio.NewReader(r)}
 	return t.drain(fn)
 }
 

@@ -25,7 +25,7 @@ func readAll(t *testing.T, path string, o LogOptions) []string {
 
 func TestLogWriterFormatAndPartialLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c-json.log")
-	w, err := openLogWriter(path, logMaxSize, logMaxFiles)
+	w, err := openLogWriter(path, (*LogConfig)(nil).settings())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +50,14 @@ func TestLogWriterFormatAndPartialLines(t *testing.T) {
 }
 
 func TestLogRotationAndTail(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		t.Run(fmt.Sprint("compress=", compress), func(t *testing.T) { testLogRotationAndTail(t, compress) })
+	}
+}
+
+func testLogRotationAndTail(t *testing.T, compress bool) {
 	path := filepath.Join(t.TempDir(), "c-json.log")
-	w, err := openLogWriter(path, 1000, 3)
+	w, err := openLogWriter(path, logSettings{maxSize: 1000, maxFiles: 3, compress: compress})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,14 +70,20 @@ func TestLogRotationAndTail(t *testing.T) {
 		}
 	}
 	w.Close()
-	for _, name := range []string{path, path + ".1", path + ".2"} {
+	ext := ""
+	if compress {
+		ext = ".gz"
+	}
+	for _, name := range []string{path, path + ".1" + ext, path + ".2" + ext} {
 		st, err := os.Stat(name)
 		if err != nil || st.Size() > 1000 {
 			t.Errorf("%s: %v, size over the limit or missing", name, err)
 		}
 	}
-	if _, err := os.Stat(path + ".3"); err == nil {
-		t.Error("a fourth file was kept")
+	for _, name := range []string{path + ".3", path + ".3.gz", path + ".1" + strings.TrimSuffix(".gz", ext)} {
+		if _, err := os.Stat(name); err == nil {
+			t.Errorf("%s was kept", name)
+		}
 	}
 	got := readAll(t, path, LogOptions{Tail: -1})
 	if len(got) == 0 || len(got) >= 100 || !slices.Equal(got, all[len(all)-len(got):]) {
@@ -97,5 +109,26 @@ func TestLogRotationAndTail(t *testing.T) {
 func TestReadLogsMissing(t *testing.T) {
 	if got := readAll(t, filepath.Join(t.TempDir(), "none.log"), LogOptions{Tail: -1}); len(got) != 0 {
 		t.Errorf("missing log gave %q", got)
+	}
+}
+
+func TestLogSettings(t *testing.T) {
+	yes, no := true, false
+	tests := []struct {
+		c    *LogConfig
+		want logSettings
+	}{
+		{nil, logSettings{maxSize: logMaxSize, maxFiles: logMaxFiles}},
+		{&LogConfig{Driver: "json-file"}, logSettings{maxSize: -1, maxFiles: 1}},
+		{&LogConfig{Driver: "json-file", MaxSize: 1000, MaxFiles: 4, Compress: &yes}, logSettings{maxSize: 1000, maxFiles: 4, compress: true}},
+		{&LogConfig{Driver: "local"}, logSettings{maxSize: 20 << 20, maxFiles: 5, compress: true}},
+		{&LogConfig{Driver: "local", MaxFiles: 2, Compress: &no}, logSettings{maxSize: 20 << 20, maxFiles: 2}},
+		{&LogConfig{Driver: "local", MaxFiles: 1}, logSettings{maxSize: 20 << 20, maxFiles: 1}},
+		{&LogConfig{Driver: "none"}, logSettings{discard: true}},
+	}
+	for _, tc := range tests {
+		if got := tc.c.settings(); got != tc.want {
+			t.Errorf("%+v: settings %+v, want %+v", tc.c, got, tc.want)
+		}
 	}
 }

@@ -30,17 +30,20 @@ type jsonLogEntry struct {
 
 // logWriter appends entries to a json-file log, rotating it by size.
 type logWriter struct {
-	mu       sync.Mutex
-	path     string
-	maxSize  int64
-	maxFiles int
-	f        *os.File
-	size     int64
+	mu   sync.Mutex
+	path string
+	logSettings
+	f    *os.File
+	size int64
 }
 
-// openLogWriter opens (appending) the log at path.
-func openLogWriter(path string, maxSize int64, maxFiles int) (*logWriter, error) {
-	w := &logWriter{path: path, maxSize: maxSize, maxFiles: maxFiles}
+// openLogWriter opens (appending) the log at path; with discard (driver
+// none) it writes nothing.
+func openLogWriter(path string, s logSettings) (*logWriter, error) {
+	w := &logWriter{path: path, logSettings: s}
+	if s.discard {
+		return w, nil
+	}
 	if err := w.open(); err != nil {
 		return nil, err
 	}
@@ -61,10 +64,23 @@ func (w *logWriter) open() error {
 	return nil
 }
 
-// rotate shifts path.N-1 ... path.1, path one place and starts a new file.
+// rotate shifts path.N-1 ... path.1, path one place and starts a new file;
+// compressed, the rotated files are path.N.gz and path is compressed into
+// path.1.gz.
 func (w *logWriter) rotate() error {
 	if err := w.f.Close(); err != nil {
 		return fmt.Errorf("rotating log: %w", err)
+	}
+	if w.compress {
+		for i := w.maxFiles - 1; i > 1; i-- {
+			if err := os.Rename(w.path+"."+strconv.Itoa(i-1)+".gz", w.path+"."+strconv.Itoa(i)+".gz"); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("rotating log: %w", err)
+			}
+		}
+		if err := gzipFile(w.path, w.path+".1.gz"); err != nil {
+			return err
+		}
+		return w.open()
 	}
 	for i := w.maxFiles - 1; i > 0; i-- {
 		from := w.path
@@ -90,9 +106,12 @@ func (w *logWriter) write(stream string, text []byte, at time.Time) error {
 		return fmt.Errorf("encoding log entry: %w", err)
 	}
 	line = append(line, '\n')
+	if w.discard {
+		return nil
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.size > 0 && w.size+int64(len(line)) > w.maxSize {
+	if w.maxSize > 0 && w.size > 0 && w.size+int64(len(line)) > w.maxSize {
 		if err := w.rotate(); err != nil {
 			return err
 		}
@@ -164,5 +183,8 @@ func (w *logWriter) copyFrom(stream string, r io.Reader, tee io.Writer) error {
 func (w *logWriter) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
 	return w.f.Close()
 }

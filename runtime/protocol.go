@@ -18,6 +18,8 @@ type shimRequest struct {
 	TimeoutMS int64  `json:"timeout_ms,omitempty"`
 	Stdin     bool   `json:"stdin,omitempty"`  // attach: the client sends input
 	Replay    bool   `json:"replay,omitempty"` // attach: the run's output so far first
+
+	Resources *Resources `json:"resources,omitempty"` // update: the new limits
 }
 
 // shimResponse is the shim's answer.

@@ -22,6 +22,9 @@ func (r *Runtime) Create(c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	if err := c.Resources.check(host()); err != nil {
+		return fmt.Errorf("creating %q: %w", c.ID, err)
+	}
 	p := r.paths(c.ID)
 	if shimAlive(p.dir) {
 		return fmt.Errorf("creating %q: %w", c.ID, ErrRunning)
@@ -364,7 +367,7 @@ func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 	var rec exitRecord
 	switch err := readJSON(p.exit, &rec); {
 	case err == nil:
-		st = State{Status: lifecycle.Exited, ExitCode: rec.Code, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Restarts: rec.Restarts, Stopped: rec.Stopped}
+		st = State{Status: lifecycle.Exited, ExitCode: rec.Code, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Restarts: rec.Restarts, OOMKilled: rec.OOMKilled, Stopped: rec.Stopped}
 	case errors.Is(err, errTorn):
 		st = State{Status: lifecycle.Exited, ExitCode: -1} // an exit nobody can read any more; the next start replaces the file
 	case !errors.Is(err, os.ErrNotExist):

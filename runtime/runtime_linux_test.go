@@ -258,7 +258,7 @@ func TestRestartOnFailure(t *testing.T) {
 	c.Restart = "on-failure:2"
 	e.start(t, c)
 	st := e.waitExited(t, c.ID)
-	if st.ExitCode != 1 || st.Restarts != 2 {
+	if st.ExitCode != 1 || st.Restarts != 2 || st.Stopped {
 		t.Errorf("state = %+v, want exit 1 after 2 restarts", st)
 	}
 	if got := hookCodes(t, c.ID); !slices.Equal(got, []string{"1", "1", "1"}) {
@@ -281,7 +281,7 @@ func TestStopPreventsRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Status != lifecycle.Exited || st.Restarts != 0 || st.ExitCode != 137 {
+	if st.Status != lifecycle.Exited || st.Restarts != 0 || st.ExitCode != 137 || !st.Stopped {
 		t.Errorf("state after Stop of an always-restarting container = %+v", st)
 	}
 }

@@ -140,7 +140,8 @@ func (s *shim) setup(cgroupParent string) error {
 	if s.spec, err = BuildSpec(s.cfg, SpecInput{Rootfs: s.p.rootfs, CgroupParent: cgroupParent, User: id}); err != nil {
 		return err
 	}
-	if s.log, err = openLogWriter(s.p.log, logMaxSize, logMaxFiles); err != nil {
+	applyResources(s.spec, s.cfg.Resources)
+	if s.log, err = openLogWriter(s.p.log, s.cfg.Log.settings()); err != nil {
 		return err
 	}
 	_ = os.Remove(s.p.sock)
@@ -183,7 +184,7 @@ func (s *shim) start() error {
 	pid, _ := proc.Pid()
 	s.mu.Lock()
 	s.ctr, s.proc, s.io = ctr, proc, sio
-	s.state.Status, s.state.Pid, s.state.StartedAt = lifecycle.Running, pid, time.Now()
+	s.state.Status, s.state.Pid, s.state.StartedAt, s.state.OOMKilled = lifecycle.Running, pid, time.Now(), false
 	s.health = nil
 	if s.cfg.Health != nil {
 		s.health = s.startHealth(*s.cfg.Health, true)
@@ -212,6 +213,10 @@ func (s *shim) wait() int {
 	s.mu.Unlock()
 	sio.closeStdin()
 	s.hub.end(code)
+	oom := oomKilled(s.ctr)
+	s.mu.Lock()
+	s.state.OOMKilled = oom
+	s.mu.Unlock()
 	if err := s.ctr.Destroy(); err != nil {
 		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
 	}
@@ -231,9 +236,10 @@ func (s *shim) supervise() {
 		}
 		s.mu.Lock()
 		s.state.Status, s.state.Pid, s.state.ExitCode, s.state.FinishedAt = lifecycle.Exited, 0, code, time.Now()
+		s.state.Stopped = s.stopped
 		st, stopped := s.state, s.stopped
 		s.mu.Unlock()
-		rec := exitRecord{Code: code, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Restarts: st.Restarts, Stopped: stopped}
+		rec := exitRecord{Code: code, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Restarts: st.Restarts, OOMKilled: st.OOMKilled, Stopped: stopped}
 		if startErr != nil {
 			rec.Error = startErr.Error()
 		}
@@ -322,6 +328,8 @@ func (s *shim) handle(conn net.Conn) {
 		resp.fail(s.eventIf(s.pause(), "pause"))
 	case "resume":
 		resp.fail(s.eventIf(s.resume(), "unpause"))
+	case "update":
+		resp.fail(s.update(req.Resources))
 	default:
 		resp.Error = fmt.Sprintf("unknown operation %q", req.Op)
 	}

@@ -101,16 +101,16 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 		s.StopGracePeriod = &d
 	}
 
-	policy, _, err := cs.GetPullPolicy()
-	switch {
-	case err != nil:
+	policy, refresh, err := cs.GetPullPolicy()
+	if err != nil {
 		ps.invalid(err.Error(), at("pull_policy")...)
-	case policy == types.PullPolicyRefresh:
-		ps.unsupported("pull_policy "+cs.PullPolicy, at("pull_policy")...)
 	}
-	s.PullPolicy = policy
+	s.PullPolicy, s.PullRefresh = policy, refresh
 	convertBuild(&s, cs, cp, ps)
 
+	if policy, ok := deployRestart(cs, ps); ok {
+		s.Restart = policy
+	}
 	if s.Restart == "" {
 		s.Restart = types.RestartPolicyNo
 	}
@@ -118,9 +118,10 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 		ps.invalid("restart "+strconv.Quote(s.Restart)+` must be "no", "always", "on-failure[:N]" or "unless-stopped"`, at("restart")...)
 	}
 
-	if cs.Logging != nil && cs.Logging.Driver != "" && cs.Logging.Driver != "json-file" {
-		ps.unsupported("logging driver "+cs.Logging.Driver, at("logging", "driver")...)
-	}
+	s.Logging = convertLogging(cs.Logging, ps, at)
+	s.PostStart = convertHooks(cs.PostStart, ps, at("post_start"))
+	s.PreStop = convertHooks(cs.PreStop, ps, at("pre_stop"))
+	s.Resources = convertResources(cs, ps)
 	if cs.Deploy != nil && cs.Deploy.Mode != "" && cs.Deploy.Mode != "replicated" {
 		ps.unsupported("deploy.mode "+cs.Deploy.Mode, at("deploy", "mode")...)
 	}

@@ -41,21 +41,24 @@ func ParseCanonical(b []byte) (Service, error) {
 // hashed is the part of s that decides whether its containers must be
 // recreated. Like Docker Compose, it leaves out what does not change a
 // running container: Scale, DependsOn, PullPolicy, Profiles and Expose;
-// nor does attach: false, which only changes what attached up shows.
+// nor does attach: false, which only changes what attached up shows; nor
+// the limits, which the planner compares on their own (LimitsChanged).
 func (s Service) hashed() Service {
 	s.NoAttach = false
 	s.Scale = 0
 	s.DependsOn = nil
-	s.PullPolicy = ""
+	s.PullPolicy, s.PullRefresh = "", 0
 	s.Profiles = nil
 	s.Expose = nil
 	s.Build = nil
+	s.Resources = nil
 	return s
 }
 
 // ConfigHash is the hex SHA-256 of the canonical encoding of every field of
-// s that changes the running container (all but Scale, DependsOn,
-// PullPolicy, Profiles and Expose). The image digest is not part of Service: the
+// s that changes the running container (all but those hashed leaves out:
+// Scale, DependsOn, the pull policy, Profiles, Expose, Build — a rebuilt
+// image recreates — and Resources, applied in place). The image digest is not part of Service: the
 // reconciler hashes the resolved digest alongside this hash, so that a
 // re-pushed tag recreates the containers too.
 func ConfigHash(s Service) string {

@@ -141,6 +141,9 @@ var hashedChanges = []struct {
 	{"container_name", func(s *Service) { s.ContainerName = "fixed" }},
 	{"healthcheck.test", func(s *Service) { s.Healthcheck = &Healthcheck{Test: []string{"CMD", "true"}} }},
 	{"read_only", func(s *Service) { s.ReadOnly = true }},
+	{"post_start", func(s *Service) { s.PostStart = []Hook{{Command: []string{"true"}}} }},
+	{"pre_stop", func(s *Service) { s.PreStop = []Hook{{Command: []string{"true"}}} }},
+	{"logging.driver", func(s *Service) { s.Logging = &Logging{Driver: "local"} }},
 	{"platform", func(s *Service) { s.Platform = "linux/arm64/v8" }},
 	{"domainname", func(s *Service) { s.Domainname = "" }},
 	{"extra_hosts", func(s *Service) { s.ExtraHosts = append(s.ExtraHosts, parsed[ExtraHost]("new.local:10.0.0.9")...) }},
@@ -174,9 +177,11 @@ var unhashed = []struct {
 	{"scale", func(s *Service) { s.Scale = 5 }},
 	{"depends_on", func(s *Service) { s.DependsOn = map[string]Dependency{"db": {Condition: "service_healthy"}} }},
 	{"pull_policy", func(s *Service) { s.PullPolicy = "always" }},
+	{"pull_refresh", func(s *Service) { s.PullPolicy, s.PullRefresh = "refresh", time.Hour }},
 	{"profiles", func(s *Service) { s.Profiles = []string{"x"} }},
 	{"expose", func(s *Service) { s.Expose = []string{"80/tcp"} }},
 	{"build", func(s *Service) { s.Build = &Build{Context: "/src"} }},
+	{"resources", func(s *Service) { s.Resources = &Resources{Memory: 64 << 20} }},
 }
 
 // copyService deep-copies s through its canonical form.
@@ -275,7 +280,7 @@ func TestHashUnchangedByNewZeroFields(t *testing.T) {
 		reflect.StructField{Name: "Sysctls", Type: reflect.TypeFor[map[string]string](), Tag: `json:"sysctls,omitempty"`},
 		reflect.StructField{Name: "Privileged", Type: reflect.TypeFor[bool](), Tag: `json:"privileged,omitempty"`},
 		reflect.StructField{Name: "MemLimit", Type: reflect.TypeFor[int64](), Tag: `json:"mem_limit,omitempty"`},
-		reflect.StructField{Name: "Logging", Type: reflect.TypeFor[struct{ Driver string }](), Tag: `json:"logging,omitzero"`},
+		reflect.StructField{Name: "LogOpts", Type: reflect.TypeFor[struct{ Driver string }](), Tag: `json:"log_opts,omitzero"`},
 	)
 	newer := reflect.StructOf(fields)
 

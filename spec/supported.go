@@ -36,6 +36,12 @@ var supportedRoots = []string{
 	"services.*.dns", "services.*.dns_search", "services.*.dns_opt", "services.*.mac_address",
 	"services.*.volumes_from", "services.*.configs", "services.*.secrets", "services.*.container_name",
 	"services.*.healthcheck", "services.*.attach", "services.*.links", "services.*.external_links",
+	// limits (spec/limits.go)
+	"services.*.cpus", "services.*.cpu_shares", "services.*.cpu_quota", "services.*.cpu_period",
+	"services.*.cpuset", "services.*.mem_limit", "services.*.mem_reservation",
+	"services.*.memswap_limit", "services.*.mem_swappiness", "services.*.pids_limit",
+	"services.*.blkio_config",
+	"services.*.post_start", "services.*.pre_stop",
 	// informational: they do not change the container
 	"services.*.expose", "services.*.develop",
 
@@ -60,8 +66,8 @@ var unsupportedPaths = []string{
 	"services.*.volumes.[].bind.recursive",
 	"services.*.volumes.[].volume.subpath", "services.*.volumes.[].volume.labels",
 	"services.*.volumes.[].image",
-	"services.*.deploy.resources", "services.*.deploy.restart_policy",
-	"services.*.logging.options",
+	"services.*.deploy.resources.limits.devices", "services.*.deploy.resources.limits.generic_resources",
+	"services.*.deploy.resources.reservations.devices", "services.*.deploy.resources.reservations.generic_resources",
 	// swarm drivers and templating change where the content comes from
 	"configs.*.driver", "configs.*.driver_opts", "configs.*.template_driver",
 	"secrets.*.driver", "secrets.*.driver_opts", "secrets.*.template_driver",

@@ -35,7 +35,7 @@ type Project struct {
 type Service struct {
 	Name            string                    `json:"name,omitempty"`
 	Image           string                    `json:"image,omitempty"`       // as written; "" only when the service builds
-	PullPolicy      string                    `json:"pull_policy,omitempty"` // "missing" (default), "always", "never", "build"
+	PullPolicy      string                    `json:"pull_policy,omitempty"` // "missing" (default), "always", "never", "build", "refresh"
 	Entrypoint      []string                  `json:"entrypoint,omitzero"`   // nil: the image's; non-nil empty: reset
 	Command         []string                  `json:"command,omitzero"`      // nil: the image's
 	Environment     map[string]string         `json:"environment,omitempty"` // resolved, including env_file
@@ -79,6 +79,16 @@ type Service struct {
 	NoAttach bool     `json:"no_attach,omitempty"`
 	Expose   []string `json:"expose,omitempty"` // ports exposed, not published ("80/tcp"): informational, not hashed
 	Build    *Build   `json:"build,omitempty"`  // how its image is built; nil when it is pulled. Not hashed
+	// Resources are its cgroup limits (nil: none); not hashed: a change is
+	// applied in place (LimitsChanged).
+	Resources *Resources `json:"resources,omitempty"`
+	Logging   *Logging   `json:"logging,omitempty"`    // nil: json-file with berth's default rotation
+	PostStart []Hook     `json:"post_start,omitempty"` // run in each container after its start, in order
+	PreStop   []Hook     `json:"pre_stop,omitempty"`   // run in each running container before its stop, in order
+
+	// PullRefresh is, for pull_policy refresh (daily, weekly,
+	// every_<duration>), how old the last pull may be: 0 pulls every time.
+	PullRefresh time.Duration `json:"pull_refresh,omitempty"`
 }
 
 // Healthcheck is a service's health check. Test is Docker's form:
@@ -214,5 +224,5 @@ type Volume struct {
 
 // ContainerName is the Docker Compose name of replica n (from 1) of a service.
 func ContainerName(project, service string, n int) string {
-	return project + "-" + service + "-" + strconv.Itoa(n)
+	return project + Separator + service + Separator + strconv.Itoa(n)
 }
