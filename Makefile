@@ -55,7 +55,8 @@ bench: build
 	bench/seccomp.sh $(abspath $(BIN))
 
 # berth, its runtime and init into $(PREFIX)/bin, and the systemd units
-# (berth-reconcile@.service: see docs/gitops.md) into $(UNITDIR).
+# (berth-boot.service: see README; berth-reconcile@.service: see
+# docs/gitops.md) into $(UNITDIR).
 PREFIX  ?= /usr/local
 UNITDIR ?= /etc/systemd/system
 install: build

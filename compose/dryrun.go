@@ -41,4 +41,5 @@ func (dryRun) WaitHealthy(context.Context, string) error                        
 func (dryRun) WaitReady(context.Context, string) (bool, int, error)              { return false, 0, nil }
 func (dryRun) RefreshHosts(context.Context, string) error                        { return nil }
 func (dryRun) Build(context.Context, reconcile.BuildSpec) error                  { return nil }
+func (dryRun) Restore(context.Context, reconcile.ContainerSpec) error            { return nil }
 func (dryRun) UpdateLimits(context.Context, reconcile.ContainerSpec) error       { return nil }

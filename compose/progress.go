@@ -65,6 +65,7 @@ var words = map[reconcile.Kind][3]string{
 	reconcile.Kill:          {"Container", "Killing", "Killed"},
 	reconcile.Pause:         {"Container", "Pausing", "Paused"},
 	reconcile.Unpause:       {"Container", "Unpausing", "Unpaused"},
+	reconcile.Restore:       {"Container", "Restoring", "Restored"},
 }
 
 // event records an action's status change.
@@ -112,7 +113,7 @@ func (p *progress) event(e reconcile.Event) {
 // other action.
 func itemID(a reconcile.Action) string {
 	switch a.Kind {
-	case reconcile.Stop, reconcile.Remove, reconcile.Create, reconcile.Start:
+	case reconcile.Stop, reconcile.Remove, reconcile.Create, reconcile.Start, reconcile.Restore:
 		return "container:" + a.Target
 	}
 	return a.ID

@@ -228,11 +228,17 @@ func (r psEntry) Status() string {
 	d := r.d
 	switch d.State {
 	case lifecycle.Running:
+		if d.Unsupervised {
+			return "Up " + since(time.Since(d.StartedAt)) + " (supervisor died)"
+		}
 		if d.Health != "" {
 			return "Up " + since(time.Since(d.StartedAt)) + " (" + d.Health + ")"
 		}
 		return "Up " + since(time.Since(d.StartedAt))
 	case lifecycle.Paused:
+		if d.Unsupervised {
+			return "Up " + since(time.Since(d.StartedAt)) + " (Paused, supervisor died)"
+		}
 		return "Up " + since(time.Since(d.StartedAt)) + " (Paused)"
 	case lifecycle.Exited:
 		return fmt.Sprintf("Exited (%d) %s ago", d.ExitCode, since(time.Since(d.FinishedAt)))

@@ -60,3 +60,27 @@ func TestReconcileUnitParses(t *testing.T) {
 		t.Error("the unit does not watch")
 	}
 }
+
+// The boot unit runs a command berth has, with arguments it takes.
+func TestBootUnitParses(t *testing.T) {
+	unit, err := os.ReadFile("../contrib/systemd/berth-boot.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exec []string
+	for _, l := range strings.Split(string(unit), "\n") {
+		if v, ok := strings.CutPrefix(l, "ExecStart="); ok {
+			exec = strings.Fields(v)
+		}
+	}
+	if len(exec) < 2 {
+		t.Fatalf("ExecStart %v", exec)
+	}
+	cmd, rest, err := NewRootCommand().Traverse(exec[1:])
+	if err != nil || cmd.Name() != "boot" {
+		t.Fatalf("%v: %v %v", exec, cmd.Name(), err)
+	}
+	if err := cmd.Args(cmd, rest); err != nil {
+		t.Fatalf("%v: %v", exec, err)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/lifecycle"
-	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/spec"
@@ -118,25 +117,8 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 	if err := e.runtime.Remove(ctx, name); err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		errs = append(errs, err)
 	}
-	if err := e.net.UnpublishPorts(name); err != nil {
+	if err := e.unplumb(ctx, name); err != nil {
 		errs = append(errs, err)
-	}
-	eps, err := e.endpointsOf(ctx, name)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	for _, ep := range eps {
-		if err := e.net.Detach(network.Link{HostVeth: e.vethName(name, ep.Network)}); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := network.RemoveNetNS(e.netnsPath(name)); err != nil {
-		errs = append(errs, err)
-	}
-	for _, dir := range []string{e.etcDir(name), e.filesDir(name)} {
-		if err := removeTmpfs(dir); err != nil {
-			errs = append(errs, err)
-		}
 	}
 	if left, err := e.runtime.List(); err == nil && len(left) == 0 {
 		// The root's last container: its cgroup parent goes too.

@@ -175,6 +175,9 @@ func (p *peers) hostGateway(container string) string {
 	return p.gateways[primary.Network]
 }
 
+// etcNames are the files of a container's /etc that berth writes.
+var etcNames = []string{"hostname", "hosts", "resolv.conf"}
+
 // writeEtc writes the container's hosts, hostname and resolv.conf and
 // returns their bind mounts. A container sharing another's network
 // namespace shares its files too.
@@ -190,14 +193,20 @@ func (e *Engine) writeEtc(ctx context.Context, c reconcile.ContainerSpec) ([]run
 		if err := ensureTmpfs(dir, etcTmpfsOptions); err != nil {
 			return nil, err
 		}
+		// Each file appears whole (written beside, renamed): Observe
+		// takes their presence for the sign that the plumbing is whole.
 		for name, data := range files {
-			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			tmp := filepath.Join(dir, "."+name+".new")
+			if err := os.WriteFile(tmp, data, 0o644); err != nil {
+				return nil, fmt.Errorf("writing %s of %s: %w", name, c.Name, err)
+			}
+			if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 				return nil, fmt.Errorf("writing %s of %s: %w", name, c.Name, err)
 			}
 		}
 	}
 	var out []runtime.Mount
-	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
+	for _, name := range etcNames {
 		out = append(out, runtime.Mount{Type: "bind", Source: filepath.Join(dir, name), Target: "/etc/" + name})
 	}
 	return out, nil

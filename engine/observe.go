@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -255,15 +256,16 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags n
 		return c, fmt.Errorf("reading the state of %s: %w", r.Name, err)
 	}
 	c.State, c.ExitCode, c.Stopped = st.Status, st.ExitCode, st.Stopped
+	c.Unsupervised = st.Status.Active() && !st.Shim
 	if c.State == lifecycle.Running {
 		if c.Drift, err = e.drift(r.Name, tags, pl); err != nil {
 			return c, err
 		}
 	}
-	if !c.State.Active() && !e.plumbingIntact(r.Name, svc) {
+	if c.State != lifecycle.Missing && !c.State.Active() && !e.plumbingIntact(r.Name, svc) {
 		// After a reboot the run root is empty: starting the container
-		// again would need a namespace and files that no longer exist.
-		c.State = lifecycle.Missing
+		// again needs its namespace and files made again first.
+		c.Unplumbed = true
 	}
 	return c, nil
 }
@@ -274,8 +276,10 @@ func (e *Engine) plumbingIntact(name string, svc spec.Service) bool {
 	if strings.Contains(svc.NetworkMode, ":") {
 		return true // it borrows another container's
 	}
-	if _, err := os.Stat(e.etcDir(name)); err != nil {
-		return false
+	for _, f := range etcNames {
+		if _, err := os.Stat(filepath.Join(e.etcDir(name), f)); err != nil {
+			return false
+		}
 	}
 	return svc.NetworkMode != "" || network.NetNSExists(e.netnsPath(name))
 }

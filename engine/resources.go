@@ -204,11 +204,21 @@ func (e *Engine) dropTableIfUnused(ctx context.Context) error {
 
 // CreateVolume makes a named volume's directory and records it.
 func (e *Engine) CreateVolume(ctx context.Context, project, key string, v spec.Volume) error {
-	path, err := e.volumes.CreateWith(v.Name, volume.Options{Type: v.DriverOpts["type"], O: v.DriverOpts["o"], Device: v.DriverOpts["device"]})
-	if err != nil {
+	o := volume.Options{Type: v.DriverOpts["type"], O: v.DriverOpts["o"], Device: v.DriverOpts["device"]}
+	// The record comes first, as a container's: berth killed before the
+	// volume is made leaves a recorded volume that is missing, which the
+	// next up makes and down -v removes, never an unrecorded one that
+	// nothing would remove.
+	if err := e.store.PutVolume(ctx, store.Volume{Name: v.Name, Project: project, Key: key, Path: e.volumes.Mountpoint(v.Name, o), Labels: v.Labels}); err != nil {
+		return err
+	}
+	if _, err := e.volumes.CreateWith(v.Name, o); err != nil {
+		if !e.volumes.Exists(v.Name) {
+			_ = e.store.DeleteVolume(context.WithoutCancel(ctx), v.Name) // nothing made: nothing to record
+		}
 		return fmt.Errorf("volume %s: %w", v.Name, err)
 	}
-	return e.store.PutVolume(ctx, store.Volume{Name: v.Name, Project: project, Key: key, Path: path, Labels: v.Labels})
+	return nil
 }
 
 // RemoveVolume deletes a named volume and its data, refusing while any

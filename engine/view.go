@@ -28,6 +28,7 @@ type ContainerView struct {
 	State                 lifecycle.Status
 	ExitCode              int
 	Health                string // "" without a health check
+	Unsupervised          bool   // it runs, but its shim died: no logs, restarts or health checks until up restarts it
 	StartedAt, FinishedAt time.Time
 	Command               []string
 	Tty, OpenStdin        bool // made with tty: true, stdin_open: true
@@ -70,6 +71,7 @@ func (e *Engine) describe(ctx context.Context, v *ContainerView) error {
 		return err
 	}
 	v.State, v.ExitCode, v.Health, v.StartedAt, v.FinishedAt = st.Status, st.ExitCode, st.Health, st.StartedAt, st.FinishedAt
+	v.Unsupervised = st.Status.Active() && !st.Shim
 	if cfg, err := e.runtime.Config(v.Name); err == nil {
 		v.Command, v.Tty, v.OpenStdin = cfg.Args, cfg.Tty, cfg.OpenStdin
 	}

@@ -54,6 +54,10 @@ type Containers interface {
 	// code); an unhealthy container is an error.
 	WaitReady(ctx context.Context, name string) (exited bool, exitCode int, err error)
 	RefreshHosts(ctx context.Context, project string) error
+	// Restore makes again what a stopped container had under the run root
+	// (network namespace and links at its recorded addresses, /etc and
+	// config files, published ports), as after a reboot.
+	Restore(ctx context.Context, c ContainerSpec) error
 	UpdateLimits(ctx context.Context, c ContainerSpec) error // c's limits on its container, in place
 }
 
@@ -152,6 +156,9 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 			emit(Event{Action: a, Status: Started})
 			start := time.Now()
 			freed, err := do(ctx, p.Project, a, d)
+			if changesHost(a.Kind) {
+				hostChanged()
+			}
 			if err != nil {
 				err = fmt.Errorf("%s: %w", a.Describe(), err)
 			}
@@ -213,6 +220,8 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		return 0, d.Containers.Create(ctx, *a.Container)
 	case Start:
 		return 0, d.Containers.Start(ctx, a.Target)
+	case Restore:
+		return 0, d.Containers.Restore(ctx, *a.Container)
 	case UpdateLimits:
 		return 0, d.Containers.UpdateLimits(ctx, *a.Container)
 	case WaitExit, WaitHealthy, WaitReady:

@@ -192,6 +192,9 @@ func (f *fakeHost) Start(_ context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.containers[name]
+	if c.Unplumbed {
+		return fmt.Errorf("starting %s: its network namespace is gone", name)
+	}
 	c.State = lifecycle.Running
 	f.containers[name] = c
 	return nil
@@ -303,6 +306,18 @@ func (f *fakeHost) WaitReady(_ context.Context, name string) (bool, int, error) 
 	defer f.mu.Unlock()
 	code, exited := f.exitCodes[name]
 	return exited, code, nil
+}
+
+func (f *fakeHost) Restore(_ context.Context, c ContainerSpec) error {
+	if err := f.record("restore " + c.Name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ctr := f.containers[c.Name]
+	ctr.Unplumbed = false
+	f.containers[c.Name] = ctr
+	return nil
 }
 
 func (f *fakeHost) RefreshHosts(_ context.Context, project string) error {

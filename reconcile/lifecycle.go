@@ -159,6 +159,9 @@ func (pl *planner) planStart(c Container, reason string) string {
 	if c.State == lifecycle.Missing {
 		pl.fail("container %s is gone from the host: run `berth up` to recreate it", c.Name)
 	}
+	if c.Unplumbed {
+		pl.fail("container %s lost its network namespace and files (the host restarted): run `berth up` or `berth boot` to bring it back", c.Name)
+	}
 	a := Action{ID: "start:" + c.Name, Kind: Start, Target: c.Name, Service: c.Service, Reason: reason}
 	pl.add(a)
 	return a.ID

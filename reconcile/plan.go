@@ -19,7 +19,7 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4, UpdateLimits: 6}
+var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Restore: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4, UpdateLimits: 6}
 
 // planner accumulates one plan.
 type planner struct {
@@ -266,8 +266,12 @@ const (
 	create                 // it does not exist: create it, then start it
 	start                  // it exists, stopped: start it
 	recreate               // it is not what is wanted: stop it, remove it, create and start its successor
+	restart                // it runs without its supervisor: stop it, start it again with a new one
 	hold                   // it is stopped and stays so (Options.KeepStopped): the user or its restart policy says so
 )
+
+// supervisorDied is why a container running without its shim is restarted.
+const supervisorDied = "its supervisor died"
 
 // decision is the planner's verdict on one wanted container, before it
 // becomes actions.
@@ -309,6 +313,8 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 		case o.NoRecreate:
 			if !c.State.Active() {
 				d.change, d.reason = start, notRunning(c)
+			} else if c.Unsupervised {
+				d.change, d.reason = restart, supervisorDied
 			}
 		case c.Drift != "":
 			d.change, d.reason = recreate, c.Drift
@@ -326,6 +332,8 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 			d.change, d.reason = hold, staysDown(svc, c)
 		case !c.State.Active():
 			d.change, d.reason = start, notRunning(c)
+		case c.Unsupervised:
+			d.change, d.reason = restart, supervisorDied
 		}
 		d.limits = limitsReason(d, ok && !o.NoRecreate)
 		out = append(out, d)
@@ -340,6 +348,9 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 
 // notRunning is why a stopped container c is started.
 func notRunning(c Container) string {
+	if c.Unplumbed {
+		return "not running since the host restarted"
+	}
 	if c.State == lifecycle.Created {
 		return "created, never started"
 	}
@@ -378,10 +389,20 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 			pl.running[svc] = append(pl.running[svc], name)
 		case start:
 			if !o.NoStart {
+				if d.old.Unplumbed {
+					pl.restore(d)
+				}
 				pl.start(svc, name, d.reason)
 			}
 		case create:
 			pl.create(d, nil, o)
+		case restart:
+			// Its writable layer, addresses and volumes stay: only the
+			// process starts again, under a shim that supervises it.
+			pl.add(Action{ID: "stop:" + name, Kind: Stop, Target: name, Service: svc, Reason: d.reason, Timeout: stopTimeout(d.svc, o)})
+			if !o.NoStart {
+				pl.start(svc, name, d.reason)
+			}
 		case hold:
 			pl.plan.Held = append(pl.plan.Held, Held{Container: name, Service: svc, Reason: d.reason})
 		case recreate:
@@ -401,6 +422,18 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 			pl.create(d, []string{"remove:" + name}, o)
 		}
 	}
+}
+
+// unplumbedReason is why a stopped container's plumbing is made again.
+const unplumbedReason = "its network namespace and files are gone from the host (a reboot)"
+
+// restore adds the Restore of d's stopped container, whose run-root
+// plumbing is gone: ordered, as a creation, after its networks and volumes.
+func (pl *planner) restore(d decision) {
+	id := "restore:" + d.spec.Name
+	a := Action{ID: id, Kind: Restore, Target: d.spec.Name, Service: d.svc.Name, Reason: unplumbedReason, Container: d.spec}
+	pl.add(a)
+	pl.creates[d.svc.Name] = append(pl.creates[d.svc.Name], id)
 }
 
 // create adds the creation of d's container, after the given actions and
@@ -510,6 +543,8 @@ func (pl *planner) planFills(d decision) []string {
 func (pl *planner) start(svc, name, reason string) {
 	a := Action{ID: "start:" + name, Kind: Start, Target: name, Service: svc, Reason: reason}
 	pl.after(&a, "create:"+name)
+	pl.after(&a, "stop:"+name)    // a restart
+	pl.after(&a, "restore:"+name) // after a reboot
 	pl.after(&a, "update-limits:"+name)
 	pl.add(a)
 	pl.byServ[svc] = append(pl.byServ[svc], a.ID)

@@ -599,3 +599,37 @@ func TestApplyHonoursTheDriversParallelLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestDeadSupervisorRestarts(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	c := f.containers["shop-db-1"]
+	c.Unsupervised = true
+	f.containers["shop-db-1"] = c
+	for _, o := range []Options{{}, {NoRecreate: true}} {
+		plan, err := PlanUp(p, f.observe(p), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `■ stop container shop-db-1 (its supervisor died)
+> start container shop-db-1 (its supervisor died)
+Plan: 0 to pull, 0 to create, 0 to recreate, 1 to start, 1 to stop, 0 to remove.
+`
+		if plan.String() != want {
+			t.Fatalf("%+v plan:\n%s\nwant:\n%s", o, plan, want)
+		}
+		if a := plan.Actions[1]; !slices.Contains(a.After, "stop:shop-db-1") {
+			t.Fatalf("the start must follow the stop: %v", a.After)
+		}
+	}
+	// A changed service is recreated all the same, the dead supervisor with it.
+	for i := range p.Services {
+		if p.Services[i].Name == "db" {
+			p.Services[i].Environment = map[string]string{"X": "1"}
+		}
+	}
+	plan, _ := PlanUp(p, f.observe(p), Options{})
+	if !slices.Equal(chain(plan, "shop-db-1"), []Kind{Stop, Remove, Create, Start}) {
+		t.Fatalf("plan:\n%s", plan)
+	}
+}

@@ -9,7 +9,7 @@ import (
 var symbols = map[Kind]string{
 	Build: "+", Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", FillVolume: "+", Create: "+", Start: ">",
 	WaitExit: "…", WaitHealthy: "…", WaitReady: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
-	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">", UpdateLimits: "~",
+	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">", UpdateLimits: "~", Restore: "~",
 }
 
 // verbs say what each kind does, for people.
@@ -18,7 +18,7 @@ var verbs = map[Kind]string{
 	Start: "start container", WaitExit: "wait for container", WaitHealthy: "wait for healthy container", WaitReady: "wait for ready container", RefreshHosts: "update /etc/hosts of project",
 	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
 	Untag: "untag image", CollectImages: "delete image",
-	Kill: "kill container", Pause: "pause container", Unpause: "unpause container", UpdateLimits: "update limits of",
+	Kill: "kill container", Pause: "pause container", Unpause: "unpause container", UpdateLimits: "update limits of", Restore: "restore container",
 }
 
 // Describe is the one-line human form of an action, without its reason.
@@ -110,7 +110,8 @@ func (p Plan) Summary() string {
 		s += fmt.Sprintf("%d to build, ", build)
 	}
 	s += fmt.Sprintf("%d to pull, %d to create, %d to recreate, %d to start, ", pull, create, recreate, start)
-	// Plans of up never stop or push alone: their summary keeps its five counts.
+	// Plans of up never push, and stop alone only to restart a container
+	// whose supervisor died: their summary keeps its five counts otherwise.
 	if stop > 0 {
 		s += fmt.Sprintf("%d to stop, ", stop)
 	}

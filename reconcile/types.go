@@ -58,6 +58,14 @@ type Container struct {
 	OneOff   bool              // made by `berth run`: never compared with its service, never an orphan
 	Volumes  []AnonymousVolume // its anonymous volumes, by target
 	Contents map[string]string // digests of its configs' and secrets' contents (see Contents); nil if it recorded none
+	// Unsupervised says it runs but its shim died: nothing logs its
+	// output, restarts it or checks its health any more.
+	Unsupervised bool
+	// Unplumbed says it is stopped and what berth made for it under the
+	// run root (network namespace, links, /etc files, port rules) is gone,
+	// as after a reboot: a Restore makes them again before it starts,
+	// keeping its writable layer, addresses and volumes.
+	Unplumbed bool
 	// Stopped says its last run was ended by the user (berth stop, or a
 	// kill that ends its restart policy), not by itself.
 	Stopped bool
@@ -95,6 +103,7 @@ const (
 	Kill          Kind = "kill"           // send a signal to a container's init
 	Pause         Kind = "pause"          // freeze a container's processes
 	Unpause       Kind = "unpause"        // thaw them
+	Restore       Kind = "restore"        // make a stopped container's run-root plumbing again (after a reboot)
 	UpdateLimits  Kind = "update-limits"  // change a container's cgroup limits in place
 )
 

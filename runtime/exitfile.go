@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,7 +21,8 @@ type exitRecord struct {
 }
 
 // writeFileAtomic writes data to name through a temporary file and rename,
-// so that readers see the old or the new content, never a part.
+// so that readers see the old or the new content, never a part. File and
+// directory are synced: after a crash of the host the file is there, whole.
 func writeFileAtomic(name string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
 	if err != nil {
@@ -31,11 +33,28 @@ func writeFileAtomic(name string, data []byte) error {
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("syncing %s: %w", name, err)
+	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	if err := os.Rename(tmp.Name(), name); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return syncDir(filepath.Dir(name))
+}
+
+// syncDir makes the entries of dir durable (a rename in it, a removal).
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", dir, err)
 	}
 	return nil
 }
@@ -48,14 +67,19 @@ func writeJSONAtomic(name string, v any) error {
 	return writeFileAtomic(name, data)
 }
 
-// readJSON decodes name into v; a missing file is reported as os.ErrNotExist.
+// errTorn marks a state file that exists but does not decode: empty or cut
+// short by a crash of the host before its data reached the disk.
+var errTorn = errors.New("torn state file")
+
+// readJSON decodes name into v; a missing file is reported as
+// os.ErrNotExist, one that does not decode as errTorn.
 func readJSON(name string, v any) error {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("decoding %s: %w", name, err)
+		return fmt.Errorf("decoding %s: %w: %w", name, errTorn, err)
 	}
 	return nil
 }

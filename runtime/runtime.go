@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // Runtime runs containers with state under root (persistent) and runRoot
@@ -91,7 +92,7 @@ func (r *Runtime) List() ([]string, error) {
 	}
 	var ids []string
 	for _, e := range ents {
-		if e.IsDir() {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), trashPrefix) {
 			ids = append(ids, e.Name())
 		}
 	}

@@ -64,6 +64,13 @@ func (r *Runtime) run(ctx context.Context, id string) error {
 	if shimAlive(p.dir) {
 		return fmt.Errorf("starting %q: %w", id, ErrRunning)
 	}
+	// The run root may have been emptied since the creation (a reboot):
+	// its socket and runc state directories, root's alone, as Create makes them.
+	for _, d := range []string{filepath.Dir(p.sock), p.stateRoot} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("starting %q: %w", id, err)
+		}
+	}
 	if err := r.clearOrphan(id); err != nil {
 		return fmt.Errorf("starting %q: %w", id, err)
 	}
@@ -223,7 +230,9 @@ func (r *Runtime) Stop(ctx context.Context, id string, timeout time.Duration) er
 		return r.waitShim(ctx, id)
 	}
 	var c Config
-	if err := readJSON(p.config, &c); err != nil {
+	// Without a whole config (a creation or removal cut short) the
+	// defaults stop it.
+	if err := readJSON(p.config, &c); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, errTorn) {
 		return fmt.Errorf("stopping %q: reading config: %w", id, err)
 	}
 	if timeout < 0 {
@@ -319,10 +328,11 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 	if err := unmountAll(p.rootfs); err != nil {
 		return fmt.Errorf("removing %q: %w", id, err)
 	}
-	for _, name := range []string{p.sock, p.dir} {
-		if err := os.RemoveAll(name); err != nil {
-			return fmt.Errorf("removing %q: %w", id, err)
-		}
+	if err := os.RemoveAll(p.sock); err != nil {
+		return fmt.Errorf("removing %q: %w", id, err)
+	}
+	if err := removeDirAtomic(p.dir); err != nil {
+		return fmt.Errorf("removing %q: %w", id, err)
 	}
 	return nil
 }
@@ -345,11 +355,21 @@ func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 			return State{Status: lifecycle.Created, Shim: true}, nil
 		}
 	}
+	// A directory without a whole config.json is a creation or a removal
+	// cut short: gone, for whoever plans; removing it again repairs it.
+	var cfg Config
+	if err := readJSON(p.config, &cfg); errors.Is(err, os.ErrNotExist) || errors.Is(err, errTorn) {
+		return State{Status: lifecycle.Missing}, nil
+	} else if err != nil {
+		return State{}, fmt.Errorf("state of %q: %w", id, err)
+	}
 	st := State{Status: lifecycle.Created}
 	var rec exitRecord
 	switch err := readJSON(p.exit, &rec); {
 	case err == nil:
 		st = State{Status: lifecycle.Exited, ExitCode: rec.Code, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt, Restarts: rec.Restarts, OOMKilled: rec.OOMKilled, Stopped: rec.Stopped}
+	case errors.Is(err, errTorn):
+		st = State{Status: lifecycle.Exited, ExitCode: -1} // an exit nobody can read any more; the next start replaces the file
 	case !errors.Is(err, os.ErrNotExist):
 		return State{}, fmt.Errorf("state of %q: %w", id, err)
 	}

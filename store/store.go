@@ -127,7 +127,10 @@ func openDB(root string, migrate bool) (*Store, error) {
 	if err := private(path); err != nil {
 		return nil, err
 	}
-	dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=1&_synchronous=NORMAL"
+	// synchronous=FULL: a committed transaction is on the disk (the WAL is
+	// synced at each commit), so a crash of the host loses no record of
+	// what berth made. NORMAL may lose the last ones.
+	dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=1&_synchronous=FULL"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)

@@ -166,6 +166,12 @@ func (m *Manager) IsEmpty(name string) (bool, error) {
 	return dirEmpty(src.Path)
 }
 
+// Mountpoint is where volume name with options o is (or will be) on the
+// host; "" for a tmpfs volume, which is mounted per container.
+func (m *Manager) Mountpoint(name string, o Options) string {
+	return m.info(name, meta{Options: o}).Mountpoint
+}
+
 func (m *Manager) info(name string, md meta) Info {
 	in := Info{Name: name, Options: md.Options, CreatedAt: md.CreatedAt}
 	switch md.Options.Type {
