@@ -236,7 +236,11 @@ func (b *builder) from(ctx context.Context, i int) (*stageResult, error) {
 		r.conf.cfg.Env = []string{defaultPathEnv}
 		r.key = baseKey("scratch", "")
 	default:
-		img, err := b.imageSource(ctx, name)
+		ref, dir := b.named(name)
+		if dir != "" {
+			return nil, fmt.Errorf("FROM the directory of named context %q: %w", name, ErrUnsupported)
+		}
+		img, err := b.imageSource(ctx, ref)
 		if err != nil {
 			return nil, err
 		}
@@ -249,6 +253,21 @@ func (b *builder) from(ctx context.Context, i int) (*stageResult, error) {
 	ev.Done, ev.Duration = true, time.Since(start)
 	b.emit(ev)
 	return r, nil
+}
+
+// named resolves a name FROM or COPY --from gives that is not a stage:
+// the image of a "docker-image://" named context, the directory of
+// another, or else the name itself as an image reference.
+func (b *builder) named(name string) (ref, dir string) {
+	v, ok := b.o.NamedContexts[name]
+	switch {
+	case !ok:
+		return name, ""
+	case strings.HasPrefix(v, "docker-image://"):
+		return strings.TrimPrefix(v, "docker-image://"), ""
+	default:
+		return "", v
+	}
 }
 
 // imageSource is the state an image starts a stage with (FROM) or is

@@ -63,15 +63,28 @@ func (b *builder) copy(ctx context.Context, r *stageResult, cmd instructions.Com
 	var src *stageResult
 	var ctxEntries []entry // the context's entries, read once for the key and the copy
 	var ctxIsDir bool
-	if f.from != "" {
+	fromStage, fromDir := f.from != "", ""
+	if fromStage {
 		if j, ok := stageIndex(b.df.stages, f.from, r.index); ok {
 			src, err = b.stage(ctx, j)
+		} else if ref, dir := b.named(f.from); dir != "" {
+			fromStage, fromDir = false, dir
 		} else {
-			src, err = b.imageSource(ctx, f.from)
+			src, err = b.imageSource(ctx, ref)
 		}
 		if err != nil {
 			return false, nil, err
 		}
+	}
+	if fromDir != "" {
+		t, err := namedTree(fromDir)
+		if err != nil {
+			return false, nil, fmt.Errorf("named context %q: %w", f.from, err)
+		}
+		defer t.root.Close()
+		source = t
+	}
+	if fromStage {
 		extra = "stage:" + src.key
 	} else {
 		if ctxEntries, ctxIsDir, err = source.collect(sd.SourcePaths); err != nil {

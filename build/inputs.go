@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // Inputs are digests of what a build reads: to tell, without building,
@@ -43,7 +45,34 @@ func ReadInputs(o Options) (Inputs, error) {
 	if err != nil {
 		return Inputs{}, err
 	}
+	if ctx, err = withNamedContexts(ctx, o.NamedContexts); err != nil {
+		return Inputs{}, err
+	}
 	return Inputs{Dockerfile: hex.EncodeToString(df[:]), Context: ctx}, nil
+}
+
+// withNamedContexts adds the named contexts to the context's digest: their
+// names and values ("service:NAME" too), and the content of those that
+// are directories.
+// Without any, the digest is the context's alone.
+func withNamedContexts(ctx string, named map[string]string) (string, error) {
+	if len(named) == 0 {
+		return ctx, nil
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00", ctx)
+	for _, name := range slices.Sorted(maps.Keys(named)) {
+		v := named[name]
+		if filepath.IsAbs(v) { // a directory, not an image
+			d, err := contextDigest(v, "", ignoreMatcher{})
+			if err != nil {
+				return "", fmt.Errorf("named context %q: %w", name, err)
+			}
+			v += "\x00" + d
+		}
+		fmt.Fprintf(h, "%s\x00%s\x00", name, v)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // contextDigest hashes every path of dir that m keeps, in walk order,

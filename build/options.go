@@ -37,6 +37,12 @@ type Options struct {
 	Pull             bool              // pull FROM images even when the store has them (--pull); missing ones are always pulled
 	Secrets          map[string]string // build secrets by id: host files RUN --mount=type=secret reads (never in a layer or a cache key)
 	Progress         func(Event)       // called when a step starts and when it ends; may be nil
+	// NamedContexts are BuildKit's named contexts (build --build-context,
+	// Compose's additional_contexts): FROM NAME and COPY --from=NAME read
+	// them instead of an image of that name. A value is a directory or
+	// "docker-image://REF". A stage of the same name wins, as in BuildKit.
+	NamedContexts map[string]string
+	ShmSize       int64 // bytes of RUN's /dev/shm; 0: 64 MiB
 	// Network gives each RUN its network; nil runs every RUN in a
 	// network namespace of its own with loopback only.
 	Network func(ctx context.Context) (RunNetwork, error)

@@ -45,6 +45,7 @@ func (b *builder) run(ctx context.Context, r *stageResult, c *instructions.RunCo
 			b.emit(Event{Step: b.step, Stage: stageName(b.df.stages, r.index), Instruction: text, Line: line})
 		}}
 		cfg := berthrt.Config{Args: argv, Env: append(proxyArgs(b.o.Args), r.scope().runEnv()...), Cwd: r.conf.cfg.WorkingDir, User: r.conf.cfg.User, Hostname: "buildkitsandbox", Mounts: mounts}
+		cfg.Security.ShmSize = b.o.ShmSize
 		if b.o.Network != nil {
 			n, err := b.o.Network(ctx)
 			if err != nil {

@@ -32,6 +32,16 @@ type tree struct {
 	ignore ignoreMatcher
 }
 
+// namedTree is the tree of a named context's directory: read like the
+// context, without an ignore file.
+func namedTree(dir string) (tree, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return tree{}, err
+	}
+	return tree{root: root}, nil
+}
+
 // cleanSource turns a COPY source into a path in its tree, refusing one
 // that leaves it: "/a" and "a" are both the tree's "a".
 func cleanSource(src string) (string, error) {

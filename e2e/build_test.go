@@ -243,3 +243,46 @@ secrets:
 		t.Fatalf("the build arg did not reach RUN: %q", out)
 	}
 }
+
+// additional_contexts: a directory COPY --from reads, and another built
+// service's image FROM starts with (built first); shm_size sizes RUN's
+// /dev/shm.
+func TestBuildAdditionalContextsAndShmSize(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	host := testutil.Registry(t, nil)
+	testutil.PushBusybox(t, host+"/lib/base:1", []string{"sh"}, nil)
+	dir := project(t, `
+services:
+  base:
+    image: berth-e2e/base:1
+    build: ./base
+    command: ["true"]
+  web:
+    image: berth-e2e/web:1
+    build:
+      context: ./web
+      shm_size: 96m
+      additional_contexts:
+        assets: ./assets
+        root: service:base
+    command: ["sh", "-c", "cat /made-by-base /a.txt /shm"]
+`)
+	writeFile(t, filepath.Join(dir, "base", "Dockerfile"), "FROM "+host+"/lib/base:1\nRUN echo base > /made-by-base\n", 0, 0)
+	writeFile(t, filepath.Join(dir, "assets", "a.txt"), "asset\n", 0, 0)
+	writeFile(t, filepath.Join(dir, "web", "Dockerfile"), "FROM root\nCOPY --from=assets a.txt /a.txt\nRUN df -k /dev/shm | awk 'NR==2 {print $2}' > /shm\n", 0, 0)
+	u := newUser(t, dir)
+	t.Cleanup(func() {
+		u.try("down", "-t", "0", "--rmi", "all")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.run("up", "-d", "web")
+	if out := u.run("logs", "--no-log-prefix", "web"); !strings.Contains(out, "base\nasset\n98304") {
+		t.Fatalf("web's image: %q", out)
+	}
+	// Changing the named directory's content is a change of the context.
+	writeFile(t, filepath.Join(dir, "assets", "a.txt"), "asset two\n", 0, 0)
+	if out := u.run("plan", "--build"); !strings.Contains(out, "context changed") {
+		t.Fatalf("plan after an asset changed:\n%s", out)
+	}
+}

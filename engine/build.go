@@ -71,7 +71,8 @@ func (e *Engine) Build(ctx context.Context, b reconcile.BuildSpec) error {
 // buildOptions are the builder's options for a build section.
 func buildOptions(b spec.Build, tag string) build.Options {
 	return build.Options{Context: b.Context, Dockerfile: b.Dockerfile, DockerfileInline: b.DockerfileInline, Target: b.Target,
-		Args: b.Args, Tag: tag, NoCache: b.NoCache, Pull: b.Pull, Secrets: b.Secrets}
+		Args: b.Args, Tag: tag, NoCache: b.NoCache, Pull: b.Pull, Secrets: b.Secrets,
+		NamedContexts: b.AdditionalContexts, ShmSize: b.ShmSize}
 }
 
 // buildInputs digests what a build section reads.

@@ -79,7 +79,7 @@ func (pl *planner) planBuilds(p *spec.Project, services []spec.Service, obs Obse
 	if o.Build {
 		forced = "--build"
 	}
-	for _, svc := range services {
+	for _, svc := range withContextServices(p, services) {
 		if svc.Build != nil {
 			pl.planBuild(p, svc, obs, o, forced)
 		}
@@ -87,20 +87,65 @@ func (pl *planner) planBuilds(p *spec.Project, services []spec.Service, obs Obse
 	pl.orderBuilds(p)
 }
 
+// withContextServices is services and, transitively, the services their
+// builds' additional contexts name ("service:NAME"), whose images those
+// builds read: built when needed even when not selected, as Docker
+// Compose's builder does.
+func withContextServices(p *spec.Project, services []spec.Service) []spec.Service {
+	out := slices.Clone(services)
+	for i := 0; i < len(out); i++ {
+		if out[i].Build == nil {
+			continue
+		}
+		for _, v := range out[i].Build.AdditionalContexts {
+			name := spec.ContextService(v)
+			if name == "" || slices.ContainsFunc(out, func(s spec.Service) bool { return s.Name == name }) {
+				continue
+			}
+			if svc, ok := p.Service(name); ok {
+				out = append(out, *svc)
+			}
+		}
+	}
+	return out
+}
+
 // orderBuilds makes each build wait for the builds of the services its
-// service depends on, whose images its Dockerfile may start FROM.
+// service depends on, whose images its Dockerfile may start FROM, and of
+// those its additional contexts name.
 func (pl *planner) orderBuilds(p *spec.Project) {
 	for i, a := range pl.plan.Actions {
 		if a.Kind != Build {
 			continue
 		}
 		svc, _ := p.Service(a.Service)
-		for _, dep := range sortedKeys(svc.DependsOn) {
+		deps := sortedKeys(svc.DependsOn)
+		for _, v := range svc.Build.AdditionalContexts {
+			deps = append(deps, spec.ContextService(v))
+		}
+		for _, dep := range deps {
 			if d, ok := p.Service(dep); ok && d.Build != nil && d.Image != a.Target {
 				pl.after(&pl.plan.Actions[i], buildID(d.Image))
 			}
 		}
 	}
+}
+
+// withContextImages is b with each "service:NAME" additional context
+// made the image of that service ("docker-image://IMAGE"), as Docker
+// Compose passes it to the builder.
+func withContextImages(p *spec.Project, b spec.Build) spec.Build {
+	named := map[string]string{}
+	for name, v := range b.AdditionalContexts {
+		if svc, ok := p.Service(spec.ContextService(v)); ok {
+			v = "docker-image://" + svc.Image
+		}
+		named[name] = v
+	}
+	if len(named) > 0 {
+		b.AdditionalContexts = named
+	}
+	return b
 }
 
 // buildNetwork is the key of the network the RUN steps of svc's build
@@ -149,7 +194,7 @@ func (pl *planner) planBuild(p *spec.Project, svc spec.Service, obs Observed, o 
 		return
 	}
 	a := Action{ID: id, Kind: Build, Target: svc.Image, Service: svc.Name, Reason: reason,
-		Build: &BuildSpec{Project: pl.plan.Project, Service: svc.Name, Image: svc.Image, Build: *svc.Build}}
+		Build: &BuildSpec{Project: pl.plan.Project, Service: svc.Name, Image: svc.Image, Build: withContextImages(p, *svc.Build)}}
 	if key := buildNetwork(svc); key != "" {
 		n := p.Networks[key]
 		a.Build.NetworkKey, a.Build.Network = key, &n

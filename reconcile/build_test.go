@@ -265,3 +265,31 @@ func TestDownImagesLocal(t *testing.T) {
 		t.Errorf("DownImages local = %v, want none", got)
 	}
 }
+
+// A build whose additional context names another service waits for that
+// service's build, and gets its image as a docker-image:// context.
+func TestBuildContextServiceBuildsFirst(t *testing.T) {
+	p := builtProject()
+	p.Services[0].Image, p.Services[0].Build = "shop-api", &spec.Build{Context: "/src/api"} // api: no depends_on on web
+	p.Services[2].Build.AdditionalContexts = map[string]string{"base": "service:api", "assets": "/src/assets"}
+	plan, err := PlanUp(p, hostWithBuild().observe(p), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var web Action
+	for _, a := range plan.Actions {
+		if a.ID == buildID("shop-web") {
+			web = a
+		}
+	}
+	if !slices.Contains(web.After, buildID("shop-api")) {
+		t.Fatalf("web's build does not wait for api's: %+v\n%s", web, plan)
+	}
+	want := map[string]string{"base": "docker-image://shop-api", "assets": "/src/assets"}
+	if got := web.Build.Build.AdditionalContexts; len(got) != 2 || got["base"] != want["base"] || got["assets"] != want["assets"] {
+		t.Errorf("contexts given to the builder: %v, want %v", got, want)
+	}
+	if p.Services[2].Build.AdditionalContexts["base"] != "service:api" {
+		t.Error("the project's build section was changed")
+	}
+}

@@ -30,12 +30,27 @@ type Build struct {
 	// Secrets are the build secrets by id (the target, else the source's
 	// name), each a host file.
 	Secrets map[string]string `json:"secrets,omitempty"`
+	ShmSize int64             `json:"shm_size,omitempty"` // bytes of RUN's /dev/shm; 0: 64 MiB
+	// AdditionalContexts are named contexts, as BuildKit's: FROM NAME and
+	// COPY --from=NAME read them. Each is an absolute directory,
+	// "docker-image://REF" or "service:NAME" (the image of another
+	// service, built first when it builds).
+	AdditionalContexts map[string]string `json:"additional_contexts,omitempty"`
+}
+
+// ContextService is the service an additional context names with
+// "service:NAME", "" for other contexts.
+func ContextService(value string) string {
+	name, _ := strings.CutPrefix(value, types.ServicePrefix)
+	if name == value {
+		return ""
+	}
+	return name
 }
 
 // unsupportedBuild are the keys of a build section berth does not honour
 // yet: refused at load rather than silently ignored.
 var unsupportedBuild = []string{
-	"services.*.build.shm_size", "services.*.build.additional_contexts",
 	"services.*.build.cache_from", "services.*.build.cache_to", "services.*.build.no_cache_filter",
 	"services.*.build.ssh", "services.*.build.isolation", "services.*.build.privileged",
 	"services.*.build.ulimits", "services.*.build.entitlements", "services.*.build.provenance",
@@ -132,6 +147,25 @@ func convertBuild(s *Service, cs types.ServiceConfig, cp *types.Project, ps *pro
 			b.Secrets = map[string]string{}
 		}
 		b.Secrets[id] = src.File
+	}
+	b.ShmSize = int64(cb.ShmSize)
+	for name, value := range cb.AdditionalContexts {
+		switch svc := ContextService(value); {
+		case svc != "":
+			other, ok := cp.Services[svc]
+			if !ok || svc == cs.Name || (other.Build == nil && other.Image == "") {
+				ps.invalid("build additional context "+strconv.Quote(name)+": no other service "+strconv.Quote(svc)+" with an image", at("build", "additional_contexts")...)
+				continue
+			}
+		case strings.HasPrefix(value, "docker-image://"):
+		case strings.Contains(value, "://") || remoteContext(value):
+			ps.unsupported("build additional context "+strconv.Quote(name)+" = "+strconv.Quote(value)+" (only directories, docker-image:// and service:)", at("build", "additional_contexts")...)
+			continue
+		}
+		if b.AdditionalContexts == nil {
+			b.AdditionalContexts = map[string]string{}
+		}
+		b.AdditionalContexts[name] = value
 	}
 	s.Build = b
 }

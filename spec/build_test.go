@@ -112,6 +112,22 @@ func TestBuildNotHashed(t *testing.T) {
 	}
 }
 
+func TestBuildShmSizeAndContexts(t *testing.T) {
+	dir := writeProject(t, map[string]string{
+		"compose.yaml": "name: app\nservices:\n  base:\n    build: ./base\n  web:\n    build:\n      context: .\n      shm_size: 128m\n" +
+			"      additional_contexts:\n        assets: ./assets\n        base: service:base\n        tools: docker-image://busybox:1\n",
+	})
+	p := mustLoad(t, LoadOptions{WorkingDir: dir})
+	web, _ := p.Service("web")
+	want := map[string]string{"assets": filepath.Join(dir, "assets"), "base": "service:base", "tools": "docker-image://busybox:1"}
+	if web.Build.ShmSize != 128<<20 || !reflect.DeepEqual(web.Build.AdditionalContexts, want) {
+		t.Errorf("build = %+v", web.Build)
+	}
+	if ContextService("service:base") != "base" || ContextService("/x") != "" {
+		t.Error("ContextService")
+	}
+}
+
 func TestBuildRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name, build string
@@ -119,8 +135,10 @@ func TestBuildRefused(t *testing.T) {
 		want        string
 	}{
 		{"git", "context: https://github.com/x/y.git", ErrUnsupported, `compose.yaml:6: service "web": build context "https://github.com/x/y.git" (a git repository or URL) is not supported by berth yet`},
-		{"shm_size", "context: .\n      shm_size: 64m", ErrUnsupported, `compose.yaml:7: service "web": build.shm_size is not supported by berth yet`},
-		{"additional", "context: .\n      additional_contexts: {x: ./x}", ErrUnsupported, `compose.yaml:7: service "web": build.additional_contexts is not supported by berth yet`},
+		{"cache_from", "context: .\n      cache_from: [x]", ErrUnsupported, `compose.yaml:7: service "web": build.cache_from is not supported by berth yet`},
+		{"additional git", "context: .\n      additional_contexts: {x: 'https://github.com/x/y.git'}", ErrUnsupported, `build additional context "x" = "https://github.com/x/y.git" (only directories, docker-image:// and service:) is not supported`},
+		{"additional oci", "context: .\n      additional_contexts: {x: 'oci-layout:///tmp/l'}", ErrUnsupported, `only directories, docker-image:// and service:`},
+		{"additional service", "context: .\n      additional_contexts: {x: 'service:nope'}", ErrInvalid, `service "web" declares unknown service "nope" as additional contexts x`},
 		{"network", "context: .\n      network: backend", ErrUnsupported, `build network "backend"`},
 		{"platforms", "context: .\n      platforms: [linux/amd64, linux/arm64]", ErrUnsupported, "building for more than one platform"},
 		{"platform", "context: .\n      platforms: [windows/amd64]", ErrUnsupported, "build platform windows/amd64"},

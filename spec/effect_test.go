@@ -280,7 +280,7 @@ func hookCases() []keyCase {
 // buildCases are the build keys: what the planner builds from (not
 // hashed: a change rebuilds the image, and a new image recreates).
 func buildCases() []keyCase {
-	out := structure("services.*.build", "services.*.build.args", "services.*.build.extra_hosts",
+	out := structure("services.*.build", "services.*.build.additional_contexts", "services.*.build.args", "services.*.build.extra_hosts",
 		"services.*.build.labels", "services.*.build.secrets")
 	out = append(out, svc("services.*.build.context", "", "build: ./sub", valued))
 	for _, c := range []struct {
@@ -302,6 +302,8 @@ func buildCases() []keyCase {
 		{"secrets.[].uid", "secrets:\n    - source: s\n      uid: '7'", valued},
 		{"secrets.[].gid", "secrets:\n    - source: s\n      gid: '7'", valued},
 		{"tags", "tags: [other:1]", valued},
+		{"shm_size", "shm_size: 128m", valued},
+		{"additional_contexts.*", "additional_contexts: {x: ./x}", valued},
 		{"target", "target: final", valued},
 	} {
 		out = append(out, svc("services.*.build."+c.key, "build: .", "build:\n  context: .\n  "+c.lines, c.want))

@@ -83,7 +83,7 @@ func TestLoadUnsupported(t *testing.T) {
 		want string
 		line int // of the offending key, when not the first added line (4)
 	}{
-		{"build:\n  context: .\n  shm_size: 64m", "build.shm_size", 6},
+		{"build:\n  context: .\n  cache_from: [x]", "build.cache_from", 6},
 		{"userns_mode: host", "userns_mode", 0},
 		{"security_opt: [systempaths=unconfined]", "security_opt systempaths", 0},
 		{"network_mode: bridge", "network_mode bridge", 0},
