@@ -251,9 +251,11 @@ func loadInputs(r resolved, cp *types.Project, p *Project) ([]fileInput, [][]byt
 
 // volatileVars change from one command line to the next with nothing to
 // do with the project: the shell's last argument, sudo's command line,
-// the previous directory and the shell's depth. They are left out of the
-// key unless an input names them (namedVolatile).
-var volatileVars = map[string]bool{"_": true, "SUDO_COMMAND": true, "OLDPWD": true, "SHLVL": true}
+// the previous directory, the shell's depth and hyperfine's random
+// padding of the environment. They are left out of the key unless an
+// input names them (namedVolatile).
+var volatileVars = map[string]bool{"_": true, "SUDO_COMMAND": true, "OLDPWD": true, "SHLVL": true,
+	"HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET": true}
 
 // namedVolatile returns each volatile variable whose name appears as a
 // word in one of texts (interpolated, passed through or read by an env
