@@ -64,15 +64,11 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 	if err := errors.Join(errs...); err != nil {
 		return obs, err
 	}
-	if obs.Peers, err = e.peerProjects(ctx, p); err != nil {
-		return obs, err
-	}
-	nets, err := e.store.Networks(ctx, "")
-	if err != nil {
+	if obs.Peers, err = e.peerProjects(ctx, p, plumbing.eps); err != nil {
 		return obs, err
 	}
 	byName := map[string]store.Network{}
-	for _, n := range nets {
+	for _, n := range plumbing.nets {
 		byName[n.Name] = n
 		if n.Project == p.Name {
 			obs.Networks[n.Name] = reconcile.Presence{}
@@ -149,14 +145,11 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 }
 
 // peerProjects are the other projects with a container on a network p
-// declares or one of its containers is on, sorted.
-func (e *Engine) peerProjects(ctx context.Context, p *spec.Project) ([]string, error) {
+// declares or one of its containers is on, sorted; eps are the host's
+// endpoints.
+func (e *Engine) peerProjects(ctx context.Context, p *spec.Project, eps []store.Endpoint) ([]string, error) {
 	project := p.Name
 	recs, err := e.store.Containers(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	eps, err := e.store.Endpoints(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -207,8 +200,11 @@ func networkChange(n spec.Network, rec store.Network) string {
 
 // hostPlumbing is what Observe reads once for all containers: endpoints
 // and published ports by container, bridges by network, and the host's
-// links (one netlink dump, not one lookup per container).
+// links (one netlink dump, not one lookup per container); with the
+// recorded endpoints and networks it read them from.
 type hostPlumbing struct {
+	eps       []store.Endpoint
+	nets      []store.Network
 	endpoints map[string][]store.Endpoint
 	ports     map[string]bool
 	bridges   map[string]string
@@ -221,6 +217,7 @@ func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
 	if err != nil {
 		return pl, err
 	}
+	pl.eps = eps
 	for _, ep := range eps {
 		pl.endpoints[ep.Container] = append(pl.endpoints[ep.Container], ep)
 	}
@@ -235,6 +232,7 @@ func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
 	if err != nil {
 		return pl, err
 	}
+	pl.nets = nets
 	for _, n := range nets {
 		pl.bridges[n.Name] = n.Bridge
 	}
