@@ -16,7 +16,7 @@ done
 . "$(dirname "$0")/lib.sh"
 bins=()
 for b in "$@"; do bins+=("$(realpath "$b")"); done
-bench_init "${bins[0]}" 10.252.0.0/16
+bench_init "${bins[0]}" 10.249.0.0/16
 runs=${RUNS:-10}
 floor_root=$work/runc
 bench_cleanup() {
