@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/sirupsen/logrus"
@@ -57,7 +58,7 @@ func LoadCached(ctx context.Context, o LoadOptions, dir, salt string) (*Project,
 		return Load(ctx, o)
 	}
 	head := cacheHead(o, r, salt)
-	path := filepath.Join(dir, cacheName(o, r.wd, salt))
+	path := filepath.Join(dir, cacheName(o, r.wd))
 	if p := readCache(path, head, r.environ, o); p != nil {
 		return p, nil
 	}
@@ -73,14 +74,15 @@ func LoadCached(ctx context.Context, o LoadOptions, dir, salt string) (*Project,
 }
 
 // cacheName names the entry of one command line in one directory, so
-// that the cache holds one entry per place berth is used from.
-func cacheName(o LoadOptions, wd, salt string) string {
+// that the cache holds one entry per place berth is used from (a new
+// build of berth replaces the entries of the previous one).
+func cacheName(o LoadOptions, wd string) string {
 	return digestJSON(struct {
-		Salt, WD                  string
+		WD                        string
 		Files, Profiles, EnvFiles []string
 		ProjectDir, ProjectName   string
 		NoParents                 bool
-	}{salt, wd, o.Files, o.Profiles, o.EnvFiles, o.ProjectDir, o.ProjectName, o.NoParents})
+	}{wd, o.Files, o.Profiles, o.EnvFiles, o.ProjectDir, o.ProjectName, o.NoParents})
 }
 
 // cacheHead digests what a load depends on besides file contents.
@@ -95,7 +97,7 @@ func cacheHead(o LoadOptions, r resolved, salt string) string {
 		Resolved           []string
 		Files, EnvFiles    []string
 		Environ            []string
-	}{cacheFormat, salt, cacheName(o, r.wd, salt), []string{r.wd, r.projectDir}, r.files, r.envFiles, environ})
+	}{cacheFormat, salt, cacheName(o, r.wd), []string{r.wd, r.projectDir}, r.files, r.envFiles, environ})
 }
 
 func digestJSON(v any) string {
@@ -183,7 +185,27 @@ func writeCache(dir, path, head string, r resolved, p *Project) {
 	if tmp.Close() != nil {
 		return
 	}
-	_ = os.Rename(tmp.Name(), path)
+	if os.Rename(tmp.Name(), path) == nil {
+		pruneCache(dir)
+	}
+}
+
+// cacheMaxAge is how long an entry not written again is kept: entries
+// of places berth is no longer used from go away.
+const cacheMaxAge = 30 * 24 * time.Hour
+
+// pruneCache removes the entries (and leftover temporary files) of dir
+// not written for cacheMaxAge.
+func pruneCache(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > cacheMaxAge {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // includeOrExtends finds the keys that make compose-go read files berth

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 )
 
 // cacheProject is a project reading every kind of file a load reads: two
@@ -229,5 +230,41 @@ func TestLoadCachedVolatileVariables(t *testing.T) {
 			t.Errorf("environment %q: a hit although app.env names SUDO_COMMAND", environ)
 		}
 		sameAsLoad(t, p, o)
+	}
+}
+
+func TestLoadCachedOneEntryPerPlace(t *testing.T) {
+	dir, cache := cacheProject(t), t.TempDir()
+	o := LoadOptions{WorkingDir: dir, Environ: []string{}}
+	for _, salt := range []string{"build-1", "build-2"} {
+		if _, err := LoadCached(context.Background(), o, cache, salt); err != nil {
+			t.Fatal(err)
+		}
+		p, err := LoadCached(context.Background(), o, cache, salt)
+		if err != nil || p.loaded != nil {
+			t.Fatalf("salt %s: second load not a hit (%v)", salt, err)
+		}
+	}
+	if entries, _ := os.ReadDir(cache); len(entries) != 1 {
+		t.Errorf("cache holds %d entries after two builds loaded one place, want 1 (the newer build's)", len(entries))
+	}
+	// An entry of another build is a miss.
+	if p, _ := LoadCached(context.Background(), o, cache, "build-1"); p.loaded == nil {
+		t.Error("an entry of another build was a hit")
+	}
+	// Entries not written for cacheMaxAge go at the next write.
+	old := filepath.Join(cache, "stale")
+	if err := os.WriteFile(old, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-cacheMaxAge - time.Hour)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCached(context.Background(), o, cache, "build-3"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("a stale entry survived a write: %v", err)
 	}
 }
