@@ -2,10 +2,12 @@ package spec
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -266,5 +268,39 @@ func TestLoadCachedOneEntryPerPlace(t *testing.T) {
 	}
 	if _, err := os.Stat(old); !os.IsNotExist(err) {
 		t.Errorf("a stale entry survived a write: %v", err)
+	}
+}
+
+// sleepers is a stack of n services like bench/lib.sh's bench_sleepers.
+func sleepers(t testing.TB, n int) string {
+	var b strings.Builder
+	b.WriteString("services:\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "  s%d:\n    image: bench/busybox:1\n    command: [\"sleep\", \"100000\"]\n    environment: {V: \"1\"}\n", i)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkLoad50 and BenchmarkLoadCached50 are a full load of 50
+// services against a cache hit of the same (issue 15's no-op `up`).
+func BenchmarkLoad50(b *testing.B) {
+	o := LoadOptions{WorkingDir: sleepers(b, 50), Environ: os.Environ()}
+	for b.Loop() {
+		if _, err := Load(context.Background(), o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLoadCached50(b *testing.B) {
+	o, cache := LoadOptions{WorkingDir: sleepers(b, 50), Environ: os.Environ()}, b.TempDir()
+	for b.Loop() {
+		if _, err := LoadCached(context.Background(), o, cache, "bench"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
