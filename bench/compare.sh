@@ -100,13 +100,17 @@ timed "down -t 0, 50 services" floor --prepare "$work/floor-reset.sh 50" "$work/
 "$work/floor-delete.sh"
 
 echo "== memory" >&2
-mem_available() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; } # kB
+# mem_available: MemAvailable in kB, the median of 9 samples 0.1 s apart
+# (other work on the host moves it).
+mem_available() {
+	for _ in $(seq 9); do awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; sleep 0.1; done | sort -n | sed -n 5p
+}
 settle() { sync; sleep 2; }
 # per_container TOOL UP DOWN: MemAvailable drop per container with 50
-# running, the median of 3 rounds.
+# running, the median of 5 rounds (min–max shows the host's noise).
 per_container() {
 	local tool=$1 up=$2 down=$3 drops=()
-	for _ in 1 2 3; do
+	for _ in 1 2 3 4 5; do
 		settle
 		local before after
 		before=$(mem_available)
@@ -118,7 +122,7 @@ per_container() {
 	done
 	local sorted
 	sorted=$(printf '%s\n' "${drops[@]}" | sort -g)
-	record "host memory per running container (50 running)" "$tool" "$(echo "$sorted" | sed -n 2p)" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" MB
+	record "host memory per running container (50 running)" "$tool" "$(echo "$sorted" | sed -n 3p)" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" MB
 }
 # shims TOOL: RSS and PSS of each berth shim of this root, medians (MB).
 shims() {
