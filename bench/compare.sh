@@ -6,7 +6,8 @@
 # median with min–max over RUNS runs, and each tool's ratio to the floor.
 # Usage: bench/compare.sh BERTH_BINARY [BERTH_BINARY...]   (as root, from a
 # checkout with the Go toolchain; apt-get install runc hyperfine
-# busybox-static curl). RUNS (default 10) sets the runs per timed row.
+# busybox-static curl; takes the shared root-test lock). RUNS (default 10)
+# sets the runs per timed row.
 set -euo pipefail
 for tool in runc hyperfine curl go python3; do
 	command -v "$tool" >/dev/null || { echo "bench/compare.sh needs $tool" >&2; exit 1; }
@@ -14,6 +15,8 @@ done
 [ "$(id -u)" = 0 ] || { echo "bench/compare.sh needs root" >&2; exit 1; }
 [ $# -ge 1 ] || { echo "usage: bench/compare.sh BERTH_BINARY [BERTH_BINARY...]" >&2; exit 1; }
 . "$(dirname "$0")/lib.sh"
+exec 9>/tmp/berth-root-tests.lock
+flock 9
 bins=()
 for b in "$@"; do bins+=("$(realpath "$b")"); done
 bench_init "${bins[0]}" 10.249.0.0/16
