@@ -208,9 +208,24 @@ func pruneCache(dir string) {
 	}
 }
 
-// includeOrExtends finds the keys that make compose-go read files berth
-// cannot list after the load (included and extended files).
-var includeOrExtends = regexp.MustCompile(`(?m)^\s*-?\s*["']?(include|extends)["']?\s*:`)
+// includeOrExtends finds the keys that may make compose-go read files
+// berth cannot list after the load (included and extended files); an
+// extends of a service of the same file (`extends: NAME`) reads none.
+var (
+	includeOrExtends = regexp.MustCompile(`(?m)^\s*-?\s*["']?(include|extends)["']?\s*:(.*)$`)
+	sameFileExtends  = regexp.MustCompile(`^\s*["']?[A-Za-z0-9._-]+["']?\s*(#.*)?$`)
+)
+
+// readsOtherFiles reports whether compose file text may include or extend
+// another file.
+func readsOtherFiles(text []byte) bool {
+	for _, m := range includeOrExtends.FindAllSubmatch(text, -1) {
+		if string(m[1]) == "include" || !sameFileExtends.Match(m[2]) {
+			return true
+		}
+	}
+	return false
+}
 
 // loadInputs lists every file the load of p read with its digest: the
 // compose files, the env files, the services' env_file and label_file,
@@ -223,7 +238,7 @@ func loadInputs(r resolved, cp *types.Project, p *Project) ([]fileInput, [][]byt
 	var texts [][]byte
 	for _, f := range r.files {
 		b, err := os.ReadFile(f)
-		if err != nil || includeOrExtends.Match(b) {
+		if err != nil || readsOtherFiles(b) {
 			return nil, nil, false
 		}
 		texts = append(texts, b)

@@ -197,9 +197,10 @@ func TestLoadCachedCorruptEntryIsAMiss(t *testing.T) {
 
 func TestLoadCachedSkipsIncludeAndWarnings(t *testing.T) {
 	for name, files := range map[string]map[string]string{
-		"include": {"compose.yaml": "include: [other.yaml]\nservices:\n  a: {image: busybox}\n", "other.yaml": "services:\n  b: {image: busybox}\n"},
-		"extends": {"compose.yaml": "services:\n  a: {image: busybox}\n  b:\n    extends: {file: base.yaml, service: base}\n", "base.yaml": "services:\n  base: {image: busybox}\n"},
-		"warning": {"compose.yaml": "version: \"3\"\nservices:\n  a: {image: busybox}\n"},
+		"include":       {"compose.yaml": "include: [other.yaml]\nservices:\n  a: {image: busybox}\n", "other.yaml": "services:\n  b: {image: busybox}\n"},
+		"extends":       {"compose.yaml": "services:\n  a: {image: busybox}\n  b:\n    extends: {file: base.yaml, service: base}\n", "base.yaml": "services:\n  base: {image: busybox}\n"},
+		"extends block": {"compose.yaml": "services:\n  a: {image: busybox}\n  b:\n    extends:\n      file: base.yaml\n      service: base\n", "base.yaml": "services:\n  base: {image: busybox}\n"},
+		"warning":       {"compose.yaml": "version: \"3\"\nservices:\n  a: {image: busybox}\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir, cache := writeProject(t, files), t.TempDir()
@@ -303,4 +304,17 @@ func BenchmarkLoadCached50(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestLoadCachedStack is the hit test on the stack of TestLoadStack,
+// which uses most of what berth's model holds.
+func TestLoadCachedStack(t *testing.T) {
+	o := LoadOptions{WorkingDir: stackDir(t), Environ: []string{"PASSTHROUGH=from-os"}}
+	cache := t.TempDir()
+	cachedLoad(t, o, cache)
+	p, hit := cachedLoad(t, o, cache)
+	if !hit {
+		t.Fatal("second load of the stack was a miss")
+	}
+	sameAsLoad(t, p, o)
 }
