@@ -29,7 +29,7 @@ bench_busybox() {
 	local rootfs=$work/rootfs
 	mkdir -p "$rootfs"/bin "$rootfs"/etc "$rootfs"/proc "$rootfs"/dev "$rootfs"/sys "$rootfs"/tmp
 	cp /bin/busybox "$rootfs"/bin/
-	for a in sh sleep true; do ln -sf busybox "$rootfs/bin/$a"; done
+	for a in sh sleep true httpd; do ln -sf busybox "$rootfs/bin/$a"; done
 	tar -C "$rootfs" -cf "$work/busybox.tar" .
 	"$berth" image import "$work/busybox.tar" "$1" >/dev/null
 }
@@ -43,4 +43,30 @@ bench_sleepers() {
 			printf '  s%d:\n    image: bench/busybox:1\n    command: ["sleep", "100000"]\n    environment: {V: "1"}\n' "$i"
 		done
 	} >"$1/compose.yaml"
+}
+
+# bench_bundle DIR: a runc bundle in DIR of the root filesystem
+# bench_busybox made ($work/rootfs), running `sleep 100000`: the floor.
+bench_bundle() {
+	mkdir -p "$1"
+	cp -a "$work/rootfs" "$1/rootfs"
+	(cd "$1" && runc spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"sleep", "100000"/' config.json)
+}
+
+# bench_registry: builds and starts image/internal/benchreg (an in-process
+# registry on 127.0.0.1 holding one synthetic image of 8 incompressible
+# layers, 200 MB) and crane; sets $ref, $crane. The registry stops when
+# the script exits (its stdin, fd 3, closes).
+bench_registry() {
+	local repo
+	repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	(cd "$repo" && go build -o "$work/benchreg" ./image/internal/benchreg &&
+		go build -o "$work/crane" github.com/google/go-containerregistry/cmd/crane)
+	crane=$work/crane
+	mkfifo "$work/regctl"
+	"$work/benchreg" <"$work/regctl" >"$work/regref" &
+	exec 3>"$work/regctl"
+	for _ in $(seq 1 600); do [ -s "$work/regref" ] && break; sleep 0.1; done
+	ref=$(head -1 "$work/regref")
+	[ -n "$ref" ] || { echo "the bench registry did not start" >&2; exit 1; }
 }

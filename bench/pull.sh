@@ -12,10 +12,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 command -v skopeo >/dev/null || { echo "bench needs skopeo: apt-get install skopeo" >&2; exit 1; }
 command -v go >/dev/null || { echo "bench needs the Go toolchain" >&2; exit 1; }
 work=$(mktemp -d /tmp/berth-pullbench.XXXXXX)
-regpid=
 cleanup() {
 	exec 3>&- 2>/dev/null || true # closing the registry's stdin stops it
-	[ -n "$regpid" ] && wait "$regpid" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -26,16 +24,8 @@ if [ -z "$berth" ]; then
 	berth=$work/berth
 	go build -o "$berth" ./cmd/berth
 fi
-go build -o "$work/benchreg" ./image/internal/benchreg
-go build -o "$work/crane" github.com/google/go-containerregistry/cmd/crane
-
-mkfifo "$work/ctl"
-"$work/benchreg" <"$work/ctl" >"$work/ref" &
-regpid=$!
-exec 3>"$work/ctl"
-for _ in $(seq 1 600); do [ -s "$work/ref" ] && break; sleep 0.1; done
-ref=$(head -1 "$work/ref")
-[ -n "$ref" ] || { echo "the bench registry did not start" >&2; exit 1; }
+. bench/lib.sh
+bench_registry
 
 now() { date +%s.%N; }
 best=

@@ -9,16 +9,13 @@ command -v runc >/dev/null || { echo "bench needs runc for the floor: apt-get in
 bench_init "$1" 10.251.0.0/16
 bench_cleanup() { runc --root "$work/runc" delete -f bench-floor >/dev/null 2>&1; }
 bench_busybox bench/busybox:1
-rootfs=$work/rootfs
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.4f", b - a }'; }
 
 # The floor: runc run -d of the same root filesystem.
 bundle=$work/bundle
-mkdir -p "$bundle"
-cp -a "$rootfs" "$bundle/rootfs"
-(cd "$bundle" && runc spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"sleep", "1000"/' config.json)
+bench_bundle "$bundle"
 t=$(now); runc --root "$work/runc" run -d --bundle "$bundle" bench-floor >/dev/null 2>&1 </dev/null; floor=$(elapsed "$t")
 runc --root "$work/runc" delete -f bench-floor >/dev/null
 

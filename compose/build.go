@@ -59,9 +59,15 @@ func newBuildCommand(g *globals) *cobra.Command {
 			}
 			defer s.close()
 			s.project.SetBuildArgs(args)
-			return s.run(ctx, out, func(obs reconcile.Observed) (reconcile.Plan, error) {
-				return reconcile.PlanBuild(s.project, obs, services, o.withDeps, reconcile.BuildOptions{NoCache: o.noCache, Pull: o.pull})
-			})
+			obs, err := s.engine.Observe(ctx, s.project) // with what builds read
+			if err != nil {
+				return err
+			}
+			plan, err := reconcile.PlanBuild(s.project, obs, services, o.withDeps, reconcile.BuildOptions{NoCache: o.noCache, Pull: o.pull})
+			if err != nil {
+				return err
+			}
+			return s.apply(ctx, plan, out)
 		},
 	}
 	f := cmd.Flags()

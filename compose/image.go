@@ -25,7 +25,7 @@ func newPullCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Services = args
 			return serviceImages(cmd, g, quiet, ignore, "pull", func(s *session) (reconcile.Plan, error) {
-				obs, err := s.engine.Observe(cmd.Context(), s.project)
+				obs, err := s.engine.ObserveState(cmd.Context(), s.project) // pull never builds
 				if err != nil {
 					return reconcile.Plan{}, err
 				}

@@ -34,9 +34,10 @@ func (t *timeoutFlag) value() *time.Duration {
 	return &d
 }
 
-// planned observes the session's project and plans with decide.
+// planned observes the session's project and plans with decide, a plan
+// that never builds (what builds would read is not observed).
 func (s *session) planned(ctx context.Context, decide func(reconcile.Observed) (reconcile.Plan, error)) (reconcile.Plan, error) {
-	obs, err := s.engine.Observe(ctx, s.project)
+	obs, err := s.engine.ObserveState(ctx, s.project)
 	if err != nil {
 		return reconcile.Plan{}, err
 	}

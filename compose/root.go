@@ -160,11 +160,6 @@ func envOr(key, def string) string {
 	return def
 }
 
-// loadProject loads the compose project the flags and environment name.
-func (g *globals) loadProject(ctx context.Context) (*spec.Project, error) {
-	return spec.Load(ctx, g.loadOptions())
-}
-
 // loadOptions are the project flags as spec takes them.
 func (g *globals) loadOptions() spec.LoadOptions {
 	return spec.LoadOptions{Files: g.files, ProjectName: g.projectName, ProjectDir: g.projectDir,

@@ -181,11 +181,13 @@ func newPlanCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer s.close()
-			plan, err := s.planned(ctx, func(obs reconcile.Observed) (reconcile.Plan, error) {
-				ro := o.reconcile(args)
-				ro.KeepStopped = asReconcile
-				return reconcile.PlanUp(s.project, obs, ro)
-			})
+			obs, err := s.engine.Observe(ctx, s.project) // with what builds read
+			if err != nil {
+				return err
+			}
+			ro := o.reconcile(args)
+			ro.KeepStopped = asReconcile
+			plan, err := reconcile.PlanUp(s.project, obs, ro)
 			if err != nil {
 				return err
 			}

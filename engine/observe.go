@@ -21,8 +21,20 @@ import (
 
 // Observe reads what berth has on the host for project p: its recorded
 // containers with their live state, every network and volume the project
-// refers to or recorded, and the local image of every service.
+// refers to or recorded, the local image of every service and, for the
+// images berth built, what their builds read now (Observed.Builds).
 func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observed, error) {
+	return e.observe(ctx, p, true)
+}
+
+// ObserveState is Observe without Observed.Builds, which costs a hash of
+// every built service's build context: for the plans that never build
+// (down, stop, start, restart, rm, kill, pause, pull).
+func (e *Engine) ObserveState(ctx context.Context, p *spec.Project) (reconcile.Observed, error) {
+	return e.observe(ctx, p, false)
+}
+
+func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (reconcile.Observed, error) {
 	obs := reconcile.Observed{Networks: map[string]reconcile.Presence{}, Volumes: map[string]reconcile.Presence{}, Images: map[string]string{},
 		ImageConfigs: map[string]reconcile.ImageConfig{}, Pulled: map[string]time.Time{}, At: time.Now()}
 	recs, err := e.store.Containers(ctx, p.Name)
@@ -52,15 +64,11 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 	if err := errors.Join(errs...); err != nil {
 		return obs, err
 	}
-	if obs.Peers, err = e.peerProjects(ctx, p); err != nil {
-		return obs, err
-	}
-	nets, err := e.store.Networks(ctx, "")
-	if err != nil {
+	if obs.Peers, err = e.peerProjects(ctx, p, plumbing.eps); err != nil {
 		return obs, err
 	}
 	byName := map[string]store.Network{}
-	for _, n := range nets {
+	for _, n := range plumbing.nets {
 		byName[n.Name] = n
 		if n.Project == p.Name {
 			obs.Networks[n.Name] = reconcile.Presence{}
@@ -77,7 +85,7 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 		rec, ok := byName[name]
 		pr := reconcile.Presence{Recorded: ok && rec.Project == p.Name && !external[name]}
 		if ok {
-			if pr.Exists, err = e.net.BridgeExists(rec.Bridge); err != nil {
+			if pr.Exists, err = plumbing.links.Bridge(rec.Bridge); err != nil {
 				return obs, err
 			}
 			// Lost rules of a network of this project make it re-ensured;
@@ -130,19 +138,18 @@ func (e *Engine) Observe(ctx context.Context, p *spec.Project) (reconcile.Observ
 		obs.ImageConfigs[s.Image] = imageConfig(img.Config)
 		obs.Pulled[s.Image] = img.Pulled
 	}
-	e.observeBuilds(p, &obs)
+	if builds {
+		e.observeBuilds(p, &obs)
+	}
 	return obs, nil
 }
 
 // peerProjects are the other projects with a container on a network p
-// declares or one of its containers is on, sorted.
-func (e *Engine) peerProjects(ctx context.Context, p *spec.Project) ([]string, error) {
+// declares or one of its containers is on, sorted; eps are the host's
+// endpoints.
+func (e *Engine) peerProjects(ctx context.Context, p *spec.Project, eps []store.Endpoint) ([]string, error) {
 	project := p.Name
 	recs, err := e.store.Containers(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	eps, err := e.store.Endpoints(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -192,11 +199,16 @@ func networkChange(n spec.Network, rec store.Network) string {
 }
 
 // hostPlumbing is what Observe reads once for all containers: endpoints
-// and published ports by container, bridges by network.
+// and published ports by container, bridges by network, and the host's
+// links (one netlink dump, not one lookup per container); with the
+// recorded endpoints and networks it read them from.
 type hostPlumbing struct {
+	eps       []store.Endpoint
+	nets      []store.Network
 	endpoints map[string][]store.Endpoint
 	ports     map[string]bool
 	bridges   map[string]string
+	links     network.Links
 }
 
 func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
@@ -205,6 +217,7 @@ func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
 	if err != nil {
 		return pl, err
 	}
+	pl.eps = eps
 	for _, ep := range eps {
 		pl.endpoints[ep.Container] = append(pl.endpoints[ep.Container], ep)
 	}
@@ -219,10 +232,12 @@ func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
 	if err != nil {
 		return pl, err
 	}
+	pl.nets = nets
 	for _, n := range nets {
 		pl.bridges[n.Name] = n.Bridge
 	}
-	return pl, nil
+	pl.links, err = e.net.Links()
+	return pl, err
 }
 
 // drift names what of a running container's host plumbing is gone: a veth
@@ -230,11 +245,7 @@ func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
 // rules of its published ports (a firewall reload).
 func (e *Engine) drift(name string, tags network.Tags, pl hostPlumbing) (string, error) {
 	for _, ep := range pl.endpoints[name] {
-		on, err := network.VethOnBridge(e.vethName(name, ep.Network), pl.bridges[ep.Network])
-		if err != nil {
-			return "", err
-		}
-		if !on {
+		if !pl.links.VethOnBridge(e.vethName(name, ep.Network), pl.bridges[ep.Network]) {
 			return fmt.Sprintf("its link to network %s is gone from the host", ep.Network), nil
 		}
 	}

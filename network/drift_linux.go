@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/google/nftables"
-	"github.com/vishvananda/netlink"
 )
 
 // Tags reads berth's nft rules once and reports which bridges and which
@@ -73,21 +72,3 @@ func (t Tags) Bridge(name string, dual bool) bool {
 
 // Owner reports whether owner (a container) has published-port rules.
 func (t Tags) Owner(owner string) bool { return t.tags[ownerTag(owner)] != 0 }
-
-// VethOnBridge reports whether host veth name exists and is a port of
-// bridge: false after the bridge was deleted and made again, which leaves
-// the container's link detached.
-func VethOnBridge(name, bridge string) (bool, error) {
-	veth, err := netlink.LinkByName(name)
-	if isNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("looking up %s: %w", name, err)
-	}
-	br, err := bridgeLink(bridge)
-	if err != nil || br == nil {
-		return false, err
-	}
-	return veth.Attrs().MasterIndex == br.Index, nil
-}

@@ -6,11 +6,12 @@
 # link libseccomp: seccomp filters). Needs root; does nothing when everything is there.
 #
 # BENCH ONLY (CI does not need them): with --bench it also installs
-# buildah, which bench/build.sh compares berth's builder with.
+# buildah, which bench/build.sh compares berth's builder with, and runc, the
+# floor of bench/up.sh and bench/compare.sh.
 set -euo pipefail
 pkgs=(busybox-static nftables iptables iproute2 procps curl hyperfine libseccomp-dev pkg-config)
 if [ "${1:-}" = --bench ]; then
-	pkgs+=(buildah)
+	pkgs+=(buildah runc)
 fi
 need=()
 for pkg in "${pkgs[@]}"; do

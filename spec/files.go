@@ -170,7 +170,8 @@ func usedFiles(services []Service, secrets bool) map[string]bool {
 // It reports false for an unset variable and for projects not made by Load.
 func (p *Project) LookupEnv(name string) (string, bool) {
 	if p.loaded == nil {
-		return "", false
+		v, ok := p.env[name]
+		return v, ok
 	}
 	v, ok := p.loaded.Environment[name]
 	return v, ok

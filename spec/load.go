@@ -82,35 +82,11 @@ func ProjectName(ctx context.Context, o LoadOptions) (string, error) {
 // options, with extra ones last; it returns them with the files and the
 // working directory.
 func (o LoadOptions) projectOptions(extra ...cli.ProjectOptionsFn) (*cli.ProjectOptions, []string, string, error) {
-	wd, err := workingDir(o.WorkingDir)
+	r, err := o.resolve()
 	if err != nil {
 		return nil, nil, "", err
 	}
-	environ := o.Environ
-	if environ == nil {
-		environ = os.Environ()
-	}
-	env := envMap(environ)
-
-	projectDir := absIn(wd, o.ProjectDir)
-	lookupDir := projectDir // where COMPOSE_FILE's .env and default files are looked for
-	if lookupDir == "" {
-		lookupDir = wd
-	}
-	files, err := composeFiles(wd, lookupDir, o.Files, env, o.NoParents)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	if projectDir == "" {
-		projectDir = wd // for stdin ("-")
-		if files[0] != "-" {
-			projectDir = filepath.Dir(files[0])
-		}
-	}
-	envFiles, err := envFiles(wd, projectDir, o.EnvFiles, env)
-	if err != nil {
-		return nil, nil, "", err
-	}
+	wd, projectDir, files, envFiles, environ := r.wd, r.projectDir, r.files, r.envFiles, r.environ
 	// The working directory is always explicit, so compose-go never falls
 	// back to os.Getwd.
 	fns := []cli.ProjectOptionsFn{cli.WithWorkingDirectory(projectDir), cli.WithEnv(environ)}
@@ -130,6 +106,50 @@ func (o LoadOptions) projectOptions(extra ...cli.ProjectOptionsFn) (*cli.Project
 		return nil, nil, "", fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return opts, files, wd, nil
+}
+
+// resolved is what LoadOptions name once the working directory, the
+// environment and the file system have been consulted: everything a load
+// reads besides the contents of the files.
+type resolved struct {
+	wd, projectDir  string
+	files, envFiles []string // absolute, "-" for stdin
+	environ         []string
+}
+
+// resolve finds o's working and project directories, compose files and
+// env files as Docker Compose does.
+func (o LoadOptions) resolve() (resolved, error) {
+	wd, err := workingDir(o.WorkingDir)
+	if err != nil {
+		return resolved{}, err
+	}
+	environ := o.Environ
+	if environ == nil {
+		environ = os.Environ()
+	}
+	env := envMap(environ)
+
+	projectDir := absIn(wd, o.ProjectDir)
+	lookupDir := projectDir // where COMPOSE_FILE's .env and default files are looked for
+	if lookupDir == "" {
+		lookupDir = wd
+	}
+	files, err := composeFiles(wd, lookupDir, o.Files, env, o.NoParents)
+	if err != nil {
+		return resolved{}, err
+	}
+	if projectDir == "" {
+		projectDir = wd // for stdin ("-")
+		if files[0] != "-" {
+			projectDir = filepath.Dir(files[0])
+		}
+	}
+	envFiles, err := envFiles(wd, projectDir, o.EnvFiles, env)
+	if err != nil {
+		return resolved{}, err
+	}
+	return resolved{wd: wd, projectDir: projectDir, files: files, envFiles: envFiles, environ: environ}, nil
 }
 
 // referenceProblems explains a failed load better than compose-go can when

@@ -30,7 +30,7 @@ type DigestResolver func(named string) (string, error)
 // ("docker.io/library/busybox:latest@sha256:…"); it changes only what
 // Render prints.
 func (p *Project) ResolveImages(resolve DigestResolver) error {
-	if p.loaded == nil {
+	if p.model() == nil {
 		return errors.New("resolving images: the project was not loaded from compose files")
 	}
 	resolved, err := p.loaded.WithImagesResolved(digestResolver(resolve))
@@ -55,13 +55,19 @@ func digestResolver(resolve DigestResolver) func(reference.Named) (godigest.Dige
 // "KEY=VALUE" sorted, as `config --environment` prints it.
 func (p *Project) Environment() []string {
 	if p.loaded == nil {
-		return nil
+		if p.env == nil {
+			return nil
+		}
+		return types.Mapping(p.env).Values()
 	}
 	return p.loaded.Environment.Values()
 }
 
 // AllProfiles are the profiles any service names, enabled or not, sorted.
 func (p *Project) AllProfiles() []string {
+	if p.loaded == nil && p.profiles != nil {
+		return slices.Clone(p.profiles)
+	}
 	set := map[string]bool{}
 	if p.loaded != nil {
 		for _, s := range p.loaded.AllServices() {

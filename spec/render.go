@@ -16,7 +16,7 @@ import (
 // inline `content:` is printed; an environment-sourced config shows the
 // variable's name, not its value.
 func (p *Project) Render(format string) ([]byte, error) {
-	if p.loaded == nil {
+	if p.model() == nil {
 		return nil, errors.New("rendering project: it was not loaded from compose files")
 	}
 	switch format {

@@ -37,7 +37,7 @@ type RunOverrides struct {
 // RunService is service name as `berth run` changes it by o, checked as
 // the stack file's services are.
 func (p *Project) RunService(name string, o RunOverrides) (Service, error) {
-	if p.loaded == nil {
+	if p.model() == nil {
 		return Service{}, fmt.Errorf("run: project %s was not loaded from files", p.Name)
 	}
 	cs, ok := p.loaded.Services[name]

@@ -20,7 +20,12 @@ type Project struct {
 	Configs    map[string]FileSource // key: the name in the compose file ("token")
 	Secrets    map[string]FileSource // key: the name in the compose file ("token")
 
-	loaded *types.Project // compose-go's model of the same load, for Render; nil when built by hand
+	loaded *types.Project // compose-go's model of the same load, for Render; nil when built by hand or cached
+
+	// A project from LoadCached has no loaded model until model() reloads it.
+	env      map[string]string     // the interpolation environment
+	profiles []string              // AllProfiles
+	reload   func() *types.Project // a full load; nil on failure
 }
 
 // Service is one service of a project, with every field berth honours.

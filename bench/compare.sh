@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# Issue 15's figures, side by side in one run: each berth binary given
+# (e.g. the previous build and this one) against the floor of bare runc
+# (Debian's runc, the same busybox root filesystem), and Docker Compose or
+# podman-compose when they are installed. Every timed row is hyperfine's
+# median with min–max over RUNS runs, and each tool's ratio to the floor.
+# Usage: bench/compare.sh BERTH_BINARY [BERTH_BINARY...]   (as root, from a
+# checkout with the Go toolchain; apt-get install runc hyperfine
+# busybox-static curl; takes the shared root-test lock). RUNS (default 10)
+# sets the runs per timed row.
+set -euo pipefail
+for tool in runc hyperfine curl go python3; do
+	command -v "$tool" >/dev/null || { echo "bench/compare.sh needs $tool" >&2; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "bench/compare.sh needs root" >&2; exit 1; }
+[ $# -ge 1 ] || { echo "usage: bench/compare.sh BERTH_BINARY [BERTH_BINARY...]" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+exec 9>/tmp/berth-root-tests.lock
+flock 9
+bins=()
+for b in "$@"; do bins+=("$(realpath "$b")"); done
+bench_init "${bins[0]}" 10.249.0.0/16
+runs=${RUNS:-10}
+floor_root=$work/runc
+bench_cleanup() {
+	for id in $(runc --root "$floor_root" list -q 2>/dev/null); do runc --root "$floor_root" delete -f "$id" >/dev/null 2>&1; done
+	for b in "${bins[@]}"; do for d in "$work"/*/compose.yaml; do
+		(cd "$(dirname "$d")" && "$b" down -v -t 0 >/dev/null 2>&1) || true
+	done; done
+}
+bench_busybox bench/busybox:1
+bench_bundle "$work/bundle"
+for n in 10 50; do bench_sleepers "$work/p$n" "$n"; done
+
+# Column names: berth binaries by their path, then the floor.
+label() { # label INDEX: "berth" for one binary, else "berth#N (path)"
+	if [ ${#bins[@]} -eq 1 ]; then echo berth; else echo "berth#$(($1 + 1))"; fi
+}
+for i in "${!bins[@]}"; do echo "$(label "$i") = ${bins[$i]}"; done
+for other in "docker compose" podman-compose; do
+	if ! $other version >/dev/null 2>&1; then echo "$other: not installed, its column is left out"; fi
+done
+echo "runs per timed row: $runs; host: $(nproc) CPUs, $(uname -r)"
+echo
+
+results=$work/results # lines: ROW<TAB>TOOL<TAB>MEDIAN<TAB>MIN<TAB>MAX<TAB>UNIT
+: >"$results"
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"; }
+
+# timed ROW TOOL [hyperfine options...] COMMAND: records hyperfine's
+# median, min and max (seconds) of COMMAND run without a shell.
+timed() {
+	local row=$1 tool=$2 json=$work/hf.json
+	shift 2
+	hyperfine -N -r "$runs" --export-json "$json" "$@" >/dev/null 2>&1 ||
+		{ echo "failed: $row, $tool: $*" >&2; hyperfine -N -r 1 "$@" >&2 || true; exit 1; }
+	python3 - "$json" "$row" "$tool" >>"$results" <<-'EOF'
+		import json, sys
+		r = json.load(open(sys.argv[1]))["results"][0]
+		print(f"{sys.argv[2]}\t{sys.argv[3]}\t{r['median']}\t{r['min']}\t{r['max']}\ts")
+	EOF
+}
+
+# Scripts hyperfine runs: the floor's equivalents of each row, and the
+# steps around berth's.
+script() { # script NAME BODY: an executable bash script $work/NAME.sh
+	printf '#!/usr/bin/env bash\nset -e\n%s\n' "$2" >"$work/$1.sh"
+	chmod +x "$work/$1.sh"
+}
+R="runc --root $floor_root"
+fid=berthfloor$$- # container IDs (and so runc's cgroup names) of this run only
+script floor-run "for i in \$(seq 1 \$1); do $R run -d --bundle $work/bundle $fid\$i >/dev/null 2>&1 </dev/null; done"
+script floor-delete "for id in \$($R list -q); do $R delete -f \$id >/dev/null; done"
+script floor-reset "$work/floor-delete.sh; $work/floor-run.sh \$1"
+script floor-recreate "$R delete -f ${fid}1 >/dev/null; $R run -d --bundle $work/bundle ${fid}1 >/dev/null 2>&1 </dev/null"
+# Recreate one of ten: each run changes s1's environment, so up recreates it.
+script bump "sed -i -E '0,/V: \"[0-9]+\"/s//V: \"'\$RANDOM'\"/' $work/p10/compose.yaml"
+
+berth_in() { # berth_in BINARY DIR ARGS...: the command line hyperfine runs
+	local b=$1 dir=$2
+	shift 2
+	printf '%q ' env -C "$dir" "$b" "$@"
+}
+
+echo "== lifecycle" >&2
+for i in "${!bins[@]}"; do
+	b=${bins[$i]} t=$(label "$i")
+	for n in 10 50; do
+		timed "cold up -d, $n services" "$t" --prepare "$(berth_in "$b" "$work/p$n" down -t 0)" "$(berth_in "$b" "$work/p$n" up -d)"
+		timed "no-op up -d, $n services" "$t" -w 2 "$(berth_in "$b" "$work/p$n" up -d)"
+	done
+	timed "recreate 1 of 10 (-t 0)" "$t" --prepare "$work/bump.sh" "$(berth_in "$b" "$work/p10" up -d -t 0)"
+	timed "down -t 0, 50 services" "$t" --prepare "$(berth_in "$b" "$work/p50" up -d)" "$(berth_in "$b" "$work/p50" down -t 0)"
+	for n in 10 50; do (cd "$work/p$n" && "$b" down -t 0 >/dev/null); done
+done
+for n in 10 50; do
+	timed "cold up -d, $n services" floor --prepare "$work/floor-delete.sh" "$work/floor-run.sh $n"
+done
+"$work/floor-delete.sh"
+"$work/floor-run.sh" 1
+timed "recreate 1 of 10 (-t 0)" floor "$work/floor-recreate.sh"
+timed "down -t 0, 50 services" floor --prepare "$work/floor-reset.sh 50" "$work/floor-delete.sh"
+"$work/floor-delete.sh"
+
+echo "== memory" >&2
+# mem_available: MemAvailable in kB, the median of 9 samples 0.1 s apart
+# (other work on the host moves it).
+mem_available() {
+	for _ in $(seq 9); do awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; sleep 0.1; done | sort -n | sed -n 5p
+}
+settle() { sync; sleep 2; }
+# per_container TOOL UP DOWN: MemAvailable drop per container with 50
+# running, the median of 5 rounds (min–max shows the host's noise).
+per_container() {
+	local tool=$1 up=$2 down=$3 drops=()
+	for _ in 1 2 3 4 5; do
+		settle
+		local before after
+		before=$(mem_available)
+		eval "$up" >/dev/null
+		settle
+		after=$(mem_available)
+		eval "$down" >/dev/null
+		drops+=("$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.3f", (a - b) / 1024 / 50 }')")
+	done
+	local sorted
+	sorted=$(printf '%s\n' "${drops[@]}" | sort -g)
+	record "host memory per running container (50 running)" "$tool" "$(echo "$sorted" | sed -n 3p)" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" MB
+}
+# shims TOOL: RSS and PSS of each berth shim of this root, medians (MB).
+shims() {
+	python3 - "$1" "$BERTH_RUN_ROOT" >>"$results" <<-'EOF'
+		import os, statistics, sys
+		rss, pss = [], []
+		for pid in filter(str.isdigit, os.listdir("/proc")):
+		    try:
+		        argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+		        if len(argv) < 5 or argv[1] != b"shim" or sys.argv[2].encode() not in argv[3] + argv[4]:
+		            continue
+		        m = dict(l.split(":", 1) for l in open(f"/proc/{pid}/smaps_rollup").read().splitlines()[1:])
+		    except OSError:
+		        continue
+		    rss.append(int(m["Rss"].split()[0]) / 1024)
+		    pss.append(int(m["Pss"].split()[0]) / 1024)
+		if rss:
+		    print(f"shim RSS per container\t{sys.argv[1]}\t{statistics.median(rss)}\t{min(rss)}\t{max(rss)}\tMB")
+		    print(f"shim PSS per container\t{sys.argv[1]}\t{statistics.median(pss)}\t{min(pss)}\t{max(pss)}\tMB")
+	EOF
+}
+for i in "${!bins[@]}"; do
+	b=${bins[$i]} t=$(label "$i")
+	per_container "$t" "(cd $work/p50 && $b up -d)" "(cd $work/p50 && $b down -t 0)"
+	(cd "$work/p50" && "$b" up -d >/dev/null)
+	shims "$t"
+	(cd "$work/p50" && "$b" down -t 0 >/dev/null)
+done
+per_container floor "$work/floor-run.sh 50" "$work/floor-delete.sh"
+record "shim RSS per container" floor 0 0 0 MB
+record "shim PSS per container" floor 0 0 0 MB
+
+echo "== pull" >&2
+bench_registry
+mkdir -p "$work/pull"
+printf 'services:\n  big:\n    image: %s\n' "$ref" >"$work/pull/compose.yaml"
+for i in "${!bins[@]}"; do
+	timed "pull + unpack, 200 MB in 8 layers" "$(label "$i")" --prepare "rm -rf $work/pullroot" \
+		"env -C $work/pull BERTH_ROOT=$work/pullroot/root BERTH_RUN_ROOT=$work/pullroot/run ${bins[$i]} pull -q"
+done
+timed "pull + unpack, 200 MB in 8 layers" floor --prepare "rm -f $work/pull.tar" "$crane pull $ref $work/pull.tar"
+rm -rf "$work/pullroot" "$work/pull.tar"
+
+echo "== published port" >&2
+port=$((20000 + $$ % 10000))
+mkdir -p "$work/web"
+cat >"$work/web/compose.yaml" <<-EOF
+	services:
+	  web:
+	    image: bench/busybox:1
+	    command: ["httpd", "-f", "-p", "80", "-h", "/"]
+	    ports: ["127.0.0.1:$port:80"]
+	    depends_on: [app]
+	  app:
+	    image: bench/busybox:1
+	    command: ["sleep", "100000"]
+	    depends_on: [db]
+	  db:
+	    image: bench/busybox:1
+	    command: ["sleep", "100000"]
+EOF
+for i in "${!bins[@]}"; do
+	script "web$i" "${bins[$i]} up -d >/dev/null 2>&1 &
+for _ in \$(seq 3000); do curl -s -o /dev/null --max-time 1 http://127.0.0.1:$port/ && exit 0; sleep 0.005; done
+echo 'the published port never answered' >&2; exit 1"
+	timed "published port answers, from the start of up -d" "$(label "$i")" \
+		--prepare "$(berth_in "${bins[$i]}" "$work/web" down -t 0)" "env -C $work/web $work/web$i.sh"
+	(cd "$work/web" && "${bins[$i]}" down -t 0 >/dev/null)
+done
+
+# The table: each row, each tool's median (min–max) and its ratio to the
+# floor, when the floor has the row and is not zero.
+python3 - "$results" <<-'EOF'
+	import sys
+	rows, tools, cells = [], [], {}
+	for line in open(sys.argv[1]):
+	    row, tool, med, lo, hi, unit = line.rstrip("\n").split("\t")
+	    if row not in rows: rows.append(row)
+	    if tool not in tools: tools.append(tool)
+	    cells[row, tool] = (float(med), float(lo), float(hi), unit)
+	def fmt(v, unit):
+	    return f"{v * 1000:.1f} ms" if unit == "s" else f"{v:.2f} {unit}"
+	print(f"| figure | {' | '.join(tools)} |")
+	print(f"| --- |{' --- |' * len(tools)}")
+	for row in rows:
+	    floor = cells.get((row, "floor"))
+	    out = []
+	    for tool in tools:
+	        c = cells.get((row, tool))
+	        if c is None:
+	            out.append("—")
+	            continue
+	        med, lo, hi, unit = c
+	        s = f"{fmt(med, unit)} ({fmt(lo, unit)}–{fmt(hi, unit)})"
+	        if tool != "floor" and floor and floor[0] > 0:
+	            s += f" {med / floor[0]:.2f}×"
+	        out.append(s)
+	    print(f"| {row} | {' | '.join(out)} |")
+	print()
+	print("floor: bare runc (N × runc run -d; delete -f + run -d; N × runc delete -f; 50 runc containers' memory)")
+	print("and crane pull to a tarball (download only); it has no no-op up, no shim (0) and no published")
+	print("ports. × is each median over the floor's.")
+EOF
