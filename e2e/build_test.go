@@ -286,3 +286,40 @@ services:
 		t.Fatalf("plan after an asset changed:\n%s", out)
 	}
 }
+
+// A built image runs as a pulled one: its HEALTHCHECK is run (ps shows the
+// service healthy), its STOPSIGNAL is what stop sends, its USER and
+// WORKDIR are the process's.
+func TestBuiltImageHealthcheckAndStopSignal(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	host := testutil.Registry(t, nil)
+	testutil.PushBusybox(t, host+"/lib/base:1", []string{"sh"}, nil)
+	dir := project(t, `
+services:
+  app:
+    build: ./app
+`)
+	writeFile(t, filepath.Join(dir, "app", "Dockerfile"), "FROM "+host+"/lib/base:1\n"+
+		"WORKDIR /srv\nUSER 1234:1234\n"+
+		"HEALTHCHECK --interval=200ms --timeout=2s --retries=1 CMD test \"$(pwd)\" = /srv\n"+
+		"STOPSIGNAL SIGUSR1\n"+
+		`CMD ["sh", "-c", "echo uid=$(id -u) cwd=$(pwd); trap 'echo got-usr1; exit 0' USR1; while true; do sleep 0.1; done"]`+"\n", 0, 0)
+	u := newUser(t, dir)
+	t.Cleanup(func() {
+		u.try("down", "-t", "0", "--rmi", "all")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.run("up", "-d", "--wait", "--wait-timeout", "30")
+	if out := u.run("ps", "--format", "{{.Status}}"); !strings.Contains(out, "(healthy)") {
+		t.Fatalf("the image's healthcheck did not run: %q", out)
+	}
+	u.run("stop", "-t", "20")
+	out := u.run("logs", "--no-log-prefix", "app")
+	if !strings.Contains(out, "uid=1234 cwd=/srv") || !strings.Contains(out, "got-usr1") {
+		t.Fatalf("user, workdir or stop signal of the built image not applied:\n%s", out)
+	}
+	if ps := u.run("ps", "-a", "--format", "{{.Status}}"); !strings.Contains(ps, "Exited (0)") {
+		t.Fatalf("stopped by its STOPSIGNAL, it exits 0: %q", ps)
+	}
+}

@@ -242,7 +242,14 @@ func (s *shim) supervise() {
 			code = s.wait()
 		}
 		s.mu.Lock()
-		s.state.Status, s.state.Pid, s.state.ExitCode, s.state.FinishedAt = lifecycle.Exited, 0, code, time.Now()
+		// One step from running to restarting (or exited): no one sees it
+		// exited in between when a restart follows.
+		restart := s.policy.ShouldRestart(code, s.state.Restarts, s.stopped)
+		status := lifecycle.Exited
+		if restart {
+			status = lifecycle.Restarting
+		}
+		s.state.Status, s.state.Pid, s.state.ExitCode, s.state.FinishedAt = status, 0, code, time.Now()
 		s.state.Stopped = s.stopped
 		st, stopped := s.state, s.stopped
 		s.mu.Unlock()
@@ -259,15 +266,15 @@ func (s *shim) supervise() {
 		if startErr == nil {
 			s.event("die", dieAttributes(code, st))
 		}
-		if !s.policy.ShouldRestart(code, st.Restarts, stopped) {
+		if !restart {
 			return
 		}
 		backoff = nextBackoff(backoff, st.FinishedAt.Sub(st.StartedAt))
-		s.mu.Lock()
-		s.state.Status = lifecycle.Restarting
-		s.mu.Unlock()
 		select {
-		case <-s.stopCh:
+		case <-s.stopCh: // stopped while waiting: down for good
+			s.mu.Lock()
+			s.state.Status = lifecycle.Exited
+			s.mu.Unlock()
 			return
 		case <-time.After(backoff):
 		}

@@ -25,7 +25,7 @@ const eventsWakeFile = "events.wake"
 // Event is one recorded event: of a container, as Docker's daemon reports
 // it, or of a project as a whole (a reconcile pass).
 type Event struct {
-	Seq     int64 // increasing with every event recorded
+	Seq     int64  // increasing with every event recorded
 	Type    string // "container", or a project event's type ("reconcile")
 	Time    time.Time
 	Action  string // "create", "start", "die", "health_status: healthy", ...
