@@ -145,13 +145,12 @@ func (pl *planner) replace(d decision, n int, gate []string, o Options) string {
 		pl.add(Action{ID: "hosts:" + sw.ID, Kind: RefreshHosts, Target: pl.plan.Project, After: []string{sw.ID},
 			Reason: fmt.Sprintf("start-first: the names of service %s lead to %s now", svc, cs.Name)})
 	}
-	stop := Action{ID: "stop:" + old, Kind: Stop, Target: old, Service: svc, After: []string{last}, Timeout: stopTimeout(d.svc, o), Successor: cs.Name,
-		Reason: fmt.Sprintf("start-first: replaced by %s", cs.Name)}
-	rm := Action{ID: "remove:" + old, Kind: Remove, Target: old, Service: svc, After: []string{stop.ID}, Timeout: stopTimeout(d.svc, o), Successor: cs.Name,
+	// The removal stops it (its stop signal, then SIGKILL after its grace
+	// period): one step less between the switch and the end.
+	rm := Action{ID: "remove:" + old, Kind: Remove, Target: old, Service: svc, After: []string{last}, Timeout: stopTimeout(d.svc, o), Successor: cs.Name,
 		Reason: fmt.Sprintf("start-first: replaced by %s", cs.Name)}
 	back := Action{ID: "remove:" + cs.Name, Kind: Remove, Target: cs.Name, Service: svc, After: []string{ready.ID}, OnFailure: true, Timeout: stopTimeout(d.svc, o),
 		Reason: fmt.Sprintf("failure_action rollback: only if %s does not get ready; %s keeps running", cs.Name, old)}
-	pl.add(stop)
 	pl.add(rm)
 	pl.add(back)
 	return rm.ID
@@ -170,7 +169,7 @@ func sortOrder(a Action) int {
 	case a.Kind == SwitchPorts:
 		return at + 1
 	case a.Successor != "":
-		return at + 2
+		return at + 2 // the old container's removal
 	case a.OnFailure:
 		return at + 3
 	}

@@ -33,7 +33,6 @@ func TestStartFirstPlanOrder(t *testing.T) {
 > start container shop-web-2 (start-first replacement of shop-web-1: environment.FOO changed)
 … wait for ready container shop-web-2 (start-first: shop-web-2 takes over from shop-web-1 once running, and healthy when it has a health check)
 ~ switch ports of web from shop-web-1 to shop-web-2 (start-first: in one nftables transaction, the published ports lead to the new container instead of the old one)
-■ stop container shop-web-1 (start-first: replaced by shop-web-2)
 - remove container shop-web-1 (start-first: replaced by shop-web-2)
 - remove container shop-web-2 (failure_action rollback: only if shop-web-2 does not get ready; shop-web-1 keeps running)
 ~ update /etc/hosts of project shop (start-first: the names of service web lead to shop-web-2 now)
@@ -59,7 +58,7 @@ Plan: 0 to pull, 0 to create, 1 to recreate, 0 to start, 0 to remove.
 	calls := f.calls()
 	for _, pair := range [][2]string{{"start shop-web-2", "wait-ready shop-web-2"}, {"wait-ready shop-web-2", "switch-ports shop-web-1 shop-web-2"},
 		{"switch-ports shop-web-1 shop-web-2", "refresh-hosts shop"},
-		{"switch-ports shop-web-1 shop-web-2", "stop shop-web-1"}, {"stop shop-web-1", "remove shop-web-1"}} {
+		{"switch-ports shop-web-1 shop-web-2", "remove shop-web-1"}} {
 		if !before(calls, pair[0], pair[1]) {
 			t.Errorf("%q must come before %q: %v", pair[0], pair[1], calls)
 		}
@@ -105,7 +104,7 @@ func TestStartFirstRollsBackAFailedContainer(t *testing.T) {
 		t.Fatalf("Apply: %v, want the readiness failure", err)
 	}
 	calls := f.calls()
-	if slices.Contains(calls, "switch-ports shop-web-1 shop-web-2") || slices.Contains(calls, "stop shop-web-1") {
+	if slices.Contains(calls, "switch-ports shop-web-1 shop-web-2") || slices.Contains(calls, "remove shop-web-1") {
 		t.Errorf("ports switched or old stopped after a failed rollout: %v", calls)
 	}
 	if !slices.Contains(calls, "remove shop-web-2") {

@@ -151,7 +151,7 @@ type Action struct {
 	// OnFailure makes the action run only when one of its After actions
 	// failed (a start-first rollback); otherwise it is left out.
 	OnFailure bool `json:"on_failure,omitempty"`
-	// Successor is, for the Stop and Remove of a container a start-first
+	// Successor is, for the Remove of a container a start-first
 	// rollout replaces, the container that took over from it.
 	Successor string `json:"successor,omitempty"`
 }
