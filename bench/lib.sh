@@ -29,7 +29,7 @@ bench_busybox() {
 	local rootfs=$work/rootfs
 	mkdir -p "$rootfs"/bin "$rootfs"/etc "$rootfs"/proc "$rootfs"/dev "$rootfs"/sys "$rootfs"/tmp
 	cp /bin/busybox "$rootfs"/bin/
-	for a in sh sleep true httpd; do ln -sf busybox "$rootfs/bin/$a"; done
+	for a in sh sleep true httpd wget mkdir; do ln -sf busybox "$rootfs/bin/$a"; done
 	tar -C "$rootfs" -cf "$work/busybox.tar" .
 	"$berth" image import "$work/busybox.tar" "$1" >/dev/null
 }

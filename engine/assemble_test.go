@@ -243,3 +243,29 @@ func TestContainerLabels(t *testing.T) {
 		t.Fatalf("a one-off's label: %q", got[labelOneOff])
 	}
 }
+
+// During a start-first rollout of a publishing service, the service's
+// name and aliases name the container that holds the published ports:
+// not the successor before the switch, not the old one after it.
+func TestHostsFileStartFirst(t *testing.T) {
+	web := spec.Service{Name: "web", Ports: []spec.Port{{Target: 80}}, Networks: map[string]spec.ServiceNetwork{"default": {Aliases: []string{"www"}}}}
+	p := &peers{
+		services:  map[string]spec.Service{"shop-web-1": web, "shop-web-2": web, "shop-api-1": {Name: "api", Networks: map[string]spec.ServiceNetwork{"default": {}}}},
+		hostnames: map[string]string{"shop-api-1": "0123456789ab"},
+		published: map[string]bool{"shop-web-2": true}, // after the switch
+		eps: []store.Endpoint{
+			{Container: "shop-web-1", Network: "shop_default", Address: "10.1.0.2", Key: "default"},
+			{Container: "shop-web-2", Network: "shop_default", Address: "10.1.0.3", Key: "default"},
+			{Container: "shop-api-1", Network: "shop_default", Address: "10.1.0.4", Key: "default"},
+		},
+	}
+	got, err := p.hostsFile("shop-api-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"10.1.0.2\tshop-web-1\n", "10.1.0.3\tshop-web-2 web www\n"} {
+		if !strings.Contains(string(got), line) {
+			t.Errorf("want %q in:\n%s", line, got)
+		}
+	}
+}

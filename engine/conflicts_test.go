@@ -131,3 +131,25 @@ func TestConflictsBridgeName(t *testing.T) {
 		t.Errorf("another network's bridge: %v", errs[1])
 	}
 }
+
+// TestConflictsStartFirst: a start-first successor publishes the same
+// host port as the container it replaces, which both hold for a moment;
+// that is no conflict, but a third container's port still is.
+func TestConflictsStartFirst(t *testing.T) {
+	h := freeHost()
+	h.ports = []store.Port{{Container: "p-web-1", Protocol: "tcp", HostPort: 8080}, {Container: "o-x-1", Protocol: "tcp", HostPort: 9090}}
+	create := createOf("p", "p-web-2", fixed("", 8080, "tcp"))
+	create.Replaces = "p-web-1"
+	create.Container.Standby = true
+	plan := reconcile.Plan{Actions: []reconcile.Action{create,
+		{Kind: reconcile.SwitchPorts, Target: "p-web-2", Replaces: "p-web-1", Container: create.Container},
+		{Kind: reconcile.Stop, Target: "p-web-1", Successor: "p-web-2"},
+		{Kind: reconcile.Remove, Target: "p-web-1", Successor: "p-web-2"}}}
+	if errs := conflicts(plan, h); len(errs) != 0 {
+		t.Fatalf("start-first overlap refused: %v", errs)
+	}
+	create.Container.Service.Ports = append(create.Container.Service.Ports, fixed("", 9090, "tcp"))
+	if errs := conflicts(plan, h); len(errs) != 1 || !strings.Contains(errs[0].Error(), "o-x-1") {
+		t.Fatalf("a third container's port: %v", errs)
+	}
+}

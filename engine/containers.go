@@ -61,8 +61,10 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if cfg.Mounts, err = e.mounts(ctx, c, img); err != nil {
 		return err
 	}
-	if err := e.publish(ctx, c); err != nil {
-		return err
+	if !c.Standby { // a start-first successor gets its ports by SwitchPorts
+		if err := e.publish(ctx, c); err != nil {
+			return err
+		}
 	}
 	if err := e.runtime.Create(cfg); err != nil {
 		return err

@@ -27,6 +27,16 @@ type peers struct {
 	oneOff    map[string]bool   // containers berth run made: known by their aliases, not their service's name
 	eps       []store.Endpoint
 	gateways  map[string]string // network -> gateway
+	published map[string]bool   // containers holding published ports
+}
+
+// serves reports whether container c answers to its service's name and
+// aliases: not a container whose service publishes ports while it holds
+// none, that is a start-first successor before its switch or the
+// container it replaced after it.
+func (p *peers) serves(c string) bool {
+	svc := p.services[c]
+	return p.published[c] || len(svc.Ports) == 0 || svc.NetworkMode != ""
 }
 
 // readPeers reads the host's containers, endpoints and networks.
@@ -47,6 +57,14 @@ func (e *Engine) readPeers(ctx context.Context) (*peers, error) {
 	}
 	if p.eps, err = e.store.Endpoints(ctx); err != nil {
 		return nil, err
+	}
+	ports, err := e.store.Ports(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	p.published = map[string]bool{}
+	for _, pt := range ports {
+		p.published[pt.Container] = true
 	}
 	nets, err := e.store.Networks(ctx, "")
 	if err != nil {
@@ -84,10 +102,12 @@ func (p *peers) hostsFile(self string) ([]byte, error) {
 			names = append(names, p.hostnames[self])
 		}
 		names = append(names, ep.Container)
-		if !p.oneOff[ep.Container] { // a one-off's aliases name its service only with run --use-aliases
-			names = append(names, svc.Name)
+		if p.serves(ep.Container) {
+			if !p.oneOff[ep.Container] { // a one-off's aliases name its service only with run --use-aliases
+				names = append(names, svc.Name)
+			}
+			names = append(names, svc.Networks[ep.Key].Aliases...)
 		}
-		names = append(names, svc.Networks[ep.Key].Aliases...)
 		entries = append(entries, network.HostEntry{IP: ip, Names: names})
 		if ip6, err := netip.ParseAddr(ep.Address6); err == nil {
 			entries = append(entries, network.HostEntry{IP: ip6, Names: names})

@@ -172,6 +172,20 @@ func (e *Engine) vethName(container, netName string) string {
 // publish sets up the container's published ports on its first network,
 // choosing a free host port for those given none, and records them.
 func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
+	return e.publishFrom(ctx, c.Name, c)
+}
+
+// SwitchPorts moves the published ports of container from to c, its
+// start-first successor: the records in one store transaction, the DNAT
+// rules in one nft transaction. An ephemeral port keeps the host port
+// from had, so that clients find the service where it was.
+func (e *Engine) SwitchPorts(ctx context.Context, from string, c reconcile.ContainerSpec) error {
+	return e.publishFrom(ctx, from, c)
+}
+
+// publishFrom publishes c's ports, taking over those of container from
+// (c itself when it publishes anew).
+func (e *Engine) publishFrom(ctx context.Context, from string, c reconcile.ContainerSpec) error {
 	if len(c.Service.Ports) == 0 || c.Service.NetworkMode != "" {
 		return nil // host networking needs no publishing; none and shared modes have nothing of their own
 	}
@@ -203,7 +217,7 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 	if err != nil {
 		return fmt.Errorf("publishing ports of %s: no address on %s: %w", c.Name, primary, err)
 	}
-	taken, err := e.takenPorts(ctx)
+	taken, had, err := e.takenPortsBut(ctx, from)
 	if err != nil {
 		return err
 	}
@@ -216,7 +230,7 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 				return fmt.Errorf("service %q: port %s:%d: the container has no IPv6 address (enable_ipv6 on its network)", c.Service.Name, p.HostIP, p.Target)
 			}
 		}
-		ms, err := portMappings(p, target, rec.Bridge, taken, kernelPorts{e.net})
+		ms, err := portMappings(keepEphemeral(p, had), target, rec.Bridge, taken, kernelPorts{e.net})
 		if err != nil {
 			return fmt.Errorf("service %q: ports: %w", c.Service.Name, err)
 		}
@@ -227,23 +241,44 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 		maps = append(maps, ms...)
 		maps = append(maps, mirror6(ms, p.HostIP, addr6)...)
 	}
-	if err := e.store.SetPorts(ctx, c.Name, recs); err != nil {
+	if err := e.store.MovePorts(ctx, from, c.Name, recs); err != nil {
 		return err
 	}
-	return e.net.PublishPorts(c.Name, maps)
+	return e.net.SwitchPorts(from, c.Name, maps)
 }
 
-// takenPorts are the host ports berth has published, by protocol.
-func (e *Engine) takenPorts(ctx context.Context) (map[string][]uint16, error) {
+// keepEphemeral is p with, when it is ephemeral (no host port given), the
+// host port of the same mapping in had: what the replaced container got.
+func keepEphemeral(p spec.Port, had []store.Port) spec.Port {
+	if !p.Published.IsZero() {
+		return p
+	}
+	for _, h := range had {
+		if h.Protocol == first(p.Protocol, "tcp") && h.HostIP == spec.AddrText(p.HostIP) && h.ContainerPort == int(p.Target) {
+			p.Published = spec.PortRange{Lo: uint16(h.HostPort), Hi: uint16(h.HostPort)}
+			return p
+		}
+	}
+	return p
+}
+
+// takenPortsBut are the host ports berth has published, by protocol,
+// leaving out those of container from, which are returned.
+func (e *Engine) takenPortsBut(ctx context.Context, from string) (map[string][]uint16, []store.Port, error) {
 	all, err := e.store.Ports(ctx, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	taken := map[string][]uint16{}
+	var had []store.Port
 	for _, p := range all {
+		if p.Container == from {
+			had = append(had, p)
+			continue
+		}
 		taken[p.Protocol] = append(taken[p.Protocol], uint16(p.HostPort))
 	}
-	return taken, nil
+	return taken, had, nil
 }
 
 // kernelPorts picks host ports that nothing on the host listens on.

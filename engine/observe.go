@@ -272,6 +272,9 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags n
 		if c.Drift, err = e.drift(r.Name, tags, pl); err != nil {
 			return c, err
 		}
+		if c.Drift == "" && len(svc.Ports) > 0 && svc.NetworkMode == "" && !c.OneOff && !pl.ports[r.Name] {
+			c.Drift = "its published ports were never set up (a start-first rollout stopped before switching them to it)"
+		}
 	}
 	if c.State != lifecycle.Missing && !c.State.Active() && !e.plumbingIntact(r.Name, svc) {
 		// After a reboot the run root is empty: starting the container

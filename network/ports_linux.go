@@ -27,13 +27,26 @@ import (
 // reaches a host process listening on ::1) instead of hanging; a
 // mapping on HostIP ::1 is refused with ErrIPv6Loopback.
 func (h *Host) PublishPorts(owner string, m []PortMapping) error {
+	return h.SwitchPorts(owner, owner, m)
+}
+
+// SwitchPorts moves published ports from owner from to owner to: in one
+// nft transaction, from's rules go and to's become exactly m, so that a
+// new connection reaches either the old owner or the new one, never
+// neither (a start-first rollout). Connections already made keep going to
+// from (conntrack keeps their translation). from == to is PublishPorts.
+func (h *Host) SwitchPorts(from, to string, m []PortMapping) error {
+	what := "publishing ports of " + to
+	if from != to {
+		what = "switching published ports from " + from + " to " + to
+	}
 	var errs []error
 	for i, pm := range m {
 		if err := pm.validate(); err != nil {
 			errs = append(errs, fmt.Errorf("mapping %d: %w", i, err))
 		}
 	}
-	if err := invalid("publishing ports of "+owner, errs); err != nil {
+	if err := invalid(what, errs); err != nil {
 		return err
 	}
 	for _, pm := range m {
@@ -41,13 +54,18 @@ func (h *Host) PublishPorts(owner string, m []PortMapping) error {
 			continue
 		}
 		if err := h.setSysctl("net/ipv4/conf/"+pm.Bridge+"/route_localnet", "1"); err != nil {
-			return fmt.Errorf("publishing ports of %s: %w", owner, err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
-	return h.update("publishing ports of "+owner, true, func(x *txn) error {
-		tag := ownerTag(owner)
-		if err := x.deleteTagged(tag); err != nil {
+	return h.update(what, true, func(x *txn) error {
+		tag := ownerTag(to)
+		if err := x.deleteTagged(ownerTag(from)); err != nil {
 			return err
+		}
+		if from != to {
+			if err := x.deleteTagged(tag); err != nil {
+				return err
+			}
 		}
 		for _, pm := range m {
 			t := x.ip

@@ -59,6 +59,10 @@ type Containers interface {
 	// config files, published ports), as after a reboot.
 	Restore(ctx context.Context, c ContainerSpec) error
 	UpdateLimits(ctx context.Context, c ContainerSpec) error // c's limits on its container, in place
+	// SwitchPorts moves the published ports of container from to the
+	// start-first successor to, in one step: no moment when they lead
+	// nowhere.
+	SwitchPorts(ctx context.Context, from string, to ContainerSpec) error
 }
 
 // Drivers are what Apply acts through.
@@ -133,6 +137,7 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 		go func(a Action) {
 			defer wg.Done()
 			defer close(done[a.ID])
+			anyFailed := false
 			for _, dep := range a.After {
 				ch, ok := done[dep]
 				if !ok {
@@ -142,7 +147,8 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 				mu.Lock()
 				failed := errs[dep] != nil
 				mu.Unlock()
-				if failed && !a.Regardless && !slices.Contains(a.Soft, dep) {
+				anyFailed = anyFailed || failed
+				if failed && !a.Regardless && !slices.Contains(a.Soft, dep) && !a.OnFailure {
 					err := fmt.Errorf("%s: %w (%s)", a.Describe(), ErrDependency, dep)
 					mu.Lock()
 					errs[a.ID] = err
@@ -150,6 +156,9 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 					emit(Event{Action: a, Status: Skipped, Err: err})
 					return
 				}
+			}
+			if a.OnFailure && !anyFailed {
+				return // a rollback with nothing to roll back
 			}
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -228,6 +237,13 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		return 0, wait(ctx, a, d.Containers)
 	case RefreshHosts:
 		return 0, d.Containers.RefreshHosts(ctx, a.Target)
+	case SwitchPorts:
+		return 0, d.Containers.SwitchPorts(ctx, a.Replaces, *a.Container)
+	case Delay:
+		if !sleep(ctx, a.Timeout) {
+			return 0, ctx.Err()
+		}
+		return 0, nil
 	case Remove:
 		return 0, d.Containers.Remove(ctx, a.Target, a.Timeout)
 	case RemoveNetwork:
@@ -276,4 +292,16 @@ func wait(ctx context.Context, a Action, c Containers) error {
 		return fmt.Errorf("application not healthy after %s", a.Timeout)
 	}
 	return err
+}
+
+// sleep waits d, or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

@@ -324,6 +324,20 @@ func (f *fakeHost) RefreshHosts(_ context.Context, project string) error {
 	return f.record("refresh-hosts " + project)
 }
 
+// SwitchPorts fails unless both containers run, as a start-first
+// rollout must have them when the ports move.
+func (f *fakeHost) SwitchPorts(_ context.Context, from string, to ContainerSpec) error {
+	if err := f.record("switch-ports " + from + " " + to.Name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.containers[from].State.Active() || !f.containers[to.Name].State.Active() {
+		return fmt.Errorf("switching ports from %s (%s) to %s (%s): both must run", from, f.containers[from].State, to.Name, f.containers[to.Name].State)
+	}
+	return nil
+}
+
 func (f *fakeHost) drivers() Drivers {
 	return Drivers{Images: f, Networks: f, Volumes: f, Containers: f, Builder: f}
 }

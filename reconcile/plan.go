@@ -19,7 +19,7 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Restore: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4, UpdateLimits: 6}
+var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Restore: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4, UpdateLimits: 6, Delay: 6, SwitchPorts: 8} // SwitchPorts: see sortOrder
 
 // planner accumulates one plan.
 type planner struct {
@@ -102,7 +102,7 @@ func (pl *planner) planServices(p *spec.Project, services []spec.Service, extra 
 	}
 	followSharedNamespaces(decisions)
 	for _, svc := range services {
-		pl.planDecisions(decisions[svc.Name], o)
+		pl.planDecisions(pl.startFirst(decisions[svc.Name], byService[svc.Name], o), o)
 	}
 	pl.planDecisions(extra, o)
 	pl.warnPulledImages(services)
@@ -289,19 +289,16 @@ type decision struct {
 func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing []Container, obs Observed, o Options) []decision {
 	hash := containerHash(p, svc)
 	imageID, imagePresent := obs.Images[svc.Image]
-	byNumber := map[int]Container{}
-	for _, c := range existing {
-		byNumber[c.Number] = c
-	}
+	keep, extra := slots(existing, svc.Scale, hash)
 	force := o.ForceRecreate || o.RenewAnonVolumes
 	if len(o.Services) > 0 && !slices.Contains(o.Services, svc.Name) {
 		force = o.AlwaysRecreateDeps // a dependency of the named services
 	}
 	var out []decision
-	for n := 1; n <= svc.Scale; n++ {
+	for _, sl := range keep {
+		n, c, ok := sl.number, sl.old, sl.ok
 		name := svc.Container(p.Name, n)
 		d := decision{svc: svc, spec: containerSpec(p, svc, name, n, hash)}
-		c, ok := byNumber[n]
 		d.old = c
 		switch {
 		case !ok:
@@ -338,10 +335,8 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 		d.limits = limitsReason(d, ok && !o.NoRecreate)
 		out = append(out, d)
 	}
-	for _, c := range existing {
-		if c.Number > svc.Scale {
-			pl.add(Action{ID: "remove:" + c.Name, Kind: Remove, Target: c.Name, Service: svc.Name, Reason: fmt.Sprintf("scaled down to %d", svc.Scale), Timeout: stopTimeout(svc, o)})
-		}
+	for _, c := range extra {
+		pl.add(Action{ID: "remove:" + c.Name, Kind: Remove, Target: c.Name, Service: svc.Name, Reason: fmt.Sprintf("scaled down to %d", svc.Scale), Timeout: stopTimeout(svc, o)})
 	}
 	return out
 }
@@ -748,8 +743,8 @@ func (pl *planner) refreshHosts(own bool, peers []string) {
 func (pl *planner) sort() {
 	acts := pl.plan.Actions
 	sort.SliceStable(acts, func(i, j int) bool {
-		if kindOrder[acts[i].Kind] != kindOrder[acts[j].Kind] {
-			return kindOrder[acts[i].Kind] < kindOrder[acts[j].Kind]
+		if sortOrder(acts[i]) != sortOrder(acts[j]) {
+			return sortOrder(acts[i]) < sortOrder(acts[j])
 		}
 		return acts[i].Target < acts[j].Target
 	})

@@ -9,7 +9,7 @@ import (
 var symbols = map[Kind]string{
 	Build: "+", Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", FillVolume: "+", Create: "+", Start: ">",
 	WaitExit: "…", WaitHealthy: "…", WaitReady: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
-	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">", UpdateLimits: "~", Restore: "~",
+	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">", UpdateLimits: "~", Restore: "~", SwitchPorts: "~", Delay: "…",
 }
 
 // verbs say what each kind does, for people.
@@ -19,12 +19,16 @@ var verbs = map[Kind]string{
 	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
 	Untag: "untag image", CollectImages: "delete image",
 	Kill: "kill container", Pause: "pause container", Unpause: "unpause container", UpdateLimits: "update limits of", Restore: "restore container",
+	Delay: "delay the rollout of service",
 }
 
 // Describe is the one-line human form of an action, without its reason.
 func (a Action) Describe() string {
 	if a.Kind == Untag && a.Image.Last {
 		return "remove image " + a.Target
+	}
+	if a.Kind == SwitchPorts {
+		return fmt.Sprintf("switch ports of %s from %s to %s", a.Service, a.Replaces, a.Target)
 	}
 	return verbs[a.Kind] + " " + a.Target
 }
@@ -59,6 +63,8 @@ func (p Plan) Summary() string {
 	var create, recreate, start, stop, remove, pull, push, untag, build, update int
 	signals := map[Kind]int{} // kills, pauses, unpauses
 	containers := map[string]map[Kind]bool{}
+	replaced := map[string]bool{}   // taken over by a start-first successor, which counts as the recreate
+	successors := map[string]bool{} // those successors
 	for _, a := range p.Actions {
 		switch a.Kind {
 		case Push:
@@ -82,15 +88,22 @@ func (p Plan) Summary() string {
 				untag++
 			}
 		case Create, Start, Stop, Remove:
+			if a.OnFailure {
+				continue // a rollback: done only if the rollout fails
+			}
+			if a.Successor != "" {
+				replaced[a.Target], successors[a.Successor] = true, true
+			}
 			if containers[a.Target] == nil {
 				containers[a.Target] = map[Kind]bool{}
 			}
 			containers[a.Target][a.Kind] = true
 		}
 	}
-	for _, k := range containers {
+	for name, k := range containers {
 		switch {
-		case k[Create] && k[Remove]:
+		case replaced[name]:
+		case k[Create] && k[Remove], successors[name]:
 			recreate++
 		case k[Create]:
 			create++

@@ -105,6 +105,8 @@ const (
 	Unpause       Kind = "unpause"        // thaw them
 	Restore       Kind = "restore"        // make a stopped container's run-root plumbing again (after a reboot)
 	UpdateLimits  Kind = "update-limits"  // change a container's cgroup limits in place
+	SwitchPorts   Kind = "switch-ports"   // move published ports from one container to its start-first successor
+	Delay         Kind = "delay"          // wait Timeout between two batches of a start-first rollout
 )
 
 // Action is one step of a plan, with everything Apply needs to carry it out
@@ -143,6 +145,15 @@ type Action struct {
 	// Optional marks a dependency wait no dependent requires: its failure
 	// is a warning (reported as Skipped with the reason), not an error.
 	Optional bool `json:"optional,omitempty"`
+	// Replaces is, for a Create and a SwitchPorts of a start-first
+	// rollout, the container the new one takes over from.
+	Replaces string `json:"replaces,omitempty"`
+	// OnFailure makes the action run only when one of its After actions
+	// failed (a start-first rollback); otherwise it is left out.
+	OnFailure bool `json:"on_failure,omitempty"`
+	// Successor is, for the Remove of a container a start-first
+	// rollout replaces, the container that took over from it.
+	Successor string `json:"successor,omitempty"`
 }
 
 // Fill is where a FillVolume action copies from: a path in an image.
@@ -179,6 +190,9 @@ type ContainerSpec struct {
 	// OneOff marks a container `berth run` makes (Docker Compose's
 	// com.docker.compose.oneoff label).
 	OneOff bool
+	// Standby makes its published ports wait: a start-first successor
+	// gets them from the container it replaces by a SwitchPorts action.
+	Standby bool
 
 	// ConfigFiles and WorkingDir are the project's compose files and
 	// directory, recorded on the container as Docker Compose labels it.

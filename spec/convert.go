@@ -125,6 +125,7 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 	if cs.Deploy != nil && cs.Deploy.Mode != "" && cs.Deploy.Mode != "replicated" {
 		ps.unsupported("deploy.mode "+cs.Deploy.Mode, at("deploy", "mode")...)
 	}
+	convertUpdate(&s, cs, cp, ps, at)
 
 	for _, v := range cs.Volumes {
 		if m, ok := volumeMount(v, ps, at("volumes")); ok {

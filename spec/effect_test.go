@@ -211,7 +211,7 @@ var keyCases = slices.Concat(structure(
 	svc("services.*.secrets.[].mode", "secrets: [s]", "secrets:\n  - source: s\n    mode: 0400", hashed),
 	svc("services.*.secrets.[].uid", "secrets: [s]", "secrets:\n  - source: s\n    uid: '7'", hashed),
 	svc("services.*.secrets.[].gid", "secrets: [s]", "secrets:\n  - source: s\n    gid: '7'", hashed),
-}, developCases(), updateCases("rollback_config"), updateCases("update_config"), buildCases(), limitsCases(), hookCases(), securityCases())
+}, developCases(), updateCases("rollback_config"), startFirstCases(), buildCases(), limitsCases(), hookCases(), securityCases())
 
 // limitsCases are the cgroup limits (not hashed: a change is applied in
 // place), the restart policy of deploy and the logging options.
@@ -339,6 +339,21 @@ func updateCases(block string) []keyCase {
 		out = append(out, informational("services.*.deploy."+block+"."+key, swarmOnly, "", "deploy:\n  "+block+":\n    "+key+": "+value))
 	}
 	return out
+}
+
+// startFirstCases prove deploy.update_config: the order and, with
+// start-first, parallelism, delay and failure_action rollback are read
+// (outside the hash); swarm's monitor and max_failure_ratio are refused.
+func startFirstCases() []keyCase {
+	const sf = "deploy:\n  update_config:\n    order: start-first"
+	return []keyCase{
+		svc("services.*.deploy.update_config.order", "", sf, valued),
+		svc("services.*.deploy.update_config.parallelism", sf, sf+"\n    parallelism: 2", valued),
+		svc("services.*.deploy.update_config.delay", sf, sf+"\n    delay: 5s", valued),
+		svc("services.*.deploy.update_config.failure_action", sf, sf+"\n    failure_action: rollback", valued),
+		svc("services.*.deploy.update_config.monitor", sf, sf+"\n    monitor: 5s", refused),
+		svc("services.*.deploy.update_config.max_failure_ratio", sf, sf+"\n    max_failure_ratio: 0.5", refused),
+	}
 }
 
 // acceptedPaths are the schema paths the allow-list lets through.

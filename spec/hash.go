@@ -46,6 +46,7 @@ func ParseCanonical(b []byte) (Service, error) {
 func (s Service) hashed() Service {
 	s.NoAttach = false
 	s.Scale = 0
+	s.Update = nil
 	s.DependsOn = nil
 	s.PullPolicy, s.PullRefresh = "", 0
 	s.Profiles = nil

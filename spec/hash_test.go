@@ -190,6 +190,7 @@ var unhashed = []struct {
 }{
 	{"no_attach", func(s *Service) { s.NoAttach = true }},
 	{"scale", func(s *Service) { s.Scale = 5 }},
+	{"update", func(s *Service) { s.Update = &UpdateConfig{Order: StartFirst} }},
 	{"depends_on", func(s *Service) { s.DependsOn = map[string]Dependency{"db": {Condition: "service_healthy"}} }},
 	{"pull_policy", func(s *Service) { s.PullPolicy = "always" }},
 	{"pull_refresh", func(s *Service) { s.PullPolicy, s.PullRefresh = "refresh", time.Hour }},

@@ -56,7 +56,8 @@ type Service struct {
 	StopGracePeriod *time.Duration            `json:"stop_grace_period,omitempty"` // nil means 10s
 	Restart         string                    `json:"restart,omitempty"`           // "no", "always", "on-failure[:N]", "unless-stopped"
 	Labels          map[string]string         `json:"labels,omitempty"`
-	Scale           int                       `json:"scale,omitempty"` // replicas: 1 unless scale or deploy.replicas says otherwise (0 allowed: run none)
+	Scale           int                       `json:"scale,omitempty"`  // replicas: 1 unless scale or deploy.replicas says otherwise (0 allowed: run none)
+	Update          *UpdateConfig             `json:"update,omitempty"` // deploy.update_config: how its containers are replaced; nil: stop-first
 	Tty             bool                      `json:"tty,omitempty"`
 	StdinOpen       bool                      `json:"stdin_open,omitempty"`
 	Init            bool                      `json:"init,omitempty"`

@@ -430,8 +430,15 @@ var ErrPortTaken = errors.New("port is already allocated")
 // SetPorts replaces the published ports of container in one transaction;
 // a host port (per protocol and address) belongs to one container only.
 func (s *Store) SetPorts(ctx context.Context, container string, ports []Port) error {
+	return s.MovePorts(ctx, container, container, ports)
+}
+
+// MovePorts records, in one transaction, that container from publishes
+// nothing any more and container to publishes exactly ports (a
+// start-first rollout's switch). from == to is SetPorts.
+func (s *Store) MovePorts(ctx context.Context, from, container string, ports []Port) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`DELETE FROM ports WHERE container = ?`, container); err != nil {
+		if _, err := tx.Exec(`DELETE FROM ports WHERE container = ? OR container = ?`, from, container); err != nil {
 			return err
 		}
 		for _, p := range ports {

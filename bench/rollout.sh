@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# A start-first rollout of one service against the new container's own
+# time to healthy (the goal of issue 14: the rollout takes at most 50 ms
+# more). In each round, in the same run:
+#   own     = `up -d --wait` of the service from nothing: load, plan,
+#             create, start, until its health check passes;
+#   rollout = `up -d` of an environment change, start-first: load, plan,
+#             create and start the successor, wait until healthy, switch
+#             the published port, stop and remove the old container.
+# A client probes the published port through the rollout and counts
+# failures (there must be none).
+# Usage: bench/rollout.sh BERTH_BINARY [ROUNDS]     (as root; apt-get install busybox-static)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+bench_init "$1" 10.253.0.0/16
+rounds=${2:-5}
+bench_busybox bench/busybox:1
+port=$(awk 'BEGIN { srand(); print 20000 + int(rand() * 20000) }')
+
+dir=$work/rollout
+mkdir -p "$dir"
+stack() {
+	cat >"$dir/compose.yaml" <<YAML
+services:
+  web:
+    image: bench/busybox:1
+    init: true # httpd as PID 1 would ignore SIGTERM: the old container's stop would take its grace period
+    command: ["sh", "-c", "mkdir -p /www && echo \$\$V > /www/index.html; exec httpd -f -p 80 -h /www"]
+    environment: {V: "$1"}
+    ports: ["127.0.0.1:$port:80"]
+    healthcheck: {test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/"], interval: 50ms, retries: 100}
+    deploy:
+      update_config: {order: start-first}
+YAML
+}
+ms() { date +%s%N; }
+
+cd "$dir"
+for r in $(seq 1 "$rounds"); do
+	"$berth" down -t 0 >/dev/null 2>&1 || true
+	stack "a$r"
+	t0=$(ms)
+	"$berth" up -d --wait >/dev/null
+	t1=$(ms)
+	stack "b$r"
+	fails=0
+	( while :; do wget -q -T 2 -O /dev/null "http://127.0.0.1:$port/" 2>/dev/null || echo x; done ) >"$work/fails" &
+	probe=$!
+	t2=$(ms)
+	"$berth" up -d >/dev/null
+	t3=$(ms)
+	kill "$probe"; wait "$probe" 2>/dev/null || true
+	fails=$(wc -l <"$work/fails")
+	awk -v r="$r" -v own=$(( (t1 - t0) / 1000000 )) -v roll=$(( (t3 - t2) / 1000000 )) -v f="$fails" \
+		'BEGIN { printf "round %d: own time to healthy %4d ms, start-first rollout %4d ms (+%d ms, ratio %.2f), failed requests %d\n", r, own, roll, roll - own, roll / own, f }'
+done
