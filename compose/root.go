@@ -93,7 +93,7 @@ func NewRootCommand() *cobra.Command {
 		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),
 		newLsCommand(g), newStatsCommand(g), newInspectCommand(g), refuseDryRun(newExecCommand(g)),
 		newKillCommand(g), newPauseCommand(g), newUnpauseCommand(g), newTopCommand(g), newWaitCommand(g), refuseDryRun(newCpCommand(g)), newRunCommand(g), refuseDryRun(newAttachCommand(g)),
-		newEventsCommand(g), newBootCommand(g))
+		newEventsCommand(g), newBootCommand(g), newKubeCommand(g))
 	rejectUnknownCommands(root)
 	return root
 }
