@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // DryRun server-side applies each desired object as a dry run and
@@ -11,18 +13,29 @@ import (
 // every object, and reports a conflict with another field manager unless
 // force.
 func (c *Cluster) DryRun(ctx context.Context, desired []Object, force bool) (map[string]Object, error) {
+	results := make([]Object, len(desired))
+	errs := make([]error, len(desired))
+	var g errgroup.Group
+	g.SetLimit(dryRunParallel)
+	for i, d := range desired {
+		g.Go(func() error {
+			results[i], errs[i] = c.apply(ctx, d, true, force)
+			errs[i] = conflictHint(errs[i])
+			return nil
+		})
+	}
+	_ = g.Wait()
 	out := map[string]Object{}
-	var errs []error
-	for _, d := range desired {
-		o, err := c.apply(ctx, d, true, force)
-		if err != nil {
-			errs = append(errs, conflictHint(err))
-			continue
+	for i, d := range desired {
+		if errs[i] == nil {
+			out[d.Ref()] = results[i]
 		}
-		out[d.Ref()] = o
 	}
 	return out, errors.Join(errs...)
 }
+
+// dryRunParallel is how many dry runs are in flight at once.
+const dryRunParallel = 8
 
 // Apply carries out a plan: it makes no decision. Each event is reported
 // to progress as it is done.

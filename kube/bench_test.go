@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-dev/berth/internal/kubetest"
 	"github.com/berth-dev/berth/spec"
 )
 
@@ -45,6 +46,46 @@ func BenchmarkRender20(b *testing.B) {
 		}
 		if _, err := Manifests(objs); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPlanKube20: plan --kube of a 20-service stack already up,
+// against the local API server (goal: ≤ 1 s): observe, dry-run every
+// object, plan.
+func BenchmarkPlanKube20(b *testing.B) {
+	srv := kubetest.Shared(b)
+	c, err := NewCluster(srv.Config, srv.Namespace(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := stack20(b, 20)
+	ctx := context.Background()
+	objs, err := Render(p, Options{Namespace: c.Namespace})
+	if err != nil {
+		b.Fatal(err)
+	}
+	planOnce := func() Plan {
+		obs, err := c.Observe(ctx, p.Name, objs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dry, err := c.DryRun(ctx, objs, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pl, err := PlanApply(p.Name, objs, obs, dry)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return pl
+	}
+	if err := c.Apply(ctx, planOnce(), false, nil); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if pl := planOnce(); !pl.Empty() {
+			b.Fatalf("plan after up:\n%s", pl)
 		}
 	}
 }
