@@ -34,7 +34,8 @@ func (r *renderer) podTemplate(s spec.Service, ports []port) corev1.PodTemplateS
 		Stdin:           s.StdinOpen,
 		Ports:           containerPorts(ports),
 		SecurityContext: r.securityContext(s),
-		Lifecycle:       r.stopSignal(s),
+		Lifecycle:       r.hooks(s),
+		Resources:       r.resources(s),
 	}
 	if s.Build != nil && s.Image == spec.DefaultImageName(r.p.Name, s.Name) {
 		r.refuse("build: a cluster cannot pull an image built on this host: push it and name it in image (up --kube --build is not supported yet)", at("build")...)
@@ -83,6 +84,7 @@ func (r *renderer) refuseHostOnly(s spec.Service) {
 	no(len(s.VolumesFrom) > 0, "volumes_from", "pods cannot share another pod's volumes")
 	no(s.Init, "init", "Kubernetes runs no init process in the container")
 	no(len(s.ExternalLinks) > 0, "external_links", "there are no containers outside the stack")
+	no(s.Logging != nil, "logging", "the cluster keeps container logs")
 	for _, l := range s.Links {
 		no(l.Alias != "" && l.Alias != l.Target, "links", "an alias of a link needs a Service of its own; use a network alias")
 	}
@@ -244,6 +246,8 @@ func (r *renderer) nodeSelector(s spec.Service) map[string]string {
 	}
 	return map[string]string{"kubernetes.io/os": parts[0], "kubernetes.io/arch": parts[1]}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // seconds rounds d up to whole seconds, at least min.
 func seconds(d, def time.Duration, min int32) int32 {
