@@ -4,15 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// DryRun server-side applies each desired object as a dry run and
-// returns what the server would store, by Ref: it validates and defaults
-// every object, and reports a conflict with another field manager unless
-// force.
-func (c *Cluster) DryRun(ctx context.Context, desired []Object, force bool) (map[string]Object, error) {
+// DryRuns are what server-side dry runs of the desired objects gave.
+type DryRuns struct {
+	Objects map[string]Object // by Ref: what the server would store
+	// Replace are objects whose change the server refuses in place
+	// (a Job's pod template is immutable), by Ref: the server's reason.
+	Replace map[string]string
+}
+
+// DryRun server-side applies each desired object as a dry run: the
+// server validates and defaults every object, and reports a conflict with
+// another field manager unless force.
+func (c *Cluster) DryRun(ctx context.Context, desired []Object, force bool) (DryRuns, error) {
 	results := make([]Object, len(desired))
 	errs := make([]error, len(desired))
 	var g errgroup.Group
@@ -25,10 +35,14 @@ func (c *Cluster) DryRun(ctx context.Context, desired []Object, force bool) (map
 		})
 	}
 	_ = g.Wait()
-	out := map[string]Object{}
+	out := DryRuns{Objects: map[string]Object{}, Replace: map[string]string{}}
 	for i, d := range desired {
-		if errs[i] == nil {
-			out[d.Ref()] = results[i]
+		switch {
+		case errs[i] == nil:
+			out.Objects[d.Ref()] = results[i]
+		case d.GetKind() == kindJob && apierrors.IsInvalid(errors.Unwrap(errs[i])):
+			out.Replace[d.Ref()] = "its pod template is immutable"
+			errs[i] = nil
 		}
 	}
 	return out, errors.Join(errs...)
@@ -48,6 +62,8 @@ func (c *Cluster) Apply(ctx context.Context, p Plan, force bool, progress func(C
 			err = conflictHint(err)
 		case Delete:
 			err = c.remove(ctx, ch.Object)
+		case Replace:
+			err = c.replace(ctx, ch.Object, force)
 		default:
 			err = fmt.Errorf("unknown action %q", ch.Action)
 		}
@@ -67,4 +83,32 @@ func conflictHint(err error) error {
 		return fmt.Errorf("%w (another field manager owns these fields: --force-conflicts takes them)", err)
 	}
 	return err
+}
+
+// replace deletes o and applies it again once the old one is gone.
+func (c *Cluster) replace(ctx context.Context, o Object, force bool) error {
+	live, err := c.dyn.Resource(o.Resource()).Namespace(c.Namespace).Get(ctx, o.GetName(), metav1.GetOptions{})
+	if err == nil {
+		if err := c.remove(ctx, Object{live}); err != nil {
+			return err
+		}
+	} else if !notFound(err) {
+		return fmt.Errorf("reading %s: %w", o.Ref(), err)
+	}
+	for {
+		_, err := c.dyn.Resource(o.Resource()).Namespace(c.Namespace).Get(ctx, o.GetName(), metav1.GetOptions{})
+		if notFound(err) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("waiting for %s to be deleted: %w", o.Ref(), err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s to be deleted: %w", o.Ref(), ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	_, err = c.apply(ctx, o, false, force)
+	return conflictHint(err)
 }

@@ -83,8 +83,8 @@ func TestDryRunAcceptsEveryObject(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", stack, err)
 		}
-		if len(dry) != len(objs) {
-			t.Errorf("%s: %d dry runs of %d objects", stack, len(dry), len(objs))
+		if len(dry.Objects) != len(objs) {
+			t.Errorf("%s: %d dry runs of %d objects", stack, len(dry.Objects), len(objs))
 		}
 	}
 }
@@ -219,5 +219,31 @@ func TestConflictAndForce(t *testing.T) {
 	}
 	if !again.Empty() {
 		t.Errorf("after --force-conflicts the plan is not empty:\n%s", again)
+	}
+}
+
+// TestJobChangeReplaces: a one-shot service whose pod template changes is
+// replaced (a Job's template is immutable), and then up to date.
+func TestJobChangeReplaces(t *testing.T) {
+	c, _ := cluster(t)
+	p := load(t, "jobs")
+	up(t, c, p)
+	p.Services[slices.IndexFunc(p.Services, func(s spec.Service) bool { return s.Name == "migrate" })].Command = []string{"migrate", "down"}
+	pl, err := plan(t, c, p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Changes) != 1 || pl.Changes[0].Action != Replace || pl.Changes[0].Target != "job migrate" {
+		t.Fatalf("a changed Job plans:\n%s", pl)
+	}
+	if err := c.Apply(context.Background(), pl, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	again, err := plan(t, c, p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Empty() {
+		t.Errorf("after the replace:\n%s", again)
 	}
 }

@@ -17,9 +17,12 @@ const (
 	Create Action = "create"
 	Update Action = "update"
 	Delete Action = "delete"
+	// Replace deletes an object and creates it again: its change cannot
+	// be made in place.
+	Replace Action = "replace"
 )
 
-var symbols = map[Action]string{Create: "+", Update: "~", Delete: "-"}
+var symbols = map[Action]string{Create: "+", Update: "~", Delete: "-", Replace: "-/+"}
 
 // Change is one step of a plan, with its reason.
 type Change struct {
@@ -50,17 +53,22 @@ func (p Plan) String() string {
 		fmt.Fprintf(&b, "%s %s %s (%s)\n", symbols[c.Action], c.Action, c.Target, c.Reason)
 		n[c.Action]++
 	}
-	fmt.Fprintf(&b, "Plan: %d to create, %d to update, %d to delete.\n", n[Create], n[Update], n[Delete])
+	fmt.Fprintf(&b, "Plan: %d to create, %d to update, ", n[Create], n[Update])
+	if n[Replace] > 0 {
+		fmt.Fprintf(&b, "%d to replace, ", n[Replace])
+	}
+	fmt.Fprintf(&b, "%d to delete.\n", n[Delete])
 	return b.String()
 }
 
 // PlanApply decides what applying desired changes, from what the cluster
 // holds (obs) and what a server-side dry run of each desired object gives
-// (dry, by Ref): a create for what is absent, an update naming the fields
-// that change for what differs from the live object, and a delete for
+// (dry): a create for what is absent, an update naming the fields
+// that change for what differs from the live object, a replace for what
+// the server cannot change in place, and a delete for
 // each object of the project that berth applied and no longer declares.
 // An object of the same name that belongs to another project is refused.
-func PlanApply(project string, desired []Object, obs Observed, dry map[string]Object) (Plan, error) {
+func PlanApply(project string, desired []Object, obs Observed, dry DryRuns) (Plan, error) {
 	var p Plan
 	declared := map[string]bool{}
 	for _, d := range desired {
@@ -73,7 +81,11 @@ func PlanApply(project string, desired []Object, obs Observed, dry map[string]Ob
 		if owner := live.GetLabels()[LabelProject]; owner != "" && owner != project {
 			return Plan{}, fmt.Errorf("%s belongs to project %q, not %q", d.Ref(), owner, project)
 		}
-		after, ok := dry[d.Ref()]
+		if why, ok := dry.Replace[d.Ref()]; ok {
+			p.Changes = append(p.Changes, Change{Action: Replace, Target: d.Ref(), Reason: why, Object: d})
+			continue
+		}
+		after, ok := dry.Objects[d.Ref()]
 		if !ok {
 			return Plan{}, fmt.Errorf("%s has no dry run", d.Ref())
 		}
