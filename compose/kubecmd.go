@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/berth-dev/berth/kube"
 	"github.com/berth-dev/berth/spec"
@@ -113,14 +114,25 @@ func kubePlan(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
 }
 
 func kubeUp(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
-	if wait, _ := cmd.Flags().GetBool("wait"); wait {
-		return errors.New("up --kube --wait is not supported yet")
+	if build, _ := cmd.Flags().GetBool("build"); build {
+		return errors.New("up --kube --build is not supported yet: build and push the images, and name them in image")
 	}
 	c, plan, err := k.plan(cmd, g)
 	if err != nil {
 		return err
 	}
-	return applyKube(cmd, c, plan, k.forceConflicts)
+	if err := applyKube(cmd, c, plan, k.forceConflicts); err != nil {
+		return err
+	}
+	if wait, _ := cmd.Flags().GetBool("wait"); wait {
+		secs, _ := cmd.Flags().GetInt("wait-timeout")
+		p, err := spec.ProjectName(cmd.Context(), g.loadOptions())
+		if err != nil {
+			return err
+		}
+		return c.Wait(cmd.Context(), p, time.Duration(secs)*time.Second)
+	}
+	return nil
 }
 
 func kubeDown(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {

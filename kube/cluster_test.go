@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-dev/berth/internal/kubetest"
 	"github.com/berth-dev/berth/spec"
@@ -245,5 +246,49 @@ func TestJobChangeReplaces(t *testing.T) {
 	}
 	if !again.Empty() {
 		t.Errorf("after the replace:\n%s", again)
+	}
+}
+
+// setStatus writes a Deployment's status as its controller would (there
+// is no kubelet or deployment controller here).
+func setStatus(t *testing.T, dyn dynamic.Interface, ns, name string, status map[string]any) {
+	t.Helper()
+	res := dyn.Resource(kinds["Deployment"].gvr).Namespace(ns)
+	o, err := res.Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status["observedGeneration"] = o.GetGeneration()
+	o.Object["status"] = status
+	if _, err := res.UpdateStatus(context.Background(), o, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWait: up --wait waits for every workload to be rolled out, names
+// those that are not when it times out, and fails with the reason of a
+// rollout that cannot finish.
+func TestWait(t *testing.T) {
+	c, srv := cluster(t)
+	ctx := context.Background()
+	up(t, c, load(t, "web"))
+	err := c.Wait(ctx, "shop", 500*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "not ready: deployment cache, deployment web") {
+		t.Fatalf("Wait before any rollout = %v", err)
+	}
+	dyn, err := dynamic.NewForConfig(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setStatus(t, dyn, c.Namespace, "cache", map[string]any{"replicas": int64(1), "updatedReplicas": int64(1), "readyReplicas": int64(1)})
+	setStatus(t, dyn, c.Namespace, "web", map[string]any{"conditions": []any{map[string]any{"type": "Progressing", "status": "False",
+		"reason": "ProgressDeadlineExceeded", "message": "web has timed out progressing"}}})
+	err = c.Wait(ctx, "shop", 5*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "deployment web failed: Progressing: ProgressDeadlineExceeded") {
+		t.Fatalf("Wait with a stuck rollout = %v", err)
+	}
+	setStatus(t, dyn, c.Namespace, "web", map[string]any{"replicas": int64(2), "updatedReplicas": int64(2), "readyReplicas": int64(2)})
+	if err := c.Wait(ctx, "shop", 5*time.Second); err != nil {
+		t.Fatalf("Wait once rolled out = %v", err)
 	}
 }
