@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -40,12 +41,23 @@ func (c *Cluster) DryRun(ctx context.Context, desired []Object, force bool) (Dry
 		switch {
 		case errs[i] == nil:
 			out.Objects[d.Ref()] = results[i]
-		case d.GetKind() == kindJob && apierrors.IsInvalid(errors.Unwrap(errs[i])):
-			out.Replace[d.Ref()] = "its pod template is immutable"
+		case replaceable(d, errs[i]):
+			out.Replace[d.Ref()] = "the change is to immutable fields"
+			if d.GetKind() == kindJob {
+				out.Replace[d.Ref()] = "its pod template is immutable"
+			}
 			errs[i] = nil
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// replaceable reports whether err refuses a change of d to immutable
+// fields that deleting and creating d again makes: never a claim, whose
+// data would go with it.
+func replaceable(d Object, err error) bool {
+	return d.GetKind() != "PersistentVolumeClaim" && apierrors.IsInvalid(errors.Unwrap(err)) &&
+		strings.Contains(err.Error(), "immutable")
 }
 
 // dryRunParallel is how many dry runs are in flight at once.

@@ -81,6 +81,9 @@ func (c *Cluster) Observe(ctx context.Context, project string, desired []Object)
 			return Observed{}, fmt.Errorf("listing %ss of project %s: %w", kinds[kind].short, project, err)
 		}
 		for i := range list.Items {
+			if list.Items[i].GetDeletionTimestamp() != nil {
+				continue // going already
+			}
 			o := Object{&list.Items[i]}
 			o.SetKind(kind) // lists leave it to the list
 			obs.Labelled = append(obs.Labelled, o)
@@ -97,6 +100,9 @@ func (c *Cluster) Observe(ctx context.Context, project string, desired []Object)
 			continue
 		}
 		live, err := c.dyn.Resource(d.Resource()).Namespace(c.Namespace).Get(ctx, d.GetName(), metav1.GetOptions{})
+		if err == nil && live.GetDeletionTimestamp() != nil {
+			return Observed{}, fmt.Errorf("%s is being deleted: try again when it is gone", d.Ref())
+		}
 		if err == nil {
 			live.SetKind(d.GetKind())
 			obs.Live[d.Ref()] = Object{live}
