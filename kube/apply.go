@@ -107,10 +107,16 @@ func (c *Cluster) replace(ctx context.Context, o Object, force bool) error {
 	} else if !notFound(err) {
 		return fmt.Errorf("reading %s: %w", o.Ref(), err)
 	}
+	_, err = c.apply(ctx, o, false, force)
+	return conflictHint(err)
+}
+
+// waitGone returns once o no longer exists (its finalizers are done).
+func (c *Cluster) waitGone(ctx context.Context, o Object) error {
 	for {
 		_, err := c.dyn.Resource(o.Resource()).Namespace(c.Namespace).Get(ctx, o.GetName(), metav1.GetOptions{})
 		if notFound(err) {
-			break
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("waiting for %s to be deleted: %w", o.Ref(), err)
@@ -121,6 +127,4 @@ func (c *Cluster) replace(ctx context.Context, o Object, force bool) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	_, err = c.apply(ctx, o, false, force)
-	return conflictHint(err)
 }

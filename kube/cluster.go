@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 
+	"golang.org/x/sync/errgroup"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -75,19 +77,31 @@ type Observed struct {
 func (c *Cluster) Observe(ctx context.Context, project string, desired []Object) (Observed, error) {
 	obs := Observed{Live: map[string]Object{}}
 	sel := metav1.ListOptions{LabelSelector: LabelProject + "=" + project}
-	for _, kind := range Kinds() {
-		list, err := c.dyn.Resource(kinds[kind].gvr).Namespace(c.Namespace).List(ctx, sel)
-		if err != nil {
-			return Observed{}, fmt.Errorf("listing %ss of project %s: %w", kinds[kind].short, project, err)
-		}
-		for i := range list.Items {
-			if list.Items[i].GetDeletionTimestamp() != nil {
-				continue // going already
+	all := Kinds()
+	found := make([][]Object, len(all))
+	var g errgroup.Group
+	for i, kind := range all {
+		g.Go(func() error {
+			list, err := c.dyn.Resource(kinds[kind].gvr).Namespace(c.Namespace).List(ctx, sel)
+			if err != nil {
+				return fmt.Errorf("listing %ss of project %s: %w", kinds[kind].short, project, err)
 			}
-			o := Object{&list.Items[i]}
-			o.SetKind(kind) // lists leave it to the list
-			obs.Labelled = append(obs.Labelled, o)
-		}
+			for j := range list.Items {
+				if list.Items[j].GetDeletionTimestamp() != nil {
+					continue // going already
+				}
+				o := Object{&list.Items[j]}
+				o.SetKind(kind) // lists leave it to the list
+				found[i] = append(found[i], o)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Observed{}, err
+	}
+	for _, objs := range found {
+		obs.Labelled = append(obs.Labelled, objs...)
 	}
 	sortObjects(obs.Labelled)
 	byRef := map[string]Object{}
@@ -130,16 +144,20 @@ func (c *Cluster) apply(ctx context.Context, o Object, dryRun, force bool) (Obje
 }
 
 // remove deletes o, with its dependents in the background, only while it
-// is still the object observed (its UID).
+// is still the object observed (its UID), and waits until it is gone (a
+// claim waits for the pods that use it), as kubectl delete does.
 func (c *Cluster) remove(ctx context.Context, o Object) error {
 	bg := metav1.DeletePropagationBackground
 	uid := types.UID(o.GetUID())
 	err := c.dyn.Resource(o.Resource()).Namespace(c.Namespace).Delete(ctx, o.GetName(),
 		metav1.DeleteOptions{PropagationPolicy: &bg, Preconditions: &metav1.Preconditions{UID: &uid}})
-	if err != nil && !notFound(err) {
+	if notFound(err) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("deleting %s: %w", o.Ref(), err)
 	}
-	return nil
+	return c.waitGone(ctx, o)
 }
 
 // managedByBerth reports whether berth's field manager applied o.
