@@ -27,6 +27,7 @@ ldk="-s -w -X $version.gitVersion=v1.37.2 -X $version.gitMajor=1 -X $version.git
 (cd tools/k8s && nice -n 19 go build -trimpath -ldflags "$ldk" -o "$tmp/" \
 	k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager)
 rm -rf "$dir/bin"
+chmod 755 "$tmp"
 mv "$tmp" "$dir/bin"
 trap - EXIT
 echo "$stamp" >"$dir/stamp"
