@@ -49,6 +49,9 @@ func TestKubeCommands(t *testing.T) {
 	if !strings.Contains(plan, "+ create deployment web (not in the cluster)") || !strings.Contains(plan, "Plan: 11 to create, 0 to update, 0 to delete.") {
 		t.Errorf("first plan:\n%s", plan)
 	}
+	if out := run(append([]string{"plan", "--format", "json"}, kube...)...); !strings.Contains(out, `"action": "create"`) || !strings.Contains(out, `"target": "deployment web"`) {
+		t.Errorf("plan --kube --format json:\n%s", out)
+	}
 	if out := run(append([]string{"up"}, kube...)...); strings.Count(out, " created (") != 11 {
 		t.Errorf("up --kube:\n%s", out)
 	}
