@@ -76,4 +76,8 @@ func TestKubeFlagsNeedKube(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--namespace needs --kube") {
 		t.Errorf("plan -n x = %v", err)
 	}
+	_, err = berth(t, "-f", filepath.Join("..", "kube", "testdata", "web", "compose.yaml"), "up", "--kube", "--scale", "web=3")
+	if err == nil || !strings.Contains(err.Error(), "--scale is not supported with --kube") {
+		t.Errorf("up --kube --scale = %v", err)
+	}
 }

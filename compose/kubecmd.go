@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 	"time"
 
 	"github.com/berth-dev/berth/kube"
 	"github.com/berth-dev/berth/spec"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // kubeCLI are the flags that turn plan, up, down and ps to the cluster.
@@ -28,7 +30,9 @@ type kubeRun func(cmd *cobra.Command, g *globals, k *kubeCLI, args []string) err
 // command acts on the cluster through package kube instead of the host.
 // apply says whether it applies (plan, up: the render flags and
 // --force-conflicts).
-func withKube(cmd *cobra.Command, g *globals, apply bool, run kubeRun) *cobra.Command {
+// Of the host command's own flags, only those named in hostFlags are
+// taken with --kube; any other one is refused rather than ignored.
+func withKube(cmd *cobra.Command, g *globals, apply bool, run kubeRun, hostFlags ...string) *cobra.Command {
 	k := &kubeCLI{}
 	f := cmd.Flags()
 	f.BoolVar(&k.on, "kube", false, "act on the Kubernetes cluster of the kubeconfig instead of this host")
@@ -54,6 +58,18 @@ func withKube(cmd *cobra.Command, g *globals, apply bool, run kubeRun) *cobra.Co
 		}
 		if len(args) > 0 {
 			return fmt.Errorf("%s --kube acts on the whole stack: it takes no service names", c.Name())
+		}
+		var refused error
+		c.Flags().Visit(func(f *pflag.Flag) {
+			if refused == nil && !slices.Contains(kubeOnly, f.Name) && !slices.Contains(hostFlags, f.Name) && f.Name != "kube" {
+				refused = fmt.Errorf("--%s is not supported with --kube", f.Name)
+			}
+		})
+		if refused != nil {
+			return refused
+		}
+		if currentDryRun {
+			return errors.New("--dry-run is not supported with --kube: plan --kube shows what would change")
 		}
 		return run(c, g, k, args)
 	}

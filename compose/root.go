@@ -87,8 +87,8 @@ func NewRootCommand() *cobra.Command {
 		}
 		return err
 	}
-	root.AddCommand(withKube(newUpCommand(g), g, true, kubeUp), withKube(newPlanCommand(g), g, true, kubePlan), newBuildCommand(g),
-		withKube(newDownCommand(g), g, false, kubeDown), withKube(newPsCommand(g), g, false, kubePs), newLogsCommand(g),
+	root.AddCommand(withKube(newUpCommand(g), g, true, kubeUp, "detach", "wait", "wait-timeout", "build"), withKube(newPlanCommand(g), g, true, kubePlan, "format"), newBuildCommand(g),
+		withKube(newDownCommand(g), g, false, kubeDown), withKube(newPsCommand(g), g, false, kubePs, "format"), newLogsCommand(g),
 		newConfigCommand(g), newPullCommand(g), newPushCommand(g), newImageCommand(g), newVersionCommand(), refuseDryRun(newLoginCommand()), refuseDryRun(newLogoutCommand()),
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
 		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),
