@@ -143,3 +143,30 @@ func TestRenderOptions(t *testing.T) {
 		t.Error("Render took an unknown published service type")
 	}
 }
+
+// TestRenderHostPath: a bind mount is refused unless allowed, and then a
+// hostPath volume.
+func TestRenderHostPath(t *testing.T) {
+	dir := t.TempDir()
+	stack := "services:\n  app:\n    image: busybox\n    restart: always\n    volumes:\n      - /srv/data:/data:ro\n"
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(stack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := spec.Load(context.Background(), spec.LoadOptions{WorkingDir: dir, Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Render(p, Options{}); err == nil || !strings.Contains(err.Error(), "compose.yaml:5: service \"app\": bind mount of /srv/data refused") {
+		t.Errorf("a bind mount without --allow-hostpath: %v", err)
+	}
+	objs, err := Render(p, Options{AllowHostPath: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := Manifests(objs)
+	for _, want := range []string{"hostPath:\n          path: /srv/data\n          type: DirectoryOrCreate", "mountPath: /data\n          name: mount-0\n          readOnly: true"} {
+		if !strings.Contains(string(all), want) {
+			t.Errorf("manifests lack %q:\n%s", want, all)
+		}
+	}
+}
