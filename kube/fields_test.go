@@ -21,7 +21,7 @@ var considered = map[string]string{
 	"ExternalLinks": "refused", "DNS": "mapped", "DNSSearch": "mapped", "DNSOpt": "mapped", "MacAddress": "refused",
 	"VolumesFrom": "refused", "Configs": "mapped", "Secrets": "mapped", "ContainerName": "refused",
 	"Healthcheck": "mapped", "NoAttach": "attached up only", "Expose": "mapped", "Build": "mapped (refused without image)",
-	"Resources": "mapped", "Logging": "refused", "PostStart": "mapped", "PreStop": "mapped",
+	"Resources": "mapped", "Logging": "refused", "PostStart": "mapped", "PreStop": "mapped", "PullRefresh": "mapped (refresh: Always; a window refused)",
 }
 
 func TestEveryServiceFieldConsidered(t *testing.T) {

@@ -103,6 +103,12 @@ func (r *renderer) pullPolicy(s spec.Service) corev1.PullPolicy {
 		return corev1.PullIfNotPresent
 	case "always":
 		return corev1.PullAlways
+	case "refresh":
+		if s.PullRefresh == 0 { // refresh: pull every time
+			return corev1.PullAlways
+		}
+		r.refuse("pull_policy "+s.PullRefresh.String()+" windows cannot be mapped to Kubernetes (always or missing)", serviceAt(s.Name)("pull_policy")...)
+		return ""
 	case "never":
 		return corev1.PullNever
 	}
