@@ -5,9 +5,10 @@
 #
 #     ${BERTH_K8S_TOOLS:-/var/cache/berth-k8s-tools}/bin
 #
-# (the tests look there too). A fresh build takes about 10 minutes of two
-# cores and a few GB of Go build cache; it is skipped when the stamp (a hash of
-# the tools modules and the Go version) matches. Runs at the lowest priority.
+# (the tests look there too). A fresh build takes about 12.5 CPU-minutes
+# (some 7 minutes on two idle cores), ~5 GB of Go build cache and 241 MB of
+# programs; it is skipped when the stamp (a hash of the tools modules and
+# the Go version) matches. Runs at the lowest priority.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${BERTH_K8S_TOOLS:-/var/cache/berth-k8s-tools}

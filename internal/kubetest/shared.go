@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,6 +56,9 @@ func Main(m *testing.M) int {
 	return code
 }
 
+// namespaceSeq tells apart the namespaces of one test run more than once.
+var namespaceSeq atomic.Int64
+
 var namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 
 // Namespace creates a namespace for t alone, deleted when t ends.
@@ -68,7 +72,7 @@ func (s *Server) Namespace(t testing.TB) string {
 	if len(name) > 50 {
 		name = name[:50]
 	}
-	name = fmt.Sprintf("%s-%d", strings.Trim(name, "-"), os.Getpid()%10000)
+	name = fmt.Sprintf("%s-%d-%d", strings.Trim(name, "-"), os.Getpid()%10000, namespaceSeq.Add(1))
 	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
 		"metadata": map[string]any{"name": name}}}
 	if _, err := dyn.Resource(namespaces).Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
