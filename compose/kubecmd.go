@@ -21,6 +21,7 @@ type kubeCLI struct {
 	kubeconfig     string
 	forceConflicts bool
 	render         kubeFlags
+	pins           map[string]string // service: the image up --build pushed, with its digest
 }
 
 // kubeRun is the --kube form of a command.
@@ -89,6 +90,11 @@ func (k *kubeCLI) plan(cmd *cobra.Command, g *globals) (*kube.Cluster, kube.Plan
 	if err != nil {
 		return nil, kube.Plan{}, err
 	}
+	for i, svc := range p.Services {
+		if ref, ok := k.pins[svc.Name]; ok {
+			p.Services[i].Image = ref
+		}
+	}
 	c, err := k.connect()
 	if err != nil {
 		return nil, kube.Plan{}, err
@@ -131,7 +137,11 @@ func kubePlan(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
 
 func kubeUp(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
 	if build, _ := cmd.Flags().GetBool("build"); build {
-		return errors.New("up --kube --build is not supported yet: build and push the images, and name them in image")
+		pins, err := buildAndPush(cmd, g)
+		if err != nil {
+			return err
+		}
+		k.pins = pins
 	}
 	c, plan, err := k.plan(cmd, g)
 	if err != nil {
