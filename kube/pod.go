@@ -38,7 +38,7 @@ func (r *renderer) podTemplate(s spec.Service, ports []port) corev1.PodTemplateS
 		Resources:       r.resources(s),
 	}
 	if s.Build != nil && s.Image == spec.DefaultImageName(r.p.Name, s.Name) {
-		r.refuse("build: a cluster cannot pull an image built on this host: push it and name it in image (up --kube --build is not supported yet)", at("build")...)
+		r.refuse("build: a cluster cannot pull an image built on this host: name it, with its registry, in image (up --kube --build builds and pushes it)", at("build")...)
 	}
 	c.ReadinessProbe, c.LivenessProbe, c.StartupProbe = probes(s.Healthcheck)
 	grace := int64(math.Ceil(lifecycle.DefaultStopGrace.Seconds()))
