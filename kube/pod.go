@@ -58,6 +58,13 @@ func (r *renderer) podTemplate(s spec.Service, ports []port) corev1.PodTemplateS
 		pod.Hostname = s.Hostname
 	}
 	c.VolumeMounts, pod.Volumes = r.podVolumes(s)
+	if m, v := shm(s); m != nil {
+		c.VolumeMounts, pod.Volumes = append(c.VolumeMounts, *m), append(pod.Volumes, *v)
+	}
+	if c.SecurityContext == nil {
+		c.SecurityContext = &corev1.SecurityContext{}
+	}
+	r.confine(s, c.SecurityContext, &pod)
 	pod.InitContainers = r.waits(s)
 	if len(pod.InitContainers) > 0 {
 		pod.ServiceAccountName = r.waitAccount()
