@@ -8,7 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/yaml"
+	yaml "go.yaml.in/yaml/v2"
 )
 
 // Labels berth puts on every object it renders: the project label is how
@@ -68,7 +68,8 @@ func (o Object) FileName() string { return kinds[o.GetKind()].short + "-" + o.Ge
 // Resource is the object's API resource.
 func (o Object) Resource() schema.GroupVersionResource { return kinds[o.GetKind()].gvr }
 
-// YAML is the object's manifest.
+// YAML is the object's manifest (keys sorted; YAML 1.1, so values like
+// "y" and "on" are quoted).
 func (o Object) YAML() ([]byte, error) {
 	b, err := yaml.Marshal(o.Object)
 	if err != nil {
