@@ -21,6 +21,8 @@ func TestCLIStaysOffTheHost(t *testing.T) {
 		"github.com/berth-dev/berth/volume", "github.com/berth-dev/berth/image/internal",
 		"github.com/opencontainers/runc", "github.com/vishvananda/netlink", "github.com/google/nftables",
 		"github.com/mattn/go-sqlite3", "golang.org/x/sys/unix",
+		// the cluster is reached through package kube
+		"k8s.io/client-go", "k8s.io/api", "k8s.io/apimachinery",
 	}
 	for _, dep := range strings.Fields(string(out)) {
 		for _, f := range forbidden {

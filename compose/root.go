@@ -87,13 +87,14 @@ func NewRootCommand() *cobra.Command {
 		}
 		return err
 	}
-	root.AddCommand(newUpCommand(g), newPlanCommand(g), newBuildCommand(g), newDownCommand(g), newPsCommand(g), newLogsCommand(g),
+	root.AddCommand(withKube(newUpCommand(g), g, true, kubeUp, "detach", "wait", "wait-timeout", "build"), withKube(newPlanCommand(g), g, true, kubePlan, "format"), newBuildCommand(g),
+		withKube(newDownCommand(g), g, false, kubeDown), withKube(newPsCommand(g), g, false, kubePs, "format"), newLogsCommand(g),
 		newConfigCommand(g), newPullCommand(g), newPushCommand(g), newImageCommand(g), newVersionCommand(), refuseDryRun(newLoginCommand()), refuseDryRun(newLogoutCommand()),
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
 		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),
 		newLsCommand(g), newStatsCommand(g), newInspectCommand(g), refuseDryRun(newExecCommand(g)),
 		newKillCommand(g), newPauseCommand(g), newUnpauseCommand(g), newTopCommand(g), newWaitCommand(g), refuseDryRun(newCpCommand(g)), newRunCommand(g), refuseDryRun(newAttachCommand(g)),
-		newEventsCommand(g), newBootCommand(g))
+		newEventsCommand(g), newBootCommand(g), newKubeCommand(g))
 	rejectUnknownCommands(root)
 	return root
 }

@@ -4,11 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/berth-dev/berth/internal/kubetest"
 )
 
-// TestMain removes the binaries the tests built once they have run.
+// TestMain removes the binaries the tests built once they have run, and
+// stops the test control plane of the kube tests.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := kubetest.Main(m)
 	if berthBin != "" {
 		os.RemoveAll(filepath.Dir(berthBin))
 	}

@@ -77,9 +77,10 @@ func (ps problems) err(loc *locator) error {
 			e.lines = append(e.lines, l.text)
 		}
 	}
-	for _, k := range []error{ErrInvalid, ErrUnsupported} {
-		if kinds[k] {
-			e.kinds = append(e.kinds, k)
+	for _, p := range ps {
+		if kinds[p.kind] {
+			e.kinds = append(e.kinds, p.kind)
+			kinds[p.kind] = false
 		}
 	}
 	return e

@@ -1,0 +1,83 @@
+package compose
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/internal/kubetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
+
+// berth runs the command line args in process and returns its output.
+func berth(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := NewRootCommand()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+// TestKubeCommands drives kube render, plan, up, ps and down --kube
+// against a real API server.
+func TestKubeCommands(t *testing.T) {
+	srv := kubetest.Shared(t)
+	ns := srv.Namespace(t)
+	file := filepath.Join("..", "kube", "testdata", "web", "compose.yaml")
+	kube := []string{"--kube", "--kubeconfig", srv.Kubeconfig, "-n", ns}
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := berth(t, append([]string{"-f", file}, args...)...)
+		if err != nil {
+			t.Fatalf("berth %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	dir := t.TempDir()
+	run("kube", "render", "-o", dir)
+	files, _ := os.ReadDir(dir)
+	if len(files) != 11 {
+		t.Errorf("render -o wrote %d files, want 11", len(files))
+	}
+	plan := run(append([]string{"plan"}, kube...)...)
+	if !strings.Contains(plan, "+ create deployment web (not in the cluster)") || !strings.Contains(plan, "Plan: 11 to create, 0 to update, 0 to delete.") {
+		t.Errorf("first plan:\n%s", plan)
+	}
+	if out := run(append([]string{"plan", "--format", "json"}, kube...)...); !strings.Contains(out, `"action": "create"`) || !strings.Contains(out, `"target": "deployment web"`) {
+		t.Errorf("plan --kube --format json:\n%s", out)
+	}
+	if out := run(append([]string{"up"}, kube...)...); strings.Count(out, " created (") != 11 {
+		t.Errorf("up --kube:\n%s", out)
+	}
+	if out := run(append([]string{"plan"}, kube...)...); out != "Nothing to do: the project is up to date.\n" {
+		t.Errorf("plan after up:\n%s", out)
+	}
+	ps := run(append([]string{"ps"}, kube...)...)
+	if !strings.Contains(ps, "web") || !strings.Contains(ps, "Deployment") || !strings.Contains(ps, "0/2") {
+		t.Errorf("ps --kube:\n%s", ps)
+	}
+	if out := run("down", "--kube", "--kubeconfig", srv.Kubeconfig, "-n", ns); strings.Count(out, " deleted (") != 11 {
+		t.Errorf("down --kube:\n%s", out)
+	}
+	if out := run(append([]string{"plan"}, kube...)...); !strings.Contains(out, "11 to create") {
+		t.Errorf("plan after down:\n%s", out)
+	}
+}
+
+// TestKubeFlagsNeedKube: a cluster flag without --kube is bad input.
+func TestKubeFlagsNeedKube(t *testing.T) {
+	_, err := berth(t, "-f", filepath.Join("..", "kube", "testdata", "web", "compose.yaml"), "plan", "-n", "x")
+	if err == nil || !strings.Contains(err.Error(), "--namespace needs --kube") {
+		t.Errorf("plan -n x = %v", err)
+	}
+	_, err = berth(t, "-f", filepath.Join("..", "kube", "testdata", "web", "compose.yaml"), "up", "--kube", "--scale", "web=3")
+	if err == nil || !strings.Contains(err.Error(), "--scale is not supported with --kube") {
+		t.Errorf("up --kube --scale = %v", err)
+	}
+}
