@@ -101,7 +101,7 @@ func attach(ctx context.Context, cmd *cobra.Command, s *session, o attachOptions
 		aborted = true
 		fmt.Fprintln(cmd.ErrOrStderr(), why)
 		go func() {
-			stopped <- s.run(context.WithoutCancel(ctx), newProgress(out), func(obs reconcile.Observed) (reconcile.Plan, error) {
+			stopped <- s.run(context.WithoutCancel(ctx), newProgress(statusOut(cmd)), func(obs reconcile.Observed) (reconcile.Plan, error) {
 				return reconcile.PlanStop(s.project, obs, reconcile.StopOptions{Services: o.services, Timeout: o.timeout})
 			})
 		}()

@@ -34,7 +34,7 @@ func newBootCommand(g *globals) *cobra.Command {
 					}
 				}
 				slices.Sort(projects)
-				out := newProgress(cmd.OutOrStdout())
+				out := newProgress(statusOut(cmd))
 				// One project failing keeps none of the others down; a
 				// failed one is tried once more after them, as it may use
 				// a network another one makes again.

@@ -2,7 +2,6 @@ package compose
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -48,11 +47,7 @@ func newBuildCommand(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			w := cmd.OutOrStdout()
-			if o.quiet {
-				w = io.Discard
-			}
-			out := newProgress(w)
+			out := newProgress(outOrDiscard(cmd, o.quiet))
 			s, err := g.openStack(ctx, engine.WithBuildProgress(out.build), engine.WithPullProgress(out.pull))
 			if err != nil {
 				return err

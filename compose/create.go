@@ -90,7 +90,7 @@ func (o createOptions) apply(s *session) error {
 // nil, vets the project first. The caller closes the session.
 func (o createOptions) converge(cmd *cobra.Command, g *globals, ro reconcile.Options, check func(*session) error) (*session, error) {
 	ctx := cmd.Context()
-	out := newProgress(cmd.OutOrStdout())
+	out := newProgress(statusOut(cmd))
 	s, err := o.open(ctx, g, out)
 	if err != nil {
 		return nil, err
@@ -107,7 +107,7 @@ func (o createOptions) converge(cmd *cobra.Command, g *globals, ro reconcile.Opt
 		return nil, err
 	}
 	if plan.Empty() {
-		fmt.Fprintln(cmd.OutOrStdout(), "Nothing to do: the project is up to date.")
+		fmt.Fprintln(statusOut(cmd), "Nothing to do: the project is up to date.")
 	}
 	return s, nil
 }

@@ -28,7 +28,7 @@ func newDownCommand(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			out := newProgress(cmd.OutOrStdout())
+			out := newProgress(statusOut(cmd))
 			o.Services, o.Timeout = args, t.value()
 			o.RemoveOrphans = o.RemoveOrphans || envBool("REMOVE_ORPHANS")
 			if err := s.run(ctx, out, func(obs reconcile.Observed) (reconcile.Plan, error) { return reconcile.PlanDown(s.project, obs, o) }); err != nil {

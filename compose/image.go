@@ -96,7 +96,7 @@ func outOrDiscard(cmd *cobra.Command, quiet bool) io.Writer {
 	if quiet {
 		return io.Discard
 	}
-	return cmd.OutOrStdout()
+	return statusOut(cmd)
 }
 
 func newImagesCommand(g *globals) *cobra.Command {

@@ -35,7 +35,7 @@ func newKillCommand(g *globals) *cobra.Command {
 				fmt.Fprintln(cmd.ErrOrStderr(), "No container to kill")
 				return nil
 			}
-			return s.apply(ctx, plan, newProgress(cmd.OutOrStdout()))
+			return s.apply(ctx, plan, newProgress(statusOut(cmd)))
 		},
 	}
 	f := cmd.Flags()

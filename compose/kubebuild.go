@@ -18,7 +18,7 @@ import (
 // each one pinned to the digest the registry gave it, by service.
 func buildAndPush(cmd *cobra.Command, g *globals) (map[string]string, error) {
 	ctx := cmd.Context()
-	out := newProgress(cmd.OutOrStdout())
+	out := newProgress(statusOut(cmd))
 	s, err := g.openStack(ctx, engine.WithBuildProgress(out.build), engine.WithPullProgress(out.pull))
 	if err != nil {
 		return nil, err

@@ -70,7 +70,7 @@ func verb(g *globals, use, short string, decide func(cmd *cobra.Command, args []
 				return err
 			}
 			defer s.close()
-			return s.run(cmd.Context(), newProgress(cmd.OutOrStdout()), decide(cmd, args, s))
+			return s.run(cmd.Context(), newProgress(statusOut(cmd)), decide(cmd, args, s))
 		},
 	}
 }
@@ -113,7 +113,7 @@ func newRestartCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := newProgress(cmd.OutOrStdout())
+			out := newProgress(statusOut(cmd))
 			warn(out, plan)
 			d := drivers(s.engine)
 			if !currentDryRun {
@@ -158,7 +158,7 @@ func newRmCommand(g *globals) *cobra.Command {
 			if !force && !confirm(cmd, "Going to remove "+strings.Join(gone, ", ")+"\nAre you sure? [y/N] ") {
 				return nil
 			}
-			return s.apply(ctx, plan, newProgress(cmd.OutOrStdout()))
+			return s.apply(ctx, plan, newProgress(statusOut(cmd)))
 		},
 	}
 	f := cmd.Flags()

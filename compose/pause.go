@@ -40,7 +40,7 @@ func freezeCommand(g *globals, use, short string, decide func(*spec.Project, rec
 			if err != nil {
 				return err
 			}
-			return errors.Join(s.apply(ctx, plan, newProgress(cmd.OutOrStdout())), refused)
+			return errors.Join(s.apply(ctx, plan, newProgress(statusOut(cmd))), refused)
 		},
 	}
 }

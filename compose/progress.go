@@ -4,13 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/reconcile"
+	"github.com/spf13/cobra"
 )
 
 // progress shows a plan's actions as they run. On a terminal it keeps one
@@ -38,6 +41,16 @@ type item struct {
 
 // newProgress shows progress on w as the command line's --progress and
 // --ansi choose.
+// statusOut is where a command's progress and status lines go: stderr, as
+// Docker Compose writes them, so that stdout holds only what was asked
+// for; stdout with COMPOSE_STATUS_STDOUT set true.
+func statusOut(cmd *cobra.Command) io.Writer {
+	if on, _ := strconv.ParseBool(os.Getenv("COMPOSE_STATUS_STDOUT")); on {
+		return cmd.OutOrStdout()
+	}
+	return cmd.ErrOrStderr()
+}
+
 func newProgress(w io.Writer) *progress {
 	mode := currentDisplay.resolve(w)
 	if mode == displayQuiet {

@@ -83,7 +83,7 @@ func downProject(cmd *cobra.Command, s *session) error {
 		return err
 	}
 	defer unlock()
-	return s.run(ctx, newProgress(cmd.OutOrStdout()), func(obs reconcile.Observed) (reconcile.Plan, error) {
+	return s.run(ctx, newProgress(statusOut(cmd)), func(obs reconcile.Observed) (reconcile.Plan, error) {
 		return reconcile.PlanDown(s.project, obs, reconcile.DownOptions{RemoveOrphans: true})
 	})
 }

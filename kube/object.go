@@ -5,10 +5,10 @@ import (
 	"sort"
 	"strings"
 
+	yaml "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	yaml "go.yaml.in/yaml/v2"
 )
 
 // Labels berth puts on every object it renders: the project label is how
