@@ -63,6 +63,10 @@ const labelOneOff = "com.docker.compose.oneoff"
 // contents (reconcile.EncodeContents).
 const labelContents = "dev.berth.contents"
 
+// labelSources records where a container's configs and secrets came
+// from (reconcile.EncodeSources), for berth boot to write them again.
+const labelSources = "dev.berth.sources"
+
 // oneOff is the value of labelOneOff, as Docker Compose writes it.
 func oneOff(b bool) string {
 	if b {
@@ -89,6 +93,9 @@ func containerLabels(c reconcile.ContainerSpec, fromImage map[string]string) map
 	})
 	if v := reconcile.EncodeContents(reconcile.Contents(c)); v != "" {
 		out[labelContents] = v
+	}
+	if v := reconcile.EncodeSources(reconcile.Sources(c)); v != "" {
+		out[labelSources] = v
 	}
 	return out
 }

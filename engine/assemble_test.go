@@ -238,6 +238,12 @@ func TestContainerLabels(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Fatalf("labels %v\nwant %v", got, want)
 	}
+	c.Configs = map[string]spec.FileSource{"app_conf": {File: "/s/app.conf", Digest: "d1"}}
+	c.Secrets = map[string]spec.FileSource{"token": {Content: "hunter2", Digest: "d2"}}
+	got = containerLabels(c, nil)
+	if got[labelSources] != `{"config app_conf":{"file":"/s/app.conf"},"secret token":{}}` || got[labelContents] != "config app_conf=d1;secret token=d2" {
+		t.Fatalf("config and secret labels: %q %q", got[labelSources], got[labelContents])
+	}
 	c.OneOff = true
 	if got := containerLabels(c, nil); got[labelOneOff] != "True" {
 		t.Fatalf("a one-off's label: %q", got[labelOneOff])

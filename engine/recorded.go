@@ -43,7 +43,8 @@ func (e *Engine) RecordedProject(ctx context.Context, name string) (*spec.Projec
 
 // recordedProject assembles RecordedProject's project from the records.
 func recordedProject(name string, recs []store.Container, nets []store.Network, vols []store.Volume, eps []store.Endpoint) (*spec.Project, error) {
-	p := &spec.Project{Name: name, Networks: map[string]spec.Network{}, Volumes: map[string]spec.Volume{}}
+	p := &spec.Project{Name: name, Networks: map[string]spec.Network{}, Volumes: map[string]spec.Volume{},
+		Configs: map[string]spec.FileSource{}, Secrets: map[string]spec.FileSource{}}
 	for _, n := range nets {
 		p.Networks[n.Key] = spec.Network{Name: n.Name, Driver: "bridge", Internal: n.Internal, Labels: n.Labels, MTU: n.MTU}
 	}
@@ -63,6 +64,7 @@ func recordedProject(name string, recs []store.Container, nets []store.Network, 
 		if err != nil {
 			return nil, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
 		}
+		recordedSources(p, r)
 		if have, ok := services[r.Service]; ok {
 			have.Scale = max(have.Scale, r.Number)
 			continue
@@ -87,4 +89,29 @@ func recordedProject(name string, recs []store.Container, nets []store.Network, 
 	}
 	slices.SortFunc(p.Services, func(a, b spec.Service) int { return strings.Compare(a.Name, b.Name) })
 	return p, nil
+}
+
+// recordedSources adds to p the config and secret sources container r
+// recorded, each with the digest of its content now ("" for a file gone
+// or unreadable, an environment variable, a secret not made from a
+// file), for the planner to check against the digest r recorded.
+func recordedSources(p *spec.Project, r store.Container) {
+	for k, rs := range reconcile.ParseSources(r.Labels[labelSources]) {
+		kind, key, _ := strings.Cut(k, " ")
+		set := p.Configs
+		if kind == "secret" {
+			set = p.Secrets
+		}
+		if _, ok := set[key]; ok {
+			continue
+		}
+		fs := spec.FileSource{File: rs.File, Environment: rs.Environment}
+		if rs.Content != nil && kind == "config" {
+			fs.Content = *rs.Content
+		}
+		if fs.File != "" || rs.Content != nil && kind == "config" {
+			fs.Digest = spec.ContentDigest(fs, "")
+		}
+		set[key] = fs
+	}
 }

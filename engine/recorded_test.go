@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"maps"
+	"os"
 	"testing"
 
+	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
 	"github.com/berth-dev/berth/store"
 )
@@ -40,5 +43,34 @@ func TestRecordedProject(t *testing.T) {
 	}
 	if v := p.Volumes["ext"]; !v.External || len(p.Volumes) != 2 {
 		t.Errorf("volumes: %+v", p.Volumes)
+	}
+}
+
+func TestRecordedProjectSources(t *testing.T) {
+	dir := t.TempDir()
+	conf, gone := dir+"/app.conf", dir+"/gone"
+	if err := os.WriteFile(conf, []byte("listen 80\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	svc := spec.Service{Name: "web", Image: "app"}
+	inline := "inline\n"
+	label := reconcile.EncodeSources(map[string]reconcile.RecordedSource{
+		"config app_conf": {File: conf}, "config inline": {Content: &inline}, "config env": {Environment: "CONF"},
+		"secret token": {File: gone}, "secret other": {}})
+	recs := []store.Container{{Name: "shop-web-1", Service: "web", Number: 1, Spec: svc.Canonical(), Labels: map[string]string{labelSources: label}}}
+	p, err := recordedProject("shop", recs, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := struct{ Configs, Secrets map[string]spec.FileSource }{
+		map[string]spec.FileSource{
+			"app_conf": {File: conf, Digest: spec.ContentDigest(spec.FileSource{Content: "listen 80\n"}, "")},
+			"inline":   {Content: inline, Digest: spec.ContentDigest(spec.FileSource{Content: inline}, "")},
+			"env":      {Environment: "CONF"},
+		},
+		map[string]spec.FileSource{"token": {File: gone}, "other": {}},
+	}
+	if !maps.Equal(p.Configs, want.Configs) || !maps.Equal(p.Secrets, want.Secrets) {
+		t.Fatalf("configs %+v, secrets %+v; want %+v", p.Configs, p.Secrets, want)
 	}
 }

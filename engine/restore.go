@@ -14,6 +14,9 @@ import (
 // at its recorded addresses, its /etc and config and secret files, its
 // published ports (an ephemeral host port may change, as with Docker).
 // Its record, writable layer, volumes and runtime configuration are kept.
+// The config and secret files come from c's sources: for berth boot, the
+// ones the container recorded (engine.RecordedProject), which the planner
+// checked against the digests it recorded.
 // Whatever an interrupted restore left is undone first.
 func (e *Engine) Restore(ctx context.Context, c reconcile.ContainerSpec) error {
 	if err := e.unplumb(ctx, c.Name); err != nil {

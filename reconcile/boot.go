@@ -18,7 +18,9 @@ const bootReason = "restart policy %s: the host started"
 // not stop it, keeping the container (its writable layer, addresses and
 // volumes): the networks it needs are made again, its plumbing restored,
 // then it starts, after what it depends on. Every other container stays
-// as it is. p is the project as recorded (engine.RecordedProject).
+// as it is. p is the project as recorded (engine.RecordedProject), its
+// configs and secrets from the sources its containers recorded: one whose
+// files cannot be written again as it had them stays down, with why.
 func PlanBoot(p *spec.Project, obs Observed) (Plan, error) {
 	pl := newPlanner(p.Name)
 	cs := slices.Clone(obs.Containers)
@@ -33,6 +35,11 @@ func PlanBoot(p *spec.Project, obs Observed) (Plan, error) {
 			pl.plan.Warnings = append(pl.plan.Warnings, fmt.Sprintf("container %s is not whole on the host: `berth up` remakes it", c.Name))
 			continue
 		}
+		cs := containerSpec(p, c.Spec, c.Name, c.Number, c.Hash)
+		if why := unrestorable(c, cs); c.Unplumbed && why != "" {
+			pl.plan.Warnings = append(pl.plan.Warnings, fmt.Sprintf("container %s stays down: %s: run `berth up` in its project", c.Name, why))
+			continue
+		}
 		reason := fmt.Sprintf(bootReason, policy)
 		var after []string
 		for _, key := range sortedKeys(c.Spec.Networks) {
@@ -41,7 +48,7 @@ func PlanBoot(p *spec.Project, obs Observed) (Plan, error) {
 		start := Action{ID: "start:" + c.Name, Kind: Start, Target: c.Name, Service: c.Service, Reason: reason, After: after}
 		if c.Unplumbed {
 			restore := Action{ID: "restore:" + c.Name, Kind: Restore, Target: c.Name, Service: c.Service, Reason: unplumbedReason,
-				After: after, Container: containerSpec(p, c.Spec, c.Name, c.Number, c.Hash)}
+				After: after, Container: cs}
 			pl.add(restore)
 			start.After = []string{restore.ID}
 		}

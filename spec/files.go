@@ -120,16 +120,16 @@ func convertFileSources(kind string, in map[string]types.FileObjectConfig, used 
 			ps.invalid("environment variable "+c.Environment+" is not set", append(at, "environment")...)
 		}
 		if used[key] {
-			fs.Digest = contentDigest(fs, env[c.Environment])
+			fs.Digest = ContentDigest(fs, env[c.Environment])
 		}
 		out[key] = fs
 	}
 	return out
 }
 
-// contentDigest is the hex SHA-256 of a source's content (envValue for an
+// ContentDigest is the hex SHA-256 of a source's content (envValue for an
 // `environment:` source), "" when it has none to read.
-func contentDigest(fs FileSource, envValue string) string {
+func ContentDigest(fs FileSource, envValue string) string {
 	var content []byte
 	switch {
 	case fs.External:
