@@ -35,13 +35,12 @@ func securityConfig(s spec.Security, readFile func(string) ([]byte, error)) (run
 	return out, nil
 }
 
-// namespaceMode is the runtime's ipc or pid mode: "host", the container a
-// service: or container: mode joins, or "" (private; shareable is private
-// too, berth's namespaces being joinable while the container runs).
+// namespaceMode is the runtime's ipc or pid mode: "host", "shareable", the
+// container a service: or container: mode joins, or "" (private).
 func namespaceMode(mode, container string) string {
 	switch {
-	case mode == "host":
-		return "host"
+	case mode == "host", mode == runtime.IpcShareable:
+		return mode
 	case container != "":
 		return "container:" + container
 	}

@@ -41,8 +41,11 @@ func TestSecurityConfigNamespacesAndLimits(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("securityConfig = %+v, %v; want %+v", got, err, want)
 	}
-	if got, _ := securityConfig(spec.Security{Ipc: "shareable"}, nil); got.IpcMode != "" {
+	if got, _ := securityConfig(spec.Security{Ipc: "shareable"}, nil); got.IpcMode != runtime.IpcShareable {
 		t.Errorf("shareable became %q", got.IpcMode)
+	}
+	if got, _ := securityConfig(spec.Security{Ipc: "private"}, nil); got.IpcMode != "" {
+		t.Errorf("private became %q", got.IpcMode)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 //
 // Two creations wait for the condition too: a one-off container (`berth
 // run` makes it once its dependencies are up) and a container that joins
-// a dependency's network namespace (network_mode service:), which must be
+// a dependency's namespace (network_mode, ipc or pid service:), which must be
 // running. With o.NoStart only creations are ordered.
 //
 // A dependency with required: false gates softly: its failure does not
@@ -84,10 +84,10 @@ func (pl *planner) gateOn(a *Action, gate []string, required bool) {
 	}
 }
 
-// sharesNamespaceOf reports whether svc joins the network namespace of
-// service dep (network_mode service:dep).
+// sharesNamespaceOf reports whether svc joins a namespace of service dep
+// (network_mode, ipc or pid service:dep).
 func sharesNamespaceOf(svc spec.Service, dep string) bool {
-	return svc.NetworkMode == "service:"+dep
+	return slices.ContainsFunc(sharedNamespaces(svc), func(sh sharedNamespace) bool { return sh.service == dep })
 }
 
 // absentOptional reports whether dependency dep (d) is optional and not

@@ -352,19 +352,44 @@ func notRunning(c Container) string {
 	return fmt.Sprintf("not running (%s, exit code %d)", c.State, c.ExitCode)
 }
 
-// followSharedNamespaces recreates the containers of a service with
-// network_mode service:S when S's container is made anew: they live in its
-// network namespace, which goes with it.
+// followSharedNamespaces recreates the containers of a service that
+// shares the network, IPC or PID namespace of service S (network_mode,
+// ipc or pid service:S) when S's container is made anew: they live in its
+// namespace, which goes with it. A chain of sharers follows to its end.
 func followSharedNamespaces(decisions map[string][]decision) {
-	for _, ds := range decisions {
-		for i := range ds {
-			target, ok := strings.CutPrefix(ds[i].svc.NetworkMode, "service:")
-			if !ok || !remade(decisions[target]) || ds[i].change == create || ds[i].change == recreate {
-				continue
+	for changed := true; changed; {
+		changed = false
+		for _, ds := range decisions {
+			for i := range ds {
+				if ds[i].change == create || ds[i].change == recreate {
+					continue
+				}
+				for _, sh := range sharedNamespaces(ds[i].svc) {
+					if remade(decisions[sh.service]) {
+						ds[i].change, ds[i].reason = recreate, fmt.Sprintf("it shares the %s of %s, which is recreated", sh.what, sh.service)
+						changed = true
+						break
+					}
+				}
 			}
-			ds[i].change, ds[i].reason = recreate, fmt.Sprintf("it shares the network of %s, which is recreated", target)
 		}
 	}
+}
+
+// sharedNamespace is a namespace a service joins: what it is ("network",
+// "ipc namespace", "pid namespace") and the service it belongs to.
+type sharedNamespace struct{ what, service string }
+
+// sharedNamespaces are the namespaces svc joins of other services of its
+// project: network_mode, ipc and pid service:NAME, in that order.
+func sharedNamespaces(svc spec.Service) []sharedNamespace {
+	var out []sharedNamespace
+	for _, m := range []struct{ what, mode string }{{"network", svc.NetworkMode}, {"ipc namespace", svc.Security.Ipc}, {"pid namespace", svc.Security.Pid}} {
+		if name, ok := strings.CutPrefix(m.mode, "service:"); ok && name != "" {
+			out = append(out, sharedNamespace{m.what, name})
+		}
+	}
+	return out
 }
 
 // remade reports whether any of ds makes a container anew.

@@ -402,6 +402,50 @@ func TestSharedNetworkNamespaceFollowsItsOwner(t *testing.T) {
 	}
 }
 
+func TestSharedIpcAndPidNamespacesFollowTheirOwner(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	dep := map[string]spec.Dependency{"db": {Condition: "service_started", Required: true, Restart: true}}
+	p.Services = append(p.Services,
+		spec.Service{Name: "shm", Image: "busybox", PullPolicy: "missing", Scale: 1, Security: spec.Security{Ipc: "service:db", IpcContainer: "shop-db-1"}, DependsOn: dep},
+		spec.Service{Name: "top", Image: "busybox", PullPolicy: "missing", Scale: 1, Security: spec.Security{Pid: "service:db", PidContainer: "shop-db-1"}, DependsOn: dep},
+		spec.Service{Name: "peer", Image: "busybox", PullPolicy: "missing", Scale: 1, Security: spec.Security{Ipc: "service:shm", IpcContainer: "shop-shm-1"},
+			DependsOn: map[string]spec.Dependency{"shm": {Condition: "service_started", Required: true, Restart: true}}})
+	up(t, f, p, Options{})
+	if plan := must(t)(PlanUp(p, f.observe(p), Options{})); !plan.Empty() {
+		t.Fatalf("nothing changed, yet:\n%s", plan)
+	}
+	p.Services[1].Environment = map[string]string{"NAME": "db", "NEW": "1"}
+	plan := must(t)(PlanUp(p, f.observe(p), Options{}))
+	for name, why := range map[string]string{
+		"shop-shm-1":  "it shares the ipc namespace of db, which is recreated",
+		"shop-top-1":  "it shares the pid namespace of db, which is recreated",
+		"shop-peer-1": "it shares the ipc namespace of shm, which is recreated",
+	} {
+		var create *Action
+		for i, a := range plan.Actions {
+			if a.Target == name && a.Kind == Create {
+				create = &plan.Actions[i]
+			}
+		}
+		if !slices.Equal(chain(plan, name), []Kind{Stop, Remove, Create, Start}) || create.Reason != why {
+			t.Fatalf("%s: want recreated because %q; plan:\n%s", name, why, plan)
+		}
+	}
+	var shmCreate Action
+	for _, a := range plan.Actions {
+		if a.Target == "shop-shm-1" && a.Kind == Create {
+			shmCreate = a
+		}
+	}
+	if !slices.Contains(shmCreate.After, "start:shop-db-1") {
+		t.Fatalf("the joiner is made before the owner runs: %+v", shmCreate)
+	}
+	// The web service shares nothing: it stays.
+	if len(chain(plan, "shop-web-1")) != 0 {
+		t.Fatalf("web shares nothing with db, yet:\n%s", plan)
+	}
+}
+
 func TestHostsRefreshEvenAfterAFailure(t *testing.T) {
 	f, p := hostWithImages(), testProject()
 	f.fail["create shop-web-1"] = errors.New("boom")

@@ -54,6 +54,7 @@ func New(root, runRoot string, opts ...Option) *Runtime {
 type paths struct {
 	dir, config, upper, work, rootfs, log, exit, shimLog string
 	sock, stateRoot                                      string
+	shmRoot, shm                                         string // shareable containers' /dev/shm, this one's
 }
 
 func (r *Runtime) paths(id string) paths { return containerPaths(r.root, r.runRoot, id) }
@@ -71,6 +72,8 @@ func containerPaths(root, runRoot, id string) paths {
 		shimLog:   filepath.Join(dir, "shim.log"),
 		sock:      filepath.Join(runRoot, "shims", id+".sock"),
 		stateRoot: filepath.Join(runRoot, "runc"),
+		shmRoot:   filepath.Join(runRoot, "shm"),
+		shm:       filepath.Join(runRoot, "shm", id),
 	}
 }
 

@@ -77,6 +77,15 @@ func (r *Runtime) run(ctx context.Context, id string) error {
 	if err := os.Remove(p.exit); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("starting %q: %w", id, err)
 	}
+	// A shareable container's /dev/shm is mounted on the host, where the
+	// shims of those joining it find it, before its shim copies the mounts.
+	if c, err := r.Config(id); err != nil {
+		return fmt.Errorf("starting %q: %w", id, err)
+	} else if ownsShm(c) {
+		if err := mountShm(p.shm, c.Security.ShmSize); err != nil {
+			return fmt.Errorf("starting %q: %w", id, err)
+		}
+	}
 	if err := r.spawnShim(ctx, id); err != nil {
 		return fmt.Errorf("starting %q: %w", id, err)
 	}
@@ -326,6 +335,9 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 	// The rootfs is mounted in the shim's namespace only; this undoes a
 	// mount someone made on the host by hand.
 	if err := unmountAll(p.rootfs); err != nil {
+		return fmt.Errorf("removing %q: %w", id, err)
+	}
+	if err := unmountShm(p.shm); err != nil {
 		return fmt.Errorf("removing %q: %w", id, err)
 	}
 	if err := os.RemoveAll(p.sock); err != nil {

@@ -32,7 +32,8 @@ type Security struct {
 	Rlimits []Rlimit          `json:",omitempty"`
 	ShmSize int64             `json:",omitempty"` // bytes of /dev/shm; 0: 64 MiB
 	// IpcMode and PidMode are "" (private), "host", or "container:NAME"
-	// (the namespace of that running container, found at each start).
+	// (the namespace of that running container, found at each start);
+	// IpcMode may be IpcShareable too.
 	IpcMode     string `json:",omitempty"`
 	PidMode     string `json:",omitempty"`
 	UtsHost     bool   `json:",omitempty"` // the host's UTS namespace (and so its hostname)
@@ -52,6 +53,11 @@ type Device struct {
 	Permissions string // of "rwm"
 }
 
+// IpcShareable is the IpcMode of a container whose IPC namespace others
+// may join: a private one whose /dev/shm is a tmpfs on the host, which
+// they bind too (Docker's ipc: shareable).
+const IpcShareable = "shareable"
+
 // SeccompUnconfined is the Security.Seccomp value that installs no filter.
 const SeccompUnconfined = "unconfined"
 
@@ -67,7 +73,10 @@ type hostFacts struct {
 	MountLabel  string
 	SELinuxHost bool
 	IpcNS       string // the namespace IpcMode container: joins, /proc/PID/ns/ipc
-	PidNS       string // the namespace PidMode container: joins
+	// ShmPath is the host's tmpfs bound at /dev/shm: the container's own
+	// when it is shareable, else that of the container whose IPC it joins.
+	ShmPath string
+	PidNS   string // the namespace PidMode container: joins
 }
 
 // validate appends the problems of s to add.
@@ -83,6 +92,9 @@ func (s Security) validate(add func(string, ...any)) {
 		add("cgroupns: %q is not host or private", s.CgroupNS)
 	}
 	for _, m := range []string{s.IpcMode, s.PidMode} {
+		if m == s.IpcMode && m == IpcShareable {
+			continue
+		}
 		if name, ok := strings.CutPrefix(m, "container:"); (m != "" && m != "host" && !ok) || (ok && !validID.MatchString(name)) {
 			add("namespace mode %q is not host or container:NAME", m)
 		}
@@ -174,10 +186,10 @@ func applySecurity(sp *specs.Spec, s Security, h hostFacts) error {
 
 // applyNamespaces shares or keeps the ipc, pid and uts namespaces as s
 // says, and sets sysctls, resource limits, the size of /dev/shm and the
-// OOM score adjustment. A container joining another's IPC namespace keeps
-// its own /dev/shm (Docker shares that too; a mount of another mount
-// namespace cannot be bound here): System V IPC and message queues are
-// shared, POSIX shared memory files are not.
+// OOM score adjustment. A shareable container's /dev/shm, and that of one
+// joining its IPC namespace, is the host's tmpfs h.ShmPath (sized when it
+// was mounted), as Docker binds it: POSIX shared memory is shared with
+// System V IPC and message queues.
 func applyNamespaces(sp *specs.Spec, s Security, h hostFacts) {
 	set := func(t specs.LinuxNamespaceType, mode, path string) {
 		for i, ns := range sp.Linux.Namespaces {
@@ -206,6 +218,8 @@ func applyNamespaces(sp *specs.Spec, s Security, h hostFacts) {
 		switch {
 		case s.IpcMode == "host":
 			sp.Mounts[i] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "rprivate"}}
+		case h.ShmPath != "":
+			sp.Mounts[i] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: h.ShmPath, Options: []string{"rbind", "rprivate", "nosuid", "noexec", "nodev"}}
 		case s.ShmSize > 0:
 			sp.Mounts[i].Options = append(slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return strings.HasPrefix(o, "size=") }),
 				"size="+strconv.FormatInt(s.ShmSize, 10))

@@ -19,8 +19,9 @@ import (
 )
 
 // findHostFacts looks up on the host (and in the container's rootfs, for
-// group names) what applySecurity needs for s.
-func findHostFacts(stateRoot, rootfs string, s Security) (hostFacts, error) {
+// group names) what applySecurity needs for s; shmRoot holds the /dev/shm
+// of shareable containers.
+func findHostFacts(stateRoot, shmRoot, rootfs string, s Security) (hostFacts, error) {
 	h := hostFacts{CgroupV2: cgroups.IsCgroup2UnifiedMode(), AppArmor: apparmor.IsEnabled(), SELinuxHost: selinux.GetEnabled()}
 	known, err := capability.ListSupported()
 	if err != nil {
@@ -72,6 +73,9 @@ func findHostFacts(stateRoot, rootfs string, s Security) (hostFacts, error) {
 			return h, err
 		}
 		h.IpcNS = fmt.Sprintf("/proc/%d/ns/ipc", pid)
+		if h.ShmPath, err = shmOf(shmRoot, name); err != nil {
+			return h, err
+		}
 	}
 	if name, ok := strings.CutPrefix(s.PidMode, "container:"); ok {
 		pid, err := runningPid(stateRoot, name, "pid")

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,6 +155,19 @@ func TestApplyNamespaces(t *testing.T) {
 		!slices.Equal(sp.Process.Rlimits, []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 10, Hard: 20}}) {
 		t.Errorf("oom %v sysctl %v rlimits %v", *sp.Process.OOMScoreAdj, sp.Linux.Sysctl, sp.Process.Rlimits)
 	}
+	// Shareable, or joining a shareable one: the host's tmpfs is bound.
+	for _, s := range []Security{{IpcMode: IpcShareable, ShmSize: 1 << 20}, {IpcMode: "container:db"}} {
+		shared := securedSpec(t, s, hostFacts{ShmPath: "/run/berth/shm/db"})
+		var shm []specs.Mount
+		for _, m := range shared.Mounts {
+			if m.Destination == "/dev/shm" {
+				shm = append(shm, m)
+			}
+		}
+		if len(shm) != 1 || shm[0].Type != "bind" || shm[0].Source != "/run/berth/shm/db" || !slices.Contains(shm[0].Options, "nodev") {
+			t.Errorf("%s: /dev/shm is %+v, want the host's tmpfs bound once", s.IpcMode, shm)
+		}
+	}
 	host := securedSpec(t, Security{IpcMode: "host"}, hostFacts{})
 	for _, m := range host.Mounts {
 		if m.Destination == "/dev/shm" && (m.Type != "bind" || m.Source != "/dev/shm") {
@@ -176,5 +190,18 @@ func TestWithoutX32(t *testing.T) {
 	in := []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}
 	if got := withoutX32(in); !slices.Equal(got, []specs.Arch{specs.ArchX86_64, specs.ArchX86}) || len(in) != 3 {
 		t.Errorf("withoutX32 = %v (input now %v)", got, in)
+	}
+}
+
+func TestShareableIsAnIpcModeOnly(t *testing.T) {
+	var probs []string
+	add := func(f string, a ...any) { probs = append(probs, fmt.Sprintf(f, a...)) }
+	Security{IpcMode: IpcShareable}.validate(add)
+	if len(probs) != 0 {
+		t.Errorf("ipc shareable refused: %v", probs)
+	}
+	Security{PidMode: IpcShareable}.validate(add)
+	if len(probs) != 1 {
+		t.Errorf("pid shareable accepted: %v", probs)
 	}
 }

@@ -137,9 +137,12 @@ func (s *shim) setup(cgroupParent string) error {
 	if err != nil {
 		return err
 	}
-	facts, err := findHostFacts(s.p.stateRoot, s.p.rootfs, s.cfg.Security)
+	facts, err := findHostFacts(s.p.stateRoot, s.p.shmRoot, s.p.rootfs, s.cfg.Security)
 	if err != nil {
 		return err
+	}
+	if ownsShm(s.cfg) {
+		facts.ShmPath = s.p.shm // mounted on the host before the shim was spawned
 	}
 	if s.spec, err = BuildSpec(s.cfg, SpecInput{Rootfs: s.p.rootfs, CgroupParent: cgroupParent, User: id, host: facts}); err != nil {
 		return err
