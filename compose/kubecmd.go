@@ -123,16 +123,7 @@ func kubePlan(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
 		return err
 	}
 	format, _ := cmd.Flags().GetString("format")
-	switch format {
-	case "json":
-		enc := json.NewEncoder(cmd.OutOrStdout())
-		enc.SetIndent("", "  ")
-		return enc.Encode(plan)
-	case "", "text":
-		_, err := fmt.Fprint(cmd.OutOrStdout(), plan.String())
-		return err
-	}
-	return errors.New(`--format must be "text" or "json"`)
+	return writePlan(cmd.OutOrStdout(), format, plan)
 }
 
 func kubeUp(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
@@ -162,11 +153,7 @@ func kubeUp(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
 }
 
 func kubeDown(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
-	name, err := spec.ProjectName(cmd.Context(), g.loadOptions())
-	if err != nil {
-		return err
-	}
-	c, err := k.connect()
+	name, c, err := k.project(cmd, g)
 	if err != nil {
 		return err
 	}
@@ -175,6 +162,16 @@ func kubeDown(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
 		return err
 	}
 	return applyKube(cmd, c, kube.PlanDown(obs), false)
+}
+
+// project is the stack's project name and the cluster it goes to.
+func (k *kubeCLI) project(cmd *cobra.Command, g *globals) (string, *kube.Cluster, error) {
+	name, err := spec.ProjectName(cmd.Context(), g.loadOptions())
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := k.connect()
+	return name, c, err
 }
 
 // applyKube applies a plan, a line per change done, then the summary.
@@ -193,11 +190,7 @@ func applyKube(cmd *cobra.Command, c *kube.Cluster, plan kube.Plan, force bool) 
 }
 
 func kubePs(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
-	name, err := spec.ProjectName(cmd.Context(), g.loadOptions())
-	if err != nil {
-		return err
-	}
-	c, err := k.connect()
+	name, c, err := k.project(cmd, g)
 	if err != nil {
 		return err
 	}

@@ -191,16 +191,7 @@ func newPlanCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			switch format {
-			case "json":
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(plan)
-			case "", "text":
-				_, err := fmt.Fprint(cmd.OutOrStdout(), plan.String())
-				return err
-			}
-			return errors.New(`--format must be "text" or "json"`)
+			return writePlan(cmd.OutOrStdout(), format, plan)
 		},
 	}
 	f := cmd.Flags()
@@ -211,4 +202,19 @@ func newPlanCommand(g *globals) *cobra.Command {
 	o.waitFlags(cmd)
 	o.recreate.flags(cmd)
 	return cmd
+}
+
+// writePlan prints a plan (the host's or the cluster's) as plan --format
+// asks: its text, or indented JSON.
+func writePlan(w io.Writer, format string, plan fmt.Stringer) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(plan)
+	case "", "text":
+		_, err := fmt.Fprint(w, plan.String())
+		return err
+	}
+	return errors.New(`--format must be "text" or "json"`)
 }

@@ -18,6 +18,14 @@ import (
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
+// genService is a stack whose service app prints gen=GEN and runs until
+// stopped; more of the service's keys may follow it.
+func genService(gen string) string {
+	return "services:\n  app:\n    image: berth-e2e/busybox:1\n" +
+		"    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo gen=$$GEN; while true; do sleep 0.1; done\"]\n" +
+		"    environment: {GEN: \"" + gen + "\"}\n"
+}
+
 // gitRepo is a repository a test commits stacks to with the git command.
 type gitRepo struct {
 	t   *testing.T
@@ -89,9 +97,7 @@ func TestReconcileFollowsGit(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	stack := func(gen string) string {
-		return "services:\n  app:\n    image: berth-e2e/busybox:1\n" +
-			"    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo gen=$$GEN; while true; do sleep 0.1; done\"]\n" +
-			"    environment: {GEN: \"" + gen + "\"}\n" +
+		return genService(gen) +
 			"    configs: [{source: app_conf, target: /app.conf}]\n    secrets: [token]\n" +
 			"configs:\n  app_conf: {file: ./app.conf}\nsecrets:\n  token: {file: ./token.txt}\n"
 	}
@@ -206,9 +212,7 @@ func TestReconcileRollsBackAnUnhealthyCommit(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	stack := func(gen string) string {
-		return "services:\n  app:\n    image: berth-e2e/busybox:1\n" +
-			"    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo gen=$$GEN; while true; do sleep 0.1; done\"]\n" +
-			"    environment: {GEN: \"" + gen + "\"}\n" +
+		return genService(gen) +
 			"    healthcheck: {test: [\"CMD-SHELL\", \"test $$GEN != 2\"], interval: 200ms, retries: 1}\n"
 	}
 	u := busyboxProject(t, stack("1"), "-v", "-t", "0")
