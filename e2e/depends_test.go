@@ -50,12 +50,13 @@ func TestFailedDependencyLeavesDependentCreated(t *testing.T) {
 }
 
 // An optional dependency (required: false) that fails is a warning: its
-// dependent starts and up succeeds. The warning is in up's progress.
+// dependent starts and up succeeds. The warning is in up's progress, on
+// stderr as Docker Compose writes it.
 func TestFailedOptionalDependencyWarns(t *testing.T) {
 	u := upflagsUser(t, dependsStack("false"))
 	stdout, stderr, code := u.split("", "up", "-d")
-	if code != 0 || !strings.Contains(stdout, `optional dependency "init" didn't complete successfully: exit 3`) ||
-		!strings.Contains(stdout, `optional dependency "db" failed to start: container `+u.project+"-db-1 is unhealthy") {
+	if code != 0 || !strings.Contains(stderr, `optional dependency "init" didn't complete successfully: exit 3`) ||
+		!strings.Contains(stderr, `optional dependency "db" failed to start: container `+u.project+"-db-1 is unhealthy") {
 		t.Fatalf("up: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	if st := psRows(t, u)["app"]["State"]; st != "running" {
