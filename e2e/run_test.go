@@ -38,7 +38,7 @@ func (u *user) split(stdin string, args ...string) (string, string, int) {
 // port and has an alias.
 func runStack(t *testing.T) *user {
 	t.Helper()
-	port := 20000 + rand.IntN(20000)
+	port := 20000 + rand.IntN(12000) // below the ephemeral range (32768+), where outgoing connections hold ports
 	u := busyboxProject(t, fmt.Sprintf(`
 services:
   db:
@@ -152,7 +152,7 @@ func TestRunPublishes(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	u := runStack(t)
-	port := 40000 + rand.IntN(20000)
+	port := 20000 + rand.IntN(12000) // below the ephemeral range (32768+), where outgoing connections hold ports
 	u.run("run", "-d", "--no-deps", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "web", "sh", "-c", "while true; do echo hi | nc -l -p 80; done")
 	waitFor(t, "the one-off's published port to answer", func() bool {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
