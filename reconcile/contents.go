@@ -9,7 +9,8 @@ import (
 )
 
 // Contents are the digests of the config and secret contents a container
-// uses, keyed "config NAME" or "secret NAME". A container records them
+// uses, keyed "config NAME" or "secret NAME", and of its read-only binds
+// declared as configuration, keyed "bind ./conf". A container records them
 // beside its config hash, so a change of content alone recreates exactly
 // the containers that use it. Only digests are kept, never contents.
 func Contents(cs ContainerSpec) map[string]string {
@@ -19,6 +20,11 @@ func Contents(cs ContainerSpec) map[string]string {
 			if src.Digest != "" {
 				out[kind+" "+key] = src.Digest
 			}
+		}
+	}
+	for _, w := range cs.Watched {
+		if w.Digest != "" {
+			out[w.Key] = w.Digest
 		}
 	}
 	return out
@@ -49,8 +55,9 @@ func ParseContents(label string) map[string]string {
 	return out
 }
 
-// contentChange names the configs and secrets whose content differs from
-// what container c recorded: "config app_conf: content changed"; "" when
+// contentChange names the configs, secrets and watched binds whose content
+// differs from what container c recorded: "config app_conf: content
+// changed", "bind ./conf: content changed"; "" when
 // none does or c recorded nothing.
 func contentChange(c Container, cs *ContainerSpec) string {
 	if c.Contents == nil {

@@ -59,3 +59,29 @@ func TestContentsLabelRoundTrips(t *testing.T) {
 		t.Error("no label must parse to nil")
 	}
 }
+
+// A change of the content under a read-only bind declared as
+// configuration recreates exactly the containers of the service that
+// declares it, naming the bind, and nothing else.
+func TestWatchedBindChangeRecreatesItsService(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	p.Watched = map[string][]spec.WatchedBind{"api": {{Key: "bind ./conf", Source: "/x/conf", Digest: "b1"}}}
+	up(t, f, p, Options{})
+	if got := f.containers["shop-api-1"].Contents["bind ./conf"]; got != "b1" {
+		t.Fatalf("recorded bind digest = %q", got)
+	}
+
+	p.Watched["api"][0].Digest = "b2"
+	plan, err := PlanUp(p, f.observe(p), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan.String(), "+ create container shop-api-1 (bind ./conf: content changed)") ||
+		!strings.Contains(plan.String(), "1 to recreate") || strings.Contains(plan.String(), "shop-db-1") {
+		t.Fatalf("plan:\n%s", plan)
+	}
+	up(t, f, p, Options{})
+	if plan, _ = PlanUp(p, f.observe(p), Options{}); !plan.Empty() {
+		t.Fatalf("the new digest was not recorded:\n%s", plan)
+	}
+}

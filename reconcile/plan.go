@@ -612,6 +612,7 @@ func containerSpec(p *spec.Project, svc spec.Service, name string, n int, hash s
 	}
 	cs.Configs = fileSources(p, p.Configs, svc.Configs)
 	cs.Secrets = fileSources(p, p.Secrets, svc.Secrets)
+	cs.Watched = p.Watched[svc.Name]
 	if kind, target, ok := strings.Cut(svc.NetworkMode, ":"); ok {
 		cs.Shares = target
 		if kind == "service" {

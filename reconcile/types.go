@@ -175,6 +175,9 @@ type ContainerSpec struct {
 	// `environment:` source resolved into Content. Never recorded or printed.
 	Configs map[string]spec.FileSource
 	Secrets map[string]spec.FileSource
+	// Watched are the service's read-only binds declared as configuration,
+	// with the digests of their content at load (spec.WatchedBind).
+	Watched []spec.WatchedBind
 	// Shares is the container whose network namespace (and /etc files)
 	// this one joins, resolved from network_mode service: or container:.
 	Shares string

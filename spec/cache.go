@@ -60,6 +60,7 @@ func LoadCached(ctx context.Context, o LoadOptions, dir, salt string) (*Project,
 	head := cacheHead(o, r, salt)
 	path := filepath.Join(dir, cacheName(o, r.wd))
 	if p := readCache(path, head, r.environ, o); p != nil {
+		p.digestWatched() // bind contents are not inputs of the load
 		return p, nil
 	}
 	warned := loadWarnings()

@@ -27,7 +27,14 @@ func convertProject(cp *types.Project, ps *problems) *Project {
 		loaded:     cp,
 	}
 	for _, name := range cp.ServiceNames() {
-		p.Services = append(p.Services, convertService(cp.Services[name], cp, ps))
+		svc := convertService(cp.Services[name], cp, ps)
+		p.Services = append(p.Services, svc)
+		if ws := watchedBinds(cp.Services[name], svc, cp.WorkingDir, ps); len(ws) > 0 {
+			if p.Watched == nil {
+				p.Watched = map[string][]WatchedBind{}
+			}
+			p.Watched[name] = ws
+		}
 	}
 	for name := range cp.DisabledServices {
 		p.Disabled = append(p.Disabled, name)
@@ -49,6 +56,7 @@ func convertProject(cp *types.Project, ps *problems) *Project {
 	}
 	p.Configs = convertFileSources("configs", configs, usedFiles(p.Services, false), cp.Environment, ps)
 	p.Secrets = convertFileSources("secrets", secrets, usedFiles(p.Services, true), cp.Environment, ps)
+	p.digestWatched()
 	return p
 }
 

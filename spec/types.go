@@ -10,15 +10,16 @@ import (
 
 // Project is a loaded, normalised stack: what the user wants on the host.
 type Project struct {
-	Name       string                // project name, e.g. "hello"
-	WorkingDir string                // absolute project directory
-	Files      []string              // absolute paths of the compose files it was loaded from
-	Services   []Service             // sorted by Name
-	Disabled   []string              // services the active profiles leave out, sorted: theirs are not orphans
-	Networks   map[string]Network    // key: the name in the compose file ("default", "back")
-	Volumes    map[string]Volume     // key: the name in the compose file ("data")
-	Configs    map[string]FileSource // key: the name in the compose file ("token")
-	Secrets    map[string]FileSource // key: the name in the compose file ("token")
+	Name       string                   // project name, e.g. "hello"
+	WorkingDir string                   // absolute project directory
+	Files      []string                 // absolute paths of the compose files it was loaded from
+	Services   []Service                // sorted by Name
+	Disabled   []string                 // services the active profiles leave out, sorted: theirs are not orphans
+	Networks   map[string]Network       // key: the name in the compose file ("default", "back")
+	Volumes    map[string]Volume        // key: the name in the compose file ("data")
+	Configs    map[string]FileSource    // key: the name in the compose file ("token")
+	Secrets    map[string]FileSource    // key: the name in the compose file ("token")
+	Watched    map[string][]WatchedBind // key: service name; its read-only binds declared as configuration
 
 	loaded *types.Project // compose-go's model of the same load, for Render; nil when built by hand or cached
 
