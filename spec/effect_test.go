@@ -58,7 +58,7 @@ func structure(paths ...string) []keyCase {
 
 const (
 	swarmOnly   = "swarm only: Docker Compose ignores it on one host too"
-	developOnly = "develop is `docker compose watch`'s, which berth does not have; it changes no container"
+	developOnly = "develop is `docker compose watch`'s, which berth does not have; it changes no container (a read-only bind its watch paths name is digested, which spec/watch_test.go proves)"
 	metadata    = "metadata for tools, as in Docker Compose: it changes no container"
 )
 
