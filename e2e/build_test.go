@@ -16,26 +16,37 @@ import (
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
-// builtStack is a user whose stack has a service built from web/Dockerfile
-// (FROM an image of the in-process registry) and one pulled from it.
-func builtStack(t *testing.T, dockerfile string) (*user, string) {
+// buildProject is a user with stack yaml (REGISTRY in it standing for the
+// in-process registry) whose Dockerfiles can start FROM base, an image of
+// that registry; the project and its images are removed after the test.
+func buildProject(t *testing.T, yaml string) (u *user, dir, base string) {
 	t.Helper()
 	host := testutil.Registry(t, nil)
-	testutil.PushBusybox(t, host+"/lib/base:1", []string{"sh"}, nil)
-	testutil.PushBusybox(t, host+"/lib/db:1", []string{"sleep", "1000"}, nil)
-	dir := project(t, `
-services:
-  web:
-    build: ./web
-  db:
-    image: `+host+`/lib/db:1
-`)
-	writeFile(t, filepath.Join(dir, "web", "Dockerfile"), strings.ReplaceAll(dockerfile, "BASE", host+"/lib/base:1"), 0, 0)
-	u := newUser(t, dir)
+	base = host + "/lib/base:1"
+	testutil.PushBusybox(t, base, []string{"sh"}, nil)
+	dir = project(t, strings.ReplaceAll(yaml, "REGISTRY", host))
+	u = newUser(t, dir)
 	t.Cleanup(func() {
 		u.try("down", "-t", "0", "--rmi", "all")
 		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
 	})
+	return u, dir, base
+}
+
+// builtStack is a user whose stack has a service built from web/Dockerfile
+// (BASE in it standing for an image of the in-process registry) and one
+// pulled from that registry.
+func builtStack(t *testing.T, dockerfile string) (*user, string) {
+	t.Helper()
+	u, dir, base := buildProject(t, `
+services:
+  web:
+    build: ./web
+  db:
+    image: REGISTRY/lib/db:1
+`)
+	testutil.PushBusybox(t, strings.TrimSuffix(base, "/base:1")+"/db:1", []string{"sleep", "1000"}, nil)
+	writeFile(t, filepath.Join(dir, "web", "Dockerfile"), strings.ReplaceAll(dockerfile, "BASE", base), 0, 0)
 	return u, dir
 }
 
@@ -164,9 +175,7 @@ func TestBuildRunNetworks(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 
-	host := testutil.Registry(t, nil)
-	testutil.PushBusybox(t, host+"/lib/base:1", []string{"sh"}, nil)
-	dir := project(t, `
+	u, dir, base := buildProject(t, `
 services:
   bridged:
     build:
@@ -183,15 +192,10 @@ services:
       dockerfile: None.Dockerfile
       network: none
 `)
-	from := "FROM " + host + "/lib/base:1\n"
+	from := "FROM " + base + "\n"
 	writeFile(t, filepath.Join(dir, "ctx", "Dockerfile"), from+"RUN timeout 10 wget -qO- http://host.test:"+port+"/\n", 0, 0)
 	writeFile(t, filepath.Join(dir, "ctx", "Host.Dockerfile"), from+"RUN timeout 10 wget -qO- http://127.0.0.1:"+port+"/\n", 0, 0)
 	writeFile(t, filepath.Join(dir, "ctx", "None.Dockerfile"), from+"RUN cat /proc/net/dev; if grep -q eth0 /proc/net/dev; then exit 1; fi; echo loopback-only\n", 0, 0)
-	u := newUser(t, dir)
-	t.Cleanup(func() {
-		u.try("down", "-t", "0", "--rmi", "local")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
 	out := u.run("--progress", "plain", "build")
 	if strings.Count(out, "hello-egress") != 2 || !strings.Contains(out, "loopback-only") {
 		t.Fatalf("build output:\n%s", out)
@@ -202,9 +206,7 @@ services:
 func TestBuildSectionKeys(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	host := testutil.Registry(t, nil)
-	testutil.PushBusybox(t, host+"/lib/base:1", []string{"sh"}, nil)
-	dir := project(t, `
+	u, dir, base := buildProject(t, `
 services:
   web:
     image: berth-e2e/web:1
@@ -221,13 +223,8 @@ secrets:
     file: ./token.txt
 `)
 	writeFile(t, filepath.Join(dir, "token.txt"), "s3cret-token\n", 0, 0)
-	writeFile(t, filepath.Join(dir, "ctx", "Dockerfile"), "FROM "+host+"/lib/base:1 AS final\nARG GREETING\nRUN echo $GREETING > /greeting\nRUN --mount=type=secret,id=token cat /run/secrets/token\nFROM final AS unused\nRUN exit 1\n", 0, 0)
-	u := newUser(t, dir)
-	t.Cleanup(func() {
-		u.try("down", "-t", "0", "--rmi", "all")
-		u.try("image", "rm", "berth-e2e/web:extra")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
+	writeFile(t, filepath.Join(dir, "ctx", "Dockerfile"), "FROM "+base+" AS final\nARG GREETING\nRUN echo $GREETING > /greeting\nRUN --mount=type=secret,id=token cat /run/secrets/token\nFROM final AS unused\nRUN exit 1\n", 0, 0)
+	t.Cleanup(func() { u.try("image", "rm", "berth-e2e/web:extra") })
 	if out := u.run("--progress", "plain", "build"); !strings.Contains(out, "s3cret-token") {
 		t.Fatalf("the build secret was not readable by RUN:\n%s", out)
 	}
@@ -250,9 +247,7 @@ secrets:
 func TestBuildAdditionalContextsAndShmSize(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	host := testutil.Registry(t, nil)
-	testutil.PushBusybox(t, host+"/lib/base:1", []string{"sh"}, nil)
-	dir := project(t, `
+	u, dir, base := buildProject(t, `
 services:
   base:
     image: berth-e2e/base:1
@@ -268,14 +263,9 @@ services:
         root: service:base
     command: ["sh", "-c", "cat /made-by-base /a.txt /shm"]
 `)
-	writeFile(t, filepath.Join(dir, "base", "Dockerfile"), "FROM "+host+"/lib/base:1\nRUN echo base > /made-by-base\n", 0, 0)
+	writeFile(t, filepath.Join(dir, "base", "Dockerfile"), "FROM "+base+"\nRUN echo base > /made-by-base\n", 0, 0)
 	writeFile(t, filepath.Join(dir, "assets", "a.txt"), "asset\n", 0, 0)
 	writeFile(t, filepath.Join(dir, "web", "Dockerfile"), "FROM root\nCOPY --from=assets a.txt /a.txt\nRUN df -k /dev/shm | awk 'NR==2 {print $2}' > /shm\n", 0, 0)
-	u := newUser(t, dir)
-	t.Cleanup(func() {
-		u.try("down", "-t", "0", "--rmi", "all")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
 	u.run("up", "-d", "web")
 	if out := u.run("logs", "--no-log-prefix", "web"); !strings.Contains(out, "base\nasset\n98304") {
 		t.Fatalf("web's image: %q", out)
@@ -293,23 +283,16 @@ services:
 func TestBuiltImageHealthcheckAndStopSignal(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	host := testutil.Registry(t, nil)
-	testutil.PushBusybox(t, host+"/lib/base:1", []string{"sh"}, nil)
-	dir := project(t, `
+	u, dir, base := buildProject(t, `
 services:
   app:
     build: ./app
 `)
-	writeFile(t, filepath.Join(dir, "app", "Dockerfile"), "FROM "+host+"/lib/base:1\n"+
+	writeFile(t, filepath.Join(dir, "app", "Dockerfile"), "FROM "+base+"\n"+
 		"WORKDIR /srv\nUSER 1234:1234\n"+
 		"HEALTHCHECK --interval=200ms --timeout=2s --retries=1 CMD test \"$(pwd)\" = /srv\n"+
 		"STOPSIGNAL SIGUSR1\n"+
 		`CMD ["sh", "-c", "echo uid=$(id -u) cwd=$(pwd); trap 'echo got-usr1; exit 0' USR1; while true; do sleep 0.1; done"]`+"\n", 0, 0)
-	u := newUser(t, dir)
-	t.Cleanup(func() {
-		u.try("down", "-t", "0", "--rmi", "all")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
 	u.run("up", "-d", "--wait", "--wait-timeout", "30")
 	if out := u.run("ps", "--format", "{{.Status}}"); !strings.Contains(out, "(healthy)") {
 		t.Fatalf("the image's healthcheck did not run: %q", out)
