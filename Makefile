@@ -1,6 +1,7 @@
 # berth: build, test, demo. Everything runs offline.
 GO      ?= go
 BIN     := bin/berth
+KUBE    := bin/berth-kube
 RUNTIME := bin/berth-runtime
 INIT    := bin/berth-init
 EXAMPLE := examples/hello
@@ -14,11 +15,18 @@ EXAMPLE := examples/hello
 TAGS = $(shell pkg-config --exists libseccomp 2>/dev/null && echo seccomp)
 SECCOMP_CHECK = @[ -n "$(TAGS)" ] || echo "warning: libseccomp not found (apt-get install libseccomp-dev, or make deps): building berth WITHOUT seccomp; containers will run without Docker's default seccomp profile" >&2
 
-build: $(BIN) $(RUNTIME) $(INIT)
+build: $(BIN) $(KUBE) $(RUNTIME) $(INIT)
 
 $(BIN): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 	$(SECCOMP_CHECK)
 	$(GO) build -tags "$(TAGS)" -o $(BIN) ./cmd/berth
+
+# berth with client-go: the Kubernetes forms of the commands (kube render,
+# plan/up/down/ps/reconcile --kube), which berth execs, found beside it (or
+# at BERTH_KUBE, or in PATH), so that client-go slows no other command.
+$(KUBE): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
+	$(SECCOMP_CHECK)
+	$(GO) build -tags "$(TAGS)" -o $(KUBE) ./cmd/berth-kube
 
 # The shim and container init, small so that each container starts fast;
 # berth finds it beside itself (or at BERTH_RUNTIME).
@@ -55,14 +63,14 @@ bench: build
 	bench/exec.sh $(abspath $(BIN))
 	bench/seccomp.sh $(abspath $(BIN))
 
-# berth, its runtime and init into $(PREFIX)/bin, and the systemd units
+# berth, berth-kube, its runtime and init into $(PREFIX)/bin, and the systemd units
 # (berth-boot.service: see README; berth-reconcile@.service: see
 # docs/gitops.md) into $(UNITDIR).
 PREFIX  ?= /usr/local
 UNITDIR ?= /etc/systemd/system
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)/etc/berth/reconcile
-	install -m 0755 $(BIN) $(RUNTIME) $(INIT) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BIN) $(KUBE) $(RUNTIME) $(INIT) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 contrib/systemd/*.service $(DESTDIR)$(UNITDIR)/
 	chmod 0700 $(DESTDIR)/etc/berth/reconcile
 

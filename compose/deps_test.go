@@ -21,7 +21,9 @@ func TestCLIStaysOffTheHost(t *testing.T) {
 		"github.com/berth-dev/berth/volume", "github.com/berth-dev/berth/image/internal",
 		"github.com/opencontainers/runc", "github.com/vishvananda/netlink", "github.com/google/nftables",
 		"github.com/mattn/go-sqlite3", "golang.org/x/sys/unix",
-		// the cluster is reached through package kube
+		// the cluster is reached through berth-kube (package kubecli), so
+		// that berth links no client-go (cmd/berth/deps_test.go)
+		"github.com/berth-dev/berth/kube", "github.com/berth-dev/berth/kubecli",
 		"k8s.io/client-go", "k8s.io/api", "k8s.io/apimachinery",
 	}
 	for _, dep := range strings.Fields(string(out)) {

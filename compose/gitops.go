@@ -85,8 +85,10 @@ func (gf *gitFlags) stackName(g *globals) string {
 	return spec.NormalizeName(u)
 }
 
-// follower opens the follower of the stack under the state root.
-func (gf *gitFlags) follower(g *globals) (*gitops.Follower, error) {
+// follower opens the follower of the stack under the state root, in
+// gitops/<name><suffix>; a commit whose stack does not load, or fails
+// check (when not nil), is not applied.
+func (gf *gitFlags) follower(g *globals, suffix string, check func(*spec.Project) error) (*gitops.Follower, error) {
 	name := gf.stackName(g)
 	if name == "" {
 		return nil, fmt.Errorf("cannot name the stack of %s: give -p", gitsource.Redact(gf.src.URL))
@@ -94,9 +96,16 @@ func (gf *gitFlags) follower(g *globals) (*gitops.Follower, error) {
 	load := func(ctx context.Context, dir string) (*spec.Project, error) {
 		o := g.loadOptions()
 		o.WorkingDir, o.ProjectDir, o.Files, o.NoParents = filepath.Dir(dir), dir, nil, true
-		return spec.Load(ctx, o)
+		p, err := spec.Load(ctx, o)
+		if err == nil && check != nil {
+			err = check(p)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
-	return gitops.Open(filepath.Join(g.root, "gitops", name), name, gf.src, load)
+	return gitops.Open(filepath.Join(g.root, "gitops", name+suffix), name, gf.src, load)
 }
 
 // serveWebhook listens on the webhook address; each authentic push calls

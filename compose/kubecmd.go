@@ -1,55 +1,94 @@
 package compose
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
-	"text/tabwriter"
 	"time"
 
-	"github.com/berth-dev/berth/kube"
-	"github.com/berth-dev/berth/spec"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/berth-dev/berth/spec"
 )
 
-// kubeCLI are the flags that turn plan, up, down and ps to the cluster.
-type kubeCLI struct {
-	on             bool
-	context        string
-	kubeconfig     string
-	forceConflicts bool
-	render         kubeFlags
-	pins           map[string]string // service: the image up --build pushed, with its digest
+// KubeCall is one Kubernetes form of a command (kube render, and plan, up,
+// down and ps --kube), its flags parsed and checked by berth's command
+// line: what a KubeRunner carries out.
+type KubeCall struct {
+	Command string // "render", "plan", "up", "down" or "ps"
+	Options KubeOptions
+	// Load loads the stack (for up --build, with the images it built and
+	// pushed pinned to their digests); ProjectName names it without
+	// loading it whole, for down and ps.
+	Load        func(context.Context) (*spec.Project, error)
+	ProjectName func(context.Context) (string, error)
+	Output      string        // render -o: the directory of the files
+	Format      string        // plan, ps: "text"/"table" or "json"
+	Wait        bool          // up --wait
+	WaitTimeout time.Duration // up --wait-timeout; 0: no limit
+	Out         io.Writer
 }
 
-// kubeRun is the --kube form of a command.
-type kubeRun func(cmd *cobra.Command, g *globals, k *kubeCLI, args []string) error
+// KubePass is what one pass of reconcile --kube changed in the cluster.
+type KubePass struct {
+	Actions []string // one per change: "create", "update", "replace", "delete"
+	Totals  string   // the plan's summary: "1 to create, 0 to update, 0 to delete"
+}
+
+// Empty reports whether the pass changed nothing.
+func (p KubePass) Empty() bool { return len(p.Actions) == 0 }
+
+// Summary is the pass's summary, as the host plan's.
+func (p KubePass) Summary() string { return p.Totals }
+
+// KubeRunner carries out the Kubernetes forms of berth's commands in this
+// process. berth has none: it keeps client-go out of its binary and execs
+// berth-kube, which runs the same command line with package kubecli's.
+type KubeRunner interface {
+	// Run runs a one-shot command.
+	Run(ctx context.Context, c KubeCall) error
+	// Check reports what of p cannot be mapped to the cluster (reconcile
+	// --kube does not apply a commit that fails it).
+	Check(p *spec.Project, o KubeOptions) error
+	// Apply plans p against the cluster and applies the plan (reconcile
+	// --kube's pass), a line per change to out.
+	Apply(ctx context.Context, p *spec.Project, o KubeOptions, out io.Writer) (KubePass, error)
+}
+
+// Option configures the command line.
+type Option func(*globals)
+
+// WithKube runs the Kubernetes forms in this process with r.
+func WithKube(r KubeRunner) Option { return func(g *globals) { g.kube = r } }
 
 // withKube adds --kube and its flags to a host command: with --kube the
-// command acts on the cluster through package kube instead of the host.
-// apply says whether it applies (plan, up: the render flags and
-// --force-conflicts).
-// Of the host command's own flags, only those named in hostFlags are
-// taken with --kube; any other one is refused rather than ignored.
-func withKube(cmd *cobra.Command, g *globals, apply bool, run kubeRun, hostFlags ...string) *cobra.Command {
-	k := &kubeCLI{}
+// command acts on the cluster (run, after the flags are checked) instead
+// of the host. apply says whether it applies (plan, up, reconcile: the
+// render flags and --force-conflicts). Of the host command's own flags,
+// only those named in hostFlags are taken with --kube; any other one is
+// refused rather than ignored.
+func withKube(cmd *cobra.Command, g *globals, apply bool, run func(*cobra.Command, KubeCall) error, hostFlags ...string) *cobra.Command {
+	var on bool
+	call := KubeCall{Command: cmd.Name()}
+	k := &call.Options
 	f := cmd.Flags()
-	f.BoolVar(&k.on, "kube", false, "act on the Kubernetes cluster of the kubeconfig instead of this host")
-	f.StringVar(&k.context, "context", "", "kubeconfig context (with --kube; default: the current one)")
-	f.StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig file (with --kube; default: KUBECONFIG, ~/.kube/config or in-cluster)")
+	f.BoolVar(&on, "kube", false, "act on the Kubernetes cluster of the kubeconfig instead of this host")
+	f.StringVar(&k.Context, "context", "", "kubeconfig context (with --kube; default: the current one)")
+	f.StringVar(&k.Kubeconfig, "kubeconfig", "", "kubeconfig file (with --kube; default: KUBECONFIG, ~/.kube/config or in-cluster)")
 	kubeOnly := []string{"context", "kubeconfig", "namespace"}
 	if apply {
-		k.render.flags(cmd)
-		f.BoolVar(&k.forceConflicts, "force-conflicts", false, "with --kube: take the fields another field manager owns")
+		k.renderFlags(cmd)
+		f.BoolVar(&k.ForceConflicts, "force-conflicts", false, "with --kube: take the fields another field manager owns")
 		kubeOnly = append(kubeOnly, "published-type", "storage-class", "volume-size", "wait-image", "allow-hostpath", "force-conflicts")
 	} else {
-		f.StringVarP(&k.render.namespace, "namespace", "n", "", "namespace (with --kube; default: the kubeconfig context's)")
+		f.StringVarP(&k.Namespace, "namespace", "n", "", "namespace (with --kube; default: the kubeconfig context's)")
 	}
 	host := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
-		if !k.on {
+		if !on {
 			for _, name := range kubeOnly {
 				if c.Flags().Changed(name) {
 					return fmt.Errorf("--%s needs --kube", name)
@@ -72,139 +111,48 @@ func withKube(cmd *cobra.Command, g *globals, apply bool, run kubeRun, hostFlags
 		if currentDryRun {
 			return errors.New("--dry-run is not supported with --kube: plan --kube shows what would change")
 		}
-		return run(c, g, k, args)
+		return run(c, call)
 	}
 	return cmd
 }
 
-// connect is the cluster and namespace the flags name.
-func (k *kubeCLI) connect() (*kube.Cluster, error) {
-	return kube.Connect(kube.ConnectOptions{Kubeconfig: k.kubeconfig, Context: k.context, Namespace: k.render.namespace})
+// kubeForm is withKube for the one-shot commands, run by g's KubeRunner.
+func kubeForm(cmd *cobra.Command, g *globals, apply bool, hostFlags ...string) *cobra.Command {
+	return withKube(cmd, g, apply, g.runKube, hostFlags...)
 }
 
-// kubePlan renders the stack, observes the cluster, dry-runs every object
-// and plans, as plan --kube and up --kube do.
-func (k *kubeCLI) plan(cmd *cobra.Command, g *globals) (*kube.Cluster, kube.Plan, error) {
-	ctx := cmd.Context()
-	p, err := g.loadProject(ctx)
-	if err != nil {
-		return nil, kube.Plan{}, err
+// runKube runs a Kubernetes command: in berth-kube, by its runner, after
+// up --build has built and pushed; in berth, by exec'ing berth-kube with
+// the same arguments.
+func (g *globals) runKube(cmd *cobra.Command, call KubeCall) error {
+	if g.kube == nil {
+		return execKube()
 	}
-	for i, svc := range p.Services {
-		if ref, ok := k.pins[svc.Name]; ok {
-			p.Services[i].Image = ref
-		}
-	}
-	c, err := k.connect()
-	if err != nil {
-		return nil, kube.Plan{}, err
-	}
-	o := k.render.options()
-	o.Namespace = c.Namespace
-	objs, err := kube.Render(p, o)
-	if err != nil {
-		return nil, kube.Plan{}, err
-	}
-	obs, err := c.Observe(ctx, p.Name, objs)
-	if err != nil {
-		return nil, kube.Plan{}, err
-	}
-	dry, err := c.DryRun(ctx, objs, k.forceConflicts)
-	if err != nil {
-		return nil, kube.Plan{}, err
-	}
-	plan, err := kube.PlanApply(p.Name, objs, obs, dry)
-	return c, plan, err
-}
-
-func kubePlan(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
-	_, plan, err := k.plan(cmd, g)
-	if err != nil {
-		return err
-	}
-	format, _ := cmd.Flags().GetString("format")
-	return writePlan(cmd.OutOrStdout(), format, plan)
-}
-
-func kubeUp(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
-	if build, _ := cmd.Flags().GetBool("build"); build {
+	f := cmd.Flags()
+	call.Format, _ = f.GetString("format")
+	call.Wait, _ = f.GetBool("wait")
+	secs, _ := f.GetInt("wait-timeout")
+	call.WaitTimeout = time.Duration(secs) * time.Second
+	call.Out = cmd.OutOrStdout()
+	call.ProjectName = func(ctx context.Context) (string, error) { return spec.ProjectName(ctx, g.loadOptions()) }
+	call.Load = g.loadProject
+	if build, _ := f.GetBool("build"); build && call.Command == "up" {
 		pins, err := buildAndPush(cmd, g)
 		if err != nil {
 			return err
 		}
-		k.pins = pins
-	}
-	c, plan, err := k.plan(cmd, g)
-	if err != nil {
-		return err
-	}
-	if err := applyKube(cmd, c, plan, k.forceConflicts); err != nil {
-		return err
-	}
-	if wait, _ := cmd.Flags().GetBool("wait"); wait {
-		secs, _ := cmd.Flags().GetInt("wait-timeout")
-		p, err := spec.ProjectName(cmd.Context(), g.loadOptions())
-		if err != nil {
-			return err
+		call.Load = func(ctx context.Context) (*spec.Project, error) {
+			p, err := g.loadProject(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for i, svc := range p.Services {
+				if ref, ok := pins[svc.Name]; ok {
+					p.Services[i].Image = ref
+				}
+			}
+			return p, nil
 		}
-		return c.Wait(cmd.Context(), p, time.Duration(secs)*time.Second)
 	}
-	return nil
-}
-
-func kubeDown(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
-	name, c, err := k.project(cmd, g)
-	if err != nil {
-		return err
-	}
-	obs, err := c.Observe(cmd.Context(), name, nil)
-	if err != nil {
-		return err
-	}
-	return applyKube(cmd, c, kube.PlanDown(obs), false)
-}
-
-// project is the stack's project name and the cluster it goes to.
-func (k *kubeCLI) project(cmd *cobra.Command, g *globals) (string, *kube.Cluster, error) {
-	name, err := spec.ProjectName(cmd.Context(), g.loadOptions())
-	if err != nil {
-		return "", nil, err
-	}
-	c, err := k.connect()
-	return name, c, err
-}
-
-// applyKube applies a plan, a line per change done, then the summary.
-func applyKube(cmd *cobra.Command, c *kube.Cluster, plan kube.Plan, force bool) error {
-	out := cmd.OutOrStdout()
-	err := c.Apply(cmd.Context(), plan, force, func(ch kube.Change) {
-		fmt.Fprintf(out, "%s %sd (%s)\n", ch.Target, ch.Action, ch.Reason)
-	})
-	if err != nil {
-		return err
-	}
-	if plan.Empty() {
-		fmt.Fprint(out, plan.String())
-	}
-	return nil
-}
-
-func kubePs(cmd *cobra.Command, g *globals, k *kubeCLI, _ []string) error {
-	name, c, err := k.project(cmd, g)
-	if err != nil {
-		return err
-	}
-	ws, err := c.Workloads(cmd.Context(), name)
-	if err != nil {
-		return err
-	}
-	if format, _ := cmd.Flags().GetString("format"); format == "json" {
-		return json.NewEncoder(cmd.OutOrStdout()).Encode(ws)
-	}
-	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 3, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tSERVICE\tREADY\tSTATUS")
-	for _, w := range ws {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", w.Name, w.Kind, w.Service, w.Ready, w.Status)
-	}
-	return tw.Flush()
+	return g.kube.Run(cmd.Context(), call)
 }

@@ -55,9 +55,16 @@ func (t *passes) wrap(load func(context.Context) (*spec.Project, error)) func(co
 
 // done records the pass in m.
 func (t *passes) done(p reconcile.Pass, m *metrics.Loop) {
+	d, drift := t.finish(p.Err == nil)
+	m.Pass(p, d, drift)
+}
+
+// finish ends a pass that succeeded or not: how long it took, and whether
+// what it applied repaired drift.
+func (t *passes) finish(ok bool) (time.Duration, bool) {
 	drift := t.cur != nil && t.prev != nil && string(t.cur) == string(t.prev)
-	m.Pass(p, time.Since(t.start), drift)
-	if t.cur != nil && p.Err == nil {
+	if t.cur != nil && ok {
 		t.prev = t.cur
 	}
+	return time.Since(t.start), drift
 }

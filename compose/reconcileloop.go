@@ -52,7 +52,7 @@ func newLoop(e *engine.Engine, out, errOut io.Writer, metricsAddr string, g *glo
 // follow makes the loop's passes follow the stack in git.
 func (l *loop) follow(g *globals, gf gitFlags) error {
 	l.tracked.project = gf.stackName(g)
-	f, err := gf.follower(g)
+	f, err := gf.follower(g, "", nil)
 	if err != nil {
 		return err
 	}

@@ -30,13 +30,14 @@ type globals struct {
 	projectDir    string
 	profiles      []string
 	envFiles      []string
+	kube          KubeRunner // the Kubernetes forms; nil in berth, which execs berth-kube
 }
 
 // Execute runs berth's command line and returns the process exit code.
-func Execute() int {
+func Execute(opts ...Option) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cmd := NewRootCommand()
+	cmd := NewRootCommand(opts...)
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		if ee := (*ExitError)(nil); errors.As(err, &ee) {
 			return ee.Code
@@ -48,8 +49,11 @@ func Execute() int {
 }
 
 // NewRootCommand builds the whole command tree.
-func NewRootCommand() *cobra.Command {
+func NewRootCommand(opts ...Option) *cobra.Command {
 	g := &globals{}
+	for _, o := range opts {
+		o(g)
+	}
 	root := &cobra.Command{
 		Use:           "berth",
 		Short:         "Run Docker Compose stacks without a daemon",
@@ -87,8 +91,8 @@ func NewRootCommand() *cobra.Command {
 		}
 		return err
 	}
-	root.AddCommand(withKube(newUpCommand(g), g, true, kubeUp, "detach", "wait", "wait-timeout", "build"), withKube(newPlanCommand(g), g, true, kubePlan, "format"), newBuildCommand(g),
-		withKube(newDownCommand(g), g, false, kubeDown), withKube(newPsCommand(g), g, false, kubePs, "format"), newLogsCommand(g),
+	root.AddCommand(kubeForm(newUpCommand(g), g, true, "detach", "wait", "wait-timeout", "build"), kubeForm(newPlanCommand(g), g, true, "format"), newBuildCommand(g),
+		kubeForm(newDownCommand(g), g, false), kubeForm(newPsCommand(g), g, false, "format"), newLogsCommand(g),
 		newConfigCommand(g), newPullCommand(g), newPushCommand(g), newImageCommand(g), newVersionCommand(), refuseDryRun(newLoginCommand()), refuseDryRun(newLogoutCommand()),
 		newNetworkCommand(g), newPortCommand(g), newVolumeCommand(g), newImagesCommand(g), newInfoCommand(g),
 		newCreateCommand(g), newStopCommand(g), newStartCommand(g), newRestartCommand(g), newRmCommand(g), newReconcileCommand(g),

@@ -191,7 +191,7 @@ func newPlanCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return writePlan(cmd.OutOrStdout(), format, plan)
+			return WritePlan(cmd.OutOrStdout(), format, plan)
 		},
 	}
 	f := cmd.Flags()
@@ -204,9 +204,9 @@ func newPlanCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-// writePlan prints a plan (the host's or the cluster's) as plan --format
+// WritePlan prints a plan (the host's or the cluster's) as plan --format
 // asks: its text, or indented JSON.
-func writePlan(w io.Writer, format string, plan fmt.Stringer) error {
+func WritePlan(w io.Writer, format string, plan fmt.Stringer) error {
 	switch format {
 	case "json":
 		enc := json.NewEncoder(w)

@@ -23,14 +23,8 @@ func newReconcileCommand(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if interval <= 0 {
-				return fmt.Errorf("--interval must be positive, not %s", interval)
-			}
-			if err := gf.check(cmd.Flags()); err != nil {
+			if err := checkLoop(cmd, watch, interval, metricsAddr, gf); err != nil {
 				return err
-			}
-			if (gf.webhook != "" || metricsAddr != "") && !watch {
-				return errors.New("--webhook and --metrics need --watch")
 			}
 			e, err := g.openEngine()
 			if err != nil {
@@ -64,7 +58,28 @@ func newReconcileCommand(g *globals) *cobra.Command {
 	f.StringVar(&metricsAddr, "metrics", "", "with --watch: serve Prometheus /metrics and /healthz on this address")
 	gf.register(f)
 	cmd.AddCommand(newReconcileStatusCommand(g))
-	return cmd
+	kube := func(c *cobra.Command, call KubeCall) error {
+		if err := checkLoop(c, watch, interval, metricsAddr, gf); err != nil {
+			return err
+		}
+		return g.reconcileKube(c, call.Options, kubeLoop{watch: watch, interval: interval, metricsAddr: metricsAddr, gf: gf})
+	}
+	return withKube(cmd, g, true, kube, "watch", "interval", "metrics", "git", "ref", "path", "git-token-file", "git-token-env",
+		"git-username", "git-password-file", "git-password-env", "git-ssh-key", "git-known-hosts", "webhook", "webhook-secret-file", "webhook-secret-env")
+}
+
+// checkLoop checks reconcile's flags of the loop and of git.
+func checkLoop(cmd *cobra.Command, watch bool, interval time.Duration, metricsAddr string, gf gitFlags) error {
+	if interval <= 0 {
+		return fmt.Errorf("--interval must be positive, not %s", interval)
+	}
+	if err := gf.check(cmd.Flags()); err != nil {
+		return err
+	}
+	if (gf.webhook != "" || metricsAddr != "") && !watch {
+		return errors.New("--webhook and --metrics need --watch")
+	}
+	return nil
 }
 
 // lockedObserver takes the project lock when a pass starts observing; the

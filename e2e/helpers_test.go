@@ -34,7 +34,8 @@ func repoRoot(t *testing.T) string {
 	return dir
 }
 
-// binary builds berth once per test run and returns its path.
+// binary builds berth (and its helper programs beside it) once per test
+// run and returns its path.
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -44,7 +45,7 @@ func binary(t *testing.T) string {
 			return
 		}
 		berthBin = filepath.Join(dir, "berth")
-		for _, prog := range []string{"berth", "berth-runtime", "berth-init"} {
+		for _, prog := range []string{"berth", "berth-kube", "berth-runtime", "berth-init"} {
 			build := exec.Command("go", "build", "-tags", buildTags(), "-o", filepath.Join(dir, prog), "../cmd/"+prog)
 			if prog == "berth-init" {
 				build.Env = append(os.Environ(), "CGO_ENABLED=0") // static: it runs inside images

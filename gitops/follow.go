@@ -167,7 +167,19 @@ func (f *Follower) fail(c gitsource.Commit, err error) {
 
 // Report is the reconcile loop's report: it records the pass, and a
 // pending commit as applied — or, when the pass failed, as failed.
-func (f *Follower) Report(p reconcile.Pass) error {
+func (f *Follower) Report(p reconcile.Pass) error { return f.Record(p.Plan, p.Err) }
+
+// Outcome is what a pass applied: the host's plan, or the cluster's
+// changes (reconcile --kube).
+type Outcome interface {
+	Empty() bool
+	Summary() string
+}
+
+// Record is Report for a pass of any loop: what it applied, or why it
+// failed.
+func (f *Follower) Record(done Outcome, passErr error) error {
+	p := pass{done, passErr}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := time.Now().UTC()
@@ -197,7 +209,13 @@ func (f *Follower) Report(p reconcile.Pass) error {
 	return writeStatus(f.dir, f.status)
 }
 
-func summary(p reconcile.Pass) string {
+// pass is a pass as Record is told of it.
+type pass struct {
+	Plan Outcome
+	Err  error
+}
+
+func summary(p pass) string {
 	switch {
 	case p.Err != nil:
 		return "failed"

@@ -48,17 +48,24 @@ func (p Plan) String() string {
 		return "Nothing to do: the project is up to date.\n"
 	}
 	var b strings.Builder
-	n := map[Action]int{}
 	for _, c := range p.Changes {
 		fmt.Fprintf(&b, "%s %s %s (%s)\n", symbols[c.Action], c.Action, c.Target, c.Reason)
+	}
+	return b.String() + "Plan: " + p.Summary() + ".\n"
+}
+
+// Summary counts the plan's changes by action: "1 to create, 0 to
+// update, 0 to delete" (replacements only when there are some).
+func (p Plan) Summary() string {
+	n := map[Action]int{}
+	for _, c := range p.Changes {
 		n[c.Action]++
 	}
-	fmt.Fprintf(&b, "Plan: %d to create, %d to update, ", n[Create], n[Update])
+	s := fmt.Sprintf("%d to create, %d to update, ", n[Create], n[Update])
 	if n[Replace] > 0 {
-		fmt.Fprintf(&b, "%d to replace, ", n[Replace])
+		s += fmt.Sprintf("%d to replace, ", n[Replace])
 	}
-	fmt.Fprintf(&b, "%d to delete.\n", n[Delete])
-	return b.String()
+	return s + fmt.Sprintf("%d to delete", n[Delete])
 }
 
 // PlanApply decides what applying desired changes, from what the cluster

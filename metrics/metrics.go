@@ -64,22 +64,33 @@ func New(project string) *Loop {
 // Pass records one pass that took d; drift says its actions repaired
 // drift rather than applied a new stack.
 func (l *Loop) Pass(p reconcile.Pass, d time.Duration, drift bool) {
+	kinds := make([]string, len(p.Plan.Actions))
+	for i, a := range p.Plan.Actions {
+		kinds[i] = string(a.Kind)
+	}
+	l.Record(kinds, p.Err, d, drift)
+}
+
+// Record is Pass for a pass of any loop, given the kind of each action it
+// applied (reconcile --kube's are create, update, replace and delete) or
+// the error it failed with.
+func (l *Loop) Record(kinds []string, passErr error, d time.Duration, drift bool) {
 	l.duration.Observe(d.Seconds())
-	l.healthy.Store(p.Err == nil)
+	l.healthy.Store(passErr == nil)
 	switch {
-	case p.Err != nil:
+	case passErr != nil:
 		l.passes.WithLabelValues("failed").Inc()
 		return
-	case p.Plan.Empty():
+	case len(kinds) == 0:
 		l.passes.WithLabelValues("converged").Inc()
 		return
 	}
 	l.passes.WithLabelValues("applied").Inc()
 	l.lastApply.SetToCurrentTime()
-	for _, a := range p.Plan.Actions {
-		l.actions.WithLabelValues(string(a.Kind)).Inc()
+	for _, k := range kinds {
+		l.actions.WithLabelValues(k).Inc()
 		if drift {
-			l.driftRepairs.WithLabelValues(string(a.Kind)).Inc()
+			l.driftRepairs.WithLabelValues(k).Inc()
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package compose
+package kubecli
 
 import (
 	"bytes"
@@ -7,15 +7,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-dev/berth/compose"
 	"github.com/berth-dev/berth/internal/kubetest"
+	"github.com/berth-dev/berth/kube"
 )
 
 func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
 
-// berth runs the command line args in process and returns its output.
+// berth runs berth-kube's command line, args, in process and returns its
+// output.
 func berth(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	root := NewRootCommand()
+	root := compose.NewRootCommand(compose.WithKube(Runner{}))
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&out)
@@ -70,14 +73,14 @@ func TestKubeCommands(t *testing.T) {
 	}
 }
 
-// TestKubeFlagsNeedKube: a cluster flag without --kube is bad input.
-func TestKubeFlagsNeedKube(t *testing.T) {
-	_, err := berth(t, "-f", filepath.Join("..", "kube", "testdata", "web", "compose.yaml"), "plan", "-n", "x")
-	if err == nil || !strings.Contains(err.Error(), "--namespace needs --kube") {
-		t.Errorf("plan -n x = %v", err)
+// TestWaitImageDefault: berth's --wait-image default, written out so that
+// berth does not link package kube, is kube's.
+func TestWaitImageDefault(t *testing.T) {
+	up, _, err := compose.NewRootCommand().Find([]string{"up"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err = berth(t, "-f", filepath.Join("..", "kube", "testdata", "web", "compose.yaml"), "up", "--kube", "--scale", "web=3")
-	if err == nil || !strings.Contains(err.Error(), "--scale is not supported with --kube") {
-		t.Errorf("up --kube --scale = %v", err)
+	if got := up.Flags().Lookup("wait-image").DefValue; got != kube.DefaultWaitImage {
+		t.Errorf("--wait-image defaults to %q, kube.DefaultWaitImage is %q", got, kube.DefaultWaitImage)
 	}
 }
