@@ -23,7 +23,7 @@ var considered = map[string]string{
 	"Healthcheck": "mapped", "NoAttach": "attached up only", "Expose": "mapped", "Build": "mapped (refused without image)",
 	"Resources": "mapped", "Logging": "refused", "PostStart": "mapped", "PreStop": "mapped", "PullRefresh": "mapped (refresh: Always; a window refused)",
 	"Security": "mapped (kube/security.go; what has no field refused)",
-	"Update":   "refused (not mapped to a Deployment's strategy yet)",
+	"Update":   "mapped (kube/strategy.go: a Deployment's rolling update; failure_action rollback refused)",
 }
 
 func TestEveryServiceFieldConsidered(t *testing.T) {

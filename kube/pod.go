@@ -92,9 +92,6 @@ func (r *renderer) refuseHostOnly(s spec.Service) {
 	no(s.Init, "init", "Kubernetes runs no init process in the container")
 	no(len(s.ExternalLinks) > 0, "external_links", "there are no containers outside the stack")
 	no(s.Logging != nil, "logging", "the cluster keeps container logs")
-	if s.Update != nil {
-		r.refuse("deploy.update_config is not mapped to a Deployment's strategy by berth yet", at("deploy", "update_config")...)
-	}
 	for _, l := range s.Links {
 		no(l.Alias != "" && l.Alias != l.Target, "links", "an alias of a link needs a Service of its own; use a network alias")
 	}

@@ -170,3 +170,55 @@ func TestRenderHostPath(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderUpdateConfig: deploy.update_config is the Deployment's
+// strategy: start-first a surge of parallelism pods (all without it) and
+// none unavailable, stop-first all at once Recreate and by parallelism
+// none surging, delay minReadySeconds; without it, Kubernetes' default.
+func TestRenderUpdateConfig(t *testing.T) {
+	for _, c := range []struct {
+		name, update string
+		parallelism  int // set on the loaded service: spec refuses parallelism with stop-first for the host
+		want         string
+	}{
+		{"none", "", 0, "  strategy: {}\n"},
+		{"start-first", "order: start-first\n        parallelism: 2\n        delay: 3s", 0,
+			"  minReadySeconds: 3\n  replicas: 4\n  selector:\n    matchLabels:\n      berth.dev/project: p\n      berth.dev/service: app\n  strategy:\n    rollingUpdate:\n      maxSurge: 2\n      maxUnavailable: 0\n    type: RollingUpdate\n"},
+		{"start-first-all", "order: start-first", 0, "  strategy:\n    rollingUpdate:\n      maxSurge: 100%\n      maxUnavailable: 0\n    type: RollingUpdate\n"},
+		{"stop-first", "order: stop-first", 0, "  strategy:\n    type: Recreate\n"},
+		{"stop-first-batches", "order: stop-first", 2, "  strategy:\n    rollingUpdate:\n      maxSurge: 0\n      maxUnavailable: 2\n    type: RollingUpdate\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stack := "name: p\nservices:\n  app:\n    image: busybox\n    restart: always\n    deploy:\n      replicas: 4\n"
+			if c.update != "" {
+				stack += "      update_config:\n        " + c.update + "\n"
+			}
+			p := loadStack(t, stack)
+			if c.parallelism != 0 {
+				p.Services[0].Update.Parallelism = c.parallelism
+			}
+			objs, err := Render(p, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, _ := objs[slices.IndexFunc(objs, func(o Object) bool { return o.GetKind() == "Deployment" })].YAML()
+			if !strings.Contains(string(d), c.want) {
+				t.Errorf("the Deployment lacks\n%s\n%s", c.want, d)
+			}
+		})
+	}
+}
+
+// loadStack loads a stack file's content.
+func loadStack(t *testing.T, stack string) *spec.Project {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(stack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := spec.Load(context.Background(), spec.LoadOptions{WorkingDir: dir, Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

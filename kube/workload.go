@@ -72,12 +72,15 @@ func (r *renderer) service(s spec.Service) {
 	replicas := int32(s.Scale)
 	switch kind {
 	case kindDeployment:
+		strategy, minReady := r.strategy(s)
 		r.add(newObject(&appsv1.Deployment{TypeMeta: typeMeta("apps/v1", kind), ObjectMeta: meta,
-			Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: sel, Template: pod}}))
+			Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: sel, Template: pod, Strategy: strategy, MinReadySeconds: minReady}}))
 	case kindStatefulSet:
+		r.refuseUpdate(s, kind)
 		r.add(newObject(&appsv1.StatefulSet{TypeMeta: typeMeta("apps/v1", kind), ObjectMeta: meta,
 			Spec: appsv1.StatefulSetSpec{Replicas: &replicas, Selector: sel, Template: pod, ServiceName: s.Name}}))
 	case kindJob:
+		r.refuseUpdate(s, kind)
 		r.add(newObject(&batchv1.Job{TypeMeta: typeMeta("batch/v1", kind), ObjectMeta: meta, Spec: r.jobSpec(s, pod)}))
 	}
 	r.services(s, ports)
