@@ -18,7 +18,7 @@ import (
 // down and ps --kube), its flags parsed and checked by berth's command
 // line: what a KubeRunner carries out.
 type KubeCall struct {
-	Command string // "render", "plan", "up", "down" or "ps"
+	Command string // "render", "plan", "up", "down", "ps" or "reconcile"
 	Options KubeOptions
 	// Load loads the stack (for up --build, with the images it built and
 	// pushed pinned to their digests); ProjectName names it without
@@ -27,8 +27,8 @@ type KubeCall struct {
 	ProjectName func(context.Context) (string, error)
 	Output      string        // render -o: the directory of the files
 	Format      string        // plan, ps: "text"/"table" or "json"
-	Wait        bool          // up --wait
-	WaitTimeout time.Duration // up --wait-timeout; 0: no limit
+	Wait        bool          // up --wait; reconcile --rollback
+	WaitTimeout time.Duration // --wait-timeout; 0: no limit
 	Out         io.Writer
 }
 
@@ -53,9 +53,11 @@ type KubeRunner interface {
 	// Check reports what of p cannot be mapped to the cluster (reconcile
 	// --kube does not apply a commit that fails it).
 	Check(p *spec.Project, o KubeOptions) error
-	// Apply plans p against the cluster and applies the plan (reconcile
-	// --kube's pass), a line per change to out.
-	Apply(ctx context.Context, p *spec.Project, o KubeOptions, out io.Writer) (KubePass, error)
+	// Apply plans p against the cluster and applies the plan (a pass of
+	// reconcile --kube), a line per change to c.Out; with c.Wait, a pass
+	// that changed something then waits for every workload to be rolled
+	// out (reconcile --kube --rollback). c.Load is not used.
+	Apply(ctx context.Context, p *spec.Project, c KubeCall) (KubePass, error)
 }
 
 // Option configures the command line.

@@ -22,8 +22,10 @@ type kubeLoop struct {
 // file, or with --git the commit to converge to), plans it against the
 // cluster and applies the plan, pruning what berth applied and the stack no
 // longer declares. With --git, a commit whose stack does not load or does
-// not map to Kubernetes is not applied, and status and metrics are kept as
-// the host loop keeps them.
+// not map to Kubernetes is not applied, nor, with --rollback, one whose
+// workloads are not rolled out within --wait-timeout (the cluster goes back
+// to the last applied commit); status and metrics are kept as the host loop
+// keeps them.
 func (g *globals) reconcileKube(cmd *cobra.Command, o KubeOptions, l kubeLoop) error {
 	if g.kube == nil {
 		return execKube()
@@ -66,7 +68,7 @@ func (g *globals) reconcileKube(cmd *cobra.Command, o KubeOptions, l kubeLoop) e
 		var done KubePass
 		p, err := load(ctx)
 		if err == nil {
-			done, err = g.kube.Apply(ctx, p, o, out)
+			done, err = g.kube.Apply(ctx, p, KubeCall{Command: "reconcile", Options: o, Wait: l.gf.rollback, WaitTimeout: l.gf.waitTimeout, Out: out})
 		}
 		d, drift := tracked.finish(err == nil)
 		m.Record(done.Actions, err, d, drift)

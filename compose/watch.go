@@ -65,7 +65,7 @@ func newReconcileCommand(g *globals) *cobra.Command {
 		return g.reconcileKube(c, call.Options, kubeLoop{watch: watch, interval: interval, metricsAddr: metricsAddr, gf: gf})
 	}
 	return withKube(cmd, g, true, kube, "watch", "interval", "metrics", "git", "ref", "path", "git-token-file", "git-token-env",
-		"git-username", "git-password-file", "git-password-env", "git-ssh-key", "git-known-hosts", "webhook", "webhook-secret-file", "webhook-secret-env")
+		"git-username", "git-password-file", "git-password-env", "git-ssh-key", "git-known-hosts", "webhook", "webhook-secret-file", "webhook-secret-env", "rollback", "wait-timeout")
 }
 
 // checkLoop checks reconcile's flags of the loop and of git.

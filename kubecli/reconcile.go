@@ -3,7 +3,6 @@ package kubecli
 import (
 	"context"
 	"fmt"
-	"io"
 
 	"github.com/berth-dev/berth/compose"
 	"github.com/berth-dev/berth/kube"
@@ -19,8 +18,11 @@ func (Runner) Check(p *spec.Project, o compose.KubeOptions) error {
 
 // Apply is one pass of reconcile --kube: p planned against the cluster
 // (server-side dry run, diff against the live objects, prune of what
-// berth applied and p no longer declares) and the plan applied.
-func (Runner) Apply(ctx context.Context, p *spec.Project, o compose.KubeOptions, out io.Writer) (compose.KubePass, error) {
+// berth applied and p no longer declares) and the plan applied; with
+// wait, a plan that changed something waits for the rollout of every
+// workload, and fails naming those not ready.
+func (Runner) Apply(ctx context.Context, p *spec.Project, call compose.KubeCall) (compose.KubePass, error) {
+	o, out := call.Options, call.Out
 	c, plan, err := planProject(ctx, p, o)
 	if err != nil {
 		return compose.KubePass{}, err
@@ -31,5 +33,8 @@ func (Runner) Apply(ctx context.Context, p *spec.Project, o compose.KubeOptions,
 		fmt.Fprintf(out, "%s %sd (%s)\n", ch.Target, ch.Action, ch.Reason)
 	})
 	pass.Totals = plan.Summary()
+	if err == nil && call.Wait && !plan.Empty() {
+		err = c.Wait(ctx, p.Name, call.WaitTimeout)
+	}
 	return pass, err
 }

@@ -204,3 +204,38 @@ func TestReconcileWatchKube(t *testing.T) {
 		t.Errorf("the Deployment runs %s after the second commit", img)
 	}
 }
+
+// TestReconcileKubeRollback: with --rollback, a commit whose workloads are
+// not rolled out within --wait-timeout is not applied, and the next pass
+// puts the last applied commit back. (There is no kubelet: no rollout ever
+// completes.)
+func TestReconcileKubeRollback(t *testing.T) {
+	srv := kubetest.Shared(t)
+	ns := srv.Namespace(t)
+	origin := newRepo(t)
+	root := t.TempDir()
+	pass := func(extra ...string) (string, error) {
+		return berth(t, append([]string{"--root", root, "reconcile", "--git", origin.dir, "--ref", "main", "--path", "shop",
+			"--kube", "--kubeconfig", srv.Kubeconfig, "-n", ns}, extra...)...)
+	}
+	origin.commit("first", webStack("registry.example/web:1", 1))
+	if out, err := pass(); err != nil {
+		t.Fatalf("first pass: %v\n%s", err, out)
+	}
+	second := origin.commit("second", webStack("registry.example/web:2", 1))
+	out, err := pass("--rollback", "--wait-timeout", "1s")
+	if err == nil || !strings.Contains(out, "deployment web updated") || !strings.Contains(out, "not applied: commit "+second[:7]) ||
+		!strings.Contains(out, "not ready: deployment web") {
+		t.Errorf("a pass whose rollout does not complete: %v\n%s", err, out)
+	}
+	if out, err := pass(); err != nil || !strings.Contains(out, "deployment web updated") {
+		t.Errorf("the pass after the rollback: %v\n%s", err, out)
+	}
+	if img, _ := deployment(t, srv, ns); img != "registry.example/web:1" {
+		t.Errorf("after the rollback the Deployment runs %s", img)
+	}
+	s, err := gitops.ReadStatus(filepath.Join(root, "gitops", "shop.kube"))
+	if err != nil || s.Failed == nil || s.Failed.Commit != second || s.Applied == second {
+		t.Errorf("status after the rollback: %+v, %v", s, err)
+	}
+}
