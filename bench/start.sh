@@ -19,7 +19,7 @@ web=$dir/kube/testdata/web/compose.yaml
 if [ -x "$kube" ]; then
 	cmds+=("$(realpath "$1") -f $web kube render" "$kube -f $web kube render")
 fi
-hyperfine -N --warmup 20 --runs 100 --export-json "$json" "${cmds[@]}" >/dev/null
+hyperfine -N --warmup 30 --runs 300 --export-json "$json" "${cmds[@]}" >/dev/null
 floor=$(jq '.results[0].median' "$json")
 printf '%-90s %9s %9s %7s\n' command median min-max ratio
 jq -r --argjson floor "$floor" '.results[] | [.command, .median*1000, .min*1000, .max*1000, .median/$floor] |
