@@ -44,3 +44,4 @@ func (dryRun) Build(context.Context, reconcile.BuildSpec) error                 
 func (dryRun) Restore(context.Context, reconcile.ContainerSpec) error             { return nil }
 func (dryRun) UpdateLimits(context.Context, reconcile.ContainerSpec) error        { return nil }
 func (dryRun) SwitchPorts(context.Context, string, reconcile.ContainerSpec) error { return nil }
+func (dryRun) RecordContents(context.Context, reconcile.ContainerSpec) error      { return nil }

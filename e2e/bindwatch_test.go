@@ -10,8 +10,9 @@ import (
 )
 
 // A change of a file under a read-only bind declared in x-berth-watch
-// makes up recreate exactly the service that declares it, with the
-// reason; its new container sees the new content.
+// makes up restart exactly the service that declares it, with the reason:
+// the same container (its ID kept), whose process started again reads the
+// new content; the next plan is empty.
 func TestWatchedBindContentChange(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
@@ -19,7 +20,7 @@ func TestWatchedBindContentChange(t *testing.T) {
 services:
   web:
     image: berth-e2e/busybox:1
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "cp /etc/app/app.conf /tmp/seen; trap 'exit 0' TERM; while true; do sleep 0.1; done"]
     volumes: ["./conf:/etc/app:ro"]
     x-berth-watch: [./conf]
   other:
@@ -39,6 +40,7 @@ services:
 		return u.run("inspect", "-f", "{{.Id}}", u.project+"-"+service+"-1")
 	}
 	web, other := id("web"), id("other")
+	pid := u.run("inspect", "-f", "{{.State.Pid}}", u.project+"-web-1")
 	if out := u.run("plan"); !strings.Contains(out, "Nothing to do") {
 		t.Fatalf("plan before the change:\n%s", out)
 	}
@@ -47,18 +49,23 @@ services:
 		t.Fatal(err)
 	}
 	plan := u.run("plan")
-	if !strings.Contains(plan, "bind ./conf: content changed") || strings.Contains(plan, u.project+"-other-1") {
+	if !strings.Contains(plan, "> start container "+u.project+"-web-1 (bind ./conf: content changed)") ||
+		!strings.Contains(plan, "~ record contents of "+u.project+"-web-1 (bind ./conf: content changed)") ||
+		strings.Contains(plan, "create container") || strings.Contains(plan, u.project+"-other-1") {
 		t.Fatalf("plan after the change:\n%s", plan)
 	}
 	u.run("up", "-d")
-	if id("web") == web {
-		t.Error("web was not recreated")
+	if id("web") != web {
+		t.Error("web was recreated, not restarted")
+	}
+	if now := u.run("inspect", "-f", "{{.State.Pid}}", u.project+"-web-1"); now == pid {
+		t.Errorf("web's process was not started again (pid %s)", now)
 	}
 	if id("other") != other {
 		t.Error("other, which does not watch ./conf, was recreated")
 	}
-	if got := u.run("exec", "web", "cat", "/etc/app/app.conf"); !strings.Contains(got, "v=2") {
-		t.Errorf("web sees %q", got)
+	if got := u.run("exec", "web", "cat", "/tmp/seen"); !strings.Contains(got, "v=2") {
+		t.Errorf("web's process started with %q", got)
 	}
 	if out := u.run("plan"); !strings.Contains(out, "Nothing to do") {
 		t.Fatalf("plan after up:\n%s", out)

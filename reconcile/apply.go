@@ -63,6 +63,9 @@ type Containers interface {
 	// start-first successor to, in one step: no moment when they lead
 	// nowhere.
 	SwitchPorts(ctx context.Context, from string, to ContainerSpec) error
+	// RecordContents records the contents' digests of c (Contents) as
+	// those its container mounts, without making it anew.
+	RecordContents(ctx context.Context, c ContainerSpec) error
 }
 
 // Drivers are what Apply acts through.
@@ -233,6 +236,8 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		return 0, d.Containers.Restore(ctx, *a.Container)
 	case UpdateLimits:
 		return 0, d.Containers.UpdateLimits(ctx, *a.Container)
+	case RecordContents:
+		return 0, d.Containers.RecordContents(ctx, *a.Container)
 	case WaitExit, WaitHealthy, WaitReady:
 		return 0, wait(ctx, a, d.Containers)
 	case RefreshHosts:

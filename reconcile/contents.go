@@ -57,21 +57,41 @@ func ParseContents(label string) map[string]string {
 
 // contentChange names the configs, secrets and watched binds whose content
 // differs from what container c recorded: "config app_conf: content
-// changed", "bind ./conf: content changed"; "" when
-// none does or c recorded nothing.
-func contentChange(c Container, cs *ContainerSpec) string {
+// changed", "bind ./conf: content changed"; "" when none does or c
+// recorded nothing. bindsOnly says only watched binds changed: their
+// content is mounted, not copied, so a restart gives the container the new
+// content, where a config or a secret needs a new container.
+func contentChange(c Container, cs *ContainerSpec) (reason string, bindsOnly bool) {
 	if c.Contents == nil {
-		return ""
+		return "", false
 	}
 	want := Contents(*cs)
 	var changed []string
+	bindsOnly = true
 	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if had, ok := c.Contents[k]; ok && had != want[k] {
 			changed = append(changed, k)
+			bindsOnly = bindsOnly && strings.HasPrefix(k, "bind ")
 		}
 	}
 	if len(changed) == 0 {
-		return ""
+		return "", false
 	}
-	return strings.Join(changed, ", ") + ": content changed"
+	return strings.Join(changed, ", ") + ": content changed", bindsOnly
+}
+
+// planRecordContents plans, after d's container is stopped and started
+// again (or only stopped, or left stopped), that it records the digests
+// of the contents it now mounts, so the next plan finds it as wanted.
+func (pl *planner) planRecordContents(d decision) {
+	if d.contents == "" {
+		return
+	}
+	a := Action{ID: "record-contents:" + d.spec.Name, Kind: RecordContents, Target: d.spec.Name, Service: d.svc.Name,
+		Reason: d.contents, Container: d.spec}
+	pl.after(&a, "start:"+d.spec.Name)
+	if len(a.After) == 0 {
+		pl.after(&a, "stop:"+d.spec.Name)
+	}
+	pl.add(a)
 }

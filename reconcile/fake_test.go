@@ -248,6 +248,19 @@ func (f *fakeHost) UpdateLimits(_ context.Context, c ContainerSpec) error {
 	return nil
 }
 
+// RecordContents records c's contents as its container's, as the engine does.
+func (f *fakeHost) RecordContents(_ context.Context, c ContainerSpec) error {
+	if err := f.record("record-contents " + c.Name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ctr := f.containers[c.Name]
+	ctr.Contents = Contents(c)
+	f.containers[c.Name] = ctr
+	return nil
+}
+
 func (f *fakeHost) Unpause(_ context.Context, name string) error {
 	return f.freeze("unpause", name, lifecycle.Paused, lifecycle.Running)
 }

@@ -19,7 +19,7 @@ import (
 var ErrPlan = errors.New("cannot plan")
 
 // kindOrder is the order in which a plan lists its actions.
-var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Restore: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4, UpdateLimits: 6, Delay: 6, SwitchPorts: 8} // SwitchPorts: see sortOrder
+var kindOrder = map[Kind]int{Build: 0, Pull: 0, Push: 0, CreateNetwork: 1, CreateVolume: 2, FillVolume: 3, Stop: 4, Remove: 5, Create: 6, Restore: 6, Start: 7, WaitExit: 8, WaitHealthy: 8, WaitReady: 8, RefreshHosts: 9, RemoveNetwork: 10, RemoveVolume: 11, Untag: 12, CollectImages: 13, Kill: 4, Pause: 4, Unpause: 4, UpdateLimits: 6, Delay: 6, SwitchPorts: 8, RecordContents: 7} // SwitchPorts: see sortOrder
 
 // planner accumulates one plan.
 type planner struct {
@@ -282,6 +282,9 @@ type decision struct {
 	change change
 	reason string
 	limits string // kept or started: why its limits are updated in place ("" when they are as wanted)
+	// contents is, for a container restarted, started or left stopped,
+	// why it records its watched binds' contents anew ("" when it need not).
+	contents string
 }
 
 // decideContainers decides each wanted container of svc, and plans the
@@ -300,6 +303,7 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 		name := svc.Container(p.Name, n)
 		d := decision{svc: svc, spec: containerSpec(p, svc, name, n, hash)}
 		d.old = c
+		contents, bindsOnly := contentChange(c, d.spec)
 		switch {
 		case !ok:
 			d.change, d.reason = create, "new container"
@@ -319,16 +323,19 @@ func (pl *planner) decideContainers(p *spec.Project, svc spec.Service, existing 
 			d.change, d.reason = recreate, forceReason(svc.Name, o)
 		case c.Hash != hash:
 			d.change, d.reason = recreate, changedReason(c.Spec, svc)
-		case contentChange(c, d.spec) != "":
-			d.change, d.reason = recreate, contentChange(c, d.spec)
+		case contents != "" && !bindsOnly:
+			d.change, d.reason = recreate, contents
 		case pl.rebuilt(svc.Image, c, imageID, imagePresent, o):
 			d.change, d.reason = recreate, "image rebuilt"
 		case imagePresent && c.ImageID != imageID:
 			d.change, d.reason = recreate, fmt.Sprintf("image changed (%s -> %s)", short(c.ImageID), short(imageID))
 		case o.KeepStopped && staysDown(svc, c) != "":
-			d.change, d.reason = hold, staysDown(svc, c)
+			d.change, d.reason, d.contents = hold, staysDown(svc, c), contents
 		case !c.State.Active():
-			d.change, d.reason = start, notRunning(c)
+			// It mounts its watched binds anew when it starts.
+			d.change, d.reason, d.contents = start, notRunning(c), contents
+		case contents != "":
+			d.change, d.reason, d.contents = restart, contents, contents
 		case c.Unsupervised:
 			d.change, d.reason = restart, supervisorDied
 		}
@@ -414,6 +421,7 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 				}
 				pl.start(svc, name, d.reason)
 			}
+			pl.planRecordContents(d)
 		case create:
 			pl.create(d, nil, o)
 		case restart:
@@ -423,8 +431,10 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 			if !o.NoStart {
 				pl.start(svc, name, d.reason)
 			}
+			pl.planRecordContents(d)
 		case hold:
 			pl.plan.Held = append(pl.plan.Held, Held{Container: name, Service: svc, Reason: d.reason})
+			pl.planRecordContents(d)
 		case recreate:
 			var after []string
 			if d.old.State.Active() {

@@ -9,7 +9,7 @@ import (
 var symbols = map[Kind]string{
 	Build: "+", Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", FillVolume: "+", Create: "+", Start: ">",
 	WaitExit: "…", WaitHealthy: "…", WaitReady: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
-	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">", UpdateLimits: "~", Restore: "~", SwitchPorts: "~", Delay: "…",
+	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">", UpdateLimits: "~", Restore: "~", SwitchPorts: "~", Delay: "…", RecordContents: "~",
 }
 
 // verbs say what each kind does, for people.
@@ -19,7 +19,7 @@ var verbs = map[Kind]string{
 	Remove: "remove container", RemoveNetwork: "remove network", RemoveVolume: "remove volume",
 	Untag: "untag image", CollectImages: "delete image",
 	Kill: "kill container", Pause: "pause container", Unpause: "unpause container", UpdateLimits: "update limits of", Restore: "restore container",
-	Delay: "delay the rollout of service",
+	Delay: "delay the rollout of service", RecordContents: "record contents of",
 }
 
 // Describe is the one-line human form of an action, without its reason.

@@ -107,6 +107,9 @@ const (
 	UpdateLimits  Kind = "update-limits"  // change a container's cgroup limits in place
 	SwitchPorts   Kind = "switch-ports"   // move published ports from one container to its start-first successor
 	Delay         Kind = "delay"          // wait Timeout between two batches of a start-first rollout
+	// RecordContents records the digests of the watched binds a container
+	// restarted (or left stopped) mounts now: no new container needed.
+	RecordContents Kind = "record-contents"
 )
 
 // Action is one step of a plan, with everything Apply needs to carry it out

@@ -261,3 +261,34 @@ func TestMigrationLabelsContainers(t *testing.T) {
 		t.Fatalf("labels round trip: %v %v", c.Labels, err)
 	}
 }
+
+// SetLabel changes one label of a container's record, keeping the others;
+// "" removes it; an unknown container is ErrNotFound.
+func TestSetLabel(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	c := Container{ID: NewID(), Name: "p-web-1", Project: "p", Service: "web", Number: 1, Spec: []byte("{}"),
+		Labels: map[string]string{"a": "1", "dev.berth.contents": "bind ./conf=x"}}
+	if err := s.PutContainer(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLabel(ctx, "p-web-1", "dev.berth.contents", "bind ./conf=y"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Container(ctx, "p-web-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Labels["dev.berth.contents"] != "bind ./conf=y" || got.Labels["a"] != "1" || got.ID != c.ID {
+		t.Fatalf("labels = %v", got.Labels)
+	}
+	if err := s.SetLabel(ctx, "p-web-1", "a", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = s.Container(ctx, "p-web-1"); len(got.Labels) != 1 {
+		t.Fatalf("after removal: %v", got.Labels)
+	}
+	if err := s.SetLabel(ctx, "p-nope-1", "a", "1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown container: %v", err)
+	}
+}
