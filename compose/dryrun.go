@@ -45,3 +45,4 @@ func (dryRun) Restore(context.Context, reconcile.ContainerSpec) error           
 func (dryRun) UpdateLimits(context.Context, reconcile.ContainerSpec) error        { return nil }
 func (dryRun) SwitchPorts(context.Context, string, reconcile.ContainerSpec) error { return nil }
 func (dryRun) RecordContents(context.Context, reconcile.ContainerSpec) error      { return nil }
+func (dryRun) Drain(context.Context, string, time.Duration) error                 { return nil }

@@ -131,3 +131,63 @@ func TestStartFirstRolloutDropsNoRequest(t *testing.T) {
 		t.Errorf("exec web: %q", got)
 	}
 }
+
+// TestStartFirstRolloutDrainsOpenConnections holds a connection to the
+// old container open through a start-first rollout: once the ports are
+// switched (new connections answer v2), the old container still serves
+// the request sent on it, with v1, and is removed only when it is done.
+func TestStartFirstRolloutDrainsOpenConnections(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	port := freeTCPPort(t)
+	stack := func(version string) string {
+		// init: SIGTERM ends httpd at once, so a stop right after the
+		// switch would cut the held connection.
+		return strings.Replace(strings.Replace(startFirstStack(port, version), "stop_grace_period: 2s", "stop_grace_period: 20s", 1),
+			"    image:", "    init: true\n    image:", 1)
+	}
+	u := busyboxProject(t, stack("v1"), "-t", "0")
+	u.run("up", "-d", "--wait")
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	held, err := net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+
+	if err := os.WriteFile(filepath.Join(u.dir, "compose.yaml"), []byte(stack("v2")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	up := u.start("up", "-d")
+	up.wait("Container " + u.project + "-web-1  Draining")
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got := strings.TrimSpace(string(b)); got != "v2" {
+		t.Fatalf("a new connection during the drain answers %q, want v2", got)
+	}
+	time.Sleep(500 * time.Millisecond) // without a drain, the old container would be gone by now
+	if ps := u.run("ps", "-a"); !strings.Contains(ps, u.project+"-web-1") {
+		t.Fatalf("the old container is gone while a connection to it is open:\n%s", ps)
+	}
+	held.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(held, "GET / HTTP/1.0\r\n\r\n"); err != nil {
+		t.Fatalf("writing on the held connection: %v", err)
+	}
+	answer, err := io.ReadAll(held)
+	if err != nil || !strings.Contains(string(answer), "200 OK") || !strings.HasSuffix(strings.TrimSpace(string(answer)), "v1") {
+		t.Fatalf("the held connection answered %q, %v", answer, err)
+	}
+	held.Close()
+	up.wait("Container " + u.project + "-web-1  Removed")
+	if err := up.cmd.Wait(); err != nil {
+		t.Fatalf("up: %v\n%s", err, strings.Join(up.seen, "\n"))
+	}
+	if ps := u.run("ps", "-a"); strings.Contains(ps, u.project+"-web-1") || !strings.Contains(ps, u.project+"-web-2") {
+		t.Errorf("ps after the rollout, want the new container only:\n%s", ps)
+	}
+}

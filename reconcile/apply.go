@@ -66,6 +66,9 @@ type Containers interface {
 	// RecordContents records the contents' digests of c (Contents) as
 	// those its container mounts, without making it anew.
 	RecordContents(ctx context.Context, c ContainerSpec) error
+	// Drain waits until the connections container name serves have
+	// ended, at most limit: what is left then is cut by its stop.
+	Drain(ctx context.Context, name string, limit time.Duration) error
 }
 
 // Drivers are what Apply acts through.
@@ -238,6 +241,8 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		return 0, d.Containers.UpdateLimits(ctx, *a.Container)
 	case RecordContents:
 		return 0, d.Containers.RecordContents(ctx, *a.Container)
+	case Drain:
+		return 0, d.Containers.Drain(ctx, a.Target, a.Timeout)
 	case WaitExit, WaitHealthy, WaitReady:
 		return 0, wait(ctx, a, d.Containers)
 	case RefreshHosts:

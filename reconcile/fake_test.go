@@ -261,6 +261,20 @@ func (f *fakeHost) RecordContents(_ context.Context, c ContainerSpec) error {
 	return nil
 }
 
+// Drain fails unless the container runs and its ports have moved away,
+// as a start-first rollout drains it.
+func (f *fakeHost) Drain(_ context.Context, name string, _ time.Duration) error {
+	if err := f.record("drain " + name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.containers[name].State.Active() {
+		return fmt.Errorf("draining %s: it does not run", name)
+	}
+	return nil
+}
+
 func (f *fakeHost) Unpause(_ context.Context, name string) error {
 	return f.freeze("unpause", name, lifecycle.Paused, lifecycle.Running)
 }

@@ -9,7 +9,7 @@ import (
 var symbols = map[Kind]string{
 	Build: "+", Pull: "↓", Push: "↑", Stop: "■", CreateNetwork: "+", CreateVolume: "+", FillVolume: "+", Create: "+", Start: ">",
 	WaitExit: "…", WaitHealthy: "…", WaitReady: "…", RefreshHosts: "~", Remove: "-", RemoveNetwork: "-", RemoveVolume: "-",
-	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">", UpdateLimits: "~", Restore: "~", SwitchPorts: "~", Delay: "…", RecordContents: "~",
+	Untag: "-", CollectImages: "-", Kill: "■", Pause: "‖", Unpause: ">", UpdateLimits: "~", Restore: "~", SwitchPorts: "~", Delay: "…", RecordContents: "~", Drain: "…",
 }
 
 // verbs say what each kind does, for people.
@@ -20,6 +20,7 @@ var verbs = map[Kind]string{
 	Untag: "untag image", CollectImages: "delete image",
 	Kill: "kill container", Pause: "pause container", Unpause: "unpause container", UpdateLimits: "update limits of", Restore: "restore container",
 	Delay: "delay the rollout of service", RecordContents: "record contents of",
+	Drain: "drain connections of container",
 }
 
 // Describe is the one-line human form of an action, without its reason.

@@ -145,6 +145,14 @@ func (pl *planner) replace(d decision, n int, gate []string, o Options) string {
 		pl.add(Action{ID: "hosts:" + sw.ID, Kind: RefreshHosts, Target: pl.plan.Project, After: []string{sw.ID},
 			Reason: fmt.Sprintf("start-first: the names of service %s lead to %s now", svc, cs.Name)})
 	}
+	// New connections go to the new container now; those the old one
+	// serves end first, within its stop grace period.
+	if grace := stopTimeout(d.svc, o); cs.Standby && grace > 0 {
+		drain := Action{ID: "drain:" + old, Kind: Drain, Target: old, Service: svc, After: []string{last}, Timeout: grace,
+			Reason: fmt.Sprintf("start-first: the connections %s still serves end first, within its stop grace period (%s)", old, grace)}
+		pl.add(drain)
+		last = drain.ID
+	}
 	// The removal stops it (its stop signal, then SIGKILL after its grace
 	// period): one step less between the switch and the end.
 	rm := Action{ID: "remove:" + old, Kind: Remove, Target: old, Service: svc, After: []string{last}, Timeout: stopTimeout(d.svc, o), Successor: cs.Name,
@@ -161,17 +169,19 @@ func publishes(svc spec.Service) bool { return len(svc.Ports) > 0 && svc.Network
 
 // sortOrder is where a plan lists a: by kind, except that a start-first
 // replacement lists, after the wait for the new container, the switch of
-// the ports, then the old container's stop and removal, then the rollback,
-// as they run.
+// the ports, the drain of the old container's connections, then its stop
+// and removal, then the rollback, as they run.
 func sortOrder(a Action) int {
-	at := 4 * kindOrder[WaitReady]
+	at := 8 * kindOrder[WaitReady]
 	switch {
 	case a.Kind == SwitchPorts:
 		return at + 1
+	case a.Kind == Drain:
+		return at + 2
 	case a.Successor != "":
-		return at + 2 // the old container's removal
+		return at + 3 // the old container's removal
 	case a.OnFailure:
-		return at + 3
+		return at + 4
 	}
-	return 4 * kindOrder[a.Kind]
+	return 8 * kindOrder[a.Kind]
 }

@@ -33,6 +33,7 @@ func TestStartFirstPlanOrder(t *testing.T) {
 > start container shop-web-2 (start-first replacement of shop-web-1: environment.FOO changed)
 … wait for ready container shop-web-2 (start-first: shop-web-2 takes over from shop-web-1 once running, and healthy when it has a health check)
 ~ switch ports of web from shop-web-1 to shop-web-2 (start-first: in one nftables transaction, the published ports lead to the new container instead of the old one)
+… drain connections of container shop-web-1 (start-first: the connections shop-web-1 still serves end first, within its stop grace period (10s))
 - remove container shop-web-1 (start-first: replaced by shop-web-2)
 - remove container shop-web-2 (failure_action rollback: only if shop-web-2 does not get ready; shop-web-1 keeps running)
 ~ update /etc/hosts of project shop (start-first: the names of service web lead to shop-web-2 now)
@@ -58,7 +59,7 @@ Plan: 0 to pull, 0 to create, 1 to recreate, 0 to start, 0 to remove.
 	calls := f.calls()
 	for _, pair := range [][2]string{{"start shop-web-2", "wait-ready shop-web-2"}, {"wait-ready shop-web-2", "switch-ports shop-web-1 shop-web-2"},
 		{"switch-ports shop-web-1 shop-web-2", "refresh-hosts shop"},
-		{"switch-ports shop-web-1 shop-web-2", "remove shop-web-1"}} {
+		{"switch-ports shop-web-1 shop-web-2", "drain shop-web-1"}, {"drain shop-web-1", "remove shop-web-1"}} {
 		if !before(calls, pair[0], pair[1]) {
 			t.Errorf("%q must come before %q: %v", pair[0], pair[1], calls)
 		}
@@ -176,4 +177,42 @@ func TestSlotsKeepCurrentContainersFirst(t *testing.T) {
 	if len(keep) != 3 || keep[0].number != 1 || keep[0].ok || keep[1].number != 2 || !keep[1].ok || keep[2].number != 3 {
 		t.Fatalf("keep %+v", keep)
 	}
+}
+
+// The old container's connections are drained only when its ports moved
+// (it publishes some) and it has a grace period to drain them in: not
+// with -t 0, not for a service without published ports.
+func TestStartFirstDrainsWithinTheGracePeriod(t *testing.T) {
+	f, p := hostWithImages(), startFirstProject(1, spec.UpdateConfig{})
+	up(t, f, p, Options{})
+	p.Services[2].Environment = map[string]string{"NAME": "web", "FOO": "bar"}
+	grace := 3 * time.Second
+	p.Services[2].StopGracePeriod = &grace
+	plan := must(t)(PlanUp(p, f.observe(p), Options{}))
+	var drain Action
+	for _, a := range plan.Actions {
+		if a.Kind == Drain {
+			drain = a
+		}
+	}
+	if drain.Target != "shop-web-1" || drain.Timeout != grace || !slices.Equal(drain.After, []string{"switch:shop-web-2"}) {
+		t.Fatalf("drain %+v:\n%s", drain, plan)
+	}
+	zero := time.Duration(0)
+	if plan := must(t)(PlanUp(p, f.observe(p), Options{Timeout: &zero})); slices.Contains(kinds(plan), Drain) {
+		t.Errorf("-t 0 drains:\n%s", plan)
+	}
+	p.Services[2].Ports = nil
+	if plan := must(t)(PlanUp(p, f.observe(p), Options{})); slices.Contains(kinds(plan), Drain) {
+		t.Errorf("a service without published ports drains:\n%s", plan)
+	}
+}
+
+// kinds are the kinds of p's actions, in order.
+func kinds(p Plan) []Kind {
+	var out []Kind
+	for _, a := range p.Actions {
+		out = append(out, a.Kind)
+	}
+	return out
 }

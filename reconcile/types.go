@@ -110,6 +110,9 @@ const (
 	// RecordContents records the digests of the watched binds a container
 	// restarted (or left stopped) mounts now: no new container needed.
 	RecordContents Kind = "record-contents"
+	// Drain waits, at most Timeout, until the connections a container
+	// replaced start-first still serves have ended.
+	Drain Kind = "drain"
 )
 
 // Action is one step of a plan, with everything Apply needs to carry it out

@@ -1,0 +1,47 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/berth-dev/berth/lifecycle"
+	"github.com/berth-dev/berth/network"
+)
+
+// drainPoll is how often Drain looks at the connections left.
+const drainPoll = 10 * time.Millisecond
+
+// Drain waits until container name serves no connection any more (none
+// accepted on a port it listens on is still open, see network.Served),
+// at most limit: a start-first rollout has moved its published ports
+// away, so no new connection comes, and those it serves finish before
+// its stop. What is left at limit is cut by the stop that follows; a
+// container that does not run has nothing to drain.
+func (e *Engine) Drain(ctx context.Context, name string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		st, err := e.runtime.State(ctx, name)
+		if err != nil {
+			return fmt.Errorf("draining %s: %w", name, err)
+		}
+		if st.Status != lifecycle.Running || st.Pid == 0 {
+			return nil
+		}
+		sockets, err := network.Sockets(st.Pid)
+		if err != nil {
+			if s, _ := e.runtime.State(ctx, name); s.Status != lifecycle.Running {
+				return nil // it ended while its sockets were read
+			}
+			return fmt.Errorf("draining %s: %w", name, err)
+		}
+		if network.Served(sockets) == 0 || !time.Now().Before(deadline) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(drainPoll, time.Until(deadline))):
+		}
+	}
+}
