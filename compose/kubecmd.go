@@ -44,6 +44,9 @@ func (p KubePass) Empty() bool { return len(p.Actions) == 0 }
 // Summary is the pass's summary, as the host plan's.
 func (p KubePass) Summary() string { return p.Totals }
 
+// Kinds are its changes, one per object, for the drift counts of status.
+func (p KubePass) Kinds() []string { return p.Actions }
+
 // KubeRunner carries out the Kubernetes forms of berth's commands in this
 // process. berth has none: it keeps client-go out of its binary and execs
 // berth-kube, which runs the same command line with package kubecli's.

@@ -205,8 +205,30 @@ func (f *Follower) Record(done Outcome, passErr error) error {
 		f.pending = plumbing.ZeroHash
 	} else if p.Err == nil && !p.Plan.Empty() {
 		f.status.DriftRepairs++
+		for _, k := range kinds(p.Plan) {
+			if f.status.DriftActions == nil {
+				f.status.DriftActions = map[string]int{}
+			}
+			f.status.DriftActions[k]++
+		}
 	}
 	return writeStatus(f.dir, f.status)
+}
+
+// kinds are the kinds of what done applied, one per action: a host
+// plan's action kinds, or what an outcome that lists them says.
+func kinds(done Outcome) []string {
+	switch d := done.(type) {
+	case reconcile.Plan:
+		var out []string
+		for _, a := range d.Actions {
+			out = append(out, string(a.Kind))
+		}
+		return out
+	case interface{ Kinds() []string }:
+		return d.Kinds()
+	}
+	return nil
 }
 
 // pass is a pass as Record is told of it.

@@ -149,4 +149,18 @@ func TestFollowerAppliesGoodCommitsAndSkipsBrokenOnes(t *testing.T) {
 	if got := command(t, f); got != "sleep 2" {
 		t.Errorf("live stack runs %q", got)
 	}
+
+	// A pass that changes the host with no new commit repaired drift:
+	// counted, with its actions by kind.
+	if _, err := f.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	repair := reconcile.Plan{Actions: []reconcile.Action{{Kind: reconcile.CreateNetwork}, {Kind: reconcile.Remove}, {Kind: reconcile.Create}, {Kind: reconcile.Start}}}
+	if err := f.Report(reconcile.Pass{Plan: repair}); err != nil {
+		t.Fatal(err)
+	}
+	s, _ = ReadStatus(state)
+	if s.DriftRepairs != 1 || s.DriftActions["create-network"] != 1 || s.DriftActions["create"] != 1 || s.Applied != third {
+		t.Fatalf("status after a drift repair: %+v", s)
+	}
 }

@@ -24,6 +24,9 @@ type Status struct {
 	Passes         int         `json:"passes"`
 	FailedPasses   int         `json:"failed_passes"`
 	DriftRepairs   int         `json:"drift_repairs"` // passes that changed the host with no new commit
+	// DriftActions counts the actions of those passes by kind
+	// ("create-network", "create", …), as /metrics does.
+	DriftActions map[string]int `json:"drift_actions,omitempty"`
 }
 
 // PassStatus is the outcome of one pass.
