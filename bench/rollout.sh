@@ -6,7 +6,9 @@
 #             create, start, until its health check passes;
 #   rollout = `up -d` of an environment change, start-first: load, plan,
 #             create and start the successor, wait until healthy, switch
-#             the published port, stop and remove the old container.
+#             the published port, drain the old container's connections,
+#             stop and remove it; where that time goes is printed below
+#             each round, from the stamped progress lines.
 # A client probes the published port through the rollout and counts
 # failures (there must be none).
 # Usage: bench/rollout.sh BERTH_BINARY [ROUNDS]     (as root; apt-get install busybox-static)
@@ -47,10 +49,17 @@ for r in $(seq 1 "$rounds"); do
 	( while :; do wget -q -T 2 -O /dev/null "http://127.0.0.1:$port/" 2>/dev/null || echo x; done ) >"$work/fails" &
 	probe=$!
 	t2=$(ms)
-	"$berth" up -d >/dev/null
+	# Each progress line stamped when it comes (ms since the start): where
+	# the rollout's time goes.
+	"$berth" up -d --progress plain 2>&1 >/dev/null |
+		perl -MTime::HiRes=time -ne 'BEGIN { $|=1; $s=shift } printf "%d %s", time*1000 - $s, $_' "$((t2 / 1000000))" >"$work/stamps"
 	t3=$(ms)
 	kill "$probe"; wait "$probe" 2>/dev/null || true
 	fails=$(wc -l <"$work/fails")
 	awk -v r="$r" -v own=$(( (t1 - t0) / 1000000 )) -v roll=$(( (t3 - t2) / 1000000 )) -v f="$fails" \
 		'BEGIN { printf "round %d: own time to healthy %4d ms, start-first rollout %4d ms (+%d ms, ratio %.2f), failed requests %d\n", r, own, roll, roll - own, roll / own, f }'
+	# After the new container is healthy: the switch, the drain, the old
+	# container's stop and removal, the /etc/hosts refreshes.
+	awk 'NR == 1 { f = $1 } /web-2  Healthy/ { h = $1 } /Switched/ { s = $1 } /Drained/ { d = $1 } /web-1  Removed/ { x = $1 }
+		END { printf "         first action at %d ms, new container healthy at %d ms; then switch %d ms, drain %d ms, remove %d ms\n", f, h, s - h, d - s, x - d }' "$work/stamps"
 done
