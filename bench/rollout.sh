@@ -36,6 +36,8 @@ services:
 YAML
 }
 ms() { date +%s%N; }
+probe=
+bench_cleanup() { [ -z "$probe" ] || kill "$probe" 2>/dev/null || true; }
 
 cd "$dir"
 for r in $(seq 1 "$rounds"); do
@@ -51,10 +53,11 @@ for r in $(seq 1 "$rounds"); do
 	t2=$(ms)
 	# Each progress line stamped when it comes (ms since the start): where
 	# the rollout's time goes.
-	"$berth" up -d --progress plain 2>&1 >/dev/null |
+	"$berth" --progress plain up -d 2>&1 >/dev/null |
 		perl -MTime::HiRes=time -ne 'BEGIN { $|=1; $s=shift } printf "%d %s", time*1000 - $s, $_' "$((t2 / 1000000))" >"$work/stamps"
 	t3=$(ms)
 	kill "$probe"; wait "$probe" 2>/dev/null || true
+	probe=
 	fails=$(wc -l <"$work/fails")
 	awk -v r="$r" -v own=$(( (t1 - t0) / 1000000 )) -v roll=$(( (t3 - t2) / 1000000 )) -v f="$fails" \
 		'BEGIN { printf "round %d: own time to healthy %4d ms, start-first rollout %4d ms (+%d ms, ratio %.2f), failed requests %d\n", r, own, roll, roll - own, roll / own, f }'
