@@ -151,11 +151,12 @@ func coverValues(vals []uint64) []cube {
 	for _, v := range vals {
 		level[cube{value: v}] = false
 	}
+	top := uint64(1) << bits.Len64(slices.Max(vals)) // no value has this bit or a higher one
 	var primes []cube
 	for len(level) > 0 {
 		next := map[cube]bool{}
 		for a := range level {
-			for bit := uint64(1); bit < 1<<32; bit <<= 1 {
+			for bit := uint64(1); bit < top; bit <<= 1 {
 				if a.free&bit != 0 || a.value&bit != 0 {
 					continue
 				}
@@ -179,18 +180,11 @@ func coverValues(vals []uint64) []cube {
 		}
 		return cmp.Or(cmp.Compare(a.value, b.value), cmp.Compare(a.free, b.free))
 	})
-	left := map[uint64]bool{}
-	for _, v := range vals {
-		left[v] = true
-	}
+	left := slices.Clone(vals) // not covered yet
 	var out []cube
 	take := func(c cube) {
 		out = append(out, c)
-		for v := range left {
-			if c.has(v) {
-				delete(left, v)
-			}
-		}
+		left = slices.DeleteFunc(left, c.has)
 	}
 	for _, v := range vals { // essential primes: the only ones covering some value
 		var only []cube
@@ -199,7 +193,7 @@ func coverValues(vals []uint64) []cube {
 				only = append(only, c)
 			}
 		}
-		if len(only) == 1 && left[v] {
+		if len(only) == 1 && slices.Contains(left, v) {
 			take(only[0])
 		}
 	}
@@ -207,7 +201,7 @@ func coverValues(vals []uint64) []cube {
 		best, most := cube{}, 0
 		for _, c := range primes {
 			n := 0
-			for v := range left {
+			for _, v := range left {
 				if c.has(v) {
 					n++
 				}
