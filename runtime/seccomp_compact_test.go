@@ -46,7 +46,7 @@ const customProfile = `{
 // they allow: Docker's default profile for Docker's capabilities, widened
 // by cap_add SYS_ADMIN (its includes.caps rules), for every capability,
 // and a custom profile.
-func seccompCases(t *testing.T) map[string]*specs.LinuxSeccomp {
+func seccompCases(t testing.TB) map[string]*specs.LinuxSeccomp {
 	t.Helper()
 	withCaps := func(caps ...string) *specs.Spec {
 		return &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}}, Linux: &specs.Linux{}}
