@@ -80,3 +80,50 @@ services:
 		t.Errorf("down left /dev/shm directories on the host: %v", left)
 	}
 }
+
+// Joining the IPC of a service whose ipc is host puts the joiner in the
+// host's IPC namespace with the host's /dev/shm, as Docker does.
+func TestIpcJoinsHostIpc(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	f, err := os.CreateTemp("/dev/shm", "berth-e2e-ipc-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	t.Cleanup(func() { os.Remove(f.Name()) })
+	if err := os.WriteFile(f.Name(), []byte("from-host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Base(f.Name())
+	u := busyboxProject(t, `
+services:
+  hostipc:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "echo ipc=$$(readlink /proc/self/ns/ipc); echo probe-done; exec sleep 1000"]
+    ipc: host
+    stop_grace_period: 1s
+  joiner:
+    image: berth-e2e/busybox:1
+    command: ["sh", "-c", "echo got=$$(cat /dev/shm/`+name+`); echo from-joiner >/dev/shm/`+name+`.joiner; echo ipc=$$(readlink /proc/self/ns/ipc); echo probe-done; exec sleep 1000"]
+    ipc: service:hostipc
+    stop_grace_period: 1s
+`, "-t", "0")
+	t.Cleanup(func() { os.Remove(f.Name() + ".joiner") })
+	hostIpc, err := os.Readlink("/proc/self/ns/ipc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := inside(u, "hostipc", "joiner")
+	for _, s := range []string{"hostipc", "joiner"} {
+		if !strings.Contains(out[s], "ipc="+hostIpc+"\n") {
+			t.Errorf("%s is not in the host's ipc namespace %s:\n%s", s, hostIpc, out[s])
+		}
+	}
+	if !strings.Contains(out["joiner"], "got=from-host\n") {
+		t.Errorf("the joiner does not see the host's /dev/shm:\n%s", out["joiner"])
+	}
+	if b, err := os.ReadFile(f.Name() + ".joiner"); err != nil || string(b) != "from-joiner\n" {
+		t.Errorf("the joiner's /dev/shm write is not on the host: %q, %v", b, err)
+	}
+}

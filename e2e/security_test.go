@@ -38,7 +38,7 @@ func requireSeccomp(t *testing.T) {
 // probe is a shell script each service runs once, printing what it sees
 // of its confinement from inside.
 const probe = `grep -E '^(Seccomp|CapEff|NoNewPrivs):' /proc/self/status; ` +
-	`unshare -U true 2>&1 && echo unshare=ok; mkdir /tmp/d 2>&1 && echo mkdir=ok; echo ` + probeDone
+	`unshare -U true 2>&1 && echo unshare=ok; mkdir /tmp/d 2>&1 && echo mkdir=ok; echo arch32=$$(linux32 uname -m 2>&1); echo ` + probeDone
 
 // inside brings the stack up and returns what each service printed by
 // the time it printed probeDone.
@@ -68,7 +68,8 @@ const probeDone = "probe-done"
 // Docker's default seccomp profile, widened by cap_add as Docker's
 // includes.caps rules say; unconfined; a profile file in Docker's format;
 // no-new-privileges; and the capability sets of cap_add, cap_drop ALL and
-// privileged, all seen from inside the containers.
+// privileged, all seen from inside the containers; linux32 (personality
+// PER_LINUX32, one of the few values the default profile admits) works.
 func TestSeccompAndCapabilities(t *testing.T) {
 	testutil.RequiresRoot(t)
 	requireSeccomp(t)
@@ -96,7 +97,7 @@ func TestSeccompAndCapabilities(t *testing.T) {
 	_, rest, _ := strings.Cut(string(status), "CapBnd:\t")
 	allCaps, _, _ := strings.Cut(rest, "\n")
 	want := map[string][]string{
-		"confined": {"Seccomp:\t2", "CapEff:\t00000000a80425fb", "unshare(0x10000000): Operation not permitted", "mkdir=ok", "NoNewPrivs:\t0"},
+		"confined": {"Seccomp:\t2", "CapEff:\t00000000a80425fb", "unshare(0x10000000): Operation not permitted", "mkdir=ok", "NoNewPrivs:\t0", "arch32=i686"},
 		"open":     {"Seccomp:\t0", "CapEff:\t00000000a80425fb", "unshare=ok"},
 		"admin":    {"Seccomp:\t2", "CapEff:\t00000000a82425fb", "unshare=ok"},
 		"bare":     {"Seccomp:\t2", "CapEff:\t0000000000000000"},

@@ -34,6 +34,7 @@ func applySeccomp(sp *specs.Spec, s Security) error {
 	if err != nil {
 		return fmt.Errorf("%w: seccomp profile: %v", ErrInvalidConfig, err)
 	}
+	sp.Linux.Seccomp = compactSeccomp(sp.Linux.Seccomp)
 	if sp.Linux.Seccomp != nil && !x32ABI() {
 		sp.Linux.Seccomp.Architectures = withoutX32(sp.Linux.Seccomp.Architectures)
 	}

@@ -73,6 +73,10 @@ type hostFacts struct {
 	MountLabel  string
 	SELinuxHost bool
 	IpcNS       string // the namespace IpcMode container: joins, /proc/PID/ns/ipc
+	// IpcHost: the container IpcMode container: joins is in the host's
+	// IPC namespace (its ipc is host), so the joiner is too, /dev/shm
+	// included, as in Docker.
+	IpcHost bool
 	// ShmPath is the host's tmpfs bound at /dev/shm: the container's own
 	// when it is shareable, else that of the container whose IPC it joins.
 	ShmPath string
@@ -205,7 +209,11 @@ func applyNamespaces(sp *specs.Spec, s Security, h hostFacts) {
 			return
 		}
 	}
-	set(specs.IPCNamespace, s.IpcMode, h.IpcNS)
+	ipcMode := s.IpcMode
+	if h.IpcHost {
+		ipcMode = "host"
+	}
+	set(specs.IPCNamespace, ipcMode, h.IpcNS)
 	set(specs.PIDNamespace, s.PidMode, h.PidNS)
 	if s.UtsHost {
 		set(specs.UTSNamespace, "host", "")
@@ -216,7 +224,7 @@ func applyNamespaces(sp *specs.Spec, s Security, h hostFacts) {
 			continue // the user's own /dev/shm wins
 		}
 		switch {
-		case s.IpcMode == "host":
+		case ipcMode == "host":
 			sp.Mounts[i] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "rprivate"}}
 		case h.ShmPath != "":
 			sp.Mounts[i] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: h.ShmPath, Options: []string{"rbind", "rprivate", "nosuid", "noexec", "nodev"}}

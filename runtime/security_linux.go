@@ -72,9 +72,14 @@ func findHostFacts(stateRoot, shmRoot, rootfs string, s Security) (hostFacts, er
 		if err != nil {
 			return h, err
 		}
-		h.IpcNS = fmt.Sprintf("/proc/%d/ns/ipc", pid)
-		if h.ShmPath, err = shmOf(shmRoot, name); err != nil {
+		if h.IpcHost, err = inHostIpc(stateRoot, name); err != nil {
 			return h, err
+		}
+		if !h.IpcHost {
+			h.IpcNS = fmt.Sprintf("/proc/%d/ns/ipc", pid)
+			if h.ShmPath, err = shmOf(shmRoot, name); err != nil {
+				return h, err
+			}
 		}
 	}
 	if name, ok := strings.CutPrefix(s.PidMode, "container:"); ok {
@@ -121,6 +126,17 @@ func runningPid(stateRoot, name, kind string) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("%w: %s: container:%s: cannot join its %s namespace: it is not running", ErrNotRunning, kind, name, kind)
+}
+
+// inHostIpc reports whether container name runs in the host's IPC
+// namespace (its ipc is host): libcontainer made it no namespace of its own.
+func inHostIpc(stateRoot, name string) (bool, error) {
+	o, err := loadOrphan(stateRoot, name)
+	if err != nil || o == nil {
+		return false, err
+	}
+	cfg := o.ctr.Config()
+	return !cfg.Namespaces.Contains(configs.NEWIPC), nil
 }
 
 // linuxDevice is the spec's device made at path from a host device.

@@ -168,10 +168,22 @@ func TestApplyNamespaces(t *testing.T) {
 			t.Errorf("%s: /dev/shm is %+v, want the host's tmpfs bound once", s.IpcMode, shm)
 		}
 	}
-	host := securedSpec(t, Security{IpcMode: "host"}, hostFacts{})
-	for _, m := range host.Mounts {
-		if m.Destination == "/dev/shm" && (m.Type != "bind" || m.Source != "/dev/shm") {
-			t.Errorf("ipc: host /dev/shm is %+v, want the host's bound", m)
+	// ipc: host, or joining a container whose ipc is host: the host's
+	// namespace and /dev/shm, as in Docker.
+	for _, c := range []struct {
+		s Security
+		h hostFacts
+	}{{Security{IpcMode: "host"}, hostFacts{}}, {Security{IpcMode: "container:db"}, hostFacts{IpcHost: true}}} {
+		host := securedSpec(t, c.s, c.h)
+		for _, ns := range host.Linux.Namespaces {
+			if ns.Type == specs.IPCNamespace {
+				t.Errorf("%s (host ipc %v): an ipc namespace %+v", c.s.IpcMode, c.h.IpcHost, ns)
+			}
+		}
+		for _, m := range host.Mounts {
+			if m.Destination == "/dev/shm" && (m.Type != "bind" || m.Source != "/dev/shm") {
+				t.Errorf("%s (host ipc %v): /dev/shm is %+v, want the host's bound", c.s.IpcMode, c.h.IpcHost, m)
+			}
 		}
 	}
 }
