@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	goruntime "runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -126,20 +127,29 @@ func (s *shim) reexec(l launched) error {
 	if _, err := unix.Write(mfd, data); err != nil {
 		return fmt.Errorf("re-exec: writing the handoff: %w", err)
 	}
-	env := []string{fmt.Sprintf("%s=%d", handoffEnv, mfd)}
+	err = syscall.Exec("/proc/self/exe", os.Args, reexecEnv(os.Environ(), mfd))
+	return fmt.Errorf("re-executing the shim: %w", err)
+}
+
+// reexecEnv is the environment of the re-executed shim: environ with the
+// handoff's descriptor and the Go runtime's set-up in place of the
+// caller's.
+func reexecEnv(environ []string, handoffFD int) []string {
+	env := []string{fmt.Sprintf("%s=%d", handoffEnv, handoffFD)}
 	env = append(env, reexecGoEnv...)
-	for _, kv := range os.Environ() { // the first of a name wins: ours come first
-		if !strings.HasPrefix(kv, "GOMAXPROCS=") && !strings.HasPrefix(kv, "GOGC=") {
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if name != handoffEnv && name != "GOMAXPROCS" && name != "GOGC" {
 			env = append(env, kv)
 		}
 	}
-	err = syscall.Exec("/proc/self/exe", os.Args, env)
-	return fmt.Errorf("re-executing the shim: %w", err)
+	return env
 }
 
 // resumeShim is the re-executed shim: it takes over the run its previous
 // image started and supervises it to the end.
 func resumeShim(args []string, o shimOptions) int {
+	goruntime.MemProfileRate = 0 // no heap profile: no sampling buckets
 	h, err := readHandoff(os.Getenv(handoffEnv))
 	os.Unsetenv(handoffEnv)
 	if err != nil {
