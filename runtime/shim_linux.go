@@ -192,6 +192,8 @@ type launched struct {
 	proc initProc
 	sio  *shimIO
 	at   time.Time // when it started
+	// memDir is its memory cgroup on a cgroup v1 host, "" on v2.
+	memDir string
 }
 
 // start runs the container once, its output going to the log and to
@@ -227,7 +229,7 @@ func (s *shim) launch() (launched, error) {
 		sio.abort()
 		return launched{}, err
 	}
-	return launched{ctr, proc, sio, time.Now()}, nil
+	return launched{ctr, proc, sio, time.Now(), memoryCgroupV1(ctr)}, nil
 }
 
 // adopt supervises the run l: its output goes to the log and to the
@@ -244,9 +246,7 @@ func (s *shim) adopt(l launched) {
 			}
 		})
 	}
-	if ctr != nil { // a re-executed shim watches before it lets the container go
-		s.watchOOM(ctr)
-	}
+	s.watchOOM(ctr, l.memDir)
 	pid, _ := proc.Pid()
 	s.mu.Lock()
 	s.ctrMu.Lock()

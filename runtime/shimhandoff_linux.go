@@ -39,6 +39,7 @@ type handoff struct {
 	Stdin     int             `json:"stdin"`  // -1: none
 	Master    int             `json:"master"` // the terminal, -1: none
 	Pid       int             `json:"pid"`
+	MemDir    string          `json:"mem_dir,omitempty"` // the memory cgroup (v1)
 	StartedAt time.Time       `json:"started_at"`
 	Spec      json.RawMessage `json:"spec"` // decoded when first needed (health checks, restarts, updates)
 }
@@ -66,7 +67,7 @@ func (s *shim) reexec(l launched) error {
 		return fmt.Errorf("encoding the spec for the re-exec: %w", err)
 	}
 	pid, _ := l.proc.Pid()
-	h := handoff{Stdin: -1, Master: -1, Pid: pid, StartedAt: l.at, Spec: spec}
+	h := handoff{Stdin: -1, Master: -1, Pid: pid, StartedAt: l.at, MemDir: l.memDir, Spec: spec}
 	var kept []int
 	keep := func(c syscall.Conn) (int, error) {
 		fd, err := rawFD(c)
@@ -231,17 +232,12 @@ func (s *shim) takeOver(h handoff) (launched, error) {
 		sio.stdin = file(h.Stdin, "stdin")
 	}
 	// The container's libcontainer state (its whole config, seccomp
-	// rules included) is loaded again only when needed.
-	ctr, err := libcontainer.Load(s.p.stateRoot, s.cfg.ID)
+	// rules included) is loaded only when needed: see container.
+	init, err := adoptInit(h.Pid)
 	if err != nil {
-		return launched{}, fmt.Errorf("loading container: %w", err)
+		return launched{}, err
 	}
-	s.watchOOM(ctr)
-	p, err := os.FindProcess(h.Pid)
-	if err != nil {
-		return launched{}, fmt.Errorf("finding the container's init: %w", err)
-	}
-	return launched{nil, adoptedInit{p}, sio, h.StartedAt}, nil
+	return launched{nil, init, sio, h.StartedAt, h.MemDir}, nil
 }
 
 // container is the container's libcontainer handle, loaded from its state
@@ -301,12 +297,43 @@ func (s *shim) theSpec() (*specs.Spec, error) {
 }
 
 // adoptedInit is the container's init as a re-executed shim holds it: its
-// child, adopted by pid.
-type adoptedInit struct{ p *os.Process }
+// child, adopted by pid, with a pidfd that Go's poller watches, so that
+// no thread waits for its exit.
+type adoptedInit struct {
+	p     *os.Process
+	pidfd *os.File // non-blocking: readable once the process has exited
+}
 
-func (a adoptedInit) Wait() (*os.ProcessState, error) { return a.p.Wait() }
-func (a adoptedInit) Signal(sig os.Signal) error      { return a.p.Signal(sig) }
-func (a adoptedInit) Pid() (int, error)               { return a.p.Pid, nil }
+// adoptInit adopts the child pid.
+func adoptInit(pid int) (adoptedInit, error) {
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return adoptedInit{}, fmt.Errorf("adopting the container's init: %w", err)
+	}
+	unix.CloseOnExec(fd)
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		unix.Close(fd)
+		return adoptedInit{}, fmt.Errorf("adopting the container's init: %w", err)
+	}
+	return adoptedInit{p, os.NewFile(uintptr(fd), "init-pidfd")}, nil
+}
+
+// Wait waits, in the poller, for the init to exit, then reaps it.
+func (a adoptedInit) Wait() (*os.ProcessState, error) {
+	if rc, err := a.pidfd.SyscallConn(); err == nil {
+		_ = rc.Read(func(fd uintptr) bool {
+			var info unix.Siginfo
+			err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+			return err != nil || info.Signo != 0 // exited (or no child to wait for): done
+		})
+	}
+	defer a.pidfd.Close()
+	return a.p.Wait()
+}
+
+func (a adoptedInit) Signal(sig os.Signal) error { return a.p.Signal(sig) }
+func (a adoptedInit) Pid() (int, error)          { return a.p.Pid, nil }
 
 // rawFD is c's descriptor, without changing its blocking mode (as
 // os.File.Fd would).
