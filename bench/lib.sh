@@ -87,11 +87,11 @@ bench_mem_drop() {
 		sync
 		sleep 2
 		before=$(bench_mem_available)
-		eval "$up" >/dev/null
+		eval "$up" >/dev/null 2>&1
 		sync
 		sleep 2
 		after=$(bench_mem_available)
-		eval "$down" >/dev/null
+		eval "$down" >/dev/null 2>&1
 		drops+=("$(awk -v a="$before" -v b="$after" -v n="$n" 'BEGIN { printf "%.3f", (a - b) / 1024 / n }')")
 	done
 	printf '%s\n' "${drops[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[1], v[NR] }'

@@ -48,7 +48,7 @@ for i in "${!bins[@]}"; do
 	b=${bins[$i]} t=$(label "$i")
 	# shellcheck disable=SC2046 # median, min, max
 	printf '%s\t%s\t%s\t%s\t%s\tMB\n' "$row" "$t" $(bench_mem_drop 50 "(cd $work/p50 && $b up -d)" "(cd $work/p50 && $b down -t 0)") >>"$results"
-	(cd "$work/p50" && "$b" up -d >/dev/null)
+	(cd "$work/p50" && "$b" up -d >/dev/null 2>&1)
 	sleep 2
 	bench_shim_mem "$t" "$BERTH_RUN_ROOT" >>"$results"
 	{
@@ -103,7 +103,7 @@ for i in "${!bins[@]}"; do
 		PY
 		echo
 	} >>"$breakdown"
-	(cd "$work/p50" && "$b" down -t 0 >/dev/null)
+	(cd "$work/p50" && "$b" down -t 0 >/dev/null 2>&1)
 done
 floor+=("$(bench_mem_drop 50 "$floor_up" "$floor_down")")
 # The floor's row: the median, min and max over both of its measures.
