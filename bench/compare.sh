@@ -103,50 +103,14 @@ timed "down -t 0, 50 services" floor --prepare "$work/floor-reset.sh 50" "$work/
 "$work/floor-delete.sh"
 
 echo "== memory" >&2
-# mem_available: MemAvailable in kB, the median of 9 samples 0.1 s apart
-# (other work on the host moves it).
-mem_available() {
-	for _ in $(seq 9); do awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; sleep 0.1; done | sort -n | sed -n 5p
-}
-settle() { sync; sleep 2; }
 # per_container TOOL UP DOWN: MemAvailable drop per container with 50
-# running, the median of 5 rounds (min–max shows the host's noise).
+# running, the median of 5 rounds.
 per_container() {
-	local tool=$1 up=$2 down=$3 drops=()
-	for _ in 1 2 3 4 5; do
-		settle
-		local before after
-		before=$(mem_available)
-		eval "$up" >/dev/null
-		settle
-		after=$(mem_available)
-		eval "$down" >/dev/null
-		drops+=("$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.3f", (a - b) / 1024 / 50 }')")
-	done
-	local sorted
-	sorted=$(printf '%s\n' "${drops[@]}" | sort -g)
-	record "host memory per running container (50 running)" "$tool" "$(echo "$sorted" | sed -n 3p)" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" MB
+	# shellcheck disable=SC2046 # median, min, max
+	record "host memory per running container (50 running)" "$1" $(bench_mem_drop 50 "$2" "$3") MB
 }
-# shims TOOL: RSS and PSS of each berth shim of this root, medians (MB).
-shims() {
-	python3 - "$1" "$BERTH_RUN_ROOT" >>"$results" <<-'EOF'
-		import os, statistics, sys
-		rss, pss = [], []
-		for pid in filter(str.isdigit, os.listdir("/proc")):
-		    try:
-		        argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-		        if len(argv) < 5 or argv[1] != b"shim" or sys.argv[2].encode() not in argv[3] + argv[4]:
-		            continue
-		        m = dict(l.split(":", 1) for l in open(f"/proc/{pid}/smaps_rollup").read().splitlines()[1:])
-		    except OSError:
-		        continue
-		    rss.append(int(m["Rss"].split()[0]) / 1024)
-		    pss.append(int(m["Pss"].split()[0]) / 1024)
-		if rss:
-		    print(f"shim RSS per container\t{sys.argv[1]}\t{statistics.median(rss)}\t{min(rss)}\t{max(rss)}\tMB")
-		    print(f"shim PSS per container\t{sys.argv[1]}\t{statistics.median(pss)}\t{min(pss)}\t{max(pss)}\tMB")
-	EOF
-}
+# shims TOOL: RSS, PSS and private dirty memory of each berth shim of this root, medians (MB).
+shims() { bench_shim_mem "$1" "$BERTH_RUN_ROOT" >>"$results"; }
 for i in "${!bins[@]}"; do
 	b=${bins[$i]} t=$(label "$i")
 	per_container "$t" "(cd $work/p50 && $b up -d)" "(cd $work/p50 && $b down -t 0)"
@@ -157,6 +121,7 @@ done
 per_container floor "$work/floor-run.sh 50" "$work/floor-delete.sh"
 record "shim RSS per container" floor 0 0 0 MB
 record "shim PSS per container" floor 0 0 0 MB
+record "shim private dirty per container" floor 0 0 0 MB
 
 echo "== pull" >&2
 bench_registry
@@ -197,35 +162,11 @@ echo 'the published port never answered' >&2; exit 1"
 done
 
 # The table: each row, each tool's median (min–max) and its ratio to the
-# floor, when the floor has the row and is not zero.
-python3 - "$results" <<-'EOF'
-	import sys
-	rows, tools, cells = [], [], {}
-	for line in open(sys.argv[1]):
-	    row, tool, med, lo, hi, unit = line.rstrip("\n").split("\t")
-	    if row not in rows: rows.append(row)
-	    if tool not in tools: tools.append(tool)
-	    cells[row, tool] = (float(med), float(lo), float(hi), unit)
-	def fmt(v, unit):
-	    return f"{v * 1000:.1f} ms" if unit == "s" else f"{v:.2f} {unit}"
-	print(f"| figure | {' | '.join(tools)} |")
-	print(f"| --- |{' --- |' * len(tools)}")
-	for row in rows:
-	    floor = cells.get((row, "floor"))
-	    out = []
-	    for tool in tools:
-	        c = cells.get((row, tool))
-	        if c is None:
-	            out.append("—")
-	            continue
-	        med, lo, hi, unit = c
-	        s = f"{fmt(med, unit)} ({fmt(lo, unit)}–{fmt(hi, unit)})"
-	        if tool != "floor" and floor and floor[0] > 0:
-	            s += f" {med / floor[0]:.2f}×"
-	        out.append(s)
-	    print(f"| {row} | {' | '.join(out)} |")
-	print()
-	print("floor: bare runc (N × runc run -d; delete -f + run -d; N × runc delete -f; 50 runc containers' memory)")
-	print("and crane pull to a tarball (download only); it has no no-op up, no shim (0) and no published")
-	print("ports. × is each median over the floor's.")
+# floor.
+bench_table "$results"
+cat <<EOF
+
+floor: bare runc (N × runc run -d; delete -f + run -d; N × runc delete -f; 50 runc containers' memory)
+and crane pull to a tarball (download only); it has no no-op up, no shim (0) and no published
+ports. × is each median over the floor's.
 EOF

@@ -70,3 +70,86 @@ bench_registry() {
 	ref=$(head -1 "$work/regref")
 	[ -n "$ref" ] || { echo "the bench registry did not start" >&2; exit 1; }
 }
+
+# bench_mem_available: MemAvailable in kB, the median of 9 samples 0.1 s
+# apart (other work on the host moves it).
+bench_mem_available() {
+	for _ in $(seq 9); do awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; sleep 0.1; done | sort -n | sed -n 5p
+}
+
+# bench_mem_drop N UP DOWN: the MemAvailable drop per container (MB) with
+# the N containers UP (a shell command) starts running, over ROUNDS rounds
+# (default 5) of UP, DOWN; prints "MEDIAN MIN MAX" (min–max shows the
+# host's noise).
+bench_mem_drop() {
+	local n=$1 up=$2 down=$3 drops=() before after
+	for _ in $(seq "${ROUNDS:-5}"); do
+		sync
+		sleep 2
+		before=$(bench_mem_available)
+		eval "$up" >/dev/null 2>&1
+		sync
+		sleep 2
+		after=$(bench_mem_available)
+		eval "$down" >/dev/null 2>&1
+		drops+=("$(awk -v a="$before" -v b="$after" -v n="$n" 'BEGIN { printf "%.3f", (a - b) / 1024 / n }')")
+	done
+	printf '%s\n' "${drops[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[1], v[NR] }'
+}
+
+# bench_shim_mem TOOL RUNROOT: result lines (ROW TOOL MEDIAN MIN MAX MB,
+# tab-separated) of the RSS, PSS and private dirty memory of the shims of
+# RUNROOT, from /proc/PID/smaps_rollup.
+bench_shim_mem() {
+	python3 - "$1" "$2" <<-'EOF'
+		import os, statistics, sys
+		rows = {"Rss": [], "Pss": [], "Private_Dirty": []}
+		for pid in filter(str.isdigit, os.listdir("/proc")):
+		    try:
+		        argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+		        if len(argv) < 5 or argv[1] != b"shim" or sys.argv[2].encode() not in argv[3] + argv[4]:
+		            continue
+		        m = dict(l.split(":", 1) for l in open(f"/proc/{pid}/smaps_rollup").read().splitlines()[1:])
+		    except OSError:
+		        continue
+		    for k in rows:
+		        rows[k].append(int(m[k].split()[0]) / 1024)
+		names = {"Rss": "shim RSS per container", "Pss": "shim PSS per container", "Private_Dirty": "shim private dirty per container"}
+		for k, v in rows.items():
+		    if v:
+		        print(f"{names[k]}\t{sys.argv[1]}\t{statistics.median(v)}\t{min(v)}\t{max(v)}\tMB")
+	EOF
+}
+
+# bench_table RESULTS: the table of RESULTS' lines (ROW TOOL MEDIAN MIN MAX
+# UNIT, tab-separated): each row, each tool's median (min–max) and its
+# ratio to the floor, when the floor has the row and is not zero.
+bench_table() {
+	python3 - "$1" <<-'EOF'
+		import sys
+		rows, tools, cells = [], [], {}
+		for line in open(sys.argv[1]):
+		    row, tool, med, lo, hi, unit = line.rstrip("\n").split("\t")
+		    if row not in rows: rows.append(row)
+		    if tool not in tools: tools.append(tool)
+		    cells[row, tool] = (float(med), float(lo), float(hi), unit)
+		def fmt(v, unit):
+		    return f"{v * 1000:.1f} ms" if unit == "s" else f"{v:.2f} {unit}"
+		print(f"| figure | {' | '.join(tools)} |")
+		print(f"| --- |{' --- |' * len(tools)}")
+		for row in rows:
+		    floor = cells.get((row, "floor"))
+		    out = []
+		    for tool in tools:
+		        c = cells.get((row, tool))
+		        if c is None:
+		            out.append("—")
+		            continue
+		        med, lo, hi, unit = c
+		        s = f"{fmt(med, unit)} ({fmt(lo, unit)}–{fmt(hi, unit)})"
+		        if tool != "floor" and floor and floor[0] > 0:
+		            s += f" {med / floor[0]:.2f}×"
+		        out.append(s)
+		    print(f"| {row} | {' | '.join(out)} |")
+	EOF
+}

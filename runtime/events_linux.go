@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -48,21 +49,31 @@ func dieAttributes(code int, st State) map[string]string {
 // watchOOM records an "oom" event when the kernel's OOM killer kills a
 // process of this run of the container (once per run: the cgroup's
 // memory.events says that it happened, not how often).
-func (s *shim) watchOOM(ctr *libcontainer.Container) {
+// memDir is the run's cgroup v1 memory cgroup; without one (cgroup v2)
+// libcontainer watches, through ctr.
+func (s *shim) watchOOM(ctr *libcontainer.Container, memDir string) {
 	if s.events == nil {
 		return
 	}
+	var once sync.Once
+	fire := func() { once.Do(func() { s.event("oom", nil) }) }
+	if memDir != "" {
+		_ = notifyOOMv1(memDir, fire) // an error: no memory controller, no OOM events, as without a limit
+		return
+	}
+	if ctr == nil {
+		var err error
+		if ctr, err = s.container(); err != nil {
+			return
+		}
+	}
 	ch, err := ctr.NotifyOOM()
 	if err != nil {
-		return // no memory controller: no OOM events, as without a limit
+		return
 	}
 	go func() {
-		seen := false
 		for range ch {
-			if !seen {
-				seen = true
-				s.event("oom", nil)
-			}
+			fire()
 		}
 	}()
 }

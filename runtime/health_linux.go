@@ -100,15 +100,17 @@ func (s *shim) setHealth(status string) {
 // probe runs argv inside the running container, as its user, and fails
 // unless it exits 0 within timeout.
 func (s *shim) probe(argv []string, timeout time.Duration) error {
-	s.mu.Lock()
-	ctr := s.ctr
-	s.mu.Unlock()
-	if ctr == nil {
-		return ErrNotRunning
+	ctr, err := s.container()
+	if err != nil {
+		return err
+	}
+	spec, err := s.theSpec()
+	if err != nil {
+		return err
 	}
 	out := &limitedBuffer{max: maxHealthOutput}
-	u := s.spec.Process.User
-	p := &libcontainer.Process{Args: argv, Env: s.spec.Process.Env, Cwd: s.spec.Process.Cwd,
+	u := spec.Process.User
+	p := &libcontainer.Process{Args: argv, Env: spec.Process.Env, Cwd: spec.Process.Cwd,
 		UID: int(u.UID), GID: int(u.GID), AdditionalGroups: toInts(u.AdditionalGids), Stdout: out, Stderr: out}
 	if err := ctr.Run(p); err != nil {
 		return fmt.Errorf("running the health check: %w", err)

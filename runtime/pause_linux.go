@@ -80,7 +80,11 @@ func (s *shim) pause() error {
 	if s.state.Status != lifecycle.Running {
 		return ErrNotRunning
 	}
-	if err := s.ctr.Pause(); err != nil {
+	ctr, err := s.container()
+	if err == nil {
+		err = ctr.Pause()
+	}
+	if err != nil {
 		s.resumeHealth()
 		return fmt.Errorf("freezing: %w", err)
 	}
@@ -95,7 +99,11 @@ func (s *shim) resume() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.ctr.Resume(); err != nil {
+	ctr, err := s.container()
+	if err == nil {
+		err = ctr.Resume()
+	}
+	if err != nil {
 		return fmt.Errorf("thawing: %w", err)
 	}
 	s.state.Status = lifecycle.Running
@@ -125,7 +133,11 @@ func (s *shim) thaw() {
 	if s.state.Status != lifecycle.Paused {
 		return
 	}
-	if err := s.ctr.Resume(); err != nil {
+	ctr, err := s.container()
+	if err == nil {
+		err = ctr.Resume()
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "shim %s: thawing: %v\n", s.cfg.ID, err)
 		return
 	}

@@ -14,16 +14,26 @@ import (
 // their SO_PEERCRED credentials: a socket that escaped its 0700
 // directory still lets nobody else stop, attach to or read a container.
 func listenPrivate(path, root string) (net.Listener, error) {
-	st, err := os.Stat(root)
-	if err != nil {
-		return nil, err
-	}
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, err
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
+		return nil, err
+	}
+	pl, err := privateListener(ln, root)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return pl, nil
+}
+
+// privateListener lets only root and the owner of root through ln.
+func privateListener(ln net.Listener, root string) (net.Listener, error) {
+	st, err := os.Stat(root)
+	if err != nil {
 		return nil, err
 	}
 	return &peerListener{Listener: ln, owner: st.Sys().(*syscall.Stat_t).Uid}, nil

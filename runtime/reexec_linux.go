@@ -53,6 +53,9 @@ func Reexec(opts ...ShimOption) {
 		for _, opt := range opts {
 			opt(&o)
 		}
+		if os.Getenv(handoffEnv) != "" {
+			os.Exit(resumeShim(os.Args[2:], o))
+		}
 		os.Exit(runShim(os.Args[2:], o))
 	case "execproc":
 		os.Exit(runExecHelper())

@@ -83,7 +83,11 @@ func (r *Runtime) UpdateResources(ctx context.Context, id string, res *Resources
 func (s *shim) update(res *Resources) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ctr != nil && (s.state.Status == lifecycle.Running || s.state.Status == lifecycle.Paused) {
+	if s.state.Status == lifecycle.Running || s.state.Status == lifecycle.Paused {
+		ctr, err := s.container()
+		if err != nil {
+			return fmt.Errorf("setting cgroup limits: %w", err)
+		}
 		var now specs.LinuxResources
 		res.oci(&now, host(), true)
 		if now.CPU == nil || now.CPU.Cpus == "" {
@@ -96,18 +100,20 @@ func (s *shim) update(res *Resources) error {
 			}
 			now.CPU.Cpus = host().Online
 		}
-		cfg := s.ctr.Config()
+		cfg := ctr.Config()
 		next := *cfg.Cgroups
 		nextRes := *next.Resources
 		setCgroupResources(&nextRes, &now)
 		next.Resources = &nextRes
 		cfg.Cgroups = &next
-		if err := s.ctr.Set(cfg); err != nil {
+		if err := ctr.Set(cfg); err != nil {
 			return fmt.Errorf("setting cgroup limits: %w", err)
 		}
 	}
 	s.cfg.Resources = res
-	applyResources(s.spec, res)
+	if spec, err := s.theSpec(); err == nil {
+		applyResources(spec, res)
+	}
 	if err := writeJSONAtomic(s.p.config, s.cfg); err != nil {
 		return errors.Join(fmt.Errorf("limits applied, but not recorded for the next start"), err)
 	}

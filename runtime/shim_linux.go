@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -43,7 +44,9 @@ func parseShimArgs(args []string) (shimArgs, error) {
 type shim struct {
 	p      paths
 	cfg    Config
-	spec   *specs.Spec
+	spec   *specs.Spec // nil in a re-executed shim until needed: see theSpec
+	specMu sync.Mutex
+	specJS []byte // the spec handed over, decoded on first use
 	policy RestartPolicy
 	hook   func(root, id string, code int, at time.Time)
 	events EventHook  // records the container's events; nil: none
@@ -53,9 +56,11 @@ type shim struct {
 	ln     net.Listener
 	conns  sync.WaitGroup // requests being answered
 
+	ctrMu sync.Mutex              // guards ctr; taken after mu
+	ctr   *libcontainer.Container // nil in a re-executed shim until needed: see container
+
 	mu      sync.Mutex
-	ctr     *libcontainer.Container
-	proc    *libcontainer.Process
+	proc    initProc
 	copiers sync.WaitGroup
 	state   State
 	stopped bool          // an explicit stop or kill: never restart
@@ -101,15 +106,24 @@ func runShim(args []string, o shimOptions) int {
 		report(readyMsg{Error: err.Error()})
 		return 1
 	}
-	if err := s.start(); err != nil {
+	l, err := s.launch()
+	if err != nil {
 		s.teardown()
 		report(readyMsg{Error: err.Error()})
 		return 1
 	}
+	pid, _ := l.proc.Pid()
 	s.event("start", nil) // before the ready: whoever started it sees it recorded
-	report(readyMsg{Pid: s.state.Pid})
+	report(readyMsg{Pid: pid})
+	// Supervision goes on in a fresh image of this binary, without the
+	// memory the start used (see reexecShim); this one goes on only when
+	// that fails.
+	if err := s.reexec(l); err != nil {
+		fmt.Fprintf(os.Stderr, "shim %s: %v; supervising without re-exec\n", s.cfg.ID, err)
+	}
+	s.adopt(l)
 	go s.serve()
-	s.supervise()
+	s.supervise(0)
 	s.teardown()
 	return 0
 }
@@ -144,13 +158,15 @@ func (s *shim) setup(cgroupParent string) error {
 	if ownsShm(s.cfg) {
 		facts.ShmPath = s.p.shm // mounted on the host before the shim was spawned
 	}
-	if s.spec, err = BuildSpec(s.cfg, SpecInput{Rootfs: s.p.rootfs, CgroupParent: cgroupParent, User: id, host: facts}); err != nil {
+	spec, err := BuildSpec(s.cfg, SpecInput{Rootfs: s.p.rootfs, CgroupParent: cgroupParent, User: id, host: facts})
+	if err != nil {
 		return err
 	}
-	if err := applySeccomp(s.spec, s.cfg.Security); err != nil {
+	if err := applySeccomp(spec, s.cfg.Security); err != nil {
 		return err
 	}
-	applyResources(s.spec, s.cfg.Resources)
+	applyResources(spec, s.cfg.Resources)
+	s.spec = spec
 	if s.log, err = openLogWriter(s.p.log, s.cfg.Log.settings()); err != nil {
 		return err
 	}
@@ -161,14 +177,47 @@ func (s *shim) setup(cgroupParent string) error {
 	return nil
 }
 
+// initProc is the init of the container's current run as the shim drives
+// it: libcontainer's Process in the shim that started it, the adopted
+// child (adoptedInit) in the shim re-executed after that.
+type initProc interface {
+	Wait() (*os.ProcessState, error)
+	Signal(os.Signal) error
+	Pid() (int, error)
+}
+
+// launched is a run just started, its output not yet read.
+type launched struct {
+	ctr  *libcontainer.Container
+	proc initProc
+	sio  *shimIO
+	at   time.Time // when it started
+	// memDir is its memory cgroup on a cgroup v1 host, "" on v2.
+	memDir string
+}
+
 // start runs the container once, its output going to the log and to
 // the attached clients.
 func (s *shim) start() error {
-	sio, err := newShimIO(s.cfg)
+	l, err := s.launch()
 	if err != nil {
 		return err
 	}
-	ctr, proc, err := runContainer(s.p.stateRoot, s.cfg.ID, s.spec, sio.proc)
+	s.adopt(l)
+	return nil
+}
+
+// launch runs the container once.
+func (s *shim) launch() (launched, error) {
+	spec, err := s.theSpec()
+	if err != nil {
+		return launched{}, err
+	}
+	sio, err := newShimIO(s.cfg)
+	if err != nil {
+		return launched{}, err
+	}
+	ctr, proc, err := runContainer(s.p.stateRoot, s.cfg.ID, spec, sio.proc)
 	if err == nil {
 		if err = sio.started(); err != nil {
 			_ = proc.Signal(syscall.SIGKILL)
@@ -178,8 +227,15 @@ func (s *shim) start() error {
 	}
 	if err != nil {
 		sio.abort()
-		return err
+		return launched{}, err
 	}
+	return launched{ctr, proc, sio, time.Now(), memoryCgroupV1(ctr)}, nil
+}
+
+// adopt supervises the run l: its output goes to the log and to the
+// attached clients, its OOM kills and its health are watched.
+func (s *shim) adopt(l launched) {
+	ctr, proc, sio := l.ctr, l.proc, l.sio
 	s.hub.begin()
 	for _, o := range sio.outputs {
 		s.copiers.Go(func() {
@@ -190,17 +246,19 @@ func (s *shim) start() error {
 			}
 		})
 	}
-	s.watchOOM(ctr)
+	s.watchOOM(ctr, l.memDir)
 	pid, _ := proc.Pid()
 	s.mu.Lock()
-	s.ctr, s.proc, s.io = ctr, proc, sio
-	s.state.Status, s.state.Pid, s.state.StartedAt, s.state.OOMKilled = lifecycle.Running, pid, time.Now(), false
+	s.ctrMu.Lock()
+	s.ctr = ctr
+	s.ctrMu.Unlock()
+	s.proc, s.io = proc, sio
+	s.state.Status, s.state.Pid, s.state.StartedAt, s.state.OOMKilled = lifecycle.Running, pid, l.at, false
 	s.health = nil
 	if s.cfg.Health != nil {
 		s.health = s.startHealth(*s.cfg.Health, true)
 	}
 	s.mu.Unlock()
-	return nil
 }
 
 // wait waits for the running container to exit, for its output to be
@@ -223,21 +281,25 @@ func (s *shim) wait() int {
 	s.mu.Unlock()
 	sio.closeStdin()
 	s.hub.end(code)
-	oom := oomKilled(s.ctr)
+	ctr, err := s.container()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
+		return code
+	}
+	oom := oomKilled(ctr)
 	s.mu.Lock()
 	s.state.OOMKilled = oom
 	s.mu.Unlock()
-	if err := s.ctr.Destroy(); err != nil {
+	if err := ctr.Destroy(); err != nil {
 		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
 	}
 	return code
 }
 
 // supervise waits for exits, records them and restarts by policy, until
-// the container is down for good.
-func (s *shim) supervise() {
+// the container is down for good; backoff is the delay of the last restart.
+func (s *shim) supervise(backoff time.Duration) {
 	defer close(s.done)
-	var backoff time.Duration
 	var startErr error
 	for {
 		code := 128
@@ -290,6 +352,7 @@ func (s *shim) supervise() {
 			fmt.Fprintf(os.Stderr, "shim %s: restart: %v\n", s.cfg.ID, startErr)
 		} else {
 			s.event("start", nil)
+			debug.FreeOSMemory() // what the start used goes back to the host
 		}
 	}
 }
@@ -360,7 +423,7 @@ func (s *shim) handle(conn net.Conn) {
 
 // markStopped records an explicit stop: no restart from now on. running
 // says whether the init is alive (it may be paused).
-func (s *shim) markStopped() (proc *libcontainer.Process, running bool) {
+func (s *shim) markStopped() (proc initProc, running bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.stopped {

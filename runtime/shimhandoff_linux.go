@@ -1,0 +1,356 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	goruntime "runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// A shim starts its container with libcontainer, which leaves megabytes
+// of heap, grown stacks and C allocations (libseccomp, SQLite) behind.
+// Once the container runs, the shim re-executes its own binary, handing
+// over what supervision needs: the container's init stays its child, the
+// log pipes or terminal, the control socket's listener and the directory
+// lock stay open across the exec. The fresh image keeps only what
+// supervising takes (issue 15: memory per container).
+
+// handoffEnv names the file descriptor of the handoff in the re-executed
+// shim's environment.
+const handoffEnv = "BERTH_SHIM_HANDOFF"
+
+// handoff is what a shim passes to its re-executed image: the numbers of
+// the descriptors it keeps open, and the run it started.
+type handoff struct {
+	Lock      int             `json:"lock"`
+	Listener  int             `json:"listener"`
+	Outputs   []handoffOutput `json:"outputs"`
+	Stdin     int             `json:"stdin"`  // -1: none
+	Master    int             `json:"master"` // the terminal, -1: none
+	Pid       int             `json:"pid"`
+	MemDir    string          `json:"mem_dir,omitempty"` // the memory cgroup (v1)
+	StartedAt time.Time       `json:"started_at"`
+	Spec      json.RawMessage `json:"spec"` // decoded when first needed (health checks, restarts, updates)
+}
+
+type handoffOutput struct {
+	Stream string    `json:"stream"`
+	Kind   frameKind `json:"kind"`
+	FD     int       `json:"fd"`
+}
+
+// reexecGoEnv is the Go runtime's set-up of a re-executed shim: one P (it
+// copies two pipes and answers a socket) and a heap that grows by a
+// quarter, not double, before a collection: the floor of a heap goal is
+// 4 MB × GOGC/100.
+var reexecGoEnv = []string{"GOMAXPROCS=1", "GOGC=25"}
+
+// reexec executes the shim's binary afresh to supervise the run l. It
+// returns only when that could not be done; the shim then goes on here.
+func (s *shim) reexec(l launched) error {
+	if os.Getenv("BERTH_SHIM_NO_REEXEC") != "" {
+		return errors.New("re-exec disabled by BERTH_SHIM_NO_REEXEC")
+	}
+	spec, err := json.Marshal(s.spec)
+	if err != nil {
+		return fmt.Errorf("encoding the spec for the re-exec: %w", err)
+	}
+	pid, _ := l.proc.Pid()
+	h := handoff{Stdin: -1, Master: -1, Pid: pid, StartedAt: l.at, MemDir: l.memDir, Spec: spec}
+	var kept []int
+	keep := func(c syscall.Conn) (int, error) {
+		fd, err := rawFD(c)
+		if err == nil {
+			err = clearCloexec(fd)
+		}
+		if err != nil {
+			return -1, fmt.Errorf("keeping a descriptor across the re-exec: %w", err)
+		}
+		kept = append(kept, fd)
+		return fd, nil
+	}
+	defer func() { // reached only when the exec did not happen
+		for _, fd := range kept {
+			unix.CloseOnExec(fd)
+		}
+	}()
+	if h.Lock, err = keep(heldLock); err != nil {
+		return err
+	}
+	pl, ok := s.ln.(*peerListener)
+	if !ok {
+		return fmt.Errorf("re-exec: listener is a %T", s.ln)
+	}
+	ul, ok := pl.Listener.(*net.UnixListener)
+	if !ok {
+		return fmt.Errorf("re-exec: listener is a %T", pl.Listener)
+	}
+	if h.Listener, err = keep(ul); err != nil {
+		return err
+	}
+	for _, o := range l.sio.outputs {
+		fd, err := keep(o.f)
+		if err != nil {
+			return err
+		}
+		h.Outputs = append(h.Outputs, handoffOutput{o.stream, o.kind, fd})
+	}
+	if l.sio.master != nil {
+		if h.Master, err = keep(l.sio.master); err != nil {
+			return err
+		}
+	}
+	if l.sio.stdin != nil {
+		if h.Stdin, err = keep(l.sio.stdin); err != nil {
+			return err
+		}
+	}
+	data, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("encoding the handoff: %w", err)
+	}
+	mfd, err := unix.MemfdCreate("berth-shim-handoff", 0) // inherited: no MFD_CLOEXEC
+	if err != nil {
+		return fmt.Errorf("re-exec: %w", err)
+	}
+	defer unix.Close(mfd)
+	if _, err := unix.Write(mfd, data); err != nil {
+		return fmt.Errorf("re-exec: writing the handoff: %w", err)
+	}
+	err = syscall.Exec("/proc/self/exe", os.Args, reexecEnv(os.Environ(), mfd))
+	return fmt.Errorf("re-executing the shim: %w", err)
+}
+
+// reexecEnv is the environment of the re-executed shim: environ with the
+// handoff's descriptor and the Go runtime's set-up in place of the
+// caller's.
+func reexecEnv(environ []string, handoffFD int) []string {
+	env := []string{fmt.Sprintf("%s=%d", handoffEnv, handoffFD)}
+	env = append(env, reexecGoEnv...)
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if name != handoffEnv && name != "GOMAXPROCS" && name != "GOGC" {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// resumeShim is the re-executed shim: it takes over the run its previous
+// image started and supervises it to the end.
+func resumeShim(args []string, o shimOptions) int {
+	goruntime.MemProfileRate = 0 // no heap profile: no sampling buckets
+	h, err := readHandoff(os.Getenv(handoffEnv))
+	os.Unsetenv(handoffEnv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "shim: %v\n", err)
+		return 1
+	}
+	heldLock = os.NewFile(uintptr(h.Lock), "lock")
+	unix.CloseOnExec(h.Lock)
+	a, err := parseShimArgs(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "shim: %v\n", err)
+		return 2
+	}
+	s := &shim{p: containerPaths(a.Root, a.RunRoot, a.ID), hook: o.exitHook, events: o.eventHook, root: a.Root,
+		stopCh: make(chan struct{}), done: make(chan struct{}), specJS: h.Spec}
+	// On a goroutine of its own, whose stack (grown by decoding and
+	// loading) goes when it ends.
+	var l launched
+	done := make(chan struct{})
+	go func() { l, err = s.takeOver(h); close(done) }()
+	<-done
+	if err != nil {
+		// The container runs on without a shim: the engine sees it
+		// unsupervised and repairs it.
+		fmt.Fprintf(os.Stderr, "shim %s: resuming after the re-exec: %v\n", a.ID, err)
+		s.teardown()
+		return 1
+	}
+	s.adopt(l)
+	go s.serve()
+	debug.FreeOSMemory() // what taking over took goes back
+	s.supervise(0)
+	s.teardown()
+	return 0
+}
+
+// takeOver rebuilds the shim's state from its handoff.
+func (s *shim) takeOver(h handoff) (launched, error) {
+	if err := readJSON(s.p.config, &s.cfg); err != nil {
+		return launched{}, fmt.Errorf("reading config: %w", err)
+	}
+	var err error
+	if s.policy, err = ParseRestartPolicy(s.cfg.Restart); err != nil {
+		return launched{}, err
+	}
+	lf := os.NewFile(uintptr(h.Listener), "listener")
+	ln, err := net.FileListener(lf) // a duplicate
+	lf.Close()
+	if err != nil {
+		return launched{}, fmt.Errorf("taking over the control socket: %w", err)
+	}
+	if s.ln, err = privateListener(ln, s.root); err != nil {
+		ln.Close()
+		return launched{}, err
+	}
+	if s.log, err = openLogWriter(s.p.log, s.cfg.Log.settings()); err != nil {
+		return launched{}, err
+	}
+	sio := &shimIO{tty: s.cfg.Tty, open: s.cfg.OpenStdin}
+	files := map[int]*os.File{}
+	file := func(fd int, name string) *os.File {
+		if f := files[fd]; f != nil {
+			return f // the terminal: output and input
+		}
+		// Non-blocking, so that reads can time out and closing the
+		// file ends a copy blocked reading it (as os.Pipe makes them).
+		_ = unix.SetNonblock(fd, true)
+		unix.CloseOnExec(fd)
+		files[fd] = os.NewFile(uintptr(fd), name)
+		return files[fd]
+	}
+	if h.Master >= 0 {
+		sio.master = file(h.Master, "terminal")
+	}
+	for _, o := range h.Outputs {
+		sio.outputs = append(sio.outputs, output{o.Stream, o.Kind, file(o.FD, o.Stream)})
+	}
+	if h.Stdin >= 0 {
+		sio.stdin = file(h.Stdin, "stdin")
+	}
+	// The container's libcontainer state (its whole config, seccomp
+	// rules included) is loaded only when needed: see container.
+	init, err := adoptInit(h.Pid)
+	if err != nil {
+		return launched{}, err
+	}
+	return launched{nil, init, sio, h.StartedAt, h.MemDir}, nil
+}
+
+// container is the container's libcontainer handle, loaded from its state
+// when the shim does not hold it yet (a re-executed shim).
+func (s *shim) container() (*libcontainer.Container, error) {
+	s.ctrMu.Lock()
+	defer s.ctrMu.Unlock()
+	if s.ctr == nil {
+		ctr, err := libcontainer.Load(s.p.stateRoot, s.cfg.ID)
+		if err != nil {
+			return nil, fmt.Errorf("loading container: %w", err)
+		}
+		s.ctr = ctr
+	}
+	return s.ctr, nil
+}
+
+// readHandoff reads the handoff from the descriptor named by fdText, and
+// closes it.
+func readHandoff(fdText string) (handoff, error) {
+	var h handoff
+	var fd int
+	if _, err := fmt.Sscan(fdText, &fd); err != nil {
+		return h, fmt.Errorf("bad %s %q", handoffEnv, fdText)
+	}
+	f := os.NewFile(uintptr(fd), "handoff")
+	defer f.Close()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return h, fmt.Errorf("reading the handoff: %w", err)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return h, fmt.Errorf("reading the handoff: %w", err)
+	}
+	if err := json.Unmarshal(data, &h); err != nil {
+		return h, fmt.Errorf("decoding the handoff: %w", err)
+	}
+	return h, nil
+}
+
+// theSpec is the spec of the container's runs: built by setup, or the
+// one handed over, decoded on first use.
+func (s *shim) theSpec() (*specs.Spec, error) {
+	s.specMu.Lock()
+	defer s.specMu.Unlock()
+	if s.spec == nil {
+		if s.specJS == nil {
+			return nil, errors.New("no spec")
+		}
+		var spec specs.Spec
+		if err := json.Unmarshal(s.specJS, &spec); err != nil {
+			return nil, fmt.Errorf("decoding the spec handed over: %w", err)
+		}
+		s.spec, s.specJS = &spec, nil
+	}
+	return s.spec, nil
+}
+
+// adoptedInit is the container's init as a re-executed shim holds it: its
+// child, adopted by pid, with a pidfd that Go's poller watches, so that
+// no thread waits for its exit.
+type adoptedInit struct {
+	p     *os.Process
+	pidfd *os.File // non-blocking: readable once the process has exited
+}
+
+// adoptInit adopts the child pid.
+func adoptInit(pid int) (adoptedInit, error) {
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return adoptedInit{}, fmt.Errorf("adopting the container's init: %w", err)
+	}
+	unix.CloseOnExec(fd)
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		unix.Close(fd)
+		return adoptedInit{}, fmt.Errorf("adopting the container's init: %w", err)
+	}
+	return adoptedInit{p, os.NewFile(uintptr(fd), "init-pidfd")}, nil
+}
+
+// Wait waits, in the poller, for the init to exit, then reaps it.
+func (a adoptedInit) Wait() (*os.ProcessState, error) {
+	if rc, err := a.pidfd.SyscallConn(); err == nil {
+		_ = rc.Read(func(fd uintptr) bool {
+			var info unix.Siginfo
+			err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+			return err != nil || info.Signo != 0 // exited (or no child to wait for): done
+		})
+	}
+	defer a.pidfd.Close()
+	return a.p.Wait()
+}
+
+func (a adoptedInit) Signal(sig os.Signal) error { return a.p.Signal(sig) }
+func (a adoptedInit) Pid() (int, error)          { return a.p.Pid, nil }
+
+// rawFD is c's descriptor, without changing its blocking mode (as
+// os.File.Fd would).
+func rawFD(c syscall.Conn) (int, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	if err := rc.Control(func(f uintptr) { fd = int(f) }); err != nil {
+		return -1, err
+	}
+	return fd, nil
+}
+
+// clearCloexec lets fd survive an exec.
+func clearCloexec(fd int) error {
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
+	return err
+}
