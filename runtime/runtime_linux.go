@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/lifecycle"
 )
 
@@ -86,7 +87,10 @@ func (r *Runtime) run(ctx context.Context, id string) error {
 			return fmt.Errorf("starting %q: %w", id, err)
 		}
 	}
-	if err := r.spawnShim(ctx, id); err != nil {
+	end := phase.Start(id, "start.shim")
+	err := r.spawnShim(ctx, id)
+	end()
+	if err != nil {
 		return fmt.Errorf("starting %q: %w", id, err)
 	}
 	return nil

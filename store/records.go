@@ -146,6 +146,25 @@ func (s *Store) SetConfigHash(ctx context.Context, name, hash string) error {
 	return nil
 }
 
+// Created sets the config hash of container name, as SetConfigHash, and
+// records its "create" event at time at in the same transaction (one
+// commit, one sync, for the two). The event is best effort, as every
+// event: failing to record it leaves the hash set.
+func (s *Store) Created(ctx context.Context, name, hash string, at time.Time) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`UPDATE containers SET config_hash = ? WHERE name = ?`, hash, name); err != nil {
+			return err
+		}
+		_ = addEvent(tx, name, "create", nil, at) // a failed statement is undone alone
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("recording the config hash of %q: %w", name, err)
+	}
+	s.touchWake()
+	return nil
+}
+
 // Containers lists a project's containers ("" lists every project's), by name.
 func (s *Store) Containers(ctx context.Context, project string) ([]Container, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+containerCols+` FROM containers WHERE ?1 = '' OR project = ?1 ORDER BY name`, project)
@@ -185,18 +204,34 @@ func (s *Store) RecordExit(ctx context.Context, name string, code int, at time.T
 
 // DeleteContainer removes a container's record and its endpoints.
 func (s *Store) DeleteContainer(ctx context.Context, name string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`DELETE FROM endpoints WHERE container = ?`, name); err != nil {
-			return fmt.Errorf("removing endpoints of %q: %w", name, err)
-		}
-		if _, err := tx.Exec(`DELETE FROM ports WHERE container = ?`, name); err != nil {
-			return fmt.Errorf("removing ports of %q: %w", name, err)
-		}
-		if _, err := tx.Exec(`DELETE FROM containers WHERE name = ?`, name); err != nil {
-			return fmt.Errorf("removing container %q: %w", name, err)
-		}
-		return nil
+	return s.tx(ctx, func(tx *sql.Tx) error { return deleteContainer(tx, name) })
+}
+
+// Destroyed records the "destroy" event of container name at time at
+// (best effort, as every event) and deletes its records, as
+// DeleteContainer, in one transaction.
+func (s *Store) Destroyed(ctx context.Context, name string, at time.Time) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_ = addEvent(tx, name, "destroy", nil, at) // while its record tells its labels; a failed statement is undone alone
+		return deleteContainer(tx, name)
 	})
+	if err == nil {
+		s.touchWake()
+	}
+	return err
+}
+
+func deleteContainer(tx *sql.Tx, name string) error {
+	if _, err := tx.Exec(`DELETE FROM endpoints WHERE container = ?`, name); err != nil {
+		return fmt.Errorf("removing endpoints of %q: %w", name, err)
+	}
+	if _, err := tx.Exec(`DELETE FROM ports WHERE container = ?`, name); err != nil {
+		return fmt.Errorf("removing ports of %q: %w", name, err)
+	}
+	if _, err := tx.Exec(`DELETE FROM containers WHERE name = ?`, name); err != nil {
+		return fmt.Errorf("removing container %q: %w", name, err)
+	}
+	return nil
 }
 
 // Networks lists a project's networks ("" lists every project's), by name.
