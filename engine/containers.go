@@ -43,9 +43,14 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	}
 	id := store.NewID()
 	labels := containerLabels(c, img.Config.Labels)
+	claims, err := e.claims(ctx, c)
+	if err != nil {
+		return err
+	}
+	// The record and its addresses, in one transaction.
 	end = phase.Start(c.Name, "create.store-put")
 	err = e.store.PutContainer(ctx, store.Container{ID: id, Name: c.Name, Project: c.Project, Service: svc.Name, Number: c.Number,
-		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now(), Labels: labels})
+		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now(), Labels: labels}, claims...)
 	end()
 	if err != nil {
 		return err

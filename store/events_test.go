@@ -204,3 +204,34 @@ func TestCreatedAndDestroyedRecordTheirEvents(t *testing.T) {
 		t.Fatalf("Destroyed of a container not recorded: %v", err)
 	}
 }
+
+// PutContainer's claims allocate the container's addresses with its
+// record, in one transaction: a claim that fails leaves neither.
+func TestPutContainerClaimsItsAddresses(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	if _, err := s.AllocateNetwork(ctx, Network{Name: "p_default", Project: "p", Key: "default", Bridge: "br"}, func([]string) (Addressing, error) {
+		return Addressing{Subnet: "10.0.0.0/24", Gateway: "10.0.0.1"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	next := func(used []string) (string, error) { return fmt.Sprintf("10.0.0.%d", len(used)+2), nil }
+	c := Container{ID: NewID(), Name: "p-web-1", Project: "p", Service: "web", Number: 1, Spec: []byte("{}")}
+	if err := s.PutContainer(ctx, c, EndpointClaim{Network: "p_default", Key: "default", Pick: next}); err != nil {
+		t.Fatal(err)
+	}
+	if addr, err := s.AllocateEndpoint(ctx, "p-web-1", "p_default", "default", next); err != nil || addr != "10.0.0.2" {
+		t.Fatalf("address recorded with the container: %q %v", addr, err)
+	}
+	full := func([]string) (string, error) { return "", errors.New("no free address") }
+	c2 := Container{ID: NewID(), Name: "p-web-2", Project: "p", Service: "web", Number: 2, Spec: []byte("{}")}
+	if err := s.PutContainer(ctx, c2, EndpointClaim{Network: "p_default", Key: "default", Pick: full}); err == nil {
+		t.Fatal("a claim that fails did not fail PutContainer")
+	}
+	if _, err := s.Container(ctx, "p-web-2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("record of a failed PutContainer: %v", err)
+	}
+	if eps, _ := s.Endpoints(ctx); len(eps) != 1 {
+		t.Fatalf("endpoints: %+v", eps)
+	}
+}

@@ -108,7 +108,11 @@ var ErrNameInUse = errors.New("container name is already in use")
 // PutContainer inserts or replaces a container record; c.ID must be one
 // NewID made. A name another project's container holds is refused
 // (ErrNameInUse).
-func (s *Store) PutContainer(ctx context.Context, c Container) error {
+//
+// Each claim allocates the container's address on a network in the same
+// transaction, as AllocateEndpoint does (an address it has already is
+// kept): one commit for the record and its addresses.
+func (s *Store) PutContainer(ctx context.Context, c Container, claims ...EndpointClaim) error {
 	if len(c.ID) != 64 {
 		return fmt.Errorf("recording container %q: its ID %q is not 64 hex digits", c.Name, c.ID)
 	}
@@ -130,7 +134,15 @@ func (s *Store) PutContainer(ctx context.Context, c Container) error {
 		}
 		_, err = tx.Exec(`INSERT OR REPLACE INTO containers (`+containerCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,NULL,?)`,
 			c.ID, c.Name, c.Project, c.Service, c.Number, c.ConfigHash, c.ImageRef, c.ImageID, c.Spec, c.CreatedAt.UnixNano(), string(labels))
-		return err
+		if err != nil {
+			return err
+		}
+		for _, cl := range claims {
+			if _, err := allocateEndpoint(tx, c.Name, cl.Network, cl.Key, cl.Pick); err != nil {
+				return fmt.Errorf("allocating an address on %q: %w", cl.Network, err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("recording container %q: %w", c.Name, err)
@@ -320,25 +332,39 @@ func (s *Store) DeleteNetwork(ctx context.Context, name string) error {
 // one transaction. The address is the container's until DeleteContainer.
 func (s *Store) AllocateEndpoint(ctx context.Context, container, network, key string, pick func(used []string) (string, error)) (string, error) {
 	var addr string
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRow(`SELECT address FROM endpoints WHERE container = ? AND network = ?`, container, network).Scan(&addr)
-		if err == nil || !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		used, err := column(tx, `SELECT address FROM endpoints WHERE network = ?`, network)
-		if err != nil {
-			return err
-		}
-		if addr, err = pick(used); err != nil {
-			return err
-		}
-		_, err = tx.Exec(`INSERT INTO endpoints (container, network, address, key) VALUES (?,?,?,?)`, container, network, addr, key)
+	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+		addr, err = allocateEndpoint(tx, container, network, key, pick)
 		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("allocating an address for %q on %q: %w", container, network, err)
 	}
 	return addr, nil
+}
+
+// EndpointClaim asks PutContainer for the container's address on Network
+// (its key in the service's networks: Key), which Pick chooses from the
+// addresses the network's endpoints use.
+type EndpointClaim struct {
+	Network, Key string
+	Pick         func(used []string) (string, error)
+}
+
+func allocateEndpoint(tx *sql.Tx, container, network, key string, pick func(used []string) (string, error)) (string, error) {
+	var addr string
+	err := tx.QueryRow(`SELECT address FROM endpoints WHERE container = ? AND network = ?`, container, network).Scan(&addr)
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return addr, err
+	}
+	used, err := column(tx, `SELECT address FROM endpoints WHERE network = ?`, network)
+	if err != nil {
+		return "", err
+	}
+	if addr, err = pick(used); err != nil {
+		return "", err
+	}
+	_, err = tx.Exec(`INSERT INTO endpoints (container, network, address, key) VALUES (?,?,?,?)`, container, network, addr, key)
+	return addr, err
 }
 
 // AllocateEndpoint6 is AllocateEndpoint for the IPv6 address of an
