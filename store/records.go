@@ -331,8 +331,14 @@ func (s *Store) DeleteNetwork(ctx context.Context, name string) error {
 // one with pick from the network's used addresses if it has none yet, in
 // one transaction. The address is the container's until DeleteContainer.
 func (s *Store) AllocateEndpoint(ctx context.Context, container, network, key string, pick func(used []string) (string, error)) (string, error) {
+	// An address already recorded (PutContainer's claims) is read without
+	// taking the write lock.
 	var addr string
-	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+	err := s.db.QueryRowContext(ctx, `SELECT address FROM endpoints WHERE container = ? AND network = ?`, container, network).Scan(&addr)
+	if err == nil {
+		return addr, nil
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) (err error) {
 		addr, err = allocateEndpoint(tx, container, network, key, pick)
 		return err
 	})
