@@ -18,8 +18,9 @@ import (
 
 // Create makes container c, ready to start: its record, root filesystem
 // layers, network namespace and links, mounts, published ports and
-// runtime configuration. It records the container first, with no config
-// hash, and sets the hash only once all is made: after a failure, whatever
+// runtime configuration. It records the container first, with its
+// addresses and no config hash, and sets the hash only once all is made
+// (two commits in all): after a failure, whatever
 // it made is found by the next reconcile, which plans a recreate ("its
 // last creation failed") that removes it all first.
 func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
