@@ -108,11 +108,10 @@ timed "down -t 0, 50 services" floor --prepare "$work/floor-reset.sh 50" "$work/
 cgcpu=$(cd "$(dirname "$0")" && pwd)/cgcpu.py
 cpu_row() { # cpu_row TOOL UP DOWN
 	local vals=() sorted
-	for _ in 1 2 3; do
-		eval "$3" >/dev/null 2>&1
-		vals+=("$("$cgcpu" "$2")")
-	done
 	eval "$3" >/dev/null 2>&1
+	for _ in 1 2 3; do
+		vals+=("$("$cgcpu" "$2" "$3")")
+	done
 	sorted=$(printf '%s\n' "${vals[@]}" | sort -g)
 	record "CPU of a cold up -d, 50 services" "$1" "$(echo "$sorted" | sed -n 2p)" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" CPU-s
 }
