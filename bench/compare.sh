@@ -102,6 +102,24 @@ timed "recreate 1 of 10 (-t 0)" floor "$work/floor-recreate.sh"
 timed "down -t 0, 50 services" floor --prepare "$work/floor-reset.sh 50" "$work/floor-delete.sh"
 "$work/floor-delete.sh"
 
+# CPU of a cold up of 50: the tool's processes and its containers, counted
+# in cgroups (bench/cgcpu.py), so that the rest of the machine does not
+# count; the median of 3.
+cgcpu=$(cd "$(dirname "$0")" && pwd)/cgcpu.py
+cpu_row() { # cpu_row TOOL UP DOWN
+	local vals=() sorted
+	eval "$3" >/dev/null 2>&1
+	for _ in 1 2 3; do
+		vals+=("$("$cgcpu" "$2" "$3")")
+	done
+	sorted=$(printf '%s\n' "${vals[@]}" | sort -g)
+	record "CPU of a cold up -d, 50 services" "$1" "$(echo "$sorted" | sed -n 2p)" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" CPU-s
+}
+for i in "${!bins[@]}"; do
+	cpu_row "$(label "$i")" "cd $work/p50 && ${bins[$i]} up -d" "cd $work/p50 && ${bins[$i]} down -t 0"
+done
+cpu_row floor "$work/floor-run.sh 50" "$work/floor-delete.sh"
+
 echo "== memory" >&2
 # per_container TOOL UP DOWN: MemAvailable drop per container with 50
 # running, the median of 5 rounds.

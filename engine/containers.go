@@ -7,7 +7,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/lifecycle"
+	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/spec"
@@ -16,17 +18,20 @@ import (
 
 // Create makes container c, ready to start: its record, root filesystem
 // layers, network namespace and links, mounts, published ports and
-// runtime configuration. It records the container first, with no config
-// hash, and sets the hash only once all is made: after a failure, whatever
+// runtime configuration. It records the container first, with its
+// addresses and no config hash, and sets the hash only once all is made
+// (two commits in all): after a failure, whatever
 // it made is found by the next reconcile, which plans a recreate ("its
 // last creation failed") that removes it all first.
 func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	svc := c.Service
+	end := phase.Start(c.Name, "create.image")
 	img, err := e.Images.Get(svc.Image)
 	if err != nil {
 		return fmt.Errorf("image %q: %w", svc.Image, err)
 	}
 	layers, err := e.Images.Snapshots(ctx, img)
+	end()
 	if err != nil {
 		return err
 	}
@@ -39,8 +44,16 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	}
 	id := store.NewID()
 	labels := containerLabels(c, img.Config.Labels)
-	if err := e.store.PutContainer(ctx, store.Container{ID: id, Name: c.Name, Project: c.Project, Service: svc.Name, Number: c.Number,
-		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now(), Labels: labels}); err != nil {
+	claims, err := e.claims(ctx, c)
+	if err != nil {
+		return err
+	}
+	// The record and its addresses, in one transaction.
+	end = phase.Start(c.Name, "create.store-put")
+	err = e.store.PutContainer(ctx, store.Container{ID: id, Name: c.Name, Project: c.Project, Service: svc.Name, Number: c.Number,
+		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now(), Labels: labels}, claims...)
+	end()
+	if err != nil {
 		return err
 	}
 	cfg, err := runtimeConfig(c, id, layers)
@@ -55,34 +68,53 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		}
 		cfg.Init = e.initBinary
 	}
-	if cfg.NetNS, err = e.attach(ctx, c); err != nil {
+	end = phase.Start(c.Name, "create.network")
+	cfg.NetNS, err = e.attach(ctx, c)
+	end()
+	if err != nil {
 		return err
 	}
-	if cfg.Mounts, err = e.mounts(ctx, c, img); err != nil {
+	end = phase.Start(c.Name, "create.mounts")
+	cfg.Mounts, err = e.mounts(ctx, c, img)
+	end()
+	if err != nil {
 		return err
 	}
 	if !c.Standby { // a start-first successor gets its ports by SwitchPorts
-		if err := e.publish(ctx, c); err != nil {
+		end = phase.Start(c.Name, "create.ports")
+		err := e.publish(ctx, c)
+		end()
+		if err != nil {
 			return err
 		}
 	}
-	if err := e.runtime.Create(cfg); err != nil {
+	end = phase.Start(c.Name, "create.runtime")
+	err = e.runtime.Create(cfg)
+	end()
+	if err != nil {
 		return err
 	}
-	// It is made now: record that even if the user interrupts this very moment.
-	if err := e.store.SetConfigHash(context.WithoutCancel(ctx), c.Name, c.Hash); err != nil {
+	// It is made now: record that even if the user interrupts this very
+	// moment (its "create" event with it, in one transaction).
+	end = phase.Start(c.Name, "create.store-hash")
+	err = e.store.Created(context.WithoutCancel(ctx), c.Name, c.Hash, time.Now())
+	end()
+	if err != nil {
 		return err
 	}
-	e.event(ctx, c.Name, "create")
 	return nil
 }
 
 // Start starts a created or stopped container from its recorded
 // configuration, then runs its post_start hooks.
 func (e *Engine) Start(ctx context.Context, name string) error {
-	if err := e.runtime.Restart(ctx, name); err != nil {
+	end := phase.Start(name, "start.runtime")
+	err := e.runtime.Restart(ctx, name)
+	end()
+	if err != nil {
 		return err
 	}
+	defer phase.Start(name, "start.hooks")()
 	return e.runHooks(ctx, name, false)
 }
 
@@ -109,19 +141,35 @@ func (e *Engine) Stop(ctx context.Context, name string, timeout time.Duration) e
 // Each step tolerates what is already gone, so it also cleans up after a
 // failed Create.
 func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration) error {
-	if err := e.runHooks(ctx, name, true); err != nil {
+	end := phase.Start(name, "remove.hooks")
+	err := e.runHooks(ctx, name, true)
+	end()
+	if err != nil {
 		return err
 	}
 	var errs []error
+	end = phase.Start(name, "remove.stop")
 	if err := e.runtime.Stop(ctx, name, timeout); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrNotRunning) {
 		errs = append(errs, err)
 	}
+	end()
+	// Its network namespace goes now, so that the kernel deletes its
+	// links (in one batch with those of every container going at once)
+	// while the rest goes; unplumb waits for them.
+	if err := network.RemoveNetNS(e.netnsPath(name)); err != nil {
+		errs = append(errs, err)
+	}
+	end = phase.Start(name, "remove.runtime")
 	if err := e.runtime.Remove(ctx, name); err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		errs = append(errs, err)
 	}
+	end()
+	end = phase.Start(name, "remove.unplumb")
 	if err := e.unplumb(ctx, name); err != nil {
 		errs = append(errs, err)
 	}
+	end()
+	defer phase.Start(name, "remove.last")()
 	if left, err := e.runtime.List(); err == nil && len(left) == 0 {
 		// The root's last container: its cgroup parent goes too.
 		if err := e.runtime.RemoveCgroupParent(); err != nil {
@@ -131,8 +179,7 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	e.event(ctx, name, "destroy") // while its record tells its labels
-	return e.store.DeleteContainer(ctx, name)
+	return e.store.Destroyed(ctx, name, time.Now()) // its "destroy" event with it
 }
 
 // WaitHealthy blocks until container name's health check passes, failing

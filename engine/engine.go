@@ -34,6 +34,7 @@ type Engine struct {
 	buildProgress func(BuildProgress)
 	registries    image.RegistryConfig
 	initBinary    string // the static init of services with init: true; "" when there is none
+	parsed        parsedSpecs
 }
 
 // Option configures an Engine.

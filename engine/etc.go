@@ -48,7 +48,7 @@ func (e *Engine) readPeers(ctx context.Context) (*peers, error) {
 	p := &peers{services: make(map[string]spec.Service, len(recs)), projects: make(map[string]string, len(recs)),
 		hostnames: make(map[string]string, len(recs)), gateways: map[string]string{}, oneOff: map[string]bool{}}
 	for _, r := range recs {
-		svc, err := spec.ParseCanonical(r.Spec)
+		svc, err := e.parsed.parse(r.Spec)
 		if err != nil {
 			return nil, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
 		}

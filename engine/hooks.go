@@ -23,7 +23,7 @@ func (e *Engine) recordedHooks(ctx context.Context, name string, pre bool) ([]sp
 	if err != nil {
 		return nil, err
 	}
-	svc, err := spec.ParseCanonical(rec.Spec)
+	svc, err := e.parsed.parse(rec.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("reading the recorded spec of %s: %w", name, err)
 	}
@@ -38,6 +38,10 @@ func (e *Engine) recordedHooks(ctx context.Context, name string, pre bool) ([]sp
 // container, and a hook that fails or exits with a status other than 0
 // ends the step with an error.
 func (e *Engine) runHooks(ctx context.Context, name string, pre bool) error {
+	hooks, err := e.recordedHooks(ctx, name, pre)
+	if err == nil && len(hooks) == 0 {
+		return nil // the common case: nothing to run, no need to ask the shim
+	}
 	which := "post_start"
 	if pre {
 		which = "pre_stop"
@@ -45,7 +49,6 @@ func (e *Engine) runHooks(ctx context.Context, name string, pre bool) error {
 			return nil // nothing runs to run it in: the stop has nothing to do either
 		}
 	}
-	hooks, err := e.recordedHooks(ctx, name, pre)
 	if err != nil {
 		return fmt.Errorf("%s hooks of %s: %w", which, name, err)
 	}

@@ -81,12 +81,7 @@ func (e *Engine) link(ctx context.Context, c reconcile.ContainerSpec, key string
 		return network.Link{}, err
 	}
 	sn := c.Service.Networks[key]
-	addr, err := e.store.AllocateEndpoint(ctx, c.Name, n.Name, key, func(used []string) (string, error) {
-		if sn.IPv4Address.IsValid() {
-			return sn.IPv4Address.String(), nil
-		}
-		return pickAddress(rec, b, used)
-	})
+	addr, err := e.store.AllocateEndpoint(ctx, c.Name, n.Name, key, addressPicker(rec, b, sn.IPv4Address))
 	if err != nil {
 		return network.Link{}, err
 	}
@@ -143,6 +138,40 @@ func (e *Engine) address6(ctx context.Context, container, netName string, want n
 		return netip.Prefix{}, fmt.Errorf("ipv6_address %s of %s is not in network %s's subnet %s", addr, container, netName, b.Subnet6)
 	}
 	return netip.PrefixFrom(ip, b.Subnet6.Bits()), nil
+}
+
+// claims are the addresses Create records with container c, one per
+// network of its own (none for host, none and shared network modes), so
+// that attach finds them recorded.
+func (e *Engine) claims(ctx context.Context, c reconcile.ContainerSpec) ([]store.EndpointClaim, error) {
+	if mode := c.Service.NetworkMode; mode == "host" || mode == "none" || c.Shares != "" {
+		return nil, nil
+	}
+	var out []store.EndpointClaim
+	for _, key := range sortedNetworkKeys(c.Service) {
+		n := c.Networks[key]
+		rec, err := e.store.Network(ctx, n.Name)
+		if err != nil {
+			return nil, err
+		}
+		b, err := bridgeOf(rec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.EndpointClaim{Network: n.Name, Key: key, Pick: addressPicker(rec, b, c.Service.Networks[key].IPv4Address)})
+	}
+	return out, nil
+}
+
+// addressPicker chooses a container's IPv4 address on network rec: want,
+// when the service asks for one, else the lowest free one.
+func addressPicker(rec store.Network, b network.Bridge, want netip.Addr) func(used []string) (string, error) {
+	return func(used []string) (string, error) {
+		if want.IsValid() {
+			return want.String(), nil
+		}
+		return pickAddress(rec, b, used)
+	}
 }
 
 func pickAddress(rec store.Network, b network.Bridge, used []string) (string, error) {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 )
@@ -42,30 +44,44 @@ func (e *Engine) Restore(ctx context.Context, c reconcile.ContainerSpec) error {
 	return nil
 }
 
+// vethGrace is how long unplumb waits for the kernel to delete a removed
+// namespace's veth pairs before it deletes them itself.
+const vethGrace = 250 * time.Millisecond
+
 // unplumb removes what container name has under the run root and in the
 // kernel (port rules, links, network namespace, /etc and config files),
 // keeping its records.
 func (e *Engine) unplumb(ctx context.Context, name string) error {
 	var errs []error
+	end := phase.Start(name, "unplumb.ports")
 	if err := e.net.UnpublishPorts(name); err != nil {
 		errs = append(errs, err)
 	}
-	eps, err := e.endpointsOf(ctx, name)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	for _, ep := range eps {
-		if err := e.net.Detach(network.Link{HostVeth: e.vethName(name, ep.Network)}); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	end()
+	// The namespace goes before the links: with it, the kernel deletes
+	// the veth pairs of every container going at once in one batch.
+	end = phase.Start(name, "unplumb.netns")
 	if err := network.RemoveNetNS(e.netnsPath(name)); err != nil {
 		errs = append(errs, err)
 	}
+	end()
+	end = phase.Start(name, "unplumb.etc")
 	for _, dir := range []string{e.etcDir(name), e.filesDir(name)} {
 		if err := removeTmpfs(dir); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	end()
+	end = phase.Start(name, "unplumb.links")
+	eps, err := e.endpointsOf(ctx, name)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, ep := range eps {
+		if err := e.net.DetachAfter(network.Link{HostVeth: e.vethName(name, ep.Network)}, vethGrace); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	end()
 	return errors.Join(errs...)
 }

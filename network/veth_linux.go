@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -215,6 +216,24 @@ func (h *Host) Detach(l Link) error {
 		return fmt.Errorf("detaching %s: %w", l.HostVeth, err)
 	}
 	return nil
+}
+
+// DetachAfter is Detach for links whose namespace has just been removed
+// (RemoveNetNS) and whose container has stopped: the kernel then deletes
+// the pair itself, with every other namespace going at that moment, in
+// one batch, far cheaper than one deletion each. It waits up to wait for
+// that, then deletes what is still there (the namespace is still held, by
+// a process that shares it), so that when it returns the veth is gone
+// either way.
+func (h *Host) DetachAfter(l Link, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for delay := 500 * time.Microsecond; time.Now().Before(deadline); delay = min(2*delay, 8*time.Millisecond) {
+		if _, err := netlink.LinkByName(l.HostVeth); isNotFound(err) {
+			return nil
+		}
+		time.Sleep(delay)
+	}
+	return h.Detach(l)
 }
 
 // deleteLink deletes the link called name through the given lookup and

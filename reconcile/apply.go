@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/spec"
 )
@@ -166,11 +167,14 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 			if a.OnFailure && !anyFailed {
 				return // a rollback with nothing to roll back
 			}
+			queued := time.Now()
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			emit(Event{Action: a, Status: Started})
 			start := time.Now()
+			phase.Record(a.Target, "apply.queued", queued, start.Sub(queued))
 			freed, err := do(ctx, p.Project, a, d)
+			phase.Record(a.Target, "apply."+string(a.Kind), start, time.Since(start))
 			if changesHost(a.Kind) {
 				hostChanged()
 			}

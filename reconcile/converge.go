@@ -3,6 +3,8 @@ package reconcile
 import (
 	"context"
 
+	"github.com/berth-dev/berth/internal/phase"
+
 	"github.com/berth-dev/berth/spec"
 )
 
@@ -45,10 +47,13 @@ func ConvergeRun(ctx context.Context, p *spec.Project, host Observer, d Drivers,
 // and applies the rest.
 func converge(ctx context.Context, p *spec.Project, host Observer, d Drivers, events func(Event), plan func(obs Observed, pre Plan) (Plan, error)) (Plan, error) {
 	observeAndPlan := func(pre Plan) (Plan, error) {
+		end := phase.Start("", "observe")
 		obs, err := host.Observe(ctx, p)
+		end()
 		if err != nil {
 			return Plan{}, err
 		}
+		defer phase.Start("", "plan")()
 		return plan(obs, pre)
 	}
 	first, err := observeAndPlan(Plan{})
@@ -79,5 +84,6 @@ func checkAndApply(ctx context.Context, host Observer, plan Plan, d Drivers, eve
 			return err
 		}
 	}
+	defer phase.Start("", "apply")()
 	return Apply(ctx, plan, d, 0, events)
 }

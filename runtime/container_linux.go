@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -30,7 +31,9 @@ func runContainer(stateRoot, id string, spec *specs.Spec, pio procIO) (*libconta
 	if err != nil {
 		return nil, nil, fmt.Errorf("converting spec of %q: %w", id, err)
 	}
+	end := phase.Start(id, "shim.run.lc-create")
 	ctr, err := libcontainer.Create(stateRoot, id, cfg)
+	end()
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating container %q: %w", id, err)
 	}
@@ -61,7 +64,10 @@ func runContainer(stateRoot, id string, spec *specs.Spec, pio procIO) (*libconta
 	if pio.ConsoleSocket != nil {
 		proc.ConsoleSocket, proc.ConsoleWidth, proc.ConsoleHeight = pio.ConsoleSocket, pio.Size.Cols, pio.Size.Rows
 	}
-	if err := ctr.Run(proc); err != nil {
+	end = phase.Start(id, "shim.run.lc-run")
+	err = ctr.Run(proc)
+	end()
+	if err != nil {
 		_ = ctr.Destroy()
 		return nil, nil, fmt.Errorf("starting container %q: %w", id, err)
 	}

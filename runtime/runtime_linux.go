@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/lifecycle"
 )
 
@@ -55,11 +56,12 @@ func (r *Runtime) Start(ctx context.Context, c Config) error {
 	if err := r.Create(c); err != nil {
 		return err
 	}
-	return r.run(ctx, c.ID)
+	return r.run(ctx, c.ID, c)
 }
 
-// run starts the shim of container id, which was created.
-func (r *Runtime) run(ctx context.Context, id string) error {
+// run starts the shim of container id, which was created with
+// configuration c.
+func (r *Runtime) run(ctx context.Context, id string, c Config) error {
 	p := r.paths(id)
 	if shimAlive(p.dir) {
 		return fmt.Errorf("starting %q: %w", id, ErrRunning)
@@ -79,14 +81,15 @@ func (r *Runtime) run(ctx context.Context, id string) error {
 	}
 	// A shareable container's /dev/shm is mounted on the host, where the
 	// shims of those joining it find it, before its shim copies the mounts.
-	if c, err := r.Config(id); err != nil {
-		return fmt.Errorf("starting %q: %w", id, err)
-	} else if ownsShm(c) {
+	if ownsShm(c) {
 		if err := mountShm(p.shm, c.Security.ShmSize); err != nil {
 			return fmt.Errorf("starting %q: %w", id, err)
 		}
 	}
-	if err := r.spawnShim(ctx, id); err != nil {
+	end := phase.Start(id, "start.shim")
+	err := r.spawnShim(ctx, id)
+	end()
+	if err != nil {
 		return fmt.Errorf("starting %q: %w", id, err)
 	}
 	return nil
@@ -107,10 +110,11 @@ func (r *Runtime) Config(id string) (Config, error) {
 // Restart starts a created or exited container from its configuration,
 // keeping its writable layer, as `docker start` does.
 func (r *Runtime) Restart(ctx context.Context, id string) error {
-	if _, err := r.Config(id); err != nil {
+	c, err := r.Config(id)
+	if err != nil {
 		return err
 	}
-	return r.run(ctx, id)
+	return r.run(ctx, id, c)
 }
 
 // shimLingers reports whether a shim that did not answer is still there

@@ -42,32 +42,36 @@ type Event struct {
 // container's labels, image and name as attributes and attrs over them.
 // The container must be recorded. The oldest events beyond MaxEvents go.
 func (s *Store) AddEvent(ctx context.Context, name, action string, attrs map[string]string, at time.Time) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var id, project, service, image, labels string
-		err := tx.QueryRow(`SELECT id, project, service, image_ref, labels FROM containers WHERE name = ?`, name).Scan(&id, &project, &service, &image, &labels)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("container %q: %w", name, ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		all := map[string]string{}
-		if err := json.Unmarshal([]byte(labels), &all); err != nil {
-			return fmt.Errorf("labels of %q: %w", name, err)
-		}
-		all["image"], all["name"] = image, name
-		maps.Copy(all, attrs)
-		b, err := json.Marshal(all)
-		if err != nil {
-			return err
-		}
-		return insertEvent(tx, Event{Time: at, Action: action, ID: id, Name: name, Project: project, Service: service}, string(b))
-	})
+	err := s.tx(ctx, func(tx *sql.Tx) error { return addEvent(tx, name, action, attrs, at) })
 	if err != nil {
 		return fmt.Errorf("recording event %q of %q: %w", action, name, err)
 	}
 	s.touchWake()
 	return nil
+}
+
+// addEvent records, in tx, event action of container name, with its
+// recorded labels, image and name beside attrs.
+func addEvent(tx *sql.Tx, name, action string, attrs map[string]string, at time.Time) error {
+	var id, project, service, image, labels string
+	err := tx.QueryRow(`SELECT id, project, service, image_ref, labels FROM containers WHERE name = ?`, name).Scan(&id, &project, &service, &image, &labels)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("container %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	all := map[string]string{}
+	if err := json.Unmarshal([]byte(labels), &all); err != nil {
+		return fmt.Errorf("labels of %q: %w", name, err)
+	}
+	all["image"], all["name"] = image, name
+	maps.Copy(all, attrs)
+	b, err := json.Marshal(all)
+	if err != nil {
+		return err
+	}
+	return insertEvent(tx, Event{Time: at, Action: action, ID: id, Name: name, Project: project, Service: service}, string(b))
 }
 
 // AddProjectEvent records an event of project as a whole, of type typ

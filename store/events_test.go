@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -156,5 +157,81 @@ func TestProjectEvent(t *testing.T) {
 	if pass.Type != "reconcile" || pass.Action != "applied" || pass.Name != "" || pass.ID != "" || pass.Project != "p" ||
 		fmt.Sprint(pass.Attributes) != "map[commit:abc]" {
 		t.Errorf("project event: %+v", pass)
+	}
+}
+
+// Created sets the hash and records the "create" event in one
+// transaction; Destroyed records "destroy" while the record still tells
+// the labels, then deletes the record and its endpoints. Neither needs the
+// event to be recordable: a missing container's hash update is a no-op.
+func TestCreatedAndDestroyedRecordTheirEvents(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	putWeb(t, s)
+	t0 := time.Unix(1700000000, 0)
+	if err := s.Created(ctx, "p-web-1", "h1", t0); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Container(ctx, "p-web-1"); err != nil || c.ConfigHash != "h1" {
+		t.Fatalf("hash after Created: %+v %v", c, err)
+	}
+	if _, err := s.AllocateNetwork(ctx, Network{Name: "p_default", Project: "p", Key: "default", Bridge: "br"}, func([]string) (Addressing, error) {
+		return Addressing{Subnet: "10.0.0.0/24", Gateway: "10.0.0.1"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AllocateEndpoint(ctx, "p-web-1", "p_default", "default", func([]string) (string, error) { return "10.0.0.2", nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Destroyed(ctx, "p-web-1", t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Container(ctx, "p-web-1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("record after Destroyed: %v", err)
+	}
+	if eps, err := s.Endpoints(ctx); err != nil || len(eps) != 0 {
+		t.Fatalf("endpoints after Destroyed: %+v %v", eps, err)
+	}
+	evs, err := s.Events(ctx, EventsQuery{Project: "p"})
+	if err != nil || len(evs) != 2 || evs[0].Action != "create" || evs[1].Action != "destroy" ||
+		evs[1].Attributes["tier"] != "front" || !evs[1].Time.Equal(t0.Add(time.Second)) {
+		t.Fatalf("events: %+v %v", evs, err)
+	}
+	if err := s.Created(ctx, "nobody", "h", t0); err != nil {
+		t.Fatalf("Created of a container not recorded: %v", err)
+	}
+	if err := s.Destroyed(ctx, "nobody", t0); err != nil {
+		t.Fatalf("Destroyed of a container not recorded: %v", err)
+	}
+}
+
+// PutContainer's claims allocate the container's addresses with its
+// record, in one transaction: a claim that fails leaves neither.
+func TestPutContainerClaimsItsAddresses(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	if _, err := s.AllocateNetwork(ctx, Network{Name: "p_default", Project: "p", Key: "default", Bridge: "br"}, func([]string) (Addressing, error) {
+		return Addressing{Subnet: "10.0.0.0/24", Gateway: "10.0.0.1"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	next := func(used []string) (string, error) { return fmt.Sprintf("10.0.0.%d", len(used)+2), nil }
+	c := Container{ID: NewID(), Name: "p-web-1", Project: "p", Service: "web", Number: 1, Spec: []byte("{}")}
+	if err := s.PutContainer(ctx, c, EndpointClaim{Network: "p_default", Key: "default", Pick: next}); err != nil {
+		t.Fatal(err)
+	}
+	if addr, err := s.AllocateEndpoint(ctx, "p-web-1", "p_default", "default", next); err != nil || addr != "10.0.0.2" {
+		t.Fatalf("address recorded with the container: %q %v", addr, err)
+	}
+	full := func([]string) (string, error) { return "", errors.New("no free address") }
+	c2 := Container{ID: NewID(), Name: "p-web-2", Project: "p", Service: "web", Number: 2, Spec: []byte("{}")}
+	if err := s.PutContainer(ctx, c2, EndpointClaim{Network: "p_default", Key: "default", Pick: full}); err == nil {
+		t.Fatal("a claim that fails did not fail PutContainer")
+	}
+	if _, err := s.Container(ctx, "p-web-2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("record of a failed PutContainer: %v", err)
+	}
+	if eps, _ := s.Endpoints(ctx); len(eps) != 1 {
+		t.Fatalf("endpoints: %+v", eps)
 	}
 }

@@ -108,7 +108,11 @@ var ErrNameInUse = errors.New("container name is already in use")
 // PutContainer inserts or replaces a container record; c.ID must be one
 // NewID made. A name another project's container holds is refused
 // (ErrNameInUse).
-func (s *Store) PutContainer(ctx context.Context, c Container) error {
+//
+// Each claim allocates the container's address on a network in the same
+// transaction, as AllocateEndpoint does (an address it has already is
+// kept): one commit for the record and its addresses.
+func (s *Store) PutContainer(ctx context.Context, c Container, claims ...EndpointClaim) error {
 	if len(c.ID) != 64 {
 		return fmt.Errorf("recording container %q: its ID %q is not 64 hex digits", c.Name, c.ID)
 	}
@@ -130,7 +134,15 @@ func (s *Store) PutContainer(ctx context.Context, c Container) error {
 		}
 		_, err = tx.Exec(`INSERT OR REPLACE INTO containers (`+containerCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,NULL,?)`,
 			c.ID, c.Name, c.Project, c.Service, c.Number, c.ConfigHash, c.ImageRef, c.ImageID, c.Spec, c.CreatedAt.UnixNano(), string(labels))
-		return err
+		if err != nil {
+			return err
+		}
+		for _, cl := range claims {
+			if _, err := allocateEndpoint(tx, c.Name, cl.Network, cl.Key, cl.Pick); err != nil {
+				return fmt.Errorf("allocating an address on %q: %w", cl.Network, err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("recording container %q: %w", c.Name, err)
@@ -143,6 +155,25 @@ func (s *Store) SetConfigHash(ctx context.Context, name, hash string) error {
 	if _, err := s.db.ExecContext(ctx, `UPDATE containers SET config_hash = ? WHERE name = ?`, hash, name); err != nil {
 		return fmt.Errorf("recording the config hash of %q: %w", name, err)
 	}
+	return nil
+}
+
+// Created sets the config hash of container name, as SetConfigHash, and
+// records its "create" event at time at in the same transaction (one
+// commit, one sync, for the two). The event is best effort, as every
+// event: failing to record it leaves the hash set.
+func (s *Store) Created(ctx context.Context, name, hash string, at time.Time) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`UPDATE containers SET config_hash = ? WHERE name = ?`, hash, name); err != nil {
+			return err
+		}
+		_ = addEvent(tx, name, "create", nil, at) // a failed statement is undone alone
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("recording the config hash of %q: %w", name, err)
+	}
+	s.touchWake()
 	return nil
 }
 
@@ -185,18 +216,34 @@ func (s *Store) RecordExit(ctx context.Context, name string, code int, at time.T
 
 // DeleteContainer removes a container's record and its endpoints.
 func (s *Store) DeleteContainer(ctx context.Context, name string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`DELETE FROM endpoints WHERE container = ?`, name); err != nil {
-			return fmt.Errorf("removing endpoints of %q: %w", name, err)
-		}
-		if _, err := tx.Exec(`DELETE FROM ports WHERE container = ?`, name); err != nil {
-			return fmt.Errorf("removing ports of %q: %w", name, err)
-		}
-		if _, err := tx.Exec(`DELETE FROM containers WHERE name = ?`, name); err != nil {
-			return fmt.Errorf("removing container %q: %w", name, err)
-		}
-		return nil
+	return s.tx(ctx, func(tx *sql.Tx) error { return deleteContainer(tx, name) })
+}
+
+// Destroyed records the "destroy" event of container name at time at
+// (best effort, as every event) and deletes its records, as
+// DeleteContainer, in one transaction.
+func (s *Store) Destroyed(ctx context.Context, name string, at time.Time) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_ = addEvent(tx, name, "destroy", nil, at) // while its record tells its labels; a failed statement is undone alone
+		return deleteContainer(tx, name)
 	})
+	if err == nil {
+		s.touchWake()
+	}
+	return err
+}
+
+func deleteContainer(tx *sql.Tx, name string) error {
+	if _, err := tx.Exec(`DELETE FROM endpoints WHERE container = ?`, name); err != nil {
+		return fmt.Errorf("removing endpoints of %q: %w", name, err)
+	}
+	if _, err := tx.Exec(`DELETE FROM ports WHERE container = ?`, name); err != nil {
+		return fmt.Errorf("removing ports of %q: %w", name, err)
+	}
+	if _, err := tx.Exec(`DELETE FROM containers WHERE name = ?`, name); err != nil {
+		return fmt.Errorf("removing container %q: %w", name, err)
+	}
+	return nil
 }
 
 // Networks lists a project's networks ("" lists every project's), by name.
@@ -284,26 +331,46 @@ func (s *Store) DeleteNetwork(ctx context.Context, name string) error {
 // one with pick from the network's used addresses if it has none yet, in
 // one transaction. The address is the container's until DeleteContainer.
 func (s *Store) AllocateEndpoint(ctx context.Context, container, network, key string, pick func(used []string) (string, error)) (string, error) {
+	// An address already recorded (PutContainer's claims) is read without
+	// taking the write lock.
 	var addr string
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRow(`SELECT address FROM endpoints WHERE container = ? AND network = ?`, container, network).Scan(&addr)
-		if err == nil || !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		used, err := column(tx, `SELECT address FROM endpoints WHERE network = ?`, network)
-		if err != nil {
-			return err
-		}
-		if addr, err = pick(used); err != nil {
-			return err
-		}
-		_, err = tx.Exec(`INSERT INTO endpoints (container, network, address, key) VALUES (?,?,?,?)`, container, network, addr, key)
+	err := s.db.QueryRowContext(ctx, `SELECT address FROM endpoints WHERE container = ? AND network = ?`, container, network).Scan(&addr)
+	if err == nil {
+		return addr, nil
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) (err error) {
+		addr, err = allocateEndpoint(tx, container, network, key, pick)
 		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("allocating an address for %q on %q: %w", container, network, err)
 	}
 	return addr, nil
+}
+
+// EndpointClaim asks PutContainer for the container's address on Network
+// (its key in the service's networks: Key), which Pick chooses from the
+// addresses the network's endpoints use.
+type EndpointClaim struct {
+	Network, Key string
+	Pick         func(used []string) (string, error)
+}
+
+func allocateEndpoint(tx *sql.Tx, container, network, key string, pick func(used []string) (string, error)) (string, error) {
+	var addr string
+	err := tx.QueryRow(`SELECT address FROM endpoints WHERE container = ? AND network = ?`, container, network).Scan(&addr)
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return addr, err
+	}
+	used, err := column(tx, `SELECT address FROM endpoints WHERE network = ?`, network)
+	if err != nil {
+		return "", err
+	}
+	if addr, err = pick(used); err != nil {
+		return "", err
+	}
+	_, err = tx.Exec(`INSERT INTO endpoints (container, network, address, key) VALUES (?,?,?,?)`, container, network, addr, key)
+	return addr, err
 }
 
 // AllocateEndpoint6 is AllocateEndpoint for the IPv6 address of an

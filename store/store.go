@@ -109,7 +109,7 @@ type Store struct {
 
 // Open opens (creating if needed) the database at <root>/berth.db and
 // brings its schema up to date.
-func Open(root string) (*Store, error) { return openDB(root, true) }
+func Open(root string) (*Store, error) { return openDB(root, true, "FULL") }
 
 // ErrSchema is returned by OpenCurrent for a database of another schema.
 var ErrSchema = errors.New("database schema of another berth version")
@@ -117,9 +117,19 @@ var ErrSchema = errors.New("database schema of another berth version")
 // OpenCurrent opens the database only if its schema is exactly this
 // berth's, never migrating it: for berth-runtime's shims, which must not
 // move a database under a berth of another version.
-func OpenCurrent(root string) (*Store, error) { return openDB(root, false) }
+//
+// Its commits do not wait for the disk (synchronous=NORMAL): a shim
+// records only what it observes (exit codes, events), never what berth
+// made, and exit.json is the authority on a container's state; a crash of
+// the host may lose the last of those, never an earlier commit or a later
+// one of berth's (the WAL is written in order, and berth's own commits
+// sync it). So a shim holds the write lock, which the CLI creating or
+// removing containers waits for, for no disk flush.
+func OpenCurrent(root string) (*Store, error) { return openDB(root, false, "NORMAL") }
 
-func openDB(root string, migrate bool) (*Store, error) {
+// openDB opens the database under root, migrating its schema if migrate,
+// else refusing another schema; sync is SQLite's synchronous setting.
+func openDB(root string, migrate bool, sync string) (*Store, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("creating state root: %w", err)
 	}
@@ -127,10 +137,10 @@ func openDB(root string, migrate bool) (*Store, error) {
 	if err := private(path); err != nil {
 		return nil, err
 	}
-	// synchronous=FULL: a committed transaction is on the disk (the WAL is
-	// synced at each commit), so a crash of the host loses no record of
-	// what berth made. NORMAL may lose the last ones.
-	dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=1&_synchronous=FULL"
+	// synchronous=FULL (Open): a committed transaction is on the disk (the
+	// WAL is synced at each commit), so a crash of the host loses no record
+	// of what berth made. NORMAL may lose the last ones (see OpenCurrent).
+	dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=1&_synchronous=" + sync
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)

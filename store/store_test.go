@@ -292,3 +292,24 @@ func TestSetLabel(t *testing.T) {
 		t.Fatalf("unknown container: %v", err)
 	}
 }
+
+// berth's own connections sync each commit to the disk; a shim's
+// (OpenCurrent), which records only exit codes and events, does not wait
+// for the disk.
+func TestOnlyShimsSkipTheSync(t *testing.T) {
+	root := t.TempDir()
+	for _, c := range []struct {
+		open func(string) (*Store, error)
+		want int // PRAGMA synchronous: 1 NORMAL, 2 FULL
+	}{{Open, 2}, {OpenCurrent, 1}} {
+		s, err := c.open(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := s.db.QueryRow(`PRAGMA synchronous`).Scan(&got); err != nil || got != c.want {
+			t.Errorf("synchronous = %d (%v), want %d", got, err, c.want)
+		}
+		s.Close()
+	}
+}

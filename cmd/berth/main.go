@@ -3,8 +3,10 @@ package main
 
 import (
 	"os"
+	"time"
 
 	"github.com/berth-dev/berth/compose"
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/store"
 )
@@ -14,5 +16,8 @@ func main() {
 	// berth-runtime is not installed beside it); Reexec handles both and
 	// never returns for them.
 	runtime.Reexec(runtime.WithExitHook(store.RecordExitHook), runtime.WithEventHook(store.RecordEventHook))
-	os.Exit(compose.Execute())
+	t := time.Now()
+	code := compose.Execute()
+	phase.Record("", "command", t, time.Since(t))
+	os.Exit(code)
 }
