@@ -1,22 +1,8 @@
 package image
 
 import (
-	"fmt"
-
 	"golang.org/x/sys/unix"
 )
-
-// syncFS flushes the whole filesystem holding dir (data, inodes,
-// directories) to disk and waits for it: one call for everything a pull
-// wrote, where an fsync per file would wait for each in turn.
-func syncFS(dir string) error {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("opening %s: %w", dir, err)
-	}
-	defer unix.Close(fd)
-	return unix.Syncfs(fd)
-}
 
 // syncDir makes the entries of directory dir (renames into it) durable.
 func syncDir(dir string) error {
