@@ -56,7 +56,7 @@ func BenchmarkUnpack(b *testing.B) {
 				if err := os.Mkdir(dst, 0o755); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := extractLayer(context.Background(), bytes.NewReader(layer), dst, 0, ""); err != nil {
+				if _, err := extractLayer(context.Background(), bytes.NewReader(layer), dst, 0, "", false); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()

@@ -204,7 +204,7 @@ func (s *Store) writeImage(ctx context.Context, cf v1.ConfigFile, layers []v1.De
 	if err != nil {
 		return nil, fmt.Errorf("encoding config: %w", err)
 	}
-	cfgDigest, err := s.putBlob(rawCfg)
+	cfgDigest, err := s.putBlob(nil, rawCfg)
 	if err != nil {
 		return nil, fmt.Errorf("storing config: %w", err)
 	}
@@ -218,7 +218,7 @@ func (s *Store) writeImage(ctx context.Context, cf v1.ConfigFile, layers []v1.De
 	if err != nil {
 		return nil, fmt.Errorf("encoding manifest: %w", err)
 	}
-	digest, err := s.putBlob(rawManifest)
+	digest, err := s.putBlob(nil, rawManifest)
 	if err != nil {
 		return nil, fmt.Errorf("storing manifest: %w", err)
 	}

@@ -171,28 +171,40 @@ func (s *Store) readBlob(h v1.Hash) ([]byte, error) {
 // corrupt stream never leaves a blob under its final name. It returns the
 // digest and size written.
 func (s *Store) writeBlob(r io.Reader, tmpPrefix string, want v1.Hash, size int64) (v1.Hash, int64, error) {
-	return s.storeBlob(r, tmpPrefix, want, size, false)
+	return s.storeBlob(r, tmpPrefix, want, size, false, nil)
 }
 
 // writeVerifiedBlob is writeBlob for a reader that itself fails at its end
 // unless the content has digest want and the given size (what
 // go-containerregistry's remote blob readers do): the content is not
-// hashed a second time.
-func (s *Store) writeVerifiedBlob(r io.Reader, tmpPrefix string, want v1.Hash, size int64) (v1.Hash, int64, error) {
-	return s.storeBlob(r, tmpPrefix, want, size, true)
+// hashed a second time. The checked blob is handed to b, which syncs and
+// renames it into place with the rest of the pull.
+func (s *Store) writeVerifiedBlob(b *batch, r io.Reader, tmpPrefix string, want v1.Hash, size int64) (v1.Hash, int64, error) {
+	return s.storeBlob(r, tmpPrefix, want, size, true, b)
 }
 
-func (s *Store) storeBlob(r io.Reader, tmpPrefix string, want v1.Hash, size int64, verified bool) (v1.Hash, int64, error) {
+// storeBlob writes a blob (see writeBlob); with a batch b it neither syncs
+// nor renames the checked temporary file but starts its writeback and
+// hands it to b.
+func (s *Store) storeBlob(r io.Reader, tmpPrefix string, want v1.Hash, size int64, verified bool, b *batch) (v1.Hash, int64, error) {
 	f, err := os.CreateTemp(s.path("tmp"), tmpPrefix)
 	if err != nil {
 		return v1.Hash{}, 0, fmt.Errorf("creating temporary blob: %w", err)
 	}
-	defer os.Remove(f.Name()) // no-op after the rename
+	handed := false
+	defer func() {
+		if !handed {
+			os.Remove(f.Name()) // no-op after the rename
+		}
+	}()
 	defer f.Close()
 	var w io.Writer = f
 	h := sha256.New()
 	if !verified {
 		w = io.MultiWriter(f, h)
+	}
+	if b != nil {
+		w = &writebackWriter{w: w, fd: int(f.Fd())}
 	}
 	n, err := io.Copy(w, r)
 	if err != nil {
@@ -208,6 +220,15 @@ func (s *Store) storeBlob(r io.Reader, tmpPrefix string, want v1.Hash, size int6
 	if size >= 0 && n != size {
 		return v1.Hash{}, 0, fmt.Errorf("blob %s: size mismatch: want %d bytes, got %d", got, size, n)
 	}
+	if b != nil {
+		startWriteback(int(f.Fd()))
+		if err := f.Close(); err != nil {
+			return v1.Hash{}, 0, fmt.Errorf("closing blob %s: %w", got, err)
+		}
+		b.add(f.Name(), s.blobPath(got))
+		handed = true
+		return got, n, nil
+	}
 	if err := f.Sync(); err != nil {
 		return v1.Hash{}, 0, fmt.Errorf("syncing blob %s: %w", got, err)
 	}
@@ -220,8 +241,9 @@ func (s *Store) storeBlob(r io.Reader, tmpPrefix string, want v1.Hash, size int6
 	return got, n, nil
 }
 
-// putBlob stores small content unless it is present already.
-func (s *Store) putBlob(data []byte) (v1.Hash, error) {
+// putBlob stores small content unless it is present already; with a
+// batch b, through it.
+func (s *Store) putBlob(b *batch, data []byte) (v1.Hash, error) {
 	h, _, err := v1.SHA256(bytes.NewReader(data))
 	if err != nil {
 		return v1.Hash{}, err
@@ -229,8 +251,25 @@ func (s *Store) putBlob(data []byte) (v1.Hash, error) {
 	if s.hasBlob(h) {
 		return h, nil
 	}
-	h, _, err = s.writeBlob(bytes.NewReader(data), "small-", h, int64(len(data)))
+	h, _, err = s.storeBlob(bytes.NewReader(data), "small-", h, int64(len(data)), false, b)
 	return h, err
+}
+
+// writebackWriter starts the writeback of a file every few megabytes
+// written, so that its data goes to disk while the rest still arrives.
+type writebackWriter struct {
+	w       io.Writer
+	fd      int
+	pending int
+}
+
+func (w *writebackWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	if w.pending += n; w.pending >= 8<<20 {
+		startWriteback(w.fd)
+		w.pending = 0
+	}
+	return n, err
 }
 
 // writeFileAtomic replaces path with data through a synced temporary file

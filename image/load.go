@@ -462,7 +462,7 @@ func (s *Store) commitLoaded(ctx context.Context, a *archive, li loadImage, prog
 			return nil, err
 		}
 	}
-	digest, err := s.putBlob(raw)
+	digest, err := s.putBlob(nil, raw)
 	if err != nil {
 		return nil, fmt.Errorf("storing manifest: %w", err)
 	}

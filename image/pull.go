@@ -90,31 +90,50 @@ func (s *Store) pullFrom(ctx context.Context, norm string, src source, platform 
 	if _, err := parseHash(m.Config.Digest.String()); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	cfg, err := s.fetchConfig(rimg, m.Config)
+	b := s.newBatch()
+	defer b.release()
+	cfg, err := s.fetchConfig(b, rimg, m.Config)
 	if err != nil {
 		return nil, err
 	}
 	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
 		return nil, fmt.Errorf("manifest has %d layers but config %d diff IDs", len(m.Layers), len(cfg.RootFS.DiffIDs))
 	}
+	locks, err := s.layerLocks(m.Layers, cfg.RootFS.DiffIDs)
+	if err != nil {
+		return nil, err
+	}
 
 	for _, l := range m.Layers {
 		report(Progress{Layer: l.Digest.String(), Total: l.Size, State: StateWaiting})
+	}
+	if err := b.lock(ctx, locks); err != nil {
+		return nil, err
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.jobs)
 	for i, l := range m.Layers {
 		diffID := cfg.RootFS.DiffIDs[i]
-		g.Go(func() error { return s.pullLayer(gctx, rimg, l, diffID, report) })
+		g.Go(func() error { return s.pullLayer(gctx, b, rimg, l, diffID, report) })
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	lerr := g.Wait()
+	var digest v1.Hash
+	if lerr == nil {
+		if digest, lerr = s.putBlob(b, rawManifest); lerr != nil {
+			lerr = fmt.Errorf("storing manifest: %w", lerr)
+		}
+	}
+	// The layers that did arrive are kept even when another failed, so
+	// that the next pull does not fetch them again; the image is recorded
+	// (tag, below) only after everything it needs is durable.
+	if err := b.commit(); err != nil {
+		return nil, errors.Join(lerr, err)
+	}
+	b.release()
+	if lerr != nil {
+		return nil, lerr
 	}
 
-	digest, err := s.putBlob(rawManifest)
-	if err != nil {
-		return nil, fmt.Errorf("storing manifest: %w", err)
-	}
 	repoDigest := indexDigest
 	if repoDigest == "" {
 		repoDigest = digest.String()
@@ -144,14 +163,14 @@ func (s *Store) pullFrom(ctx context.Context, norm string, src source, platform 
 }
 
 // fetchConfig returns the image config, from the local blob when present,
-// storing it otherwise.
-func (s *Store) fetchConfig(rimg v1.Image, d v1.Descriptor) (*v1.ConfigFile, error) {
+// storing it through b otherwise.
+func (s *Store) fetchConfig(b *batch, rimg v1.Image, d v1.Descriptor) (*v1.ConfigFile, error) {
 	raw, err := s.readBlob(d.Digest)
 	if err != nil {
 		if raw, err = rimg.RawConfigFile(); err != nil {
 			return nil, fmt.Errorf("fetching config: %w", err)
 		}
-		got, err := s.putBlob(raw)
+		got, err := s.putBlob(b, raw)
 		if err != nil {
 			return nil, fmt.Errorf("storing config: %w", err)
 		}

@@ -9,35 +9,40 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// pullLayer makes sure one layer's blob and snapshot are in the store.
-// Under the per-blob and per-snapshot locks (so that concurrent pulls, in
-// this or other processes, fetch and unpack a layer once) it downloads the
-// blob when missing, unpacking it on the way when its snapshot is missing
-// too, or unpacks the blob already there.
-func (s *Store) pullLayer(ctx context.Context, rimg v1.Image, d v1.Descriptor, diffID v1.Hash, report func(Progress)) error {
+// layerLocks returns the lock files of the layers whose blob or snapshot
+// is missing: a pull holds them (through its batch) from before it checks
+// what to fetch until its commit, so that concurrent pulls, in this or
+// other processes, fetch and unpack a layer once.
+func (s *Store) layerLocks(layers []v1.Descriptor, diffIDs []v1.Hash) ([]string, error) {
+	var locks []string
+	for i, l := range layers {
+		if _, err := parseHash(l.Digest.String()); err != nil {
+			return nil, err
+		}
+		snap, err := s.snapshotDir(diffIDs[i].String())
+		if err != nil {
+			return nil, err
+		}
+		if !s.hasBlob(l.Digest) || !isDir(snap) {
+			locks = append(locks, s.blobLock(l.Digest), s.snapshotLock(diffIDs[i]))
+		}
+	}
+	return locks, nil
+}
+
+// pullLayer makes sure one layer's blob and snapshot are in the store, or
+// in b on their way there: it downloads the blob when missing, unpacking
+// it on the way when its snapshot is missing too, or unpacks the blob
+// already there. The caller holds the layer's locks (layerLocks).
+func (s *Store) pullLayer(ctx context.Context, b *batch, rimg v1.Image, d v1.Descriptor, diffID v1.Hash, report func(Progress)) error {
 	p := Progress{Layer: d.Digest.String(), Total: d.Size}
 	set := func(state string, done int64) {
 		p.State, p.Done = state, done
 		report(p)
 	}
-	if _, err := parseHash(d.Digest.String()); err != nil {
-		return err
-	}
 	snap, err := s.snapshotDir(diffID.String())
 	if err != nil {
 		return err
-	}
-	if !s.hasBlob(d.Digest) || !isDir(snap) {
-		unlockBlob, err := lockFile(ctx, s.blobLock(d.Digest))
-		if err != nil {
-			return err
-		}
-		defer unlockBlob()
-		unlockSnap, err := lockFile(ctx, s.snapshotLock(diffID))
-		if err != nil {
-			return err
-		}
-		defer unlockSnap()
 	}
 	haveBlob, haveSnap := s.hasBlob(d.Digest), isDir(snap)
 	switch {
@@ -51,15 +56,13 @@ func (s *Store) pullLayer(ctx context.Context, rimg v1.Image, d v1.Descriptor, d
 			return err
 		}
 		defer rc.Close()
-		tmp, err := s.extractTemp(ctx, diffID, rc)
+		tmp, err := s.extractTemp(ctx, diffID, rc, true)
 		if err != nil {
 			return err
 		}
-		if err := s.commitSnapshot(tmp, diffID); err != nil {
-			return err
-		}
+		b.add(tmp, snap)
 	default:
-		if err := s.download(ctx, rimg, d, diffID, !haveSnap, set); err != nil {
+		if err := s.download(ctx, b, rimg, d, diffID, !haveSnap, set); err != nil {
 			return fmt.Errorf("layer %s: %w", d.Digest, err)
 		}
 	}
@@ -67,11 +70,14 @@ func (s *Store) pullLayer(ctx context.Context, rimg v1.Image, d v1.Descriptor, d
 	return nil
 }
 
-// download fetches a layer blob into the store; with unpack it also
-// streams the bytes into the snapshot's extraction as they arrive, and
-// commits the snapshot only when both the blob digest and the diff ID
-// checked out. The caller holds the blob and snapshot locks.
-func (s *Store) download(ctx context.Context, rimg v1.Image, d v1.Descriptor, diffID v1.Hash, unpack bool, set func(string, int64)) error {
+// download fetches a layer blob into b; with unpack it also streams the
+// bytes into the snapshot's extraction as they arrive, and hands the
+// snapshot to b only when both the blob digest and the diff ID checked
+// out. The compressed bytes are hashed once (by the verifying reader of
+// the registry client) and the uncompressed ones once (for the diff ID),
+// each in the same pass that writes them. The caller holds the blob and
+// snapshot locks.
+func (s *Store) download(ctx context.Context, b *batch, rimg v1.Image, d v1.Descriptor, diffID v1.Hash, unpack bool, set func(string, int64)) error {
 	l, err := rimg.LayerByDigest(d.Digest)
 	if err != nil {
 		return err
@@ -86,7 +92,7 @@ func (s *Store) download(ctx context.Context, rimg v1.Image, d v1.Descriptor, di
 	prefix := "blob-" + d.Digest.Hex + "-"
 	removeStale(s.path("tmp"), prefix)
 	if !unpack {
-		_, _, err := s.writeVerifiedBlob(cr, prefix, d.Digest, d.Size)
+		_, _, err := s.writeVerifiedBlob(b, cr, prefix, d.Digest, d.Size)
 		return err
 	}
 
@@ -95,18 +101,26 @@ func (s *Store) download(ctx context.Context, rimg v1.Image, d v1.Descriptor, di
 	if err != nil {
 		return fmt.Errorf("creating temporary snapshot: %w", err)
 	}
-	defer os.RemoveAll(tmp) // no-op after the commit
+	committed := false
+	defer func() {
+		if !committed {
+			os.RemoveAll(tmp)
+		}
+	}()
 	pr, pw := io.Pipe()
 	unpacked := make(chan error, 1)
 	go func() {
-		err := s.extractInto(ctx, diffID, pr, tmp)
+		err := s.extractInto(ctx, diffID, pr, tmp, true)
 		if err == nil {
 			_, err = io.Copy(io.Discard, pr) // whatever follows the compressed stream
 		}
 		pr.CloseWithError(err) // stops the download when the unpack failed
 		unpacked <- err
 	}()
-	_, _, werr := s.writeVerifiedBlob(io.TeeReader(cr, pw), prefix, d.Digest, d.Size)
+	// The blob reaches b only when its digest checked out; the unpack
+	// must check out too before the snapshot does. A failed unpack after a
+	// good download still leaves the good blob to b.
+	_, _, werr := s.writeVerifiedBlob(b, io.TeeReader(cr, pw), prefix, d.Digest, d.Size)
 	pw.CloseWithError(werr) // nil: the extraction sees the end of the stream
 	if werr == nil {
 		set(StateExtracting, d.Size)
@@ -118,5 +132,11 @@ func (s *Store) download(ctx context.Context, rimg v1.Image, d v1.Descriptor, di
 	if uerr != nil {
 		return uerr
 	}
-	return s.commitSnapshot(tmp, diffID)
+	snap, err := s.snapshotDir(diffID.String())
+	if err != nil {
+		return err
+	}
+	b.add(tmp, snap)
+	committed = true
+	return nil
 }

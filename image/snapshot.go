@@ -95,7 +95,7 @@ func (s *Store) ensureSnapshot(ctx context.Context, diffID v1.Hash, open func() 
 		return "", false, err
 	}
 	defer rc.Close()
-	tmp, err := s.extractTemp(ctx, diffID, rc)
+	tmp, err := s.extractTemp(ctx, diffID, rc, false)
 	if err != nil {
 		return "", false, err
 	}
@@ -105,21 +105,24 @@ func (s *Store) ensureSnapshot(ctx context.Context, diffID v1.Hash, open func() 
 // extractTemp unpacks the layer r into a fresh temporary directory and
 // checks its diff ID; the caller holds the snapshot lock and commits or
 // removes the directory. Leftovers of earlier crashed unpacks go first.
-func (s *Store) extractTemp(ctx context.Context, diffID v1.Hash, r io.Reader) (string, error) {
+// writeback is extractLayer's.
+func (s *Store) extractTemp(ctx context.Context, diffID v1.Hash, r io.Reader, writeback bool) (string, error) {
 	prefix := "snapshot-" + diffID.Hex + "-"
 	removeStale(s.path("tmp"), prefix)
 	tmp, err := os.MkdirTemp(s.path("tmp"), prefix)
 	if err != nil {
 		return "", fmt.Errorf("creating temporary snapshot: %w", err)
 	}
-	if err := s.extractInto(ctx, diffID, r, tmp); err != nil {
+	if err := s.extractInto(ctx, diffID, r, tmp, writeback); err != nil {
 		os.RemoveAll(tmp)
 		return "", err
 	}
 	return tmp, nil
 }
 
-func (s *Store) extractInto(ctx context.Context, diffID v1.Hash, r io.Reader, tmp string) error {
+// extractInto unpacks the layer r into the directory tmp and checks its
+// diff ID; writeback is extractLayer's.
+func (s *Store) extractInto(ctx context.Context, diffID v1.Hash, r io.Reader, tmp string, writeback bool) error {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
@@ -127,7 +130,7 @@ func (s *Store) extractInto(ctx context.Context, diffID v1.Hash, r io.Reader, tm
 	if err != nil {
 		return fmt.Errorf("unpacking layer %s: %w", diffID, err)
 	}
-	got, err := extractLayer(ctx, r, tmp, limit, what)
+	got, err := extractLayer(ctx, r, tmp, limit, what, writeback)
 	if err != nil {
 		return fmt.Errorf("unpacking layer %s: %w", diffID, err)
 	}

@@ -35,6 +35,8 @@ type Store struct {
 	jobs       int
 	registries RegistryConfig
 	maxLayer   int64 // the cap of one layer's decompressed size; 0: the free space only
+
+	afterRename func() error // tests: a crash between a pull's renames and its record (see batch)
 }
 
 // Option configures a Store.

@@ -23,8 +23,10 @@ import (
 // hard links to targets outside dst fail with ErrUnsafeLayer. OCI whiteouts
 // become overlayfs whiteouts. A decompressed stream longer than limit
 // bytes (0: no limit) stops with ErrLayerTooLarge, described by what.
+// With writeback, the writeback of each file starts as soon as it is
+// written (for a caller that syncs the filesystem afterwards).
 // The caller removes dst on error.
-func extractLayer(ctx context.Context, r io.Reader, dst string, limit int64, what string) (string, error) {
+func extractLayer(ctx context.Context, r io.Reader, dst string, limit int64, what string, writeback bool) (string, error) {
 	dr, _, err := decompress(r)
 	if err != nil {
 		return "", err
@@ -40,6 +42,7 @@ func extractLayer(ctx context.Context, r io.Reader, dst string, limit int64, wha
 	if err != nil {
 		return "", err
 	}
+	x.writeback = writeback
 	defer x.close()
 	tr := tar.NewReader(tee)
 	for {
@@ -69,11 +72,12 @@ func extractLayer(ctx context.Context, r io.Reader, dst string, limit int64, wha
 
 // extractor holds the state of one extraction.
 type extractor struct {
-	root     int    // O_PATH fd of the destination
-	rootPath string // for messages and the root's own times
-	isRoot   bool   // may chown and mknod
-	buf      []byte
-	dirs     []dirTime // directory times, set last
+	root      int    // O_PATH fd of the destination
+	rootPath  string // for messages and the root's own times
+	isRoot    bool   // may chown and mknod
+	writeback bool   // start each file's writeback once written
+	buf       []byte
+	dirs      []dirTime // directory times, set last
 
 	// A one-entry cache of the last parent directory: tar entries come
 	// grouped by directory. Dropped whenever an entry replaced something.
@@ -318,6 +322,9 @@ func (x *extractor) file(pfd int, base string, hdr *tar.Header, r io.Reader) err
 	}
 	if err := x.fdAttrs(fd, hdr); err != nil {
 		return err
+	}
+	if x.writeback && hdr.Size > 0 {
+		startWriteback(fd)
 	}
 	return setTimes(pfd, base, hdr.AccessTime, hdr.ModTime)
 }
