@@ -148,27 +148,38 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 		return err
 	}
 	var errs []error
-	end = phase.Start(name, "remove.stop")
-	if err := e.runtime.Stop(ctx, name, timeout); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrNotRunning) {
-		errs = append(errs, err)
-	}
-	end()
-	// Its network namespace goes now, so that the kernel deletes its
-	// links (in one batch with those of every container going at once)
-	// while the rest goes; unplumb waits for them.
+	// Its network namespace is unmounted before the stop: the processes
+	// in it keep it until they exit, and the kernel then deletes its links
+	// (in one batch with those of every container going at once) while
+	// the shim winds down and the rest goes; unplumb waits for them.
 	if err := network.RemoveNetNS(e.netnsPath(name)); err != nil {
 		errs = append(errs, err)
 	}
-	end = phase.Start(name, "remove.runtime")
-	if err := e.runtime.Remove(ctx, name); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+	end = phase.Start(name, "remove.stop")
+	if err := e.runtime.Halt(ctx, name, timeout); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrNotRunning) {
 		errs = append(errs, err)
 	}
 	end()
+	// The container is down: its shim's exit and the runtime's removal
+	// (which waits for it) go on while its plumbing goes.
+	var rmErr error
+	removed := make(chan struct{})
+	go func() {
+		defer close(removed)
+		defer phase.Start(name, "remove.runtime")()
+		if err := e.runtime.Remove(ctx, name); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+			rmErr = err
+		}
+	}()
 	end = phase.Start(name, "remove.unplumb")
 	if err := e.unplumb(ctx, name); err != nil {
 		errs = append(errs, err)
 	}
 	end()
+	<-removed
+	if rmErr != nil {
+		errs = append(errs, rmErr)
+	}
 	defer phase.Start(name, "remove.last")()
 	if left, err := e.runtime.List(); err == nil && len(left) == 0 {
 		// The root's last container: its cgroup parent goes too.

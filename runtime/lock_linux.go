@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -35,4 +36,43 @@ func shimAlive(dir string) bool {
 	defer f.Close()
 	err = unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
 	return errors.Is(err, unix.EWOULDBLOCK)
+}
+
+// waitUnlocked waits until no shim holds the lock on dir: it blocks in
+// flock, which the kernel ends as the shim's lock goes, rather than
+// polling. A directory that is gone has no shim.
+func waitUnlocked(ctx context.Context, dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	got := make(chan error, 1)
+	go func() {
+		// Left blocked when ctx ends first: it takes the lock, drops it
+		// and closes the file once the shim is gone.
+		defer f.Close()
+		err := retryEINTR(func() error { return unix.Flock(int(f.Fd()), unix.LOCK_SH) })
+		if err == nil {
+			_ = unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			return fmt.Errorf("waiting for the lock on %s: %w", dir, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// retryEINTR calls fn again while it is interrupted by a signal.
+func retryEINTR(fn func() error) error {
+	for {
+		if err := fn(); !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
 }

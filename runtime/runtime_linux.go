@@ -121,14 +121,9 @@ func (r *Runtime) Restart(ctx context.Context, id string) error {
 // after a moment: one that is shutting down (its socket already gone) only
 // needs the time to finish.
 func shimLingers(ctx context.Context, dir string) bool {
-	deadline := time.Now().Add(2 * time.Second)
-	for shimAlive(dir) {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return waitUnlocked(ctx, dir) != nil
 }
 
 // clearOrphan removes libcontainer state left by a dead shim, refusing
@@ -231,28 +226,53 @@ func tail(name string, n int64) string {
 // container has exited and its shim is gone. A stopped container is not
 // an error. Without a live shim it stops the container through libcontainer.
 func (r *Runtime) Stop(ctx context.Context, id string, timeout time.Duration) error {
+	shim, err := r.halt(ctx, id, timeout)
+	if err != nil || !shim {
+		return err
+	}
+	defer phase.Start(id, "stop.wait-shim")()
+	return r.waitShim(ctx, id)
+}
+
+// Halt is Stop without the wait for the shim's exit: it returns once the
+// container is down for good, its processes gone and its exit and events
+// recorded, while its shim may still be winding down (unmounting its root
+// filesystem, which waits for the filesystem under it to be synced).
+// Remove and Stop wait for that; whatever needs neither the
+// shim nor the container's directory can go on at once.
+func (r *Runtime) Halt(ctx context.Context, id string, timeout time.Duration) error {
+	_, err := r.halt(ctx, id, timeout)
+	return err
+}
+
+// halt stops container id (see Halt); shim says whether a shim stopped
+// it, which may still be exiting.
+func (r *Runtime) halt(ctx context.Context, id string, timeout time.Duration) (shim bool, err error) {
 	p := r.paths(id)
 	if _, err := os.Stat(p.dir); err != nil {
-		return fmt.Errorf("stopping %q: %w", id, ErrNotFound)
+		return false, fmt.Errorf("stopping %q: %w", id, ErrNotFound)
 	}
 	if shimAlive(p.dir) {
 		req := shimRequest{Op: "stop", TimeoutMS: timeout.Milliseconds()} // negative: the shim's default
-		if _, err := callShim(ctx, p.sock, req); err != nil && shimLingers(ctx, p.dir) {
-			return fmt.Errorf("stopping %q: %w", id, err)
+		end := phase.Start(id, "stop.call")
+		_, err := callShim(ctx, p.sock, req)
+		end()
+		if err != nil && shimLingers(ctx, p.dir) {
+			return false, fmt.Errorf("stopping %q: %w", id, err)
 		}
-		return r.waitShim(ctx, id)
+		return true, nil
 	}
 	var c Config
 	// Without a whole config (a creation or removal cut short) the
 	// defaults stop it.
 	if err := readJSON(p.config, &c); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, errTorn) {
-		return fmt.Errorf("stopping %q: reading config: %w", id, err)
+		return false, fmt.Errorf("stopping %q: reading config: %w", id, err)
 	}
 	if timeout < 0 {
 		timeout = c.stopTimeout()
 	}
 	sig, _ := ParseSignal(c.stopSignal())
-	return r.stopOrphan(ctx, id, sig, timeout)
+	return false, r.stopOrphan(ctx, id, sig, timeout)
 }
 
 // stopOrphan stops and destroys a container whose shim is gone.
@@ -267,18 +287,10 @@ func (r *Runtime) stopOrphan(ctx context.Context, id string, sig syscall.Signal,
 	return nil
 }
 
-// shimPoll is how often a shim is checked for having gone.
-const shimPoll = 2 * time.Millisecond
-
 // waitShim waits until the shim of id has exited.
 func (r *Runtime) waitShim(ctx context.Context, id string) error {
-	dir := r.paths(id).dir
-	for shimAlive(dir) {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for shim of %q: %w", id, ctx.Err())
-		case <-time.After(shimPoll):
-		}
+	if err := waitUnlocked(ctx, r.paths(id).dir); err != nil {
+		return fmt.Errorf("waiting for shim of %q: %w", id, err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/lifecycle"
 	"github.com/opencontainers/runc/libcontainer"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -69,6 +70,9 @@ type shim struct {
 	done    chan struct{} // closed when the container exited for good
 	io      *shimIO       // the current run's streams
 	hub     hub           // the current run's output, to attached clients
+
+	unmountOnce sync.Once
+	unmounted   chan struct{} // closed once the rootfs is unmounted (see unmountRootfs)
 }
 
 // heldLock keeps the shim's directory lock open (and safe from the file
@@ -265,6 +269,8 @@ func (s *shim) adopt(l launched) {
 // logged, and destroys it (its cgroups go). It returns the exit code.
 func (s *shim) wait() int {
 	ps, err := s.proc.Wait()
+	endWait := phase.Start(s.cfg.ID, "shim.exit.reap")
+	defer func() { endWait() }()
 	code := 255
 	if ps != nil {
 		if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
@@ -275,6 +281,8 @@ func (s *shim) wait() int {
 	}
 	s.endHealth()
 	s.copiers.Wait()
+	endWait()
+	endWait = phase.Start(s.cfg.ID, "shim.exit.destroy")
 	s.mu.Lock()
 	sio := s.io
 	s.io = nil
@@ -318,19 +326,28 @@ func (s *shim) supervise(backoff time.Duration) {
 		s.state.Stopped = s.stopped
 		st, stopped := s.state, s.stopped
 		s.mu.Unlock()
+		if !restart {
+			s.unmountRootfs() // while the exit is recorded
+		}
 		rec := exitRecord{Code: code, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Restarts: st.Restarts, OOMKilled: st.OOMKilled, Stopped: stopped}
 		if startErr != nil {
 			rec.Error = startErr.Error()
 		}
+		end := phase.Start(s.cfg.ID, "shim.exit.file")
 		if err := writeJSONAtomic(s.p.exit, rec); err != nil {
 			fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
 		}
+		end()
+		end = phase.Start(s.cfg.ID, "shim.exit.hook")
 		if s.hook != nil {
 			s.hook(s.root, s.cfg.ID, code, st.FinishedAt)
 		}
+		end()
+		end = phase.Start(s.cfg.ID, "shim.exit.die-event")
 		if startErr == nil {
 			s.event("die", dieAttributes(code, st))
 		}
+		end()
 		if !restart {
 			return
 		}
@@ -360,17 +377,38 @@ func (s *shim) supervise(backoff time.Duration) {
 // teardown releases what setup made, after answering the requests in
 // flight; the lock goes with the process.
 func (s *shim) teardown() {
+	defer phase.Start(s.cfg.ID, "shim.teardown")()
 	if s.ln != nil {
 		s.ln.Close()
 		_ = os.Remove(s.p.sock)
+		end := phase.Start(s.cfg.ID, "shim.teardown.conns")
 		waitTimeout(&s.conns, time.Second)
+		end()
 	}
 	if s.log != nil {
 		s.log.Close()
 	}
-	if err := unmountAll(s.p.rootfs); err != nil {
-		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
-	}
+	end := phase.Start(s.cfg.ID, "shim.teardown.unmount")
+	s.unmountRootfs()
+	<-s.unmounted
+	end()
+}
+
+// unmountRootfs starts unmounting the container's root filesystem, once
+// its last run is over: the unmount waits for the filesystem under the
+// overlay to be synced, which takes milliseconds, and goes on meanwhile.
+// s.unmounted is closed when it is done.
+func (s *shim) unmountRootfs() {
+	s.unmountOnce.Do(func() {
+		s.unmounted = make(chan struct{})
+		go func() {
+			defer close(s.unmounted)
+			defer phase.Start(s.cfg.ID, "shim.unmount")()
+			if err := unmountAll(s.p.rootfs); err != nil {
+				fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
+			}
+		}()
+	})
 }
 
 // serve answers control requests until the listener closes.
@@ -445,10 +483,13 @@ func (s *shim) stop(sig syscall.Signal, timeout time.Duration) {
 	}
 	proc, running := s.markStopped()
 	if running {
-		defer s.event("stop", nil) // once down, as Docker's
-		s.endHealth()              // no probe may be joining the container while it goes
-		s.event("kill", killAttributes(sig))
-		_ = proc.Signal(sig)
+		defer func() {
+			defer phase.Start(s.cfg.ID, "shim.stop.stop-event")()
+			s.event("stop", nil) // once down, as Docker's
+		}()
+		s.endHealth() // no probe may be joining the container while it goes
+		defer phase.Start(s.cfg.ID, "shim.stop.signalled")()
+		s.signal(proc, sig)
 		s.thaw() // a paused container gets the signal once thawed, as with Docker
 		t := time.NewTimer(timeout)
 		defer t.Stop()
@@ -456,11 +497,22 @@ func (s *shim) stop(sig syscall.Signal, timeout time.Duration) {
 		case <-s.done:
 			return
 		case <-t.C:
-			s.event("kill", killAttributes(syscall.SIGKILL))
-			_ = proc.Signal(syscall.SIGKILL)
+			s.signal(proc, syscall.SIGKILL)
 		}
 	}
 	<-s.done
+}
+
+// signal sends sig to the init of a stop and records its "kill" event
+// while the signal takes effect: the event lock, held meanwhile, keeps it
+// before the "die" the signal causes.
+func (s *shim) signal(proc initProc, sig syscall.Signal) {
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
+	_ = proc.Signal(sig)
+	if s.events != nil {
+		s.events(s.root, s.cfg.ID, "kill", killAttributes(sig), time.Now())
+	}
 }
 
 // kill sends sig to the init. As with Docker, SIGKILL, the stop signal,
