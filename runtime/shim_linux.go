@@ -269,6 +269,14 @@ func (s *shim) adopt(l launched) {
 // logged, and destroys it (its cgroups go). It returns the exit code.
 func (s *shim) wait() int {
 	ps, err := s.proc.Wait()
+	s.mu.Lock()
+	stopped := s.stopped
+	s.mu.Unlock()
+	if stopped {
+		// Down for good (see supervise), its processes gone: the rootfs
+		// goes while the container is destroyed and its exit recorded.
+		s.unmountRootfs()
+	}
 	endWait := phase.Start(s.cfg.ID, "shim.exit.reap")
 	defer func() { endWait() }()
 	code := 255
