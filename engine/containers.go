@@ -148,18 +148,20 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 		return err
 	}
 	var errs []error
-	// Its network namespace is unmounted before the stop: the processes
+	// Its network namespace is unmounted while it stops: the processes
 	// in it keep it until they exit, and the kernel then deletes its links
 	// (in one batch with those of every container going at once) while
 	// the shim winds down and the rest goes; unplumb waits for them.
-	if err := network.RemoveNetNS(e.netnsPath(name)); err != nil {
-		errs = append(errs, err)
-	}
+	nsGone := make(chan error, 1)
+	go func() { nsGone <- network.RemoveNetNS(e.netnsPath(name)) }()
 	end = phase.Start(name, "remove.stop")
 	if err := e.runtime.Halt(ctx, name, timeout); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrNotRunning) {
 		errs = append(errs, err)
 	}
 	end()
+	if err := <-nsGone; err != nil {
+		errs = append(errs, err)
+	}
 	// The container is down: its shim's exit and the runtime's removal
 	// (which waits for it) go on while its plumbing goes.
 	var rmErr error
