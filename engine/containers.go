@@ -24,6 +24,7 @@ import (
 // it made is found by the next reconcile, which plans a recreate ("its
 // last creation failed") that removes it all first.
 func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
+	defer e.holdPeers()()
 	svc := c.Service
 	end := phase.Start(c.Name, "create.image")
 	img, err := e.Images.Get(svc.Image)
@@ -87,6 +88,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		if err != nil {
 			return err
 		}
+		e.peerChanged(ctx, c.Name) // creations after it name it by its service
 	}
 	end = phase.Start(c.Name, "create.runtime")
 	err = e.runtime.Create(cfg)
@@ -192,7 +194,11 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	return e.store.Destroyed(ctx, name, time.Now()) // its "destroy" event with it
+	if err := e.store.Destroyed(ctx, name, time.Now()); err != nil { // its "destroy" event with it
+		return err
+	}
+	e.peerChanged(ctx, name)
+	return nil
 }
 
 // WaitHealthy blocks until container name's health check passes, failing
@@ -279,17 +285,7 @@ func (e *Engine) Wait(ctx context.Context, name string) (int, error) {
 }
 
 func (e *Engine) endpointsOf(ctx context.Context, name string) ([]store.Endpoint, error) {
-	all, err := e.store.Endpoints(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []store.Endpoint
-	for _, ep := range all {
-		if ep.Container == name {
-			out = append(out, ep)
-		}
-	}
-	return out, nil
+	return e.store.EndpointsOf(ctx, name)
 }
 
 // ServiceContainer is the name of replica n of a project's service as

@@ -35,6 +35,7 @@ type Engine struct {
 	registries    image.RegistryConfig
 	initBinary    string // the static init of services with init: true; "" when there is none
 	parsed        parsedSpecs
+	shared        sharedPeers // the peers of the creations in flight
 }
 
 // Option configures an Engine.

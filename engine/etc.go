@@ -48,12 +48,9 @@ func (e *Engine) readPeers(ctx context.Context) (*peers, error) {
 	p := &peers{services: make(map[string]spec.Service, len(recs)), projects: make(map[string]string, len(recs)),
 		hostnames: make(map[string]string, len(recs)), gateways: map[string]string{}, oneOff: map[string]bool{}}
 	for _, r := range recs {
-		svc, err := e.parsed.parse(r.Spec)
-		if err != nil {
-			return nil, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
+		if err := e.addPeer(p, r); err != nil {
+			return nil, err
 		}
-		p.services[r.Name], p.projects[r.Name], p.hostnames[r.Name] = svc, r.Project, hostname(svc, r.ID)
-		p.oneOff[r.Name] = r.Labels[labelOneOff] == "True"
 	}
 	if p.eps, err = e.store.Endpoints(ctx); err != nil {
 		return nil, err
@@ -234,11 +231,13 @@ func (e *Engine) writeEtc(ctx context.Context, c reconcile.ContainerSpec) ([]run
 
 // etcFiles renders a container's hostname, hosts and resolv.conf.
 func (e *Engine) etcFiles(ctx context.Context, c reconcile.ContainerSpec) (map[string][]byte, error) {
-	p, err := e.readPeers(ctx)
-	if err != nil {
-		return nil, err
-	}
-	hosts, err := p.hostsFile(c.Name)
+	var hosts, name []byte
+	err := e.withPeers(ctx, c.Name, func(p *peers) error {
+		var err error
+		hosts, err = p.hostsFile(c.Name)
+		name = []byte(p.hostnames[c.Name] + "\n")
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +251,7 @@ func (e *Engine) etcFiles(ctx context.Context, c reconcile.ContainerSpec) (map[s
 	resolv = withDNS(resolv, c.Service)
 	return map[string][]byte{
 		"hosts":       hosts,
-		"hostname":    []byte(p.hostnames[c.Name] + "\n"),
+		"hostname":    name,
 		"resolv.conf": resolv,
 	}, nil
 }

@@ -209,7 +209,10 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 // rules in one nft transaction. An ephemeral port keeps the host port
 // from had, so that clients find the service where it was.
 func (e *Engine) SwitchPorts(ctx context.Context, from string, c reconcile.ContainerSpec) error {
-	return e.publishFrom(ctx, from, c)
+	err := e.publishFrom(ctx, from, c)
+	e.peerChanged(ctx, from)
+	e.peerChanged(ctx, c.Name)
+	return err
 }
 
 // publishFrom publishes c's ports, taking over those of container from

@@ -65,6 +65,7 @@ const optBridgeName = "com.docker.network.bridge.name"
 // bridge. Repeating it after a failure, or after the bridge vanished,
 // repairs it with the recorded subnet.
 func (e *Engine) CreateNetwork(ctx context.Context, project, key string, n spec.Network) error {
+	defer e.dropPeers() // its gateway
 	want := store.Network{Name: n.Name, Project: project, Key: key, Internal: n.Internal, Labels: n.Labels,
 		Bridge: first(n.DriverOpts[optBridgeName], network.BridgeName(e.Root+"\x00"+n.Name))}
 	want.MTU = n.MTU
@@ -163,6 +164,7 @@ var ErrInUse = errors.New("in use")
 // RemoveNetwork removes a network's bridge and record, refusing while a
 // container is still attached.
 func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
+	defer e.dropPeers()
 	rec, err := e.store.Network(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil

@@ -21,6 +21,7 @@ import (
 // checked against the digests it recorded.
 // Whatever an interrupted restore left is undone first.
 func (e *Engine) Restore(ctx context.Context, c reconcile.ContainerSpec) error {
+	defer e.holdPeers()()
 	if err := e.unplumb(ctx, c.Name); err != nil {
 		return fmt.Errorf("restoring %s: %w", c.Name, err)
 	}

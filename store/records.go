@@ -400,9 +400,29 @@ func (s *Store) AllocateEndpoint6(ctx context.Context, container, network string
 	return addr, nil
 }
 
-// Endpoints lists the endpoints on the given networks, by container then network.
+// Endpoints lists every container's endpoints, by container then network.
 func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT container, network, address, address6, key FROM endpoints ORDER BY container, network`)
+	return s.endpoints(ctx, "")
+}
+
+// EndpointsOf lists container's endpoints, by network: one lookup in the
+// table's key, not a read of every container's.
+func (s *Store) EndpointsOf(ctx context.Context, container string) ([]Endpoint, error) {
+	if container == "" {
+		return nil, nil
+	}
+	return s.endpoints(ctx, container)
+}
+
+// endpoints lists container's endpoints, or everyone's for "".
+func (s *Store) endpoints(ctx context.Context, container string) ([]Endpoint, error) {
+	q := `SELECT container, network, address, address6, key FROM endpoints ORDER BY container, network`
+	var args []any
+	if container != "" {
+		q = `SELECT container, network, address, address6, key FROM endpoints WHERE container = ? ORDER BY network`
+		args = append(args, container)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing endpoints: %w", err)
 	}
