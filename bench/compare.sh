@@ -7,7 +7,8 @@
 # Usage: bench/compare.sh BERTH_BINARY [BERTH_BINARY...]   (as root, from a
 # checkout with the Go toolchain; apt-get install runc hyperfine
 # busybox-static curl; takes the shared root-test lock). RUNS (default 10)
-# sets the runs per timed row.
+# sets the runs per timed row; SECTIONS (default "lifecycle cpu memory pull
+# port") the groups of rows measured.
 set -euo pipefail
 for tool in runc hyperfine curl go python3; do
 	command -v "$tool" >/dev/null || { echo "bench/compare.sh needs $tool" >&2; exit 1; }
@@ -42,6 +43,9 @@ for other in "docker compose" podman-compose; do
 done
 echo "runs per timed row: $runs; host: $(nproc) CPUs, $(uname -r)"
 echo
+
+sections=" ${SECTIONS:-lifecycle cpu memory pull port} "
+want() { [[ $sections == *" $1 "* ]]; } # want SECTION: whether its rows are measured
 
 results=$work/results # lines: ROW<TAB>TOOL<TAB>MEDIAN<TAB>MIN<TAB>MAX<TAB>UNIT
 : >"$results"
@@ -82,142 +86,152 @@ berth_in() { # berth_in BINARY DIR ARGS...: the command line hyperfine runs
 	printf '%q ' env -C "$dir" "$b" "$@"
 }
 
-echo "== lifecycle" >&2
-for i in "${!bins[@]}"; do
-	b=${bins[$i]} t=$(label "$i")
+if want lifecycle; then
+	echo "== lifecycle" >&2
+	for i in "${!bins[@]}"; do
+		b=${bins[$i]} t=$(label "$i")
+		for n in 10 50; do
+			timed "cold up -d, $n services" "$t" --prepare "$(berth_in "$b" "$work/p$n" down -t 0)" "$(berth_in "$b" "$work/p$n" up -d)"
+			timed "no-op up -d, $n services" "$t" -w 2 "$(berth_in "$b" "$work/p$n" up -d)"
+		done
+		timed "recreate 1 of 10 (-t 0)" "$t" --prepare "$work/bump.sh" "$(berth_in "$b" "$work/p10" up -d -t 0)"
+		timed "down -t 0, 50 services" "$t" --prepare "$(berth_in "$b" "$work/p50" up -d)" "$(berth_in "$b" "$work/p50" down -t 0)"
+		for n in 10 50; do (cd "$work/p$n" && "$b" down -t 0 >/dev/null); done
+	done
 	for n in 10 50; do
-		timed "cold up -d, $n services" "$t" --prepare "$(berth_in "$b" "$work/p$n" down -t 0)" "$(berth_in "$b" "$work/p$n" up -d)"
-		timed "no-op up -d, $n services" "$t" -w 2 "$(berth_in "$b" "$work/p$n" up -d)"
+		timed "cold up -d, $n services" floor --prepare "$work/floor-delete.sh" "$work/floor-run.sh $n"
 	done
-	timed "recreate 1 of 10 (-t 0)" "$t" --prepare "$work/bump.sh" "$(berth_in "$b" "$work/p10" up -d -t 0)"
-	timed "down -t 0, 50 services" "$t" --prepare "$(berth_in "$b" "$work/p50" up -d)" "$(berth_in "$b" "$work/p50" down -t 0)"
-	for n in 10 50; do (cd "$work/p$n" && "$b" down -t 0 >/dev/null); done
-done
-for n in 10 50; do
-	timed "cold up -d, $n services" floor --prepare "$work/floor-delete.sh" "$work/floor-run.sh $n"
-done
-"$work/floor-delete.sh"
-"$work/floor-run.sh" 1
-timed "recreate 1 of 10 (-t 0)" floor "$work/floor-recreate.sh"
-timed "down -t 0, 50 services" floor --prepare "$work/floor-reset.sh 50" "$work/floor-delete.sh"
-"$work/floor-delete.sh"
+	"$work/floor-delete.sh"
+	"$work/floor-run.sh" 1
+	timed "recreate 1 of 10 (-t 0)" floor "$work/floor-recreate.sh"
+	timed "down -t 0, 50 services" floor --prepare "$work/floor-reset.sh 50" "$work/floor-delete.sh"
+	"$work/floor-delete.sh"
+fi
 
-# CPU of a cold up of 50: the tool's processes and its containers, counted
-# in cgroups (bench/cgcpu.py), so that the rest of the machine does not
-# count; the median of 3.
-cgcpu=$(cd "$(dirname "$0")" && pwd)/cgcpu.py
-cpu_row() { # cpu_row TOOL UP DOWN
-	local vals=() sorted
-	eval "$3" >/dev/null 2>&1
-	for _ in 1 2 3; do
-		vals+=("$("$cgcpu" "$2" "$3")")
+if want cpu; then
+	# CPU of a cold up of 50: the tool's processes and its containers, counted
+	# in cgroups (bench/cgcpu.py), so that the rest of the machine does not
+	# count; the median of 3.
+	cgcpu=$(cd "$(dirname "$0")" && pwd)/cgcpu.py
+	cpu_row() { # cpu_row TOOL UP DOWN
+		local vals=() sorted
+		eval "$3" >/dev/null 2>&1
+		for _ in 1 2 3; do
+			vals+=("$("$cgcpu" "$2" "$3")")
+		done
+		sorted=$(printf '%s\n' "${vals[@]}" | sort -g)
+		record "CPU of a cold up -d, 50 services" "$1" "$(echo "$sorted" | sed -n 2p)" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" CPU-s
+	}
+	for i in "${!bins[@]}"; do
+		cpu_row "$(label "$i")" "cd $work/p50 && ${bins[$i]} up -d" "cd $work/p50 && ${bins[$i]} down -t 0"
 	done
-	sorted=$(printf '%s\n' "${vals[@]}" | sort -g)
-	record "CPU of a cold up -d, 50 services" "$1" "$(echo "$sorted" | sed -n 2p)" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" CPU-s
-}
-for i in "${!bins[@]}"; do
-	cpu_row "$(label "$i")" "cd $work/p50 && ${bins[$i]} up -d" "cd $work/p50 && ${bins[$i]} down -t 0"
-done
-cpu_row floor "$work/floor-run.sh 50" "$work/floor-delete.sh"
+	cpu_row floor "$work/floor-run.sh 50" "$work/floor-delete.sh"
+fi
 
-echo "== memory" >&2
-# per_container TOOL UP DOWN: MemAvailable drop per container with 50
-# running, the median of 5 rounds.
-per_container() {
-	# shellcheck disable=SC2046 # median, min, max
-	record "host memory per running container (50 running)" "$1" $(bench_mem_drop 50 "$2" "$3") MB
-}
-# shims TOOL: RSS, PSS and private dirty memory of each berth shim of this root, medians (MB).
-shims() { bench_shim_mem "$1" "$BERTH_RUN_ROOT" >>"$results"; }
-for i in "${!bins[@]}"; do
-	b=${bins[$i]} t=$(label "$i")
-	per_container "$t" "(cd $work/p50 && $b up -d)" "(cd $work/p50 && $b down -t 0)"
-	(cd "$work/p50" && "$b" up -d >/dev/null)
-	shims "$t"
-	(cd "$work/p50" && "$b" down -t 0 >/dev/null)
-done
-per_container floor "$work/floor-run.sh 50" "$work/floor-delete.sh"
-record "shim RSS per container" floor 0 0 0 MB
-record "shim PSS per container" floor 0 0 0 MB
-record "shim private dirty per container" floor 0 0 0 MB
-
-echo "== pull" >&2
-bench_registry
-mkdir -p "$work/pull"
-printf 'services:\n  big:\n    image: %s\n' "$ref" >"$work/pull/compose.yaml"
-for i in "${!bins[@]}"; do
-	timed "pull + unpack, 200 MB in 8 layers" "$(label "$i")" --prepare "rm -rf $work/pullroot" \
-		"env -C $work/pull BERTH_ROOT=$work/pullroot/root BERTH_RUN_ROOT=$work/pullroot/run ${bins[$i]} pull -q"
-done
-timed "pull + unpack, 200 MB in 8 layers" floor --prepare "rm -f $work/pull.tar" "$crane pull $ref $work/pull.tar"
-rm -rf "$work/pullroot" "$work/pull.tar"
-
-echo "== published port" >&2
-# From the exec of `up -d` to the first HTTP answer on the published port,
-# timed by portwait (a fresh connection every 0.2 ms) with bench/web:1's
-# static Go server, which answers as soon as it runs. The floor: the same
-# three containers by bare runc, the server in the host's network (no
-# bridge, no NAT), from the exec of the first `runc run -d` to its answer.
-go build -o "$work/portwait" ./bench/internal/portwait
-mkdir -p "$work/webroot"
-cp -a "$work/rootfs/." "$work/webroot/"
-CGO_ENABLED=0 go build -o "$work/webroot/bin/hello" ./bench/internal/hello
-tar -C "$work/webroot" -cf "$work/web.tar" .
-"${bins[0]}" image import "$work/web.tar" bench/web:1 >/dev/null
-port=$((20000 + $$ % 10000))
-mkdir -p "$work/web"
-cat >"$work/web/compose.yaml" <<-EOF
-	services:
-	  web:
-	    image: bench/web:1
-	    command: ["hello", ":80"]
-	    ports: ["127.0.0.1:$port:80"]
-	    depends_on: [app]
-	  app:
-	    image: bench/web:1
-	    command: ["sleep", "100000"]
-	    depends_on: [db]
-	  db:
-	    image: bench/web:1
-	    command: ["sleep", "100000"]
-EOF
-# portwaits ROW TOOL PREPARE COMMAND: RUNS rounds of PREPARE, then
-# portwait ADDR COMMAND; records the median, min and max it printed.
-portwaits() {
-	local row=$1 tool=$2 prepare=$3 cmd=$4 times=() t
-	for _ in $(seq "$runs"); do
-		eval "$prepare" >/dev/null 2>&1 || true
-		t=$(eval "$work/portwait 127.0.0.1:$port $cmd" 2>/dev/null) || { echo "failed: $row, $tool" >&2; exit 1; }
-		times+=("$t")
+if want memory; then
+	echo "== memory" >&2
+	# per_container TOOL UP DOWN: MemAvailable drop per container with 50
+	# running, the median of 5 rounds.
+	per_container() {
+		# shellcheck disable=SC2046 # median, min, max
+		record "host memory per running container (50 running)" "$1" $(bench_mem_drop 50 "$2" "$3") MB
+	}
+	# shims TOOL: RSS, PSS and private dirty memory of each berth shim of this root, medians (MB).
+	shims() { bench_shim_mem "$1" "$BERTH_RUN_ROOT" >>"$results"; }
+	for i in "${!bins[@]}"; do
+		b=${bins[$i]} t=$(label "$i")
+		per_container "$t" "(cd $work/p50 && $b up -d)" "(cd $work/p50 && $b down -t 0)"
+		(cd "$work/p50" && "$b" up -d >/dev/null)
+		shims "$t"
+		(cd "$work/p50" && "$b" down -t 0 >/dev/null)
 	done
-	local sorted
-	sorted=$(printf '%s\n' "${times[@]}" | sort -g)
-	record "$row" "$tool" "$(echo "$sorted" | sed -n "$(((runs + 1) / 2))p")" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" s
-}
-for i in "${!bins[@]}"; do
-	portwaits "published port answers, from the start of up -d" "$(label "$i")" \
-		"(cd $work/web && ${bins[$i]} down -t 0)" "env -C $work/web ${bins[$i]} up -d"
-	(cd "$work/web" && "${bins[$i]}" down -t 0 >/dev/null)
-done
-cat >"$work/fweb.py" <<-'EOF'
-	import json, sys
-	c = json.load(open("config.json"))
-	c["process"]["terminal"] = False
-	c["root"] = {"path": sys.argv[3], "readonly": True}
-	if sys.argv[1] == "web":
-	    c["process"]["args"] = ["hello", "127.0.0.1:" + sys.argv[2]]
-	    c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
-	else:
-	    c["process"]["args"] = ["sleep", "100000"]
-	json.dump(c, open("config.json", "w"))
-EOF
-for c in db app web; do
-	mkdir -p "$work/fweb/$c"
-	(cd "$work/fweb/$c" && runc spec && python3 "$work/fweb.py" "$c" "$port" "$work/webroot")
-done
-script floor-web "for c in db app web; do $R run -d --bundle $work/fweb/\$c ${fid}web\$c >/dev/null 2>&1 </dev/null; done"
-portwaits "published port answers, from the start of up -d" floor "$work/floor-delete.sh" "$work/floor-web.sh"
-"$work/floor-delete.sh"
+	per_container floor "$work/floor-run.sh 50" "$work/floor-delete.sh"
+	record "shim RSS per container" floor 0 0 0 MB
+	record "shim PSS per container" floor 0 0 0 MB
+	record "shim private dirty per container" floor 0 0 0 MB
+fi
+
+if want pull; then
+	echo "== pull" >&2
+	bench_registry
+	mkdir -p "$work/pull"
+	printf 'services:\n  big:\n    image: %s\n' "$ref" >"$work/pull/compose.yaml"
+	for i in "${!bins[@]}"; do
+		timed "pull + unpack, 200 MB in 8 layers" "$(label "$i")" --prepare "rm -rf $work/pullroot" \
+			"env -C $work/pull BERTH_ROOT=$work/pullroot/root BERTH_RUN_ROOT=$work/pullroot/run ${bins[$i]} pull -q"
+	done
+	timed "pull + unpack, 200 MB in 8 layers" floor --prepare "rm -f $work/pull.tar" "$crane pull $ref $work/pull.tar"
+	rm -rf "$work/pullroot" "$work/pull.tar"
+fi
+
+if want port; then
+	echo "== published port" >&2
+	# From the exec of `up -d` to the first HTTP answer on the published port,
+	# timed by portwait (a fresh connection every 0.2 ms) with bench/web:1's
+	# static Go server, which answers as soon as it runs. The floor: the same
+	# three containers by bare runc, the server in the host's network (no
+	# bridge, no NAT), from the exec of the first `runc run -d` to its answer.
+	go build -o "$work/portwait" ./bench/internal/portwait
+	mkdir -p "$work/webroot"
+	cp -a "$work/rootfs/." "$work/webroot/"
+	CGO_ENABLED=0 go build -o "$work/webroot/bin/hello" ./bench/internal/hello
+	tar -C "$work/webroot" -cf "$work/web.tar" .
+	"${bins[0]}" image import "$work/web.tar" bench/web:1 >/dev/null
+	port=$((20000 + $$ % 10000))
+	mkdir -p "$work/web"
+	cat >"$work/web/compose.yaml" <<-EOF
+		services:
+		  web:
+		    image: bench/web:1
+		    command: ["hello", ":80"]
+		    ports: ["127.0.0.1:$port:80"]
+		    depends_on: [app]
+		  app:
+		    image: bench/web:1
+		    command: ["sleep", "100000"]
+		    depends_on: [db]
+		  db:
+		    image: bench/web:1
+		    command: ["sleep", "100000"]
+	EOF
+	# portwaits ROW TOOL PREPARE COMMAND: RUNS rounds of PREPARE, then
+	# portwait ADDR COMMAND; records the median, min and max it printed.
+	portwaits() {
+		local row=$1 tool=$2 prepare=$3 cmd=$4 times=() t
+		for _ in $(seq "$runs"); do
+			eval "$prepare" >/dev/null 2>&1 || true
+			t=$(eval "$work/portwait 127.0.0.1:$port $cmd" 2>/dev/null) || { echo "failed: $row, $tool" >&2; exit 1; }
+			times+=("$t")
+		done
+		local sorted
+		sorted=$(printf '%s\n' "${times[@]}" | sort -g)
+		record "$row" "$tool" "$(echo "$sorted" | sed -n "$(((runs + 1) / 2))p")" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" s
+	}
+	for i in "${!bins[@]}"; do
+		portwaits "published port answers, from the start of up -d" "$(label "$i")" \
+			"(cd $work/web && ${bins[$i]} down -t 0)" "env -C $work/web ${bins[$i]} up -d"
+		(cd "$work/web" && "${bins[$i]}" down -t 0 >/dev/null)
+	done
+	cat >"$work/fweb.py" <<-'EOF'
+		import json, sys
+		c = json.load(open("config.json"))
+		c["process"]["terminal"] = False
+		c["root"] = {"path": sys.argv[3], "readonly": True}
+		if sys.argv[1] == "web":
+		    c["process"]["args"] = ["hello", "127.0.0.1:" + sys.argv[2]]
+		    c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
+		else:
+		    c["process"]["args"] = ["sleep", "100000"]
+		json.dump(c, open("config.json", "w"))
+	EOF
+	for c in db app web; do
+		mkdir -p "$work/fweb/$c"
+		(cd "$work/fweb/$c" && runc spec && python3 "$work/fweb.py" "$c" "$port" "$work/webroot")
+	done
+	script floor-web "for c in db app web; do $R run -d --bundle $work/fweb/\$c ${fid}web\$c >/dev/null 2>&1 </dev/null; done"
+	portwaits "published port answers, from the start of up -d" floor "$work/floor-delete.sh" "$work/floor-web.sh"
+	"$work/floor-delete.sh"
+fi
 
 # The table: each row, each tool's median (min–max) and its ratio to the
 # floor.
