@@ -16,6 +16,7 @@ done
 [ "$(id -u)" = 0 ] || { echo "bench/compare.sh needs root" >&2; exit 1; }
 [ $# -ge 1 ] || { echo "usage: bench/compare.sh BERTH_BINARY [BERTH_BINARY...]" >&2; exit 1; }
 . "$(dirname "$0")/lib.sh"
+src=$(cd "$(dirname "$0")/.." && pwd) # the checkout, for go build
 exec 9>/tmp/berth-root-tests.lock
 flock 9
 bins=()
@@ -115,7 +116,7 @@ if want cpu; then
 	cgcpu=$(cd "$(dirname "$0")" && pwd)/cgcpu.py
 	cpu_row() { # cpu_row TOOL UP DOWN
 		local vals=() sorted
-		eval "$3" >/dev/null 2>&1
+		(eval "$3") >/dev/null 2>&1 # a subshell: DOWN's cd stays in it
 		for _ in 1 2 3; do
 			vals+=("$("$cgcpu" "$2" "$3")")
 		done
@@ -171,10 +172,10 @@ if want port; then
 	# static Go server, which answers as soon as it runs. The floor: the same
 	# three containers by bare runc, the server in the host's network (no
 	# bridge, no NAT), from the exec of the first `runc run -d` to its answer.
-	go build -o "$work/portwait" ./bench/internal/portwait
+	go -C "$src" build -o "$work/portwait" ./bench/internal/portwait
 	mkdir -p "$work/webroot"
 	cp -a "$work/rootfs/." "$work/webroot/"
-	CGO_ENABLED=0 go build -o "$work/webroot/bin/hello" ./bench/internal/hello
+	CGO_ENABLED=0 go -C "$src" build -o "$work/webroot/bin/hello" ./bench/internal/hello
 	tar -C "$work/webroot" -cf "$work/web.tar" .
 	"${bins[0]}" image import "$work/web.tar" bench/web:1 >/dev/null
 	port=$((20000 + $$ % 10000))
