@@ -15,6 +15,7 @@ import (
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/image"
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/spec"
 )
 
@@ -218,12 +219,16 @@ func (g *globals) view(ctx context.Context, opts ...engine.Option) (*session, er
 }
 
 func (g *globals) session(ctx context.Context, lock, recorded bool, opts ...engine.Option) (*session, error) {
+	end := phase.Start("", "session.load")
 	p, err := g.loadProject(ctx)
+	end()
 	name := first(g.projectName, os.Getenv("COMPOSE_PROJECT_NAME"))
 	if err != nil && !(recorded && errors.Is(err, spec.ErrNoComposeFile) && name != "") {
 		return nil, err
 	}
+	end = phase.Start("", "session.engine")
 	e, err := g.openEngine(opts...)
+	end()
 	if err != nil {
 		return nil, err
 	}
@@ -235,6 +240,7 @@ func (g *globals) session(ctx context.Context, lock, recorded bool, opts ...engi
 		}
 	}
 	if lock {
+		defer phase.Start("", "session.lock")()
 		if s.unlock, err = e.LockProject(ctx, s.project.Name); err != nil {
 			e.Close()
 			return nil, err
