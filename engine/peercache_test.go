@@ -21,7 +21,9 @@ func peerHost(t *testing.T) (*Engine, *store.Store) {
 	}
 	t.Cleanup(func() { st.Close() })
 	_, err = st.AllocateNetwork(context.Background(), store.Network{Name: "shop_default", Project: "shop", Key: "default", Bridge: "br-test"},
-		func([]string) (store.Addressing, error) { return store.Addressing{Subnet: "10.1.0.0/24", Gateway: "10.1.0.1"}, nil })
+		func([]string) (store.Addressing, error) {
+			return store.Addressing{Subnet: "10.1.0.0/24", Gateway: "10.1.0.1"}, nil
+		})
 	if err != nil {
 		t.Fatal(err)
 	}
