@@ -53,6 +53,10 @@ func runtimeConfig(c reconcile.ContainerSpec, id string, layers []string) (runti
 	if svc.StopGracePeriod != nil {
 		cfg.StopTimeout = *svc.StopGracePeriod
 	}
+	cfg.RestartDelay = svc.RestartDelay
+	if svc.RestartWindow != nil {
+		cfg.RestartWindow = *svc.RestartWindow
+	}
 	return cfg, nil
 }
 

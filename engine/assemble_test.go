@@ -67,6 +67,11 @@ func TestRuntimeConfig(t *testing.T) {
 	if cfg, _ := runtimeConfig(c, id, nil); !slices.Equal(cfg.Env, c.Process.Env) {
 		t.Fatalf("a HOSTNAME the image or service sets stays: %v", cfg.Env)
 	}
+	delay, window := time.Second, time.Minute
+	c.Service.Restart, c.Service.RestartDelay, c.Service.RestartWindow = "on-failure:2", &delay, &window
+	if cfg, _ := runtimeConfig(c, id, nil); cfg.Restart != "on-failure:2" || cfg.RestartDelay == nil || *cfg.RestartDelay != delay || cfg.RestartWindow != window {
+		t.Fatalf("restart policy, delay and window: %q %v %v", cfg.Restart, cfg.RestartDelay, cfg.RestartWindow)
+	}
 	c.Process = nil
 	if _, err := runtimeConfig(c, id, nil); !errors.Is(err, errNotPlanned) {
 		t.Fatalf("a spec without a planned process: %v", err)

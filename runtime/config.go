@@ -53,6 +53,13 @@ type Config struct {
 	Resources      *Resources        // cgroup limits; nil for none
 	Log            *LogConfig        // logging driver and rotation; nil: json-file, berth's default rotation
 	Security       Security          `json:",omitzero"` // confinement: capabilities, seccomp, devices (runtime/security.go)
+
+	// RestartDelay, when set, is the wait between an exit and a restart
+	// in place of the growing back-off (deploy.restart_policy.delay).
+	RestartDelay *time.Duration `json:",omitempty"`
+	// RestartWindow, with on-failure:N, counts only the restarts of the
+	// last RestartWindow toward N (deploy.restart_policy.window); 0 = all.
+	RestartWindow time.Duration `json:",omitempty"`
 }
 
 // Health is a container's health check, as Docker runs it: the probe runs
@@ -146,6 +153,9 @@ func (c Config) Validate() error {
 	c.Security.validate(add)
 	if _, err := ParseRestartPolicy(c.Restart); err != nil {
 		add("restart: %v", err)
+	}
+	if c.RestartDelay != nil && *c.RestartDelay < 0 || c.RestartWindow < 0 {
+		add("restart delay or window: negative")
 	}
 	if len(probs) > 0 {
 		return fmt.Errorf("%w %q: %s", ErrInvalidConfig, c.ID, strings.Join(probs, "; "))

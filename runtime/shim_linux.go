@@ -49,13 +49,16 @@ type shim struct {
 	specMu sync.Mutex
 	specJS []byte // the spec handed over, decoded on first use
 	policy RestartPolicy
-	hook   func(root, id string, code int, at time.Time)
-	events EventHook  // records the container's events; nil: none
-	evMu   sync.Mutex // one event at a time, in order
-	root   string
-	log    *logWriter
-	ln     net.Listener
-	conns  sync.WaitGroup // requests being answered
+	// restartTimes is when each restart the window counts was decided
+	// (RestartPolicy.Remember); supervise alone uses it.
+	restartTimes []time.Time
+	hook         func(root, id string, code int, at time.Time)
+	events       EventHook  // records the container's events; nil: none
+	evMu         sync.Mutex // one event at a time, in order
+	root         string
+	log          *logWriter
+	ln           net.Listener
+	conns        sync.WaitGroup // requests being answered
 
 	ctrMu sync.Mutex              // guards ctr; taken after mu
 	ctr   *libcontainer.Container // nil in a re-executed shim until needed: see container
@@ -139,7 +142,7 @@ func (s *shim) setup(cgroupParent string) error {
 		return fmt.Errorf("reading config: %w", err)
 	}
 	var err error
-	if s.policy, err = ParseRestartPolicy(s.cfg.Restart); err != nil {
+	if s.policy, err = s.cfg.restartPolicy(); err != nil {
 		return err
 	}
 	m, err := rootfsMount(s.cfg.Layers, s.p.upper, s.p.work, s.p.rootfs)
@@ -325,12 +328,16 @@ func (s *shim) supervise(backoff time.Duration) {
 		s.mu.Lock()
 		// One step from running to restarting (or exited): no one sees it
 		// exited in between when a restart follows.
-		restart := s.policy.ShouldRestart(code, s.state.Restarts, s.stopped)
+		now := time.Now()
+		restart := s.policy.ShouldRestart(code, s.policy.Attempts(s.state.Restarts, s.restartTimes, now), s.stopped)
+		if restart {
+			s.restartTimes = s.policy.Remember(s.restartTimes, now)
+		}
 		status := lifecycle.Exited
 		if restart {
 			status = lifecycle.Restarting
 		}
-		s.state.Status, s.state.Pid, s.state.ExitCode, s.state.FinishedAt = status, 0, code, time.Now()
+		s.state.Status, s.state.Pid, s.state.ExitCode, s.state.FinishedAt = status, 0, code, now
 		s.state.Stopped = s.stopped
 		st, stopped := s.state, s.stopped
 		s.mu.Unlock()
@@ -359,7 +366,7 @@ func (s *shim) supervise(backoff time.Duration) {
 		if !restart {
 			return
 		}
-		backoff = nextBackoff(backoff, st.FinishedAt.Sub(st.StartedAt))
+		backoff = s.policy.Wait(backoff, st.FinishedAt.Sub(st.StartedAt))
 		select {
 		case <-s.stopCh: // stopped while waiting: down for good
 			s.mu.Lock()

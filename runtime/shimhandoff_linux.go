@@ -193,7 +193,7 @@ func (s *shim) takeOver(h handoff) (launched, error) {
 		return launched{}, fmt.Errorf("reading config: %w", err)
 	}
 	var err error
-	if s.policy, err = ParseRestartPolicy(s.cfg.Restart); err != nil {
+	if s.policy, err = s.cfg.restartPolicy(); err != nil {
 		return launched{}, err
 	}
 	lf := os.NewFile(uintptr(h.Listener), "listener")

@@ -118,6 +118,7 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 
 	if policy, ok := deployRestart(cs, ps); ok {
 		s.Restart = policy
+		s.RestartDelay, s.RestartWindow = deployRestartTiming(cs, policy, ps)
 	}
 	if s.Restart == "" {
 		s.Restart = types.RestartPolicyNo

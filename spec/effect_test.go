@@ -250,10 +250,10 @@ func limitsCases() []keyCase {
 		svc("services.*.deploy.restart_policy.condition", "", "deploy:\n  restart_policy:\n    condition: on-failure", hashed),
 		svc("services.*.deploy.restart_policy.max_attempts", "deploy:\n  restart_policy:\n    condition: on-failure",
 			"deploy:\n  restart_policy:\n    condition: on-failure\n    max_attempts: 3", hashed),
-		informational("services.*.deploy.restart_policy.delay", swarmOnly, "deploy:\n  restart_policy:\n    condition: any",
-			"deploy:\n  restart_policy:\n    condition: any\n    delay: 5s"),
-		informational("services.*.deploy.restart_policy.window", swarmOnly, "deploy:\n  restart_policy:\n    condition: any",
-			"deploy:\n  restart_policy:\n    condition: any\n    window: 5s"),
+		svc("services.*.deploy.restart_policy.delay", "deploy:\n  restart_policy:\n    condition: any",
+			"deploy:\n  restart_policy:\n    condition: any\n    delay: 5s", hashed),
+		svc("services.*.deploy.restart_policy.window", "deploy:\n  restart_policy:\n    condition: on-failure\n    max_attempts: 3",
+			"deploy:\n  restart_policy:\n    condition: on-failure\n    max_attempts: 3\n    window: 5s", hashed),
 		svc("services.*.logging.options.*", "logging:\n  driver: json-file", "logging:\n  driver: json-file\n  options:\n    max-size: 1m", hashed),
 	)
 	return out

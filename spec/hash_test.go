@@ -134,6 +134,8 @@ var hashedChanges = []struct {
 	{"stop_signal", func(s *Service) { s.StopSignal = "SIGTERM" }},
 	{"stop_grace_period", func(s *Service) { s.StopGracePeriod = ptr(time.Second) }},
 	{"restart", func(s *Service) { s.Restart = "always" }},
+	{"restart_delay", func(s *Service) { d := time.Second; s.RestartDelay = &d }},
+	{"restart_window", func(s *Service) { d := time.Minute; s.RestartWindow = &d }},
 	{"labels.com.example.stack", func(s *Service) { s.Labels["com.example.stack"] = "other" }},
 	{"tty", func(s *Service) { s.Tty = true }},
 	{"stdin_open", func(s *Service) { s.StdinOpen = true }},

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func loadWeb(t *testing.T, body string) Service {
@@ -99,6 +100,36 @@ func TestLimitsChanged(t *testing.T) {
 	}
 }
 
+// delay and window reach the service where they act: delay with any
+// policy but "no" (0s kept: restart at once), window only with a retry
+// count.
+func TestDeployRestartTiming(t *testing.T) {
+	sec := func(n int) *time.Duration { d := time.Duration(n) * time.Second; return &d }
+	tests := []struct {
+		yaml          string
+		delay, window *time.Duration
+	}{
+		{"    deploy:\n      restart_policy:\n        condition: on-failure\n        max_attempts: 3\n        delay: 5s\n        window: 1m\n", sec(5), sec(60)},
+		{"    deploy:\n      restart_policy:\n        condition: any\n        delay: 0s\n", sec(0), nil},
+		{"    deploy:\n      restart_policy:\n        condition: any\n        window: 1m\n", nil, nil},
+		{"    deploy:\n      restart_policy:\n        condition: on-failure\n        window: 1m\n", nil, nil},
+		{"    deploy:\n      restart_policy:\n        condition: on-failure\n        max_attempts: 1\n        window: 0s\n", nil, nil},
+		{"    deploy:\n      restart_policy:\n        condition: none\n        delay: 5s\n", nil, nil},
+		{"    restart: always\n", nil, nil},
+	}
+	for _, tc := range tests {
+		s := loadWeb(t, tc.yaml)
+		if !reflect.DeepEqual(s.RestartDelay, tc.delay) || !reflect.DeepEqual(s.RestartWindow, tc.window) {
+			t.Errorf("%q: delay %v window %v, want %v %v", tc.yaml, s.RestartDelay, s.RestartWindow, tc.delay, tc.window)
+		}
+	}
+	a := loadWeb(t, "    deploy:\n      restart_policy:\n        condition: any\n        delay: 1s\n")
+	b := loadWeb(t, "    deploy:\n      restart_policy:\n        condition: any\n        delay: 2s\n")
+	if ConfigHash(a) == ConfigHash(b) || !reflect.DeepEqual(Diff(a, b), []string{"restart_delay"}) {
+		t.Errorf("a changed delay: Diff %q, hashes equal %v", Diff(a, b), ConfigHash(a) == ConfigHash(b))
+	}
+}
+
 func TestDeployRestartPolicy(t *testing.T) {
 	tests := []struct{ yaml, want string }{
 		{"    deploy:\n      restart_policy:\n        condition: any\n", "always"},
@@ -114,6 +145,8 @@ func TestDeployRestartPolicy(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"    deploy:\n      restart_policy:\n        condition: sometimes\n", `compose.yaml:6: service "web": deploy.restart_policy.condition "sometimes" must be`},
 		{"    deploy:\n      restart_policy:\n        condition: any\n        max_attempts: 3\n", `compose.yaml:7: service "web": deploy.restart_policy.max_attempts cannot be used with condition "any"`},
+		{"    deploy:\n      restart_policy:\n        condition: any\n        delay: -2s\n", `compose.yaml:7: service "web": deploy.restart_policy.delay -2s must not be negative`},
+		{"    deploy:\n      restart_policy:\n        condition: on-failure\n        max_attempts: 2\n        window: -1m\n", `compose.yaml:8: service "web": deploy.restart_policy.window -1m0s must not be negative`},
 	} {
 		file := "services:\n  web:\n    image: busybox\n" + tc.yaml
 		err := loadErr(t, LoadOptions{WorkingDir: writeProject(t, map[string]string{"compose.yaml": file})})

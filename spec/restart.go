@@ -2,6 +2,8 @@ package spec
 
 import (
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 )
@@ -40,4 +42,35 @@ func deployRestart(cs types.ServiceConfig, ps *problems) (policy string, ok bool
 		policy += ":" + strconv.FormatUint(*rp.MaxAttempts, 10)
 	}
 	return policy, true
+}
+
+// deployRestartTiming is what deploy.restart_policy's delay and window,
+// Swarm's, mean to berth's own supervisor for policy: delay is the wait
+// between an exit and the next start in place of Docker's growing
+// back-off (0s: at once); window, with max_attempts, counts only the
+// restarts within the last window toward it, as Swarm's restart
+// supervisor does. Either is nil where it has no effect: both with policy
+// "no", window without a retry count (on-failure:N).
+func deployRestartTiming(cs types.ServiceConfig, policy string, ps *problems) (delay, window *time.Duration) {
+	if cs.Deploy == nil || cs.Deploy.RestartPolicy == nil || policy == types.RestartPolicyNo {
+		return nil, nil
+	}
+	at := serviceAt(cs.Name)
+	rp := cs.Deploy.RestartPolicy
+	duration := func(key string, d *types.Duration) *time.Duration {
+		if d == nil {
+			return nil
+		}
+		if *d < 0 {
+			ps.invalid("deploy.restart_policy."+key+" "+time.Duration(*d).String()+" must not be negative", at("deploy", "restart_policy", key)...)
+			return nil
+		}
+		v := time.Duration(*d)
+		return &v
+	}
+	delay = duration("delay", rp.Delay)
+	if window = duration("window", rp.Window); window != nil && (*window == 0 || !strings.HasPrefix(policy, "on-failure:")) {
+		window = nil // no retry count to bound, or no window: no effect
+	}
+	return delay, window
 }

@@ -56,6 +56,8 @@ type Service struct {
 	StopSignal      string                    `json:"stop_signal,omitempty"`       // "" means SIGTERM
 	StopGracePeriod *time.Duration            `json:"stop_grace_period,omitempty"` // nil means 10s
 	Restart         string                    `json:"restart,omitempty"`           // "no", "always", "on-failure[:N]", "unless-stopped"
+	RestartDelay    *time.Duration            `json:"restart_delay,omitempty"`     // deploy.restart_policy.delay: the wait before each restart, in place of the back-off; nil: the back-off
+	RestartWindow   *time.Duration            `json:"restart_window,omitempty"`    // deploy.restart_policy.window: only restarts within it count toward on-failure:N; nil when unset or without N
 	Labels          map[string]string         `json:"labels,omitempty"`
 	Scale           int                       `json:"scale,omitempty"`  // replicas: 1 unless scale or deploy.replicas says otherwise (0 allowed: run none)
 	Update          *UpdateConfig             `json:"update,omitempty"` // deploy.update_config: how its containers are replaced; nil: stop-first
