@@ -22,8 +22,9 @@ var considered = map[string]string{
 	"VolumesFrom": "refused", "Configs": "mapped", "Secrets": "mapped", "ContainerName": "refused",
 	"Healthcheck": "mapped", "NoAttach": "attached up only", "Expose": "mapped", "Build": "mapped (refused without image)",
 	"Resources": "mapped", "Logging": "refused", "PostStart": "mapped", "PreStop": "mapped", "PullRefresh": "mapped (refresh: Always; a window refused)",
-	"Security": "mapped (kube/security.go; what has no field refused)",
-	"Update":   "mapped (kube/strategy.go: a Deployment's rolling update; failure_action rollback refused)",
+	"Security":     "mapped (kube/security.go; what has no field refused)",
+	"RestartDelay": "refused", "RestartWindow": "refused",
+	"Update": "mapped (kube/strategy.go: a Deployment's rolling update; failure_action rollback refused)",
 }
 
 func TestEveryServiceFieldConsidered(t *testing.T) {

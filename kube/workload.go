@@ -83,7 +83,22 @@ func (r *renderer) service(s spec.Service) {
 		r.refuseUpdate(s, kind)
 		r.add(newObject(&batchv1.Job{TypeMeta: typeMeta("batch/v1", kind), ObjectMeta: meta, Spec: r.jobSpec(s, pod)}))
 	}
+	r.refuseRestartTiming(s)
 	r.services(s, ports)
+}
+
+// refuseRestartTiming refuses deploy.restart_policy's delay and window:
+// the kubelet restarts a pod's containers with its own crash-loop
+// back-off, and a Job counts every failure toward its backoffLimit, so
+// neither a fixed delay nor a window of counted attempts can be honoured.
+func (r *renderer) refuseRestartTiming(s spec.Service) {
+	at := serviceAt(s.Name)
+	if s.RestartDelay != nil {
+		r.refuse("deploy.restart_policy.delay: Kubernetes restarts with the kubelet's own back-off, not a fixed delay", at("deploy", "restart_policy", "delay")...)
+	}
+	if s.RestartWindow != nil {
+		r.refuse("deploy.restart_policy.window: a Job counts every failure toward its backoffLimit, not those within a window", at("deploy", "restart_policy", "window")...)
+	}
 }
 
 // jobSpec runs a one-shot service once (restart: "no") or until it
