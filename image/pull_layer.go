@@ -70,6 +70,13 @@ func (s *Store) pullLayer(ctx context.Context, b *batch, rimg v1.Image, d v1.Des
 	return nil
 }
 
+// The pipe between a layer's download and its unpack: chunks in flight
+// and their size (memory per layer: their product).
+const (
+	pipeChunks    = 4
+	pipeChunkSize = 256 << 10
+)
+
 // download fetches a layer blob into b; with unpack it also streams the
 // bytes into the snapshot's extraction as they arrive, and hands the
 // snapshot to b only when both the blob digest and the diff ID checked
@@ -107,21 +114,23 @@ func (s *Store) download(ctx context.Context, b *batch, rimg v1.Image, d v1.Desc
 			os.RemoveAll(tmp)
 		}
 	}()
-	pr, pw := io.Pipe()
+	// The download (with the blob digest) and the unpack (gunzip, diff ID,
+	// files) run side by side, connected by a few large chunks.
+	pipe := newChunkPipe(pipeChunks, pipeChunkSize)
 	unpacked := make(chan error, 1)
 	go func() {
-		err := s.extractInto(ctx, diffID, pr, tmp, true)
+		err := s.extractInto(ctx, diffID, pipe, tmp, true)
 		if err == nil {
-			_, err = io.Copy(io.Discard, pr) // whatever follows the compressed stream
+			_, err = io.Copy(io.Discard, pipe) // whatever follows the compressed stream
 		}
-		pr.CloseWithError(err) // stops the download when the unpack failed
+		pipe.CloseRead(err) // stops the download when the unpack failed
 		unpacked <- err
 	}()
 	// The blob reaches b only when its digest checked out; the unpack
 	// must check out too before the snapshot does. A failed unpack after a
 	// good download still leaves the good blob to b.
-	_, _, werr := s.writeVerifiedBlob(b, io.TeeReader(cr, pw), prefix, d.Digest, d.Size)
-	pw.CloseWithError(werr) // nil: the extraction sees the end of the stream
+	_, _, werr := s.writeVerifiedBlob(b, io.TeeReader(cr, pipe), prefix, d.Digest, d.Size)
+	pipe.CloseWrite(werr) // nil: the extraction sees the end of the stream
 	if werr == nil {
 		set(StateExtracting, d.Size)
 	}

@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -343,5 +344,41 @@ func TestStoreIsAnOCILayout(t *testing.T) {
 		if d, err := l.DiffID(); err != nil || d.String() != got.DiffIDs[i] {
 			t.Errorf("layout layer %d diff ID %s (%v), want %s", i, d, err, got.DiffIDs[i])
 		}
+	}
+}
+
+// A layer whose unpack fails early (a hostile entry first, then more data
+// than the pipe to the unpack holds) stops its download: the pull fails
+// with ErrUnsafeLayer instead of hanging, and leaves neither the snapshot
+// nor the blob nor temporaries.
+func TestPullHostileLayerStopsDownload(t *testing.T) {
+	testutil.RequiresRoot(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	big := make([]byte, 8<<20) // incompressible: 8 MiB on the wire too
+	for i := range big {
+		big[i] = byte(rng.Uint32())
+	}
+	hostile := mkTar(t, file("../escape", "x"), file("big", string(big)))
+	reg := newTestRegistry(t)
+	img := mkImage(t, runtime.GOARCH, v1.Config{Cmd: []string{"/bin/sh"}}, layerOf(t, hostile))
+	ref := reg.push(t, "test/hostile:1", img)
+	layers, _ := img.Layers()
+	dg, _ := layers[0].Digest()
+	diffID, _ := layers[0].DiffID()
+
+	s := mustOpen(t, t.TempDir())
+	_, err := s.Pull(context.Background(), ref, PullOptions{})
+	if !errors.Is(err, ErrUnsafeLayer) {
+		t.Fatalf("pull of a hostile layer: %v, want ErrUnsafeLayer", err)
+	}
+	if s.hasBlob(dg) {
+		t.Error("the blob of a layer whose download was stopped was committed")
+	}
+	if snap, _ := s.snapshotDir(diffID.String()); isDir(snap) {
+		t.Error("a hostile layer's snapshot was committed")
+	}
+	assertEmptyDir(t, s.path("tmp"))
+	if _, err := s.Get(ref); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get after a failed pull: %v, want ErrNotFound", err)
 	}
 }

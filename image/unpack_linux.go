@@ -316,9 +316,21 @@ func (x *extractor) file(pfd int, base string, hdr *tar.Header, r io.Reader) err
 	}
 	f := os.NewFile(uintptr(fd), base)
 	defer f.Close()
-	// Plain Writer/Reader wrappers keep io.CopyBuffer on our 1 MiB buffer.
-	if _, err := io.CopyBuffer(struct{ io.Writer }{f}, struct{ io.Reader }{r}, x.buf); err != nil {
-		return fmt.Errorf("writing file: %w", err)
+	// Whole buffers (1 MiB) per write, however small the reads from the
+	// decompressor: fewer system calls.
+	for {
+		n, rerr := fill(r, x.buf)
+		if n > 0 {
+			if _, err := f.Write(x.buf[:n]); err != nil {
+				return fmt.Errorf("writing file: %w", err)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return fmt.Errorf("writing file: %w", rerr)
+		}
 	}
 	if err := x.fdAttrs(fd, hdr); err != nil {
 		return err
@@ -327,6 +339,20 @@ func (x *extractor) file(pfd int, base string, hdr *tar.Header, r io.Reader) err
 		startWriteback(fd)
 	}
 	return setTimes(pfd, base, hdr.AccessTime, hdr.ModTime)
+}
+
+// fill reads from r until buf is full or r ends; it returns io.EOF only
+// at the end of r, with whatever was read before it.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // hardlink links base to an entry already extracted in this layer.

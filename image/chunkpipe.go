@@ -1,0 +1,140 @@
+package image
+
+import (
+	"errors"
+	"io"
+	"sync"
+)
+
+// A chunkPipe connects a writer and a reader in two goroutines, like
+// io.Pipe, but through a queue of large buffers: the writer fills a chunk
+// and goes on with the next while the reader drains an earlier one, so a
+// layer's download (and blob digest) and its unpack (and diff ID) run
+// side by side on two cores instead of taking turns per small write.
+// Memory is bounded by the chunks in flight (count × size).
+type chunkPipe struct {
+	free chan []byte // empty chunks for the writer
+	full chan []byte // filled chunks for the reader, in order
+
+	cur []byte // the writer's chunk being filled
+	out []byte // the reader's chunk being drained
+	rec []byte // the full capacity of out, returned to free when drained
+
+	done     chan struct{} // closed by CloseRead: the writer stops
+	mu       sync.Mutex
+	werr     error // the writer's end: io.EOF or its error
+	rerr     error // the reader's end
+	doneOnce sync.Once
+}
+
+func newChunkPipe(chunks, size int) *chunkPipe {
+	p := &chunkPipe{
+		free: make(chan []byte, chunks),
+		full: make(chan []byte, chunks),
+		done: make(chan struct{}),
+	}
+	for range chunks {
+		p.free <- make([]byte, 0, size)
+	}
+	return p
+}
+
+// errPipeReadClosed is what Write returns after the reader closed with
+// no error of its own.
+var errPipeReadClosed = errors.New("reading side of the layer pipe closed")
+
+// Write copies b into the chunks, passing on each one as it fills; it
+// blocks while every chunk is in flight and fails once the reader closed.
+func (p *chunkPipe) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		if p.cur == nil {
+			select {
+			case c := <-p.free:
+				p.cur = c[:0]
+			case <-p.done:
+				return n, p.readErr()
+			}
+		}
+		k := copy(p.cur[len(p.cur):cap(p.cur)], b)
+		p.cur = p.cur[:len(p.cur)+k]
+		b, n = b[k:], n+k
+		if len(p.cur) == cap(p.cur) {
+			if err := p.send(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+func (p *chunkPipe) send() error {
+	select {
+	case p.full <- p.cur:
+		p.cur = nil
+		return nil
+	case <-p.done:
+		return p.readErr()
+	}
+}
+
+// CloseWrite passes on what is buffered and ends the stream: the reader
+// sees err, or io.EOF when err is nil, after the data written before.
+func (p *chunkPipe) CloseWrite(err error) {
+	if err == nil {
+		err = io.EOF
+	}
+	if err == io.EOF && len(p.cur) > 0 {
+		if p.send() != nil {
+			return
+		}
+	}
+	p.mu.Lock()
+	p.werr = err
+	p.mu.Unlock()
+	close(p.full)
+}
+
+// Read drains the chunks in order; at the end it returns the writer's
+// error (io.EOF for a clean end).
+func (p *chunkPipe) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	for len(p.out) == 0 {
+		if p.rec != nil {
+			p.free <- p.rec[:0] // never blocks: at most `chunks` exist
+			p.rec = nil
+		}
+		c, ok := <-p.full
+		if !ok {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return 0, p.werr
+		}
+		p.out, p.rec = c, c
+	}
+	n := copy(b, p.out)
+	p.out = p.out[n:]
+	return n, nil
+}
+
+// CloseRead stops the writer: its next Write fails with err (or
+// errPipeReadClosed).
+func (p *chunkPipe) CloseRead(err error) {
+	p.doneOnce.Do(func() {
+		if err == nil {
+			err = errPipeReadClosed
+		}
+		p.mu.Lock()
+		p.rerr = err
+		p.mu.Unlock()
+		close(p.done)
+	})
+}
+
+func (p *chunkPipe) readErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rerr
+}
