@@ -145,7 +145,9 @@ func convertVolume(key string, v types.VolumeConfig, ps *problems) Volume {
 	return out
 }
 
-func nilIfEmpty(m map[string]string) map[string]string {
+// nilIfEmpty is nil for an empty map, else a copy of m (normalize never
+// writes into the maps it was given).
+func nilIfEmpty[M ~map[K]V, K comparable, V any](m M) M {
 	if len(m) == 0 {
 		return nil
 	}

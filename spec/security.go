@@ -294,10 +294,6 @@ func (s *Security) normalize() {
 	s.Devices = nilIfNone(s.Devices)
 	s.DeviceCgroupRules = nilIfNone(s.DeviceCgroupRules)
 	s.GroupAdd = nilIfNone(s.GroupAdd)
-	if len(s.Sysctls) == 0 {
-		s.Sysctls = nil
-	}
-	if len(s.Ulimits) == 0 {
-		s.Ulimits = nil
-	}
+	s.Sysctls = nilIfEmpty(s.Sysctls)
+	s.Ulimits = nilIfEmpty(s.Ulimits)
 }
