@@ -18,6 +18,7 @@ import (
 
 	"github.com/berth-dev/berth/gitops"
 	"github.com/berth-dev/berth/gitsource"
+	"github.com/berth-dev/berth/metrics"
 	"github.com/berth-dev/berth/spec"
 	"github.com/berth-dev/berth/webhook"
 )
@@ -221,4 +222,35 @@ func (g *globals) reconcileStatus(w io.Writer, format string) error {
 		return fmt.Errorf("no stack named %q is followed from git under %s", g.projectName, g.root)
 	}
 	return statusListing.render(w, format, rows)
+}
+
+// wakeup makes a loop's next pass start at once (a webhook, a commit not
+// applied); it holds at most one pending wake.
+type wakeup chan struct{}
+
+func newWakeup() wakeup { return make(wakeup, 1) }
+
+// poke makes the next pass start at once.
+func (w wakeup) poke() {
+	select {
+	case w <- struct{}{}:
+	default: // a pass is already due
+	}
+}
+
+// reportFollower tells m and out what f does: its fetches, the commits it
+// applies, and each commit it does not apply, after which notApplied (an
+// event, or nothing) runs and the next pass is poked to converge back to
+// the applied commit at once.
+func reportFollower(f *gitops.Follower, m *metrics.Loop, out io.Writer, w wakeup, notApplied func(error)) {
+	f.OnFail = func(err error) {
+		m.RolledBack()
+		notApplied(err)
+		w.poke()
+		fmt.Fprintf(out, "%s not applied: %v\n", stamp(), err)
+	}
+	f.OnFetch, f.OnApply = m.Fetched, m.Applied
+	if c := f.AppliedCommit(); c != "" {
+		m.Applied(c)
+	}
 }

@@ -37,13 +37,7 @@ func (g *globals) reconcileKube(cmd *cobra.Command, o KubeOptions, l kubeLoop) e
 	}
 	defer stopMetrics()
 	var tracked passes
-	wake := make(chan struct{}, 1)
-	poke := func() {
-		select {
-		case wake <- struct{}{}:
-		default: // a pass is already due
-		}
-	}
+	wake := newWakeup()
 	load := g.loadProject
 	record := func(KubePass, error) error { return nil }
 	if l.gf.src.URL != "" {
@@ -53,15 +47,7 @@ func (g *globals) reconcileKube(cmd *cobra.Command, o KubeOptions, l kubeLoop) e
 		}
 		load = f.Load
 		record = func(p KubePass, err error) error { return f.Record(p, err) }
-		f.OnFail = func(err error) {
-			m.RolledBack()
-			poke() // converge back to the applied commit at once
-			fmt.Fprintf(out, "%s not applied: %v\n", stamp(), err)
-		}
-		f.OnFetch, f.OnApply = m.Fetched, m.Applied
-		if c := f.AppliedCommit(); c != "" {
-			m.Applied(c)
-		}
+		reportFollower(f, m, out, wake, func(error) {}) // the cluster's loop records no host events
 	}
 	load = tracked.wrap(load)
 	pass := func() error {
@@ -81,7 +67,7 @@ func (g *globals) reconcileKube(cmd *cobra.Command, o KubeOptions, l kubeLoop) e
 	if !l.watch {
 		return pass()
 	}
-	stop, err := l.gf.serveWebhook(poke)
+	stop, err := l.gf.serveWebhook(wake.poke)
 	if err != nil {
 		return err
 	}

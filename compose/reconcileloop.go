@@ -24,14 +24,14 @@ type loop struct {
 	metrics     *metrics.Loop
 	stopMetrics func()
 	tracked     passes
-	wake        chan struct{} // a pass is due at once (a webhook, a commit not applied)
+	wake        wakeup // a pass is due at once (a webhook, a commit not applied)
 	// locked holds the project lock from a pass's observation to its report,
 	// so other berth commands can work between passes.
 	locked *lockedObserver
 }
 
 func newLoop(e *engine.Engine, out, errOut io.Writer, metricsAddr string, g *globals, gf gitFlags) (*loop, error) {
-	l := &loop{e: e, out: out, errOut: errOut, progress: newProgress(out), wake: make(chan struct{}, 1),
+	l := &loop{e: e, out: out, errOut: errOut, progress: newProgress(out), wake: newWakeup(),
 		load:   func(ctx context.Context) (*spec.Project, error) { return g.loadProject(ctx) },
 		record: func(reconcile.Pass) error { return nil },
 		locked: &lockedObserver{Observer: e, lock: e.LockProject}}
@@ -57,30 +57,15 @@ func (l *loop) follow(g *globals, gf gitFlags) error {
 		return err
 	}
 	l.load, l.record = f.Load, f.Report
-	f.OnFail = func(err error) {
-		l.metrics.RolledBack()
+	reportFollower(f, l.metrics, l.out, l.wake, func(err error) {
 		l.event(context.Background(), "not-applied", map[string]string{"error": err.Error()})
-		l.poke() // converge back to the applied commit at once
-		fmt.Fprintf(l.out, "%s not applied: %v\n", stamp(), err)
-	}
-	f.OnFetch, f.OnApply = l.metrics.Fetched, l.metrics.Applied
-	if c := f.AppliedCommit(); c != "" {
-		l.metrics.Applied(c)
-	}
+	})
 	return nil
 }
 
 func (l *loop) close() {
 	l.locked.release()
 	l.stopMetrics()
-}
-
-// poke makes the next pass start at once.
-func (l *loop) poke() {
-	select {
-	case l.wake <- struct{}{}:
-	default: // a pass is already due
-	}
 }
 
 // event records a reconcile event of the project. Passes that change the

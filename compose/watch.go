@@ -42,7 +42,7 @@ func newReconcileCommand(g *globals) *cobra.Command {
 			if !watch {
 				return l.once(ctx, o)
 			}
-			stop, err := gf.serveWebhook(l.poke)
+			stop, err := gf.serveWebhook(l.wake.poke)
 			if err != nil {
 				return err
 			}
