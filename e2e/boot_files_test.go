@@ -57,7 +57,6 @@ func TestBootRestoresConfigsAndSecrets(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	u := busyboxProject(t, bootFilesStack, "-v", "-t", "0")
-	run := filepath.Join(filepath.Dir(u.root), "run")
 	secret := fmt.Sprintf("s3cret-%d\n", rand.Uint64())
 	write := func(name, content string) {
 		if err := os.WriteFile(filepath.Join(u.dir, name), []byte(content), 0o600); err != nil {
@@ -85,7 +84,7 @@ func TestBootRestoresConfigsAndSecrets(t *testing.T) {
 	check("before the reboot")
 	noSecretIn(t, u.root, secret)
 
-	simulateReboot(t, u, run)
+	simulateReboot(t, u)
 	out := u.run("boot")
 	t.Logf("boot:\n%s", out)
 	if ps := u.run("ps"); strings.Count(ps, " Up ") != 2 {
@@ -99,7 +98,7 @@ func TestBootRestoresConfigsAndSecrets(t *testing.T) {
 
 	// The secret file changes while the host is down: its container stays
 	// down, with why; the other comes back.
-	simulateReboot(t, u, run)
+	simulateReboot(t, u)
 	write("token.txt", "another\n")
 	out = u.run("boot")
 	t.Logf("boot after the secret changed:\n%s", out)

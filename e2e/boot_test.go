@@ -44,7 +44,7 @@ volumes:
 // namespaces and nftables table of the test's root gone, the run root
 // emptied. The state root stays. Nothing of other berths (other tests on
 // the host) is touched.
-func simulateReboot(t *testing.T, u *user, run string) {
+func simulateReboot(t *testing.T, u *user) {
 	t.Helper()
 	var bridges []string
 	for _, l := range strings.Split(u.run("network", "inspect", u.project+"_default"), "\n") {
@@ -89,7 +89,7 @@ func simulateReboot(t *testing.T, u *user, run string) {
 	// Network namespaces are bind mounts under the run root.
 	mi, _ := os.ReadFile("/proc/self/mountinfo")
 	for _, l := range strings.Split(string(mi), "\n") {
-		if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], run+"/") {
+		if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], u.runRoot+"/") {
 			if err := syscall.Unmount(f[4], syscall.MNT_DETACH); err != nil {
 				t.Fatalf("unmounting %s: %v", f[4], err)
 			}
@@ -107,7 +107,7 @@ func simulateReboot(t *testing.T, u *user, run string) {
 			}
 		}
 	}
-	if err := os.RemoveAll(run); err != nil {
+	if err := os.RemoveAll(u.runRoot); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -116,7 +116,6 @@ func TestBootAfterReboot(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	u := busyboxProject(t, bootStack, "-v", "-t", "0")
-	run := filepath.Join(filepath.Dir(u.root), "run")
 	u.run("up", "-d", "--wait")
 	u.run("stop", "stopped")
 	layer := func(svc, file string) string {
@@ -131,7 +130,7 @@ func TestBootAfterReboot(t *testing.T) {
 		}
 	}
 
-	simulateReboot(t, u, run)
+	simulateReboot(t, u)
 	if out := u.run("ps", "-a"); strings.Contains(out, "Up ") {
 		t.Fatalf("ps after the reboot:\n%s", out)
 	}
@@ -185,16 +184,12 @@ func TestBootCrashSweep(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	u := busyboxProject(t, bootStack, "-v", "-t", "0")
-	run := filepath.Join(filepath.Dir(u.root), "run")
-	u.run("up", "-d")
-	u.run("down", "-v", "-t", "0")
-	kept := files(run)
-	before := testutil.Snapshot(t)
+	slate := u.cleanSlate()
 	n := 1
 	for ; ; n++ {
 		u.run("up", "-d")
 		u.run("stop", "stopped")
-		simulateReboot(t, u, run)
+		simulateReboot(t, u)
 		killed := u.killedAt(n, "boot")
 		u.run("boot")
 		ps := u.run("ps")
@@ -205,7 +200,7 @@ func TestBootCrashSweep(t *testing.T) {
 			t.Fatalf("boot killed at %d: plan after the next boot:\n%s", n, plan)
 		}
 		u.run("down", "-v", "-t", "0")
-		if left := residue(t, u, run, before, kept); len(left) > 0 {
+		if left := slate.residue(u); len(left) > 0 {
 			t.Fatalf("boot killed at %d: down -v left %v", n, left)
 		}
 		if !killed {

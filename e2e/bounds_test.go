@@ -39,7 +39,7 @@ secrets:
 	})
 	u.importBusybox()
 	u.run("up", "-d")
-	runRoot := filepath.Join(filepath.Dir(u.root), "run")
+	runRoot := u.runRoot
 	name := u.project + "-greedy-1"
 	var out string
 	for range 100 {

@@ -68,17 +68,36 @@ func files(dir string) []string {
 	return out
 }
 
-// residue is what a project taken down with -v left: host objects not in
-// before, files under the run root, container and volume directories.
-func residue(t *testing.T, u *user, run string, before testutil.HostSnapshot, kept []string) []string {
+// cleanSlate is what a clean up and down -v of a project leave behind:
+// the files kept under the run root (the project's lock file, the host's
+// sysctl record) and the host's objects. Crash sweeps compare with it.
+type cleanSlate struct {
+	kept   []string
+	before testutil.HostSnapshot
+}
+
+// cleanSlate brings u's project up and down -v once and records what is
+// left then.
+func (u *user) cleanSlate() cleanSlate {
+	u.t.Helper()
+	u.run("up", "-d")
+	u.run("down", "-v", "-t", "0")
+	return cleanSlate{kept: files(u.runRoot), before: testutil.Snapshot(u.t)}
+}
+
+// residue is what a project taken down with -v left beyond the clean
+// slate: host objects, files under the run root, container and volume
+// directories, records.
+func (s cleanSlate) residue(u *user) []string {
+	t := u.t
 	t.Helper()
 	testutil.RemoveCgroupParent(t, engine.HostName(u.root)) // issue 13's other half: down leaves it
 	var left []string
-	for kind, objs := range before.Leaked(testutil.Snapshot(t)) {
+	for kind, objs := range s.before.Leaked(testutil.Snapshot(t)) {
 		left = append(left, kind+": "+strings.Join(objs, ", "))
 	}
-	for _, f := range files(run) {
-		if !slices.Contains(kept, f) {
+	for _, f := range files(u.runRoot) {
+		if !slices.Contains(s.kept, f) {
 			left = append(left, f)
 		}
 	}
@@ -101,13 +120,7 @@ func TestCrashSweep(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	u := busyboxProject(t, crashStack, "-v", "-t", "0")
-	run := filepath.Join(filepath.Dir(u.root), "run")
-	// What a clean up and down -v keep under the run root (the project's
-	// lock file, the host's sysctl record) is no residue.
-	u.run("up", "-d")
-	u.run("down", "-v", "-t", "0")
-	kept := files(run)
-	before := testutil.Snapshot(t)
+	slate := u.cleanSlate()
 	cases := []struct {
 		name  string
 		setup func()
@@ -138,7 +151,7 @@ func TestCrashSweep(t *testing.T) {
 			if recreate {
 				u.setenv("GEN=1")
 			}
-			if left := residue(t, u, run, before, kept); len(left) > 0 {
+			if left := slate.residue(u); len(left) > 0 {
 				t.Fatalf("%s killed at %d: down -v left %v", c.name, n, left)
 			}
 			if !killed {

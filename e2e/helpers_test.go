@@ -72,15 +72,16 @@ type user struct {
 	env     []string
 	project string
 	root    string // BERTH_ROOT
+	runRoot string // BERTH_RUN_ROOT
 }
 
 func newUser(t *testing.T, dir string) *user {
 	t.Helper()
 	tmp := t.TempDir()
-	root := filepath.Join(tmp, "root")
-	return &user{t: t, bin: binary(t), dir: dir, root: root, project: fmt.Sprintf("e2e%d", rand.IntN(1<<30)), env: append(os.Environ(),
+	root, run := filepath.Join(tmp, "root"), filepath.Join(tmp, "run")
+	return &user{t: t, bin: binary(t), dir: dir, root: root, runRoot: run, project: fmt.Sprintf("e2e%d", rand.IntN(1<<30)), env: append(os.Environ(),
 		"BERTH_ROOT="+root,
-		"BERTH_RUN_ROOT="+filepath.Join(tmp, "run"),
+		"BERTH_RUN_ROOT="+run,
 		fmt.Sprintf("BERTH_SUBNET_POOL=10.%d.%d.0/24", 200+rand.IntN(50), rand.IntN(256)),
 	)}
 }

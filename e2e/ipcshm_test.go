@@ -76,7 +76,7 @@ services:
 		t.Errorf("joining a private container's IPC: %v\n%s", err, out)
 	}
 	u.run("down", "-t", "0")
-	if left, _ := os.ReadDir(filepath.Join(filepath.Dir(u.root), "run", "shm")); len(left) != 0 {
+	if left, _ := os.ReadDir(filepath.Join(u.runRoot, "shm")); len(left) != 0 {
 		t.Errorf("down left /dev/shm directories on the host: %v", left)
 	}
 }

@@ -62,7 +62,7 @@ secrets:
 		!strings.Contains(out, "hunter2") || !strings.Contains(out, "hosts-ok") {
 		t.Errorf("a container of an unprivileged user under 0700 roots: %q", out)
 	}
-	runRoot := filepath.Join(filepath.Dir(u.root), "run")
+	runRoot := u.runRoot
 	web := u.project + "-web-1" // its runtime directory and socket go by its name
 
 	// The figures for the report: every file berth keeps outside the
