@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"syscall"
@@ -33,7 +34,9 @@ func (s *shim) startHealth(h Health, fresh bool) *healthRun {
 
 // endHealth ends the current run's health checks and waits for a probe in
 // flight: a probe joining the container while it stops or is destroyed
-// would hold libcontainer's container lock for ever.
+// would hold libcontainer's container lock for ever. A probe that has
+// joined is killed rather than waited for (see probe): a stop waits at
+// most for a probe's start, not for its run.
 func (s *shim) endHealth() {
 	s.mu.Lock()
 	r := s.health
@@ -74,7 +77,11 @@ func (s *shim) checkHealth(h Health, fresh bool, stop <-chan struct{}) {
 			return
 		case <-timer.C:
 		}
-		if err := s.probe(h.Test, timeout); err == nil {
+		err := s.probe(h.Test, timeout, stop)
+		if errors.Is(err, errProbeEnded) {
+			return // cut short by the end of the checks: no verdict
+		}
+		if err == nil {
 			failing, healthy = 0, true
 			s.setHealth(HealthHealthy)
 		} else if time.Since(started) >= h.StartPeriod { // failures while the service starts do not count
@@ -97,9 +104,13 @@ func (s *shim) setHealth(status string) {
 	}
 }
 
+// errProbeEnded is a probe killed because the health checks ended.
+var errProbeEnded = errors.New("health check ended")
+
 // probe runs argv inside the running container, as its user, and fails
-// unless it exits 0 within timeout.
-func (s *shim) probe(argv []string, timeout time.Duration) error {
+// unless it exits 0 within timeout. Once it runs, the closing of stop
+// kills it (errProbeEnded): the container's stop need not wait for it.
+func (s *shim) probe(argv []string, timeout time.Duration, stop <-chan struct{}) error {
 	ctr, err := s.container()
 	if err != nil {
 		return err
@@ -126,6 +137,10 @@ func (s *shim) probe(argv []string, timeout time.Duration) error {
 	select {
 	case err := <-done:
 		return err
+	case <-stop:
+		_ = p.Signal(syscall.SIGKILL)
+		<-done
+		return errProbeEnded
 	case <-time.After(timeout):
 		_ = p.Signal(syscall.SIGKILL)
 		<-done
