@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/network"
 )
@@ -21,14 +22,18 @@ const drainPoll = 10 * time.Millisecond
 func (e *Engine) Drain(ctx context.Context, name string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
+		end := phase.Start(name, "drain.state")
 		st, err := e.runtime.State(ctx, name)
+		end()
 		if err != nil {
 			return fmt.Errorf("draining %s: %w", name, err)
 		}
 		if st.Status != lifecycle.Running || st.Pid == 0 {
 			return nil
 		}
+		end = phase.Start(name, "drain.sockets")
 		sockets, err := network.Sockets(st.Pid)
+		end()
 		if err != nil {
 			if s, _ := e.runtime.State(ctx, name); s.Status != lifecycle.Running {
 				return nil // it ended while its sockets were read

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
@@ -209,7 +210,10 @@ func (e *Engine) publish(ctx context.Context, c reconcile.ContainerSpec) error {
 // rules in one nft transaction. An ephemeral port keeps the host port
 // from had, so that clients find the service where it was.
 func (e *Engine) SwitchPorts(ctx context.Context, from string, c reconcile.ContainerSpec) error {
+	end := phase.Start(c.Name, "switch.publish")
 	err := e.publishFrom(ctx, from, c)
+	end()
+	defer phase.Start(c.Name, "switch.peers")()
 	e.peerChanged(ctx, from)
 	e.peerChanged(ctx, c.Name)
 	return err
@@ -273,9 +277,13 @@ func (e *Engine) publishFrom(ctx context.Context, from string, c reconcile.Conta
 		maps = append(maps, ms...)
 		maps = append(maps, mirror6(ms, p.HostIP, addr6)...)
 	}
-	if err := e.store.MovePorts(ctx, from, c.Name, recs); err != nil {
+	end := phase.Start(c.Name, "publish.store")
+	err = e.store.MovePorts(ctx, from, c.Name, recs)
+	end()
+	if err != nil {
 		return err
 	}
+	defer phase.Start(c.Name, "publish.nft")()
 	return e.net.SwitchPorts(from, c.Name, maps)
 }
 

@@ -3,10 +3,12 @@ package network
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
@@ -82,7 +84,9 @@ type nfTable struct {
 	table   *nftables.Table
 	chains  map[string]*nftables.Chain
 	exists  bool // the table existed when the txn began
-	created bool // its creation (with chains and base rule) is queued
+	created bool // its creation (with chains and base rule) is queued, or it was whole
+	// have are the chains the table had when the txn began, by name.
+	have map[string]*nftables.Chain
 }
 
 // updateAttempts bounds the retries of a transaction that lost a race
@@ -105,13 +109,19 @@ func (h *Host) updateLocked(what string, create bool, fn func(*txn) error) error
 	var err error
 	for range updateAttempts {
 		var x *txn
-		if x, err = h.begin(create); err != nil {
+		end := phase.Start("-", "nft.begin")
+		x, err = h.begin(create)
+		end()
+		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		if err = fn(x); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		if err = x.conn.Flush(); !errors.Is(err, unix.ENOENT) {
+		end = phase.Start("-", "nft.flush")
+		err = x.conn.Flush()
+		end()
+		if !errors.Is(err, unix.ENOENT) {
 			break
 		}
 	}
@@ -140,10 +150,11 @@ func (h *Host) begin(create bool) (*txn, error) {
 			return nil, err
 		}
 		(*t).exists = existing != nil
-		rules, err := listRules(conn, existing)
+		have, rules, err := readTable(conn, existing)
 		if err != nil {
 			return nil, err
 		}
+		(*t).have = have
 		x.rules = append(x.rules, rules...)
 	}
 	if x.fwd, err = readForeignForward(conn); err != nil {
@@ -169,6 +180,10 @@ func (t *nfTable) create() {
 		return
 	}
 	t.created = true
+	if t.whole() {
+		maps.Copy(t.chains, t.have)
+		return // a commit that re-adds existing chains costs the kernel milliseconds
+	}
 	conn := t.x.conn
 	conn.AddTable(t.table)
 	for _, c := range chainSpecs {
@@ -186,25 +201,8 @@ func (t *nfTable) create() {
 
 // listRules returns every rule in table, none if table is nil.
 func listRules(conn *nftables.Conn, table *nftables.Table) ([]*nftables.Rule, error) {
-	if table == nil {
-		return nil, nil
-	}
-	chains, err := conn.ListChainsOfTableFamily(table.Family)
-	if err != nil {
-		return nil, fmt.Errorf("listing nft chains: %w", err)
-	}
-	var rules []*nftables.Rule
-	for _, c := range chains {
-		if c.Table.Name != table.Name {
-			continue
-		}
-		rs, err := conn.GetRules(table, c)
-		if err != nil {
-			return nil, fmt.Errorf("listing rules of nft chain %s/%s: %w", table.Name, c.Name, err)
-		}
-		rules = append(rules, rs...)
-	}
-	return rules, nil
+	_, rules, err := readTable(conn, table)
+	return rules, err
 }
 
 // listRules returns every rule in h's tables (both families).

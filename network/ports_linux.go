@@ -2,6 +2,8 @@ package network
 
 import (
 	"fmt"
+
+	"github.com/berth-dev/berth/internal/phase"
 )
 
 // PublishPorts makes owner's published ports exactly m, replacing the
@@ -49,6 +51,7 @@ func (h *Host) SwitchPorts(from, to string, m []PortMapping) error {
 	if err := invalid(what, errs); err != nil {
 		return err
 	}
+	endSysctl := phase.Start(to, "nft.sysctl")
 	for _, pm := range m {
 		if pm.Bridge == "" {
 			continue
@@ -57,6 +60,8 @@ func (h *Host) SwitchPorts(from, to string, m []PortMapping) error {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
+	endSysctl()
+	defer phase.Start(to, "nft.update")()
 	return h.update(what, true, func(x *txn) error {
 		tag := ownerTag(to)
 		if err := x.deleteTagged(ownerTag(from)); err != nil {

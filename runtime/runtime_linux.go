@@ -340,14 +340,21 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 		if err != nil && shimLingers(ctx, p.dir) {
 			return fmt.Errorf("removing %q: %w", id, err)
 		}
-		if err := r.waitShim(ctx, id); err != nil {
+		end := phase.Start(id, "rm.wait-shim")
+		err = r.waitShim(ctx, id)
+		end()
+		if err != nil {
 			return fmt.Errorf("removing %q: %w", id, err)
 		}
 	}
 	// Also when the directory is gone: libcontainer state may be left.
-	if err := r.stopOrphan(ctx, id, syscall.SIGKILL, 0); err != nil {
+	end := phase.Start(id, "rm.orphan")
+	err := r.stopOrphan(ctx, id, syscall.SIGKILL, 0)
+	end()
+	if err != nil {
 		return fmt.Errorf("removing %q: %w", id, err)
 	}
+	defer phase.Start(id, "rm.dir")()
 	// The rootfs is mounted in the shim's namespace only; this undoes a
 	// mount someone made on the host by hand.
 	if err := unmountAll(p.rootfs); err != nil {
