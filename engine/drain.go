@@ -18,8 +18,24 @@ const drainPoll = 10 * time.Millisecond
 // at most limit: a start-first rollout has moved its published ports
 // away, so no new connection comes, and those it serves finish before
 // its stop. What is left at limit is cut by the stop that follows; a
-// container that does not run has nothing to drain.
+// container that does not run has nothing to drain. Meanwhile its port
+// rules, which its successor's shadow (network.Host.TakeOverPorts), are
+// deleted.
 func (e *Engine) Drain(ctx context.Context, name string, limit time.Duration) error {
+	unpublished := make(chan error, 1)
+	go func() {
+		defer phase.Start(name, "drain.unpublish")()
+		unpublished <- e.net.UnpublishPorts(name)
+	}()
+	err := e.drain(ctx, name, limit)
+	if uerr := <-unpublished; uerr != nil && err == nil {
+		err = fmt.Errorf("draining %s: %w", name, uerr)
+	}
+	return err
+}
+
+// drain is Drain's wait for the connections to end.
+func (e *Engine) drain(ctx context.Context, name string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
 		end := phase.Start(name, "drain.state")

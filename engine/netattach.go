@@ -284,6 +284,9 @@ func (e *Engine) publishFrom(ctx context.Context, from string, c reconcile.Conta
 		return err
 	}
 	defer phase.Start(c.Name, "publish.nft")()
+	if from != c.Name && e.takesOver(ctx, from, primary, addr6, had, recs) {
+		return e.net.TakeOverPorts(from, c.Name, maps) // from's rules go with its drain or removal
+	}
 	return e.net.SwitchPorts(from, c.Name, maps)
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/berth-dev/berth/internal/phase"
+	"github.com/google/nftables/expr"
 )
 
 // PublishPorts makes owner's published ports exactly m, replacing the
@@ -42,25 +43,9 @@ func (h *Host) SwitchPorts(from, to string, m []PortMapping) error {
 	if from != to {
 		what = "switching published ports from " + from + " to " + to
 	}
-	var errs []error
-	for i, pm := range m {
-		if err := pm.validate(); err != nil {
-			errs = append(errs, fmt.Errorf("mapping %d: %w", i, err))
-		}
-	}
-	if err := invalid(what, errs); err != nil {
+	if err := h.prepareMappings(what, to, m); err != nil {
 		return err
 	}
-	endSysctl := phase.Start(to, "nft.sysctl")
-	for _, pm := range m {
-		if pm.Bridge == "" {
-			continue
-		}
-		if err := h.setSysctl("net/ipv4/conf/"+pm.Bridge+"/route_localnet", "1"); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-	}
-	endSysctl()
 	defer phase.Start(to, "nft.update")()
 	return h.update(what, true, func(x *txn) error {
 		tag := ownerTag(to)
@@ -72,26 +57,57 @@ func (h *Host) SwitchPorts(from, to string, m []PortMapping) error {
 				return err
 			}
 		}
-		for _, pm := range m {
-			t := x.ip
-			if pm.ContainerIP.Is6() {
-				t = x.v6()
-			}
-			match := localDaddr()
-			if !pm.allHosts() {
-				match = append(match, ipAddr(offDaddr, pm.HostIP)...)
-			}
-			match = append(match, l4Port(pm.Protocol, pm.HostPort)...)
-			target := dnat(pm.ContainerIP, pm.ContainerPort)
-			t.add(chainPrerouting, tag, match, target)
-			if pm.ContainerIP.Is6() && pm.allHosts() {
-				t.add(chainOutput, tag, notIPAddr(offDaddr, loopback6), match, target)
-			} else {
-				t.add(chainOutput, tag, match, target)
-			}
-		}
+		queuePortRules(x, tag, m, (*nfTable).add)
 		return nil
 	})
+}
+
+// prepareMappings validates m and (re)asserts route_localnet on the
+// bridges it names, for what (an error's context) of owner.
+func (h *Host) prepareMappings(what, owner string, m []PortMapping) error {
+	var errs []error
+	for i, pm := range m {
+		if err := pm.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("mapping %d: %w", i, err))
+		}
+	}
+	if err := invalid(what, errs); err != nil {
+		return err
+	}
+	defer phase.Start(owner, "nft.sysctl")()
+	for _, pm := range m {
+		if pm.Bridge == "" {
+			continue
+		}
+		if err := h.setSysctl("net/ipv4/conf/"+pm.Bridge+"/route_localnet", "1"); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
+}
+
+// queuePortRules queues in x, with put (add or insert), the DNAT rules of
+// m tagged tag: one in the prerouting chain, one in the output chain per
+// mapping (see PublishPorts).
+func queuePortRules(x *txn, tag string, m []PortMapping, put func(t *nfTable, chain, tag string, parts ...[]expr.Any)) {
+	for _, pm := range m {
+		t := x.ip
+		if pm.ContainerIP.Is6() {
+			t = x.v6()
+		}
+		match := localDaddr()
+		if !pm.allHosts() {
+			match = append(match, ipAddr(offDaddr, pm.HostIP)...)
+		}
+		match = append(match, l4Port(pm.Protocol, pm.HostPort)...)
+		target := dnat(pm.ContainerIP, pm.ContainerPort)
+		put(t, chainPrerouting, tag, match, target)
+		if pm.ContainerIP.Is6() && pm.allHosts() {
+			put(t, chainOutput, tag, notIPAddr(offDaddr, loopback6), match, target)
+		} else {
+			put(t, chainOutput, tag, match, target)
+		}
+	}
 }
 
 // UnpublishPorts removes every port rule of owner in one transaction.
