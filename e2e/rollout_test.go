@@ -7,12 +7,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -105,6 +107,15 @@ func TestStartFirstRolloutDropsNoRequest(t *testing.T) {
 		}
 	}
 	out := u.run("up", "-d")
+	// Right after up: the new container's port rules only, the old
+	// container's (shadowed by them, then deleted) gone.
+	rules, err := exec.Command("nft", "list", "table", "ip", engine.HostName(u.root)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft list table: %v %s", err, rules)
+	}
+	if old, now := "berth:owner="+u.project+"-web-1\"", "berth:owner="+u.project+"-web-2\""; strings.Contains(string(rules), old) || strings.Count(string(rules), now) != 2 {
+		t.Errorf("after the rollout, want the 2 port rules of web-2 and none of web-1:\n%s", rules)
+	}
 	time.Sleep(300 * time.Millisecond)
 	stop()
 	wg.Wait()

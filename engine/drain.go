@@ -18,20 +18,21 @@ const drainPoll = 10 * time.Millisecond
 // at most limit: a start-first rollout has moved its published ports
 // away, so no new connection comes, and those it serves finish before
 // its stop. What is left at limit is cut by the stop that follows; a
-// container that does not run has nothing to drain. Meanwhile its port
-// rules, which its successor's shadow (network.Host.TakeOverPorts), are
-// deleted.
+// container that does not run has nothing to drain.
+//
+// Its port rules, which its successor's shadow (network.Host.
+// TakeOverPorts), start going meanwhile, in the background: their
+// deletion takes the kernel milliseconds, which overlap the drain and
+// the stop that follows. The removal, which the plan puts after the
+// drain, deletes them too (unplumb): waiting for the host's network lock,
+// it returns only once they are gone, and reports an error this deletion
+// met.
 func (e *Engine) Drain(ctx context.Context, name string, limit time.Duration) error {
-	unpublished := make(chan error, 1)
 	go func() {
 		defer phase.Start(name, "drain.unpublish")()
-		unpublished <- e.net.UnpublishPorts(name)
+		_ = e.net.UnpublishPorts(name) // the removal's own deletion reports errors
 	}()
-	err := e.drain(ctx, name, limit)
-	if uerr := <-unpublished; uerr != nil && err == nil {
-		err = fmt.Errorf("draining %s: %w", name, uerr)
-	}
-	return err
+	return e.drain(ctx, name, limit)
 }
 
 // drain is Drain's wait for the connections to end.
