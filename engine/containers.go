@@ -22,7 +22,9 @@ import (
 // addresses and no config hash, and sets the hash only once all is made
 // (two commits in all): after a failure, whatever
 // it made is found by the next reconcile, which plans a recreate ("its
-// last creation failed") that removes it all first.
+// last creation failed") that removes it all first. With c.Prestart its
+// init is made too, in the background from its runtime configuration on
+// (see prestarts): its Start waits for that and only runs its process.
 func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	defer e.holdPeers()()
 	svc := c.Service
@@ -81,6 +83,17 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if err != nil {
 		return err
 	}
+	end = phase.Start(c.Name, "create.runtime")
+	err = e.runtime.Create(cfg)
+	end()
+	if err != nil {
+		return err
+	}
+	if c.Prestart {
+		// Its init is made while its ports are published and the steps
+		// before its start go on.
+		e.prestart(ctx, c.Name)
+	}
 	if !c.Standby { // a start-first successor gets its ports by SwitchPorts
 		end = phase.Start(c.Name, "create.ports")
 		err := e.publish(ctx, c)
@@ -89,12 +102,6 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 			return err
 		}
 		e.peerChanged(ctx, c.Name) // creations after it name it by its service
-	}
-	end = phase.Start(c.Name, "create.runtime")
-	err = e.runtime.Create(cfg)
-	end()
-	if err != nil {
-		return err
 	}
 	// It is made now: record that even if the user interrupts this very
 	// moment (its "create" event with it, in one transaction).
@@ -110,8 +117,14 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 // Start starts a created or stopped container from its recorded
 // configuration, then runs its post_start hooks.
 func (e *Engine) Start(ctx context.Context, name string) error {
-	end := phase.Start(name, "start.runtime")
-	err := e.runtime.Restart(ctx, name)
+	end := phase.Start(name, "start.prepared")
+	err := e.awaitPrestart(name, true) // its preparation's failure is its start's
+	end()
+	if err != nil {
+		return err
+	}
+	end = phase.Start(name, "start.runtime")
+	err = e.runtime.Restart(ctx, name)
 	end()
 	if err != nil {
 		return err
@@ -130,6 +143,7 @@ func (e *Engine) Status(ctx context.Context, name string) (lifecycle.Status, err
 // it: its stop signal, then SIGKILL after
 // timeout. A container already stopped is left as it is.
 func (e *Engine) Stop(ctx context.Context, name string, timeout time.Duration) error {
+	_ = e.awaitPrestart(name, false) // a preparation in flight ends first
 	if err := e.runHooks(ctx, name, true); err != nil {
 		return err
 	}
@@ -143,6 +157,7 @@ func (e *Engine) Stop(ctx context.Context, name string, timeout time.Duration) e
 // Each step tolerates what is already gone, so it also cleans up after a
 // failed Create.
 func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration) error {
+	_ = e.awaitPrestart(name, false) // a preparation in flight ends first
 	end := phase.Start(name, "remove.hooks")
 	err := e.runHooks(ctx, name, true)
 	end()

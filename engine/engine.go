@@ -36,6 +36,7 @@ type Engine struct {
 	initBinary    string // the static init of services with init: true; "" when there is none
 	parsed        parsedSpecs
 	shared        sharedPeers // the peers of the creations in flight
+	prepared      prestarts   // the containers prepared at their creation, to start next
 }
 
 // Option configures an Engine.
@@ -152,7 +153,10 @@ func Open(root, runRoot string, opts ...Option) (*Engine, error) {
 }
 
 // Close releases the engine's database.
-func (e *Engine) Close() error { return e.store.Close() }
+func (e *Engine) Close() error {
+	e.releasePrestarts()
+	return e.store.Close()
+}
 
 // netnsPath is where container name's network namespace is bound.
 func (e *Engine) netnsPath(name string) string { return filepath.Join(e.RunRoot, "netns", name) }

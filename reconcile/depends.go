@@ -39,6 +39,21 @@ func (pl *planner) gateOnDependencies(svc spec.Service, o Options) {
 		for _, id := range pl.byServ[svc.Name] {
 			pl.gateOn(&pl.plan.Actions[pl.byID[id]], gate, d.Required)
 		}
+		if c := d.Condition; c == "service_healthy" || c == "service_completed_successfully" {
+			pl.holdNoInit(svc.Name) // a health or an exit may take long
+		}
+	}
+}
+
+// holdNoInit leaves the containers svc's plan creates unprepared
+// (ContainerSpec.Prestart): their starts wait for something that may
+// take long, during which a prepared container would hold its init and
+// its shim's memory for nothing.
+func (pl *planner) holdNoInit(svc string) {
+	for _, id := range pl.creates[svc] {
+		if a := &pl.plan.Actions[pl.byID[id]]; a.Container != nil {
+			a.Container.Prestart = false
+		}
 	}
 }
 

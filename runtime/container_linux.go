@@ -24,9 +24,12 @@ type procIO struct {
 }
 
 // runContainer creates the libcontainer container of spec under stateRoot
-// and runs its init with the streams of pio. On error nothing of the
-// container is left.
-func runContainer(stateRoot, id string, spec *specs.Spec, pio procIO) (*libcontainer.Container, *libcontainer.Process, error) {
+// and runs its init with the streams of pio. With hold the init is made
+// (namespaces, cgroups, mounts, seccomp) and waits on libcontainer's exec
+// fifo, the process not run until the container's Exec (runc create, and
+// later runc start); without, it runs at once (runc run). On error nothing
+// of the container is left.
+func runContainer(stateRoot, id string, spec *specs.Spec, pio procIO, hold bool) (*libcontainer.Container, *libcontainer.Process, error) {
 	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{CgroupName: id, Spec: spec})
 	if err != nil {
 		return nil, nil, fmt.Errorf("converting spec of %q: %w", id, err)
@@ -64,8 +67,13 @@ func runContainer(stateRoot, id string, spec *specs.Spec, pio procIO) (*libconta
 	if pio.ConsoleSocket != nil {
 		proc.ConsoleSocket, proc.ConsoleWidth, proc.ConsoleHeight = pio.ConsoleSocket, pio.Size.Cols, pio.Size.Rows
 	}
-	end = phase.Start(id, "shim.run.lc-run")
-	err = ctr.Run(proc)
+	if hold {
+		end = phase.Start(id, "shim.run.lc-start")
+		err = ctr.Start(proc)
+	} else {
+		end = phase.Start(id, "shim.run.lc-run")
+		err = ctr.Run(proc)
+	}
 	end()
 	if err != nil {
 		_ = ctr.Destroy()

@@ -59,40 +59,96 @@ func (r *Runtime) Start(ctx context.Context, c Config) error {
 	return r.run(ctx, c.ID, c)
 }
 
-// run starts the shim of container id, which was created with
-// configuration c.
+// Prepare makes created container id ready to start at once: its shim
+// is spawned and makes the container up to its process (runc create: the
+// init's namespaces, cgroups, mounts and seccomp filter), which waits
+// there. Restart then only runs the process (runc start); until then the
+// container is created, and Release, Stop or Remove undo the preparation.
+// It returns once the shim is spawned; prepared waits for the
+// preparation to end, and says how it went.
+func (r *Runtime) Prepare(ctx context.Context, id string) (prepared func() error, err error) {
+	c, err := r.Config(id)
+	if err != nil {
+		return nil, err
+	}
+	return r.launch(ctx, id, c, true)
+}
+
+// Release undoes the Prepare of container id when it was not started:
+// its held init is killed and its shim gone. It does nothing to a
+// container that runs or has no shim.
+func (r *Runtime) Release(ctx context.Context, id string) error {
+	p := r.paths(id)
+	if !shimAlive(p.dir) {
+		return nil
+	}
+	resp, err := callShim(ctx, p.sock, shimRequest{Op: "release"})
+	if err != nil {
+		return fmt.Errorf("releasing %q: %w", id, err)
+	}
+	if resp.State != nil && resp.State.Status != lifecycle.Created {
+		return nil // it was started: its shim stays
+	}
+	return r.waitShim(ctx, id)
+}
+
+// run starts container id, which was created with configuration c: the
+// shim that holds it prepared (see Prepare) runs it, else a new shim.
 func (r *Runtime) run(ctx context.Context, id string, c Config) error {
+	if shimAlive(r.paths(id).dir) {
+		if done, err := r.startHeld(ctx, id); done {
+			return err
+		}
+	}
+	started, err := r.launch(ctx, id, c, false)
+	if err != nil {
+		return err
+	}
+	return started()
+}
+
+// launch spawns the shim of container id, created with configuration c,
+// to start it or with hold to prepare it; ready waits for the shim's
+// report.
+func (r *Runtime) launch(ctx context.Context, id string, c Config, hold bool) (ready func() error, err error) {
 	p := r.paths(id)
 	if shimAlive(p.dir) {
-		return fmt.Errorf("starting %q: %w", id, ErrRunning)
+		return nil, fmt.Errorf("starting %q: %w", id, ErrRunning)
 	}
 	// The run root may have been emptied since the creation (a reboot):
 	// its socket and runc state directories, root's alone, as Create makes them.
 	for _, d := range []string{filepath.Dir(p.sock), p.stateRoot} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return fmt.Errorf("starting %q: %w", id, err)
+			return nil, fmt.Errorf("starting %q: %w", id, err)
 		}
 	}
 	if err := r.clearOrphan(id); err != nil {
-		return fmt.Errorf("starting %q: %w", id, err)
+		return nil, fmt.Errorf("starting %q: %w", id, err)
 	}
 	if err := os.Remove(p.exit); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("starting %q: %w", id, err)
+		return nil, fmt.Errorf("starting %q: %w", id, err)
 	}
 	// A shareable container's /dev/shm is mounted on the host, where the
 	// shims of those joining it find it, before its shim copies the mounts.
 	if ownsShm(c) {
 		if err := mountShm(p.shm, c.Security.ShmSize); err != nil {
-			return fmt.Errorf("starting %q: %w", id, err)
+			return nil, fmt.Errorf("starting %q: %w", id, err)
 		}
 	}
 	end := phase.Start(id, "start.shim")
-	err := r.spawnShim(ctx, id)
-	end()
+	reported, err := r.spawnShim(ctx, id, hold)
 	if err != nil {
-		return fmt.Errorf("starting %q: %w", id, err)
+		end()
+		return nil, fmt.Errorf("starting %q: %w", id, err)
 	}
-	return nil
+	return func() error {
+		err := reported()
+		end()
+		if err != nil {
+			return fmt.Errorf("starting %q: %w", id, err)
+		}
+		return nil
+	}, nil
 }
 
 // Config returns the configuration container id was last started with.
@@ -115,6 +171,41 @@ func (r *Runtime) Restart(ctx context.Context, id string) error {
 		return err
 	}
 	return r.run(ctx, id, c)
+}
+
+// heldAnswerWait bounds how long a start waits for the socket of a shim
+// that is still preparing its container (spawned by another process that
+// has not seen it ready: a berth killed meanwhile).
+const heldAnswerWait = 30 * time.Second
+
+// startHeld asks the live shim of container id to start it (see Prepare),
+// waiting for its socket while the shim sets up. done says the shim
+// answered: started (nil), already running (ErrRunning), or failed to
+// start it; not done, the shim ended without answering.
+func (r *Runtime) startHeld(ctx context.Context, id string) (done bool, err error) {
+	p := r.paths(id)
+	defer phase.Start(id, "start.held")()
+	deadline := time.Now().Add(heldAnswerWait)
+	for {
+		resp, err := callShim(ctx, p.sock, shimRequest{Op: "start"})
+		switch {
+		case err == nil:
+			return true, nil
+		case resp.State != nil && resp.State.Status != lifecycle.Created:
+			return true, fmt.Errorf("starting %q: %w", id, ErrRunning)
+		case !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ECONNREFUSED):
+			return true, fmt.Errorf("starting %q: %w", id, err)
+		case !shimAlive(p.dir):
+			return false, nil
+		case time.Now().After(deadline):
+			return true, fmt.Errorf("starting %q: its shim does not answer: %w", id, err)
+		}
+		select {
+		case <-ctx.Done():
+			return true, fmt.Errorf("starting %q: %w", id, ctx.Err())
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
 }
 
 // shimLingers reports whether a shim that did not answer is still there
@@ -140,23 +231,22 @@ func (r *Runtime) clearOrphan(id string) error {
 }
 
 // spawnShim starts the shim of id detached (own session, own mount
-// namespace, stdio to shim.log) and waits for its ready message.
-func (r *Runtime) spawnShim(ctx context.Context, id string) error {
+// namespace, stdio to shim.log); reported waits for its ready message.
+func (r *Runtime) spawnShim(ctx context.Context, id string, hold bool) (reported func() error, err error) {
 	p := r.paths(id)
 	if err := rotateShimLog(p.shimLog, maxShimLog); err != nil {
-		return err
+		return nil, err
 	}
 	logf, err := os.OpenFile(p.shimLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
-		return fmt.Errorf("opening shim log: %w", err)
+		return nil, fmt.Errorf("opening shim log: %w", err)
 	}
 	defer logf.Close()
 	rd, wr, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("creating shim pipe: %w", err)
+		return nil, fmt.Errorf("creating shim pipe: %w", err)
 	}
-	defer rd.Close()
-	args := shimArgs{ID: id, Root: r.root, RunRoot: r.runRoot, CgroupParent: r.cgroupParent}
+	args := shimArgs{ID: id, Root: r.root, RunRoot: r.runRoot, CgroupParent: r.cgroupParent, Hold: hold}
 	cmd := &exec.Cmd{
 		Path:       r.shimCmd[0],
 		Args:       append(append([]string{"berth"}, r.shimCmd[1:]...), args.argv()...),
@@ -174,13 +264,15 @@ func (r *Runtime) spawnShim(ctx context.Context, id string) error {
 	err = cmd.Start()
 	wr.Close()
 	if err != nil {
-		return fmt.Errorf("spawning shim: %w", err)
+		rd.Close()
+		return nil, fmt.Errorf("spawning shim: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }() // reap it whenever it ends; it outlives us otherwise
 
 	msg := make(chan readyMsg, 1)
 	go func() {
+		defer rd.Close()
 		var m readyMsg
 		data, _ := io.ReadAll(rd)
 		if len(bytes.TrimSpace(data)) == 0 {
@@ -190,23 +282,25 @@ func (r *Runtime) spawnShim(ctx context.Context, id string) error {
 		}
 		msg <- m
 	}()
-	select {
-	case m := <-msg:
-		if m.Error != "" {
-			// A shim that failed is on its way out: let it finish its
-			// cleanup, so that whoever acts next finds it gone rather
-			// than half-there (its lock held, its socket removed).
-			select {
-			case <-exited:
-			case <-ctx.Done():
+	return func() error {
+		select {
+		case m := <-msg:
+			if m.Error != "" {
+				// A shim that failed is on its way out: let it finish its
+				// cleanup, so that whoever acts next finds it gone rather
+				// than half-there (its lock held, its socket removed).
+				select {
+				case <-exited:
+				case <-ctx.Done():
+				}
+				return errors.New(m.Error)
 			}
-			return errors.New(m.Error)
+			return nil
+		case <-ctx.Done():
+			_ = cmd.Process.Kill()
+			return ctx.Err()
 		}
-		return nil
-	case <-ctx.Done():
-		_ = cmd.Process.Kill()
-		return ctx.Err()
-	}
+	}, nil
 }
 
 // tail returns the last n bytes of a file, for error messages.

@@ -29,15 +29,27 @@ type readyMsg struct {
 // shimArgs are the shim's command-line arguments after "shim".
 type shimArgs struct {
 	ID, Root, RunRoot, CgroupParent string
+	// Hold makes the shim hold the container created, its process not
+	// run until a "start" request (see hold).
+	Hold bool
 }
 
-func (a shimArgs) argv() []string { return []string{a.ID, a.Root, a.RunRoot, a.CgroupParent} }
+// holdArg is the fifth argument of a shim that holds its container.
+const holdArg = "hold"
+
+func (a shimArgs) argv() []string {
+	argv := []string{a.ID, a.Root, a.RunRoot, a.CgroupParent}
+	if a.Hold {
+		argv = append(argv, holdArg)
+	}
+	return argv
+}
 
 func parseShimArgs(args []string) (shimArgs, error) {
-	if len(args) != 4 {
-		return shimArgs{}, fmt.Errorf("shim: want 4 arguments (id root run-root cgroup-parent), got %d", len(args))
+	if len(args) != 4 && (len(args) != 5 || args[4] != holdArg) {
+		return shimArgs{}, fmt.Errorf("shim: want 4 arguments (id root run-root cgroup-parent) and optionally %q, got %q", holdArg, args)
 	}
-	return shimArgs{ID: args[0], Root: args[1], RunRoot: args[2], CgroupParent: args[3]}, nil
+	return shimArgs{ID: args[0], Root: args[1], RunRoot: args[2], CgroupParent: args[3], Hold: len(args) == 5}, nil
 }
 
 // shim supervises one container: it is the parent of its init, keeps its
@@ -113,15 +125,24 @@ func runShim(args []string, o shimOptions) int {
 		report(readyMsg{Error: err.Error()})
 		return 1
 	}
-	l, err := s.launch()
+	l, err := s.launch(a.Hold)
 	if err != nil {
 		s.teardown()
 		report(readyMsg{Error: err.Error()})
 		return 1
 	}
 	pid, _ := l.proc.Pid()
-	s.event("start", nil) // before the ready: whoever started it sees it recorded
-	report(readyMsg{Pid: pid})
+	if a.Hold {
+		report(readyMsg{Pid: pid}) // created: its init waits for the start
+		// The start's event is recorded before its answer, as before the ready.
+		if code, started := s.hold(&l, func() { s.event("start", nil) }); !started {
+			s.teardown()
+			return code
+		}
+	} else {
+		s.event("start", nil) // before the ready: whoever started it sees it recorded
+		report(readyMsg{Pid: pid})
+	}
 	// Supervision goes on in a fresh image of this binary, without the
 	// memory the start used (see reexecShim); this one goes on only when
 	// that fails.
@@ -206,7 +227,7 @@ type launched struct {
 // start runs the container once, its output going to the log and to
 // the attached clients.
 func (s *shim) start() error {
-	l, err := s.launch()
+	l, err := s.launch(false)
 	if err != nil {
 		return err
 	}
@@ -214,8 +235,9 @@ func (s *shim) start() error {
 	return nil
 }
 
-// launch runs the container once.
-func (s *shim) launch() (launched, error) {
+// launch runs the container once; with hold it only makes it, its init
+// waiting for the container's Exec (see runContainer).
+func (s *shim) launch(hold bool) (launched, error) {
 	spec, err := s.theSpec()
 	if err != nil {
 		return launched{}, err
@@ -224,7 +246,7 @@ func (s *shim) launch() (launched, error) {
 	if err != nil {
 		return launched{}, err
 	}
-	ctr, proc, err := runContainer(s.p.stateRoot, s.cfg.ID, spec, sio.proc)
+	ctr, proc, err := runContainer(s.p.stateRoot, s.cfg.ID, spec, sio.proc, hold)
 	if err == nil {
 		if err = sio.started(); err != nil {
 			_ = proc.Signal(syscall.SIGKILL)
@@ -463,6 +485,9 @@ func (s *shim) handle(conn net.Conn) {
 		resp.fail(s.eventIf(s.resume(), "unpause"))
 	case "update":
 		resp.fail(s.update(req.Resources))
+	case "start": // its state says why: not held (see hold), it was started before
+		resp.Error = "the container was started already"
+	case "release": // only a held container is released
 	default:
 		resp.Error = fmt.Sprintf("unknown operation %q", req.Op)
 	}

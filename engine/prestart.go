@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/berth-dev/berth/internal/phase"
+)
+
+// prestarts are the containers this process prepares (runtime.Prepare)
+// right after their creation, because the plan starts them next
+// (ContainerSpec.Prestart): the preparation, nearly all of a start's
+// work, runs beside the creations and starts that come before theirs, so
+// that a depends_on chain's starts, which must follow one another, are a
+// few milliseconds each instead of tens.
+type prestarts struct {
+	mu sync.Mutex
+	m  map[string]chan error // by container name: the preparation's result, once
+}
+
+// prestart prepares container name: its shim is spawned now, and the
+// preparation goes on in the background.
+func (e *Engine) prestart(ctx context.Context, name string) {
+	done := make(chan error, 1)
+	e.prepared.mu.Lock()
+	if e.prepared.m == nil {
+		e.prepared.m = map[string]chan error{}
+	}
+	e.prepared.m[name] = done
+	e.prepared.mu.Unlock()
+	end := phase.Start(name, "create.prepare")
+	prepared, err := e.runtime.Prepare(ctx, name)
+	if err != nil {
+		end()
+		done <- err
+		return
+	}
+	go func() {
+		defer end()
+		done <- prepared()
+	}()
+}
+
+// awaitPrestart waits for the preparation of container name, if this
+// process began one, and returns its result; nil when there was none.
+// With take the preparation is the caller's (a start) and forgotten.
+func (e *Engine) awaitPrestart(name string, take bool) error {
+	e.prepared.mu.Lock()
+	done, ok := e.prepared.m[name]
+	if ok && take {
+		delete(e.prepared.m, name)
+	}
+	e.prepared.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	err := <-done
+	done <- err // for whoever waits next
+	return err
+}
+
+// releaseTimeout bounds the release of the preparations left at Close.
+const releaseTimeout = 10 * time.Second
+
+// releasePrestarts undoes the preparations no start took (a plan that
+// failed before their starts): their containers are left created, with
+// no shim, as a creation leaves them.
+func (e *Engine) releasePrestarts() {
+	e.prepared.mu.Lock()
+	left := e.prepared.m
+	e.prepared.m = nil
+	e.prepared.mu.Unlock()
+	if len(left) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for name, done := range left {
+		wg.Go(func() {
+			if err := <-done; err != nil {
+				return // its shim reported the failure and is gone
+			}
+			if err := e.runtime.Release(ctx, name); err != nil {
+				fmt.Fprintf(os.Stderr, "berth: container %s stays prepared: %v\n", name, err)
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -1,0 +1,99 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/berth-dev/berth/internal/phase"
+	"github.com/berth-dev/berth/lifecycle"
+)
+
+// A shim spawned by Prepare holds its container created: libcontainer's
+// init is made (namespaces, cgroups, mounts, seccomp: nearly all of a
+// start's work) and waits on the exec fifo, the container's process not
+// run (runc create). Its start is then one request, "start", that opens
+// the fifo (runc start): a few milliseconds, where a start from nothing
+// takes tens. So containers whose starts must follow one another (a
+// depends_on chain) are made side by side and started in order.
+
+// holdRequestTimeout bounds the reading of one request while held, so
+// that a client that says nothing cannot keep the container from
+// starting.
+const holdRequestTimeout = 5 * time.Second
+
+// hold answers the control socket, one request at a time, while the run
+// l is held: "start" runs its process, calls started (which records the
+// start's event) and answers; "stop" and "release" end it (its init
+// killed, the container destroyed) and answer; "state" says created;
+// everything else is refused as on a container that does not run. It
+// returns started true once the process runs (supervision goes on), else
+// the shim's exit code.
+func (s *shim) hold(l *launched, started func()) (code int, ok bool) {
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil { // nobody can start it any more
+			fmt.Fprintf(os.Stderr, "shim %s: held: %v\n", s.cfg.ID, err)
+			s.abandon(*l)
+			return 1, false
+		}
+		if code, over, ok := s.answerHeld(conn, l, started); over {
+			return code, ok
+		}
+	}
+}
+
+// answerHeld answers one request on conn while the run l is held; over
+// says the hold has ended, started (ok) or not (code).
+func (s *shim) answerHeld(conn net.Conn, l *launched, started func()) (code int, over, ok bool) {
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(holdRequestTimeout))
+	var req shimRequest
+	if err := json.NewDecoder(conn).Decode(&req); err != nil {
+		return 0, false, false
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	resp := shimResponse{State: &State{Status: lifecycle.Created, Shim: true}}
+	switch req.Op {
+	case "state":
+	case "start":
+		end := phase.Start(s.cfg.ID, "shim.held.exec")
+		err := l.ctr.Exec()
+		end()
+		if err != nil {
+			s.abandon(*l)
+			resp.State = nil // not running, not held: its shim ends
+			resp.Error = fmt.Sprintf("starting container %q: %v", s.cfg.ID, err)
+			_ = json.NewEncoder(conn).Encode(resp)
+			return 1, true, false
+		}
+		l.at = time.Now()
+		started()
+		pid, _ := l.proc.Pid()
+		resp.State = &State{Status: lifecycle.Running, Pid: pid, StartedAt: l.at, Shim: true}
+		_ = json.NewEncoder(conn).Encode(resp)
+		return 0, true, true
+	case "stop", "release":
+		s.abandon(*l)
+		_ = json.NewEncoder(conn).Encode(resp)
+		return 0, true, false
+	default: // kill, pause, resume, update, attach: it does not run
+		resp.fail(fmt.Errorf("%s: %w", req.Op, ErrNotRunning))
+	}
+	_ = json.NewEncoder(conn).Encode(resp)
+	return 0, false, false
+}
+
+// abandon ends the held run l before its process ran: its init is
+// killed and reaped, the container destroyed, its streams closed.
+func (s *shim) abandon(l launched) {
+	_ = l.proc.Signal(syscall.SIGKILL)
+	_, _ = l.proc.Wait()
+	if err := l.ctr.Destroy(); err != nil {
+		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
+	}
+	l.sio.abort()
+}
