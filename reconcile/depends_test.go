@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -149,5 +150,48 @@ func TestAbsentOptionalDependency(t *testing.T) {
 	p.Services[0].DependsOn["cache"] = spec.Dependency{Condition: "service_healthy", Required: true}
 	if _, err := PlanUp(p, f.observe(p), Options{Services: []string{"api"}}); err == nil {
 		t.Fatal("a required dependency that is not in the project must be an error")
+	}
+}
+
+// The containers whose start follows in the plan, gated by other starts
+// at most, are prepared at their creation (ContainerSpec.Prestart); not
+// those that wait for a health or an exit, one-offs, or any with
+// --no-start. Their starts keep the dependency order.
+func TestPrestart(t *testing.T) {
+	prestarts := func(plan Plan) map[string]bool {
+		got := map[string]bool{}
+		for _, a := range plan.Actions {
+			if a.Kind == Create {
+				got[a.Target] = a.Container.Prestart
+			}
+		}
+		return got
+	}
+	f, p := hostWithImages(), testProject()
+	plan := must(t)(PlanUp(p, f.observe(p), Options{}))
+	if got, want := prestarts(plan), map[string]bool{"shop-db-1": true, "shop-api-1": true, "shop-web-1": true}; !maps.Equal(got, want) {
+		t.Errorf("started chain: prestart %v, want %v", got, want)
+	}
+	after := map[string][]string{}
+	for _, a := range plan.Actions {
+		after[a.ID] = a.After
+	}
+	if !slices.Contains(after["start:shop-api-1"], "start:shop-db-1") || !slices.Contains(after["start:shop-web-1"], "start:shop-api-1") {
+		t.Errorf("starts not in dependency order: api after %v, web after %v", after["start:shop-api-1"], after["start:shop-web-1"])
+	}
+	for _, cond := range []string{"service_healthy", "service_completed_successfully"} {
+		p := testProject()
+		p.Services[0].DependsOn["db"] = spec.Dependency{Condition: cond, Required: true} // api
+		got := prestarts(must(t)(PlanUp(p, f.observe(p), Options{})))
+		if want := map[string]bool{"shop-db-1": true, "shop-api-1": false, "shop-web-1": true}; !maps.Equal(got, want) {
+			t.Errorf("api depends on db %s: prestart %v, want %v", cond, got, want)
+		}
+	}
+	if got := prestarts(must(t)(PlanUp(p, f.observe(p), Options{NoStart: true}))); slices.Contains(slices.Collect(maps.Values(got)), true) {
+		t.Errorf("--no-start: prestart %v, want none", got)
+	}
+	run := must(t)(PlanRun(p, f.observe(p), runOf(t, p, "api", "shop-api-run-0123456789ab")))
+	if got := prestarts(run); got["shop-api-run-0123456789ab"] || !got["shop-db-1"] {
+		t.Errorf("run: prestart %v, want the one-off's false and its dependencies' true", got)
 	}
 }

@@ -1,0 +1,138 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/lifecycle"
+)
+
+// markerConfig is a container that creates out/NAME (a bind of a host
+// directory) as its first act, then sleeps: whether its process ran
+// shows on the host, whatever its shim does with its output.
+func (e *testEnv) markerConfig(t *testing.T, out string) Config {
+	c := e.config("touch /out/ran; echo ran; exec sleep 1000")
+	c.Mounts = []Mount{{Type: "bind", Source: out, Target: "/out"}}
+	return c
+}
+
+func (e *testEnv) prepare(t *testing.T, c Config) {
+	t.Helper()
+	if err := e.rt.Create(c); err != nil {
+		t.Fatal(err)
+	}
+	prepared, err := e.rt.Prepare(context.Background(), c.ID)
+	if err == nil {
+		err = prepared()
+	}
+	if err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+}
+
+func ran(out string) bool {
+	_, err := os.Stat(filepath.Join(out, "ran"))
+	return err == nil
+}
+
+// A prepared container is created, its shim holding its init, and its
+// process does not run until Restart starts it; a second start is refused.
+func TestPrepareHoldsUntilStart(t *testing.T) {
+	e := newTestEnv(t)
+	out := t.TempDir()
+	c := e.markerConfig(t, out)
+	e.prepare(t, c)
+	ctx := context.Background()
+	st, err := e.rt.State(ctx, c.ID)
+	if err != nil || st.Status != lifecycle.Created || !st.Shim {
+		t.Fatalf("prepared: %+v, %v; want created with its shim", st, err)
+	}
+	if err := e.rt.Kill(ctx, c.ID, 9); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("kill of a prepared container: %v, want ErrNotRunning", err)
+	}
+	time.Sleep(300 * time.Millisecond) // time enough for a process that ran to show
+	if ran(out) {
+		t.Fatal("the process of a prepared container ran before its start")
+	}
+	if err := e.rt.Restart(ctx, c.ID); err != nil {
+		t.Fatalf("starting the prepared container: %v", err)
+	}
+	if !ran(out) { // the start returns once the process is exec'd; its first command follows
+		e.waitFor(t, c.ID, "ran", func(State) bool { return ran(out) })
+	}
+	st = e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
+	if !st.Shim || st.Pid == 0 || st.StartedAt.IsZero() {
+		t.Errorf("started: %+v, want running under its shim with a pid and a start time", st)
+	}
+	e.waitLog(t, c.ID, 1)
+	if got := e.logLines(t, c.ID, LogOptions{Tail: -1}); !slices.Equal(got, []string{"stdout: ran"}) {
+		t.Errorf("log = %q, want the process's one line", got)
+	}
+	if err := e.rt.Restart(ctx, c.ID); !errors.Is(err, ErrRunning) {
+		t.Errorf("second start: %v, want ErrRunning", err)
+	}
+}
+
+// Release, Stop and Remove undo a preparation: the held init is killed,
+// the shim gone, the process never ran; a released container starts
+// afresh.
+func TestPrepareUndone(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		undo func(id string) error
+		want lifecycle.Status
+	}{
+		{"release", func(id string) error { return e.rt.Release(ctx, id) }, lifecycle.Created},
+		{"stop", func(id string) error { return e.rt.Stop(ctx, id, time.Second) }, lifecycle.Created},
+		{"remove", func(id string) error { return e.rt.Remove(ctx, id) }, lifecycle.Missing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			c := e.markerConfig(t, out)
+			e.prepare(t, c)
+			if err := tc.undo(c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.rt.waitShim(ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			st, err := e.rt.State(ctx, c.ID)
+			if err != nil || st.Status != tc.want || st.Shim {
+				t.Fatalf("after %s: %+v, %v; want %s without shim", tc.name, st, err, tc.want)
+			}
+			if o, err := loadOrphan(e.rt.paths(c.ID).stateRoot, c.ID); o != nil || err != nil {
+				t.Errorf("after %s: libcontainer state left (%v)", tc.name, err)
+			}
+			if ran(out) {
+				t.Errorf("the process ran though the container was never started")
+			}
+			if tc.want != lifecycle.Created {
+				return
+			}
+			if err := e.rt.Restart(ctx, c.ID); err != nil {
+				t.Fatalf("start after %s: %v", tc.name, err)
+			}
+			e.waitFor(t, c.ID, "ran", func(State) bool { return ran(out) })
+		})
+	}
+	// Release leaves a started container alone.
+	out := t.TempDir()
+	c := e.markerConfig(t, out)
+	e.prepare(t, c)
+	if err := e.rt.Restart(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rt.Release(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := e.rt.State(ctx, c.ID); st.Status != lifecycle.Running || !st.Shim {
+		t.Errorf("released after its start: %+v, want running", st)
+	}
+}
