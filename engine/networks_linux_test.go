@@ -17,7 +17,8 @@ import (
 )
 
 // Two networks, three services: front reaches back by its alias on the
-// network they share and cannot reach db, which is only on the other
+// network they share (once its server listens: depends_on waits for its
+// start only) and cannot reach db, which is only on the other
 // network, by address or by name; a service on an internal network cannot
 // even use a published port, which every ordinary network may.
 func TestNetworksIsolateAndAlias(t *testing.T) {
@@ -27,7 +28,7 @@ func TestNetworksIsolateAndAlias(t *testing.T) {
 services:
   front:
     image: berth-test/busybox:1
-    command: ["sh", "-c", "wget -qO- http://api:8000/ && echo front-reached-api; grep -qw db /etc/hosts && echo front-knows-db || echo front-no-db-name; exec sleep 1000"]
+    command: ["sh", "-c", "until wget -qO- http://api:8000/; do sleep 0.1; done && echo front-reached-api; grep -qw db /etc/hosts && echo front-knows-db || echo front-no-db-name; exec sleep 1000"]
     networks: [frontnet]
     depends_on: [back]
   back:
