@@ -101,6 +101,18 @@ func (p *chunkPipe) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
+	if err := p.next(); err != nil {
+		return 0, err
+	}
+	n := copy(b, p.out)
+	p.out = p.out[n:]
+	return n, nil
+}
+
+// next makes sure the reader's chunk has bytes left, returning the drained
+// one to the writer and waiting for the next; at the end it returns the
+// writer's error (io.EOF for a clean end).
+func (p *chunkPipe) next() error {
 	for len(p.out) == 0 {
 		if p.rec != nil {
 			p.free <- p.rec[:0] // never blocks: at most `chunks` exist
@@ -110,13 +122,67 @@ func (p *chunkPipe) Read(b []byte) (int, error) {
 		if !ok {
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			return 0, p.werr
+			return p.werr
 		}
 		p.out, p.rec = c, c
 	}
-	n := copy(b, p.out)
-	p.out = p.out[n:]
-	return n, nil
+	return nil
+}
+
+// A chunkTee copies a download into a writer (the blob file) and, in the
+// same buffers, into a chunkPipe (the unpack): each chunk is read once
+// from r, written to the blob, then handed to the pipe's reader, never
+// copied in between.
+type chunkTee struct {
+	r io.Reader
+	p *chunkPipe
+}
+
+// Read is io.TeeReader's, for a caller that does not use WriteTo.
+func (t *chunkTee) Read(b []byte) (int, error) {
+	n, err := t.r.Read(b)
+	if n > 0 {
+		if _, werr := t.p.Write(b[:n]); werr != nil {
+			return n, werr
+		}
+	}
+	return n, err
+}
+
+// WriteTo reads r to its end into the pipe's free chunks, writing each to
+// w before passing it on. It stops at the first error of r, of w, or of
+// the pipe's reader (CloseRead).
+func (t *chunkTee) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for {
+		var c []byte
+		select {
+		case c = <-t.p.free:
+		case <-t.p.done:
+			return n, t.p.readErr()
+		}
+		k, rerr := fill(t.r, c[:cap(c)]) // io.EOF only at r's end
+		if k == 0 {
+			t.p.free <- c[:0]
+		} else {
+			if _, err := w.Write(c[:k]); err != nil {
+				t.p.free <- c[:0]
+				return n, err
+			}
+			n += int64(k)
+			select {
+			case t.p.full <- c[:k]:
+			case <-t.p.done:
+				return n, t.p.readErr()
+			}
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
 }
 
 // CloseRead stops the writer: its next Write fails with err (or
@@ -137,4 +203,18 @@ func (p *chunkPipe) readErr() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.rerr
+}
+
+// fill reads from r until buf is full or r ends; it returns io.EOF only
+// at the end of r, with whatever was read before it.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

@@ -3,9 +3,12 @@ package image
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestChunkPipeKeepsOrder(t *testing.T) {
@@ -75,5 +78,87 @@ func TestChunkPipeReaderCloseStopsWriter(t *testing.T) {
 	p2.CloseRead(nil)
 	if _, err := p2.Write(make([]byte, 10)); !errors.Is(err, errPipeReadClosed) {
 		t.Fatalf("write after a clean close got %v", err)
+	}
+}
+
+// recorder is a writer that keeps what it was given.
+type recorder struct {
+	bytes.Buffer
+	fail error
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.fail != nil {
+		return 0, r.fail
+	}
+	return r.Buffer.Write(b)
+}
+
+// A chunkTee writes the whole download to the blob writer and passes the
+// same bytes, in order, to the pipe's reader.
+func TestChunkTeeWritesAndPasses(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	data := make([]byte, 10_000+rng.IntN(1000))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	p := newChunkPipe(3, 1000)
+	var blob recorder
+	done := make(chan error, 1)
+	go func() {
+		n, err := (&chunkTee{r: iotest.OneByteReader(bytes.NewReader(data)), p: p}).WriteTo(&blob)
+		if err == nil && n != int64(len(data)) {
+			err = fmt.Errorf("WriteTo reported %d bytes, want %d", n, len(data))
+		}
+		p.CloseWrite(err)
+		done <- err
+	}()
+	got, err := io.ReadAll(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) || !bytes.Equal(blob.Bytes(), data) {
+		t.Fatalf("pipe got %d bytes, blob %d, not the %d read in order", len(got), blob.Len(), len(data))
+	}
+}
+
+// A download error reaches both ends after the bytes before it; the
+// unpack's failure (CloseRead) stops the download; a failed blob write
+// stops it too.
+func TestChunkTeeErrors(t *testing.T) {
+	cut := errors.New("connection reset")
+	p := newChunkPipe(2, 8)
+	var blob recorder
+	go func() {
+		_, err := (&chunkTee{r: io.MultiReader(strings.NewReader("0123456789"), iotest.ErrReader(cut)), p: p}).WriteTo(&blob)
+		p.CloseWrite(err)
+	}()
+	got, err := io.ReadAll(p)
+	if !errors.Is(err, cut) || string(got) != "0123456789" {
+		t.Fatalf("reader got %q, %v; want the 10 bytes, then the download's error", got, err)
+	}
+
+	bad := errors.New("unsafe layer")
+	p = newChunkPipe(2, 4)
+	stopped := make(chan error, 1)
+	go func() {
+		_, err := (&chunkTee{r: bytes.NewReader(make([]byte, 1000)), p: p}).WriteTo(io.Discard)
+		stopped <- err
+	}()
+	if _, err := p.Read(make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	p.CloseRead(bad)
+	if err := <-stopped; !errors.Is(err, bad) {
+		t.Fatalf("download after the unpack failed: %v, want the unpack's error", err)
+	}
+
+	full := errors.New("no space left")
+	p = newChunkPipe(2, 4)
+	if _, err := (&chunkTee{r: bytes.NewReader(make([]byte, 100)), p: p}).WriteTo(&recorder{fail: full}); !errors.Is(err, full) {
+		t.Fatalf("download with a failing blob write: %v, want the write's error", err)
 	}
 }

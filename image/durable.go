@@ -21,10 +21,12 @@ import (
 //
 //  1. Every blob and snapshot is written under a temporary name in
 //     <store>/tmp, checked against its digest, and handed to the batch
-//     (add). Writeback of its data starts at once (startWriteback) but
-//     nothing waits for it. The per-layer locks stay held.
-//  2. commit fsyncs every temporary file and directory (syncEntries): the
-//     data and inodes of all of them are on disk.
+//     (add). Writeback of its data starts as it is written
+//     (startWriteback). The per-layer locks stay held.
+//  2. add starts fsyncing every file and directory of the entry at once,
+//     in the background (syncEntries), while the other layers still
+//     arrive; commit waits for all of those syncs: the data and inodes of
+//     every entry are on disk.
 //  3. Only then does each get its final name (rename), so a final name
 //     never points at content a crash could tear: "present means valid"
 //     (hasBlob, isDir of a snapshot) holds across power loss.
@@ -44,6 +46,13 @@ type batch struct {
 	mu      sync.Mutex
 	moves   []move   // temporary name -> final name, committed in order
 	unlocks []func() // the layer locks, released after the commit
+	syncErr error    // the first failed background sync of an entry
+
+	syncing sync.WaitGroup // the background syncs of added entries
+	fsyncs  chan struct{}  // bounds the fsyncs in flight across entries
+
+	// syncEntry makes one added entry durable (syncEntries; tests replace it).
+	syncEntry func(path string, slots chan struct{}) error
 
 	// afterRename, when set (by tests), runs between steps 3 and 4; an
 	// error from it stands for a crash there.
@@ -52,7 +61,12 @@ type batch struct {
 
 type move struct{ tmp, final string }
 
-func (s *Store) newBatch() *batch { return &batch{s: s, afterRename: s.afterRename} }
+// syncsInFlight bounds a batch's concurrent fsyncs (each holds a thread).
+const syncsInFlight = 16
+
+func (s *Store) newBatch() *batch {
+	return &batch{s: s, afterRename: s.afterRename, fsyncs: make(chan struct{}, syncsInFlight), syncEntry: syncEntries}
+}
 
 // lock takes the exclusive file locks at paths in sorted order, so that
 // two pulls that need some of the same layers (in this process or
@@ -74,27 +88,41 @@ func (b *batch) lock(ctx context.Context, paths []string) error {
 }
 
 // add hands a checked temporary file or directory to the batch, to be
-// renamed to final by commit.
+// renamed to final by commit, and starts syncing it in the background
+// (the layers that finish first are on disk while the last still
+// arrive, instead of every sync waiting for the end of the pull).
 func (b *batch) add(tmp, final string) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.moves = append(b.moves, move{tmp, final})
+	b.mu.Unlock()
+	b.syncing.Add(1)
+	go func() {
+		defer b.syncing.Done()
+		if err := b.syncEntry(tmp, b.fsyncs); err != nil {
+			b.mu.Lock()
+			if b.syncErr == nil {
+				b.syncErr = fmt.Errorf("syncing %s: %w", filepath.Base(tmp), err)
+			}
+			b.mu.Unlock()
+		}
+	}()
 }
 
 // commit makes every added entry durable and gives it its final name (see
 // the ordering above). Entries whose final name exists already (a small
 // blob another writer stored meanwhile) are dropped.
 func (b *batch) commit() error {
+	b.syncing.Wait() // every entry added was synced, or failed to
 	b.mu.Lock()
-	moves := b.moves
+	moves, serr := b.moves, b.syncErr
 	b.moves = nil
 	b.mu.Unlock()
 	if len(moves) == 0 {
 		return nil
 	}
-	if err := syncEntries(moves); err != nil {
+	if serr != nil {
 		removeAll(moves)
-		return fmt.Errorf("syncing the image store: %w", err)
+		return fmt.Errorf("syncing the image store: %w", serr)
 	}
 	dirs := map[string]bool{}
 	var errs []error
@@ -126,6 +154,7 @@ func (b *batch) commit() error {
 // release removes whatever was added but not committed and drops the
 // locks; it is safe to call more than once.
 func (b *batch) release() {
+	b.syncing.Wait() // no sync still reads what is removed below
 	b.mu.Lock()
 	moves, unlocks := b.moves, b.unlocks
 	b.moves, b.unlocks = nil, nil
@@ -142,31 +171,30 @@ func removeAll(moves []move) {
 	}
 }
 
-// syncEntries makes every added entry durable: each file and directory
-// in it is fsynced, 16 at once, after its writeback was started as it was
-// written. (syncfs would do it in one call but also waits for whatever
-// else is dirty on the filesystem, which on a busy host is unbounded; on
-// this project's bench both take the same time.)
-func syncEntries(moves []move) error {
+// syncEntries makes the entry at path durable: each file and directory
+// in it is fsynced (at most cap(slots) at once across the batch), after
+// its writeback was started as it was written. (syncfs would do it in one
+// call but also waits for whatever else is dirty on the filesystem, which
+// on a busy host is unbounded.)
+func syncEntries(path string, slots chan struct{}) error {
 	var paths []string
-	for _, m := range moves {
-		err := filepath.WalkDir(m.tmp, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.Type().IsRegular() || d.IsDir() {
-				paths = append(paths, p)
-			}
-			return nil
-		})
+	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
+		if d.Type().IsRegular() || d.IsDir() {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	var g errgroup.Group
-	g.SetLimit(16)
 	for _, p := range paths {
+		slots <- struct{}{}
 		g.Go(func() error {
+			defer func() { <-slots }()
 			f, err := os.Open(p)
 			if err != nil {
 				return err

@@ -228,3 +228,89 @@ func TestBatchLocksInSortedOrder(t *testing.T) {
 	}
 	unlockA()
 }
+
+// An entry's sync starts when it is added, before the commit, and the
+// commit gives it its final name only once that sync is done: while the
+// sync of one entry is held, nothing is renamed.
+func TestBatchSyncsEachEntryAsAddedAndRenamesAfter(t *testing.T) {
+	s := mustOpen(t, t.TempDir())
+	b := s.newBatch()
+	started := make(chan string, 2)
+	hold := make(chan struct{})
+	b.syncEntry = func(path string, slots chan struct{}) error {
+		started <- filepath.Base(path)
+		if strings.HasPrefix(filepath.Base(path), "held") {
+			<-hold
+		}
+		return syncEntries(path, slots)
+	}
+	var finals []string
+	for _, name := range []string{"quick", "held"} {
+		tmp := filepath.Join(s.path("tmp"), name)
+		if err := os.WriteFile(tmp, []byte(name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		final := filepath.Join(s.path("blobs", "sha256"), name)
+		finals = append(finals, final)
+		b.add(tmp, final)
+	}
+	for range 2 {
+		select {
+		case <-started: // before any commit
+		case <-time.After(10 * time.Second):
+			t.Fatal("adding an entry did not start its sync")
+		}
+	}
+	committed := make(chan error, 1)
+	go func() { committed <- b.commit() }()
+	time.Sleep(50 * time.Millisecond)
+	for _, f := range finals {
+		if _, err := os.Lstat(f); err == nil {
+			t.Fatalf("%s renamed while the sync of an entry was still running", f)
+		}
+	}
+	close(hold)
+	if err := <-committed; err != nil {
+		t.Fatal(err)
+	}
+	b.release()
+	for _, f := range finals {
+		if _, err := os.Lstat(f); err != nil {
+			t.Errorf("after the commit: %v", err)
+		}
+	}
+	assertEmptyDir(t, s.path("tmp"))
+}
+
+// A failed sync of one entry fails the commit: no entry gets its final
+// name and the temporaries are removed.
+func TestBatchFailedSyncCommitsNothing(t *testing.T) {
+	s := mustOpen(t, t.TempDir())
+	b := s.newBatch()
+	b.syncEntry = func(path string, slots chan struct{}) error {
+		if filepath.Base(path) == "bad" {
+			return errors.New("I/O error")
+		}
+		return syncEntries(path, slots)
+	}
+	var finals []string
+	for _, name := range []string{"good", "bad"} {
+		tmp := filepath.Join(s.path("tmp"), name)
+		if err := os.WriteFile(tmp, []byte(name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		final := filepath.Join(s.path("blobs", "sha256"), name)
+		finals = append(finals, final)
+		b.add(tmp, final)
+	}
+	if err := b.commit(); err == nil || !strings.Contains(err.Error(), "I/O error") {
+		t.Fatalf("commit after a failed sync: %v, want the sync's error", err)
+	}
+	b.release()
+	for _, f := range finals {
+		if _, err := os.Lstat(f); err == nil {
+			t.Errorf("%s got its final name although a sync failed", f)
+		}
+	}
+	assertEmptyDir(t, s.path("tmp"))
+}

@@ -206,8 +206,13 @@ func (s *Store) storeBlob(r io.Reader, tmpPrefix string, want v1.Hash, size int6
 	if b != nil {
 		w = &writebackWriter{w: w, fd: int(f.Fd())}
 	}
-	// Large reads and writes: fewer system calls for a layer blob.
-	n, err := io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{r}, make([]byte, copyBufSize(size)))
+	var n int64
+	if wt, ok := r.(io.WriterTo); ok {
+		n, err = wt.WriteTo(w) // in its own buffers (a chunkTee's, a bytes.Reader's)
+	} else {
+		// Large reads and writes: fewer system calls for a layer blob.
+		n, err = io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{r}, make([]byte, copyBufSize(size)))
+	}
 	if err != nil {
 		return v1.Hash{}, 0, fmt.Errorf("writing blob %s: %w", want, err)
 	}

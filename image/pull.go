@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/berth-dev/berth/internal/phase"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/sync/errgroup"
@@ -67,6 +68,7 @@ func (s *Store) pull(ctx context.Context, norm string, o PullOptions) (*Image, e
 
 // pullFrom pulls norm from one source.
 func (s *Store) pullFrom(ctx context.Context, norm string, src source, platform v1.Platform, report func(Progress)) (*Image, error) {
+	endResolve := phase.Start(norm, "pull.resolve")
 	desc, err := remote.Get(src.ref, s.remoteOptions(ctx, remote.WithPlatform(platform))...)
 	if err != nil {
 		return nil, err
@@ -104,12 +106,14 @@ func (s *Store) pullFrom(ctx context.Context, norm string, src source, platform 
 		return nil, err
 	}
 
+	endResolve()
 	for _, l := range m.Layers {
 		report(Progress{Layer: l.Digest.String(), Total: l.Size, State: StateWaiting})
 	}
 	if err := b.lock(ctx, locks); err != nil {
 		return nil, err
 	}
+	endLayers := phase.Start(norm, "pull.layers")
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.jobs)
 	for i, l := range m.Layers {
@@ -117,6 +121,7 @@ func (s *Store) pullFrom(ctx context.Context, norm string, src source, platform 
 		g.Go(func() error { return s.pullLayer(gctx, b, rimg, l, diffID, report) })
 	}
 	lerr := g.Wait()
+	endLayers()
 	var digest v1.Hash
 	if lerr == nil {
 		if digest, lerr = s.putBlob(b, rawManifest); lerr != nil {
@@ -126,9 +131,11 @@ func (s *Store) pullFrom(ctx context.Context, norm string, src source, platform 
 	// The layers that did arrive are kept even when another failed, so
 	// that the next pull does not fetch them again; the image is recorded
 	// (tag, below) only after everything it needs is durable.
+	endCommit := phase.Start(norm, "pull.commit")
 	if err := b.commit(); err != nil {
 		return nil, errors.Join(lerr, err)
 	}
+	endCommit()
 	b.release()
 	if lerr != nil {
 		return nil, lerr
@@ -156,6 +163,7 @@ func (s *Store) pullFrom(ctx context.Context, norm string, src source, platform 
 	if indexDigest != "" {
 		entry.Annotations[annotationIndexDigest] = indexDigest
 	}
+	defer phase.Start(norm, "pull.record")()
 	if err := s.tag(ctx, norm, entry); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/berth-dev/berth/internal/phase"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -35,6 +36,7 @@ func (s *Store) layerLocks(layers []v1.Descriptor, diffIDs []v1.Hash) ([]string,
 // it on the way when its snapshot is missing too, or unpacks the blob
 // already there. The caller holds the layer's locks (layerLocks).
 func (s *Store) pullLayer(ctx context.Context, b *batch, rimg v1.Image, d v1.Descriptor, diffID v1.Hash, report func(Progress)) error {
+	defer phase.Start(d.Digest.Hex[:12], "pull.layer")()
 	p := Progress{Layer: d.Digest.String(), Total: d.Size}
 	set := func(state string, done int64) {
 		p.State, p.Done = state, done
@@ -129,7 +131,7 @@ func (s *Store) download(ctx context.Context, b *batch, rimg v1.Image, d v1.Desc
 	// The blob reaches b only when its digest checked out; the unpack
 	// must check out too before the snapshot does. A failed unpack after a
 	// good download still leaves the good blob to b.
-	_, _, werr := s.writeVerifiedBlob(b, io.TeeReader(cr, pipe), prefix, d.Digest, d.Size)
+	_, _, werr := s.writeVerifiedBlob(b, &chunkTee{r: cr, p: pipe}, prefix, d.Digest, d.Size)
 	pipe.CloseWrite(werr) // nil: the extraction sees the end of the stream
 	if werr == nil {
 		set(StateExtracting, d.Size)

@@ -341,20 +341,6 @@ func (x *extractor) file(pfd int, base string, hdr *tar.Header, r io.Reader) err
 	return setTimes(pfd, base, hdr.AccessTime, hdr.ModTime)
 }
 
-// fill reads from r until buf is full or r ends; it returns io.EOF only
-// at the end of r, with whatever was read before it.
-func fill(r io.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		k, err := r.Read(buf[n:])
-		n += k
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
 // hardlink links base to an entry already extracted in this layer.
 func (x *extractor) hardlink(pfd int, base string, hdr *tar.Header) error {
 	target, err := cleanEntryName(hdr.Linkname)
