@@ -37,9 +37,16 @@ func (e *Engine) ObserveState(ctx context.Context, p *spec.Project) (reconcile.O
 func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (reconcile.Observed, error) {
 	obs := reconcile.Observed{Networks: map[string]reconcile.Presence{}, Volumes: map[string]reconcile.Presence{}, Images: map[string]string{},
 		ImageConfigs: map[string]reconcile.ImageConfig{}, Pulled: map[string]time.Time{}, At: time.Now()}
-	recs, err := e.store.Containers(ctx, p.Name)
+	// Every project's records, read once: the peers need their owners.
+	all, err := e.store.Containers(ctx, "")
 	if err != nil {
 		return obs, err
+	}
+	var recs []store.Container
+	for _, r := range all {
+		if r.Project == p.Name {
+			recs = append(recs, r)
+		}
 	}
 	tags, err := e.net.StableTags()
 	if err != nil {
@@ -64,9 +71,7 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 	if err := errors.Join(errs...); err != nil {
 		return obs, err
 	}
-	if obs.Peers, err = e.peerProjects(ctx, p, plumbing.eps); err != nil {
-		return obs, err
-	}
+	obs.Peers = peerProjects(p, all, plumbing.eps)
 	byName := map[string]store.Network{}
 	for _, n := range plumbing.nets {
 		byName[n.Name] = n
@@ -145,14 +150,10 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 }
 
 // peerProjects are the other projects with a container on a network p
-// declares or one of its containers is on, sorted; eps are the host's
-// endpoints.
-func (e *Engine) peerProjects(ctx context.Context, p *spec.Project, eps []store.Endpoint) ([]string, error) {
+// declares or one of its containers is on, sorted; recs are every
+// project's containers and eps the host's endpoints.
+func peerProjects(p *spec.Project, recs []store.Container, eps []store.Endpoint) []string {
 	project := p.Name
-	recs, err := e.store.Containers(ctx, "")
-	if err != nil {
-		return nil, err
-	}
 	owner := map[string]string{}
 	for _, r := range recs {
 		owner[r.Name] = r.Project
@@ -173,7 +174,7 @@ func (e *Engine) peerProjects(ctx context.Context, p *spec.Project, eps []store.
 		}
 	}
 	slices.Sort(peers)
-	return peers, nil
+	return peers
 }
 
 // networkChange names what a declared network asks for that its bridge,

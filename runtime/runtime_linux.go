@@ -76,8 +76,10 @@ func (r *Runtime) run(ctx context.Context, id string, c Config) error {
 	if err := r.clearOrphan(id); err != nil {
 		return fmt.Errorf("starting %q: %w", id, err)
 	}
-	if err := os.Remove(p.exit); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("starting %q: %w", id, err)
+	for _, f := range []string{p.exit, p.state} { // what the previous run left
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("starting %q: %w", id, err)
+		}
 	}
 	// A shareable container's /dev/shm is mounted on the host, where the
 	// shims of those joining it find it, before its shim copies the mounts.
@@ -363,8 +365,10 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 	if err := unmountShm(p.shm); err != nil {
 		return fmt.Errorf("removing %q: %w", id, err)
 	}
-	if err := os.RemoveAll(p.sock); err != nil {
-		return fmt.Errorf("removing %q: %w", id, err)
+	for _, f := range []string{p.sock, p.state} {
+		if err := os.RemoveAll(f); err != nil {
+			return fmt.Errorf("removing %q: %w", id, err)
+		}
 	}
 	if err := removeDirAtomic(p.dir); err != nil {
 		return fmt.Errorf("removing %q: %w", id, err)
@@ -372,7 +376,8 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 	return nil
 }
 
-// State reports what container id is doing, from its shim when it lives,
+// State reports what container id is doing, from its shim when it lives
+// (the state it publishes, or its answer while it has published none),
 // else from exit.json and libcontainer: a container whose shim was killed
 // is still reported running while its init lives.
 func (r *Runtime) State(ctx context.Context, id string) (State, error) {
@@ -381,6 +386,9 @@ func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 		return State{Status: lifecycle.Missing}, nil
 	}
 	if shimAlive(p.dir) {
+		if st, ok := readPublished(p.state); ok {
+			return st, nil
+		}
 		resp, err := callShim(ctx, p.sock, shimRequest{Op: "state"})
 		if err == nil && resp.State != nil {
 			return *resp.State, nil
