@@ -48,11 +48,11 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 			recs = append(recs, r)
 		}
 	}
-	tags, err := e.net.StableTags()
+	plumbing, err := e.plumbing(ctx)
 	if err != nil {
 		return obs, err
 	}
-	plumbing, err := e.plumbing(ctx)
+	tags, err := e.net.StableTags(func(t network.Tags) bool { return hasTags(t, p, recs, plumbing) })
 	if err != nil {
 		return obs, err
 	}
@@ -175,6 +175,27 @@ func peerProjects(p *spec.Project, recs []store.Container, eps []store.Endpoint)
 	}
 	slices.Sort(peers)
 	return peers
+}
+
+// hasTags reports whether t has every rule tag observe looks for in p:
+// those of the bridges of the networks p declares or recorded, and those
+// of the published ports of its containers, recs.
+func hasTags(t network.Tags, p *spec.Project, recs []store.Container, pl hostPlumbing) bool {
+	declared := map[string]bool{}
+	for _, n := range p.Networks {
+		declared[n.Name] = true
+	}
+	for _, n := range pl.nets {
+		if (n.Project == p.Name || declared[n.Name]) && !t.Bridge(n.Bridge, n.Subnet6 != "") {
+			return false
+		}
+	}
+	for _, r := range recs {
+		if pl.ports[r.Name] && !t.Owner(r.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 // networkChange names what a declared network asks for that its bridge,
