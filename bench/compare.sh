@@ -119,7 +119,7 @@ if want noop && ! want lifecycle; then
 		for n in 10 50; do
 			(cd "$work/p$n" && "$b" up -d >/dev/null)
 			timed "no-op up -d, $n services" "$(label "$i")" -w 2 "$(berth_in "$b" "$work/p$n" up -d)"
-			(cd "$work/p$n" && "$b" down -t 0 >/dev/null)
+			(cd "$work/p$n" && "$b" down -t 0 >/dev/null 2>&1)
 		done
 	done
 fi

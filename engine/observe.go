@@ -56,7 +56,8 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 	if err != nil {
 		return obs, err
 	}
-	// Each state is a round trip to the container's shim: ask them all at once.
+	// A state is a read of what the container's shim published, or a round
+	// trip to a shim that has published none yet: ask them all at once.
 	obs.Containers = make([]reconcile.Container, len(recs))
 	errs := make([]error, len(recs))
 	var wg sync.WaitGroup
