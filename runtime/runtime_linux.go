@@ -63,7 +63,7 @@ func (r *Runtime) Start(ctx context.Context, c Config) error {
 // configuration c.
 func (r *Runtime) run(ctx context.Context, id string, c Config) error {
 	p := r.paths(id)
-	if shimAlive(p.dir) {
+	if shimAlive(p.dir) && !r.shimFinishing(ctx, p) {
 		return fmt.Errorf("starting %q: %w", id, ErrRunning)
 	}
 	// The run root may have been emptied since the creation (a reboot):
@@ -117,6 +117,15 @@ func (r *Runtime) Restart(ctx context.Context, id string) error {
 		return err
 	}
 	return r.run(ctx, id, c)
+}
+
+// shimFinishing reports whether the live shim of p published that its
+// container is down for good and has gone within a moment: it was only
+// recording the exit and unmounting (an `up` right after a container
+// died sees it exited before its shim is gone).
+func (r *Runtime) shimFinishing(ctx context.Context, p paths) bool {
+	st, ok := readPublished(p.state)
+	return ok && st.Status == lifecycle.Exited && !shimLingers(ctx, p.dir)
 }
 
 // shimLingers reports whether a shim that did not answer is still there

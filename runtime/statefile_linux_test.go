@@ -11,8 +11,9 @@ import (
 )
 
 // A shim's published state is what it answers on its socket, follows an
-// exit it sees, is replaced by the next run's shim and goes with the
-// container.
+// exit it sees, is replaced by the next run's shim (which a start right
+// after the exit waits for the old shim to make room for) and goes with
+// the container.
 func TestStateIsPublished(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
@@ -34,7 +35,9 @@ func TestStateIsPublished(t *testing.T) {
 	if err := syscall.Kill(st.Pid, syscall.SIGKILL); err != nil { // behind the shim's back
 		t.Fatal(err)
 	}
-	if got := e.waitExited(t, c.ID); got.ExitCode != 137 || got.Status != lifecycle.Exited {
+	// Started again at once: its shim may still be finishing (recording
+	// the exit, unmounting), which the start waits for.
+	if got := e.waitFor(t, c.ID, "exited", func(s State) bool { return s.Status != lifecycle.Running }); got.ExitCode != 137 || got.Status != lifecycle.Exited {
 		t.Fatalf("after its init was killed: %+v, want exited 137", got)
 	}
 	if _, ok := readPublished(p.state); !ok {
