@@ -8,7 +8,9 @@
 # checkout with the Go toolchain; apt-get install runc hyperfine
 # busybox-static curl; takes the shared root-test lock). RUNS (default 10)
 # sets the runs per timed row; SECTIONS (default "lifecycle cpu memory pull
-# port") the groups of rows measured.
+# port") the groups of rows measured; "noop" measures only the no-op up
+# rows of lifecycle, with `berth version` (process start and package init,
+# what any command costs) beside them.
 set -euo pipefail
 for tool in runc hyperfine curl go python3; do
 	command -v "$tool" >/dev/null || { echo "bench/compare.sh needs $tool" >&2; exit 1; }
@@ -107,6 +109,19 @@ if want lifecycle; then
 	timed "recreate 1 of 10 (-t 0)" floor "$work/floor-recreate.sh"
 	timed "down -t 0, 50 services" floor --prepare "$work/floor-reset.sh 50" "$work/floor-delete.sh"
 	"$work/floor-delete.sh"
+fi
+
+if want noop && ! want lifecycle; then
+	echo "== no-op up" >&2
+	for i in "${!bins[@]}"; do
+		b=${bins[$i]}
+		timed "berth version (process start)" "$(label "$i")" -w 2 "$b version"
+		for n in 10 50; do
+			(cd "$work/p$n" && "$b" up -d >/dev/null)
+			timed "no-op up -d, $n services" "$(label "$i")" -w 2 "$(berth_in "$b" "$work/p$n" up -d)"
+			(cd "$work/p$n" && "$b" down -t 0 >/dev/null 2>&1)
+		done
+	done
 fi
 
 if want cpu; then

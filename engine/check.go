@@ -18,8 +18,12 @@ import (
 // options that are wrong, config and secret files that cannot be read.
 // It also refuses, as Docker does, what would take a container name, a
 // host port or a bridge name that someone else holds (see conflicts).
-// It reports every problem at once.
+// It reports every problem at once. A plan without actions touches
+// nothing, so there is nothing to read for it.
 func (e *Engine) Check(ctx context.Context, plan reconcile.Plan) error {
+	if plan.Empty() {
+		return nil
+	}
 	h, err := e.holdings(ctx)
 	if err != nil {
 		return fmt.Errorf("checking the plan: %w", err)

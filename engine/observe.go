@@ -37,19 +37,27 @@ func (e *Engine) ObserveState(ctx context.Context, p *spec.Project) (reconcile.O
 func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (reconcile.Observed, error) {
 	obs := reconcile.Observed{Networks: map[string]reconcile.Presence{}, Volumes: map[string]reconcile.Presence{}, Images: map[string]string{},
 		ImageConfigs: map[string]reconcile.ImageConfig{}, Pulled: map[string]time.Time{}, At: time.Now()}
-	recs, err := e.store.Containers(ctx, p.Name)
+	// Every project's records, read once: the peers need their owners.
+	all, err := e.store.Containers(ctx, "")
 	if err != nil {
 		return obs, err
 	}
-	tags, err := e.net.StableTags()
-	if err != nil {
-		return obs, err
+	var recs []store.Container
+	for _, r := range all {
+		if r.Project == p.Name {
+			recs = append(recs, r)
+		}
 	}
 	plumbing, err := e.plumbing(ctx)
 	if err != nil {
 		return obs, err
 	}
-	// Each state is a round trip to the container's shim: ask them all at once.
+	tags, err := e.net.StableTags(func(t network.Tags) bool { return hasTags(t, p, recs, plumbing) })
+	if err != nil {
+		return obs, err
+	}
+	// A state is a read of what the container's shim published, or a round
+	// trip to a shim that has published none yet: ask them all at once.
 	obs.Containers = make([]reconcile.Container, len(recs))
 	errs := make([]error, len(recs))
 	var wg sync.WaitGroup
@@ -64,9 +72,7 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 	if err := errors.Join(errs...); err != nil {
 		return obs, err
 	}
-	if obs.Peers, err = e.peerProjects(ctx, p, plumbing.eps); err != nil {
-		return obs, err
-	}
+	obs.Peers = peerProjects(p, all, plumbing.eps)
 	byName := map[string]store.Network{}
 	for _, n := range plumbing.nets {
 		byName[n.Name] = n
@@ -145,14 +151,10 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 }
 
 // peerProjects are the other projects with a container on a network p
-// declares or one of its containers is on, sorted; eps are the host's
-// endpoints.
-func (e *Engine) peerProjects(ctx context.Context, p *spec.Project, eps []store.Endpoint) ([]string, error) {
+// declares or one of its containers is on, sorted; recs are every
+// project's containers and eps the host's endpoints.
+func peerProjects(p *spec.Project, recs []store.Container, eps []store.Endpoint) []string {
 	project := p.Name
-	recs, err := e.store.Containers(ctx, "")
-	if err != nil {
-		return nil, err
-	}
 	owner := map[string]string{}
 	for _, r := range recs {
 		owner[r.Name] = r.Project
@@ -173,7 +175,28 @@ func (e *Engine) peerProjects(ctx context.Context, p *spec.Project, eps []store.
 		}
 	}
 	slices.Sort(peers)
-	return peers, nil
+	return peers
+}
+
+// hasTags reports whether t has every rule tag observe looks for in p:
+// those of the bridges of the networks p declares or recorded, and those
+// of the published ports of its containers, recs.
+func hasTags(t network.Tags, p *spec.Project, recs []store.Container, pl hostPlumbing) bool {
+	declared := map[string]bool{}
+	for _, n := range p.Networks {
+		declared[n.Name] = true
+	}
+	for _, n := range pl.nets {
+		if (n.Project == p.Name || declared[n.Name]) && !t.Bridge(n.Bridge, n.Subnet6 != "") {
+			return false
+		}
+	}
+	for _, r := range recs {
+		if pl.ports[r.Name] && !t.Owner(r.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 // networkChange names what a declared network asks for that its bridge,

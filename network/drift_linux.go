@@ -37,13 +37,15 @@ const (
 	familyV6
 )
 
-// StableTags is Tags read twice and merged: a dump that another process's
+// StableTags is Tags, read a second time and merged when the first read
+// lacks a tag that complete looks for: a dump that another process's
 // change interrupted can miss rules (the nftables library does not flag
 // it), and a rule missing from one read but not the other is not lost.
-// What is really gone is absent from both.
-func (h *Host) StableTags() (Tags, error) {
+// What is really gone is absent from both; a first read that has all
+// complete wants is enough.
+func (h *Host) StableTags(complete func(Tags) bool) (Tags, error) {
 	a, err := h.Tags()
-	if err != nil {
+	if err != nil || complete(a) {
 		return a, err
 	}
 	b, err := h.Tags()

@@ -98,6 +98,9 @@ func (s *shim) setHealth(status string) {
 	s.mu.Lock()
 	old := s.state.Health
 	s.state.Health = status
+	if status != old {
+		s.publish()
+	}
 	s.mu.Unlock()
 	if status != old && status != HealthStarting {
 		s.event("health_status: "+status, nil) // as Docker spells it

@@ -89,6 +89,7 @@ func (s *shim) pause() error {
 		return fmt.Errorf("freezing: %w", err)
 	}
 	s.state.Status = lifecycle.Paused
+	s.publish()
 	return nil
 }
 
@@ -108,6 +109,7 @@ func (s *shim) resume() error {
 	}
 	s.state.Status = lifecycle.Running
 	s.resumeHealth()
+	s.publish()
 	return nil
 }
 
@@ -142,6 +144,7 @@ func (s *shim) thaw() {
 		return
 	}
 	s.state.Status = lifecycle.Running
+	s.publish()
 }
 
 // resumeHealth starts the health checks again after a pause, keeping the

@@ -53,7 +53,7 @@ func New(root, runRoot string, opts ...Option) *Runtime {
 // paths are the files of one container.
 type paths struct {
 	dir, config, upper, work, rootfs, log, exit, shimLog string
-	sock, stateRoot                                      string
+	sock, state, stateRoot                               string // state: what the shim publishes (see publish)
 	shmRoot, shm                                         string // shareable containers' /dev/shm, this one's
 }
 
@@ -71,6 +71,7 @@ func containerPaths(root, runRoot, id string) paths {
 		exit:      filepath.Join(dir, "exit.json"),
 		shimLog:   filepath.Join(dir, "shim.log"),
 		sock:      filepath.Join(runRoot, "shims", id+".sock"),
+		state:     filepath.Join(runRoot, "shims", id+".state"),
 		stateRoot: filepath.Join(runRoot, "runc"),
 		shmRoot:   filepath.Join(runRoot, "shm"),
 		shm:       filepath.Join(runRoot, "shm", id),

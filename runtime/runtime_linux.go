@@ -95,7 +95,7 @@ func (r *Runtime) Release(ctx context.Context, id string) error {
 // run starts container id, which was created with configuration c: the
 // shim that holds it prepared (see Prepare) runs it, else a new shim.
 func (r *Runtime) run(ctx context.Context, id string, c Config) error {
-	if shimAlive(r.paths(id).dir) {
+	if p := r.paths(id); shimAlive(p.dir) && !r.shimFinishing(ctx, p) {
 		if done, err := r.startHeld(ctx, id); done {
 			return err
 		}
@@ -112,7 +112,7 @@ func (r *Runtime) run(ctx context.Context, id string, c Config) error {
 // report.
 func (r *Runtime) launch(ctx context.Context, id string, c Config, hold bool) (ready func() error, err error) {
 	p := r.paths(id)
-	if shimAlive(p.dir) {
+	if shimAlive(p.dir) && !r.shimFinishing(ctx, p) {
 		return nil, fmt.Errorf("starting %q: %w", id, ErrRunning)
 	}
 	// The run root may have been emptied since the creation (a reboot):
@@ -125,8 +125,10 @@ func (r *Runtime) launch(ctx context.Context, id string, c Config, hold bool) (r
 	if err := r.clearOrphan(id); err != nil {
 		return nil, fmt.Errorf("starting %q: %w", id, err)
 	}
-	if err := os.Remove(p.exit); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("starting %q: %w", id, err)
+	for _, f := range []string{p.exit, p.state} { // what the previous run left
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("starting %q: %w", id, err)
+		}
 	}
 	// A shareable container's /dev/shm is mounted on the host, where the
 	// shims of those joining it find it, before its shim copies the mounts.
@@ -206,6 +208,15 @@ func (r *Runtime) startHeld(ctx context.Context, id string) (done bool, err erro
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
+}
+
+// shimFinishing reports whether the live shim of p published that its
+// container is down for good and has gone within a moment: it was only
+// recording the exit and unmounting (an `up` right after a container
+// died sees it exited before its shim is gone).
+func (r *Runtime) shimFinishing(ctx context.Context, p paths) bool {
+	st, ok := readPublished(p.state)
+	return ok && st.Status == lifecycle.Exited && !shimLingers(ctx, p.dir)
 }
 
 // shimLingers reports whether a shim that did not answer is still there
@@ -457,8 +468,10 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 	if err := unmountShm(p.shm); err != nil {
 		return fmt.Errorf("removing %q: %w", id, err)
 	}
-	if err := os.RemoveAll(p.sock); err != nil {
-		return fmt.Errorf("removing %q: %w", id, err)
+	for _, f := range []string{p.sock, p.state} {
+		if err := os.RemoveAll(f); err != nil {
+			return fmt.Errorf("removing %q: %w", id, err)
+		}
 	}
 	if err := removeDirAtomic(p.dir); err != nil {
 		return fmt.Errorf("removing %q: %w", id, err)
@@ -466,7 +479,8 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 	return nil
 }
 
-// State reports what container id is doing, from its shim when it lives,
+// State reports what container id is doing, from its shim when it lives
+// (the state it publishes, or its answer while it has published none),
 // else from exit.json and libcontainer: a container whose shim was killed
 // is still reported running while its init lives.
 func (r *Runtime) State(ctx context.Context, id string) (State, error) {
@@ -475,6 +489,9 @@ func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 		return State{Status: lifecycle.Missing}, nil
 	}
 	if shimAlive(p.dir) {
+		if st, ok := readPublished(p.state); ok {
+			return st, nil
+		}
 		resp, err := callShim(ctx, p.sock, shimRequest{Op: "state"})
 		if err == nil && resp.State != nil {
 			return *resp.State, nil

@@ -287,6 +287,7 @@ func (s *shim) adopt(l launched) {
 	if s.cfg.Health != nil {
 		s.health = s.startHealth(*s.cfg.Health, true)
 	}
+	s.publish()
 	s.mu.Unlock()
 }
 
@@ -330,6 +331,7 @@ func (s *shim) wait() int {
 	oom := oomKilled(ctr)
 	s.mu.Lock()
 	s.state.OOMKilled = oom
+	s.publish()
 	s.mu.Unlock()
 	if err := ctr.Destroy(); err != nil {
 		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
@@ -361,6 +363,7 @@ func (s *shim) supervise(backoff time.Duration) {
 		}
 		s.state.Status, s.state.Pid, s.state.ExitCode, s.state.FinishedAt = status, 0, code, now
 		s.state.Stopped = s.stopped
+		s.publish()
 		st, stopped := s.state, s.stopped
 		s.mu.Unlock()
 		if !restart {
@@ -393,6 +396,7 @@ func (s *shim) supervise(backoff time.Duration) {
 		case <-s.stopCh: // stopped while waiting: down for good
 			s.mu.Lock()
 			s.state.Status = lifecycle.Exited
+			s.publish()
 			s.mu.Unlock()
 			return
 		case <-time.After(backoff):
@@ -400,6 +404,7 @@ func (s *shim) supervise(backoff time.Duration) {
 		s.mu.Lock()
 		s.state.Restarts++
 		s.state.StartedAt = time.Now()
+		s.publish()
 		s.mu.Unlock()
 		_ = rotateShimLog(s.p.shimLog, maxShimLog) // a restart loop must not fill the disk
 		if startErr = s.start(); startErr != nil {
