@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"github.com/opencontainers/cgroups/fscommon"
 	"github.com/opencontainers/runc/libcontainer"
 )
 
@@ -14,15 +13,5 @@ func oomKilled(ctr *libcontainer.Container) bool {
 	if err != nil {
 		return false
 	}
-	// v1 first: on a hybrid host "" is the cgroup v2 hierarchy without
-	// controllers.
-	dir, file := st.CgroupPaths["memory"], "memory.oom_control"
-	if dir == "" {
-		dir, file = st.CgroupPaths[""], "memory.events"
-	}
-	if dir == "" {
-		return false
-	}
-	n, err := fscommon.GetValueByKey(dir, file, "oom_kill")
-	return err == nil && n > 0
+	return oomKilledIn(st.CgroupPaths)
 }

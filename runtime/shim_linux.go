@@ -323,20 +323,35 @@ func (s *shim) wait() int {
 	s.mu.Unlock()
 	sio.closeStdin()
 	s.hub.end(code)
-	ctr, err := s.container()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
-		return code
-	}
-	oom := oomKilled(ctr)
+	oom, err := s.destroy()
 	s.mu.Lock()
 	s.state.OOMKilled = oom
 	s.publish()
 	s.mu.Unlock()
-	if err := ctr.Destroy(); err != nil {
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
 	}
 	return code
+}
+
+// destroy destroys the exited container (its cgroups and state go) and
+// says whether the OOM killer killed in it. A re-executed shim, which
+// holds no libcontainer container, does it without loading one when it
+// can (destroyLean).
+func (s *shim) destroy() (oom bool, err error) {
+	s.ctrMu.Lock()
+	held := s.ctr != nil
+	s.ctrMu.Unlock()
+	if !held {
+		if oom, done, err := destroyLean(s.p.stateRoot, s.cfg.ID); done {
+			return oom, err
+		}
+	}
+	ctr, err := s.container()
+	if err != nil {
+		return false, err
+	}
+	return oomKilled(ctr), ctr.Destroy()
 }
 
 // supervise waits for exits, records them and restarts by policy, until
