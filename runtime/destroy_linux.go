@@ -1,77 +1,50 @@
 package runtime
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/opencontainers/cgroups"
 	"github.com/opencontainers/cgroups/fscommon"
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
 )
 
 // A re-executed shim holds no libcontainer container: loading one decodes
 // the whole state.json (the configuration with its seccomp rules) and
 // builds the decoders of all its types, milliseconds of CPU per container
-// at the moment a `down` stops them all (issue 15). What destroying a
-// stopped container takes is a small part of it.
+// at the moment a `down` stops them all (issue 15). Destroying a stopped
+// container mostly takes far less: the shim that started it hands the
+// re-executed one its cgroup paths (leanOf), and the destroy is then
+// libcontainer's without the load (destroyLean).
 
-// leanState is the part of libcontainer's state.json that destroying a
-// stopped container needs.
-type leanState struct {
-	Config struct {
-		Namespaces []struct {
-			Type string `json:"type"`
-			Path string `json:"path"`
-		} `json:"namespaces"`
-		Hooks    json.RawMessage `json:"Hooks"`
-		IntelRdt json.RawMessage `json:"intel_rdt"`
-		Cgroups  struct {
-			Systemd bool `json:"Systemd"`
-		} `json:"cgroups"`
-	} `json:"config"`
-	CgroupPaths  map[string]string `json:"cgroup_paths"`
-	IntelRdtPath string            `json:"intel_rdt_path"`
-}
-
-// simple says whether libcontainer's destroy of the container comes down
-// to removing its cgroups and state directory: it has its own PID
+// leanOf is what destroying container st once stopped takes when that is
+// only removing its cgroups and its state directory: it has its own PID
 // namespace (no process of it outlives its init), no hooks, no Intel RDT
-// group, and cgroups berth manages through the filesystem.
-func (st *leanState) simple() bool {
-	private := false
-	for _, ns := range st.Config.Namespaces {
-		if ns.Type == "NEWPID" {
-			private = ns.Path == ""
-		}
+// group, and cgroups managed through the filesystem. Otherwise nil.
+func leanOf(st *libcontainer.State) map[string]string {
+	c := st.Config
+	if !c.Namespaces.IsPrivate(configs.NEWPID) || len(c.Hooks) > 0 || c.IntelRdt != nil || st.IntelRdtPath != "" ||
+		(c.Cgroups != nil && c.Cgroups.Systemd) || len(st.CgroupPaths) == 0 {
+		return nil
 	}
-	empty := func(m json.RawMessage) bool { s := string(m); return s == "" || s == "null" || s == "{}" }
-	return private && empty(st.Config.Hooks) && empty(st.Config.IntelRdt) && st.IntelRdtPath == "" && !st.Config.Cgroups.Systemd
+	return st.CgroupPaths
 }
 
 // destroyLean destroys stopped container id under stateRoot as
-// libcontainer's Destroy does (its cgroups, then its state directory)
-// without loading it, when that is all the destroy does; done says
-// whether it was, and oom whether the kernel's OOM killer killed in its
-// memory cgroup. When not done, nothing was changed.
-func destroyLean(stateRoot, id string) (oom, done bool, err error) {
-	dir := filepath.Join(stateRoot, id)
-	data, err := os.ReadFile(filepath.Join(dir, "state.json"))
-	if err != nil {
-		return false, false, nil
+// libcontainer's Destroy does when leanOf gave its cgroup paths: its
+// cgroups, then its state directory. oom says whether the kernel's OOM
+// killer killed in its memory cgroup.
+func destroyLean(stateRoot, id string, paths map[string]string) (oom bool, err error) {
+	oom = oomKilledIn(paths)
+	if err := cgroups.RemovePaths(paths); err != nil {
+		return oom, fmt.Errorf("unable to destroy container: unable to remove container's cgroup: %w", err)
 	}
-	var st leanState
-	if json.Unmarshal(data, &st) != nil || !st.simple() {
-		return false, false, nil
+	if err := os.RemoveAll(filepath.Join(stateRoot, id)); err != nil {
+		return oom, fmt.Errorf("unable to destroy container: unable to remove container state dir: %w", err)
 	}
-	oom = oomKilledIn(st.CgroupPaths)
-	if err := cgroups.RemovePaths(st.CgroupPaths); err != nil {
-		return oom, true, fmt.Errorf("unable to destroy container: unable to remove container's cgroup: %w", err)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return oom, true, fmt.Errorf("unable to destroy container: unable to remove container state dir: %w", err)
-	}
-	return oom, true, nil
+	return oom, nil
 }
 
 // oomKilledIn says whether the kernel's OOM killer killed a process in

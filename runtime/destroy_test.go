@@ -1,7 +1,7 @@
 package runtime
 
 import (
-	"encoding/json"
+	"maps"
 	"testing"
 
 	"github.com/opencontainers/cgroups"
@@ -9,20 +9,15 @@ import (
 	"github.com/opencontainers/runc/libcontainer/configs"
 )
 
-// destroyLean reads libcontainer's own state.json: a container with its
-// own PID namespace and nothing else to undo is simple; hooks, a shared
-// PID namespace, systemd cgroups or an Intel RDT group send the destroy
-// through libcontainer.
-func TestLeanStateSimple(t *testing.T) {
-	base := func() libcontainer.State {
-		var st libcontainer.State
-		st.Config = configs.Config{Namespaces: configs.Namespaces{{Type: configs.NEWNS}, {Type: configs.NEWPID}}}
-		st.CgroupPaths = map[string]string{"memory": "/sys/fs/cgroup/memory/b/c"}
-		return st
-	}
+// A container with its own PID namespace and nothing else to undo is
+// destroyed lean, by its cgroup paths; hooks, a shared PID namespace,
+// systemd cgroups or an Intel RDT group send the destroy through
+// libcontainer.
+func TestLeanOf(t *testing.T) {
+	paths := map[string]string{"memory": "/sys/fs/cgroup/memory/b/c", "": "/sys/fs/cgroup/unified/b/c"}
 	cases := map[string]struct {
 		edit func(*libcontainer.State)
-		want bool
+		lean bool
 	}{
 		"own pid namespace": {func(*libcontainer.State) {}, true},
 		"no pid namespace":  {func(st *libcontainer.State) { st.Config.Namespaces = configs.Namespaces{{Type: configs.NEWNS}} }, false},
@@ -32,27 +27,18 @@ func TestLeanStateSimple(t *testing.T) {
 		"poststop hook": {func(st *libcontainer.State) {
 			st.Config.Hooks = configs.Hooks{configs.Poststop: configs.HookList{configs.NewCommandHook(&configs.Command{Path: "/bin/true"})}}
 		}, false},
-		"systemd cgroups": {func(st *libcontainer.State) {
-			st.Config.Cgroups = &cgroups.Cgroup{Systemd: true}
-		}, false},
-		"intel rdt": {func(st *libcontainer.State) { st.Config.IntelRdt = &configs.IntelRdt{ClosID: "x"} }, false},
+		"systemd cgroups": {func(st *libcontainer.State) { st.Config.Cgroups = &cgroups.Cgroup{Systemd: true} }, false},
+		"intel rdt":       {func(st *libcontainer.State) { st.Config.IntelRdt = &configs.IntelRdt{ClosID: "x"} }, false},
+		"no cgroups":      {func(st *libcontainer.State) { st.CgroupPaths = nil }, false},
 	}
 	for name, c := range cases {
-		st := base()
+		var st libcontainer.State
+		st.Config = configs.Config{Namespaces: configs.Namespaces{{Type: configs.NEWNS}, {Type: configs.NEWPID}}, Cgroups: &cgroups.Cgroup{}}
+		st.CgroupPaths = maps.Clone(paths)
 		c.edit(&st)
-		data, err := json.Marshal(st)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var lean leanState
-		if err := json.Unmarshal(data, &lean); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if got := lean.simple(); got != c.want {
-			t.Errorf("%s: simple() = %v, want %v", name, got, c.want)
-		}
-		if lean.CgroupPaths["memory"] != "/sys/fs/cgroup/memory/b/c" {
-			t.Errorf("%s: cgroup paths %v", name, lean.CgroupPaths)
+		got := leanOf(&st)
+		if c.lean && !maps.Equal(got, paths) || !c.lean && got != nil {
+			t.Errorf("%s: leanOf = %v, want lean %v", name, got, c.lean)
 		}
 	}
 }

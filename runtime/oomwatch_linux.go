@@ -6,19 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
 )
-
-// memoryCgroupV1 is the directory of ctr's memory cgroup on a cgroup v1
-// host, "" on cgroup v2 or without a memory controller.
-func memoryCgroupV1(ctr *libcontainer.Container) string {
-	st, err := ctr.State()
-	if err != nil {
-		return ""
-	}
-	return st.CgroupPaths["memory"]
-}
 
 // notifyOOMv1 calls fire at each OOM kill in the cgroup v1 memory cgroup
 // dir, until the cgroup is removed. It reads its eventfd through Go's

@@ -77,6 +77,7 @@ type shim struct {
 
 	mu      sync.Mutex
 	proc    initProc
+	lean    map[string]string // the run's cgroup paths for a lean destroy (leanOf), nil: none
 	copiers sync.WaitGroup
 	state   State
 	stopped bool          // an explicit stop or kill: never restart
@@ -222,6 +223,9 @@ type launched struct {
 	at   time.Time // when it started
 	// memDir is its memory cgroup on a cgroup v1 host, "" on v2.
 	memDir string
+	// lean are its cgroup paths when destroying it takes no more than
+	// removing them and its state (leanOf), else nil.
+	lean map[string]string
 }
 
 // start runs the container once, its output going to the log and to
@@ -258,7 +262,11 @@ func (s *shim) launch(hold bool) (launched, error) {
 		sio.abort()
 		return launched{}, err
 	}
-	return launched{ctr, proc, sio, time.Now(), memoryCgroupV1(ctr)}, nil
+	l := launched{ctr: ctr, proc: proc, sio: sio, at: time.Now()}
+	if st, err := ctr.State(); err == nil {
+		l.memDir, l.lean = st.CgroupPaths["memory"], leanOf(st)
+	}
+	return l, nil
 }
 
 // adopt supervises the run l: its output goes to the log and to the
@@ -281,7 +289,7 @@ func (s *shim) adopt(l launched) {
 	s.ctrMu.Lock()
 	s.ctr = ctr
 	s.ctrMu.Unlock()
-	s.proc, s.io = proc, sio
+	s.proc, s.io, s.lean = proc, sio, l.lean
 	s.state.Status, s.state.Pid, s.state.StartedAt, s.state.OOMKilled = lifecycle.Running, pid, l.at, false
 	s.health = nil
 	if s.cfg.Health != nil {
@@ -336,16 +344,17 @@ func (s *shim) wait() int {
 
 // destroy destroys the exited container (its cgroups and state go) and
 // says whether the OOM killer killed in it. A re-executed shim, which
-// holds no libcontainer container, does it without loading one when it
-// can (destroyLean).
+// holds no libcontainer container, does it without loading one when its
+// handoff says it can (destroyLean).
 func (s *shim) destroy() (oom bool, err error) {
+	s.mu.Lock()
+	lean := s.lean
+	s.mu.Unlock()
 	s.ctrMu.Lock()
 	held := s.ctr != nil
 	s.ctrMu.Unlock()
-	if !held {
-		if oom, done, err := destroyLean(s.p.stateRoot, s.cfg.ID); done {
-			return oom, err
-		}
+	if !held && lean != nil {
+		return destroyLean(s.p.stateRoot, s.cfg.ID, lean)
 	}
 	ctr, err := s.container()
 	if err != nil {

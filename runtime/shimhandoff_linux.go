@@ -33,15 +33,16 @@ const handoffEnv = "BERTH_SHIM_HANDOFF"
 // handoff is what a shim passes to its re-executed image: the numbers of
 // the descriptors it keeps open, and the run it started.
 type handoff struct {
-	Lock      int             `json:"lock"`
-	Listener  int             `json:"listener"`
-	Outputs   []handoffOutput `json:"outputs"`
-	Stdin     int             `json:"stdin"`  // -1: none
-	Master    int             `json:"master"` // the terminal, -1: none
-	Pid       int             `json:"pid"`
-	MemDir    string          `json:"mem_dir,omitempty"` // the memory cgroup (v1)
-	StartedAt time.Time       `json:"started_at"`
-	Spec      json.RawMessage `json:"spec"` // decoded when first needed (health checks, restarts, updates)
+	Lock      int               `json:"lock"`
+	Listener  int               `json:"listener"`
+	Outputs   []handoffOutput   `json:"outputs"`
+	Stdin     int               `json:"stdin"`  // -1: none
+	Master    int               `json:"master"` // the terminal, -1: none
+	Pid       int               `json:"pid"`
+	MemDir    string            `json:"mem_dir,omitempty"` // the memory cgroup (v1)
+	Lean      map[string]string `json:"lean,omitempty"`    // the cgroup paths a lean destroy removes (leanOf)
+	StartedAt time.Time         `json:"started_at"`
+	Spec      json.RawMessage   `json:"spec"` // decoded when first needed (health checks, restarts, updates)
 }
 
 type handoffOutput struct {
@@ -67,7 +68,7 @@ func (s *shim) reexec(l launched) error {
 		return fmt.Errorf("encoding the spec for the re-exec: %w", err)
 	}
 	pid, _ := l.proc.Pid()
-	h := handoff{Stdin: -1, Master: -1, Pid: pid, StartedAt: l.at, MemDir: l.memDir, Spec: spec}
+	h := handoff{Stdin: -1, Master: -1, Pid: pid, StartedAt: l.at, MemDir: l.memDir, Lean: l.lean, Spec: spec}
 	var kept []int
 	keep := func(c syscall.Conn) (int, error) {
 		fd, err := rawFD(c)
@@ -237,7 +238,7 @@ func (s *shim) takeOver(h handoff) (launched, error) {
 	if err != nil {
 		return launched{}, err
 	}
-	return launched{nil, init, sio, h.StartedAt, h.MemDir}, nil
+	return launched{proc: init, sio: sio, at: h.StartedAt, memDir: h.MemDir, lean: h.Lean}, nil
 }
 
 // container is the container's libcontainer handle, loaded from its state
