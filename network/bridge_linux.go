@@ -3,6 +3,7 @@ package network
 import (
 	"errors"
 	"fmt"
+	"github.com/berth-dev/berth/internal/phase"
 	"net"
 	"net/netip"
 
@@ -207,6 +208,7 @@ func (h *Host) RemoveBridge(b Bridge) error {
 
 // removeBridgeLocked is RemoveBridge under the host lock.
 func (h *Host) removeBridgeLocked(b Bridge) error {
+	end := phase.Start(b.Name, "bridge.rules")
 	err := h.updateLocked("removing bridge "+b.Name, false, func(x *txn) error {
 		if err := x.deleteTagged(bridgeTag(b.Name)); err != nil {
 			return err
@@ -214,9 +216,11 @@ func (h *Host) removeBridgeLocked(b Bridge) error {
 		tag := h.foreignBridgeTag(b.Name)
 		return x.deleteForeign(func(t string) bool { return t == tag })
 	})
+	end()
 	if err != nil {
 		return err
 	}
+	defer phase.Start(b.Name, "bridge.link")()
 	link, err := bridgeLink(b.Name)
 	if err != nil {
 		return err
