@@ -10,7 +10,7 @@
 # sets the runs per timed row; SECTIONS (default "lifecycle cpu memory pull
 # port") the groups of rows measured; "noop" measures only the no-op up
 # rows of lifecycle, with `berth version` (process start and package init,
-# what any command costs) beside them.
+# what any command costs) beside them; "down" only lifecycle's down row.
 set -euo pipefail
 for tool in runc hyperfine curl go python3; do
 	command -v "$tool" >/dev/null || { echo "bench/compare.sh needs $tool" >&2; exit 1; }
@@ -122,6 +122,16 @@ if want noop && ! want lifecycle; then
 			(cd "$work/p$n" && "$b" down -t 0 >/dev/null 2>&1)
 		done
 	done
+fi
+
+if want down && ! want lifecycle; then # lifecycle's down row alone
+	echo "== down" >&2
+	for i in "${!bins[@]}"; do
+		b=${bins[$i]}
+		timed "down -t 0, 50 services" "$(label "$i")" --prepare "$(berth_in "$b" "$work/p50" up -d)" "$(berth_in "$b" "$work/p50" down -t 0)"
+	done
+	timed "down -t 0, 50 services" floor --prepare "$work/floor-reset.sh 50" "$work/floor-delete.sh"
+	"$work/floor-delete.sh"
 fi
 
 if want cpu; then
