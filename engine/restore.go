@@ -55,12 +55,8 @@ const vethGrace = 250 * time.Millisecond
 func (e *Engine) unplumb(ctx context.Context, name string) error {
 	var errs []error
 	end := phase.Start(name, "unplumb.ports")
-	if published, err := e.anyPorts(ctx); err != nil {
+	if err := e.net.UnpublishPorts(name); err != nil {
 		errs = append(errs, err)
-	} else if published {
-		if err := e.net.UnpublishPorts(name); err != nil {
-			errs = append(errs, err)
-		}
 	}
 	end()
 	// The namespace goes before the links: with it, the kernel deletes
@@ -89,17 +85,4 @@ func (e *Engine) unplumb(ctx context.Context, name string) error {
 	}
 	end()
 	return errors.Join(errs...)
-}
-
-// anyPorts says whether the store records a published port of any
-// container. A port's record is written before its rule and deleted after
-// it (a start-first switch moves the records first), so without any record
-// no container has a rule and unplumb skips the dump of the host's rules
-// (a millisecond of CPU for each container of a `down`).
-func (e *Engine) anyPorts(ctx context.Context) (bool, error) {
-	ps, err := e.store.Ports(ctx, "")
-	if err != nil {
-		return false, fmt.Errorf("listing published ports: %w", err)
-	}
-	return len(ps) > 0, nil
 }
