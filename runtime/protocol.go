@@ -18,6 +18,10 @@ type shimRequest struct {
 	TimeoutMS int64  `json:"timeout_ms,omitempty"`
 	Stdin     bool   `json:"stdin,omitempty"`  // attach: the client sends input
 	Replay    bool   `json:"replay,omitempty"` // attach: the run's output so far first
+	// Discard (stop) says the container is removed next: its root
+	// filesystem is left to go with the shim's mount namespace when the
+	// shim exits, instead of an unmount the shim waits for.
+	Discard bool `json:"discard,omitempty"`
 
 	Resources *Resources `json:"resources,omitempty"` // update: the new limits
 }

@@ -331,7 +331,7 @@ func tail(name string, n int64) string {
 // container has exited and its shim is gone. A stopped container is not
 // an error. Without a live shim it stops the container through libcontainer.
 func (r *Runtime) Stop(ctx context.Context, id string, timeout time.Duration) error {
-	shim, err := r.halt(ctx, id, timeout)
+	shim, err := r.halt(ctx, id, timeout, false)
 	if err != nil || !shim {
 		return err
 	}
@@ -345,20 +345,22 @@ func (r *Runtime) Stop(ctx context.Context, id string, timeout time.Duration) er
 // filesystem, which waits for the filesystem under it to be synced).
 // Remove and Stop wait for that; whatever needs neither the
 // shim nor the container's directory can go on at once.
+// The shim leaves the root filesystem to the end of its mount namespace
+// (see shimRequest.Discard): Halt is for a container removed next.
 func (r *Runtime) Halt(ctx context.Context, id string, timeout time.Duration) error {
-	_, err := r.halt(ctx, id, timeout)
+	_, err := r.halt(ctx, id, timeout, true)
 	return err
 }
 
 // halt stops container id (see Halt); shim says whether a shim stopped
-// it, which may still be exiting.
-func (r *Runtime) halt(ctx context.Context, id string, timeout time.Duration) (shim bool, err error) {
+// it, which may still be exiting. discard: it is removed next.
+func (r *Runtime) halt(ctx context.Context, id string, timeout time.Duration, discard bool) (shim bool, err error) {
 	p := r.paths(id)
 	if _, err := os.Stat(p.dir); err != nil {
 		return false, fmt.Errorf("stopping %q: %w", id, ErrNotFound)
 	}
 	if shimAlive(p.dir) {
-		req := shimRequest{Op: "stop", TimeoutMS: timeout.Milliseconds()} // negative: the shim's default
+		req := shimRequest{Op: "stop", TimeoutMS: timeout.Milliseconds(), Discard: discard} // negative: the shim's default
 		end := phase.Start(id, "stop.call")
 		_, err := callShim(ctx, p.sock, req)
 		end()
@@ -441,7 +443,7 @@ func (r *Runtime) Kill(ctx context.Context, id string, sig syscall.Signal) error
 func (r *Runtime) Remove(ctx context.Context, id string) error {
 	p := r.paths(id)
 	if shimAlive(p.dir) {
-		_, err := callShim(ctx, p.sock, shimRequest{Op: "stop", Signal: int(syscall.SIGKILL)})
+		_, err := callShim(ctx, p.sock, shimRequest{Op: "stop", Signal: int(syscall.SIGKILL), Discard: true})
 		if err != nil && shimLingers(ctx, p.dir) {
 			return fmt.Errorf("removing %q: %w", id, err)
 		}

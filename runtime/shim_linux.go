@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -89,6 +90,7 @@ type shim struct {
 
 	unmountOnce sync.Once
 	unmounted   chan struct{} // closed once the rootfs is unmounted (see unmountRootfs)
+	discard     atomic.Bool   // a stop for a removal: no unmount (see unmountRootfs)
 }
 
 // heldLock keeps the shim's directory lock open (and safe from the file
@@ -463,10 +465,19 @@ func (s *shim) teardown() {
 // unmountRootfs starts unmounting the container's root filesystem, once
 // its last run is over: the unmount waits for the filesystem under the
 // overlay to be synced, which takes milliseconds, and goes on meanwhile.
-// s.unmounted is closed when it is done.
+// s.unmounted is closed when it is done. A container stopped to be
+// removed (discard) is not unmounted: the overlay lives in the shim's
+// private mount namespace only, which the kernel tears down when the shim
+// exits, after the shim's files (its lock) are closed, so whoever waits
+// for the shim does not wait for that sync, and nothing reuses its upper
+// directory.
 func (s *shim) unmountRootfs() {
 	s.unmountOnce.Do(func() {
 		s.unmounted = make(chan struct{})
+		if s.discard.Load() {
+			close(s.unmounted)
+			return
+		}
 		go func() {
 			defer close(s.unmounted)
 			defer phase.Start(s.cfg.ID, "shim.unmount")()
@@ -505,6 +516,9 @@ func (s *shim) handle(conn net.Conn) {
 	switch req.Op {
 	case "state":
 	case "stop":
+		if req.Discard {
+			s.discard.Store(true) // before the signal: the exit finds it
+		}
 		s.stop(syscall.Signal(req.Signal), time.Duration(req.TimeoutMS)*time.Millisecond)
 	case "kill":
 		resp.fail(s.kill(syscall.Signal(req.Signal)))
