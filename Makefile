@@ -4,6 +4,8 @@ BIN     := bin/berth
 KUBE    := bin/berth-kube
 RUNTIME := bin/berth-runtime
 INIT    := bin/berth-init
+IDLE    := bin/berth-idle
+CC      ?= cc
 EXAMPLE := examples/hello
 
 .PHONY: build deps test unit demo bench install clean
@@ -15,7 +17,7 @@ EXAMPLE := examples/hello
 TAGS = $(shell pkg-config --exists libseccomp 2>/dev/null && echo seccomp)
 SECCOMP_CHECK = @[ -n "$(TAGS)" ] || echo "warning: libseccomp not found (apt-get install libseccomp-dev, or make deps): building berth WITHOUT seccomp; containers will run without Docker's default seccomp profile" >&2
 
-build: $(BIN) $(KUBE) $(RUNTIME) $(INIT)
+build: $(BIN) $(KUBE) $(RUNTIME) $(INIT) $(IDLE)
 
 $(BIN): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 	$(SECCOMP_CHECK)
@@ -37,6 +39,12 @@ $(RUNTIME): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 # static, so that it runs in any image.
 $(INIT): $(shell find ./cmd/berth-init -name '*.go') go.mod go.sum
 	CGO_ENABLED=0 $(GO) build -o $(INIT) ./cmd/berth-init
+
+# A container's shim while nothing needs it (see runtime/shimidle_linux.go):
+# C, static, so that each idle container costs kilobytes; found beside
+# berth-runtime (or at BERTH_IDLE).
+$(IDLE): cmd/berth-idle/main.c
+	$(CC) -static -Os -Wall -Wextra -o $(IDLE) cmd/berth-idle/main.c
 
 # The whole suite. Integration tests need root; under CI=true they fail
 # rather than skip when they cannot run.
@@ -70,7 +78,7 @@ PREFIX  ?= /usr/local
 UNITDIR ?= /etc/systemd/system
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)/etc/berth/reconcile
-	install -m 0755 $(BIN) $(KUBE) $(RUNTIME) $(INIT) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BIN) $(KUBE) $(RUNTIME) $(INIT) $(IDLE) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 contrib/systemd/*.service $(DESTDIR)$(UNITDIR)/
 	chmod 0700 $(DESTDIR)/etc/berth/reconcile
 

@@ -91,6 +91,8 @@ type shim struct {
 	unmountOnce sync.Once
 	unmounted   chan struct{} // closed once the rootfs is unmounted (see unmountRootfs)
 	discard     atomic.Bool   // a stop for a removal: no unmount (see unmountRootfs)
+
+	idle shimIdle // going idle: see shimidle_linux.go
 }
 
 // heldLock keeps the shim's directory lock open (and safe from the file
@@ -279,7 +281,7 @@ func (s *shim) adopt(l launched) {
 	for _, o := range sio.outputs {
 		s.copiers.Go(func() {
 			defer o.f.Close()
-			if err := s.log.copyFrom(o.stream, o.f, s.hub.writer(o.kind)); err != nil {
+			if err := s.log.copyFrom(o.stream, s.idle.reader(o), s.hub.writer(o.kind)); err != nil {
 				fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
 				_, _ = io.Copy(io.Discard, o.f) // never block the container on a full pipe
 			}
@@ -291,7 +293,7 @@ func (s *shim) adopt(l launched) {
 	s.ctrMu.Lock()
 	s.ctr = ctr
 	s.ctrMu.Unlock()
-	s.proc, s.io, s.lean = proc, sio, l.lean
+	s.proc, s.io, s.lean = s.idle.gated(proc), sio, l.lean
 	s.state.Status, s.state.Pid, s.state.StartedAt, s.state.OOMKilled = lifecycle.Running, pid, l.at, false
 	s.health = nil
 	if s.cfg.Health != nil {

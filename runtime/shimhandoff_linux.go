@@ -42,7 +42,8 @@ type handoff struct {
 	MemDir    string            `json:"mem_dir,omitempty"` // the memory cgroup (v1)
 	Lean      map[string]string `json:"lean,omitempty"`    // the cgroup paths a lean destroy removes (leanOf)
 	StartedAt time.Time         `json:"started_at"`
-	Spec      json.RawMessage   `json:"spec"` // decoded when first needed (health checks, restarts, updates)
+	Spec      json.RawMessage   `json:"spec"`           // decoded when first needed (health checks, restarts, updates)
+	Idle      *idleResume       `json:"idle,omitempty"` // from a shim gone idle: see shimidle_linux.go
 }
 
 type handoffOutput struct {
@@ -68,8 +69,32 @@ func (s *shim) reexec(l launched) error {
 		return fmt.Errorf("encoding the spec for the re-exec: %w", err)
 	}
 	pid, _ := l.proc.Pid()
-	h := handoff{Stdin: -1, Master: -1, Pid: pid, StartedAt: l.at, MemDir: l.memDir, Lean: l.lean, Spec: spec}
+	h := handoff{Pid: pid, StartedAt: l.at, MemDir: l.memDir, Lean: l.lean, Spec: spec}
+	release, err := s.keepForExec(&h, s.ln, l.sio)
+	defer release() // reached only when the exec did not happen
+	if err != nil {
+		return err
+	}
+	mfd, err := writeHandoff(h)
+	if err != nil {
+		return fmt.Errorf("re-exec: %w", err)
+	}
+	defer unix.Close(mfd)
+	err = syscall.Exec("/proc/self/exe", os.Args, reexecEnv(os.Environ(), mfd))
+	return fmt.Errorf("re-executing the shim: %w", err)
+}
+
+// keepForExec lets the descriptors a shim hands over (the lock, the
+// listener ln, the streams of sio) survive an exec, and records their
+// numbers in h; release undoes that, when the exec did not happen.
+func (s *shim) keepForExec(h *handoff, ln net.Listener, sio *shimIO) (release func(), err error) {
+	h.Stdin, h.Master, h.Outputs = -1, -1, nil
 	var kept []int
+	release = func() {
+		for _, fd := range kept {
+			unix.CloseOnExec(fd)
+		}
+	}
 	keep := func(c syscall.Conn) (int, error) {
 		fd, err := rawFD(c)
 		if err == nil {
@@ -81,56 +106,67 @@ func (s *shim) reexec(l launched) error {
 		kept = append(kept, fd)
 		return fd, nil
 	}
-	defer func() { // reached only when the exec did not happen
-		for _, fd := range kept {
-			unix.CloseOnExec(fd)
-		}
-	}()
 	if h.Lock, err = keep(heldLock); err != nil {
-		return err
+		return release, err
 	}
-	pl, ok := s.ln.(*peerListener)
-	if !ok {
-		return fmt.Errorf("re-exec: listener is a %T", s.ln)
-	}
-	ul, ok := pl.Listener.(*net.UnixListener)
-	if !ok {
-		return fmt.Errorf("re-exec: listener is a %T", pl.Listener)
+	ul, err := unixListener(ln)
+	if err != nil {
+		return release, err
 	}
 	if h.Listener, err = keep(ul); err != nil {
-		return err
+		return release, err
 	}
-	for _, o := range l.sio.outputs {
+	for _, o := range sio.outputs {
 		fd, err := keep(o.f)
 		if err != nil {
-			return err
+			return release, err
 		}
 		h.Outputs = append(h.Outputs, handoffOutput{o.stream, o.kind, fd})
 	}
-	if l.sio.master != nil {
-		if h.Master, err = keep(l.sio.master); err != nil {
-			return err
+	if sio.master != nil {
+		if h.Master, err = keep(sio.master); err != nil {
+			return release, err
 		}
 	}
-	if l.sio.stdin != nil {
-		if h.Stdin, err = keep(l.sio.stdin); err != nil {
-			return err
+	if sio.stdin != nil {
+		if h.Stdin, err = keep(sio.stdin); err != nil {
+			return release, err
 		}
 	}
+	return release, nil
+}
+
+// unixListener is the unix socket listener under the shim's listener ln.
+func unixListener(ln net.Listener) (*net.UnixListener, error) {
+	for {
+		switch l := ln.(type) {
+		case *net.UnixListener:
+			return l, nil
+		case *peerListener:
+			ln = l.Listener
+		case interface{ unwrap() net.Listener }:
+			ln = l.unwrap()
+		default:
+			return nil, fmt.Errorf("re-exec: listener is a %T", ln)
+		}
+	}
+}
+
+// writeHandoff writes h into a memfd that an exec inherits.
+func writeHandoff(h handoff) (int, error) {
 	data, err := json.Marshal(h)
 	if err != nil {
-		return fmt.Errorf("encoding the handoff: %w", err)
+		return -1, fmt.Errorf("encoding the handoff: %w", err)
 	}
 	mfd, err := unix.MemfdCreate("berth-shim-handoff", 0) // inherited: no MFD_CLOEXEC
 	if err != nil {
-		return fmt.Errorf("re-exec: %w", err)
+		return -1, err
 	}
-	defer unix.Close(mfd)
 	if _, err := unix.Write(mfd, data); err != nil {
-		return fmt.Errorf("re-exec: writing the handoff: %w", err)
+		unix.Close(mfd)
+		return -1, fmt.Errorf("writing the handoff: %w", err)
 	}
-	err = syscall.Exec("/proc/self/exe", os.Args, reexecEnv(os.Environ(), mfd))
-	return fmt.Errorf("re-executing the shim: %w", err)
+	return mfd, nil
 }
 
 // reexecEnv is the environment of the re-executed shim: environ with the
@@ -180,10 +216,11 @@ func resumeShim(args []string, o shimOptions) int {
 		s.teardown()
 		return 1
 	}
+	backoff := s.wake(h, &l) // after an idle spell: its state and output
 	s.adopt(l)
-	go s.serve()
+	s.serveOrIdle()
 	debug.FreeOSMemory() // what taking over took goes back
-	s.supervise(0)
+	s.supervise(backoff)
 	s.teardown()
 	return 0
 }
@@ -322,15 +359,21 @@ func adoptInit(pid int) (adoptedInit, error) {
 
 // Wait waits, in the poller, for the init to exit, then reaps it.
 func (a adoptedInit) Wait() (*os.ProcessState, error) {
-	if rc, err := a.pidfd.SyscallConn(); err == nil {
+	waitExited(a.pidfd)
+	defer a.pidfd.Close()
+	return a.p.Wait()
+}
+
+// waitExited waits, in the poller, until the child of the non-blocking
+// pidfd has exited, without reaping it.
+func waitExited(pidfd *os.File) {
+	if rc, err := pidfd.SyscallConn(); err == nil {
 		_ = rc.Read(func(fd uintptr) bool {
 			var info unix.Siginfo
 			err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
 			return err != nil || info.Signo != 0 // exited (or no child to wait for): done
 		})
 	}
-	defer a.pidfd.Close()
-	return a.p.Wait()
 }
 
 func (a adoptedInit) Signal(sig os.Signal) error { return a.p.Signal(sig) }

@@ -1,0 +1,538 @@
+/*
+ * berth-idle is a container's shim while nothing needs it (issue 15:
+ * memory per container). The Go shim (berth-runtime shim) execs it in
+ * place, same pid, the container's init still its child, when no client
+ * is connected and nothing is due; it does only what waiting takes and
+ * keeps no state of its own:
+ *
+ *   - it appends the container's output to its json-file log, entry for
+ *     entry as the Go shim writes them (runtime/logwriter.go: a line, or
+ *     16 KiB of one, or a partial line idle for 100 ms; encoded as Go's
+ *     encoding/json encodes a string; the time as RFC 3339 with
+ *     nanoseconds, in UTC);
+ *   - on anything else it execs the Go shim back, through the descriptor
+ *     of its binary, which takes over from its handoff as after a start:
+ *     a client connecting on the control socket, the init exiting (not
+ *     reaped here: the Go shim waits for it and records the exit), an
+ *     output closing, the log due to rotate, an OOM kill, the due time.
+ *
+ * Usage (from runtime/shimidle_linux.go, never by hand): its arguments
+ * are the Go shim's (so that the process looks the same to whoever looks
+ * for shims), its own are in the environment, one a line:
+ *   BERTH_IDLE_ARGS="listen=FD exe=FD pid=PID [log=FD] [maxsize=N]
+ *                    [due=MS] [oom=DIR] [out=STREAM:FD]..."
+ * The wake is told through the environment, BERTH_IDLE_WAKE=FD: a memfd
+ * holding "REASON\n" then, per output, "STREAM LEN\n" and LEN bytes of
+ * output read but not yet logged.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXLINE (16 << 10) /* logMaxLine */
+#define FLUSH_NS 100000000LL /* idleFlush */
+#define MAXOUT 2
+#define ARGSENV "BERTH_IDLE_ARGS"
+
+extern char **environ;
+
+struct out {
+	const char *stream;
+	int fd;
+	char buf[MAXLINE];
+	int n;
+	long long deadline; /* monotonic ns, 0: none */
+};
+
+static struct out outs[MAXOUT];
+static int nouts;
+static int logfd = -1;
+static long long logsize, maxsize = -1;
+static int exefd = -1;
+static char **shimargv;
+/* An encoded entry: at most 6 bytes per byte of text and the frame. */
+static char line[6 * MAXLINE + 128];
+
+static void say(const char *a, const char *b)
+{
+	(void)!write(2, "berth-idle: ", 12);
+	(void)!write(2, a, strlen(a));
+	if (b) {
+		(void)!write(2, ": ", 2);
+		(void)!write(2, b, strlen(b));
+	}
+	(void)!write(2, "\n", 1);
+}
+
+static long long mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int writeall(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* wake execs the Go shim back, telling it why and what it has to log. */
+static void wake(const char *reason)
+{
+	int mfd = memfd_create("berth-idle-wake", 0);
+	if (mfd < 0) {
+		say("memfd_create", strerror(errno));
+		_exit(1);
+	}
+	char hdr[64];
+	size_t rl = strlen(reason);
+	if (writeall(mfd, reason, rl) < 0 || writeall(mfd, "\n", 1) < 0)
+		goto fail;
+	for (int i = 0; i < nouts; i++) {
+		size_t sl = strlen(outs[i].stream);
+		memcpy(hdr, outs[i].stream, sl);
+		hdr[sl++] = ' ';
+		/* the length in decimal */
+		char num[16];
+		int k = 0, v = outs[i].n;
+		do {
+			num[k++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v > 0);
+		while (k > 0)
+			hdr[sl++] = num[--k];
+		hdr[sl++] = '\n';
+		if (writeall(mfd, hdr, sl) < 0 || writeall(mfd, outs[i].buf, (size_t)outs[i].n) < 0)
+			goto fail;
+	}
+	char env[40] = "BERTH_IDLE_WAKE=";
+	{
+		char num[16];
+		int k = 0, v = mfd, l = (int)strlen(env);
+		do {
+			num[k++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v > 0);
+		while (k > 0)
+			env[l++] = num[--k];
+		env[l] = 0;
+	}
+	int n = 0;
+	while (environ[n])
+		n++;
+	char **envp = malloc(sizeof(char *) * (size_t)(n + 2));
+	if (!envp)
+		goto fail;
+	envp[0] = env;
+	n = 1;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, ARGSENV "=", sizeof ARGSENV) != 0)
+			envp[n++] = *e;
+	envp[n] = NULL;
+	syscall(SYS_execveat, exefd, "", shimargv, envp, AT_EMPTY_PATH);
+	say("exec the shim back", strerror(errno));
+	_exit(1);
+fail:
+	say("writing the wake", strerror(errno));
+	_exit(1);
+}
+
+/* rfc3339nano appends the time now as Go's time.RFC3339Nano in UTC. */
+static size_t rfc3339nano(char *p)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(p, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (ts.tv_nsec > 0) {
+		char frac[10];
+		long v = ts.tv_nsec;
+		for (int i = 8; i >= 0; i--) {
+			frac[i] = (char)('0' + v % 10);
+			v /= 10;
+		}
+		int l = 9;
+		while (frac[l - 1] == '0')
+			l--;
+		p[n++] = '.';
+		memcpy(p + n, frac, (size_t)l);
+		n += (size_t)l;
+	}
+	p[n++] = 'Z';
+	return n;
+}
+
+/*
+ * utf8len is the length of the valid UTF-8 sequence at s (of n bytes), 0
+ * when it is not one: Go's utf8.DecodeRune (no surrogates, no overlong
+ * forms, nothing above U+10FFFF). *r is the rune.
+ */
+static int utf8len(const unsigned char *s, int n, unsigned *r)
+{
+	unsigned c = s[0];
+	int l;
+	unsigned lo = 0x80, hi = 0xBF;
+	if (c >= 0xC2 && c <= 0xDF)
+		l = 2;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		l = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		l = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		if (c == 0xF4)
+			hi = 0x8F;
+	} else
+		return 0;
+	if (n < l || s[1] < lo || s[1] > hi)
+		return 0;
+	for (int i = 2; i < l; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	unsigned v = c & (0xFF >> (l + 1));
+	for (int i = 1; i < l; i++)
+		v = v << 6 | (s[i] & 0x3F);
+	*r = v;
+	return l;
+}
+
+/* jsonstr appends text as encoding/json encodes a string (HTML-safe). */
+static size_t jsonstr(char *p, const unsigned char *s, int n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	p[o++] = '"';
+	for (int i = 0; i < n;) {
+		unsigned c = s[i];
+		if (c < 0x80) {
+			if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {
+				p[o++] = (char)c;
+			} else {
+				p[o++] = '\\';
+				switch (c) {
+				case '"': case '\\': p[o++] = (char)c; break;
+				case '\b': p[o++] = 'b'; break;
+				case '\f': p[o++] = 'f'; break;
+				case '\n': p[o++] = 'n'; break;
+				case '\r': p[o++] = 'r'; break;
+				case '\t': p[o++] = 't'; break;
+				default:
+					p[o++] = 'u';
+					p[o++] = '0';
+					p[o++] = '0';
+					p[o++] = hex[c >> 4];
+					p[o++] = hex[c & 0xF];
+				}
+			}
+			i++;
+			continue;
+		}
+		unsigned r;
+		int l = utf8len(s + i, n - i, &r);
+		if (l == 0) {
+			memcpy(p + o, "\\ufffd", 6);
+			o += 6;
+			i++;
+			continue;
+		}
+		if (r == 0x2028 || r == 0x2029) {
+			memcpy(p + o, r == 0x2028 ? "\\u2028" : "\\u2029", 6);
+			o += 6;
+		} else {
+			memcpy(p + o, s + i, (size_t)l);
+			o += (size_t)l;
+		}
+		i += l;
+	}
+	p[o++] = '"';
+	return o;
+}
+
+/*
+ * entry logs text (n bytes) of o; it returns -1 when the log is due to
+ * rotate first, which the Go shim does.
+ */
+static int entry(struct out *o, const char *text, int n)
+{
+	if (logfd < 0)
+		return 0; /* driver none */
+	size_t l = 0;
+	memcpy(line, "{\"log\":", 7);
+	l = 7;
+	l += jsonstr(line + l, (const unsigned char *)text, n);
+	memcpy(line + l, ",\"stream\":", 10);
+	l += 10;
+	l += jsonstr(line + l, (const unsigned char *)o->stream, (int)strlen(o->stream));
+	memcpy(line + l, ",\"time\":\"", 9);
+	l += 9;
+	l += rfc3339nano(line + l);
+	memcpy(line + l, "\"}\n", 3);
+	l += 3;
+	if (maxsize > 0 && logsize > 0 && logsize + (long long)l > maxsize)
+		return -1;
+	/* One write, as the Go shim's, so that a reader sees whole entries. */
+	ssize_t w = write(logfd, line, l);
+	if (w > 0)
+		logsize += w;
+	if (w != (ssize_t)l) {
+		say("writing the log", w < 0 ? strerror(errno) : "short write");
+		wake("log-error");
+	}
+	return 0;
+}
+
+/* drop removes the first k bytes of o's buffer. */
+static void drop(struct out *o, int k)
+{
+	memmove(o->buf, o->buf + k, (size_t)(o->n - k));
+	o->n -= k;
+}
+
+/*
+ * logged writes o's whole lines and, with flush or a full buffer, the
+ * rest; as runtime/logwriter.go's copyFrom. It wakes the Go shim when the
+ * log is due to rotate, what is not logged yet handed over.
+ */
+static void logged(struct out *o, int flush)
+{
+	for (;;) {
+		char *nl = memchr(o->buf, '\n', (size_t)o->n);
+		if (!nl)
+			break;
+		int k = (int)(nl - o->buf) + 1;
+		if (entry(o, o->buf, k) < 0)
+			wake("rotate");
+		drop(o, k);
+	}
+	if (o->n > 0 && (flush || o->n == MAXLINE)) {
+		if (entry(o, o->buf, o->n) < 0)
+			wake("rotate");
+		o->n = 0;
+	}
+}
+
+/* readout reads what o has, as one read of copyFrom. */
+static void readout(struct out *o)
+{
+	ssize_t m = read(o->fd, o->buf + o->n, (size_t)(MAXLINE - o->n));
+	if (m < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (m <= 0) /* its end (EIO: a terminal whose other side is gone) */
+		wake("eof");
+	o->n += (int)m;
+	logged(o, 0);
+	o->deadline = o->n > 0 ? mono() + FLUSH_NS : 0;
+}
+
+static int opt(const char *arg, const char *key, const char **val)
+{
+	size_t l = strlen(key);
+	if (strncmp(arg, key, l) == 0 && arg[l] == '=') {
+		*val = arg + l + 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* watchoom registers an eventfd for the OOM kills of the v1 memory cgroup dir. */
+static int watchoom(const char *dir)
+{
+	char path[4096];
+	size_t dl = strlen(dir);
+	if (dl + 32 > sizeof path)
+		return -1;
+	memcpy(path, dir, dl);
+	strcpy(path + dl, "/memory.oom_control");
+	int ctl = open(path, O_RDONLY | O_CLOEXEC);
+	if (ctl < 0)
+		return -1;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0) {
+		close(ctl);
+		return -1;
+	}
+	strcpy(path + dl, "/cgroup.event_control");
+	int ec = open(path, O_WRONLY | O_CLOEXEC);
+	if (ec < 0) {
+		close(ctl);
+		close(efd);
+		return -1;
+	}
+	char msg[32];
+	int l = 0;
+	for (int v, k, pass = 0; pass < 2; pass++) {
+		char num[16];
+		v = pass == 0 ? efd : ctl;
+		k = 0;
+		do {
+			num[k++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v > 0);
+		while (k > 0)
+			msg[l++] = num[--k];
+		if (pass == 0)
+			msg[l++] = ' ';
+	}
+	int ok = write(ec, msg, (size_t)l) == l;
+	close(ec);
+	/* ctl stays open: the registration lasts while it does. */
+	if (!ok) {
+		close(ctl);
+		close(efd);
+		return -1;
+	}
+	return efd;
+}
+
+enum { T_LISTEN = 1000, T_PID, T_OOM };
+
+int main(int argc, char **argv)
+{
+	int listenfd = -1, pid = -1, bad = 0;
+	long long due = -1;
+	const char *v, *oomdir = NULL;
+	int i;
+	(void)argc;
+	char *args = getenv(ARGSENV);
+	if (!args) {
+		say("started by hand? " ARGSENV " is not set", NULL);
+		return 2;
+	}
+	args = strdup(args);
+	for (char *a = strtok(args, "\n"); a; a = strtok(NULL, "\n")) {
+		if (opt(a, "listen", &v))
+			listenfd = atoi(v);
+		else if (opt(a, "exe", &v))
+			exefd = atoi(v);
+		else if (opt(a, "pid", &v))
+			pid = atoi(v);
+		else if (opt(a, "log", &v))
+			logfd = atoi(v);
+		else if (opt(a, "maxsize", &v))
+			maxsize = atoll(v);
+		else if (opt(a, "due", &v))
+			due = mono() + atoll(v) * 1000000LL;
+		else if (opt(a, "oom", &v))
+			oomdir = v;
+		else if (opt(a, "out", &v) && nouts < MAXOUT && strchr(v, ':')) {
+			char *c = strchr(v, ':');
+			*c = 0;
+			outs[nouts].stream = v;
+			outs[nouts].fd = atoi(c + 1);
+			nouts++;
+		} else {
+			say("bad argument", a);
+			bad = 1;
+		}
+	}
+	if (exefd < 0) {
+		say(ARGSENV " lacks exe=FD", NULL);
+		return 2;
+	}
+	if (bad || listenfd < 0 || pid <= 0) {
+		say(ARGSENV " lacks listen=FD or pid=PID", NULL);
+		wake("error");
+	}
+	shimargv = argv;
+	/* The Go shim gets none of ours but the handoff's and its own. */
+	fcntl(exefd, F_SETFD, FD_CLOEXEC);
+	if (logfd >= 0) {
+		struct stat st;
+		if (fstat(logfd, &st) == 0)
+			logsize = st.st_size;
+		fcntl(logfd, F_SETFD, FD_CLOEXEC);
+	}
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (ep < 0 || pidfd < 0) {
+		say("epoll or pidfd", strerror(errno));
+		wake("error");
+	}
+	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN};
+	ev.data.u32 = T_LISTEN;
+	epoll_ctl(ep, EPOLL_CTL_ADD, listenfd, &ev);
+	ev.data.u32 = T_PID;
+	epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev);
+	if (oomdir) {
+		int efd = watchoom(oomdir);
+		if (efd >= 0) {
+			ev.data.u32 = T_OOM;
+			epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev);
+		}
+	}
+	for (i = 0; i < nouts; i++) {
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, outs[i].fd, &ev) < 0) {
+			say("watching output", strerror(errno));
+			wake("error");
+		}
+	}
+	for (;;) {
+		long long now = mono(), next = due;
+		for (i = 0; i < nouts; i++)
+			if (outs[i].deadline && (next < 0 || outs[i].deadline < next))
+				next = outs[i].deadline;
+		int timeout = -1;
+		if (next >= 0)
+			timeout = next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+		struct epoll_event evs[8];
+		int n = epoll_wait(ep, evs, 8, timeout);
+		if (n < 0 && errno != EINTR) {
+			say("epoll_wait", strerror(errno));
+			wake("error");
+		}
+		for (int k = 0; k < n; k++) {
+			uint32_t t = evs[k].data.u32;
+			if (t < (uint32_t)nouts)
+				readout(&outs[t]);
+		}
+		for (int k = 0; k < n; k++) {
+			switch (evs[k].data.u32) {
+			case T_LISTEN:
+				wake("conn");
+				break;
+			case T_PID:
+				wake("exit");
+				break;
+			case T_OOM:
+				wake("oom");
+				break;
+			}
+		}
+		now = mono();
+		for (i = 0; i < nouts; i++)
+			if (outs[i].deadline && outs[i].deadline <= now) {
+				logged(&outs[i], 1);
+				outs[i].deadline = 0;
+			}
+		if (due >= 0 && due <= now)
+			wake("due");
+	}
+}

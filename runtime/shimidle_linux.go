@@ -1,0 +1,558 @@
+package runtime
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/berth-dev/berth/lifecycle"
+	"golang.org/x/sys/unix"
+)
+
+// A shim that supervises a running container which needs nothing of it
+// (no client connected, no output for a while, no health check, no
+// restart pending) goes idle (issue 15: memory per container): it execs
+// berth-idle in place, a small C program (cmd/berth-idle) that keeps the
+// pid, the container's init as its child and every descriptor of the
+// handoff, appends the container's output to its log as this shim would
+// and, on anything else (a client connecting, the init exiting, an
+// output closing, the log due to rotate, an OOM kill), execs this binary
+// back with the handoff and what woke it (wake). A Go program blocked in
+// Accept takes 0.65 MB of PSS; berth-idle a few kilobytes.
+
+// Environment of the idle switch.
+const (
+	// idleEnv is how long a shim waits, quiet, before it goes idle: a
+	// duration, or "off" (the shim never goes idle).
+	idleEnv = "BERTH_SHIM_IDLE"
+	// idleBinEnv names the berth-idle program; by default it is beside
+	// the shim's binary.
+	idleBinEnv = "BERTH_IDLE"
+	// wakeEnv names the descriptor of what woke the shim, in a shim
+	// execed back by berth-idle.
+	wakeEnv = "BERTH_IDLE_WAKE"
+	// idleArgsEnv holds berth-idle's arguments, one a line.
+	idleArgsEnv = "BERTH_IDLE_ARGS"
+)
+
+// idleAfterDefault is how long a shim stays quiet before it goes idle.
+const idleAfterDefault = 2 * time.Second
+
+// idleResume is the part of the shim's state an idle spell keeps in the
+// handoff, for the shim execed back.
+type idleResume struct {
+	Restarts     int           `json:"restarts,omitempty"`
+	RestartTimes []time.Time   `json:"restart_times,omitempty"`
+	Backoff      time.Duration `json:"backoff,omitempty"`
+}
+
+// shimIdle is what going idle takes: the quiet it waits for, the
+// copies of the output it freezes, the requests it waits out, the exits
+// it keeps from being reaped meanwhile.
+type shimIdle struct {
+	on      bool
+	after   time.Duration
+	bin     string
+	memDir  string            // the run's v1 memory cgroup, for OOM kills
+	pending map[string][]byte // output berth-idle read, by stream: logged first
+	backoff time.Duration     // the last restart's delay, when woken
+
+	mu      sync.Mutex
+	cond    sync.Cond
+	last    time.Time // the last output or request
+	frozen  bool      // no output is read
+	reading int       // reads of output in flight
+	dirty   bool      // output came while freezing
+
+	active  atomic.Int32  // requests being answered
+	paused  chan struct{} // serving paused (see serveOrIdle)
+	resumed chan struct{} // closed to serve again
+	pauseMu sync.Mutex
+}
+
+// reaping is held (read) by whoever reaps the container's init, and
+// (write) by a shim going idle: an exit reaped before the exec would be
+// lost, and one after it is berth-idle's to see.
+var reaping sync.RWMutex
+
+// setupIdle decides whether this shim goes idle and how.
+func (s *shim) setupIdle() {
+	g := &s.idle
+	g.cond.L = &g.mu
+	g.last = time.Now()
+	v := os.Getenv(idleEnv)
+	if v == "off" {
+		return
+	}
+	g.after = idleAfterDefault
+	if v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			fmt.Fprintf(os.Stderr, "shim %s: bad %s %q: not going idle\n", s.cfg.ID, idleEnv, v)
+			return
+		}
+		g.after = d
+	}
+	if g.bin = idleBinary(); g.bin == "" {
+		return
+	}
+	g.on = true
+}
+
+// idleBinary finds berth-idle: at BERTH_IDLE, else beside the shim's
+// binary; "" when there is none.
+func idleBinary() string {
+	if p := os.Getenv(idleBinEnv); p != "" {
+		if isExecutableFile(p) {
+			return p
+		}
+		return ""
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if p := filepath.Join(filepath.Dir(self), "berth-idle"); isExecutableFile(p) {
+		return p
+	}
+	return ""
+}
+
+func isExecutableFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// wake prepares a re-executed shim for its run l: what an idle spell
+// left (its state, the output it read but did not log, what woke it) and
+// whether it goes idle. It returns the last restart's delay.
+func (s *shim) wake(h handoff, l *launched) time.Duration {
+	s.setupIdle()
+	s.idle.memDir = l.memDir
+	if h.Idle != nil {
+		s.state.Restarts = h.Idle.Restarts
+		s.restartTimes = h.Idle.RestartTimes
+		s.idle.backoff = h.Idle.Backoff
+	}
+	fdText := os.Getenv(wakeEnv)
+	if fdText == "" {
+		return s.idle.backoff
+	}
+	os.Unsetenv(wakeEnv)
+	w, err := readWake(fdText)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
+		return s.idle.backoff
+	}
+	s.idle.pending = w.pending
+	if w.reason == "error" { // berth-idle could not wait (see the shim's log): stay
+		s.idle.on = false
+	}
+	if w.reason == "oom" && s.events != nil {
+		s.event("oom", nil)
+	}
+	return s.idle.backoff
+}
+
+// wakeInfo is what berth-idle tells the shim it execs back.
+type wakeInfo struct {
+	reason  string
+	pending map[string][]byte
+}
+
+// readWake reads what woke the shim from the descriptor named by fdText
+// (see cmd/berth-idle), and closes it.
+func readWake(fdText string) (wakeInfo, error) {
+	w := wakeInfo{pending: map[string][]byte{}}
+	fd, err := strconv.Atoi(fdText)
+	if err != nil {
+		return w, fmt.Errorf("bad %s %q", wakeEnv, fdText)
+	}
+	f := os.NewFile(uintptr(fd), "wake")
+	defer f.Close()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return w, fmt.Errorf("reading the wake: %w", err)
+	}
+	r := bufio.NewReader(f)
+	reason, err := r.ReadString('\n')
+	if err != nil {
+		return w, fmt.Errorf("reading the wake: %w", err)
+	}
+	w.reason = strings.TrimSuffix(reason, "\n")
+	for {
+		head, err := r.ReadString('\n')
+		if errors.Is(err, io.EOF) && head == "" {
+			return w, nil
+		}
+		if err != nil {
+			return w, fmt.Errorf("reading the wake: %w", err)
+		}
+		stream, size, ok := strings.Cut(strings.TrimSuffix(head, "\n"), " ")
+		n, aerr := strconv.Atoi(size)
+		if !ok || aerr != nil || n < 0 || n > logMaxLine {
+			return w, fmt.Errorf("reading the wake: bad output header %q", head)
+		}
+		data := make([]byte, n)
+		if _, err := io.ReadFull(r, data); err != nil {
+			return w, fmt.Errorf("reading the wake: %w", err)
+		}
+		if n > 0 {
+			w.pending[stream] = data
+		}
+	}
+}
+
+// reader is what the copy of output o reads: o's pending output first,
+// then o, through the idle gate.
+func (g *shimIdle) reader(o output) io.Reader {
+	p := g.pending[o.stream]
+	delete(g.pending, o.stream)
+	if !g.on && p == nil {
+		return o.f
+	}
+	return &idleOutput{f: o.f, pending: p, g: g}
+}
+
+// idleOutput is a container's output as its copy reads it in a shim that
+// may go idle: reads stop while the shim freezes.
+type idleOutput struct {
+	f       *os.File
+	pending []byte
+	g       *shimIdle
+}
+
+func (r *idleOutput) Read(b []byte) (int, error) {
+	if len(r.pending) > 0 {
+		n := copy(b, r.pending)
+		r.pending = r.pending[n:]
+		return n, nil
+	}
+	if !r.g.on {
+		return r.f.Read(b)
+	}
+	r.g.enterRead()
+	n, err := r.f.Read(b)
+	r.g.leaveRead(n)
+	return n, err
+}
+
+// SetReadDeadline lets the copy flush a partial line (see copyFrom).
+func (r *idleOutput) SetReadDeadline(t time.Time) error { return r.f.SetReadDeadline(t) }
+
+func (g *shimIdle) enterRead() {
+	g.mu.Lock()
+	for g.frozen {
+		g.cond.Wait()
+	}
+	g.reading++
+	g.mu.Unlock()
+}
+
+func (g *shimIdle) leaveRead(n int) {
+	g.mu.Lock()
+	g.reading--
+	if n > 0 {
+		g.last = time.Now()
+		g.dirty = g.dirty || g.frozen
+	}
+	g.cond.Broadcast()
+	g.mu.Unlock()
+}
+
+// touch records activity: the shim stays awake a while longer.
+func (g *shimIdle) touch() {
+	g.mu.Lock()
+	g.last = time.Now()
+	g.mu.Unlock()
+}
+
+// freeze stops the reading of outputs; it reports false, unfrozen, when
+// output came meanwhile.
+func (g *shimIdle) freeze(outs []output) bool {
+	g.mu.Lock()
+	g.frozen, g.dirty = true, false
+	g.mu.Unlock()
+	past := time.Unix(1, 0)
+	for _, o := range outs {
+		_ = o.f.SetReadDeadline(past) // a read in flight returns
+	}
+	g.mu.Lock()
+	for g.reading > 0 {
+		g.cond.Wait()
+	}
+	dirty := g.dirty
+	g.mu.Unlock()
+	if dirty {
+		g.unfreeze()
+		return false
+	}
+	return true
+}
+
+func (g *shimIdle) unfreeze() {
+	g.mu.Lock()
+	g.frozen = false
+	g.cond.Broadcast()
+	g.mu.Unlock()
+}
+
+// gated is proc, whose reaping waits while the shim goes idle.
+func (g *shimIdle) gated(proc initProc) initProc {
+	if !g.on {
+		return proc
+	}
+	if _, ok := proc.(gatedInit); ok {
+		return proc
+	}
+	return gatedInit{proc}
+}
+
+// gatedInit is an init whose exit is reaped under the reaping lock.
+type gatedInit struct{ initProc }
+
+// Wait waits for the init to exit, then reaps it unless the shim goes
+// idle meanwhile (the exec ends the wait).
+func (p gatedInit) Wait() (*os.ProcessState, error) {
+	if pid, err := p.Pid(); err == nil {
+		if fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK); err == nil {
+			unix.CloseOnExec(fd)
+			f := os.NewFile(uintptr(fd), "init-pidfd")
+			waitExited(f)
+			f.Close()
+		}
+	}
+	reaping.RLock()
+	defer reaping.RUnlock()
+	return p.initProc.Wait()
+}
+
+// serveOrIdle answers the control socket and, when the shim may go idle,
+// watches for the quiet in which it does.
+func (s *shim) serveOrIdle() {
+	if !s.idle.on {
+		go s.serve()
+		return
+	}
+	s.ln = &countedListener{Listener: s.ln, g: &s.idle}
+	go func() {
+		for {
+			s.serve()
+			s.idle.pauseMu.Lock()
+			paused, resumed := s.idle.paused, s.idle.resumed
+			s.idle.pauseMu.Unlock()
+			if paused == nil {
+				return // the listener closed
+			}
+			close(paused)
+			<-resumed
+		}
+	}()
+	go s.idleLoop()
+}
+
+// countedListener counts the requests being answered.
+type countedListener struct {
+	net.Listener
+	g *shimIdle
+}
+
+func (l *countedListener) unwrap() net.Listener { return l.Listener }
+
+func (l *countedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.g.active.Add(1)
+	l.g.touch()
+	return &countedConn{Conn: c, g: l.g}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	g    *shimIdle
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() {
+		c.g.active.Add(-1)
+		c.g.touch()
+	})
+	return c.Conn.Close()
+}
+
+// idleLoop goes idle once the shim has been quiet long enough, until the
+// container is down for good.
+func (s *shim) idleLoop() {
+	t := time.NewTimer(s.idle.after)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		wait, err := s.tryIdle()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "shim %s: not going idle: %v\n", s.cfg.ID, err)
+			return
+		}
+		t.Reset(wait)
+	}
+}
+
+// quietFor is how long before the shim may go idle: 0 when it may now.
+func (s *shim) quietFor() time.Duration {
+	s.idle.mu.Lock()
+	left := s.idle.after - time.Since(s.idle.last)
+	s.idle.mu.Unlock()
+	if s.idle.active.Load() > 0 {
+		return s.idle.after
+	}
+	if left > 0 {
+		return left
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.idleState() {
+		return s.idle.after
+	}
+	return 0
+}
+
+// idleState reports whether the shim's state lets it go idle; the caller
+// holds s.mu.
+func (s *shim) idleState() bool {
+	return s.state.Status == lifecycle.Running && !s.stopped && s.health == nil && s.io != nil && s.proc != nil &&
+		s.log != nil && (s.idle.memDir != "" || s.events == nil) // no OOM watch on cgroup v2 yet
+}
+
+// tryIdle goes idle when the shim is quiet: it returns only when it did
+// not, with how long to wait before trying again, or with why it never
+// will.
+func (s *shim) tryIdle() (time.Duration, error) {
+	if wait := s.quietFor(); wait > 0 {
+		return wait, nil
+	}
+	again := s.idle.after
+	ul, err := unixListener(s.ln)
+	if err != nil {
+		return 0, err
+	}
+	// No new request: serving pauses; then none may be in flight.
+	s.idle.pauseMu.Lock()
+	s.idle.paused, s.idle.resumed = make(chan struct{}), make(chan struct{})
+	paused, resumed := s.idle.paused, s.idle.resumed
+	s.idle.pauseMu.Unlock()
+	_ = ul.SetDeadline(time.Unix(1, 0))
+	<-paused
+	defer func() {
+		s.idle.pauseMu.Lock()
+		s.idle.paused, s.idle.resumed = nil, nil
+		s.idle.pauseMu.Unlock()
+		_ = ul.SetDeadline(time.Time{})
+		close(resumed)
+	}()
+	if s.idle.active.Load() > 0 {
+		return again, nil
+	}
+	s.mu.Lock()
+	sio := s.io
+	s.mu.Unlock()
+	if sio == nil || !s.idle.freeze(sio.outputs) {
+		return again, nil
+	}
+	defer s.idle.unfreeze()
+	reaping.Lock()
+	defer reaping.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.idleState() || s.io != sio {
+		return again, nil
+	}
+	pid, err := s.proc.Pid()
+	if err != nil {
+		return again, nil
+	}
+	var info unix.Siginfo
+	if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil || info.Signo != 0 {
+		return again, nil // exited, or reaped: supervise sees to it
+	}
+	err = s.execIdle(pid, sio)
+	return 0, err // only when the exec failed
+}
+
+// execIdle execs berth-idle in place to supervise the init pid with the
+// streams sio; it returns only when it could not.
+func (s *shim) execIdle(pid int, sio *shimIO) error {
+	spec, err := s.specJSON()
+	if err != nil {
+		return err
+	}
+	h := handoff{Pid: pid, StartedAt: s.state.StartedAt, MemDir: s.idle.memDir, Spec: spec,
+		Idle: &idleResume{Restarts: s.state.Restarts, RestartTimes: s.restartTimes, Backoff: s.idle.backoff}}
+	release, err := s.keepForExec(&h, s.ln, sio)
+	defer release()
+	if err != nil {
+		return err
+	}
+	mfd, err := writeHandoff(h)
+	if err != nil {
+		return fmt.Errorf("going idle: %w", err)
+	}
+	defer unix.Close(mfd)
+	exe, err := unix.Open("/proc/self/exe", unix.O_PATH, 0) // inherited; berth-idle closes it on exec
+	if err != nil {
+		return fmt.Errorf("going idle: %w", err)
+	}
+	defer unix.Close(exe)
+	args := []string{"listen=" + strconv.Itoa(h.Listener), "exe=" + strconv.Itoa(exe), "pid=" + strconv.Itoa(pid)}
+	if !s.log.discard {
+		fd, err := rawFD(s.log.f)
+		if err != nil {
+			return fmt.Errorf("going idle: %w", err)
+		}
+		logFD, err := unix.Dup(fd) // inherited
+		if err != nil {
+			return fmt.Errorf("going idle: %w", err)
+		}
+		defer unix.Close(logFD)
+		args = append(args, "log="+strconv.Itoa(logFD), "maxsize="+strconv.FormatInt(s.log.maxSize, 10))
+	}
+	if s.events != nil && s.idle.memDir != "" {
+		args = append(args, "oom="+s.idle.memDir)
+	}
+	for _, o := range h.Outputs {
+		args = append(args, "out="+o.Stream+":"+strconv.Itoa(o.FD))
+	}
+	// The shim's own arguments: it looks the same to whoever looks for it.
+	env := append([]string{idleArgsEnv + "=" + strings.Join(args, "\n")}, reexecEnv(os.Environ(), mfd)...)
+	err = syscall.Exec(s.idle.bin, os.Args, env)
+	return fmt.Errorf("executing %s: %w", s.idle.bin, err)
+}
+
+// specJSON is the spec of the container's runs, encoded for a handoff.
+func (s *shim) specJSON() ([]byte, error) {
+	s.specMu.Lock()
+	defer s.specMu.Unlock()
+	if s.spec == nil {
+		return s.specJS, nil
+	}
+	data, err := json.Marshal(s.spec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the spec for going idle: %w", err)
+	}
+	return data, nil
+}

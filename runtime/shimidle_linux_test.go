@@ -1,0 +1,235 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/lifecycle"
+)
+
+// withIdle builds berth-idle and lets the test's shims go idle after a
+// short quiet.
+func withIdle(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "berth-idle")
+	out, err := exec.Command("cc", "-static", "-Os", "-Wall", "-Werror", "-o", bin, "../cmd/berth-idle/main.c").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building berth-idle: %v\n%s", err, out)
+	}
+	t.Setenv(idleBinEnv, bin)
+	t.Setenv(idleEnv, "300ms")
+	return bin
+}
+
+// exeOf is the program pid runs.
+func exeOf(pid int) string {
+	p, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	return p
+}
+
+// waitExe waits, without a word to the shim (which would wake it), until
+// pid runs the program exe (want) or another one.
+func waitExe(t *testing.T, pid int, exe string, want bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for (exeOf(pid) == exe) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("shim %d runs %q; want berth-idle: %v", pid, exeOf(pid), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitLogFile waits until the log holds n entries, reading the file only.
+func (e *testEnv) waitLogFile(t *testing.T, id string, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		data, _ := os.ReadFile(e.rt.LogPath(id))
+		lines := strings.SplitAfter(string(data), "\n")
+		if lines[len(lines)-1] == "" {
+			lines = lines[:len(lines)-1]
+		}
+		if len(lines) >= n {
+			return lines
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log has %d entries, want %d: %q", len(lines), n, data)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestShimIdle(t *testing.T) {
+	bin := withIdle(t)
+	e := newTestEnv(t)
+	sig := t.TempDir()
+	// Text that encoding/json escapes every way it does: HTML characters,
+	// controls, a quote and a backslash, a line separator, a byte that is
+	// no UTF-8, a truncated rune; a partial line that waits for its end
+	// longer than a partial line waits (100 ms), a long line cut at 16 KiB.
+	c := e.config(`echo start
+while [ ! -e /sig/out ]; do sleep 0.05; done
+printf '<a&b>\t"q" \\ \001\037 caf\303\251 \342\200\250 \377 \342\202\n'
+printf 'part'; sleep 0.5; printf 'ial\n'
+head -c 20000 /dev/zero | tr '\0' x; echo
+sleep 0.2; echo err >&2
+while [ ! -e /sig/exit ]; do sleep 0.05; done
+exit 7`)
+	c.Mounts = []Mount{{Type: "bind", Source: sig, Target: "/sig"}}
+	e.start(t, c)
+	st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
+	shim := parentOf(t, st.Pid)
+	waitExe(t, shim, bin, true)
+	if !strings.HasPrefix(cmdline(shim), "berth shim "+c.ID) {
+		t.Errorf("idle shim's command line is %q, want the shim's", cmdline(shim))
+	}
+	if parentOf(t, st.Pid) != shim {
+		t.Fatal("the container's init is no longer the idle shim's child")
+	}
+
+	// Output while idle goes to the log as the Go shim writes it, in order.
+	if err := os.WriteFile(filepath.Join(sig, "out"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := e.waitLogFile(t, c.ID, 7)
+	time.Sleep(200 * time.Millisecond) // no more entries come
+	lines = e.waitLogFile(t, c.ID, 7)
+	if exeOf(shim) != bin {
+		t.Errorf("output woke the shim: it runs %q", exeOf(shim))
+	}
+	long := strings.Repeat("x", 20000)
+	// As the container wrote them: Go's encoder turns the bytes that are
+	// no UTF-8 into U+FFFD, as berth-idle must.
+	want := []jsonLogEntry{{"start\n", "stdout", ""}, {"<a&b>\t\"q\" \\ \x01\x1f caf\u00e9 \u2028 \xff \xe2\x82\n", "stdout", ""},
+		{"part", "stdout", ""}, {"ial\n", "stdout", ""}, {long[:logMaxLine], "stdout", ""}, {long[logMaxLine:] + "\n", "stdout", ""}, {"err\n", "stderr", ""}}
+	for i, l := range lines {
+		var ent jsonLogEntry
+		if err := json.Unmarshal([]byte(l), &ent); err != nil {
+			t.Fatalf("log entry %q: %v", l, err)
+		}
+		at, err := time.Parse(time.RFC3339Nano, ent.Time)
+		if err != nil || at.UTC().Format(time.RFC3339Nano) != ent.Time || time.Since(at) > time.Minute || time.Since(at) < 0 {
+			t.Errorf("log entry time %q is not now, in UTC, as RFC 3339 with nanoseconds", ent.Time)
+		}
+		if i >= len(want) {
+			t.Errorf("log entry %d too many: %q", i, l)
+			continue
+		}
+		w := want[i]
+		w.Time = ent.Time
+		exact, _ := json.Marshal(w)
+		if string(exact)+"\n" != l {
+			t.Errorf("log entry %d\n%q\nis not as the Go shim writes it:\n%q", i, l, string(exact)+"\n")
+		}
+	}
+
+	// A client wakes it, is answered, and the shim goes idle again.
+	st2, err := e.rt.State(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st2.Status != lifecycle.Running || st2.Pid != st.Pid || !st2.Shim || !st2.StartedAt.Equal(st.StartedAt) {
+		t.Errorf("state from a woken shim = %+v, want running %+v", st2, st)
+	}
+	if exeOf(shim) == bin {
+		t.Error("the shim answered without waking")
+	}
+	waitExe(t, shim, bin, true)
+
+	// The exit while idle is the Go shim's to record.
+	if err := os.WriteFile(filepath.Join(sig, "exit"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.waitExited(t, c.ID); st.ExitCode != 7 {
+		t.Errorf("exit while idle: state %+v, want exit 7", st)
+	}
+	if got := hookCodes(t, c.ID); !slices.Equal(got, []string{"7"}) {
+		t.Errorf("exit hook saw %q, want [7]", got)
+	}
+}
+
+// TestShimIdleRestartAndStop: an exit while idle restarts by policy, and
+// stop, kill and logs work with a shim that was idle.
+func TestShimIdleRestartAndStop(t *testing.T) {
+	bin := withIdle(t)
+	e := newTestEnv(t)
+	sig := t.TempDir()
+	// The first run waits for the shim to go idle, then fails; the
+	// second runs on.
+	c := e.config(`if [ -e /sig/exit ]; then echo first; while [ ! -e /sig/go ]; do sleep 0.05; done; rm /sig/exit; exit 3; fi; echo second; exec sleep 1000`)
+	c.Restart = "on-failure"
+	c.Mounts = []Mount{{Type: "bind", Source: sig, Target: "/sig"}}
+	if err := os.WriteFile(filepath.Join(sig, "exit"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t, c)
+	st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
+	shim := parentOf(t, st.Pid)
+	waitExe(t, shim, bin, true)
+	if err := os.WriteFile(filepath.Join(sig, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st2 := e.waitFor(t, c.ID, "restarted", func(s State) bool { return s.Status == lifecycle.Running && s.Restarts == 1 })
+	if st2.Pid == st.Pid || parentOf(t, st2.Pid) != shim {
+		t.Errorf("after the restart: state %+v, want a new init, child of shim %d", st2, shim)
+	}
+	if got := hookCodes(t, c.ID); !slices.Equal(got, []string{"3"}) {
+		t.Errorf("exit hook saw %q, want [3]", got)
+	}
+	// Idle again after the restart: its state (the restart count) kept.
+	waitExe(t, shim, bin, true)
+	st3, err := e.rt.State(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st3.Restarts != 1 || st3.Pid != st2.Pid {
+		t.Errorf("state after an idle spell = %+v, want %+v", st3, st2)
+	}
+	waitExe(t, shim, bin, true)
+	if err := e.rt.Stop(context.Background(), c.ID, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	st4, err := e.rt.State(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st4.Status != lifecycle.Exited || !st4.Stopped || st4.Restarts != 1 {
+		t.Errorf("state after a stop = %+v, want exited, stopped, 1 restart", st4)
+	}
+	if got, want := e.logLines(t, c.ID, LogOptions{Tail: -1}), []string{"stdout: first", "stdout: second"}; !slices.Equal(got, want) {
+		t.Errorf("log = %q, want %q", got, want)
+	}
+}
+
+// TestReadWake reads what berth-idle hands the shim it execs back.
+func TestReadWake(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "wake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	fmt.Fprintf(w, "conn\nstdout 4\npa\nrstderr 0\n")
+	w.Flush()
+	if _, err := f.Write(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readWake(fmt.Sprint(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.reason != "conn" || string(got.pending["stdout"]) != "pa\nr" || got.pending["stderr"] != nil {
+		t.Errorf("readWake = %+v", got)
+	}
+}
