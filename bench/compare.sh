@@ -168,6 +168,7 @@ if want memory; then
 		b=${bins[$i]} t=$(label "$i")
 		per_container "$t" "(cd $work/p50 && $b up -d)" "(cd $work/p50 && $b down -t 0)"
 		(cd "$work/p50" && "$b" up -d >/dev/null)
+		sleep "${SETTLE:-3}" # shims go idle after a second of quiet
 		shims "$t"
 		(cd "$work/p50" && "$b" down -t 0 >/dev/null)
 	done

@@ -89,7 +89,7 @@ bench_mem_drop() {
 		before=$(bench_mem_available)
 		eval "$up" >/dev/null 2>&1
 		sync
-		sleep 2
+		sleep "${SETTLE:-3}" # shims go idle after a second of quiet
 		after=$(bench_mem_available)
 		eval "$down" >/dev/null 2>&1
 		drops+=("$(awk -v a="$before" -v b="$after" -v n="$n" 'BEGIN { printf "%.3f", (a - b) / 1024 / n }')")

@@ -56,6 +56,12 @@ func binary(t *testing.T) string {
 				return
 			}
 		}
+		// The idle shim (C, as the Makefile builds it).
+		out, err := exec.Command("cc", "-static", "-Os", "-o", filepath.Join(dir, "berth-idle"), "../cmd/berth-idle/main.c").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("building berth-idle: %v: %s", err, out)
+			return
+		}
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)

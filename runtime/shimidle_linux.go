@@ -47,7 +47,7 @@ const (
 )
 
 // idleAfterDefault is how long a shim stays quiet before it goes idle.
-const idleAfterDefault = 2 * time.Second
+const idleAfterDefault = time.Second
 
 // idleResume is the part of the shim's state an idle spell keeps in the
 // handoff, for the shim execed back.
