@@ -15,19 +15,38 @@ type healthRun struct {
 	stop chan struct{} // closed to end it
 	done chan struct{} // closed when it has ended, no probe in flight
 	once sync.Once
+
+	mu      sync.Mutex
+	p       healthProgress
+	probing bool
+}
+
+// healthProgress is where a run's health checking is: what an idle shim
+// hands over, to go on where it was (see shimidle_linux.go).
+type healthProgress struct {
+	Started time.Time `json:"started"` // when the checks began: the start period counts from it
+	Failing int       `json:"failing,omitempty"`
+	Healthy bool      `json:"healthy,omitempty"` // a probe has succeeded
+	Next    time.Time `json:"next"`              // when the next probe is due
+	Status  string    `json:"status"`
 }
 
 // startHealth starts checking the current run's health, from "starting"
-// when fresh (a new run) or from the status it had (an unpause); the
-// caller holds s.mu.
+// when fresh (a new run) or from the status it had (an unpause), or
+// where an idle spell left it; the caller holds s.mu.
 func (s *shim) startHealth(h Health, fresh bool) *healthRun {
 	r := &healthRun{stop: make(chan struct{}), done: make(chan struct{})}
+	if p := s.idle.health; p != nil {
+		r.p, fresh = *p, false
+		s.idle.health = nil
+		s.state.Health = p.Status
+	}
 	if fresh {
 		s.state.Health = HealthStarting // at once: a wait for health right after the start must see it
 	}
 	go func() {
 		defer close(r.done)
-		s.checkHealth(h, fresh, r.stop)
+		s.checkHealth(h, fresh, r)
 	}()
 	return r
 }
@@ -48,49 +67,69 @@ func (s *shim) endHealth() {
 	<-r.done
 }
 
-// checkHealth runs the container's health check until stop is closed,
+// checkHealth runs the container's health check until r.stop is closed,
 // recording the status in the shim's state.
-func (s *shim) checkHealth(h Health, fresh bool, stop <-chan struct{}) {
+func (s *shim) checkHealth(h Health, fresh bool, r *healthRun) {
 	interval, timeout, retries := or(h.Interval, 30*time.Second), or(h.Timeout, 30*time.Second), h.Retries
 	if retries <= 0 {
 		retries = 3
 	}
-	started := time.Now()
 	if fresh {
 		s.setHealth(HealthStarting)
 	}
-	failing, healthy := 0, false
+	r.mu.Lock()
+	if r.p.Started.IsZero() {
+		r.p.Started = time.Now()
+	}
+	p := &r.p
+	r.mu.Unlock()
 	startInterval := or(h.StartInterval, 5*time.Second)
 	// next is the wait before a probe: Docker's start interval while the
 	// start period lasts and no probe has succeeded yet, else the interval.
 	next := func() time.Duration {
-		if !healthy && h.StartPeriod > 0 && time.Since(started) < h.StartPeriod {
+		if !p.Healthy && h.StartPeriod > 0 && time.Since(p.Started) < h.StartPeriod {
 			return startInterval
 		}
 		return interval
 	}
-	timer := time.NewTimer(next())
+	wait := next()
+	if !p.Next.IsZero() {
+		wait = time.Until(p.Next)
+	}
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
+		r.mu.Lock()
+		p.Next, r.probing = time.Now().Add(wait), false
+		r.mu.Unlock()
 		select {
-		case <-stop:
+		case <-r.stop:
 			return
 		case <-timer.C:
 		}
-		err := s.probe(h.Test, timeout, stop)
+		r.mu.Lock()
+		r.probing = true
+		r.mu.Unlock()
+		err := s.probe(h.Test, timeout, r.stop)
 		if errors.Is(err, errProbeEnded) {
 			return // cut short by the end of the checks: no verdict
 		}
+		r.mu.Lock()
+		status := ""
 		if err == nil {
-			failing, healthy = 0, true
-			s.setHealth(HealthHealthy)
-		} else if time.Since(started) >= h.StartPeriod { // failures while the service starts do not count
-			failing++
-			if failing >= retries {
-				s.setHealth(HealthUnhealthy)
+			p.Failing, p.Healthy, status = 0, true, HealthHealthy
+		} else if time.Since(p.Started) >= h.StartPeriod { // failures while the service starts do not count
+			p.Failing++
+			if p.Failing >= retries {
+				status = HealthUnhealthy
 			}
 		}
-		timer.Reset(next())
+		r.mu.Unlock()
+		if status != "" {
+			s.setHealth(status)
+		}
+		wait = next()
+		timer.Reset(wait)
 	}
 }
 

@@ -55,6 +55,8 @@ type idleResume struct {
 	Restarts     int           `json:"restarts,omitempty"`
 	RestartTimes []time.Time   `json:"restart_times,omitempty"`
 	Backoff      time.Duration `json:"backoff,omitempty"`
+	// Health is where the health checks were, nil without any.
+	Health *healthProgress `json:"health,omitempty"`
 }
 
 // shimIdle is what going idle takes: the quiet it waits for, the
@@ -67,6 +69,7 @@ type shimIdle struct {
 	memDir  string            // the run's v1 memory cgroup, for OOM kills
 	pending map[string][]byte // output berth-idle read, by stream: logged first
 	backoff time.Duration     // the last restart's delay, when woken
+	health  *healthProgress   // where the health checks were, when woken (see startHealth)
 
 	mu      sync.Mutex
 	cond    sync.Cond
@@ -144,6 +147,7 @@ func (s *shim) wake(h handoff, l *launched) time.Duration {
 		s.state.Restarts = h.Idle.Restarts
 		s.restartTimes = h.Idle.RestartTimes
 		s.idle.backoff = h.Idle.Backoff
+		s.idle.health = h.Idle.Health
 	}
 	fdText := os.Getenv(wakeEnv)
 	if fdText == "" {
@@ -435,8 +439,42 @@ func (s *shim) quietFor() time.Duration {
 // idleState reports whether the shim's state lets it go idle; the caller
 // holds s.mu.
 func (s *shim) idleState() bool {
-	return s.state.Status == lifecycle.Running && !s.stopped && s.health == nil && s.io != nil && s.proc != nil &&
-		s.log != nil && (s.idle.memDir != "" || s.events == nil) // no OOM watch on cgroup v2 yet
+	return s.state.Status == lifecycle.Running && !s.stopped && s.io != nil && s.proc != nil && s.log != nil &&
+		(s.idle.memDir != "" || s.events == nil) && // no OOM watch on cgroup v2 yet
+		(s.health == nil && s.cfg.Health == nil || s.health != nil && s.health.idleFor() > s.idle.after)
+}
+
+// idleFor is how long the health checks have nothing to do: 0 while a
+// probe runs.
+func (r *healthRun) idleFor() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.probing {
+		return 0
+	}
+	return time.Until(r.p.Next)
+}
+
+// pauseHealth ends the health checks r for an idle spell and returns
+// where they were; continueHealth starts them again from there, when the
+// shim did not go idle after all.
+func (s *shim) pauseHealth(r *healthRun) healthProgress {
+	r.once.Do(func() { close(r.stop) })
+	<-r.done
+	r.mu.Lock()
+	p := r.p
+	r.mu.Unlock()
+	s.mu.Lock()
+	p.Status = s.state.Health
+	s.mu.Unlock()
+	return p
+}
+
+func (s *shim) continueHealth(p healthProgress) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.idle.health = &p
+	s.health = s.startHealth(*s.cfg.Health, false)
 }
 
 // tryIdle goes idle when the shim is quiet: it returns only when it did
@@ -475,14 +513,13 @@ func (s *shim) tryIdle() (time.Duration, error) {
 		return again, nil
 	}
 	defer s.idle.unfreeze()
+	// No exit is reaped from here on: one reaped before would be lost.
 	reaping.Lock()
 	defer reaping.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.idleState() || s.io != sio {
-		return again, nil
-	}
-	pid, err := s.proc.Pid()
+	proc, health := s.proc, s.health
+	s.mu.Unlock()
+	pid, err := proc.Pid()
 	if err != nil {
 		return again, nil
 	}
@@ -490,19 +527,35 @@ func (s *shim) tryIdle() (time.Duration, error) {
 	if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil || info.Signo != 0 {
 		return again, nil // exited, or reaped: supervise sees to it
 	}
-	err = s.execIdle(pid, sio)
+	// The init not reaped, supervise has not ended the health checks
+	// yet: they may pause and resume.
+	var hp *healthProgress
+	if health != nil {
+		if health.idleFor() <= s.idle.after {
+			return again, nil
+		}
+		p := s.pauseHealth(health)
+		defer func() { s.continueHealth(p) }() // reached only when the exec did not happen
+		hp = &p
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state.Status != lifecycle.Running || s.stopped || s.io != sio || s.proc != proc || s.health != health {
+		return again, nil
+	}
+	err = s.execIdle(pid, sio, hp)
 	return 0, err // only when the exec failed
 }
 
 // execIdle execs berth-idle in place to supervise the init pid with the
 // streams sio; it returns only when it could not.
-func (s *shim) execIdle(pid int, sio *shimIO) error {
+func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 	spec, err := s.specJSON()
 	if err != nil {
 		return err
 	}
 	h := handoff{Pid: pid, StartedAt: s.state.StartedAt, MemDir: s.idle.memDir, Spec: spec,
-		Idle: &idleResume{Restarts: s.state.Restarts, RestartTimes: s.restartTimes, Backoff: s.idle.backoff}}
+		Idle: &idleResume{Restarts: s.state.Restarts, RestartTimes: s.restartTimes, Backoff: s.idle.backoff, Health: health}}
 	release, err := s.keepForExec(&h, s.ln, sio)
 	defer release()
 	if err != nil {
@@ -530,6 +583,9 @@ func (s *shim) execIdle(pid int, sio *shimIO) error {
 		}
 		defer unix.Close(logFD)
 		args = append(args, "log="+strconv.Itoa(logFD), "maxsize="+strconv.FormatInt(s.log.maxSize, 10))
+	}
+	if health != nil {
+		args = append(args, "due="+strconv.FormatInt(max(time.Until(health.Next).Milliseconds(), 0), 10))
 	}
 	if s.events != nil && s.idle.memDir != "" {
 		args = append(args, "oom="+s.idle.memDir)

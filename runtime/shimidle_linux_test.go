@@ -233,3 +233,58 @@ func TestReadWake(t *testing.T) {
 		t.Errorf("readWake = %+v", got)
 	}
 }
+
+// TestShimIdleHealth: health checks go on across idle spells, where they
+// were: each probe due wakes the shim, which goes idle again.
+func TestShimIdleHealth(t *testing.T) {
+	bin := withIdle(t)
+	e := newTestEnv(t)
+	sig := t.TempDir()
+	c := e.config("exec sleep 1000")
+	c.Mounts = []Mount{{Type: "bind", Source: sig, Target: "/sig"}}
+	c.Health = &Health{Test: []string{"/bin/sh", "-c", "echo p >> /sig/probes; [ ! -e /sig/fail ]"}, Interval: 900 * time.Millisecond, Retries: 2}
+	e.start(t, c)
+	st := e.waitFor(t, c.ID, "healthy", func(s State) bool { return s.Health == HealthHealthy })
+	shim := parentOf(t, st.Pid)
+	probes := func() int {
+		data, _ := os.ReadFile(filepath.Join(sig, "probes"))
+		return strings.Count(string(data), "\n")
+	}
+	// Idle, then woken by the next probe, then idle again: twice.
+	for range 2 {
+		waitExe(t, shim, bin, true)
+		n := probes()
+		deadline := time.Now().Add(30 * time.Second)
+		for probes() == n {
+			if time.Now().After(deadline) {
+				t.Fatal("no probe while the shim was idle")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitExe(t, shim, bin, true)
+	if st3, err := e.rt.State(context.Background(), c.ID); err != nil || st3.Health != HealthHealthy || st3.Pid != st.Pid {
+		t.Fatalf("state after idle spells = %+v, %v; want healthy, pid %d", st3, err, st.Pid)
+	}
+	// Failures count across idle spells: two make it unhealthy.
+	if err := os.WriteFile(filepath.Join(sig, "fail"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := probes()
+	for probes() < n+2 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	st2 := e.waitFor(t, c.ID, "unhealthy", func(s State) bool { return s.Health == HealthUnhealthy })
+	if st2.Pid != st.Pid || parentOf(t, st.Pid) != shim {
+		t.Errorf("state %+v: want the same init under shim %d", st2, shim)
+	}
+	var health []string
+	for _, ev := range hookEvents(c.ID) {
+		if strings.HasPrefix(ev, "health_status") {
+			health = append(health, ev)
+		}
+	}
+	if want := []string{"health_status: healthy", "health_status: unhealthy"}; !slices.Equal(health, want) {
+		t.Errorf("health events = %q, want %q", health, want)
+	}
+}
