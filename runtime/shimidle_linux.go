@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +71,7 @@ type shimIdle struct {
 	pending map[string][]byte // output berth-idle read, by stream: logged first
 	backoff time.Duration     // the last restart's delay, when woken
 	health  *healthProgress   // where the health checks were, when woken (see startHealth)
+	conns   []net.Conn        // accepted while idle, to answer
 
 	mu      sync.Mutex
 	cond    sync.Cond
@@ -163,8 +165,18 @@ func (s *shim) wake(h handoff, l *launched) time.Duration {
 	if w.reason == "error" { // berth-idle could not wait (see the shim's log): stay
 		s.idle.on = false
 	}
-	if w.reason == "oom" && s.events != nil {
+	if w.oom && s.events != nil {
 		s.event("oom", nil)
+	}
+	for _, fd := range w.conns {
+		f := os.NewFile(uintptr(fd), "conn")
+		c, err := net.FileConn(f) // a duplicate
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "shim %s: taking over a connection: %v\n", s.cfg.ID, err)
+			continue
+		}
+		s.idle.conns = append(s.idle.conns, c)
 	}
 	return s.idle.backoff
 }
@@ -172,7 +184,9 @@ func (s *shim) wake(h handoff, l *launched) time.Duration {
 // wakeInfo is what berth-idle tells the shim it execs back.
 type wakeInfo struct {
 	reason  string
-	pending map[string][]byte
+	oom     bool              // the OOM killer struck while idle
+	conns   []int             // connections accepted, to answer
+	pending map[string][]byte // output read, not logged yet, by stream
 }
 
 // readWake reads what woke the shim from the descriptor named by fdText
@@ -193,7 +207,23 @@ func readWake(fdText string) (wakeInfo, error) {
 	if err != nil {
 		return w, fmt.Errorf("reading the wake: %w", err)
 	}
-	w.reason = strings.TrimSuffix(reason, "\n")
+	words := strings.Fields(reason)
+	if len(words) == 0 {
+		return w, errors.New("reading the wake: no reason")
+	}
+	w.reason, w.oom = words[0], slices.Contains(words, "oom")
+	line, err := r.ReadString('\n')
+	conns := strings.Fields(line)
+	if err != nil || len(conns) == 0 || conns[0] != "conns" {
+		return w, fmt.Errorf("reading the wake: bad connections %q", line)
+	}
+	for _, c := range conns[1:] {
+		fd, err := strconv.Atoi(c)
+		if err != nil {
+			return w, fmt.Errorf("reading the wake: bad connections %q", line)
+		}
+		w.conns = append(w.conns, fd)
+	}
 	for {
 		head, err := r.ReadString('\n')
 		if errors.Is(err, io.EOF) && head == "" {
@@ -344,6 +374,12 @@ func (p gatedInit) Wait() (*os.ProcessState, error) {
 // serveOrIdle answers the control socket and, when the shim may go idle,
 // watches for the quiet in which it does.
 func (s *shim) serveOrIdle() {
+	for _, c := range s.idle.conns {
+		s.idle.active.Add(1)
+		cc := &countedConn{Conn: c, g: &s.idle}
+		s.conns.Go(func() { s.handle(cc) })
+	}
+	s.idle.conns = nil
 	if !s.idle.on {
 		go s.serve()
 		return
@@ -363,6 +399,21 @@ func (s *shim) serveOrIdle() {
 		}
 	}()
 	go s.idleLoop()
+}
+
+// peerOwner is the user that the peerListener under ln lets through
+// besides root.
+func peerOwner(ln net.Listener) (uint32, bool) {
+	for {
+		switch l := ln.(type) {
+		case *peerListener:
+			return l.owner, true
+		case interface{ unwrap() net.Listener }:
+			ln = l.unwrap()
+		default:
+			return 0, false
+		}
+	}
 }
 
 // countedListener counts the requests being answered.
@@ -572,6 +623,19 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 	}
 	defer unix.Close(exe)
 	args := []string{"listen=" + strconv.Itoa(h.Listener), "exe=" + strconv.Itoa(exe), "pid=" + strconv.Itoa(pid)}
+	// The answer to a state request, which berth-idle gives as it is:
+	// nothing changes while idle. Peers are let through as peerListener
+	// lets them.
+	st := s.state
+	st.Shim = true
+	resp, err := json.Marshal(shimResponse{State: &st})
+	if err != nil {
+		return fmt.Errorf("going idle: %w", err)
+	}
+	args = append(args, "state="+string(resp)) // berth-idle ends it with a newline, as json.Encoder does
+	if owner, ok := peerOwner(s.ln); ok {
+		args = append(args, "owner="+strconv.FormatUint(uint64(owner), 10))
+	}
 	if !s.log.discard {
 		fd, err := rawFD(s.log.f)
 		if err != nil {

@@ -134,18 +134,35 @@ exit 7`)
 		}
 	}
 
-	// A client wakes it, is answered, and the shim goes idle again.
+	// The idle shim answers a state request as the Go shim does, awake.
 	st2, err := e.rt.State(context.Background(), c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st2.Status != lifecycle.Running || st2.Pid != st.Pid || !st2.Shim || !st2.StartedAt.Equal(st.StartedAt) {
-		t.Errorf("state from a woken shim = %+v, want running %+v", st2, st)
+		t.Errorf("state from an idle shim = %+v, want running %+v", st2, st)
+	}
+	if exeOf(shim) != bin {
+		t.Error("a state request woke the shim")
+	}
+	// Any other request wakes it, is answered, and the shim goes idle again.
+	ctx := context.Background()
+	if err := e.rt.Pause(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st3, err := e.rt.State(ctx, c.ID); err != nil || st3.Status != lifecycle.Paused {
+		t.Errorf("state after a pause = %+v, %v; want paused", st3, err)
 	}
 	if exeOf(shim) == bin {
-		t.Error("the shim answered without waking")
+		t.Error("the shim paused the container without waking")
+	}
+	if err := e.rt.Resume(ctx, c.ID); err != nil {
+		t.Fatal(err)
 	}
 	waitExe(t, shim, bin, true)
+	if st3, err := e.rt.State(ctx, c.ID); err != nil || st3.Status != lifecycle.Running || st3.Pid != st.Pid {
+		t.Errorf("state after a resume = %+v, %v; want running", st3, err)
+	}
 
 	// The exit while idle is the Go shim's to record.
 	if err := os.WriteFile(filepath.Join(sig, "exit"), nil, 0o644); err != nil {
@@ -220,7 +237,7 @@ func TestReadWake(t *testing.T) {
 	}
 	var b bytes.Buffer
 	w := bufio.NewWriter(&b)
-	fmt.Fprintf(w, "conn\nstdout 4\npa\nrstderr 0\n")
+	fmt.Fprintf(w, "exit oom\nconns 7 9\nstdout 4\npa\nrstderr 0\n")
 	w.Flush()
 	if _, err := f.Write(b.Bytes()); err != nil {
 		t.Fatal(err)
@@ -229,7 +246,7 @@ func TestReadWake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.reason != "conn" || string(got.pending["stdout"]) != "pa\nr" || got.pending["stderr"] != nil {
+	if got.reason != "exit" || !got.oom || !slices.Equal(got.conns, []int{7, 9}) || string(got.pending["stdout"]) != "pa\nr" || got.pending["stderr"] != nil {
 		t.Errorf("readWake = %+v", got)
 	}
 }

@@ -34,6 +34,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -60,6 +61,14 @@ static int nouts;
 static int logfd = -1;
 static long long logsize, maxsize = -1;
 static int exefd = -1;
+static int oomfd = -1;
+/* Connections accepted, their request not read yet. */
+#define MAXCONN 8
+static struct conn {
+	int fd;
+	long long deadline;
+} conns[MAXCONN + 1];
+static int nconns;
 static char **shimargv;
 /* An encoded entry: at most 6 bytes per byte of text and the frame. */
 static char line[6 * MAXLINE + 128];
@@ -97,7 +106,25 @@ static int writeall(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* wake execs the Go shim back, telling it why and what it has to log. */
+/* putnum writes v in decimal at p; it returns the length. */
+static size_t putnum(char *p, long long v)
+{
+	char num[24];
+	size_t k = 0, l = 0;
+	do {
+		num[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (k > 0)
+		p[l++] = num[--k];
+	return l;
+}
+
+/*
+ * wake execs the Go shim back, telling it why (and whether the OOM
+ * killer struck meanwhile), the connections it has to answer, and the
+ * output it has to log.
+ */
 static void wake(const char *reason)
 {
 	int mfd = memfd_create("berth-idle-wake", 0);
@@ -106,38 +133,33 @@ static void wake(const char *reason)
 		_exit(1);
 	}
 	char hdr[64];
-	size_t rl = strlen(reason);
-	if (writeall(mfd, reason, rl) < 0 || writeall(mfd, "\n", 1) < 0)
+	uint64_t ooms = 0;
+	if (writeall(mfd, reason, strlen(reason)) < 0)
+		goto fail;
+	if (oomfd >= 0 && strcmp(reason, "oom") != 0 && read(oomfd, &ooms, sizeof ooms) == sizeof ooms && ooms > 0 &&
+	    writeall(mfd, " oom", 4) < 0)
+		goto fail;
+	if (writeall(mfd, "\nconns", 6) < 0)
+		goto fail;
+	for (int i = 0; i < nconns; i++) {
+		hdr[0] = ' ';
+		fcntl(conns[i].fd, F_SETFD, 0); /* the Go shim's to answer */
+		if (writeall(mfd, hdr, 1 + putnum(hdr + 1, conns[i].fd)) < 0)
+			goto fail;
+	}
+	if (writeall(mfd, "\n", 1) < 0)
 		goto fail;
 	for (int i = 0; i < nouts; i++) {
 		size_t sl = strlen(outs[i].stream);
 		memcpy(hdr, outs[i].stream, sl);
 		hdr[sl++] = ' ';
-		/* the length in decimal */
-		char num[16];
-		int k = 0, v = outs[i].n;
-		do {
-			num[k++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v > 0);
-		while (k > 0)
-			hdr[sl++] = num[--k];
+		sl += putnum(hdr + sl, outs[i].n);
 		hdr[sl++] = '\n';
 		if (writeall(mfd, hdr, sl) < 0 || writeall(mfd, outs[i].buf, (size_t)outs[i].n) < 0)
 			goto fail;
 	}
-	char env[40] = "BERTH_IDLE_WAKE=";
-	{
-		char num[16];
-		int k = 0, v = mfd, l = (int)strlen(env);
-		do {
-			num[k++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v > 0);
-		while (k > 0)
-			env[l++] = num[--k];
-		env[l] = 0;
-	}
+	char env[48] = "BERTH_IDLE_WAKE=";
+	env[16 + putnum(env + 16, mfd)] = 0;
 	int n = 0;
 	while (environ[n])
 		n++;
@@ -384,22 +406,11 @@ static int watchoom(const char *dir)
 		close(efd);
 		return -1;
 	}
-	char msg[32];
-	int l = 0;
-	for (int v, k, pass = 0; pass < 2; pass++) {
-		char num[16];
-		v = pass == 0 ? efd : ctl;
-		k = 0;
-		do {
-			num[k++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v > 0);
-		while (k > 0)
-			msg[l++] = num[--k];
-		if (pass == 0)
-			msg[l++] = ' ';
-	}
-	int ok = write(ec, msg, (size_t)l) == l;
+	char msg[64];
+	size_t l = putnum(msg, efd);
+	msg[l++] = ' ';
+	l += putnum(msg + l, ctl);
+	int ok = write(ec, msg, l) == (ssize_t)l;
 	close(ec);
 	/* ctl stays open: the registration lasts while it does. */
 	if (!ok) {
@@ -410,11 +421,82 @@ static int watchoom(const char *dir)
 	return efd;
 }
 
-enum { T_LISTEN = 1000, T_PID, T_OOM };
+enum { T_LISTEN = 1000, T_PID, T_OOM, T_CONN = 1 << 20 };
+
+/* The one request answered here, as the Go client encodes it. */
+static const char statereq[] = "{\"op\":\"state\"}\n";
+static const char *stateresp; /* the Go shim's answer to it, "" for none */
+static long long owner = -1;  /* the uid let through besides root */
+static int listenfd = -1;
+
+/* addconn keeps c for its request; it wakes the shim when full. */
+static void addconn(int ep, int c)
+{
+	conns[nconns].fd = c;
+	conns[nconns].deadline = mono() + 1000000000LL; /* a slow client: the Go shim's */
+	nconns++;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
+	ev.data.u32 = (uint32_t)(T_CONN + c);
+	if (!stateresp || nconns > MAXCONN || epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev) < 0)
+		wake("conn");
+}
+
+/* dropconn forgets connection i, closed. */
+static void dropconn(int i)
+{
+	close(conns[i].fd);
+	conns[i] = conns[--nconns];
+}
+
+/* acceptconns takes the connections waiting, of root or the owner only. */
+static void acceptconns(int ep)
+{
+	for (;;) {
+		int c = accept4(listenfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c < 0) {
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+				return;
+			say("accept", strerror(errno));
+			wake("conn");
+		}
+		struct ucred cred;
+		socklen_t cl = sizeof cred;
+		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || (cred.uid != 0 && (long long)cred.uid != owner)) {
+			close(c);
+			continue;
+		}
+		addconn(ep, c);
+	}
+}
+
+/*
+ * readconn answers the state request on connection i with the Go shim's
+ * answer; any other request wakes the shim, to answer it.
+ */
+static void readconn(int i)
+{
+	char buf[sizeof statereq];
+	ssize_t n = recv(conns[i].fd, buf, sizeof buf, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) { /* gone before asking */
+		dropconn(i);
+		return;
+	}
+	size_t want = sizeof statereq - 1;
+	if (memcmp(buf, statereq, (size_t)n < want ? (size_t)n : want) != 0 || (size_t)n > want)
+		wake("conn");
+	if ((size_t)n < want)
+		return; /* the rest to come */
+	(void)!recv(conns[i].fd, buf, want, 0);
+	/* A few hundred bytes: the socket's buffer takes them at once. */
+	(void)!send(conns[i].fd, stateresp, strlen(stateresp), MSG_NOSIGNAL);
+	dropconn(i);
+}
 
 int main(int argc, char **argv)
 {
-	int listenfd = -1, pid = -1, bad = 0;
+	int pid = -1, bad = 0;
 	long long due = -1;
 	const char *v, *oomdir = NULL;
 	int i;
@@ -438,6 +520,18 @@ int main(int argc, char **argv)
 			maxsize = atoll(v);
 		else if (opt(a, "due", &v))
 			due = mono() + atoll(v) * 1000000LL;
+		else if (opt(a, "state", &v)) {
+			/* As json.Encoder writes it: with a newline. */
+			size_t l = strlen(v);
+			char *r = malloc(l + 2);
+			if (r) {
+				memcpy(r, v, l);
+				memcpy(r + l, "\n", 2);
+			}
+			stateresp = r;
+		}
+		else if (opt(a, "owner", &v))
+			owner = atoll(v);
 		else if (opt(a, "oom", &v))
 			oomdir = v;
 		else if (opt(a, "out", &v) && nouts < MAXOUT && strchr(v, ':')) {
@@ -481,10 +575,10 @@ int main(int argc, char **argv)
 	ev.data.u32 = T_PID;
 	epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev);
 	if (oomdir) {
-		int efd = watchoom(oomdir);
-		if (efd >= 0) {
+		oomfd = watchoom(oomdir);
+		if (oomfd >= 0) {
 			ev.data.u32 = T_OOM;
-			epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev);
+			epoll_ctl(ep, EPOLL_CTL_ADD, oomfd, &ev);
 		}
 	}
 	for (i = 0; i < nouts; i++) {
@@ -499,6 +593,9 @@ int main(int argc, char **argv)
 		for (i = 0; i < nouts; i++)
 			if (outs[i].deadline && (next < 0 || outs[i].deadline < next))
 				next = outs[i].deadline;
+		for (i = 0; i < nconns; i++)
+			if (next < 0 || conns[i].deadline < next)
+				next = conns[i].deadline;
 		int timeout = -1;
 		if (next >= 0)
 			timeout = next <= now ? 0 : (int)((next - now + 999999) / 1000000);
@@ -514,9 +611,18 @@ int main(int argc, char **argv)
 				readout(&outs[t]);
 		}
 		for (int k = 0; k < n; k++) {
-			switch (evs[k].data.u32) {
+			uint32_t t = evs[k].data.u32;
+			if (t >= T_CONN) {
+				for (i = 0; i < nconns; i++)
+					if (conns[i].fd == (int)(t - T_CONN)) {
+						readconn(i);
+						break;
+					}
+				continue;
+			}
+			switch (t) {
 			case T_LISTEN:
-				wake("conn");
+				acceptconns(ep);
 				break;
 			case T_PID:
 				wake("exit");
@@ -534,5 +640,8 @@ int main(int argc, char **argv)
 			}
 		if (due >= 0 && due <= now)
 			wake("due");
+		for (i = 0; i < nconns; i++)
+			if (conns[i].deadline <= now)
+				wake("conn");
 	}
 }
