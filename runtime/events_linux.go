@@ -56,7 +56,7 @@ func (s *shim) watchOOM(ctr *libcontainer.Container, memDir string) {
 		return
 	}
 	var once sync.Once
-	fire := func() { once.Do(func() { s.event("oom", nil) }) }
+	fire := func() { once.Do(s.oomEvent) }
 	if memDir != "" {
 		_ = notifyOOMv1(memDir, fire) // an error: no memory controller, no OOM events, as without a limit
 		return

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-dev/berth/lifecycle"
 )
 
 // recordEvent is the event hook of the test shims: one line per event,
@@ -66,8 +68,11 @@ func TestShimEvents(t *testing.T) {
 
 // A container the kernel's OOM killer ends has an "oom" event and dies
 // with 137.
-func TestShimOOMEvent(t *testing.T) {
-	e := newTestEnv(t)
+func TestShimOOMEvent(t *testing.T) { testShimOOMEvent(t, newTestEnv(t), nil) }
+
+// testShimOOMEvent is TestShimOOMEvent, with running called once the
+// container runs, before it allocates.
+func testShimOOMEvent(t *testing.T, e *testEnv, running func(State)) {
 	sig := t.TempDir()
 	c := e.config("while [ ! -e /sig/go ]; do sleep 0.05; done; x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo survived")
 	c.Mounts = append(c.Mounts, Mount{Type: "bind", Source: sig, Target: "/sig"})
@@ -82,6 +87,9 @@ func TestShimOOMEvent(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(limits[f]), 0o644); err != nil && !os.IsNotExist(err) {
 			t.Fatalf("setting %s: %v", f, err)
 		}
+	}
+	if running != nil {
+		running(e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running }))
 	}
 	if err := os.WriteFile(filepath.Join(sig, "go"), nil, 0o644); err != nil {
 		t.Fatal(err)

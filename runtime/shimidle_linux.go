@@ -58,6 +58,9 @@ type idleResume struct {
 	Backoff      time.Duration `json:"backoff,omitempty"`
 	// Health is where the health checks were, nil without any.
 	Health *healthProgress `json:"health,omitempty"`
+	// OOMRun is the start of the run whose OOM kill was reported: one
+	// "oom" event per run, idle spells or not.
+	OOMRun time.Time `json:"oom_run,omitzero"`
 }
 
 // shimIdle is what going idle takes: the quiet it waits for, the
@@ -72,6 +75,7 @@ type shimIdle struct {
 	backoff time.Duration     // the last restart's delay, when woken
 	health  *healthProgress   // where the health checks were, when woken (see startHealth)
 	conns   []net.Conn        // accepted while idle, to answer
+	oomRun  time.Time         // the start of the run whose OOM kill was reported
 
 	mu      sync.Mutex
 	cond    sync.Cond
@@ -150,6 +154,7 @@ func (s *shim) wake(h handoff, l *launched) time.Duration {
 		s.restartTimes = h.Idle.RestartTimes
 		s.idle.backoff = h.Idle.Backoff
 		s.idle.health = h.Idle.Health
+		s.idle.oomRun = h.Idle.OOMRun
 	}
 	fdText := os.Getenv(wakeEnv)
 	if fdText == "" {
@@ -165,8 +170,8 @@ func (s *shim) wake(h handoff, l *launched) time.Duration {
 	if w.reason == "error" { // berth-idle could not wait (see the shim's log): stay
 		s.idle.on = false
 	}
-	if w.oom && s.events != nil {
-		s.event("oom", nil)
+	if w.oom {
+		s.oomEventOf(l.at)
 	}
 	for _, fd := range w.conns {
 		f := os.NewFile(uintptr(fd), "conn")
@@ -179,6 +184,25 @@ func (s *shim) wake(h handoff, l *launched) time.Duration {
 		s.idle.conns = append(s.idle.conns, c)
 	}
 	return s.idle.backoff
+}
+
+// oomEvent reports an OOM kill in the current run, once per run.
+func (s *shim) oomEvent() {
+	s.mu.Lock()
+	run := s.state.StartedAt
+	s.mu.Unlock()
+	s.oomEventOf(run)
+}
+
+// oomEventOf reports an OOM kill in the run started at run, once.
+func (s *shim) oomEventOf(run time.Time) {
+	s.idle.mu.Lock()
+	again := s.idle.oomRun.Equal(run)
+	s.idle.oomRun = run
+	s.idle.mu.Unlock()
+	if !again && s.events != nil {
+		s.event("oom", nil)
+	}
 }
 
 // wakeInfo is what berth-idle tells the shim it execs back.
@@ -606,7 +630,7 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 		return err
 	}
 	h := handoff{Pid: pid, StartedAt: s.state.StartedAt, MemDir: s.idle.memDir, Spec: spec,
-		Idle: &idleResume{Restarts: s.state.Restarts, RestartTimes: s.restartTimes, Backoff: s.idle.backoff, Health: health}}
+		Idle: &idleResume{Restarts: s.state.Restarts, RestartTimes: s.restartTimes, Backoff: s.idle.backoff, Health: health, OOMRun: s.idle.oomRun}}
 	release, err := s.keepForExec(&h, s.ln, sio)
 	defer release()
 	if err != nil {

@@ -305,3 +305,19 @@ func TestShimIdleHealth(t *testing.T) {
 		t.Errorf("health events = %q, want %q", health, want)
 	}
 }
+
+// TestShimIdleOOMEvent: the OOM killer striking while the shim is idle
+// is an "oom" event, before the die.
+func TestShimIdleOOMEvent(t *testing.T) {
+	bin := withIdle(t)
+	e := newTestEnv(t)
+	var id string
+	testShimOOMEvent(t, e, func(st State) {
+		waitExe(t, parentOf(t, st.Pid), bin, true)
+		ids, _ := e.rt.List()
+		id = ids[0]
+	})
+	if got, want := hookEvents(id), []string{"start", "oom", "die exitCode=137"}; !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
