@@ -321,3 +321,39 @@ func TestShimIdleOOMEvent(t *testing.T) {
 		t.Errorf("events %q, want %q", got, want)
 	}
 }
+
+// TestShimIdleLogRotation: output that fills the log while the shim is
+// idle wakes it to rotate the log; nothing is lost or reordered.
+func TestShimIdleLogRotation(t *testing.T) {
+	bin := withIdle(t)
+	e := newTestEnv(t)
+	sig := t.TempDir()
+	c := e.config(`while [ ! -e /sig/out ]; do sleep 0.05; done; i=0; while [ $i -lt 40 ]; do echo "line $i"; i=$((i+1)); done; exec sleep 1000`)
+	c.Mounts = []Mount{{Type: "bind", Source: sig, Target: "/sig"}}
+	c.Log = &LogConfig{Driver: "json-file", MaxSize: 1000, MaxFiles: 4}
+	e.start(t, c)
+	st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
+	shim := parentOf(t, st.Pid)
+	waitExe(t, shim, bin, true)
+	if err := os.WriteFile(filepath.Join(sig, "out"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range 40 {
+		want = append(want, fmt.Sprintf("stdout: line %d", i))
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for got := e.logLines(t, c.ID, LogOptions{Tail: -1}); !slices.Equal(got, want); got = e.logLines(t, c.ID, LogOptions{Tail: -1}) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log = %q, want %q", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, f := range []string{"", ".1", ".2"} {
+		fi, err := os.Stat(e.rt.LogPath(c.ID) + f)
+		if err != nil || fi.Size() > 1000 {
+			t.Errorf("log file %q: %v, size over 1000 bytes or missing", f, err)
+		}
+	}
+	waitExe(t, shim, bin, true)
+}
