@@ -629,6 +629,15 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 	if err != nil {
 		return err
 	}
+	// The outputs still copied: one the container closed is no more.
+	live := *sio
+	live.outputs = nil
+	for _, o := range sio.outputs {
+		if _, err := rawFD(o.f); err == nil {
+			live.outputs = append(live.outputs, o)
+		}
+	}
+	sio = &live
 	h := handoff{Pid: pid, StartedAt: s.state.StartedAt, MemDir: s.idle.memDir, Spec: spec,
 		Idle: &idleResume{Restarts: s.state.Restarts, RestartTimes: s.restartTimes, Backoff: s.idle.backoff, Health: health, OOMRun: s.idle.oomRun}}
 	release, err := s.keepForExec(&h, s.ln, sio)

@@ -357,3 +357,27 @@ func TestShimIdleLogRotation(t *testing.T) {
 	}
 	waitExe(t, shim, bin, true)
 }
+
+// TestShimIdleClosedOutput: a container that closes its stdout and runs
+// on has a shim that goes idle with its stderr alone.
+func TestShimIdleClosedOutput(t *testing.T) {
+	bin := withIdle(t)
+	e := newTestEnv(t)
+	sig := t.TempDir()
+	c := e.config(`echo out; exec 1>&-; while [ ! -e /sig/err ]; do sleep 0.05; done; echo err >&2; exec sleep 1000`)
+	c.Mounts = []Mount{{Type: "bind", Source: sig, Target: "/sig"}}
+	e.start(t, c)
+	st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
+	shim := parentOf(t, st.Pid)
+	waitExe(t, shim, bin, true)
+	if err := os.WriteFile(filepath.Join(sig, "err"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitLogFile(t, c.ID, 2)
+	if got, want := e.logLines(t, c.ID, LogOptions{Tail: -1}), []string{"stdout: out", "stderr: err"}; !slices.Equal(got, want) {
+		t.Errorf("log = %q, want %q", got, want)
+	}
+	if exeOf(shim) != bin {
+		t.Errorf("the shim is not idle: it runs %q", exeOf(shim))
+	}
+}
