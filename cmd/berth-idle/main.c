@@ -329,13 +329,6 @@ static int entry(struct out *o, const char *text, int n)
 	return 0;
 }
 
-/* drop removes the first k bytes of o's buffer. */
-static void drop(struct out *o, int k)
-{
-	memmove(o->buf, o->buf + k, (size_t)(o->n - k));
-	o->n -= k;
-}
-
 /*
  * logged writes o's whole lines and, with flush or a full buffer, the
  * rest; as runtime/logwriter.go's copyFrom. It wakes the Go shim when the
@@ -343,15 +336,20 @@ static void drop(struct out *o, int k)
  */
 static void logged(struct out *o, int flush)
 {
+	int p = 0;
 	for (;;) {
-		char *nl = memchr(o->buf, '\n', (size_t)o->n);
+		char *nl = memchr(o->buf + p, '\n', (size_t)(o->n - p));
 		if (!nl)
 			break;
 		int k = (int)(nl - o->buf) + 1;
-		if (entry(o, o->buf, k) < 0)
-			wake("rotate");
-		drop(o, k);
+		if (entry(o, o->buf + p, k - p) < 0)
+			break;
+		p = k;
 	}
+	memmove(o->buf, o->buf + p, (size_t)(o->n - p));
+	o->n -= p;
+	if (memchr(o->buf, '\n', (size_t)o->n))
+		wake("rotate"); /* a whole line left: the log is full */
 	if (o->n > 0 && (flush || o->n == MAXLINE)) {
 		if (entry(o, o->buf, o->n) < 0)
 			wake("rotate");
