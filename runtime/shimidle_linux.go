@@ -382,7 +382,7 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 		}
 	}
 	sio = &live
-	h := handoff{Pid: pid, StartedAt: s.state.StartedAt, MemDir: s.idle.memDir, Spec: spec,
+	h := handoff{Pid: pid, StartedAt: s.state.StartedAt, MemDir: s.idle.memDir, Lean: s.lean, Spec: spec,
 		Idle: &idleResume{Restarts: s.state.Restarts, RestartTimes: s.restartTimes, Backoff: s.idle.backoff, Health: health, OOMRun: s.idle.oomRun}}
 	release, err := s.keepForExec(&h, s.ln, sio)
 	defer release()
