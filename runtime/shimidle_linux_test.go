@@ -91,6 +91,10 @@ exit 7`)
 	st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
 	shim := parentOf(t, st.Pid)
 	waitExe(t, shim, bin, true)
+	// Right after the exec, its arguments may not be set up yet.
+	for i := 0; i < 100 && cmdline(shim) == ""; i++ {
+		time.Sleep(time.Millisecond)
+	}
 	if !strings.HasPrefix(cmdline(shim), "berth shim "+c.ID) {
 		t.Errorf("idle shim's command line is %q, want the shim's", cmdline(shim))
 	}
