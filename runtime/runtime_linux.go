@@ -262,6 +262,7 @@ func (r *Runtime) spawnShim(ctx context.Context, id string, hold bool) (reported
 		Path:       r.shimCmd[0],
 		Args:       append(append([]string{"berth"}, r.shimCmd[1:]...), args.argv()...),
 		Dir:        "/", // hold no reference to the caller's working directory
+		Env:        append(os.Environ(), shimGoEnv...),
 		Stdout:     logf,
 		Stderr:     logf,
 		ExtraFiles: []*os.File{wr},
