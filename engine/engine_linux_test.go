@@ -75,6 +75,21 @@ func (h *host) up(p *spec.Project) (reconcile.Plan, error) {
 	return reconcile.Converge(context.Background(), p, h.e, h.drivers(), reconcile.Options{}, nil)
 }
 
+// planUp observes the host and plans an up of p, failing the test on an
+// error.
+func (h *host) planUp(p *spec.Project) reconcile.Plan {
+	h.t.Helper()
+	obs, err := h.e.Observe(context.Background(), p)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	plan, err := reconcile.PlanUp(p, obs, reconcile.Options{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return plan
+}
+
 func (h *host) mustUp(p *spec.Project) reconcile.Plan {
 	h.t.Helper()
 	plan, err := h.up(p)

@@ -84,14 +84,7 @@ func TestPreparedChainStartsInOrder(t *testing.T) {
 	}
 	p := h.load("services:" + svc("web", "app") + svc("app", "db") + svc("db", ""))
 	ctx := context.Background()
-	obs, err := h.e.Observe(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := reconcile.PlanUp(p, obs, reconcile.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := h.planUp(p)
 	name := func(svc string) string { return h.project + "-" + svc + "-1" }
 	db, app, web := name("db"), name("app"), name("web")
 	spy := &startSpy{Engine: h.e, out: out, names: []string{db, app, web}}
@@ -157,14 +150,7 @@ services:
     volumes: ["%s:/out"]
 `, out))
 	ctx := context.Background()
-	obs, err := h.e.Observe(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := reconcile.PlanUp(p, obs, reconcile.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := h.planUp(p)
 	var create reconcile.Action
 	for _, a := range plan.Actions {
 		if a.Kind == reconcile.Create {

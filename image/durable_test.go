@@ -244,16 +244,7 @@ func TestBatchSyncsEachEntryAsAddedAndRenamesAfter(t *testing.T) {
 		}
 		return syncEntries(path, slots)
 	}
-	var finals []string
-	for _, name := range []string{"quick", "held"} {
-		tmp := filepath.Join(s.path("tmp"), name)
-		if err := os.WriteFile(tmp, []byte(name), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		final := filepath.Join(s.path("blobs", "sha256"), name)
-		finals = append(finals, final)
-		b.add(tmp, final)
-	}
+	finals := addTemps(t, s, b, "quick", "held")
 	for range 2 {
 		select {
 		case <-started: // before any commit
@@ -293,16 +284,7 @@ func TestBatchFailedSyncCommitsNothing(t *testing.T) {
 		}
 		return syncEntries(path, slots)
 	}
-	var finals []string
-	for _, name := range []string{"good", "bad"} {
-		tmp := filepath.Join(s.path("tmp"), name)
-		if err := os.WriteFile(tmp, []byte(name), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		final := filepath.Join(s.path("blobs", "sha256"), name)
-		finals = append(finals, final)
-		b.add(tmp, final)
-	}
+	finals := addTemps(t, s, b, "good", "bad")
 	if err := b.commit(); err == nil || !strings.Contains(err.Error(), "I/O error") {
 		t.Fatalf("commit after a failed sync: %v, want the sync's error", err)
 	}
@@ -313,4 +295,21 @@ func TestBatchFailedSyncCommitsNothing(t *testing.T) {
 		}
 	}
 	assertEmptyDir(t, s.path("tmp"))
+}
+
+// addTemps writes a temporary file for each name, adds it to b under
+// its final name among the blobs, and returns those final names.
+func addTemps(t *testing.T, s *Store, b *batch, names ...string) []string {
+	t.Helper()
+	var finals []string
+	for _, name := range names {
+		tmp := filepath.Join(s.path("tmp"), name)
+		if err := os.WriteFile(tmp, []byte(name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		final := filepath.Join(s.path("blobs", "sha256"), name)
+		finals = append(finals, final)
+		b.add(tmp, final)
+	}
+	return finals
 }

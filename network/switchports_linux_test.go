@@ -7,10 +7,19 @@ import (
 	"testing"
 )
 
-// TestSwitchPorts moves a published port from one container's address to
-// another's in one transaction: the old owner's rules are gone, the new
-// owner's answer.
-func TestSwitchPorts(t *testing.T) {
+// portMove is a published port owned by one container (from) that a test
+// moves to another (to): both serve it, "old" and "new".
+type portMove struct {
+	h        *Host
+	from, to string
+	next     []PortMapping // the port, at to's address
+	addr     string        // where a client connects
+}
+
+// newPortMove publishes a free port for from's server and checks that it
+// answers; the rules of both owners go with the test.
+func newPortMove(t *testing.T) portMove {
+	t.Helper()
 	h := rootTest(t)
 	b := testBridge(t, h)
 	ns1, l1 := testLink(t, h, b, 2)
@@ -18,9 +27,10 @@ func TestSwitchPorts(t *testing.T) {
 	serveTCP(t, ns1, net.JoinHostPort(l1.Addr.Addr().String(), "8080"), "old")
 	serveTCP(t, ns2, net.JoinHostPort(l2.Addr.Addr().String(), "8080"), "new")
 	port := freePort(t, "tcp4")
-	from, to := fmt.Sprintf("proj-web-1-%d", port), fmt.Sprintf("proj-web-2-%d", port)
+	m := portMove{h: h, from: fmt.Sprintf("proj-web-1-%d", port), to: fmt.Sprintf("proj-web-2-%d", port),
+		addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port)))}
 	t.Cleanup(func() {
-		for _, o := range []string{from, to} {
+		for _, o := range []string{m.from, m.to} {
 			if err := h.UnpublishPorts(o); err != nil {
 				t.Errorf("cleanup: %v", err)
 			}
@@ -29,23 +39,39 @@ func TestSwitchPorts(t *testing.T) {
 	mapping := func(l Link) []PortMapping {
 		return []PortMapping{{HostPort: port, ContainerIP: l.Addr.Addr(), ContainerPort: 8080, Protocol: "tcp", Bridge: b.Name}}
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port)))
-	if err := h.PublishPorts(from, mapping(l1)); err != nil {
+	m.next = mapping(l2)
+	if err := h.PublishPorts(m.from, mapping(l1)); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := readTCP("", addr); err != nil || got != "old" {
-		t.Fatalf("before the switch: %q, %v", got, err)
+	m.answers(t, "old", "before the move")
+	return m
+}
+
+// answers fails the test unless a new connection to the port reads want.
+func (m portMove) answers(t *testing.T, want, when string) {
+	t.Helper()
+	if got, err := readTCP("", m.addr); err != nil || got != want {
+		t.Fatalf("%s: %q, %v", when, got, err)
 	}
-	if err := h.SwitchPorts(from, to, mapping(l2)); err != nil {
+}
+
+// rules fails the test unless owner has n rules.
+func (m portMove) rules(t *testing.T, owner string, n int) {
+	t.Helper()
+	if got := rulesTagged(t, m.h, ownerTag(owner)); got != n {
+		t.Errorf("%d rules of %s, want %d", got, owner, n)
+	}
+}
+
+// TestSwitchPorts moves a published port from one container's address to
+// another's in one transaction: the old owner's rules are gone, the new
+// owner's answer.
+func TestSwitchPorts(t *testing.T) {
+	m := newPortMove(t)
+	if err := m.h.SwitchPorts(m.from, m.to, m.next); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := readTCP("", addr); err != nil || got != "new" {
-		t.Fatalf("after the switch: %q, %v", got, err)
-	}
-	if n := rulesTagged(t, h, ownerTag(from)); n != 0 {
-		t.Errorf("%d rules of the old owner left", n)
-	}
-	if n := rulesTagged(t, h, ownerTag(to)); n != 2 {
-		t.Errorf("%d rules of the new owner, want 2", n)
-	}
+	m.answers(t, "new", "after the switch")
+	m.rules(t, m.from, 0)
+	m.rules(t, m.to, 2)
 }
