@@ -71,24 +71,35 @@ func (s *shim) reexec(l launched) error {
 	if os.Getenv("BERTH_SHIM_NO_REEXEC") != "" {
 		return errors.New("re-exec disabled by BERTH_SHIM_NO_REEXEC")
 	}
-	spec, err := json.Marshal(s.spec)
-	if err != nil {
-		return fmt.Errorf("encoding the spec for the re-exec: %w", err)
-	}
-	pid, _ := l.proc.Pid()
-	h := handoff{Pid: pid, StartedAt: l.at, MemDir: l.memDir, Lean: l.lean, Spec: spec}
-	release, err := s.keepForExec(&h, s.ln, l.sio)
-	defer release() // reached only when the exec did not happen
+	spec, err := s.specJSON()
 	if err != nil {
 		return err
 	}
-	mfd, err := writeHandoff(h)
+	pid, _ := l.proc.Pid()
+	h := handoff{Pid: pid, StartedAt: l.at, MemDir: l.memDir, Lean: l.lean, Spec: spec}
+	mfd, undo, err := s.handOver(&h, l.sio)
+	defer undo() // reached only when the exec did not happen
 	if err != nil {
 		return fmt.Errorf("re-exec: %w", err)
 	}
-	defer unix.Close(mfd)
 	err = syscall.Exec("/proc/self/exe", os.Args, reexecEnv(os.Environ(), mfd))
 	return fmt.Errorf("re-executing the shim: %w", err)
+}
+
+// handOver readies the handoff h for an exec of the shim's image or of
+// berth-idle: the descriptors it names (the listener, the streams of sio,
+// the lock) survive the exec, and h is written into the memfd mfd, which
+// the exec inherits. undo, when the exec did not happen, closes the memfd
+// and lets the descriptors close on exec again.
+func (s *shim) handOver(h *handoff, sio *shimIO) (mfd int, undo func(), err error) {
+	release, err := s.keepForExec(h, s.ln, sio)
+	if err != nil {
+		return -1, release, err
+	}
+	if mfd, err = writeHandoff(*h); err != nil {
+		return -1, release, err
+	}
+	return mfd, func() { unix.Close(mfd); release() }, nil
 }
 
 // keepForExec lets the descriptors a shim hands over (the lock, the
@@ -321,6 +332,20 @@ func readHandoff(fdText string) (handoff, error) {
 		return h, fmt.Errorf("decoding the handoff: %w", err)
 	}
 	return h, nil
+}
+
+// specJSON is the spec of the container's runs, encoded for a handoff.
+func (s *shim) specJSON() ([]byte, error) {
+	s.specMu.Lock()
+	defer s.specMu.Unlock()
+	if s.spec == nil {
+		return s.specJS, nil
+	}
+	data, err := json.Marshal(s.spec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the spec for the handoff: %w", err)
+	}
+	return data, nil
 }
 
 // theSpec is the spec of the container's runs: built by setup, or the

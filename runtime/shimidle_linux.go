@@ -384,16 +384,11 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 	sio = &live
 	h := handoff{Pid: pid, StartedAt: s.state.StartedAt, MemDir: s.idle.memDir, Lean: s.lean, Spec: spec,
 		Idle: &idleResume{Restarts: s.state.Restarts, RestartTimes: s.restartTimes, Backoff: s.idle.backoff, Health: health, OOMRun: s.idle.oomRun}}
-	release, err := s.keepForExec(&h, s.ln, sio)
-	defer release()
-	if err != nil {
-		return err
-	}
-	mfd, err := writeHandoff(h)
+	mfd, undo, err := s.handOver(&h, sio)
+	defer undo() // reached only when the exec did not happen
 	if err != nil {
 		return fmt.Errorf("going idle: %w", err)
 	}
-	defer unix.Close(mfd)
 	exe, err := unix.Open("/proc/self/exe", unix.O_PATH, 0) // inherited; berth-idle closes it on exec
 	if err != nil {
 		return fmt.Errorf("going idle: %w", err)
@@ -438,18 +433,4 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 	env := append([]string{idleArgsEnv + "=" + strings.Join(args, "\n")}, reexecEnv(os.Environ(), mfd)...)
 	err = syscall.Exec(s.idle.bin, os.Args, env)
 	return fmt.Errorf("executing %s: %w", s.idle.bin, err)
-}
-
-// specJSON is the spec of the container's runs, encoded for a handoff.
-func (s *shim) specJSON() ([]byte, error) {
-	s.specMu.Lock()
-	defer s.specMu.Unlock()
-	if s.spec == nil {
-		return s.specJS, nil
-	}
-	data, err := json.Marshal(s.spec)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the spec for going idle: %w", err)
-	}
-	return data, nil
 }
