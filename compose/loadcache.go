@@ -15,6 +15,12 @@ import (
 // command run again on unchanged files skips compose-go's load).
 func (g *globals) loadProject(ctx context.Context) (*spec.Project, error) {
 	dir, salt := g.projectCache()
+	return g.loadProjectCached(ctx, dir, salt)
+}
+
+// loadProjectCached is loadProject through the cache in dir (projectCache;
+// "" for none).
+func (g *globals) loadProjectCached(ctx context.Context, dir, salt string) (*spec.Project, error) {
 	if dir == "" {
 		return spec.Load(ctx, g.loadOptions())
 	}

@@ -219,16 +219,30 @@ func (g *globals) view(ctx context.Context, opts ...engine.Option) (*session, er
 }
 
 func (g *globals) session(ctx context.Context, lock, recorded bool, opts ...engine.Option) (*session, error) {
+	// The engine opens (on a fresh root: directories, the database and
+	// the image index, each synced) while the project loads (compose-go's
+	// work, on the CPU): neither needs the other. The cache is decided
+	// before, so that a root the engine is creating is not used for it
+	// half-made.
+	dir, salt := g.projectCache()
+	opened := make(chan openedEngine, 1)
+	go func() {
+		defer phase.Start("", "session.engine")()
+		e, err := g.openEngine(opts...)
+		opened <- openedEngine{e, err}
+	}()
 	end := phase.Start("", "session.load")
-	p, err := g.loadProject(ctx)
+	p, err := g.loadProjectCached(ctx, dir, salt)
 	end()
+	o := <-opened
 	name := first(g.projectName, os.Getenv("COMPOSE_PROJECT_NAME"))
 	if err != nil && !(recorded && errors.Is(err, spec.ErrNoComposeFile) && name != "") {
+		if o.err == nil {
+			o.e.Close()
+		}
 		return nil, err
 	}
-	end = phase.Start("", "session.engine")
-	e, err := g.openEngine(opts...)
-	end()
+	e, err := o.e, o.err
 	if err != nil {
 		return nil, err
 	}
@@ -247,6 +261,12 @@ func (g *globals) session(ctx context.Context, lock, recorded bool, opts ...engi
 		}
 	}
 	return s, nil
+}
+
+// openedEngine is the outcome of openEngine run beside the project's load.
+type openedEngine struct {
+	e   *engine.Engine
+	err error
 }
 
 func (s *session) close() {

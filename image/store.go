@@ -99,6 +99,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("creating image store directory: %w", err)
 		}
 	}
+	markTopDir(s.path("tmp")) // layers are unpacked there, then renamed
 	if err := s.initLayout(); err != nil {
 		return nil, fmt.Errorf("initialising image layout in %s: %w", s.dir, err)
 	}
