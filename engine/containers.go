@@ -83,6 +83,12 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if err != nil {
 		return err
 	}
+	end = phase.Start(c.Name, "create.initlayer")
+	cfg.Layers, err = e.initLayered(ctx, cfg)
+	end()
+	if err != nil {
+		return err
+	}
 	end = phase.Start(c.Name, "create.runtime")
 	err = e.runtime.Create(cfg)
 	end()

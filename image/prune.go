@@ -21,8 +21,8 @@ type CollectReport struct {
 
 // Collect deletes every blob and snapshot that neither an index entry nor
 // an image whose ID is in keep (one a container uses, even when no
-// reference names it any more) needs, and the leftovers of interrupted
-// writes. It holds the store lock exclusively, so it waits for running
+// reference names it any more) needs, the init layers of those snapshots
+// (InitLayer), and the leftovers of interrupted writes. It holds the store lock exclusively, so it waits for running
 // pulls, loads, imports, saves and pushes (in any process) and they wait
 // for it.
 func (s *Store) Collect(ctx context.Context, keep map[string]bool) (CollectReport, error) {
@@ -102,6 +102,9 @@ func (s *Store) collect(entries []v1.Descriptor, keep map[string]bool, rep *Coll
 	}
 	sweep(s.path("blobs", "sha256"), blobs, &rep.Blobs, func(h string) string { return "blob-" + h + ".lock" })
 	sweep(s.path("snapshots"), snaps, &rep.Snapshots, func(h string) string { return "snapshot-" + h + ".lock" })
+	if err := s.collectInitLayers(snaps, rep); err != nil {
+		errs = append(errs, err)
+	}
 	var stale int
 	sweep(s.path("tmp"), nil, &stale, func(string) string { return "" })
 	return errors.Join(errs...)
