@@ -13,7 +13,8 @@ import (
 // Containers of one image and one set of mount points share one init
 // layer holding the mount points the image lacks, so that their starts
 // make nothing in their own layers, and the container still finds them
-// (and its /etc files) where the init mounted them. Removing the image
+// (and its /etc files) where the init mounted them, a read-only root
+// filesystem included. Removing the image
 // removes its init layers.
 func TestInitLayerShared(t *testing.T) {
 	h := newHost(t)
@@ -27,6 +28,7 @@ services:
     image: berth-test/busybox:1
     command: ["sh", "-c", "cat /srv/app.conf; test -d /data/new && test -s /etc/hosts && grep -q ' /etc/hostname ' /proc/self/mountinfo && echo points-ok; exec sleep 1000"]
     volumes: [data:/data/new, ./app.conf:/srv/app.conf:ro]
+    read_only: true
   worker:
     image: berth-test/busybox:1
     command: ["sh", "-c", "test -s /etc/resolv.conf && echo worker-ok; exec sleep 1000"]

@@ -59,7 +59,11 @@ func makePointsPrivately(m overlayMount, points []MountPoint) error {
 		return fmt.Errorf("making mounts private: %w", err)
 	}
 	if err := m.mount(); err != nil {
-		return err
+		// A kernel before 5.10 has no volatile overlay: sync on unmount.
+		m.Data = strings.TrimSuffix(m.Data, ",volatile")
+		if err2 := m.mount(); err2 != nil {
+			return err
+		}
 	}
 	var errs []error
 	for _, p := range points {
