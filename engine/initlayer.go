@@ -13,8 +13,8 @@ import (
 // points on top: the mount points the image lacks (runtime.MountPoints),
 // made once per image and set of points and shared read-only
 // (image.Store.InitLayer, runtime.MakeInitLayer), so that no container's
-// init makes them in its own layer. With no mount point to make, the
-// layers are cfg's.
+// init makes them in its own layer. With no mount point to make (or none
+// the image lacks), the layers are cfg's.
 func (e *Engine) initLayered(ctx context.Context, cfg runtime.Config) ([]string, error) {
 	points := runtime.MountPoints(cfg, srcIsDir)
 	if len(points) == 0 {
@@ -25,6 +25,9 @@ func (e *Engine) initLayered(ctx context.Context, cfg runtime.Config) ([]string,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("container %s: %w", cfg.ID, err)
+	}
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) == 0 {
+		return cfg.Layers, nil // the image has every point: no layer to add
 	}
 	return append(slices.Clip(cfg.Layers), dir), nil
 }

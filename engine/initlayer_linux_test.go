@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/berth-dev/berth/internal/testutil"
 	"github.com/berth-dev/berth/spec"
 )
 
@@ -18,6 +20,10 @@ import (
 // removes its init layers.
 func TestInitLayerShared(t *testing.T) {
 	h := newHost(t)
+	etc := map[string][]byte{"/etc/hosts": nil, "/etc/hostname": nil, "/etc/resolv.conf": nil}
+	if _, err := h.e.Images.Import(context.Background(), bytes.NewReader(testutil.BusyboxTarWith(t, etc)), "berth-test/full:1", nil); err != nil {
+		t.Fatal(err)
+	}
 	conf := filepath.Join(h.dir, "app.conf")
 	if err := os.WriteFile(conf, []byte("conf\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -33,6 +39,9 @@ services:
     image: berth-test/busybox:1
     command: ["sh", "-c", "test -s /etc/resolv.conf && echo worker-ok; exec sleep 1000"]
     scale: 2
+  full:
+    image: berth-test/full:1
+    command: ["sleep", "1000"]
 volumes:
   data:
 `)
@@ -59,6 +68,11 @@ volumes:
 		if ents, err := os.ReadDir(h.e.runtime.UpperDir(name)); err != nil || len(ents) != 0 {
 			t.Errorf("%s: its own layer holds %v (%v)", name, ents, err)
 		}
+	}
+	// An image with every point has no init layer to add.
+	full := spec.ContainerName(h.project, "full", 1)
+	if cfg, err := h.e.runtime.Config(full); err != nil || strings.Contains(strings.Join(cfg.Layers, ":"), "initlayers") {
+		t.Errorf("%s: layers %v (%v): an empty init layer was added", full, cfg.Layers, err)
 	}
 	w1, w2 := tops[spec.ContainerName(h.project, "worker", 1)], tops[spec.ContainerName(h.project, "worker", 2)]
 	if w1 != w2 || w1 == tops[web] {
