@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/phase"
+	"github.com/berth-dev/berth/internal/seccache"
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -29,15 +30,25 @@ type procIO struct {
 // fifo, the process not run until the container's Exec (runc create, and
 // later runc start); without, it runs at once (runc run). On error nothing
 // of the container is left.
-func runContainer(stateRoot, id string, spec *specs.Spec, pio procIO, hold bool) (*libcontainer.Container, *libcontainer.Process, error) {
+func runContainer(stateRoot, seccompCache, id string, spec *specs.Spec, pio procIO, hold bool) (*libcontainer.Container, *libcontainer.Process, error) {
 	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{CgroupName: id, Spec: spec})
 	if err != nil {
 		return nil, nil, fmt.Errorf("converting spec of %q: %w", id, err)
+	}
+	// The filter compiled for an earlier container with the same one, if
+	// any (see package seccache). Not with hooks: their processes, which
+	// libcontainer starts, would inherit the offer too.
+	var offer *seccache.Offer
+	if len(cfg.Hooks) == 0 {
+		if offer, err = seccache.NewOffer(seccompCache, cfg.Seccomp); err != nil {
+			return nil, nil, fmt.Errorf("container %q: %w", id, err)
+		}
 	}
 	end := phase.Start(id, "shim.run.lc-create")
 	ctr, err := libcontainer.Create(stateRoot, id, cfg)
 	end()
 	if err != nil {
+		offer.Close()
 		return nil, nil, fmt.Errorf("creating container %q: %w", id, err)
 	}
 	u := spec.Process.User
@@ -50,7 +61,11 @@ func runContainer(stateRoot, id string, spec *specs.Spec, pio procIO, hold bool)
 		Cwd:              spec.Process.Cwd,
 		Init:             true,
 	}
+	if offer != nil {
+		proc.ExtraFiles = []*os.File{offer.File()}
+	}
 	if proc.Rlimits, err = processRlimits(spec.Process.Rlimits); err != nil {
+		offer.Close()
 		_ = ctr.Destroy()
 		return nil, nil, fmt.Errorf("container %q: %w", id, err)
 	}
@@ -76,9 +91,11 @@ func runContainer(stateRoot, id string, spec *specs.Spec, pio procIO, hold bool)
 	}
 	end()
 	if err != nil {
+		offer.Close()
 		_ = ctr.Destroy()
 		return nil, nil, fmt.Errorf("starting container %q: %w", id, err)
 	}
+	offer.Collect()
 	return ctr, proc, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/berth-dev/berth/internal/seccache"
+
 	// The device cgroup controller must be linked in for libcontainer to
 	// apply the device allow-list.
 	_ "github.com/opencontainers/cgroups/devices"
@@ -47,6 +49,7 @@ func Reexec(opts ...ShimOption) {
 	}
 	switch os.Args[1] {
 	case "init":
+		seccache.Arm()      // before pivot_root: the offer its shim left, if any
 		libcontainer.Init() // never returns
 	case "shim":
 		var o shimOptions

@@ -55,6 +55,7 @@ type paths struct {
 	dir, config, upper, work, rootfs, log, exit, shimLog string
 	sock, state, stateRoot                               string // state: what the shim publishes (see publish)
 	shmRoot, shm                                         string // shareable containers' /dev/shm, this one's
+	seccompCache                                         string // filters compiled once (see package seccache)
 }
 
 func (r *Runtime) paths(id string) paths { return containerPaths(r.root, r.runRoot, id) }
@@ -75,6 +76,8 @@ func containerPaths(root, runRoot, id string) paths {
 		stateRoot: filepath.Join(runRoot, "runc"),
 		shmRoot:   filepath.Join(runRoot, "shm"),
 		shm:       filepath.Join(runRoot, "shm", id),
+
+		seccompCache: filepath.Join(root, "seccomp"),
 	}
 }
 

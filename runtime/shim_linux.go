@@ -254,7 +254,7 @@ func (s *shim) launch(hold bool) (launched, error) {
 	if err != nil {
 		return launched{}, err
 	}
-	ctr, proc, err := runContainer(s.p.stateRoot, s.cfg.ID, spec, sio.proc, hold)
+	ctr, proc, err := runContainer(s.p.stateRoot, s.p.seccompCache, s.cfg.ID, spec, sio.proc, hold)
 	if err == nil {
 		if err = sio.started(); err != nil {
 			_ = proc.Signal(syscall.SIGKILL)
