@@ -88,7 +88,6 @@ func TestSeccompAndCapabilities(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(u.dir, "nomkdir.json"), []byte(profile), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := inside(u, "confined", "open", "admin", "bare", "priv", "custom")
 	// privileged: every capability berth holds (here, root's bounding set).
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
@@ -104,13 +103,48 @@ func TestSeccompAndCapabilities(t *testing.T) {
 		"priv":     {"Seccomp:\t0", "CapEff:\t" + allCaps, "unshare=ok"},
 		"custom":   {"Seccomp:\t2", "NoNewPrivs:\t1", "mkdir: can't create directory '/tmp/d': Operation not permitted", "unshare=ok"},
 	}
-	for s, ws := range want {
-		for _, w := range ws {
-			if !strings.Contains(out[s], w) {
-				t.Errorf("%s: %q not seen inside:\n%s", s, w, out[s])
+	// The second round's filters come from the seccomp cache the first
+	// one filled (see package seccache): one entry per filter, none
+	// replaced (a miss would write a new file).
+	var kept map[string]uint64
+	for round := 1; round <= 2; round++ {
+		out := inside(u, "confined", "open", "admin", "bare", "priv", "custom")
+		for s, ws := range want {
+			for _, w := range ws {
+				if !strings.Contains(out[s], w) {
+					t.Errorf("round %d: %s: %q not seen inside:\n%s", round, s, w, out[s])
+				}
 			}
 		}
+		entries := seccompEntries(t, u)
+		if round == 1 {
+			kept = entries
+			u.run("down", "-t", "0")
+		} else if fmt.Sprint(entries) != fmt.Sprint(kept) {
+			t.Errorf("seccomp cache entries changed on a warm start: %v, then %v", kept, entries)
+		}
 	}
+	if len(kept) != 4 { // confined, admin, bare, custom
+		t.Errorf("%d seccomp cache entries kept, want 4: %v", len(kept), kept)
+	}
+}
+
+// seccompEntries maps the seccomp cache's entries to their inodes.
+func seccompEntries(t *testing.T, u *user) map[string]uint64 {
+	t.Helper()
+	des, err := os.ReadDir(filepath.Join(u.root, "seccomp"))
+	if err != nil {
+		t.Fatalf("seccomp cache: %v", err)
+	}
+	out := map[string]uint64{}
+	for _, de := range des {
+		fi, err := de.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[de.Name()] = fi.Sys().(*syscall.Stat_t).Ino
+	}
+	return out
 }
 
 // Devices, group_add, the read-only cgroup filesystem (on cgroup v1 the
