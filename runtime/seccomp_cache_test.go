@@ -232,6 +232,9 @@ func TestSeccompCacheSameFilter(t *testing.T) {
 				t.Fatal(err)
 			}
 			kept := readEntry(t, path)
+			if ino := libseccompInode(t); !bytes.Contains(kept.Log[:256], binary.NativeEndian.AppendUint64(nil, ino)) {
+				t.Errorf("the log does not name libseccomp's file (inode %d)", ino)
+			}
 			if !bytes.HasSuffix(miss, kept.BPF) {
 				t.Fatal("the kept program is not the one the miss loaded")
 			}
@@ -326,6 +329,26 @@ func sameActions(t *testing.T, what string, p *specs.LinuxSeccomp, want, got []b
 			}
 		}
 	}
+}
+
+// libseccompInode is the inode of the libseccomp this process runs.
+func libseccompInode(t *testing.T) uint64 {
+	t.Helper()
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(maps), "\n") {
+		if f := strings.Fields(l); len(f) == 6 && strings.Contains(f[5], "/libseccomp.so") {
+			var st unix.Stat_t
+			if err := unix.Stat(f[5], &st); err != nil {
+				t.Fatal(err)
+			}
+			return st.Ino
+		}
+	}
+	t.Fatal("libseccomp not mapped")
+	return 0
 }
 
 func readEntry(t *testing.T, path string) seccache.Entry {

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <seccomp.h>
 #include <stdint.h>
@@ -85,7 +86,16 @@ static struct {
 	size_t applied;        // the log's first record not yet run for real
 	int defer;             // rule additions wait for the export
 	struct berth_seccache_stats stats;
+	struct stat lib; // libseccomp's file, found before the init pivots
 } st = {.result_fd = -1};
+
+static int find_lib(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	if (info->dlpi_name != NULL && strstr(info->dlpi_name, "/libseccomp.so") != NULL)
+		return stat(info->dlpi_name, (struct stat *)data) == 0;
+	return 0;
+}
 
 // untrack stops following st.ctx: later calls pass straight through. The
 // result pipe is closed unwritten, so the shim keeps nothing.
@@ -191,12 +201,16 @@ int berth_seccache_arm(int fd)
 		free(msg);
 		return -1;
 	}
+	struct stat lib;
+	memset(&lib, 0, sizeof lib);
+	dl_iterate_phdr(find_lib, &lib);
 	// Ours: it is not the container's process's (closed at its exec, and
 	// its number taken until then).
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	pthread_mutex_lock(&mu);
 	st.armed = 1;
 	st.result_fd = fd;
+	st.lib = lib;
 	if (nlog > 0) {
 		memmove(msg, msg + 16, nlog + nbpf);
 		st.want = msg;
@@ -223,14 +237,17 @@ scmp_filter_ctx __wrap_seccomp_init(uint32_t def_action)
 		st.armed = 0;
 		st.ctx = ctx;
 		st.defer = st.want != NULL;
-		// What the program depends on besides the calls: the library,
-		// the kernel's seccomp features (the API level), the machine.
+		// What the program depends on besides the calls: the library
+		// (its version and its file: an upgrade replaces it), the
+		// kernel's seccomp features (the API level), the machine.
 		const struct scmp_version *v = seccomp_version();
 		struct utsname u;
 		memset(&u, 0, sizeof u);
 		uname(&u);
 		put(&st.log, BERTH_SECCACHE_MAGIC, 8);
 		put32(&st.log, v->major), put32(&st.log, v->minor), put32(&st.log, v->micro);
+		put64(&st.log, st.lib.st_dev), put64(&st.log, st.lib.st_ino), put64(&st.log, (uint64_t)st.lib.st_size);
+		put64(&st.log, (uint64_t)st.lib.st_mtim.tv_sec), put64(&st.log, (uint64_t)st.lib.st_mtim.tv_nsec);
 		put32(&st.log, seccomp_api_get());
 		put32(&st.log, seccomp_arch_native());
 		put32(&st.log, (uint32_t)sizeof(void *));
