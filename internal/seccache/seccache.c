@@ -45,6 +45,8 @@ int __real_seccomp_rule_add_exact_array(scmp_filter_ctx ctx, uint32_t action, in
 int __real_seccomp_export_pfc(const scmp_filter_ctx ctx, int fd);
 int __real_seccomp_export_bpf(const scmp_filter_ctx ctx, int fd);
 
+#define SCMP_WEAK_REAL __attribute__((weak))
+
 enum { OP_INIT = 1, OP_ATTR_SET, OP_ARCH_ADD, OP_RULE, OP_RULE_EXACT };
 
 struct buf {
@@ -307,11 +309,26 @@ static int rule(int exact, scmp_filter_ctx ctx, uint32_t action, int sys, unsign
 		return exact ? __real_seccomp_rule_add_exact_array(ctx, action, sys, n, args)
 			     : __real_seccomp_rule_add_array(ctx, action, sys, n, args);
 	}
+	size_t mark = st.log.len;
 	put32(&st.log, exact ? OP_RULE_EXACT : OP_RULE), put32(&st.log, action), put32(&st.log, (uint32_t)sys), put32(&st.log, n);
 	for (unsigned int i = 0; i < n; i++) {
 		put32(&st.log, args[i].arg), put32(&st.log, (uint32_t)args[i].op);
 		put64(&st.log, args[i].datum_a), put64(&st.log, args[i].datum_b);
 	}
+	put32(&st.log, 0);
+	if (st.log.bad) {
+		// Out of memory: the rules deferred so far, then this one, run
+		// for real, and the filter is no longer tracked.
+		st.log.len = mark, st.log.bad = 0;
+		int rc = st.defer ? flush() : 0;
+		if (rc == 0)
+			rc = exact ? __real_seccomp_rule_add_exact_array(ctx, action, sys, n, args)
+				   : __real_seccomp_rule_add_array(ctx, action, sys, n, args);
+		untrack();
+		pthread_mutex_unlock(&mu);
+		return rc;
+	}
+	st.log.len -= 4; // the result's place, written below
 	int rc = 0;
 	if (!st.defer) {
 		rc = exact ? __real_seccomp_rule_add_exact_array(ctx, action, sys, n, args)
@@ -321,13 +338,8 @@ static int rule(int exact, scmp_filter_ctx ctx, uint32_t action, int sys, unsign
 	put32(&st.log, (uint32_t)rc);
 	if (!st.defer)
 		st.applied = st.log.len;
-	if (rc != 0 || st.log.bad) {
-		// A failed rule ends libcontainer's filter; an incomplete log
-		// cannot be matched: nothing to keep either way.
-		if (st.defer)
-			(void)flush();
-		untrack();
-	}
+	if (rc != 0)
+		untrack(); // a failed rule ends libcontainer's filter: nothing to keep
 	pthread_mutex_unlock(&mu);
 	return rc;
 }
@@ -368,7 +380,7 @@ int __wrap_seccomp_export_bpf(const scmp_filter_ctx ctx, int fd)
 		return __real_seccomp_export_bpf(ctx, fd);
 	}
 	int rc;
-	if (st.defer && st.log.len == st.want_log && memcmp(st.log.p, st.want, st.want_log) == 0) {
+	if (st.defer && !st.log.bad && st.log.len == st.want_log && memcmp(st.log.p, st.want, st.want_log) == 0) {
 		// The same calls, library and kernel as when the entry was made.
 		st.stats.hits++;
 		rc = write_all(fd, st.want + st.want_log, st.want_bpf);
@@ -449,4 +461,54 @@ int __wrap_seccomp_export_pfc(const scmp_filter_ctx ctx, int fd)
 {
 	other(ctx);
 	return __real_seccomp_export_pfc(ctx, fd);
+}
+
+// Newer libseccomp calls (weak: absent from 2.5.4, present in 2.6), and
+// setting the API level: the same, the call failing as libseccomp-golang's
+// compat wrappers fail when the library lacks it.
+SCMP_WEAK_REAL int __real_seccomp_precompute(scmp_filter_ctx ctx);
+SCMP_WEAK_REAL int __real_seccomp_export_bpf_mem(const scmp_filter_ctx ctx, void *buf, size_t *len);
+SCMP_WEAK_REAL int __real_seccomp_transaction_start(const scmp_filter_ctx ctx);
+SCMP_WEAK_REAL int __real_seccomp_transaction_commit(const scmp_filter_ctx ctx);
+SCMP_WEAK_REAL void __real_seccomp_transaction_reject(const scmp_filter_ctx ctx);
+SCMP_WEAK_REAL int __real_seccomp_api_set(unsigned int level);
+
+int __wrap_seccomp_precompute(scmp_filter_ctx ctx)
+{
+	other(ctx);
+	return __real_seccomp_precompute ? __real_seccomp_precompute(ctx) : -EOPNOTSUPP;
+}
+
+int __wrap_seccomp_export_bpf_mem(const scmp_filter_ctx ctx, void *buf, size_t *len)
+{
+	other(ctx);
+	return __real_seccomp_export_bpf_mem ? __real_seccomp_export_bpf_mem(ctx, buf, len) : -EOPNOTSUPP;
+}
+
+int __wrap_seccomp_transaction_start(const scmp_filter_ctx ctx)
+{
+	other(ctx);
+	return __real_seccomp_transaction_start ? __real_seccomp_transaction_start(ctx) : -EOPNOTSUPP;
+}
+
+int __wrap_seccomp_transaction_commit(const scmp_filter_ctx ctx)
+{
+	other(ctx);
+	return __real_seccomp_transaction_commit ? __real_seccomp_transaction_commit(ctx) : -EOPNOTSUPP;
+}
+
+void __wrap_seccomp_transaction_reject(const scmp_filter_ctx ctx)
+{
+	other(ctx);
+	if (__real_seccomp_transaction_reject)
+		__real_seccomp_transaction_reject(ctx);
+}
+
+int __wrap_seccomp_api_set(unsigned int level)
+{
+	pthread_mutex_lock(&mu);
+	scmp_filter_ctx ctx = st.ctx;
+	pthread_mutex_unlock(&mu);
+	other(ctx); // the level the log names would no longer hold
+	return __real_seccomp_api_set ? __real_seccomp_api_set(level) : -EOPNOTSUPP;
 }

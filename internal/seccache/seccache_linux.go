@@ -6,7 +6,8 @@ package seccache
 // #cgo LDFLAGS: -Wl,--wrap=seccomp_init -Wl,--wrap=seccomp_reset -Wl,--wrap=seccomp_release -Wl,--wrap=seccomp_merge
 // #cgo LDFLAGS: -Wl,--wrap=seccomp_arch_add -Wl,--wrap=seccomp_arch_remove -Wl,--wrap=seccomp_load -Wl,--wrap=seccomp_attr_set
 // #cgo LDFLAGS: -Wl,--wrap=seccomp_syscall_priority -Wl,--wrap=seccomp_rule_add_array -Wl,--wrap=seccomp_rule_add_exact_array
-// #cgo LDFLAGS: -Wl,--wrap=seccomp_export_pfc -Wl,--wrap=seccomp_export_bpf
+// #cgo LDFLAGS: -Wl,--wrap=seccomp_export_pfc -Wl,--wrap=seccomp_export_bpf -Wl,--wrap=seccomp_export_bpf_mem -Wl,--wrap=seccomp_precompute
+// #cgo LDFLAGS: -Wl,--wrap=seccomp_transaction_start -Wl,--wrap=seccomp_transaction_commit -Wl,--wrap=seccomp_transaction_reject -Wl,--wrap=seccomp_api_set
 // #include "seccache.h"
 import "C"
 
