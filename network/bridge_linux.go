@@ -245,7 +245,12 @@ func (h *Host) BridgeExists(name string) (bool, error) {
 
 // bridgeLink returns the bridge called name, nil if there is no such link.
 func bridgeLink(name string) (*netlink.Bridge, error) {
-	link, err := netlink.LinkByName(name)
+	return bridgeLinkOn(&netlink.Handle{}, name) // a socket of its own
+}
+
+// bridgeLinkOn is bridgeLink through handle h.
+func bridgeLinkOn(h *netlink.Handle, name string) (*netlink.Bridge, error) {
+	link, err := h.LinkByName(name)
 	if isNotFound(err) {
 		return nil, nil
 	}
