@@ -29,18 +29,18 @@ func (e *Engine) attach(ctx context.Context, c reconcile.ContainerSpec) (string,
 	case c.Shares != "":
 		return e.sharedNetNS(ctx, c.Shares, mode)
 	}
-	ns := e.netnsPath(c.Name)
-	if err := network.CreateNetNS(ns); err != nil {
-		return "", err
-	}
-	for i, key := range sortedNetworkKeys(c.Service) {
+	keys := sortedNetworkKeys(c.Service)
+	links := make([]network.Link, 0, len(keys))
+	for i, key := range keys {
 		l, err := e.link(ctx, c, key, i)
 		if err != nil {
 			return "", err
 		}
-		if err := e.net.Attach(ns, l); err != nil {
-			return "", err
-		}
+		links = append(links, l)
+	}
+	ns := e.netnsPath(c.Name)
+	if err := e.net.CreateNetNSWith(ns, links); err != nil {
+		return "", err
 	}
 	return ns, nil
 }

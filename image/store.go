@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/berth-dev/berth/internal/topdir"
 	"github.com/google/go-containerregistry/pkg/authn"
 )
 
@@ -99,7 +100,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("creating image store directory: %w", err)
 		}
 	}
-	markTopDir(s.path("tmp")) // layers are unpacked there, then renamed
+	topdir.Mark(s.path("tmp")) // layers are unpacked there, then renamed
 	if err := s.initLayout(); err != nil {
 		return nil, fmt.Errorf("initialising image layout in %s: %w", s.dir, err)
 	}

@@ -21,7 +21,7 @@ func TestTmpIsTopDir(t *testing.T) {
 	if err != nil {
 		t.Skipf("no inode flags on this filesystem: %v", err)
 	}
-	if flags&fsTopdirFl == 0 {
+	if flags&0x00020000 /* FS_TOPDIR_FL */ == 0 {
 		var st unix.Statfs_t
 		if unix.Fstatfs(fd, &st) == nil && st.Type == unix.EXT4_SUPER_MAGIC {
 			t.Fatalf("tmp on ext4 without FS_TOPDIR_FL: flags %#x", flags)

@@ -80,3 +80,23 @@ func detachNew(b *testing.B, h *Host, n nsLink) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkCreateNetNSWith is BenchmarkAttach through CreateNetNSWith,
+// as a container's creation makes its namespace: one call.
+func BenchmarkCreateNetNSWith(b *testing.B) {
+	h := rootTest(b)
+	br := testBridge(b, h)
+	dir := b.TempDir()
+	addr := netip.PrefixFrom(br.Gateway.Next(), br.Subnet.Bits())
+	b.ResetTimer()
+	for i := range b.N {
+		ns := filepath.Join(dir, fmt.Sprintf("ns%d", i))
+		l := Link{Bridge: br, HostVeth: VethName(ns, br.Name), IfName: "eth0", Addr: addr, DefaultRoute: true}
+		if err := h.CreateNetNSWith(ns, []Link{l}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		detachNew(b, h, nsLink{ns, l})
+		b.StartTimer()
+	}
+}

@@ -60,6 +60,7 @@ func (h *Host) ensureBridgeLocked(b Bridge) error {
 	if err := h.ensureBridge(b); err != nil {
 		return fmt.Errorf("ensuring bridge %s: %w", b.Name, err)
 	}
+	defer phase.Start(b.Name, "bridge.rules")()
 	return h.updateLocked("ensuring bridge "+b.Name, true, func(x *txn) error {
 		tag := bridgeTag(b.Name)
 		if err := x.deleteTagged(tag); err != nil {
@@ -75,10 +76,13 @@ func (h *Host) ensureBridgeLocked(b Bridge) error {
 
 // ensureBridge converges b's link, addresses and sysctls.
 func (h *Host) ensureBridge(b Bridge) error {
+	end := phase.Start(b.Name, "bridge.link")
 	link, err := ensureBridgeLink(b)
+	end()
 	if err != nil {
 		return err
 	}
+	defer phase.Start(b.Name, "bridge.sysctls")()
 	if err := h.setSysctl("net/ipv4/ip_forward", "1"); err != nil {
 		return err
 	}
@@ -245,7 +249,12 @@ func (h *Host) BridgeExists(name string) (bool, error) {
 
 // bridgeLink returns the bridge called name, nil if there is no such link.
 func bridgeLink(name string) (*netlink.Bridge, error) {
-	link, err := netlink.LinkByName(name)
+	return bridgeLinkOn(&netlink.Handle{}, name) // a socket of its own
+}
+
+// bridgeLinkOn is bridgeLink through handle h.
+func bridgeLinkOn(h *netlink.Handle, name string) (*netlink.Bridge, error) {
+	link, err := h.LinkByName(name)
 	if isNotFound(err) {
 		return nil, nil
 	}

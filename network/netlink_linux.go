@@ -2,6 +2,8 @@ package network
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -33,3 +35,15 @@ func retryDump[T any](dump func() ([]T, error)) ([]T, error) {
 	}
 	return nil, err
 }
+
+// hostRoute is this process's route netlink socket in the host's network
+// namespace, opened at its first use (always from a goroutine that never
+// changed namespace: see onThreadAway) and shared by every request after:
+// one socket instead of one per request. Requests on it take turns.
+var hostRoute = sync.OnceValues(func() (*netlink.Handle, error) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("opening netlink: %w", err)
+	}
+	return h, nil
+})

@@ -23,27 +23,58 @@ import (
 // return fail, the thread stays locked and the runtime discards it with
 // the goroutine, so no other goroutine can inherit the wrong namespace.
 func CreateNetNS(path string) error {
-	if NetNSExists(path) {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("creating netns %s: %w", path, err)
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o444)
+	n, err := makeNetNS(path)
 	if err != nil {
-		return fmt.Errorf("creating netns %s: mount point: %w", path, err)
+		return err
 	}
-	f.Close()
-	if err := onThreadAway(func() error { return newNetNSOnThread(path) }); err != nil {
-		_ = os.Remove(path)
-		return fmt.Errorf("creating netns %s: %w", path, err)
-	}
+	n.Close()
 	return nil
 }
 
+// netNS is a network namespace mounted at a path, open, with a route
+// netlink socket inside it: requests on in act there from any thread.
+type netNS struct {
+	ns netns.NsHandle
+	in *netlink.Handle
+	// fresh is set when makeNetNS made the namespace: it holds only lo,
+	// so nothing in it needs checking or clearing.
+	fresh bool
+}
+
+// Close closes the namespace's descriptor and socket; the namespace stays
+// mounted.
+func (n *netNS) Close() {
+	n.in.Close()
+	n.ns.Close()
+}
+
+// makeNetNS makes the namespace at path as CreateNetNS does, or opens the
+// one already mounted there. A new one is made, mounted, given lo up and
+// its socket in one visit of a locked thread.
+func makeNetNS(path string) (*netNS, error) {
+	if NetNSExists(path) {
+		return openNetNSAt(path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("creating netns %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o444)
+	if err != nil {
+		return nil, fmt.Errorf("creating netns %s: mount point: %w", path, err)
+	}
+	f.Close()
+	n := &netNS{fresh: true}
+	if err := onThreadAway(func() error { return newNetNSOnThread(path, n) }); err != nil {
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("creating netns %s: %w", path, err)
+	}
+	return n, nil
+}
+
 // newNetNSOnThread moves the calling (locked) thread into a new network
-// namespace, bind-mounts it at path and sets lo up there.
-func newNetNSOnThread(path string) error {
+// namespace, bind-mounts it at path, opens it and a route socket in it
+// into n and sets lo up there.
+func newNetNSOnThread(path string, n *netNS) (err error) {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("unshare: %w", err)
 	}
@@ -51,12 +82,25 @@ func newNetNSOnThread(path string) error {
 	if err := unix.Mount(self, path, "", unix.MS_BIND, ""); err != nil {
 		return fmt.Errorf("bind mount: %w", err)
 	}
-	lo, err := netlink.LinkByName("lo")
-	if err == nil {
-		err = netlink.LinkSetUp(lo)
+	defer func() {
+		if err != nil {
+			if n.in != nil {
+				n.in.Close()
+			}
+			if n.ns.IsOpen() {
+				n.ns.Close()
+			}
+			_ = unix.Unmount(path, unix.MNT_DETACH)
+		}
+	}()
+	if n.ns, err = netns.GetFromPath(self); err != nil {
+		return fmt.Errorf("opening the new netns: %w", err)
 	}
-	if err != nil {
-		_ = unix.Unmount(path, unix.MNT_DETACH)
+	if n.in, err = netlink.NewHandle(unix.NETLINK_ROUTE); err != nil { // a socket made here is the namespace's
+		return fmt.Errorf("opening netlink in the new netns: %w", err)
+	}
+	// lo is the first link of every namespace (LOOPBACK_IFINDEX).
+	if err := n.in.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Name: "lo", Index: 1}}); err != nil {
 		return fmt.Errorf("setting lo up: %w", err)
 	}
 	return nil
@@ -91,6 +135,21 @@ func openNetNS(path string) (netns.NsHandle, error) {
 		return netns.None(), fmt.Errorf("opening netns %s: %w", path, err)
 	}
 	return ns, nil
+}
+
+// openNetNSAt opens the namespace mounted at path with a route socket in
+// it; the socket is made without entering the namespace's thread by hand.
+func openNetNSAt(path string) (*netNS, error) {
+	ns, err := openNetNS(path)
+	if err != nil {
+		return nil, err
+	}
+	in, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		ns.Close()
+		return nil, fmt.Errorf("opening netlink in netns %s: %w", path, err)
+	}
+	return &netNS{ns: ns, in: in}, nil
 }
 
 // runInNetNS runs fn on a thread switched into ns (see onThreadAway).

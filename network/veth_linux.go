@@ -1,13 +1,13 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"time"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 )
 
 // Attach connects the network namespace at nsPath to l.Bridge with a veth
@@ -23,54 +23,90 @@ func (h *Host) Attach(nsPath string, l Link) error {
 	if err := l.validate(); err != nil {
 		return err
 	}
-	if err := attach(nsPath, l); err != nil {
+	n, err := openNetNSAt(nsPath)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	return attachTo(n, nsPath, l)
+}
+
+// CreateNetNSWith makes the network namespace at path as CreateNetNS does
+// (one already mounted there is kept) and attaches it to each of links as
+// Attach does. A namespace it has just made holds nothing to check or
+// clear, so each link is one veth creation and its set-up, over one
+// netlink socket on each side.
+func (h *Host) CreateNetNSWith(path string, links []Link) error {
+	for _, l := range links {
+		if err := l.validate(); err != nil {
+			return err
+		}
+	}
+	n, err := makeNetNS(path)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	for _, l := range links {
+		if err := attachTo(n, path, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attachTo is Attach of the open namespace n, mounted at nsPath.
+func attachTo(n *netNS, nsPath string, l Link) error {
+	if err := attach(n, l); err != nil {
 		return fmt.Errorf("attaching %s to %s (%s): %w", nsPath, l.Bridge.Name, l.HostVeth, err)
 	}
 	return nil
 }
 
-func attach(nsPath string, l Link) error {
-	br, err := bridgeLink(l.Bridge.Name)
+func attach(n *netNS, l Link) error {
+	host, err := hostRoute()
+	if err != nil {
+		return err
+	}
+	br, err := bridgeLinkOn(host, l.Bridge.Name)
 	if err != nil {
 		return err
 	}
 	if br == nil {
 		return fmt.Errorf("bridge %s does not exist", l.Bridge.Name)
 	}
-	ns, err := openNetNS(nsPath)
+	if !n.fresh {
+		ok, err := attached(host, n.in, br, l)
+		if err != nil || ok {
+			return err
+		}
+		// Stale or partial state: clear both names, then build afresh.
+		if err := deleteLink(host.LinkByName, host.LinkDel, l.HostVeth); err != nil {
+			return err
+		}
+		if err := deleteLink(n.in.LinkByName, n.in.LinkDel, l.IfName); err != nil {
+			return err
+		}
+	}
+	err = createVeth(host, n, br, l)
+	if errors.Is(err, errExist) {
+		// A host end left by an earlier attempt (a fresh namespace has no
+		// peer: only the host name can be taken): made again.
+		if err = deleteLink(host.LinkByName, host.LinkDel, l.HostVeth); err == nil {
+			err = createVeth(host, n, br, l)
+		}
+	}
 	if err != nil {
-		return err
+		_ = deleteLink(host.LinkByName, host.LinkDel, l.HostVeth)
 	}
-	defer ns.Close()
-	inNS, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		return fmt.Errorf("opening netlink in netns: %w", err)
-	}
-	defer inNS.Close()
-
-	ok, err := attached(inNS, br, l)
-	if err != nil || ok {
-		return err
-	}
-	// Stale or partial state: clear both names, then build afresh.
-	if err := deleteLink(netlink.LinkByName, netlink.LinkDel, l.HostVeth); err != nil {
-		return err
-	}
-	if err := deleteLink(inNS.LinkByName, inNS.LinkDel, l.IfName); err != nil {
-		return err
-	}
-	if err := createVeth(ns, inNS, br, l); err != nil {
-		_ = deleteLink(netlink.LinkByName, netlink.LinkDel, l.HostVeth)
-		return err
-	}
-	return nil
+	return err
 }
 
 // attached reports whether l is already in place: the host veth is on the
 // bridge, its peer is l.IfName in the namespace with l.Addr and the
 // default route if asked for. It sets both ends up on the way.
-func attached(inNS *netlink.Handle, br *netlink.Bridge, l Link) (bool, error) {
-	host, err := netlink.LinkByName(l.HostVeth)
+func attached(hostNL, inNS *netlink.Handle, br *netlink.Bridge, l Link) (bool, error) {
+	host, err := hostNL.LinkByName(l.HostVeth)
 	if isNotFound(err) {
 		return false, nil
 	}
@@ -100,7 +136,7 @@ func attached(inNS *netlink.Handle, br *netlink.Bridge, l Link) (bool, error) {
 			return false, err
 		}
 	}
-	if err := hostEndUp(host, l); err != nil {
+	if err := hostEndUp(hostNL, host, l); err != nil {
 		return false, err
 	}
 	if err := inNS.LinkSetUp(peer); err != nil {
@@ -139,56 +175,53 @@ func addressed(inNS *netlink.Handle, peer netlink.Link, family int, addr netip.P
 	return hasDefaultVia(routes, gw), nil
 }
 
-// createVeth makes the pair with its peer directly inside ns (so the peer
-// name never collides with a host interface), then configures both ends.
-func createVeth(ns netns.NsHandle, inNS *netlink.Handle, br *netlink.Bridge, l Link) error {
+// createVeth makes the pair with its peer directly inside n (so the peer
+// name never collides with a host interface) and its MAC set, then
+// configures both ends: the host end through host, the peer through n's
+// socket.
+func createVeth(host *netlink.Handle, n *netNS, br *netlink.Bridge, l Link) error {
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = l.HostVeth
 	attrs.MTU = br.Attrs().MTU
-	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: l.IfName, PeerNamespace: netlink.NsFd(ns)}
-	if err := netlink.LinkAdd(veth); err != nil {
+	attrs.MasterIndex = br.Index // set by LinkAdd, which also learns the index
+	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: l.IfName, PeerNamespace: netlink.NsFd(n.ns), PeerHardwareAddr: l.mac()}
+	if err := host.LinkAdd(veth); err != nil {
 		return fmt.Errorf("creating veth pair: %w", err)
 	}
-	host, err := netlink.LinkByName(l.HostVeth)
-	if err != nil {
-		return fmt.Errorf("looking up new %s: %w", l.HostVeth, err)
+	if veth.Index == 0 {
+		return fmt.Errorf("creating veth pair: %s has no index after its creation", l.HostVeth)
 	}
-	if err := netlink.LinkSetMasterByIndex(host, br.Index); err != nil {
-		return fmt.Errorf("enslaving %s: %w", l.HostVeth, err)
-	}
-	if err := hostEndUp(host, l); err != nil {
+	if err := hostEndUp(host, veth, l); err != nil {
 		return err
 	}
-	peer, err := inNS.LinkByName(l.IfName)
+	in := n.in
+	peer, err := in.LinkByName(l.IfName)
 	if err != nil {
 		return fmt.Errorf("looking up new %s in netns: %w", l.IfName, err)
 	}
-	if err := inNS.LinkSetHardwareAddr(peer, l.mac()); err != nil {
-		return fmt.Errorf("setting the MAC address of %s: %w", l.IfName, err)
-	}
-	if err := inNS.AddrAdd(peer, &netlink.Addr{IPNet: prefixIPNet(l.Addr)}); err != nil {
+	if err := in.AddrAdd(peer, &netlink.Addr{IPNet: prefixIPNet(l.Addr)}); err != nil {
 		return fmt.Errorf("adding address %v: %w", l.Addr, err)
 	}
 	if l.Addr6.IsValid() {
-		if err := setNetNSSysctl(ns, "net/ipv6/conf/"+l.IfName+"/disable_ipv6", "0"); err != nil {
+		if err := setNetNSSysctl(n.ns, "net/ipv6/conf/"+l.IfName+"/disable_ipv6", "0"); err != nil {
 			return err
 		}
-		if err := inNS.AddrAdd(peer, newAddr(l.Addr6)); err != nil {
+		if err := in.AddrAdd(peer, newAddr(l.Addr6)); err != nil {
 			return fmt.Errorf("adding address %v: %w", l.Addr6, err)
 		}
 	}
-	if err := inNS.LinkSetUp(peer); err != nil {
+	if err := in.LinkSetUp(peer); err != nil {
 		return fmt.Errorf("setting %s up in netns: %w", l.IfName, err)
 	}
 	if l.DefaultRoute {
 		route := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: l.Bridge.Gateway.AsSlice()}
-		if err := inNS.RouteReplace(route); err != nil {
+		if err := in.RouteReplace(route); err != nil {
 			return fmt.Errorf("adding default route via %v: %w", l.Bridge.Gateway, err)
 		}
 	}
 	if l.DefaultRoute && l.Addr6.IsValid() {
 		route := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: l.Bridge.Gateway6.AsSlice()}
-		if err := inNS.RouteReplace(route); err != nil {
+		if err := in.RouteReplace(route); err != nil {
 			return fmt.Errorf("adding default route via %v: %w", l.Bridge.Gateway6, err)
 		}
 	}
@@ -199,11 +232,11 @@ func createVeth(ns netns.NsHandle, inNS *netlink.Handle, br *netlink.Bridge, l L
 // Hairpin lets a frame leave through the port it came in by, which a
 // container reaching its own published port needs when br_netfilter
 // (bridge-nf-call-iptables) handles the DNAT at bridge level.
-func hostEndUp(host netlink.Link, l Link) error {
-	if err := netlink.LinkSetHairpin(host, true); err != nil {
+func hostEndUp(h *netlink.Handle, host netlink.Link, l Link) error {
+	if err := h.LinkSetHairpin(host, true); err != nil {
 		return fmt.Errorf("setting hairpin mode on %s: %w", l.HostVeth, err)
 	}
-	if err := netlink.LinkSetUp(host); err != nil {
+	if err := h.LinkSetUp(host); err != nil {
 		return fmt.Errorf("setting %s up: %w", l.HostVeth, err)
 	}
 	return nil

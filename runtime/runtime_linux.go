@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/phase"
+	"github.com/berth-dev/berth/internal/topdir"
 	"github.com/berth-dev/berth/lifecycle"
 )
 
@@ -32,7 +33,12 @@ func (r *Runtime) Create(c Config) error {
 	}
 	// upper is the container's "/" (0711, as the roots of images are
 	// searchable by every user); the socket and runc state directories
-	// are root's alone.
+	// are root's alone. Each container's directory, and what is made in
+	// it, gets a block group of its own (topdir).
+	if err := os.MkdirAll(filepath.Dir(p.dir), 0o711); err != nil {
+		return fmt.Errorf("creating %q: %w", c.ID, err)
+	}
+	topdir.Mark(filepath.Dir(p.dir))
 	for _, d := range []string{p.upper, p.work, p.rootfs, filepath.Dir(p.sock), p.stateRoot} {
 		mode := os.FileMode(0o711)
 		if d == filepath.Dir(p.sock) || d == p.stateRoot {
