@@ -148,6 +148,15 @@ func runShim(args []string, o shimOptions) int {
 		s.event("start", nil) // before the ready: whoever started it sees it recorded
 		report(readyMsg{Pid: pid})
 	}
+	if s.idlesInPlace(l) {
+		// This image supervises until it goes idle, which leaves the
+		// start's memory behind as a fresh image would: no re-exec.
+		s.adopt(l)
+		s.serveOrIdle()
+		s.supervise(0)
+		s.teardown()
+		return 0
+	}
 	// Supervision goes on in a fresh image of this binary, without the
 	// memory the start used (see reexecShim); this one goes on only when
 	// that fails.
@@ -279,9 +288,17 @@ func (s *shim) adopt(l launched) {
 	ctr, proc, sio := l.ctr, l.proc, l.sio
 	s.hub.begin()
 	for _, o := range sio.outputs {
+		gated := s.idle.on
+		if gated {
+			s.idle.copyBegins()
+		}
 		s.copiers.Go(func() {
 			defer o.f.Close()
-			if err := s.log.copyFrom(o.stream, s.idle.reader(o), s.hub.writer(o.kind)); err != nil {
+			err := s.log.copyFrom(o.stream, s.idle.reader(o), s.hub.writer(o.kind))
+			if gated {
+				s.idle.copyEnds() // a freeze waits for it no more
+			}
+			if err != nil {
 				fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
 				_, _ = io.Copy(io.Discard, o.f) // never block the container on a full pipe
 			}

@@ -30,6 +30,9 @@ import (
 // shim's environment.
 const handoffEnv = "BERTH_SHIM_HANDOFF"
 
+// noReexecEnv, set, keeps a shim in the image that started its container.
+const noReexecEnv = "BERTH_SHIM_NO_REEXEC"
+
 // handoff is what a shim passes to its re-executed image: the numbers of
 // the descriptors it keeps open, and the run it started.
 type handoff struct {
@@ -68,8 +71,8 @@ var reexecGoEnv = []string{"GOMAXPROCS=1", "GOGC=25"}
 // reexec executes the shim's binary afresh to supervise the run l. It
 // returns only when that could not be done; the shim then goes on here.
 func (s *shim) reexec(l launched) error {
-	if os.Getenv("BERTH_SHIM_NO_REEXEC") != "" {
-		return errors.New("re-exec disabled by BERTH_SHIM_NO_REEXEC")
+	if os.Getenv(noReexecEnv) != "" {
+		return errors.New("re-exec disabled by " + noReexecEnv)
 	}
 	spec, err := s.specJSON()
 	if err != nil {

@@ -1,10 +1,12 @@
 package runtime
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -61,7 +63,12 @@ func (s *shim) answerHeld(conn net.Conn, l *launched, started func()) (code int,
 	case "state":
 	case "start":
 		end := phase.Start(s.cfg.ID, "shim.held.exec")
+		pid, _ := l.proc.Pid()
+		before := cmdlineOf(pid)
 		err := l.ctr.Exec()
+		if err == nil {
+			awaitExec(pid, before)
+		}
 		end()
 		if err != nil {
 			s.abandon(*l)
@@ -72,7 +79,6 @@ func (s *shim) answerHeld(conn net.Conn, l *launched, started func()) (code int,
 		}
 		l.at = time.Now()
 		started()
-		pid, _ := l.proc.Pid()
 		resp.State = &State{Status: lifecycle.Running, Pid: pid, StartedAt: l.at, Shim: true}
 		_ = json.NewEncoder(conn).Encode(resp)
 		return 0, true, true
@@ -96,4 +102,29 @@ func (s *shim) abandon(l launched) {
 		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
 	}
 	l.sio.abort()
+}
+
+// execWait bounds how long a held start waits for the container's
+// process to replace libcontainer's init.
+const execWait = time.Second
+
+// cmdlineOf is the command line of process pid, nil when it is gone.
+func cmdlineOf(pid int) []byte {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return data
+}
+
+// awaitExec waits until process pid has a command line other than before
+// (libcontainer's init's), or is gone, for at most execWait: once its
+// Exec returns, the init executes the container's process, and a start
+// answers once that runs, so that whoever starts a dependent next finds
+// it running (a depends_on chain).
+func awaitExec(pid int, before []byte) {
+	deadline := time.Now().Add(execWait)
+	for d := 20 * time.Microsecond; time.Now().Before(deadline); d = min(2*d, 5*time.Millisecond) {
+		if cur := cmdlineOf(pid); cur == nil || len(cur) > 0 && !bytes.Equal(cur, before) {
+			return
+		}
+		time.Sleep(d)
+	}
 }
