@@ -64,10 +64,10 @@ func (s *shim) answerHeld(conn net.Conn, l *launched, started func()) (code int,
 	case "start":
 		end := phase.Start(s.cfg.ID, "shim.held.exec")
 		pid, _ := l.proc.Pid()
-		before := cmdlineOf(pid)
+		comm := procFile(pid, "comm")
 		err := l.ctr.Exec()
 		if err == nil {
-			awaitExec(pid, before)
+			awaitExec(pid, comm)
 		}
 		end()
 		if err != nil {
@@ -108,21 +108,31 @@ func (s *shim) abandon(l launched) {
 // process to replace libcontainer's init.
 const execWait = time.Second
 
-// cmdlineOf is the command line of process pid, nil when it is gone.
-func cmdlineOf(pid int) []byte {
-	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+// procFile is /proc/PID/NAME of process pid, nil when it is gone.
+func procFile(pid int, name string) []byte {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/" + name)
 	return data
 }
 
-// awaitExec waits until process pid has a command line other than before
-// (libcontainer's init's), or is gone, for at most execWait: once its
-// Exec returns, the init executes the container's process, and a start
-// answers once that runs, so that whoever starts a dependent next finds
-// it running (a depends_on chain).
-func awaitExec(pid int, before []byte) {
+// awaitExec waits until process pid, libcontainer's init with the name
+// comm, has executed the container's process (its name changed, then
+// its command line set up), or is gone, for at most execWait: once its
+// Exec returns, the init executes the process, and a start answers once
+// that runs, so that whoever starts a dependent next finds it running (a
+// depends_on chain). It reads the name, which costs the kernel less than
+// the command line, until it changes.
+func awaitExec(pid int, comm []byte) {
 	deadline := time.Now().Add(execWait)
-	for d := 20 * time.Microsecond; time.Now().Before(deadline); d = min(2*d, 5*time.Millisecond) {
-		if cur := cmdlineOf(pid); cur == nil || len(cur) > 0 && !bytes.Equal(cur, before) {
+	name := "comm"
+	for d := 50 * time.Microsecond; time.Now().Before(deadline); d = min(2*d, 5*time.Millisecond) {
+		cur := procFile(pid, name)
+		switch {
+		case cur == nil:
+			return
+		case name == "comm" && !bytes.Equal(cur, comm):
+			name = "cmdline"
+			continue
+		case name == "cmdline" && len(cur) > 0:
 			return
 		}
 		time.Sleep(d)
