@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -246,7 +247,14 @@ func TestReadWake(t *testing.T) {
 	if _, err := f.Write(b.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	got, err := readWake(fmt.Sprint(f.Fd()))
+	// readWake closes what it reads: a duplicate, so that f's own close
+	// (or its finalizer) closes no descriptor a later test opened.
+	fd, err := syscall.Dup(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readWake(fmt.Sprint(fd))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,13 +307,21 @@ func TestShimIdleHealth(t *testing.T) {
 	if st2.Pid != st.Pid || parentOf(t, st.Pid) != shim {
 		t.Errorf("state %+v: want the same init under shim %d", st2, shim)
 	}
+	// The shim records the event just after it publishes the state.
+	want := []string{"health_status: healthy", "health_status: unhealthy"}
 	var health []string
-	for _, ev := range hookEvents(c.ID) {
-		if strings.HasPrefix(ev, "health_status") {
-			health = append(health, ev)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		health = nil
+		for _, ev := range hookEvents(c.ID) {
+			if strings.HasPrefix(ev, "health_status") {
+				health = append(health, ev)
+			}
+		}
+		if len(health) >= len(want) || time.Now().After(deadline) {
+			break
 		}
 	}
-	if want := []string{"health_status: healthy", "health_status: unhealthy"}; !slices.Equal(health, want) {
+	if !slices.Equal(health, want) {
 		t.Errorf("health events = %q, want %q", health, want)
 	}
 }
