@@ -63,12 +63,7 @@ func (s *shim) answerHeld(conn net.Conn, l *launched, started func()) (code int,
 	case "state":
 	case "start":
 		end := phase.Start(s.cfg.ID, "shim.held.exec")
-		pid, _ := l.proc.Pid()
-		comm := procFile(pid, "comm")
 		err := l.ctr.Exec()
-		if err == nil {
-			awaitExec(pid, comm)
-		}
 		end()
 		if err != nil {
 			s.abandon(*l)
@@ -79,6 +74,7 @@ func (s *shim) answerHeld(conn net.Conn, l *launched, started func()) (code int,
 		}
 		l.at = time.Now()
 		started()
+		pid, _ := l.proc.Pid()
 		resp.State = &State{Status: lifecycle.Running, Pid: pid, StartedAt: l.at, Shim: true}
 		_ = json.NewEncoder(conn).Encode(resp)
 		return 0, true, true
@@ -116,11 +112,9 @@ func procFile(pid int, name string) []byte {
 
 // awaitExec waits until process pid, libcontainer's init with the name
 // comm, has executed the container's process (its name changed, then
-// its command line set up), or is gone, for at most execWait: once its
-// Exec returns, the init executes the process, and a start answers once
-// that runs, so that whoever starts a dependent next finds it running (a
-// depends_on chain). It reads the name, which costs the kernel less than
-// the command line, until it changes.
+// its command line set up), or is gone, for at most execWait. It reads
+// the name, which costs the kernel less than the command line, until it
+// changes.
 func awaitExec(pid int, comm []byte) {
 	deadline := time.Now().Add(execWait)
 	name := "comm"
