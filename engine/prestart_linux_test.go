@@ -56,6 +56,11 @@ func (s *startSpy) state(ctx context.Context, name string) string {
 	}
 	if st.Pid > 0 {
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", st.Pid))
+		// Empty while an exec is under way (sh's of sleep): read again.
+		for deadline := time.Now().Add(time.Second); len(cmdline) == 0 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+			cmdline, _ = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", st.Pid))
+		}
 		if argv := strings.Split(string(cmdline), "\x00"); argv[0] == "sh" || argv[0] == "sleep" {
 			out += "+sh"
 		}

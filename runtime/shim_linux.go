@@ -139,14 +139,29 @@ func runShim(args []string, o shimOptions) int {
 	pid, _ := l.proc.Pid()
 	if a.Hold {
 		report(readyMsg{Pid: pid}) // created: its init waits for the start
+		comm := procFile(pid, "comm")
 		// The start's event is recorded before its answer, as before the ready.
 		if code, started := s.hold(&l, func() { s.event("start", nil) }); !started {
 			s.teardown()
 			return code
 		}
+		// Once its Exec returns, the init executes the container's
+		// process. The start is answered at once, but the run is
+		// published and served only once that runs: whoever looks (the
+		// start of a dependent in a depends_on chain) finds it running.
+		awaitExec(pid, comm)
 	} else {
 		s.event("start", nil) // before the ready: whoever started it sees it recorded
 		report(readyMsg{Pid: pid})
+	}
+	if s.idlesInPlace(l) {
+		// This image supervises until it goes idle, which leaves the
+		// start's memory behind as a fresh image would: no re-exec.
+		s.adopt(l)
+		s.serveOrIdle()
+		s.supervise(0)
+		s.teardown()
+		return 0
 	}
 	// Supervision goes on in a fresh image of this binary, without the
 	// memory the start used (see reexecShim); this one goes on only when
@@ -279,9 +294,17 @@ func (s *shim) adopt(l launched) {
 	ctr, proc, sio := l.ctr, l.proc, l.sio
 	s.hub.begin()
 	for _, o := range sio.outputs {
+		gated := s.idle.on
+		if gated {
+			s.idle.copyBegins()
+		}
 		s.copiers.Go(func() {
 			defer o.f.Close()
-			if err := s.log.copyFrom(o.stream, s.idle.reader(o), s.hub.writer(o.kind)); err != nil {
+			err := s.log.copyFrom(o.stream, s.idle.reader(o), s.hub.writer(o.kind))
+			if gated {
+				s.idle.copyEnds() // a freeze waits for it no more
+			}
+			if err != nil {
 				fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
 				_, _ = io.Copy(io.Discard, o.f) // never block the container on a full pipe
 			}

@@ -30,6 +30,9 @@ import (
 // shim's environment.
 const handoffEnv = "BERTH_SHIM_HANDOFF"
 
+// noReexecEnv, set, keeps a shim in the image that started its container.
+const noReexecEnv = "BERTH_SHIM_NO_REEXEC"
+
 // handoff is what a shim passes to its re-executed image: the numbers of
 // the descriptors it keeps open, and the run it started.
 type handoff struct {
@@ -60,16 +63,21 @@ type handoffOutput struct {
 var shimGoEnv = []string{"GOMAXPROCS=1"}
 
 // reexecGoEnv is the Go runtime's set-up of a re-executed shim: one P (it
-// copies two pipes and answers a socket) and a heap that grows by a
-// quarter, not double, before a collection: the floor of a heap goal is
-// 4 MB × GOGC/100.
-var reexecGoEnv = []string{"GOMAXPROCS=1", "GOGC=25"}
+// copies two pipes and answers a socket). Its GOGC is the default while
+// it takes over (no collection for the few megabytes that takes), then
+// reexecGOGC (see resumeShim); the caller's GOGC is not passed on.
+var reexecGoEnv = []string{"GOMAXPROCS=1"}
+
+// reexecGOGC is a re-executed shim's GOGC once it supervises: a heap that
+// grows by a quarter, not double, before a collection (the floor of a
+// heap goal is 4 MB × GOGC/100).
+const reexecGOGC = 25
 
 // reexec executes the shim's binary afresh to supervise the run l. It
 // returns only when that could not be done; the shim then goes on here.
 func (s *shim) reexec(l launched) error {
-	if os.Getenv("BERTH_SHIM_NO_REEXEC") != "" {
-		return errors.New("re-exec disabled by BERTH_SHIM_NO_REEXEC")
+	if os.Getenv(noReexecEnv) != "" {
+		return errors.New("re-exec disabled by " + noReexecEnv)
 	}
 	spec, err := s.specJSON()
 	if err != nil {
@@ -237,6 +245,7 @@ func resumeShim(args []string, o shimOptions) int {
 	backoff := s.wake(h, &l) // after an idle spell: its state and output
 	s.adopt(l)
 	s.serveOrIdle()
+	debug.SetGCPercent(reexecGOGC)
 	debug.FreeOSMemory() // what taking over took goes back
 	s.supervise(backoff)
 	s.teardown()

@@ -1,10 +1,12 @@
 package runtime
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -96,4 +98,37 @@ func (s *shim) abandon(l launched) {
 		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
 	}
 	l.sio.abort()
+}
+
+// execWait bounds how long a held start waits for the container's
+// process to replace libcontainer's init.
+const execWait = time.Second
+
+// procFile is /proc/PID/NAME of process pid, nil when it is gone.
+func procFile(pid int, name string) []byte {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/" + name)
+	return data
+}
+
+// awaitExec waits until process pid, libcontainer's init with the name
+// comm, has executed the container's process (its name changed, then
+// its command line set up), or is gone, for at most execWait. It reads
+// the name, which costs the kernel less than the command line, until it
+// changes.
+func awaitExec(pid int, comm []byte) {
+	deadline := time.Now().Add(execWait)
+	name := "comm"
+	for d := 50 * time.Microsecond; time.Now().Before(deadline); d = min(2*d, 5*time.Millisecond) {
+		cur := procFile(pid, name)
+		switch {
+		case cur == nil:
+			return
+		case name == "comm" && !bytes.Equal(cur, comm):
+			name = "cmdline"
+			continue
+		case name == "cmdline" && len(cur) > 0:
+			return
+		}
+		time.Sleep(d)
+	}
 }

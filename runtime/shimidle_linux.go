@@ -72,12 +72,19 @@ type shimIdle struct {
 	health  *healthProgress   // where the health checks were, when woken (see startHealth)
 	conns   []net.Conn        // accepted while idle, to answer
 	oomRun  time.Time         // the start of the run whose OOM kill was reported
+	// freshBy is, in the image that started the container and supervises
+	// it itself (idlesInPlace), when it hands over to a fresh image of
+	// the shim if it has not gone idle by then; zero: never.
+	freshBy time.Time
 
 	mu      sync.Mutex
 	cond    sync.Cond
 	last    time.Time // the last output or request
 	frozen  bool      // no output is read
+	gen     uint64    // freezes so far
 	reading int       // reads of output in flight
+	copying int       // copies of output of the current run (see adopt)
+	parked  int       // copies waiting at the frozen gate, all they read logged
 	dirty   bool      // output came while freezing
 
 	active  atomic.Int32  // requests being answered
@@ -113,6 +120,41 @@ func (s *shim) setupIdle() {
 		return
 	}
 	g.on = true
+}
+
+// Hand-over to a fresh image by the image that started the container
+// (idlesInPlace), when it does not go idle in time.
+const (
+	// freshAfter is how long, beyond the idle delay, the image that
+	// started the container waits to go idle before it execs a fresh
+	// image of the shim instead, without the start's memory.
+	freshAfter = 2 * time.Second
+	// freshRetry is how soon it tries that again when a request was in
+	// flight or the container not running.
+	freshRetry = 100 * time.Millisecond
+)
+
+// idlesInPlace reports whether the shim that started the run l goes on
+// supervising it itself, without the re-exec that follows a start
+// (reexec): going idle leaves the start's memory behind as that re-exec
+// would, so a container quiet for the idle delay costs no second start
+// of the Go runtime (issue 15: CPU of a cold up). It does not where the
+// shim may not go idle: idle off, a health check (its probes may keep
+// the shim awake), cgroup v2's OOM watch, re-execs disabled. A shim kept
+// awake longer than freshAfter past the idle delay (output that never
+// stops, a client attached) execs a fresh image of itself then instead
+// (see idleLoop).
+func (s *shim) idlesInPlace(l launched) bool {
+	if s.cfg.Health != nil || l.memDir == "" && s.events != nil || os.Getenv(noReexecEnv) != "" {
+		return false
+	}
+	s.setupIdle()
+	if !s.idle.on {
+		return false
+	}
+	s.idle.memDir = l.memDir
+	s.idle.freshBy = time.Now().Add(s.idle.after + freshAfter)
+	return true
 }
 
 // idleBinary finds berth-idle: at BERTH_IDLE, else beside the shim's
@@ -227,7 +269,13 @@ func (s *shim) idleLoop() {
 			return
 		case <-t.C:
 		}
-		wait, err := s.tryIdle()
+		fresh := !s.idle.freshBy.IsZero() && !time.Now().Before(s.idle.freshBy)
+		wait, err := s.tryIdle(fresh)
+		if err != nil && !fresh && !s.idle.freshBy.IsZero() {
+			// The image that started the container: a fresh one instead.
+			fmt.Fprintf(os.Stderr, "shim %s: not going idle: %v; handing over to a fresh image\n", s.cfg.ID, err)
+			s.idle.freshBy, wait, err = time.Now(), 0, nil
+		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "shim %s: not going idle: %v\n", s.cfg.ID, err)
 			return
@@ -255,10 +303,28 @@ func (s *shim) quietFor() time.Duration {
 	return 0
 }
 
+// mayHandOver reports whether the shim may hand its run over to a fresh
+// image now: no request in flight, the container running, no health
+// checks.
+func (s *shim) mayHandOver() bool {
+	if s.idle.active.Load() > 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handableState() && s.health == nil
+}
+
+// handableState reports whether the shim's state lets it hand its run
+// over (to berth-idle or a fresh image); the caller holds s.mu.
+func (s *shim) handableState() bool {
+	return s.state.Status == lifecycle.Running && !s.stopped && s.io != nil && s.proc != nil && s.log != nil
+}
+
 // idleState reports whether the shim's state lets it go idle; the caller
 // holds s.mu.
 func (s *shim) idleState() bool {
-	return s.state.Status == lifecycle.Running && !s.stopped && s.io != nil && s.proc != nil && s.log != nil &&
+	return s.handableState() &&
 		(s.idle.memDir != "" || s.events == nil) && // no OOM watch on cgroup v2 yet
 		(s.health == nil && s.cfg.Health == nil || s.health != nil && s.health.idleFor() > s.idle.after)
 }
@@ -296,14 +362,23 @@ func (s *shim) continueHealth(p healthProgress) {
 	s.health = s.startHealth(*s.cfg.Health, false)
 }
 
-// tryIdle goes idle when the shim is quiet: it returns only when it did
-// not, with how long to wait before trying again, or with why it never
-// will.
-func (s *shim) tryIdle() (time.Duration, error) {
-	if wait := s.quietFor(); wait > 0 {
-		return wait, nil
-	}
+// tryIdle goes idle when the shim is quiet, or with fresh, when it is
+// not, execs a fresh image of the shim (output may come meanwhile: the
+// fresh image reads on where this one stopped): it returns only when it
+// did neither, with how long to wait before trying again, or with why it
+// never will.
+func (s *shim) tryIdle(fresh bool) (time.Duration, error) {
 	again := s.idle.after
+	toIdle := true
+	if wait := s.quietFor(); wait > 0 {
+		if !fresh {
+			return wait, nil
+		}
+		if !s.mayHandOver() {
+			return min(wait, freshRetry), nil
+		}
+		toIdle, again = false, freshRetry
+	}
 	ul, err := unixListener(s.ln)
 	if err != nil {
 		return 0, err
@@ -328,7 +403,7 @@ func (s *shim) tryIdle() (time.Duration, error) {
 	s.mu.Lock()
 	sio := s.io
 	s.mu.Unlock()
-	if sio == nil || !s.idle.freeze(sio.outputs) {
+	if sio == nil || !s.idle.freeze(sio.outputs, !toIdle) {
 		return again, nil
 	}
 	defer s.idle.unfreeze()
@@ -362,16 +437,20 @@ func (s *shim) tryIdle() (time.Duration, error) {
 	if s.state.Status != lifecycle.Running || s.stopped || s.io != sio || s.proc != proc || s.health != health {
 		return again, nil
 	}
+	if !toIdle {
+		return 0, s.execFresh(pid, sio) // only when the exec failed
+	}
 	err = s.execIdle(pid, sio, hp)
 	return 0, err // only when the exec failed
 }
 
-// execIdle execs berth-idle in place to supervise the init pid with the
-// streams sio; it returns only when it could not.
-func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
+// runHandoff is the handoff of the run of the init pid with the streams
+// sio (the outputs still copied) for an exec in place, with the state an
+// idle spell keeps.
+func (s *shim) runHandoff(pid int, sio *shimIO, health *healthProgress) (handoff, *shimIO, error) {
 	spec, err := s.specJSON()
 	if err != nil {
-		return err
+		return handoff{}, nil, err
 	}
 	// The outputs still copied: one the container closed is no more.
 	live := *sio
@@ -381,9 +460,35 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 			live.outputs = append(live.outputs, o)
 		}
 	}
-	sio = &live
 	h := handoff{Pid: pid, StartedAt: s.state.StartedAt, MemDir: s.idle.memDir, Lean: s.lean, Spec: spec,
 		Idle: &idleResume{Restarts: s.state.Restarts, RestartTimes: s.restartTimes, Backoff: s.idle.backoff, Health: health, OOMRun: s.idle.oomRun}}
+	return h, &live, nil
+}
+
+// execFresh execs a fresh image of the shim's binary in place to
+// supervise the init pid with the streams sio, which takes the run up as
+// after an idle spell (resumeShim); it returns only when it could not.
+func (s *shim) execFresh(pid int, sio *shimIO) error {
+	h, sio, err := s.runHandoff(pid, sio, nil)
+	if err != nil {
+		return fmt.Errorf("handing over to a fresh image: %w", err)
+	}
+	mfd, undo, err := s.handOver(&h, sio)
+	defer undo() // reached only when the exec did not happen
+	if err != nil {
+		return fmt.Errorf("handing over to a fresh image: %w", err)
+	}
+	err = syscall.Exec("/proc/self/exe", os.Args, reexecEnv(os.Environ(), mfd))
+	return fmt.Errorf("handing over to a fresh image: %w", err)
+}
+
+// execIdle execs berth-idle in place to supervise the init pid with the
+// streams sio; it returns only when it could not.
+func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
+	h, sio, err := s.runHandoff(pid, sio, health)
+	if err != nil {
+		return err
+	}
 	mfd, undo, err := s.handOver(&h, sio)
 	defer undo() // reached only when the exec did not happen
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -246,7 +247,14 @@ func TestReadWake(t *testing.T) {
 	if _, err := f.Write(b.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	got, err := readWake(fmt.Sprint(f.Fd()))
+	// readWake closes what it reads: a duplicate, so that f's own close
+	// (or its finalizer) closes no descriptor a later test opened.
+	fd, err := syscall.Dup(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readWake(fmt.Sprint(fd))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,13 +307,21 @@ func TestShimIdleHealth(t *testing.T) {
 	if st2.Pid != st.Pid || parentOf(t, st.Pid) != shim {
 		t.Errorf("state %+v: want the same init under shim %d", st2, shim)
 	}
+	// The shim records the event just after it publishes the state.
+	want := []string{"health_status: healthy", "health_status: unhealthy"}
 	var health []string
-	for _, ev := range hookEvents(c.ID) {
-		if strings.HasPrefix(ev, "health_status") {
-			health = append(health, ev)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		health = nil
+		for _, ev := range hookEvents(c.ID) {
+			if strings.HasPrefix(ev, "health_status") {
+				health = append(health, ev)
+			}
+		}
+		if len(health) >= len(want) || time.Now().After(deadline) {
+			break
 		}
 	}
-	if want := []string{"health_status: healthy", "health_status: unhealthy"}; !slices.Equal(health, want) {
+	if !slices.Equal(health, want) {
 		t.Errorf("health events = %q, want %q", health, want)
 	}
 }
@@ -383,5 +399,74 @@ func TestShimIdleClosedOutput(t *testing.T) {
 	}
 	if exeOf(shim) != bin {
 		t.Errorf("the shim is not idle: it runs %q", exeOf(shim))
+	}
+}
+
+// environOf is the environment pid was executed with ("" while it execs).
+func environOf(pid int) string {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	return string(data)
+}
+
+// TestShimStartsWithoutReexecAndHandsOverWhenBusy: the shim that started
+// a container supervises it itself (no re-exec after the start: going
+// idle drops the start's memory); one whose container never lets it go
+// idle (output every 50 ms) execs a fresh image of itself a while later
+// instead, same pid, the init still its child, with no output lost,
+// doubled or reordered, partial lines included; once quiet it goes idle.
+func TestShimStartsWithoutReexecAndHandsOverWhenBusy(t *testing.T) {
+	bin := withIdle(t)
+	e := newTestEnv(t)
+	sig := t.TempDir()
+	c := e.config(`i=0
+while [ ! -e /sig/stop ]; do echo line$i; printf p; sleep 0.05; printf 'q\n'; i=$((i+1)); done
+echo end; exec sleep 1000`)
+	c.Mounts = []Mount{{Type: "bind", Source: sig, Target: "/sig"}}
+	e.start(t, c)
+	st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
+	shim := parentOf(t, st.Pid)
+	handedOver := func() bool { return strings.Contains(environOf(shim), handoffEnv+"=") }
+	if handedOver() {
+		t.Fatal("the shim re-executed itself after the start")
+	}
+	self, _ := os.Executable()
+	deadline := time.Now().Add(30 * time.Second)
+	for !handedOver() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the busy shim never handed over to a fresh image; its log:\n%s", tail(e.rt.paths(c.ID).shimLog, 2048))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if exe := exeOf(shim); exe != self {
+		t.Errorf("the busy shim runs %q, want a fresh image of %q", exe, self)
+	}
+	if parentOf(t, st.Pid) != shim {
+		t.Fatal("the container's init is no longer the shim's child")
+	}
+	time.Sleep(300 * time.Millisecond) // output goes on in the fresh image
+	if err := os.WriteFile(filepath.Join(sig, "stop"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitExe(t, shim, bin, true)
+	var got strings.Builder
+	for _, l := range e.waitLogFile(t, c.ID, 1) {
+		var ent jsonLogEntry
+		if err := json.Unmarshal([]byte(l), &ent); err != nil {
+			t.Fatalf("log entry %q: %v", l, err)
+		}
+		got.WriteString(ent.Log)
+	}
+	n := strings.Count(got.String(), "line")
+	var want strings.Builder
+	for i := range n {
+		fmt.Fprintf(&want, "line%d\npq\n", i)
+	}
+	want.WriteString("end\n")
+	if n < 40 || got.String() != want.String() {
+		t.Errorf("logged output (%d lines) is not the container's:\n%q\nwant\n%q", n, got.String(), want.String())
+	}
+	st2, err := e.rt.State(context.Background(), c.ID)
+	if err != nil || st2.Status != lifecycle.Running || st2.Pid != st.Pid || !st2.StartedAt.Equal(st.StartedAt) {
+		t.Errorf("state after the hand-over = %+v, %v; want running %+v", st2, err, st)
 	}
 }

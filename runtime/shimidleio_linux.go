@@ -29,6 +29,7 @@ type idleOutput struct {
 	f       *os.File
 	pending []byte
 	g       *shimIdle
+	gen     uint64 // the last freeze this copy logged its partial line for
 }
 
 func (r *idleOutput) Read(b []byte) (int, error) {
@@ -40,7 +41,11 @@ func (r *idleOutput) Read(b []byte) (int, error) {
 	if !r.g.on {
 		return r.f.Read(b)
 	}
-	r.g.enterRead()
+	if !r.g.enterRead(&r.gen) {
+		// Frozen: the copy logs the partial line it holds, as after a
+		// read that timed out, before it waits at the gate.
+		return 0, os.ErrDeadlineExceeded
+	}
 	n, err := r.f.Read(b)
 	r.g.leaveRead(n)
 	return n, err
@@ -49,12 +54,40 @@ func (r *idleOutput) Read(b []byte) (int, error) {
 // SetReadDeadline lets the copy flush a partial line (see copyFrom).
 func (r *idleOutput) SetReadDeadline(t time.Time) error { return r.f.SetReadDeadline(t) }
 
-func (g *shimIdle) enterRead() {
+// enterRead waits while the outputs are frozen, the copy then parked:
+// all it read is logged. It reports false, once per freeze (gen: the
+// copy's last), when the copy is to log a partial line it may hold first.
+func (g *shimIdle) enterRead(gen *uint64) bool {
 	g.mu.Lock()
-	for g.frozen {
-		g.cond.Wait()
+	defer g.mu.Unlock()
+	if g.frozen && *gen != g.gen {
+		*gen = g.gen
+		return false
+	}
+	if g.frozen {
+		g.parked++
+		g.cond.Broadcast()
+		for g.frozen {
+			g.cond.Wait()
+		}
+		g.parked--
 	}
 	g.reading++
+	return true
+}
+
+// copyBegins and copyEnds count the copies of output of the current run
+// (see adopt), which a freeze waits to see parked.
+func (g *shimIdle) copyBegins() {
+	g.mu.Lock()
+	g.copying++
+	g.mu.Unlock()
+}
+
+func (g *shimIdle) copyEnds() {
+	g.mu.Lock()
+	g.copying--
+	g.cond.Broadcast()
 	g.mu.Unlock()
 }
 
@@ -76,21 +109,33 @@ func (g *shimIdle) touch() {
 	g.mu.Unlock()
 }
 
-// freeze stops the reading of outputs; it reports false, unfrozen, when
-// output came meanwhile.
-func (g *shimIdle) freeze(outs []output) bool {
+// freezeWait bounds how long a freeze waits for the copies to park.
+const freezeWait = time.Second
+
+// freeze stops the reading of outputs once every copy has logged what it
+// read (parked at the gate); it reports false, unfrozen, when output came
+// meanwhile (unless dirtyOK) or a copy did not park within freezeWait.
+func (g *shimIdle) freeze(outs []output, dirtyOK bool) bool {
 	g.mu.Lock()
 	g.frozen, g.dirty = true, false
+	g.gen++
 	g.mu.Unlock()
 	past := time.Unix(1, 0)
 	for _, o := range outs {
 		_ = o.f.SetReadDeadline(past) // a read in flight returns
 	}
+	late := time.AfterFunc(freezeWait, func() {
+		g.mu.Lock()
+		g.cond.Broadcast()
+		g.mu.Unlock()
+	})
+	defer late.Stop()
+	deadline := time.Now().Add(freezeWait)
 	g.mu.Lock()
-	for g.reading > 0 {
+	for (g.reading > 0 || g.parked < g.copying) && time.Now().Before(deadline) {
 		g.cond.Wait()
 	}
-	dirty := g.dirty
+	dirty := g.dirty && !dirtyOK || g.reading > 0 || g.parked < g.copying
 	g.mu.Unlock()
 	if dirty {
 		g.unfreeze()
