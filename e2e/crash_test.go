@@ -86,8 +86,8 @@ func (u *user) cleanSlate() cleanSlate {
 }
 
 // residue is what a project taken down with -v left beyond the clean
-// slate: host objects, files under the run root, container and volume
-// directories, records.
+// slate: host objects, files under the run root, container, volume and
+// /etc file directories, records.
 func (s cleanSlate) residue(u *user) []string {
 	t := u.t
 	t.Helper()
@@ -101,7 +101,7 @@ func (s cleanSlate) residue(u *user) []string {
 			left = append(left, f)
 		}
 	}
-	for _, d := range []string{"containers", "volumes"} {
+	for _, d := range []string{"containers", "volumes", "etc"} {
 		ents, _ := os.ReadDir(filepath.Join(u.root, d))
 		for _, e := range ents {
 			left = append(left, filepath.Join(d, e.Name()))

@@ -161,8 +161,26 @@ func (e *Engine) Close() error {
 // netnsPath is where container name's network namespace is bound.
 func (e *Engine) netnsPath(name string) string { return filepath.Join(e.RunRoot, "netns", name) }
 
-// etcDir holds container name's generated hosts, hostname and resolv.conf.
-func (e *Engine) etcDir(name string) string { return filepath.Join(e.RunRoot, "etc", name) }
+// etcDir holds container name's generated hosts, hostname and
+// resolv.conf, under the state root as Docker keeps them: on a disk, their
+// page cache is reclaimable, where a tmpfs of their own cost every
+// container kernel memory that is not (issue 15). A container writing to
+// them fills the disk its writable layer is on already, never the run root.
+func (e *Engine) etcDir(name string) string { return filepath.Join(e.Root, "etc", name) }
+
+// legacyEtcDir is where berth kept a container's /etc files before,
+// a tmpfs of their own under the run root: a container made then still
+// binds them from there until it is recreated.
+func (e *Engine) legacyEtcDir(name string) string { return filepath.Join(e.RunRoot, "etc", name) }
+
+// etcDirOf is the directory container name's /etc files are in: the
+// legacy one for a container made when they were there.
+func (e *Engine) etcDirOf(name string) string {
+	if dir := e.legacyEtcDir(name); mountPoint(dir) {
+		return dir
+	}
+	return e.etcDir(name)
+}
 
 // split24 splits prefixes wider than /24 into /24s, keeping narrower ones.
 func split24(prefixes []netip.Prefix) []netip.Prefix {

@@ -201,14 +201,14 @@ var etcNames = []string{"hostname", "hosts", "resolv.conf"}
 func (e *Engine) writeEtc(ctx context.Context, c reconcile.ContainerSpec) ([]runtime.Mount, error) {
 	dir := e.etcDir(c.Name)
 	if c.Shares != "" {
-		dir = e.etcDir(c.Shares)
+		dir = e.etcDirOf(c.Shares)
 	} else {
 		files, err := e.etcFiles(ctx, c)
 		if err != nil {
 			return nil, err
 		}
-		if err := ensureTmpfs(dir, etcTmpfsOptions); err != nil {
-			return nil, err
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("writing the /etc files of %s: %w", c.Name, err)
 		}
 		// Each file appears whole (written beside, renamed): Observe
 		// takes their presence for the sign that the plumbing is whole.
@@ -310,7 +310,7 @@ func (e *Engine) rewriteHosts(p *peers, name string) error {
 	if err != nil {
 		return err
 	}
-	err = network.WriteFileInPlace(filepath.Join(e.etcDir(name), "hosts"), hosts)
+	err = network.WriteFileInPlace(filepath.Join(e.etcDirOf(name), "hosts"), hosts)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

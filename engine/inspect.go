@@ -104,7 +104,7 @@ func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, err
 	if err != nil {
 		return d, err
 	}
-	etc := e.etcDir(name) + string(os.PathSeparator)
+	etc := e.etcDirOf(name) + string(os.PathSeparator)
 	for _, m := range cfg.Mounts {
 		if strings.HasPrefix(m.Source, etc) {
 			continue // /etc/hosts, hostname and resolv.conf are not mounts to Docker

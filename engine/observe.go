@@ -307,14 +307,18 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags n
 	return c, nil
 }
 
-// plumbingIntact reports whether what berth made under the run root for a
-// stopped container is still there: its network namespace and /etc files.
+// plumbingIntact reports whether what berth made for a stopped container
+// is still there: its /etc files, and what a reboot empties, under the
+// run root: its network namespace, its config and secret files.
 func (e *Engine) plumbingIntact(name string, svc spec.Service) bool {
+	if len(svc.Configs)+len(svc.Secrets) > 0 && !mountPoint(e.filesDir(name)) {
+		return false
+	}
 	if strings.Contains(svc.NetworkMode, ":") {
 		return true // it borrows another container's
 	}
 	for _, f := range etcNames {
-		if _, err := os.Stat(filepath.Join(e.etcDir(name), f)); err != nil {
+		if _, err := os.Stat(filepath.Join(e.etcDirOf(name), f)); err != nil {
 			return false
 		}
 	}

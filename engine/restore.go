@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/berth-dev/berth/internal/phase"
@@ -67,7 +68,10 @@ func (e *Engine) unplumb(ctx context.Context, name string) error {
 	}
 	end()
 	end = phase.Start(name, "unplumb.etc")
-	for _, dir := range []string{e.etcDir(name), e.filesDir(name)} {
+	if err := os.RemoveAll(e.etcDir(name)); err != nil {
+		errs = append(errs, fmt.Errorf("removing the /etc files of %s: %w", name, err))
+	}
+	for _, dir := range []string{e.legacyEtcDir(name), e.filesDir(name)} {
 		if err := removeTmpfs(dir); err != nil {
 			errs = append(errs, err)
 		}

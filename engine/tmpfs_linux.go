@@ -9,12 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// etcTmpfsOptions bound a container's /etc/hosts, hostname and
-// resolv.conf (bind mounted read-write, as Docker mounts them): a
-// container writing to them fills its own 1 MiB tmpfs, never the run
-// root's.
-const etcTmpfsOptions = "size=1m,nr_inodes=64,mode=0755"
-
 // filesTmpfsOptions keep config and secret files in memory even where the
 // run root is on disk (a private BERTH_RUN_ROOT): they never reach a disk.
 const filesTmpfsOptions = "mode=0700"

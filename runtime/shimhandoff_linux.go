@@ -96,15 +96,15 @@ func (s *shim) reexec(l launched) error {
 
 // handOver readies the handoff h for an exec of the shim's image or of
 // berth-idle: the descriptors it names (the listener, the streams of sio,
-// the lock) survive the exec, and h is written into the memfd mfd, which
-// the exec inherits. undo, when the exec did not happen, closes the memfd
+// the lock) survive the exec, and h is written into the file mfd, which
+// the exec inherits (see writeHandoff). undo, when the exec did not happen, closes it
 // and lets the descriptors close on exec again.
 func (s *shim) handOver(h *handoff, sio *shimIO) (mfd int, undo func(), err error) {
 	release, err := s.keepForExec(h, s.ln, sio)
 	if err != nil {
 		return -1, release, err
 	}
-	if mfd, err = writeHandoff(*h); err != nil {
+	if mfd, err = writeHandoff(s.p.dir, *h); err != nil {
 		return -1, release, err
 	}
 	return mfd, func() { unix.Close(mfd); release() }, nil
@@ -178,21 +178,28 @@ func unixListener(ln net.Listener) (*net.UnixListener, error) {
 	}
 }
 
-// writeHandoff writes h into a memfd that an exec inherits.
-func writeHandoff(h handoff) (int, error) {
+// writeHandoff writes h into an unnamed file in dir (O_TMPFILE), which an
+// exec inherits: on the state root's disk, its pages are page cache the
+// kernel can reclaim, where a memfd's stay in memory for as long as the
+// shim is idle (issue 15: memory per container). A filesystem without
+// O_TMPFILE gets a memfd.
+func writeHandoff(dir string, h handoff) (int, error) {
 	data, err := json.Marshal(h)
 	if err != nil {
 		return -1, fmt.Errorf("encoding the handoff: %w", err)
 	}
-	mfd, err := unix.MemfdCreate("berth-shim-handoff", 0) // inherited: no MFD_CLOEXEC
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR, 0o600) // inherited: no O_CLOEXEC
 	if err != nil {
-		return -1, err
+		fd, err = unix.MemfdCreate("berth-shim-handoff", 0)
 	}
-	if _, err := unix.Write(mfd, data); err != nil {
-		unix.Close(mfd)
+	if err != nil {
+		return -1, fmt.Errorf("making the handoff's file: %w", err)
+	}
+	if _, err := unix.Write(fd, data); err != nil {
+		unix.Close(fd)
 		return -1, fmt.Errorf("writing the handoff: %w", err)
 	}
-	return mfd, nil
+	return fd, nil
 }
 
 // reexecEnv is the environment of the re-executed shim: environ with the

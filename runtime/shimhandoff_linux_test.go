@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"encoding/json"
+	"os"
 	"reflect"
 	"strconv"
 	"testing"
@@ -18,19 +19,27 @@ func TestReexecEnvPutsOursFirst(t *testing.T) {
 	}
 }
 
-func TestReadHandoffFromMemfd(t *testing.T) {
+// The handoff is written into an unnamed file on the container
+// directory's filesystem, not a memfd, whose pages would stay in memory
+// while the shim is idle; readHandoff reads it back whole and closes it.
+func TestHandoffInUnnamedFileOfDir(t *testing.T) {
 	h := handoff{Lock: 4, Listener: 5, Outputs: []handoffOutput{{"stdout", frameStdout, 6}, {"stderr", frameStderr, 7}},
 		Stdin: -1, Master: -1, Pid: 42, StartedAt: time.Unix(1700000000, 5).UTC(), Spec: json.RawMessage(`{"ociVersion":"1.2.0"}`)}
-	data, err := json.Marshal(h)
+	dir := t.TempDir()
+	fd, err := writeHandoff(dir, h) // the offset is left at the end, as reexec leaves it
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := unix.MemfdCreate("test-handoff", 0)
-	if err != nil {
-		t.Fatal(err)
+	var st unix.Stat_t
+	var fs, dirFS unix.Statfs_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Nlink != 0 || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		t.Errorf("the handoff's file: nlink %d, mode %o, %v; want an unnamed regular file", st.Nlink, st.Mode, err)
 	}
-	if _, err := unix.Write(fd, data); err != nil { // the offset is left at the end, as reexec leaves it
-		t.Fatal(err)
+	if unix.Fstatfs(fd, &fs) != nil || unix.Statfs(dir, &dirFS) != nil || fs.Type != dirFS.Type || fs.Fsid != dirFS.Fsid {
+		t.Errorf("the handoff's file is on filesystem %#x, not its directory's %#x", fs.Type, dirFS.Type)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("the handoff left %d names in its directory", len(ents))
 	}
 	got, err := readHandoff(strconv.Itoa(fd))
 	if err != nil {
