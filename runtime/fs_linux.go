@@ -98,17 +98,7 @@ func inPrivateMounts(c Config, p paths, fn func(root string) error) error {
 // mountPrivately runs on a locked thread: it unshares its mount namespace
 // and mounts the overlay and the binds there.
 func mountPrivately(c Config, p paths) (string, error) {
-	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
-		return "", fmt.Errorf("unsharing the mount namespace: %w", err)
-	}
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return "", fmt.Errorf("making mounts private: %w", err)
-	}
-	m, err := rootfsMount(c.Layers, p.upper, p.work, p.rootfs)
-	if err != nil {
-		return "", err
-	}
-	if err := m.mount(); err != nil {
+	if err := mountRootfsPrivately(c, p); err != nil {
 		return "", err
 	}
 	for _, b := range bindsInOrder(c.Mounts) {

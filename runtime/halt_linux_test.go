@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-// mountedAnywhere lists the processes in whose mount namespace target is
-// a mount point (mountinfo's fifth field).
-func mountedAnywhere(t *testing.T, target string) []string {
+// mountedAnywhere lists the processes in whose mount namespace the root
+// filesystem of p is mounted: at its mount point (mountinfo's fifth
+// field), or anywhere as the overlay on p's upper directory (the
+// container's own "/").
+func mountedAnywhere(t *testing.T, p paths) []string {
 	t.Helper()
 	infos, _ := filepath.Glob("/proc/[0-9]*/mountinfo")
 	var pids []string
@@ -21,7 +23,7 @@ func mountedAnywhere(t *testing.T, target string) []string {
 			continue // the process ended meanwhile
 		}
 		for _, line := range strings.Split(string(data), "\n") {
-			if fields := strings.Fields(line); len(fields) > 4 && fields[4] == target {
+			if fields := strings.Fields(line); len(fields) > 4 && (fields[4] == p.rootfs || strings.Contains(line, "upperdir="+p.upper+",")) {
 				pids = append(pids, filepath.Base(filepath.Dir(f)))
 				break
 			}
@@ -40,7 +42,7 @@ func TestHaltThenRemoveLeavesNoMount(t *testing.T) {
 	e.start(t, c)
 	e.waitLog(t, c.ID, 1)
 	p := e.rt.paths(c.ID)
-	if pids := mountedAnywhere(t, p.rootfs); len(pids) == 0 {
+	if pids := mountedAnywhere(t, p); len(pids) == 0 {
 		t.Fatalf("the running container's rootfs %s is mounted nowhere: the check sees nothing", p.rootfs)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -51,7 +53,7 @@ func TestHaltThenRemoveLeavesNoMount(t *testing.T) {
 	if err := e.rt.Remove(ctx, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if pids := mountedAnywhere(t, p.rootfs); len(pids) > 0 {
+	if pids := mountedAnywhere(t, p); len(pids) > 0 {
 		t.Fatalf("after Remove, %s is still mounted in the mount namespace of %v", p.rootfs, pids)
 	}
 	if dirExists(p.dir) {

@@ -263,19 +263,29 @@ func (r *Runtime) spawnShim(ctx context.Context, id string, hold bool) (reported
 	if err != nil {
 		return nil, fmt.Errorf("creating shim pipe: %w", err)
 	}
+	// The namespace the shim goes back to once its container runs (see
+	// shimmounts_linux.go): its descriptor is the shim's fd 4.
+	hostNS, err := os.Open("/proc/self/ns/mnt")
+	if err != nil {
+		rd.Close()
+		wr.Close()
+		return nil, fmt.Errorf("spawning shim: %w", err)
+	}
+	defer hostNS.Close()
 	args := shimArgs{ID: id, Root: r.root, RunRoot: r.runRoot, CgroupParent: r.cgroupParent, Hold: hold}
 	cmd := &exec.Cmd{
 		Path:       r.shimCmd[0],
 		Args:       append(append([]string{"berth"}, r.shimCmd[1:]...), args.argv()...),
 		Dir:        "/", // hold no reference to the caller's working directory
-		Env:        append(os.Environ(), shimGoEnv...),
+		Env:        append(append(os.Environ(), shimGoEnv...), hostMountNSEnv+"=4"),
 		Stdout:     logf,
 		Stderr:     logf,
-		ExtraFiles: []*os.File{wr},
+		ExtraFiles: []*os.File{wr, hostNS},
 		SysProcAttr: &syscall.SysProcAttr{
 			Setsid: true,
 			// A private mount namespace: the rootfs overlay never shows
-			// on the host and cannot leak when the shim dies.
+			// on the host and cannot leak when the shim dies. The shim
+			// leaves it once its container runs (shimmounts_linux.go).
 			Unshareflags: syscall.CLONE_NEWNS,
 		},
 	}

@@ -110,6 +110,7 @@ func runShim(args []string, o shimOptions) int {
 			ready = nil
 		}
 	}
+	takeHostMountNS()
 	a, err := parseShimArgs(args)
 	if err != nil {
 		report(readyMsg{Error: err.Error()})
@@ -250,7 +251,7 @@ type launched struct {
 // start runs the container once, its output going to the log and to
 // the attached clients.
 func (s *shim) start() error {
-	l, err := s.launch(false)
+	l, err := s.launchMounted()
 	if err != nil {
 		return err
 	}

@@ -90,7 +90,7 @@ func (s *shim) reexec(l launched) error {
 	if err != nil {
 		return fmt.Errorf("re-exec: %w", err)
 	}
-	err = syscall.Exec("/proc/self/exe", os.Args, reexecEnv(os.Environ(), mfd))
+	err = execOutside("/proc/self/exe", os.Args, reexecEnv(os.Environ(), mfd))
 	return fmt.Errorf("re-executing the shim: %w", err)
 }
 
