@@ -43,8 +43,12 @@ $(INIT): $(shell find ./cmd/berth-init -name '*.go') go.mod go.sum
 # A container's shim while nothing needs it (see runtime/shimidle_linux.go):
 # C, static, so that each idle container costs kilobytes; found beside
 # berth-runtime (or at BERTH_IDLE).
-$(IDLE): cmd/berth-idle/main.c
-	$(CC) -static -Os -Wall -Wextra -o $(IDLE) cmd/berth-idle/main.c
+# On amd64 and arm64 without a C library (cmd/berth-idle/nolibc.h): a
+# static glibc's start-up dirties ~40 kB per process. Keep in step with
+# internal/testutil/idle.go, which builds it for the tests.
+IDLE_NOLIBC := $(if $(filter x86_64 aarch64,$(shell uname -m)),-DBERTH_IDLE_NOLIBC -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie -fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables)
+$(IDLE): cmd/berth-idle/main.c cmd/berth-idle/nolibc.h
+	$(CC) -static -Os -Wall -Wextra $(IDLE_NOLIBC) -o $(IDLE) cmd/berth-idle/main.c -lgcc
 
 # The whole suite. Integration tests need root; under CI=true they fail
 # rather than skip when they cannot run.

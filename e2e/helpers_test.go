@@ -57,7 +57,7 @@ func binary(t *testing.T) string {
 			}
 		}
 		// The idle shim (C, as the Makefile builds it).
-		out, err := exec.Command("cc", "-static", "-Os", "-o", filepath.Join(dir, "berth-idle"), "../cmd/berth-idle/main.c").CombinedOutput()
+		out, err := testutil.BuildIdle("../cmd/berth-idle/main.c", filepath.Join(dir, "berth-idle"))
 		if err != nil {
 			buildErr = fmt.Errorf("building berth-idle: %v: %s", err, out)
 			return

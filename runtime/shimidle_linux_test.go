@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/internal/testutil"
 	"github.com/berth-dev/berth/lifecycle"
 )
 
@@ -23,7 +23,7 @@ import (
 func withIdle(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "berth-idle")
-	out, err := exec.Command("cc", "-static", "-Os", "-Wall", "-Werror", "-o", bin, "../cmd/berth-idle/main.c").CombinedOutput()
+	out, err := testutil.BuildIdle("../cmd/berth-idle/main.c", bin)
 	if err != nil {
 		t.Fatalf("building berth-idle: %v\n%s", err, out)
 	}

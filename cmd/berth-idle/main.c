@@ -40,6 +40,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef BERTH_IDLE_NOLIBC
+#include "nolibc.h"
+#endif
 
 #define MAXLINE (16 << 10) /* logMaxLine */
 #define FLUSH_NS 100000000LL /* idleFlush */
@@ -172,16 +175,16 @@ static void wake(const char *reason)
 	int n = 0;
 	while (environ[n])
 		n++;
-	char **envp = malloc(sizeof(char *) * (size_t)(n + 2));
-	if (!envp)
-		goto fail;
-	envp[0] = env;
-	n = 1;
-	for (char **e = environ; *e; e++)
-		if (strncmp(*e, ARGSENV "=", sizeof ARGSENV) != 0)
-			envp[n++] = *e;
-	envp[n] = NULL;
-	syscall(SYS_execveat, exefd, "", shimargv, envp, AT_EMPTY_PATH);
+	{
+		char *envp[n + 2]; /* on the stack: nothing here allocates */
+		envp[0] = env;
+		n = 1;
+		for (char **e = environ; *e; e++)
+			if (strncmp(*e, ARGSENV "=", sizeof ARGSENV) != 0)
+				envp[n++] = *e;
+		envp[n] = NULL;
+		syscall(SYS_execveat, exefd, "", shimargv, envp, AT_EMPTY_PATH);
+	}
 	say("exec the shim back", strerror(errno));
 	_exit(1);
 fail:
