@@ -479,8 +479,8 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 		return fmt.Errorf("removing %q: %w", id, err)
 	}
 	defer phase.Start(id, "rm.dir")()
-	// The rootfs is mounted in the shim's namespace only; this undoes a
-	// mount someone made on the host by hand.
+	// The rootfs is mounted in the shim's and the container's namespaces
+	// only; this undoes a mount someone made on the host by hand.
 	if err := unmountAll(p.rootfs); err != nil {
 		return fmt.Errorf("removing %q: %w", id, err)
 	}

@@ -97,8 +97,8 @@ func (s *shim) reexec(l launched) error {
 // handOver readies the handoff h for an exec of the shim's image or of
 // berth-idle: the descriptors it names (the listener, the streams of sio,
 // the lock) survive the exec, and h is written into the file mfd, which
-// the exec inherits (see writeHandoff). undo, when the exec did not happen, closes it
-// and lets the descriptors close on exec again.
+// the exec inherits (see writeHandoff). undo, when the exec did not
+// happen, closes it and lets the descriptors close on exec again.
 func (s *shim) handOver(h *handoff, sio *shimIO) (mfd int, undo func(), err error) {
 	release, err := s.keepForExec(h, s.ln, sio)
 	if err != nil {

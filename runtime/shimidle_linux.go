@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/berth-dev/berth/lifecycle"
@@ -478,7 +477,7 @@ func (s *shim) execFresh(pid int, sio *shimIO) error {
 	if err != nil {
 		return fmt.Errorf("handing over to a fresh image: %w", err)
 	}
-	err = syscall.Exec("/proc/self/exe", os.Args, reexecEnv(os.Environ(), mfd))
+	err = execOutside("/proc/self/exe", os.Args, reexecEnv(os.Environ(), mfd))
 	return fmt.Errorf("handing over to a fresh image: %w", err)
 }
 
@@ -536,6 +535,6 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 	}
 	// The shim's own arguments: it looks the same to whoever looks for it.
 	env := append([]string{idleArgsEnv + "=" + strings.Join(args, "\n")}, reexecEnv(os.Environ(), mfd)...)
-	err = syscall.Exec(s.idle.bin, os.Args, env)
+	err = execOutside(s.idle.bin, os.Args, env)
 	return fmt.Errorf("executing %s: %w", s.idle.bin, err)
 }
