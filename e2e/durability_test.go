@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -75,7 +74,7 @@ func pidsOf(t *testing.T, words ...string) []int {
 	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	var pids []int
 	for _, d := range dirs {
-		b, err := readCmdline(d)
+		b, err := os.ReadFile(d)
 		if err != nil {
 			continue
 		}
@@ -91,29 +90,6 @@ func pidsOf(t *testing.T, words ...string) []int {
 	}
 	sort.Ints(pids)
 	return pids
-}
-
-// readCmdline reads a process's command line (/proc/PID/cmdline). A shim
-// execs itself (its re-exec, going idle and waking): while an exec from
-// another thread than the first waits for that thread to end, the
-// command line reads empty. A process's that reads empty, and is no
-// kernel thread (a child of kthreadd, 2), is read again for up to half a
-// second.
-func readCmdline(path string) ([]byte, error) {
-	for deadline := time.Now().Add(500 * time.Millisecond); ; time.Sleep(time.Millisecond) {
-		b, err := os.ReadFile(path)
-		if err != nil || len(b) > 0 || time.Now().After(deadline) {
-			return b, err
-		}
-		stat, err := os.ReadFile(filepath.Join(filepath.Dir(path), "stat"))
-		if err != nil {
-			return nil, err
-		}
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])) // state ppid ...
-		if filepath.Base(filepath.Dir(path)) == "2" || len(f) < 2 || f[1] == "2" {
-			return b, nil
-		}
-	}
 }
 
 // cgroupProcs lists the processes in container's cgroup (pids controller).
