@@ -43,12 +43,13 @@ $(INIT): $(shell find ./cmd/berth-init -name '*.go') go.mod go.sum
 # A container's shim while nothing needs it (see runtime/shimidle_linux.go):
 # C, static, so that each idle container costs kilobytes; found beside
 # berth-runtime (or at BERTH_IDLE).
-# On amd64 and arm64 without a C library (cmd/berth-idle/nolibc.h): a
-# static glibc's start-up dirties ~40 kB per process. Keep in step with
-# internal/testutil/idle.go, which builds it for the tests.
-IDLE_NOLIBC := $(if $(filter x86_64 aarch64,$(shell uname -m)),-DBERTH_IDLE_NOLIBC -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie -fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables)
-$(IDLE): cmd/berth-idle/main.c cmd/berth-idle/nolibc.h
-	$(CC) -static -Os -Wall -Wextra $(IDLE_NOLIBC) -o $(IDLE) cmd/berth-idle/main.c -lgcc
+# Linked with musl (musl-gcc, Debian's musl-tools) where it is installed:
+# a static glibc's start-up dirties ~40 kB per process and maps a heap;
+# musl's costs a few kB. Keep in step with internal/testutil/idle.go,
+# which builds it for the tests.
+IDLE_CC ?= $(shell command -v musl-gcc || echo $(CC))
+$(IDLE): cmd/berth-idle/main.c
+	$(IDLE_CC) -static -Os -Wall -Wextra -o $(IDLE) cmd/berth-idle/main.c
 
 # The whole suite. Integration tests need root; under CI=true they fail
 # rather than skip when they cannot run.

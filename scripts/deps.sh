@@ -3,13 +3,14 @@
 # busybox-static (the root filesystem of test and example images),
 # nftables, iptables and iproute2 (to inspect the host in tests), procps,
 # curl, hyperfine (bench/exec.sh), libseccomp-dev with pkg-config (to
-# link libseccomp: seccomp filters), and gcc with libc6-dev (berth-idle, static). Needs root; does nothing when everything is there.
+# link libseccomp: seccomp filters), gcc with libc6-dev and musl-tools (berth-idle, static, linked with
+# musl). Needs root; does nothing when everything is there.
 #
 # BENCH ONLY (CI does not need them): with --bench it also installs
 # buildah, which bench/build.sh compares berth's builder with, and runc, the
 # floor of bench/up.sh and bench/compare.sh.
 set -euo pipefail
-pkgs=(busybox-static nftables iptables iproute2 procps curl hyperfine libseccomp-dev pkg-config gcc libc6-dev)
+pkgs=(busybox-static musl-tools nftables iptables iproute2 procps curl hyperfine libseccomp-dev pkg-config gcc libc6-dev)
 if [ "${1:-}" = --bench ]; then
 	pkgs+=(buildah runc)
 fi

@@ -40,9 +40,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef BERTH_IDLE_NOLIBC
-#include "nolibc.h"
-#endif
 
 #define MAXLINE (16 << 10) /* logMaxLine */
 #define FLUSH_NS 100000000LL /* idleFlush */

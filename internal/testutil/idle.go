@@ -2,27 +2,25 @@ package testutil
 
 import (
 	"os/exec"
-	goruntime "runtime"
 )
 
-// IdleCCArgs are the cc arguments that build berth-idle (the idle shim,
-// C) from its source file src into out, as the Makefile builds it:
-// without a C library on amd64 and arm64, with a static glibc elsewhere.
-func IdleCCArgs(src, out string) []string {
-	args := []string{"-static", "-Os", "-Wall", "-Wextra", "-Werror"}
-	if goruntime.GOARCH == "amd64" || goruntime.GOARCH == "arm64" {
-		args = append(args, IdleNoLibcFlags...)
+// IdleCC is the C compiler that builds berth-idle (the idle shim) as the
+// Makefile's IDLE_CC does: musl-gcc where it is installed, else cc.
+func IdleCC() string {
+	if p, err := exec.LookPath("musl-gcc"); err == nil {
+		return p
 	}
-	return append(args, "-o", out, src, "-lgcc")
+	return "cc"
 }
 
-// IdleNoLibcFlags build berth-idle with its own system calls and entry
-// point (cmd/berth-idle/nolibc.h); the Makefile's IDLE_NOLIBC.
-var IdleNoLibcFlags = []string{"-DBERTH_IDLE_NOLIBC", "-nostdlib", "-ffreestanding", "-fno-stack-protector",
-	"-fno-pie", "-no-pie", "-fno-tree-loop-distribute-patterns", "-fno-asynchronous-unwind-tables"}
+// IdleCCArgs are the compiler's arguments that build berth-idle from its
+// source file src into out, as the Makefile builds it.
+func IdleCCArgs(src, out string) []string {
+	return []string{"-static", "-Os", "-Wall", "-Wextra", "-Werror", "-o", out, src}
+}
 
-// BuildIdle builds berth-idle from src into out; it returns cc's output
-// on failure.
+// BuildIdle builds berth-idle from src into out; it returns the
+// compiler's output on failure.
 func BuildIdle(src, out string) ([]byte, error) {
-	return exec.Command("cc", IdleCCArgs(src, out)...).CombinedOutput()
+	return exec.Command(IdleCC(), IdleCCArgs(src, out)...).CombinedOutput()
 }
