@@ -177,6 +177,9 @@ func TestVolumeDataSurvivesEverything(t *testing.T) {
 	for _, pid := range cgroupProcs(t, u, writer) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
+	// Until its shim records the exit, the container still shows running
+	// (as in Docker until containerd's event) and an up changes nothing.
+	u.waitOutput("Exited", "ps", "-a", "writer")
 	check("kill -9 of the container")
 
 	shims := pidsOf(t, "shim", writer)
