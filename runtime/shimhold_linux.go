@@ -110,25 +110,36 @@ func procFile(pid int, name string) []byte {
 	return data
 }
 
+// exited reports whether process pid has ended: gone, or a zombie
+// (its state in /proc/PID/stat, after the name in parentheses).
+func exited(pid int) bool {
+	stat := procFile(pid, "stat")
+	i := bytes.LastIndexByte(stat, ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' || stat[i+2] == 'X'
+}
+
 // awaitExec waits until process pid, libcontainer's init with the name
 // comm, has executed the container's process (its name changed, then
-// its command line set up), or is gone, for at most execWait. It reads
+// its command line set up), or has ended, for at most execWait. It reads
 // the name, which costs the kernel less than the command line, until it
-// changes.
-func awaitExec(pid int, comm []byte) {
+// changes. It reports false when it gave up at the bound.
+func awaitExec(pid int, comm []byte) bool {
 	deadline := time.Now().Add(execWait)
 	name := "comm"
 	for d := 50 * time.Microsecond; time.Now().Before(deadline); d = min(2*d, 5*time.Millisecond) {
 		cur := procFile(pid, name)
 		switch {
 		case cur == nil:
-			return
+			return true
 		case name == "comm" && !bytes.Equal(cur, comm):
 			name = "cmdline"
 			continue
 		case name == "cmdline" && len(cur) > 0:
-			return
+			return true
+		case exited(pid):
+			return true // a zombie's command line reads empty for good
 		}
 		time.Sleep(d)
 	}
+	return false
 }
