@@ -82,7 +82,12 @@ func runContainer(stateRoot, seccompCache, id string, spec *specs.Spec, pio proc
 	if pio.ConsoleSocket != nil {
 		proc.ConsoleSocket, proc.ConsoleWidth, proc.ConsoleHeight = pio.ConsoleSocket, pio.Size.Cols, pio.Size.Rows
 	}
-	if hold {
+	// With an offer, the init's result is collected, and the offer's
+	// socket closed, before the container's process runs (runc create,
+	// collect, runc start): had the init not taken the offer, its
+	// descriptor would reach that process, which must find no shim
+	// listening to a result of its own.
+	if hold || offer != nil {
 		end = phase.Start(id, "shim.run.lc-start")
 		err = ctr.Start(proc)
 	} else {
@@ -90,12 +95,17 @@ func runContainer(stateRoot, seccompCache, id string, spec *specs.Spec, pio proc
 		err = ctr.Run(proc)
 	}
 	end()
+	if err == nil {
+		offer.Collect()
+		if !hold && offer != nil {
+			err = ctr.Exec()
+		}
+	}
 	if err != nil {
 		offer.Close()
 		_ = ctr.Destroy()
 		return nil, nil, fmt.Errorf("starting container %q: %w", id, err)
 	}
-	offer.Collect()
 	return ctr, proc, nil
 }
 

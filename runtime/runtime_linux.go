@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"syscall"
 	"time"
 
@@ -264,8 +265,14 @@ func (r *Runtime) spawnShim(ctx context.Context, id string, hold bool) (reported
 		return nil, fmt.Errorf("creating shim pipe: %w", err)
 	}
 	// The namespace the shim goes back to once its container runs (see
-	// shimmounts_linux.go): its descriptor is the shim's fd 4.
-	hostNS, err := os.Open("/proc/self/ns/mnt")
+	// shimmounts_linux.go): its descriptor is the shim's fd 4. It is this
+	// thread's, which the shim's own is copied from at the fork below:
+	// the process's (its main thread's) may be a private one another
+	// goroutine left the main thread in (Go parks the main thread, where
+	// it ends others).
+	goruntime.LockOSThread()
+	defer goruntime.UnlockOSThread()
+	hostNS, err := os.Open("/proc/thread-self/ns/mnt")
 	if err != nil {
 		rd.Close()
 		wr.Close()

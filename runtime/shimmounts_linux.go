@@ -25,10 +25,10 @@ import (
 // in a start's namespace, or in the container's (libcontainer's thread
 // serving the init's mount requests joins it), it would keep that
 // namespace and its mounts (the root filesystem of a run over) for the
-// shim's life. So a re-executed shim's main goroutine keeps the main
+// shim's life. So a shim's main goroutine, in every image, keeps the main
 // thread to itself (it supervises until the shim exits).
 func init() {
-	if len(os.Args) > 1 && os.Args[1] == "shim" && os.Getenv(handoffEnv) != "" {
+	if len(os.Args) > 1 && os.Args[1] == "shim" {
 		goruntime.LockOSThread()
 	}
 }
@@ -74,14 +74,15 @@ func execOutside(path string, argv, env []string) error {
 	go func() {
 		// Never unlocked: a thread that left the namespace ends with this
 		// goroutine when the exec fails.
+		// Where the namespace cannot be left, the exec happens in it, as
+		// before the shim left it: it keeps a copy of the mount table.
 		goruntime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_FS); err != nil {
-			errc <- fmt.Errorf("leaving the shim's mount namespace: %w", err)
-			return
+		err := unix.Unshare(unix.CLONE_FS)
+		if err == nil {
+			err = unix.Setns(hostMountNS, unix.CLONE_NEWNS)
 		}
-		if err := unix.Setns(hostMountNS, unix.CLONE_NEWNS); err != nil {
-			errc <- fmt.Errorf("leaving the shim's mount namespace: %w", err)
-			return
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "shim: leaving its mount namespace: %v\n", err)
 		}
 		errc <- syscall.Exec(path, argv, env)
 	}()
