@@ -212,3 +212,46 @@ func TestBootCrashSweep(t *testing.T) {
 	}
 	t.Logf("boot: %d kill points, each booted again with zero residue after down -v", n-1)
 }
+
+// A stopped container made when berth kept its /etc files on a tmpfs
+// under the run root (its runtime configuration binds them from there)
+// starts after a reboot: the restore makes that tmpfs and its files again.
+func TestBootRestoresLegacyEtcFiles(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := busyboxProject(t, `
+services:
+  app:
+    image: berth-e2e/busybox:1
+    command: ["sleep", "100000"]
+    stop_signal: SIGKILL
+`, "-v", "-t", "0")
+	u.run("up", "-d")
+	u.run("stop", "app")
+	name := u.project + "-app-1"
+	cfg := filepath.Join(u.root, "containers", name, "config.json")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := filepath.Join(u.root, "etc", name) + "/"
+	legacy := filepath.Join(u.runRoot, "etc", name) + "/"
+	if strings.Count(string(b), now) != 3 {
+		t.Fatalf("the runtime configuration binds %d files from %s, want 3:\n%s", strings.Count(string(b), now), now, b)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.ReplaceAll(string(b), now, legacy)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	simulateReboot(t, u)
+	u.run("up", "-d")
+	if got := u.run("exec", "app", "cat", "/etc/hostname"); strings.TrimSpace(got) == "" {
+		t.Fatalf("/etc/hostname after the restore: %q", got)
+	}
+	if mi, _ := os.ReadFile("/proc/self/mountinfo"); !strings.Contains(string(mi), " "+strings.TrimSuffix(legacy, "/")+" ") {
+		t.Fatalf("%s is no mount point after the restore", legacy)
+	}
+	u.run("down", "-v", "-t", "0")
+	if _, err := os.Stat(strings.TrimSuffix(legacy, "/")); !os.IsNotExist(err) {
+		t.Fatalf("down left %s: %v", legacy, err)
+	}
+}

@@ -199,7 +199,12 @@ var etcNames = []string{"hostname", "hosts", "resolv.conf"}
 // returns their bind mounts. A container sharing another's network
 // namespace shares its files too.
 func (e *Engine) writeEtc(ctx context.Context, c reconcile.ContainerSpec) ([]runtime.Mount, error) {
-	dir := e.etcDir(c.Name)
+	return e.writeEtcIn(ctx, c, e.etcDir(c.Name))
+}
+
+// writeEtcIn is writeEtc with the files in dir (Restore: the legacy
+// directory of a container made when they were there).
+func (e *Engine) writeEtcIn(ctx context.Context, c reconcile.ContainerSpec, dir string) ([]runtime.Mount, error) {
 	if c.Shares != "" {
 		dir = e.etcDirOf(c.Shares)
 	} else {

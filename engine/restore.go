@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/phase"
@@ -38,9 +39,19 @@ func (e *Engine) Restore(ctx context.Context, c reconcile.ContainerSpec) error {
 	if err := e.publish(ctx, c); err != nil {
 		return fmt.Errorf("restoring %s: %w", c.Name, err)
 	}
+	// A container made when its /etc files were on a tmpfs of their own
+	// under the run root binds them from there until it is recreated:
+	// that tmpfs comes back for them.
+	dir := e.etcDir(c.Name)
+	if e.bindsLegacyEtc(c.Name) {
+		dir = e.legacyEtcDir(c.Name)
+		if err := ensureTmpfs(dir, legacyEtcTmpfsOptions); err != nil {
+			return fmt.Errorf("restoring %s: %w", c.Name, err)
+		}
+	}
 	// The /etc files come last: Observe takes them for the sign that the
 	// plumbing is whole, so a restore cut short before them is done again.
-	if _, err := e.writeEtc(ctx, c); err != nil {
+	if _, err := e.writeEtcIn(ctx, c, dir); err != nil {
 		return fmt.Errorf("restoring %s: %w", c.Name, err)
 	}
 	return nil
@@ -89,4 +100,27 @@ func (e *Engine) unplumb(ctx context.Context, name string) error {
 	}
 	end()
 	return errors.Join(errs...)
+}
+
+// legacyEtcTmpfsOptions are those the /etc tmpfs of a container had when
+// berth kept its files there.
+const legacyEtcTmpfsOptions = "size=1m,nr_inodes=64,mode=0755"
+
+// bindsLegacyEtc reports whether container name's runtime configuration
+// binds its /etc files from legacyEtcDir.
+func (e *Engine) bindsLegacyEtc(name string) bool {
+	cfg, err := e.runtime.Config(name)
+	if err != nil {
+		return false
+	}
+	if e.legacyEtcDir(name) == e.etcDir(name) {
+		return false // one root for both: nothing is legacy
+	}
+	legacy := e.legacyEtcDir(name) + string(os.PathSeparator)
+	for _, m := range cfg.Mounts {
+		if strings.HasPrefix(m.Source, legacy) {
+			return true
+		}
+	}
+	return false
 }
