@@ -140,7 +140,7 @@ func runShim(args []string, o shimOptions) int {
 	pid, _ := l.proc.Pid()
 	if a.Hold {
 		report(readyMsg{Pid: pid}) // created: its init waits for the start
-		comm := procFile(pid, "comm")
+		init, _, _ := procStat(pid)
 		// The start's event is recorded before its answer, as before the ready.
 		if code, started := s.hold(&l, func() { s.event("start", nil) }); !started {
 			s.teardown()
@@ -150,7 +150,7 @@ func runShim(args []string, o shimOptions) int {
 		// process. The start is answered at once, but the run is
 		// published and served only once that runs: whoever looks (the
 		// start of a dependent in a depends_on chain) finds it running.
-		awaitExec(pid, comm)
+		awaitExec(pid, init)
 	} else {
 		s.event("start", nil) // before the ready: whoever started it sees it recorded
 		report(readyMsg{Pid: pid})

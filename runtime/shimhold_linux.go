@@ -110,34 +110,38 @@ func procFile(pid int, name string) []byte {
 	return data
 }
 
-// exited reports whether process pid has ended: gone, or a zombie
-// (its state in /proc/PID/stat, after the name in parentheses).
-func exited(pid int) bool {
+// procStat is the name and state of process pid, from /proc/PID/stat
+// (the name is in parentheses, the state after them); ok is false when
+// it is gone.
+func procStat(pid int) (name []byte, state byte, ok bool) {
 	stat := procFile(pid, "stat")
-	i := bytes.LastIndexByte(stat, ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' || stat[i+2] == 'X'
+	i, j := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+	if i < 0 || j < i || j+2 >= len(stat) {
+		return nil, 0, false
+	}
+	return stat[i+1 : j], stat[j+2], true
+}
+
+// exited reports whether process pid has ended: gone, or a zombie.
+func exited(pid int) bool {
+	_, state, ok := procStat(pid)
+	return !ok || state == 'Z' || state == 'X'
 }
 
 // awaitExec waits until process pid, libcontainer's init with the name
-// comm, has executed the container's process (its name changed, then
-// its command line set up), or has ended, for at most execWait. It reads
-// the name, which costs the kernel less than the command line, until it
-// changes. It reports false when it gave up at the bound.
-func awaitExec(pid int, comm []byte) bool {
+// init, has executed the container's process (its name changed, then
+// its command line set up), or has ended, for at most execWait. Each
+// look reads the name and state in one file, and the command line only
+// once the name changed. It reports false when it gave up at the bound.
+func awaitExec(pid int, init []byte) bool {
 	deadline := time.Now().Add(execWait)
-	name := "comm"
 	for d := 50 * time.Microsecond; time.Now().Before(deadline); d = min(2*d, 5*time.Millisecond) {
-		cur := procFile(pid, name)
-		switch {
-		case cur == nil:
+		name, state, ok := procStat(pid)
+		if !ok || state == 'Z' || state == 'X' {
+			return true // ended: a zombie's command line reads empty for good
+		}
+		if !bytes.Equal(name, init) && len(procFile(pid, "cmdline")) > 0 {
 			return true
-		case name == "comm" && !bytes.Equal(cur, comm):
-			name = "cmdline"
-			continue
-		case name == "cmdline" && len(cur) > 0:
-			return true
-		case exited(pid):
-			return true // a zombie's command line reads empty for good
 		}
 		time.Sleep(d)
 	}

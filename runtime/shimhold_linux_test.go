@@ -29,10 +29,10 @@ func TestAwaitExecSeesAnEndedProcess(t *testing.T) {
 	if exited(1) {
 		t.Fatal("exited says pid 1 ended")
 	}
-	if !awaitExec(pid, []byte("runc:[2:INIT]\n")) {
+	if !awaitExec(pid, []byte("runc:[2:INIT]")) {
 		t.Fatal("awaitExec gave up at its bound on a process that had ended")
 	}
-	if !awaitExec(pid, []byte("true\n")) {
+	if !awaitExec(pid, []byte("true")) {
 		t.Fatal("awaitExec gave up at its bound on a process that ended before its exec")
 	}
 }
