@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -16,6 +17,20 @@ import (
 // mountNS is the mount namespace pid is in.
 func mountNS(pid int) string {
 	ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	return ns
+}
+
+// spawnMountNS is the mount namespace a shim is spawned from: a running
+// thread's. The process's (its main thread's) may be a private one an
+// earlier test's goroutine left the main thread parked in.
+func spawnMountNS(t *testing.T) string {
+	t.Helper()
+	goruntime.LockOSThread()
+	defer goruntime.UnlockOSThread()
+	ns, err := os.Readlink("/proc/thread-self/ns/mnt")
+	if err != nil {
+		t.Fatal(err)
+	}
 	return ns
 }
 
@@ -49,7 +64,7 @@ func TestShimLeavesItsMountNamespace(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	host := mountNS(os.Getpid())
+	host := spawnMountNS(t)
 	p := e.rt.paths(c.ID)
 	e.start(t, c)
 	st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
