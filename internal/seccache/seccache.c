@@ -99,19 +99,25 @@ static int find_lib(struct dl_phdr_info *info, size_t size, void *data)
 	return 0;
 }
 
+// end_results shuts the way back to the shim: what was not sent is not
+// kept. The descriptor stays, close-on-exec, so that no other file takes
+// its number before the container's exec.
+static void end_results(void)
+{
+	if (st.result_fd >= 0)
+		shutdown(st.result_fd, SHUT_WR);
+	st.result_fd = -1;
+}
+
 // untrack stops following st.ctx: later calls pass straight through. The
-// result pipe is closed unwritten, so the shim keeps nothing.
+// results end unwritten, so the shim keeps nothing.
 static void untrack(void)
 {
 	st.ctx = NULL;
 	st.defer = 0;
 	free(st.log.p);
 	st.log = (struct buf){0};
-	// The end of the results: the descriptor stays, close-on-exec, so that
-	// no other file takes its number before the container's exec.
-	if (st.result_fd >= 0)
-		shutdown(st.result_fd, SHUT_WR);
-	st.result_fd = -1;
+	end_results();
 }
 
 // flush runs the deferred rule additions for real, in their order; the
@@ -151,17 +157,21 @@ static int flush(void)
 	return 0;
 }
 
-// other is any call on the tracked filter that is not recorded: the
-// deferred rules run first, and the filter is no longer tracked.
-static void other(scmp_filter_ctx ctx)
+// settle ends the tracking of ctx before a call that is not recorded, so
+// that the call sees libseccomp's own state: when that state must hold the
+// rules (every call but release and reset), the deferred ones run first,
+// and their failure is the call's (the call is not made: it fails closed).
+static int settle(scmp_filter_ctx ctx, int rules)
 {
+	int rc = 0;
 	pthread_mutex_lock(&mu);
 	if (ctx != NULL && ctx == st.ctx) {
-		if (st.defer)
-			(void)flush(); // a failure shows in the filter's own next call
+		if (st.defer && rules)
+			rc = flush();
 		untrack();
 	}
 	pthread_mutex_unlock(&mu);
+	return rc;
 }
 
 static int write_all(int fd, const unsigned char *p, size_t n)
@@ -272,8 +282,8 @@ int __wrap_seccomp_attr_set(scmp_filter_ctx ctx, enum scmp_filter_attr attr, uin
 	}
 	if (st.applied != st.log.len) { // after rules: not libcontainer's order
 		pthread_mutex_unlock(&mu);
-		other(ctx);
-		return __real_seccomp_attr_set(ctx, attr, value);
+		int rc = settle(ctx, 1);
+		return rc != 0 ? rc : __real_seccomp_attr_set(ctx, attr, value);
 	}
 	int rc = __real_seccomp_attr_set(ctx, attr, value);
 	put32(&st.log, OP_ATTR_SET), put32(&st.log, attr), put32(&st.log, value), put32(&st.log, (uint32_t)rc);
@@ -291,8 +301,8 @@ int __wrap_seccomp_arch_add(scmp_filter_ctx ctx, uint32_t arch)
 	}
 	if (st.applied != st.log.len) { // after rules: not libcontainer's order
 		pthread_mutex_unlock(&mu);
-		other(ctx);
-		return __real_seccomp_arch_add(ctx, arch);
+		int rc = settle(ctx, 1);
+		return rc != 0 ? rc : __real_seccomp_arch_add(ctx, arch);
 	}
 	int rc = __real_seccomp_arch_add(ctx, arch);
 	put32(&st.log, OP_ARCH_ADD), put32(&st.log, arch), put32(&st.log, (uint32_t)rc);
@@ -382,9 +392,12 @@ int __wrap_seccomp_export_bpf(const scmp_filter_ctx ctx, int fd)
 	int rc;
 	if (st.defer && !st.log.bad && st.log.len == st.want_log && memcmp(st.log.p, st.want, st.want_log) == 0) {
 		// The same calls, library and kernel as when the entry was made.
+		// The filter stays tracked with its rules deferred: any later
+		// call that needs them (a load, another kind of export) runs
+		// them first (settle). There is nothing to hand back.
 		st.stats.hits++;
 		rc = write_all(fd, st.want + st.want_log, st.want_bpf);
-		untrack();
+		end_results();
 		pthread_mutex_unlock(&mu);
 		return rc;
 	}
@@ -422,45 +435,46 @@ int __wrap_seccomp_export_bpf(const scmp_filter_ctx ctx, int fd)
 // the filter is no longer tracked, so they see libseccomp's own state.
 int __wrap_seccomp_reset(scmp_filter_ctx ctx, uint32_t def_action)
 {
-	other(ctx);
+	settle(ctx, 0); // reset drops the rules
 	return __real_seccomp_reset(ctx, def_action);
 }
 
 void __wrap_seccomp_release(scmp_filter_ctx ctx)
 {
-	other(ctx);
+	settle(ctx, 0);
 	__real_seccomp_release(ctx);
 }
 
 int __wrap_seccomp_merge(scmp_filter_ctx dst, scmp_filter_ctx src)
 {
-	other(dst);
-	other(src);
-	return __real_seccomp_merge(dst, src);
+	int rc = settle(dst, 1);
+	if (rc == 0)
+		rc = settle(src, 1);
+	return rc != 0 ? rc : __real_seccomp_merge(dst, src);
 }
 
 int __wrap_seccomp_arch_remove(scmp_filter_ctx ctx, uint32_t arch)
 {
-	other(ctx);
-	return __real_seccomp_arch_remove(ctx, arch);
+	int rc = settle(ctx, 1);
+	return rc != 0 ? rc : __real_seccomp_arch_remove(ctx, arch);
 }
 
 int __wrap_seccomp_load(const scmp_filter_ctx ctx)
 {
-	other(ctx);
-	return __real_seccomp_load(ctx);
+	int rc = settle(ctx, 1);
+	return rc != 0 ? rc : __real_seccomp_load(ctx);
 }
 
 int __wrap_seccomp_syscall_priority(scmp_filter_ctx ctx, int syscall, uint8_t priority)
 {
-	other(ctx);
-	return __real_seccomp_syscall_priority(ctx, syscall, priority);
+	int rc = settle(ctx, 1);
+	return rc != 0 ? rc : __real_seccomp_syscall_priority(ctx, syscall, priority);
 }
 
 int __wrap_seccomp_export_pfc(const scmp_filter_ctx ctx, int fd)
 {
-	other(ctx);
-	return __real_seccomp_export_pfc(ctx, fd);
+	int rc = settle(ctx, 1);
+	return rc != 0 ? rc : __real_seccomp_export_pfc(ctx, fd);
 }
 
 // Newer libseccomp calls (weak: absent from 2.5.4, present in 2.6), and
@@ -475,31 +489,39 @@ SCMP_WEAK_REAL int __real_seccomp_api_set(unsigned int level);
 
 int __wrap_seccomp_precompute(scmp_filter_ctx ctx)
 {
-	other(ctx);
+	int rc = settle(ctx, 1);
+	if (rc != 0)
+		return rc;
 	return __real_seccomp_precompute ? __real_seccomp_precompute(ctx) : -EOPNOTSUPP;
 }
 
 int __wrap_seccomp_export_bpf_mem(const scmp_filter_ctx ctx, void *buf, size_t *len)
 {
-	other(ctx);
+	int rc = settle(ctx, 1);
+	if (rc != 0)
+		return rc;
 	return __real_seccomp_export_bpf_mem ? __real_seccomp_export_bpf_mem(ctx, buf, len) : -EOPNOTSUPP;
 }
 
 int __wrap_seccomp_transaction_start(const scmp_filter_ctx ctx)
 {
-	other(ctx);
+	int rc = settle(ctx, 1);
+	if (rc != 0)
+		return rc;
 	return __real_seccomp_transaction_start ? __real_seccomp_transaction_start(ctx) : -EOPNOTSUPP;
 }
 
 int __wrap_seccomp_transaction_commit(const scmp_filter_ctx ctx)
 {
-	other(ctx);
+	int rc = settle(ctx, 1);
+	if (rc != 0)
+		return rc;
 	return __real_seccomp_transaction_commit ? __real_seccomp_transaction_commit(ctx) : -EOPNOTSUPP;
 }
 
 void __wrap_seccomp_transaction_reject(const scmp_filter_ctx ctx)
 {
-	other(ctx);
+	settle(ctx, 1); // a void call: a failure shows in the filter's next one
 	if (__real_seccomp_transaction_reject)
 		__real_seccomp_transaction_reject(ctx);
 }
@@ -509,6 +531,8 @@ int __wrap_seccomp_api_set(unsigned int level)
 	pthread_mutex_lock(&mu);
 	scmp_filter_ctx ctx = st.ctx;
 	pthread_mutex_unlock(&mu);
-	other(ctx); // the level the log names would no longer hold
+	int rc = settle(ctx, 1); // the level the log names would no longer hold
+	if (rc != 0)
+		return rc;
 	return __real_seccomp_api_set ? __real_seccomp_api_set(level) : -EOPNOTSUPP;
 }

@@ -44,8 +44,12 @@ func Arm() {
 			return
 		}
 	}
-	C.berth_seccache_arm(offerFd)
+	arm(offerFd)
 }
+
+// arm takes the offer queued on fd (berth_seccache_arm): 1 armed with an
+// entry, 0 armed without one, -1 not armed.
+func arm(fd int) int { return int(C.berth_seccache_arm(C.int(fd))) }
 
 // offerFd is where the init finds the offer: the first extra file.
 const offerFd = 3
