@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 	libseccomp "github.com/seccomp/libseccomp-golang"
@@ -155,5 +157,30 @@ func TestAFailedDeferredRuleFailsClosed(t *testing.T) {
 		if mode == "bad-rule" && got != "load-failed=true errno=0\n" {
 			t.Errorf("child printed %q, want the load failed and getppid allowed", got)
 		}
+	}
+}
+
+// Keeping an entry removes the temporary files a crashed shim left, and
+// not one another shim is writing.
+func TestKeepRemovesStaleTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	old, fresh := filepath.Join(dir, ".tmp-1"), filepath.Join(dir, ".tmp-2")
+	for _, name := range []string{old, fresh} {
+		if err := os.WriteFile(name, []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	then := time.Now().Add(-staleTemp - time.Minute)
+	if err := os.Chtimes(old, then, then); err != nil {
+		t.Fatal(err)
+	}
+	if err := keep(filepath.Join(dir, "entry"), Entry{Log: bytes.Repeat([]byte("l"), 8), BPF: make([]byte, 8)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale temporary is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("the fresh temporary is gone: %v", err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
@@ -208,5 +209,21 @@ func keep(path string, e Entry) error {
 	if err != nil {
 		_ = os.Remove(f.Name())
 	}
+	removeStale(filepath.Dir(path), time.Now().Add(-staleTemp))
 	return err
+}
+
+// staleTemp is the age past which a temporary entry file is one a
+// crashed shim left: a shim writes and renames its own within moments.
+const staleTemp = 10 * time.Minute
+
+// removeStale removes the temporary entry files in dir last changed
+// before cutoff.
+func removeStale(dir string, cutoff time.Time) {
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+	for _, name := range tmps {
+		if fi, err := os.Lstat(name); err == nil && fi.ModTime().Before(cutoff) {
+			_ = os.Remove(name)
+		}
+	}
 }
