@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -302,8 +303,7 @@ func namedVolatile(environ []string, texts [][]byte) []string {
 	env := envMap(environ)
 	var kept []string
 	for _, name := range slices.Sorted(maps.Keys(volatileVars)) {
-		word := regexp.MustCompile(`(^|[^A-Za-z0-9_])` + regexp.QuoteMeta(name) + `([^A-Za-z0-9_]|$)`)
-		if !slices.ContainsFunc(texts, word.Match) {
+		if !slices.ContainsFunc(texts, func(t []byte) bool { return containsWord(t, name) }) {
 			continue
 		}
 		if v, ok := env[name]; ok {
@@ -313,6 +313,26 @@ func namedVolatile(environ []string, texts [][]byte) []string {
 		}
 	}
 	return kept
+}
+
+// containsWord reports whether word appears in text with no letter,
+// digit or underscore on either side.
+func containsWord(text []byte, word string) bool {
+	for i := 0; ; {
+		j := bytes.Index(text[i:], []byte(word))
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(word)
+		if (start == 0 || !isWordByte(text[start-1])) && (end == len(text) || !isWordByte(text[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // fileSum is the hex SHA-256 of f's content, "" when it cannot be read.

@@ -318,3 +318,17 @@ func TestLoadCachedStack(t *testing.T) {
 	}
 	sameAsLoad(t, p, o)
 }
+
+func TestContainsWord(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"SHLVL", true}, {"x: ${SHLVL}", true}, {"$SHLVL\n", true}, {"XSHLVL", false}, {"SHLVL_2", false},
+		{"SHLVLX SHLVL", true}, {"_SHLVL 9SHLVL", false}, {"", false}, {"SHLV", false},
+	} {
+		if got := containsWord([]byte(c.text), "SHLVL"); got != c.want {
+			t.Errorf("containsWord(%q, SHLVL) = %v, want %v", c.text, got, c.want)
+		}
+	}
+}

@@ -34,6 +34,7 @@ type LoadOptions struct {
 // by the active profiles are left out. Invalid files fail with ErrInvalid,
 // features berth lacks with ErrUnsupported, each problem naming file and key.
 func Load(ctx context.Context, o LoadOptions) (*Project, error) {
+	compileSchema()
 	var found problems
 	opts, files, wd, err := o.projectOptions(cli.WithLoadOptions(withScreening(&found)))
 	if err != nil {

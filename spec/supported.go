@@ -109,7 +109,7 @@ func supportedAttributes() []tree.Path {
 // under reports whether p is one of roots or lies below one of them.
 func under(p tree.Path, roots []string) bool {
 	for _, r := range roots {
-		if string(p) == r || strings.HasPrefix(string(p), r+".") {
+		if strings.HasPrefix(string(p), r) && (len(p) == len(r) || p[len(r)] == '.') {
 			return true
 		}
 	}
