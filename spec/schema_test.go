@@ -60,3 +60,23 @@ func TestComposeSchemaTrustSkipsOnlyTheMetaCheck(t *testing.T) {
 		t.Fatalf("with the trust, the meta-schema check still ran: %v", err)
 	}
 }
+
+// BenchmarkComposeSchemaCompile is what every process that validates a
+// compose file pays once: compose-go's compilation of its schema, with
+// berth's trust.
+func BenchmarkComposeSchemaCompile(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(schema.Schema))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := jsonschema.NewCompiler()
+		if err := c.AddResource("compose-spec.json", doc); err != nil {
+			b.Fatal(err)
+		}
+		c.RegisterFormat(&jsonschema.Format{Name: "duration", Validate: func(any) error { return nil }})
+		if _, err := c.Compile("compose-spec.json"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -111,6 +111,12 @@ func (sp SchemaPath) collect(v any, ptr jsonPointer) map[jsonPointer]any {
 	}
 	p, sp := sp[0], sp[1:]
 	m := p.collect(v, ptr)
+	// berth's patch: the subschemas found are m itself at the last
+	// position, and none when m is empty (most keywords are absent from
+	// most schemas), without a map made for each.
+	if len(sp) == 0 || len(m) == 0 {
+		return m
+	}
 	mm := map[jsonPointer]any{}
 	for ptr, v := range m {
 		m = sp.collect(v, ptr)
