@@ -23,7 +23,7 @@ import (
 // return fail, the thread stays locked and the runtime discards it with
 // the goroutine, so no other goroutine can inherit the wrong namespace.
 func CreateNetNS(path string) error {
-	n, err := makeNetNS(path)
+	n, err := makeNetNS(path, nil)
 	if err != nil {
 		return err
 	}
@@ -39,6 +39,19 @@ type netNS struct {
 	// fresh is set when makeNetNS made the namespace: it holds only lo,
 	// so nothing in it needs checking or clearing.
 	fresh bool
+	// here is set while the calling goroutine runs on a locked thread
+	// inside the namespace (makeNetNS's fill): its /proc/sys/net files
+	// are the namespace's, written without sending a thread there.
+	here bool
+}
+
+// sysctl writes value to /proc/sys/<key> inside n unless it already
+// holds it (see setNetNSSysctl).
+func (n *netNS) sysctl(key, value string) error {
+	if n.here {
+		return setSysctlHere(key, value)
+	}
+	return setNetNSSysctl(n.ns, key, value)
 }
 
 // Close closes the namespace's descriptor and socket; the namespace stays
@@ -49,11 +62,23 @@ func (n *netNS) Close() {
 }
 
 // makeNetNS makes the namespace at path as CreateNetNS does, or opens the
-// one already mounted there. A new one is made, mounted, given lo up and
-// its socket in one visit of a locked thread.
-func makeNetNS(path string) (*netNS, error) {
+// one already mounted there, and runs fill (unless nil) on it. A new one
+// is made, mounted, given lo up and its socket, and filled in one visit
+// of a locked thread (n.here is set for fill): no other thread enters it.
+// fill must use only sockets opened before (see hostRoute) or n's.
+// A fill that fails leaves the namespace mounted.
+func makeNetNS(path string, fill func(n *netNS) error) (*netNS, error) {
 	if NetNSExists(path) {
-		return openNetNSAt(path)
+		n, err := openNetNSAt(path)
+		if err == nil && fill != nil {
+			if err = fill(n); err != nil {
+				n.Close()
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return n, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("creating netns %s: %w", path, err)
@@ -64,9 +89,25 @@ func makeNetNS(path string) (*netNS, error) {
 	}
 	f.Close()
 	n := &netNS{fresh: true}
-	if err := onThreadAway(func() error { return newNetNSOnThread(path, n) }); err != nil {
+	var filled error
+	err = onThreadAway(func() error {
+		if err := newNetNSOnThread(path, n); err != nil {
+			return err
+		}
+		if fill != nil {
+			n.here = true
+			filled = fill(n)
+			n.here = false
+		}
+		return nil
+	})
+	if err != nil {
 		_ = os.Remove(path)
 		return nil, fmt.Errorf("creating netns %s: %w", path, err)
+	}
+	if filled != nil {
+		n.Close()
+		return nil, filled
 	}
 	return n, nil
 }
@@ -194,18 +235,22 @@ func onThreadAway(fn func() error) error {
 // already holds it. Settings inside a namespace end with it, so they are
 // not recorded (see Sysctls).
 func setNetNSSysctl(ns netns.NsHandle, key, value string) error {
-	return runInNetNS(ns, func() error {
-		p := filepath.Join("/proc/sys", key)
-		cur, err := os.ReadFile(p)
-		if err != nil {
-			return fmt.Errorf("reading sysctl %s in netns: %w", dotted(key), err)
-		}
-		if strings.TrimSpace(string(cur)) == value {
-			return nil
-		}
-		if err := os.WriteFile(p, []byte(value), 0o644); err != nil {
-			return fmt.Errorf("setting sysctl %s=%s in netns: %w", dotted(key), value, err)
-		}
+	return runInNetNS(ns, func() error { return setSysctlHere(key, value) })
+}
+
+// setSysctlHere is setNetNSSysctl for the namespace the calling (locked)
+// thread is in.
+func setSysctlHere(key, value string) error {
+	p := filepath.Join("/proc/sys", key)
+	cur, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("reading sysctl %s in netns: %w", dotted(key), err)
+	}
+	if strings.TrimSpace(string(cur)) == value {
 		return nil
-	})
+	}
+	if err := os.WriteFile(p, []byte(value), 0o644); err != nil {
+		return fmt.Errorf("setting sysctl %s=%s in netns: %w", dotted(key), value, err)
+	}
+	return nil
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -16,7 +19,10 @@ import (
 // l.HostVeth is enslaved to the bridge; both are up. The bridge must exist.
 // With l.Addr6, the peer also gets that IPv6 address (disable_ipv6=0 on
 // it inside the namespace, no duplicate address detection) and, if
-// l.DefaultRoute, an IPv6 default route via l.Bridge.Gateway6.
+// l.DefaultRoute, an IPv6 default route via l.Bridge.Gateway6. Without
+// it, IPv6 is off on the peer (disable_ipv6=1, as Docker has it since
+// CVE-2024-32473): no link-local address, and none of the neighbour
+// discovery and multicast listener traffic an address brings.
 // An existing pair that already matches l is kept; one that does not
 // (wrong bridge, address or peer) is deleted and made again.
 func (h *Host) Attach(nsPath string, l Link) error {
@@ -35,23 +41,31 @@ func (h *Host) Attach(nsPath string, l Link) error {
 // (one already mounted there is kept) and attaches it to each of links as
 // Attach does. A namespace it has just made holds nothing to check or
 // clear, so each link is one veth creation and its set-up, over one
-// netlink socket on each side.
+// netlink socket on each side, made in the same visit of a thread to the
+// new namespace as the namespace itself.
 func (h *Host) CreateNetNSWith(path string, links []Link) error {
 	for _, l := range links {
 		if err := l.validate(); err != nil {
 			return err
 		}
 	}
-	n, err := makeNetNS(path)
+	// The host's socket is opened here, before a thread enters the new
+	// namespace and uses it there.
+	if _, err := hostRoute(); err != nil {
+		return err
+	}
+	n, err := makeNetNS(path, func(n *netNS) error {
+		for _, l := range links {
+			if err := attachTo(n, path, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	for _, l := range links {
-		if err := attachTo(n, path, l); err != nil {
-			return err
-		}
-	}
+	n.Close()
 	return nil
 }
 
@@ -184,8 +198,22 @@ func createVeth(host *netlink.Handle, n *netNS, br *netlink.Bridge, l Link) erro
 	attrs.Name = l.HostVeth
 	attrs.MTU = br.Attrs().MTU
 	attrs.MasterIndex = br.Index // set by LinkAdd, which also learns the index
+	// One queue each way on both ends (the peer takes the same), which is
+	// what the kernel leaves a veth using anyway; asked for at creation,
+	// it spares the kernel cutting the default one per CPU down to one,
+	// which waits for an RCU grace period twice while holding the rtnl
+	// lock that every other container's plumbing needs.
+	attrs.NumTxQueues, attrs.NumRxQueues = 1, 1
 	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: l.IfName, PeerNamespace: netlink.NsFd(n.ns), PeerHardwareAddr: l.mac()}
-	if err := host.LinkAdd(veth); err != nil {
+	restore, err := n.peerIPv6(l.Addr6.IsValid())
+	if err != nil {
+		return err
+	}
+	err = host.LinkAdd(veth)
+	if rerr := restore(); err == nil {
+		err = rerr
+	}
+	if err != nil {
 		return fmt.Errorf("creating veth pair: %w", err)
 	}
 	if veth.Index == 0 {
@@ -202,10 +230,10 @@ func createVeth(host *netlink.Handle, n *netNS, br *netlink.Bridge, l Link) erro
 	if err := in.AddrAdd(peer, &netlink.Addr{IPNet: prefixIPNet(l.Addr)}); err != nil {
 		return fmt.Errorf("adding address %v: %w", l.Addr, err)
 	}
+	if err := n.sysctl("net/ipv6/conf/"+l.IfName+"/disable_ipv6", disableIPv6(l.Addr6.IsValid())); err != nil {
+		return err // before it is up: with IPv6 off, it never starts
+	}
 	if l.Addr6.IsValid() {
-		if err := setNetNSSysctl(n.ns, "net/ipv6/conf/"+l.IfName+"/disable_ipv6", "0"); err != nil {
-			return err
-		}
 		if err := in.AddrAdd(peer, newAddr(l.Addr6)); err != nil {
 			return fmt.Errorf("adding address %v: %w", l.Addr6, err)
 		}
@@ -226,6 +254,43 @@ func createVeth(host *netlink.Handle, n *netNS, br *netlink.Bridge, l Link) erro
 		}
 	}
 	return nil
+}
+
+// defaultDisableIPv6 is the namespace's default for the IPv6 setting of
+// interfaces made in it.
+const defaultDisableIPv6 = "net/ipv6/conf/default/disable_ipv6"
+
+// disableIPv6 is the disable_ipv6 value for an interface with IPv6 or not.
+func disableIPv6(v6 bool) string {
+	if v6 {
+		return "0"
+	}
+	return "1"
+}
+
+// peerIPv6 makes a veth peer made next in n start with IPv6 on or off as
+// v6 says, when the calling thread is in n: the namespace's default is
+// set to that for the creation (restore puts it back), so that the peer
+// needs no change of its own, which takes the rtnl lock. Elsewhere it does
+// nothing; the peer's own setting is changed before it is up.
+func (n *netNS) peerIPv6(v6 bool) (restore func() error, err error) {
+	nothing := func() error { return nil }
+	if !n.here {
+		return nothing, nil
+	}
+	p := filepath.Join("/proc/sys", defaultDisableIPv6)
+	cur, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("reading sysctl %s in netns: %w", dotted(defaultDisableIPv6), err)
+	}
+	was := strings.TrimSpace(string(cur))
+	if was == disableIPv6(v6) {
+		return nothing, nil
+	}
+	if err := setSysctlHere(defaultDisableIPv6, disableIPv6(v6)); err != nil {
+		return nil, err
+	}
+	return func() error { return setSysctlHere(defaultDisableIPv6, was) }, nil
 }
 
 // hostEndUp turns on hairpin mode on the bridge port and sets it up.
