@@ -210,8 +210,17 @@ func (h *Host) RemoveBridge(b Bridge) error {
 	return h.locked(func() error { return h.removeBridgeLocked(b) })
 }
 
-// removeBridgeLocked is RemoveBridge under the host lock.
+// removeBridgeLocked is RemoveBridge under the host lock. The rules and
+// the link go at the same time: the kernel's deletion of a bridge is
+// mostly waiting (RCU grace periods and barriers), which the nft
+// transaction need not queue behind. Should either fail, the other may
+// be done; a second RemoveBridge finishes the work.
 func (h *Host) removeBridgeLocked(b Bridge) error {
+	linkDone := make(chan error, 1)
+	go func() {
+		defer phase.Start(b.Name, "bridge.link")()
+		linkDone <- deleteBridgeLink(b.Name)
+	}()
 	end := phase.Start(b.Name, "bridge.rules")
 	err := h.updateLocked("removing bridge "+b.Name, false, func(x *txn) error {
 		if err := x.deleteTagged(bridgeTag(b.Name)); err != nil {
@@ -221,21 +230,26 @@ func (h *Host) removeBridgeLocked(b Bridge) error {
 		return x.deleteForeign(func(t string) bool { return t == tag })
 	})
 	end()
-	if err != nil {
+	if err := errors.Join(err, <-linkDone); err != nil {
 		return err
 	}
-	defer phase.Start(b.Name, "bridge.link")()
-	link, err := bridgeLink(b.Name)
+	if err := h.forgetInterfaceSysctls(b.Name); err != nil {
+		return fmt.Errorf("removing bridge %s: %w", b.Name, err)
+	}
+	return nil
+}
+
+// deleteBridgeLink deletes the bridge link called name; absence is not an
+// error.
+func deleteBridgeLink(name string) error {
+	link, err := bridgeLink(name)
 	if err != nil {
 		return err
 	}
 	if link != nil {
 		if err := netlink.LinkDel(link); err != nil && !isNotFound(err) {
-			return fmt.Errorf("removing bridge %s: deleting link: %w", b.Name, err)
+			return fmt.Errorf("removing bridge %s: deleting link: %w", name, err)
 		}
-	}
-	if err := h.forgetInterfaceSysctls(b.Name); err != nil {
-		return fmt.Errorf("removing bridge %s: %w", b.Name, err)
 	}
 	return nil
 }

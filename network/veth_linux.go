@@ -204,6 +204,7 @@ func createVeth(host *netlink.Handle, n *netNS, br *netlink.Bridge, l Link) erro
 	// which waits for an RCU grace period twice while holding the rtnl
 	// lock that every other container's plumbing needs.
 	attrs.NumTxQueues, attrs.NumRxQueues = 1, 1
+	attrs.Flags = net.FlagUp // the host end: up from its creation, one request less
 	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: l.IfName, PeerNamespace: netlink.NsFd(n.ns), PeerHardwareAddr: l.mac()}
 	restore, err := n.peerIPv6(l.Addr6.IsValid())
 	if err != nil {
@@ -219,8 +220,8 @@ func createVeth(host *netlink.Handle, n *netNS, br *netlink.Bridge, l Link) erro
 	if veth.Index == 0 {
 		return fmt.Errorf("creating veth pair: %s has no index after its creation", l.HostVeth)
 	}
-	if err := hostEndUp(host, veth, l); err != nil {
-		return err
+	if err := host.LinkSetHairpin(veth, true); err != nil {
+		return fmt.Errorf("setting hairpin mode on %s: %w", l.HostVeth, err)
 	}
 	in := n.in
 	peer, err := in.LinkByName(l.IfName)
