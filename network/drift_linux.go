@@ -10,10 +10,11 @@ import (
 // owners have rules, so that an observer can find what a firewall reload or
 // an `nft flush ruleset` took away.
 func (h *Host) Tags() (Tags, error) {
-	conn, err := nftables.New()
+	conn, err := nftables.New(nftables.AsLasting()) // one socket for every dump
 	if err != nil {
 		return Tags{}, fmt.Errorf("opening nftables: %w", err)
 	}
+	defer conn.CloseLasting()
 	rules, err := h.listRules(conn)
 	if err != nil {
 		return Tags{}, err

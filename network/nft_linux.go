@@ -105,6 +105,10 @@ func (h *Host) update(what string, create bool, fn func(*txn) error) error {
 	return h.locked(func() error { return h.updateLocked(what, create, fn) })
 }
 
+// errNoChange is what an update's fn returns when it has queued nothing:
+// the transaction ends without a commit, and update returns nil.
+var errNoChange = errors.New("nothing to change")
+
 func (h *Host) updateLocked(what string, create bool, fn func(*txn) error) error {
 	var err error
 	for range updateAttempts {
@@ -116,11 +120,16 @@ func (h *Host) updateLocked(what string, create bool, fn func(*txn) error) error
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		if err = fn(x); err != nil {
+			_ = x.conn.CloseLasting()
+			if errors.Is(err, errNoChange) {
+				return nil
+			}
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		end = phase.Start("-", "nft.flush")
 		err = x.conn.Flush()
 		end()
+		_ = x.conn.CloseLasting()
 		if !errors.Is(err, unix.ENOENT) {
 			break
 		}
@@ -133,12 +142,18 @@ func (h *Host) updateLocked(what string, create bool, fn func(*txn) error) error
 
 // begin reads h's rules and, with create, queues the creation of the ip
 // table, its chains and its base rule (no-ops for those that exist).
-func (h *Host) begin(create bool) (*txn, error) {
-	conn, err := nftables.New()
+func (h *Host) begin(create bool) (x *txn, err error) {
+	// One socket for every read and the commit, not one each.
+	conn, err := nftables.New(nftables.AsLasting())
 	if err != nil {
 		return nil, fmt.Errorf("opening nftables: %w", err)
 	}
-	x := &txn{conn: conn}
+	defer func() {
+		if err != nil {
+			_ = conn.CloseLasting()
+		}
+	}()
+	x = &txn{conn: conn}
 	for _, t := range []**nfTable{&x.ip, &x.ip6} {
 		fam := nftables.TableFamilyIPv4
 		if t == &x.ip6 {
@@ -252,6 +267,11 @@ func (x *txn) bridges(fam nftables.TableFamily) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// hasTagged reports whether a rule tagged tag was there when x began.
+func (x *txn) hasTagged(tag string) bool {
+	return slices.ContainsFunc(x.rules, func(r *nftables.Rule) bool { return ruleTag(r) == tag })
 }
 
 // deleteTagged queues the deletion of every rule tagged tag, in both tables.

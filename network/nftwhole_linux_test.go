@@ -19,6 +19,7 @@ func TestWholeTableNotRemade(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer x.conn.CloseLasting()
 		return x.ip.whole()
 	}
 	if !whole() {
@@ -62,7 +63,43 @@ func TestWholeTableNotRemade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer x.conn.CloseLasting()
 	if x.ip.chains[chainPrerouting] == nil || x.ip.chains[chainPrerouting] != x.ip.have[chainPrerouting] {
 		t.Errorf("the txn's prerouting chain is %v, want the existing %v", x.ip.chains[chainPrerouting], x.ip.have[chainPrerouting])
+	}
+}
+
+// UnpublishPorts of an owner without rules, which ends its transaction
+// without a commit, changes nothing; of one with rules, removes them all.
+func TestUnpublishPortsOfOwnerWithout(t *testing.T) {
+	h := rootTest(t)
+	b := testBridge(t, h)
+	owner := fmt.Sprintf("proj-web-1-%d", freePort(t, "tcp4"))
+	t.Cleanup(func() {
+		if err := h.UnpublishPorts(owner); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	_, l := testLink(t, h, b, 2)
+	m := []PortMapping{{HostPort: freePort(t, "tcp4"), ContainerIP: l.Addr.Addr(), ContainerPort: 80, Protocol: "tcp", Bridge: b.Name}}
+	if err := h.PublishPorts(owner, m); err != nil {
+		t.Fatal(err)
+	}
+	ofOwner := func(r *nftables.Rule) bool { return ruleTag(r) == ownerTag(owner) }
+	had := countRules(t, h, func(*nftables.Rule) bool { return true })
+	if countRules(t, h, ofOwner) == 0 {
+		t.Fatal("the publish made no rules")
+	}
+	if err := h.UnpublishPorts(owner + "-other"); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRules(t, h, func(*nftables.Rule) bool { return true }); n != had {
+		t.Errorf("unpublishing an owner without rules: %d rules, want the %d there were", n, had)
+	}
+	if err := h.UnpublishPorts(owner); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRules(t, h, ofOwner); n != 0 {
+		t.Errorf("%d rules of %s left after UnpublishPorts", n, owner)
 	}
 }

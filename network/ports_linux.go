@@ -114,6 +114,9 @@ func queuePortRules(x *txn, tag string, m []PortMapping, put func(t *nfTable, ch
 // An owner without rules is not an error.
 func (h *Host) UnpublishPorts(owner string) error {
 	return h.update("unpublishing ports of "+owner, false, func(x *txn) error {
+		if !x.hasTagged(ownerTag(owner)) {
+			return errNoChange // most containers publish nothing: no commit
+		}
 		return x.deleteTagged(ownerTag(owner))
 	})
 }

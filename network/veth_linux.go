@@ -325,9 +325,13 @@ func (h *Host) Detach(l Link) error {
 // a process that shares it), so that when it returns the veth is gone
 // either way.
 func (h *Host) DetachAfter(l Link, wait time.Duration) error {
+	host, err := hostRoute() // one socket for every look, not one each
+	if err != nil {
+		return err
+	}
 	deadline := time.Now().Add(wait)
 	for delay := 500 * time.Microsecond; time.Now().Before(deadline); delay = min(2*delay, 8*time.Millisecond) {
-		if _, err := netlink.LinkByName(l.HostVeth); isNotFound(err) {
+		if _, err := host.LinkByName(l.HostVeth); isNotFound(err) {
 			return nil
 		}
 		time.Sleep(delay)
