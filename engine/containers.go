@@ -98,7 +98,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if c.Prestart {
 		// Its init is made while its ports are published and the steps
 		// before its start go on.
-		e.prestart(ctx, c.Name)
+		e.prestart(ctx, c.Name, cfg)
 	}
 	if !c.Standby { // a start-first successor gets its ports by SwitchPorts
 		end = phase.Start(c.Name, "create.ports")
