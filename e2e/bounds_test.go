@@ -9,8 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/engine"
-	"github.com/berth-dev/berth/internal/topdir"
 	"github.com/berth-dev/berth/internal/testutil"
+	"github.com/berth-dev/berth/internal/topdir"
 )
 
 // A container's /etc files are on the state root's disk, as Docker keeps
