@@ -39,7 +39,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		return err
 	}
 	sec, err := securityConfig(svc.Security, os.ReadFile)
-	if err == nil {
+	if err == nil && len(svc.Security.Ulimits) > 0 { // reading the capabilities costs a /proc read and parse
 		err = ulimitAbove(svc.Security.Ulimits, hostHardLimit, holdsSysResource())
 	}
 	if err != nil {
