@@ -10,6 +10,7 @@ import (
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
+	"github.com/berth-dev/berth/internal/topdir"
 )
 
 // A container's /etc files are on the state root's disk, as Docker keeps
@@ -60,6 +61,14 @@ secrets:
 		var st unix.Statfs_t
 		if err := unix.Statfs(filepath.Join(etc, f), &st); err != nil || st.Type == unix.TMPFS_MAGIC {
 			t.Errorf("%s of %s is on a tmpfs (or missing): type %#x, %v", f, name, st.Type, err)
+		}
+	}
+	// <root>/etc is a top directory, so that each container's directory
+	// of /etc files gets a block group of its own on ext4 (see topdir).
+	if marked, ok := topdir.Marked(filepath.Dir(etc)); ok && !marked {
+		var st unix.Statfs_t
+		if unix.Statfs(etc, &st) == nil && st.Type == unix.EXT4_SUPER_MAGIC {
+			t.Errorf("%s on ext4 without FS_TOPDIR_FL", filepath.Dir(etc))
 		}
 	}
 	if _, err := os.Stat(filepath.Join(u.runRoot, "etc", name)); !os.IsNotExist(err) {

@@ -39,7 +39,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		return err
 	}
 	sec, err := securityConfig(svc.Security, os.ReadFile)
-	if err == nil {
+	if err == nil && len(svc.Security.Ulimits) > 0 { // reading the capabilities costs a /proc read and parse
 		err = ulimitAbove(svc.Security.Ulimits, hostHardLimit, holdsSysResource())
 	}
 	if err != nil {
@@ -98,7 +98,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if c.Prestart {
 		// Its init is made while its ports are published and the steps
 		// before its start go on.
-		e.prestart(ctx, c.Name)
+		e.prestart(ctx, c.Name, cfg)
 	}
 	if !c.Standby { // a start-first successor gets its ports by SwitchPorts
 		end = phase.Start(c.Name, "create.ports")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/network"
@@ -37,6 +38,7 @@ type Engine struct {
 	parsed        parsedSpecs
 	shared        sharedPeers // the peers of the creations in flight
 	prepared      prestarts   // the containers prepared at their creation, to start next
+	etcTop        sync.Once   // <root>/etc made and flagged a top directory
 }
 
 // Option configures an Engine.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/berth-dev/berth/internal/topdir"
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/runtime"
@@ -211,6 +212,16 @@ func (e *Engine) writeEtcIn(ctx context.Context, c reconcile.ContainerSpec, dir 
 		files, err := e.etcFiles(ctx, c)
 		if err != nil {
 			return nil, err
+		}
+		if dir == e.etcDir(c.Name) {
+			e.etcTop.Do(func() {
+				// Each container's directory, and its files, in a block
+				// group of its own (topdir), as for its runtime directory.
+				top := filepath.Dir(dir)
+				if os.MkdirAll(top, 0o755) == nil {
+					topdir.Mark(top)
+				}
+			})
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("writing the /etc files of %s: %w", c.Name, err)

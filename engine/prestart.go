@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/phase"
+	"github.com/berth-dev/berth/runtime"
 )
 
 // prestarts are the containers this process prepares (runtime.Prepare)
@@ -21,9 +22,10 @@ type prestarts struct {
 	m  map[string]chan error // by container name: the preparation's result, once
 }
 
-// prestart prepares container name: its shim is spawned now, and the
-// preparation goes on in the background.
-func (e *Engine) prestart(ctx context.Context, name string) {
+// prestart prepares container name, just made with runtime
+// configuration cfg: its shim is spawned now, and the preparation goes on
+// in the background.
+func (e *Engine) prestart(ctx context.Context, name string, cfg runtime.Config) {
 	done := make(chan error, 1)
 	e.prepared.mu.Lock()
 	if e.prepared.m == nil {
@@ -32,7 +34,7 @@ func (e *Engine) prestart(ctx context.Context, name string) {
 	e.prepared.m[name] = done
 	e.prepared.mu.Unlock()
 	end := phase.Start(name, "create.prepare")
-	prepared, err := e.runtime.Prepare(ctx, name)
+	prepared, err := e.runtime.PrepareCreated(ctx, cfg)
 	if err != nil {
 		end()
 		done <- err

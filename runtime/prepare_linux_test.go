@@ -136,3 +136,38 @@ func TestPrepareUndone(t *testing.T) {
 		t.Errorf("released after its start: %+v, want running", st)
 	}
 }
+
+// A container prepared by the process that created it (PrepareCreated)
+// starts from its prepared shim, which has read its configuration,
+// without the start reading it again: with config.json made unreadable
+// once it is prepared, the start still succeeds and the process runs.
+func TestPreparedStartReadsNoConfig(t *testing.T) {
+	e := newTestEnv(t)
+	out := t.TempDir()
+	c := e.markerConfig(t, out)
+	if err := e.rt.Create(c); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	prepared, err := e.rt.PrepareCreated(ctx, c)
+	if err == nil {
+		err = prepared()
+	}
+	if err != nil {
+		t.Fatalf("PrepareCreated: %v", err)
+	}
+	cfg := e.rt.paths(c.ID).config
+	if err := os.WriteFile(cfg, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rt.Restart(ctx, c.ID); err != nil {
+		t.Fatalf("starting the prepared container: %v", err)
+	}
+	e.waitFor(t, c.ID, "ran", func(State) bool { return ran(out) })
+	if err := writeJSONAtomic(cfg, c); err != nil { // whole again, for the clean-up
+		t.Fatal(err)
+	}
+	if _, err := e.rt.Config(c.ID); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -63,7 +63,7 @@ func (r *Runtime) Start(ctx context.Context, c Config) error {
 	if err := r.Create(c); err != nil {
 		return err
 	}
-	return r.run(ctx, c.ID, c)
+	return r.run(ctx, c.ID, func() (Config, error) { return c, nil })
 }
 
 // Prepare makes created container id ready to start at once: its shim
@@ -79,6 +79,12 @@ func (r *Runtime) Prepare(ctx context.Context, id string) (prepared func() error
 		return nil, err
 	}
 	return r.launch(ctx, id, c, true)
+}
+
+// PrepareCreated is Prepare for the container this process has just
+// made with Create(c): its configuration is c, not read back.
+func (r *Runtime) PrepareCreated(ctx context.Context, c Config) (prepared func() error, err error) {
+	return r.launch(ctx, c.ID, c, true)
 }
 
 // Release undoes the Prepare of container id when it was not started:
@@ -99,13 +105,18 @@ func (r *Runtime) Release(ctx context.Context, id string) error {
 	return r.waitShim(ctx, id)
 }
 
-// run starts container id, which was created with configuration c: the
-// shim that holds it prepared (see Prepare) runs it, else a new shim.
-func (r *Runtime) run(ctx context.Context, id string, c Config) error {
+// run starts container id, which was created with the configuration
+// config returns: the shim that holds it prepared (see Prepare) runs it,
+// else a new shim, and only then is config called.
+func (r *Runtime) run(ctx context.Context, id string, config func() (Config, error)) error {
 	if p := r.paths(id); shimAlive(p.dir) && !r.shimFinishing(ctx, p) {
 		if done, err := r.startHeld(ctx, id); done {
-			return err
+			return err // a prepared container's shim has its configuration
 		}
+	}
+	c, err := config()
+	if err != nil {
+		return err
 	}
 	started, err := r.launch(ctx, id, c, false)
 	if err != nil {
@@ -175,11 +186,7 @@ func (r *Runtime) Config(id string) (Config, error) {
 // Restart starts a created or exited container from its configuration,
 // keeping its writable layer, as `docker start` does.
 func (r *Runtime) Restart(ctx context.Context, id string) error {
-	c, err := r.Config(id)
-	if err != nil {
-		return err
-	}
-	return r.run(ctx, id, c)
+	return r.run(ctx, id, func() (Config, error) { return r.Config(id) })
 }
 
 // heldAnswerWait bounds how long a start waits for the socket of a shim

@@ -103,8 +103,9 @@ var migrations = []string{
 // several goroutines and several processes (SQLite WAL mode; every
 // mutation is one immediate transaction).
 type Store struct {
-	db   *sql.DB
-	wake string // the file touched after each recorded event (see WatchEvents)
+	db      *sql.DB
+	wake    string // the file touched after each recorded event (see WatchEvents)
+	commits commits
 }
 
 // Open opens (creating if needed) the database at <root>/berth.db and
@@ -150,6 +151,7 @@ func openDB(root string, migrate bool, sync string) (*Store, error) {
 	// for milliseconds at a time. Other processes still wait on busy_timeout.
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, wake: filepath.Join(root, eventsWakeFile)}
+	s.commits.db = db
 	if !migrate {
 		var v int
 		if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != schemaVersion {
@@ -201,9 +203,19 @@ func (s *Store) migrate() error {
 	})
 }
 
-// tx runs fn in one immediate transaction, committing if it returns nil.
+// tx runs fn in an immediate transaction, committing if it returns nil,
+// and returns once that commit is on the disk (or failed). Calls from
+// several goroutines at once share a commit (see commits).
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.commits.run(fn, s.txAlone)
+}
+
+// txAlone runs fn in a transaction of its own, committing if it returns nil.
+func (s *Store) txAlone(fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(context.Background(), nil)
 	if err != nil {
 		return err
 	}

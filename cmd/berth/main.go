@@ -4,6 +4,7 @@ package main
 import (
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"time"
 
 	"github.com/berth-dev/berth/compose"
@@ -18,10 +19,34 @@ func main() {
 	// never returns for them.
 	runtime.Reexec(runtime.WithExitHook(store.RecordExitHook), runtime.WithEventHook(store.RecordEventHook))
 	tuneGC()
+	stop := cpuProfile()
 	t := time.Now()
 	code := compose.Execute()
 	phase.Record("", "command", t, time.Since(t))
+	stop()
 	os.Exit(code)
+}
+
+// cpuProfile writes a CPU profile of the command (pprof format) to the
+// file named by BERTH_CPUPROFILE, when set, for finding where a command's
+// own CPU goes; it returns the function that ends it.
+func cpuProfile() func() {
+	path := os.Getenv("BERTH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // tuneGC collects at five times the live heap rather than twice: a
