@@ -270,7 +270,9 @@ func (s *shim) launch(hold bool) (launched, error) {
 	if err != nil {
 		return launched{}, err
 	}
+	spec, viewDone := prepareCgroupView(spec, s.p.dir)
 	ctr, proc, err := runContainer(s.p.stateRoot, s.p.seccompCache, s.cfg.ID, spec, sio.proc, hold)
+	viewDone(err != nil)
 	if err == nil {
 		if err = sio.started(); err != nil {
 			_ = proc.Signal(syscall.SIGKILL)
