@@ -270,7 +270,7 @@ func (s *shim) launch(hold bool) (launched, error) {
 	if err != nil {
 		return launched{}, err
 	}
-	spec, viewDone := prepareCgroupView(spec, s.p.dir)
+	spec, viewDone := prepareCgroupView(spec, s.p)
 	ctr, proc, err := runContainer(s.p.stateRoot, s.p.seccompCache, s.cfg.ID, spec, sio.proc, hold)
 	viewDone(err != nil)
 	if err == nil {
