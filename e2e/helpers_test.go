@@ -47,8 +47,11 @@ func binary(t *testing.T) string {
 		berthBin = filepath.Join(dir, "berth")
 		for _, prog := range []string{"berth", "berth-kube", "berth-runtime", "berth-init"} {
 			build := exec.Command("go", "build", "-tags", buildTags(), "-o", filepath.Join(dir, prog), "../cmd/"+prog)
-			if prog == "berth-init" {
+			switch prog {
+			case "berth-init":
 				build.Env = append(os.Environ(), "CGO_ENABLED=0") // static: it runs inside images
+			case "berth-runtime":
+				build.Env = append(os.Environ(), "GOEXPERIMENT=jsonv2") // as the Makefile builds it
 			}
 			out, err := build.CombinedOutput()
 			if err != nil {
