@@ -132,7 +132,9 @@ func (p *chunkPipe) next() error {
 // A chunkTee copies a download into a writer (the blob file) and, in the
 // same buffers, into a chunkPipe (the unpack): each chunk is read once
 // from r, written to the blob, then handed to the pipe's reader, never
-// copied in between.
+// copied in between. The blob is written on a goroutine of its own, so
+// that the download (socket reads and the blob digest) goes on with the
+// next chunks while one is copied into the blob file.
 type chunkTee struct {
 	r io.Reader
 	p *chunkPipe
@@ -149,10 +151,25 @@ func (t *chunkTee) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// WriteTo reads r to its end into the pipe's free chunks, writing each to
-// w before passing it on. It stops at the first error of r, of w, or of
-// the pipe's reader (CloseRead).
+// WriteTo reads r to its end into the pipe's free chunks; each goes to w,
+// then to the pipe's reader, in order. It stops at the first error of r,
+// of w, or of the pipe's reader (CloseRead), and returns once w is no
+// longer written.
 func (t *chunkTee) WriteTo(w io.Writer) (int64, error) {
+	read := make(chan []byte, cap(t.p.free)) // never blocks: every chunk fits
+	stop := make(chan struct{})              // closed when the writing stopped
+	werr := make(chan error, 1)
+	go func() { werr <- t.writeOut(w, read, stop) }()
+	n, err := t.readIn(read, stop)
+	close(read)
+	if e := <-werr; e != nil {
+		err = e // what stopped the reading, or came after it
+	}
+	return n, err
+}
+
+// readIn fills free chunks from r and queues them for writeOut.
+func (t *chunkTee) readIn(read chan<- []byte, stop <-chan struct{}) (int64, error) {
 	var n int64
 	for {
 		var c []byte
@@ -160,21 +177,15 @@ func (t *chunkTee) WriteTo(w io.Writer) (int64, error) {
 		case c = <-t.p.free:
 		case <-t.p.done:
 			return n, t.p.readErr()
+		case <-stop:
+			return n, nil // writeOut has the error
 		}
 		k, rerr := fill(t.r, c[:cap(c)]) // io.EOF only at r's end
 		if k == 0 {
 			t.p.free <- c[:0]
 		} else {
-			if _, err := w.Write(c[:k]); err != nil {
-				t.p.free <- c[:0]
-				return n, err
-			}
 			n += int64(k)
-			select {
-			case t.p.full <- c[:k]:
-			case <-t.p.done:
-				return n, t.p.readErr()
-			}
+			read <- c[:k]
 		}
 		if rerr == io.EOF {
 			return n, nil
@@ -183,6 +194,27 @@ func (t *chunkTee) WriteTo(w io.Writer) (int64, error) {
 			return n, rerr
 		}
 	}
+}
+
+// writeOut writes each chunk read to w and hands it on to the pipe's
+// reader, which frees it; after a failure it frees the rest itself.
+func (t *chunkTee) writeOut(w io.Writer, read <-chan []byte, stop chan<- struct{}) error {
+	var err error
+	for c := range read {
+		if err == nil {
+			if _, err = w.Write(c); err == nil {
+				select {
+				case t.p.full <- c:
+					continue
+				case <-t.p.done:
+					err = t.p.readErr()
+				}
+			}
+			close(stop)
+		}
+		t.p.free <- c[:0] // never blocks: at most cap(free) chunks exist
+	}
+	return err
 }
 
 // CloseRead stops the writer: its next Write fails with err (or

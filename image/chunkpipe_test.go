@@ -7,8 +7,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func TestChunkPipeKeepsOrder(t *testing.T) {
@@ -160,5 +162,70 @@ func TestChunkTeeErrors(t *testing.T) {
 	p = newChunkPipe(2, 4)
 	if _, err := (&chunkTee{r: bytes.NewReader(make([]byte, 100)), p: p}).WriteTo(&recorder{fail: full}); !errors.Is(err, full) {
 		t.Fatalf("download with a failing blob write: %v, want the write's error", err)
+	}
+}
+
+// gate is a blob writer whose first Write waits until released.
+type gate struct {
+	recorder
+	entered, release chan struct{}
+	first            bool
+}
+
+func (g *gate) Write(b []byte) (int, error) {
+	if !g.first {
+		g.first = true
+		close(g.entered)
+		<-g.release
+	}
+	return g.recorder.Write(b)
+}
+
+// countReader counts the bytes read from it.
+type countReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// While a chunk is on its way to the blob (a slow disk), the download goes
+// on reading into the other chunks; everything still arrives in order.
+func TestChunkTeeReadsWhileBlobWrites(t *testing.T) {
+	data := make([]byte, 10_000)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	src := &countReader{r: bytes.NewReader(data)}
+	p := newChunkPipe(3, 1000)
+	blob := &gate{entered: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		_, err := (&chunkTee{r: src, p: p}).WriteTo(blob)
+		p.CloseWrite(err)
+		done <- err
+	}()
+	<-blob.entered
+	deadline := time.Now().Add(10 * time.Second)
+	for src.n.Load() < 3000 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := src.n.Load(); n < 3000 {
+		t.Fatalf("read %d bytes while the first chunk was being written, want every chunk filled (3000)", n)
+	}
+	close(blob.release)
+	got, err := io.ReadAll(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) || !bytes.Equal(blob.Bytes(), data) {
+		t.Fatalf("pipe got %d bytes, blob %d, not the %d read in order", len(got), blob.Len(), len(data))
 	}
 }

@@ -73,9 +73,12 @@ func (s *Store) pullLayer(ctx context.Context, b *batch, rimg v1.Image, d v1.Des
 }
 
 // The pipe between a layer's download and its unpack: chunks in flight
-// and their size (memory per layer: their product).
+// and their size (memory per layer: their product, 2 MiB). Eight give
+// each of the three stages (read and digest, blob write, unpack) slack to
+// run ahead while another stalls; with four the pull measured ~30 ms
+// slower (bench/compare.sh, pull row).
 const (
-	pipeChunks    = 4
+	pipeChunks    = 8
 	pipeChunkSize = 256 << 10
 )
 

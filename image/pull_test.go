@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -380,5 +381,51 @@ func TestPullHostileLayerStopsDownload(t *testing.T) {
 	assertEmptyDir(t, s.path("tmp"))
 	if _, err := s.Get(ref); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Get after a failed pull: %v, want ErrNotFound", err)
+	}
+}
+
+// Layer blobs larger than the download's chunks, of sizes that are no
+// multiple of the disk's block (written straight to the disk, then the
+// tail through the page cache), are stored byte for byte: each blob file
+// hashes to its digest and has its size, and its snapshot holds the files.
+func TestPullStoresLargeBlobsWhole(t *testing.T) {
+	testutil.RequiresRoot(t)
+	rng := rand.New(rand.NewPCG(21, 22))
+	random := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return string(b)
+	}
+	bodies := []string{random(pipeChunkSize*3 + 1234), random(pipeChunkSize + 4096), random(777)}
+	var layers []v1.Layer
+	for i, body := range bodies {
+		layers = append(layers, layerOf(t, mkTar(t, file(fmt.Sprintf("l%d", i), body))))
+	}
+	reg := newTestRegistry(t)
+	ref := reg.push(t, "test/large:1", mkImage(t, runtime.GOARCH, v1.Config{}, layers...))
+	s := mustOpen(t, t.TempDir())
+	img, err := s.Pull(context.Background(), ref, PullOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := s.Snapshots(context.Background(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range layers {
+		d, _ := l.Digest()
+		size, _ := l.Size()
+		b, err := os.ReadFile(s.blobPath(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sha256Of(b); got != d || int64(len(b)) != size {
+			t.Errorf("layer %d: blob of %d bytes hashes to %s, want %d bytes, %s", i, len(b), got, size, d)
+		}
+		if got, err := os.ReadFile(filepath.Join(dirs[i], fmt.Sprintf("l%d", i))); err != nil || string(got) != bodies[i] {
+			t.Errorf("layer %d: snapshot file of %d bytes (%v), want %d", i, len(got), err, len(bodies[i]))
+		}
 	}
 }
