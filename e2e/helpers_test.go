@@ -47,10 +47,10 @@ func binary(t *testing.T) string {
 		berthBin = filepath.Join(dir, "berth")
 		for _, prog := range []string{"berth", "berth-kube", "berth-runtime", "berth-init"} {
 			build := exec.Command("go", "build", "-tags", buildTags(), "-o", filepath.Join(dir, prog), "../cmd/"+prog)
-			switch prog {
-			case "berth-init":
+			if prog == "berth-init" {
 				build.Env = append(os.Environ(), "CGO_ENABLED=0") // static: it runs inside images
-			case "berth-runtime":
+			}
+			if prog == "berth-runtime" && goKnows("jsonv2") {
 				build.Env = append(os.Environ(), "GOEXPERIMENT=jsonv2") // as the Makefile builds it
 			}
 			out, err := build.CombinedOutput()
@@ -70,6 +70,13 @@ func binary(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return berthBin
+}
+
+// goKnows reports whether the Go toolchain accepts the experiment x.
+func goKnows(x string) bool {
+	cmd := exec.Command("go", "env", "GOEXPERIMENT")
+	cmd.Env = append(os.Environ(), "GOEXPERIMENT="+x)
+	return cmd.Run() == nil
 }
 
 // user is a person at a shell with a private berth: its own state roots,

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -101,11 +100,7 @@ func (w *logWriter) rotate() error {
 
 // write appends one entry.
 func (w *logWriter) write(stream string, text []byte, at time.Time) error {
-	line, err := json.Marshal(jsonLogEntry{Log: string(text), Stream: stream, Time: at.UTC().Format(time.RFC3339Nano)})
-	if err != nil {
-		return fmt.Errorf("encoding log entry: %w", err)
-	}
-	line = append(line, '\n')
+	line := append(appendLogEntry(make([]byte, 0, len(text)+96), stream, text, at), '\n')
 	if w.discard {
 		return nil
 	}

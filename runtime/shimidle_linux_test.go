@@ -114,8 +114,9 @@ exit 7`)
 		t.Errorf("output woke the shim: it runs %q", exeOf(shim))
 	}
 	long := strings.Repeat("x", 20000)
-	// As the container wrote them: Go's encoder turns the bytes that are
-	// no UTF-8 into U+FFFD, as berth-idle must.
+	// As the container wrote them: the Go shim's encoder (appendLogEntry,
+	// as encoding/json v1) turns the bytes that are no UTF-8 into \ufffd,
+	// as berth-idle must.
 	want := []jsonLogEntry{{"start\n", "stdout", ""}, {"<a&b>\t\"q\" \\ \x01\x1f caf\u00e9 \u2028 \xff \xe2\x82\n", "stdout", ""},
 		{"part", "stdout", ""}, {"ial\n", "stdout", ""}, {long[:logMaxLine], "stdout", ""}, {long[logMaxLine:] + "\n", "stdout", ""}, {"err\n", "stderr", ""}}
 	for i, l := range lines {
@@ -132,8 +133,7 @@ exit 7`)
 			continue
 		}
 		w := want[i]
-		w.Time = ent.Time
-		exact, _ := json.Marshal(w)
+		exact := appendLogEntry(nil, w.Stream, []byte(w.Log), at)
 		if string(exact)+"\n" != l {
 			t.Errorf("log entry %d\n%q\nis not as the Go shim writes it:\n%q", i, l, string(exact)+"\n")
 		}

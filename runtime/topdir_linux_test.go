@@ -38,3 +38,29 @@ func TestContainersDirIsTopDir(t *testing.T) {
 		t.Fatalf("upper: %v", err)
 	}
 }
+
+// A start flags the run root's libcontainer state directory the same way,
+// so that each run's state directory (its state file rewritten by
+// renames, its exec fifo) gets a block group of its own where the run
+// root is on disk, away from the inodes a down just deleted.
+func TestRunStateRootIsTopDir(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.config("true")
+	if err := e.rt.Create(c); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t, c)
+	e.waitExited(t, c.ID)
+	dir := e.rt.paths(c.ID).stateRoot
+	marked, ok := topdir.Marked(dir)
+	if !ok {
+		t.Skip("no inode flags on this filesystem")
+	}
+	if !marked {
+		var st unix.Statfs_t
+		if unix.Statfs(dir, &st) == nil && st.Type == unix.EXT4_SUPER_MAGIC {
+			t.Fatalf("%s on ext4 without FS_TOPDIR_FL", dir)
+		}
+		t.Skip("the filesystem keeps no FS_TOPDIR_FL")
+	}
+}
