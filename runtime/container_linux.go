@@ -37,11 +37,13 @@ func runContainer(stateRoot, seccompCache, id string, spec *specs.Spec, pio proc
 	}
 	// The filter compiled for an earlier container with the same one, if
 	// any (see package seccache). Not with hooks: their processes, which
-	// libcontainer starts, would inherit the offer too.
+	// libcontainer starts, would inherit the offer too. A cache that
+	// cannot offer leaves the init to compile the filter, as without it.
 	var offer *seccache.Offer
 	if len(cfg.Hooks) == 0 {
 		if offer, err = seccache.NewOffer(seccompCache, cfg.Seccomp); err != nil {
-			return nil, nil, fmt.Errorf("container %q: %w", id, err)
+			fmt.Fprintf(os.Stderr, "shim %s: starting without the seccomp cache: %v\n", id, err)
+			offer = nil
 		}
 	}
 	end := phase.Start(id, "shim.run.lc-create")
