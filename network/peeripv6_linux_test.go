@@ -124,3 +124,18 @@ func readNetNSSysctls(t *testing.T, ns string, names ...string) map[string]strin
 	}
 	return out
 }
+
+// On a kernel without IPv6 (no disable_ipv6 files), an interface that
+// wants none needs no setting, and one that wants IPv6 fails: the switch
+// is read as in a namespace (here) and finds no file, as such a kernel
+// answers.
+func TestIPv6SwitchWithoutIPv6Files(t *testing.T) {
+	n := &netNS{here: true}
+	missing := "net/ipv6/conf/berthno0such/disable_ipv6"
+	if err := n.ipv6Switch(missing, false); err != nil {
+		t.Errorf("IPv6 off where the kernel has none: %v", err)
+	}
+	if err := n.ipv6Switch(missing, true); err == nil {
+		t.Error("IPv6 on where the kernel has none: no error")
+	}
+}

@@ -3,6 +3,7 @@ package network
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -231,7 +232,7 @@ func createVeth(host *netlink.Handle, n *netNS, br *netlink.Bridge, l Link) erro
 	if err := in.AddrAdd(peer, &netlink.Addr{IPNet: prefixIPNet(l.Addr)}); err != nil {
 		return fmt.Errorf("adding address %v: %w", l.Addr, err)
 	}
-	if err := n.sysctl("net/ipv6/conf/"+l.IfName+"/disable_ipv6", disableIPv6(l.Addr6.IsValid())); err != nil {
+	if err := n.ipv6Switch("net/ipv6/conf/"+l.IfName+"/disable_ipv6", l.Addr6.IsValid()); err != nil {
 		return err // before it is up: with IPv6 off, it never starts
 	}
 	if l.Addr6.IsValid() {
@@ -269,6 +270,22 @@ func disableIPv6(v6 bool) string {
 	return "1"
 }
 
+// ipv6Switch sets the disable_ipv6 file key in n to v6's value.
+func (n *netNS) ipv6Switch(key string, v6 bool) error {
+	return unlessNoIPv6(n.sysctl(key, disableIPv6(v6)), v6)
+}
+
+// unlessNoIPv6 is err, unless it says an IPv6 setting is missing and IPv6
+// is not wanted: a kernel without IPv6 (booted with ipv6.disable=1, or
+// built without it) has no such files, and an interface there is as one
+// without IPv6 should be.
+func unlessNoIPv6(err error, v6 bool) error {
+	if !v6 && errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
 // peerIPv6 makes a veth peer made next in n start with IPv6 on or off as
 // v6 says, when the calling thread is in n: the namespace's default is
 // set to that for the creation (restore puts it back), so that the peer
@@ -282,6 +299,9 @@ func (n *netNS) peerIPv6(v6 bool) (restore func() error, err error) {
 	p := filepath.Join("/proc/sys", defaultDisableIPv6)
 	cur, err := os.ReadFile(p)
 	if err != nil {
+		if unlessNoIPv6(err, v6) == nil {
+			return nothing, nil
+		}
 		return nil, fmt.Errorf("reading sysctl %s in netns: %w", dotted(defaultDisableIPv6), err)
 	}
 	was := strings.TrimSpace(string(cur))

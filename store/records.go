@@ -158,17 +158,26 @@ func (s *Store) SetConfigHash(ctx context.Context, name, hash string) error {
 	return nil
 }
 
+// bestEffort is an event's err for the transaction recording it: none for
+// a container without a record (nothing to tell), and every other, which
+// may have ended the transaction (SQLite rolls it back itself on a full
+// disk or an I/O error) that other callers' changes share (see commits).
+func bestEffort(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
 // Created sets the config hash of container name, as SetConfigHash, and
 // records its "create" event at time at in the same transaction (one
-// commit, one sync, for the two). The event is best effort, as every
-// event: failing to record it leaves the hash set.
+// commit, one sync, for the two; see bestEffort for the event's errors).
 func (s *Store) Created(ctx context.Context, name, hash string, at time.Time) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.Exec(`UPDATE containers SET config_hash = ? WHERE name = ?`, hash, name); err != nil {
 			return err
 		}
-		_ = addEvent(tx, name, "create", nil, at) // a failed statement is undone alone
-		return nil
+		return bestEffort(addEvent(tx, name, "create", nil, at))
 	})
 	if err != nil {
 		return fmt.Errorf("recording the config hash of %q: %w", name, err)
@@ -220,11 +229,14 @@ func (s *Store) DeleteContainer(ctx context.Context, name string) error {
 }
 
 // Destroyed records the "destroy" event of container name at time at
-// (best effort, as every event) and deletes its records, as
+// (see bestEffort) and deletes its records, as
 // DeleteContainer, in one transaction.
 func (s *Store) Destroyed(ctx context.Context, name string, at time.Time) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		_ = addEvent(tx, name, "destroy", nil, at) // while its record tells its labels; a failed statement is undone alone
+		// While its record tells its labels.
+		if err := bestEffort(addEvent(tx, name, "destroy", nil, at)); err != nil {
+			return err
+		}
 		return deleteContainer(tx, name)
 	})
 	if err == nil {
@@ -284,10 +296,14 @@ type Addressing struct {
 // choice and the insert are one transaction, so two berth processes never
 // share a subnet. An existing record of the same name is returned unchanged.
 func (s *Store) AllocateNetwork(ctx context.Context, n Network, pick func(used []string) (Addressing, error)) (Network, error) {
+	want, got := n, n
+	// The transaction may run twice (see commits): each run starts from
+	// the network asked for.
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		n := want
 		existing, err := scanNetwork(tx.QueryRow(`SELECT `+networkCols+` FROM networks WHERE name = ?`, n.Name))
 		if err == nil {
-			n = existing
+			got = existing
 			return nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -311,12 +327,13 @@ func (s *Store) AllocateNetwork(ctx context.Context, n Network, pick func(used [
 		}
 		_, err = tx.Exec(`INSERT INTO networks (`+networkCols+`, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			n.Name, n.Project, n.Key, n.Bridge, n.Subnet, n.Gateway, n.Internal, n.MTU, n.IPRange, string(labels), n.Subnet6, n.Gateway6, time.Now().UnixNano())
+		got = n
 		return err
 	})
 	if err != nil {
-		return n, fmt.Errorf("allocating network %q: %w", n.Name, err)
+		return want, fmt.Errorf("allocating network %q: %w", want.Name, err)
 	}
-	return n, nil
+	return got, nil
 }
 
 // DeleteNetwork removes a network record and its endpoints.
