@@ -20,17 +20,7 @@ func TestContainersDirIsTopDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(e.root, "containers")
-	marked, ok := topdir.Marked(dir)
-	if !ok {
-		t.Skip("no inode flags on this filesystem")
-	}
-	if !marked {
-		var st unix.Statfs_t
-		if unix.Statfs(dir, &st) == nil && st.Type == unix.EXT4_SUPER_MAGIC {
-			t.Fatalf("%s on ext4 without FS_TOPDIR_FL", dir)
-		}
-		t.Skip("the filesystem keeps no FS_TOPDIR_FL")
-	}
+	requireTopDir(t, dir)
 	if sub, _ := topdir.Marked(filepath.Join(dir, c.ID)); sub {
 		t.Errorf("the container's directory is flagged too")
 	}
@@ -52,6 +42,13 @@ func TestRunStateRootIsTopDir(t *testing.T) {
 	e.start(t, c)
 	e.waitExited(t, c.ID)
 	dir := e.rt.paths(c.ID).stateRoot
+	requireTopDir(t, dir)
+}
+
+// requireTopDir fails the test unless dir is flagged a top directory,
+// and skips it where the filesystem keeps no such flag (ext4 does).
+func requireTopDir(t *testing.T, dir string) {
+	t.Helper()
 	marked, ok := topdir.Marked(dir)
 	if !ok {
 		t.Skip("no inode flags on this filesystem")
