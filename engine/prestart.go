@@ -34,7 +34,7 @@ func (e *Engine) prestart(ctx context.Context, name string, cfg runtime.Config) 
 	e.prepared.m[name] = done
 	e.prepared.mu.Unlock()
 	end := phase.Start(name, "create.prepare")
-	prepared, err := e.runtime.PrepareCreated(ctx, cfg)
+	prepared, err := e.runtime.Prepare(ctx, cfg)
 	if err != nil {
 		end()
 		done <- err

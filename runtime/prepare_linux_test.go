@@ -26,7 +26,7 @@ func (e *testEnv) prepare(t *testing.T, c Config) {
 	if err := e.rt.Create(c); err != nil {
 		t.Fatal(err)
 	}
-	prepared, err := e.rt.Prepare(context.Background(), c.ID)
+	prepared, err := e.rt.Prepare(context.Background(), c)
 	if err == nil {
 		err = prepared()
 	}
@@ -137,7 +137,7 @@ func TestPrepareUndone(t *testing.T) {
 	}
 }
 
-// A container prepared by the process that created it (PrepareCreated)
+// A container prepared by the process that created it (Prepare)
 // starts from its prepared shim, which has read its configuration,
 // without the start reading it again: with config.json made unreadable
 // once it is prepared, the start still succeeds and the process runs.
@@ -149,12 +149,12 @@ func TestPreparedStartReadsNoConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	prepared, err := e.rt.PrepareCreated(ctx, c)
+	prepared, err := e.rt.Prepare(ctx, c)
 	if err == nil {
 		err = prepared()
 	}
 	if err != nil {
-		t.Fatalf("PrepareCreated: %v", err)
+		t.Fatalf("Prepare: %v", err)
 	}
 	cfg := e.rt.paths(c.ID).config
 	if err := os.WriteFile(cfg, []byte("{"), 0o600); err != nil {

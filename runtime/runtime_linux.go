@@ -66,24 +66,15 @@ func (r *Runtime) Start(ctx context.Context, c Config) error {
 	return r.run(ctx, c.ID, func() (Config, error) { return c, nil })
 }
 
-// Prepare makes created container id ready to start at once: its shim
-// is spawned and makes the container up to its process (runc create: the
-// init's namespaces, cgroups, mounts and seccomp filter), which waits
-// there. Restart then only runs the process (runc start); until then the
-// container is created, and Release, Stop or Remove undo the preparation.
-// It returns once the shim is spawned; prepared waits for the
-// preparation to end, and says how it went.
-func (r *Runtime) Prepare(ctx context.Context, id string) (prepared func() error, err error) {
-	c, err := r.Config(id)
-	if err != nil {
-		return nil, err
-	}
-	return r.launch(ctx, id, c, true)
-}
-
-// PrepareCreated is Prepare for the container this process has just
-// made with Create(c): its configuration is c, not read back.
-func (r *Runtime) PrepareCreated(ctx context.Context, c Config) (prepared func() error, err error) {
+// Prepare makes container c, which this process has just made with
+// Create(c), ready to start at once: its shim is spawned and makes the
+// container up to its process (runc create: the init's namespaces,
+// cgroups, mounts and seccomp filter), which waits there. Restart then
+// only runs the process (runc start); until then the container is
+// created, and Release, Stop or Remove undo the preparation. It returns
+// once the shim is spawned; prepared waits for the preparation to end,
+// and says how it went.
+func (r *Runtime) Prepare(ctx context.Context, c Config) (prepared func() error, err error) {
 	return r.launch(ctx, c.ID, c, true)
 }
 
