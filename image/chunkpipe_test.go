@@ -83,6 +83,23 @@ func TestChunkPipeReaderCloseStopsWriter(t *testing.T) {
 	}
 }
 
+// wantArrived reads p to its end and requires the download (done) to
+// have ended well, and both p's reader and blob to have got data, whole
+// and in order.
+func wantArrived(t *testing.T, p *chunkPipe, done <-chan error, blob *recorder, data []byte) {
+	t.Helper()
+	got, err := io.ReadAll(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) || !bytes.Equal(blob.Bytes(), data) {
+		t.Fatalf("pipe got %d bytes, blob %d, not the %d read in order", len(got), blob.Len(), len(data))
+	}
+}
+
 // recorder is a writer that keeps what it was given.
 type recorder struct {
 	bytes.Buffer
@@ -115,16 +132,7 @@ func TestChunkTeeWritesAndPasses(t *testing.T) {
 		p.CloseWrite(err)
 		done <- err
 	}()
-	got, err := io.ReadAll(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, data) || !bytes.Equal(blob.Bytes(), data) {
-		t.Fatalf("pipe got %d bytes, blob %d, not the %d read in order", len(got), blob.Len(), len(data))
-	}
+	wantArrived(t, p, done, &blob, data)
 }
 
 // A download error reaches both ends after the bytes before it; the
@@ -218,14 +226,5 @@ func TestChunkTeeReadsWhileBlobWrites(t *testing.T) {
 		t.Fatalf("read %d bytes while the first chunk was being written, want every chunk filled (3000)", n)
 	}
 	close(blob.release)
-	got, err := io.ReadAll(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, data) || !bytes.Equal(blob.Bytes(), data) {
-		t.Fatalf("pipe got %d bytes, blob %d, not the %d read in order", len(got), blob.Len(), len(data))
-	}
+	wantArrived(t, p, done, &blob.recorder, data)
 }

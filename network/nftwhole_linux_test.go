@@ -40,17 +40,7 @@ func TestWholeTableNotRemade(t *testing.T) {
 	if whole() {
 		t.Fatal("without its output chain the table counts as whole")
 	}
-	owner := fmt.Sprintf("proj-web-1-%d", freePort(t, "tcp4"))
-	t.Cleanup(func() {
-		if err := h.UnpublishPorts(owner); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
-	_, l := testLink(t, h, b, 2)
-	m := []PortMapping{{HostPort: freePort(t, "tcp4"), ContainerIP: l.Addr.Addr(), ContainerPort: 80, Protocol: "tcp", Bridge: b.Name}}
-	if err := h.PublishPorts(owner, m); err != nil {
-		t.Fatal(err)
-	}
+	owner := publishOne(t, h, b)
 	if !whole() {
 		t.Fatal("a publish did not make the output chain again")
 	}
@@ -74,17 +64,7 @@ func TestWholeTableNotRemade(t *testing.T) {
 func TestUnpublishPortsOfOwnerWithout(t *testing.T) {
 	h := rootTest(t)
 	b := testBridge(t, h)
-	owner := fmt.Sprintf("proj-web-1-%d", freePort(t, "tcp4"))
-	t.Cleanup(func() {
-		if err := h.UnpublishPorts(owner); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
-	_, l := testLink(t, h, b, 2)
-	m := []PortMapping{{HostPort: freePort(t, "tcp4"), ContainerIP: l.Addr.Addr(), ContainerPort: 80, Protocol: "tcp", Bridge: b.Name}}
-	if err := h.PublishPorts(owner, m); err != nil {
-		t.Fatal(err)
-	}
+	owner := publishOne(t, h, b)
 	ofOwner := func(r *nftables.Rule) bool { return ruleTag(r) == ownerTag(owner) }
 	had := countRules(t, h, func(*nftables.Rule) bool { return true })
 	if countRules(t, h, ofOwner) == 0 {
@@ -102,4 +82,22 @@ func TestUnpublishPortsOfOwnerWithout(t *testing.T) {
 	if n := countRules(t, h, ofOwner); n != 0 {
 		t.Errorf("%d rules of %s left after UnpublishPorts", n, owner)
 	}
+}
+
+// publishOne publishes a port of a new link on b for an owner of its own,
+// whose ports are unpublished when the test ends, and returns the owner.
+func publishOne(t *testing.T, h *Host, b Bridge) string {
+	t.Helper()
+	owner := fmt.Sprintf("proj-web-1-%d", freePort(t, "tcp4"))
+	t.Cleanup(func() {
+		if err := h.UnpublishPorts(owner); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	_, l := testLink(t, h, b, 2)
+	m := []PortMapping{{HostPort: freePort(t, "tcp4"), ContainerIP: l.Addr.Addr(), ContainerPort: 80, Protocol: "tcp", Bridge: b.Name}}
+	if err := h.PublishPorts(owner, m); err != nil {
+		t.Fatal(err)
+	}
+	return owner
 }
