@@ -8,11 +8,11 @@
 #
 # BENCH ONLY (CI does not need them): with --bench it also installs
 # buildah, which bench/build.sh compares berth's builder with, and runc, the
-# floor of bench/up.sh and bench/compare.sh.
+# floor of bench/up.sh and bench/compare.sh, and linux-perf (bench/cpusplit.sh).
 set -euo pipefail
 pkgs=(busybox-static musl-tools nftables iptables iproute2 procps curl hyperfine libseccomp-dev pkg-config gcc libc6-dev)
 if [ "${1:-}" = --bench ]; then
-	pkgs+=(buildah runc)
+	pkgs+=(buildah runc linux-perf)
 fi
 need=()
 for pkg in "${pkgs[@]}"; do
