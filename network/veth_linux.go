@@ -6,12 +6,12 @@ import (
 	"io/fs"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Attach connects the network namespace at nsPath to l.Bridge with a veth
@@ -50,9 +50,12 @@ func (h *Host) CreateNetNSWith(path string, links []Link) error {
 			return err
 		}
 	}
-	// The host's socket is opened here, before a thread enters the new
-	// namespace and uses it there.
+	// The host's sockets are opened here, before a thread enters the new
+	// namespace and uses them there.
 	if _, err := hostRoute(); err != nil {
+		return err
+	}
+	if _, err := hostRouteConn(); err != nil {
 		return err
 	}
 	n, err := makeNetNS(path, func(n *netNS) error {
@@ -191,49 +194,54 @@ func addressed(inNS *netlink.Handle, peer netlink.Link, family int, addr netip.P
 }
 
 // createVeth makes the pair with its peer directly inside n (so the peer
-// name never collides with a host interface) and its MAC set, then
-// configures both ends: the host end through host, the peer through n's
-// socket.
+// name never collides with a host interface), its MAC set and the host
+// end up on the bridge, in one request (addVeth), then configures both
+// ends: the host end through host, the peer through n's socket. When the
+// calling thread is in n (a namespace just made), the peer starts with
+// its IPv6 setting (peerIPv6).
 func createVeth(host *netlink.Handle, n *netNS, br *netlink.Bridge, l Link) error {
-	attrs := netlink.NewLinkAttrs()
-	attrs.Name = l.HostVeth
-	attrs.MTU = br.Attrs().MTU
-	attrs.MasterIndex = br.Index // set by LinkAdd, which also learns the index
-	// One queue each way on both ends (the peer takes the same), which is
-	// what the kernel leaves a veth using anyway; asked for at creation,
-	// it spares the kernel cutting the default one per CPU down to one,
-	// which waits for an RCU grace period twice while holding the rtnl
-	// lock that every other container's plumbing needs.
-	attrs.NumTxQueues, attrs.NumRxQueues = 1, 1
-	attrs.Flags = net.FlagUp // the host end: up from its creation, one request less
-	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: l.IfName, PeerNamespace: netlink.NsFd(n.ns), PeerHardwareAddr: l.mac()}
+	v := vethAdd{Name: l.HostVeth, PeerName: l.IfName, MTU: br.Attrs().MTU, Master: br.Index,
+		PeerNS: int(n.ns), PeerMAC: l.mac(),
+		// One queue each way on both ends, which is what the kernel
+		// leaves a veth using anyway; asked for at creation, it spares
+		// the kernel cutting the default one per CPU down to one, which
+		// waits for an RCU grace period twice while holding the rtnl
+		// lock that every other container's plumbing needs.
+		NumTx: 1, NumRx: 1}
 	restore, err := n.peerIPv6(l.Addr6.IsValid())
 	if err != nil {
 		return err
 	}
-	err = host.LinkAdd(veth)
+	index, peerIndex, err := addVeth(v)
 	if rerr := restore(); err == nil {
 		err = rerr
 	}
 	if err != nil {
 		return fmt.Errorf("creating veth pair: %w", err)
 	}
-	if veth.Index == 0 {
-		return fmt.Errorf("creating veth pair: %s has no index after its creation", l.HostVeth)
+	var hostEnd netlink.Link = &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: l.HostVeth, Index: index}}
+	if index == 0 { // no echo of the new link
+		if hostEnd, err = host.LinkByName(l.HostVeth); err != nil {
+			return fmt.Errorf("looking up new %s: %w", l.HostVeth, err)
+		}
 	}
-	if err := host.LinkSetHairpin(veth, true); err != nil {
+	if err := host.LinkSetHairpin(hostEnd, true); err != nil {
 		return fmt.Errorf("setting hairpin mode on %s: %w", l.HostVeth, err)
 	}
 	in := n.in
-	peer, err := in.LinkByName(l.IfName)
-	if err != nil {
-		return fmt.Errorf("looking up new %s in netns: %w", l.IfName, err)
+	var peer netlink.Link = &netlink.Device{LinkAttrs: netlink.LinkAttrs{Name: l.IfName, Index: peerIndex}}
+	if peerIndex == 0 {
+		if peer, err = in.LinkByName(l.IfName); err != nil {
+			return fmt.Errorf("looking up new %s in netns: %w", l.IfName, err)
+		}
 	}
 	if err := in.AddrAdd(peer, &netlink.Addr{IPNet: prefixIPNet(l.Addr)}); err != nil {
 		return fmt.Errorf("adding address %v: %w", l.Addr, err)
 	}
-	if err := n.ipv6Switch("net/ipv6/conf/"+l.IfName+"/disable_ipv6", l.Addr6.IsValid()); err != nil {
-		return err // before it is up: with IPv6 off, it never starts
+	if !n.here { // otherwise it took the namespace's default, set for it
+		if err := n.ipv6Switch("net/ipv6/conf/"+l.IfName+"/disable_ipv6", l.Addr6.IsValid()); err != nil {
+			return err // before it is up: with IPv6 off, it never starts
+		}
 	}
 	if l.Addr6.IsValid() {
 		if err := in.AddrAdd(peer, newAddr(l.Addr6)); err != nil {
@@ -290,28 +298,45 @@ func unlessNoIPv6(err error, v6 bool) error {
 // v6 says, when the calling thread is in n: the namespace's default is
 // set to that for the creation (restore puts it back), so that the peer
 // needs no change of its own, which takes the rtnl lock. Elsewhere it does
-// nothing; the peer's own setting is changed before it is up.
+// nothing; the peer's own setting is changed before it is up. The default
+// is read, set and put back through one descriptor.
 func (n *netNS) peerIPv6(v6 bool) (restore func() error, err error) {
 	nothing := func() error { return nil }
 	if !n.here {
 		return nothing, nil
 	}
-	p := filepath.Join("/proc/sys", defaultDisableIPv6)
-	cur, err := os.ReadFile(p)
+	fd, err := unix.Open(filepath.Join("/proc/sys", defaultDisableIPv6), unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if unlessNoIPv6(err, v6) == nil {
 			return nothing, nil
 		}
+		return nil, fmt.Errorf("opening sysctl %s in netns: %w", dotted(defaultDisableIPv6), err)
+	}
+	var buf [16]byte
+	k, err := unix.Pread(fd, buf[:], 0)
+	if err != nil {
+		unix.Close(fd)
 		return nil, fmt.Errorf("reading sysctl %s in netns: %w", dotted(defaultDisableIPv6), err)
 	}
-	was := strings.TrimSpace(string(cur))
-	if was == disableIPv6(v6) {
+	was, want := strings.TrimSpace(string(buf[:k])), disableIPv6(v6)
+	if was == want {
+		unix.Close(fd)
 		return nothing, nil
 	}
-	if err := setSysctlHere(defaultDisableIPv6, disableIPv6(v6)); err != nil {
+	set := func(value string) error {
+		if _, err := unix.Pwrite(fd, []byte(value), 0); err != nil {
+			return fmt.Errorf("setting sysctl %s=%s in netns: %w", dotted(defaultDisableIPv6), value, err)
+		}
+		return nil
+	}
+	if err := set(want); err != nil {
+		unix.Close(fd)
 		return nil, err
 	}
-	return func() error { return setSysctlHere(defaultDisableIPv6, was) }, nil
+	return func() error {
+		defer unix.Close(fd)
+		return set(was)
+	}, nil
 }
 
 // hostEndUp turns on hairpin mode on the bridge port and sets it up.
