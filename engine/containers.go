@@ -107,7 +107,13 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		if err != nil {
 			return err
 		}
-		e.peerChanged(ctx, c.Name) // creations after it name it by its service
+		// Creations after it name it by its service: the snapshot of
+		// peers has it since its own /etc files were rendered (its record
+		// and endpoints), unless it shares another's files; read again
+		// only when its ports were published since.
+		if len(c.Service.Ports) > 0 || c.Shares != "" {
+			e.peerChanged(ctx, c.Name)
+		}
 	}
 	// It is made now: record that even if the user interrupts this very
 	// moment (its "create" event with it, in one transaction).
