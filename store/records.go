@@ -105,6 +105,13 @@ func NewID() string {
 // ErrNameInUse is returned when a container name is recorded by another project.
 var ErrNameInUse = errors.New("container name is already in use")
 
+// The statements of PutContainer and Created (see stmts).
+const (
+	ownerQuery        = `SELECT project, id FROM containers WHERE name = ?`
+	putContainerQuery = `INSERT OR REPLACE INTO containers (` + containerCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,NULL,?)`
+	setHashQuery      = `UPDATE containers SET config_hash = ? WHERE name = ?`
+)
+
 // PutContainer inserts or replaces a container record; c.ID must be one
 // NewID made. A name another project's container holds is refused
 // (ErrNameInUse).
@@ -125,14 +132,14 @@ func (s *Store) PutContainer(ctx context.Context, c Container, claims ...Endpoin
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var owner, id string
-		err := tx.QueryRow(`SELECT project, id FROM containers WHERE name = ?`, c.Name).Scan(&owner, &id)
+		err := s.txQueryRow(tx, ownerQuery, c.Name).Scan(&owner, &id)
 		if err == nil && owner != c.Project {
 			return fmt.Errorf("%w by container %q of project %q", ErrNameInUse, id, owner)
 		}
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		_, err = tx.Exec(`INSERT OR REPLACE INTO containers (`+containerCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,NULL,?)`,
+		_, err = s.txExec(tx, putContainerQuery,
 			c.ID, c.Name, c.Project, c.Service, c.Number, c.ConfigHash, c.ImageRef, c.ImageID, c.Spec, c.CreatedAt.UnixNano(), string(labels))
 		if err != nil {
 			return err
@@ -174,7 +181,7 @@ func bestEffort(err error) error {
 // commit, one sync, for the two; see bestEffort for the event's errors).
 func (s *Store) Created(ctx context.Context, name, hash string, at time.Time) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`UPDATE containers SET config_hash = ? WHERE name = ?`, hash, name); err != nil {
+		if _, err := s.txExec(tx, setHashQuery, hash, name); err != nil {
 			return err
 		}
 		return bestEffort(addEvent(tx, name, "create", nil, at))
@@ -206,7 +213,7 @@ func (s *Store) Containers(ctx context.Context, project string) ([]Container, er
 
 // Container returns one container's record, or ErrNotFound.
 func (s *Store) Container(ctx context.Context, name string) (Container, error) {
-	c, err := scanContainer(s.db.QueryRowContext(ctx, `SELECT `+containerCols+` FROM containers WHERE name = ?`, name))
+	c, err := scanContainer(s.queryRow(ctx, `SELECT `+containerCols+` FROM containers WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("container %q: %w", name, ErrNotFound)
 	}
@@ -278,7 +285,7 @@ func (s *Store) Networks(ctx context.Context, project string) ([]Network, error)
 
 // Network returns one network by name, or ErrNotFound.
 func (s *Store) Network(ctx context.Context, name string) (Network, error) {
-	n, err := scanNetwork(s.db.QueryRowContext(ctx, `SELECT `+networkCols+` FROM networks WHERE name = ?`, name))
+	n, err := scanNetwork(s.queryRow(ctx, `SELECT `+networkCols+` FROM networks WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return n, fmt.Errorf("network %q: %w", name, ErrNotFound)
 	}
@@ -439,7 +446,7 @@ func (s *Store) endpoints(ctx context.Context, container string) ([]Endpoint, er
 		q = `SELECT container, network, address, address6, key FROM endpoints WHERE container = ? ORDER BY network`
 		args = append(args, container)
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing endpoints: %w", err)
 	}
@@ -566,7 +573,7 @@ func (s *Store) MovePorts(ctx context.Context, from, container string, ports []P
 
 // Ports lists the published ports of container ("" lists all), by container and host port.
 func (s *Store) Ports(ctx context.Context, container string) ([]Port, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT container, protocol, host_ip, host_port, container_port FROM ports
+	rows, err := s.query(ctx, `SELECT container, protocol, host_ip, host_port, container_port FROM ports
 		WHERE ?1 = '' OR container = ?1 ORDER BY container, host_port, protocol`, container)
 	if err != nil {
 		return nil, fmt.Errorf("listing ports: %w", err)

@@ -106,6 +106,7 @@ type Store struct {
 	db      *sql.DB
 	wake    string // the file touched after each recorded event (see WatchEvents)
 	commits commits
+	stmts   stmts
 }
 
 // Open opens (creating if needed) the database at <root>/berth.db and
@@ -158,6 +159,7 @@ func openDB(root string, migrate bool, sync string) (*Store, error) {
 			db.Close()
 			return nil, fmt.Errorf("%s: %w (%d, want %d): %v", path, ErrSchema, v, schemaVersion, err)
 		}
+		s.prepareTx()
 		return s, nil
 	}
 	if err := s.migrate(); err != nil {
@@ -171,6 +173,7 @@ func openDB(root string, migrate bool, sync string) (*Store, error) {
 			return nil, fmt.Errorf("securing %s: %w", f, err)
 		}
 	}
+	s.prepareTx()
 	return s, nil
 }
 

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// The queries of a container's creation run through statements prepared
+// once per store (each prepared statement is kept and used again), and a
+// kept statement reads what was written after its preparation, by this
+// store or another connection, inside and outside a transaction.
+func TestPreparedStatementsReadFreshRecords(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s, other := open(t, root), open(t, root)
+	for _, q := range txQueries {
+		if s.cached(q) == nil {
+			t.Errorf("not prepared when the store opened: %s", q)
+		}
+	}
+	if _, err := s.Container(ctx, "p-s-1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("before it is recorded: %v", err)
+	}
+	byName := s.cached(`SELECT ` + containerCols + ` FROM containers WHERE name = ?`)
+	if byName == nil {
+		t.Fatal("the lookup by name was not kept prepared")
+	}
+	if err := other.PutContainer(ctx, Container{ID: NewID(), Name: "p-s-1", Project: "p", Service: "s", Number: 1, Spec: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Container(ctx, "p-s-1"); err != nil || c.Project != "p" {
+		t.Fatalf("written by another connection after the preparation: %+v, %v", c, err)
+	}
+	if again := s.cached(`SELECT ` + containerCols + ` FROM containers WHERE name = ?`); again != byName {
+		t.Error("the lookup by name was prepared again")
+	}
+	// PutContainer's owner check (a kept statement in a transaction) sees
+	// the other connection's record.
+	err := s.PutContainer(ctx, Container{ID: NewID(), Name: "p-s-1", Project: "q", Service: "s", Number: 1, Spec: []byte("{}")})
+	if !errors.Is(err, ErrNameInUse) {
+		t.Fatalf("another project's name: %v, want ErrNameInUse", err)
+	}
+	if err := s.Created(ctx, "p-s-1", "h1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := other.Container(ctx, "p-s-1"); err != nil || c.ConfigHash != "h1" {
+		t.Fatalf("the hash set through a kept statement: %+v, %v", c, err)
+	}
+}
