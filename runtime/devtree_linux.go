@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/moby/sys/userns"
 	"github.com/opencontainers/cgroups/devices/config"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
@@ -275,17 +274,13 @@ func (t *devTree) node(d *config.Device) error {
 	return nil
 }
 
-// prepareDevTree makes cfg's /dev on the root filesystem at rootfs when
-// it applies (planDevTree; not turned off; the calling thread in a
-// private mount namespace where rootfs is mounted) and leaves to the init
-// only the rest; it returns the function to call once the run is launched
-// or failed, which detaches the shim's copy. Where the tree cannot be
-// made, cfg is left as it is and libcontainer makes /dev.
+// prepareDevTree makes cfg's /dev on the root filesystem p.rootfs,
+// mounted in the calling thread's private namespace, when planDevTree
+// allows, and leaves to the init only the rest; it returns the function
+// that detaches the shim's copy once the init has its own. Where the tree
+// cannot be made, cfg is left as it is and libcontainer makes /dev.
 func prepareDevTree(cfg *configs.Config, p paths) func() {
 	none := func() {}
-	if os.Getenv(devTreeEnv) == "off" || userns.RunningInUserNS() || filepath.Clean(cfg.Rootfs) != p.rootfs || !rootfsMounted(p) {
-		return none
-	}
 	t := planDevTree(cfg, filepath.Join(p.dir, devTreeDir))
 	if t == nil {
 		return none

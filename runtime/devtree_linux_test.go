@@ -209,3 +209,85 @@ func TestPlanDevTree(t *testing.T) {
 		}
 	}
 }
+
+// TestPreBindsSameAsLibcontainers runs a container with binds the shim
+// makes and one with all of them left to libcontainer (BERTH_PREBINDS=off):
+// a file on an existing file, on a missing one and on one under a
+// symbolic link of the image, a directory on a missing directory, a
+// read-only one and one beneath another bind. Inside, the mounts and
+// their targets are the same, and the shim made the plain ones only.
+func TestPreBindsSameAsLibcontainers(t *testing.T) {
+	e := newTestEnv(t)
+	host := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(host, "hosts"), []byte("10.0.0.1 x\n"), 0o644))
+	must(t, os.Mkdir(filepath.Join(host, "vol"), 0o755))
+	must(t, os.WriteFile(filepath.Join(host, "vol", "f"), []byte("v\n"), 0o600))
+	layer := t.TempDir() // the image's top layer: a link out of the way
+	must(t, os.Symlink("/tmp", filepath.Join(layer, "lnk")))
+	mounts := []Mount{
+		{Type: "bind", Source: filepath.Join(host, "hosts"), Target: "/etc/hosts"},
+		{Type: "bind", Source: filepath.Join(host, "hosts"), Target: "/etc/new-file"},
+		{Type: "bind", Source: filepath.Join(host, "hosts"), Target: "/lnk/through-link"},
+		{Type: "bind", Source: filepath.Join(host, "vol"), Target: "/vol"},
+		{Type: "bind", Source: filepath.Join(host, "vol"), Target: "/ro", ReadOnly: true},
+		{Type: "bind", Source: filepath.Join(host, "vol"), Target: "/nest"},
+		{Type: "bind", Source: filepath.Join(host, "hosts"), Target: "/nest/f"},
+	}
+	const script = `cat /proc/self/mountinfo; ` +
+		`for f in /etc/hosts /etc/new-file /tmp/through-link /vol /vol/f /ro /nest /nest/f; do ` +
+		`stat -c '%n %F %a %u %g %s' $f; done; cat /etc/hosts; echo END; exec sleep 1000`
+	run := func(pre string) (string, []string) {
+		t.Setenv(preBindsEnv, pre) // the shim inherits it
+		c := e.config(script)
+		c.Layers = append(c.Layers, layer)
+		c.Mounts = mounts
+		e.start(t, c)
+		return c.ID, e.waitEND(t, c.ID)
+	}
+	offID, off := run("off")
+	onID, on := run("")
+	if got, want := normalizeView(sortMountTable(on), onID), normalizeView(sortMountTable(off), offID); !slices.Equal(got, want) {
+		t.Errorf("the container's binds made by the shim differ from libcontainer's:\n%s\nwant:\n%s",
+			strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for id, want := range map[string][]string{
+		offID: {"/vol", "/ro", "/nest", "/etc/hosts", "/etc/new-file", "/lnk/through-link", "/nest/f"}, // by depth
+		onID:  {"/ro", "/nest", "/lnk/through-link", "/nest/f"},
+	} {
+		var got []string
+		for _, d := range stateMounts(t, filepath.Join(e.run, "runc", id, "state.json")) {
+			if !underAny(d, "/proc", "/sys", "/dev") && d != "/dev" && d != "/proc" && d != "/sys" {
+				got = append(got, d)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("container %s: the init makes %q, want %q", id, got, want)
+		}
+	}
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	must(t, err)
+	if strings.Contains(string(mi), onID) {
+		t.Errorf("a bind shows on the host:\n%s", mi)
+	}
+}
+
+// stateMounts is the destinations of the mounts in the libcontainer
+// state at statePath: what the init makes.
+func stateMounts(t *testing.T, statePath string) []string {
+	t.Helper()
+	b, err := os.ReadFile(statePath)
+	must(t, err)
+	var st struct {
+		Config struct {
+			Mounts []struct {
+				Destination string `json:"destination"`
+			} `json:"mounts"`
+		} `json:"config"`
+	}
+	must(t, json.Unmarshal(b, &st))
+	var out []string
+	for _, m := range st.Config.Mounts {
+		out = append(out, m.Destination)
+	}
+	return out
+}

@@ -273,7 +273,7 @@ func (s *shim) launch(hold bool) (launched, error) {
 	}
 	spec, viewDone := prepareCgroupView(spec, s.p)
 	ctr, proc, err := runContainer(s.p.stateRoot, s.p.seccompCache, s.cfg.ID, spec, sio.proc, hold,
-		func(cfg *configs.Config) func() { return prepareDevTree(cfg, s.p) })
+		func(cfg *configs.Config) func() { return prepareInitMounts(cfg, s.p) })
 	viewDone(err != nil)
 	if err == nil {
 		if err = sio.started(); err != nil {
