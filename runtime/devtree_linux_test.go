@@ -291,3 +291,33 @@ func stateMounts(t *testing.T, statePath string) []string {
 	}
 	return out
 }
+
+// TestDevTreeOnRestart restarts a container (its second run mounts the
+// root filesystem again, in a namespace of one thread): the second run
+// sees the same /dev and binds as the first, with the shim's tree used
+// again and the first run's copy gone (no mount twice).
+func TestDevTreeOnRestart(t *testing.T) {
+	e := newTestEnv(t)
+	zero := time.Duration(0)
+	c := e.config(`cat /proc/self/mountinfo; find /dev -exec stat -c '%n %F %a %u %g %t:%T' {} +; ` +
+		`echo RUN; if [ -e /ran ]; then echo END; exec sleep 1000; fi; touch /ran; exit 1`)
+	c.Restart, c.RestartDelay = "on-failure:1", &zero
+	e.start(t, c)
+	lines := e.waitEND(t, c.ID)
+	i := slices.Index(lines, "stdout: RUN")
+	if i < 0 || len(lines) < 2*(i+1) {
+		t.Fatalf("two runs expected: %q", lines)
+	}
+	// The root filesystem's overlay is mounted by other code on a restart
+	// (its options may differ: uuid=on); the rest must not.
+	notRoot := func(l string) bool { return strings.Contains(l, " - overlay ") }
+	first := slices.DeleteFunc(slices.Clone(lines[:i]), notRoot)
+	second := slices.DeleteFunc(slices.Clone(lines[i+1:2*i+1]), notRoot)
+	if got, want := normalizeView(second, c.ID), normalizeView(first, c.ID); !slices.Equal(got, want) {
+		t.Errorf("the restarted container's /dev differs from its first run's:\n%s\nwant:\n%s",
+			strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !devTreeUsed(t, filepath.Join(e.run, "runc", c.ID, "state.json")) {
+		t.Error("the restart's /dev was made by libcontainer, not the shim")
+	}
+}
