@@ -12,6 +12,7 @@ import (
 	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/internal/seccache"
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -29,11 +30,16 @@ type procIO struct {
 // (namespaces, cgroups, mounts, seccomp) and waits on libcontainer's exec
 // fifo, the process not run until the container's Exec (runc create, and
 // later runc start); without, it runs at once (runc run). On error nothing
-// of the container is left.
-func runContainer(stateRoot, seccompCache, id string, spec *specs.Spec, pio procIO, hold bool) (*libcontainer.Container, *libcontainer.Process, error) {
+// of the container is left. prep, if not nil, may take work off the
+// init's configuration before the init starts (see prepareDevTree); the
+// function it returns is called once the init has started or failed.
+func runContainer(stateRoot, seccompCache, id string, spec *specs.Spec, pio procIO, hold bool, prep func(*configs.Config) func()) (*libcontainer.Container, *libcontainer.Process, error) {
 	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{CgroupName: id, Spec: spec})
 	if err != nil {
 		return nil, nil, fmt.Errorf("converting spec of %q: %w", id, err)
+	}
+	if prep != nil {
+		defer prep(cfg)()
 	}
 	// The filter compiled for an earlier container with the same one, if
 	// any (see package seccache). Not with hooks: their processes, which

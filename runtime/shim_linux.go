@@ -17,6 +17,7 @@ import (
 	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/lifecycle"
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -271,7 +272,8 @@ func (s *shim) launch(hold bool) (launched, error) {
 		return launched{}, err
 	}
 	spec, viewDone := prepareCgroupView(spec, s.p)
-	ctr, proc, err := runContainer(s.p.stateRoot, s.p.seccompCache, s.cfg.ID, spec, sio.proc, hold)
+	ctr, proc, err := runContainer(s.p.stateRoot, s.p.seccompCache, s.cfg.ID, spec, sio.proc, hold,
+		func(cfg *configs.Config) func() { return prepareInitMounts(cfg, s.p) })
 	viewDone(err != nil)
 	if err == nil {
 		if err = sio.started(); err != nil {
