@@ -46,12 +46,13 @@ func binary(t *testing.T) string {
 		}
 		berthBin = filepath.Join(dir, "berth")
 		for _, prog := range []string{"berth", "berth-kube", "berth-runtime", "berth-init"} {
-			build := exec.Command("go", "build", "-tags", buildTags(), "-o", filepath.Join(dir, prog), "../cmd/"+prog)
+			bin := filepath.Join(dir, prog)
+			build := exec.Command("go", "build", "-tags", buildTags(), "-o", bin, "../cmd/"+prog)
 			if prog == "berth-init" {
 				build.Env = append(os.Environ(), "CGO_ENABLED=0") // static: it runs inside images
 			}
-			if prog == "berth-runtime" && goKnows("jsonv2") {
-				build.Env = append(os.Environ(), "GOEXPERIMENT=jsonv2") // as the Makefile builds it
+			if prog == "berth-runtime" { // with the Makefile's rule: its experiment, tags and static link
+				build = exec.Command("make", "-s", "-C", "..", "RUNTIME="+bin, bin)
 			}
 			out, err := build.CombinedOutput()
 			if err != nil {
@@ -70,13 +71,6 @@ func binary(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return berthBin
-}
-
-// goKnows reports whether the Go toolchain accepts the experiment x.
-func goKnows(x string) bool {
-	cmd := exec.Command("go", "env", "GOEXPERIMENT")
-	cmd.Env = append(os.Environ(), "GOEXPERIMENT="+x)
-	return cmd.Run() == nil
 }
 
 // user is a person at a shell with a private berth: its own state roots,

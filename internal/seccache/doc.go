@@ -10,12 +10,20 @@
 // configuration (Offer): a log of the libseccomp calls that made it and the
 // program libseccomp exported. The init (Arm) records its own calls and
 // defers the rule additions; at the export, when its log is byte for byte
-// the entry's (same calls and arguments, same libseccomp version, kernel
-// seccomp API level and release, machine), it writes the entry's program;
+// the entry's (same calls and arguments, same libseccomp version and
+// build, kernel seccomp API level and release, machine), it writes the
+// entry's program;
 // otherwise it runs the deferred calls and libseccomp exports as usual, and
 // hands {log, program} back to the shim (Collect), which keeps it under
 // BERTH_ROOT. libcontainer then patches and loads the program as always,
 // so the loaded filter is the one libseccomp would have made.
+//
+// A libseccomp build is named by the GNU build ID of the object that holds
+// it: libseccomp.so (with its file's device, inode, size and time) or,
+// when libseccomp is linked in statically (berth-runtime, see the
+// Makefile), the program's own, so that a rebuilt program, which may hold
+// another libseccomp, never takes a program another one compiled. An
+// object without a build ID gets no cache: the init compiles as usual.
 //
 // The offer reaches the init as the first of its extra files, one end of a
 // unix seqpacket socket pair (the offer is one message, the result

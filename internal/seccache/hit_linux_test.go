@@ -107,7 +107,13 @@ func TestMain(m *testing.M) {
 // its result into the cache and returns what it printed.
 func runChild(t *testing.T, o *Offer, mode string) string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	return runChildOf(t, os.Args[0], o, mode)
+}
+
+// runChildOf is runChild with the child run from the test binary bin.
+func runChildOf(t *testing.T, bin string, o *Offer, mode string) string {
+	t.Helper()
+	cmd := exec.Command(bin, "-test.run=^$")
 	cmd.Env = append(os.Environ(), hitChild+"="+mode)
 	cmd.ExtraFiles = []*os.File{o.File()}
 	out, err := cmd.Output()

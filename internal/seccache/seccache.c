@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <elf.h>
 #include <link.h>
 #include <pthread.h>
 #include <seccomp.h>
@@ -78,6 +79,15 @@ static void put32(struct buf *b, uint32_t v) { put(b, &v, sizeof v); }
 static void put64(struct buf *b, uint64_t v) { put(b, &v, sizeof v); }
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+// What identifies the libseccomp linked in (find_lib).
+struct lib_id {
+	uintptr_t addr;               // an address inside libseccomp
+	int found;                    // the object holding it was found (and its file stat'ed)
+	unsigned char build_id[64];   // the object's GNU build ID
+	uint32_t build_id_len;        // 0: it has none
+	struct stat file;             // a shared library's file; zero for the program
+};
 static struct {
 	int armed;             // the next seccomp_init is tracked
 	int result_fd;         // where {log, program} goes on a miss; -1: nowhere
@@ -88,15 +98,60 @@ static struct {
 	size_t applied;        // the log's first record not yet run for real
 	int defer;             // rule additions wait for the export
 	struct berth_seccache_stats stats;
-	struct stat lib; // libseccomp's file, found before the init pivots
+	struct lib_id lib;     // libseccomp's build, found before the init pivots
 } st = {.result_fd = -1};
 
+// build_id copies the GNU build ID of the loaded object info into id, if
+// one of its notes holds it.
+static void build_id(struct dl_phdr_info *info, struct lib_id *id)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		size_t align = ph->p_align == 8 ? 8 : 4;
+		const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+		const unsigned char *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+			size_t name = (n->n_namesz + align - 1) & ~(align - 1);
+			size_t desc = (n->n_descsz + align - 1) & ~(align - 1);
+			const unsigned char *d = p + sizeof *n + name;
+			if (d + desc > end)
+				break;
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && memcmp(p + sizeof *n, "GNU", 4) == 0 &&
+			    n->n_descsz > 0 && n->n_descsz <= sizeof id->build_id) {
+				memcpy(id->build_id, d, n->n_descsz);
+				id->build_id_len = n->n_descsz;
+				return;
+			}
+			p = d + desc;
+		}
+	}
+}
+
+// find_lib fills the lib_id data with what identifies the loaded object
+// holding the address it names: libseccomp.so, or the program itself when
+// libseccomp is linked in statically.
 static int find_lib(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
-	if (info->dlpi_name != NULL && strstr(info->dlpi_name, "/libseccomp.so") != NULL)
-		return stat(info->dlpi_name, (struct stat *)data) == 0;
-	return 0;
+	struct lib_id *id = data;
+	int holds = 0;
+	for (int i = 0; i < info->dlpi_phnum && !holds; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+		holds = ph->p_type == PT_LOAD && id->addr >= start && id->addr - start < ph->p_memsz;
+	}
+	if (!holds)
+		return 0;
+	id->found = 1;
+	build_id(info, id);
+	// A shared library's file too (an upgrade replaces it). Not the
+	// program's: the init runs from a sealed copy, a new file each time.
+	if (info->dlpi_name != NULL && info->dlpi_name[0] == '/' && stat(info->dlpi_name, &id->file) != 0)
+		id->found = 0;
+	return 1;
 }
 
 // end_results shuts the way back to the shim: what was not sent is not
@@ -213,9 +268,17 @@ int berth_seccache_arm(int fd)
 		free(msg);
 		return -1;
 	}
-	struct stat lib;
+	// Which libseccomp this is: the object holding its version, named by
+	// its build ID (and its file, for a shared library). Unnamed, nothing
+	// tells one build from another: no cache.
+	struct lib_id lib;
 	memset(&lib, 0, sizeof lib);
+	lib.addr = (uintptr_t)seccomp_version();
 	dl_iterate_phdr(find_lib, &lib);
+	if (!lib.found || lib.build_id_len == 0) {
+		free(msg);
+		return -1;
+	}
 	// Ours: it is not the container's process's (closed at its exec, and
 	// its number taken until then).
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -250,16 +313,18 @@ scmp_filter_ctx __wrap_seccomp_init(uint32_t def_action)
 		st.ctx = ctx;
 		st.defer = st.want != NULL;
 		// What the program depends on besides the calls: the library
-		// (its version and its file: an upgrade replaces it), the
-		// kernel's seccomp features (the API level), the machine.
+		// (its version, its build and, when shared, its file: an upgrade
+		// or a rebuild replaces them), the kernel's seccomp features (the
+		// API level), the machine.
 		const struct scmp_version *v = seccomp_version();
 		struct utsname u;
 		memset(&u, 0, sizeof u);
 		uname(&u);
 		put(&st.log, BERTH_SECCACHE_MAGIC, 8);
 		put32(&st.log, v->major), put32(&st.log, v->minor), put32(&st.log, v->micro);
-		put64(&st.log, st.lib.st_dev), put64(&st.log, st.lib.st_ino), put64(&st.log, (uint64_t)st.lib.st_size);
-		put64(&st.log, (uint64_t)st.lib.st_mtim.tv_sec), put64(&st.log, (uint64_t)st.lib.st_mtim.tv_nsec);
+		put32(&st.log, st.lib.build_id_len), put(&st.log, st.lib.build_id, st.lib.build_id_len);
+		put64(&st.log, st.lib.file.st_dev), put64(&st.log, st.lib.file.st_ino), put64(&st.log, (uint64_t)st.lib.file.st_size);
+		put64(&st.log, (uint64_t)st.lib.file.st_mtim.tv_sec), put64(&st.log, (uint64_t)st.lib.file.st_mtim.tv_nsec);
 		put32(&st.log, seccomp_api_get());
 		put32(&st.log, seccomp_arch_native());
 		put32(&st.log, (uint32_t)sizeof(void *));
