@@ -12,9 +12,6 @@ package seccache
 import "C"
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -85,11 +82,7 @@ func NewOffer(dir string, sc *configs.Seccomp) (*Offer, error) {
 	if sc == nil || os.Getenv(Env) == Off {
 		return nil, nil
 	}
-	path, err := EntryPath(dir, sc)
-	if err != nil {
-		return nil, err
-	}
-	o := &Offer{path: path}
+	o := &Offer{path: EntryPath(dir, sc)}
 	frame := append(append([]byte{}, magic...), make([]byte, 8)...) // no entry: empty log and program
 	if b, err := os.ReadFile(o.path); err == nil {
 		if e, err := Unmarshal(b); err == nil {
@@ -105,13 +98,8 @@ func NewOffer(dir string, sc *configs.Seccomp) (*Offer, error) {
 
 // EntryPath is where the entry for filter sc is kept in dir: named by a
 // hash of sc, which only finds it (the init checks the entry itself).
-func EntryPath(dir string, sc *configs.Seccomp) (string, error) {
-	key, err := json.Marshal(sc)
-	if err != nil {
-		return "", fmt.Errorf("seccomp cache key: %w", err)
-	}
-	sum := sha256.Sum256(key)
-	return filepath.Join(dir, hex.EncodeToString(sum[:16])), nil
+func EntryPath(dir string, sc *configs.Seccomp) string {
+	return filepath.Join(dir, entryName(sc))
 }
 
 // open makes the socket pair and queues frame for the init.
