@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 	"time"
 
@@ -96,13 +95,23 @@ type Mount struct {
 // NetNSHost is the Config.NetNS value that shares the host's network namespace.
 const NetNSHost = "host"
 
-var validID = regexp.MustCompile(`^[A-Za-z0-9_+\-.]+$`)
+// validID reports whether s is a non-empty run of letters, digits and
+// "_+-." (checked by hand, not by a regexp compiled at every start of the
+// shim and the container init, which link this package).
+func validID(s string) bool {
+	for _, r := range []byte(s) {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.IndexByte("_+-.", r) >= 0) {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // Validate reports every problem of c at once; the error wraps ErrInvalidConfig.
 func (c Config) Validate() error {
 	var probs []string
 	add := func(f string, a ...any) { probs = append(probs, fmt.Sprintf(f, a...)) }
-	if !validID.MatchString(c.ID) || c.ID == "." || c.ID == ".." {
+	if !validID(c.ID) || c.ID == "." || c.ID == ".." {
 		add("id: %q is not a valid container id (letters, digits, _+-.)", c.ID)
 	}
 	if len(c.Layers) == 0 {

@@ -99,7 +99,7 @@ func (s Security) validate(add func(string, ...any)) {
 		if m == s.IpcMode && m == IpcShareable {
 			continue
 		}
-		if name, ok := strings.CutPrefix(m, "container:"); (m != "" && m != "host" && !ok) || (ok && !validID.MatchString(name)) {
+		if name, ok := strings.CutPrefix(m, "container:"); (m != "" && m != "host" && !ok) || (ok && !validID(name)) {
 			add("namespace mode %q is not host or container:NAME", m)
 		}
 	}
