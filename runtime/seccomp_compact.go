@@ -41,12 +41,12 @@ func compactSeccomp(p *specs.LinuxSeccomp) *specs.LinuxSeccomp {
 	out.Syscalls = nil
 	placed := map[string]bool{}
 	for _, sc := range p.Syscalls {
-		kept := slices.DeleteFunc(slices.Clone(sc.Names), func(n string) bool { _, ok := rewritten[n]; return ok })
-		if len(kept) > 0 {
+		names := sc.Names // each rewritten name's rules go where it first was
+		if kept := slices.DeleteFunc(slices.Clone(names), func(n string) bool { _, ok := rewritten[n]; return ok }); len(kept) > 0 {
 			sc.Names = kept
 			out.Syscalls = append(out.Syscalls, sc)
 		}
-		for _, n := range sc.Names {
+		for _, n := range names {
 			if r, ok := rewritten[n]; ok && !placed[n] {
 				placed[n] = true
 				out.Syscalls = append(out.Syscalls, r...)

@@ -14,7 +14,8 @@ import (
 // must handle: alternatives on one argument (with a name shared by two
 // rules and overlapping values), values too large or infinite to rewrite,
 // two conditions on one argument (which runc turns into alternatives),
-// conditions on two arguments, and an action other than allow.
+// conditions on two arguments, an action other than allow, and a name
+// whose rules all name another that cannot be rewritten (tee).
 const customProfile = `{
   "defaultAction": "SCMP_ACT_ERRNO",
   "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
@@ -38,7 +39,10 @@ const customProfile = `{
     {"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38, "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}]},
     {"names": ["dup"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]},
     {"names": ["dup"], "action": "SCMP_ACT_ERRNO", "errnoRet": 9, "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]},
-    {"names": ["dup"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}]}
+    {"names": ["dup"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}]},
+    {"names": ["tee", "readv"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]},
+    {"names": ["tee", "writev"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}]},
+    {"names": ["readv", "writev"], "action": "SCMP_ACT_ALLOW"}
   ]
 }`
 
