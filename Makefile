@@ -38,8 +38,7 @@ $(KUBE): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 # and init is a fresh process that encodes libcontainer's config and state
 # and the spec once, so each container start pays for those encoders
 # (issue 15; perf over interleaved cold ups of 50: 4.6 -> 3.9 ms of JSON
-# per container). Keep in step with e2e/helpers_test.go, which builds it
-# for the tests.
+# per container).
 # Linked statically where glibc's and libseccomp's static libraries are
 # installed (Debian's libc6-dev and libseccomp-dev ship them): no dynamic
 # loader to run in each shim and init, about 0.5 ms of CPU each. With the
@@ -47,7 +46,7 @@ $(KUBE): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 # extension loading, nothing in it needs glibc's shared NSS modules or
 # dlopen. The seccomp cache then tells libseccomp builds apart by this
 # binary's build ID (internal/seccache). e2e/helpers_test.go builds it
-# with this rule.
+# for the tests with this rule (make RUNTIME=PATH PATH).
 RUNTIME_EXPERIMENT = $(shell GOEXPERIMENT=jsonv2 $(GO) env GOEXPERIMENT >/dev/null 2>&1 && echo jsonv2)
 RUNTIME_TAGS = $(TAGS) osusergo netgo sqlite_omit_load_extension
 RUNTIME_STATIC = $(shell [ -f "$$($(CC) -print-file-name=libc.a)" ] && { [ -z "$(TAGS)" ] || [ -f "$$(pkg-config --variable=libdir libseccomp)/libseccomp.a" ]; } && echo -extldflags=-static)
