@@ -184,7 +184,7 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 	nsGone := make(chan error, 1)
 	go func() { nsGone <- network.RemoveNetNS(e.netnsPath(name)) }()
 	end = phase.Start(name, "remove.stop")
-	if err := e.runtime.Halt(ctx, name, timeout); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrNotRunning) {
+	if err := e.halt(ctx, name, timeout); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrNotRunning) {
 		errs = append(errs, err)
 	}
 	end()
@@ -225,6 +225,27 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 		return err
 	}
 	e.peerChanged(ctx, name)
+	return nil
+}
+
+// halt stops container name for its removal (runtime.Halt). With no
+// grace, an idle shim drops it without waking (runtime.Drop), and its
+// kill, die and stop events are recorded here, in one transaction.
+func (e *Engine) halt(ctx context.Context, name string, timeout time.Duration) error {
+	if timeout != 0 {
+		return e.runtime.Halt(ctx, name, timeout)
+	}
+	evs, err := e.runtime.Drop(ctx, name)
+	if err != nil || len(evs) == 0 {
+		return err
+	}
+	recs := make([]store.Event, len(evs))
+	for i, ev := range evs {
+		recs[i] = store.Event{Action: ev.Action, Attributes: ev.Attrs, Time: ev.At}
+	}
+	if err := e.store.AddEvents(ctx, name, recs); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err // a container with no record: its shim's hook would have dropped them too
+	}
 	return nil
 }
 

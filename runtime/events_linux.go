@@ -18,7 +18,7 @@ type EventHook func(root, id, action string, attrs map[string]string, at time.Ti
 
 // event records action through the hook, if there is one.
 func (s *shim) event(action string, attrs map[string]string) {
-	if s.events == nil {
+	if s.events == nil || s.dropped.Load() { // a drop's caller records them
 		return
 	}
 	s.evMu.Lock()

@@ -13,7 +13,7 @@ import (
 
 // shimRequest asks the shim to act.
 type shimRequest struct {
-	Op        string `json:"op"` // "stop", "kill", "state", "pause", "resume", "attach"
+	Op        string `json:"op"` // "stop", "drop", "kill", "state", "pause", "resume", "attach"
 	Signal    int    `json:"signal,omitempty"`
 	TimeoutMS int64  `json:"timeout_ms,omitempty"`
 	Stdin     bool   `json:"stdin,omitempty"`  // attach: the client sends input
@@ -31,6 +31,19 @@ type shimResponse struct {
 	Error      string `json:"error,omitempty"`
 	NotRunning bool   `json:"not_running,omitempty"` // the error is ErrNotRunning
 	State      *State `json:"state,omitempty"`
+	// Dropped: the shim dropped the container, recording nothing (see
+	// Runtime.Drop).
+	Dropped *dropAnswer `json:"dropped,omitempty"`
+}
+
+// dropAnswer is a shim's answer to a drop: the stop signal it sent
+// before SIGKILL and the init's exit code; from an idle shim, which
+// leaves the container to be destroyed, its cgroup paths for a lean
+// destroy (leanOf), if it has them.
+type dropAnswer struct {
+	Signal   int               `json:"signal"`
+	ExitCode int               `json:"exit_code"`
+	Lean     map[string]string `json:"lean,omitempty"`
 }
 
 // callShim sends req to the shim listening at sock and decodes its answer.

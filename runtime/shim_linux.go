@@ -92,6 +92,7 @@ type shim struct {
 	unmountOnce sync.Once
 	unmounted   chan struct{} // closed once the rootfs is unmounted (see unmountRootfs)
 	discard     atomic.Bool   // a stop for a removal: no unmount (see unmountRootfs)
+	dropped     atomic.Bool   // a drop: its events and exit are the caller's to record (see drop)
 
 	idle shimIdle // going idle: see shimidle_linux.go
 }
@@ -429,6 +430,9 @@ func (s *shim) supervise(backoff time.Duration) {
 		if startErr != nil {
 			rec.Error = startErr.Error()
 		}
+		if stopped && s.dropped.Load() {
+			return // the caller records it (see drop), then removes the container
+		}
 		end := phase.Start(s.cfg.ID, "shim.exit.file")
 		if err := writeJSONAtomic(s.p.exit, rec); err != nil {
 			fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
@@ -550,6 +554,9 @@ func (s *shim) handle(conn net.Conn) {
 			s.discard.Store(true) // before the signal: the exit finds it
 		}
 		s.stop(syscall.Signal(req.Signal), time.Duration(req.TimeoutMS)*time.Millisecond)
+	case "drop":
+		s.discard.Store(true)
+		resp.Dropped = s.drop()
 	case "kill":
 		resp.fail(s.kill(syscall.Signal(req.Signal)))
 	case "pause":
@@ -616,6 +623,34 @@ func (s *shim) stop(sig syscall.Signal, timeout time.Duration) {
 	<-s.done
 }
 
+// drop stops the container as a stop with no grace does, for its
+// removal, and leaves what a stop records (its kill, die and stop events
+// and its exit) to the caller, which records the events in one go (see
+// Runtime.Drop): the answer says what to record, nil when the container
+// was not running (its exit is recorded already).
+func (s *shim) drop() *dropAnswer {
+	s.mu.Lock()
+	running := s.state.Status == lifecycle.Running || s.state.Status == lifecycle.Paused
+	if running {
+		// Under s.mu, while the status is running: supervise reads it
+		// after the exit, under s.mu too, before it records anything.
+		s.dropped.Store(true)
+	}
+	s.mu.Unlock()
+	sig, err := ParseSignal(s.cfg.stopSignal())
+	if err != nil {
+		sig = syscall.SIGTERM
+	}
+	s.stop(sig, 0)
+	if !running {
+		return nil
+	}
+	s.mu.Lock()
+	code := s.state.ExitCode
+	s.mu.Unlock()
+	return &dropAnswer{Signal: int(sig), ExitCode: code}
+}
+
 // signal sends sig to the init of a stop and records its "kill" event
 // while the signal takes effect: the event lock, held meanwhile, keeps it
 // before the "die" the signal causes.
@@ -623,7 +658,7 @@ func (s *shim) signal(proc initProc, sig syscall.Signal) {
 	s.evMu.Lock()
 	defer s.evMu.Unlock()
 	_ = proc.Signal(sig)
-	if s.events != nil {
+	if s.events != nil && !s.dropped.Load() {
 		s.events(s.root, s.cfg.ID, "kill", killAttributes(sig), time.Now())
 	}
 }

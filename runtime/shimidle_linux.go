@@ -530,6 +530,18 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 	if s.events != nil && s.idle.memDir != "" {
 		args = append(args, "oom="+s.idle.memDir)
 	}
+	if sig, err := ParseSignal(s.cfg.stopSignal()); err == nil {
+		args = append(args, "stopsig="+strconv.Itoa(int(sig))) // a drop's first signal
+	}
+	if h.Lean != nil {
+		// A drop's answer gives them: the caller destroys the container
+		// with no load of libcontainer's state (see Runtime.Drop).
+		lean, err := json.Marshal(h.Lean)
+		if err != nil {
+			return fmt.Errorf("going idle: %w", err)
+		}
+		args = append(args, "lean="+string(lean))
+	}
 	for _, o := range h.Outputs {
 		args = append(args, "out="+o.Stream+":"+strconv.Itoa(o.FD))
 	}

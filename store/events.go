@@ -50,6 +50,25 @@ func (s *Store) AddEvent(ctx context.Context, name, action string, attrs map[str
 	return nil
 }
 
+// AddEvents records events of container name as AddEvent does, in one
+// transaction, in order; each event's Time, Action and Attributes are
+// taken.
+func (s *Store) AddEvents(ctx context.Context, name string, evs []Event) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for _, ev := range evs {
+			if err := addEvent(tx, name, ev.Action, ev.Attributes, ev.Time); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("recording events of %q: %w", name, err)
+	}
+	s.touchWake()
+	return nil
+}
+
 // addEvent records, in tx, event action of container name, with its
 // recorded labels, image and name beside attrs.
 func addEvent(tx *sql.Tx, name, action string, attrs map[string]string, at time.Time) error {

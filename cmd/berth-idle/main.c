@@ -10,6 +10,10 @@
  *     16 KiB of one, or a partial line idle for 100 ms; encoded as Go's
  *     encoding/json encodes a string; the time as RFC 3339 with
  *     nanoseconds, in UTC);
+ *   - a drop request (the container is removed next, with no grace: see
+ *     Runtime.Drop) it serves itself: the stop signal, SIGKILL, the init
+ *     reaped, the exit code answered, and it exits, leaving the rest of
+ *     the container's end (its events, its destruction) to the caller;
  *   - on anything else it execs the Go shim back, through the descriptor
  *     of its binary, which takes over from its handoff as after a start:
  *     a client connecting on the control socket, the init exiting (not
@@ -20,13 +24,14 @@
  * are the Go shim's (so that the process looks the same to whoever looks
  * for shims), its own are in the environment, one a line:
  *   BERTH_IDLE_ARGS="listen=FD exe=FD pid=PID [log=FD] [maxsize=N]
- *                    [due=MS] [oom=DIR] [out=STREAM:FD]..."
+ *                    [due=MS] [oom=DIR] [stopsig=N] [out=STREAM:FD]..."
  * The wake is told through the environment, BERTH_IDLE_WAKE=FD: a memfd
  * holding "REASON\n" then, per output, "STREAM LEN\n" and LEN bytes of
  * output read but not yet logged.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -430,9 +435,13 @@ static int watchoom(const char *dir)
 
 enum { T_LISTEN = 1000, T_PID, T_OOM, T_CONN = 1 << 20 };
 
-/* The one request answered here, as the Go client encodes it. */
+/* The requests served here, as the Go client encodes them. */
 static const char statereq[] = "{\"op\":\"state\"}\n";
-static const char *stateresp; /* the Go shim's answer to it, "" for none */
+static const char dropreq[] = "{\"op\":\"drop\"}\n";
+static const char *stateresp; /* the Go shim's answer to state, "" for none */
+static int initpid = -1;      /* the container's init, our child */
+static int stopsig = SIGTERM; /* the container's stop signal */
+static const char *lean;      /* its cgroup paths as JSON, for a drop's answer */
 static long long owner = -1;  /* the uid let through besides root */
 static int listenfd = -1;
 
@@ -477,12 +486,63 @@ static void acceptconns(int ep)
 }
 
 /*
+ * match says whether the n bytes at buf are all of request req (1), the
+ * start of it (0) or something else (-1).
+ */
+static int match(const char *buf, size_t n, const char *req)
+{
+	size_t want = strlen(req);
+	if (n > want || memcmp(buf, req, n) != 0)
+		return -1;
+	return n == want;
+}
+
+/*
+ * drop serves a drop request on connection i: the stop signal (as a stop
+ * with no grace sends it first), SIGKILL, the init reaped; then the
+ * answer, with the signal and the exit code, and the shim's end. The
+ * container is not running when the caller asks, frozen neither (it
+ * reads the state the Go shim published: it is running), so the kill
+ * takes effect at once.
+ */
+static void drop(int i)
+{
+	char buf[sizeof dropreq];
+	(void)!recv(conns[i].fd, buf, sizeof dropreq - 1, 0);
+	if (stopsig > 0 && stopsig != SIGKILL)
+		kill(initpid, stopsig); /* our unreaped child: its pid is its own */
+	kill(initpid, SIGKILL);
+	int status = 0;
+	while (waitpid(initpid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			say("reaping the init", strerror(errno));
+			wake("exit"); /* the Go shim finds out */
+		}
+	}
+	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	char resp[96] = "{\"dropped\":{\"signal\":";
+	size_t l = strlen(resp);
+	l += putnum(resp + l, stopsig > 0 ? stopsig : SIGKILL);
+	memcpy(resp + l, ",\"exit_code\":", 13);
+	l += 13;
+	l += putnum(resp + l, code);
+	/* As json.Encoder writes it: with a newline. */
+	struct iovec iov[4] = {{resp, l}, {",\"lean\":", 8}, {(void *)lean, lean ? strlen(lean) : 0}, {"}}\n", 3}};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 4};
+	if (!lean)
+		iov[1].iov_len = 0;
+	(void)!sendmsg(conns[i].fd, &msg, MSG_NOSIGNAL);
+	_exit(0);
+}
+
+/*
  * readconn answers the state request on connection i with the Go shim's
- * answer; any other request wakes the shim, to answer it.
+ * answer and serves a drop; any other request wakes the shim, to answer
+ * it.
  */
 static void readconn(int i)
 {
-	char buf[sizeof statereq];
+	char buf[sizeof statereq + 1];
 	ssize_t n = recv(conns[i].fd, buf, sizeof buf, MSG_PEEK);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -490,12 +550,14 @@ static void readconn(int i)
 		dropconn(i);
 		return;
 	}
-	size_t want = sizeof statereq - 1;
-	if (memcmp(buf, statereq, (size_t)n < want ? (size_t)n : want) != 0 || (size_t)n > want)
+	int st = match(buf, (size_t)n, statereq), dr = match(buf, (size_t)n, dropreq);
+	if (st < 0 && dr < 0)
 		wake("conn");
-	if ((size_t)n < want)
+	if (dr > 0)
+		drop(i);
+	if (st <= 0)
 		return; /* the rest to come */
-	(void)!recv(conns[i].fd, buf, want, 0);
+	(void)!recv(conns[i].fd, buf, sizeof statereq - 1, 0);
 	/* A few hundred bytes: the socket's buffer takes them at once. */
 	/* As json.Encoder writes it: with a newline. */
 	struct iovec iov[2] = {{(void *)stateresp, strlen(stateresp)}, {"\n", 1}};
@@ -575,6 +637,10 @@ int main(int argc, char **argv)
 			owner = atoll(v);
 		else if (opt(a, "oom", &v))
 			oomdir = v;
+		else if (opt(a, "stopsig", &v))
+			stopsig = atoi(v);
+		else if (opt(a, "lean", &v))
+			lean = v;
 		else if (opt(a, "out", &v) && nouts < MAXOUT && strchr(v, ':')) {
 			char *c = strchr(v, ':');
 			*c = 0;
@@ -595,6 +661,7 @@ int main(int argc, char **argv)
 		wake("error");
 	}
 	shimargv = argv;
+	initpid = pid;
 	/* The Go shim gets none of ours but the handoff's and its own. */
 	fcntl(exefd, F_SETFD, FD_CLOEXEC);
 	if (logfd >= 0) {
