@@ -209,3 +209,60 @@ func TestEvents(t *testing.T) {
 		t.Fatalf("events --until in 1 s ended after %v", d)
 	}
 }
+
+// `down -t 0` records what a stop with no grace does, as Docker: kill
+// with the stop signal, kill 9, die 137, stop, then destroy; for a shim
+// that went idle (berth-idle drops the container and the CLI records
+// them) as for one kept awake by its health check (the Go shim drops it).
+func TestDownNoGraceEvents(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	u := busyboxProject(t, `
+services:
+  idle:
+    image: berth-e2e/busybox:1
+    command: ["sleep", "1000"]
+  awake:
+    image: berth-e2e/busybox:1
+    command: ["sleep", "1000"]
+    healthcheck: {test: ["CMD", "true"], interval: 200ms}
+`, "-t", "0")
+	u.env = append(u.env, "BERTH_SHIM_IDLE=100ms")
+	since := time.Now()
+	u.run("up", "-d")
+	time.Sleep(time.Second) // idle goes idle
+	u.run("down", "-t", "0")
+	until := time.Now()
+	out := u.run("events", "--json", "--since", since.Format(time.RFC3339Nano), "--until", until.Format(time.RFC3339Nano))
+	var all []jsonEvent
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var ev jsonEvent
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		all = append(all, ev)
+	}
+	for _, service := range []string{"idle", "awake"} {
+		var got []string
+		for _, ev := range all {
+			if ev.Service != service || strings.HasPrefix(ev.Action, "health_status") {
+				continue
+			}
+			a := ev.Action
+			switch a {
+			case "kill":
+				a += " " + ev.Attributes["signal"]
+			case "die":
+				a += " " + ev.Attributes["exitCode"]
+				if ev.Attributes["execDuration"] == "" {
+					t.Errorf("%s's die event has no execDuration: %+v", service, ev)
+				}
+			}
+			got = append(got, a)
+		}
+		want := []string{"create", "start", "kill 15", "kill 9", "die 137", "stop", "destroy"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s's events:\n got %q\nwant %q", service, got, want)
+		}
+	}
+}
