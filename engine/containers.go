@@ -184,7 +184,8 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 	nsGone := make(chan error, 1)
 	go func() { nsGone <- network.RemoveNetNS(e.netnsPath(name)) }()
 	end = phase.Start(name, "remove.stop")
-	if err := e.halt(ctx, name, timeout); err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrNotRunning) {
+	stopped, err := e.halt(ctx, name, timeout)
+	if err != nil && !errors.Is(err, runtime.ErrNotFound) && !errors.Is(err, runtime.ErrNotRunning) {
 		errs = append(errs, err)
 	}
 	end()
@@ -219,9 +220,13 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 		}
 	}
 	if len(errs) > 0 {
+		if len(stopped) > 0 {
+			errs = append(errs, e.recordStop(ctx, name, stopped))
+		}
 		return errors.Join(errs...)
 	}
-	if err := e.store.Destroyed(ctx, name, time.Now()); err != nil { // its "destroy" event with it
+	// Its stop's events and its "destroy" event with it, in one commit.
+	if err := e.store.Destroyed(ctx, name, time.Now(), stopped...); err != nil {
 		return err
 	}
 	e.peerChanged(ctx, name)
@@ -229,21 +234,26 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 }
 
 // halt stops container name for its removal (runtime.Halt). With no
-// grace, an idle shim drops it without waking (runtime.Drop), and its
-// kill, die and stop events are recorded here, in one transaction.
-func (e *Engine) halt(ctx context.Context, name string, timeout time.Duration) error {
+// grace it is dropped (runtime.Drop): its shim records nothing, and the
+// kill, die and stop events returned are Remove's to record, with its
+// destroy event.
+func (e *Engine) halt(ctx context.Context, name string, timeout time.Duration) ([]store.Event, error) {
 	if timeout != 0 {
-		return e.runtime.Halt(ctx, name, timeout)
+		return nil, e.runtime.Halt(ctx, name, timeout)
 	}
 	evs, err := e.runtime.Drop(ctx, name)
-	if err != nil || len(evs) == 0 {
-		return err
-	}
 	recs := make([]store.Event, len(evs))
 	for i, ev := range evs {
 		recs[i] = store.Event{Action: ev.Action, Attributes: ev.Attrs, Time: ev.At}
 	}
-	if err := e.store.AddEvents(ctx, name, recs); err != nil && !errors.Is(err, store.ErrNotFound) {
+	return recs, err
+}
+
+// recordStop records the events of container name's stop (see halt)
+// when its removal failed after it: the container is down, its record
+// stays.
+func (e *Engine) recordStop(ctx context.Context, name string, evs []store.Event) error {
+	if err := e.store.AddEvents(ctx, name, evs); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err // a container with no record: its shim's hook would have dropped them too
 	}
 	return nil

@@ -235,12 +235,18 @@ func (s *Store) DeleteContainer(ctx context.Context, name string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error { return deleteContainer(tx, name) })
 }
 
-// Destroyed records the "destroy" event of container name at time at
-// (see bestEffort) and deletes its records, as
-// DeleteContainer, in one transaction.
-func (s *Store) Destroyed(ctx context.Context, name string, at time.Time) error {
+// Destroyed records the events before of container name (their Time,
+// Action and Attributes: those of its last stop, when the caller records
+// them), then its "destroy" event at time at (see bestEffort), and
+// deletes its records, as DeleteContainer, in one transaction.
+func (s *Store) Destroyed(ctx context.Context, name string, at time.Time, before ...Event) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		// While its record tells its labels.
+		for _, ev := range before {
+			if err := bestEffort(addEvent(tx, name, ev.Action, ev.Attributes, ev.Time)); err != nil {
+				return err
+			}
+		}
 		if err := bestEffort(addEvent(tx, name, "destroy", nil, at)); err != nil {
 			return err
 		}
