@@ -368,7 +368,8 @@ func (h *Host) Detach(l Link) error {
 // one batch, far cheaper than one deletion each. It waits up to wait for
 // that, then deletes what is still there (the namespace is still held, by
 // a process that shares it), so that when it returns the veth is gone
-// either way.
+// either way. The kernel's report of the deletion ends each wait between
+// two looks (see deletions).
 func (h *Host) DetachAfter(l Link, wait time.Duration) error {
 	host, err := hostRoute() // one socket for every look, not one each
 	if err != nil {
@@ -376,10 +377,19 @@ func (h *Host) DetachAfter(l Link, wait time.Duration) error {
 	}
 	deadline := time.Now().Add(wait)
 	for delay := 500 * time.Microsecond; time.Now().Before(deadline); delay = min(2*delay, 8*time.Millisecond) {
-		if _, err := host.LinkByName(l.HostVeth); isNotFound(err) {
+		gone := deletions.watch(l.HostVeth) // before the look: no report in between is missed
+		_, err := host.LinkByName(l.HostVeth)
+		if isNotFound(err) {
+			deletions.unwatch(l.HostVeth, gone)
 			return nil
 		}
-		time.Sleep(delay)
+		t := time.NewTimer(delay)
+		select {
+		case <-gone:
+		case <-t.C:
+		}
+		t.Stop()
+		deletions.unwatch(l.HostVeth, gone)
 	}
 	return h.Detach(l)
 }
