@@ -15,7 +15,7 @@ var deletions linkDeletions
 
 type linkDeletions struct {
 	mu      sync.Mutex
-	on      bool                                // the subscription runs
+	on      bool                              // the subscription runs
 	waiters map[string]map[chan struct{}]bool // by link name
 }
 
