@@ -23,7 +23,9 @@ type Event struct {
 // caller records the events the shim would have (kill with the stop
 // signal, kill with SIGKILL, die, stop), which Drop returns, in one go
 // for all of them instead of one store transaction each from the shim.
-// The exit record is not written: Remove comes next. An idle shim
+// Drop writes the exit record the shim would have (stopped, the exit
+// code), so that a removal cut short leaves a container a user downed,
+// which no boot restarts. An idle shim
 // (berth-idle) serves it without waking the Go shim, and exits: the
 // container's destruction is then Remove's, as after a shim's death.
 // A container that is not running, or has no shim, or whose shim knows
@@ -52,6 +54,14 @@ func (r *Runtime) Drop(ctx context.Context, id string) ([]Event, error) {
 		return nil, nil // it was not running: its exit is recorded
 	}
 	at := time.Now()
+	// The shim's exit record, written here before the removal goes on: a
+	// removal that does not finish (the CLI killed, the store failing)
+	// leaves a container stopped by its user. Should the write fail, the
+	// removal that follows goes on: the container's directory goes with it.
+	rec := exitRecord{Code: resp.Dropped.ExitCode, StartedAt: st.StartedAt, FinishedAt: at, Restarts: st.Restarts, OOMKilled: st.OOMKilled, Stopped: true}
+	end = phase.Start(id, "drop.exit.file")
+	_ = writeJSONAtomic(p.exit, rec)
+	end()
 	if lean := resp.Dropped.Lean; lean != nil {
 		// An idle shim's: its container is destroyed here, as the Go
 		// shim would have, without loading libcontainer's state. Should

@@ -126,8 +126,14 @@ func TestDropEvents(t *testing.T) {
 					t.Errorf("event %+v lacks its time or duration", ev)
 				}
 			}
-			if st, err := e.rt.State(ctx, c.ID); err != nil || st.Status.Active() {
-				t.Errorf("state after the drop: %+v, %v; want down", st, err)
+			// The exit is recorded as the shim records a stop's, before the
+			// removal: a removal cut short leaves a container its user
+			// stopped (no boot restarts it).
+			if err := waitUnlocked(ctx, e.rt.paths(c.ID).dir); err != nil {
+				t.Fatal(err)
+			}
+			if st, err := e.rt.State(ctx, c.ID); err != nil || st.Status != lifecycle.Exited || st.ExitCode != 137 || !st.Stopped || st.FinishedAt.IsZero() {
+				t.Errorf("state after the drop: %+v, %v; want exited 137, stopped", st, err)
 			}
 			if shape == "idle" {
 				// Destroyed by Drop, as the Go shim destroys its own.
