@@ -1,6 +1,7 @@
 package network
 
 import (
+	"os"
 	"sync"
 
 	"github.com/vishvananda/netlink"
@@ -15,9 +16,14 @@ var deletions linkDeletions
 
 type linkDeletions struct {
 	mu      sync.Mutex
-	on      bool                              // the subscription runs
+	done    chan struct{}                     // closes the running subscription's socket; nil when none runs
 	waiters map[string]map[chan struct{}]bool // by link name
 }
+
+// eventBuffer is the receive buffer of the subscription's socket: a big
+// down deletes many links at once, and an overrun buffer (ENOBUFS) ends
+// the subscription.
+const eventBuffer = 4 << 20
 
 // watch returns a channel closed when a link called name is deleted (or
 // the subscription ends: a wake-up to look again); nil when the kernel's
@@ -26,15 +32,13 @@ type linkDeletions struct {
 func (d *linkDeletions) watch(name string) chan struct{} {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.on {
-		ch := make(chan netlink.LinkUpdate, 64)
-		// Subscribed in the host's namespace: no thread of this process
-		// that is away in another one runs anything else meanwhile.
-		if err := netlink.LinkSubscribeWithOptions(ch, nil, netlink.LinkSubscribeOptions{}); err != nil {
+	if d.done == nil {
+		ch, done := make(chan netlink.LinkUpdate, 64), make(chan struct{})
+		if err := subscribeLinks(ch, done); err != nil {
 			return nil
 		}
-		d.on = true
-		go d.dispatch(ch)
+		d.done = done
+		go d.dispatch(ch, done)
 	}
 	if d.waiters == nil {
 		d.waiters = map[string]map[chan struct{}]bool{}
@@ -47,7 +51,24 @@ func (d *linkDeletions) watch(name string) chan struct{} {
 	return gone
 }
 
-// unwatch forgets gone, a channel watch returned for name.
+// subscribeLinks subscribes ch to the host's link events until done
+// closes (which closes the socket), with a receive buffer of
+// eventBuffer: forced past the host's limit where the process may (it
+// has CAP_NET_ADMIN), else as big as the limit lets it be. Subscribed in
+// the host's namespace: no thread of this process that is away in
+// another one runs anything else meanwhile.
+func subscribeLinks(ch chan netlink.LinkUpdate, done chan struct{}) error {
+	opts := netlink.LinkSubscribeOptions{ReceiveBufferSize: eventBuffer, ReceiveBufferForceSize: os.Geteuid() == 0}
+	err := netlink.LinkSubscribeWithOptions(ch, done, opts)
+	if err != nil && opts.ReceiveBufferForceSize {
+		opts.ReceiveBufferForceSize = false
+		err = netlink.LinkSubscribeWithOptions(ch, done, opts)
+	}
+	return err
+}
+
+// unwatch forgets gone, a channel watch returned for name; the last
+// waiter's leaving ends the subscription (the next watch makes another).
 func (d *linkDeletions) unwatch(name string, gone chan struct{}) {
 	if gone == nil {
 		return
@@ -58,12 +79,17 @@ func (d *linkDeletions) unwatch(name string, gone chan struct{}) {
 	if len(d.waiters[name]) == 0 {
 		delete(d.waiters, name)
 	}
+	if len(d.waiters) == 0 && d.done != nil {
+		close(d.done)
+		d.done = nil
+	}
 }
 
 // dispatch wakes the waiters of each deleted link until the subscription
-// ends (a receive error, such as an overrun socket buffer), then wakes
-// every waiter and lets the next watch subscribe again.
-func (d *linkDeletions) dispatch(ch <-chan netlink.LinkUpdate) {
+// ends (its socket closed by done, or a receive error such as an overrun
+// buffer). One that ended on its own has its socket closed, every waiter
+// woken, and the next watch subscribes again.
+func (d *linkDeletions) dispatch(ch <-chan netlink.LinkUpdate, done chan struct{}) {
 	for u := range ch {
 		if u.Header.Type != unix.RTM_DELLINK || u.Link == nil {
 			continue
@@ -71,7 +97,12 @@ func (d *linkDeletions) dispatch(ch <-chan netlink.LinkUpdate) {
 		d.wake(u.Link.Attrs().Name)
 	}
 	d.mu.Lock()
-	d.on = false
+	if d.done != done {
+		d.mu.Unlock()
+		return // ended by its last waiter's leaving
+	}
+	close(done)
+	d.done = nil
 	all := d.waiters
 	d.waiters = nil
 	d.mu.Unlock()
