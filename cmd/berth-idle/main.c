@@ -501,9 +501,8 @@ static int match(const char *buf, size_t n, const char *req)
  * drop serves a drop request on connection i: the stop signal (as a stop
  * with no grace sends it first), SIGKILL, the init reaped; then the
  * answer, with the signal and the exit code, and the shim's end. The
- * container is not running when the caller asks, frozen neither (it
- * reads the state the Go shim published: it is running), so the kill
- * takes effect at once.
+ * container is not paused when the caller asks (it reads the state the
+ * Go shim published: it is running), so the kill takes effect at once.
  */
 static void drop(int i)
 {
@@ -516,6 +515,9 @@ static void drop(int i)
 	while (waitpid(initpid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			say("reaping the init", strerror(errno));
+			/* Its request read, the connection would wait on the Go
+			 * shim for one: closed, the caller halts as Halt does. */
+			dropconn(i);
 			wake("exit"); /* the Go shim finds out */
 		}
 	}
