@@ -17,7 +17,8 @@ type stmts struct {
 }
 
 // txQueries are the statements run inside transactions that are
-// prepared when the store opens (see cached).
+// prepared when the CLI's store opens (Open; see cached): a shim's
+// (OpenCurrent) runs none of them.
 var txQueries = []string{ownerQuery, putContainerQuery, setHashQuery}
 
 // prepareTx prepares txQueries; one that fails is run unprepared.

@@ -49,3 +49,24 @@ func TestPreparedStatementsReadFreshRecords(t *testing.T) {
 		t.Fatalf("the hash set through a kept statement: %+v, %v", c, err)
 	}
 }
+
+// A shim's store (OpenCurrent), opened for each event or exit it
+// records, prepares none of the CLI's transaction statements.
+func TestOpenCurrentPreparesNothing(t *testing.T) {
+	root := t.TempDir()
+	if s, err := Open(root); err != nil {
+		t.Fatal(err)
+	} else {
+		s.Close()
+	}
+	s, err := OpenCurrent(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, q := range txQueries {
+		if s.cached(q) != nil {
+			t.Errorf("prepared when a shim's store opened: %s", q)
+		}
+	}
+}
