@@ -13,15 +13,13 @@ import (
 
 // vethAdd is what makes a veth pair in one request: both ends named,
 // the host end with its MTU, queues, master and up, the peer created
-// directly in a namespace with its MAC, queues and MTU. (The peer cannot
-// be made up in the same request: the kernel configures it before the
-// pair is joined, and a veth end without its peer refuses to open.)
+// directly in a namespace with its MAC, queues and MTU, down (see
+// request).
 type vethAdd struct {
 	Name, PeerName string
 	MTU, Master    int
 	PeerNS         int // descriptor of the peer's namespace
 	PeerMAC        []byte
-	PeerUp         bool
 	NumTx, NumRx   int // queues each way, on both ends
 }
 
@@ -45,6 +43,8 @@ func (v vethAdd) request() *nl.NetlinkRequest {
 	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
 	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
 	peer := data.AddRtAttr(nl.VETH_INFO_PEER, nil)
+	// The peer is not made up here: the kernel configures it before the
+	// pair is joined, and a veth end without its peer refuses to open.
 	nl.NewIfInfomsgChild(peer, unix.AF_UNSPEC)
 	peer.AddRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(v.PeerName))
 	peer.AddRtAttr(unix.IFLA_NUM_TX_QUEUES, nl.Uint32Attr(uint32(v.NumTx)))
