@@ -219,14 +219,17 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 			errs = append(errs, err)
 		}
 	}
+	// What happened is recorded even if the user interrupts this very
+	// moment: the container is down, or gone.
+	record := context.WithoutCancel(ctx)
 	if len(errs) > 0 {
 		if len(stopped) > 0 {
-			errs = append(errs, e.recordStop(ctx, name, stopped))
+			errs = append(errs, e.recordStop(record, name, stopped))
 		}
 		return errors.Join(errs...)
 	}
 	// Its stop's events and its "destroy" event with it, in one commit.
-	if err := e.store.Destroyed(ctx, name, time.Now(), stopped...); err != nil {
+	if err := e.store.Destroyed(record, name, time.Now(), stopped...); err != nil {
 		return err
 	}
 	e.peerChanged(ctx, name)
