@@ -247,7 +247,9 @@ func (t *devTree) node(d *config.Device) error {
 			return fmt.Errorf("making the directory of device %s: %w", d.Path, err)
 		}
 	}
-	mode := uint32(d.FileMode.Perm())
+	// libcontainer passes uint32(FileMode): moby/sys's DeviceFromPath keeps
+	// the set-user-ID, set-group-ID and sticky bits in its low bits.
+	mode := uint32(d.FileMode) & 0o7777
 	switch d.Type {
 	case config.CharDevice:
 		mode |= unix.S_IFCHR

@@ -35,6 +35,10 @@ const devTreeScript = `cat /proc/self/mountinfo; ` +
 // two mounts come before /proc.
 func TestDevTreeSameAsLibcontainers(t *testing.T) {
 	e := newTestEnv(t)
+	// A device node whose mode has the set-group-ID and sticky bits.
+	special := filepath.Join(t.TempDir(), "special")
+	must(t, unix.Mknod(special, unix.S_IFCHR|0o660, int(unix.Mkdev(1, 3))))
+	must(t, unix.Chmod(special, 0o3660))
 	for name, set := range map[string]func(*Config){
 		"default": func(*Config) {},
 		"tty":     func(c *Config) { c.Tty = true },
@@ -43,6 +47,7 @@ func TestDevTreeSameAsLibcontainers(t *testing.T) {
 				{Source: "/dev/zero", Target: "/dev/sub/dir/zero", Permissions: "rwm"},
 				{Source: "/dev/full", Target: "/dev/full2", Permissions: "r"},
 				{Source: "/dev/null", Target: "/dev/null", Permissions: "rw"},
+				{Source: special, Target: "/dev/special", Permissions: "rw"},
 			}
 			c.Security.IpcMode = IpcShareable
 			c.Security.ShmSize = 8 << 20
