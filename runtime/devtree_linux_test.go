@@ -215,12 +215,14 @@ func TestPlanDevTree(t *testing.T) {
 	}
 }
 
-// TestPreBindsSameAsLibcontainers runs a container with binds the shim
-// makes and one with all of them left to libcontainer (BERTH_PREBINDS=off):
-// a file on an existing file, on a missing one and on one under a
-// symbolic link of the image, a directory on a missing directory, a
-// read-only one and one beneath another bind. Inside, the mounts and
-// their targets are the same, and the shim made the plain ones only.
+// TestPreBindsSameAsLibcontainers runs containers with binds the shim
+// makes and with all of them left to libcontainer (BERTH_PREBINDS=off):
+// a file on an existing file, on a missing one, a directory on a missing
+// directory, a read-only one and one beneath another bind; the same with
+// a bind under a symbolic link of the image; and a tmpfs at the image's
+// /var/run, a link to /run, with a bind at /run/sock. Inside, the mounts
+// and their targets are the same; the shim made the plain ones only, and
+// none where a mount's destination goes through a link.
 func TestPreBindsSameAsLibcontainers(t *testing.T) {
 	e := newTestEnv(t)
 	host := t.TempDir()
@@ -229,50 +231,75 @@ func TestPreBindsSameAsLibcontainers(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(host, "vol", "f"), []byte("v\n"), 0o600))
 	layer := t.TempDir() // the image's top layer: a link out of the way
 	must(t, os.Symlink("/tmp", filepath.Join(layer, "lnk")))
-	mounts := []Mount{
+	runLayer := t.TempDir() // var/run -> /run
+	must(t, os.Mkdir(filepath.Join(runLayer, "run"), 0o755))
+	must(t, os.Mkdir(filepath.Join(runLayer, "var"), 0o755))
+	must(t, os.Symlink("/run", filepath.Join(runLayer, "var", "run")))
+	plain := []Mount{
 		{Type: "bind", Source: filepath.Join(host, "hosts"), Target: "/etc/hosts"},
 		{Type: "bind", Source: filepath.Join(host, "hosts"), Target: "/etc/new-file"},
-		{Type: "bind", Source: filepath.Join(host, "hosts"), Target: "/lnk/through-link"},
 		{Type: "bind", Source: filepath.Join(host, "vol"), Target: "/vol"},
 		{Type: "bind", Source: filepath.Join(host, "vol"), Target: "/ro", ReadOnly: true},
 		{Type: "bind", Source: filepath.Join(host, "vol"), Target: "/nest"},
 		{Type: "bind", Source: filepath.Join(host, "hosts"), Target: "/nest/f"},
 	}
 	const script = `cat /proc/self/mountinfo; ` +
-		`for f in /etc/hosts /etc/new-file /tmp/through-link /vol /vol/f /ro /nest /nest/f; do ` +
-		`stat -c '%n %F %a %u %g %s' $f; done; cat /etc/hosts; echo END; exec sleep 1000`
-	run := func(pre string) (string, []string) {
-		t.Setenv(preBindsEnv, pre) // the shim inherits it
-		c := e.config(script)
-		c.Layers = append(c.Layers, layer)
-		c.Mounts = mounts
-		e.start(t, c)
-		return c.ID, e.waitEND(t, c.ID)
-	}
-	offID, off := run("off")
-	onID, on := run("")
-	if got, want := normalizeView(sortMountTable(on), onID), normalizeView(sortMountTable(off), offID); !slices.Equal(got, want) {
-		t.Errorf("the container's binds made by the shim differ from libcontainer's:\n%s\nwant:\n%s",
-			strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	for id, want := range map[string][]string{
-		offID: {"/vol", "/ro", "/nest", "/etc/hosts", "/etc/new-file", "/lnk/through-link", "/nest/f"}, // by depth
-		onID:  {"/ro", "/nest", "/lnk/through-link", "/nest/f"},
+		`for f in /etc/hosts /etc/new-file /tmp/through-link /vol /vol/f /ro /nest /nest/f /run/sock/f /var/run/sock/f; do ` +
+		`stat -c '%n %F %a %u %g %s' $f 2>&1; done; cat /etc/hosts; echo END; exec sleep 1000`
+	for _, tc := range []struct {
+		name   string
+		layer  string
+		mounts []Mount
+		onInit []string // what the init makes with the shim's binds, by depth
+	}{
+		{"plain", "", plain, []string{"/ro", "/nest", "/nest/f"}},
+		{"through a link", layer, append(slices.Clone(plain),
+			Mount{Type: "bind", Source: filepath.Join(host, "hosts"), Target: "/lnk/through-link"}), nil},
+		{"tmpfs through a link", runLayer, append(slices.Clone(plain),
+			Mount{Type: "tmpfs", Target: "/var/run"},
+			Mount{Type: "bind", Source: filepath.Join(host, "vol"), Target: "/run/sock"}), nil},
 	} {
-		var got []string
-		for _, d := range stateMounts(t, filepath.Join(e.run, "runc", id, "state.json")) {
-			if !underAny(d, "/proc", "/sys", "/dev") && d != "/dev" && d != "/proc" && d != "/sys" {
-				got = append(got, d)
+		t.Run(tc.name, func(t *testing.T) {
+			run := func(pre string) (string, []string) {
+				t.Setenv(preBindsEnv, pre) // the shim inherits it
+				c := e.config(script)
+				if tc.layer != "" {
+					c.Layers = append(c.Layers, tc.layer)
+				}
+				c.Mounts = tc.mounts
+				e.start(t, c)
+				return c.ID, e.waitEND(t, c.ID)
 			}
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("container %s: the init makes %q, want %q", id, got, want)
-		}
-	}
-	mi, err := os.ReadFile("/proc/self/mountinfo")
-	must(t, err)
-	if strings.Contains(string(mi), onID) {
-		t.Errorf("a bind shows on the host:\n%s", mi)
+			offID, off := run("off")
+			onID, on := run("")
+			if got, want := normalizeView(sortMountTable(on), onID), normalizeView(sortMountTable(off), offID); !slices.Equal(got, want) {
+				t.Errorf("the container's binds made by the shim differ from libcontainer's:\n%s\nwant:\n%s",
+					strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			inits := map[string][]string{}
+			for _, id := range []string{offID, onID} {
+				for _, d := range stateMounts(t, filepath.Join(e.run, "runc", id, "state.json")) {
+					if !underAny(d, "/proc", "/sys", "/dev") && d != "/dev" && d != "/proc" && d != "/sys" {
+						inits[id] = append(inits[id], d)
+					}
+				}
+			}
+			want := tc.onInit
+			if want == nil {
+				want = inits[offID] // everything left to libcontainer
+			}
+			if got := inits[onID]; !slices.Equal(got, want) {
+				t.Errorf("the init makes %q with the shim's binds, want %q", got, want)
+			}
+			if len(inits[offID]) != len(tc.mounts) {
+				t.Errorf("the init makes %q without the shim's binds, want all %d", inits[offID], len(tc.mounts))
+			}
+			mi, err := os.ReadFile("/proc/self/mountinfo")
+			must(t, err)
+			if strings.Contains(string(mi), onID) {
+				t.Errorf("a bind shows on the host:\n%s", mi)
+			}
+		})
 	}
 }
 

@@ -24,7 +24,9 @@ import (
 // without following any symbolic link or crossing a mount; a path the
 // image makes a symbolic link, or that the bind would need directories
 // made for, is left to libcontainer, which resolves it inside the root as
-// it always did. So is any bind with flags beyond rbind and rprivate.
+// it always did; and when any mount's destination (outside /proc, /sys
+// and /dev) goes through a symbolic link of the image, all of them are
+// (plainDestinations). So is any bind with flags beyond rbind and rprivate.
 // BERTH_PREBINDS=off leaves them all to libcontainer. The
 // container sees the same mounts (TestPreBindsSameAsLibcontainers), but
 // for their place in the mount table: they come before /proc.
@@ -162,6 +164,34 @@ func (b *preBind) unmount() {
 	b.done = -1
 }
 
+// plainDestinations reports whether every mount of cfg outside /proc,
+// /sys and /dev has a destination whose existing part lies beneath the
+// root filesystem root without a symbolic link. A mount libcontainer
+// makes through a link (an image's /var/run -> /run) could land on an
+// ancestor of a bind the shim made before it and hide it, where
+// libcontainer, making both in order, would not; so none is made then.
+func plainDestinations(cfg *configs.Config, root int) bool {
+	for _, m := range cfg.Mounts {
+		dst := filepath.Clean(m.Destination)
+		if dst == "/" || dst == "/proc" || dst == "/sys" || dst == "/dev" || underAny(dst, "/proc", "/sys", "/dev") {
+			continue
+		}
+		// Resolution stops at the first component that is missing (ENOENT)
+		// or a link (ELOOP), or that leaves the root (EXDEV).
+		fd, err := unix.Openat2(root, strings.TrimPrefix(dst, "/"), &unix.OpenHow{
+			Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+		})
+		if err == nil {
+			unix.Close(fd)
+			continue
+		}
+		if !errors.Is(err, unix.ENOENT) {
+			return false
+		}
+	}
+	return true
+}
+
 // prepareBinds makes the binds of cfg that planPreBinds allows in the
 // calling thread's namespace, under the root filesystem at rootfs, and
 // takes them out of cfg; it returns the function that detaches them once
@@ -176,6 +206,9 @@ func prepareBinds(cfg *configs.Config, rootfs string) func() {
 		return func() {}
 	}
 	defer unix.Close(root)
+	if !plainDestinations(cfg, root) {
+		return func() {}
+	}
 	var made []*preBind
 	for _, b := range binds {
 		ok, err := b.mount(root)
