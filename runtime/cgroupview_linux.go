@@ -195,14 +195,15 @@ func (v *cgroupView) unmount() {
 // prepareCgroupView makes the view of sp's /sys/fs/cgroup in the
 // container's directory of p when it applies (planCgroupView; a v1 host;
 // not turned off; the calling thread in a namespace where the root
-// filesystem is mounted, which is never the host's but one made private)
+// filesystem is mounted and whose root mount is not shared: never the
+// host's but one made private)
 // and returns the spec to run with and a function to call once the run
 // is launched or failed (failed: the cgroup directories the view made
 // are removed, libcontainer having made none). Where the view cannot be
 // made, sp runs as it is, libcontainer mounting the tree.
 func prepareCgroupView(sp *specs.Spec, p paths) (*specs.Spec, func(failed bool)) {
 	none := func(bool) {}
-	if os.Getenv(cgroupViewEnv) == "off" || cgroupMountIndex(sp) < 0 || !rootfsMounted(p) || cgroups.IsCgroup2UnifiedMode() {
+	if os.Getenv(cgroupViewEnv) == "off" || cgroupMountIndex(sp) < 0 || !rootfsMounted(p) || !rootNotShared() || cgroups.IsCgroup2UnifiedMode() {
 		return sp, none
 	}
 	dir := p.dir

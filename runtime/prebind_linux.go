@@ -231,13 +231,14 @@ func prepareBinds(cfg *configs.Config, rootfs string) func() {
 
 // prepareInitMounts takes off the init what the shim can make of cfg's
 // mounts (prepareDevTree, prepareBinds) when the calling thread is in a
-// private mount namespace where the root filesystem is mounted (never the
-// host's) and berth runs in no user namespace; it returns the function to
+// mount namespace where the root filesystem is mounted and whose root
+// mount is not shared (rootNotShared: nothing made reaches the host) and
+// berth runs in no user namespace; it returns the function to
 // call once the init has started or failed, which detaches the shim's
 // copies.
 func prepareInitMounts(cfg *configs.Config, p paths) func() {
 	none := func() {}
-	if userns.RunningInUserNS() || filepath.Clean(cfg.Rootfs) != p.rootfs || !rootfsMounted(p) {
+	if userns.RunningInUserNS() || filepath.Clean(cfg.Rootfs) != p.rootfs || !rootfsMounted(p) || !rootNotShared() {
 		return none
 	}
 	dev, binds := none, none

@@ -1,0 +1,79 @@
+package runtime
+
+import (
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"testing"
+
+	"github.com/berth-dev/berth/internal/testutil"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"golang.org/x/sys/unix"
+)
+
+func TestRootMountShared(t *testing.T) {
+	for _, tc := range []struct {
+		name, table   string
+		shared, found bool
+	}{
+		{"host, shared", "25 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n" +
+			"26 25 0:5 / /dev rw,nosuid shared:2 - devtmpfs udev rw\n", true, true},
+		{"private", "25 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n" +
+			"26 25 0:5 / /dev rw,nosuid shared:2 - devtmpfs udev rw\n", false, true},
+		{"slave", "25 1 254:0 / / rw,relatime master:1 - ext4 /dev/vda rw\n", false, true},
+		{"shared and slave", "25 1 254:0 / / rw,relatime shared:3 master:1 - ext4 /dev/vda rw\n", true, true},
+		{"the last root mount counts", "25 1 254:0 / / rw shared:1 - ext4 /dev/vda rw\n" +
+			"90 25 0:40 / / rw - tmpfs tmpfs rw\n", false, true},
+		{"covered by a shared one", "25 1 254:0 / / rw - ext4 /dev/vda rw\n" +
+			"90 25 0:40 / / rw shared:7 - tmpfs tmpfs rw\n", true, true},
+		{"a source named shared:", "25 1 254:0 / / rw - ext4 shared:1 rw\n", false, true},
+		{"no root mount", "26 25 0:5 / /dev rw,nosuid - devtmpfs udev rw\n", false, false},
+		{"empty", "", false, false},
+	} {
+		if shared, found := rootMountShared(tc.table); shared != tc.shared || found != tc.found {
+			t.Errorf("%s: shared, found = %v, %v; want %v, %v", tc.name, shared, found, tc.shared, tc.found)
+		}
+	}
+}
+
+// TestInitMountsNotInASharedNamespace calls prepareInitMounts on a
+// thread whose namespace (its own, private to this test) has a shared
+// root mount and the root filesystem mounted: the shim makes neither the
+// /dev tree nor a bind, the configuration is left to libcontainer.
+func TestInitMountsNotInASharedNamespace(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	dir := t.TempDir()
+	p := paths{dir: dir, rootfs: filepath.Join(dir, "rootfs")}
+	must(t, os.Mkdir(p.rootfs, 0o755))
+	host := filepath.Join(dir, "hosts")
+	must(t, os.WriteFile(host, nil, 0o644))
+	dev := &configs.Mount{Source: "tmpfs", Destination: "/dev", Device: "tmpfs", Flags: unix.MS_NOSUID, Data: "mode=755"}
+	bind := &configs.Mount{Source: host, Destination: "/hosts", Device: "bind", Flags: unix.MS_BIND | unix.MS_REC}
+	cfg := &configs.Config{Rootfs: p.rootfs, Mounts: []*configs.Mount{dev, bind}, Namespaces: configs.Namespaces{{Type: configs.NEWNS}}}
+	errc := make(chan error, 1)
+	go func() {
+		goruntime.LockOSThread() // never unlocked: the thread ends with its namespace
+		errc <- func() error {
+			if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+				return err
+			}
+			if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+				return err
+			}
+			// A peer group of this namespace's own: nothing reaches the host.
+			if err := unix.Mount("", "/", "", unix.MS_SHARED, ""); err != nil {
+				return err
+			}
+			if err := unix.Mount("tmpfs", p.rootfs, "tmpfs", 0, ""); err != nil {
+				return err
+			}
+			prepareInitMounts(cfg, p)()
+			return nil
+		}()
+	}()
+	must(t, <-errc)
+	if len(cfg.Mounts) != 2 || cfg.Mounts[0] != dev || cfg.Mounts[1] != bind {
+		t.Errorf("the shim took mounts off the init in a shared namespace: left %v", cfg.Mounts)
+	}
+}
