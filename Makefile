@@ -45,13 +45,21 @@ $(KUBE): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 # pure-Go user and DNS look-ups (osusergo, netgo) and SQLite without
 # extension loading, nothing in it needs glibc's shared NSS modules or
 # dlopen. The seccomp cache then tells libseccomp builds apart by this
-# binary's build ID (internal/seccache). e2e/helpers_test.go builds it
-# for the tests with this rule (make RUNTIME=PATH PATH).
+# binary's build ID (internal/seccache), which Go derives from its build
+# inputs and flags but not from the archives linked in: a short SHA-256
+# of libseccomp.a and libc.a goes in with -X (seccache.linkedLibs), and
+# the archives are prerequisites, so that an upgraded libseccomp relinks
+# and never takes the filters the old one compiled. e2e/helpers_test.go
+# builds it for the tests with this rule (make RUNTIME=PATH PATH).
 RUNTIME_EXPERIMENT = $(shell GOEXPERIMENT=jsonv2 $(GO) env GOEXPERIMENT >/dev/null 2>&1 && echo jsonv2)
 RUNTIME_TAGS = $(TAGS) osusergo netgo sqlite_omit_load_extension
-RUNTIME_STATIC = $(shell [ -f "$$($(CC) -print-file-name=libc.a)" ] && { [ -z "$(TAGS)" ] || [ -f "$$(pkg-config --variable=libdir libseccomp)/libseccomp.a" ]; } && echo -extldflags=-static)
-$(RUNTIME): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
-	GOEXPERIMENT=$(RUNTIME_EXPERIMENT) $(GO) build -tags "$(RUNTIME_TAGS)" -ldflags "$(RUNTIME_STATIC)" -o $(RUNTIME) ./cmd/berth-runtime
+LIBC_A = $(shell $(CC) -print-file-name=libc.a)
+LIBSECCOMP_A = $(shell pkg-config --variable=libdir libseccomp 2>/dev/null)/libseccomp.a
+RUNTIME_ARCHIVES = $(LIBC_A) $(if $(TAGS),$(LIBSECCOMP_A))
+RUNTIME_STATIC = $(shell [ -f "$(LIBC_A)" ] && { [ -z "$(TAGS)" ] || [ -f "$(LIBSECCOMP_A)" ]; } && echo yes)
+RUNTIME_LDFLAGS = $(if $(RUNTIME_STATIC),-extldflags=-static -X github.com/berth-dev/berth/internal/seccache.linkedLibs=$(shell cat $(RUNTIME_ARCHIVES) | sha256sum | cut -c1-16))
+$(RUNTIME): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(wildcard $(RUNTIME_ARCHIVES))
+	GOEXPERIMENT=$(RUNTIME_EXPERIMENT) $(GO) build -tags "$(RUNTIME_TAGS)" -ldflags "$(RUNTIME_LDFLAGS)" -o $(RUNTIME) ./cmd/berth-runtime
 
 # The init of services with `init: true`, mounted into their containers:
 # static, so that it runs in any image.

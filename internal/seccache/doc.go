@@ -22,8 +22,12 @@
 // it: libseccomp.so (with its file's device, inode, size and time) or,
 // when libseccomp is linked in statically (berth-runtime, see the
 // Makefile), the program's own, so that a rebuilt program, which may hold
-// another libseccomp, never takes a program another one compiled. An
-// object without a build ID gets no cache: the init compiles as usual.
+// another libseccomp, never takes a program another one compiled. Go
+// derives that build ID from its build inputs and flags, not from the
+// contents of libseccomp.a and libc.a: the Makefile passes a checksum of
+// them in linkedLibs, so that a program relinked with a patched
+// libseccomp of the same version gets another build ID. An object
+// without a build ID gets no cache: the init compiles as usual.
 //
 // The offer reaches the init as the first of its extra files, one end of a
 // unix seqpacket socket pair (the offer is one message, the result
@@ -42,6 +46,12 @@ import (
 	"errors"
 	"fmt"
 )
+
+// linkedLibs is set by the Makefile (-X) in a static berth-runtime to a
+// checksum of the libseccomp.a and libc.a linked in. Nothing reads it: it
+// exists so that the program's build ID, which names its libseccomp in
+// the cache, changes with those archives.
+var linkedLibs string
 
 // Off is the value of the environment variable Env that turns the cache
 // off (the shim offers nothing; the init compiles as libcontainer does).

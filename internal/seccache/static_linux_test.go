@@ -13,14 +13,12 @@ import (
 	"github.com/opencontainers/runc/libcontainer/configs"
 )
 
-// buildMark is set with -X in the static builds of
-// TestStaticBuildsKeepTheirOwnEntries, so that two builds differ.
-var buildMark string
-
 // A berth-runtime linked statically with libseccomp (as the Makefile
 // builds it) has no libseccomp.so to be told apart by: its entries are
-// its own build's. The same build hits; a rebuild, which may hold another
-// libseccomp, compiles afresh instead of taking the first build's program.
+// its own build's. The same build hits; a rebuild with other archives
+// (the Makefile's linkedLibs, their checksum: here "a" and "b", the Go
+// sources the same), which may hold another libseccomp, compiles afresh
+// instead of taking the first build's program.
 func TestStaticBuildsKeepTheirOwnEntries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the test twice")
@@ -49,12 +47,12 @@ func TestStaticBuildsKeepTheirOwnEntries(t *testing.T) {
 	}
 }
 
-// buildStatic builds this package's tests statically linked, marked with
-// mark, into dir.
+// buildStatic builds this package's tests statically linked, with mark
+// as linkedLibs, into dir.
 func buildStatic(t *testing.T, dir, mark string) string {
 	t.Helper()
 	out := filepath.Join(dir, "static-"+mark+".test")
-	ldflags := "-extldflags=-static -X github.com/berth-dev/berth/internal/seccache.buildMark=" + mark
+	ldflags := "-extldflags=-static -X github.com/berth-dev/berth/internal/seccache.linkedLibs=" + mark
 	cmd := exec.Command("go", "test", "-c", "-tags", "seccomp osusergo netgo", "-ldflags", ldflags, "-o", out, ".")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the static test: %v: %s", err, b)
