@@ -16,7 +16,9 @@
 // otherwise it runs the deferred calls and libseccomp exports as usual, and
 // hands {log, program} back to the shim (Collect), which keeps it under
 // BERTH_ROOT. libcontainer then patches and loads the program as always,
-// so the loaded filter is the one libseccomp would have made.
+// so the loaded filter is the one libseccomp would have made. Keeping an
+// entry removes those of an earlier naming of entries, which no shim
+// looks up any more.
 //
 // A libseccomp build is named by the GNU build ID of the object that holds
 // it: libseccomp.so (with its file's device, inode, size and time) or,

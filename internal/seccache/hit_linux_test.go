@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -167,8 +168,9 @@ func TestAFailedDeferredRuleFailsClosed(t *testing.T) {
 }
 
 // Keeping an entry removes the temporary files a crashed shim left, and
-// not one another shim is writing.
-func TestKeepRemovesStaleTemporaries(t *testing.T) {
+// not one another shim is writing, and the entries of an earlier naming,
+// not another entry of the current one.
+func TestKeepRemovesStaleFiles(t *testing.T) {
 	dir := t.TempDir()
 	old, fresh := filepath.Join(dir, ".tmp-1"), filepath.Join(dir, ".tmp-2")
 	for _, name := range []string{old, fresh} {
@@ -180,13 +182,41 @@ func TestKeepRemovesStaleTemporaries(t *testing.T) {
 	if err := os.Chtimes(old, then, then); err != nil {
 		t.Fatal(err)
 	}
-	if err := keep(filepath.Join(dir, "entry"), Entry{Log: bytes.Repeat([]byte("l"), 8), BPF: make([]byte, 8)}); err != nil {
+	// An entry of the current naming, one of the earlier (the hash alone,
+	// without the scheme) and a file of another kind.
+	other := filepath.Join(dir, entryName(&configs.Seccomp{DefaultAction: configs.Allow}))
+	earlier := filepath.Join(dir, strings.Repeat("0123456789abcdef", 2))
+	alien := filepath.Join(dir, "notes.txt")
+	for _, name := range []string{other, earlier, alien} {
+		if err := os.WriteFile(name, []byte("entry"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entry := filepath.Join(dir, entryName(&configs.Seccomp{DefaultAction: configs.Kill}))
+	if err := keep(entry, Entry{Log: bytes.Repeat([]byte("l"), 8), BPF: make([]byte, 8)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the stale temporary is still there: %v", err)
+	for _, gone := range []string{old, earlier} {
+		if _, err := os.Stat(gone); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there: %v", filepath.Base(gone), err)
+		}
 	}
-	if _, err := os.Stat(fresh); err != nil {
-		t.Errorf("the fresh temporary is gone: %v", err)
+	for _, kept := range []string{fresh, other, entry, alien} {
+		if _, err := os.Stat(kept); err != nil {
+			t.Errorf("%s is gone: %v", filepath.Base(kept), err)
+		}
+	}
+}
+
+func TestStaleEntryName(t *testing.T) {
+	name := entryName(&configs.Seccomp{DefaultAction: configs.Allow})
+	h := name[len(entryScheme):]
+	for n, want := range map[string]bool{
+		name: false, h: true, "k1-" + h: true, entryScheme + strings.ToUpper(h): false, strings.ToUpper(h): false,
+		h[1:] + "g": false, ".tmp-" + h: false, "static-a.test": false, "": false, "x" + h: false,
+	} {
+		if got := staleEntryName(n); got != want {
+			t.Errorf("staleEntryName(%q) = %v, want %v", n, got, want)
+		}
 	}
 }

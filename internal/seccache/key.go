@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"strings"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 )
@@ -47,7 +48,26 @@ func entryName(sc *configs.Seccomp) string {
 		}
 	}
 	sum := sha256.Sum256(k.b)
-	return hex.EncodeToString(sum[:16])
+	return entryScheme + hex.EncodeToString(sum[:16])
+}
+
+// entryScheme starts the name of every entry of the current naming (a
+// name of an earlier one is never looked up again): change it with the
+// key, and keep removes the entries named otherwise (staleEntryName).
+const entryScheme = "k2-"
+
+// staleEntryName reports whether name is that of an entry of an earlier
+// naming: 32 lowercase hex digits alone (the first) or after a scheme
+// other than entryScheme. Other files are left alone.
+func staleEntryName(name string) bool {
+	if len(name) < 32 {
+		return false
+	}
+	scheme, h := name[:len(name)-32], name[len(name)-32:]
+	if _, err := hex.DecodeString(h); err != nil || strings.ToLower(h) != h {
+		return false
+	}
+	return scheme == "" || scheme != entryScheme && strings.HasSuffix(scheme, "-") && !strings.ContainsAny(scheme, ".")
 }
 
 // keyWriter encodes values unambiguously: fixed-size integers, strings

@@ -206,10 +206,18 @@ func keep(path string, e Entry) error {
 const staleTemp = 10 * time.Minute
 
 // removeStale removes the temporary entry files in dir last changed
-// before cutoff.
+// before cutoff, and the entries of an earlier naming (staleEntryName),
+// which no shim looks up any more.
 func removeStale(dir string, cutoff time.Time) {
-	tmps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
-	for _, name := range tmps {
+	names, _ := os.ReadDir(dir)
+	for _, de := range names {
+		name := filepath.Join(dir, de.Name())
+		if !strings.HasPrefix(de.Name(), ".tmp-") {
+			if de.Type().IsRegular() && staleEntryName(de.Name()) {
+				_ = os.Remove(name)
+			}
+			continue
+		}
 		if fi, err := os.Lstat(name); err == nil && fi.ModTime().Before(cutoff) {
 			_ = os.Remove(name)
 		}
