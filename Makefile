@@ -55,8 +55,9 @@ RUNTIME_EXPERIMENT = $(shell GOEXPERIMENT=jsonv2 $(GO) env GOEXPERIMENT >/dev/nu
 RUNTIME_TAGS = $(TAGS) osusergo netgo sqlite_omit_load_extension
 LIBC_A = $(shell $(CC) -print-file-name=libc.a)
 LIBSECCOMP_A = $(shell pkg-config --variable=libdir libseccomp 2>/dev/null)/libseccomp.a
-RUNTIME_ARCHIVES = $(LIBC_A) $(if $(TAGS),$(LIBSECCOMP_A))
-RUNTIME_STATIC = $(shell [ -f "$(LIBC_A)" ] && { [ -z "$(TAGS)" ] || [ -f "$(LIBSECCOMP_A)" ]; } && echo yes)
+RUNTIME_SECCOMP = $(filter seccomp,$(TAGS))
+RUNTIME_ARCHIVES = $(LIBC_A) $(if $(RUNTIME_SECCOMP),$(LIBSECCOMP_A))
+RUNTIME_STATIC = $(shell [ -f "$(LIBC_A)" ] && { [ -z "$(RUNTIME_SECCOMP)" ] || [ -f "$(LIBSECCOMP_A)" ]; } && echo yes)
 RUNTIME_LDFLAGS = $(if $(RUNTIME_STATIC),-extldflags=-static -X github.com/berth-dev/berth/internal/seccache.linkedLibs=$(shell cat $(RUNTIME_ARCHIVES) | sha256sum | cut -c1-16))
 $(RUNTIME): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(wildcard $(RUNTIME_ARCHIVES))
 	GOEXPERIMENT=$(RUNTIME_EXPERIMENT) $(GO) build -tags "$(RUNTIME_TAGS)" -ldflags "$(RUNTIME_LDFLAGS)" -o $(RUNTIME) ./cmd/berth-runtime
