@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,19 +66,7 @@ func TestCgroupViewSameAsLibcontainers(t *testing.T) {
 // mounts /sys/fs/cgroup as a bind of a prepared view.
 func cgroupMountIsBind(t *testing.T, statePath string) bool {
 	t.Helper()
-	b, err := os.ReadFile(statePath)
-	must(t, err)
-	var st struct {
-		Config struct {
-			Mounts []struct {
-				Source      string `json:"source"`
-				Destination string `json:"destination"`
-				Device      string `json:"device"`
-			} `json:"mounts"`
-		} `json:"config"`
-	}
-	must(t, json.Unmarshal(b, &st))
-	for _, m := range st.Config.Mounts {
+	for _, m := range stateMounts(t, statePath) {
 		if m.Destination == "/sys/fs/cgroup" {
 			return m.Device == "bind" && filepath.Base(m.Source) == cgroupViewDir
 		}

@@ -128,21 +128,7 @@ func sortMountTable(lines []string) []string {
 // no /dev mount: the shim made it.
 func devTreeUsed(t *testing.T, statePath string) bool {
 	t.Helper()
-	b, err := os.ReadFile(statePath)
-	must(t, err)
-	var st struct {
-		Config struct {
-			Mounts []struct {
-				Destination string `json:"destination"`
-			} `json:"mounts"`
-		} `json:"config"`
-	}
-	must(t, json.Unmarshal(b, &st))
-	return !slices.ContainsFunc(st.Config.Mounts, func(m struct {
-		Destination string `json:"destination"`
-	}) bool {
-		return m.Destination == "/dev"
-	})
+	return !slices.ContainsFunc(stateMounts(t, statePath), func(m stateMount) bool { return m.Destination == "/dev" })
 }
 
 func TestPlanDevTree(t *testing.T) {
@@ -278,7 +264,8 @@ func TestPreBindsSameAsLibcontainers(t *testing.T) {
 			}
 			inits := map[string][]string{}
 			for _, id := range []string{offID, onID} {
-				for _, d := range stateMounts(t, filepath.Join(e.run, "runc", id, "state.json")) {
+				for _, m := range stateMounts(t, filepath.Join(e.run, "runc", id, "state.json")) {
+					d := m.Destination
 					if !underAny(d, "/proc", "/sys", "/dev") && d != "/dev" && d != "/proc" && d != "/sys" {
 						inits[id] = append(inits[id], d)
 					}
@@ -303,25 +290,26 @@ func TestPreBindsSameAsLibcontainers(t *testing.T) {
 	}
 }
 
-// stateMounts is the destinations of the mounts in the libcontainer
-// state at statePath: what the init makes.
-func stateMounts(t *testing.T, statePath string) []string {
+// stateMount is a mount of a libcontainer state's configuration.
+type stateMount struct {
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	Device      string `json:"device"`
+}
+
+// stateMounts is the mounts in the libcontainer state at statePath: what
+// the init makes, in order.
+func stateMounts(t *testing.T, statePath string) []stateMount {
 	t.Helper()
 	b, err := os.ReadFile(statePath)
 	must(t, err)
 	var st struct {
 		Config struct {
-			Mounts []struct {
-				Destination string `json:"destination"`
-			} `json:"mounts"`
+			Mounts []stateMount `json:"mounts"`
 		} `json:"config"`
 	}
 	must(t, json.Unmarshal(b, &st))
-	var out []string
-	for _, m := range st.Config.Mounts {
-		out = append(out, m.Destination)
-	}
-	return out
+	return st.Config.Mounts
 }
 
 // TestDevTreeOnRestart restarts a container (its second run mounts the
