@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"sync"
 )
 
@@ -20,7 +21,9 @@ import (
 // back whole and each is run again in a transaction of its own, in the
 // same order (so the one that failed fails as it would have alone, and
 // the others see what they would have seen). Whoever queued meanwhile
-// leads next.
+// leads next. A caller whose context ends while it is still queued
+// leaves the queue and gets the context's error; once a batch has taken
+// its transaction, it gets that batch's result.
 type commits struct {
 	db      *sql.DB
 	mu      sync.Mutex
@@ -38,7 +41,7 @@ type pendingTx struct {
 
 // run runs fn in a transaction, sharing it with those queued at the same
 // time; alone runs one transaction by itself.
-func (c *commits) run(fn func(*sql.Tx) error, alone func(func(*sql.Tx) error) error) error {
+func (c *commits) run(ctx context.Context, fn func(*sql.Tx) error, alone func(func(*sql.Tx) error) error) error {
 	p := &pendingTx{fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, p)
@@ -50,6 +53,11 @@ func (c *commits) run(fn func(*sql.Tx) error, alone func(func(*sql.Tx) error) er
 		case err := <-p.done:
 			return err
 		case <-p.lead:
+		case <-ctx.Done():
+			if c.withdraw(p) {
+				return ctx.Err()
+			}
+			return <-p.done // a batch has it
 		}
 	}
 	c.mu.Lock()
@@ -65,6 +73,28 @@ func (c *commits) run(fn func(*sql.Tx) error, alone func(func(*sql.Tx) error) er
 	}
 	c.mu.Unlock()
 	return <-p.done
+}
+
+// withdraw takes p out of the queue, if no batch has taken it, passing
+// on the lead if it had been given it; it reports whether p was queued.
+func (c *commits) withdraw(p *pendingTx) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := slices.Index(c.queue, p)
+	if i < 0 {
+		return false
+	}
+	c.queue = slices.Delete(c.queue, i, i+1)
+	select {
+	case <-p.lead: // it was next to lead
+		if len(c.queue) > 0 {
+			c.queue[0].lead <- struct{}{}
+		} else {
+			c.leading = false
+		}
+	default:
+	}
+	return true
 }
 
 // commit runs batch in one transaction and gives each its result.

@@ -142,3 +142,66 @@ func TestSharedCommitKeepsEachTransactionAtomic(t *testing.T) {
 		t.Fatalf("the failed transaction's insert was kept: %v, %v", vols, err)
 	}
 }
+
+// A caller whose context ends while its transaction is queued returns
+// at once with the context's error, its transaction never run, and the
+// callers after it still get their commits.
+func TestQueuedTransactionLeavesOnCancel(t *testing.T) {
+	s := open(t, t.TempDir())
+	release := hold(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{}, 1)
+	cancelled := make(chan error, 1)
+	go func() {
+		cancelled <- s.tx(ctx, func(*sql.Tx) error { ran <- struct{}{}; return nil })
+	}()
+	queued(t, s, 1)
+	after := make(chan error, 1)
+	go func() { after <- s.tx(context.Background(), func(*sql.Tx) error { return nil }) }()
+	queued(t, s, 2)
+	cancel()
+	select {
+	case err := <-cancelled:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("a cancelled queued transaction returned %v, want %v", err, context.Canceled)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a cancelled queued transaction waited for the batch ahead of it")
+	}
+	release()
+	if err := <-after; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ran:
+		t.Fatal("a cancelled transaction ran")
+	default:
+	}
+	if err := s.tx(context.Background(), func(*sql.Tx) error { return nil }); err != nil {
+		t.Fatalf("a transaction after the cancel: %v", err)
+	}
+}
+
+// A caller that leaves the queue after being told to lead the next batch
+// passes the lead on: to the next one queued, or to nobody.
+func TestWithdrawPassesTheLead(t *testing.T) {
+	newTx := func() *pendingTx { return &pendingTx{done: make(chan error, 1), lead: make(chan struct{}, 1)} }
+	p1, p2 := newTx(), newTx()
+	c := &commits{queue: []*pendingTx{p1, p2}, leading: true}
+	p1.lead <- struct{}{}
+	if !c.withdraw(p1) {
+		t.Fatal("a queued transaction was not withdrawn")
+	}
+	select {
+	case <-p2.lead:
+	default:
+		t.Fatal("the lead was not passed to the next one queued")
+	}
+	p2.lead <- struct{}{}
+	if !c.withdraw(p2) || c.leading || len(c.queue) != 0 {
+		t.Fatalf("the last one queued left: leading %v, %d queued; want no leader, none queued", c.leading, len(c.queue))
+	}
+	if c.withdraw(p1) {
+		t.Fatal("a transaction no longer queued was withdrawn")
+	}
+}

@@ -212,7 +212,7 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.commits.run(fn, s.txAlone)
+	return s.commits.run(ctx, fn, s.txAlone)
 }
 
 // txAlone runs fn in a transaction of its own, committing if it returns nil.
