@@ -128,14 +128,9 @@ func withCgroupView(sp *specs.Spec, v *cgroupView) *specs.Spec {
 // mounted; made reports the cgroup directories it made.
 func (v *cgroupView) mount() (made []string, err error) {
 	for _, b := range v.binds {
-		if err := os.Mkdir(b.source, 0o755); err == nil {
-			made = append(made, b.source)
-		} else if errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(b.source, 0o755); err != nil {
-				return made, fmt.Errorf("making cgroup %s: %w", b.source, err)
-			}
-			made = append(made, b.source)
-		} else if !errors.Is(err, os.ErrExist) {
+		m, err := mkdirs(b.source)
+		made = append(made, m...)
+		if err != nil {
 			return made, fmt.Errorf("making cgroup %s: %w", b.source, err)
 		}
 	}
@@ -229,10 +224,34 @@ func prepareCgroupView(sp *specs.Spec, p paths) (*specs.Spec, func(failed bool))
 	}
 }
 
-// removeCgroupDirs removes the cgroup directories dirs; one already gone
-// or in use is left.
+// mkdirs makes directory dir (0755) and its missing parents, returning
+// those it made, parents first.
+func mkdirs(dir string) (made []string, err error) {
+	err = os.Mkdir(dir, 0o755)
+	switch {
+	case err == nil:
+		return []string{dir}, nil
+	case errors.Is(err, os.ErrExist):
+		return nil, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	}
+	if made, err = mkdirs(filepath.Dir(dir)); err != nil {
+		return made, err
+	}
+	if err := os.Mkdir(dir, 0o755); err == nil {
+		made = append(made, dir)
+	} else if !errors.Is(err, os.ErrExist) {
+		return made, err
+	}
+	return made, nil
+}
+
+// removeCgroupDirs removes the cgroup directories dirs, made in their
+// order (parents first: see mkdirs), children first; one already gone or
+// in use is left.
 func removeCgroupDirs(dirs []string) {
-	for _, d := range dirs {
+	for _, d := range slices.Backward(dirs) {
 		_ = unix.Rmdir(d)
 	}
 }

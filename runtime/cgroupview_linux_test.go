@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -171,5 +172,25 @@ func TestPlanCgroupView(t *testing.T) {
 		if v := planCgroupView(c.sp, c.mounts, "/c/cgroupfs"); v != nil {
 			t.Errorf("%s: plan = %+v, want none", name, v)
 		}
+	}
+}
+
+// The view's cgroup directories are made with their missing parents, and
+// a failed start removes each of them, children first: none is left.
+func TestCgroupDirsMadeAndRemovedWhole(t *testing.T) {
+	top := t.TempDir()
+	deep := filepath.Join(top, "parent", "child", "container")
+	made, err := mkdirs(deep)
+	must(t, err)
+	want := []string{filepath.Join(top, "parent"), filepath.Join(top, "parent", "child"), deep}
+	if !slices.Equal(made, want) {
+		t.Fatalf("mkdirs made %q, want %q", made, want)
+	}
+	if again, err := mkdirs(deep); err != nil || len(again) != 0 {
+		t.Fatalf("mkdirs of a directory there made %q (%v), want none", again, err)
+	}
+	removeCgroupDirs(made)
+	if _, err := os.Stat(filepath.Join(top, "parent")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a made parent is left after removal: %v", err)
 	}
 }
