@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -26,24 +25,7 @@ func TestCgroupViewSameAsLibcontainers(t *testing.T) {
 	e := newTestEnv(t)
 	const script = `cat /proc/self/mountinfo; stat -c '%n %a %F %u' /sys/fs/cgroup /sys/fs/cgroup/*; ` +
 		`cat /proc/self/cgroup; echo END; exec sleep 1000`
-	run := func(view string) (string, []string) {
-		t.Setenv(cgroupViewEnv, view) // the shim inherits it
-		c := e.config(script)
-		e.start(t, c)
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			lines := e.logLines(t, c.ID, LogOptions{Tail: -1})
-			if slices.Contains(lines, "stdout: END") {
-				return c.ID, lines
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("container %s never printed END: %q", c.ID, lines)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	offID, off := run("off")
-	onID, on := run("")
+	offID, off, onID, on := e.eachWay(t, cgroupViewEnv, script, func(*Config) {})
 	if got, want := normalizeView(on, onID), normalizeView(off, offID); !slices.Equal(got, want) {
 		t.Errorf("the container's view with the prepared cgroup tree differs from libcontainer's:\n%s\nwant:\n%s",
 			strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -55,15 +55,7 @@ func TestDevTreeSameAsLibcontainers(t *testing.T) {
 		"privileged": func(c *Config) { c.Security.Privileged = true },
 	} {
 		t.Run(name, func(t *testing.T) {
-			run := func(tree string) (string, []string) {
-				t.Setenv(devTreeEnv, tree) // the shim inherits it
-				c := e.config(devTreeScript)
-				set(&c)
-				e.start(t, c)
-				return c.ID, e.waitEND(t, c.ID)
-			}
-			offID, off := run("off")
-			onID, on := run("")
+			offID, off, onID, on := e.eachWay(t, devTreeEnv, devTreeScript, set)
 			if got, want := normalizeView(sortMountTable(on), onID), normalizeView(sortMountTable(off), offID); !slices.Equal(got, want) {
 				t.Errorf("the container's /dev with the prepared tree differs from libcontainer's:\n%s\nwant:\n%s",
 					strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -80,6 +72,23 @@ func TestDevTreeSameAsLibcontainers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// eachWay runs script in a container with the shim's preparation that
+// env turns off ("off"), then in one with it on, set changing each
+// configuration, and returns each one's ID and output (up to END).
+func (e *testEnv) eachWay(t *testing.T, env, script string, set func(*Config)) (offID string, off []string, onID string, on []string) {
+	t.Helper()
+	run := func(v string) (string, []string) {
+		t.Setenv(env, v) // the shim inherits it
+		c := e.config(script)
+		set(&c)
+		e.start(t, c)
+		return c.ID, e.waitEND(t, c.ID)
+	}
+	offID, off = run("off")
+	onID, on = run("")
+	return offID, off, onID, on
 }
 
 // waitEND waits until container id's log has a line END, and returns
@@ -246,18 +255,12 @@ func TestPreBindsSameAsLibcontainers(t *testing.T) {
 			Mount{Type: "bind", Source: filepath.Join(host, "vol"), Target: "/run/sock"}), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			run := func(pre string) (string, []string) {
-				t.Setenv(preBindsEnv, pre) // the shim inherits it
-				c := e.config(script)
+			offID, off, onID, on := e.eachWay(t, preBindsEnv, script, func(c *Config) {
 				if tc.layer != "" {
 					c.Layers = append(c.Layers, tc.layer)
 				}
 				c.Mounts = tc.mounts
-				e.start(t, c)
-				return c.ID, e.waitEND(t, c.ID)
-			}
-			offID, off := run("off")
-			onID, on := run("")
+			})
 			if got, want := normalizeView(sortMountTable(on), onID), normalizeView(sortMountTable(off), offID); !slices.Equal(got, want) {
 				t.Errorf("the container's binds made by the shim differ from libcontainer's:\n%s\nwant:\n%s",
 					strings.Join(got, "\n"), strings.Join(want, "\n"))
