@@ -12,22 +12,12 @@
 # rows of lifecycle, with `berth version` (process start and package init,
 # what any command costs) beside them; "down" only lifecycle's down row.
 set -euo pipefail
-for tool in runc hyperfine curl go python3; do
-	command -v "$tool" >/dev/null || { echo "bench/compare.sh needs $tool" >&2; exit 1; }
-done
-[ "$(id -u)" = 0 ] || { echo "bench/compare.sh needs root" >&2; exit 1; }
-[ $# -ge 1 ] || { echo "usage: bench/compare.sh BERTH_BINARY [BERTH_BINARY...]" >&2; exit 1; }
 . "$(dirname "$0")/lib.sh"
+bench_against_floor bench/compare.sh 10.249.0.0/16 runc hyperfine curl go python3 -- "$@"
 src=$(cd "$(dirname "$0")/.." && pwd) # the checkout, for go build
-exec 9>/tmp/berth-root-tests.lock
-flock 9
-bins=()
-for b in "$@"; do bins+=("$(realpath "$b")"); done
-bench_init "${bins[0]}" 10.249.0.0/16
 runs=${RUNS:-10}
-floor_root=$work/runc
 bench_cleanup() {
-	for id in $(runc --root "$floor_root" list -q 2>/dev/null); do runc --root "$floor_root" delete -f "$id" >/dev/null 2>&1; done
+	bench_floor_delete
 	for b in "${bins[@]}"; do for d in "$work"/*/compose.yaml; do
 		(cd "$(dirname "$d")" && "$b" down -v -t 0 >/dev/null 2>&1) || true
 	done; done

@@ -14,22 +14,10 @@
 # N (default 50) services; ROUNDS (default 3) cold starts per tool, the
 # table giving each cell's median over them.
 set -euo pipefail
-for tool in runc perf python3; do
-	command -v "$tool" >/dev/null || { echo "bench/cpusplit.sh needs $tool" >&2; exit 1; }
-done
-[ "$(id -u)" = 0 ] || { echo "bench/cpusplit.sh needs root" >&2; exit 1; }
-[ $# -ge 1 ] || { echo "usage: bench/cpusplit.sh BERTH_BINARY [BERTH_BINARY...]" >&2; exit 1; }
 . "$(dirname "$0")/lib.sh"
-exec 9>/tmp/berth-root-tests.lock
-flock 9
-bins=()
-for b in "$@"; do bins+=("$(realpath "$b")"); done
-bench_init "${bins[0]}" 10.251.0.0/16
+bench_against_floor bench/cpusplit.sh 10.251.0.0/16 runc perf python3 -- "$@"
 n=${N:-50} rounds=${ROUNDS:-3}
-floor_root=$work/runc
-bench_cleanup() {
-	for id in $(runc --root "$floor_root" list -q 2>/dev/null); do runc --root "$floor_root" delete -f "$id" >/dev/null 2>&1; done
-}
+bench_cleanup() { bench_floor_delete; }
 bench_busybox bench/busybox:1
 bench_bundle "$work/bundle"
 bench_sleepers "$work/p" "$n"

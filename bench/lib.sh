@@ -23,6 +23,35 @@ bench_exit() {
 	rm -rf "$work"
 }
 
+# bench_against_floor SCRIPT SUBNET_POOL TOOL... -- BERTH_BINARY...: the
+# start of a script measuring berth binaries against bare runc. It checks
+# the TOOLs are installed, that it runs as root and that a binary is
+# given, takes the shared root-test lock, sets $bins (the binaries'
+# absolute paths), runs bench_init with the first and SUBNET_POOL, and
+# sets $floor_root, runc's state root (see bench_floor_delete).
+bench_against_floor() {
+	local script=$1 pool=$2
+	shift 2
+	while [ "$1" != -- ]; do
+		command -v "$1" >/dev/null || { echo "$script needs $1" >&2; exit 1; }
+		shift
+	done
+	shift
+	[ "$(id -u)" = 0 ] || { echo "$script needs root" >&2; exit 1; }
+	[ $# -ge 1 ] || { echo "usage: $script BERTH_BINARY [BERTH_BINARY...]" >&2; exit 1; }
+	exec 9>/tmp/berth-root-tests.lock
+	flock 9
+	bins=()
+	for b in "$@"; do bins+=("$(realpath "$b")"); done
+	bench_init "${bins[0]}" "$pool"
+	floor_root=$work/runc
+}
+
+# bench_floor_delete: deletes every runc container under $floor_root.
+bench_floor_delete() {
+	for id in $(runc --root "$floor_root" list -q 2>/dev/null); do runc --root "$floor_root" delete -f "$id" >/dev/null 2>&1; done
+}
+
 # bench_busybox REF: imports an image of the host's static busybox as REF;
 # its root filesystem stays at $work/rootfs.
 bench_busybox() {

@@ -9,20 +9,10 @@
 # install runc busybox-static; takes the shared root-test lock). ROUNDS
 # (default 5) sets the rounds of 50 up and down per tool.
 set -euo pipefail
-for tool in runc python3; do
-	command -v "$tool" >/dev/null || { echo "bench/memory.sh needs $tool" >&2; exit 1; }
-done
-[ "$(id -u)" = 0 ] || { echo "bench/memory.sh needs root" >&2; exit 1; }
-[ $# -ge 1 ] || { echo "usage: bench/memory.sh BERTH_BINARY [BERTH_BINARY...]" >&2; exit 1; }
 . "$(dirname "$0")/lib.sh"
-exec 9>/tmp/berth-root-tests.lock
-flock 9
-bins=()
-for b in "$@"; do bins+=("$(realpath "$b")"); done
-bench_init "${bins[0]}" 10.250.0.0/16
-floor_root=$work/runc
+bench_against_floor bench/memory.sh 10.250.0.0/16 runc python3 -- "$@"
 bench_cleanup() {
-	for id in $(runc --root "$floor_root" list -q 2>/dev/null); do runc --root "$floor_root" delete -f "$id" >/dev/null 2>&1; done
+	bench_floor_delete
 	for b in "${bins[@]}"; do (cd "$work/p50" && "$b" down -v -t 0 >/dev/null 2>&1) || true; done
 }
 bench_busybox bench/busybox:1
