@@ -19,7 +19,7 @@ var hexPrefix = regexp.MustCompile(`^[a-f0-9]{1,64}$`)
 // It never contacts a registry. ErrNotFound when nothing matches,
 // ErrAmbiguous when an ID prefix matches several images.
 func (s *Store) Get(ref string) (*Image, error) {
-	im, err := s.readIndex()
+	im, err := s.readIndexShared()
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (s *Store) load(d v1.Descriptor) (*Image, error) {
 		ID:          m.Config.Digest.String(),
 		Digest:      d.Digest.String(),
 		IndexDigest: d.Annotations[annotationIndexDigest],
-		Config:      configFrom(cfg.Config),
+		Config:      configFrom(cfg.Config).clone(), // cfg is shared (see parsed)
 		RepoDigest:  d.Annotations[annotationRepoDigest],
 		Size:        m.Config.Size,
 		Created:     cfg.Created.Time,
@@ -166,8 +166,8 @@ func (s *Store) load(d v1.Descriptor) (*Image, error) {
 	return img, nil
 }
 
-// manifestAndConfig reads and parses an image manifest and its config.
-func (s *Store) manifestAndConfig(digest v1.Hash) (*v1.Manifest, *v1.ConfigFile, error) {
+// readManifestAndConfig reads and parses an image manifest and its config.
+func (s *Store) readManifestAndConfig(digest v1.Hash) (*v1.Manifest, *v1.ConfigFile, error) {
 	raw, err := s.readBlob(digest)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading manifest: %w", err)

@@ -37,6 +37,8 @@ type Store struct {
 	registries RegistryConfig
 	maxLayer   int64 // the cap of one layer's decompressed size; 0: the free space only
 
+	parsed parsed // what this process has read of the store (parsecache.go)
+
 	afterRename func() error // tests: a crash between a pull's renames and its record (see batch)
 }
 

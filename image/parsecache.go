@@ -1,0 +1,124 @@
+package image
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"slices"
+	"sync"
+	"syscall"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// parsed keeps what this process has parsed of the store, so that a
+// burst of creations from one image (a cold `up` of many services) reads
+// and decodes its index, manifest and config once rather than once per
+// container (issue 15). Blobs are content-addressed: a manifest digest's
+// manifest and config never change, so they are kept for good. index.json
+// is only ever replaced by rename (updateIndex), never written in place:
+// its decoded form is kept while the file's identity (device, inode,
+// size, change time) is the same, which one stat per use checks.
+// Everything kept is shared and read only; load gives each caller an
+// Image of its own.
+type parsed struct {
+	mu        sync.Mutex
+	index     *v1.IndexManifest
+	indexFile fileID
+	images    map[v1.Hash]parsedImage
+}
+
+// parsedImage is one manifest and its config.
+type parsedImage struct {
+	m   *v1.Manifest
+	cfg *v1.ConfigFile
+}
+
+// fileID tells a file's versions apart where each is a new inode.
+type fileID struct {
+	dev, ino, size  uint64
+	ctimeS, ctimeNs int64
+}
+
+// statID is path's identity; ok is false when it cannot be had.
+func statID(path string) (fileID, bool) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return fileID{}, false
+	}
+	return fileID{dev: uint64(st.Dev), ino: st.Ino, size: uint64(st.Size), ctimeS: st.Ctim.Sec, ctimeNs: st.Ctim.Nsec}, true
+}
+
+// readIndexShared is readIndex for a caller that only reads the result
+// (Get): the decoded index is shared with other such callers while
+// index.json is the same file.
+func (s *Store) readIndexShared() (*v1.IndexManifest, error) {
+	id, ok := statID(s.path("index.json"))
+	if ok {
+		s.parsed.mu.Lock()
+		im := s.parsed.index
+		same := im != nil && s.parsed.indexFile == id
+		s.parsed.mu.Unlock()
+		if same {
+			return im, nil
+		}
+	}
+	im, err := s.readIndex()
+	if err != nil || !ok {
+		return im, err
+	}
+	// Kept only if the file read is still the one stated: a rename in
+	// between would otherwise pair a new identity with old content.
+	if again, ok := statID(s.path("index.json")); ok && again == id {
+		s.parsed.mu.Lock()
+		s.parsed.index, s.parsed.indexFile = im, id
+		s.parsed.mu.Unlock()
+	}
+	return im, nil
+}
+
+// manifestAndConfig reads and parses an image manifest and its config,
+// once per process (see parsed); the results are shared, read only.
+func (s *Store) manifestAndConfig(digest v1.Hash) (*v1.Manifest, *v1.ConfigFile, error) {
+	s.parsed.mu.Lock()
+	p, ok := s.parsed.images[digest]
+	s.parsed.mu.Unlock()
+	if ok {
+		// Kept, but still there: a blob pruned since is not found, as it
+		// would be when read.
+		if _, err := os.Stat(s.blobPath(digest)); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, nil, fmt.Errorf("reading manifest: blob %s: %w", digest, ErrNotFound)
+			}
+			return nil, nil, fmt.Errorf("reading manifest: %w", err)
+		}
+		return p.m, p.cfg, nil
+	}
+	m, cfg, err := s.readManifestAndConfig(digest)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.parsed.mu.Lock()
+	if s.parsed.images == nil {
+		s.parsed.images = map[v1.Hash]parsedImage{}
+	}
+	s.parsed.images[digest] = parsedImage{m: m, cfg: cfg}
+	s.parsed.mu.Unlock()
+	return m, cfg, nil
+}
+
+// clone is c with slices and maps of its own.
+func (c Config) clone() Config {
+	c.Entrypoint, c.Cmd, c.Env = slices.Clone(c.Entrypoint), slices.Clone(c.Cmd), slices.Clone(c.Env)
+	c.Shell, c.OnBuild = slices.Clone(c.Shell), slices.Clone(c.OnBuild)
+	c.ExposedPorts, c.Volumes = slices.Clone(c.ExposedPorts), slices.Clone(c.Volumes)
+	c.Labels = maps.Clone(c.Labels)
+	if c.Healthcheck != nil {
+		h := *c.Healthcheck
+		h.Test = slices.Clone(h.Test)
+		c.Healthcheck = &h
+	}
+	return c
+}
