@@ -98,7 +98,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	if c.Prestart {
 		// Its init is made while its ports are published and the steps
 		// before its start go on.
-		e.prestart(ctx, c.Name, cfg)
+		e.prestart(ctx, c.Name, cfg, svc.PostStart)
 	}
 	if !c.Standby { // a start-first successor gets its ports by SwitchPorts
 		end = phase.Start(c.Name, "create.ports")
@@ -129,6 +129,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 // Start starts a created or stopped container from its recorded
 // configuration, then runs its post_start hooks.
 func (e *Engine) Start(ctx context.Context, name string) error {
+	hooks, known := e.preparedHooks(name)
 	end := phase.Start(name, "start.prepared")
 	err := e.awaitPrestart(name, true) // its preparation's failure is its start's
 	end()
@@ -142,6 +143,9 @@ func (e *Engine) Start(ctx context.Context, name string) error {
 		return err
 	}
 	defer phase.Start(name, "start.hooks")()
+	if known { // created by this process: no need to read its record
+		return e.runHookList(ctx, name, false, hooks, nil)
+	}
 	return e.runHooks(ctx, name, false)
 }
 

@@ -39,6 +39,12 @@ func (e *Engine) recordedHooks(ctx context.Context, name string, pre bool) ([]sp
 // ends the step with an error.
 func (e *Engine) runHooks(ctx context.Context, name string, pre bool) error {
 	hooks, err := e.recordedHooks(ctx, name, pre)
+	return e.runHookList(ctx, name, pre, hooks, err)
+}
+
+// runHookList is runHooks with the hooks already read (err: why they
+// could not be).
+func (e *Engine) runHookList(ctx context.Context, name string, pre bool, hooks []spec.Hook, err error) error {
 	if err == nil && len(hooks) == 0 {
 		return nil // the common case: nothing to run, no need to ask the shim
 	}

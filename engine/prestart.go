@@ -9,6 +9,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/runtime"
+	"github.com/berth-dev/berth/spec"
 )
 
 // prestarts are the containers this process prepares (runtime.Prepare)
@@ -20,18 +21,22 @@ import (
 type prestarts struct {
 	mu sync.Mutex
 	m  map[string]chan error // by container name: the preparation's result, once
+	// postStart holds, by container name, the post_start hooks it was
+	// created with, for its start to run without reading its record.
+	postStart map[string][]spec.Hook
 }
 
 // prestart prepares container name, just made with runtime
 // configuration cfg: its shim is spawned now, and the preparation goes on
 // in the background.
-func (e *Engine) prestart(ctx context.Context, name string, cfg runtime.Config) {
+func (e *Engine) prestart(ctx context.Context, name string, cfg runtime.Config, postStart []spec.Hook) {
 	done := make(chan error, 1)
 	e.prepared.mu.Lock()
 	if e.prepared.m == nil {
-		e.prepared.m = map[string]chan error{}
+		e.prepared.m, e.prepared.postStart = map[string]chan error{}, map[string][]spec.Hook{}
 	}
 	e.prepared.m[name] = done
+	e.prepared.postStart[name] = postStart
 	e.prepared.mu.Unlock()
 	end := phase.Start(name, "create.prepare")
 	prepared, err := e.runtime.Prepare(ctx, cfg)
@@ -44,6 +49,17 @@ func (e *Engine) prestart(ctx context.Context, name string, cfg runtime.Config) 
 		defer end()
 		done <- prepared()
 	}()
+}
+
+// preparedHooks takes the post_start hooks container name was created
+// with, when this process created and prepared it (see prestart); known
+// is false otherwise, and its record says.
+func (e *Engine) preparedHooks(name string) (hooks []spec.Hook, known bool) {
+	e.prepared.mu.Lock()
+	defer e.prepared.mu.Unlock()
+	hooks, known = e.prepared.postStart[name]
+	delete(e.prepared.postStart, name)
+	return hooks, known
 }
 
 // awaitPrestart waits for the preparation of container name, if this
@@ -73,7 +89,7 @@ const releaseTimeout = 10 * time.Second
 func (e *Engine) releasePrestarts() {
 	e.prepared.mu.Lock()
 	left := e.prepared.m
-	e.prepared.m = nil
+	e.prepared.m, e.prepared.postStart = nil, nil
 	e.prepared.mu.Unlock()
 	if len(left) == 0 {
 		return
