@@ -23,12 +23,16 @@ type exitRecord struct {
 // writeFileAtomic writes data to name through a temporary file and rename,
 // so that readers see the old or the new content, never a part. File and
 // directory are synced: after a crash of the host the file is there, whole.
-func writeFileAtomic(name string, data []byte) error {
+func writeFileAtomic(name string, data []byte) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
-	defer os.Remove(tmp.Name())
+	defer func() {
+		if err != nil { // renamed, it is gone already: no failing unlink for nothing
+			os.Remove(tmp.Name())
+		}
+	}()
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", name, err)
