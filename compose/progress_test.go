@@ -2,9 +2,12 @@ package compose
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 
 	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/reconcile"
@@ -92,5 +95,27 @@ func TestEnvBool(t *testing.T) {
 		if envBool("TESTFLAG") != want {
 			t.Errorf("COMPOSE_TESTFLAG=%q: %v", v, !want)
 		}
+	}
+}
+
+// auto is a terminal's display only on a terminal: /dev/null is a
+// character device, and output sent there is plain, as Docker Compose's.
+func TestAutoDisplayOnDevNull(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if got := displayAuto.resolve(null); got != displayPlain {
+		t.Errorf("auto on %s: %q, want %q", os.DevNull, got, displayPlain)
+	}
+	ptm, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptm.Close()
+	defer tty.Close()
+	if got := displayAuto.resolve(tty); got != displayTTY {
+		t.Errorf("auto on a terminal: %q, want %q", got, displayTTY)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/image"
@@ -274,12 +275,10 @@ func (s *session) close() {
 	s.engine.Close()
 }
 
-// isTerminal reports whether w is a terminal.
+// isTerminal reports whether w is a terminal: not merely a character
+// device (/dev/null is one, and output sent there is plain, as Docker
+// Compose makes it, not redrawn for every event).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
