@@ -185,6 +185,11 @@ func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	// The links its containers' removal left to the kernel (or left at
+	// all, cut short) go before it.
+	if err := e.net.SweepBridge(b.Name, vethGrace); err != nil {
+		return err
+	}
 	if err := e.net.RemoveBridge(b); err != nil {
 		return err
 	}
