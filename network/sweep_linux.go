@@ -7,7 +7,7 @@ import (
 	"github.com/berth-dev/berth/internal/phase"
 )
 
-// SweepBridge deletes the container links left on bridge name (host veths
+// sweepBridge deletes the container links left on bridge name (host veths
 // named as VethName names them), waiting up to wait in all for the kernel
 // to delete them first, as DetachAfter does: a removal that let the
 // network's removal wait for its links (their namespace unmounted, the
@@ -15,7 +15,7 @@ import (
 // leaves them there, and so does a removal cut short meanwhile. It is for
 // a bridge about to be deleted, whose containers are all removed. A
 // missing bridge is not an error.
-func (h *Host) SweepBridge(name string, wait time.Duration) error {
+func (h *Host) sweepBridge(name string, wait time.Duration) error {
 	defer phase.Start(name, "bridge.sweep")()
 	host, err := hostRoute()
 	if err != nil {
