@@ -208,7 +208,8 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 		}
 	}()
 	end = phase.Start(name, "remove.unplumb")
-	if err := e.unplumb(ctx, name); err != nil {
+	swept := func(network string) bool { return reconcile.SweptBy(ctx, network) }
+	if err := e.unplumb(ctx, name, swept); err != nil {
 		errs = append(errs, err)
 	}
 	end()

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/berth-dev/berth/image"
+	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
@@ -185,10 +187,26 @@ func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := e.net.RemoveBridge(b); err != nil {
+	// The links its containers' removal left to the kernel (or left at
+	// all, cut short) go before it (see network.Host.RemoveBridge). The
+	// host's last network takes berth's nft tables with it, while its
+	// link goes, rather than after.
+	others, err := e.store.Networks(ctx, "")
+	if err != nil {
 		return err
 	}
-	if err := e.store.DeleteNetwork(ctx, name); err != nil {
+	last := !slices.ContainsFunc(others, func(n store.Network) bool { return n.Name != name })
+	remove := e.net.RemoveBridge
+	if last {
+		remove = e.net.RemoveLastBridge
+	}
+	if err := remove(b); err != nil {
+		return err
+	}
+	end := phase.Start(name, "network.forget")
+	err = e.store.DeleteNetwork(ctx, name)
+	end()
+	if err != nil || last {
 		return err
 	}
 	return e.dropTableIfUnused(ctx)

@@ -24,7 +24,7 @@ import (
 // Whatever an interrupted restore left is undone first.
 func (e *Engine) Restore(ctx context.Context, c reconcile.ContainerSpec) error {
 	defer e.holdPeers()()
-	if err := e.unplumb(ctx, c.Name); err != nil {
+	if err := e.unplumb(ctx, c.Name, nil); err != nil {
 		return fmt.Errorf("restoring %s: %w", c.Name, err)
 	}
 	if _, err := e.attach(ctx, c); err != nil {
@@ -63,8 +63,10 @@ const vethGrace = 250 * time.Millisecond
 
 // unplumb removes what container name has under the run root and in the
 // kernel (port rules, links, network namespace, /etc and config files),
-// keeping its records.
-func (e *Engine) unplumb(ctx context.Context, name string) error {
+// keeping its records. Its links on the networks swept reports (see
+// reconcile.SweptBy) are left to the kernel and to those networks'
+// removal; swept nil waits for all of them.
+func (e *Engine) unplumb(ctx context.Context, name string, swept func(network string) bool) error {
 	var errs []error
 	end := phase.Start(name, "unplumb.ports")
 	if err := e.net.UnpublishPorts(name); err != nil {
@@ -94,6 +96,9 @@ func (e *Engine) unplumb(ctx context.Context, name string) error {
 		errs = append(errs, err)
 	}
 	for _, ep := range eps {
+		if swept != nil && swept(ep.Network) {
+			continue // the kernel deletes it with the namespace; its network's removal makes sure
+		}
 		if err := e.net.DetachAfter(network.Link{HostVeth: e.vethName(name, ep.Network)}, vethGrace); err != nil {
 			errs = append(errs, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/berth-dev/berth/internal/phase"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
@@ -203,26 +204,49 @@ func ensureOnlyAddr(link netlink.Link, family int, want netip.Prefix) error {
 }
 
 // RemoveBridge deletes b's nft rules, in berth's table and in the
-// iptables filter FORWARD chain (in one transaction), and its link.
-// What is already gone is not an error. Links still enslaved to the
-// bridge are left detached; Detach them first.
+// iptables filter FORWARD chain (in one transaction), and its link,
+// after the container links left on it (SweepBridge, up to sweepGrace).
+// What is already gone is not an error. Links of other names still
+// enslaved to the bridge are left detached.
 func (h *Host) RemoveBridge(b Bridge) error {
-	return h.locked(func() error { return h.removeBridgeLocked(b) })
+	return h.locked(func() error { return h.removeBridgeLocked(b, false) })
 }
 
-// removeBridgeLocked is RemoveBridge under the host lock. The rules and
-// the link go at the same time: the kernel's deletion of a bridge is
-// mostly waiting (RCU grace periods and barriers), which the nft
-// transaction need not queue behind. Should either fail, the other may
-// be done; a second RemoveBridge finishes the work.
-func (h *Host) removeBridgeLocked(b Bridge) error {
+// RemoveLastBridge is RemoveBridge for the host's last berth bridge:
+// berth's tables (and its rules in the iptables filter FORWARD chain) go
+// instead of only b's rules, in the transaction that runs while the link
+// goes, as DeleteTable would after it. Called when another bridge is
+// still there, it removes that bridge's rules too; the next EnsureBridge
+// of it makes them again.
+func (h *Host) RemoveLastBridge(b Bridge) error {
+	return h.locked(func() error { return h.removeBridgeLocked(b, true) })
+}
+
+// sweepGrace is how long RemoveBridge waits for the kernel to delete the
+// container links left on a bridge (see SweepBridge).
+const sweepGrace = 250 * time.Millisecond
+
+// removeBridgeLocked is RemoveBridge (RemoveLastBridge with table) under
+// the host lock. The rules and the link go at the same time: the kernel's
+// deletion of a bridge is mostly waiting (RCU grace periods and
+// barriers), which the nft transaction need not queue behind; nor need
+// it wait for the sweep. Should either fail, the other may be done; a
+// second RemoveBridge finishes the work.
+func (h *Host) removeBridgeLocked(b Bridge, table bool) error {
 	linkDone := make(chan error, 1)
 	go func() {
+		if err := h.sweepBridge(b.Name, sweepGrace); err != nil {
+			linkDone <- err
+			return
+		}
 		defer phase.Start(b.Name, "bridge.link")()
 		linkDone <- deleteBridgeLink(b.Name)
 	}()
 	end := phase.Start(b.Name, "bridge.rules")
 	err := h.updateLocked("removing bridge "+b.Name, false, func(x *txn) error {
+		if table {
+			return h.queueTableDeletion(x)
+		}
 		if err := x.deleteTagged(bridgeTag(b.Name)); err != nil {
 			return err
 		}

@@ -23,6 +23,20 @@ func VethName(container, network string) string {
 	return "veth" + shortHash(container+"\x00"+network, 11)
 }
 
+// isVethName reports whether name is shaped as VethName makes them.
+func isVethName(name string) bool {
+	const prefix = "veth"
+	if len(name) != len(prefix)+11 || name[:len(prefix)] != prefix {
+		return false
+	}
+	for _, c := range name[len(prefix):] {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 func shortHash(s string, n int) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])[:n]

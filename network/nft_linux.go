@@ -313,15 +313,26 @@ func comment(tag string) []byte { return userdata.AppendString(nil, userdata.Typ
 // (see EnsureBridge); nothing else in other tables is touched. A missing
 // table is not an error.
 func (h *Host) DeleteTable() error {
-	return h.update("deleting nft table "+h.table, false, func(x *txn) error {
-		if err := x.deleteForeign(func(tag string) bool { return strings.HasPrefix(tag, h.foreignTagPrefix()) }); err != nil {
-			return err
+	return h.update("deleting nft table "+h.table, false, h.queueTableDeletion)
+}
+
+// queueTableDeletion queues in x the deletion of berth's tables and of its
+// rules in the iptables filter FORWARD chain; errNoChange when there are
+// none.
+func (h *Host) queueTableDeletion(x *txn) error {
+	ours := func(tag string) bool { return strings.HasPrefix(tag, h.foreignTagPrefix()) }
+	if err := x.deleteForeign(ours); err != nil {
+		return err
+	}
+	queued := slices.ContainsFunc(x.fwd.rules, func(r *nftables.Rule) bool { return ours(ruleTag(r)) })
+	for _, t := range []*nfTable{x.ip, x.ip6} {
+		if t.exists {
+			x.conn.DelTable(t.table)
+			queued = true
 		}
-		for _, t := range []*nfTable{x.ip, x.ip6} {
-			if t.exists {
-				x.conn.DelTable(t.table)
-			}
-		}
-		return nil
-	})
+	}
+	if !queued {
+		return errNoChange
+	}
+	return nil
 }

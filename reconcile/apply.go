@@ -259,7 +259,7 @@ func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, 
 		}
 		return 0, nil
 	case Remove:
-		return 0, d.Containers.Remove(ctx, a.Target, a.Timeout)
+		return 0, d.Containers.Remove(withSweptBy(ctx, a.SweptBy), a.Target, a.Timeout)
 	case RemoveNetwork:
 		return 0, d.Networks.RemoveNetwork(ctx, a.Target)
 	case RemoveVolume:

@@ -22,9 +22,11 @@ type DownOptions struct {
 func PlanDown(p *spec.Project, obs Observed, o DownOptions) (Plan, error) {
 	pl := newPlanner(p.Name)
 	var all []Container
+	kept := false
 	for _, c := range obs.Containers {
 		if isOrphan(p, c) && !o.RemoveOrphans {
 			pl.warnOrphan(c)
+			kept = true
 			continue
 		}
 		all = append(all, c)
@@ -39,11 +41,22 @@ func PlanDown(p *spec.Project, obs Observed, o DownOptions) (Plan, error) {
 		// Other services keep running: the networks and volumes stay theirs.
 		obs = Observed{}
 	}
+	// With every container of the project going and no other project's
+	// on its networks, the networks' removal after them is sure to find
+	// them unused: it waits for their links, which they then need not.
+	var swept []string
+	if !kept && len(cs) == len(all) && len(peers) == 0 {
+		for _, name := range sortedKeys(obs.Networks) {
+			if obs.Networks[name].Recorded {
+				swept = append(swept, name)
+			}
+		}
+	}
 	removals := map[string]string{}
 	var after []string
 	for _, c := range cs {
 		id := "remove:" + c.Name
-		pl.add(Action{ID: id, Kind: Remove, Target: c.Name, Service: c.Service, Reason: "down", Timeout: grace(serviceOf(p, c), o.Timeout)})
+		pl.add(Action{ID: id, Kind: Remove, Target: c.Name, Service: c.Service, Reason: "down", Timeout: grace(serviceOf(p, c), o.Timeout), SweptBy: swept})
 		removals[c.Name] = id
 		after = append(after, id)
 	}

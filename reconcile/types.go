@@ -160,6 +160,9 @@ type Action struct {
 	// Successor is, for the Remove of a container a start-first
 	// rollout replaces, the container that took over from it.
 	Successor string `json:"successor,omitempty"`
+	// SweptBy is, for a Remove, the networks removed after it in the same
+	// plan, whose removal waits for its links on them (see SweptBy).
+	SweptBy []string `json:"-"`
 }
 
 // Fill is where a FillVolume action copies from: a path in an image.

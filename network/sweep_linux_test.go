@@ -1,0 +1,52 @@
+package network
+
+import (
+	"os/exec"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+)
+
+// RemoveBridge deletes the container links left on the bridge (here one
+// whose namespace is still mounted, so the kernel keeps it) before the
+// bridge, and only that bridge's rules; RemoveLastBridge takes berth's
+// table with the last one.
+func TestRemoveBridgeSweepsAndLastTakesTheTable(t *testing.T) {
+	h := rootTest(t)
+	b1, b2 := testBridge(t, h), testBridge(t, h)
+	_, l := testLink(t, h, b1, 2)
+	if !isVethName(l.HostVeth) {
+		t.Fatalf("%s is not a veth name", l.HostVeth)
+	}
+	if err := h.RemoveBridge(b1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := netlink.LinkByName(l.HostVeth); !isNotFound(err) {
+		t.Errorf("link %s left on removed bridge %s: %v", l.HostVeth, b1.Name, err)
+	}
+	if ok, err := h.BridgeExists(b1.Name); ok || err != nil {
+		t.Errorf("BridgeExists(%s) after RemoveBridge = %v, %v", b1.Name, ok, err)
+	}
+	if n := rulesTagged(t, h, bridgeTag(b1.Name)); n != 0 {
+		t.Errorf("%d rules of %s left", n, b1.Name)
+	}
+	if n := rulesTagged(t, h, bridgeTag(b2.Name)); n == 0 {
+		t.Errorf("the rules of %s went with %s", b2.Name, b1.Name)
+	}
+	if err := h.RemoveLastBridge(b2); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := h.BridgeExists(b2.Name); ok || err != nil {
+		t.Errorf("BridgeExists(%s) after RemoveLastBridge = %v, %v", b2.Name, ok, err)
+	}
+	if out, err := exec.Command("nft", "list", "table", "ip", h.Table()).CombinedOutput(); err == nil {
+		t.Errorf("table ip %s left after RemoveLastBridge:\n%s", h.Table(), out)
+	}
+	// Nothing left: a second round changes nothing and fails on nothing.
+	if err := h.RemoveLastBridge(b2); err != nil {
+		t.Error(err)
+	}
+	if err := h.DeleteTable(); err != nil {
+		t.Error(err)
+	}
+}
