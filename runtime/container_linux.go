@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 )
 
 // procIO is what a container's init gets as its standard streams: files
@@ -68,6 +70,7 @@ func runContainer(stateRoot, seccompCache, id string, spec *specs.Spec, pio proc
 		AdditionalGroups: toInts(u.AdditionalGids),
 		Cwd:              spec.Process.Cwd,
 		Init:             true,
+		LogLevel:         initLogLevel(),
 	}
 	if offer != nil {
 		proc.ExtraFiles = []*os.File{offer.File()}
@@ -115,6 +118,15 @@ func runContainer(stateRoot, seccompCache, id string, spec *specs.Spec, pio proc
 		return nil, nil, fmt.Errorf("starting container %q: %w", id, err)
 	}
 	return ctr, proc, nil
+}
+
+// initLogLevel is the level a process libcontainer starts in a container
+// logs at, as runc passes its own: this process's (logrus's; Info unless
+// raised). Without it the init's C part (nsexec) logs at debug, about 20
+// lines a start that the init formats and writes and that libcontainer
+// here reads and decodes, only to drop them below its own level.
+func initLogLevel() string {
+	return strconv.Itoa(int(logrus.GetLevel()))
 }
 
 func toInts(in []uint32) []int {

@@ -57,6 +57,7 @@ func (r *Runtime) execHere(ctx context.Context, id string, o ExecOptions) (int, 
 		UID:              ep.User.UID,
 		GID:              ep.User.GID,
 		AdditionalGroups: ep.User.AdditionalGIDs,
+		LogLevel:         initLogLevel(),
 	}
 	if o.Privileged {
 		p.Capabilities = allCapabilities()

@@ -164,7 +164,8 @@ func (s *shim) probe(argv []string, timeout time.Duration, stop <-chan struct{})
 	out := &limitedBuffer{max: maxHealthOutput}
 	u := spec.Process.User
 	p := &libcontainer.Process{Args: argv, Env: spec.Process.Env, Cwd: spec.Process.Cwd,
-		UID: int(u.UID), GID: int(u.GID), AdditionalGroups: toInts(u.AdditionalGids), Stdout: out, Stderr: out}
+		UID: int(u.UID), GID: int(u.GID), AdditionalGroups: toInts(u.AdditionalGids), Stdout: out, Stderr: out,
+		LogLevel: initLogLevel()}
 	if err := ctr.Run(p); err != nil {
 		return fmt.Errorf("running the health check: %w", err)
 	}

@@ -6,13 +6,24 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sirupsen/logrus"
 )
 
 // hookDirEnv names the directory where the test shims' exit hook records
 // exits, one file per container, one line per exit.
 const hookDirEnv = "BERTH_RUNTIME_TEST_HOOKS"
 
+// debugEnv set makes the test shims (this binary, re-executed) log at
+// logrus's debug level, as libcontainer does then: its debug lines, and
+// those of the inits it starts, go to shim.log (see
+// TestInitLogsAtTheShimsLevel).
+const debugEnv = "BERTH_RUNTIME_TEST_DEBUG"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(debugEnv) != "" {
+		logrus.SetLevel(logrus.DebugLevel)
+	}
 	Reexec(WithExitHook(recordExit), WithEventHook(recordEvent))
 	dir, err := os.MkdirTemp("", "berth-rt-hooks")
 	if err != nil {

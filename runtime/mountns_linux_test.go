@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -75,5 +76,80 @@ func TestInitMountsNotInASharedNamespace(t *testing.T) {
 	must(t, <-errc)
 	if len(cfg.Mounts) != 2 || cfg.Mounts[0] != dev || cfg.Mounts[1] != bind {
 		t.Errorf("the shim took mounts off the init in a shared namespace: left %v", cfg.Mounts)
+	}
+}
+
+// TestRootPropagationAsMountinfo sets up the calling thread's namespace
+// (its own, private to this test) in the ways the shim can meet it and
+// requires rootNotShared, which asks the kernel about the root mount, to
+// answer as the thread's mount table read whole does (rootMountShared),
+// and as expected: a private or a shared root, and a mount stacked on
+// "/" that differs from the one beneath it either way (the one on top
+// counts, as the table's last "/" line).
+func TestRootPropagationAsMountinfo(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	if _, ok := rootPropagation(); !ok {
+		t.Skip("the kernel has no statmount(2) or unique mount IDs (before Linux 6.8): mountinfo is read")
+	}
+	stackTmpfs := func() error { return unix.Mount("tmpfs", "/", "tmpfs", 0, "size=4k") }
+	for _, tc := range []struct {
+		name      string
+		setup     []func() error
+		notShared bool
+	}{
+		{"private", nil, true},
+		{"shared", []func() error{func() error { return unix.Mount("", "/", "", unix.MS_SHARED, "") }}, false},
+		{"private on a shared one", []func() error{stackTmpfs,
+			// "/" itself names the thread's root, the mount beneath.
+			func() error { return unix.Mount("", "/", "", unix.MS_SHARED, "") }}, true},
+		{"shared on a private one", []func() error{stackTmpfs,
+			func() error { return unix.Mount("", "/..", "", unix.MS_SHARED, "") }}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			type answer struct{ fast, fastOK, table, tableFound bool }
+			errc := make(chan error, 1)
+			got := make(chan answer, 1)
+			go func() {
+				goruntime.LockOSThread() // never unlocked: the thread ends with its namespace
+				errc <- func() error {
+					if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+						return err
+					}
+					if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+						return err
+					}
+					for _, f := range tc.setup {
+						if err := f(); err != nil {
+							return err
+						}
+					}
+					b, err := os.ReadFile("/proc/thread-self/mountinfo")
+					if err != nil {
+						return err
+					}
+					var a answer
+					a.table, a.tableFound = rootMountShared(string(b))
+					shared, ok := rootPropagation()
+					a.fast, a.fastOK = !shared, ok
+					if rootNotShared() != a.fast {
+						return fmt.Errorf("rootNotShared differs from rootPropagation")
+					}
+					got <- a
+					return nil
+				}()
+			}()
+			must(t, <-errc)
+			a := <-got
+			if !a.fastOK || !a.tableFound {
+				t.Fatalf("no answer: from the kernel %v, from mountinfo %v", a.fastOK, a.tableFound)
+			}
+			if a.fast != !a.table {
+				t.Errorf("not shared: %v from the kernel, %v from mountinfo", a.fast, !a.table)
+			}
+			if a.fast != tc.notShared {
+				t.Errorf("not shared: %v, want %v", a.fast, tc.notShared)
+			}
+		})
 	}
 }

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -240,6 +242,40 @@ func TestCoverValues(t *testing.T) {
 			if in != slices.Contains(tc.vals, v) {
 				t.Errorf("%v: %d covered: %v", tc.vals, v, in)
 			}
+		}
+	}
+}
+
+// rulesByName lists the rules naming each system call.
+func rulesByName(syscalls []specs.LinuxSyscall) map[string][]specs.LinuxSyscall {
+	by := map[string][]specs.LinuxSyscall{}
+	for _, sc := range syscalls {
+		for _, n := range sc.Names {
+			by[n] = append(by[n], sc)
+		}
+	}
+	return by
+}
+
+// TestSharedRules requires sharedRules to list, for every filter of
+// seccompCases and one naming a call twice in a rule, what rulesByName
+// lists for each call more than one rule names, in the same order, and
+// nothing else.
+func TestSharedRules(t *testing.T) {
+	cases := seccompCases(t)
+	cases["a name twice in a rule"] = &specs.LinuxSeccomp{Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"read", "read", "write"}, Action: specs.ActAllow},
+		{Names: []string{"write"}, Action: specs.ActErrno},
+	}}
+	for name, p := range cases {
+		want := rulesByName(p.Syscalls)
+		maps.DeleteFunc(want, func(_ string, rules []specs.LinuxSyscall) bool { return len(rules) < 2 })
+		got := sharedRules(p.Syscalls)
+		if len(want) == 0 {
+			t.Errorf("%s: no call is named by more than one rule: the case tests nothing", name)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: sharedRules lists %d calls, rulesByName's shared ones %d: %v", name, len(got), len(want), slices.Sorted(maps.Keys(got)))
 		}
 	}
 }
