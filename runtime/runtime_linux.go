@@ -151,6 +151,9 @@ func (r *Runtime) launch(ctx context.Context, id string, c Config, hold bool) (r
 			return nil, fmt.Errorf("starting %q: %w", id, err)
 		}
 	}
+	// The grace period the init's move into its cgroups would wait for
+	// runs while the shim starts.
+	primeAttach()
 	end := phase.Start(id, "start.shim")
 	reported, err := r.spawnShim(ctx, id, hold)
 	if err != nil {
