@@ -26,6 +26,9 @@ import (
 // container's init is then a re-exec of the small binary rather than of
 // the caller's.
 func (r *Runtime) Exec(ctx context.Context, id string, o ExecOptions) (int, error) {
+	// The process joins the container's cgroups: the grace period that
+	// move would wait for runs while it is prepared (see primeAttach).
+	primeAttach()
 	if r.helperFits(o) {
 		return r.execVia(ctx, id, o)
 	}
