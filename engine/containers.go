@@ -27,6 +27,9 @@ import (
 // (see prestarts): its Start waits for that and only runs its process.
 func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	defer e.holdPeers()()
+	// Its start follows: the grace period its init's move into its
+	// cgroups would wait for runs while it is made (runtime.PrimeAttach).
+	runtime.PrimeAttach()
 	svc := c.Service
 	end := phase.Start(c.Name, "create.image")
 	img, err := e.Images.Get(svc.Image)

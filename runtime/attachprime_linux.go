@@ -32,6 +32,11 @@ var (
 	primePath string // the cgroup.procs file of this process's own cgroup; "" when none
 )
 
+// PrimeAttach is primeAttach for a caller that knows a container's
+// start is coming (the engine, when it begins to create one): the
+// earlier the grace period starts, the less of it the start waits for.
+func PrimeAttach() { primeAttach() }
+
 // primeAttach writes this process's pid, in the background, to the
 // cgroup.procs file of the cgroup it is in (see above).
 func primeAttach() {
