@@ -11,6 +11,8 @@
 # port") the groups of rows measured; "noop" measures only the no-op up
 # rows of lifecycle, with `berth version` (process start and package init,
 # what any command costs) beside them; "down" only lifecycle's down row.
+# The CPU row also measures the floor with Docker's default seccomp
+# profile (floor+seccomp), the filter berth installs and bare runc does not.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_against_floor bench/compare.sh 10.249.0.0/16 runc hyperfine curl go python3 -- "$@"
@@ -142,6 +144,14 @@ if want cpu; then
 		cpu_row "$(label "$i")" "cd $work/p50 && ${bins[$i]} up -d" "cd $work/p50 && ${bins[$i]} down -t 0"
 	done
 	cpu_row floor "$work/floor-run.sh 50" "$work/floor-delete.sh"
+	# The floor above installs no seccomp filter; berth installs Docker's
+	# default profile. The same floor with that profile, as dockerd passes
+	# it to runc, is the floor for the same work.
+	(cd "$src" && go build -o "$work/seccompfloor" ./bench/internal/seccompfloor)
+	bench_bundle "$work/sbundle"
+	"$work/seccompfloor" "$work/sbundle/config.json"
+	script floor-run-seccomp "for i in \$(seq 1 \$1); do $R run -d --bundle $work/sbundle ${fid}s\$i >/dev/null 2>&1 </dev/null; done"
+	cpu_row "floor+seccomp" "$work/floor-run-seccomp.sh 50" "$work/floor-delete.sh"
 fi
 
 if want memory; then
@@ -256,6 +266,7 @@ bench_table "$results"
 cat <<EOF
 
 floor: bare runc (N × runc run -d; delete -f + run -d; N × runc delete -f; 50 runc containers' memory)
+(floor+seccomp: the CPU row's floor with Docker's default seccomp profile, which berth installs too)
 and crane pull to a tarball (download only); it has no no-op up and no shim (0); its published
 port is the three containers by runc, the server in the host network. × is each median over the floor's.
 EOF
