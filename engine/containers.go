@@ -102,6 +102,8 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		// Its init is made while its ports are published and the steps
 		// before its start go on.
 		e.prestart(ctx, c.Name, cfg, svc.PostStart)
+	} else {
+		e.forgetPrestart(c.Name) // an earlier creation's, not removed here
 	}
 	if !c.Standby { // a start-first successor gets its ports by SwitchPorts
 		end = phase.Start(c.Name, "create.ports")
@@ -176,7 +178,11 @@ func (e *Engine) Stop(ctx context.Context, name string, timeout time.Duration) e
 // Each step tolerates what is already gone, so it also cleans up after a
 // failed Create.
 func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration) error {
-	_ = e.awaitPrestart(name, false) // a preparation in flight ends first
+	// A preparation in flight ends first; the container it prepared goes
+	// now, and its hooks with it (a creation by that name that follows
+	// has its own).
+	_ = e.awaitPrestart(name, true)
+	e.forgetPrestart(name)
 	end := phase.Start(name, "remove.hooks")
 	err := e.runHooks(ctx, name, true)
 	end()

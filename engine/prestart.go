@@ -80,6 +80,17 @@ func (e *Engine) awaitPrestart(name string, take bool) error {
 	return err
 }
 
+// forgetPrestart drops what this process noted of container name's
+// preparation (its result and its post_start hooks), for a removal or a
+// creation without one: a later start of a container by that name must
+// not take an earlier creation's preparation or hooks.
+func (e *Engine) forgetPrestart(name string) {
+	e.prepared.mu.Lock()
+	delete(e.prepared.m, name)
+	delete(e.prepared.postStart, name)
+	e.prepared.mu.Unlock()
+}
+
 // releaseTimeout bounds the release of the preparations left at Close.
 const releaseTimeout = 10 * time.Second
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/reconcile"
+	"github.com/berth-dev/berth/spec"
 )
 
 // startSpy is the engine as the plan's container driver, noting, as each
@@ -187,3 +188,50 @@ services:
 type failingStart struct{ *Engine }
 
 func (failingStart) Start(context.Context, string) error { return errors.New("no start") }
+
+// A container prepared at its creation, removed before its start (the
+// plan failed first), and made again without a preparation: its start
+// runs the post_start hooks of its new creation, not the old one's, as
+// an engine that lives on (reconcile --watch) sees it.
+func TestRecreatedUnpreparedRunsItsOwnHooks(t *testing.T) {
+	h := newHost(t)
+	out := t.TempDir()
+	load := func(hook string) *spec.Project {
+		return h.load(fmt.Sprintf(`
+services:
+  app:
+    image: berth-test/busybox:1
+    command: ["sleep", "1000"]
+    volumes: ["%s:/out"]
+    post_start:
+      - command: ["touch", "/out/%s"]
+`, out, hook))
+	}
+	ctx := context.Background()
+	plan := h.planUp(load("first"))
+	d := h.drivers()
+	d.Containers = failingStart{h.e}
+	if err := reconcile.Apply(ctx, plan, d, 0, nil); err == nil {
+		t.Fatal("the plan's start did not fail")
+	}
+	plan = h.planUp(load("second"))
+	recreated := false
+	for _, a := range plan.Actions {
+		if a.Kind == reconcile.Create {
+			a.Container.Prestart = false
+			recreated = true
+		}
+	}
+	if !recreated {
+		t.Fatalf("plan %+v: want a recreate", plan.Actions)
+	}
+	if err := reconcile.Apply(ctx, plan, h.drivers(), 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "first")); err == nil {
+		t.Error("the start ran the post_start hook of the earlier creation")
+	}
+	if _, err := os.Stat(filepath.Join(out, "second")); err != nil {
+		t.Errorf("the start did not run its own post_start hook: %v", err)
+	}
+}
