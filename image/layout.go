@@ -58,6 +58,15 @@ func (s *Store) readIndex() (*v1.IndexManifest, error) {
 	return im, nil
 }
 
+// parseIndex decodes raw, the content of index.json at path.
+func parseIndex(raw []byte, path string) (*v1.IndexManifest, error) {
+	im, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", path, err)
+	}
+	return im, nil
+}
+
 // updateIndex applies change to index.json under the index lock and
 // replaces the file atomically.
 func (s *Store) updateIndex(ctx context.Context, change func(*v1.IndexManifest) error) error {
@@ -66,6 +75,7 @@ func (s *Store) updateIndex(ctx context.Context, change func(*v1.IndexManifest) 
 		return fmt.Errorf("locking image index: %w", err)
 	}
 	defer unlock()
+	defer s.forgetIndex() // what Get kept of the index is old now
 	im, err := s.readIndex()
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"sync"
-	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -17,17 +17,18 @@ import (
 // burst of creations from one image (a cold `up` of many services) reads
 // and decodes its index, manifest and config once rather than once per
 // container (issue 15). Blobs are content-addressed: a manifest digest's
-// manifest and config never change, so they are kept for good. index.json
-// is only ever replaced by rename (updateIndex), never written in place:
-// its decoded form is kept while the file's identity (device, inode,
-// size, change time) is the same, which one stat per use checks.
-// Everything kept is shared and read only; load gives each caller an
-// Image of its own.
+// manifest and config never change, so they are kept for good.
+// index.json is read at each use (reading is cheap, decoding is what
+// costs) and its decoded form is kept while its bytes are the same: a file's identity (inode, size, change time) would not
+// do, as ext4 hands successive renames the same two inodes, a retag
+// keeps the size, and a change time is only as fine as a clock tick
+// without multigrain timestamps. Everything kept is shared and read
+// only; load gives each caller an Image of its own.
 type parsed struct {
-	mu        sync.Mutex
-	index     *v1.IndexManifest
-	indexFile fileID
-	images    map[v1.Hash]parsedImage
+	mu       sync.Mutex
+	index    *v1.IndexManifest
+	indexRaw []byte // the bytes index was decoded from
+	images   map[v1.Hash]parsedImage
 }
 
 // parsedImage is one manifest and its config.
@@ -36,47 +37,36 @@ type parsedImage struct {
 	cfg *v1.ConfigFile
 }
 
-// fileID tells a file's versions apart where each is a new inode.
-type fileID struct {
-	dev, ino, size  uint64
-	ctimeS, ctimeNs int64
-}
-
-// statID is path's identity; ok is false when it cannot be had.
-func statID(path string) (fileID, bool) {
-	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
-		return fileID{}, false
-	}
-	return fileID{dev: uint64(st.Dev), ino: st.Ino, size: uint64(st.Size), ctimeS: st.Ctim.Sec, ctimeNs: st.Ctim.Nsec}, true
-}
-
 // readIndexShared is readIndex for a caller that only reads the result
 // (Get): the decoded index is shared with other such callers while
-// index.json is the same file.
+// index.json holds the same bytes.
 func (s *Store) readIndexShared() (*v1.IndexManifest, error) {
-	id, ok := statID(s.path("index.json"))
-	if ok {
-		s.parsed.mu.Lock()
-		im := s.parsed.index
-		same := im != nil && s.parsed.indexFile == id
-		s.parsed.mu.Unlock()
-		if same {
-			return im, nil
-		}
+	raw, err := os.ReadFile(s.path("index.json"))
+	if err != nil {
+		return s.readIndex() // its error (or, when absent, the empty index)
 	}
-	im, err := s.readIndex()
-	if err != nil || !ok {
-		return im, err
+	s.parsed.mu.Lock()
+	im := s.parsed.index
+	same := im != nil && bytes.Equal(s.parsed.indexRaw, raw)
+	s.parsed.mu.Unlock()
+	if same {
+		return im, nil
 	}
-	// Kept only if the file read is still the one stated: a rename in
-	// between would otherwise pair a new identity with old content.
-	if again, ok := statID(s.path("index.json")); ok && again == id {
-		s.parsed.mu.Lock()
-		s.parsed.index, s.parsed.indexFile = im, id
-		s.parsed.mu.Unlock()
+	im, err = parseIndex(raw, s.path("index.json"))
+	if err != nil {
+		return nil, err
 	}
+	s.parsed.mu.Lock()
+	s.parsed.index, s.parsed.indexRaw = im, raw
+	s.parsed.mu.Unlock()
 	return im, nil
+}
+
+// forgetIndex drops the decoded index kept, as index.json changes.
+func (s *Store) forgetIndex() {
+	s.parsed.mu.Lock()
+	s.parsed.index, s.parsed.indexRaw = nil, nil
+	s.parsed.mu.Unlock()
 }
 
 // manifestAndConfig reads and parses an image manifest and its config,

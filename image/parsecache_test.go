@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/berth-dev/berth/internal/testutil"
@@ -58,5 +59,49 @@ func TestGetFollowsTheStore(t *testing.T) {
 	}
 	if _, err := s.Snapshots(ctx, two); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Snapshots of an image whose manifest is gone: %v, want ErrNotFound", err)
+	}
+}
+
+// Get follows index.json by its content, whatever its identity: an index
+// of the same size written behind the store's back (the two references
+// swapped) is seen at once, and a change through the store drops the
+// decoded index kept.
+func TestGetFollowsIndexContent(t *testing.T) {
+	testutil.RequiresRoot(t)
+	s := mustOpen(t, t.TempDir())
+	ctx := context.Background()
+	one, err := s.Import(ctx, bytes.NewReader(mkTar(t, file("one", "1"))), "berth-test/cached:1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := s.Import(ctx, bytes.NewReader(mkTar(t, file("two", "2"))), "berth-test/cached:2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Get("berth-test/cached:1"); err != nil || got.ID != one.ID {
+		t.Fatalf("Get: %+v, %v; want %s", got, err, one.ID)
+	}
+	raw, err := os.ReadFile(s.path("index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	swapped := strings.NewReplacer("berth-test/cached:1", "berth-test/cached:2", "berth-test/cached:2", "berth-test/cached:1").Replace(string(raw))
+	if len(swapped) != len(raw) || swapped == string(raw) {
+		t.Fatalf("swapped index: %d bytes from %d", len(swapped), len(raw))
+	}
+	if err := writeFileAtomic(s.path("index.json"), []byte(swapped)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Get("berth-test/cached:1"); err != nil || got.ID != two.ID {
+		t.Errorf("Get after index.json changed: %+v, %v; want %s", got, err, two.ID)
+	}
+	if err := s.Tag("berth-test/cached:1", "berth-test/cached:3"); err != nil {
+		t.Fatal(err)
+	}
+	s.parsed.mu.Lock()
+	kept := s.parsed.index != nil || s.parsed.indexRaw != nil
+	s.parsed.mu.Unlock()
+	if kept {
+		t.Error("a change of the index through the store left the decoded index kept")
 	}
 }
