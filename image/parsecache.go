@@ -17,9 +17,11 @@ import (
 // burst of creations from one image (a cold `up` of many services) reads
 // and decodes its index, manifest and config once rather than once per
 // container (issue 15). Blobs are content-addressed: a manifest digest's
-// manifest and config never change, so they are kept for good.
-// index.json is read at each use (reading is cheap, decoding is what
-// costs) and its decoded form is kept while its bytes are the same: a file's identity (inode, size, change time) would not
+// manifest and config never change, so they are kept while their blobs
+// are there (at most maxParsedImages of them, the least recently used
+// going first). index.json is read at each use (reading is cheap,
+// decoding is what costs) and its decoded form is kept while its bytes
+// are the same: a file's identity (inode, size, change time) would not
 // do, as ext4 hands successive renames the same two inodes, a retag
 // keeps the size, and a change time is only as fine as a clock tick
 // without multigrain timestamps. Everything kept is shared and read
@@ -28,13 +30,19 @@ type parsed struct {
 	mu       sync.Mutex
 	index    *v1.IndexManifest
 	indexRaw []byte // the bytes index was decoded from
-	images   map[v1.Hash]parsedImage
+	images   map[v1.Hash]*parsedImage
+	uses     uint64 // a clock for parsedImage.used
 }
+
+// maxParsedImages bounds parsed.images: a process that lives on
+// (reconcile --watch) sees every image ever pulled or built.
+const maxParsedImages = 64
 
 // parsedImage is one manifest and its config.
 type parsedImage struct {
-	m   *v1.Manifest
-	cfg *v1.ConfigFile
+	m    *v1.Manifest
+	cfg  *v1.ConfigFile
+	used uint64 // parsed.uses at its last use
 }
 
 // readIndexShared is readIndex for a caller that only reads the result
@@ -74,15 +82,21 @@ func (s *Store) forgetIndex() {
 func (s *Store) manifestAndConfig(digest v1.Hash) (*v1.Manifest, *v1.ConfigFile, error) {
 	s.parsed.mu.Lock()
 	p, ok := s.parsed.images[digest]
+	if ok {
+		s.parsed.uses++
+		p.used = s.parsed.uses
+	}
 	s.parsed.mu.Unlock()
 	if ok {
 		// Kept, but still there: a blob pruned since is not found, as it
-		// would be when read.
-		if _, err := os.Stat(s.blobPath(digest)); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, nil, fmt.Errorf("reading manifest: blob %s: %w", digest, ErrNotFound)
+		// would be when read, and is forgotten.
+		if err := s.blobPresent(digest, "reading manifest"); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				s.parsed.mu.Lock()
+				delete(s.parsed.images, digest)
+				s.parsed.mu.Unlock()
 			}
-			return nil, nil, fmt.Errorf("reading manifest: %w", err)
+			return nil, nil, err
 		}
 		return p.m, p.cfg, nil
 	}
@@ -91,12 +105,41 @@ func (s *Store) manifestAndConfig(digest v1.Hash) (*v1.Manifest, *v1.ConfigFile,
 		return nil, nil, err
 	}
 	s.parsed.mu.Lock()
+	defer s.parsed.mu.Unlock()
 	if s.parsed.images == nil {
-		s.parsed.images = map[v1.Hash]parsedImage{}
+		s.parsed.images = map[v1.Hash]*parsedImage{}
 	}
-	s.parsed.images[digest] = parsedImage{m: m, cfg: cfg}
-	s.parsed.mu.Unlock()
+	if _, ok := s.parsed.images[digest]; !ok && len(s.parsed.images) >= maxParsedImages {
+		s.evictParsedImage()
+	}
+	s.parsed.uses++
+	s.parsed.images[digest] = &parsedImage{m: m, cfg: cfg, used: s.parsed.uses}
 	return m, cfg, nil
+}
+
+// evictParsedImage drops the least recently used image kept; the caller
+// holds s.parsed.mu.
+func (s *Store) evictParsedImage() {
+	var oldest v1.Hash
+	var at uint64
+	for d, p := range s.parsed.images {
+		if at == 0 || p.used < at {
+			oldest, at = d, p.used
+		}
+	}
+	delete(s.parsed.images, oldest)
+}
+
+// blobPresent checks that blob digest is in the store, as reading it
+// would (doing says what for the error).
+func (s *Store) blobPresent(digest v1.Hash, doing string) error {
+	if _, err := os.Stat(s.blobPath(digest)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: blob %s: %w", doing, digest, ErrNotFound)
+		}
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	return nil
 }
 
 // clone is c with slices and maps of its own.

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/berth-dev/berth/internal/testutil"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // What Get reads once per process (parsed) must still follow the store:
@@ -103,5 +105,59 @@ func TestGetFollowsIndexContent(t *testing.T) {
 	s.parsed.mu.Unlock()
 	if kept {
 		t.Error("a change of the index through the store left the decoded index kept")
+	}
+}
+
+// What Get keeps of images is bounded: an image whose manifest is gone
+// is forgotten, and past maxParsedImages the least recently used goes.
+func TestParsedImagesPrunedAndBounded(t *testing.T) {
+	testutil.RequiresRoot(t)
+	s := mustOpen(t, t.TempDir())
+	ctx := context.Background()
+	img, err := s.Import(ctx, bytes.NewReader(mkTar(t, file("one", "1"))), "berth-test/kept:1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, err := parseHash(img.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := func(d v1.Hash) bool {
+		s.parsed.mu.Lock()
+		defer s.parsed.mu.Unlock()
+		_, ok := s.parsed.images[d]
+		return ok
+	}
+	// Others, kept before: the first used least recently, the last most.
+	fake := func(i int) v1.Hash {
+		return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%064x", i)}
+	}
+	s.parsed.mu.Lock()
+	s.parsed.images = map[v1.Hash]*parsedImage{}
+	for i := range maxParsedImages {
+		s.parsed.uses++
+		s.parsed.images[fake(i)] = &parsedImage{used: s.parsed.uses}
+	}
+	s.parsed.images[fake(0)].used = s.parsed.uses + 1 // used again last
+	s.parsed.uses++
+	s.parsed.mu.Unlock()
+	if _, err := s.Get("berth-test/kept:1"); err != nil {
+		t.Fatal(err)
+	}
+	s.parsed.mu.Lock()
+	n := len(s.parsed.images)
+	s.parsed.mu.Unlock()
+	if n != maxParsedImages || !kept(digest) || kept(fake(1)) || !kept(fake(0)) {
+		t.Errorf("kept %d images (the new one %v, the least recently used %v, the most %v); want %d, the least recently used gone",
+			n, kept(digest), kept(fake(1)), kept(fake(0)), maxParsedImages)
+	}
+	if err := os.Remove(s.blobPath(digest)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get("berth-test/kept:1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get of an image whose manifest is gone: %v, want ErrNotFound", err)
+	}
+	if kept(digest) {
+		t.Error("an image whose manifest is gone is still kept")
 	}
 }
