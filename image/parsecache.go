@@ -88,9 +88,14 @@ func (s *Store) manifestAndConfig(digest v1.Hash) (*v1.Manifest, *v1.ConfigFile,
 	}
 	s.parsed.mu.Unlock()
 	if ok {
-		// Kept, but still there: a blob pruned since is not found, as it
-		// would be when read, and is forgotten.
-		if err := s.blobPresent(digest, "reading manifest"); err != nil {
+		// Kept, but still there (its manifest and its config): a blob
+		// pruned since is not found, as it would be when read, and the
+		// image is forgotten.
+		err := s.blobPresent(digest, "reading manifest")
+		if err == nil {
+			err = s.blobPresent(p.m.Config.Digest, "reading config of "+digest.String())
+		}
+		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				s.parsed.mu.Lock()
 				delete(s.parsed.images, digest)

@@ -151,6 +151,23 @@ func TestParsedImagesPrunedAndBounded(t *testing.T) {
 		t.Errorf("kept %d images (the new one %v, the least recently used %v, the most %v); want %d, the least recently used gone",
 			n, kept(digest), kept(fake(1)), kept(fake(0)), maxParsedImages)
 	}
+	// Its config gone, then its manifest: not found, as when read.
+	cfg, err := parseHash(img.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(s.blobPath(cfg), s.blobPath(cfg)+".aside"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get("berth-test/kept:1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get of an image whose config is gone: %v, want ErrNotFound", err)
+	}
+	if err := os.Rename(s.blobPath(cfg)+".aside", s.blobPath(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get("berth-test/kept:1"); err != nil {
+		t.Fatalf("Get with its config back: %v", err)
+	}
 	if err := os.Remove(s.blobPath(digest)); err != nil {
 		t.Fatal(err)
 	}
