@@ -2,6 +2,7 @@ package image
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -71,15 +72,15 @@ func (s *Store) Inspect(ref string) (InspectInfo, error) {
 		Variant:      cfg.Variant,
 		Os:           cfg.OS,
 		Size:         m.Config.Size,
-		Config: InspectConfig{
+		Config: InspectConfig{ // cfg is shared (see parsed): slices and maps of its own
 			User:         cfg.Config.User,
-			ExposedPorts: cfg.Config.ExposedPorts,
-			Env:          cfg.Config.Env,
-			Cmd:          cfg.Config.Cmd,
-			Entrypoint:   cfg.Config.Entrypoint,
-			Volumes:      cfg.Config.Volumes,
+			ExposedPorts: maps.Clone(cfg.Config.ExposedPorts),
+			Env:          slices.Clone(cfg.Config.Env),
+			Cmd:          slices.Clone(cfg.Config.Cmd),
+			Entrypoint:   slices.Clone(cfg.Config.Entrypoint),
+			Volumes:      maps.Clone(cfg.Config.Volumes),
 			WorkingDir:   cfg.Config.WorkingDir,
-			Labels:       cfg.Config.Labels,
+			Labels:       maps.Clone(cfg.Config.Labels),
 			StopSignal:   cfg.Config.StopSignal,
 		},
 		RootFS: InspectRootFS{Type: "layers", Layers: []string{}},

@@ -118,6 +118,21 @@ func TestTagAndInspect(t *testing.T) {
 	if orig.Size <= 0 || orig.Created.IsZero() && !cf.Created.IsZero() {
 		t.Errorf("Size %d Created %v", orig.Size, orig.Created)
 	}
+	// What Inspect returns is the caller's: changing it changes neither
+	// a later Inspect nor Get (both read a config kept once, see parsed).
+	info.Config.Env[0], info.Config.Cmd[0], info.Config.Labels["l"] = "A=changed", "changed", "changed"
+	info.Config.ExposedPorts["81/tcp"], info.Config.Volumes["/changed"] = struct{}{}, struct{}{}
+	again, err := s.Inspect("busybox:mine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := again.Config; !reflect.DeepEqual(c.Env, []string{"A=b"}) || !reflect.DeepEqual(c.Cmd, []string{"sh"}) ||
+		!reflect.DeepEqual(c.Labels, map[string]string{"l": "v"}) || len(c.ExposedPorts) != 1 || len(c.Volumes) != 1 {
+		t.Errorf("Inspect after a caller changed its result: %+v", c)
+	}
+	if got, err := s.Get("busybox:mine"); err != nil || !reflect.DeepEqual(got.Config.Env, []string{"A=b"}) || got.Config.Labels["l"] != "v" {
+		t.Errorf("Get after a caller changed Inspect's result: %+v, %v", got, err)
+	}
 }
 
 func TestPullZstdLayer(t *testing.T) {
