@@ -90,7 +90,21 @@ func TestRootPropagationAsMountinfo(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
 	if _, ok := rootPropagation(); !ok {
-		t.Skip("the kernel has no statmount(2) or unique mount IDs (before Linux 6.8): mountinfo is read")
+		// Skipped only where the kernel lacks what it asks (before Linux
+		// 6.8); a request it refuses otherwise (a wrong size, say) fails.
+		var stx unix.Statx_t
+		if err := unix.Statx(unix.AT_FDCWD, "/..", unix.AT_STATX_DONT_SYNC, unix.STATX_MNT_ID_UNIQUE, &stx); err != nil {
+			t.Fatalf("statx of /..: %v", err)
+		}
+		if stx.Mask&unix.STATX_MNT_ID_UNIQUE == 0 {
+			t.Skip("the kernel has no unique mount IDs (before Linux 6.8): mountinfo is read")
+		}
+		// With no request: ENOSYS where there is no statmount, EFAULT
+		// where there is.
+		if _, _, errno := unix.Syscall6(unix.SYS_STATMOUNT, 0, 0, 0, 0, 0, 0); errno == unix.ENOSYS {
+			t.Skip("the kernel has no statmount(2) (before Linux 6.8): mountinfo is read")
+		}
+		t.Fatal("rootPropagation cannot say, on a kernel with statmount(2) and unique mount IDs")
 	}
 	stackTmpfs := func() error { return unix.Mount("tmpfs", "/", "tmpfs", 0, "size=4k") }
 	for _, tc := range []struct {
