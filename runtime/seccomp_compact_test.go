@@ -87,7 +87,10 @@ func seccompCases(t testing.TB) map[string]*specs.LinuxSeccomp {
 func TestCompactSeccompSameSemantics(t *testing.T) {
 	for name, p := range seccompCases(t) {
 		t.Run(name, func(t *testing.T) {
-			before := slices.Clone(p.Syscalls)
+			before := slices.Clone(p.Syscalls) // with names and arguments of its own
+			for i := range before {
+				before[i].Names, before[i].Args = slices.Clone(before[i].Names), slices.Clone(before[i].Args)
+			}
 			c := compactSeccomp(p)
 			if !slices.EqualFunc(before, p.Syscalls, func(a, b specs.LinuxSyscall) bool { return fmt.Sprint(a) == fmt.Sprint(b) }) {
 				t.Fatal("compactSeccomp changed its argument")
