@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/image"
@@ -279,6 +278,5 @@ func (s *session) close() {
 // device (/dev/null is one, and output sent there is plain, as Docker
 // Compose makes it, not redrawn for every event).
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	return terminalFile(w) != nil
 }
