@@ -52,28 +52,17 @@ func TestInitMountsNotInASharedNamespace(t *testing.T) {
 	dev := &configs.Mount{Source: "tmpfs", Destination: "/dev", Device: "tmpfs", Flags: unix.MS_NOSUID, Data: "mode=755"}
 	bind := &configs.Mount{Source: host, Destination: "/hosts", Device: "bind", Flags: unix.MS_BIND | unix.MS_REC}
 	cfg := &configs.Config{Rootfs: p.rootfs, Mounts: []*configs.Mount{dev, bind}, Namespaces: configs.Namespaces{{Type: configs.NEWNS}}}
-	errc := make(chan error, 1)
-	go func() {
-		goruntime.LockOSThread() // never unlocked: the thread ends with its namespace
-		errc <- func() error {
-			if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
-				return err
-			}
-			if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-				return err
-			}
-			// A peer group of this namespace's own: nothing reaches the host.
-			if err := unix.Mount("", "/", "", unix.MS_SHARED, ""); err != nil {
-				return err
-			}
-			if err := unix.Mount("tmpfs", p.rootfs, "tmpfs", 0, ""); err != nil {
-				return err
-			}
-			prepareInitMounts(cfg, p)()
-			return nil
-		}()
-	}()
-	must(t, <-errc)
+	must(t, inOwnMountNS(func() error {
+		// A peer group of this namespace's own: nothing reaches the host.
+		if err := unix.Mount("", "/", "", unix.MS_SHARED, ""); err != nil {
+			return err
+		}
+		if err := unix.Mount("tmpfs", p.rootfs, "tmpfs", 0, ""); err != nil {
+			return err
+		}
+		prepareInitMounts(cfg, p)()
+		return nil
+	}))
 	if len(cfg.Mounts) != 2 || cfg.Mounts[0] != dev || cfg.Mounts[1] != bind {
 		t.Errorf("the shim took mounts off the init in a shared namespace: left %v", cfg.Mounts)
 	}
@@ -122,39 +111,25 @@ func TestRootPropagationAsMountinfo(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			type answer struct{ fast, fastOK, table, tableFound bool }
-			errc := make(chan error, 1)
-			got := make(chan answer, 1)
-			go func() {
-				goruntime.LockOSThread() // never unlocked: the thread ends with its namespace
-				errc <- func() error {
-					if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+			var a answer
+			must(t, inOwnMountNS(func() error {
+				for _, f := range tc.setup {
+					if err := f(); err != nil {
 						return err
 					}
-					if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-						return err
-					}
-					for _, f := range tc.setup {
-						if err := f(); err != nil {
-							return err
-						}
-					}
-					b, err := os.ReadFile("/proc/thread-self/mountinfo")
-					if err != nil {
-						return err
-					}
-					var a answer
-					a.table, a.tableFound = rootMountShared(string(b))
-					shared, ok := rootPropagation()
-					a.fast, a.fastOK = !shared, ok
-					if rootNotShared() != a.fast {
-						return fmt.Errorf("rootNotShared differs from rootPropagation")
-					}
-					got <- a
-					return nil
-				}()
-			}()
-			must(t, <-errc)
-			a := <-got
+				}
+				b, err := os.ReadFile("/proc/thread-self/mountinfo")
+				if err != nil {
+					return err
+				}
+				a.table, a.tableFound = rootMountShared(string(b))
+				shared, ok := rootPropagation()
+				a.fast, a.fastOK = !shared, ok
+				if rootNotShared() != a.fast {
+					return fmt.Errorf("rootNotShared differs from rootPropagation")
+				}
+				return nil
+			}))
 			if !a.fastOK || !a.tableFound {
 				t.Fatalf("no answer: from the kernel %v, from mountinfo %v", a.fastOK, a.tableFound)
 			}
@@ -166,4 +141,24 @@ func TestRootPropagationAsMountinfo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// inOwnMountNS runs f on a locked thread in a mount namespace of its own,
+// its mounts made private, and returns f's error; the thread ends with
+// the namespace (it is never unlocked).
+func inOwnMountNS(f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		goruntime.LockOSThread()
+		errc <- func() error {
+			if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+				return err
+			}
+			if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+				return err
+			}
+			return f()
+		}()
+	}()
+	return <-errc
 }
