@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // A container's start waits for an RCU grace period it need not.
@@ -27,11 +26,6 @@ import (
 // It is only a speed-up: a host where the write is refused, or where
 // the process's cgroup cannot be found, starts containers as before.
 
-var (
-	primeOnce sync.Once
-	primePath string // the cgroup.procs file of this process's own cgroup; "" when none
-)
-
 // PrimeAttach is primeAttach for a caller that knows a container's
 // start is coming (the engine, when it begins to create one): the
 // earlier the grace period starts, the less of it the start waits for.
@@ -39,16 +33,18 @@ func PrimeAttach() { primeAttach() }
 
 // primeAttach writes this process's pid, in the background, to the
 // cgroup.procs file of the cgroup it is in (see above).
-func primeAttach() {
-	primeOnce.Do(func() {
-		if mount, path := ownCgroup("/proc/self/cgroup", "/sys/fs/cgroup"); mount != "" {
-			primePath = filepath.Join(mount, path, "cgroup.procs")
-		}
-	})
-	if primePath == "" {
-		return
+func primeAttach() { go func() { _ = primeNow() }() }
+
+// primeNow is the primer's write. It finds this process's cgroup anew
+// each time (a few microseconds): a long-lived process (`reconcile
+// --watch`) may have been moved since its last one, and a write to the
+// cgroup it was in then would move it back.
+func primeNow() error {
+	mount, path := ownCgroup("/proc/self/cgroup", "/sys/fs/cgroup")
+	if mount == "" {
+		return os.ErrNotExist
 	}
-	go func() { _ = writeOwnPid(primePath) }()
+	return writeOwnPid(filepath.Join(mount, path, "cgroup.procs"))
 }
 
 // writeOwnPid writes this process's pid to the cgroup.procs file at

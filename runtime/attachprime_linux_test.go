@@ -57,9 +57,9 @@ func TestOwnCgroup(t *testing.T) {
 	}
 }
 
-// TestPrimeWriteMovesNothing: the primer's write, with this process in
-// a cgroup of its own, is accepted by the kernel and leaves the process
-// in every cgroup it was in.
+// TestPrimeWriteMovesNothing: the primer's write, with this process
+// moved into a cgroup of its own after an earlier prime, is accepted by
+// the kernel and leaves the process in every cgroup it is in.
 func TestPrimeWriteMovesNothing(t *testing.T) {
 	testutil.RequiresRoot(t)
 	mount, orig := ownCgroup("/proc/self/cgroup", "/sys/fs/cgroup")
@@ -71,6 +71,11 @@ func TestPrimeWriteMovesNothing(t *testing.T) {
 	dir := filepath.Join(mount, fmt.Sprintf("berth-prime-test-%d", os.Getpid()))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
+	}
+	// A prime before the move: the primer must not remember where the
+	// process was then.
+	if err := primeNow(); err != nil {
+		t.Fatalf("the primer's write before the move: %v", err)
 	}
 	pid := []byte(strconv.Itoa(os.Getpid()))
 	t.Cleanup(func() {
@@ -92,7 +97,7 @@ func TestPrimeWriteMovesNothing(t *testing.T) {
 	if m != mount || p != "/"+filepath.Base(dir) {
 		t.Fatalf("ownCgroup = %q %q in the test's cgroup, want %q %q", m, p, mount, "/"+filepath.Base(dir))
 	}
-	if err := writeOwnPid(filepath.Join(m, p, "cgroup.procs")); err != nil {
+	if err := primeNow(); err != nil {
 		t.Fatalf("the primer's write: %v", err)
 	}
 	after, err := os.ReadFile("/proc/self/cgroup")
