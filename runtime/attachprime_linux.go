@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // A container's start waits for an RCU grace period it need not.
@@ -40,11 +42,19 @@ func primeAttach() { go func() { _ = primeNow() }() }
 // --watch`) may have been moved since its last one, and a write to the
 // cgroup it was in then would move it back.
 func primeNow() error {
-	mount, path := ownCgroup("/proc/self/cgroup", "/sys/fs/cgroup")
-	if mount == "" {
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return err
+	}
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	dir, _ := ownCgroup(self, mounts, statfsType)
+	if dir == "" {
 		return os.ErrNotExist
 	}
-	return writeOwnPid(filepath.Join(mount, path, "cgroup.procs"))
+	return writeOwnPid(filepath.Join(dir, "cgroup.procs"))
 }
 
 // writeOwnPid writes this process's pid to the cgroup.procs file at
@@ -61,42 +71,156 @@ func writeOwnPid(path string) error {
 	return err
 }
 
-// ownCgroup finds a hierarchy this process is in (from selfCgroup,
-// /proc/self/cgroup's format) and mounted under root: the unified one
-// (mounted at root, or at root/unified beside v1 hierarchies) first,
-// else the first v1 one whose directory for the process exists. It
-// returns the hierarchy's mount and the process's cgroup in it; "" and
-// "" when none is found.
-func ownCgroup(selfCgroup, root string) (mount, path string) {
-	data, err := os.ReadFile(selfCgroup)
-	if err != nil {
-		return "", ""
+// statfsType is the filesystem type (statfs's f_type) of the directory
+// at path; 0 when it cannot be read.
+func statfsType(path string) int64 {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return 0
 	}
-	type place struct{ mount, path string }
-	var v2, v1 []place
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 || !strings.HasPrefix(parts[2], "/") {
+	return int64(st.Type)
+}
+
+// cgroupMount is a mount of a cgroup hierarchy, from mountinfo.
+type cgroupMount struct {
+	root, point string   // the directory of the hierarchy mounted, and where
+	v2          bool     // cgroup2
+	opts        []string // its super options (a v1 one's controllers, name=)
+}
+
+// cgroupMounts lists the cgroup mounts of mountinfo (/proc/self/mountinfo's
+// format), a mount hidden by a later one on the same point left out.
+func cgroupMounts(mountinfo []byte) []cgroupMount {
+	var ms []cgroupMount
+	for _, line := range strings.Split(string(mountinfo), "\n") {
+		f := strings.Fields(line)
+		sep := -1
+		for i := 6; i < len(f); i++ {
+			if f[i] == "-" {
+				sep = i
+				break
+			}
+		}
+		if sep < 0 || len(f) < sep+4 {
 			continue
 		}
-		if parts[0] == "0" && parts[1] == "" {
-			v2 = append(v2, place{root, parts[2]}, place{filepath.Join(root, "unified"), parts[2]})
-			continue
+		point := unescapeMountinfo(f[4])
+		for i := 0; i < len(ms); i++ { // hidden by this mount
+			if ms[i].point == point {
+				ms = append(ms[:i], ms[i+1:]...)
+				i--
+			}
 		}
-		// A v1 hierarchy is mounted at root/<its controllers> (or a
-		// link to it: cpu,cpuacct), or root/<name> for name=<name>.
-		ctrls := strings.Split(parts[1], ",")
-		for i, c := range ctrls {
-			ctrls[i] = strings.TrimPrefix(c, "name=")
-		}
-		for _, d := range append([]string{strings.Join(ctrls, ",")}, ctrls...) {
-			v1 = append(v1, place{filepath.Join(root, d), parts[2]})
-		}
-	}
-	for _, c := range append(v2, v1...) {
-		if st, err := os.Stat(filepath.Join(c.mount, c.path, "cgroup.procs")); err == nil && st.Mode().IsRegular() {
-			return c.mount, c.path
+		switch f[sep+1] {
+		case "cgroup2", "cgroup":
+			ms = append(ms, cgroupMount{
+				root:  unescapeMountinfo(f[3]),
+				point: point,
+				v2:    f[sep+1] == "cgroup2",
+				opts:  strings.Split(f[sep+3], ","),
+			})
 		}
 	}
-	return "", ""
+	return ms
+}
+
+// unescapeMountinfo undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// under maps a cgroup's path in its hierarchy to its directory under
+// a mount of that hierarchy whose root is root: "" when the cgroup is
+// not under the mount's root (a container's /sys/fs/cgroup without a
+// cgroup namespace shows only its own subtree), or when either path
+// leaves its namespace's root ("/.." in a cgroup namespace).
+func under(point, root, path string) string {
+	for _, p := range []string{root, path} {
+		if !strings.HasPrefix(p, "/") || p == "/.." || strings.HasPrefix(p, "/../") ||
+			strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") {
+			return ""
+		}
+	}
+	root, path = filepath.Clean(root), filepath.Clean(path)
+	switch {
+	case root == "/":
+		return filepath.Join(point, path)
+	case path == root:
+		return point
+	case strings.HasPrefix(path, root+"/"):
+		return filepath.Join(point, path[len(root):])
+	}
+	return ""
+}
+
+// ownCgroup finds the directory of this process's cgroup in a hierarchy
+// it is in (from self, /proc/self/cgroup's format) and that is mounted
+// (from mountinfo): the unified one first, else the first v1 one in
+// self's order whose directory exists. The directory is found through
+// the mount's root (mountinfo's fourth field), and must be of the
+// hierarchy's filesystem type (fsType, statfs's f_type: a directory of
+// another filesystem mounted over it is refused). It returns "" when
+// none is found, and whether the hierarchy is the unified one.
+func ownCgroup(self, mountinfo []byte, fsType func(string) int64) (dir string, v2 bool) {
+	mounts := cgroupMounts(mountinfo)
+	for _, pass := range []bool{true, false} {
+		for _, line := range strings.Split(strings.TrimSpace(string(self)), "\n") {
+			parts := strings.SplitN(line, ":", 3)
+			if len(parts) != 3 {
+				continue
+			}
+			unified := parts[0] == "0" && parts[1] == ""
+			if unified != pass || (!unified && parts[1] == "") {
+				continue
+			}
+			for _, m := range mounts {
+				if m.v2 != unified || (!unified && !hasAll(m.opts, strings.Split(parts[1], ","))) {
+					continue
+				}
+				d := under(m.point, m.root, parts[2])
+				if d == "" {
+					continue
+				}
+				want := int64(unix.CGROUP_SUPER_MAGIC)
+				if unified {
+					want = unix.CGROUP2_SUPER_MAGIC
+				}
+				if st, err := os.Stat(filepath.Join(d, "cgroup.procs")); err == nil && st.Mode().IsRegular() && fsType(d) == want {
+					return d, unified
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// hasAll says whether opts holds every one of want.
+func hasAll(opts, want []string) bool {
+	for _, w := range want {
+		found := false
+		for _, o := range opts {
+			if o == w {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }

@@ -5,30 +5,67 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // TestOwnCgroup: the primer's cgroup is the process's own, in the
-// unified hierarchy first (alone at the root or beside v1 ones), else in
-// the first v1 one mounted (by its controllers, a joined mount's name,
-// or name=), and none when no hierarchy of the process is mounted.
+// unified hierarchy first, else in the first v1 one mounted (by its
+// controllers, a joined mount's, or name=), found through the mount's
+// root (a container's /sys/fs/cgroup without a cgroup namespace shows
+// its own subtree at the mount point), and none when no hierarchy of the
+// process is mounted, when its cgroup is not under the mount's root, or
+// when the directory is not of the hierarchy's filesystem type.
 func TestOwnCgroup(t *testing.T) {
 	v1 := "12:pids:/p\n4:cpu,cpuacct:/c\n1:name=systemd:/s\n"
+	tmpfs := "20 1 0:20 / R rw - tmpfs tmpfs rw\n"
+	pids := "21 20 0:21 / R/pids rw - cgroup cgroup rw,pids\n"
+	cpu := "22 20 0:22 / R/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+	systemd := "23 20 0:23 / R/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+	unified := "24 20 0:24 / R/unified rw - cgroup2 cgroup2 rw\n"
 	cases := []struct {
-		name, self string
-		dirs       []string // cgroup directories (with a cgroup.procs) under the root
-		mount      string   // under the root
-		path       string
+		name, self, mounts string
+		dirs               []string // cgroup directories (with a cgroup.procs) under R
+		over               []string // directories under R of another filesystem
+		dir                string   // under R; "-" for none
+		v2                 bool
 	}{
-		{"pure v2", "0::/user.slice/a.scope\n", []string{"user.slice/a.scope"}, "", "/user.slice/a.scope"},
-		{"hybrid", v1 + "0::/u\n", []string{"unified/u", "pids/p", "cpu,cpuacct/c"}, "unified", "/u"},
-		{"v1 by controller", v1 + "0::/\n", []string{"pids/p", "cpu,cpuacct/c"}, "pids", "/p"},
-		{"v1 joined mount", v1, []string{"cpu,cpuacct/c", "systemd/s"}, "cpu,cpuacct", "/c"},
-		{"v1 split mounts", v1, []string{"cpuacct/c", "systemd/s"}, "cpuacct", "/c"},
-		{"v1 named", v1, []string{"systemd/s"}, "systemd", "/s"},
-		{"not mounted", v1 + "0::/u\n", []string{"pids/other"}, "", ""},
+		{"pure v2", "0::/user.slice/a.scope\n", "24 1 0:24 / R rw - cgroup2 cgroup2 rw\n",
+			[]string{"user.slice/a.scope"}, nil, "user.slice/a.scope", true},
+		{"hybrid", v1 + "0::/u\n", tmpfs + pids + cpu + systemd + unified,
+			[]string{"unified/u", "pids/p", "cpu,cpuacct/c"}, nil, "unified/u", true},
+		{"v1 by controller", v1 + "0::/\n", tmpfs + pids + cpu + systemd,
+			[]string{"pids/p", "cpu,cpuacct/c"}, nil, "pids/p", false},
+		{"v1 joined mount", v1, tmpfs + cpu + systemd,
+			[]string{"cpu,cpuacct/c", "systemd/s"}, nil, "cpu,cpuacct/c", false},
+		{"v1 named", v1, tmpfs + systemd, []string{"systemd/s"}, nil, "systemd/s", false},
+		{"not mounted", v1 + "0::/u\n", tmpfs + pids, []string{"pids/other"}, nil, "-", false},
+		{"escaped mount point", "0::/u\n", "24 1 0:24 / R/a\\040b rw - cgroup2 cgroup2 rw\n",
+			[]string{"a b/u"}, nil, "a b/u", true},
+		// A v2 path that names a v1 hierarchy's directory under a tmpfs
+		// /sys/fs/cgroup is not the process's v2 cgroup.
+		{"v2 path on tmpfs", "12:pids:/x\n0::/pids\n", tmpfs + pids + unified,
+			[]string{"pids", "pids/x"}, nil, "pids/x", false},
+		{"v2 not cgroup2", "0::/u\n", tmpfs, []string{"u"}, nil, "-", false},
+		{"v2 over-mounted", "0::/u\n", tmpfs + unified, []string{"unified/u"}, []string{"unified/u"}, "-", false},
+		{"v2 hidden by a later mount", "0::/u\n", tmpfs + unified + "25 24 0:25 / R/unified rw - tmpfs tmpfs rw\n",
+			[]string{"unified/u"}, nil, "-", false},
+		// A container without a cgroup namespace: its cgroup is the
+		// mount's root, and a same-named directory under it is another.
+		{"container without cgroupns", "0::/docker/abc\n", "24 1 0:24 /docker/abc R rw - cgroup2 cgroup2 rw\n",
+			[]string{".", "docker/abc"}, nil, ".", true},
+		{"mount root not /", "0::/docker/abc/sub\n", "24 1 0:24 /docker/abc R rw - cgroup2 cgroup2 rw\n",
+			[]string{"sub", "docker/abc/sub"}, nil, "sub", true},
+		{"v1 mount root not /", "4:memory:/api/x\n", tmpfs + "26 20 0:26 /api R/memory rw - cgroup cgroup rw,memory\n",
+			[]string{"memory/x", "memory/api/x"}, nil, "memory/x", false},
+		{"cgroup not under the mount's root", "0::/other\n", "24 1 0:24 /docker/abc R rw - cgroup2 cgroup2 rw\n",
+			[]string{".", "other"}, nil, "-", false},
+		{"outside the cgroup namespace", "0::/../x\n", "24 1 0:24 / R rw - cgroup2 cgroup2 rw\n",
+			[]string{"x"}, nil, "-", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -41,17 +78,33 @@ func TestOwnCgroup(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			self := filepath.Join(t.TempDir(), "cgroup")
-			if err := os.WriteFile(self, []byte(c.self), 0o644); err != nil {
-				t.Fatal(err)
+			mounts := []byte(strings.ReplaceAll(c.mounts, " R", " "+root))
+			// The filesystem type of a directory: its cgroup mount's,
+			// else tmpfs.
+			fsType := func(dir string) int64 {
+				for _, o := range c.over {
+					if dir == filepath.Join(root, o) {
+						return unix.TMPFS_MAGIC
+					}
+				}
+				best, typ := "", int64(unix.TMPFS_MAGIC)
+				for _, m := range cgroupMounts(mounts) {
+					if (dir == m.point || strings.HasPrefix(dir, m.point+"/")) && len(m.point) > len(best) {
+						best, typ = m.point, unix.CGROUP_SUPER_MAGIC
+						if m.v2 {
+							typ = unix.CGROUP2_SUPER_MAGIC
+						}
+					}
+				}
+				return typ
 			}
-			mount, path := ownCgroup(self, root)
-			want := filepath.Join(root, c.mount)
-			if c.path == "" {
+			dir, v2 := ownCgroup([]byte(c.self), mounts, fsType)
+			want := filepath.Join(root, c.dir)
+			if c.dir == "-" {
 				want = ""
 			}
-			if mount != want || path != c.path {
-				t.Fatalf("ownCgroup = %q %q, want %q %q", mount, path, want, c.path)
+			if dir != want || v2 != c.v2 {
+				t.Fatalf("ownCgroup = %q %v, want %q %v", dir, v2, want, c.v2)
 			}
 		})
 	}
@@ -62,13 +115,13 @@ func TestOwnCgroup(t *testing.T) {
 // the kernel and leaves the process in every cgroup it is in.
 func TestPrimeWriteMovesNothing(t *testing.T) {
 	testutil.RequiresRoot(t)
-	mount, orig := ownCgroup("/proc/self/cgroup", "/sys/fs/cgroup")
-	if mount == "" {
+	orig, _ := hostCgroup(t)
+	if orig == "" {
 		t.Fatal("no cgroup of this process found under /sys/fs/cgroup")
 	}
 	// A cgroup of the test's own in that hierarchy, so that a write to
 	// any other cgroup would move the process.
-	dir := filepath.Join(mount, fmt.Sprintf("berth-prime-test-%d", os.Getpid()))
+	dir := filepath.Join(orig, fmt.Sprintf("berth-prime-test-%d", os.Getpid()))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +132,7 @@ func TestPrimeWriteMovesNothing(t *testing.T) {
 	}
 	pid := []byte(strconv.Itoa(os.Getpid()))
 	t.Cleanup(func() {
-		if err := os.WriteFile(filepath.Join(mount, orig, "cgroup.procs"), pid, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(orig, "cgroup.procs"), pid, 0o644); err != nil {
 			t.Errorf("moving the test back to %s: %v", orig, err)
 		}
 		if err := os.Remove(dir); err != nil {
@@ -93,9 +146,8 @@ func TestPrimeWriteMovesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, p := ownCgroup("/proc/self/cgroup", "/sys/fs/cgroup")
-	if m != mount || p != "/"+filepath.Base(dir) {
-		t.Fatalf("ownCgroup = %q %q in the test's cgroup, want %q %q", m, p, mount, "/"+filepath.Base(dir))
+	if d, _ := hostCgroup(t); d != dir {
+		t.Fatalf("ownCgroup = %q in the test's cgroup, want %q", d, dir)
 	}
 	if err := primeNow(); err != nil {
 		t.Fatalf("the primer's write: %v", err)
@@ -107,4 +159,18 @@ func TestPrimeWriteMovesNothing(t *testing.T) {
 	if string(after) != string(before) {
 		t.Fatalf("the primer's write moved the process:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
+}
+
+// hostCgroup is ownCgroup of this process.
+func hostCgroup(t *testing.T) (string, bool) {
+	t.Helper()
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ownCgroup(self, mounts, statfsType)
 }
