@@ -3,6 +3,7 @@ package runtime
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -19,8 +20,8 @@ import (
 // container's init into its cgroups pays it, mid-start, on the path of
 // every start that follows a quiet moment (a recreate, `start`, `up` of
 // a few services). primeAttach starts that grace period earlier: when
-// the shim is spawned, a write that moves nothing (this process into the
-// cgroup it is already in) takes the rwsem's write side in the
+// the shim is spawned, a write that moves nothing (a thread of this
+// process into the cgroup it is already in) takes the rwsem's write side in the
 // background, so that the grace period runs while the shim starts and
 // the init's move, a few milliseconds later, finds the rwsem's fast path
 // (it stays on it for a grace period after its last writer).
@@ -33,16 +34,24 @@ import (
 // earlier the grace period starts, the less of it the start waits for.
 func PrimeAttach() { primeAttach() }
 
-// primeAttach writes this process's pid, in the background, to the
-// cgroup.procs file of the cgroup it is in (see above).
+// primeAttach writes, in the background, a thread of this process to
+// the cgroup it is in (see above).
 func primeAttach() { go func() { _ = primeNow() }() }
 
-// primeNow is the primer's write. It finds this process's cgroup anew
-// each time (a few microseconds): a long-lived process (`reconcile
-// --watch`) may have been moved since its last one, and a write to the
-// cgroup it was in then would move it back.
+// primeNow is the primer's write: the calling thread's tid, to the
+// thread file (cgroup.threads, or v1's tasks) of that thread's own
+// cgroup. A thread's move takes the rwsem's write side as a process's
+// does (cgroup_procs_write_start locks it for any pid written but 0),
+// and moves nothing even when the process's threads are in different
+// cgroups (a v2 threaded subtree, v1 tasks), where a write of the pid
+// to cgroup.procs would gather them all into the leader's. It finds the
+// thread's cgroup anew each time (a few microseconds): a long-lived
+// process (`reconcile --watch`) may have been moved since its last one,
+// and a write to the cgroup it was in then would move it back.
 func primeNow() error {
-	self, err := os.ReadFile("/proc/self/cgroup")
+	runtime.LockOSThread() // the thread whose cgroup is read is the one written
+	defer runtime.UnlockOSThread()
+	self, err := os.ReadFile("/proc/thread-self/cgroup")
 	if err != nil {
 		return err
 	}
@@ -50,21 +59,19 @@ func primeNow() error {
 	if err != nil {
 		return err
 	}
-	dir, _ := ownCgroup(self, mounts, statfsType)
+	dir, v2 := ownCgroup(self, mounts, statfsType)
 	if dir == "" {
 		return os.ErrNotExist
 	}
-	return writeOwnPid(filepath.Join(dir, "cgroup.procs"))
-}
-
-// writeOwnPid writes this process's pid to the cgroup.procs file at
-// path: the process stays where it is when path is its own cgroup's.
-func writeOwnPid(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	file := "tasks"
+	if v2 {
+		file = "cgroup.threads"
+	}
+	f, err := os.OpenFile(filepath.Join(dir, file), os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
-	_, err = f.WriteString(strconv.Itoa(os.Getpid()))
+	_, err = f.WriteString(strconv.Itoa(unix.Gettid()))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -1,12 +1,15 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -111,60 +114,136 @@ func TestOwnCgroup(t *testing.T) {
 }
 
 // TestPrimeWriteMovesNothing: the primer's write, with this process
-// moved into a cgroup of its own after an earlier prime, is accepted by
-// the kernel and leaves the process in every cgroup it is in.
+// moved into a cgroup of its own after an earlier prime and one of its
+// threads in another cgroup of that hierarchy (a threaded one on v2),
+// is accepted by the kernel and leaves every thread where it was.
 func TestPrimeWriteMovesNothing(t *testing.T) {
 	testutil.RequiresRoot(t)
-	orig, _ := hostCgroup(t)
+	orig, v2 := hostCgroup(t)
 	if orig == "" {
-		t.Fatal("no cgroup of this process found under /sys/fs/cgroup")
-	}
-	// A cgroup of the test's own in that hierarchy, so that a write to
-	// any other cgroup would move the process.
-	dir := filepath.Join(orig, fmt.Sprintf("berth-prime-test-%d", os.Getpid()))
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
+		t.Fatal("no cgroup of this process found")
 	}
 	// A prime before the move: the primer must not remember where the
 	// process was then.
 	if err := primeNow(); err != nil {
 		t.Fatalf("the primer's write before the move: %v", err)
 	}
+	// A cgroup of the test's own in that hierarchy, so that a write to
+	// any other cgroup would move the process, and one under it for a
+	// thread of its own.
+	dir := filepath.Join(orig, fmt.Sprintf("berth-prime-test-%d", os.Getpid()))
+	split := filepath.Join(dir, "split")
+	for _, d := range []string{dir, split} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	pid := []byte(strconv.Itoa(os.Getpid()))
 	t.Cleanup(func() {
 		if err := os.WriteFile(filepath.Join(orig, "cgroup.procs"), pid, 0o644); err != nil {
 			t.Errorf("moving the test back to %s: %v", orig, err)
 		}
-		if err := os.Remove(dir); err != nil {
-			t.Errorf("removing the test's cgroup: %v", err)
+		for _, d := range []string{split, dir} {
+			if err := removeCgroup(d); err != nil {
+				t.Errorf("removing the test's cgroup: %v", err)
+			}
 		}
 	})
+	threads := "tasks"
+	if v2 {
+		threads = "cgroup.threads"
+		if err := os.WriteFile(filepath.Join(split, "cgroup.type"), []byte("threaded"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), pid, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		t.Fatal(err)
+	// A thread other than the leader in the split cgroup until the test
+	// ends (its goroutine returns locked to it: the thread exits); a
+	// goroutine that finds itself on the leader holds it meanwhile.
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	splitTid := 0
+	for splitTid == 0 {
+		tid := make(chan int)
+		go func() {
+			goruntime.LockOSThread()
+			id := unix.Gettid()
+			if id == os.Getpid() {
+				tid <- 0
+				<-done
+				return
+			}
+			if err := os.WriteFile(filepath.Join(split, threads), []byte(strconv.Itoa(id)), 0o644); err != nil {
+				t.Errorf("moving a thread to %s: %v", split, err)
+				id = -1
+			}
+			tid <- id
+			<-done
+		}()
+		splitTid = <-tid
 	}
+	if splitTid < 0 {
+		t.FailNow()
+	}
+	before := threadCgroups(t)
 	if d, _ := hostCgroup(t); d != dir {
 		t.Fatalf("ownCgroup = %q in the test's cgroup, want %q", d, dir)
 	}
 	if err := primeNow(); err != nil {
 		t.Fatalf("the primer's write: %v", err)
 	}
-	after, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		t.Fatal(err)
+	after := threadCgroups(t)
+	if !strings.Contains(before[splitTid], "/split\n") {
+		t.Fatalf("the split thread is not in its cgroup:\n%s", before[splitTid])
 	}
-	if string(after) != string(before) {
-		t.Fatalf("the primer's write moved the process:\nbefore:\n%s\nafter:\n%s", before, after)
+	for id, b := range before {
+		if a, ok := after[id]; ok && a != b {
+			t.Fatalf("the primer's write moved thread %d:\nbefore:\n%s\nafter:\n%s", id, b, a)
+		}
 	}
 }
 
-// hostCgroup is ownCgroup of this process.
+// threadCgroups is /proc/self/task/*/cgroup by thread id.
+func threadCgroups(t *testing.T) map[int]string {
+	t.Helper()
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[int]string{}
+	for _, e := range tasks {
+		id, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join("/proc/self/task", e.Name(), "cgroup")); err == nil {
+			m[id] = string(b)
+		}
+	}
+	return m
+}
+
+// removeCgroup removes the cgroup at dir, waiting a little for an
+// exiting thread to leave it.
+func removeCgroup(dir string) error {
+	var err error
+	for i := 0; i < 100; i++ {
+		if err = os.Remove(dir); err == nil || !errors.Is(err, unix.EBUSY) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return err
+}
+
+// hostCgroup is ownCgroup of the calling thread.
 func hostCgroup(t *testing.T) (string, bool) {
 	t.Helper()
-	self, err := os.ReadFile("/proc/self/cgroup")
+	goruntime.LockOSThread()
+	defer goruntime.UnlockOSThread()
+	self, err := os.ReadFile("/proc/thread-self/cgroup")
 	if err != nil {
 		t.Fatal(err)
 	}
