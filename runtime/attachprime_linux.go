@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,8 +37,55 @@ import (
 func PrimeAttach() { primeAttach() }
 
 // primeAttach writes, in the background, a thread of this process to
-// the cgroup it is in (see above).
-func primeAttach() { go func() { _ = primeNow() }() }
+// the cgroup it is in (see above), unless a prime is under way or has
+// just ended.
+func primeAttach() { attachPrimer.try() }
+
+// attachPrimer is this process's primer.
+var attachPrimer = &primer{
+	now:   func() int64 { return int64(time.Since(primeEpoch)) },
+	spawn: func(f func()) { go f() },
+	write: func() { _ = primeNow() },
+}
+
+var primeEpoch = time.Now()
+
+// primeQuiet is how long after a prime ended the next one is skipped:
+// the rwsem stays on its fast path for a grace period (6 ms or more)
+// after its last writer, so a move in that time does not wait, and a
+// prime would only take cgroup_mutex (which blocks every fork and exit
+// on the host while held) for nothing.
+const primeQuiet = 3 * time.Millisecond
+
+// A primer runs at most one prime at a time, and none within
+// primeQuiet of the last one's end: an `up` of N containers asks for 2N,
+// each of which would take cgroup_mutex and queue with the shims' real
+// moves, and a prime that waits behind another finds the fast path the
+// other opened.
+type primer struct {
+	busy  atomic.Bool
+	last  atomic.Int64 // now() when the last prime ended; 0 before the first
+	now   func() int64 // monotonic nanoseconds, > 0
+	spawn func(func()) // runs its argument in the background
+	write func()       // the prime
+}
+
+// try starts a prime unless one is under way or ended within
+// primeQuiet; it reports whether it started one.
+func (p *primer) try() bool {
+	if last := p.last.Load(); last != 0 && p.now()-last < int64(primeQuiet) {
+		return false
+	}
+	if !p.busy.CompareAndSwap(false, true) {
+		return false
+	}
+	p.spawn(func() {
+		p.write()
+		p.last.Store(p.now())
+		p.busy.Store(false)
+	})
+	return true
+}
 
 // primeNow is the primer's write: the calling thread's tid, to the
 // thread file (cgroup.threads, or v1's tasks) of that thread's own

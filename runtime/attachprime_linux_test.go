@@ -113,6 +113,47 @@ func TestOwnCgroup(t *testing.T) {
 	}
 }
 
+// TestPrimerBounds: a prime is skipped while another is under way and
+// within primeQuiet of the last one's end, and runs again after.
+func TestPrimerBounds(t *testing.T) {
+	var clock int64 = 1
+	var pending []func()
+	writes := 0
+	p := &primer{
+		now:   func() int64 { return clock },
+		spawn: func(f func()) { pending = append(pending, f) },
+		write: func() { writes++ },
+	}
+	step := func(name string, want bool) {
+		t.Helper()
+		if got := p.try(); got != want {
+			t.Fatalf("%s: try = %v, want %v", name, got, want)
+		}
+	}
+	finish := func() {
+		t.Helper()
+		if len(pending) != 1 {
+			t.Fatalf("%d primes under way, want 1", len(pending))
+		}
+		pending[0]()
+		pending = nil
+	}
+	step("first", true)
+	step("while under way", false)
+	clock += int64(time.Second)
+	step("long after the start, still under way", false)
+	finish()
+	step("just after the end", false)
+	clock += int64(primeQuiet) - 1
+	step("within primeQuiet of the end", false)
+	clock++
+	step("primeQuiet after the end", true)
+	finish()
+	if writes != 2 {
+		t.Fatalf("%d writes, want 2", writes)
+	}
+}
+
 // TestPrimeWriteMovesNothing: the primer's write, with this process
 // moved into a cgroup of its own after an earlier prime and one of its
 // threads in another cgroup of that hierarchy (a threaded one on v2),
