@@ -48,6 +48,7 @@ var attachPrimer = &primer{
 	write: func() { _ = primeNow() },
 }
 
+// primeEpoch is the origin of attachPrimer's monotonic clock.
 var primeEpoch = time.Now()
 
 // primeQuiet is how long after a prime ended the next one is skipped:
