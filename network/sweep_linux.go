@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/phase"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
 )
 
 // sweepBridge deletes the container links left on bridge name (host veths
@@ -25,9 +28,9 @@ func (h *Host) sweepBridge(name string, wait time.Duration) error {
 	if err != nil || br == nil {
 		return err
 	}
-	links, err := host.LinkList()
+	links, err := bridgePorts(br.Index)
 	if err != nil {
-		return fmt.Errorf("sweeping bridge %s: listing links: %w", name, err)
+		return fmt.Errorf("sweeping bridge %s: %w", name, err)
 	}
 	deadline := time.Now().Add(wait)
 	for _, l := range links {
@@ -41,4 +44,34 @@ func (h *Host) sweepBridge(name string, wait time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// bridgePorts lists the links enslaved to the bridge of index master. The
+// kernel is asked for those only (a link dump filtered by IFLA_MASTER),
+// which keeps the dump short, and the dump is repeated while a concurrent
+// change interrupts it: the kernel deleting other links (a down's veths,
+// as their namespaces go) interrupts multi-message dumps.
+func bridgePorts(master int) ([]netlink.Link, error) {
+	links, err := retryDump(func() ([]netlink.Link, error) {
+		req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_DUMP)
+		req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+		req.AddData(nl.NewRtAttr(unix.IFLA_MASTER, nl.Uint32Attr(uint32(master))))
+		msgs, err := req.Execute(unix.NETLINK_ROUTE, unix.RTM_NEWLINK)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]netlink.Link, 0, len(msgs))
+		for _, m := range msgs {
+			l, err := netlink.LinkDeserialize(nil, m)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, l)
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing links: %w", err)
+	}
+	return links, nil
 }

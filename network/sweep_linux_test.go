@@ -50,3 +50,27 @@ func TestRemoveBridgeSweepsAndLastTakesTheTable(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// bridgePorts asks the kernel for one bridge's ports: the other bridge's
+// veth and the host's other links are not in it.
+func TestBridgePortsListsOnlyTheBridgesPorts(t *testing.T) {
+	h := rootTest(t)
+	b1, b2 := testBridge(t, h), testBridge(t, h)
+	_, l1 := testLink(t, h, b1, 2)
+	_, _ = testLink(t, h, b2, 2)
+	br, err := bridgeLink(b1.Name)
+	if err != nil || br == nil {
+		t.Fatalf("bridgeLink(%s) = %v, %v", b1.Name, br, err)
+	}
+	ports, err := bridgePorts(br.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range ports {
+		names = append(names, p.Attrs().Name)
+	}
+	if len(names) != 1 || names[0] != l1.HostVeth {
+		t.Errorf("bridgePorts(%s) = %v, want [%s]", b1.Name, names, l1.HostVeth)
+	}
+}
