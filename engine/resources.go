@@ -190,7 +190,9 @@ func (e *Engine) RemoveNetwork(ctx context.Context, name string) error {
 	// The links its containers' removal left to the kernel (or left at
 	// all, cut short) go before it (see network.Host.RemoveBridge). The
 	// host's last network takes berth's nft tables with it, while its
-	// link goes, rather than after.
+	// link goes, rather than after. The store's answer may be stale
+	// (another process's up making its first network); RemoveLastBridge
+	// decides again from the kernel's rules under the host lock.
 	others, err := e.store.Networks(ctx, "")
 	if err != nil {
 		return err

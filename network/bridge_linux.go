@@ -6,6 +6,8 @@ import (
 	"github.com/berth-dev/berth/internal/phase"
 	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/nftables"
@@ -212,12 +214,14 @@ func (h *Host) RemoveBridge(b Bridge) error {
 	return h.locked(func() error { return h.removeBridgeLocked(b, false) })
 }
 
-// RemoveLastBridge is RemoveBridge for the host's last berth bridge:
-// berth's tables (and its rules in the iptables filter FORWARD chain) go
-// instead of only b's rules, in the transaction that runs while the link
-// goes, as DeleteTable would after it. Called when another bridge is
-// still there, it removes that bridge's rules too; the next EnsureBridge
-// of it makes them again.
+// RemoveLastBridge is RemoveBridge for what the caller believes is the
+// host's last berth bridge: berth's tables (and its rules in the iptables
+// filter FORWARD chain) go instead of only b's rules, in the transaction
+// that runs while the link goes, as DeleteTable would after it. Whether
+// it is the last is decided again in that transaction, under the host
+// lock, from the kernel's rules: should they hold another bridge's or an
+// owner's rules (another process's up made its network meanwhile), only
+// b's rules go, as with RemoveBridge.
 func (h *Host) RemoveLastBridge(b Bridge) error {
 	return h.locked(func() error { return h.removeBridgeLocked(b, true) })
 }
@@ -244,7 +248,7 @@ func (h *Host) removeBridgeLocked(b Bridge, table bool) error {
 	}()
 	end := phase.Start(b.Name, "bridge.rules")
 	err := h.updateLocked("removing bridge "+b.Name, false, func(x *txn) error {
-		if table {
+		if table && !h.holdsOthers(x, b.Name) {
 			return h.queueTableDeletion(x)
 		}
 		if err := x.deleteTagged(bridgeTag(b.Name)); err != nil {
@@ -261,6 +265,25 @@ func (h *Host) removeBridgeLocked(b Bridge, table bool) error {
 		return fmt.Errorf("removing bridge %s: %w", b.Name, err)
 	}
 	return nil
+}
+
+// holdsOthers reports whether berth's tables or the iptables filter
+// FORWARD chain held, when x began, berth rules of anything but bridge
+// name: another bridge's, an owner's (published ports). The base rule
+// does not count.
+func (h *Host) holdsOthers(x *txn, name string) bool {
+	mine := bridgeTag(name)
+	if slices.ContainsFunc(x.rules, func(r *nftables.Rule) bool {
+		tag := ruleTag(r)
+		return strings.HasPrefix(tag, "berth:") && tag != tagBase && tag != mine
+	}) {
+		return true
+	}
+	prefix, foreignMine := h.foreignTagPrefix(), h.foreignBridgeTag(name)
+	return slices.ContainsFunc(x.fwd.rules, func(r *nftables.Rule) bool {
+		tag := ruleTag(r)
+		return strings.HasPrefix(tag, prefix) && tag != foreignMine
+	})
 }
 
 // deleteBridgeLink deletes the bridge link called name; absence is not an

@@ -74,3 +74,30 @@ func TestBridgePortsListsOnlyTheBridgesPorts(t *testing.T) {
 		t.Errorf("bridgePorts(%s) = %v, want [%s]", b1.Name, names, l1.HostVeth)
 	}
 }
+
+// RemoveLastBridge decides from the kernel's rules, under the host lock,
+// whether the bridge is the last: a caller whose store knew of one bridge
+// while another process made a second keeps the second's rules (and
+// berth's table); the second, then really the last, takes the table.
+func TestRemoveLastBridgeKeepsAnotherBridgesRules(t *testing.T) {
+	h := rootTest(t)
+	b1, b2 := testBridge(t, h), testBridge(t, h)
+	if err := h.RemoveLastBridge(b1); err != nil {
+		t.Fatal(err)
+	}
+	if n := rulesTagged(t, h, bridgeTag(b1.Name)); n != 0 {
+		t.Errorf("%d rules of %s left", n, b1.Name)
+	}
+	if n := rulesTagged(t, h, bridgeTag(b2.Name)); n == 0 {
+		t.Errorf("the rules of %s went with %s, removed as the last", b2.Name, b1.Name)
+	}
+	if n := rulesTagged(t, h, tagBase); n == 0 {
+		t.Errorf("berth's base rule went with %s while %s is there", b1.Name, b2.Name)
+	}
+	if err := h.RemoveLastBridge(b2); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("nft", "list", "table", "ip", h.Table()).CombinedOutput(); err == nil {
+		t.Errorf("table ip %s left after the last bridge's removal:\n%s", h.Table(), out)
+	}
+}
