@@ -207,12 +207,10 @@ func ensureOnlyAddr(link netlink.Link, family int, want netip.Prefix) error {
 
 // RemoveBridge deletes b's nft rules, in berth's table and in the
 // iptables filter FORWARD chain (in one transaction), and its link,
-// after the container links left on it (SweepBridge, up to sweepGrace).
+// after the container links left on it (sweepBridge, up to sweepGrace).
 // What is already gone is not an error. Links of other names still
 // enslaved to the bridge are left detached.
-func (h *Host) RemoveBridge(b Bridge) error {
-	return h.locked(func() error { return h.removeBridgeLocked(b, false) })
-}
+func (h *Host) RemoveBridge(b Bridge) error { return h.removeBridge(b, false) }
 
 // RemoveLastBridge is RemoveBridge for what the caller believes is the
 // host's last berth bridge: berth's tables (and its rules in the iptables
@@ -222,27 +220,31 @@ func (h *Host) RemoveBridge(b Bridge) error {
 // lock, from the kernel's rules: should they hold another bridge's or an
 // owner's rules (another process's up made its network meanwhile), only
 // b's rules go, as with RemoveBridge.
-func (h *Host) RemoveLastBridge(b Bridge) error {
-	return h.locked(func() error { return h.removeBridgeLocked(b, true) })
-}
+func (h *Host) RemoveLastBridge(b Bridge) error { return h.removeBridge(b, true) }
 
 // sweepGrace is how long RemoveBridge waits for the kernel to delete the
 // container links left on a bridge (see SweepBridge).
 const sweepGrace = 250 * time.Millisecond
 
-// removeBridgeLocked is RemoveBridge (RemoveLastBridge with table) under
-// the host lock. The rules and the link go at the same time: the kernel's
-// deletion of a bridge is mostly waiting (RCU grace periods and
-// barriers), which the nft transaction need not queue behind; nor need
-// it wait for the sweep. Should either fail, the other may be done; a
-// second RemoveBridge finishes the work.
+// removeBridge is RemoveBridge (RemoveLastBridge with table). The sweep,
+// mostly waiting for the kernel's namespace clean-up, runs before the
+// host lock is taken, so that no other berth's bridge or port change
+// waits for it; only the rules and the link go under the lock.
+func (h *Host) removeBridge(b Bridge, table bool) error {
+	if err := h.sweepBridge(b.Name, sweepGrace); err != nil {
+		return err
+	}
+	return h.locked(func() error { return h.removeBridgeLocked(b, table) })
+}
+
+// removeBridgeLocked is removeBridge after the sweep, under the host
+// lock. The rules and the link go at the same time: the kernel's deletion
+// of a bridge is mostly waiting (RCU grace periods and barriers), which
+// the nft transaction need not queue behind. Should either fail, the
+// other may be done; a second RemoveBridge finishes the work.
 func (h *Host) removeBridgeLocked(b Bridge, table bool) error {
 	linkDone := make(chan error, 1)
 	go func() {
-		if err := h.sweepBridge(b.Name, sweepGrace); err != nil {
-			linkDone <- err
-			return
-		}
 		defer phase.Start(b.Name, "bridge.link")()
 		linkDone <- deleteBridgeLink(b.Name)
 	}()

@@ -3,6 +3,7 @@ package network
 import (
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 )
@@ -99,5 +100,38 @@ func TestRemoveLastBridgeKeepsAnotherBridgesRules(t *testing.T) {
 	}
 	if out, err := exec.Command("nft", "list", "table", "ip", h.Table()).CombinedOutput(); err == nil {
 		t.Errorf("table ip %s left after the last bridge's removal:\n%s", h.Table(), out)
+	}
+}
+
+// RemoveBridge sweeps the links left on the bridge without the host
+// lock: the sweep, waiting here sweepGrace for a link whose namespace is
+// still mounted, finishes while another holds the lock.
+func TestRemoveBridgeSweepsWithoutTheHostLock(t *testing.T) {
+	h := rootTest(t)
+	b := testBridge(t, h)
+	_, l := testLink(t, h, b, 2)
+	removed := make(chan error, 1)
+	var swept bool
+	err := h.locked(func() error {
+		go func() { removed <- h.RemoveBridge(b) }()
+		for deadline := time.Now().Add(10 * sweepGrace); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if _, err := netlink.LinkByName(l.HostVeth); isNotFound(err) {
+				swept = true
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-removed; err != nil {
+		t.Fatal(err)
+	}
+	if !swept {
+		t.Errorf("link %s on bridge %s not swept while another held the host lock", l.HostVeth, b.Name)
+	}
+	if ok, err := h.BridgeExists(b.Name); ok || err != nil {
+		t.Errorf("BridgeExists(%s) after RemoveBridge = %v, %v", b.Name, ok, err)
 	}
 }
