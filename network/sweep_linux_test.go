@@ -2,6 +2,7 @@ package network
 
 import (
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,12 +11,24 @@ import (
 
 // RemoveBridge deletes the container links left on the bridge (here one
 // whose namespace is still mounted, so the kernel keeps it) before the
-// bridge, and only that bridge's rules; RemoveLastBridge takes berth's
-// table with the last one.
+// bridge, and only that bridge's rules (ip, ip6, and its accept rules in
+// an iptables filter FORWARD chain that drops, as Docker leaves it);
+// RemoveLastBridge takes berth's tables and its FORWARD rules with the
+// last one.
 func TestRemoveBridgeSweepsAndLastTakesTheTable(t *testing.T) {
 	h := rootTest(t)
-	b1, b2 := testBridge(t, h), testBridge(t, h)
-	_, l := testLink(t, h, b1, 2)
+	dockerLikeForward(t)
+	before := listFilter(t, h)
+	b1, b2 := testBridge6(t, h), testBridge6(t, h)
+	for _, b := range []Bridge{b1, b2} {
+		if n := rules6Tagged(t, h, bridgeTag(b.Name)); n == 0 {
+			t.Fatalf("no ip6 rules of %s to remove (nothing to prove)", b.Name)
+		}
+		if n := strings.Count(listFilter(t, h), h.foreignBridgeTag(b.Name)); n == 0 {
+			t.Fatalf("no FORWARD rules of %s to remove (nothing to prove)", b.Name)
+		}
+	}
+	_, l := testLink6(t, h, b1, 2)
 	if !isVethName(l.HostVeth) {
 		t.Fatalf("%s is not a veth name", l.HostVeth)
 	}
@@ -34,14 +47,29 @@ func TestRemoveBridgeSweepsAndLastTakesTheTable(t *testing.T) {
 	if n := rulesTagged(t, h, bridgeTag(b2.Name)); n == 0 {
 		t.Errorf("the rules of %s went with %s", b2.Name, b1.Name)
 	}
+	if n := rules6Tagged(t, h, bridgeTag(b2.Name)); n == 0 {
+		t.Errorf("the ip6 rules of %s went with %s", b2.Name, b1.Name)
+	}
+	fwd := listFilter(t, h)
+	if n := strings.Count(fwd, h.foreignBridgeTag(b1.Name)); n != 0 {
+		t.Errorf("%d FORWARD rules of %s left", n, b1.Name)
+	}
+	if n := strings.Count(fwd, h.foreignBridgeTag(b2.Name)); n == 0 {
+		t.Errorf("the FORWARD rules of %s went with %s", b2.Name, b1.Name)
+	}
 	if err := h.RemoveLastBridge(b2); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := h.BridgeExists(b2.Name); ok || err != nil {
 		t.Errorf("BridgeExists(%s) after RemoveLastBridge = %v, %v", b2.Name, ok, err)
 	}
-	if out, err := exec.Command("nft", "list", "table", "ip", h.Table()).CombinedOutput(); err == nil {
-		t.Errorf("table ip %s left after RemoveLastBridge:\n%s", h.Table(), out)
+	for _, fam := range []string{"ip", "ip6"} {
+		if out, err := exec.Command("nft", "list", "table", fam, h.Table()).CombinedOutput(); err == nil {
+			t.Errorf("table %s %s left after RemoveLastBridge:\n%s", fam, h.Table(), out)
+		}
+	}
+	if after := listFilter(t, h); after != before {
+		t.Errorf("ip filter FORWARD not as before the bridges after RemoveLastBridge:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 	// Nothing left: a second round changes nothing and fails on nothing.
 	if err := h.RemoveLastBridge(b2); err != nil {
@@ -82,9 +110,13 @@ func TestBridgePortsListsOnlyTheBridgesPorts(t *testing.T) {
 // berth's table); the second, then really the last, takes the table.
 func TestRemoveLastBridgeKeepsAnotherBridgesRules(t *testing.T) {
 	h := rootTest(t)
+	dockerLikeForward(t)
 	b1, b2 := testBridge(t, h), testBridge(t, h)
 	if err := h.RemoveLastBridge(b1); err != nil {
 		t.Fatal(err)
+	}
+	if n := strings.Count(listFilter(t, h), h.foreignBridgeTag(b2.Name)); n == 0 {
+		t.Errorf("the FORWARD rules of %s went with %s, removed as the last", b2.Name, b1.Name)
 	}
 	if n := rulesTagged(t, h, bridgeTag(b1.Name)); n != 0 {
 		t.Errorf("%d rules of %s left", n, b1.Name)
