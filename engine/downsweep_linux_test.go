@@ -15,9 +15,11 @@ import (
 // which waits for what is left and deletes it. A link the kernel keeps
 // because a process outside berth holds its namespace outlives a down cut
 // short between the two, and goes with the next down's network removal;
-// an up instead makes the container's link afresh in its place.
+// an up instead makes the container's link afresh in its place, and an up
+// that no longer makes that container deletes it when it finds the network
+// (so that no new container gets its address twice).
 func TestDownCutShortLeavesLinksToTheNext(t *testing.T) {
-	for _, next := range []string{"down", "up"} {
+	for _, next := range []string{"down", "up", "up without it"} {
 		t.Run("then "+next, func(t *testing.T) {
 			h := newHost(t)
 			ctx := context.Background()
@@ -88,6 +90,23 @@ services:
 					t.Fatalf("the up did not make %s afresh: index %d (held %d), %v", veth, idx, held, err)
 				}
 				if again := mustPlan(t, h, p); !again.Empty() {
+					t.Fatalf("not converged:\n%s", again)
+				}
+			case "up without it":
+				pb := h.load(`
+services:
+  b:
+    image: berth-test/busybox:1
+    command: ["sleep", "1000"]
+`)
+				h.mustUp(pb)
+				if _, err := netlink.LinkByName(veth); err == nil {
+					t.Fatalf("link %s of removed container %s outlived the next up on its network", veth, a)
+				}
+				if idx, err := linkIndex(h.e.vethName(h.project+"-b-1", net)); err != nil || idx == 0 {
+					t.Fatalf("b's link: %v", err)
+				}
+				if again := mustPlan(t, h, pb); !again.Empty() {
 					t.Fatalf("not converged:\n%s", again)
 				}
 			}

@@ -100,6 +100,7 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 			if n, ok := declared[name]; ok && pr.Recorded {
 				pr.Changed = networkChange(n, rec)
 			}
+			pr.Strays = pr.Exists && pr.Recorded && plumbing.links.StrayVeths(rec.Bridge, e.recordedVeths(name, plumbing.eps))
 		}
 		obs.Networks[name] = pr
 	}

@@ -98,7 +98,24 @@ func (e *Engine) CreateNetwork(ctx context.Context, project, key string, n spec.
 	if err != nil {
 		return err
 	}
-	return e.net.EnsureBridge(b)
+	if err := e.net.EnsureBridge(b); err != nil {
+		return err
+	}
+	return e.net.DeleteStrayVeths(b.Name, func() (map[string]bool, error) {
+		eps, err := e.store.Endpoints(ctx)
+		return e.recordedVeths(n.Name, eps), err
+	})
+}
+
+// recordedVeths names the host links of network's recorded endpoints.
+func (e *Engine) recordedVeths(network string, eps []store.Endpoint) map[string]bool {
+	out := map[string]bool{}
+	for _, ep := range eps {
+		if ep.Network == network {
+			out[e.vethName(ep.Container, network)] = true
+		}
+	}
+	return out
 }
 
 // pickSubnets returns the addressing of a new network: the ipam config's

@@ -47,6 +47,21 @@ func (l Links) Bridge(name string) (bool, error) {
 	return true, nil
 }
 
+// StrayVeths reports whether bridge has a port named as VethName names
+// container links that is not in want.
+func (l Links) StrayVeths(bridge string, want map[string]bool) bool {
+	br, ok := l.byName[bridge]
+	if !ok || !br.bridge {
+		return false
+	}
+	for name, li := range l.byName {
+		if li.master == br.index && isVethName(name) && !want[name] {
+			return true
+		}
+	}
+	return false
+}
+
 // VethOnBridge is VethOnBridge on the snapshot: whether host veth name
 // exists and is a port of bridge.
 func (l Links) VethOnBridge(name, bridge string) bool {

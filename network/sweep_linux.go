@@ -46,6 +46,47 @@ func (h *Host) sweepBridge(name string, wait time.Duration) error {
 	return nil
 }
 
+// DeleteStrayVeths deletes the container links (veths named as VethName
+// names them) on bridge name that recorded, called after they are listed,
+// does not name: links whose container is gone, left by a removal cut
+// short while a process outside berth held the namespace. A container
+// records its links before it makes them, so a link listed before the
+// records are read and missing from them is not being made; it is deleted
+// by its index, never a link of the same name made since. A missing
+// bridge is not an error.
+func (h *Host) DeleteStrayVeths(name string, recorded func() (map[string]bool, error)) error {
+	br, err := bridgeLink(name)
+	if err != nil || br == nil {
+		return err
+	}
+	ports, err := bridgePorts(br.Index)
+	if err != nil {
+		return fmt.Errorf("deleting stray links on bridge %s: %w", name, err)
+	}
+	var veths []netlink.Link
+	for _, l := range ports {
+		if a := l.Attrs(); a.MasterIndex == br.Index && l.Type() == "veth" && isVethName(a.Name) {
+			veths = append(veths, l)
+		}
+	}
+	if len(veths) == 0 {
+		return nil
+	}
+	want, err := recorded()
+	if err != nil {
+		return err
+	}
+	for _, l := range veths {
+		if want[l.Attrs().Name] {
+			continue
+		}
+		if err := netlink.LinkDel(l); err != nil && !isNotFound(err) {
+			return fmt.Errorf("deleting stray link %s on bridge %s: %w", l.Attrs().Name, name, err)
+		}
+	}
+	return nil
+}
+
 // bridgePorts lists the links enslaved to the bridge of index master. The
 // kernel is asked for those only (a link dump filtered by IFLA_MASTER),
 // which keeps the dump short, and the dump is repeated while a concurrent

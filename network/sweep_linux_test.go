@@ -167,3 +167,27 @@ func TestRemoveBridgeSweepsWithoutTheHostLock(t *testing.T) {
 		t.Errorf("BridgeExists(%s) after RemoveBridge = %v, %v", b.Name, ok, err)
 	}
 }
+
+// DeleteStrayVeths deletes the container links on a bridge that the
+// records (read after the links are listed) do not name, and only those.
+func TestDeleteStrayVeths(t *testing.T) {
+	h := rootTest(t)
+	b := testBridge(t, h)
+	_, kept := testLink(t, h, b, 2)
+	_, stray := testLink(t, h, b, 3)
+	err := h.DeleteStrayVeths(b.Name, func() (map[string]bool, error) {
+		return map[string]bool{kept.HostVeth: true}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := netlink.LinkByName(stray.HostVeth); !isNotFound(err) {
+		t.Errorf("stray link %s left on bridge %s: %v", stray.HostVeth, b.Name, err)
+	}
+	if links, err := h.Links(); err != nil || !links.VethOnBridge(kept.HostVeth, b.Name) {
+		t.Errorf("recorded link %s deleted from bridge %s", kept.HostVeth, b.Name)
+	}
+	if err := h.DeleteStrayVeths("br-missing0000", nil); err != nil {
+		t.Errorf("DeleteStrayVeths of a missing bridge: %v", err)
+	}
+}

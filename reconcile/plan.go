@@ -191,12 +191,15 @@ func (pl *planner) planNetworks(p *spec.Project, services []spec.Service, obs Ob
 		switch {
 		case state.Changed != "":
 			pl.fail("network %s: %s changed in the stack file, and a network cannot change in place: run `berth down` to recreate it", n.Name, state.Changed)
-		case state.Exists:
+		case state.Exists && !state.Strays:
 		case n.External:
 			pl.fail("network %s declared as external, but could not be found", n.Name)
 		default:
 			reason := "does not exist"
-			if state.Recorded {
+			switch {
+			case state.Exists:
+				reason = "its bridge holds links of removed containers"
+			case state.Recorded:
 				reason = "its bridge or its firewall rules are gone from the host"
 			}
 			n := n

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -116,5 +117,30 @@ func TestDownLeavesLinksToTheNetworksRemoval(t *testing.T) {
 				t.Fatalf("the external network corp is removed: %v", calls)
 			}
 		})
+	}
+}
+
+// A network whose bridge holds links of removed containers (a down cut
+// short while an outside process held a namespace) is ensured again,
+// which deletes them, before anything else.
+func TestUpEnsuresANetworkWithStrayLinks(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	up(t, f, p, Options{})
+	obs := f.observe(p)
+	pr := obs.Networks["shop_default"]
+	pr.Strays = true
+	obs.Networks["shop_default"] = pr
+	plan, err := PlanUp(p, obs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "+ create network shop_default (its bridge holds links of removed containers)\n"
+	if !strings.HasPrefix(plan.String(), want) {
+		t.Fatalf("plan:\n%s\nwant it to begin with:\n%s", plan, want)
+	}
+	pr.Strays = false
+	obs.Networks["shop_default"] = pr
+	if plan := must(t)(PlanUp(p, obs, Options{})); strings.Contains(plan.String(), "network") {
+		t.Errorf("a network without stray links is ensured again:\n%s", plan)
 	}
 }

@@ -42,6 +42,10 @@ type Presence struct {
 	// Empty says the volume exists and holds nothing yet: a container
 	// created on it fills it from its image (Docker's copy-up).
 	Empty bool
+	// Strays says the network's bridge holds container links that no
+	// recorded container has (left by a removal cut short while a process
+	// outside berth held the namespace): its creation deletes them.
+	Strays bool
 }
 
 // Container is one observed container.
