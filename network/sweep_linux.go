@@ -20,26 +20,14 @@ import (
 // missing bridge is not an error.
 func (h *Host) sweepBridge(name string, wait time.Duration) error {
 	defer phase.Start(name, "bridge.sweep")()
-	host, err := hostRoute()
-	if err != nil {
-		return err
-	}
-	br, err := bridgeLinkOn(host, name)
-	if err != nil || br == nil {
-		return err
-	}
-	links, err := bridgePorts(br.Index)
+	links, err := bridgeVeths(name)
 	if err != nil {
 		return fmt.Errorf("sweeping bridge %s: %w", name, err)
 	}
 	deadline := time.Now().Add(wait)
 	for _, l := range links {
-		a := l.Attrs()
-		if a.MasterIndex != br.Index || l.Type() != "veth" || !isVethName(a.Name) {
-			continue
-		}
 		// One deadline for all: the kernel deletes them together.
-		if err := h.DetachAfter(Link{HostVeth: a.Name}, time.Until(deadline)); err != nil {
+		if err := h.DetachAfter(Link{HostVeth: l.Attrs().Name}, time.Until(deadline)); err != nil {
 			return fmt.Errorf("sweeping bridge %s: %w", name, err)
 		}
 	}
@@ -55,19 +43,9 @@ func (h *Host) sweepBridge(name string, wait time.Duration) error {
 // by its index, never a link of the same name made since. A missing
 // bridge is not an error.
 func (h *Host) DeleteStrayVeths(name string, recorded func() (map[string]bool, error)) error {
-	br, err := bridgeLink(name)
-	if err != nil || br == nil {
-		return err
-	}
-	ports, err := bridgePorts(br.Index)
+	veths, err := bridgeVeths(name)
 	if err != nil {
 		return fmt.Errorf("deleting stray links on bridge %s: %w", name, err)
-	}
-	var veths []netlink.Link
-	for _, l := range ports {
-		if a := l.Attrs(); a.MasterIndex == br.Index && l.Type() == "veth" && isVethName(a.Name) {
-			veths = append(veths, l)
-		}
 	}
 	if len(veths) == 0 {
 		return nil
@@ -85,6 +63,26 @@ func (h *Host) DeleteStrayVeths(name string, recorded func() (map[string]bool, e
 		}
 	}
 	return nil
+}
+
+// bridgeVeths lists the container links (host veths named as VethName
+// names them) on bridge name; none when the bridge is missing.
+func bridgeVeths(name string) ([]netlink.Link, error) {
+	br, err := bridgeLink(name)
+	if err != nil || br == nil {
+		return nil, err
+	}
+	ports, err := bridgePorts(br.Index)
+	if err != nil {
+		return nil, err
+	}
+	var veths []netlink.Link
+	for _, l := range ports {
+		if a := l.Attrs(); a.MasterIndex == br.Index && l.Type() == "veth" && isVethName(a.Name) {
+			veths = append(veths, l)
+		}
+	}
+	return veths, nil
 }
 
 // bridgePorts lists the links enslaved to the bridge of index master. The
