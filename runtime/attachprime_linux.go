@@ -1,14 +1,17 @@
 package runtime
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -146,58 +149,21 @@ type cgroupMount struct {
 }
 
 // cgroupMounts lists the cgroup mounts of mountinfo (/proc/self/mountinfo's
-// format), a mount hidden by a later one on the same point left out.
-func cgroupMounts(mountinfo []byte) []cgroupMount {
+// format), a mount hidden by a later one on the same point left out; none
+// when the table cannot be parsed.
+func cgroupMounts(table []byte) []cgroupMount {
+	infos, err := mountinfo.GetMountsFromReader(bytes.NewReader(table), nil)
+	if err != nil {
+		return nil
+	}
 	var ms []cgroupMount
-	for _, line := range strings.Split(string(mountinfo), "\n") {
-		f := strings.Fields(line)
-		sep := -1
-		for i := 6; i < len(f); i++ {
-			if f[i] == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 0 || len(f) < sep+4 {
-			continue
-		}
-		point := unescapeMountinfo(f[4])
-		for i := 0; i < len(ms); i++ { // hidden by this mount
-			if ms[i].point == point {
-				ms = append(ms[:i], ms[i+1:]...)
-				i--
-			}
-		}
-		switch f[sep+1] {
-		case "cgroup2", "cgroup":
-			ms = append(ms, cgroupMount{
-				root:  unescapeMountinfo(f[3]),
-				point: point,
-				v2:    f[sep+1] == "cgroup2",
-				opts:  strings.Split(f[sep+3], ","),
-			})
+	for _, m := range infos {
+		ms = slices.DeleteFunc(ms, func(c cgroupMount) bool { return c.point == m.Mountpoint }) // hidden by m
+		if m.FSType == "cgroup2" || m.FSType == "cgroup" {
+			ms = append(ms, cgroupMount{root: m.Root, point: m.Mountpoint, v2: m.FSType == "cgroup2", opts: strings.Split(m.VFSOptions, ",")})
 		}
 	}
 	return ms
-}
-
-// unescapeMountinfo undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, "\\") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // under maps a cgroup's path in its hierarchy to its directory under
@@ -245,7 +211,7 @@ func ownCgroup(self, mountinfo []byte, fsType func(string) int64) (dir string, v
 				continue
 			}
 			for _, m := range mounts {
-				if m.v2 != unified || (!unified && !hasAll(m.opts, strings.Split(parts[1], ","))) {
+				if m.v2 != unified || (!unified && !containsAll(m.opts, strings.Split(parts[1], ","))) {
 					continue
 				}
 				d := under(m.point, m.root, parts[2])
@@ -265,17 +231,10 @@ func ownCgroup(self, mountinfo []byte, fsType func(string) int64) (dir string, v
 	return "", false
 }
 
-// hasAll says whether opts holds every one of want.
-func hasAll(opts, want []string) bool {
+// containsAll says whether opts holds every one of want.
+func containsAll(opts, want []string) bool {
 	for _, w := range want {
-		found := false
-		for _, o := range opts {
-			if o == w {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.Contains(opts, w) {
 			return false
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,22 +70,20 @@ func rootPropagation() (shared, ok bool) {
 
 // rootMountShared reports, of a mountinfo table, whether the mount on
 // "/" (the last line of that mount point: the one on top) is in a peer
-// group ("shared:N" among its optional fields), and whether there is one.
-func rootMountShared(mountinfo string) (shared, found bool) {
-	for line := range strings.Lines(mountinfo) {
-		// ID, parent, device, root, mount point, options, optional fields..., "-", type, source, options
-		f := strings.Fields(line)
-		if len(f) < 7 || f[4] != "/" {
+// group ("shared:N" among its optional fields), and whether there is one;
+// a table that cannot be parsed has none.
+func rootMountShared(table string) (shared, found bool) {
+	infos, err := mountinfo.GetMountsFromReader(strings.NewReader(table), nil)
+	if err != nil {
+		return false, false
+	}
+	for _, m := range infos {
+		if m.Mountpoint != "/" {
 			continue
 		}
 		found, shared = true, false
-		for _, o := range f[6:] {
-			if o == "-" {
-				break
-			}
-			if strings.HasPrefix(o, "shared:") {
-				shared = true
-			}
+		for _, o := range strings.Fields(m.Optional) {
+			shared = shared || strings.HasPrefix(o, "shared:")
 		}
 	}
 	return shared, found
