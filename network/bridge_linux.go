@@ -223,7 +223,7 @@ func (h *Host) RemoveBridge(b Bridge) error { return h.removeBridge(b, false) }
 func (h *Host) RemoveLastBridge(b Bridge) error { return h.removeBridge(b, true) }
 
 // sweepGrace is how long RemoveBridge waits for the kernel to delete the
-// container links left on a bridge (see SweepBridge).
+// container links left on a bridge (see sweepBridge).
 const sweepGrace = 250 * time.Millisecond
 
 // removeBridge is RemoveBridge (RemoveLastBridge with table). The sweep,
