@@ -2,13 +2,16 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-dev/berth/lifecycle"
 )
@@ -140,6 +143,64 @@ func TestDropEvents(t *testing.T) {
 				if _, err := os.Stat(filepath.Join(e.rt.paths(c.ID).stateRoot, c.ID)); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("libcontainer state left after an idle shim's drop (%v)", err)
 				}
+			}
+			if err := e.rt.Remove(ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// A drop logs the container's output to its end, a partial line too, as
+// a stop does, whether the shim is idle or awake: output that never
+// pauses 100 ms is never logged before the container ends.
+func TestDropLogsTheRest(t *testing.T) {
+	for _, shape := range []string{"idle", "awake"} {
+		t.Run(shape, func(t *testing.T) {
+			bin := withIdle(t)
+			if shape != "idle" {
+				t.Setenv(idleEnv, "off")
+			}
+			e := newTestEnv(t)
+			ctx := context.Background()
+			sig := t.TempDir()
+			c := e.config(`while [ ! -e /sig/out ]; do sleep 0.05; done
+echo whole
+while :; do printf x; sleep 0.01; done`)
+			c.Mounts = []Mount{{Type: "bind", Source: sig, Target: "/sig"}}
+			e.start(t, c)
+			st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
+			if shape == "idle" {
+				waitExe(t, parentOf(t, st.Pid), bin, true)
+			}
+			if err := os.WriteFile(filepath.Join(sig, "out"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			e.waitLogFile(t, c.ID, 1)
+			time.Sleep(300 * time.Millisecond)
+			asked := time.Now()
+			resp, err := callShim(ctx, e.rt.paths(c.ID).sock, shimRequest{Op: "drop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := resp.Dropped; d == nil || (shape == "idle") != (len(d.Lean) > 0) {
+				t.Fatalf("answer to the drop: %+v; want one from the %s shim", d, shape)
+			}
+			if err := waitUnlocked(ctx, e.rt.paths(c.ID).dir); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(e.rt.LogPath(c.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+			var last jsonLogEntry
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+				t.Fatalf("last log entry %q: %v", lines[len(lines)-1], err)
+			}
+			at, err := time.Parse(time.RFC3339Nano, last.Time)
+			if err != nil || at.Before(asked) || strings.Trim(last.Log, "x") != "" || last.Log == "" {
+				t.Errorf("last log entry %+v, want the output written up to the drop, logged after it was asked (%s)", last, asked.Format(time.RFC3339Nano))
 			}
 			if err := e.rt.Remove(ctx, c.ID); err != nil {
 				t.Fatal(err)

@@ -11,8 +11,9 @@
  *     encoding/json encodes a string; the time as RFC 3339 with
  *     nanoseconds, in UTC);
  *   - a drop request (the container is removed next, with no grace: see
- *     Runtime.Drop) it serves itself: the stop signal, SIGKILL, the init
- *     reaped, the exit code answered, and it exits, leaving the rest of
+ *     Runtime.Drop) it serves itself: the stop signal, SIGKILL, the
+ *     output logged to its end (a partial line too), the init reaped, the
+ *     exit code answered, and it exits, leaving the rest of
  *     the container's end (its events, its destruction) to the caller;
  *   - on anything else it execs the Go shim back, through the descriptor
  *     of its binary, which takes over from its handoff as after a start:
@@ -38,6 +39,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,6 +50,7 @@
 
 #define MAXLINE (16 << 10) /* logMaxLine */
 #define FLUSH_NS 100000000LL /* idleFlush */
+#define DRAIN_NS 2000000000LL /* drainGrace */
 #define MAXOUT 2
 #define ARGSENV "BERTH_IDLE_ARGS"
 
@@ -498,19 +501,65 @@ static int match(const char *buf, size_t n, const char *req)
 }
 
 /*
+ * drainouts logs what the container wrote up to its outputs' end, partial
+ * lines included, as the Go shim's copies do before an exit is recorded;
+ * for at most DRAIN_NS, as a process outside the container's namespaces
+ * may hold an output open. The log due to rotate wakes the Go shim.
+ */
+static void drainouts(void)
+{
+	struct pollfd pfd[MAXOUT];
+	int open = nouts;
+	long long end = mono() + DRAIN_NS;
+	for (int i = 0; i < nouts; i++)
+		pfd[i] = (struct pollfd){.fd = outs[i].fd, .events = POLLIN};
+	while (open > 0) {
+		long long left = end - mono();
+		if (left <= 0)
+			break;
+		int n = poll(pfd, (nfds_t)nouts, (int)((left + 999999) / 1000000));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (int i = 0; i < nouts; i++) {
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			struct out *o = &outs[i];
+			ssize_t m = read(o->fd, o->buf + o->n, (size_t)(MAXLINE - o->n));
+			if (m < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (m <= 0) { /* its end (EIO: a terminal whose other side is gone) */
+				pfd[i].fd = -1;
+				open--;
+				continue;
+			}
+			o->n += (int)m;
+			logged(o, 0);
+		}
+	}
+	for (int i = 0; i < nouts; i++)
+		logged(&outs[i], 1);
+}
+
+/*
  * drop serves a drop request on connection i: the stop signal (as a stop
- * with no grace sends it first), SIGKILL, the init reaped; then the
- * answer, with the signal and the exit code, and the shim's end. The
- * container is not paused when the caller asks (it reads the state the
- * Go shim published: it is running), so the kill takes effect at once.
+ * with no grace sends it first), SIGKILL, the output logged to its end,
+ * the init reaped; then the answer, with the signal and the exit code,
+ * and the shim's end. The container is not paused when the caller asks
+ * (it reads the state the Go shim published: it is running), so the kill
+ * takes effect at once.
  */
 static void drop(int i)
 {
-	char buf[sizeof dropreq];
-	(void)!recv(conns[i].fd, buf, sizeof dropreq - 1, 0);
 	if (stopsig > 0 && stopsig != SIGKILL)
 		kill(initpid, stopsig); /* our unreaped child: its pid is its own */
 	kill(initpid, SIGKILL);
+	/* Before the request is read and the init reaped: a log due to
+	 * rotate meanwhile wakes the Go shim, which serves the drop. */
+	drainouts();
+	char buf[sizeof dropreq];
+	(void)!recv(conns[i].fd, buf, sizeof dropreq - 1, 0);
 	int status = 0;
 	while (waitpid(initpid, &status, 0) < 0) {
 		if (errno != EINTR) {
