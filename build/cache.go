@@ -4,13 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/berth-dev/berth/image"
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 // stepKey is the cache key of a step: its parent's key, the instruction
@@ -73,18 +73,7 @@ func (c cache) put(key string, r record) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(c.dir, key+".tmp-")
-	if err != nil {
-		return fmt.Errorf("writing the build cache: %w", err)
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing the build cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), c.path(key)); err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(c.path(key), data); err != nil {
 		return fmt.Errorf("writing the build cache: %w", err)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/image"
+	"github.com/berth-dev/berth/internal/atomicfile"
 	"github.com/berth-dev/berth/reconcile"
 )
 
@@ -404,20 +405,11 @@ func newImageSave(g *globals) *cobra.Command {
 				if output == "" {
 					return e.Images.Save(cmd.Context(), w, args, format)
 				}
-				tmp := output + ".tmp"
-				f, err := os.Create(tmp)
-				if err != nil {
-					return err
-				}
-				if err := e.Images.Save(cmd.Context(), f, args, format); err != nil {
-					f.Close()
-					os.Remove(tmp)
-					return err
-				}
-				if err := f.Close(); err != nil {
-					return err
-				}
-				return os.Rename(tmp, output)
+				// As docker save -o: a temporary file beside output
+				// (mode 0600), renamed over it once whole.
+				return atomicfile.WriteFunc(output, func(w io.Writer) error {
+					return e.Images.Save(cmd.Context(), w, args, format)
+				})
 			})
 		},
 	}

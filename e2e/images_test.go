@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,6 +57,14 @@ func TestImageCommands(t *testing.T) {
 	for _, format := range []string{"docker", "oci"} {
 		archive := filepath.Join(t.TempDir(), "img.tar")
 		u.run("image", "save", "--format", format, "-o", archive, "berth-e2e/busybox:1")
+		// A failed save leaves the archive as it was; neither leaves a
+		// temporary file beside it.
+		if out, err := u.try("image", "save", "--format", format, "-o", archive, "berth-e2e/nothere"); err == nil {
+			t.Errorf("save of a missing image: %s", out)
+		}
+		if ents, err := os.ReadDir(filepath.Dir(archive)); err != nil || len(ents) != 1 || ents[0].Name() != "img.tar" {
+			t.Errorf("beside the archive: %v, %v", ents, err)
+		}
 		other := newUser(t, u.dir)
 		if out := other.run("image", "load", "-i", archive); !strings.Contains(out, "Loaded image: docker.io/berth-e2e/busybox:1") {
 			t.Fatalf("%s load: %s", format, out)

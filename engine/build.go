@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/berth-dev/berth/build"
+	"github.com/berth-dev/berth/internal/atomicfile"
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
@@ -107,11 +108,10 @@ func (e *Engine) recordBuild(id string, in reconcile.BuildInputs) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("recording the build of %s: %w", id, err)
 	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	if err := atomicfile.Write(p, data); err != nil {
 		return fmt.Errorf("recording the build of %s: %w", id, err)
 	}
-	return os.Rename(tmp, p)
+	return nil
 }
 
 // builtFrom is what image id was built from, when berth built it.

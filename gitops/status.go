@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 // Status is what the follower of a stack did, as `berth reconcile status`
@@ -57,26 +59,12 @@ func ReadStatus(dir string) (Status, error) {
 	return s, err
 }
 
-// writeStatus replaces the status file atomically.
+// writeStatus replaces the status file atomically, synced (not its
+// directory: after a crash of the host an older status may be back).
 func writeStatus(dir string, s Status) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, statusFile+".tmp")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, statusFile))
+	return atomicfile.Write(filepath.Join(dir, statusFile), append(b, '\n'), atomicfile.SyncFile())
 }

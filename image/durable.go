@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 // A batch makes what one pull wrote durable in one step at its end (an
@@ -144,8 +146,8 @@ func (b *batch) commit() error {
 		}
 	}
 	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			errs = append(errs, fmt.Errorf("syncing %s: %w", d, err))
+		if err := atomicfile.SyncDir(d); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

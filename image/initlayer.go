@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 // An init layer is derived from an image's snapshots: the mount points a
@@ -78,7 +80,7 @@ func (s *Store) InitLayer(ctx context.Context, layers []string, what string, fil
 	}
 	// Durable before any container's configuration names it.
 	for _, d := range []string{filepath.Dir(dir), s.path("initlayers"), s.dir} {
-		if err := syncDir(d); err != nil {
+		if err := atomicfile.SyncDir(d); err != nil {
 			return "", fmt.Errorf("making an init layer: %w", err)
 		}
 	}

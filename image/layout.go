@@ -11,11 +11,12 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 // Index annotations berth writes on each index.json entry.
@@ -297,28 +298,11 @@ func (w *writebackWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// writeFileAtomic replaces path with data through a synced temporary file
-// in the same directory.
+// writeFileAtomic replaces path, a file of the store's layout, with data
+// readable by all and synced before the rename; the directory is not
+// synced: after a crash of the host the old content may be back, whole.
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.Write(path, data, atomicfile.Mode(0o644), atomicfile.SyncFile())
 }
 
 // parseHash parses "sha256:<64 hex>" and refuses anything else, so a hash

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
+
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 // WriteFileInPlace replaces the contents of path with data while keeping
@@ -84,23 +85,5 @@ func writeInPlace(path string, data []byte) (err error) {
 // one (use WriteFileInPlace there), a bind mount of its directory sees
 // the new one.
 func ReplaceFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("replacing %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("replacing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, data, atomicfile.Mode(0o644))
 }

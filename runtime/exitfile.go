@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 // exitRecord is exit.json: the last exit of a container, written by its shim.
@@ -20,55 +21,15 @@ type exitRecord struct {
 	Stopped    bool      `json:"stopped,omitempty"`    // the exit followed an explicit stop or kill
 }
 
-// writeFileAtomic writes data to name through a temporary file and rename,
-// so that readers see the old or the new content, never a part. File and
-// directory are synced: after a crash of the host the file is there, whole.
-func writeFileAtomic(name string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	defer func() {
-		if err != nil { // renamed, it is gone already: no failing unlink for nothing
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("syncing %s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	return syncDir(filepath.Dir(name))
-}
-
-// syncDir makes the entries of dir durable (a rename in it, a removal).
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
-}
-
+// writeJSONAtomic writes v as JSON to name, durably: readers see the old
+// or the new content, never a part, and after a crash of the host the file
+// is there, whole.
 func writeJSONAtomic(name string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", name, err)
 	}
-	return writeFileAtomic(name, data)
+	return atomicfile.Write(name, data, atomicfile.Durable())
 }
 
 // errTorn marks a state file that exists but does not decode: empty or cut

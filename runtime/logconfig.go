@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 // LogConfig is how a container's output is kept: Docker's logging driver
@@ -99,22 +101,14 @@ func gzipFile(src, dst string) error {
 		return fmt.Errorf("compressing log: %w", err)
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*")
-	if err != nil {
-		return fmt.Errorf("compressing log: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	zw := gzip.NewWriter(tmp)
-	_, err = io.Copy(zw, in)
-	if cerr := zw.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dst)
-	}
+	err = atomicfile.WriteFunc(dst, func(w io.Writer) error {
+		zw := gzip.NewWriter(w)
+		_, err := io.Copy(zw, in)
+		if cerr := zw.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("compressing log: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 // trashPrefix starts the name of a container directory on its way out.
@@ -24,7 +26,7 @@ func removeDirAtomic(dir string) error {
 	}
 	switch err := os.Rename(dir, trash); {
 	case err == nil:
-		if err := syncDir(parent); err != nil {
+		if err := atomicfile.SyncDir(parent); err != nil {
 			return err
 		}
 	case !errors.Is(err, os.ErrNotExist):

@@ -27,7 +27,7 @@ func (s *shim) publish() {
 	}
 }
 
-// writeVolatile replaces name with data at once, as writeFileAtomic does
+// writeVolatile replaces name with data at once, as writeJSONAtomic does
 // but without syncing: the file lives under the run root, which a reboot
 // empties anyway.
 func writeVolatile(name string, data []byte) error {

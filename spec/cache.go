@@ -18,6 +18,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/sirupsen/logrus"
+
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 // This file keeps loaded projects so that a command run again on unchanged
@@ -171,23 +173,7 @@ func writeCache(dir, path, head string, r resolved, p *Project) {
 	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
 		return
 	}
-	tmp, err := os.CreateTemp(dir, ".entry-*")
-	if err != nil {
-		return
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return
-	}
-	if tmp.Close() != nil {
-		return
-	}
-	if os.Rename(tmp.Name(), path) == nil {
+	if atomicfile.Write(path, b, atomicfile.Mode(0o600)) == nil {
 		pruneCache(dir)
 	}
 }

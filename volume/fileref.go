@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 // WriteFileRef writes data as file name in dir for a config or secret bind
@@ -24,61 +26,11 @@ func WriteFileRef(dir, name string, data []byte, uid, gid int, mode os.FileMode)
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return "", fmt.Errorf("securing %s: %w", dir, err)
 	}
-	if err := writeAtomic(dir, name, data, fileMode(mode), uid, gid); err != nil {
-		return "", fmt.Errorf("writing %s: %w", filepath.Join(dir, name), err)
+	path := filepath.Join(dir, name)
+	if err := atomicfile.Write(path, data, atomicfile.Owner(uid, gid), atomicfile.Mode(fileMode(mode)), atomicfile.Durable()); err != nil {
+		return "", err
 	}
-	return filepath.Join(dir, name), nil
-}
-
-// writeAtomic writes dir/name through a temporary file that gets owner
-// uid:gid (-1 keeps one) and mode before any byte is written, is synced,
-// and is renamed over name; then dir is synced.
-func writeAtomic(dir, name string, data []byte, mode os.FileMode, uid, gid int) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if uid >= 0 || gid >= 0 {
-		if err := f.Chown(uid, gid); err != nil {
-			return err
-		}
-	}
-	// After Chown, which clears setuid and setgid bits.
-	if err := f.Chmod(mode); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes dir's entries durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
+	return path, nil
 }
 
 // fileMode turns Unix special bits in m into os.FileMode's flags.

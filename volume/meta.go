@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 var (
@@ -81,7 +83,7 @@ func (m *Manager) CreateWith(name string, o Options) (string, error) {
 		return "", fmt.Errorf("creating volume %q: %w", name, err)
 	}
 	for _, d := range []string{filepath.Join(m.dir, name), m.dir} {
-		if err := syncDir(d); err != nil {
+		if err := atomicfile.SyncDir(d); err != nil {
 			return "", fmt.Errorf("creating volume %q: %w", name, err)
 		}
 	}
@@ -224,7 +226,7 @@ func (m *Manager) writeMeta(name string, md meta) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating volume %q: %w", name, err)
 	}
-	if err := writeAtomic(dir, metaFile, b, 0o644, -1, -1); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, metaFile), b, atomicfile.Mode(0o644), atomicfile.Durable()); err != nil {
 		return fmt.Errorf("recording volume %q options: %w", name, err)
 	}
 	return nil

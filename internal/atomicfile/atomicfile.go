@@ -67,13 +67,15 @@ func Durable() Option {
 // Write replaces path with data.
 func Write(path string, data []byte, opts ...Option) error {
 	return WriteFunc(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
+		if _, err := w.Write(data); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		return nil
 	}, opts...)
 }
 
-// WriteFunc replaces path with what fill writes; an error of fill leaves
-// the old file and is returned.
+// WriteFunc replaces path with what fill writes (to the temporary file, an
+// *os.File). An error of fill leaves the old file and is returned as it is.
 func WriteFunc(path string, fill func(io.Writer) error, opts ...Option) error {
 	var o options
 	for _, opt := range opts {
@@ -101,7 +103,7 @@ func WriteFunc(path string, fill func(io.Writer) error, opts ...Option) error {
 		}
 	}
 	if err := fill(f); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
 	}
 	if o.sync >= syncFile {
 		if err := f.Sync(); err != nil {

@@ -112,8 +112,8 @@ func TestWriteFailureKeepsOld(t *testing.T) {
 		w.Write([]byte("half"))
 		return boom
 	}, Durable())
-	if !errors.Is(err, boom) || !strings.Contains(err.Error(), p) {
-		t.Errorf("failing content: %v; want boom naming %s", err, p)
+	if err != boom {
+		t.Errorf("failing content: %v; want boom as it is", err)
 	}
 	if os.Getuid() != 0 { // root may give any owner
 		if err := Write(p, []byte("new"), Owner(0, 0)); err == nil {

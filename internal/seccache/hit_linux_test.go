@@ -172,15 +172,18 @@ func TestAFailedDeferredRuleFailsClosed(t *testing.T) {
 // not another entry of the current one.
 func TestKeepRemovesStaleFiles(t *testing.T) {
 	dir := t.TempDir()
-	old, fresh := filepath.Join(dir, ".tmp-1"), filepath.Join(dir, ".tmp-2")
-	for _, name := range []string{old, fresh} {
+	// An earlier build's name, and atomicfile's.
+	old, old2, fresh := filepath.Join(dir, ".tmp-1"), filepath.Join(dir, ".k2-0123.42"), filepath.Join(dir, ".tmp-2")
+	for _, name := range []string{old, old2, fresh} {
 		if err := os.WriteFile(name, []byte("half"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	then := time.Now().Add(-staleTemp - time.Minute)
-	if err := os.Chtimes(old, then, then); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{old, old2} {
+		if err := os.Chtimes(name, then, then); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// An entry of the current naming, one of the earlier (the hash alone,
 	// without the scheme) and a file of another kind.
@@ -196,7 +199,7 @@ func TestKeepRemovesStaleFiles(t *testing.T) {
 	if err := keep(entry, Entry{Log: bytes.Repeat([]byte("l"), 8), BPF: make([]byte, 8)}); err != nil {
 		t.Fatal(err)
 	}
-	for _, gone := range []string{old, earlier} {
+	for _, gone := range []string{old, old2, earlier} {
 		if _, err := os.Stat(gone); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s is still there: %v", filepath.Base(gone), err)
 		}

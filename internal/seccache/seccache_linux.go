@@ -22,6 +22,8 @@ import (
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/internal/atomicfile"
 )
 
 // Enabled: this binary tracks libseccomp's calls (built with libseccomp).
@@ -183,20 +185,7 @@ func keep(path string, e Entry) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(e.Marshal())
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-	}
+	err := atomicfile.Write(path, e.Marshal())
 	removeStale(filepath.Dir(path), time.Now().Add(-staleTemp))
 	return err
 }
@@ -212,7 +201,7 @@ func removeStale(dir string, cutoff time.Time) {
 	names, _ := os.ReadDir(dir)
 	for _, de := range names {
 		name := filepath.Join(dir, de.Name())
-		if !strings.HasPrefix(de.Name(), ".tmp-") {
+		if !strings.HasPrefix(de.Name(), ".") { // atomicfile's, and ".tmp-*" of earlier builds
 			if de.Type().IsRegular() && staleEntryName(de.Name()) {
 				_ = os.Remove(name)
 			}
