@@ -97,10 +97,12 @@ func (p *primer) try() bool {
 // does (cgroup_procs_write_start locks it for any pid written but 0),
 // and moves nothing even when the process's threads are in different
 // cgroups (a v2 threaded subtree, v1 tasks), where a write of the pid
-// to cgroup.procs would gather them all into the leader's. It finds the
-// thread's cgroup anew each time (a few microseconds): a long-lived
-// process (`reconcile --watch`) may have been moved since its last one,
-// and a write to the cgroup it was in then would move it back.
+// to cgroup.procs would gather them all into the leader's. It reads the
+// thread's cgroup each time: a long-lived process (`reconcile --watch`)
+// may have been moved since its last one, and a write to the cgroup it
+// was in then would move it back. The directory found for it is reused
+// while the thread's cgroup and the directory's mount are the same (see
+// foundCgroup).
 func primeNow() error {
 	runtime.LockOSThread() // the thread whose cgroup is read is the one written
 	defer runtime.UnlockOSThread()
@@ -108,13 +110,16 @@ func primeNow() error {
 	if err != nil {
 		return err
 	}
-	mounts, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return err
-	}
-	dir, v2 := ownCgroup(self, mounts, statfsType)
+	dir, v2 := primeFound.lookup(self)
 	if dir == "" {
-		return os.ErrNotExist
+		mounts, err := os.ReadFile("/proc/self/mountinfo")
+		if err != nil {
+			return err
+		}
+		if dir, v2 = ownCgroup(self, mounts, statfsType); dir == "" {
+			return os.ErrNotExist
+		}
+		primeFound.remember(self, dir, v2)
 	}
 	file := "tasks"
 	if v2 {
@@ -122,13 +127,74 @@ func primeNow() error {
 	}
 	f, err := os.OpenFile(filepath.Join(dir, file), os.O_WRONLY, 0)
 	if err != nil {
+		primeFound.forget()
 		return err
 	}
 	_, err = f.WriteString(strconv.Itoa(unix.Gettid()))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err != nil {
+		primeFound.forget()
+	}
 	return err
+}
+
+// primeFound is the cgroup directory the last prime found.
+var primeFound foundCgroup
+
+// foundCgroup remembers the cgroup directory a prime found through the
+// whole mount table (which grows by a mount per running container, read
+// and parsed at each prime: most of a prime's cost in an `up`), with what
+// makes it still right: the thread's /proc/thread-self/cgroup as it was
+// then (a thread in another cgroup, or moved since, finds it again) and
+// the unique ID of the mount the directory is on (a mount over it or
+// over its hierarchy, or a hierarchy unmounted and mounted again, finds
+// it again; unique mount IDs are never reused). Without unique mount IDs
+// (before Linux 6.8) nothing is remembered.
+type foundCgroup struct {
+	p atomic.Pointer[found]
+}
+
+// found is what foundCgroup remembers.
+type found struct {
+	self string // the thread's /proc/thread-self/cgroup
+	dir  string
+	v2   bool
+	mnt  uint64 // the unique ID of the mount dir is on
+}
+
+// lookup returns the directory remembered for a thread whose
+// /proc/thread-self/cgroup reads self, if its mount is still the one it
+// was found on; "" otherwise.
+func (c *foundCgroup) lookup(self []byte) (dir string, v2 bool) {
+	f := c.p.Load()
+	if f == nil || f.self != string(self) || mountID(f.dir) != f.mnt {
+		return "", false
+	}
+	return f.dir, f.v2
+}
+
+// remember keeps dir, found for self, with the ID of the mount it is on.
+func (c *foundCgroup) remember(self []byte, dir string, v2 bool) {
+	if id := mountID(dir); id != 0 {
+		c.p.Store(&found{self: string(self), dir: dir, v2: v2, mnt: id})
+	}
+}
+
+// forget drops what c remembers (a write to it failed).
+func (c *foundCgroup) forget() { c.p.Store(nil) }
+
+// mountID is the unique ID of the mount path is on, as the calling thread
+// sees it; 0 when the kernel does not say (before Linux 6.8) or path is
+// gone.
+func mountID(path string) uint64 {
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, path, unix.AT_STATX_DONT_SYNC, unix.STATX_MNT_ID_UNIQUE, &stx); err != nil ||
+		stx.Mask&unix.STATX_MNT_ID_UNIQUE == 0 {
+		return 0
+	}
+	return stx.Mnt_id
 }
 
 // statfsType is the filesystem type (statfs's f_type) of the directory

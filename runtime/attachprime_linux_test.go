@@ -294,3 +294,54 @@ func hostCgroup(t *testing.T) (string, bool) {
 	}
 	return ownCgroup(self, mounts, statfsType)
 }
+
+// TestPrimeFindsItsCgroupAgainOverAMount: a prime reuses the directory
+// an earlier one found only while it is on the same mount. Here a tmpfs
+// mounted over it (in a mount namespace of the test's thread) holds the
+// cgroup files; the next prime must not write through it (it finds the
+// thread's cgroup again, whose directory is no longer a cgroup's).
+func TestPrimeFindsItsCgroupAgainOverAMount(t *testing.T) {
+	testutil.RequiresRoot(t)
+	if mountID("/") == 0 {
+		t.Skip("the kernel gives no unique mount IDs (Linux 6.8): the primer remembers nothing")
+	}
+	err := inOwnMountNS(func() error {
+		if err := primeNow(); err != nil {
+			return fmt.Errorf("the first prime: %w", err)
+		}
+		self, err := os.ReadFile("/proc/thread-self/cgroup")
+		if err != nil {
+			return err
+		}
+		f := primeFound.p.Load()
+		if f == nil || f.self != string(self) {
+			return fmt.Errorf("the first prime remembered %+v for this thread", f)
+		}
+		if dir, _ := primeFound.lookup(self); dir != f.dir {
+			return fmt.Errorf("a lookup on the same mount found %q, want %q", dir, f.dir)
+		}
+		if err := unix.Mount("tmpfs", f.dir, "tmpfs", 0, ""); err != nil {
+			return err
+		}
+		defer unix.Unmount(f.dir, unix.MNT_DETACH)
+		files := []string{"cgroup.procs", "tasks", "cgroup.threads"}
+		for _, name := range files {
+			if err := os.WriteFile(filepath.Join(f.dir, name), nil, 0o644); err != nil {
+				return err
+			}
+		}
+		if dir, _ := primeFound.lookup(self); dir != "" {
+			return fmt.Errorf("a lookup over another mount found %q", dir)
+		}
+		_ = primeNow() // another v1 hierarchy, or none
+		for _, name := range files {
+			if b, err := os.ReadFile(filepath.Join(f.dir, name)); err != nil || len(b) > 0 {
+				return fmt.Errorf("the prime wrote %q through the tmpfs's %s (%v)", b, name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
