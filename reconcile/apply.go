@@ -138,6 +138,8 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 		done[a.ID] = make(chan struct{})
 	}
 	sem := make(chan struct{}, parallel)
+	run := runners(parallel)
+	defer close(run)
 	var wg sync.WaitGroup
 	for _, a := range p.Actions {
 		wg.Add(1)
@@ -173,7 +175,14 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 			emit(Event{Action: a, Status: Started})
 			start := time.Now()
 			phase.Record(a.Target, "apply.queued", queued, start.Sub(queued))
-			freed, err := do(ctx, p.Project, a, d)
+			var freed int64
+			var err error
+			ran := make(chan struct{})
+			run <- func() {
+				defer close(ran)
+				freed, err = do(ctx, p.Project, a, d)
+			}
+			<-ran
 			phase.Record(a.Target, "apply."+string(a.Kind), start, time.Since(start))
 			if changesHost(a.Kind) {
 				hostChanged()
@@ -206,6 +215,24 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 		}
 	}
 	return errors.Join(all...)
+}
+
+// runners starts n goroutines that run the functions sent on the
+// returned channel, one at a time each, until it is closed. Apply's
+// actions run on them (at most n hold its semaphore at once) rather than
+// on the goroutine of each action: an action's work (a container's
+// creation) grows a goroutine's stack to tens of kilobytes, a copy at
+// each doubling, which n goroutines do once instead of every action.
+func runners(n int) chan<- func() {
+	run := make(chan func())
+	for i := 0; i < n; i++ {
+		go func() {
+			for f := range run {
+				f()
+			}
+		}()
+	}
+	return run
 }
 
 // do performs one action through the drivers.

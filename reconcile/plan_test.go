@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -672,6 +673,41 @@ func TestApplyHonoursTheDriversParallelLimit(t *testing.T) {
 		if counting.most != limit {
 			t.Errorf("parallel %d: at most %d starts at once", limit, counting.most)
 		}
+	}
+}
+
+// goroutineStarts is a Containers that records the goroutine each Start
+// runs on.
+type goroutineStarts struct {
+	Containers
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+func (c *goroutineStarts) Start(ctx context.Context, name string) error {
+	buf := make([]byte, 64)
+	id := strings.Fields(string(buf[:goruntime.Stack(buf, false)]))[1] // "goroutine N [running]:"
+	c.mu.Lock()
+	c.ids[id] = true
+	c.mu.Unlock()
+	return c.Containers.Start(ctx, name)
+}
+
+// TestApplyRunsActionsOnItsRunners: the actions run on as many
+// goroutines as may run at once (whose stacks have grown for them), not
+// on a goroutine each.
+func TestApplyRunsActionsOnItsRunners(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	p.Services[0].DependsOn, p.Services[2].DependsOn = nil, nil
+	p.Services[2].Scale = 6
+	d := f.drivers()
+	starts := &goroutineStarts{Containers: d.Containers, ids: map[string]bool{}}
+	d.Containers, d.Parallel = starts, 2
+	if _, err := Converge(context.Background(), p, f, d, Options{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(starts.ids) == 0 || len(starts.ids) > 2 {
+		t.Errorf("8 starts with a limit of 2 ran on %d goroutines", len(starts.ids))
 	}
 }
 
