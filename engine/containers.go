@@ -56,12 +56,14 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	}
 	// The record and its addresses, in one transaction.
 	end = phase.Start(c.Name, "create.store-put")
-	err = e.store.PutContainer(ctx, store.Container{ID: id, Name: c.Name, Project: c.Project, Service: svc.Name, Number: c.Number,
-		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now(), Labels: labels}, claims...)
+	rec := store.Container{ID: id, Name: c.Name, Project: c.Project, Service: svc.Name, Number: c.Number,
+		ImageRef: svc.Image, ImageID: img.ID, Spec: svc.Canonical(), CreatedAt: time.Now(), Labels: labels}
+	err = e.store.PutContainer(ctx, rec, claims...)
 	end()
 	if err != nil {
 		return err
 	}
+	defer e.creating(rec)()
 	cfg, err := runtimeConfig(c, id, layers)
 	if err != nil {
 		return err

@@ -24,6 +24,10 @@ type sharedPeers struct {
 	mu   sync.Mutex
 	busy int    // creations in flight
 	p    *peers // the snapshot; nil: read at the next use
+	// made holds, by name, the records this process's creations in
+	// flight put (see creating): a creation's refresh of itself takes its
+	// record from there instead of reading it back.
+	made map[string]store.Container
 	// reads counts the whole-host reads, for tests.
 	reads int
 }
@@ -44,8 +48,9 @@ func (e *Engine) holdPeers() (release func()) {
 }
 
 // withPeers calls render with the host's peers, self among them as the
-// store has it now: from the snapshot while creations are in flight
-// (read first when there is none), else read afresh.
+// store has it now (its record as its creation put it, if in flight:
+// see creating): from the snapshot while creations are in flight (read
+// first when there is none), else read afresh.
 func (e *Engine) withPeers(ctx context.Context, self string, render func(*peers) error) error {
 	s := &e.shared
 	s.mu.Lock()
@@ -54,6 +59,11 @@ func (e *Engine) withPeers(ctx context.Context, self string, render func(*peers)
 		p, err := e.readPeers(ctx)
 		if err != nil {
 			return err
+		}
+		if _, ok := s.made[self]; ok { // as its creation put it
+			if err := e.refreshPeer(ctx, p, self); err != nil {
+				return err
+			}
 		}
 		s.reads++
 		if s.busy > 0 {
@@ -67,17 +77,42 @@ func (e *Engine) withPeers(ctx context.Context, self string, render func(*peers)
 	return render(s.p)
 }
 
-// refreshPeer puts container name into p as the store records it now:
-// its record, its endpoints and whether it holds published ports (three
-// lookups by name). A container with no record leaves p.
-func (e *Engine) refreshPeer(ctx context.Context, p *peers, name string) error {
-	r, err := e.store.Container(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		p.forget(name)
-		return nil
+// creating remembers rec, the record a creation in flight has just put
+// (Create), until done: the creation's own refresh (refreshPeer) takes it
+// from there. It is the record this creation made, even if another
+// process has replaced it since.
+func (e *Engine) creating(rec store.Container) (done func()) {
+	s := &e.shared
+	s.mu.Lock()
+	if s.made == nil {
+		s.made = map[string]store.Container{}
 	}
-	if err != nil {
-		return err
+	s.made[rec.Name] = rec
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		delete(s.made, rec.Name)
+		s.mu.Unlock()
+	}
+}
+
+// refreshPeer puts container name into p as the store records it now:
+// its record (the one a creation in flight of this process put, else
+// read), its endpoints and whether it holds published ports (lookups by
+// name). A container with no record leaves p. The caller holds
+// e.shared.mu.
+func (e *Engine) refreshPeer(ctx context.Context, p *peers, name string) error {
+	r, ok := e.shared.made[name]
+	if !ok {
+		var err error
+		r, err = e.store.Container(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			p.forget(name)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 	}
 	eps, err := e.store.EndpointsOf(ctx, name)
 	if err != nil {

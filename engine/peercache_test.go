@@ -129,3 +129,35 @@ func TestPeersReadOncePerBurst(t *testing.T) {
 		t.Errorf("a container recorded after the burst is missing:\n%s", got)
 	}
 }
+
+// A creation's own file names it as the record it put (Create's
+// creating), not as the store has it by then: here another process has
+// replaced the record since (a concurrent up of the project), and the
+// creation's /etc/hosts still gives its hostname as its own ID's. Once
+// the creation is done, the store's record is read again.
+func TestCreationRendersItsOwnRecord(t *testing.T) {
+	e, st := peerHost(t)
+	ctx := context.Background()
+	svc := spec.Service{Name: "web", Networks: map[string]spec.ServiceNetwork{"default": {}}}
+	release := e.holdPeers()
+	defer release()
+	putPeer(t, st, "shop-web-1", svc, "10.1.0.2")
+	mine, err := st.Container(ctx, "shop-web-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := e.creating(mine)
+	putPeer(t, st, "shop-web-1", svc, "10.1.0.2") // another process's record, another ID
+	theirs, err := st.Container(ctx, "shop-web-1")
+	if err != nil || theirs.ID == mine.ID {
+		t.Fatalf("the replaced record: %v, %v", theirs.ID, err)
+	}
+	line := func(id string) string { return "10.1.0.2\t" + id[:12] + " shop-web-1 web\n" }
+	if got := hostsNow(t, e, "shop-web-1"); !strings.Contains(got, line(mine.ID)) {
+		t.Errorf("the creation's file:\n%s\nwant the line %q", got, line(mine.ID))
+	}
+	done()
+	if got := hostsNow(t, e, "shop-web-1"); !strings.Contains(got, line(theirs.ID)) {
+		t.Errorf("after the creation:\n%s\nwant the line %q", got, line(theirs.ID))
+	}
+}
