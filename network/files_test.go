@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -167,5 +168,17 @@ func TestOnlyLoopbackNameservers(t *testing.T) {
 		if got := onlyLoopbackNameservers([]byte(conf)); got != want {
 			t.Errorf("onlyLoopbackNameservers(%q) = %v, want %v", conf, got, want)
 		}
+	}
+}
+
+// BenchmarkHostsFile renders the /etc/hosts of a container among 50
+// peers (RefreshHosts renders one per container of an up).
+func BenchmarkHostsFile(b *testing.B) {
+	var es []HostEntry
+	for i := 1; i <= 50; i++ {
+		es = append(es, HostEntry{IP: netip.AddrFrom4([4]byte{10, 1, 0, byte(i * 7 % 250)}), Names: []string{"s" + strconv.Itoa(i), "shop-s" + strconv.Itoa(i) + "-1"}})
+	}
+	for b.Loop() {
+		HostsFile(es)
 	}
 }

@@ -1,10 +1,8 @@
 package network
 
 import (
-	"bytes"
 	"net/netip"
-	"sort"
-	"strings"
+	"slices"
 )
 
 // HostEntry is one line of a container's /etc/hosts: an address and the
@@ -29,20 +27,28 @@ ff02::2	ip6-allrouters
 // their order), so the same set of peers always gives the same bytes.
 // Entries without a valid address or without names are left out.
 func HostsFile(entries []HostEntry) []byte {
-	var es []HostEntry
+	es := make([]HostEntry, 0, len(entries))
+	size := len(localhostLines)
 	for _, e := range entries {
 		if e.IP.IsValid() && len(e.Names) > 0 {
 			es = append(es, e)
+			size += 40 + 16*len(e.Names)
 		}
 	}
-	sort.SliceStable(es, func(i, j int) bool { return es[i].IP.Less(es[j].IP) })
-	var b bytes.Buffer
-	b.WriteString(localhostLines)
+	slices.SortStableFunc(es, func(a, b HostEntry) int { return a.IP.Compare(b.IP) })
+	b := make([]byte, 0, size)
+	b = append(b, localhostLines...)
 	for _, e := range es {
-		b.WriteString(e.IP.String())
-		b.WriteByte('\t')
-		b.WriteString(strings.Join(e.Names, " "))
-		b.WriteByte('\n')
+		b = e.IP.AppendTo(b)
+		for i, n := range e.Names {
+			if i == 0 {
+				b = append(b, '\t')
+			} else {
+				b = append(b, ' ')
+			}
+			b = append(b, n...)
+		}
+		b = append(b, '\n')
 	}
-	return b.Bytes()
+	return b
 }
