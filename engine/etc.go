@@ -37,6 +37,11 @@ type peers struct {
 // container it replaced after it.
 func (p *peers) serves(c string) bool {
 	svc := p.services[c]
+	return p.servesAs(c, &svc)
+}
+
+// servesAs is serves of container c, whose service is svc.
+func (p *peers) servesAs(c string, svc *spec.Service) bool {
 	return p.published[c] || len(svc.Ports) == 0 || svc.NetworkMode != ""
 }
 
@@ -85,22 +90,25 @@ func (p *peers) hostsFile(self string) ([]byte, error) {
 			mine[ep.Network] = true
 		}
 	}
-	var entries []network.HostEntry
+	entries := make([]network.HostEntry, 0, len(p.eps))
 	for _, ep := range p.eps {
+		if !mine[ep.Network] {
+			continue
+		}
 		svc, ok := p.services[ep.Container]
-		if !ok || !mine[ep.Network] {
+		if !ok {
 			continue
 		}
 		ip, err := netip.ParseAddr(ep.Address)
 		if err != nil {
 			continue
 		}
-		var names []string
+		names := make([]string, 0, 3+len(svc.Networks[ep.Key].Aliases))
 		if ep.Container == self {
 			names = append(names, p.hostnames[self])
 		}
 		names = append(names, ep.Container)
-		if p.serves(ep.Container) {
+		if p.servesAs(ep.Container, &svc) {
 			if !p.oneOff[ep.Container] { // a one-off's aliases name its service only with run --use-aliases
 				names = append(names, svc.Name)
 			}
