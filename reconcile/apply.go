@@ -138,7 +138,7 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 		done[a.ID] = make(chan struct{})
 	}
 	sem := make(chan struct{}, parallel)
-	run := runners(parallel)
+	run := runners(min(parallel, len(p.Actions)))
 	defer close(run)
 	var wg sync.WaitGroup
 	for _, a := range p.Actions {
@@ -223,6 +223,7 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 // on the goroutine of each action: an action's work (a container's
 // creation) grows a goroutine's stack to tens of kilobytes, a copy at
 // each doubling, which n goroutines do once instead of every action.
+// Apply starts no more of them than it has actions.
 func runners(n int) chan<- func() {
 	run := make(chan func())
 	for i := 0; i < n; i++ {

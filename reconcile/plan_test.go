@@ -711,6 +711,33 @@ func TestApplyRunsActionsOnItsRunners(t *testing.T) {
 	}
 }
 
+// numGoroutineStarts is a Containers that records how many goroutines
+// there are during its Starts.
+type numGoroutineStarts struct {
+	Containers
+	most int
+}
+
+func (c *numGoroutineStarts) Start(ctx context.Context, name string) error {
+	c.most = max(c.most, goruntime.NumGoroutine())
+	return c.Containers.Start(ctx, name)
+}
+
+// TestApplyStartsNoMoreRunnersThanActions: a high parallel limit does
+// not start that many goroutines for a small plan.
+func TestApplyStartsNoMoreRunnersThanActions(t *testing.T) {
+	f, p := hostWithImages(), testProject()
+	d := f.drivers()
+	starts := &numGoroutineStarts{Containers: d.Containers}
+	d.Containers, d.Parallel = starts, 100000
+	if _, err := Converge(context.Background(), p, f, d, Options{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if starts.most == 0 || starts.most > 1000 {
+		t.Errorf("%d goroutines during a start of a small plan with a limit of 100000", starts.most)
+	}
+}
+
 func TestDeadSupervisorRestarts(t *testing.T) {
 	f, p := hostWithImages(), testProject()
 	up(t, f, p, Options{})
