@@ -42,7 +42,7 @@ type Event struct {
 // container's labels, image and name as attributes and attrs over them.
 // The container must be recorded. The oldest events beyond MaxEvents go.
 func (s *Store) AddEvent(ctx context.Context, name, action string, attrs map[string]string, at time.Time) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error { return addEvent(tx, name, action, attrs, at) })
+	err := s.tx(ctx, func(tx *sql.Tx) error { return s.addEvent(tx, name, action, attrs, at) })
 	if err != nil {
 		return fmt.Errorf("recording event %q of %q: %w", action, name, err)
 	}
@@ -56,7 +56,7 @@ func (s *Store) AddEvent(ctx context.Context, name, action string, attrs map[str
 func (s *Store) AddEvents(ctx context.Context, name string, evs []Event) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		for _, ev := range evs {
-			if err := addEvent(tx, name, ev.Action, ev.Attributes, ev.Time); err != nil {
+			if err := s.addEvent(tx, name, ev.Action, ev.Attributes, ev.Time); err != nil {
 				return err
 			}
 		}
@@ -71,9 +71,9 @@ func (s *Store) AddEvents(ctx context.Context, name string, evs []Event) error {
 
 // addEvent records, in tx, event action of container name, with its
 // recorded labels, image and name beside attrs.
-func addEvent(tx *sql.Tx, name, action string, attrs map[string]string, at time.Time) error {
+func (s *Store) addEvent(tx *sql.Tx, name, action string, attrs map[string]string, at time.Time) error {
 	var id, project, service, image, labels string
-	err := tx.QueryRow(`SELECT id, project, service, image_ref, labels FROM containers WHERE name = ?`, name).Scan(&id, &project, &service, &image, &labels)
+	err := s.txQueryRow(tx, eventOwnerQuery, name).Scan(&id, &project, &service, &image, &labels)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("container %q: %w", name, ErrNotFound)
 	}
@@ -90,7 +90,7 @@ func addEvent(tx *sql.Tx, name, action string, attrs map[string]string, at time.
 	if err != nil {
 		return err
 	}
-	return insertEvent(tx, Event{Time: at, Action: action, ID: id, Name: name, Project: project, Service: service}, string(b))
+	return s.insertEvent(tx, Event{Time: at, Action: action, ID: id, Name: name, Project: project, Service: service}, string(b))
 }
 
 // AddProjectEvent records an event of project as a whole, of type typ
@@ -104,7 +104,7 @@ func (s *Store) AddProjectEvent(ctx context.Context, project, typ, action string
 		return err
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		return insertEvent(tx, Event{Time: at, Action: action, Project: project}, string(b))
+		return s.insertEvent(tx, Event{Time: at, Action: action, Project: project}, string(b))
 	})
 	if err != nil {
 		return fmt.Errorf("recording event %q of project %q: %w", action, project, err)
@@ -115,9 +115,8 @@ func (s *Store) AddProjectEvent(ctx context.Context, project, typ, action string
 
 // insertEvent records e with its attributes' JSON, and drops the oldest
 // events beyond MaxEvents.
-func insertEvent(tx *sql.Tx, e Event, attrs string) error {
-	res, err := tx.Exec(`INSERT INTO events (time, action, id, name, project, service, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.Time.UnixNano(), e.Action, e.ID, e.Name, e.Project, e.Service, attrs)
+func (s *Store) insertEvent(tx *sql.Tx, e Event, attrs string) error {
+	res, err := s.txExec(tx, insertEventQuery, e.Time.UnixNano(), e.Action, e.ID, e.Name, e.Project, e.Service, attrs)
 	if err != nil {
 		return err
 	}
@@ -125,9 +124,17 @@ func insertEvent(tx *sql.Tx, e Event, attrs string) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(`DELETE FROM events WHERE seq <= ?`, seq-int64(maxEvents))
+	_, err = s.txExec(tx, trimEventsQuery, seq-int64(maxEvents))
 	return err
 }
+
+// The queries of an event's recording, prepared when the CLI's store
+// opens (txQueries): every container's creation records one.
+const (
+	eventOwnerQuery  = `SELECT id, project, service, image_ref, labels FROM containers WHERE name = ?`
+	insertEventQuery = `INSERT INTO events (time, action, id, name, project, service, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	trimEventsQuery  = `DELETE FROM events WHERE seq <= ?`
+)
 
 // typeAttribute holds a project event's type among its stored attributes.
 const typeAttribute = "\x00type"

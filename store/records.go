@@ -184,7 +184,7 @@ func (s *Store) Created(ctx context.Context, name, hash string, at time.Time) er
 		if _, err := s.txExec(tx, setHashQuery, hash, name); err != nil {
 			return err
 		}
-		return bestEffort(addEvent(tx, name, "create", nil, at))
+		return bestEffort(s.addEvent(tx, name, "create", nil, at))
 	})
 	if err != nil {
 		return fmt.Errorf("recording the config hash of %q: %w", name, err)
@@ -243,11 +243,11 @@ func (s *Store) Destroyed(ctx context.Context, name string, at time.Time, before
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		// While its record tells its labels.
 		for _, ev := range before {
-			if err := bestEffort(addEvent(tx, name, ev.Action, ev.Attributes, ev.Time)); err != nil {
+			if err := bestEffort(s.addEvent(tx, name, ev.Action, ev.Attributes, ev.Time)); err != nil {
 				return err
 			}
 		}
-		if err := bestEffort(addEvent(tx, name, "destroy", nil, at)); err != nil {
+		if err := bestEffort(s.addEvent(tx, name, "destroy", nil, at)); err != nil {
 			return err
 		}
 		return deleteContainer(tx, name)
@@ -364,7 +364,7 @@ func (s *Store) AllocateEndpoint(ctx context.Context, container, network, key st
 	// An address already recorded (PutContainer's claims) is read without
 	// taking the write lock.
 	var addr string
-	err := s.db.QueryRowContext(ctx, `SELECT address FROM endpoints WHERE container = ? AND network = ?`, container, network).Scan(&addr)
+	err := s.queryRow(ctx, `SELECT address FROM endpoints WHERE container = ? AND network = ?`, container, network).Scan(&addr)
 	if err == nil {
 		return addr, nil
 	}

@@ -19,7 +19,7 @@ type stmts struct {
 // txQueries are the statements run inside transactions that are
 // prepared when the CLI's store opens (Open; see cached): a shim's
 // (OpenCurrent) runs none of them.
-var txQueries = []string{ownerQuery, putContainerQuery, setHashQuery}
+var txQueries = []string{ownerQuery, putContainerQuery, setHashQuery, eventOwnerQuery, insertEventQuery, trimEventsQuery}
 
 // prepareTx prepares txQueries; one that fails is run unprepared.
 func (s *Store) prepareTx() {

@@ -70,3 +70,28 @@ func TestOpenCurrentPreparesNothing(t *testing.T) {
 		}
 	}
 }
+
+// AllocateEndpoint reads an address PutContainer claimed through a kept
+// statement (every container's creation reads its own back).
+func TestAllocateEndpointReadsThroughAKeptStatement(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	_, err := s.AllocateNetwork(ctx, Network{Name: "p_default", Project: "p", Key: "default", Bridge: "br-test"},
+		func([]string) (Addressing, error) { return Addressing{Subnet: "10.1.0.0/24", Gateway: "10.1.0.1"}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := EndpointClaim{Network: "p_default", Key: "default", Pick: func([]string) (string, error) { return "10.1.0.7", nil }}
+	if err := s.PutContainer(ctx, Container{ID: NewID(), Name: "p-s-1", Project: "p", Service: "s", Number: 1, Spec: []byte("{}")}, claim); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		addr, err := s.AllocateEndpoint(ctx, "p-s-1", "p_default", "default", func([]string) (string, error) { return "", errors.New("not claimed") })
+		if err != nil || addr != "10.1.0.7" {
+			t.Fatalf("the claimed address: %q, %v", addr, err)
+		}
+	}
+	if s.cached(`SELECT address FROM endpoints WHERE container = ? AND network = ?`) == nil {
+		t.Error("the read of a claimed address is not kept prepared")
+	}
+}
