@@ -112,6 +112,7 @@ func runShim(args []string, o shimOptions) int {
 			ready = nil
 		}
 	}
+	growStack(len(args))
 	takeHostMountNS()
 	a, err := parseShimArgs(args)
 	if err != nil {
