@@ -49,6 +49,8 @@ func Reexec(opts ...ShimOption) {
 	}
 	switch os.Args[1] {
 	case "init":
+		// libcontainer's init reaches 16 kB of stack.
+		growStack(len(os.Args))
 		seccache.Arm()      // before pivot_root: the offer its shim left, if any
 		libcontainer.Init() // never returns
 	case "shim":

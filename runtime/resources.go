@@ -66,8 +66,11 @@ func (r *Resources) check(h hostLimits) error {
 // without memswap_limit allowing as much swap again (when the kernel
 // limits swap at all). With reset, limits not set are written as "none"
 // (unlimited, the default weight), so that an update to a running
-// container takes away what is no longer asked for.
-func (r *Resources) oci(res *specs.LinuxResources, h hostLimits, reset bool) {
+// container takes away what is no longer asked for. h, what the host's
+// cgroups can limit, is asked only when a memory limit needs it: finding
+// that out reads the cgroup file systems, which a container without one
+// need not pay at each start.
+func (r *Resources) oci(res *specs.LinuxResources, h func() hostLimits, reset bool) {
 	var v Resources
 	if r != nil {
 		v = *r
@@ -85,7 +88,7 @@ func (r *Resources) oci(res *specs.LinuxResources, h hostLimits, reset bool) {
 	} else if reset {
 		mem.Reservation = i64(-1)
 	}
-	if h.Swap {
+	if (v.MemorySwap != 0 || v.Memory > 0 || reset) && h().Swap {
 		switch {
 		case v.MemorySwap != 0:
 			mem.Swap = i64(v.MemorySwap)

@@ -89,7 +89,7 @@ func (s *shim) update(res *Resources) error {
 			return fmt.Errorf("setting cgroup limits: %w", err)
 		}
 		var now specs.LinuxResources
-		res.oci(&now, host(), true)
+		res.oci(&now, host, true)
 		if now.CPU == nil || now.CPU.Cpus == "" {
 			// No cpuset any more: every online CPU again.
 			if host().Online == "" {
@@ -124,7 +124,7 @@ func (s *shim) update(res *Resources) error {
 func applyResources(spec *specs.Spec, res *Resources) {
 	r := spec.Linux.Resources
 	r.Memory, r.CPU, r.Pids, r.BlockIO = nil, nil, nil, nil
-	res.oci(r, host(), false)
+	res.oci(r, host, false)
 }
 
 // setCgroupResources copies the limits berth sets from an OCI spec's

@@ -13,7 +13,7 @@ import (
 func ociJSON(t *testing.T, r *Resources, h hostLimits, reset bool) string {
 	t.Helper()
 	var res specs.LinuxResources
-	r.oci(&res, h, reset)
+	r.oci(&res, func() hostLimits { return h }, reset)
 	b, err := json.Marshal(res)
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +48,27 @@ func TestResourcesOCI(t *testing.T) {
 				t.Errorf("oci =\n %s\nwant\n %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// A container without a memory limit starts without berth finding out
+// what the host's cgroups can limit (host reads the cgroup file
+// systems); one with a memory limit, or an update, asks.
+func TestResourcesOCIAsksTheHostForMemoryOnly(t *testing.T) {
+	for _, r := range []*Resources{nil, {NanoCPUs: 5e8, PidsLimit: 50, CPUSet: "0", BlkioWeight: 300}} {
+		var res specs.LinuxResources
+		r.oci(&res, func() hostLimits { t.Fatalf("oci of %+v asked the host", r); return hostLimits{} }, false)
+	}
+	for _, tc := range []struct {
+		r     *Resources
+		reset bool
+	}{{&Resources{Memory: 32 << 20}, false}, {&Resources{MemorySwap: -1}, false}, {nil, true}} {
+		asked := false
+		var res specs.LinuxResources
+		tc.r.oci(&res, func() hostLimits { asked = true; return hostLimits{Swap: true} }, tc.reset)
+		if !asked || res.Memory == nil || res.Memory.Swap == nil {
+			t.Errorf("oci of %+v (reset %v): asked the host %v, memory %+v; want asked and a swap limit", tc.r, tc.reset, asked, res.Memory)
+		}
 	}
 }
 

@@ -112,6 +112,7 @@ func runShim(args []string, o shimOptions) int {
 			ready = nil
 		}
 	}
+	growStack(len(args))
 	takeHostMountNS()
 	a, err := parseShimArgs(args)
 	if err != nil {
@@ -142,9 +143,13 @@ func runShim(args []string, o shimOptions) int {
 	pid, _ := l.proc.Pid()
 	if a.Hold {
 		report(readyMsg{Pid: pid}) // created: its init waits for the start
-		init, _, _ := procStat(pid)
+		watch, err := watchInit(pid)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "shim %s: watching the init for its exec: %v\n", s.cfg.ID, err)
+		}
 		// The start's event is recorded before its answer, as before the ready.
 		if code, started := s.hold(&l, func() { s.event("start", nil) }); !started {
+			watch.close()
 			s.teardown()
 			return code
 		}
@@ -152,7 +157,8 @@ func runShim(args []string, o shimOptions) int {
 		// process. The start is answered at once, but the run is
 		// published and served only once that runs: whoever looks (the
 		// start of a dependent in a depends_on chain) finds it running.
-		awaitExec(pid, init)
+		watch.awaitExec()
+		watch.close()
 	} else {
 		s.event("start", nil) // before the ready: whoever started it sees it recorded
 		report(readyMsg{Pid: pid})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/lifecycle"
+	"golang.org/x/sys/unix"
 )
 
 // A shim spawned by Prepare holds its container created: libcontainer's
@@ -110,37 +111,83 @@ func procFile(pid int, name string) []byte {
 	return data
 }
 
-// procStat is the name and state of process pid, from /proc/PID/stat
-// (the name is in parentheses, the state after them); ok is false when
-// it is gone.
-func procStat(pid int) (name []byte, state byte, ok bool) {
-	stat := procFile(pid, "stat")
-	i, j := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
-	if i < 0 || j < i || j+2 >= len(stat) {
-		return nil, 0, false
+// initWatch watches libcontainer's init of a held start until it has
+// executed the container's process: its name, read from /proc/PID/comm
+// through one descriptor (a look costs a read, not an open, a read and a
+// close; and the kernel writes comm out for next to nothing, where stat
+// costs it tens of microseconds), and its end, through a pidfd (readable
+// once the process has ended). Both name the process they were opened
+// for, whatever later takes its pid.
+type initWatch struct {
+	pid, comm, pidfd int
+	init             []byte // its name when watched: libcontainer's init's
+	buf              [64]byte
+}
+
+// watchInit starts watching process pid, whose name now is its name
+// before the exec.
+func watchInit(pid int) (*initWatch, error) {
+	comm, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/comm", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
 	}
-	return stat[i+1 : j], stat[j+2], true
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		_ = unix.Close(comm)
+		return nil, err
+	}
+	w := &initWatch{pid: pid, comm: comm, pidfd: pidfd}
+	name, ok := w.name()
+	if !ok {
+		w.close()
+		return nil, fmt.Errorf("reading the name of process %d", pid)
+	}
+	w.init = bytes.Clone(name)
+	return w, nil
 }
 
-// exited reports whether process pid has ended: gone, or a zombie.
-func exited(pid int) bool {
-	_, state, ok := procStat(pid)
-	return !ok || state == 'Z' || state == 'X'
+// close stops watching; a nil watch has nothing to close.
+func (w *initWatch) close() {
+	if w == nil {
+		return
+	}
+	_ = unix.Close(w.comm)
+	_ = unix.Close(w.pidfd)
 }
 
-// awaitExec waits until process pid, libcontainer's init with the name
-// init, has executed the container's process (its name changed, then
-// its command line set up), or has ended, for at most execWait. Each
-// look reads the name and state in one file, and the command line only
-// once the name changed. It reports false when it gave up at the bound.
-func awaitExec(pid int, init []byte) bool {
+// name is the process's name now; ok is false once it is gone (reaped).
+// It is valid until the next call.
+func (w *initWatch) name() (name []byte, ok bool) {
+	n, err := unix.Pread(w.comm, w.buf[:], 0)
+	if err != nil || n == 0 {
+		return nil, false
+	}
+	return bytes.TrimSuffix(w.buf[:n], []byte("\n")), true
+}
+
+// ended reports whether the process has ended (a zombie, or reaped).
+func (w *initWatch) ended() bool {
+	fds := []unix.PollFd{{Fd: int32(w.pidfd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, 0)
+	return err == nil && n > 0
+}
+
+// awaitExec waits until the process has executed another program (its
+// name changed, then its command line set up), or has ended, for at most
+// execWait. The command line is read only once the name changed. It
+// reports false when it gave up at the bound. A nil watch (the process
+// could not be watched) does not wait.
+func (w *initWatch) awaitExec() bool {
+	if w == nil {
+		return true
+	}
 	deadline := time.Now().Add(execWait)
 	for d := 50 * time.Microsecond; time.Now().Before(deadline); d = min(2*d, 5*time.Millisecond) {
-		name, state, ok := procStat(pid)
-		if !ok || state == 'Z' || state == 'X' {
+		name, ok := w.name()
+		if !ok || w.ended() {
 			return true // ended: a zombie's command line reads empty for good
 		}
-		if !bytes.Equal(name, init) && len(procFile(pid, "cmdline")) > 0 {
+		if !bytes.Equal(name, w.init) && len(procFile(w.pid, "cmdline")) > 0 {
 			return true
 		}
 		time.Sleep(d)

@@ -12,27 +12,75 @@ import (
 // awaitExec must see it ended rather than wait out its bound (up --wait
 // saw such a container running for a second).
 func TestAwaitExecSeesAnEndedProcess(t *testing.T) {
-	cmd := exec.Command("/bin/true")
+	cmd := exec.Command("/bin/sh", "-c", "read _")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Wait()
 	pid := cmd.Process.Pid
+	w, err := watchInit(pid) // watched before its end, named sh
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	if w.ended() {
+		t.Fatalf("process %d runs but ended says it ended", pid)
+	}
+	in.Close()
 	// Wait for its end without reaping it: a zombie.
 	var info unix.Siginfo
 	if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil); err != nil {
 		t.Fatal(err)
 	}
-	if !exited(pid) {
-		t.Fatalf("process %d ended but exited says no", pid)
+	if !w.ended() {
+		t.Fatalf("process %d ended but ended says no", pid)
 	}
-	if exited(1) {
-		t.Fatal("exited says pid 1 ended")
-	}
-	if !awaitExec(pid, []byte("runc:[2:INIT]")) {
-		t.Fatal("awaitExec gave up at its bound on a process that had ended")
-	}
-	if !awaitExec(pid, []byte("true")) {
+	if !w.awaitExec() {
 		t.Fatal("awaitExec gave up at its bound on a process that ended before its exec")
+	}
+	if !(*initWatch)(nil).awaitExec() {
+		t.Fatal("awaitExec without a watch waited")
+	}
+}
+
+// awaitExec reads the init's name through one descriptor opened before
+// the exec: the reads must see the process's name change when it
+// executes another program, and fail once the process is reaped.
+func TestInitWatchFollowsTheProcess(t *testing.T) {
+	cmd := exec.Command("/bin/sh", "-c", "read _; exec sleep 10")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	w, err := watchInit(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	if string(w.init) != "sh" || w.ended() {
+		t.Fatalf("before its exec: name %q, ended %v; want sh, running", w.init, w.ended())
+	}
+	in.Close() // sh reads end of input and executes sleep
+	if !w.awaitExec() {
+		t.Fatal("awaitExec gave up at its bound on a process that executed")
+	}
+	if name, ok := w.name(); !ok || string(name) != "sleep" || w.ended() {
+		t.Fatalf("after its exec: name %q ok %v ended %v, want sleep, running", name, ok, w.ended())
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if name, ok := w.name(); ok {
+		t.Fatalf("reaped, a read still gives name %q", name)
+	}
+	if !w.ended() || !w.awaitExec() {
+		t.Fatal("a reaped process is not seen ended")
 	}
 }
