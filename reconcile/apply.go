@@ -178,11 +178,21 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 			var freed int64
 			var err error
 			ran := make(chan struct{})
+			returned := false
 			run <- func() {
-				defer close(ran)
+				defer func() {
+					if !returned { // runtime.Goexit (t.FailNow in a test's driver): this runner is gone
+						go runner(run)
+					}
+					close(ran)
+				}()
 				freed, err = do(ctx, p.Project, a, d)
+				returned = true
 			}
 			<-ran
+			if !returned {
+				err = errExited
+			}
 			phase.Record(a.Target, "apply."+string(a.Kind), start, time.Since(start))
 			if changesHost(a.Kind) {
 				hostChanged()
@@ -224,17 +234,24 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 // creation) grows a goroutine's stack to tens of kilobytes, a copy at
 // each doubling, which n goroutines do once instead of every action.
 // Apply starts no more of them than it has actions.
-func runners(n int) chan<- func() {
+func runners(n int) chan func() {
 	run := make(chan func())
 	for i := 0; i < n; i++ {
-		go func() {
-			for f := range run {
-				f()
-			}
-		}()
+		go runner(run)
 	}
 	return run
 }
+
+// runner runs the functions sent on run until it is closed.
+func runner(run <-chan func()) {
+	for f := range run {
+		f()
+	}
+}
+
+// errExited is an action's error when its driver ended the goroutine it
+// ran on (runtime.Goexit) rather than return.
+var errExited = errors.New("its goroutine exited before the action returned")
 
 // do performs one action through the drivers.
 func do(ctx context.Context, project string, a Action, d Drivers) (freed int64, err error) {
