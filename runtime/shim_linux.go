@@ -144,7 +144,7 @@ func runShim(args []string, o shimOptions) int {
 	if a.Hold {
 		report(readyMsg{Pid: pid}) // created: its init waits for the start
 		watch, err := watchInit(pid)
-		if err != nil {
+		if err != nil { // still watched, through /proc/PID/stat
 			fmt.Fprintf(os.Stderr, "shim %s: watching the init for its exec: %v\n", s.cfg.ID, err)
 		}
 		// The start's event is recorded before its answer, as before the ready.

@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -117,7 +118,10 @@ func procFile(pid int, name string) []byte {
 // close; and the kernel writes comm out for next to nothing, where stat
 // costs it tens of microseconds), and its end, through a pidfd (readable
 // once the process has ended). Both name the process they were opened
-// for, whatever later takes its pid.
+// for, whatever later takes its pid. Either descriptor may be missing
+// (-1): its look then reads /proc/PID/stat instead, by the pid, which the
+// init keeps while the wait lasts (the shim, its parent, reaps it only
+// later). comm alone cannot tell the end: a zombie's name reads as before.
 type initWatch struct {
 	pid, comm, pidfd int
 	init             []byte // its name when watched: libcontainer's init's
@@ -125,25 +129,30 @@ type initWatch struct {
 }
 
 // watchInit starts watching process pid, whose name now is its name
-// before the exec.
+// before the exec. The watch is never nil: a descriptor that cannot be
+// opened is done without (the error says which), not the wait.
 func watchInit(pid int) (*initWatch, error) {
+	var errs []error
 	comm, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/comm", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		comm = -1
+		errs = append(errs, fmt.Errorf("opening its name: %w", err))
 	}
 	pidfd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
-		_ = unix.Close(comm)
-		return nil, err
+		pidfd = -1
+		errs = append(errs, fmt.Errorf("opening a pidfd: %w", err))
 	}
+	return newInitWatch(pid, comm, pidfd), errors.Join(errs...)
+}
+
+// newInitWatch watches process pid through the descriptors comm and
+// pidfd, either -1 when missing.
+func newInitWatch(pid, comm, pidfd int) *initWatch {
 	w := &initWatch{pid: pid, comm: comm, pidfd: pidfd}
-	name, ok := w.name()
-	if !ok {
-		w.close()
-		return nil, fmt.Errorf("reading the name of process %d", pid)
-	}
+	name, _ := w.name() // none when it is gone: awaitExec sees it ended
 	w.init = bytes.Clone(name)
-	return w, nil
+	return w
 }
 
 // close stops watching; a nil watch has nothing to close.
@@ -151,13 +160,21 @@ func (w *initWatch) close() {
 	if w == nil {
 		return
 	}
-	_ = unix.Close(w.comm)
-	_ = unix.Close(w.pidfd)
+	if w.comm >= 0 {
+		_ = unix.Close(w.comm)
+	}
+	if w.pidfd >= 0 {
+		_ = unix.Close(w.pidfd)
+	}
 }
 
 // name is the process's name now; ok is false once it is gone (reaped).
 // It is valid until the next call.
 func (w *initWatch) name() (name []byte, ok bool) {
+	if w.comm < 0 {
+		name, _, ok = procStat(w.pid)
+		return name, ok
+	}
 	n, err := unix.Pread(w.comm, w.buf[:], 0)
 	if err != nil || n == 0 {
 		return nil, false
@@ -167,20 +184,32 @@ func (w *initWatch) name() (name []byte, ok bool) {
 
 // ended reports whether the process has ended (a zombie, or reaped).
 func (w *initWatch) ended() bool {
+	if w.pidfd < 0 {
+		_, state, ok := procStat(w.pid)
+		return !ok || state == 'Z' || state == 'X'
+	}
 	fds := []unix.PollFd{{Fd: int32(w.pidfd), Events: unix.POLLIN}}
 	n, err := unix.Poll(fds, 0)
 	return err == nil && n > 0
 }
 
+// procStat is the name and state of process pid, from /proc/PID/stat
+// (the name is in parentheses, the state after them); ok is false when
+// it is gone.
+func procStat(pid int) (name []byte, state byte, ok bool) {
+	stat := procFile(pid, "stat")
+	i, j := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+	if i < 0 || j < i || j+2 >= len(stat) {
+		return nil, 0, false
+	}
+	return stat[i+1 : j], stat[j+2], true
+}
+
 // awaitExec waits until the process has executed another program (its
 // name changed, then its command line set up), or has ended, for at most
 // execWait. The command line is read only once the name changed. It
-// reports false when it gave up at the bound. A nil watch (the process
-// could not be watched) does not wait.
+// reports false when it gave up at the bound.
 func (w *initWatch) awaitExec() bool {
-	if w == nil {
-		return true
-	}
 	deadline := time.Now().Add(execWait)
 	for d := 50 * time.Microsecond; time.Now().Before(deadline); d = min(2*d, 5*time.Millisecond) {
 		name, ok := w.name()

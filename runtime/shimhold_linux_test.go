@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"os/exec"
+	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -42,9 +43,6 @@ func TestAwaitExecSeesAnEndedProcess(t *testing.T) {
 	if !w.awaitExec() {
 		t.Fatal("awaitExec gave up at its bound on a process that ended before its exec")
 	}
-	if !(*initWatch)(nil).awaitExec() {
-		t.Fatal("awaitExec without a watch waited")
-	}
 }
 
 // awaitExec reads the init's name through one descriptor opened before
@@ -82,5 +80,54 @@ func TestInitWatchFollowsTheProcess(t *testing.T) {
 	}
 	if !w.ended() || !w.awaitExec() {
 		t.Fatal("a reaped process is not seen ended")
+	}
+}
+
+// A watch missing its pidfd (pidfd_open refused), or its comm descriptor
+// too, still waits for the exec and still sees the end, through
+// /proc/PID/stat: it degrades rather than let the start be published
+// before the exec. Without a pidfd, a zombie (whose name reads as
+// before) must be seen ended.
+func TestInitWatchWithoutDescriptors(t *testing.T) {
+	for _, withComm := range []bool{true, false} {
+		cmd := exec.Command("/bin/sh", "-c", "read _; exec sleep 10")
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pid := cmd.Process.Pid
+		comm := -1
+		if withComm {
+			if comm, err = unix.Open("/proc/"+strconv.Itoa(pid)+"/comm", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := newInitWatch(pid, comm, -1)
+		if string(w.init) != "sh" || w.ended() {
+			t.Fatalf("comm %v, before its exec: name %q, ended %v; want sh, running", withComm, w.init, w.ended())
+		}
+		in.Close() // sh reads end of input and executes sleep
+		if !w.awaitExec() {
+			t.Fatalf("comm %v: awaitExec gave up at its bound on a process that executed", withComm)
+		}
+		if name, ok := w.name(); !ok || string(name) != "sleep" || w.ended() {
+			t.Fatalf("comm %v, after its exec: name %q ok %v ended %v, want sleep, running", withComm, name, ok, w.ended())
+		}
+		_ = cmd.Process.Kill()
+		var info unix.Siginfo // its end, not reaped: a zombie
+		if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil); err != nil {
+			t.Fatal(err)
+		}
+		if !w.ended() {
+			t.Fatalf("comm %v: a zombie is not seen ended", withComm)
+		}
+		_ = cmd.Wait()
+		if name, ok := w.name(); ok || !w.ended() {
+			t.Fatalf("comm %v: reaped, a read still gives name %q, or it is not seen ended", withComm, name)
+		}
+		w.close()
 	}
 }
