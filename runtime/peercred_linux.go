@@ -13,28 +13,27 @@ import (
 // only peers that are root or the owner of root (the state root), by
 // their SO_PEERCRED credentials: a socket that escaped its 0700
 // directory still lets nobody else stop, attach to or read a container.
+// On failure it leaves no socket file behind (but one that was there).
 func listenPrivate(path, root string) (net.Listener, error) {
 	ln, err := listenUnix(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		return nil, err
-	}
 	pl, err := privateListener(ln, root)
 	if err != nil {
 		ln.Close()
+		_ = os.Remove(path)
 		return nil, err
 	}
 	return pl, nil
 }
 
-// listenUnix listens on a new unix socket at path, as net.Listen does
-// but for the backlog: SOMAXCONN, which the kernel caps at its
-// net.core.somaxconn, where net.Listen reads that sysctl from /proc
-// first (a fifth of the listen's CPU in a fresh shim, issue 15). Closing
-// the listener leaves the socket file (whoever made it removes it).
+// listenUnix listens on a new unix socket at path, mode 0600 before it
+// listens, as net.Listen does but for the backlog: SOMAXCONN, which the
+// kernel caps at its net.core.somaxconn, where net.Listen reads that
+// sysctl from /proc first (a fifth of the listen's CPU in a fresh shim,
+// issue 15). Closing the listener leaves the socket file (whoever made
+// it removes it); a failure after the bind removes it.
 func listenUnix(path string) (net.Listener, error) {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -44,6 +43,10 @@ func listenUnix(path string) (net.Listener, error) {
 	defer f.Close() // FileListener keeps a duplicate
 	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
 		return nil, fmt.Errorf("listen unix %s: bind: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("listen unix %s: %w", path, err)
 	}
 	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
 		_ = os.Remove(path)

@@ -13,7 +13,8 @@ import (
 // The shim's control socket: mode 0600, a unix listener the handoff can
 // pass on (unixListener), close-on-exec (no process the shim starts
 // inherits it), answering a client; a second listen on the path fails;
-// closing it leaves the file to whoever made it (the shim's teardown).
+// closing it leaves the file to whoever made it (the shim's teardown);
+// a listen that fails after its bind removes it.
 func TestListenPrivate(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "shim.sock")
@@ -67,5 +68,14 @@ func TestListenPrivate(t *testing.T) {
 	ln.Close()
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("closing the listener removed its file: %v", err)
+	}
+	// A failure once the socket is bound (the state root's owner cannot
+	// be read) leaves no socket file behind.
+	other := filepath.Join(dir, "other.sock")
+	if _, err := listenPrivate(other, filepath.Join(dir, "missing")); err == nil {
+		t.Fatal("listening with a missing state root succeeded")
+	}
+	if _, err := os.Lstat(other); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a failed listen left its socket file: %v", err)
 	}
 }
