@@ -29,11 +29,15 @@ func (s *Store) prepareTx() {
 }
 
 // prepared returns query prepared, or nil when it cannot be prepared (the
-// caller then runs the query as it is, which reports the error). It waits
-// for the store's one connection: never call it inside a transaction,
-// nor before one, which would wait for the transactions in flight
-// instead of joining their commit (a transaction's statements are
-// prepared when the store opens: prepareTx).
+// caller then runs the query as it is, which reports the error). A first
+// preparation waits for the store's one connection: never call it inside
+// a transaction, which holds that connection. A query run before a
+// transaction (AllocateEndpoint's read of an address already recorded;
+// Container and Network, which callers run before theirs) may use it: it
+// waits for the connection as the query itself does. But the statements
+// run inside transactions are prepared when the store opens (prepareTx),
+// not here before each, which would wait for the transactions in flight
+// instead of joining their commit.
 func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
 	if st := s.cached(query); st != nil {
 		return st
