@@ -60,8 +60,8 @@ func (e *Engine) withPeers(ctx context.Context, self string, render func(*peers)
 		if err != nil {
 			return err
 		}
-		if _, ok := s.made[self]; ok { // as its creation put it
-			if err := e.refreshPeer(ctx, p, self); err != nil {
+		if r, ok := s.made[self]; ok { // as its creation put it, with the endpoints and ports just read
+			if err := e.addPeer(p, r); err != nil {
 				return err
 			}
 		}

@@ -152,9 +152,14 @@ func TestCreationRendersItsOwnRecord(t *testing.T) {
 	if err != nil || theirs.ID == mine.ID {
 		t.Fatalf("the replaced record: %v, %v", theirs.ID, err)
 	}
+	putPeer(t, st, "shop-worker-1", spec.Service{Name: "worker", Networks: svc.Networks}, "10.1.0.3") // a peer on its network
 	line := func(id string) string { return "10.1.0.2\t" + id[:12] + " shop-web-1 web\n" }
-	if got := hostsNow(t, e, "shop-web-1"); !strings.Contains(got, line(mine.ID)) {
+	got := hostsNow(t, e, "shop-web-1") // read whole, its record swapped in
+	if !strings.Contains(got, line(mine.ID)) {
 		t.Errorf("the creation's file:\n%s\nwant the line %q", got, line(mine.ID))
+	}
+	if again := hostsNow(t, e, "shop-web-1"); again != got { // from the snapshot, refreshed by name
+		t.Errorf("the file read whole:\n%s\nfrom the snapshot:\n%s", got, again)
 	}
 	done()
 	if got := hostsNow(t, e, "shop-web-1"); !strings.Contains(got, line(theirs.ID)) {
