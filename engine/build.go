@@ -99,6 +99,9 @@ func (e *Engine) buildRecord(id string) string {
 	return filepath.Join(e.Root, "builds", strings.TrimPrefix(id, "sha256:")+".json")
 }
 
+// recordBuild keeps what image id was built from (in), for builtFrom. It
+// is replaced whole but not synced: a record a crash of the host loses
+// leaves the image's inputs unknown, as for an image berth did not build.
 func (e *Engine) recordBuild(id string, in reconcile.BuildInputs) error {
 	data, err := json.Marshal(in)
 	if err != nil {

@@ -2,11 +2,11 @@ package runtime
 
 // shimStack is the stack a shim's start needs (libcontainer's start and
 // the JSON encoding of its configuration, deepest, reach 32 kB; its
-// init, 16 kB). A
-// goroutine's stack starts at a few kB and doubles each time a call
-// would overflow it, each time copying it: walking every frame, through
-// the binary's tables, which the fresh process faults in. growStack takes
-// the stack there in one copy while it holds few frames (issue 15).
+// init, 16 kB). A goroutine's stack starts at a few kB and doubles each
+// time a call would overflow it, each time copying it: walking every
+// frame, through the binary's tables, which the fresh process faults in.
+// growStack takes the stack there in one copy while it holds few frames
+// (issue 15).
 const shimStack = 32 << 10
 
 // growStack grows the calling goroutine's stack to shimStack at once: its

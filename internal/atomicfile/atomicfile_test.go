@@ -25,6 +25,8 @@ func names(t *testing.T, dir string) []string {
 	return out
 }
 
+// Write replaces the file's content whole, longer or shorter, with every
+// durability, and leaves no temporary file in the directory.
 func TestWriteReplacesWhole(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "config.json")
@@ -165,6 +167,8 @@ func TestWriteUnwritableDir(t *testing.T) {
 	}
 }
 
+// SyncDir syncs a directory, and fails on a missing one with an error
+// naming it.
 func TestSyncDir(t *testing.T) {
 	dir := t.TempDir()
 	if err := SyncDir(dir); err != nil {
