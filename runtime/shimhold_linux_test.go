@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"io"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -49,14 +50,7 @@ func TestAwaitExecSeesAnEndedProcess(t *testing.T) {
 // the exec: the reads must see the process's name change when it
 // executes another program, and fail once the process is reaped.
 func TestInitWatchFollowsTheProcess(t *testing.T) {
-	cmd := exec.Command("/bin/sh", "-c", "read _; exec sleep 10")
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, in := startExecOnInput(t)
 	pid := cmd.Process.Pid
 	w, err := watchInit(pid)
 	if err != nil {
@@ -90,15 +84,9 @@ func TestInitWatchFollowsTheProcess(t *testing.T) {
 // before) must be seen ended.
 func TestInitWatchWithoutDescriptors(t *testing.T) {
 	for _, withComm := range []bool{true, false} {
-		cmd := exec.Command("/bin/sh", "-c", "read _; exec sleep 10")
-		in, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, in := startExecOnInput(t)
 		pid := cmd.Process.Pid
+		var err error
 		comm := -1
 		if withComm {
 			if comm, err = unix.Open("/proc/"+strconv.Itoa(pid)+"/comm", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
@@ -130,4 +118,19 @@ func TestInitWatchWithoutDescriptors(t *testing.T) {
 		}
 		w.close()
 	}
+}
+
+// startExecOnInput starts a shell that executes sleep once its input
+// ends: the stand-in for a held init, named sh until it executes.
+func startExecOnInput(t *testing.T) (*exec.Cmd, io.Closer) {
+	t.Helper()
+	cmd := exec.Command("/bin/sh", "-c", "read _; exec sleep 10")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, in
 }
