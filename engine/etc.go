@@ -31,17 +31,11 @@ type peers struct {
 	published map[string]bool   // containers holding published ports
 }
 
-// serves reports whether container c answers to its service's name and
-// aliases: not a container whose service publishes ports while it holds
-// none, that is a start-first successor before its switch or the
-// container it replaced after it.
-func (p *peers) serves(c string) bool {
-	svc := p.services[c]
-	return p.servesAs(c, &svc)
-}
-
-// servesAs is serves of container c, whose service is svc.
-func (p *peers) servesAs(c string, svc *spec.Service) bool {
+// serves reports whether container c, of service svc, answers to its
+// service's name and aliases: not a container whose service publishes
+// ports while it holds none, that is a start-first successor before its
+// switch or the container it replaced after it.
+func (p *peers) serves(c string, svc *spec.Service) bool {
 	return p.published[c] || len(svc.Ports) == 0 || svc.NetworkMode != ""
 }
 
@@ -108,7 +102,7 @@ func (p *peers) hostsFile(self string) ([]byte, error) {
 			names = append(names, p.hostnames[self])
 		}
 		names = append(names, ep.Container)
-		if p.servesAs(ep.Container, &svc) {
+		if p.serves(ep.Container, &svc) {
 			if !p.oneOff[ep.Container] { // a one-off's aliases name its service only with run --use-aliases
 				names = append(names, svc.Name)
 			}
