@@ -185,18 +185,6 @@ func (c *foundCgroup) remember(self []byte, dir string, v2 bool) {
 // forget drops what c remembers (a write to it failed).
 func (c *foundCgroup) forget() { c.p.Store(nil) }
 
-// mountID is the unique ID of the mount path is on, as the calling thread
-// sees it; 0 when the kernel does not say (before Linux 6.8) or path is
-// gone.
-func mountID(path string) uint64 {
-	var stx unix.Statx_t
-	if err := unix.Statx(unix.AT_FDCWD, path, unix.AT_STATX_DONT_SYNC, unix.STATX_MNT_ID_UNIQUE, &stx); err != nil ||
-		stx.Mask&unix.STATX_MNT_ID_UNIQUE == 0 {
-		return 0
-	}
-	return stx.Mnt_id
-}
-
 // statfsType is the filesystem type (statfs's f_type) of the directory
 // at path; 0 when it cannot be read.
 func statfsType(path string) int64 {

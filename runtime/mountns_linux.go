@@ -51,14 +51,13 @@ const (
 // group. ok is false where the kernel cannot say (before Linux 6.8: no
 // unique mount IDs or no statmount).
 func rootPropagation() (shared, ok bool) {
-	var stx unix.Statx_t
-	if err := unix.Statx(unix.AT_FDCWD, "/..", unix.AT_STATX_DONT_SYNC, unix.STATX_MNT_ID_UNIQUE, &stx); err != nil ||
-		stx.Mask&unix.STATX_MNT_ID_UNIQUE == 0 {
+	id := mountID("/..")
+	if id == 0 {
 		return false, false
 	}
 	var req [mntIDReqSize]byte
 	binary.NativeEndian.PutUint32(req[0:], mntIDReqSize)
-	binary.NativeEndian.PutUint64(req[8:], stx.Mnt_id)
+	binary.NativeEndian.PutUint64(req[8:], id)
 	binary.NativeEndian.PutUint64(req[16:], statmountMntBasic)
 	var buf [statmountSize]byte
 	_, _, errno := unix.Syscall6(unix.SYS_STATMOUNT, uintptr(unsafe.Pointer(&req[0])), uintptr(unsafe.Pointer(&buf[0])), statmountSize, 0, 0, 0)
@@ -66,6 +65,18 @@ func rootPropagation() (shared, ok bool) {
 		return false, false
 	}
 	return binary.NativeEndian.Uint64(buf[statmountPropagationOf:])&unix.MS_SHARED != 0, true
+}
+
+// mountID is the unique ID of the mount path is on, as the calling thread
+// sees it; 0 when the kernel does not say (before Linux 6.8) or path is
+// gone.
+func mountID(path string) uint64 {
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, path, unix.AT_STATX_DONT_SYNC, unix.STATX_MNT_ID_UNIQUE, &stx); err != nil ||
+		stx.Mask&unix.STATX_MNT_ID_UNIQUE == 0 {
+		return 0
+	}
+	return stx.Mnt_id
 }
 
 // rootMountShared reports, of a mountinfo table, whether the mount on
