@@ -16,6 +16,17 @@ import (
 	"github.com/berth-dev/berth/lifecycle"
 )
 
+// withShape sets up the test's shims to go idle ("idle") or never
+// (any other shape); it returns berth-idle's path.
+func withShape(t *testing.T, shape string) string {
+	t.Helper()
+	bin := withIdle(t)
+	if shape != "idle" {
+		t.Setenv(idleEnv, "off")
+	}
+	return bin
+}
+
 // eventLines are evs as the test shims' event hook writes them.
 func eventLines(evs []Event) []string {
 	var lines []string
@@ -92,10 +103,7 @@ func TestDropIdleShim(t *testing.T) {
 func TestDropEvents(t *testing.T) {
 	for _, shape := range []string{"idle", "awake", "paused"} {
 		t.Run(shape, func(t *testing.T) {
-			bin := withIdle(t)
-			if shape != "idle" {
-				t.Setenv(idleEnv, "off")
-			}
+			bin := withShape(t, shape)
 			e := newTestEnv(t)
 			ctx := context.Background()
 			c := e.config("exec sleep 1000")
@@ -157,10 +165,7 @@ func TestDropEvents(t *testing.T) {
 func TestDropLogsTheRest(t *testing.T) {
 	for _, shape := range []string{"idle", "awake"} {
 		t.Run(shape, func(t *testing.T) {
-			bin := withIdle(t)
-			if shape != "idle" {
-				t.Setenv(idleEnv, "off")
-			}
+			bin := withShape(t, shape)
 			e := newTestEnv(t)
 			ctx := context.Background()
 			sig := t.TempDir()

@@ -14,14 +14,7 @@ import (
 // awaitExec must see it ended rather than wait out its bound (up --wait
 // saw such a container running for a second).
 func TestAwaitExecSeesAnEndedProcess(t *testing.T) {
-	cmd := exec.Command("/bin/sh", "-c", "read _")
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, in := startOnInput(t, "read _")
 	defer cmd.Wait()
 	pid := cmd.Process.Pid
 	w, err := watchInit(pid) // watched before its end, named sh
@@ -50,7 +43,7 @@ func TestAwaitExecSeesAnEndedProcess(t *testing.T) {
 // the exec: the reads must see the process's name change when it
 // executes another program, and fail once the process is reaped.
 func TestInitWatchFollowsTheProcess(t *testing.T) {
-	cmd, in := startExecOnInput(t)
+	cmd, in := startOnInput(t, "read _; exec sleep 10")
 	pid := cmd.Process.Pid
 	w, err := watchInit(pid)
 	if err != nil {
@@ -84,7 +77,7 @@ func TestInitWatchFollowsTheProcess(t *testing.T) {
 // before) must be seen ended.
 func TestInitWatchWithoutDescriptors(t *testing.T) {
 	for _, withComm := range []bool{true, false} {
-		cmd, in := startExecOnInput(t)
+		cmd, in := startOnInput(t, "read _; exec sleep 10")
 		pid := cmd.Process.Pid
 		var err error
 		comm := -1
@@ -120,11 +113,11 @@ func TestInitWatchWithoutDescriptors(t *testing.T) {
 	}
 }
 
-// startExecOnInput starts a shell that executes sleep once its input
-// ends: the stand-in for a held init, named sh until it executes.
-func startExecOnInput(t *testing.T) (*exec.Cmd, io.Closer) {
+// startOnInput starts a shell running script, which goes on once its
+// input ends: the stand-in for a held init, named sh until it executes.
+func startOnInput(t *testing.T, script string) (*exec.Cmd, io.Closer) {
 	t.Helper()
-	cmd := exec.Command("/bin/sh", "-c", "read _; exec sleep 10")
+	cmd := exec.Command("/bin/sh", "-c", script)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
