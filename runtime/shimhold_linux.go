@@ -155,11 +155,8 @@ func newInitWatch(pid, comm, pidfd int) *initWatch {
 	return w
 }
 
-// close stops watching; a nil watch has nothing to close.
+// close stops watching.
 func (w *initWatch) close() {
-	if w == nil {
-		return
-	}
 	if w.comm >= 0 {
 		_ = unix.Close(w.comm)
 	}
