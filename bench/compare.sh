@@ -12,7 +12,11 @@
 # rows of lifecycle, with `berth version` (process start and package init,
 # what any command costs) beside them; "down" only lifecycle's down row.
 # The CPU row also measures the floor with Docker's default seccomp
-# profile (floor+seccomp), the filter berth installs and bare runc does not.
+# profile (floor+seccomp), the filter berth installs and bare runc does not;
+# runc built from the libcontainer berth links (runc-same, `go install`
+# through the module proxy); and that libcontainer starting all 50 from
+# one process (one-process), the floor of a process shape without a
+# process per container start.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_against_floor bench/compare.sh 10.249.0.0/16 runc hyperfine curl go python3 -- "$@"
@@ -20,6 +24,7 @@ src=$(cd "$(dirname "$0")/.." && pwd) # the checkout, for go build
 runs=${RUNS:-10}
 bench_cleanup() {
 	bench_floor_delete
+	if [ -x "$work/onestart" ]; then "$work/onestart" "$work/same-root" delete >/dev/null 2>&1 || true; fi
 	for b in "${bins[@]}"; do for d in "$work"/*/compose.yaml; do
 		(cd "$(dirname "$d")" && "$b" down -v -t 0 >/dev/null 2>&1) || true
 	done; done
@@ -152,6 +157,22 @@ if want cpu; then
 	"$work/seccompfloor" "$work/sbundle/config.json"
 	script floor-run-seccomp "for i in \$(seq 1 \$1); do $R run -d --bundle $work/sbundle ${fid}s\$i >/dev/null 2>&1 </dev/null; done"
 	cpu_row "floor+seccomp" "$work/floor-run-seccomp.sh 50" "$work/floor-delete.sh"
+	# Debian's runc is an older libcontainer than the one berth links. The
+	# same floor with runc built from berth's libcontainer (its version in
+	# go.mod: runc-same), and that libcontainer starting all 50 from one
+	# process (bench/internal/onestart: one-process), the floor of a shape
+	# where one process starts many containers instead of one per
+	# container (runc's, berth's shim).
+	rv=$(go -C "$src" list -m -f '{{.Version}}' github.com/opencontainers/runc)
+	GOBIN=$work/runc-same go install -tags seccomp "github.com/opencontainers/runc@$rv"
+	go -C "$src" build -tags seccomp -o "$work/onestart" ./bench/internal/onestart
+	# Both keep their state under same_root, which Debian's runc may not
+	# read; onestart's delete removes their containers.
+	same_root=$work/same-root
+	same_delete="$work/onestart $same_root delete"
+	script floor-run-same "for i in \$(seq 1 \$1); do $work/runc-same/runc --root $same_root run -d --bundle $work/bundle ${fid}r\$i >/dev/null 2>&1 </dev/null; done"
+	cpu_row "runc-same ($rv)" "$work/floor-run-same.sh 50" "$same_delete"
+	cpu_row one-process "$work/onestart $same_root $work/bundle 50 ${fid}o" "$same_delete"
 fi
 
 if want memory; then
@@ -266,7 +287,9 @@ bench_table "$results"
 cat <<EOF
 
 floor: bare runc (N × runc run -d; delete -f + run -d; N × runc delete -f; 50 runc containers' memory)
-(floor+seccomp: the CPU row's floor with Docker's default seccomp profile, which berth installs too)
+(floor+seccomp: the CPU row's floor with Docker's default seccomp profile, which berth installs too;
+runc-same: runc built from the libcontainer berth links; one-process: that libcontainer starting
+all 50 from one process, the floor of one starting process for many containers)
 and crane pull to a tarball (download only); it has no no-op up and no shim (0); its published
 port is the three containers by runc, the server in the host network. × is each median over the floor's.
 EOF
