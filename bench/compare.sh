@@ -16,7 +16,8 @@
 # runc built from the libcontainer berth links (runc-same, `go install`
 # through the module proxy); and that libcontainer starting all 50 from
 # one process (one-process), the floor of a process shape without a
-# process per container start.
+# process per container start. The CPU row runs every tool once per
+# round, the order rotated each round, CPU_ROUNDS (default 5) rounds.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_against_floor bench/compare.sh 10.249.0.0/16 runc hyperfine curl go python3 -- "$@"
@@ -134,21 +135,16 @@ fi
 if want cpu; then
 	# CPU of a cold up of 50: the tool's processes and its containers, counted
 	# in cgroups (bench/cgcpu.py), so that the rest of the machine does not
-	# count; the median of 3.
+	# count. Every tool runs once per round, in an order rotated each round
+	# (a tool's runs in a row read lower or higher as the machine drifts);
+	# the median of CPU_ROUNDS (default 5) rounds.
 	cgcpu=$(cd "$(dirname "$0")" && pwd)/cgcpu.py
-	cpu_row() { # cpu_row TOOL UP DOWN
-		local vals=() sorted
-		(eval "$3") >/dev/null 2>&1 # a subshell: DOWN's cd stays in it
-		for _ in 1 2 3; do
-			vals+=("$("$cgcpu" "$2" "$3")")
-		done
-		sorted=$(printf '%s\n' "${vals[@]}" | sort -g)
-		record "CPU of a cold up -d, 50 services" "$1" "$(echo "$sorted" | sed -n 2p)" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" CPU-s
-	}
+	cpu_tools=() cpu_ups=() cpu_downs=()
+	cpu_tool() { cpu_tools+=("$1") cpu_ups+=("$2") cpu_downs+=("$3"); } # cpu_tool TOOL UP DOWN
 	for i in "${!bins[@]}"; do
-		cpu_row "$(label "$i")" "cd $work/p50 && ${bins[$i]} up -d" "cd $work/p50 && ${bins[$i]} down -t 0"
+		cpu_tool "$(label "$i")" "cd $work/p50 && ${bins[$i]} up -d" "cd $work/p50 && ${bins[$i]} down -t 0"
 	done
-	cpu_row floor "$work/floor-run.sh 50" "$work/floor-delete.sh"
+	cpu_tool floor "$work/floor-run.sh 50" "$work/floor-delete.sh"
 	# The floor above installs no seccomp filter; berth installs Docker's
 	# default profile. The same floor with that profile, as dockerd passes
 	# it to runc, is the floor for the same work.
@@ -156,7 +152,7 @@ if want cpu; then
 	bench_bundle "$work/sbundle"
 	"$work/seccompfloor" "$work/sbundle/config.json"
 	script floor-run-seccomp "for i in \$(seq 1 \$1); do $R run -d --bundle $work/sbundle ${fid}s\$i >/dev/null 2>&1 </dev/null; done"
-	cpu_row "floor+seccomp" "$work/floor-run-seccomp.sh 50" "$work/floor-delete.sh"
+	cpu_tool "floor+seccomp" "$work/floor-run-seccomp.sh 50" "$work/floor-delete.sh"
 	# Debian's runc is an older libcontainer than the one berth links. The
 	# same floor with runc built from berth's libcontainer (its version in
 	# go.mod: runc-same), and that libcontainer starting all 50 from one
@@ -171,8 +167,23 @@ if want cpu; then
 	same_root=$work/same-root
 	same_delete="$work/onestart $same_root delete"
 	script floor-run-same "for i in \$(seq 1 \$1); do $work/runc-same/runc --root $same_root run -d --bundle $work/bundle ${fid}r\$i >/dev/null 2>&1 </dev/null; done"
-	cpu_row "runc-same ($rv)" "$work/floor-run-same.sh 50" "$same_delete"
-	cpu_row one-process "$work/onestart $same_root $work/bundle 50 ${fid}o" "$same_delete"
+	cpu_tool "runc-same ($rv)" "$work/floor-run-same.sh 50" "$same_delete"
+	cpu_tool one-process "$work/onestart $same_root $work/bundle 50 ${fid}o" "$same_delete"
+	n=${#cpu_tools[@]}
+	declare -a cpu_vals
+	for i in "${!cpu_tools[@]}"; do (eval "${cpu_downs[$i]}") >/dev/null 2>&1; done # a subshell: DOWN's cd stays in it
+	for ((r = 0; r < ${CPU_ROUNDS:-5}; r++)); do
+		for ((j = 0; j < n; j++)); do
+			i=$(((j + r) % n))
+			cpu_vals[i]+=" $("$cgcpu" "${cpu_ups[$i]}" "${cpu_downs[$i]}")"
+		done
+	done
+	for i in "${!cpu_tools[@]}"; do
+		# shellcheck disable=SC2086 # the values, one per word
+		sorted=$(printf '%s\n' ${cpu_vals[$i]} | sort -g)
+		record "CPU of a cold up -d, 50 services" "${cpu_tools[$i]}" \
+			"$(echo "$sorted" | sed -n "$((($(echo "$sorted" | wc -l) + 1) / 2))p")" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" CPU-s
+	done
 fi
 
 if want memory; then
