@@ -21,7 +21,11 @@ import (
 // A dependency with required: false gates softly: its failure does not
 // hold its dependents back, and a wait no dependent requires is Optional
 // (its failure is a warning).
+//
+// A container whose start so waits for other starts, and for no health or
+// exit, is prepared at its creation (see prepareBehindStarts).
 func (pl *planner) gateOnDependencies(svc spec.Service, o Options) {
+	behindStarts, behindLong := false, false
 	for _, dep := range sortedKeys(svc.DependsOn) {
 		d := svc.DependsOn[dep]
 		var gate []string
@@ -40,19 +44,29 @@ func (pl *planner) gateOnDependencies(svc spec.Service, o Options) {
 			pl.gateOn(&pl.plan.Actions[pl.byID[id]], gate, d.Required)
 		}
 		if c := d.Condition; c == "service_healthy" || c == "service_completed_successfully" {
-			pl.holdNoInit(svc.Name) // a health or an exit may take long
+			behindLong = true // a health or an exit may take long
+		} else if len(gate) > 0 {
+			behindStarts = true
 		}
+	}
+	if behindStarts && !behindLong {
+		pl.prepareBehindStarts(svc.Name)
 	}
 }
 
-// holdNoInit leaves the containers svc's plan creates unprepared
-// (ContainerSpec.Prestart): their starts wait for something that may
-// take long, during which a prepared container would hold its init and
-// its shim's memory for nothing.
-func (pl *planner) holdNoInit(svc string) {
+// prepareBehindStarts has the containers svc's plan creates and starts
+// prepared at their creation (ContainerSpec.Prestart), one-offs aside:
+// their starts wait for the starts of their dependencies, and their
+// preparation (nearly all of a start) runs meanwhile. Only those: a
+// container whose start follows its own creation gains nothing from a
+// preparation and pays for holding it (a cold up -d of 50 independent
+// services cost 16% more CPU and 17% more time with every container
+// prepared), and one whose start waits for a health or an exit would hold
+// its init and its shim's memory for what may take long.
+func (pl *planner) prepareBehindStarts(svc string) {
 	for _, id := range pl.creates[svc] {
 		if a := &pl.plan.Actions[pl.byID[id]]; a.Container != nil {
-			a.Container.Prestart = false
+			a.Container.Prestart = !a.Container.OneOff
 		}
 	}
 }

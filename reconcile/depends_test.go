@@ -153,9 +153,10 @@ func TestAbsentOptionalDependency(t *testing.T) {
 	}
 }
 
-// The containers whose start follows in the plan, gated by other starts
-// at most, are prepared at their creation (ContainerSpec.Prestart); not
-// those that wait for a health or an exit, one-offs, or any with
+// The containers whose start waits in the plan for other starts, and for
+// no health or exit, are prepared at their creation
+// (ContainerSpec.Prestart); not those whose start follows their creation
+// alone, those that wait for a health or an exit, one-offs, or any with
 // --no-start. Their starts keep the dependency order.
 func TestPrestart(t *testing.T) {
 	prestarts := func(plan Plan) map[string]bool {
@@ -169,7 +170,7 @@ func TestPrestart(t *testing.T) {
 	}
 	f, p := hostWithImages(), testProject()
 	plan := must(t)(PlanUp(p, f.observe(p), Options{}))
-	if got, want := prestarts(plan), map[string]bool{"shop-db-1": true, "shop-api-1": true, "shop-web-1": true}; !maps.Equal(got, want) {
+	if got, want := prestarts(plan), map[string]bool{"shop-db-1": false, "shop-api-1": true, "shop-web-1": true}; !maps.Equal(got, want) {
 		t.Errorf("started chain: prestart %v, want %v", got, want)
 	}
 	after := map[string][]string{}
@@ -183,7 +184,7 @@ func TestPrestart(t *testing.T) {
 		p := testProject()
 		p.Services[0].DependsOn["db"] = spec.Dependency{Condition: cond, Required: true} // api
 		got := prestarts(must(t)(PlanUp(p, f.observe(p), Options{})))
-		if want := map[string]bool{"shop-db-1": true, "shop-api-1": false, "shop-web-1": true}; !maps.Equal(got, want) {
+		if want := map[string]bool{"shop-db-1": false, "shop-api-1": false, "shop-web-1": true}; !maps.Equal(got, want) {
 			t.Errorf("api depends on db %s: prestart %v, want %v", cond, got, want)
 		}
 	}
@@ -191,7 +192,17 @@ func TestPrestart(t *testing.T) {
 		t.Errorf("--no-start: prestart %v, want none", got)
 	}
 	run := must(t)(PlanRun(p, f.observe(p), runOf(t, p, "api", "shop-api-run-0123456789ab")))
-	if got := prestarts(run); got["shop-api-run-0123456789ab"] || !got["shop-db-1"] {
-		t.Errorf("run: prestart %v, want the one-off's false and its dependencies' true", got)
+	if got := prestarts(run); got["shop-api-run-0123456789ab"] || got["shop-db-1"] {
+		t.Errorf("run: prestart %v, want none (a one-off; a dependency that waits for nothing)", got)
+	}
+	// A dependency already running: nothing to wait for, nothing prepared.
+	for ref, id := range f.registry {
+		f.images[ref] = id // pulled: the plan has processes
+	}
+	if err := Apply(context.Background(), must(t)(PlanUp(p, f.observe(p), Options{Services: []string{"db"}})), f.drivers(), 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := prestarts(must(t)(PlanUp(p, f.observe(p), Options{}))); got["shop-api-1"] {
+		t.Errorf("api after a running db: prestart %v, want api's false", got)
 	}
 }

@@ -485,7 +485,6 @@ func (pl *planner) create(d decision, after []string, o Options) {
 	pl.add(a)
 	pl.creates[d.svc.Name] = append(pl.creates[d.svc.Name], id)
 	if !o.NoStart {
-		d.spec.Prestart = !d.spec.OneOff // gateOnDependencies may undo it
 		pl.start(d.svc.Name, d.spec.Name, d.reason)
 	}
 }

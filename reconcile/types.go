@@ -209,11 +209,11 @@ type ContainerSpec struct {
 	// Standby makes its published ports wait: a start-first successor
 	// gets them from the container it replaces by a SwitchPorts action.
 	Standby bool
-	// Prestart says the plan starts it next, once other containers have
-	// started at most (no wait for a health or an exit comes before):
-	// the engine then makes its init right after its creation, beside the
-	// steps before its start, which only runs its process (runc create,
-	// then runc start).
+	// Prestart says the plan starts it once its dependencies have
+	// started (no wait for a health or an exit comes before): the engine
+	// then makes its init right after its creation, beside the steps
+	// before its start, which only runs its process (runc create, then
+	// runc start).
 	Prestart bool
 
 	// ConfigFiles and WorkingDir are the project's compose files and
