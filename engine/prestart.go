@@ -13,11 +13,11 @@ import (
 )
 
 // prestarts are the containers this process prepares (runtime.Prepare)
-// right after their creation, because the plan starts them next
-// (ContainerSpec.Prestart): the preparation, nearly all of a start's
-// work, runs beside the creations and starts that come before theirs, so
-// that a depends_on chain's starts, which must follow one another, are a
-// few milliseconds each instead of tens.
+// right after their creation, because the plan starts them once their
+// dependencies have started (ContainerSpec.Prestart): the preparation,
+// nearly all of a start's work, runs beside the creations and starts that
+// come before theirs, so that a depends_on chain's starts, which must
+// follow one another, are a few milliseconds each instead of tens.
 type prestarts struct {
 	mu sync.Mutex
 	m  map[string]chan error // by container name: the preparation's result, once
