@@ -12,11 +12,17 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/lifecycle"
+	"github.com/opencontainers/cgroups"
+	"github.com/opencontainers/cgroups/fscommon"
 )
 
 // recordEvent is the event hook of the test shims: one line per event,
-// "action k=v ...", in a file per container beside the exit hook's.
+// "action k=v ...", in a file per container beside the exit hook's. A
+// start waits while a test holds it (holdStart).
 func recordEvent(_, id, action string, attrs map[string]string, _ time.Time) {
+	if action == "start" {
+		awaitStartRelease(id)
+	}
 	f, err := os.OpenFile(filepath.Join(os.Getenv(hookDirEnv), id+".events"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return
@@ -29,6 +35,27 @@ func recordEvent(_, id, action string, attrs map[string]string, _ time.Time) {
 		}
 	}
 	fmt.Fprintln(f, line)
+}
+
+// holdStart makes the shim of container id wait in its event hook when
+// it records the container's start (before its ready report and before
+// it watches the run) until release is called, or for 30 s at most.
+func holdStart(id string) (release func()) {
+	name := filepath.Join(os.Getenv(hookDirEnv), id+".hold")
+	if err := os.WriteFile(name, nil, 0o644); err != nil {
+		panic(err)
+	}
+	return func() { os.Remove(name) }
+}
+
+// awaitStartRelease is the shim's side of holdStart.
+func awaitStartRelease(id string) {
+	name := filepath.Join(os.Getenv(hookDirEnv), id+".hold")
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(name); err != nil {
+			return
+		}
+	}
 }
 
 // hookEvents lists the events the event hook recorded for id.
@@ -99,5 +126,51 @@ func testShimOOMEvent(t *testing.T, e *testEnv, running func(State)) {
 	t.Logf("events: %q", got)
 	if !slices.Contains(got, "oom") || !slices.Contains(got, "die exitCode=137") || got[0] != "start" {
 		t.Fatalf("events %q, want start, oom and die exitCode=137", got)
+	}
+}
+
+// An OOM kill before the shim watches the run (a process that fills its
+// limit at once, while the shim still records its start) is reported at
+// the exit: one oom event, before the die.
+func TestShimOOMBeforeItsWatch(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.config("x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived")
+	c.Resources = &Resources{Memory: 32 << 20}
+	release := holdStart(c.ID)
+	defer release()
+	started := make(chan error, 1)
+	go func() { started <- e.rt.Start(context.Background(), c) }()
+	killed := func() bool {
+		file := "memory.events"
+		if !cgroups.IsCgroup2UnifiedMode() {
+			file = "memory.oom_control"
+		}
+		dir := filepath.Join("/sys/fs/cgroup", e.parent, c.ID)
+		if !cgroups.IsCgroup2UnifiedMode() {
+			mnt, err := cgroups.FindCgroupMountpoint("", "memory")
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir = filepath.Join(mnt, e.parent, c.ID)
+		}
+		n, err := fscommon.GetValueByKey(dir, file, "oom_kill")
+		return err == nil && n > 0
+	}
+	for deadline := time.Now().Add(30 * time.Second); !killed(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the process was not OOM-killed while the shim recorded its start")
+		}
+	}
+	release()
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	if st := e.waitExited(t, c.ID); st.ExitCode != 137 || !st.OOMKilled {
+		t.Fatalf("state %+v, want exit 137 and OOMKilled", st)
+	}
+	got := hookEvents(c.ID)
+	oom, die := slices.Index(got, "oom"), slices.Index(got, "die exitCode=137")
+	if n := len(slices.DeleteFunc(slices.Clone(got), func(ev string) bool { return ev != "oom" })); n != 1 || die < 0 || oom > die {
+		t.Fatalf("events %q, want one oom, before die exitCode=137", got)
 	}
 }

@@ -373,10 +373,17 @@ func (s *shim) wait() int {
 	oom, err := s.destroy()
 	s.mu.Lock()
 	s.state.OOMKilled = oom
+	run := s.state.StartedAt
 	s.publish()
 	s.mu.Unlock()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "shim %s: %v\n", s.cfg.ID, err)
+	}
+	if oom {
+		// The OOM watch is armed once the run is adopted: a kill before
+		// that (a process that fills its limit at once) is reported
+		// here, before the die event, and only once per run.
+		s.oomEventOf(run)
 	}
 	return code
 }
