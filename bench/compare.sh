@@ -179,10 +179,8 @@ if want cpu; then
 		done
 	done
 	for i in "${!cpu_tools[@]}"; do
-		# shellcheck disable=SC2086 # the values, one per word
-		sorted=$(printf '%s\n' ${cpu_vals[$i]} | sort -g)
-		record "CPU of a cold up -d, 50 services" "${cpu_tools[$i]}" \
-			"$(echo "$sorted" | sed -n "$((($(echo "$sorted" | wc -l) + 1) / 2))p")" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" CPU-s
+		# shellcheck disable=SC2046,SC2086 # the values, one per word; median, min, max
+		record "CPU of a cold up -d, 50 services" "${cpu_tools[$i]}" $(bench_median_min_max ${cpu_vals[$i]}) CPU-s
 	done
 fi
 
@@ -262,9 +260,8 @@ if want port; then
 			t=$(eval "$work/portwait 127.0.0.1:$port $cmd" 2>/dev/null) || { echo "failed: $row, $tool" >&2; exit 1; }
 			times+=("$t")
 		done
-		local sorted
-		sorted=$(printf '%s\n' "${times[@]}" | sort -g)
-		record "$row" "$tool" "$(echo "$sorted" | sed -n "$(((runs + 1) / 2))p")" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)" s
+		# shellcheck disable=SC2046 # median, min, max
+		record "$row" "$tool" $(bench_median_min_max "${times[@]}") s
 	}
 	for i in "${!bins[@]}"; do
 		portwaits "published port answers, from the start of up -d" "$(label "$i")" \

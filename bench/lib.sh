@@ -134,7 +134,13 @@ bench_mem_drop() {
 		eval "$down" >/dev/null 2>&1
 		drops+=("$(awk -v a="$before" -v b="$after" -v n="$n" 'BEGIN { printf "%.3f", (a - b) / 1024 / n }')")
 	done
-	printf '%s\n' "${drops[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[1], v[NR] }'
+	bench_median_min_max "${drops[@]}"
+}
+
+# bench_median_min_max NUMBER...: "MEDIAN MIN MAX" of the numbers (the
+# lower of the two middle ones for an even count).
+bench_median_min_max() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[1], v[NR] }'
 }
 
 # bench_shim_mem TOOL RUNROOT: result lines (ROW TOOL MEDIAN MIN MAX MB,
