@@ -13,7 +13,6 @@ import (
 
 	"github.com/berth-dev/berth/lifecycle"
 	"github.com/opencontainers/cgroups"
-	"github.com/opencontainers/cgroups/fscommon"
 )
 
 // recordEvent is the event hook of the test shims: one line per event,
@@ -140,23 +139,12 @@ func TestShimOOMBeforeItsWatch(t *testing.T) {
 	defer release()
 	started := make(chan error, 1)
 	go func() { started <- e.rt.Start(context.Background(), c) }()
-	killed := func() bool {
-		file := "memory.events"
-		if !cgroups.IsCgroup2UnifiedMode() {
-			file = "memory.oom_control"
-		}
-		dir := filepath.Join("/sys/fs/cgroup", e.parent, c.ID)
-		if !cgroups.IsCgroup2UnifiedMode() {
-			mnt, err := cgroups.FindCgroupMountpoint("", "memory")
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir = filepath.Join(mnt, e.parent, c.ID)
-		}
-		n, err := fscommon.GetValueByKey(dir, file, "oom_kill")
-		return err == nil && n > 0
+	// Its run's cgroup, keyed as libcontainer's state keys it (v1 first).
+	paths := map[string]string{"": e.cgroupDir(t, c.ID, "memory")}
+	if !cgroups.IsCgroup2UnifiedMode() {
+		paths = map[string]string{"memory": paths[""]}
 	}
-	for deadline := time.Now().Add(30 * time.Second); !killed(); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); !oomKilledIn(paths); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the process was not OOM-killed while the shim recorded its start")
 		}

@@ -18,19 +18,25 @@ import (
 // hierarchy (v1), or in its one cgroup (v2).
 func (e *testEnv) cgroupFile(t testing.TB, id, controller, file string) string {
 	t.Helper()
-	dir := filepath.Join("/sys/fs/cgroup", e.parent, id)
-	if !cgroups.IsCgroup2UnifiedMode() {
-		mnt, err := cgroups.FindCgroupMountpoint("", controller)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir = filepath.Join(mnt, e.parent, id)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, file))
+	b, err := os.ReadFile(filepath.Join(e.cgroupDir(t, id, controller), file))
 	if err != nil {
 		t.Fatalf("reading the cgroup: %v", err)
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// cgroupDir is container id's cgroup directory of controller (cgroup v1)
+// or its unified one (v2).
+func (e *testEnv) cgroupDir(t testing.TB, id, controller string) string {
+	t.Helper()
+	if cgroups.IsCgroup2UnifiedMode() {
+		return filepath.Join("/sys/fs/cgroup", e.parent, id)
+	}
+	mnt, err := cgroups.FindCgroupMountpoint("", controller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(mnt, e.parent, id)
 }
 
 // v2 picks the cgroup v2 or v1 name of a file.
