@@ -157,6 +157,7 @@ func Open(root, runRoot string, opts ...Option) (*Engine, error) {
 // Close releases the engine's database.
 func (e *Engine) Close() error {
 	e.releasePrestarts()
+	_ = e.runtime.Close() // its starter ends once its starts are answered
 	return e.store.Close()
 }
 

@@ -51,10 +51,36 @@ func newTestEnv(t testing.TB) *testEnv {
 				t.Errorf("cleanup: %v", err)
 			}
 		}
+		_ = e.rt.Close()
+		waitGone(t, e.root)
 		removeCgroupParent(t, e.parent)
 		os.RemoveAll(base)
 	})
 	return e
+}
+
+// waitGone waits until no process runs with root among its arguments:
+// the starter and its reaper end once their work is done.
+func waitGone(t testing.TB, root string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		left := ""
+		dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, d := range dirs {
+			if data, err := os.ReadFile(d); err == nil && strings.Contains(string(data), "\x00"+root+"\x00") {
+				left = strings.ReplaceAll(string(data), "\x00", " ")
+			}
+		}
+		if left == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("still running after the test: %s", left)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // removeCgroupParent removes the test's cgroup parent in every hierarchy;

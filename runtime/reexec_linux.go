@@ -39,7 +39,8 @@ func WithEventHook(fn EventHook) ShimOption {
 }
 
 // Reexec handles the hidden re-exec entry points of the binary: "init"
-// (libcontainer's container init), "shim" (a container's supervisor) and
+// (libcontainer's container init), "shim" (a container's supervisor),
+// "starter" (the process that starts the containers of a Runtime) and
 // "execproc" (the helper of an exec).
 // When os.Args[1] is one of them it never returns; otherwise it returns at
 // once. Call it first in main and in every TestMain that runs containers.
@@ -62,6 +63,12 @@ func Reexec(opts ...ShimOption) {
 			os.Exit(resumeShim(os.Args[2:], o))
 		}
 		os.Exit(runShim(os.Args[2:], o))
+	case starterArg:
+		var o shimOptions
+		for _, opt := range opts {
+			opt(&o)
+		}
+		os.Exit(runStarter(os.Args[2:], o))
 	case "execproc":
 		os.Exit(runExecHelper())
 	}

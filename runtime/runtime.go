@@ -17,6 +17,7 @@ type Runtime struct {
 	runRoot      string
 	cgroupParent string
 	shimCmd      []string
+	starter      *starterClient // the starter of this runtime's starts (see useStarter)
 }
 
 // Option configures a Runtime.
@@ -43,6 +44,7 @@ func New(root, runRoot string, opts ...Option) *Runtime {
 		runRoot:      absPath(runRoot),
 		cgroupParent: "berth",
 		shimCmd:      []string{"/proc/self/exe", "shim"},
+		starter:      &starterClient{},
 	}
 	for _, o := range opts {
 		o(r)

@@ -155,7 +155,12 @@ func (r *Runtime) launch(ctx context.Context, id string, c Config, hold bool) (r
 	// runs while the shim starts.
 	primeAttach()
 	end := phase.Start(id, "start.shim")
-	reported, err := r.spawnShim(ctx, id, hold)
+	var reported func() error
+	if r.useStarter(c, hold) {
+		reported, err = r.startVia(ctx, id)
+	} else {
+		reported, err = r.spawnShim(ctx, id, hold)
+	}
 	if err != nil {
 		end()
 		return nil, fmt.Errorf("starting %q: %w", id, err)

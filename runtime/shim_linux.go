@@ -19,6 +19,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // readyMsg is what the shim writes on its ready pipe (fd 3) once: the
@@ -188,11 +189,7 @@ func runShim(args []string, o shimOptions) int {
 // setup reads the config, mounts the rootfs, builds the spec, opens the
 // log and listens on the control socket.
 func (s *shim) setup(cgroupParent string) error {
-	if err := readJSON(s.p.config, &s.cfg); err != nil {
-		return fmt.Errorf("reading config: %w", err)
-	}
-	var err error
-	if s.policy, err = s.cfg.restartPolicy(); err != nil {
+	if err := s.loadConfig(); err != nil {
 		return err
 	}
 	m, err := rootfsMount(s.cfg.Layers, s.p.upper, s.p.work, s.p.rootfs)
@@ -204,6 +201,22 @@ func (s *shim) setup(cgroupParent string) error {
 	if err := m.mount(); err != nil {
 		return err
 	}
+	return s.setupMounted(cgroupParent)
+}
+
+// loadConfig reads the container's configuration and its restart policy.
+func (s *shim) loadConfig() error {
+	if err := readJSON(s.p.config, &s.cfg); err != nil {
+		return fmt.Errorf("reading config: %w", err)
+	}
+	var err error
+	s.policy, err = s.cfg.restartPolicy()
+	return err
+}
+
+// setupMounted is setup's part once the rootfs is mounted where the
+// calling thread sees it.
+func (s *shim) setupMounted(cgroupParent string) error {
 	id, err := resolveUserIn(s.p.rootfs, s.cfg.User)
 	if err != nil {
 		return err
@@ -238,9 +251,46 @@ func (s *shim) setup(cgroupParent string) error {
 // it: libcontainer's Process in the shim that started it, the adopted
 // child (adoptedInit) in the shim re-executed after that.
 type initProc interface {
-	Wait() (*os.ProcessState, error)
+	// Wait waits for the init's exit and returns its status.
+	Wait() (syscall.WaitStatus, error)
 	Signal(os.Signal) error
 	Pid() (int, error)
+	// exited reports, without waiting, whether the init has exited
+	// (reaped or not).
+	exited() bool
+}
+
+// lcInit is the init of a run this process started: its child, as
+// libcontainer returns it.
+type lcInit struct{ *libcontainer.Process }
+
+// Wait reaps the init.
+func (p lcInit) Wait() (syscall.WaitStatus, error) { return waitStatusOf(p.Process.Wait()) }
+
+func (p lcInit) exited() bool {
+	pid, err := p.Pid()
+	return err != nil || childExited(unix.P_PID, pid)
+}
+
+// childExited reports whether the child named by idtype and id (a pid or
+// a pidfd) has exited, reaped or not, without reaping it.
+func childExited(idtype, id int) bool {
+	var info unix.Siginfo
+	err := unix.Waitid(idtype, id, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	return err != nil || info.Signo != 0
+}
+
+// waitStatusOf is the wait status of ps, as os.Process.Wait returns it
+// (its error only repeats a non-zero status when there is one).
+func waitStatusOf(ps *os.ProcessState, err error) (syscall.WaitStatus, error) {
+	if ps == nil {
+		return 0, err
+	}
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	if !ok {
+		return 0, fmt.Errorf("a wait status of type %T", ps.Sys())
+	}
+	return ws, nil
 }
 
 // launched is a run just started, its output not yet read.
@@ -293,7 +343,7 @@ func (s *shim) launch(hold bool) (launched, error) {
 		sio.abort()
 		return launched{}, err
 	}
-	l := launched{ctr: ctr, proc: proc, sio: sio, at: time.Now()}
+	l := launched{ctr: ctr, proc: lcInit{proc}, sio: sio, at: time.Now()}
 	if st, err := ctr.State(); err == nil {
 		l.memDir, l.lean = st.CgroupPaths["memory"], leanOf(st)
 	}
@@ -341,7 +391,7 @@ func (s *shim) adopt(l launched) {
 // wait waits for the running container to exit, for its output to be
 // logged, and destroys it (its cgroups go). It returns the exit code.
 func (s *shim) wait() int {
-	ps, err := s.proc.Wait()
+	ws, err := s.proc.Wait()
 	s.mu.Lock()
 	stopped := s.stopped
 	s.mu.Unlock()
@@ -353,10 +403,8 @@ func (s *shim) wait() int {
 	endWait := phase.Start(s.cfg.ID, "shim.exit.reap")
 	defer func() { endWait() }()
 	code := 255
-	if ps != nil {
-		if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
-			code = exitCode(ws)
-		}
+	if err == nil {
+		code = exitCode(ws)
 	} else {
 		fmt.Fprintf(os.Stderr, "shim %s: waiting for init: %v\n", s.cfg.ID, err)
 	}

@@ -36,12 +36,15 @@ const noReexecEnv = "BERTH_SHIM_NO_REEXEC"
 // handoff is what a shim passes to its re-executed image: the numbers of
 // the descriptors it keeps open, and the run it started.
 type handoff struct {
-	Lock      int               `json:"lock"`
-	Listener  int               `json:"listener"`
-	Outputs   []handoffOutput   `json:"outputs"`
-	Stdin     int               `json:"stdin"`  // -1: none
-	Master    int               `json:"master"` // the terminal, -1: none
-	Pid       int               `json:"pid"`
+	Lock     int             `json:"lock"`
+	Listener int             `json:"listener"`
+	Outputs  []handoffOutput `json:"outputs"`
+	Stdin    int             `json:"stdin"`  // -1: none
+	Master   int             `json:"master"` // the terminal, -1: none
+	Pid      int             `json:"pid"`
+	// PidFD is the init's pidfd when the init is not the shim's child
+	// (see adoptNonChild), 0: none (the init is the shim's child).
+	PidFD     int               `json:"pidfd,omitempty"`
 	MemDir    string            `json:"mem_dir,omitempty"` // the memory cgroup (v1)
 	Lean      map[string]string `json:"lean,omitempty"`    // the cgroup paths a lean destroy removes (leanOf)
 	StartedAt time.Time         `json:"started_at"`
@@ -85,7 +88,7 @@ func (s *shim) reexec(l launched) error {
 	}
 	pid, _ := l.proc.Pid()
 	h := handoff{Pid: pid, StartedAt: l.at, MemDir: l.memDir, Lean: l.lean, Spec: spec}
-	mfd, undo, err := s.handOver(&h, l.sio)
+	mfd, undo, err := s.handOver(&h, l.sio, l.proc)
 	defer undo() // reached only when the exec did not happen
 	if err != nil {
 		return fmt.Errorf("re-exec: %w", err)
@@ -99,21 +102,26 @@ func (s *shim) reexec(l launched) error {
 // the lock) survive the exec, and h is written into the file mfd, which
 // the exec inherits (see writeHandoff). undo, when the exec did not
 // happen, closes it and lets the descriptors close on exec again.
-func (s *shim) handOver(h *handoff, sio *shimIO) (mfd int, undo func(), err error) {
-	release, err := s.keepForExec(h, s.ln, sio)
+func (s *shim) handOver(h *handoff, sio *shimIO, proc initProc) (mfd int, undo func(), err error) {
+	release, err := s.keepForExec(h, s.ln, sio, proc)
 	if err != nil {
 		return -1, release, err
 	}
 	if mfd, err = writeHandoff(s.p.dir, *h); err != nil {
 		return -1, release, err
 	}
+	if err := clearCloexec(mfd); err != nil {
+		unix.Close(mfd)
+		return -1, release, fmt.Errorf("keeping the handoff across the exec: %w", err)
+	}
 	return mfd, func() { unix.Close(mfd); release() }, nil
 }
 
 // keepForExec lets the descriptors a shim hands over (the lock, the
-// listener ln, the streams of sio) survive an exec, and records their
-// numbers in h; release undoes that, when the exec did not happen.
-func (s *shim) keepForExec(h *handoff, ln net.Listener, sio *shimIO) (release func(), err error) {
+// listener ln, the streams of sio, the pidfd of an init proc that is not
+// the shim's child) survive an exec, and records their numbers in h;
+// release undoes that, when the exec did not happen.
+func (s *shim) keepForExec(h *handoff, ln net.Listener, sio *shimIO, proc initProc) (release func(), err error) {
 	h.Stdin, h.Master, h.Outputs = -1, -1, nil
 	var kept []int
 	release = func() {
@@ -159,6 +167,11 @@ func (s *shim) keepForExec(h *handoff, ln net.Listener, sio *shimIO) (release fu
 			return release, err
 		}
 	}
+	if f := notChildPidfd(proc); f != nil {
+		if h.PidFD, err = keep(f); err != nil {
+			return release, err
+		}
+	}
 	return release, nil
 }
 
@@ -178,19 +191,19 @@ func unixListener(ln net.Listener) (*net.UnixListener, error) {
 	}
 }
 
-// writeHandoff writes h into an unnamed file in dir (O_TMPFILE), which an
-// exec inherits: on the state root's disk, its pages are page cache the
-// kernel can reclaim, where a memfd's stay in memory for as long as the
-// shim is idle (issue 15: memory per container). A filesystem without
-// O_TMPFILE gets a memfd.
+// writeHandoff writes h into an unnamed file in dir (O_TMPFILE), close
+// on exec, for the next image to inherit: on the state root's disk, its
+// pages are page cache the kernel can reclaim, where a memfd's stay in
+// memory for as long as the shim is idle (issue 15: memory per
+// container). A filesystem without O_TMPFILE gets a memfd.
 func writeHandoff(dir string, h handoff) (int, error) {
 	data, err := json.Marshal(h)
 	if err != nil {
 		return -1, fmt.Errorf("encoding the handoff: %w", err)
 	}
-	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR, 0o600) // inherited: no O_CLOEXEC
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		fd, err = unix.MemfdCreate("berth-shim-handoff", 0)
+		fd, err = unix.MemfdCreate("berth-shim-handoff", unix.MFD_CLOEXEC)
 	}
 	if err != nil {
 		return -1, fmt.Errorf("making the handoff's file: %w", err)
@@ -305,7 +318,11 @@ func (s *shim) takeOver(h handoff) (launched, error) {
 	}
 	// The container's libcontainer state (its whole config, seccomp
 	// rules included) is loaded only when needed: see container.
-	init, err := adoptInit(h.Pid)
+	adopt := adoptInit
+	if h.PidFD > 0 {
+		adopt = func(pid int) (adoptedInit, error) { return adoptNonChild(pid, h.PidFD) }
+	}
+	init, err := adopt(h.Pid)
 	if err != nil {
 		return launched{}, err
 	}
@@ -382,12 +399,15 @@ func (s *shim) theSpec() (*specs.Spec, error) {
 	return s.spec, nil
 }
 
-// adoptedInit is the container's init as a re-executed shim holds it: its
-// child, adopted by pid, with a pidfd that Go's poller watches, so that
-// no thread waits for its exit.
+// adoptedInit is the container's init as a re-executed shim holds it,
+// adopted by pid, with a pidfd that Go's poller watches, so that no
+// thread waits for its exit: the shim's child, or an init another
+// process started (see starter_linux.go), whose exit comes through the
+// pidfd once it is reaped (see awaitExitInfo).
 type adoptedInit struct {
-	p     *os.Process
-	pidfd *os.File // non-blocking: readable once the process has exited
+	pid   int
+	p     *os.Process // a child's, to reap it; nil for a non-child
+	pidfd *os.File    // non-blocking: readable once the process has exited
 }
 
 // adoptInit adopts the child pid.
@@ -402,14 +422,58 @@ func adoptInit(pid int) (adoptedInit, error) {
 		unix.Close(fd)
 		return adoptedInit{}, fmt.Errorf("adopting the container's init: %w", err)
 	}
-	return adoptedInit{p, os.NewFile(uintptr(fd), "init-pidfd")}, nil
+	return adoptedInit{pid, p, os.NewFile(uintptr(fd), "init-pidfd")}, nil
 }
 
-// Wait waits, in the poller, for the init to exit, then reaps it.
-func (a adoptedInit) Wait() (*os.ProcessState, error) {
-	waitExited(a.pidfd)
+// adoptNonChild adopts the init pid, not this process's child, through
+// the pidfd fd handed over, opened while the init lived.
+func adoptNonChild(pid, fd int) (adoptedInit, error) {
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return adoptedInit{}, fmt.Errorf("adopting the container's init: %w", err)
+	}
+	unix.CloseOnExec(fd)
+	return adoptedInit{pid: pid, pidfd: os.NewFile(uintptr(fd), "init-pidfd")}, nil
+}
+
+// Wait waits, in the poller, for the init to exit, then reaps a child,
+// or reads a non-child's status once its parent or reaper reaped it.
+func (a adoptedInit) Wait() (syscall.WaitStatus, error) {
 	defer a.pidfd.Close()
-	return a.p.Wait()
+	if a.p == nil {
+		return awaitExitInfo(a.pidfd)
+	}
+	waitExited(a.pidfd)
+	return waitStatusOf(a.p.Wait())
+}
+
+func (a adoptedInit) exited() bool {
+	rc, err := a.pidfd.SyscallConn()
+	if err != nil {
+		return true
+	}
+	done := true
+	_ = rc.Control(func(fd uintptr) {
+		if a.p == nil {
+			done = pidfdExited(int(fd))
+		} else {
+			done = childExited(unix.P_PIDFD, int(fd))
+		}
+	})
+	return done
+}
+
+// notChildPidfd is the pidfd of proc when it is an init this process
+// did not start, nil otherwise.
+func notChildPidfd(proc initProc) *os.File {
+	switch p := proc.(type) {
+	case gatedInit:
+		return notChildPidfd(p.initProc)
+	case adoptedInit:
+		if p.p == nil {
+			return p.pidfd
+		}
+	}
+	return nil
 }
 
 // waitExited waits, in the poller, until the child of the non-blocking
@@ -424,8 +488,30 @@ func waitExited(pidfd *os.File) {
 	}
 }
 
-func (a adoptedInit) Signal(sig os.Signal) error { return a.p.Signal(sig) }
-func (a adoptedInit) Pid() (int, error)          { return a.p.Pid, nil }
+// Signal signals the init through its pidfd: never another process that
+// took its pid.
+func (a adoptedInit) Signal(sig os.Signal) error {
+	if a.p != nil {
+		return a.p.Signal(sig)
+	}
+	ss, ok := sig.(syscall.Signal)
+	if !ok {
+		return fmt.Errorf("unsupported signal %v", sig)
+	}
+	rc, err := a.pidfd.SyscallConn()
+	if err != nil {
+		return os.ErrProcessDone // its pidfd closed: waited for
+	}
+	if cerr := rc.Control(func(fd uintptr) { err = unix.PidfdSendSignal(int(fd), ss, nil, 0) }); cerr != nil {
+		return os.ErrProcessDone
+	}
+	if errors.Is(err, unix.ESRCH) {
+		return os.ErrProcessDone
+	}
+	return err
+}
+
+func (a adoptedInit) Pid() (int, error) { return a.pid, nil }
 
 // rawFD is c's descriptor, without changing its blocking mode (as
 // os.File.Fd would).

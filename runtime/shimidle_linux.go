@@ -416,8 +416,7 @@ func (s *shim) tryIdle(fresh bool) (time.Duration, error) {
 	if err != nil {
 		return again, nil
 	}
-	var info unix.Siginfo
-	if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil || info.Signo != 0 {
+	if proc.exited() {
 		return again, nil // exited, or reaped: supervise sees to it
 	}
 	// The init not reaped, supervise has not ended the health checks
@@ -472,8 +471,8 @@ func (s *shim) execFresh(pid int, sio *shimIO) error {
 	if err != nil {
 		return fmt.Errorf("handing over to a fresh image: %w", err)
 	}
-	mfd, undo, err := s.handOver(&h, sio)
-	defer undo() // reached only when the exec did not happen
+	mfd, undo, err := s.handOver(&h, sio, s.proc) // the caller holds s.mu
+	defer undo()                                  // reached only when the exec did not happen
 	if err != nil {
 		return fmt.Errorf("handing over to a fresh image: %w", err)
 	}
@@ -488,8 +487,8 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 	if err != nil {
 		return err
 	}
-	mfd, undo, err := s.handOver(&h, sio)
-	defer undo() // reached only when the exec did not happen
+	mfd, undo, err := s.handOver(&h, sio, s.proc) // the caller holds s.mu
+	defer undo()                                  // reached only when the exec did not happen
 	if err != nil {
 		return fmt.Errorf("going idle: %w", err)
 	}
@@ -498,7 +497,33 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 		return fmt.Errorf("going idle: %w", err)
 	}
 	defer unix.Close(exe)
-	args := []string{"listen=" + strconv.Itoa(h.Listener), "exe=" + strconv.Itoa(exe), "pid=" + strconv.Itoa(pid)}
+	logFD := -1
+	if !s.log.discard {
+		fd, err := rawFD(s.log.f)
+		if err != nil {
+			return fmt.Errorf("going idle: %w", err)
+		}
+		if logFD, err = unix.Dup(fd); err != nil { // inherited
+			return fmt.Errorf("going idle: %w", err)
+		}
+		defer unix.Close(logFD)
+	}
+	args, err := s.idleArgs(h, exe, logFD, health)
+	if err != nil {
+		return fmt.Errorf("going idle: %w", err)
+	}
+	// The shim's own arguments: it looks the same to whoever looks for it.
+	env := append([]string{idleArgsEnv + "=" + strings.Join(args, "\n")}, reexecEnv(os.Environ(), mfd)...)
+	err = execOutside(s.idle.bin, os.Args, env)
+	return fmt.Errorf("executing %s: %w", s.idle.bin, err)
+}
+
+// idleArgs are berth-idle's arguments (see cmd/berth-idle) to supervise
+// the run of the handoff h: exe and logFD (-1: none) are the descriptors
+// of the shim's binary and of the log, as berth-idle finds them; health
+// is where the health checks are, nil without any.
+func (s *shim) idleArgs(h handoff, exe, logFD int, health *healthProgress) ([]string, error) {
+	args := []string{"listen=" + strconv.Itoa(h.Listener), "exe=" + strconv.Itoa(exe), "pid=" + strconv.Itoa(h.Pid)}
 	// The answer to a state request, which berth-idle gives as it is:
 	// nothing changes while idle. Peers are let through as peerListener
 	// lets them.
@@ -506,22 +531,13 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 	st.Shim = true
 	resp, err := json.Marshal(shimResponse{State: &st})
 	if err != nil {
-		return fmt.Errorf("going idle: %w", err)
+		return nil, err
 	}
 	args = append(args, "state="+string(resp)) // berth-idle ends it with a newline, as json.Encoder does
 	if owner, ok := peerOwner(s.ln); ok {
 		args = append(args, "owner="+strconv.FormatUint(uint64(owner), 10))
 	}
-	if !s.log.discard {
-		fd, err := rawFD(s.log.f)
-		if err != nil {
-			return fmt.Errorf("going idle: %w", err)
-		}
-		logFD, err := unix.Dup(fd) // inherited
-		if err != nil {
-			return fmt.Errorf("going idle: %w", err)
-		}
-		defer unix.Close(logFD)
+	if logFD >= 0 {
 		args = append(args, "log="+strconv.Itoa(logFD), "maxsize="+strconv.FormatInt(s.log.maxSize, 10))
 	}
 	if health != nil {
@@ -538,15 +554,15 @@ func (s *shim) execIdle(pid int, sio *shimIO, health *healthProgress) error {
 		// with no load of libcontainer's state (see Runtime.Drop).
 		lean, err := json.Marshal(h.Lean)
 		if err != nil {
-			return fmt.Errorf("going idle: %w", err)
+			return nil, err
 		}
 		args = append(args, "lean="+string(lean))
 	}
 	for _, o := range h.Outputs {
 		args = append(args, "out="+o.Stream+":"+strconv.Itoa(o.FD))
 	}
-	// The shim's own arguments: it looks the same to whoever looks for it.
-	env := append([]string{idleArgsEnv + "=" + strings.Join(args, "\n")}, reexecEnv(os.Environ(), mfd)...)
-	err = execOutside(s.idle.bin, os.Args, env)
-	return fmt.Errorf("executing %s: %w", s.idle.bin, err)
+	if h.PidFD > 0 {
+		args = append(args, "pidfd="+strconv.Itoa(h.PidFD)) // the init is not its child
+	}
+	return args, nil
 }

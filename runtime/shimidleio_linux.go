@@ -3,6 +3,7 @@ package runtime
 import (
 	"io"
 	"os"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -167,7 +168,7 @@ type gatedInit struct{ initProc }
 
 // Wait waits for the init to exit, then reaps it unless the shim goes
 // idle meanwhile (the exec ends the wait).
-func (p gatedInit) Wait() (*os.ProcessState, error) {
+func (p gatedInit) Wait() (syscall.WaitStatus, error) {
 	if pid, err := p.Pid(); err == nil {
 		if fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK); err == nil {
 			unix.CloseOnExec(fd)

@@ -26,9 +26,10 @@ import (
 // serving the init's mount requests joins it), it would keep that
 // namespace and its mounts (the root filesystem of a run over) for the
 // shim's life. So a shim's main goroutine, in every image, keeps the main
-// thread to itself (it supervises until the shim exits).
+// thread to itself (it supervises until the shim exits), and so does the
+// starter's (it starts each container on a thread of its own).
 func init() {
-	if len(os.Args) > 1 && os.Args[1] == "shim" {
+	if len(os.Args) > 1 && (os.Args[1] == "shim" || os.Args[1] == starterArg) {
 		goruntime.LockOSThread()
 	}
 }

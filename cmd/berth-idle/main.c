@@ -29,6 +29,17 @@
  * The wake is told through the environment, BERTH_IDLE_WAKE=FD: a memfd
  * holding "REASON\n" then, per output, "STREAM LEN\n" and LEN bytes of
  * output read but not yet logged.
+ *
+ * With pidfd=FD the init is not its child (a container the starter
+ * started: runtime/starter_linux.go): it watches the init through that
+ * pidfd, signals it through it, and reads its exit status through it
+ * (PIDFD_GET_INFO, Linux 6.15) once the init's parent or reaper reaped
+ * it. The pidfd stays open for the Go shim a wake execs.
+ *
+ * "berth-idle --reap PATH ARGV0 ARG..." is the reaper of a starter
+ * instead: a child subreaper that runs PATH as its child and reaps what
+ * is reparented to it (the inits the starter started, their supervisors)
+ * until none is left.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,7 +51,9 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -443,6 +456,7 @@ static const char statereq[] = "{\"op\":\"state\"}\n";
 static const char dropreq[] = "{\"op\":\"drop\"}\n";
 static const char *stateresp; /* the Go shim's answer to state, "" for none */
 static int initpid = -1;      /* the container's init, our child */
+static int initpidfd = -1;    /* its pidfd given (pidfd=): the init is not our child */
 static int stopsig = SIGTERM; /* the container's stop signal */
 static const char *lean;      /* its cgroup paths as JSON, for a drop's answer */
 static long long owner = -1;  /* the uid let through besides root */
@@ -542,6 +556,97 @@ static void drainouts(void)
 		logged(&outs[i], 1);
 }
 
+/* signalinit sends sig to the init: by pid to our unreaped child (its pid
+ * is its own), through its pidfd to a non-child. */
+static void signalinit(int sig)
+{
+	if (initpidfd < 0)
+		kill(initpid, sig);
+	else
+		syscall(SYS_pidfd_send_signal, initpidfd, sig, NULL, 0);
+}
+
+/* struct pidfd_info of Linux 6.15 (72 bytes), for PIDFD_GET_INFO. */
+struct pidfdinfo {
+	uint64_t mask, cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	int32_t exit_code;
+	uint32_t coredump_mask, spare;
+};
+#define PIDFD_GET_INFO_ 0xc048ff0bU
+#define PIDFD_INFO_EXIT_ 0x8ULL
+
+/*
+ * waitinit waits for the init's exit and puts its wait status in *status:
+ * it reaps our child; for a non-child it waits for the exit, then for the
+ * status, which comes once its parent or reaper reaped it (polled, from
+ * 1 to 50 ms, for at most 30 s). -1 with errno when it cannot.
+ */
+static int waitinit(int *status)
+{
+	if (initpidfd < 0) {
+		while (waitpid(initpid, status, 0) < 0)
+			if (errno != EINTR)
+				return -1;
+		return 0;
+	}
+	struct pollfd p = {.fd = initpidfd, .events = POLLIN};
+	while (poll(&p, 1, -1) < 0)
+		if (errno != EINTR)
+			return -1;
+	long long wait = 1000000LL, end = mono() + 30000000000LL;
+	for (;;) {
+		struct pidfdinfo info = {.mask = PIDFD_INFO_EXIT_};
+		if (ioctl(initpidfd, PIDFD_GET_INFO_, &info) < 0 && errno != ESRCH)
+			return -1;
+		if (info.mask & PIDFD_INFO_EXIT_) {
+			*status = info.exit_code;
+			return 0;
+		}
+		if (mono() > end) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		struct timespec ts = {0, wait};
+		nanosleep(&ts, NULL);
+		wait = wait * 2 > 50000000LL ? 50000000LL : wait * 2;
+	}
+}
+
+/*
+ * reap is the reaper of a starter (see the top): it runs path with argv
+ * as its child, lets go of every descriptor but its output (its caller
+ * waits for the starter's end of the channel to close), and reaps until
+ * it has no child left.
+ */
+static int reap(const char *path, char **argv)
+{
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		say("becoming a subreaper", strerror(errno));
+		return 1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		say("fork", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		execv(path, argv);
+		say(path, strerror(errno));
+		_exit(127);
+	}
+	syscall(SYS_close_range, 3U, ~0U, 0U);
+	for (;;) {
+		siginfo_t si;
+		if (waitid(P_ALL, 0, &si, WEXITED) < 0 && errno != EINTR) {
+			if (errno == ECHILD)
+				return 0;
+			say("waitid", strerror(errno));
+			return 1;
+		}
+	}
+}
+
 /*
  * drop serves a drop request on connection i: the stop signal (as a stop
  * with no grace sends it first), SIGKILL, the output logged to its end,
@@ -553,22 +658,20 @@ static void drainouts(void)
 static void drop(int i)
 {
 	if (stopsig > 0 && stopsig != SIGKILL)
-		kill(initpid, stopsig); /* our unreaped child: its pid is its own */
-	kill(initpid, SIGKILL);
+		signalinit(stopsig);
+	signalinit(SIGKILL);
 	/* Before the request is read and the init reaped: a log due to
 	 * rotate meanwhile wakes the Go shim, which serves the drop. */
 	drainouts();
 	char buf[sizeof dropreq];
 	(void)!recv(conns[i].fd, buf, sizeof dropreq - 1, 0);
 	int status = 0;
-	while (waitpid(initpid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			say("reaping the init", strerror(errno));
-			/* Its request read, the connection would wait on the Go
-			 * shim for one: closed, the caller halts as Halt does. */
-			dropconn(i);
-			wake("exit"); /* the Go shim finds out */
-		}
+	if (waitinit(&status) < 0) {
+		say("reaping the init", strerror(errno));
+		/* Its request read, the connection would wait on the Go
+		 * shim for one: closed, the caller halts as Halt does. */
+		dropconn(i);
+		wake("exit"); /* the Go shim finds out */
 	}
 	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	char resp[96] = "{\"dropped\":{\"signal\":";
@@ -661,8 +764,9 @@ int main(int argc, char **argv)
 	long long due = -1;
 	const char *v, *oomdir = NULL;
 	int i;
-	(void)argc;
 	dropvdso();
+	if (argc >= 4 && strcmp(argv[1], "--reap") == 0)
+		return reap(argv[2], argv + 3);
 	char *args = getenv(ARGSENV);
 	if (!args) {
 		say("started by hand? " ARGSENV " is not set", NULL);
@@ -692,6 +796,8 @@ int main(int argc, char **argv)
 			stopsig = atoi(v);
 		else if (opt(a, "lean", &v))
 			lean = v;
+		else if (opt(a, "pidfd", &v))
+			initpidfd = atoi(v);
 		else if (opt(a, "out", &v) && nouts < MAXOUT && strchr(v, ':')) {
 			char *c = strchr(v, ':');
 			*c = 0;
@@ -722,12 +828,16 @@ int main(int argc, char **argv)
 		fcntl(logfd, F_SETFD, FD_CLOEXEC);
 	}
 	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int pidfd = initpidfd; /* that one the Go shim keeps: no FD_CLOEXEC */
+	if (pidfd < 0) {
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (pidfd >= 0)
+			fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+	}
 	if (ep < 0 || pidfd < 0) {
 		say("epoll or pidfd", strerror(errno));
 		wake("error");
 	}
-	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
 	struct epoll_event ev = {.events = EPOLLIN};
 	ev.data.u32 = T_LISTEN;
 	epoll_ctl(ep, EPOLL_CTL_ADD, listenfd, &ev);

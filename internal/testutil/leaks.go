@@ -133,7 +133,7 @@ func berthCgroups() []string {
 func berthProcs(t testing.TB) []string {
 	var out []string
 	for _, l := range lines(t, "ps", "-eo", "pid,args") {
-		if strings.Contains(l, "berth") && (strings.Contains(l, " shim") || strings.Contains(l, " init")) {
+		if strings.Contains(l, "berth") && (strings.Contains(l, " shim") || strings.Contains(l, " init") || strings.Contains(l, " starter ")) {
 			out = append(out, l)
 		}
 	}

@@ -1,0 +1,206 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/lifecycle"
+	"golang.org/x/sys/unix"
+)
+
+// withStarter has the test's starts go through the starter, with
+// berth-idle built for their supervisors; it returns berth-idle's path.
+// It skips on a kernel that gives no exit status through a pidfd (Linux
+// before 6.15), unless CI=true.
+func withStarter(t *testing.T) string {
+	t.Helper()
+	if !exitInfoSupported() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the kernel gives no exit status through a pidfd (Linux 6.15): the starter cannot run")
+		}
+		t.Skip("the kernel gives no exit status through a pidfd (Linux 6.15)")
+	}
+	bin := withIdle(t)
+	t.Setenv(starterEnv, "1")
+	return bin
+}
+
+// shimOf is the pid of container id's supervisor (the Go shim or
+// berth-idle: both run with the shim's arguments), 0 when there is none.
+func shimOf(id string) int {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		data, err := os.ReadFile(d + "/cmdline")
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(data), "\x00")
+		if len(args) > 2 && args[1] == "shim" && args[2] == id {
+			pid, _ := strconv.Atoi(filepath.Base(d))
+			return pid
+		}
+	}
+	return 0
+}
+
+// The starter starts containers side by side and gives each berth-idle as
+// its supervisor from birth, the init not its child: the output is
+// logged, exit codes come through the init's pidfd (the restart policy
+// acts on them, the exit hook and the events record them), a stop wakes
+// the Go shim, which signals the init through the pidfd, and a drop is
+// served by berth-idle, which reads the exit code the same way. Nothing is
+// left once the containers are removed.
+func TestStarterRuns(t *testing.T) {
+	bin := withStarter(t)
+	e := newTestEnv(t)
+	ctx := context.Background()
+	sleeper, stopped := e.config("echo out-1; exec sleep 1000"), e.config("exec sleep 1000")
+	exits := e.config("echo bye; sleep 0.3; exit 7")
+	restarts := e.config("sleep 0.2; exit 3")
+	restarts.Restart = "on-failure:1"
+	cs := []Config{sleeper, stopped, exits, restarts}
+	errs := make(chan error, len(cs))
+	for _, c := range cs {
+		go func() { errs <- e.rt.Start(ctx, c) }()
+	}
+	for range cs {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := e.waitFor(t, sleeper.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
+	sup := shimOf(sleeper.ID)
+	if sup == 0 {
+		t.Fatal("no supervisor runs")
+	}
+	if got := exeOf(sup); got != bin {
+		t.Errorf("the supervisor runs %q, want berth-idle from birth", got)
+	}
+	if p := parentOf(t, st.Pid); p == sup {
+		t.Errorf("the init %d is its supervisor's child: not started by the starter", st.Pid)
+	}
+	e.waitLogFile(t, sleeper.ID, 1)
+	if got := e.logLines(t, sleeper.ID, LogOptions{Tail: -1}); !slices.Equal(got, []string{"stdout: out-1"}) {
+		t.Errorf("log %q", got)
+	}
+
+	if st := e.waitExited(t, exits.ID); st.ExitCode != 7 {
+		t.Errorf("exit code %d, want 7", st.ExitCode)
+	}
+	if got := hookCodes(t, exits.ID); !slices.Equal(got, []string{"7"}) {
+		t.Errorf("exit hook codes %q, want [7]", got)
+	}
+	if got := hookEvents(exits.ID); !slices.Equal(got, []string{"start", "die exitCode=7"}) {
+		t.Errorf("events %q", got)
+	}
+	if got := e.logLines(t, exits.ID, LogOptions{Tail: -1}); !slices.Equal(got, []string{"stdout: bye"}) {
+		t.Errorf("log %q", got)
+	}
+	if st := e.waitExited(t, restarts.ID); st.ExitCode != 3 || st.Restarts != 1 {
+		t.Errorf("state %+v, want exit 3 after 1 restart", st)
+	}
+	if got := hookCodes(t, restarts.ID); !slices.Equal(got, []string{"3", "3"}) {
+		t.Errorf("exit hook codes %q, want [3 3]", got)
+	}
+
+	if err := e.rt.Stop(ctx, stopped.ID, 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := e.rt.State(ctx, stopped.ID); err != nil || st.ExitCode != 137 || !st.Stopped {
+		t.Errorf("after Stop: %+v, %v; want exit 137, stopped", st, err)
+	}
+	if got := hookEvents(stopped.ID); !slices.Equal(got, []string{"start", "kill signal=15", "kill signal=9", "die exitCode=137", "stop"}) {
+		t.Errorf("events of the stop %q", got)
+	}
+
+	evs, err := e.rt.Drop(ctx, sleeper.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eventLines(evs); !slices.Equal(got, dropped) {
+		t.Errorf("Drop returned events %q, want %q", got, dropped)
+	}
+	if exeOf(sup) == bin {
+		if err := waitUnlocked(ctx, e.rt.paths(sleeper.ID).dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := e.rt.State(ctx, sleeper.ID); err != nil || st.ExitCode != 137 {
+		t.Errorf("after Drop: %+v, %v; want exit 137", st, err)
+	}
+}
+
+// A supervisor that is not its init's parent reads the exit status
+// through the pidfd once whoever is the parent has reaped the init, an
+// exit code or a signal; it signals the init through the pidfd, never a
+// process that took its pid.
+func TestNonChildExitThroughPidfd(t *testing.T) {
+	if !exitInfoSupported() {
+		t.Skip("the kernel gives no exit status through a pidfd (Linux 6.15)")
+	}
+	for _, tc := range []struct {
+		script string
+		kill   bool
+		want   string
+	}{
+		{script: "exit 7", want: "exit status 7"},
+		{script: "exec sleep 1000", kill: true, want: "signal: killed"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			cmd := exec.Command("/bin/sh", "-c", tc.script)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			fd, err := unix.PidfdOpen(cmd.Process.Pid, unix.PIDFD_NONBLOCK)
+			if err != nil {
+				t.Fatal(err)
+			}
+			init, err := adoptNonChild(cmd.Process.Pid, fd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.kill {
+				if init.exited() {
+					t.Fatal("a sleeping process reads as exited")
+				}
+				if err := init.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Reaped here, as the starter or the reaper reaps it: the
+			// status is the adopter's to read after that only.
+			go func() { _ = cmd.Wait() }()
+			ws, err := init.Wait()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := statusText(ws); got != tc.want {
+				t.Errorf("status %q, want %q", got, tc.want)
+			}
+			if err := init.Signal(syscall.SIGKILL); !errors.Is(err, os.ErrProcessDone) {
+				t.Errorf("signalling the reaped init: %v, want it done", err)
+			}
+		})
+	}
+}
+
+// statusText is ws as os.ProcessState prints it.
+func statusText(ws syscall.WaitStatus) string {
+	switch {
+	case ws.Exited():
+		return fmt.Sprintf("exit status %d", ws.ExitStatus())
+	case ws.Signaled():
+		return "signal: " + ws.Signal().String()
+	}
+	return fmt.Sprintf("status %#x", uint32(ws))
+}

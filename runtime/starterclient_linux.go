@@ -1,0 +1,179 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// starterEnv turns the starter on ("1"); off by default for now.
+const starterEnv = "BERTH_STARTER"
+
+// starterClient is a Runtime's side of its starter (see
+// starter_linux.go): spawned at the first start that can use it, asked
+// for each such start, closed by Runtime.Close (or this process's end).
+type starterClient struct {
+	mu  sync.Mutex
+	cur *starterConn // nil: none to ask
+}
+
+// starterConn is the channel to one starter.
+type starterConn struct {
+	conn    net.Conn
+	enc     *json.Encoder                // under starterClient.mu
+	waiting map[string]chan starterReply // by container id, under starterClient.mu
+	log     string                       // the starter's log, for its errors
+}
+
+// useStarter reports whether the start of a container with configuration
+// c goes through the starter: it is on, the kernel gives exit statuses
+// through pidfds, berth-idle is at hand, the shim command is a binary's
+// "shim", and the container is started, not held, with nothing berth-idle
+// does not serve from birth (a terminal, an open stdin).
+func (r *Runtime) useStarter(c Config, hold bool) bool {
+	return os.Getenv(starterEnv) == "1" && !hold && !c.Tty && !c.OpenStdin &&
+		len(r.shimCmd) == 2 && r.shimCmd[1] == "shim" &&
+		os.Getenv(idleEnv) != "off" && os.Getenv(noReexecEnv) == "" &&
+		exitInfoSupported() && idleBinary() != ""
+}
+
+// startVia has the starter start container id; reported waits for its
+// reply.
+func (r *Runtime) startVia(ctx context.Context, id string) (reported func() error, err error) {
+	c := r.starter
+	c.mu.Lock()
+	if c.cur == nil {
+		if c.cur, err = r.spawnStarter(); err != nil {
+			c.mu.Unlock()
+			return nil, fmt.Errorf("spawning the starter: %w", err)
+		}
+	}
+	sc := c.cur
+	reply := make(chan starterReply, 1)
+	sc.waiting[id] = reply
+	if err = sc.enc.Encode(starterRequest{ID: id}); err != nil {
+		delete(sc.waiting, id)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("asking the starter: %w", err)
+	}
+	return func() error {
+		select {
+		case m := <-reply:
+			if m.Error != "" {
+				return errors.New(m.Error)
+			}
+			return nil
+		case <-ctx.Done():
+			return ctx.Err() // the start goes on; its supervisor sees to the rest
+		}
+	}, nil
+}
+
+// spawnStarter spawns the starter under its reaper (berth-idle --reap),
+// detached (its own session, stdio to starter.log), with a socket to
+// talk over; the caller holds the client's mu.
+func (r *Runtime) spawnStarter() (*starterConn, error) {
+	self := r.shimCmd[0]
+	if self == "/proc/self/exe" { // the reaper's own would be berth-idle
+		var err error
+		if self, err = os.Executable(); err != nil {
+			return nil, err
+		}
+	}
+	sc := &starterConn{log: filepath.Join(r.runRoot, "starter.log"), waiting: map[string]chan starterReply{}}
+	if err := os.MkdirAll(r.runRoot, 0o700); err != nil {
+		return nil, err
+	}
+	logf, err := openShimLog(sc.log)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	ours, theirs := os.NewFile(uintptr(fds[0]), "starter"), os.NewFile(uintptr(fds[1]), "starter-child")
+	defer theirs.Close()
+	conn, err := net.FileConn(ours) // a duplicate
+	ours.Close()
+	if err != nil {
+		return nil, err
+	}
+	cmd := &exec.Cmd{
+		Path:        idleBinary(),
+		Args:        []string{"berth", "--reap", self, "berth", starterArg, r.root, r.runRoot, r.cgroupParent},
+		Dir:         "/", // hold no reference to the caller's working directory
+		Env:         append(os.Environ(), shimGoEnv...),
+		Stdout:      logf,
+		Stderr:      logf,
+		ExtraFiles:  []*os.File{theirs},
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if err := cmd.Start(); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	go func() { _ = cmd.Wait() }() // the reaper outlives us, or we reap it
+	sc.conn, sc.enc = conn, json.NewEncoder(conn)
+	go r.starter.read(sc)
+	return sc, nil
+}
+
+// read routes the replies of the starter of sc to their waiters; at its
+// end, every waiter left gets an error, and the next start spawns a
+// starter anew.
+func (c *starterClient) read(sc *starterConn) {
+	dec := json.NewDecoder(sc.conn)
+	for {
+		var m starterReply
+		if err := dec.Decode(&m); err != nil {
+			break
+		}
+		c.mu.Lock()
+		if w := sc.waiting[m.ID]; w != nil {
+			delete(sc.waiting, m.ID)
+			w <- m
+		}
+		c.mu.Unlock()
+	}
+	sc.conn.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur == sc {
+		c.cur = nil
+	}
+	for id, w := range sc.waiting {
+		w <- starterReply{ID: id, Error: "the starter exited before answering: " + tail(sc.log, 2048)}
+	}
+	sc.waiting = nil
+}
+
+// Close lets the runtime's starter, if any, end once it has answered
+// every start asked; a later start spawns another.
+func (r *Runtime) Close() error {
+	c := r.starter
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur == nil {
+		return nil
+	}
+	sc := c.cur
+	c.cur = nil
+	// Half closed: the starter reads its end; its replies still come.
+	if uc, ok := sc.conn.(*net.UnixConn); ok {
+		return uc.CloseWrite()
+	}
+	return sc.conn.Close()
+}
