@@ -16,14 +16,19 @@ import (
 	"github.com/berth-dev/berth/lifecycle"
 )
 
-// withShape sets up the test's shims to go idle ("idle") or never
-// (any other shape); it returns berth-idle's path.
+// withShape sets up the test's shims to go idle ("idle"), to be started
+// by the starter, supervised by berth-idle from birth ("starter"), or
+// never to go idle (any other shape); it returns berth-idle's path.
 func withShape(t *testing.T, shape string) string {
 	t.Helper()
-	bin := withIdle(t)
-	if shape != "idle" {
-		t.Setenv(idleEnv, "off")
+	switch shape {
+	case "starter":
+		return withStarter(t)
+	case "idle":
+		return withIdle(t)
 	}
+	bin := withIdle(t)
+	t.Setenv(idleEnv, "off")
 	return bin
 }
 
@@ -101,16 +106,16 @@ func TestDropIdleShim(t *testing.T) {
 // idle shim leaves; a paused container is halted as Halt does, its
 // events recorded by its shim.
 func TestDropEvents(t *testing.T) {
-	for _, shape := range []string{"idle", "awake", "paused"} {
+	for _, shape := range []string{"idle", "starter", "awake", "paused"} {
 		t.Run(shape, func(t *testing.T) {
 			bin := withShape(t, shape)
 			e := newTestEnv(t)
 			ctx := context.Background()
 			c := e.config("exec sleep 1000")
 			e.start(t, c)
-			st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
-			if shape == "idle" {
-				waitExe(t, parentOf(t, st.Pid), bin, true)
+			e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
+			if shape == "idle" || shape == "starter" {
+				waitExe(t, shimOf(c.ID), bin, true)
 			}
 			if shape == "paused" {
 				if err := e.rt.Pause(ctx, c.ID); err != nil {
@@ -146,7 +151,7 @@ func TestDropEvents(t *testing.T) {
 			if st, err := e.rt.State(ctx, c.ID); err != nil || st.Status != lifecycle.Exited || st.ExitCode != 137 || !st.Stopped || st.FinishedAt.IsZero() {
 				t.Errorf("state after the drop: %+v, %v; want exited 137, stopped", st, err)
 			}
-			if shape == "idle" {
+			if shape == "idle" || shape == "starter" {
 				// Destroyed by Drop, as the Go shim destroys its own.
 				if _, err := os.Stat(filepath.Join(e.rt.paths(c.ID).stateRoot, c.ID)); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("libcontainer state left after an idle shim's drop (%v)", err)
@@ -163,7 +168,7 @@ func TestDropEvents(t *testing.T) {
 // a stop does, whether the shim is idle or awake: output that never
 // pauses 100 ms is never logged before the container ends.
 func TestDropLogsTheRest(t *testing.T) {
-	for _, shape := range []string{"idle", "awake"} {
+	for _, shape := range []string{"idle", "starter", "awake"} {
 		t.Run(shape, func(t *testing.T) {
 			bin := withShape(t, shape)
 			e := newTestEnv(t)
@@ -174,9 +179,9 @@ echo whole
 while :; do printf x; sleep 0.01; done`)
 			c.Mounts = []Mount{{Type: "bind", Source: sig, Target: "/sig"}}
 			e.start(t, c)
-			st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
-			if shape == "idle" {
-				waitExe(t, parentOf(t, st.Pid), bin, true)
+			e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
+			if shape != "awake" {
+				waitExe(t, shimOf(c.ID), bin, true)
 			}
 			if err := os.WriteFile(filepath.Join(sig, "out"), nil, 0o644); err != nil {
 				t.Fatal(err)
@@ -188,7 +193,7 @@ while :; do printf x; sleep 0.01; done`)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := resp.Dropped; d == nil || (shape == "idle") != (len(d.Lean) > 0) {
+			if d := resp.Dropped; d == nil || (shape != "awake") != (len(d.Lean) > 0) {
 				t.Fatalf("answer to the drop: %+v; want one from the %s shim", d, shape)
 			}
 			if err := waitUnlocked(ctx, e.rt.paths(c.ID).dir); err != nil {

@@ -159,17 +159,26 @@ func (s *shim) idlesInPlace(l launched) bool {
 // idleBinary finds berth-idle: at BERTH_IDLE, else beside the shim's
 // binary; "" when there is none.
 func idleBinary() string {
+	self, err := os.Executable()
+	if err != nil {
+		self = ""
+	}
+	return idleBinaryBeside(self)
+}
+
+// idleBinaryBeside finds berth-idle: at BERTH_IDLE, else beside the
+// program exe; "" when there is none.
+func idleBinaryBeside(exe string) string {
 	if p := os.Getenv(idleBinEnv); p != "" {
 		if isExecutableFile(p) {
 			return p
 		}
 		return ""
 	}
-	self, err := os.Executable()
-	if err != nil {
+	if exe == "" {
 		return ""
 	}
-	if p := filepath.Join(filepath.Dir(self), "berth-idle"); isExecutableFile(p) {
+	if p := filepath.Join(filepath.Dir(exe), "berth-idle"); isExecutableFile(p) {
 		return p
 	}
 	return ""

@@ -29,6 +29,9 @@ func withIdle(t *testing.T) string {
 	}
 	t.Setenv(idleBinEnv, bin)
 	t.Setenv(idleEnv, "300ms")
+	// The shim's own start (see withStarter for the starter's): these
+	// tests find the shim as the init's parent.
+	t.Setenv(starterEnv, "0")
 	return bin
 }
 

@@ -215,11 +215,11 @@ func (s *shim) launchOwnThread(cgroupParent string) (l launched, pidfd *os.File,
 	return l, pidfd, err
 }
 
-// spawnSupervisor spawns berth-idle to supervise the run l from birth, as
-// a shim gone idle does, with the directory lock, the control socket,
-// the outputs, the log and the init's pidfd; a handoff (see handoff) for
-// the Go shim it execs when woken. Its standard output and error go to
-// shimLog. The descriptors are passed by number, none of this process's
+// spawnSupervisor spawns the supervisor of the run l, berth-idle as a
+// shim gone idle is (or, where it cannot be, the Go shim, as after a
+// re-exec), with the directory lock, the control socket, the outputs, the
+// log, the init's pidfd and a handoff (see handoff) for the Go shim.
+// Its standard output and error go to shimLog. The descriptors are passed by number, none of this process's
 // made inheritable: the inits of other starts fork meanwhile.
 func (s *shim) spawnSupervisor(st *starter, l launched, lock, pidfd, shimLog *os.File) (pid int, pidFile *os.File, err error) {
 	pid, pidFile, err = s.forkSupervisor(st, l, lock, pidfd, shimLog)
@@ -267,24 +267,31 @@ func (s *shim) forkSupervisor(st *starter, l launched, lock, pidfd, shimLog *os.
 	if h.PidFD, err = add(pidfd); err != nil {
 		return 0, nil, err
 	}
-	exe, err := os.OpenFile(st.exe, unix.O_PATH, 0)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer exe.Close()
-	exeFD, err := add(exe)
-	if err != nil {
-		return 0, nil, err
-	}
-	logFD := -1
-	if !s.log.discard {
-		if logFD, err = add(s.log.f); err != nil {
+	// berth-idle, where it can supervise from birth, with the descriptors
+	// of the Go shim's binary and of the log; else the Go shim, which
+	// takes the run over from the handoff as after a re-exec.
+	bin, env := st.exe, reexecEnv(os.Environ(), 3)
+	if s.idlesFromBirth(l) {
+		exe, err := os.OpenFile(st.exe, unix.O_PATH, 0)
+		if err != nil {
 			return 0, nil, err
 		}
-	}
-	args, err := s.idleArgs(h, exeFD, logFD, nil)
-	if err != nil {
-		return 0, nil, err
+		defer exe.Close()
+		exeFD, err := add(exe)
+		if err != nil {
+			return 0, nil, err
+		}
+		logFD := -1
+		if !s.log.discard {
+			if logFD, err = add(s.log.f); err != nil {
+				return 0, nil, err
+			}
+		}
+		args, err := s.idleArgs(h, exeFD, logFD, nil)
+		if err != nil {
+			return 0, nil, err
+		}
+		bin, env = st.idle, append([]string{idleArgsEnv + "=" + strings.Join(args, "\n")}, env...)
 	}
 	mfd, err := writeHandoff(s.p.dir, h)
 	if err != nil {
@@ -306,8 +313,7 @@ func (s *shim) forkSupervisor(st *starter, l launched, lock, pidfd, shimLog *os.
 		files[i] = uintptr(fd)
 	}
 	argv := append([]string{"berth", "shim"}, shimArgs{ID: s.cfg.ID, Root: st.root, RunRoot: st.runRoot, CgroupParent: st.cgroupParent}.argv()...)
-	env := append([]string{idleArgsEnv + "=" + strings.Join(args, "\n")}, reexecEnv(os.Environ(), 3)...)
-	spid, err := syscall.ForkExec(st.idle, argv, &syscall.ProcAttr{Dir: "/", Env: env, Files: files,
+	spid, err := syscall.ForkExec(bin, argv, &syscall.ProcAttr{Dir: "/", Env: env, Files: files,
 		Sys: &syscall.SysProcAttr{Setsid: true}})
 	if err != nil {
 		return 0, nil, err
@@ -318,6 +324,13 @@ func (s *shim) forkSupervisor(st *starter, l launched, lock, pidfd, shimLog *os.
 		return spid, nil, nil
 	}
 	return spid, os.NewFile(uintptr(sfd), "supervisor-pidfd"), nil
+}
+
+// idlesFromBirth reports whether berth-idle can supervise the run l from
+// its start: no health checks to run, and an OOM watch it can keep (cgroup
+// v1) where events are recorded.
+func (s *shim) idlesFromBirth(l launched) bool {
+	return s.cfg.Health == nil && (l.memDir != "" || s.events == nil)
 }
 
 // reapChild waits, in the poller, for the child of pidfd to exit, then

@@ -204,3 +204,29 @@ func statusText(ws syscall.WaitStatus) string {
 	}
 	return fmt.Sprintf("status %#x", uint32(ws))
 }
+
+// A container with health checks, which berth-idle cannot run from
+// birth, gets the Go shim as its supervisor from the starter: it runs the
+// checks and reads the exit of an init that is not its child.
+func TestStarterGoShimSupervises(t *testing.T) {
+	bin := withStarter(t)
+	e := newTestEnv(t)
+	ctx := context.Background()
+	c := e.config("trap 'exit 4' TERM; while true; do sleep 0.05; done")
+	c.Health = &Health{Test: []string{"true"}, Interval: 50 * time.Millisecond}
+	e.start(t, c)
+	st := e.waitFor(t, c.ID, "healthy", func(s State) bool { return s.Health == "healthy" })
+	sup := shimOf(c.ID)
+	if exe := exeOf(sup); sup == 0 || exe == bin {
+		t.Fatalf("supervisor %d runs %q, want the Go shim", sup, exe)
+	}
+	if p := parentOf(t, st.Pid); p == sup {
+		t.Errorf("the init %d is its supervisor's child: not started by the starter", st.Pid)
+	}
+	if err := e.rt.Stop(ctx, c.ID, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := e.rt.State(ctx, c.ID); err != nil || st.ExitCode != 4 {
+		t.Errorf("after Stop: %+v, %v; want exit 4", st, err)
+	}
+}

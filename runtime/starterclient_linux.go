@@ -15,7 +15,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// starterEnv turns the starter on ("1"); off by default for now.
+// starterEnv, "0", turns the starter off: every container gets a shim
+// of its own for its start, as before the starter.
 const starterEnv = "BERTH_STARTER"
 
 // starterClient is a Runtime's side of its starter (see
@@ -40,10 +41,23 @@ type starterConn struct {
 // "shim", and the container is started, not held, with nothing berth-idle
 // does not serve from birth (a terminal, an open stdin).
 func (r *Runtime) useStarter(c Config, hold bool) bool {
-	return os.Getenv(starterEnv) == "1" && !hold && !c.Tty && !c.OpenStdin &&
+	return os.Getenv(starterEnv) != "0" && !hold && !c.Tty && !c.OpenStdin &&
 		len(r.shimCmd) == 2 && r.shimCmd[1] == "shim" &&
 		os.Getenv(idleEnv) != "off" && os.Getenv(noReexecEnv) == "" &&
-		exitInfoSupported() && idleBinary() != ""
+		exitInfoSupported() && idleBinaryBeside(r.runtimeBinary()) != ""
+}
+
+// runtimeBinary is the program the shim command runs, resolved when it is
+// this process's own ("" when that cannot be).
+func (r *Runtime) runtimeBinary() string {
+	if r.shimCmd[0] != "/proc/self/exe" {
+		return r.shimCmd[0]
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return self
 }
 
 // startVia has the starter start container id; reported waits for its
@@ -84,12 +98,9 @@ func (r *Runtime) startVia(ctx context.Context, id string) (reported func() erro
 // detached (its own session, stdio to starter.log), with a socket to
 // talk over; the caller holds the client's mu.
 func (r *Runtime) spawnStarter() (*starterConn, error) {
-	self := r.shimCmd[0]
-	if self == "/proc/self/exe" { // the reaper's own would be berth-idle
-		var err error
-		if self, err = os.Executable(); err != nil {
-			return nil, err
-		}
+	self := r.runtimeBinary() // not /proc/self/exe: the reaper's would be berth-idle
+	if self == "" {
+		return nil, errors.New("cannot find this program's binary")
 	}
 	sc := &starterConn{log: filepath.Join(r.runRoot, "starter.log"), waiting: map[string]chan starterReply{}}
 	if err := os.MkdirAll(r.runRoot, 0o700); err != nil {
@@ -112,7 +123,7 @@ func (r *Runtime) spawnStarter() (*starterConn, error) {
 		return nil, err
 	}
 	cmd := &exec.Cmd{
-		Path:        idleBinary(),
+		Path:        idleBinaryBeside(self),
 		Args:        []string{"berth", "--reap", self, "berth", starterArg, r.root, r.runRoot, r.cgroupParent},
 		Dir:         "/", // hold no reference to the caller's working directory
 		Env:         append(os.Environ(), shimGoEnv...),
