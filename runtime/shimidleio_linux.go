@@ -152,9 +152,11 @@ func (g *shimIdle) unfreeze() {
 	g.mu.Unlock()
 }
 
-// gated is proc, whose reaping waits while the shim goes idle.
+// gated is proc, whose reaping waits while the shim goes idle. An init
+// that is not the shim's child is never reaped here: its exit read
+// through its pidfd stays there for berth-idle to see.
 func (g *shimIdle) gated(proc initProc) initProc {
-	if !g.on {
+	if !g.on || notChildPidfd(proc) != nil {
 		return proc
 	}
 	if _, ok := proc.(gatedInit); ok {

@@ -207,26 +207,70 @@ func statusText(ws syscall.WaitStatus) string {
 
 // A container with health checks, which berth-idle cannot run from
 // birth, gets the Go shim as its supervisor from the starter: it runs the
-// checks and reads the exit of an init that is not its child.
+// checks, goes idle between them (a probe every 700 ms, idle after 300:
+// waiting for an init that is not its child never holds its going idle
+// up) and reads that init's exit.
 func TestStarterGoShimSupervises(t *testing.T) {
 	bin := withStarter(t)
 	e := newTestEnv(t)
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	c := e.config("trap 'exit 4' TERM; while true; do sleep 0.05; done")
-	c.Health = &Health{Test: []string{"true"}, Interval: 50 * time.Millisecond}
+	c.Health = &Health{Test: []string{"true"}, Interval: 700 * time.Millisecond}
 	e.start(t, c)
-	st := e.waitFor(t, c.ID, "healthy", func(s State) bool { return s.Health == "healthy" })
 	sup := shimOf(c.ID)
 	if exe := exeOf(sup); sup == 0 || exe == bin {
 		t.Fatalf("supervisor %d runs %q, want the Go shim", sup, exe)
 	}
+	st := e.waitFor(t, c.ID, "healthy", func(s State) bool { return s.Health == "healthy" })
 	if p := parentOf(t, st.Pid); p == sup {
 		t.Errorf("the init %d is its supervisor's child: not started by the starter", st.Pid)
 	}
+	waitExe(t, sup, bin, true)
 	if err := e.rt.Stop(ctx, c.ID, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := e.rt.State(ctx, c.ID); err != nil || st.ExitCode != 4 {
 		t.Errorf("after Stop: %+v, %v; want exit 4", st, err)
+	}
+}
+
+// With the starter's reaper killed, the inits it would have reaped go to
+// the kernel's init once the starter ends, and the exit code still comes
+// through the pidfd once that one reaps them.
+func TestStarterReaperKilled(t *testing.T) {
+	withStarter(t)
+	e := newTestEnv(t)
+	sig := t.TempDir()
+	c := e.config("while [ ! -e /sig/exit ]; do sleep 0.05; done; exit 5")
+	c.Mounts = []Mount{{Type: "bind", Source: sig, Target: "/sig"}}
+	e.start(t, c)
+	st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running })
+	reaper := 0
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, d := range dirs {
+		if data, err := os.ReadFile(d); err == nil && strings.Contains(string(data), "--reap\x00") && strings.Contains(string(data), "\x00"+e.root+"\x00") {
+			reaper, _ = strconv.Atoi(filepath.Base(filepath.Dir(d)))
+		}
+	}
+	if reaper == 0 {
+		t.Fatal("no reaper runs")
+	}
+	if err := syscall.Kill(reaper, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = e.rt.Close() // the starter ends: the init is the kernel's init's now
+	deadline := time.Now().Add(30 * time.Second)
+	for parentOf(t, st.Pid) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the init's parent is %d, want 1", parentOf(t, st.Pid))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := os.WriteFile(filepath.Join(sig, "exit"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.waitExited(t, c.ID); st.ExitCode != 5 {
+		t.Errorf("exit code %d, want 5", st.ExitCode)
 	}
 }
