@@ -49,6 +49,7 @@ func runtimeConfig(c reconcile.ContainerSpec, id string, layers []string) (runti
 		Labels: containerLabels(c, nil),
 		Health: health(proc.Healthcheck), Tty: svc.Tty, OpenStdin: svc.StdinOpen,
 		StdinOnce: c.OneOff && svc.StdinOpen, // berth run -i: the input ends with the user's
+		Replayed:  c.OneOff,                  // berth run attaches for the output so far
 		Resources: limits(svc.Resources), Log: logConfig(svc.Logging)}
 	if svc.StopGracePeriod != nil {
 		cfg.StopTimeout = *svc.StopGracePeriod

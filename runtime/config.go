@@ -47,6 +47,7 @@ type Config struct {
 	Tty            bool              // the init gets a terminal, its output logged as stdout (tty: true)
 	OpenStdin      bool              // stdin stays open for attached clients (stdin_open: true)
 	StdinOnce      bool              // the first attached client's end of input closes stdin (berth run -i)
+	Replayed       bool              `json:",omitempty"` // a client attaches at the start for the output so far (berth run): the starting shim keeps it
 	ConsoleSize    WinSize           // the terminal's size at the start, with Tty
 	Init           string            // host path of a static init run as PID 1 before Args (at InitPath); "" for none
 	Resources      *Resources        // cgroup limits; nil for none

@@ -274,3 +274,35 @@ func TestStarterReaperKilled(t *testing.T) {
 		t.Errorf("exit code %d, want 5", st.ExitCode)
 	}
 }
+
+// The starter starts what berth-idle can supervise from birth; a held
+// start, a terminal, an open stdin, a run whose output a client replays,
+// and BERTH_STARTER=0 keep a shim of their own.
+func TestUseStarter(t *testing.T) {
+	withStarter(t)
+	r := New(t.TempDir(), t.TempDir())
+	for _, tc := range []struct {
+		name string
+		c    Config
+		hold bool
+		off  bool
+		want bool
+	}{
+		{name: "plain", want: true},
+		{name: "health", c: Config{Health: &Health{Test: []string{"true"}}}, want: true},
+		{name: "held", hold: true},
+		{name: "tty", c: Config{Tty: true}},
+		{name: "stdin", c: Config{OpenStdin: true}},
+		{name: "replayed", c: Config{Replayed: true}},
+		{name: "off", off: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.off {
+				t.Setenv(starterEnv, "0")
+			}
+			if got := r.useStarter(tc.c, tc.hold); got != tc.want {
+				t.Errorf("useStarter = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -39,9 +39,10 @@ type starterConn struct {
 // c goes through the starter: it is on, the kernel gives exit statuses
 // through pidfds, berth-idle is at hand, the shim command is a binary's
 // "shim", and the container is started, not held, with nothing berth-idle
-// does not serve from birth (a terminal, an open stdin).
+// does not serve from birth (a terminal, an open stdin, the output so far
+// kept for a client attaching: Replayed).
 func (r *Runtime) useStarter(c Config, hold bool) bool {
-	return os.Getenv(starterEnv) != "0" && !hold && !c.Tty && !c.OpenStdin &&
+	return os.Getenv(starterEnv) != "0" && !hold && !c.Tty && !c.OpenStdin && !c.Replayed &&
 		len(r.shimCmd) == 2 && r.shimCmd[1] == "shim" &&
 		os.Getenv(idleEnv) != "off" && os.Getenv(noReexecEnv) == "" &&
 		exitInfoSupported() && idleBinaryBeside(r.runtimeBinary()) != ""
