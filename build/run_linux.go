@@ -68,6 +68,7 @@ func (b *builder) run(ctx context.Context, r *stageResult, c *instructions.RunCo
 			}
 			cfg.Mounts = append(cfg.Mounts, m)
 		}
+		cfg.Replayed = true // the step's output is read from its start (waitRun)
 		l, err := b.inContainer(ctx, r, cfg, func(cfg berthrt.Config) error {
 			if err := b.rt.Start(ctx, cfg); err != nil {
 				return err

@@ -131,6 +131,9 @@ func (st *starter) start(id string) starterReply {
 	pid, _ := l.proc.Pid()
 	s.event("start", nil) // before the reply: whoever started it sees it recorded
 	s.state = State{Status: lifecycle.Running, Pid: pid, StartedAt: l.at}
+	if s.cfg.Health != nil {
+		s.state.Health = HealthStarting // as the shim publishes it: a wait for health right after the start sees it
+	}
 	s.lean, s.idle.memDir = l.lean, l.memDir
 	s.publish()
 	spid, supervisor, err := s.spawnSupervisor(st, l, lock, pidfd, shimLog)

@@ -218,6 +218,10 @@ func TestStarterGoShimSupervises(t *testing.T) {
 	c := e.config("trap 'exit 4' TERM; while true; do sleep 0.05; done")
 	c.Health = &Health{Test: []string{"true"}, Interval: 700 * time.Millisecond}
 	e.start(t, c)
+	// A wait for health right after the start must see it.
+	if st, err := e.rt.State(ctx, c.ID); err != nil || st.Health == "" {
+		t.Errorf("state right after the start %+v, %v; want a health status", st, err)
+	}
 	sup := shimOf(c.ID)
 	if exe := exeOf(sup); sup == 0 || exe == bin {
 		t.Fatalf("supervisor %d runs %q, want the Go shim", sup, exe)
