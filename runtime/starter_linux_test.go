@@ -310,3 +310,41 @@ func TestUseStarter(t *testing.T) {
 		})
 	}
 }
+
+// starterRuns reports whether the starter of the runtime under root runs
+// (not its reaper, whose arguments hold the starter's).
+func starterRuns(root string) bool {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, d := range dirs {
+		data, err := os.ReadFile(d)
+		if err == nil && strings.HasPrefix(string(data), "berth\x00"+starterArg+"\x00"+root+"\x00") {
+			return true
+		}
+	}
+	return false
+}
+
+// A starter with nothing to start ends a moment later, while its Runtime
+// lives on (reconcile --watch keeps no Go process resident between its
+// rounds); the next start spawns another.
+func TestStarterEndsWhenIdle(t *testing.T) {
+	withStarter(t)
+	e := newTestEnv(t)
+	for round := range 2 {
+		c := e.config("exec sleep 1000")
+		e.start(t, c)
+		if !starterRuns(e.root) {
+			t.Fatalf("round %d: no starter runs right after the start", round)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for starterRuns(e.root) {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the idle starter never ended", round)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running }); !st.Shim {
+			t.Errorf("round %d: state %+v, want supervised", round, st)
+		}
+	}
+}

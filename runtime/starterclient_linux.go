@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,9 +24,15 @@ const starterEnv = "BERTH_STARTER"
 // starter_linux.go): spawned at the first start that can use it, asked
 // for each such start, closed by Runtime.Close (or this process's end).
 type starterClient struct {
-	mu  sync.Mutex
-	cur *starterConn // nil: none to ask
+	mu     sync.Mutex
+	cur    *starterConn // nil: none to ask
+	linger *time.Timer  // ends an idle starter (see starterLinger), nil: none set
 }
+
+// starterLinger is how long a starter with nothing to start is kept for
+// the next start: a long-lived caller (reconcile --watch) does not keep a
+// Go process resident between its rounds.
+const starterLinger = 2 * time.Second
 
 // starterConn is the channel to one starter.
 type starterConn struct {
@@ -66,6 +73,10 @@ func (r *Runtime) runtimeBinary() string {
 func (r *Runtime) startVia(ctx context.Context, id string) (reported func() error, err error) {
 	c := r.starter
 	c.mu.Lock()
+	if c.linger != nil {
+		c.linger.Stop()
+		c.linger = nil
+	}
 	if c.cur == nil {
 		if c.cur, err = r.spawnStarter(); err != nil {
 			c.mu.Unlock()
@@ -158,6 +169,9 @@ func (c *starterClient) read(sc *starterConn) {
 			delete(sc.waiting, m.ID)
 			w <- m
 		}
+		if len(sc.waiting) == 0 && c.cur == sc && c.linger == nil {
+			c.linger = time.AfterFunc(starterLinger, func() { c.endIdle(sc) })
+		}
 		c.mu.Unlock()
 	}
 	sc.conn.Close()
@@ -178,10 +192,29 @@ func (r *Runtime) Close() error {
 	c := r.starter
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cur == nil {
-		return nil
+	return c.end()
+}
+
+// endIdle ends the starter of sc when it is still the current one and
+// has nothing to answer.
+func (c *starterClient) endIdle(sc *starterConn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur == sc && len(sc.waiting) == 0 {
+		_ = c.end()
+	}
+}
+
+// end lets the current starter end; the caller holds c.mu.
+func (c *starterClient) end() error {
+	if c.linger != nil {
+		c.linger.Stop()
+		c.linger = nil
 	}
 	sc := c.cur
+	if sc == nil {
+		return nil
+	}
 	c.cur = nil
 	// Half closed: the starter reads its end; its replies still come.
 	if uc, ok := sc.conn.(*net.UnixConn); ok {
