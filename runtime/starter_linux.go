@@ -82,6 +82,10 @@ func runStarter(args []string, o shimOptions) int {
 	// process, at its first use: in the host's namespace, not in a
 	// start's, which goes with its thread and takes its mounts along.
 	_, _ = cgroups.ReadFile("/sys/fs/cgroup", "cgroup.procs")
+	// Its starts run side by side: a P per CPU (50 starts on 2 CPUs: 869
+	// → 758 ms, the CPU the same, against 1). Its environment keeps the
+	// shim's GOMAXPROCS=1, which libcontainer passes on to the inits.
+	goruntime.GOMAXPROCS(goruntime.NumCPU())
 	ch := os.NewFile(3, "starter-channel")
 	dec, enc := json.NewDecoder(ch), json.NewEncoder(ch)
 	var (
