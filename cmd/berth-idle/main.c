@@ -597,9 +597,10 @@ static int waitinit(int *status)
 	long long wait = 1000000LL, end = mono() + 30000000000LL;
 	for (;;) {
 		struct pidfdinfo info = {.mask = PIDFD_INFO_EXIT_};
-		if (ioctl(initpidfd, PIDFD_GET_INFO_, &info) < 0 && errno != ESRCH)
-			return -1;
-		if (info.mask & PIDFD_INFO_EXIT_) {
+		if (ioctl(initpidfd, PIDFD_GET_INFO_, &info) < 0) {
+			if (errno != ESRCH) /* ESRCH: gone, its status not in yet */
+				return -1;
+		} else if (info.mask & PIDFD_INFO_EXIT_) {
 			*status = info.exit_code;
 			return 0;
 		}
