@@ -55,21 +55,23 @@ func Reexec(opts ...ShimOption) {
 		seccache.Arm()      // before pivot_root: the offer its shim left, if any
 		libcontainer.Init() // never returns
 	case "shim":
-		var o shimOptions
-		for _, opt := range opts {
-			opt(&o)
-		}
+		o := shimOpts(opts)
 		if os.Getenv(handoffEnv) != "" {
 			os.Exit(resumeShim(os.Args[2:], o))
 		}
 		os.Exit(runShim(os.Args[2:], o))
 	case starterArg:
-		var o shimOptions
-		for _, opt := range opts {
-			opt(&o)
-		}
-		os.Exit(runStarter(os.Args[2:], o))
+		os.Exit(runStarter(os.Args[2:], shimOpts(opts)))
 	case "execproc":
 		os.Exit(runExecHelper())
 	}
+}
+
+// shimOpts applies opts.
+func shimOpts(opts []ShimOption) shimOptions {
+	var o shimOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
