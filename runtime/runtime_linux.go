@@ -263,12 +263,9 @@ func (r *Runtime) clearOrphan(id string) error {
 // namespace, stdio to shim.log); reported waits for its ready message.
 func (r *Runtime) spawnShim(ctx context.Context, id string, hold bool) (reported func() error, err error) {
 	p := r.paths(id)
-	if err := rotateShimLog(p.shimLog, maxShimLog); err != nil {
-		return nil, err
-	}
-	logf, err := os.OpenFile(p.shimLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	logf, err := openShimLog(p.shimLog)
 	if err != nil {
-		return nil, fmt.Errorf("opening shim log: %w", err)
+		return nil, err
 	}
 	defer logf.Close()
 	rd, wr, err := os.Pipe()

@@ -463,15 +463,10 @@ func (a adoptedInit) exited() bool {
 }
 
 // notChildPidfd is the pidfd of proc when it is an init this process
-// did not start, nil otherwise.
+// did not start (never gated: see gated), nil otherwise.
 func notChildPidfd(proc initProc) *os.File {
-	switch p := proc.(type) {
-	case gatedInit:
-		return notChildPidfd(p.initProc)
-	case adoptedInit:
-		if p.p == nil {
-			return p.pidfd
-		}
+	if a, ok := proc.(adoptedInit); ok && a.p == nil {
+		return a.pidfd
 	}
 	return nil
 }

@@ -91,7 +91,8 @@ func (s *shim) answerHeld(conn net.Conn, l *launched, started func()) (code int,
 	return 0, false, false
 }
 
-// abandon ends the held run l before its process ran: its init is
+// abandon ends the run l before anyone supervises it (a held run never
+// started, a start whose supervision could not be set up): its init is
 // killed and reaped, the container destroyed, its streams closed.
 func (s *shim) abandon(l launched) {
 	_ = l.proc.Signal(syscall.SIGKILL)

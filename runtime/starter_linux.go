@@ -150,14 +150,11 @@ func (st *starter) start(id string) starterReply {
 	if err != nil {
 		pidfd.Close()
 		// Unsupervised, it would run on with no one to log it: it goes.
-		_ = l.proc.Signal(syscall.SIGKILL)
-		_, _ = l.proc.Wait()
-		_ = l.ctr.Destroy()
-		l.sio.abort()
+		s.abandon(l)
 		_ = os.Remove(s.p.state)
 		s.discard.Store(true)
 		s.teardown()
-		return fail(err)
+		return fail(fmt.Errorf("spawning the supervisor: %w", err))
 	}
 	// The supervisor's now: the socket stays, the rest is its copy.
 	if ul, err := unixListener(s.ln); err == nil {
@@ -215,10 +212,7 @@ func (s *shim) launchOwnThread(cgroupParent string) (l launched, pidfd *os.File,
 		pid, _ := l.proc.Pid()
 		fd, perr := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK) // close on exec: pidfds always are
 		if perr != nil {
-			_ = l.proc.Signal(syscall.SIGKILL)
-			_, _ = l.proc.Wait()
-			_ = l.ctr.Destroy()
-			l.sio.abort()
+			s.abandon(l)
 			l, err = launched{}, fmt.Errorf("opening the init's pidfd: %w", perr)
 			return
 		}
@@ -232,18 +226,12 @@ func (s *shim) launchOwnThread(cgroupParent string) (l launched, pidfd *os.File,
 // shim gone idle is (or, where it cannot be, the Go shim, as after a
 // re-exec), with the directory lock, the control socket, the outputs, the
 // log, the init's pidfd and a handoff (see handoff) for the Go shim.
-// Its standard output and error go to shimLog. The descriptors are passed by number, none of this process's
-// made inheritable: the inits of other starts fork meanwhile.
-func (s *shim) spawnSupervisor(st *starter, l launched, lock, pidfd, shimLog *os.File) (pid int, pidFile *os.File, err error) {
-	pid, pidFile, err = s.forkSupervisor(st, l, lock, pidfd, shimLog)
-	if err != nil {
-		err = fmt.Errorf("spawning the supervisor: %w", err)
-	}
-	return pid, pidFile, err
-}
-
-// forkSupervisor is spawnSupervisor's work.
-func (s *shim) forkSupervisor(st *starter, l launched, lock, pidfd, shimLog *os.File) (int, *os.File, error) {
+// Its standard output and error go to shimLog. The descriptors are
+// passed by number, none of this process's made inheritable: the inits
+// of other starts fork meanwhile.
+// It returns the supervisor's pid and, where it could be opened, its
+// pidfd.
+func (s *shim) spawnSupervisor(st *starter, l launched, lock, pidfd, shimLog *os.File) (int, *os.File, error) {
 	spec, err := s.specJSON()
 	if err != nil {
 		return 0, nil, err
