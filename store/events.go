@@ -201,18 +201,3 @@ func (s *Store) LastEvent(ctx context.Context) (int64, error) {
 	}
 	return seq.Int64, nil
 }
-
-// RecordEventHook is the shims' event hook: it records an event of the
-// container name in the store under root, if the store has this build's
-// schema (a shim never migrates it). Failures go to the shim's stderr (its
-// log), there being nobody to return them to.
-func RecordEventHook(root, name, action string, attrs map[string]string, at time.Time) {
-	st, err := OpenCurrent(root)
-	if err == nil {
-		err = st.AddEvent(context.Background(), name, action, attrs, at)
-		st.Close()
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "recording event %q of %s: %v\n", action, name, err)
-	}
-}

@@ -116,23 +116,6 @@ func TestMigrationAddsEvents(t *testing.T) {
 	}
 }
 
-// BenchmarkRecordEventHook is what one shim event costs: opening the
-// store, recording the event, closing it.
-func BenchmarkRecordEventHook(b *testing.B) {
-	root := b.TempDir()
-	s, err := Open(root)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close() // as berth's own process, holding the database open
-	if err := s.PutContainer(context.Background(), Container{ID: NewID(), Name: "p-web-1", Project: "p", Service: "web", Number: 1, Spec: []byte("{}")}); err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		RecordEventHook(root, "p-web-1", "start", nil, time.Now())
-	}
-}
-
 // A project event has no container; it is listed with the project's
 // container events, typed, its type not among its attributes.
 func TestProjectEvent(t *testing.T) {
