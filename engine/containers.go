@@ -76,6 +76,9 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		}
 		cfg.Init = e.initBinary
 	}
+	if c.Starts && !c.Prestart {
+		e.runtime.WarmStarter(cfg) // its process starts while this container is made
+	}
 	end = phase.Start(c.Name, "create.network")
 	cfg.NetNS, err = e.attach(ctx, c)
 	end()

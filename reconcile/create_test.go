@@ -64,3 +64,21 @@ func TestNoRecreateKeepsChangedContainers(t *testing.T) {
 		t.Fatalf("a stopped container is started as it is: %v\n%s", got, plan)
 	}
 }
+
+// A creation says whether the plan starts the container after it (the
+// engine readies the start meanwhile): not with --no-start.
+func TestCreationSaysWhetherItStarts(t *testing.T) {
+	for _, noStart := range []bool{false, true} {
+		f, p := hostWithImages(), testProject()
+		plan := must(t)(PlanUp(p, f.observe(p), Options{NoStart: noStart}))
+		creates := plan.Only(Create).Actions
+		if len(creates) == 0 {
+			t.Fatalf("no creations planned:\n%s", plan)
+		}
+		for _, a := range creates {
+			if a.Container.Starts == noStart {
+				t.Errorf("--no-start %v: %s has Starts %v", noStart, a.Target, a.Container.Starts)
+			}
+		}
+	}
+}

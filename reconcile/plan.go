@@ -479,6 +479,7 @@ func (pl *planner) create(d decision, after []string, o Options) {
 		}
 		d.spec.Process = &proc
 	}
+	d.spec.Starts = !o.NoStart
 	id := "create:" + d.spec.Name
 	a := Action{ID: id, Kind: Create, Target: d.spec.Name, Service: d.svc.Name, Reason: d.reason, After: after, Container: d.spec, Process: d.spec.Process}
 	pl.afterBuild(&a, d.svc.Image)

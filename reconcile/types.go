@@ -215,6 +215,10 @@ type ContainerSpec struct {
 	// before its start, which only runs its process (runc create, then
 	// runc start).
 	Prestart bool
+	// Starts says the plan starts it after its creation (not `create`,
+	// not `up --no-start`): the engine may ready what its start needs
+	// while it is made.
+	Starts bool
 
 	// ConfigFiles and WorkingDir are the project's compose files and
 	// directory, recorded on the container as Docker Compose labels it.

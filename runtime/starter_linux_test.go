@@ -313,15 +313,80 @@ func TestUseStarter(t *testing.T) {
 
 // starterRuns reports whether the starter of the runtime under root runs
 // (not its reaper, whose arguments hold the starter's).
-func starterRuns(root string) bool {
+func starterRuns(root string) bool { return starterPid(root) != 0 }
+
+// starterPid is the pid of the starter of root, 0 when none runs.
+func starterPid(root string) int {
 	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, d := range dirs {
 		data, err := os.ReadFile(d)
 		if err == nil && strings.HasPrefix(string(data), "berth\x00"+starterArg+"\x00"+root+"\x00") {
-			return true
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(d)))
+			return pid
 		}
 	}
-	return false
+	return 0
+}
+
+// awaitStarter waits until the starter of root runs (its reaper execs
+// it) and returns its pid.
+func awaitStarter(t *testing.T, root string) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if pid := starterPid(root); pid != 0 {
+			return pid
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no starter runs after WarmStarter")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// awaitNoStarter waits until no starter of root runs; what names the
+// starter that should end, for the failure.
+func awaitNoStarter(t *testing.T, root, what string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for starterRuns(root) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never ended", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A starter warmed for a start it will make runs before that start,
+// which then goes through it; none is warmed for a start it would not
+// make (a terminal). Asked nothing, a warmed starter ends a moment
+// later.
+func TestWarmStarter(t *testing.T) {
+	withStarter(t)
+	e := newTestEnv(t)
+	tty := e.config("exec sleep 1000")
+	tty.Tty = true
+	e.rt.WarmStarter(tty)
+	e.rt.starter.mu.Lock()
+	spawned := e.rt.starter.cur != nil
+	e.rt.starter.mu.Unlock()
+	if spawned {
+		t.Fatal("a starter was warmed for a start with a terminal, which it does not make")
+	}
+	c := e.config("exec sleep 1000")
+	e.rt.WarmStarter(c)
+	warm := awaitStarter(t, e.root)
+	e.start(t, c)
+	if pid := starterPid(e.root); pid != warm {
+		t.Fatalf("the start went through starter %d, want the warmed %d", pid, warm)
+	}
+	if st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running }); !st.Shim {
+		t.Errorf("state %+v, want supervised", st)
+	}
+	awaitNoStarter(t, e.root, "the starter, after its start,")
+	e.rt.WarmStarter(c) // asked nothing from here on
+	awaitStarter(t, e.root)
+	awaitNoStarter(t, e.root, "a warmed starter asked nothing")
 }
 
 // A starter with nothing to start ends a moment later, while its Runtime
@@ -336,13 +401,7 @@ func TestStarterEndsWhenIdle(t *testing.T) {
 		if !starterRuns(e.root) {
 			t.Fatalf("round %d: no starter runs right after the start", round)
 		}
-		deadline := time.Now().Add(30 * time.Second)
-		for starterRuns(e.root) {
-			if time.Now().After(deadline) {
-				t.Fatalf("round %d: the idle starter never ended", round)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		awaitNoStarter(t, e.root, fmt.Sprintf("round %d: the idle starter", round))
 		if st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running }); !st.Shim {
 			t.Errorf("round %d: state %+v, want supervised", round, st)
 		}
