@@ -68,29 +68,31 @@ func (r *Runtime) runtimeBinary() string {
 	return self
 }
 
-// WarmStarter spawns the starter ahead of the start of a container with
-// configuration c, when that start will go through it and none runs: the
-// starter's process starts while the container is made, not at its start
-// (a recreate's start waited for it). One asked nothing ends
-// starterLinger after.
+// WarmStarter spawns the starter, in the background, ahead of the start
+// of a container with configuration c, when that start will go through it
+// and none runs: the starter's process starts while the container is
+// made, not at its start (a recreate's start waited for it). One asked
+// nothing ends starterLinger after.
 func (r *Runtime) WarmStarter(c Config) {
 	if !r.useStarter(c, false) {
 		return
 	}
-	sc := r.starter
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	if sc.cur != nil {
-		return
-	}
-	cur, err := r.spawnStarter()
-	if err != nil {
-		return // the start spawns one again, and reports what fails
-	}
-	sc.cur = cur
-	if sc.linger == nil {
-		sc.linger = time.AfterFunc(starterLinger, func() { sc.endIdle(cur) })
-	}
+	go func() {
+		sc := r.starter
+		sc.mu.Lock()
+		defer sc.mu.Unlock()
+		if sc.cur != nil {
+			return
+		}
+		cur, err := r.spawnStarter()
+		if err != nil {
+			return // the start spawns one again, and reports what fails
+		}
+		sc.cur = cur
+		if sc.linger == nil {
+			sc.linger = time.AfterFunc(starterLinger, func() { sc.endIdle(cur) })
+		}
+	}()
 }
 
 // startVia has the starter start container id; reported waits for its
