@@ -21,8 +21,9 @@ import (
 const starterEnv = "BERTH_STARTER"
 
 // starterClient is a Runtime's side of its starter (see
-// starter_linux.go): spawned at the first start that can use it, asked
-// for each such start, closed by Runtime.Close (or this process's end).
+// starter_linux.go): spawned ahead of the first start that can use it
+// (WarmStarter) or at that start, asked for each such start, closed by
+// Runtime.Close (or this process's end) or once idle (starterLinger).
 type starterClient struct {
 	mu     sync.Mutex
 	cur    *starterConn // nil: none to ask
@@ -89,9 +90,7 @@ func (r *Runtime) WarmStarter(c Config) {
 			return // the start spawns one again, and reports what fails
 		}
 		sc.cur = cur
-		if sc.linger == nil {
-			sc.linger = time.AfterFunc(starterLinger, func() { sc.endIdle(cur) })
-		}
+		sc.armLinger(cur)
 	}()
 }
 
@@ -196,8 +195,8 @@ func (c *starterClient) read(sc *starterConn) {
 			delete(sc.waiting, m.ID)
 			w <- m
 		}
-		if len(sc.waiting) == 0 && c.cur == sc && c.linger == nil {
-			c.linger = time.AfterFunc(starterLinger, func() { c.endIdle(sc) })
+		if len(sc.waiting) == 0 && c.cur == sc {
+			c.armLinger(sc)
 		}
 		c.mu.Unlock()
 	}
@@ -220,6 +219,14 @@ func (r *Runtime) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.end()
+}
+
+// armLinger has the starter of sc end starterLinger from now unless a
+// start is asked meanwhile (startVia stops it); the caller holds c.mu.
+func (c *starterClient) armLinger(sc *starterConn) {
+	if c.linger == nil {
+		c.linger = time.AfterFunc(starterLinger, func() { c.endIdle(sc) })
+	}
 }
 
 // endIdle ends the starter of sc when it is still the current one and
