@@ -162,6 +162,7 @@ if want cpu; then
 	rv=$(go -C "$src" list -m -f '{{.Version}}' github.com/opencontainers/runc)
 	GOBIN=$work/runc-same go install -tags seccomp "github.com/opencontainers/runc@$rv"
 	go -C "$src" build -tags seccomp -o "$work/onestart" ./bench/internal/onestart
+	bench_evict "$work/runc-same/runc" "$work/onestart"
 	# Both keep their state under same_root, which Debian's runc may not
 	# read; onestart's delete removes their containers.
 	same_root=$work/same-root
