@@ -18,6 +18,9 @@
 # one process (one-process), the floor of a process shape without a
 # process per container start. The CPU row runs every tool once per
 # round, the order rotated each round, CPU_ROUNDS (default 5) rounds.
+# Every binary compared (berth's three, runc, those built here) is evicted
+# from the page cache first, so that a build just linked does not start
+# faster than one read back from disk (see bench_evict in lib.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_against_floor bench/compare.sh 10.249.0.0/16 runc hyperfine curl go python3 -- "$@"
