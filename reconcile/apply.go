@@ -72,6 +72,13 @@ type Containers interface {
 	Drain(ctx context.Context, name string, limit time.Duration) error
 }
 
+// StartPlanner is a Containers driver that is told, before a plan is
+// applied, how many containers it starts (held starts aside: see
+// ContainerSpec.Prestart), so that it can ready its starts for that many.
+type StartPlanner interface {
+	PlanStarts(n int)
+}
+
 // Drivers are what Apply acts through.
 type Drivers struct {
 	Images     Images
@@ -131,6 +138,9 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 			events(e)
 			mu.Unlock()
 		}
+	}
+	if sp, ok := d.Containers.(StartPlanner); ok {
+		sp.PlanStarts(p.unheldStarts())
 	}
 	done := make(map[string]chan struct{}, len(p.Actions))
 	errs := make(map[string]error, len(p.Actions))
@@ -225,6 +235,24 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 		}
 	}
 	return errors.Join(all...)
+}
+
+// unheldStarts counts p's starts of containers it does not prepare at
+// their creation (Prestart): each of those is a whole start when it runs.
+func (p Plan) unheldStarts() int {
+	held := map[string]bool{}
+	for _, a := range p.Actions {
+		if a.Kind == Create && a.Container != nil && a.Container.Prestart {
+			held[a.Target] = true
+		}
+	}
+	n := 0
+	for _, a := range p.Actions {
+		if a.Kind == Start && !held[a.Target] {
+			n++
+		}
+	}
+	return n
 }
 
 // runners starts n goroutines that run the functions sent on the

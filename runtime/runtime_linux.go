@@ -156,7 +156,7 @@ func (r *Runtime) launch(ctx context.Context, id string, c Config, hold bool) (r
 	primeAttach()
 	end := phase.Start(id, "start.shim")
 	var reported func() error
-	if r.useStarter(c, hold) {
+	if r.useStarter(c, hold) && r.starter.wanted() {
 		reported, err = r.startVia(ctx, id)
 	} else {
 		reported, err = r.spawnShim(ctx, id, hold)

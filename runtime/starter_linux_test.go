@@ -387,6 +387,38 @@ func TestWarmStarter(t *testing.T) {
 	awaitNoStarter(t, e.root, "a warmed starter asked nothing")
 }
 
+// Told that the work at hand starts one container (ExpectStarts), the
+// Runtime warms no starter and the start keeps a shim of its own; a
+// starter already running still makes a lone start, and told of two
+// starts the Runtime warms one again.
+func TestLoneStartKeepsAShim(t *testing.T) {
+	withStarter(t)
+	e := newTestEnv(t)
+	e.rt.ExpectStarts(1)
+	lone := e.config("exec sleep 1000")
+	e.rt.WarmStarter(lone)
+	time.Sleep(300 * time.Millisecond) // a starter spawned would run by now
+	if starterRuns(e.root) {
+		t.Fatal("a starter was warmed for a lone start")
+	}
+	e.start(t, lone)
+	if starterRuns(e.root) {
+		t.Fatal("a lone start went through a starter")
+	}
+	if st := e.waitFor(t, lone.ID, "running", func(s State) bool { return s.Status == lifecycle.Running }); !st.Shim {
+		t.Errorf("state %+v, want supervised", st)
+	}
+	e.rt.ExpectStarts(2)
+	c := e.config("exec sleep 1000")
+	e.rt.WarmStarter(c)
+	warm := awaitStarter(t, e.root)
+	e.rt.ExpectStarts(1)
+	e.start(t, c)
+	if pid := starterPid(e.root); pid != warm {
+		t.Fatalf("the start went through starter %d, want the running %d", pid, warm)
+	}
+}
+
 // A starter with nothing to start ends a moment later, while its Runtime
 // lives on (reconcile --watch keeps no Go process resident between its
 // rounds); the next start spawns another.
