@@ -70,7 +70,9 @@ func files(dir string) []string {
 
 // cleanSlate is what a clean up and down -v of a project leave behind:
 // the files kept under the run root (the project's lock file, the host's
-// sysctl record) and the host's objects. Crash sweeps compare with it.
+// sysctl record, the log of the root's starters: an up that starts one
+// container has none, and a later one may) and the host's objects. Crash
+// sweeps compare with it.
 type cleanSlate struct {
 	kept   []string
 	before testutil.HostSnapshot
@@ -82,7 +84,8 @@ func (u *user) cleanSlate() cleanSlate {
 	u.t.Helper()
 	u.run("up", "-d")
 	u.run("down", "-v", "-t", "0")
-	return cleanSlate{kept: files(u.runRoot), before: testutil.Snapshot(u.t)}
+	kept := append(files(u.runRoot), filepath.Join(u.runRoot, "starter.log"))
+	return cleanSlate{kept: kept, before: testutil.Snapshot(u.t)}
 }
 
 // residue is what a project taken down with -v left beyond the clean

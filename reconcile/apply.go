@@ -72,9 +72,10 @@ type Containers interface {
 	Drain(ctx context.Context, name string, limit time.Duration) error
 }
 
-// StartPlanner is a Containers driver that is told, before a plan is
-// applied, how many containers it starts (held starts aside: see
-// ContainerSpec.Prestart), so that it can ready its starts for that many.
+// StartPlanner is a Containers driver that Apply tells, before any of a
+// plan's actions runs, how many containers the plan starts (held starts
+// aside: see ContainerSpec.Prestart), so that it readies its starts for
+// that many.
 type StartPlanner interface {
 	PlanStarts(n int)
 }
@@ -122,7 +123,8 @@ var ErrDependency = errors.New("a dependency failed")
 
 // Apply carries out a plan: each action once all in its After list have
 // succeeded, independent ones in parallel (at most parallel at once; 0
-// means d.Parallel, else 8). It makes no decisions. events, if not nil, is called for every
+// means d.Parallel, else 8), having told a StartPlanner d.Containers how
+// many starts the plan makes. It makes no decisions. events, if not nil, is called for every
 // status change, never concurrently. It returns every failure, joined.
 func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Event)) error {
 	if parallel <= 0 {

@@ -54,10 +54,16 @@ func TestApplySurvivesAnActionsGoexit(t *testing.T) {
 // starts each plan it applies makes.
 type startCounter struct {
 	*fakeHost
-	told []int
+	told  []int
+	early bool // every time it was told, nothing had run yet
 }
 
-func (s *startCounter) PlanStarts(n int) { s.told = append(s.told, n) }
+func (s *startCounter) PlanStarts(n int) {
+	s.mu.Lock()
+	s.early = len(s.log) == 0
+	s.mu.Unlock()
+	s.told = append(s.told, n)
+}
 
 // Apply tells a StartPlanner driver, before anything runs, how many
 // containers the plan starts that it does not prepare at their creation:
@@ -97,6 +103,9 @@ func TestApplyTellsTheStarts(t *testing.T) {
 			_ = Apply(context.Background(), plan, d, 0, nil) // what it tells comes first; the fakes' health is beside the point
 			if !slices.Equal(sc.told, []int{tc.want}) {
 				t.Errorf("told %v, want [%d]", sc.told, tc.want)
+			}
+			if !sc.early {
+				t.Error("told after actions ran, want before any")
 			}
 		})
 	}

@@ -405,8 +405,10 @@ func TestLoneStartKeepsAShim(t *testing.T) {
 	if starterRuns(e.root) {
 		t.Fatal("a lone start went through a starter")
 	}
-	if st := e.waitFor(t, lone.ID, "running", func(s State) bool { return s.Status == lifecycle.Running }); !st.Shim {
-		t.Errorf("state %+v, want supervised", st)
+	running := func(s State) bool { return s.Status == lifecycle.Running && s.Pid > 0 }
+	st := e.waitFor(t, lone.ID, "running", running)
+	if parent, shim := parentOf(t, st.Pid), shimOf(lone.ID); parent != shim {
+		t.Errorf("the init's parent is %d (%s), want its shim %d", parent, cmdline(parent), shim)
 	}
 	e.rt.ExpectStarts(2)
 	c := e.config("exec sleep 1000")
@@ -414,8 +416,8 @@ func TestLoneStartKeepsAShim(t *testing.T) {
 	warm := awaitStarter(t, e.root)
 	e.rt.ExpectStarts(1)
 	e.start(t, c)
-	if pid := starterPid(e.root); pid != warm {
-		t.Fatalf("the start went through starter %d, want the running %d", pid, warm)
+	if parent := parentOf(t, e.waitFor(t, c.ID, "running", running).Pid); parent != warm {
+		t.Fatalf("the init's parent is %d (%s), want the running starter %d", parent, cmdline(parent), warm)
 	}
 }
 

@@ -76,9 +76,10 @@ func (r *Runtime) runtimeBinary() string {
 // start that finds no starter running keeps a shim of its own and
 // WarmStarter spawns none: for one start, a starter's processes (itself,
 // its reaper and the supervisor it spawns) cost more than a shim
-// (alternating rounds: recreate 1 of 10, 206 -> 195 ms; the published-port
-// chain, whose one start not held goes first, 254 -> 242 ms; a cold up of
-// two is faster through the starter, 153 -> 149 ms). Before any call, a
+// (alternating rounds against a build without this: recreate 1 of 10,
+// 173 -> 165 ms; the published-port chain, whose first start is its only
+// one not held, 238 -> 232 ms; a cold up of two is faster through the
+// starter than with a shim each, 149 against 153 ms). Before any call, a
 // start that can goes through the starter.
 func (r *Runtime) ExpectStarts(n int) {
 	sc := r.starter
