@@ -124,8 +124,9 @@ var ErrDependency = errors.New("a dependency failed")
 // Apply carries out a plan: each action once all in its After list have
 // succeeded, independent ones in parallel (at most parallel at once; 0
 // means d.Parallel, else 8), having told a StartPlanner d.Containers how
-// many starts the plan makes. It makes no decisions. events, if not nil, is called for every
-// status change, never concurrently. It returns every failure, joined.
+// many starts the plan makes. It makes no decisions. events, if not nil,
+// is called for every status change, never concurrently. It returns every
+// failure, joined.
 func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Event)) error {
 	if parallel <= 0 {
 		parallel = d.Parallel
