@@ -375,8 +375,8 @@ func TestWarmStarter(t *testing.T) {
 	e.rt.WarmStarter(c)
 	warm := awaitStarter(t, e.root)
 	e.start(t, c)
-	if pid := starterPid(e.root); pid != warm {
-		t.Fatalf("the start went through starter %d, want the warmed %d", pid, warm)
+	if parent := initParent(t, e, c.ID); parent != warm {
+		t.Fatalf("the init's parent is %d (%s), want the warmed starter %d", parent, cmdline(parent), warm)
 	}
 	if st := e.waitFor(t, c.ID, "running", func(s State) bool { return s.Status == lifecycle.Running }); !st.Shim {
 		t.Errorf("state %+v, want supervised", st)
@@ -405,9 +405,7 @@ func TestLoneStartKeepsAShim(t *testing.T) {
 	if starterRuns(e.root) {
 		t.Fatal("a lone start went through a starter")
 	}
-	running := func(s State) bool { return s.Status == lifecycle.Running && s.Pid > 0 }
-	st := e.waitFor(t, lone.ID, "running", running)
-	if parent, shim := parentOf(t, st.Pid), shimOf(lone.ID); parent != shim {
+	if parent, shim := initParent(t, e, lone.ID), shimOf(lone.ID); parent != shim {
 		t.Errorf("the init's parent is %d (%s), want its shim %d", parent, cmdline(parent), shim)
 	}
 	e.rt.ExpectStarts(2)
@@ -416,9 +414,18 @@ func TestLoneStartKeepsAShim(t *testing.T) {
 	warm := awaitStarter(t, e.root)
 	e.rt.ExpectStarts(1)
 	e.start(t, c)
-	if parent := parentOf(t, e.waitFor(t, c.ID, "running", running).Pid); parent != warm {
+	if parent := initParent(t, e, c.ID); parent != warm {
 		t.Fatalf("the init's parent is %d (%s), want the running starter %d", parent, cmdline(parent), warm)
 	}
+}
+
+// initParent waits until container id runs and returns the parent of its
+// init: the process that started it (a starter, or its own shim), while
+// that one lives.
+func initParent(t *testing.T, e *testEnv, id string) int {
+	t.Helper()
+	st := e.waitFor(t, id, "running", func(s State) bool { return s.Status == lifecycle.Running && s.Pid > 0 })
+	return parentOf(t, st.Pid)
 }
 
 // A starter with nothing to start ends a moment later, while its Runtime

@@ -35,8 +35,9 @@ func RecordEventHook(root, name, action string, attrs map[string]string, at time
 // the last. The starter records the start of every container of an
 // `up`, milliseconds apart, from goroutines that then share commits;
 // opening the database costs several times the record
-// (BenchmarkRecordEventHook: open 444 µs, kept 93 µs). A shim's records are seconds apart: it opens the database for
-// each, as before, and keeps none of SQLite's memory in between.
+// (BenchmarkRecordEventHook: open 444 µs, kept 93 µs). A shim's records
+// are seconds apart: it opens the database for each, as before, and keeps
+// none of SQLite's memory in between.
 var hookStore keptStore
 
 // hookLinger is how long the hooks' store stays open after a record.
