@@ -25,6 +25,11 @@ func TestCLIStaysOffTheHost(t *testing.T) {
 		// that berth links no client-go (cmd/berth/deps_test.go)
 		"github.com/berth-dev/berth/kube", "github.com/berth-dev/berth/kubecli",
 		"k8s.io/client-go", "k8s.io/api", "k8s.io/apimachinery",
+		// git and the loop's metrics through berth-gitops (package
+		// gitopscli), so that berth links no go-git nor Prometheus client
+		"github.com/berth-dev/berth/gitfollow", "github.com/berth-dev/berth/gitsource",
+		"github.com/berth-dev/berth/metrics", "github.com/berth-dev/berth/gitopscli",
+		"github.com/go-git/go-git/v5", "github.com/prometheus/client_golang",
 	}
 	for _, dep := range strings.Fields(string(out)) {
 		for _, f := range forbidden {

@@ -17,15 +17,14 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/berth-dev/berth/gitops"
-	"github.com/berth-dev/berth/gitsource"
-	"github.com/berth-dev/berth/metrics"
+	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
 	"github.com/berth-dev/berth/webhook"
 )
 
 // gitFlags are reconcile's flags for following a stack in git.
 type gitFlags struct {
-	src                   gitsource.Source
+	src                   gitops.Source
 	webhook               string // listen address
 	secretFile, secretEnv string
 	rollback              bool
@@ -79,20 +78,73 @@ func (gf *gitFlags) stackName(g *globals) string {
 	if p := strings.Trim(gf.src.Path, "/"); p != "" {
 		return spec.NormalizeName(path.Base(p))
 	}
-	u := strings.TrimSuffix(strings.TrimSuffix(gitsource.Redact(gf.src.URL), "/"), ".git")
+	u := strings.TrimSuffix(strings.TrimSuffix(gitops.Redact(gf.src.URL), "/"), ".git")
 	if i := strings.LastIndexAny(u, "/:"); i >= 0 {
 		u = u[i+1:]
 	}
 	return spec.NormalizeName(u)
 }
 
+// GitOps follows stacks in git and keeps the metrics of reconcile's loop
+// (package gitopscli's, on go-git and the Prometheus client). berth has
+// none: it keeps both out of its binary and execs berth-gitops, which runs
+// the same command line with them, for reconcile --git and --metrics.
+type GitOps interface {
+	// Follow opens the follower of the stack name from src, its state
+	// kept in dir; load loads the stack whose files are in a directory.
+	Follow(dir, name string, src gitops.Source, load func(ctx context.Context, dir string) (*spec.Project, error), ev FollowEvents) (Follower, error)
+	// Metrics are new metrics of the loop of project.
+	Metrics(project string) LoopMetrics
+}
+
+// WithGitOps follows stacks in git and keeps loop metrics in this process
+// with r.
+func WithGitOps(r GitOps) Option { return func(g *globals) { g.gitops = r } }
+
+// Follower follows a stack in git: each pass's load fetches and returns
+// the stack of the commit to converge to, and the pass's outcome is
+// recorded (a commit it applied, or failed to).
+type Follower interface {
+	Load(ctx context.Context) (*spec.Project, error)
+	Record(done gitops.Outcome, passErr error) error
+}
+
+// FollowEvents are what a follower tells as it goes: Applied, the commit
+// the host runs (when it opens, and each commit applied); Fetched, each
+// fetch; NotApplied, each commit not applied and why.
+type FollowEvents struct {
+	Applied    func(commit string)
+	Fetched    func()
+	NotApplied func(error)
+}
+
+// LoopMetrics records the passes of a reconcile loop, and serves them.
+type LoopMetrics interface {
+	// Pass records a host pass that took d; drift says its actions
+	// repaired drift rather than applied a new stack.
+	Pass(p reconcile.Pass, d time.Duration, drift bool)
+	// Record is Pass given the kind of each action (reconcile --kube's).
+	Record(kinds []string, passErr error, d time.Duration, drift bool)
+	Fetched()
+	Applied(commit string)
+	RolledBack()
+	// Serve serves /metrics and /healthz on ln until stop is called.
+	Serve(ln net.Listener) (stop func())
+}
+
+// needsGitOps reports whether a loop with these flags follows git or
+// serves metrics, which berth leaves to berth-gitops.
+func (gf *gitFlags) needsGitOps(metricsAddr string) bool {
+	return gf.src.URL != "" || metricsAddr != ""
+}
+
 // follower opens the follower of the stack under the state root, in
-// gitops/<name><suffix>; a commit whose stack does not load, or fails
-// check (when not nil), is not applied.
-func (gf *gitFlags) follower(g *globals, suffix string, check func(*spec.Project) error) (*gitops.Follower, error) {
+// gitops/<name><suffix>, telling ev what it does; a commit whose stack
+// does not load, or fails check (when not nil), is not applied.
+func (gf *gitFlags) follower(g *globals, suffix string, check func(*spec.Project) error, ev FollowEvents) (Follower, error) {
 	name := gf.stackName(g)
 	if name == "" {
-		return nil, fmt.Errorf("cannot name the stack of %s: give -p", gitsource.Redact(gf.src.URL))
+		return nil, fmt.Errorf("cannot name the stack of %s: give -p", gitops.Redact(gf.src.URL))
 	}
 	load := func(ctx context.Context, dir string) (*spec.Project, error) {
 		o := g.loadOptions()
@@ -106,7 +158,7 @@ func (gf *gitFlags) follower(g *globals, suffix string, check func(*spec.Project
 		}
 		return p, nil
 	}
-	return gitops.Open(filepath.Join(g.root, "gitops", name+suffix), name, gf.src, load)
+	return g.gitops.Follow(filepath.Join(g.root, "gitops", name+suffix), name, gf.src, load, ev)
 }
 
 // serveWebhook listens on the webhook address; each authentic push calls
@@ -238,19 +290,19 @@ func (w wakeup) poke() {
 	}
 }
 
-// reportFollower tells m and out what f does: its fetches, the commits it
-// applies, and each commit it does not apply, after which notApplied (an
-// event, or nothing) runs and the next pass is poked to converge back to
-// the applied commit at once.
-func reportFollower(f *gitops.Follower, m *metrics.Loop, out io.Writer, w wakeup, notApplied func(error)) {
-	f.OnFail = func(err error) {
-		m.RolledBack()
-		notApplied(err)
-		w.poke()
-		fmt.Fprintf(out, "%s not applied: %v\n", stamp(), err)
-	}
-	f.OnFetch, f.OnApply = m.Fetched, m.Applied
-	if c := f.AppliedCommit(); c != "" {
-		m.Applied(c)
+// followEvents tells m and out what a follower does: its fetches, the
+// commits it applies, and each commit it does not apply, after which
+// notApplied (an event, or nothing) runs and the next pass is poked to
+// converge back to the applied commit at once.
+func followEvents(m LoopMetrics, out io.Writer, w wakeup, notApplied func(error)) FollowEvents {
+	return FollowEvents{
+		Applied: m.Applied,
+		Fetched: m.Fetched,
+		NotApplied: func(err error) {
+			m.RolledBack()
+			notApplied(err)
+			w.poke()
+			fmt.Fprintf(out, "%s not applied: %v\n", stamp(), err)
+		},
 	}
 }

@@ -131,7 +131,7 @@ func kubeForm(cmd *cobra.Command, g *globals, apply bool, hostFlags ...string) *
 // the same arguments.
 func (g *globals) runKube(cmd *cobra.Command, call KubeCall) error {
 	if g.kube == nil {
-		return execKube()
+		return kubeHelper.exec()
 	}
 	f := cmd.Flags()
 	call.Format, _ = f.GetString("format")

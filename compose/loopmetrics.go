@@ -7,28 +7,37 @@ import (
 	"net"
 	"time"
 
-	"github.com/berth-dev/berth/metrics"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
 )
 
-// serveMetrics serves the loop's metrics on addr; with no address the
-// metrics are kept but not served.
-func serveMetrics(addr string, g *globals, gf gitFlags) (*metrics.Loop, func(), error) {
+// serveMetrics serves the loop's metrics on addr; with no address there
+// are none to keep.
+func serveMetrics(addr string, g *globals, gf gitFlags) (LoopMetrics, func(), error) {
+	if addr == "" {
+		return noMetrics{}, func() {}, nil
+	}
 	name := g.projectName
 	if gf.src.URL != "" {
 		name = gf.stackName(g)
-	}
-	m := metrics.New(name)
-	if addr == "" {
-		return m, func() {}, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--metrics: %w", err)
 	}
+	m := g.gitops.Metrics(name)
 	return m, m.Serve(ln), nil
 }
+
+// noMetrics are the metrics of a loop that serves none.
+type noMetrics struct{}
+
+func (noMetrics) Pass(reconcile.Pass, time.Duration, bool)    {}
+func (noMetrics) Record([]string, error, time.Duration, bool) {}
+func (noMetrics) Fetched()                                    {}
+func (noMetrics) Applied(string)                              {}
+func (noMetrics) RolledBack()                                 {}
+func (noMetrics) Serve(net.Listener) func()                   { return func() {} }
 
 // passes follows the loop's passes: it times each, remembers the project
 // it loaded, and tells drift repairs — actions of a pass whose stack is the
@@ -54,7 +63,7 @@ func (t *passes) wrap(load func(context.Context) (*spec.Project, error)) func(co
 }
 
 // done records the pass in m.
-func (t *passes) done(p reconcile.Pass, m *metrics.Loop) {
+func (t *passes) done(p reconcile.Pass, m LoopMetrics) {
 	d, drift := t.finish(p.Err == nil)
 	m.Pass(p, d, drift)
 }

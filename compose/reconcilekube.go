@@ -28,7 +28,10 @@ type kubeLoop struct {
 // keeps them.
 func (g *globals) reconcileKube(cmd *cobra.Command, o KubeOptions, l kubeLoop) error {
 	if g.kube == nil {
-		return execKube()
+		return kubeHelper.exec()
+	}
+	if g.gitops == nil && l.gf.needsGitOps(l.metricsAddr) {
+		return gitopsHelper.exec()
 	}
 	ctx, out := cmd.Context(), cmd.OutOrStdout()
 	m, stopMetrics, err := serveMetrics(l.metricsAddr, g, l.gf)
@@ -41,13 +44,13 @@ func (g *globals) reconcileKube(cmd *cobra.Command, o KubeOptions, l kubeLoop) e
 	load := g.loadProject
 	record := func(KubePass, error) error { return nil }
 	if l.gf.src.URL != "" {
-		f, err := l.gf.follower(g, ".kube", func(p *spec.Project) error { return g.kube.Check(p, o) })
+		// The cluster's loop records no host events.
+		f, err := l.gf.follower(g, ".kube", func(p *spec.Project) error { return g.kube.Check(p, o) }, followEvents(m, out, wake, func(error) {}))
 		if err != nil {
 			return err
 		}
 		load = f.Load
 		record = func(p KubePass, err error) error { return f.Record(p, err) }
-		reportFollower(f, m, out, wake, func(error) {}) // the cluster's loop records no host events
 	}
 	load = tracked.wrap(load)
 	pass := func() error {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/engine"
-	"github.com/berth-dev/berth/metrics"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
 )
@@ -21,7 +20,7 @@ type loop struct {
 	progress    *progress
 	load        func(context.Context) (*spec.Project, error)
 	record      func(reconcile.Pass) error // the git follower's status
-	metrics     *metrics.Loop
+	metrics     LoopMetrics
 	stopMetrics func()
 	tracked     passes
 	wake        wakeup // a pass is due at once (a webhook, a commit not applied)
@@ -52,14 +51,14 @@ func newLoop(e *engine.Engine, out, errOut io.Writer, metricsAddr string, g *glo
 // follow makes the loop's passes follow the stack in git.
 func (l *loop) follow(g *globals, gf gitFlags) error {
 	l.tracked.project = gf.stackName(g)
-	f, err := gf.follower(g, "", nil)
+	f, err := gf.follower(g, "", nil, followEvents(l.metrics, l.out, l.wake, func(err error) {
+		l.event(context.Background(), "not-applied", map[string]string{"error": err.Error()})
+	}))
 	if err != nil {
 		return err
 	}
-	l.load, l.record = f.Load, f.Report
-	reportFollower(f, l.metrics, l.out, l.wake, func(err error) {
-		l.event(context.Background(), "not-applied", map[string]string{"error": err.Error()})
-	})
+	l.load = f.Load
+	l.record = func(p reconcile.Pass) error { return f.Record(p.Plan, p.Err) }
 	return nil
 }
 

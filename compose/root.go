@@ -32,6 +32,7 @@ type globals struct {
 	profiles      []string
 	envFiles      []string
 	kube          KubeRunner // the Kubernetes forms; nil in berth, which execs berth-kube
+	gitops        GitOps     // git and loop metrics; nil in berth, which execs berth-gitops
 }
 
 // Execute runs berth's command line and returns the process exit code.

@@ -26,6 +26,9 @@ func newReconcileCommand(g *globals) *cobra.Command {
 			if err := checkLoop(cmd, watch, interval, metricsAddr, gf); err != nil {
 				return err
 			}
+			if g.gitops == nil && gf.needsGitOps(metricsAddr) {
+				return gitopsHelper.exec()
+			}
 			e, err := g.openEngine()
 			if err != nil {
 				return err

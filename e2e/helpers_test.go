@@ -45,7 +45,7 @@ func binary(t *testing.T) string {
 			return
 		}
 		berthBin = filepath.Join(dir, "berth")
-		for _, prog := range []string{"berth", "berth-kube", "berth-runtime", "berth-init"} {
+		for _, prog := range []string{"berth", "berth-kube", "berth-gitops", "berth-runtime", "berth-init"} {
 			bin := filepath.Join(dir, prog)
 			build := exec.Command("go", "build", "-tags", buildTags(), "-o", bin, "../cmd/"+prog)
 			if prog == "berth-init" {

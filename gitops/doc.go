@@ -1,9 +1,8 @@
-// Package gitops feeds berth's reconcile loop from git: each pass fetches
-// the repository, and a commit not seen before is exported beside the
-// live copy of the stack and loaded there first; only a commit that loads
-// replaces the live copy the pass converges to. A commit that does not
-// load, or whose plan fails, is remembered as failed and not applied: the
-// live copy goes back to the last applied commit, so the running stack and
-// its drift repair stay on it until the branch moves on. The outcome of
-// every pass is kept as a status file beside the copy.
+// Package gitops is what berth says about a stack followed from git, light
+// enough for every command to link: where the stack is followed from
+// (Source, with the Auth of its repository), what a pass of the follower
+// applied (Outcome), and what the follower did, kept as a status file
+// (Status) that `berth reconcile status` reads. Fetching (package
+// gitsource, on go-git) and following (package gitfollow) live apart, in
+// berth-gitops, so that go-git weighs on no other command.
 package gitops

@@ -59,12 +59,19 @@ func ReadStatus(dir string) (Status, error) {
 	return s, err
 }
 
-// writeStatus replaces the status file atomically, synced (not its
-// directory: after a crash of the host an older status may be back).
-func writeStatus(dir string, s Status) error {
+// WriteStatus replaces the status file in dir atomically, synced (not
+// its directory: after a crash of the host an older status may be back).
+func WriteStatus(dir string, s Status) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
 	return atomicfile.Write(filepath.Join(dir, statusFile), append(b, '\n'), atomicfile.SyncFile())
+}
+
+// Outcome is what a pass applied: the host's plan, or the cluster's
+// changes (reconcile --kube).
+type Outcome interface {
+	Empty() bool
+	Summary() string
 }

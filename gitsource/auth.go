@@ -10,39 +10,24 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
-)
 
-// Auth says where the credentials of a repository come from. At most one
-// of the HTTPS forms and one SSH key may be set.
-type Auth struct {
-	// TokenFile or TokenEnv hold an HTTPS access token, sent as the
-	// password of Username (default "x-access-token", as GitHub and
-	// Gitea accept).
-	TokenFile, TokenEnv string
-	// Username with PasswordFile or PasswordEnv is HTTPS basic auth.
-	Username                  string
-	PasswordFile, PasswordEnv string
-	// SSHKeyFile is a private key for ssh:// and scp-like URLs, checked
-	// against KnownHosts (default ~/.ssh/known_hosts); host keys are
-	// never accepted unchecked.
-	SSHKeyFile string
-	KnownHosts string
-}
+	"github.com/berth-dev/berth/gitops"
+)
 
 // ErrNoCredential reports a credential source that is empty or missing.
 var ErrNoCredential = errors.New("credential not found")
 
-// method turns a into go-git's auth for rawURL; nil means anonymous.
-func (a Auth) method(rawURL string) (transport.AuthMethod, error) {
+// authMethod turns a into go-git's auth for rawURL; nil means anonymous.
+func authMethod(a gitops.Auth, rawURL string) (transport.AuthMethod, error) {
 	ssh := isSSH(rawURL)
 	if ssh {
 		if a.TokenFile != "" || a.TokenEnv != "" || a.PasswordFile != "" || a.PasswordEnv != "" {
-			return nil, fmt.Errorf("an HTTPS token or password does not apply to the SSH URL %s", Redact(rawURL))
+			return nil, fmt.Errorf("an HTTPS token or password does not apply to the SSH URL %s", gitops.Redact(rawURL))
 		}
-		return a.sshMethod(rawURL)
+		return sshAuth(a, rawURL)
 	}
 	if a.SSHKeyFile != "" {
-		return nil, fmt.Errorf("an SSH key does not apply to the URL %s", Redact(rawURL))
+		return nil, fmt.Errorf("an SSH key does not apply to the URL %s", gitops.Redact(rawURL))
 	}
 	user := a.Username
 	switch {
@@ -68,7 +53,7 @@ func (a Auth) method(rawURL string) (transport.AuthMethod, error) {
 	return nil, nil
 }
 
-func (a Auth) sshMethod(rawURL string) (transport.AuthMethod, error) {
+func sshAuth(a gitops.Auth, rawURL string) (transport.AuthMethod, error) {
 	known := a.KnownHosts
 	if known == "" {
 		home, err := os.UserHomeDir()
@@ -86,7 +71,7 @@ func (a Auth) sshMethod(rawURL string) (transport.AuthMethod, error) {
 	}
 	user := sshUser(rawURL)
 	if a.SSHKeyFile == "" {
-		return nil, fmt.Errorf("the SSH URL %s needs a key file", Redact(rawURL))
+		return nil, fmt.Errorf("the SSH URL %s needs a key file", gitops.Redact(rawURL))
 	}
 	keys, err := gitssh.NewPublicKeysFromFile(user, a.SSHKeyFile, "")
 	if err != nil {
@@ -148,20 +133,4 @@ func sshUser(rawURL string) string {
 		return user
 	}
 	return "git"
-}
-
-// Redact removes the credentials from a URL (all user information of an
-// HTTP(S) URL, the password of others), so it can be printed, logged or
-// stored.
-func Redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.User == nil || !strings.Contains(rawURL, "://") {
-		return rawURL
-	}
-	if u.Scheme == "http" || u.Scheme == "https" {
-		u.User = nil // a token may be the user name
-	} else if _, has := u.User.Password(); has {
-		u.User = url.User(u.User.Username())
-	}
-	return u.String()
 }

@@ -12,19 +12,13 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-)
 
-// Source is the repository a stack is followed from.
-type Source struct {
-	URL  string // https://, http://, ssh://, user@host:path, file:// or a local path
-	Ref  string // a branch, a tag, a full commit ID, or "" for the remote's HEAD
-	Path string // the stack's directory inside the repository, "" for its root
-	Auth Auth
-}
+	"github.com/berth-dev/berth/gitops"
+)
 
 // Repo is the local bare copy of a Source's repository.
 type Repo struct {
-	src  Source
+	src  gitops.Source
 	auth transport.AuthMethod
 	git  *git.Repository
 }
@@ -36,8 +30,8 @@ var fullCommit = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // Open opens the bare copy in dir, creating it (empty, with the remote
 // "origin") when dir does not hold one yet. Nothing is fetched.
-func Open(dir string, src Source) (*Repo, error) {
-	auth, err := src.Auth.method(src.URL)
+func Open(dir string, src gitops.Source) (*Repo, error) {
+	auth, err := authMethod(src.Auth, src.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +75,7 @@ func (r *Repo) Fetch(ctx context.Context) (plumbing.Hash, error) {
 		RemoteName: "origin", RefSpecs: refSpecs, Auth: r.auth, Force: true, Tags: git.NoTags, Prune: true,
 	})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return plumbing.ZeroHash, fmt.Errorf("fetch %s: %s", Redact(r.src.URL), scrub(err.Error(), r.src.URL))
+		return plumbing.ZeroHash, fmt.Errorf("fetch %s: %s", gitops.Redact(r.src.URL), scrub(err.Error(), r.src.URL))
 	}
 	return r.Resolve()
 }
@@ -113,7 +107,7 @@ func (r *Repo) Resolve() (plumbing.Hash, error) {
 		}
 		return r.peel(ref.Hash())
 	}
-	return plumbing.ZeroHash, fmt.Errorf("%q in %s: %w", r.src.Ref, Redact(r.src.URL), ErrNoRef)
+	return plumbing.ZeroHash, fmt.Errorf("%q in %s: %w", r.src.Ref, gitops.Redact(r.src.URL), ErrNoRef)
 }
 
 // peel follows an annotated tag to its commit.
@@ -131,7 +125,7 @@ func (r *Repo) peel(h plumbing.Hash) (plumbing.Hash, error) {
 // scrub removes a URL's credentials from an error text of the transport,
 // which may quote the URL.
 func scrub(msg, rawURL string) string {
-	if red := Redact(rawURL); red != rawURL {
+	if red := gitops.Redact(rawURL); red != rawURL {
 		msg = strings.ReplaceAll(msg, rawURL, red)
 	}
 	return msg

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/berth-dev/berth/gitops"
 )
 
 // origin is a test repository worked on with the git command line, as a
@@ -66,7 +68,7 @@ func (o *origin) commit(msg string, files map[string]string) string {
 	return o.git("rev-parse", "HEAD")
 }
 
-func fetch(t *testing.T, src Source) (*Repo, string) {
+func fetch(t *testing.T, src gitops.Source) (*Repo, string) {
 	t.Helper()
 	r, err := Open(filepath.Join(t.TempDir(), "copy"), src)
 	if err != nil {
@@ -89,14 +91,14 @@ func TestFetchFollowsBranchTagAndCommit(t *testing.T) {
 
 	for ref, want := range map[string]string{"": second, "main": second, "refs/heads/main": second,
 		"old": first, "v1": first, "v1-annotated": first, first: first, "refs/tags/v1": first} {
-		if _, got := fetch(t, Source{URL: o.dir, Ref: ref}); got != want {
+		if _, got := fetch(t, gitops.Source{URL: o.dir, Ref: ref}); got != want {
 			t.Errorf("ref %q resolved to %s, want %s", ref, got, want)
 		}
 	}
-	if _, err := Open(filepath.Join(t.TempDir(), "c"), Source{URL: o.dir, Ref: "nope"}); err != nil {
+	if _, err := Open(filepath.Join(t.TempDir(), "c"), gitops.Source{URL: o.dir, Ref: "nope"}); err != nil {
 		t.Fatal(err)
 	}
-	r, _ := Open(filepath.Join(t.TempDir(), "c"), Source{URL: o.dir, Ref: "nope"})
+	r, _ := Open(filepath.Join(t.TempDir(), "c"), gitops.Source{URL: o.dir, Ref: "nope"})
 	if _, err := r.Fetch(context.Background()); !errors.Is(err, ErrNoRef) {
 		t.Errorf("unknown ref: %v, want ErrNoRef", err)
 	}
@@ -106,7 +108,7 @@ func TestFetchSeesNewCommitsAndForcePushes(t *testing.T) {
 	o := newOrigin(t)
 	o.commit("first", map[string]string{"a": "1"})
 	dir := filepath.Join(t.TempDir(), "copy")
-	r, err := Open(dir, Source{URL: "file://" + o.dir, Ref: "main"})
+	r, err := Open(dir, gitops.Source{URL: "file://" + o.dir, Ref: "main"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestFetchSeesNewCommitsAndForcePushes(t *testing.T) {
 	o.git("reset", "-q", "--hard", "HEAD~1")
 	rewritten := o.commit("rewritten", map[string]string{"a": "3"})
 	// And a reopened copy keeps working.
-	r, err = Open(dir, Source{URL: "file://" + o.dir, Ref: "main"})
+	r, err = Open(dir, gitops.Source{URL: "file://" + o.dir, Ref: "main"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +157,7 @@ func TestExportWritesTheStackDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.commit("links", nil)
-	r, _ := fetch(t, Source{URL: o.dir, Path: "shop/"})
+	r, _ := fetch(t, gitops.Source{URL: o.dir, Path: "shop/"})
 	dest := filepath.Join(t.TempDir(), "stack")
 	if err := r.Export(r.mustResolve(t), dest); err != nil {
 		t.Fatal(err)
@@ -224,15 +226,15 @@ func TestHTTPBasicAuth(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, got := fetch(t, Source{URL: url, Auth: Auth{TokenFile: tokenFile}}); got != want {
+	if _, got := fetch(t, gitops.Source{URL: url, Auth: gitops.Auth{TokenFile: tokenFile}}); got != want {
 		t.Errorf("fetched %s, want %s", got, want)
 	}
 	t.Setenv("TEST_BERTH_TOKEN", token)
-	if _, got := fetch(t, Source{URL: url, Ref: "main", Auth: Auth{TokenEnv: "TEST_BERTH_TOKEN"}}); got != want {
+	if _, got := fetch(t, gitops.Source{URL: url, Ref: "main", Auth: gitops.Auth{TokenEnv: "TEST_BERTH_TOKEN"}}); got != want {
 		t.Errorf("fetched %s, want %s", got, want)
 	}
 	// Without the token: refused, and the error names the URL.
-	r, err := Open(filepath.Join(t.TempDir(), "c"), Source{URL: url})
+	r, err := Open(filepath.Join(t.TempDir(), "c"), gitops.Source{URL: url})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +243,7 @@ func TestHTTPBasicAuth(t *testing.T) {
 	}
 	// A token written into the URL never shows in an error.
 	withToken := strings.Replace(url, "http://", "http://user:"+"wrong-"+token+"@", 1)
-	r, err = Open(filepath.Join(t.TempDir(), "c"), Source{URL: withToken})
+	r, err = Open(filepath.Join(t.TempDir(), "c"), gitops.Source{URL: withToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,33 +259,18 @@ func TestAuthErrors(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		url  string
-		auth Auth
+		auth gitops.Auth
 		want string
 	}{
-		{"https://h/r.git", Auth{TokenFile: empty}, "credential not found"},
-		{"https://h/r.git", Auth{TokenEnv: "TEST_BERTH_UNSET_VAR"}, "environment variable TEST_BERTH_UNSET_VAR"},
-		{"https://h/r.git", Auth{PasswordEnv: "X"}, "needs a username"},
-		{"https://h/r.git", Auth{SSHKeyFile: "k"}, "does not apply"},
-		{"git@h:r.git", Auth{TokenFile: empty}, "does not apply"},
-		{"ssh://git@h/r.git", Auth{SSHKeyFile: "k", KnownHosts: "/nonexistent/known_hosts"}, "always checked"},
+		{"https://h/r.git", gitops.Auth{TokenFile: empty}, "credential not found"},
+		{"https://h/r.git", gitops.Auth{TokenEnv: "TEST_BERTH_UNSET_VAR"}, "environment variable TEST_BERTH_UNSET_VAR"},
+		{"https://h/r.git", gitops.Auth{PasswordEnv: "X"}, "needs a username"},
+		{"https://h/r.git", gitops.Auth{SSHKeyFile: "k"}, "does not apply"},
+		{"git@h:r.git", gitops.Auth{TokenFile: empty}, "does not apply"},
+		{"ssh://git@h/r.git", gitops.Auth{SSHKeyFile: "k", KnownHosts: "/nonexistent/known_hosts"}, "always checked"},
 	} {
-		if _, err := tc.auth.method(tc.url); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := authMethod(tc.auth, tc.url); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %+v: %v, want %q", tc.url, tc.auth, err, tc.want)
-		}
-	}
-}
-
-func TestRedact(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://user:tok@h/r.git": "https://h/r.git",
-		"https://tok@h/r.git":      "https://h/r.git",
-		"ssh://git:pw@h/r.git":     "ssh://git@h/r.git",
-		"git@h:r.git":              "git@h:r.git",
-		"/srv/stacks.git":          "/srv/stacks.git",
-		"https://h/r.git":          "https://h/r.git",
-	} {
-		if got := Redact(in); got != want {
-			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

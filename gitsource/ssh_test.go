@@ -16,6 +16,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/berth-dev/berth/gitops"
 )
 
 // sshServer is a git server over SSH on loopback: it accepts one client
@@ -130,13 +132,13 @@ func TestSSHChecksHostKeys(t *testing.T) {
 	url := "ssh://git@" + srv.addr + o.dir
 
 	good := known("known_hosts", srv.hostKey)
-	if _, got := fetch(t, Source{URL: url, Auth: Auth{SSHKeyFile: keyFile, KnownHosts: good}}); got != want {
+	if _, got := fetch(t, gitops.Source{URL: url, Auth: gitops.Auth{SSHKeyFile: keyFile, KnownHosts: good}}); got != want {
 		t.Errorf("fetched %s, want %s", got, want)
 	}
 
 	// A host key other than the known one is refused, never accepted.
 	other, _ := newKey(t)
-	r, err := Open(filepath.Join(t.TempDir(), "c"), Source{URL: url, Auth: Auth{SSHKeyFile: keyFile, KnownHosts: known("other", other.PublicKey())}})
+	r, err := Open(filepath.Join(t.TempDir(), "c"), gitops.Source{URL: url, Auth: gitops.Auth{SSHKeyFile: keyFile, KnownHosts: known("other", other.PublicKey())}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +149,7 @@ func TestSSHChecksHostKeys(t *testing.T) {
 	_, strangerPEM := newKey(t)
 	stranger := filepath.Join(dir, "stranger")
 	os.WriteFile(stranger, strangerPEM, 0o600)
-	r, _ = Open(filepath.Join(t.TempDir(), "c"), Source{URL: url, Auth: Auth{SSHKeyFile: stranger, KnownHosts: good}})
+	r, _ = Open(filepath.Join(t.TempDir(), "c"), gitops.Source{URL: url, Auth: gitops.Auth{SSHKeyFile: stranger, KnownHosts: good}})
 	if _, err := r.Fetch(context.Background()); err == nil {
 		t.Error("a key the server does not know was accepted")
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/berth-dev/berth/compose"
+	"github.com/berth-dev/berth/gitopscli"
 	"github.com/berth-dev/berth/internal/kubetest"
 	"github.com/berth-dev/berth/kube"
 )
@@ -18,7 +19,7 @@ func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
 // output.
 func berth(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	root := compose.NewRootCommand(compose.WithKube(Runner{}))
+	root := compose.NewRootCommand(compose.WithKube(Runner{}), compose.WithGitOps(gitopscli.Runner{}))
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&out)

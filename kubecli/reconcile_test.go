@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-dev/berth/compose"
 	"github.com/berth-dev/berth/gitops"
+	"github.com/berth-dev/berth/gitopscli"
 	"github.com/berth-dev/berth/internal/kubetest"
 )
 
@@ -159,7 +160,7 @@ func TestReconcileWatchKube(t *testing.T) {
 	origin := newRepo(t)
 	origin.commit("first", webStack("registry.example/web:1", 1)+"  worker:\n    image: registry.example/worker:1\n    restart: always\n")
 	ctx, cancel := context.WithCancel(context.Background())
-	root := compose.NewRootCommand(compose.WithKube(Runner{}))
+	root := compose.NewRootCommand(compose.WithKube(Runner{}), compose.WithGitOps(gitopscli.Runner{}))
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&out)

@@ -1,4 +1,4 @@
-package gitops
+package gitfollow
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/berth-dev/berth/gitops"
 	"github.com/berth-dev/berth/gitsource"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
@@ -24,7 +25,7 @@ type Loader func(ctx context.Context, dir string) (*spec.Project, error)
 
 // Follower follows one stack of a repository.
 type Follower struct {
-	src  gitsource.Source
+	src  gitops.Source
 	dir  string // the follower's state: repository copy, live stack, status
 	load Loader
 	// OnFail, when set, is told of each commit that is not applied;
@@ -38,12 +39,12 @@ type Follower struct {
 	pending plumbing.Hash // the commit of the pass under way, when it is new
 	applied plumbing.Hash // the commit the live copy holds and the host runs
 	failed  plumbing.Hash // the last commit that did not load or apply
-	status  Status
+	status  gitops.Status
 }
 
 // Open opens (or starts) the state of a follower in dir, named name; the
 // live stack is dir/name, so a project without `name:` is named name.
-func Open(dir, name string, src gitsource.Source, load Loader) (*Follower, error) {
+func Open(dir, name string, src gitops.Source, load Loader) (*Follower, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -52,8 +53,8 @@ func Open(dir, name string, src gitsource.Source, load Loader) (*Follower, error
 		return nil, err
 	}
 	f := &Follower{src: src, dir: dir, load: load, repo: repo}
-	f.status, _ = ReadStatus(dir) // a missing or torn status starts afresh
-	f.status.Name, f.status.URL, f.status.Ref, f.status.Path = name, gitsource.Redact(src.URL), src.Ref, src.Path
+	f.status, _ = gitops.ReadStatus(dir) // a missing or torn status starts afresh
+	f.status.Name, f.status.URL, f.status.Ref, f.status.Path = name, gitops.Redact(src.URL), src.Ref, src.Path
 	if f.status.Applied != "" {
 		f.applied = plumbing.NewHash(f.status.Applied)
 	}
@@ -157,7 +158,7 @@ func (f *Follower) fail(c gitsource.Commit, err error) {
 	if f.OnFail != nil {
 		f.OnFail(err)
 	}
-	f.status.Failed = &Failure{Commit: c.Hash.String(), Subject: c.Subject, Error: err.Error(), At: time.Now().UTC()}
+	f.status.Failed = &gitops.Failure{Commit: c.Hash.String(), Subject: c.Subject, Error: err.Error(), At: time.Now().UTC()}
 	if !f.applied.IsZero() {
 		if rerr := f.repo.Export(f.applied, f.Live()); rerr != nil {
 			f.status.Failed.Error += "; and restoring the applied commit failed: " + rerr.Error()
@@ -165,26 +166,17 @@ func (f *Follower) fail(c gitsource.Commit, err error) {
 	}
 }
 
-// Report is the reconcile loop's report: it records the pass, and a
-// pending commit as applied — or, when the pass failed, as failed.
-func (f *Follower) Report(p reconcile.Pass) error { return f.Record(p.Plan, p.Err) }
-
-// Outcome is what a pass applied: the host's plan, or the cluster's
-// changes (reconcile --kube).
-type Outcome interface {
-	Empty() bool
-	Summary() string
-}
-
-// Record is Report for a pass of any loop: what it applied, or why it
+// Record is the end of a pass of the reconcile loop (the host's plan, or
+// reconcile --kube's changes): it records what the pass applied, or why it
+// failed, and a pending commit as applied, or, when the pass failed, as
 // failed.
-func (f *Follower) Record(done Outcome, passErr error) error {
+func (f *Follower) Record(done gitops.Outcome, passErr error) error {
 	p := pass{done, passErr}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := time.Now().UTC()
 	f.status.Passes++
-	f.status.LastPass = &PassStatus{At: now, Summary: summary(p)}
+	f.status.LastPass = &gitops.PassStatus{At: now, Summary: summary(p)}
 	if p.Err != nil {
 		f.status.FailedPasses++
 		f.status.LastPass.Error = p.Err.Error()
@@ -212,12 +204,12 @@ func (f *Follower) Record(done Outcome, passErr error) error {
 			f.status.DriftActions[k]++
 		}
 	}
-	return writeStatus(f.dir, f.status)
+	return gitops.WriteStatus(f.dir, f.status)
 }
 
 // kinds are the kinds of what done applied, one per action: a host
 // plan's action kinds, or what an outcome that lists them says.
-func kinds(done Outcome) []string {
+func kinds(done gitops.Outcome) []string {
 	switch d := done.(type) {
 	case reconcile.Plan:
 		var out []string
@@ -233,7 +225,7 @@ func kinds(done Outcome) []string {
 
 // pass is a pass as Record is told of it.
 type pass struct {
-	Plan Outcome
+	Plan gitops.Outcome
 	Err  error
 }
 

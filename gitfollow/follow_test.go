@@ -1,4 +1,4 @@
-package gitops
+package gitfollow
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/gitsource"
+	"github.com/berth-dev/berth/gitops"
 	"github.com/berth-dev/berth/reconcile"
 	"github.com/berth-dev/berth/spec"
 )
@@ -72,7 +72,7 @@ func TestFollowerAppliesGoodCommitsAndSkipsBrokenOnes(t *testing.T) {
 
 	state := t.TempDir()
 	open := func() *Follower {
-		f, err := Open(state, "shop", gitsource.Source{URL: origin, Ref: "main", Path: "shop"}, load)
+		f, err := Open(state, "shop", gitops.Source{URL: origin, Ref: "main", Path: "shop"}, load)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestFollowerAppliesGoodCommitsAndSkipsBrokenOnes(t *testing.T) {
 		if err == nil {
 			err = applyErr
 		}
-		if rerr := f.Report(reconcile.Pass{Err: err}); rerr != nil {
+		if rerr := f.Record(reconcile.Plan{}, err); rerr != nil {
 			t.Fatal(rerr)
 		}
 		return p, err
@@ -95,7 +95,7 @@ func TestFollowerAppliesGoodCommitsAndSkipsBrokenOnes(t *testing.T) {
 	if p, err := pass(nil); err != nil || p.Name != "shop" {
 		t.Fatalf("first pass: %v, %v", p, err)
 	}
-	if s, _ := ReadStatus(state); s.Applied != first || s.Failed != nil {
+	if s, _ := gitops.ReadStatus(state); s.Applied != first || s.Failed != nil {
 		t.Fatalf("status after the first commit: %+v", s)
 	}
 
@@ -105,7 +105,7 @@ func TestFollowerAppliesGoodCommitsAndSkipsBrokenOnes(t *testing.T) {
 	if _, err := pass(nil); err != nil {
 		t.Fatalf("a pass on a broken commit must converge the applied one: %v", err)
 	}
-	s, _ := ReadStatus(state)
+	s, _ := gitops.ReadStatus(state)
 	if s.Applied != first || s.Failed == nil || s.Failed.Commit != bad {
 		t.Fatalf("status after a broken commit: %+v", s)
 	}
@@ -123,7 +123,7 @@ func TestFollowerAppliesGoodCommitsAndSkipsBrokenOnes(t *testing.T) {
 	if _, err := pass(errors.New("port is already allocated")); err == nil {
 		t.Fatal("the apply error was lost")
 	}
-	if s, _ := ReadStatus(state); s.Applied != first || s.Failed == nil || s.Failed.Commit != second {
+	if s, _ := gitops.ReadStatus(state); s.Applied != first || s.Failed == nil || s.Failed.Commit != second {
 		t.Fatalf("status after a failed apply: %+v", s)
 	}
 	if got := command(t, f); got != "sleep 1" {
@@ -135,14 +135,14 @@ func TestFollowerAppliesGoodCommitsAndSkipsBrokenOnes(t *testing.T) {
 	if _, err := pass(nil); err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := ReadStatus(state); s.Applied != first {
+	if s, _ := gitops.ReadStatus(state); s.Applied != first {
 		t.Fatalf("the failed commit was retried: %+v", s)
 	}
 	third := commit(t, origin, "three", good2+"    working_dir: /tmp\n")
 	if _, err := pass(nil); err != nil {
 		t.Fatal(err)
 	}
-	s, _ = ReadStatus(state)
+	s, _ = gitops.ReadStatus(state)
 	if s.Applied != third || s.AppliedSubject != "three" || s.Passes != 5 || s.FailedPasses != 1 {
 		t.Fatalf("status after a good commit: %+v", s)
 	}
@@ -156,10 +156,10 @@ func TestFollowerAppliesGoodCommitsAndSkipsBrokenOnes(t *testing.T) {
 		t.Fatal(err)
 	}
 	repair := reconcile.Plan{Actions: []reconcile.Action{{Kind: reconcile.CreateNetwork}, {Kind: reconcile.Remove}, {Kind: reconcile.Create}, {Kind: reconcile.Start}}}
-	if err := f.Report(reconcile.Pass{Plan: repair}); err != nil {
+	if err := f.Record(repair, nil); err != nil {
 		t.Fatal(err)
 	}
-	s, _ = ReadStatus(state)
+	s, _ = gitops.ReadStatus(state)
 	if s.DriftRepairs != 1 || s.DriftActions["create-network"] != 1 || s.DriftActions["create"] != 1 || s.Applied != third {
 		t.Fatalf("status after a drift repair: %+v", s)
 	}
