@@ -42,6 +42,10 @@ func newInspectCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				in, err := e.Inspector(ctx)
+				if err != nil {
+					return err
+				}
 				var found []containerJSON
 				var errs []error
 				for _, arg := range args {
@@ -51,7 +55,7 @@ func newInspectCommand(g *globals) *cobra.Command {
 						continue
 					}
 					for _, name := range names {
-						d, err := e.Inspect(ctx, name)
+						d, err := in.Inspect(ctx, name)
 						if err != nil {
 							errs = append(errs, err)
 							continue

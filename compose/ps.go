@@ -51,9 +51,13 @@ func newPsCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			in, err := e.Inspector(ctx)
+			if err != nil {
+				return err
+			}
 			var rows []psEntry
 			for _, r := range recs {
-				d, err := e.Inspect(ctx, r.Name)
+				d, err := in.Inspect(ctx, r.Name)
 				if err != nil {
 					return fmt.Errorf("describing %s: %w", r.Name, err)
 				}

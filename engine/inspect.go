@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/lifecycle"
 	"github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/reconcile"
@@ -63,25 +64,85 @@ type NetworkEndpoint struct {
 // Inspect describes container name in full, failing with
 // store.ErrNotFound when berth has not made it.
 func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, error) {
-	rec, err := e.store.Container(ctx, name)
+	in, err := e.Inspector(ctx)
 	if err != nil {
 		return ContainerDetail{}, err
 	}
-	d := ContainerDetail{ContainerView: viewOf(rec)}
-	if err := e.describe(ctx, &d.ContainerView); err != nil {
-		return d, err
+	return in.Inspect(ctx, name)
+}
+
+// Inspector describes containers in full, as Engine.Inspect does, for the
+// listings that describe many (ps, inspect): what containers share — their
+// records, published ports, endpoints, networks, the volumes' paths and
+// their images — is read once, not once a container.
+type Inspector struct {
+	e       *Engine
+	recs    map[string]store.Container
+	ports   map[string][]store.Port
+	eps     map[string][]store.Endpoint
+	nets    map[string]store.Network
+	volumes map[string]string // host path -> volume name
+	images  map[string]*image.Image
+}
+
+// Inspector reads what the containers' details share.
+func (e *Engine) Inspector(ctx context.Context) (*Inspector, error) {
+	in := &Inspector{e: e, recs: map[string]store.Container{}, ports: map[string][]store.Port{}, eps: map[string][]store.Endpoint{},
+		nets: map[string]store.Network{}, images: map[string]*image.Image{}}
+	recs, err := e.store.Containers(ctx, "")
+	if err != nil {
+		return nil, err
 	}
+	for _, r := range recs {
+		in.recs[r.Name] = r
+	}
+	ports, err := e.store.Ports(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ports {
+		in.ports[p.Container] = append(in.ports[p.Container], p)
+	}
+	eps, err := e.store.Endpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, ep := range eps {
+		in.eps[ep.Container] = append(in.eps[ep.Container], ep)
+	}
+	nets, err := e.store.Networks(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nets {
+		in.nets[n.Name] = n
+	}
+	in.volumes, err = e.volumePaths(ctx)
+	return in, err
+}
+
+// Inspect describes container name in full, failing with
+// store.ErrNotFound when berth has not made it.
+func (in *Inspector) Inspect(ctx context.Context, name string) (ContainerDetail, error) {
+	e := in.e
+	rec, ok := in.recs[name]
+	if !ok {
+		return ContainerDetail{}, fmt.Errorf("container %q: %w", name, store.ErrNotFound)
+	}
+	d := ContainerDetail{ContainerView: viewOf(rec)}
 	st, err := e.runtime.State(ctx, name)
 	if err != nil {
 		return d, err
 	}
+	cfg, cfgErr := e.runtime.Config(name)
+	fillLive(&d.ContainerView, st, cfg, cfgErr, in.ports[name])
 	d.Pid, d.Restarts, d.OOMKilled = st.Pid, st.Restarts, st.OOMKilled
 	svc, err := spec.ParseCanonical(rec.Spec)
 	if err != nil {
 		return d, fmt.Errorf("reading the recorded spec of %s: %w", name, err)
 	}
 	d.NetworkMode = svc.NetworkMode
-	if img, _, err := e.Images.Lookup(rec.ImageID); err == nil {
+	if img := in.image(rec.ImageID); img != nil {
 		d.Entrypoint, d.Cmd = reconcile.EntrypointAndCmd(svc, imageConfig(img.Config))
 		d.Exposed = img.Config.ExposedPorts
 	}
@@ -89,9 +150,8 @@ func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, err
 	if d.State == lifecycle.Missing {
 		return d, nil // its configuration went with it: the record is all there is
 	}
-	cfg, err := e.runtime.Config(name)
-	if err != nil {
-		return d, fmt.Errorf("inspecting %s: %w", name, err)
+	if cfgErr != nil {
+		return d, fmt.Errorf("inspecting %s: %w", name, cfgErr)
 	}
 	d.Args, d.Env, d.WorkingDir, d.User, d.Hostname, d.Domainname = cfg.Args, cfg.Env, cfg.Cwd, cfg.User, cfg.Hostname, cfg.Domainname
 	d.Tty, d.OpenStdin, d.StdinOnce = cfg.Tty, cfg.OpenStdin, cfg.StdinOnce
@@ -100,17 +160,13 @@ func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, err
 	if d.Entrypoint == nil && d.Cmd == nil { // the image is gone: what runs is all there is to show
 		d.Cmd = cfg.Args
 	}
-	volumes, err := e.volumePaths(ctx)
-	if err != nil {
-		return d, err
-	}
 	etc := e.etcDirOf(name) + string(os.PathSeparator)
 	for _, m := range cfg.Mounts {
 		if strings.HasPrefix(m.Source, etc) {
 			continue // /etc/hosts, hostname and resolv.conf are not mounts to Docker
 		}
 		mv := MountView{Type: m.Type, Source: m.Source, Destination: m.Target, ReadOnly: m.ReadOnly}
-		if v, ok := volumes[m.Source]; ok && m.Type == "bind" {
+		if v, ok := in.volumes[m.Source]; ok && m.Type == "bind" {
 			mv.Type, mv.Name = "volume", v
 		}
 		if m.Type == "tmpfs" {
@@ -118,8 +174,18 @@ func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, err
 		}
 		d.Mounts = append(d.Mounts, mv)
 	}
-	d.Networks, err = e.endpointDetails(ctx, name, svc)
+	d.Networks, err = in.endpointDetails(name, svc)
 	return d, err
+}
+
+// image is the local image id, nil when it is gone.
+func (in *Inspector) image(id string) *image.Image {
+	img, seen := in.images[id]
+	if !seen {
+		img, _, _ = in.e.Images.Lookup(id)
+		in.images[id] = img
+	}
+	return img
 }
 
 // viewOf is the recorded part of a container's view.
@@ -145,20 +211,16 @@ func (e *Engine) volumePaths(ctx context.Context) (map[string]string, error) {
 
 // endpointDetails are container name's places on its networks, in the
 // order of its interfaces (eth0 first).
-func (e *Engine) endpointDetails(ctx context.Context, name string, svc spec.Service) ([]NetworkEndpoint, error) {
-	eps, err := e.endpointsOf(ctx, name)
-	if err != nil {
-		return nil, err
-	}
+func (in *Inspector) endpointDetails(name string, svc spec.Service) ([]NetworkEndpoint, error) {
 	var out []NetworkEndpoint
 	for i, key := range sortedNetworkKeys(svc) {
-		for _, ep := range eps {
+		for _, ep := range in.eps[name] {
 			if ep.Key != key {
 				continue
 			}
-			n, err := e.store.Network(ctx, ep.Network)
-			if err != nil {
-				return nil, err
+			n, ok := in.nets[ep.Network]
+			if !ok {
+				return nil, fmt.Errorf("network %q: %w", ep.Network, store.ErrNotFound)
 			}
 			sn := svc.Networks[key]
 			ne := NetworkEndpoint{Network: ep.Network, Aliases: append([]string{name, svc.Name}, sn.Aliases...),

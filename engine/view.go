@@ -70,19 +70,26 @@ func (e *Engine) describe(ctx context.Context, v *ContainerView) error {
 	if err != nil {
 		return err
 	}
-	v.State, v.ExitCode, v.Health, v.StartedAt, v.FinishedAt = st.Status, st.ExitCode, st.Health, st.StartedAt, st.FinishedAt
-	v.Unsupervised = st.Status.Active() && !st.Shim
-	if cfg, err := e.runtime.Config(v.Name); err == nil {
-		v.Command, v.Tty, v.OpenStdin = cfg.Args, cfg.Tty, cfg.OpenStdin
-	}
+	cfg, cfgErr := e.runtime.Config(v.Name)
 	ports, err := e.store.Ports(ctx, v.Name)
 	if err != nil {
 		return err
 	}
+	fillLive(v, st, cfg, cfgErr, ports)
+	return nil
+}
+
+// fillLive fills in v's live part: its state, the command it runs (from cfg,
+// unless cfgErr) and its published ports.
+func fillLive(v *ContainerView, st runtime.State, cfg runtime.Config, cfgErr error, ports []store.Port) {
+	v.State, v.ExitCode, v.Health, v.StartedAt, v.FinishedAt = st.Status, st.ExitCode, st.Health, st.StartedAt, st.FinishedAt
+	v.Unsupervised = st.Status.Active() && !st.Shim
+	if cfgErr == nil {
+		v.Command, v.Tty, v.OpenStdin = cfg.Args, cfg.Tty, cfg.OpenStdin
+	}
 	for _, p := range ports {
 		v.Ports = append(v.Ports, PortView{HostIP: p.HostIP, HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: p.Protocol})
 	}
-	return nil
 }
 
 // LogOptions choose which lines Logs reads.
