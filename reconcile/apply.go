@@ -88,7 +88,8 @@ type Drivers struct {
 	Containers Containers
 	Builder    Builder
 	// Parallel is how many actions the host takes at once when Apply is
-	// given no limit (--parallel, COMPOSE_PARALLEL_LIMIT); 0: 8.
+	// given no limit (--parallel, COMPOSE_PARALLEL_LIMIT); 0: Apply's
+	// default.
 	Parallel int
 }
 
@@ -123,7 +124,8 @@ var ErrDependency = errors.New("a dependency failed")
 
 // Apply carries out a plan: each action once all in its After list have
 // succeeded, independent ones in parallel (at most parallel at once; 0
-// means d.Parallel, else 8), having told a StartPlanner d.Containers how
+// means d.Parallel, else the default: 8 at once, but any number of the
+// actions that mostly wait), having told a StartPlanner d.Containers how
 // many starts the plan makes. It makes no decisions. events, if not nil,
 // is called for every status change, never concurrently. It returns every
 // failure, joined.
@@ -131,7 +133,8 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 	if parallel <= 0 {
 		parallel = d.Parallel
 	}
-	if parallel <= 0 {
+	given := parallel > 0
+	if !given {
 		parallel = 8
 	}
 	var mu sync.Mutex
@@ -183,8 +186,11 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 				return // a rollback with nothing to roll back
 			}
 			queued := time.Now()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+			bounded := given || !mostlyWaits(a.Kind)
+			if bounded {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+			}
 			emit(Event{Action: a, Status: Started})
 			start := time.Now()
 			phase.Record(a.Target, "apply.queued", queued, start.Sub(queued))
@@ -192,15 +198,20 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 			var err error
 			ran := make(chan struct{})
 			returned := false
-			run <- func() {
+			work := func() {
 				defer func() {
-					if !returned { // runtime.Goexit (t.FailNow in a test's driver): this runner is gone
+					if !returned && bounded { // runtime.Goexit (t.FailNow in a test's driver): this runner is gone
 						go runner(run)
 					}
 					close(ran)
 				}()
 				freed, err = do(ctx, p.Project, a, d)
 				returned = true
+			}
+			if bounded {
+				run <- work
+			} else {
+				go work()
 			}
 			<-ran
 			if !returned {
@@ -238,6 +249,22 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 		}
 	}
 	return errors.Join(all...)
+}
+
+// mostlyWaits reports whether actions of kind k mostly wait rather than use the
+// CPU: on a container's exit, health or readiness, a delay or a drain, or
+// on its shim and the kernel taking it down (the namespace's and cgroups'
+// clean-up, RCU grace periods). The default limit holds back the work
+// that competes for the CPU (creations, starts, builds, pulls), not these
+// (a down -t 0 of 50 services: 410 -> 379 ms, a cold up of 50 level), as
+// Docker Compose bounds nothing by default; a limit given bounds every
+// action.
+func mostlyWaits(k Kind) bool {
+	switch k {
+	case Stop, Remove, RemoveNetwork, WaitExit, WaitHealthy, WaitReady, Delay, Drain:
+		return true
+	}
+	return false
 }
 
 // unheldStarts counts p's starts of containers it does not prepare at

@@ -676,6 +676,80 @@ func TestApplyHonoursTheDriversParallelLimit(t *testing.T) {
 	}
 }
 
+// overlap counts calls in progress at once: each call waits (at most a
+// second) until want calls are in, so that the count does not hang on
+// how the calls were scheduled.
+type overlap struct {
+	mu        sync.Mutex
+	now, most int
+	want      int
+	all       chan struct{}
+	once      sync.Once
+}
+
+func newOverlap(want int) *overlap { return &overlap{want: want, all: make(chan struct{})} }
+
+func (o *overlap) call() {
+	o.mu.Lock()
+	o.now++
+	o.most = max(o.most, o.now)
+	if o.now == o.want {
+		o.once.Do(func() { close(o.all) })
+	}
+	o.mu.Unlock()
+	select {
+	case <-o.all:
+	case <-time.After(time.Second):
+	}
+	o.mu.Lock()
+	o.now--
+	o.mu.Unlock()
+}
+
+// overlappingWaits is a Containers whose WaitReady and Remove calls
+// overlap as an overlap each counts.
+type overlappingWaits struct {
+	Containers
+	ready, removes *overlap
+}
+
+func (c *overlappingWaits) WaitReady(ctx context.Context, name string) (bool, int, error) {
+	c.ready.call()
+	return c.Containers.WaitReady(ctx, name)
+}
+
+func (c *overlappingWaits) Remove(ctx context.Context, name string, timeout time.Duration) error {
+	c.removes.call()
+	return c.Containers.Remove(ctx, name, timeout)
+}
+
+// TestApplyDefaultLimitSparesWaits: with no limit given, at most 8
+// containers start at once, but any number wait to be ready (a wait
+// holds back no start) or are removed (a removal mostly waits on the shim
+// and the kernel); a limit given bounds them all.
+func TestApplyDefaultLimitSparesWaits(t *testing.T) {
+	for _, tc := range []struct{ limit, starts, waits int }{{0, 8, 12}, {3, 3, 3}} {
+		f, p := hostWithImages(), testProject()
+		p.Services = p.Services[2:] // one service without dependencies
+		p.Services[0].DependsOn, p.Services[0].Scale = nil, 12
+		d := f.drivers()
+		starts := &countingStarts{Containers: d.Containers}
+		waits := &overlappingWaits{Containers: starts, ready: newOverlap(tc.waits), removes: newOverlap(tc.waits)}
+		d.Containers, d.Parallel = waits, tc.limit
+		if _, err := Converge(context.Background(), p, f, d, Options{Wait: true}, nil); err != nil {
+			t.Fatal(err)
+		}
+		plan := must(t)(PlanDown(p, f.observe(p), DownOptions{}))
+		if err := Apply(context.Background(), plan, d, 0, nil); err != nil {
+			t.Fatal(err)
+		}
+		if starts.most != tc.starts || waits.ready.most != tc.waits || waits.removes.most != tc.waits {
+			t.Errorf("limit %d: %d starts, %d waits and %d removals at once, want %d, %d and %d", tc.limit,
+				starts.most, waits.ready.most, waits.removes.most, tc.starts, tc.waits, tc.waits)
+		}
+	}
+}
+
 // goroutineStarts is a Containers that records the goroutine each Start
 // runs on.
 type goroutineStarts struct {
