@@ -2,8 +2,12 @@
 # Issue 15's figures, side by side in one run: each berth binary given
 # (e.g. the previous build and this one) against the floor of bare runc
 # (Debian's runc, the same busybox root filesystem), and Docker Compose or
-# podman-compose when they are installed. Every timed row is hyperfine's
-# median with min–max over RUNS runs, and each tool's ratio to the floor.
+# podman-compose when they are installed. Every timed row is the median,
+# with min–max, of RUNS runs of each tool, and each tool's ratio to the
+# floor. A row's runs are taken in ROUNDS (default 5) rounds, every tool a
+# few runs a round in an order rotated each round: this guest drifts by
+# 10-20% over minutes, and a tool whose runs all came first or last read
+# that much faster or slower than the one beside it.
 # Usage: bench/compare.sh BERTH_BINARY [BERTH_BINARY...]   (as root, from a
 # checkout with the Go toolchain; apt-get install runc hyperfine
 # busybox-static curl; takes the shared root-test lock). RUNS (default 10)
@@ -26,6 +30,8 @@ set -euo pipefail
 bench_against_floor bench/compare.sh 10.249.0.0/16 runc hyperfine curl go python3 -- "$@"
 src=$(cd "$(dirname "$0")/.." && pwd) # the checkout, for go build
 runs=${RUNS:-10}
+rounds=${ROUNDS:-5}
+per=$(((runs + rounds - 1) / rounds)) # runs of a tool in a round
 bench_cleanup() {
 	bench_floor_delete
 	if [ -x "$work/onestart" ]; then "$work/onestart" "$work/same-root" delete >/dev/null 2>&1 || true; fi
@@ -45,7 +51,7 @@ for i in "${!bins[@]}"; do echo "$(label "$i") = ${bins[$i]}"; done
 for other in "docker compose" podman-compose; do
 	if ! $other version >/dev/null 2>&1; then echo "$other: not installed, its column is left out"; fi
 done
-echo "runs per timed row: $runs; host: $(nproc) CPUs, $(uname -r)"
+echo "runs per timed row: $((per * rounds)) in $rounds rounds; host: $(nproc) CPUs, $(uname -r)"
 echo
 
 sections=" ${SECTIONS:-lifecycle cpu memory pull port} "
@@ -54,20 +60,57 @@ want() { [[ $sections == *" $1 "* ]]; } # want SECTION: whether its rows are mea
 results=$work/results # lines: ROW<TAB>TOOL<TAB>MEDIAN<TAB>MIN<TAB>MAX<TAB>UNIT
 : >"$results"
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"; }
+samples=$work/samples # lines: ROW<TAB>TOOL<TAB>SECONDS<TAB>SECONDS...
+: >"$samples"
 
-# timed ROW TOOL [hyperfine options...] COMMAND: records hyperfine's
-# median, min and max (seconds) of COMMAND run without a shell.
+# timed ROW TOOL [hyperfine options...] COMMAND: adds the times of $per
+# runs of COMMAND, run without a shell by hyperfine, to ROW's samples of
+# TOOL.
 timed() {
 	local row=$1 tool=$2 json=$work/hf.json
 	shift 2
-	hyperfine -N -r "$runs" --export-json "$json" "$@" >/dev/null 2>&1 ||
+	hyperfine -N -r "$per" --export-json "$json" "$@" >/dev/null 2>&1 ||
 		{ echo "failed: $row, $tool: $*" >&2; hyperfine -N -r 1 "$@" >&2 || true; exit 1; }
-	python3 - "$json" "$row" "$tool" >>"$results" <<-'EOF'
+	python3 - "$json" "$row" "$tool" >>"$samples" <<-'EOF'
 		import json, sys
 		r = json.load(open(sys.argv[1]))["results"][0]
-		print(f"{sys.argv[2]}\t{sys.argv[3]}\t{r['median']}\t{r['min']}\t{r['max']}\ts")
+		print(sys.argv[2], sys.argv[3], *r["times"], sep="\t")
 	EOF
 }
+
+# rotated [floor] ROW_FUNCTION ARGS...: runs ROW_FUNCTION ARGS... TOOL for
+# each berth binary's index (and -1, the floor, with "floor") in each of
+# $rounds rounds, the order rotated each round; then records each tool's
+# median, min and max of the samples its runs added.
+rotated() {
+	local with_floor=0 r j i n
+	if [ "$1" = floor ]; then with_floor=1 && shift; fi
+	n=$((${#bins[@]} + with_floor))
+	for ((r = 0; r < rounds; r++)); do
+		for ((j = 0; j < n; j++)); do
+			i=$(((j + r) % n))
+			if [ "$i" -eq "${#bins[@]}" ]; then i=-1; fi
+			"$@" "$i"
+		done
+	done
+	python3 - "$samples" >>"$results" <<-'EOF'
+		import sys
+		order, vals = [], {}
+		for line in open(sys.argv[1]):
+		    row, tool, *ts = line.rstrip("\n").split("\t")
+		    if (row, tool) not in vals:
+		        order.append((row, tool))
+		        vals[row, tool] = []
+		    vals[row, tool] += map(float, ts)
+		for row, tool in order:
+		    v = sorted(vals[row, tool])
+		    print(row, tool, v[(len(v) - 1) // 2], v[0], v[-1], "s", sep="\t")
+	EOF
+	: >"$samples"
+}
+
+# tool INDEX: the column of a berth binary's index, "floor" for -1.
+tool() { if [ "$1" -lt 0 ]; then echo floor; else label "$1"; fi; }
 
 # Scripts hyperfine runs: the floor's equivalents of each row, and the
 # steps around berth's.
@@ -90,49 +133,65 @@ berth_in() { # berth_in BINARY DIR ARGS...: the command line hyperfine runs
 	printf '%q ' env -C "$dir" "$b" "$@"
 }
 
+# The rows, one tool's block of a round each. A block leaves nothing
+# running that the next tool's block would share the machine with. The
+# first run of a berth binary after another's misses the project cache
+# (one entry a place, each build its own): a warm-up run takes the miss.
+cold_up() { # cold_up N TOOL_INDEX
+	if [ "$2" -lt 0 ]; then
+		timed "cold up -d, $1 services" floor --prepare "$work/floor-delete.sh" "$work/floor-run.sh $1"
+		"$work/floor-delete.sh"
+		return
+	fi
+	local b=${bins[$2]}
+	timed "cold up -d, $1 services" "$(tool "$2")" -w 1 --prepare "$(berth_in "$b" "$work/p$1" down -t 0)" "$(berth_in "$b" "$work/p$1" up -d)"
+	(cd "$work/p$1" && "$b" down -t 0 >/dev/null 2>&1)
+}
+noop_up() { # noop_up N TOOL_INDEX (berth only)
+	local b=${bins[$2]}
+	timed "no-op up -d, $1 services" "$(tool "$2")" -w 2 "$(berth_in "$b" "$work/p$1" up -d)"
+	(cd "$work/p$1" && "$b" down -t 0 >/dev/null 2>&1)
+}
+recreate() { # recreate TOOL_INDEX
+	if [ "$1" -lt 0 ]; then
+		"$work/floor-run.sh" 1
+		timed "recreate 1 of 10 (-t 0)" floor "$work/floor-recreate.sh"
+		"$work/floor-delete.sh"
+		return
+	fi
+	local b=${bins[$1]}
+	timed "recreate 1 of 10 (-t 0)" "$(tool "$1")" -w 1 --prepare "$work/bump.sh" "$(berth_in "$b" "$work/p10" up -d -t 0)"
+	(cd "$work/p10" && "$b" down -t 0 >/dev/null 2>&1)
+}
+down() { # down TOOL_INDEX
+	if [ "$1" -lt 0 ]; then
+		timed "down -t 0, 50 services" floor --prepare "$work/floor-reset.sh 50" "$work/floor-delete.sh"
+		return
+	fi
+	local b=${bins[$1]}
+	timed "down -t 0, 50 services" "$(tool "$1")" --prepare "$(berth_in "$b" "$work/p50" up -d)" "$(berth_in "$b" "$work/p50" down -t 0)"
+}
+version() { timed "berth version (process start)" "$(tool "$1")" -w 2 "${bins[$1]} version"; } # version TOOL_INDEX
+
 if want lifecycle; then
 	echo "== lifecycle" >&2
-	for i in "${!bins[@]}"; do
-		b=${bins[$i]} t=$(label "$i")
-		for n in 10 50; do
-			timed "cold up -d, $n services" "$t" --prepare "$(berth_in "$b" "$work/p$n" down -t 0)" "$(berth_in "$b" "$work/p$n" up -d)"
-			timed "no-op up -d, $n services" "$t" -w 2 "$(berth_in "$b" "$work/p$n" up -d)"
-		done
-		timed "recreate 1 of 10 (-t 0)" "$t" --prepare "$work/bump.sh" "$(berth_in "$b" "$work/p10" up -d -t 0)"
-		timed "down -t 0, 50 services" "$t" --prepare "$(berth_in "$b" "$work/p50" up -d)" "$(berth_in "$b" "$work/p50" down -t 0)"
-		for n in 10 50; do (cd "$work/p$n" && "$b" down -t 0 >/dev/null); done
-	done
 	for n in 10 50; do
-		timed "cold up -d, $n services" floor --prepare "$work/floor-delete.sh" "$work/floor-run.sh $n"
+		rotated floor cold_up "$n"
+		rotated noop_up "$n"
 	done
-	"$work/floor-delete.sh"
-	"$work/floor-run.sh" 1
-	timed "recreate 1 of 10 (-t 0)" floor "$work/floor-recreate.sh"
-	timed "down -t 0, 50 services" floor --prepare "$work/floor-reset.sh 50" "$work/floor-delete.sh"
-	"$work/floor-delete.sh"
+	rotated floor recreate
+	rotated floor down
 fi
 
 if want noop && ! want lifecycle; then
 	echo "== no-op up" >&2
-	for i in "${!bins[@]}"; do
-		b=${bins[$i]}
-		timed "berth version (process start)" "$(label "$i")" -w 2 "$b version"
-		for n in 10 50; do
-			(cd "$work/p$n" && "$b" up -d >/dev/null)
-			timed "no-op up -d, $n services" "$(label "$i")" -w 2 "$(berth_in "$b" "$work/p$n" up -d)"
-			(cd "$work/p$n" && "$b" down -t 0 >/dev/null 2>&1)
-		done
-	done
+	rotated version
+	for n in 10 50; do rotated noop_up "$n"; done
 fi
 
 if want down && ! want lifecycle; then # lifecycle's down row alone
 	echo "== down" >&2
-	for i in "${!bins[@]}"; do
-		b=${bins[$i]}
-		timed "down -t 0, 50 services" "$(label "$i")" --prepare "$(berth_in "$b" "$work/p50" up -d)" "$(berth_in "$b" "$work/p50" down -t 0)"
-	done
-	timed "down -t 0, 50 services" floor --prepare "$work/floor-reset.sh 50" "$work/floor-delete.sh"
-	"$work/floor-delete.sh"
+	rotated floor down
 fi
 
 if want cpu; then
@@ -217,11 +276,15 @@ if want pull; then
 	bench_registry
 	mkdir -p "$work/pull"
 	printf 'services:\n  big:\n    image: %s\n' "$ref" >"$work/pull/compose.yaml"
-	for i in "${!bins[@]}"; do
-		timed "pull + unpack, 200 MB in 8 layers" "$(label "$i")" --prepare "sh -c 'rm -rf $work/pullroot && sync'" \
-			"env -C $work/pull BERTH_ROOT=$work/pullroot/root BERTH_RUN_ROOT=$work/pullroot/run ${bins[$i]} pull -q"
-	done
-	timed "pull + unpack, 200 MB in 8 layers" floor --prepare "sh -c 'rm -f $work/pull.tar && sync'" "$crane pull $ref $work/pull.tar"
+	pull() { # pull TOOL_INDEX
+		if [ "$1" -lt 0 ]; then
+			timed "pull + unpack, 200 MB in 8 layers" floor --prepare "sh -c 'rm -f $work/pull.tar && sync'" "$crane pull $ref $work/pull.tar"
+			return
+		fi
+		timed "pull + unpack, 200 MB in 8 layers" "$(tool "$1")" --prepare "sh -c 'rm -rf $work/pullroot && sync'" \
+			"env -C $work/pull BERTH_ROOT=$work/pullroot/root BERTH_RUN_ROOT=$work/pullroot/run ${bins[$1]} pull -q"
+	}
+	rotated floor pull
 	rm -rf "$work/pullroot" "$work/pull.tar"
 	# The disk writes the removal and the last round's layers out now, not
 	# under the next rows: berth's commits are synced (the floor writes
@@ -261,23 +324,26 @@ if want port; then
 		    image: bench/web:1
 		    command: ["sleep", "100000"]
 	EOF
-	# portwaits ROW TOOL PREPARE COMMAND: RUNS rounds of PREPARE, then
-	# portwait ADDR COMMAND; records the median, min and max it printed.
+	# portwaits TOOL PREPARE COMMAND: $per rounds of PREPARE, then portwait
+	# ADDR COMMAND; adds the times it printed to the row's samples.
 	portwaits() {
-		local row=$1 tool=$2 prepare=$3 cmd=$4 times=() t
-		for _ in $(seq "$runs"); do
+		local tool=$1 prepare=$2 cmd=$3 times=() t
+		for _ in $(seq "$per"); do
 			eval "$prepare" >/dev/null 2>&1 || true
-			t=$(eval "$work/portwait 127.0.0.1:$port $cmd" 2>/dev/null) || { echo "failed: $row, $tool" >&2; exit 1; }
+			t=$(eval "$work/portwait 127.0.0.1:$port $cmd" 2>/dev/null) || { echo "failed: published port, $tool" >&2; exit 1; }
 			times+=("$t")
 		done
-		# shellcheck disable=SC2046 # median, min, max
-		record "$row" "$tool" $(bench_median_min_max "${times[@]}") s
+		printf '%s\t%s%s\n' "published port answers, from the start of up -d" "$tool" "$(printf '\t%s' "${times[@]}")" >>"$samples"
 	}
-	for i in "${!bins[@]}"; do
-		portwaits "published port answers, from the start of up -d" "$(label "$i")" \
-			"(cd $work/web && ${bins[$i]} down -t 0)" "env -C $work/web ${bins[$i]} up -d"
-		(cd "$work/web" && "${bins[$i]}" down -t 0 >/dev/null)
-	done
+	web() { # web TOOL_INDEX
+		if [ "$1" -lt 0 ]; then
+			portwaits floor "$work/floor-delete.sh" "$work/floor-web.sh"
+			"$work/floor-delete.sh"
+			return
+		fi
+		portwaits "$(tool "$1")" "(cd $work/web && ${bins[$1]} down -t 0)" "env -C $work/web ${bins[$1]} up -d"
+		(cd "$work/web" && "${bins[$1]}" down -t 0 >/dev/null 2>&1)
+	}
 	cat >"$work/fweb.py" <<-'EOF'
 		import json, sys
 		c = json.load(open("config.json"))
@@ -295,8 +361,7 @@ if want port; then
 		(cd "$work/fweb/$c" && runc spec && python3 "$work/fweb.py" "$c" "$port" "$work/webroot")
 	done
 	script floor-web "for c in db app web; do $R run -d --bundle $work/fweb/\$c ${fid}web\$c >/dev/null 2>&1 </dev/null; done"
-	portwaits "published port answers, from the start of up -d" floor "$work/floor-delete.sh" "$work/floor-web.sh"
-	"$work/floor-delete.sh"
+	rotated floor web
 fi
 
 # The table: each row, each tool's median (min–max) and its ratio to the
