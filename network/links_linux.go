@@ -1,9 +1,11 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 
-	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
 )
 
 // Links is a snapshot of the host's links from one netlink dump, so that
@@ -19,19 +21,75 @@ type linkInfo struct {
 }
 
 // Links dumps the host's links once (again while a concurrent change
-// interrupts the dump: an incomplete one would report links gone).
+// interrupts the dump: an incomplete one would report links gone),
+// keeping of each link its name, index, master and whether it is a
+// bridge. The kernel leaves the links' statistics out of the dump, and
+// the other attributes are not decoded: netlink.LinkList decoded every
+// attribute of every link, 1.9 MB of garbage with 150 containers' veths,
+// each page of it a fault (464 of the 2 460 of a no-op up of 50).
 func (h *Host) Links() (Links, error) {
-	links, err := retryDump(netlink.LinkList)
+	var l Links
+	_, err := retryDump(func() ([]struct{}, error) {
+		l = Links{byName: map[string]linkInfo{}}
+		req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_DUMP)
+		req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+		req.AddData(nl.NewRtAttr(unix.IFLA_EXT_MASK, nl.Uint32Attr(rtextFilterSkipStats)))
+		var bad error
+		err := req.ExecuteIter(unix.NETLINK_ROUTE, unix.RTM_NEWLINK, func(msg []byte) bool {
+			name, li, err := linkSummary(msg)
+			if err != nil {
+				bad = err
+				return false
+			}
+			l.byName[name] = li
+			return true
+		})
+		return nil, errors.Join(err, bad)
+	})
 	if err != nil {
 		return Links{}, fmt.Errorf("listing links: %w", err)
 	}
-	l := Links{byName: make(map[string]linkInfo, len(links))}
-	for _, link := range links {
-		a := link.Attrs()
-		_, bridge := link.(*netlink.Bridge)
-		l.byName[a.Name] = linkInfo{index: a.Index, master: a.MasterIndex, bridge: bridge}
-	}
 	return l, nil
+}
+
+// rtextFilterSkipStats asks a link dump to leave out the links'
+// statistics (RTEXT_FILTER_SKIP_STATS, Linux 4.14; older kernels send
+// them, and linkSummary skips them).
+const rtextFilterSkipStats = 1 << 3
+
+// linkSummary reads the name, index and master of the link an
+// RTM_NEWLINK message describes, and whether it is a bridge.
+func linkSummary(msg []byte) (string, linkInfo, error) {
+	if len(msg) < unix.SizeofIfInfomsg {
+		return "", linkInfo{}, fmt.Errorf("a link message of %d bytes", len(msg))
+	}
+	li := linkInfo{index: int(nl.DeserializeIfInfomsg(msg).Index)}
+	attrs, err := nl.ParseRouteAttr(msg[unix.SizeofIfInfomsg:])
+	if err != nil {
+		return "", li, err
+	}
+	var name string
+	for _, a := range attrs {
+		switch a.Attr.Type {
+		case unix.IFLA_IFNAME:
+			name = unix.ByteSliceToString(a.Value)
+		case unix.IFLA_MASTER:
+			if len(a.Value) >= 4 {
+				li.master = int(nl.NativeEndian().Uint32(a.Value))
+			}
+		case unix.IFLA_LINKINFO:
+			infos, err := nl.ParseRouteAttr(a.Value)
+			if err != nil {
+				return "", li, err
+			}
+			for _, i := range infos {
+				if i.Attr.Type == unix.IFLA_INFO_KIND && unix.ByteSliceToString(i.Value) == "bridge" {
+					li.bridge = true
+				}
+			}
+		}
+	}
+	return name, li, nil
 }
 
 // Bridge reports whether bridge name exists; a link of that name that is
