@@ -277,10 +277,15 @@ func loadInputs(r resolved, cp *types.Project, p *Project) ([]fileInput, [][]byt
 // volatileVars change from one command line to the next with nothing to
 // do with the project: the shell's last argument, sudo's command line,
 // the previous directory, the shell's depth and hyperfine's random
-// padding of the environment. They are left out of the key unless an
-// input names them (namedVolatile).
+// padding of the environment; and from one login or terminal to the next:
+// the SSH connection, terminal and agent socket, the session, window and
+// pane. PWD is one of them too: the working directory it may name (the
+// path os.Getwd reports) is in the key itself. They are left out of the
+// key unless an input names them (namedVolatile).
 var volatileVars = map[string]bool{"_": true, "SUDO_COMMAND": true, "OLDPWD": true, "SHLVL": true,
-	"HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET": true}
+	"HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET": true, "PWD": true,
+	"SSH_CLIENT": true, "SSH_CONNECTION": true, "SSH_TTY": true, "SSH_AUTH_SOCK": true,
+	"XDG_SESSION_ID": true, "WINDOWID": true, "TERM_SESSION_ID": true, "TMUX_PANE": true}
 
 // namedVolatile returns each volatile variable whose name appears as a
 // word in one of texts (interpolated, passed through or read by an env

@@ -221,6 +221,12 @@ func TestLoadCachedVolatileVariables(t *testing.T) {
 	if _, hit := cachedLoad(t, o, cache); !hit {
 		t.Error("a change of SUDO_COMMAND no file names was a miss")
 	}
+	// Another SSH login, terminal and shell: the same load.
+	o.Environ = append(o.Environ, "SSH_CONNECTION=10.0.0.2 50022 10.0.0.1 22", "SSH_CLIENT=10.0.0.2 50022 22", "SSH_TTY=/dev/pts/3",
+		"SSH_AUTH_SOCK=/tmp/ssh-x/agent.1", "XDG_SESSION_ID=7", "PWD="+dir)
+	if _, hit := cachedLoad(t, o, cache); !hit {
+		t.Error("a new SSH session was a miss")
+	}
 	// Named by a file, it is an input like any other variable.
 	if err := os.WriteFile(filepath.Join(dir, "app.env"), []byte("A=1\nCMD=${SUDO_COMMAND}\n"), 0o644); err != nil {
 		t.Fatal(err)
