@@ -1,30 +1,23 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // build builds berth and, with gitops, berth-gitops beside it, and
 // returns berth's path.
 func build(t *testing.T, gitops bool) string {
 	t.Helper()
-	dir := t.TempDir()
 	progs := []string{"berth"}
 	if gitops {
 		progs = append(progs, "berth-gitops")
 	}
-	for _, prog := range progs {
-		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, prog), "../"+prog).CombinedOutput(); err != nil {
-			t.Fatalf("building %s: %v\n%s", prog, err, out)
-		}
-	}
-	return filepath.Join(dir, "berth")
+	return filepath.Join(testutil.BuildPrograms(t, progs...), "berth")
 }
 
 // run runs berth with args in an environment without BERTH_GITOPS, with
@@ -32,18 +25,7 @@ func build(t *testing.T, gitops bool) string {
 // returns stdout, stderr and the exit code.
 func run(t *testing.T, bin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "BERTH_GITOPS=", "PATH=/usr/bin:/bin", "BERTH_ROOT="+t.TempDir(), "BERTH_RUN_ROOT="+t.TempDir())
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errOut.String(), code
+	return testutil.RunProgram(t, []string{"BERTH_GITOPS=", "PATH=/usr/bin:/bin", "BERTH_ROOT=" + t.TempDir(), "BERTH_RUN_ROOT=" + t.TempDir()}, bin, args...)
 }
 
 // TestBerthExecsBerthGitops: berth follows git by exec'ing berth-gitops

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/berth-dev/berth/internal/kubetest"
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
@@ -18,17 +16,11 @@ func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
 // berth's path.
 func build(t *testing.T, kube bool) string {
 	t.Helper()
-	dir := t.TempDir()
 	progs := []string{"berth"}
 	if kube {
 		progs = append(progs, "berth-kube")
 	}
-	for _, prog := range progs {
-		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, prog), "../"+prog).CombinedOutput(); err != nil {
-			t.Fatalf("building %s: %v\n%s", prog, err, out)
-		}
-	}
-	return filepath.Join(dir, "berth")
+	return filepath.Join(testutil.BuildPrograms(t, progs...), "berth")
 }
 
 // run runs a program with args in an environment without BERTH_KUBE and
@@ -36,18 +28,7 @@ func build(t *testing.T, kube bool) string {
 // stderr and the exit code.
 func run(t *testing.T, bin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "BERTH_KUBE=", "PATH=/usr/bin:/bin", "BERTH_ROOT="+t.TempDir())
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errOut.String(), code
+	return testutil.RunProgram(t, []string{"BERTH_KUBE=", "PATH=/usr/bin:/bin", "BERTH_ROOT=" + t.TempDir()}, bin, args...)
 }
 
 // TestBerthExecsBerthKube: berth runs the Kubernetes forms by exec'ing
