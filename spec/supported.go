@@ -2,10 +2,8 @@ package spec
 
 import (
 	"strings"
-	"sync"
 
 	"github.com/compose-spec/compose-go/v2/loader"
-	"github.com/compose-spec/compose-go/v2/schema"
 	"github.com/compose-spec/compose-go/v2/tree"
 )
 
@@ -78,43 +76,14 @@ var unsupportedPaths = []string{
 	"secrets.*.driver", "secrets.*.driver_opts", "secrets.*.template_driver",
 }
 
-var (
-	supportedOnce  sync.Once
-	supportedPaths []tree.Path
-)
-
 // supportedAttributes is the allow-list handed to compose-go: every schema
 // path under a supported root and under no unsupported path, plus the
-// ancestors of the roots.
-func supportedAttributes() []tree.Path {
-	supportedOnce.Do(func() {
-		keep := map[tree.Path]bool{"services": true, "services.*": true, "networks": true,
-			"networks.*": true, "networks.*.ipam": true, "networks.*.ipam.config": true,
-			"volumes": true, "volumes.*": true}
-		for _, r := range supportedRoots {
-			keep[tree.Path(r)] = true
-		}
-		for _, p := range schema.AttributePaths() {
-			if under(p, supportedRoots) && !under(p, unsupportedPaths) {
-				keep[p] = true
-			}
-		}
-		for p := range keep {
-			supportedPaths = append(supportedPaths, p)
-		}
-	})
-	return supportedPaths
-}
-
-// under reports whether p is one of roots or lies below one of them.
-func under(p tree.Path, roots []string) bool {
-	for _, r := range roots {
-		if strings.HasPrefix(string(p), r) && (len(p) == len(r) || p[len(r)] == '.') {
-			return true
-		}
-	}
-	return false
-}
+// ancestors of the roots. It is computed from compose-go's schema by
+// TestSupportedPaths, which writes it to supported_paths.go
+// (BERTH_UPDATE_GOLDEN=1) and fails while that file is not current: from
+// the schema at each load it cost every load that missed the project
+// cache a parse of the whole schema (4-6 ms).
+func supportedAttributes() []tree.Path { return supportedPaths }
 
 // withScreening makes the loader report unsupported attributes into ps.
 func withScreening(ps *problems) func(*loader.Options) {
