@@ -76,19 +76,16 @@ func (e *Engine) Inspect(ctx context.Context, name string) (ContainerDetail, err
 // records, published ports, endpoints, networks, the volumes' paths and
 // their images — is read once, not once a container.
 type Inspector struct {
+	recordedPlumbing
 	e       *Engine
 	recs    map[string]store.Container
-	ports   map[string][]store.Port
-	eps     map[string][]store.Endpoint
-	nets    map[string]store.Network
 	volumes map[string]string // host path -> volume name
 	images  map[string]*image.Image
 }
 
 // Inspector reads what the containers' details share.
 func (e *Engine) Inspector(ctx context.Context) (*Inspector, error) {
-	in := &Inspector{e: e, recs: map[string]store.Container{}, ports: map[string][]store.Port{}, eps: map[string][]store.Endpoint{},
-		nets: map[string]store.Network{}, images: map[string]*image.Image{}}
+	in := &Inspector{e: e, recs: map[string]store.Container{}, images: map[string]*image.Image{}}
 	recs, err := e.store.Containers(ctx, "")
 	if err != nil {
 		return nil, err
@@ -96,26 +93,8 @@ func (e *Engine) Inspector(ctx context.Context) (*Inspector, error) {
 	for _, r := range recs {
 		in.recs[r.Name] = r
 	}
-	ports, err := e.store.Ports(ctx, "")
-	if err != nil {
+	if in.recordedPlumbing, err = e.recordedPlumbing(ctx); err != nil {
 		return nil, err
-	}
-	for _, p := range ports {
-		in.ports[p.Container] = append(in.ports[p.Container], p)
-	}
-	eps, err := e.store.Endpoints(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, ep := range eps {
-		in.eps[ep.Container] = append(in.eps[ep.Container], ep)
-	}
-	nets, err := e.store.Networks(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range nets {
-		in.nets[n.Name] = n
 	}
 	in.volumes, err = e.volumePaths(ctx)
 	return in, err
@@ -214,7 +193,7 @@ func (e *Engine) volumePaths(ctx context.Context) (map[string]string, error) {
 func (in *Inspector) endpointDetails(name string, svc spec.Service) ([]NetworkEndpoint, error) {
 	var out []NetworkEndpoint
 	for i, key := range sortedNetworkKeys(svc) {
-		for _, ep := range in.eps[name] {
+		for _, ep := range in.endpoints[name] {
 			if ep.Key != key {
 				continue
 			}

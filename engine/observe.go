@@ -73,9 +73,7 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 		return obs, err
 	}
 	obs.Peers = peerProjects(p, all, plumbing.eps)
-	byName := map[string]store.Network{}
 	for _, n := range plumbing.nets {
-		byName[n.Name] = n
 		if n.Project == p.Name {
 			obs.Networks[n.Name] = reconcile.Presence{}
 		}
@@ -88,7 +86,7 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 		declared[n.Name] = n
 	}
 	for name := range obs.Networks {
-		rec, ok := byName[name]
+		rec, ok := plumbing.nets[name]
 		pr := reconcile.Presence{Recorded: ok && rec.Project == p.Name && !external[name]}
 		if ok {
 			if pr.Exists, err = plumbing.links.Bridge(rec.Bridge); err != nil {
@@ -193,7 +191,7 @@ func hasTags(t network.Tags, p *spec.Project, recs []store.Container, pl hostPlu
 		}
 	}
 	for _, r := range recs {
-		if pl.ports[r.Name] && !t.Owner(r.Name) {
+		if len(pl.ports[r.Name]) > 0 && !t.Owner(r.Name) {
 			return false
 		}
 	}
@@ -222,21 +220,18 @@ func networkChange(n spec.Network, rec store.Network) string {
 	return strings.Join(changed, ", ")
 }
 
-// hostPlumbing is what Observe reads once for all containers: endpoints
-// and published ports by container, bridges by network, and the host's
-// links (one netlink dump, not one lookup per container); with the
-// recorded endpoints and networks it read them from.
-type hostPlumbing struct {
+// recordedPlumbing is what the database records of every container's
+// plumbing, read once for all of them: endpoints (every one, and by
+// container), published ports by container and networks by name.
+type recordedPlumbing struct {
 	eps       []store.Endpoint
-	nets      []store.Network
 	endpoints map[string][]store.Endpoint
-	ports     map[string]bool
-	bridges   map[string]string
-	links     network.Links
+	ports     map[string][]store.Port
+	nets      map[string]store.Network
 }
 
-func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
-	pl := hostPlumbing{endpoints: map[string][]store.Endpoint{}, ports: map[string]bool{}, bridges: map[string]string{}}
+func (e *Engine) recordedPlumbing(ctx context.Context) (recordedPlumbing, error) {
+	pl := recordedPlumbing{endpoints: map[string][]store.Endpoint{}, ports: map[string][]store.Port{}, nets: map[string]store.Network{}}
 	eps, err := e.store.Endpoints(ctx)
 	if err != nil {
 		return pl, err
@@ -250,16 +245,32 @@ func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
 		return pl, err
 	}
 	for _, p := range ports {
-		pl.ports[p.Container] = true
+		pl.ports[p.Container] = append(pl.ports[p.Container], p)
 	}
 	nets, err := e.store.Networks(ctx, "")
 	if err != nil {
 		return pl, err
 	}
-	pl.nets = nets
 	for _, n := range nets {
-		pl.bridges[n.Name] = n.Bridge
+		pl.nets[n.Name] = n
 	}
+	return pl, nil
+}
+
+// hostPlumbing is what Observe reads once for all containers: the
+// recorded plumbing, and the host's links (one netlink dump, not one
+// lookup per container).
+type hostPlumbing struct {
+	recordedPlumbing
+	links network.Links
+}
+
+func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
+	rec, err := e.recordedPlumbing(ctx)
+	if err != nil {
+		return hostPlumbing{}, err
+	}
+	pl := hostPlumbing{recordedPlumbing: rec}
 	pl.links, err = e.net.Links()
 	return pl, err
 }
@@ -269,11 +280,11 @@ func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
 // rules of its published ports (a firewall reload).
 func (e *Engine) drift(name string, tags network.Tags, pl hostPlumbing) (string, error) {
 	for _, ep := range pl.endpoints[name] {
-		if !pl.links.VethOnBridge(e.vethName(name, ep.Network), pl.bridges[ep.Network]) {
+		if !pl.links.VethOnBridge(e.vethName(name, ep.Network), pl.nets[ep.Network].Bridge) {
 			return fmt.Sprintf("its link to network %s is gone from the host", ep.Network), nil
 		}
 	}
-	if pl.ports[name] && !tags.Owner(name) {
+	if len(pl.ports[name]) > 0 && !tags.Owner(name) {
 		return "the rules of its published ports are gone from the host", nil
 	}
 	return "", nil
@@ -296,7 +307,7 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags n
 		if c.Drift, err = e.drift(r.Name, tags, pl); err != nil {
 			return c, err
 		}
-		if c.Drift == "" && len(svc.Ports) > 0 && svc.NetworkMode == "" && !c.OneOff && !pl.ports[r.Name] {
+		if c.Drift == "" && len(svc.Ports) > 0 && svc.NetworkMode == "" && !c.OneOff && len(pl.ports[r.Name]) == 0 {
 			c.Drift = "its published ports were never set up (a start-first rollout stopped before switching them to it)"
 		}
 	}
