@@ -76,7 +76,7 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 		}
 		cfg.Init = e.initBinary
 	}
-	if c.Starts && !c.Prestart {
+	if c.Starts { // or Prestart: a preparation goes through the starter too
 		e.runtime.WarmStarter(cfg) // its process starts while this container is made
 	}
 	end = phase.Start(c.Name, "create.network")

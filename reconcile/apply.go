@@ -74,8 +74,8 @@ type Containers interface {
 
 // StartPlanner is a Containers driver that Apply tells, before any of a
 // plan's actions runs, how many containers the plan starts (held starts
-// aside: see ContainerSpec.Prestart), so that it readies its starts for
-// that many.
+// among them: see ContainerSpec.Prestart), so that it readies its starts
+// for that many.
 type StartPlanner interface {
 	PlanStarts(n int)
 }
@@ -146,7 +146,7 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 		}
 	}
 	if sp, ok := d.Containers.(StartPlanner); ok {
-		sp.PlanStarts(p.unheldStarts())
+		sp.PlanStarts(p.starts())
 	}
 	done := make(map[string]chan struct{}, len(p.Actions))
 	errs := make(map[string]error, len(p.Actions))
@@ -267,18 +267,11 @@ func mostlyWaits(k Kind) bool {
 	return false
 }
 
-// unheldStarts counts p's starts of containers it does not prepare at
-// their creation (Prestart): each of those is a whole start when it runs.
-func (p Plan) unheldStarts() int {
-	held := map[string]bool{}
-	for _, a := range p.Actions {
-		if a.Kind == Create && a.Container != nil && a.Container.Prestart {
-			held[a.Target] = true
-		}
-	}
+// starts counts p's starts, the held ones (Prestart) among them.
+func (p Plan) starts() int {
 	n := 0
 	for _, a := range p.Actions {
-		if a.Kind == Start && !held[a.Target] {
+		if a.Kind == Start {
 			n++
 		}
 	}

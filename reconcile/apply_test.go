@@ -66,10 +66,11 @@ func (s *startCounter) PlanStarts(n int) {
 }
 
 // Apply tells a StartPlanner driver, before anything runs, how many
-// containers the plan starts that it does not prepare at their creation:
-// a chain started one after the other is one such start (the others are
-// prepared), a dependent that waits for a health is another, independent
-// services are one each, and --no-start makes none.
+// containers the plan starts, those it prepares at their creation among
+// them: a chain started one after the other counts each of its starts
+// (the prepared ones go through the same starter), so do independent
+// services and a dependent that waits for a health; one service alone is
+// one start, and --no-start makes none.
 func TestApplyTellsTheStarts(t *testing.T) {
 	independent := func() *spec.Project {
 		p := testProject()
@@ -89,9 +90,10 @@ func TestApplyTellsTheStarts(t *testing.T) {
 		o    Options
 		want int
 	}{
-		{"chain", testProject(), Options{}, 1},
+		{"chain", testProject(), Options{}, 3},
 		{"independent", independent(), Options{}, 3},
-		{"behind a health", healthy(), Options{}, 2},
+		{"behind a health", healthy(), Options{}, 3},
+		{"alone", testProject(), Options{Services: []string{"db"}, NoDeps: true}, 1},
 		{"no start", testProject(), Options{NoStart: true}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,15 +35,69 @@ func (e *testEnv) prepare(t *testing.T, c Config) {
 	}
 }
 
+// holder names what holds a prepared container in eachHolder's runs.
+type holder struct {
+	starter bool   // the starter, not a shim of its own
+	idle    string // berth-idle, with the starter
+}
+
+// eachHolder runs f twice, with a fresh environment each: the preparation
+// held by a shim of its own (BERTH_STARTER=0), then by the starter.
+func eachHolder(t *testing.T, f func(t *testing.T, e *testEnv, h holder)) {
+	t.Run("shim", func(t *testing.T) {
+		t.Setenv(starterEnv, "0")
+		f(t, newTestEnv(t), holder{})
+	})
+	t.Run("starter", func(t *testing.T) {
+		idle := withStarter(t)
+		f(t, newTestEnv(t), holder{starter: true, idle: idle})
+	})
+}
+
+// check fails t unless container id, prepared, is held by h: by its own
+// shim, or by a running starter with no shim of its own.
+func (h holder) check(t *testing.T, root, id string) {
+	t.Helper()
+	switch shim := shimOf(id); {
+	case !h.starter && shim == 0:
+		t.Error("no shim of its own holds the prepared container")
+	case h.starter && shim != 0:
+		t.Errorf("shim %d (%s) holds the prepared container; want the starter", shim, cmdline(shim))
+	case h.starter && !starterRuns(root):
+		t.Error("no starter runs to hold the prepared container")
+	}
+}
+
+// checkStarted fails t unless container id, started from its
+// preparation, is supervised as h's starts are: its init the child of the
+// starter, its supervisor berth-idle from birth; or its init the child of
+// its own shim.
+func (h holder) checkStarted(t *testing.T, e *testEnv, id string) {
+	t.Helper()
+	parent, sup := initParent(t, e, id), shimOf(id)
+	switch {
+	case sup == 0:
+		t.Error("no supervisor after the start")
+	case !h.starter && parent != sup:
+		t.Errorf("the init's parent is %d (%s), want its shim %d", parent, cmdline(parent), sup)
+	case h.starter && parent != starterPid(e.root):
+		t.Errorf("the init's parent is %d (%s), want the starter", parent, cmdline(parent))
+	case h.starter && exeOf(sup) != h.idle:
+		t.Errorf("the supervisor runs %q, want berth-idle from birth", exeOf(sup))
+	}
+}
+
 func ran(out string) bool {
 	_, err := os.Stat(filepath.Join(out, "ran"))
 	return err == nil
 }
 
-// A prepared container is created, its shim holding its init, and its
-// process does not run until Restart starts it; a second start is refused.
-func TestPrepareHoldsUntilStart(t *testing.T) {
-	e := newTestEnv(t)
+// A prepared container is created, its shim or the starter holding its
+// init, and its process does not run until Restart starts it, recording
+// its start once; a second start is refused.
+func TestPrepareHoldsUntilStart(t *testing.T) { eachHolder(t, testPrepareHoldsUntilStart) }
+
+func testPrepareHoldsUntilStart(t *testing.T, e *testEnv, h holder) {
 	out := t.TempDir()
 	c := e.markerConfig(t, out)
 	e.prepare(t, c)
@@ -52,6 +106,7 @@ func TestPrepareHoldsUntilStart(t *testing.T) {
 	if err != nil || st.Status != lifecycle.Created || !st.Shim {
 		t.Fatalf("prepared: %+v, %v; want created with its shim", st, err)
 	}
+	h.check(t, e.root, c.ID)
 	if err := e.rt.Kill(ctx, c.ID, 9); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("kill of a prepared container: %v, want ErrNotRunning", err)
 	}
@@ -69,6 +124,10 @@ func TestPrepareHoldsUntilStart(t *testing.T) {
 	if !st.Shim || st.Pid == 0 || st.StartedAt.IsZero() {
 		t.Errorf("started: %+v, want running under its shim with a pid and a start time", st)
 	}
+	h.checkStarted(t, e, c.ID)
+	if got := hookEvents(c.ID); !slices.Equal(got, []string{"start"}) {
+		t.Errorf("events %q, want one start", got)
+	}
 	e.waitLog(t, c.ID, 1)
 	if got := e.logLines(t, c.ID, LogOptions{Tail: -1}); !slices.Equal(got, []string{"stdout: ran"}) {
 		t.Errorf("log = %q, want the process's one line", got)
@@ -79,10 +138,11 @@ func TestPrepareHoldsUntilStart(t *testing.T) {
 }
 
 // Release, Stop and Remove undo a preparation: the held init is killed,
-// the shim gone, the process never ran; a released container starts
-// afresh.
-func TestPrepareUndone(t *testing.T) {
-	e := newTestEnv(t)
+// its holder gone (a shim) or done with it (the starter), the process
+// never ran; a released container starts afresh.
+func TestPrepareUndone(t *testing.T) { eachHolder(t, testPrepareUndone) }
+
+func testPrepareUndone(t *testing.T, e *testEnv, h holder) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
@@ -97,6 +157,7 @@ func TestPrepareUndone(t *testing.T) {
 			out := t.TempDir()
 			c := e.markerConfig(t, out)
 			e.prepare(t, c)
+			h.check(t, e.root, c.ID)
 			if err := tc.undo(c.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -138,11 +199,12 @@ func TestPrepareUndone(t *testing.T) {
 }
 
 // A container prepared by the process that created it (Prepare)
-// starts from its prepared shim, which has read its configuration,
-// without the start reading it again: with config.json made unreadable
-// once it is prepared, the start still succeeds and the process runs.
-func TestPreparedStartReadsNoConfig(t *testing.T) {
-	e := newTestEnv(t)
+// starts from its holder, which has read its configuration, without the
+// start reading it again: with config.json made unreadable once it is
+// prepared, the start still succeeds and the process runs.
+func TestPreparedStartReadsNoConfig(t *testing.T) { eachHolder(t, testPreparedStartReadsNoConfig) }
+
+func testPreparedStartReadsNoConfig(t *testing.T, e *testEnv, _ holder) {
 	out := t.TempDir()
 	c := e.markerConfig(t, out)
 	if err := e.rt.Create(c); err != nil {

@@ -67,13 +67,14 @@ func (r *Runtime) Start(ctx context.Context, c Config) error {
 }
 
 // Prepare makes container c, which this process has just made with
-// Create(c), ready to start at once: its shim is spawned and makes the
-// container up to its process (runc create: the init's namespaces,
-// cgroups, mounts and seccomp filter), which waits there. Restart then
-// only runs the process (runc start); until then the container is
-// created, and Release, Stop or Remove undo the preparation. It returns
-// once the shim is spawned; prepared waits for the preparation to end,
-// and says how it went.
+// Create(c), ready to start at once: its shim, or the starter where the
+// start would go through it (see useStarter), makes the container up to
+// its process (runc create: the init's namespaces, cgroups, mounts and
+// seccomp filter), which waits there, and holds it, answering its control
+// socket. Restart then only runs the process (runc start); until then the
+// container is created, and Release, Stop or Remove undo the preparation.
+// It returns once the preparation is asked for; prepared waits for it to
+// end, and says how it went.
 func (r *Runtime) Prepare(ctx context.Context, c Config) (prepared func() error, err error) {
 	return r.launch(ctx, c.ID, c, true)
 }
@@ -116,9 +117,9 @@ func (r *Runtime) run(ctx context.Context, id string, config func() (Config, err
 	return started()
 }
 
-// launch spawns the shim of container id, created with configuration c,
-// to start it or with hold to prepare it; ready waits for the shim's
-// report.
+// launch has container id, created with configuration c, started (with
+// hold, prepared) by the starter or a shim of its own; ready waits for
+// their report.
 func (r *Runtime) launch(ctx context.Context, id string, c Config, hold bool) (ready func() error, err error) {
 	p := r.paths(id)
 	if shimAlive(p.dir) && !r.shimFinishing(ctx, p) {
@@ -156,8 +157,8 @@ func (r *Runtime) launch(ctx context.Context, id string, c Config, hold bool) (r
 	primeAttach()
 	end := phase.Start(id, "start.shim")
 	var reported func() error
-	if r.useStarter(c, hold) && r.starter.wanted() {
-		reported, err = r.startVia(ctx, id)
+	if r.useStarter(c) && r.starter.wanted() {
+		reported, err = r.startVia(ctx, id, hold)
 	} else {
 		reported, err = r.spawnShim(ctx, id, hold)
 	}

@@ -144,22 +144,10 @@ func runShim(args []string, o shimOptions) int {
 	pid, _ := l.proc.Pid()
 	if a.Hold {
 		report(readyMsg{Pid: pid}) // created: its init waits for the start
-		watch, err := watchInit(pid)
-		if err != nil { // still watched, through /proc/PID/stat
-			fmt.Fprintf(os.Stderr, "shim %s: watching the init for its exec: %v\n", s.cfg.ID, err)
-		}
-		// The start's event is recorded before its answer, as before the ready.
-		if code, started := s.hold(&l, func() { s.event("start", nil) }); !started {
-			watch.close()
+		if code, started := s.held(&l); !started {
 			s.teardown()
 			return code
 		}
-		// Once its Exec returns, the init executes the container's
-		// process. The start is answered at once, but the run is
-		// published and served only once that runs: whoever looks (the
-		// start of a dependent in a depends_on chain) finds it running.
-		watch.awaitExec()
-		watch.close()
 	} else {
 		s.event("start", nil) // before the ready: whoever started it sees it recorded
 		report(readyMsg{Pid: pid})

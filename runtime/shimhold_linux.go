@@ -50,6 +50,26 @@ func (s *shim) hold(l *launched, started func()) (code int, ok bool) {
 	}
 }
 
+// held holds the run l, made with hold, until its start (see hold),
+// then waits for the container's process to replace libcontainer's init:
+// the start is answered at once, but whoever publishes and serves the run
+// after this does so once that process runs, so that whoever looks (the
+// start of a dependent in a depends_on chain) finds it running. The
+// start's event is recorded before its answer. Not started, the run is
+// gone and code is the shim's exit code.
+func (s *shim) held(l *launched) (code int, started bool) {
+	pid, _ := l.proc.Pid()
+	watch, err := watchInit(pid)
+	if err != nil { // still watched, through /proc/PID/stat
+		fmt.Fprintf(os.Stderr, "shim %s: watching the init for its exec: %v\n", s.cfg.ID, err)
+	}
+	defer watch.close()
+	if code, started = s.hold(l, func() { s.event("start", nil) }); started {
+		watch.awaitExec()
+	}
+	return code, started
+}
+
 // answerHeld answers one request on conn while the run l is held; over
 // says the hold has ended, started (ok) or not (code).
 func (s *shim) answerHeld(conn net.Conn, l *launched, started func()) (code int, over, ok bool) {

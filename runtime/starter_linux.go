@@ -41,13 +41,16 @@ const starterArg = "starter"
 // starterGOGC is the starter's GOGC.
 const starterGOGC = 400
 
-// starterRequest asks the starter to start container ID.
+// starterRequest asks the starter to start container ID or, with Hold,
+// to prepare it: make it up to its process and hold it so until a
+// "start" on its control socket (see shim.held), as a held shim does.
 type starterRequest struct {
-	ID string `json:"id"`
+	ID   string `json:"id"`
+	Hold bool   `json:"hold,omitempty"`
 }
 
-// starterReply answers a starterRequest: the init's pid, or why the
-// container did not start.
+// starterReply answers a starterRequest: the init's pid once the
+// container runs or is held, or why it does not.
 type starterReply struct {
 	ID    string `json:"id"`
 	Pid   int    `json:"pid,omitempty"`
@@ -104,42 +107,78 @@ func runStarter(args []string, o shimOptions) int {
 			break
 		}
 		wg.Go(func() {
-			r := st.start(req.ID)
-			mu.Lock()
-			defer mu.Unlock()
-			_ = enc.Encode(r)
+			st.start(req, func(r starterReply) {
+				mu.Lock()
+				defer mu.Unlock()
+				_ = enc.Encode(r)
+			})
 		})
 	}
 	wg.Wait()
 	return 0
 }
 
-// start starts container id and spawns its supervisor.
-func (st *starter) start(id string) starterReply {
-	fail := func(err error) starterReply { return starterReply{ID: id, Error: err.Error()} }
+// start starts container req.ID, or with req.Hold prepares it and holds
+// it until its start (see shim.held), and spawns its supervisor once its
+// process runs. reply is called once: when the container runs or is held,
+// or with why it does not.
+func (st *starter) start(req starterRequest, reply func(starterReply)) {
+	id := req.ID
+	fail := func(err error) { reply(starterReply{ID: id, Error: err.Error()}) }
 	s := &shim{p: containerPaths(st.root, st.runRoot, id), hook: st.o.exitHook, events: st.o.eventHook, root: st.root,
 		stopCh: make(chan struct{}), done: make(chan struct{})}
 	shimLog, err := openShimLog(s.p.shimLog)
 	if err != nil {
-		return fail(err)
+		fail(err)
+		return
 	}
 	defer shimLog.Close()
 	lock, err := lockDir(s.p.dir)
 	if err != nil {
-		return fail(err)
+		fail(err)
+		return
 	}
 	defer lock.Close() // the supervisor has its own from here on
 	if err := s.loadConfig(); err != nil {
-		return fail(err)
+		fail(err)
+		return
 	}
-	l, pidfd, err := s.launchOwnThread(st.cgroupParent)
+	l, pidfd, err := s.launchOwnThread(st.cgroupParent, req.Hold)
 	if err != nil {
 		s.discard.Store(true) // mounted only where the start's thread saw it
 		s.teardown()
-		return fail(err)
+		fail(err)
+		return
 	}
 	pid, _ := l.proc.Pid()
+	if req.Hold {
+		reply(starterReply{ID: id, Pid: pid}) // created: its init waits for the start
+		if _, ok := s.held(&l); !ok {
+			pidfd.Close()
+			s.discard.Store(true) // its mounts went with its init
+			s.teardown()
+			return
+		}
+		// Its start was answered: a supervisor that cannot be had now
+		// is only the log's to say.
+		if err := s.supervised(st, l, lock, pidfd, shimLog); err != nil {
+			fmt.Fprintf(os.Stderr, "starter: container %s: %v\n", id, err)
+		}
+		return
+	}
 	s.event("start", nil) // before the reply: whoever started it sees it recorded
+	if err := s.supervised(st, l, lock, pidfd, shimLog); err != nil {
+		fail(err)
+		return
+	}
+	reply(starterReply{ID: id, Pid: pid})
+}
+
+// supervised publishes the run l, which runs, and hands it to its
+// supervisor (see spawnSupervisor): with the directory lock, the init's
+// pidfd and the container's shim log. When that fails, the run is ended.
+func (s *shim) supervised(st *starter, l launched, lock, pidfd, shimLog *os.File) error {
+	pid, _ := l.proc.Pid()
 	s.state = State{Status: lifecycle.Running, Pid: pid, StartedAt: l.at}
 	if s.cfg.Health != nil {
 		s.state.Health = HealthStarting // as the shim publishes it: a wait for health right after the start sees it
@@ -154,7 +193,7 @@ func (st *starter) start(id string) starterReply {
 		_ = os.Remove(s.p.state)
 		s.discard.Store(true)
 		s.teardown()
-		return fail(fmt.Errorf("spawning the supervisor: %w", err))
+		return fmt.Errorf("spawning the supervisor: %w", err)
 	}
 	// The supervisor's now: the socket stays, the rest is its copy.
 	if ul, err := unixListener(s.ln); err == nil {
@@ -172,7 +211,7 @@ func (st *starter) start(id string) starterReply {
 			_, _ = unix.Wait4(spid, &ws, 0, nil)
 		})
 	}
-	return starterReply{ID: id, Pid: pid}
+	return nil
 }
 
 // openShimLog opens the container's shim log for appending, rotated
@@ -188,12 +227,12 @@ func openShimLog(name string) (*os.File, error) {
 	return f, nil
 }
 
-// launchOwnThread sets the container up and launches its run on a thread
-// of its own, in a mount namespace of its own where the rootfs is
+// launchOwnThread sets the container up and launches its run (with
+// hold, only makes it: see launch) on a thread of its own, in a mount namespace of its own where the rootfs is
 // mounted: the container's own namespace, copied from it, is the only one
 // left holding the rootfs when the thread ends. It returns the run and a
 // non-blocking pidfd of its init.
-func (s *shim) launchOwnThread(cgroupParent string) (l launched, pidfd *os.File, err error) {
+func (s *shim) launchOwnThread(cgroupParent string, hold bool) (l launched, pidfd *os.File, err error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -206,7 +245,7 @@ func (s *shim) launchOwnThread(cgroupParent string) (l launched, pidfd *os.File,
 		if err = s.setupMounted(cgroupParent); err != nil {
 			return
 		}
-		if l, err = s.launch(false); err != nil {
+		if l, err = s.launch(hold); err != nil {
 			return
 		}
 		pid, _ := l.proc.Pid()

@@ -279,8 +279,8 @@ func TestStarterReaperKilled(t *testing.T) {
 	}
 }
 
-// The starter starts what berth-idle can supervise from birth; a held
-// start, a terminal, an open stdin, a run whose output a client replays,
+// The starter starts, or prepares, what berth-idle can supervise from
+// birth; a terminal, an open stdin, a run whose output a client replays,
 // and BERTH_STARTER=0 keep a shim of their own.
 func TestUseStarter(t *testing.T) {
 	withStarter(t)
@@ -288,13 +288,11 @@ func TestUseStarter(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		c    Config
-		hold bool
 		off  bool
 		want bool
 	}{
 		{name: "plain", want: true},
 		{name: "health", c: Config{Health: &Health{Test: []string{"true"}}}, want: true},
-		{name: "held", hold: true},
 		{name: "tty", c: Config{Tty: true}},
 		{name: "stdin", c: Config{OpenStdin: true}},
 		{name: "replayed", c: Config{Replayed: true}},
@@ -304,7 +302,7 @@ func TestUseStarter(t *testing.T) {
 			if tc.off {
 				t.Setenv(starterEnv, "0")
 			}
-			if got := r.useStarter(tc.c, tc.hold); got != tc.want {
+			if got := r.useStarter(tc.c); got != tc.want {
 				t.Errorf("useStarter = %v, want %v", got, tc.want)
 			}
 		})

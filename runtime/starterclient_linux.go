@@ -45,14 +45,14 @@ type starterConn struct {
 	log     string                       // the starter's log, for its errors
 }
 
-// useStarter reports whether the start of a container with configuration
-// c goes through the starter: it is on, the kernel gives exit statuses
-// through pidfds, berth-idle is at hand, the shim command is a binary's
-// "shim", and the container is started, not held, with nothing berth-idle
+// useStarter reports whether the start or preparation of a container
+// with configuration c goes through the starter: it is on, the kernel
+// gives exit statuses through pidfds, berth-idle is at hand, the shim
+// command is a binary's "shim", and the container needs nothing berth-idle
 // does not serve from birth (a terminal, an open stdin, the output so far
 // kept for a client attaching: Replayed).
-func (r *Runtime) useStarter(c Config, hold bool) bool {
-	return os.Getenv(starterEnv) != "0" && !hold && !c.Tty && !c.OpenStdin && !c.Replayed &&
+func (r *Runtime) useStarter(c Config) bool {
+	return os.Getenv(starterEnv) != "0" && !c.Tty && !c.OpenStdin && !c.Replayed &&
 		len(r.shimCmd) == 2 && r.shimCmd[1] == "shim" &&
 		os.Getenv(idleEnv) != "off" && os.Getenv(noReexecEnv) == "" &&
 		exitInfoSupported() && idleBinaryBeside(r.runtimeBinary()) != ""
@@ -72,7 +72,7 @@ func (r *Runtime) runtimeBinary() string {
 }
 
 // ExpectStarts tells the Runtime how many containers the work at hand
-// starts (held starts aside), until the next call. With fewer than two, a
+// starts (held starts among them: see Prepare), until the next call. With fewer than two, a
 // start that finds no starter running keeps a shim of its own and
 // WarmStarter spawns none: for one start, a starter's processes (itself,
 // its reaper and the supervisor it spawns) cost more than a shim
@@ -97,12 +97,13 @@ func (sc *starterClient) wanted() bool {
 }
 
 // WarmStarter spawns the starter, in the background, ahead of the start
-// of a container with configuration c, when that start will go through it
-// and none runs: the starter's process starts while the container is
-// made, not at its start (a recreate's start waited for it); not for a
-// lone start (ExpectStarts). One asked nothing ends starterLinger after.
+// (or preparation) of a container with configuration c, when that will go
+// through it and none runs: the starter's process starts while the
+// container is made, not at its start (a recreate's start waited for it);
+// not for a lone start (ExpectStarts). One asked nothing ends
+// starterLinger after.
 func (r *Runtime) WarmStarter(c Config) {
-	if !r.useStarter(c, false) {
+	if !r.useStarter(c) {
 		return
 	}
 	go func() {
@@ -121,9 +122,9 @@ func (r *Runtime) WarmStarter(c Config) {
 	}()
 }
 
-// startVia has the starter start container id; reported waits for its
-// reply.
-func (r *Runtime) startVia(ctx context.Context, id string) (reported func() error, err error) {
+// startVia has the starter start container id, or with hold prepare it;
+// reported waits for its reply.
+func (r *Runtime) startVia(ctx context.Context, id string, hold bool) (reported func() error, err error) {
 	c := r.starter
 	c.mu.Lock()
 	if c.linger != nil {
@@ -139,7 +140,7 @@ func (r *Runtime) startVia(ctx context.Context, id string) (reported func() erro
 	sc := c.cur
 	reply := make(chan starterReply, 1)
 	sc.waiting[id] = reply
-	if err = sc.enc.Encode(starterRequest{ID: id}); err != nil {
+	if err = sc.enc.Encode(starterRequest{ID: id, Hold: hold}); err != nil {
 		delete(sc.waiting, id)
 	}
 	c.mu.Unlock()
