@@ -193,7 +193,8 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 	_ = e.awaitPrestart(name, true)
 	e.forgetPrestart(name)
 	end := phase.Start(name, "remove.hooks")
-	err := e.runHooks(ctx, name, true)
+	svc, recorded, err := e.recordedService(ctx, name)
+	err = e.runHookList(ctx, name, true, svc.PreStop, err)
 	end()
 	if err != nil {
 		return err
@@ -227,7 +228,10 @@ func (e *Engine) Remove(ctx context.Context, name string, timeout time.Duration)
 	}()
 	end = phase.Start(name, "remove.unplumb")
 	swept := func(network string) bool { return reconcile.SweptBy(ctx, network) }
-	if err := e.unplumb(ctx, name, swept); err != nil {
+	// A service that publishes no ports had no rules made for it: no
+	// look at the host's rules, under the host's lock, for each.
+	published := !recorded || len(svc.Ports) > 0
+	if err := e.unplumb(ctx, name, published, swept); err != nil {
 		errs = append(errs, err)
 	}
 	end()

@@ -16,21 +16,27 @@ import (
 // container name, from the service spec recorded with it; none when it
 // has no record (a creation that failed).
 func (e *Engine) recordedHooks(ctx context.Context, name string, pre bool) ([]spec.Hook, error) {
+	svc, _, err := e.recordedService(ctx, name)
+	if pre {
+		return svc.PreStop, err
+	}
+	return svc.PostStart, err
+}
+
+// recordedService is the service spec recorded with container name; ok
+// is false when it has no record (a creation that failed).
+func (e *Engine) recordedService(ctx context.Context, name string) (svc spec.Service, ok bool, err error) {
 	rec, err := e.store.Container(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return svc, false, nil
 	}
 	if err != nil {
-		return nil, err
+		return svc, false, err
 	}
-	svc, err := e.parsed.parse(rec.Spec)
-	if err != nil {
-		return nil, fmt.Errorf("reading the recorded spec of %s: %w", name, err)
+	if svc, err = e.parsed.parse(rec.Spec); err != nil {
+		return svc, false, fmt.Errorf("reading the recorded spec of %s: %w", name, err)
 	}
-	if pre {
-		return svc.PreStop, nil
-	}
-	return svc.PostStart, nil
+	return svc, true, nil
 }
 
 // runHooks runs container name's post_start or pre_stop hooks in order,

@@ -24,7 +24,7 @@ import (
 // Whatever an interrupted restore left is undone first.
 func (e *Engine) Restore(ctx context.Context, c reconcile.ContainerSpec) error {
 	defer e.holdPeers()()
-	if err := e.unplumb(ctx, c.Name, nil); err != nil {
+	if err := e.unplumb(ctx, c.Name, true, nil); err != nil {
 		return fmt.Errorf("restoring %s: %w", c.Name, err)
 	}
 	if _, err := e.attach(ctx, c); err != nil {
@@ -62,20 +62,22 @@ func (e *Engine) Restore(ctx context.Context, c reconcile.ContainerSpec) error {
 const vethGrace = 250 * time.Millisecond
 
 // unplumb removes what container name has under the run root and in the
-// kernel (port rules, links, network namespace, /etc and config files),
-// keeping its records. Its links on the networks swept reports (see
-// reconcile.SweptBy) are left to the kernel and to those networks'
-// removal; swept nil waits for all of them.
-func (e *Engine) unplumb(ctx context.Context, name string, swept func(network string) bool) error {
+// kernel (port rules when it may have published some, links, network
+// namespace, /etc and config files), keeping its records. Its links on
+// the networks swept reports (see reconcile.SweptBy) are left to the
+// kernel and to those networks' removal; swept nil waits for all of them.
+func (e *Engine) unplumb(ctx context.Context, name string, published bool, swept func(network string) bool) error {
 	var errs []error
-	end := phase.Start(name, "unplumb.ports")
-	if err := e.net.UnpublishPorts(name); err != nil {
-		errs = append(errs, err)
+	if published {
+		end := phase.Start(name, "unplumb.ports")
+		if err := e.net.UnpublishPorts(name); err != nil {
+			errs = append(errs, err)
+		}
+		end()
 	}
-	end()
 	// The namespace goes before the links: with it, the kernel deletes
 	// the veth pairs of every container going at once in one batch.
-	end = phase.Start(name, "unplumb.netns")
+	end := phase.Start(name, "unplumb.netns")
 	if err := network.RemoveNetNS(e.netnsPath(name)); err != nil {
 		errs = append(errs, err)
 	}
