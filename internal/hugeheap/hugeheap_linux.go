@@ -1,0 +1,37 @@
+package hugeheap
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+const (
+	madvHugepage = 14 // MADV_HUGEPAGE
+	madvCollapse = 25 // MADV_COLLAPSE
+	hugePage     = 2 << 20
+	// arena is the Go heap's arena size on linux/amd64 and arm64: the
+	// heap is mapped in it from its start upward.
+	arena = 64 << 20
+)
+
+// first is an object allocated at init, in the heap's first pages.
+var first *[64]byte
+
+// collapsed is the start of the region collapsed at init, 0 when none was.
+var collapsed uintptr
+
+func init() {
+	if v, _ := syscall.Getenv(Env); v == "off" {
+		return
+	}
+	first = new([64]byte)
+	p := uintptr(unsafe.Pointer(first))
+	// Errors are left alone: without huge pages the heap is as it was.
+	// The whole arena is named: madvise marks the parts mapped (the heap
+	// so far, and its reservation, which later mappings replace).
+	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, p&^(arena-1), arena, madvHugepage)
+	region := p &^ (hugePage - 1)
+	if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, region, hugePage, madvCollapse); errno == 0 {
+		collapsed = region
+	}
+}

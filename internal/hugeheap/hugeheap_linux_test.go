@@ -1,0 +1,94 @@
+package hugeheap
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// thpOff reports whether the host's transparent huge pages are off (or
+// missing), when nothing can be asked of them.
+func thpOff() bool {
+	data, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	return err != nil || strings.Contains(string(data), "[never]")
+}
+
+// mapping is what /proc/self/smaps says of the mapping holding addr: its
+// flags, and its anonymous huge pages in kB.
+func mapping(t testing.TB, addr uintptr) (flags []string, hugeKB int) {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if lo, hi, ok := strings.Cut(fields[0], "-"); ok {
+			a, err1 := strconv.ParseUint(lo, 16, 64)
+			b, err2 := strconv.ParseUint(hi, 16, 64)
+			if err1 == nil && err2 == nil {
+				in = uint64(addr) >= a && uint64(addr) < b
+				continue
+			}
+		}
+		switch {
+		case in && fields[0] == "AnonHugePages:":
+			hugeKB, _ = strconv.Atoi(fields[1])
+		case in && fields[0] == "VmFlags:":
+			return fields[1:], hugeKB
+		}
+	}
+	t.Fatalf("no mapping holds %#x", addr)
+	return nil, 0 // not reached
+}
+
+// Once the package's init ran, the heap's first region is a huge page and
+// the heap's mapping is marked for more (VmFlags "hg").
+func TestHeapStartsOnAHugePage(t *testing.T) {
+	if thpOff() {
+		t.Skip("transparent huge pages are off on this host")
+	}
+	if collapsed == 0 {
+		t.Fatal("the heap's first region was not collapsed into a huge page")
+	}
+	flags, huge := mapping(t, collapsed)
+	if !slices.Contains(flags, "hg") {
+		t.Errorf("the heap's mapping has flags %q, want hg (MADV_HUGEPAGE)", flags)
+	}
+	if huge < 2048 {
+		t.Errorf("the heap's mapping has %d kB of huge pages, want at least 2048", huge)
+	}
+}
+
+// With BERTH_HUGE_HEAP=off, the init asks nothing: a process run so
+// reports no region collapsed and a heap mapping not marked.
+func TestOffLeavesTheHeapAlone(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), Env+"=off", childEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "collapsed=0 hg=false" {
+		t.Errorf("with %s=off: %v\n%s", Env, err, out)
+	}
+}
+
+// childEnv makes the test binary TestOffLeavesTheHeapAlone's child, which
+// prints what the init did to the heap's first mapping.
+const childEnv = "HUGEHEAP_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		obj := new([64]byte)
+		flags, _ := mapping(nil, uintptr(unsafe.Pointer(obj)))
+		fmt.Printf("collapsed=%d hg=%v\n", collapsed, slices.Contains(flags, "hg"))
+		return
+	}
+	os.Exit(m.Run())
+}
