@@ -51,6 +51,28 @@ func (h helper) exec() error {
 		}
 		return fmt.Errorf("%s need %s, which is not installed (looked %s): install it with berth (make install), or set %s", h.what, h.name, where, h.env)
 	}
+	if err := h.notBerth(path); err != nil {
+		return err
+	}
 	err := syscall.Exec(path, append([]string{path}, os.Args[1:]...), os.Environ())
 	return fmt.Errorf("running %s: %w", path, err)
+}
+
+// notBerth refuses a path to h that is this very program (its variable,
+// or PATH, naming berth): berth would exec itself for ever.
+func (h helper) notBerth(path string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	a, err1 := os.Stat(path)
+	b, err2 := os.Stat(self)
+	if err1 != nil || err2 != nil || !os.SameFile(a, b) {
+		return nil
+	}
+	where := "found in PATH"
+	if env := os.Getenv(h.env); env != "" {
+		where = "named by " + h.env
+	}
+	return fmt.Errorf("%s need %s, but %s (%s) is this berth itself: set %s to %s", h.what, h.name, path, where, h.env, h.name)
 }

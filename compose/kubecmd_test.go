@@ -2,6 +2,7 @@ package compose
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,5 +43,35 @@ func TestKubeNeedsBerthKube(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "need berth-kube, which is not installed") || !strings.Contains(err.Error(), "BERTH_KUBE=") {
 			t.Errorf("%s without berth-kube = %v", strings.Join(args, " "), err)
 		}
+	}
+}
+
+// A helper's variable naming berth itself is refused, not exec'd (berth
+// would exec itself for ever); a symbolic link to it too. Another
+// program is let through.
+func TestHelperThatIsBerthRefused(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "berth-kube")
+	if err := os.Symlink(self, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []helper{kubeHelper, gitopsHelper} {
+		for _, path := range []string{self, link} {
+			t.Setenv(h.env, path)
+			err := h.notBerth(path)
+			if err == nil || !strings.Contains(err.Error(), "is this berth itself") || !strings.Contains(err.Error(), "named by "+h.env) {
+				t.Errorf("%s=%s: %v", h.env, path, err)
+			}
+		}
+	}
+	other := filepath.Join(t.TempDir(), "berth-kube")
+	if err := os.WriteFile(other, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := kubeHelper.notBerth(other); err != nil {
+		t.Errorf("another program refused: %v", err)
 	}
 }
