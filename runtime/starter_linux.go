@@ -228,10 +228,11 @@ func openShimLog(name string) (*os.File, error) {
 }
 
 // launchOwnThread sets the container up and launches its run (with
-// hold, only makes it: see launch) on a thread of its own, in a mount namespace of its own where the rootfs is
-// mounted: the container's own namespace, copied from it, is the only one
-// left holding the rootfs when the thread ends. It returns the run and a
-// non-blocking pidfd of its init.
+// hold, only makes it: see launch) on a thread of its own, in a mount
+// namespace of its own where the rootfs is mounted: the container's own
+// namespace, copied from it, is the only one left holding the rootfs when
+// the thread ends. It returns the run and a non-blocking pidfd of its
+// init.
 func (s *shim) launchOwnThread(cgroupParent string, hold bool) (l launched, pidfd *os.File, err error) {
 	done := make(chan struct{})
 	go func() {
