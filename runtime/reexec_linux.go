@@ -38,6 +38,10 @@ func WithEventHook(fn EventHook) ShimOption {
 	return func(o *shimOptions) { o.eventHook = fn }
 }
 
+// ReexecRoles are the first arguments Reexec takes for its own (see
+// there).
+func ReexecRoles() []string { return []string{"init", "shim", starterArg, "execproc"} }
+
 // Reexec handles the hidden re-exec entry points of the binary: "init"
 // (libcontainer's container init), "shim" (a container's supervisor),
 // "starter" (the process that starts the containers of a Runtime) and

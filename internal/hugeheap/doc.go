@@ -11,7 +11,8 @@
 // no-op `up -d` of 50 services 44.5 -> 38.9 ms (interleaved medians). The
 // price is up to 4 MiB resident for as long as the process lives.
 // BERTH_HUGE_HEAP=off leaves the heap alone; so does a host whose
-// transparent huge pages are off.
+// transparent huge pages are off, and so does berth run as its own shim
+// or container init (runtime.Reexec's roles).
 package hugeheap
 
 // Env turns the huge pages off when "off".

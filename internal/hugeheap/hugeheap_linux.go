@@ -1,6 +1,8 @@
 package hugeheap
 
 import (
+	"os"
+	"slices"
 	"syscall"
 	"unsafe"
 )
@@ -20,8 +22,22 @@ var first *[64]byte
 // collapsed is the start of the region collapsed at init, 0 when none was.
 var collapsed uintptr
 
-func init() {
+// reexecRoles are the first arguments with which berth runs as its own
+// shim, container init, starter or exec helper (runtime.Reexec): a
+// long-lived supervisor, or a process charged to a container's memory,
+// whose heap is left alone.
+var reexecRoles = []string{"init", "shim", "starter", "execproc"}
+
+// leftAlone reports whether this process's heap is left as it is.
+func leftAlone() bool {
 	if v, _ := syscall.Getenv(Env); v == "off" {
+		return true
+	}
+	return len(os.Args) > 1 && slices.Contains(reexecRoles, os.Args[1])
+}
+
+func init() {
+	if leftAlone() {
 		return
 	}
 	first = new([64]byte)

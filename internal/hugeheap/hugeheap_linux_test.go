@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/berth-dev/berth/runtime"
 )
 
 // thpOff reports whether the host's transparent huge pages are off (or
@@ -68,19 +70,40 @@ func TestHeapStartsOnAHugePage(t *testing.T) {
 	}
 }
 
-// With BERTH_HUGE_HEAP=off, the init asks nothing: a process run so
-// reports no region collapsed and a heap mapping not marked.
+// The roles left alone are those runtime.Reexec takes.
+func TestReexecRolesLeftAlone(t *testing.T) {
+	if got, want := reexecRoles, runtime.ReexecRoles(); !slices.Equal(got, want) {
+		t.Errorf("roles left alone %q, runtime.Reexec's %q", got, want)
+	}
+}
+
+// With BERTH_HUGE_HEAP=off, or run as a shim or a container init, the
+// init asks nothing: such a process reports no region collapsed and a heap
+// mapping not marked.
 func TestOffLeavesTheHeapAlone(t *testing.T) {
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), Env+"=off", childEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "collapsed=0 hg=false" {
-		t.Errorf("with %s=off: %v\n%s", Env, err, out)
+	for _, tc := range []struct {
+		env  string
+		args []string
+	}{
+		{env: Env + "=off"},
+		{args: []string{"shim"}},
+		{args: []string{"init"}},
+	} {
+		cmd := exec.Command(os.Args[0], tc.args...)
+		cmd.Env = append(os.Environ(), childEnv+"=1")
+		if tc.env != "" {
+			cmd.Env = append(cmd.Env, tc.env)
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "collapsed=0 hg=false" {
+			t.Errorf("%s %q: %v\n%s", tc.env, tc.args, err, out)
+		}
 	}
 }
 
 // childEnv makes the test binary TestOffLeavesTheHeapAlone's child, which
-// prints what the init did to the heap's first mapping.
+// prints what the init did to the heap's first mapping, whatever its
+// arguments.
 const childEnv = "HUGEHEAP_CHILD"
 
 func TestMain(m *testing.M) {
