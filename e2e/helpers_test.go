@@ -51,7 +51,10 @@ func binary(t *testing.T) string {
 			if prog == "berth-init" {
 				build.Env = append(os.Environ(), "CGO_ENABLED=0") // static: it runs inside images
 			}
-			if prog == "berth-runtime" { // with the Makefile's rule: its experiment, tags and static link
+			switch prog { // with the Makefile's rules: their tags, static link (and experiment)
+			case "berth":
+				build = exec.Command("make", "-s", "-C", "..", "BIN="+bin, bin)
+			case "berth-runtime":
 				build = exec.Command("make", "-s", "-C", "..", "RUNTIME="+bin, bin)
 			}
 			out, err := build.CombinedOutput()
