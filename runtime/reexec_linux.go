@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"os"
+	"slices"
 	"time"
 
 	"github.com/berth-dev/berth/internal/seccache"
@@ -39,7 +40,7 @@ func WithEventHook(fn EventHook) ShimOption {
 }
 
 // ReexecRoles are the first arguments Reexec takes for its own (see
-// there).
+// there), and the only ones: a role missing here is never reached.
 func ReexecRoles() []string { return []string{"init", "shim", starterArg, "execproc"} }
 
 // Reexec handles the hidden re-exec entry points of the binary: "init"
@@ -49,8 +50,8 @@ func ReexecRoles() []string { return []string{"init", "shim", starterArg, "execp
 // When os.Args[1] is one of them it never returns; otherwise it returns at
 // once. Call it first in main and in every TestMain that runs containers.
 func Reexec(opts ...ShimOption) {
-	if len(os.Args) < 2 {
-		return
+	if len(os.Args) < 2 || !slices.Contains(ReexecRoles(), os.Args[1]) {
+		return // a command: the roles are ReexecRoles' only
 	}
 	switch os.Args[1] {
 	case "init":
