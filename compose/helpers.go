@@ -70,9 +70,9 @@ func (h helper) notBerth(path string) error {
 	if err1 != nil || err2 != nil || !os.SameFile(a, b) {
 		return nil
 	}
-	where := "found in PATH"
+	where := "found beside berth or in PATH"
 	if env := os.Getenv(h.env); env != "" {
 		where = "named by " + h.env
 	}
-	return fmt.Errorf("%s need %s, but %s (%s) is this berth itself: set %s to %s", h.what, h.name, path, where, h.env, h.name)
+	return fmt.Errorf("%s need %s, but %s (%s) is this berth itself: set %s to the path of %s", h.what, h.name, path, where, h.env, h.name)
 }

@@ -27,8 +27,8 @@ type prestarts struct {
 }
 
 // prestart prepares container name, just made with runtime
-// configuration cfg: its shim is spawned now, and the preparation goes on
-// in the background.
+// configuration cfg: its holder (the starter, or a shim of its own) is
+// asked now, and the preparation goes on in the background.
 func (e *Engine) prestart(ctx context.Context, name string, cfg runtime.Config, postStart []spec.Hook) {
 	done := make(chan error, 1)
 	e.prepared.mu.Lock()
@@ -111,7 +111,7 @@ func (e *Engine) releasePrestarts() {
 	for name, done := range left {
 		wg.Go(func() {
 			if err := <-done; err != nil {
-				return // its shim reported the failure and is gone
+				return // its holder reported the failure, and holds nothing (a preparation interrupted is released by the runtime)
 			}
 			if err := e.runtime.Release(ctx, name); err != nil {
 				fmt.Fprintf(os.Stderr, "berth: container %s stays prepared: %v\n", name, err)

@@ -68,8 +68,10 @@ type starter struct {
 // runStarter is the starter process: its arguments are the Runtime's
 // root, run root and cgroup parent, its requests come on fd 3 (a unix
 // stream socket), and its replies go there. It returns once the other
-// end has closed and every start is answered; the inits it started are
-// reparented then.
+// end has closed, every start is answered and no container is held any
+// more (each held one is started or released through its socket, by
+// this client or a later berth); the inits it started are reparented
+// then.
 func runStarter(args []string, o shimOptions) int {
 	if len(args) != 3 {
 		fmt.Fprintf(os.Stderr, "starter: want 3 arguments (root run-root cgroup-parent), got %q\n", args)
@@ -93,7 +95,7 @@ func runStarter(args []string, o shimOptions) int {
 	// → 758 ms, the CPU the same, against 1). Its environment keeps the
 	// shim's GOMAXPROCS=1, which libcontainer passes on to the inits.
 	goruntime.GOMAXPROCS(goruntime.NumCPU())
-	// Short-lived, with a small heap: collected a quarter as often.
+	// A small heap, mostly short-lived: collected a quarter as often.
 	debug.SetGCPercent(starterGOGC)
 	ch := os.NewFile(3, "starter-channel")
 	dec, enc := json.NewDecoder(ch), json.NewEncoder(ch)

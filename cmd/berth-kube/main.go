@@ -11,7 +11,7 @@ import (
 
 	"github.com/berth-dev/berth/compose"
 	"github.com/berth-dev/berth/gitopscli"
-	_ "github.com/berth-dev/berth/internal/hugeheap" // the heap's start on huge pages, before other packages' inits
+	_ "github.com/berth-dev/berth/internal/hugeheap" // the heap's start on huge pages (its init runs early)
 	"github.com/berth-dev/berth/kubecli"
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/store"

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/compose"
-	_ "github.com/berth-dev/berth/internal/hugeheap" // the heap's start on huge pages, before other packages' inits
+	_ "github.com/berth-dev/berth/internal/hugeheap" // the heap's start on huge pages (its init runs early)
 	"github.com/berth-dev/berth/internal/phase"
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/store"

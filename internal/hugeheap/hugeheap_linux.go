@@ -1,6 +1,9 @@
+//go:build linux && (amd64 || arm64)
+
 package hugeheap
 
 import (
+	"bytes"
 	"os"
 	"slices"
 	"syscall"
@@ -12,15 +15,9 @@ const (
 	madvCollapse = 25 // MADV_COLLAPSE
 	hugePage     = 2 << 20
 	// arena is the Go heap's arena size on linux/amd64 and arm64: the
-	// heap is mapped in it from its start upward.
+	// heap's first mapping lies within one, wherever the runtime put it.
 	arena = 64 << 20
 )
-
-// first is an object allocated at init, in the heap's first pages.
-var first *[64]byte
-
-// collapsed is the start of the region collapsed at init, 0 when none was.
-var collapsed uintptr
 
 // reexecRoles are the first arguments with which berth runs as its own
 // shim, container init, starter or exec helper (runtime.Reexec): a
@@ -28,12 +25,30 @@ var collapsed uintptr
 // whose heap is left alone.
 var reexecRoles = []string{"init", "shim", "starter", "execproc"}
 
-// leftAlone reports whether this process's heap is left as it is.
+// first is an object allocated at init, in the heap's first pages.
+var first *[64]byte
+
+var (
+	// collapsed is the start of the region collapsed at init, 0 when
+	// none was.
+	collapsed uintptr
+	// collapseErr is why the collapse failed (an older kernel: EINVAL;
+	// memory short: EAGAIN, ENOMEM), 0 when it did not.
+	collapseErr syscall.Errno
+)
+
+// leftAlone reports whether this process's heap is left as it is: the
+// switch is off, the host's transparent huge pages are off (MADV_COLLAPSE
+// would not heed that), or berth runs in one of its re-executed roles.
 func leftAlone() bool {
 	if v, _ := syscall.Getenv(Env); v == "off" {
 		return true
 	}
-	return len(os.Args) > 1 && slices.Contains(reexecRoles, os.Args[1])
+	if len(os.Args) > 1 && slices.Contains(reexecRoles, os.Args[1]) {
+		return true
+	}
+	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	return err != nil || bytes.Contains(mode, []byte("[never]"))
 }
 
 func init() {
@@ -47,7 +62,7 @@ func init() {
 	// so far, and its reservation, which later mappings replace).
 	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, p&^(arena-1), arena, madvHugepage)
 	region := p &^ (hugePage - 1)
-	if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, region, hugePage, madvCollapse); errno == 0 {
+	if _, _, collapseErr = syscall.Syscall(syscall.SYS_MADVISE, region, hugePage, madvCollapse); collapseErr == 0 {
 		collapsed = region
 	}
 }
