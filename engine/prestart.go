@@ -111,7 +111,9 @@ func (e *Engine) releasePrestarts() {
 	for name, done := range left {
 		wg.Go(func() {
 			if err := <-done; err != nil {
-				return // its holder reported the failure, and holds nothing (a preparation interrupted is released by the runtime)
+				// Its holder reported the failure and holds nothing (the
+				// runtime releases a preparation whose wait was cut short).
+				return
 			}
 			if err := e.runtime.Release(ctx, name); err != nil {
 				fmt.Fprintf(os.Stderr, "berth: container %s stays prepared: %v\n", name, err)

@@ -47,6 +47,12 @@ func leftAlone() bool {
 	if len(os.Args) > 1 && slices.Contains(reexecRoles, os.Args[1]) {
 		return true
 	}
+	return thpNever()
+}
+
+// thpNever reports whether the host's transparent huge pages are off
+// ("never"), or unknown.
+func thpNever() bool {
 	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	return err != nil || bytes.Contains(mode, []byte("[never]"))
 }

@@ -17,13 +17,6 @@ import (
 	"github.com/berth-dev/berth/runtime"
 )
 
-// thpOff reports whether the host's transparent huge pages are off (or
-// missing), when nothing can be asked of them.
-func thpOff() bool {
-	data, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	return err != nil || strings.Contains(string(data), "[never]")
-}
-
 // mapping is what /proc/self/smaps says of the mapping holding addr: its
 // flags, and its anonymous huge pages in kB.
 func mapping(t testing.TB, addr uintptr) (flags []string, hugeKB int) {
@@ -58,7 +51,7 @@ func mapping(t testing.TB, addr uintptr) (flags []string, hugeKB int) {
 // Once the package's init ran, the heap's first region is a huge page and
 // the heap's mapping is marked for more (VmFlags "hg").
 func TestHeapStartsOnAHugePage(t *testing.T) {
-	if thpOff() {
+	if thpNever() {
 		t.Skip("transparent huge pages are off on this host")
 	}
 	switch collapseErr {
