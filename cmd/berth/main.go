@@ -10,6 +10,7 @@ import (
 	"github.com/berth-dev/berth/compose"
 	_ "github.com/berth-dev/berth/internal/hugeheap" // the heap's start on huge pages (its init runs early)
 	"github.com/berth-dev/berth/internal/phase"
+	_ "github.com/berth-dev/berth/internal/sysmonslack" // the Go runtime's sysmon thread sleeps with a 5 ms timer slack
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/store"
 )

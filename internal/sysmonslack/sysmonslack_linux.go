@@ -1,0 +1,6 @@
+//go:build linux && cgo
+
+package sysmonslack
+
+// #cgo LDFLAGS: -Wl,--wrap=pthread_create
+import "C"
