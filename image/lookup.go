@@ -7,12 +7,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-var hexPrefix = regexp.MustCompile(`^[a-f0-9]{1,64}$`)
+var hexPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-f0-9]{1,64}$`) })
 
 // Get returns a local image by reference ("busybox", "x/y:tag",
 // "name@sha256:…") or by ID ("sha256:…", or a unique prefix of the hex).
@@ -105,7 +106,7 @@ func find(ds []v1.Descriptor, ref string) (d v1.Descriptor, byID bool, err error
 			}
 		}
 	}
-	if hexPrefix.MatchString(ref) {
+	if hexPrefix().MatchString(ref) {
 		d, err := findID(ds, ref, ref)
 		return d, true, err
 	}

@@ -1,13 +1,14 @@
 package network
 
 // Socket is one TCP socket of a network namespace: its local port and
-// its state, as /proc/net/tcp numbers them.
+// its state, as the kernel numbers them (in /proc/net/tcp and its socket
+// diagnostics alike).
 type Socket struct {
 	LocalPort uint64
 	State     uint64
 }
 
-// TCP states of /proc/net/tcp (include/net/tcp_states.h).
+// TCP states (include/net/tcp_states.h).
 const (
 	tcpEstablished = 0x01
 	tcpSynRecv     = 0x03

@@ -200,15 +200,15 @@ func pruneCache(dir string) {
 // berth cannot list after the load (included and extended files); an
 // extends of a service of the same file (`extends: NAME`) reads none.
 var (
-	includeOrExtends = regexp.MustCompile(`(?m)^\s*-?\s*["']?(include|extends)["']?\s*:(.*)$`)
-	sameFileExtends  = regexp.MustCompile(`^\s*["']?[A-Za-z0-9._-]+["']?\s*(#.*)?$`)
+	includeOrExtends = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s*-?\s*["']?(include|extends)["']?\s*:(.*)$`) })
+	sameFileExtends  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*["']?[A-Za-z0-9._-]+["']?\s*(#.*)?$`) })
 )
 
 // readsOtherFiles reports whether compose file text may include or extend
 // another file.
 func readsOtherFiles(text []byte) bool {
-	for _, m := range includeOrExtends.FindAllSubmatch(text, -1) {
-		if string(m[1]) == "include" || !sameFileExtends.Match(m[2]) {
+	for _, m := range includeOrExtends().FindAllSubmatch(text, -1) {
+		if string(m[1]) == "include" || !sameFileExtends().Match(m[2]) {
 			return true
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -61,7 +62,7 @@ func convertProject(cp *types.Project, ps *problems) *Project {
 }
 
 // validContainerName is what Docker accepts as a container name.
-var validContainerName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+var validContainerName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`) })
 
 // convertService converts one enabled service.
 func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Service {
@@ -89,7 +90,7 @@ func convertService(cs types.ServiceConfig, cp *types.Project, ps *problems) Ser
 		Platform:      cs.Platform,
 	}
 	if s.ContainerName != "" {
-		if !validContainerName.MatchString(s.ContainerName) {
+		if !validContainerName().MatchString(s.ContainerName) {
 			ps.invalid("container_name "+strconv.Quote(s.ContainerName)+" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", at("container_name")...)
 		}
 		if s.Scale > 1 {

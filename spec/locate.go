@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -97,11 +98,13 @@ func lookup(node *yaml.Node, path []string) int {
 
 // modelPath matches the first dotted model path in a compose-go message,
 // e.g. "services.web.ports" in "services.web.ports must be a array".
-var modelPath = regexp.MustCompile(`\b(?:services|networks|volumes|secrets|configs)(?:\.[A-Za-z0-9_.\-]+)+`)
+var modelPath = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\b(?:services|networks|volumes|secrets|configs)(?:\.[A-Za-z0-9_.\-]+)+`)
+})
 
 // falseSchema is how compose-go's schema check reports a key the schema
 // does not allow: "services.web.imagee false schema".
-var falseSchema = regexp.MustCompile(`^(\S+) false schema$`)
+var falseSchema = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\S+) false schema$`) })
 
 // annotate rewrites a compose-go error message so that it names the file,
 // and the line when it can: the file and line holding the model path the
@@ -112,11 +115,11 @@ func (l *locator) annotate(err error) string {
 	for _, f := range l.files {
 		msg = strings.ReplaceAll(msg, "validating "+f+": ", "")
 	}
-	if m := falseSchema.FindStringSubmatch(msg); m != nil {
+	if m := falseSchema().FindStringSubmatch(msg); m != nil {
 		parts := strings.Split(m[1], ".")
 		msg = m[1] + ": unknown key " + strconv.Quote(parts[len(parts)-1])
 	}
-	if m := modelPath.FindString(msg); m != "" {
+	if m := modelPath().FindString(msg); m != "" {
 		return l.where(strings.Split(strings.TrimRight(m, "."), ".")) + ": " + msg
 	}
 	named := false

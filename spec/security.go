@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	units "github.com/docker/go-units"
@@ -66,7 +67,7 @@ type Device struct {
 const SeccompUnconfined = "unconfined"
 
 // validDeviceRule is Docker's syntax of a device cgroup rule.
-var validDeviceRule = regexp.MustCompile(`^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$`)
+var validDeviceRule = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$`) })
 
 // convertSecurity converts the keys of cs that confine its containers.
 func convertSecurity(cs types.ServiceConfig, cp *types.Project, ps *problems) Security {
@@ -91,7 +92,7 @@ func convertSecurity(cs types.ServiceConfig, cp *types.Project, ps *problems) Se
 		}
 	}
 	for _, r := range cs.DeviceCgroupRules {
-		if !validDeviceRule.MatchString(r) {
+		if !validDeviceRule().MatchString(r) {
 			ps.invalid("device_cgroup_rules: invalid device cgroup rule format: "+strconv.Quote(r), at("device_cgroup_rules")...)
 		}
 	}

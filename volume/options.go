@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ErrInvalidOption is wrapped by every error about a volume's driver_opts.
@@ -116,9 +117,9 @@ var tmpfsFlags = map[string]bool{
 }
 
 var (
-	sizeRe  = regexp.MustCompile(`^[0-9]+[kKmMgGtT%]?$`)
-	countRe = regexp.MustCompile(`^[0-9]+[kKmMgGtT]?$`)
-	hugeRe  = regexp.MustCompile(`^(never|always|within_size|advise|deny|force)$`)
+	sizeRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+[kKmMgGtT%]?$`) })
+	countRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+[kKmMgGtT]?$`) })
+	hugeRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(never|always|within_size|advise|deny|force)$`) })
 )
 
 // checkTmpfsOpt checks one option of a tmpfs volume's o, as tmpfs(5)
@@ -134,9 +135,9 @@ func checkTmpfsOpt(f string) error {
 	valid := false
 	switch key {
 	case "size":
-		valid = sizeRe.MatchString(val)
+		valid = sizeRe().MatchString(val)
 	case "nr_blocks", "nr_inodes":
-		valid = countRe.MatchString(val)
+		valid = countRe().MatchString(val)
 	case "mode":
 		m, err := strconv.ParseUint(val, 8, 32)
 		valid = err == nil && m <= 0o7777
@@ -144,7 +145,7 @@ func checkTmpfsOpt(f string) error {
 		_, err := strconv.ParseUint(val, 10, 32)
 		valid = err == nil
 	case "huge":
-		valid = hugeRe.MatchString(val)
+		valid = hugeRe().MatchString(val)
 	default:
 		return fmt.Errorf("unknown tmpfs option %q", key)
 	}
