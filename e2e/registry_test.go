@@ -66,9 +66,11 @@ func TestLoginThenPullWithCredentials(t *testing.T) {
 		t.Fatalf("config.json lacks the credentials for %s: %s %v", host, b, err)
 	}
 	u.run("up", "-d")
-	if out := u.run("logs", "app"); !strings.Contains(out, "authenticated-pull-works") {
-		t.Fatalf("logs: %s", out)
-	}
+	// up returns once the process runs; its first line may reach the log a
+	// moment later.
+	waitFor(t, "the pulled image's output in the log", func() bool {
+		return strings.Contains(u.run("logs", "app"), "authenticated-pull-works")
+	})
 	u.run("logout", host)
 	b, _ = os.ReadFile(filepath.Join(dockerConfig, "config.json"))
 	if strings.Contains(string(b), host) {
