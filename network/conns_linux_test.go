@@ -1,9 +1,11 @@
 package network
 
 import (
+	"errors"
 	"net"
 	"os"
 	"slices"
+	"syscall"
 	"testing"
 
 	"github.com/berth-dev/berth/internal/testutil"
@@ -17,6 +19,10 @@ func TestSocketsOfAProcess(t *testing.T) {
 	for _, network := range []string{"tcp4", "tcp6"} {
 		addr := map[string]string{"tcp4": "127.0.0.1:0", "tcp6": "[::1]:0"}[network]
 		ln, err := net.Listen(network, addr)
+		if network == "tcp6" && errors.Is(err, syscall.EADDRNOTAVAIL) {
+			t.Log("no IPv6 loopback here")
+			continue
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", network, err)
 		}

@@ -3,7 +3,9 @@
 // by a thread of another slack (as sysmon makes them), a child process's,
 // and how often the threads other than a busy one woke while it made
 // system calls (sysmon's rounds). With the argument "child" it prints its
-// own main thread's slack.
+// own main thread's slack, then the slack that thread gets back when it
+// asks for its default (PR_SET_TIMERSLACK 0), which a process takes from
+// the thread that made it.
 package main
 
 /*
@@ -42,6 +44,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -54,21 +57,33 @@ type report struct {
 	Threads   []int // slack of goroutines locked to threads of their own
 	Made      int   // a thread made by a thread of a 7 ms slack
 	Children  []int // the children's main threads' slack
+	Defaults  []int // the children's main threads' default slack
 	BusyCalls int   // system calls made by the busy thread
+	BusyMs    int   // how long they took, in milliseconds
 	Wakes     int   // voluntary switches of the other threads meanwhile
 }
 
-func main() {
+// init runs on the main thread, which /proc/self/timerslack_ns shows.
+func init() {
 	if len(os.Args) > 1 && os.Args[1] == "child" {
 		fmt.Println(mainSlack())
-		return
+		if err := unix.Prctl(unix.PR_SET_TIMERSLACK, 0, 0, 0, 0); err != nil {
+			panic(err)
+		}
+		fmt.Println(mainSlack())
+		os.Exit(0)
 	}
+}
+
+func main() {
 	var r report
 	r.Main = mainSlack()
-	r.BusyCalls, r.Wakes = busy()
+	r.BusyCalls, r.BusyMs, r.Wakes = busy()
 	r.Threads = onThreads(8, func() int { s, _ := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0); return s })
 	r.Made = onThreads(1, func() int { return int(C.made_with_slack(7000000)) })[0]
-	r.Children = onThreads(4, child)
+	for _, c := range onThreads(4, child) {
+		r.Children, r.Defaults = append(r.Children, c[0]), append(r.Defaults, c[1])
+	}
 	json.NewEncoder(os.Stdout).Encode(r)
 }
 
@@ -87,8 +102,8 @@ func mainSlack() int {
 
 // onThreads runs f in n goroutines at once, each locked to a thread that
 // no other goroutine ran on, and returns what they returned.
-func onThreads(n int, f func() int) []int {
-	out := make([]int, n)
+func onThreads[T any](n int, f func() T) []T {
+	out := make([]T, n)
 	var wg, all sync.WaitGroup
 	all.Add(n)
 	for i := range n {
@@ -103,38 +118,41 @@ func onThreads(n int, f func() int) []int {
 	return out
 }
 
-// child is the main thread's slack of this program started again.
-func child() int {
+// child is the main thread's slack of this program started again, and
+// its default.
+func child() [2]int {
 	out, err := exec.Command("/proc/self/exe", "child").Output()
 	if err != nil {
 		panic(err)
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(out)))
-	if err != nil {
-		panic(err)
+	var got [2]int
+	if _, err := fmt.Sscan(string(out), &got[0], &got[1]); err != nil {
+		panic(fmt.Sprintf("%q: %v", out, err))
 	}
-	return n
+	return got
 }
 
 // busy makes 1000 sleeps of 100 µs as system calls that keep the only P,
 // which sysmon takes back each time, and counts the voluntary switches of
-// the process's other threads meanwhile: sysmon's rounds, mostly.
-func busy() (calls, wakes int) {
+// the process's other threads meanwhile (sysmon's rounds, mostly) and the
+// milliseconds it took.
+func busy() (calls, ms, wakes int) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	self := unix.Gettid()
-	before := switches(self)
+	before, start := switches(self), time.Now()
 	ts := unix.Timespec{Nsec: 100_000}
 	for range 1000 {
 		unix.Nanosleep(&ts, nil)
 		calls++
 	}
+	ms = int(time.Since(start).Milliseconds())
 	after := switches(self)
 	for tid, n := range after {
 		wakes += n - before[tid]
 	}
-	return calls, wakes
+	return calls, ms, wakes
 }
 
 // switches reads the voluntary context switches of each thread but skip.
