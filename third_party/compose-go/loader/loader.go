@@ -35,7 +35,6 @@ import (
 	interp "github.com/compose-spec/compose-go/v2/interpolation"
 	"github.com/compose-spec/compose-go/v2/override"
 	"github.com/compose-spec/compose-go/v2/paths"
-	"github.com/compose-spec/compose-go/v2/schema"
 	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/transform"
 	"github.com/compose-spec/compose-go/v2/tree"
@@ -381,7 +380,9 @@ func LoadConfigFiles(ctx context.Context, configFiles []string, workingDir strin
 }
 
 // LoadWithContext reads a ConfigDetails and returns a fully loaded configuration as a compose-go Project
-func LoadWithContext(ctx context.Context, configDetails types.ConfigDetails, options ...func(*Options)) (*types.Project, error) {
+func LoadWithContext(ctx context.Context, configDetails types.ConfigDetails, options ...func(*Options)) (project *types.Project, err error) {
+	ctx, v := withValidations(ctx)
+	defer v.settle(&err, func() { project = nil })
 	opts := ToOptions(&configDetails, options)
 	dict, err := loadModelWithContext(ctx, &configDetails, opts)
 	if err != nil {
@@ -391,7 +392,9 @@ func LoadWithContext(ctx context.Context, configDetails types.ConfigDetails, opt
 }
 
 // LoadModelWithContext reads a ConfigDetails and returns a fully loaded configuration as a yaml dictionary
-func LoadModelWithContext(ctx context.Context, configDetails types.ConfigDetails, options ...func(*Options)) (map[string]any, error) {
+func LoadModelWithContext(ctx context.Context, configDetails types.ConfigDetails, options ...func(*Options)) (model map[string]any, err error) {
+	ctx, v := withValidations(ctx)
+	defer v.settle(&err, func() { model = nil })
 	opts := ToOptions(&configDetails, options)
 	return loadModelWithContext(ctx, &configDetails, opts)
 }
@@ -547,8 +550,8 @@ func loadYamlFile(ctx context.Context,
 		}
 
 		if !opts.SkipValidation {
-			if err := schema.Validate(dict); err != nil {
-				return fmt.Errorf("validating %s: %w", file.Filename, err)
+			if err := validate(ctx, file.Filename, dict); err != nil {
+				return err
 			}
 			if _, ok := dict["version"]; ok {
 				opts.warnObsoleteVersion(file.Filename)

@@ -82,24 +82,37 @@ func compileSchema() (*jsonschema.Schema, error) {
 
 // Validate uses the jsonschema to validate the configuration
 func Validate(config map[string]interface{}) error {
-	schema, err := compileSchema()
+	raw, err := Copy(config)
 	if err != nil {
 		return err
 	}
+	return ValidateCopy(raw)
+}
 
+// Copy is config as Validate checks it, apart from config: a loader that
+// changes config afterwards can check the copy meanwhile (berth).
+func Copy(config map[string]interface{}) (map[string]interface{}, error) {
 	// santhosh-tekuri doesn't allow derived types
 	// see https://github.com/santhosh-tekuri/jsonschema/pull/240
 	marshaled, err := json.Marshal(config)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	var raw map[string]interface{}
 	err = json.Unmarshal(marshaled, &raw)
 	if err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// ValidateCopy is Validate of a model Copy returned (berth).
+func ValidateCopy(raw map[string]interface{}) error {
+	schema, err := compileSchema()
+	if err != nil {
 		return err
 	}
-
 	err = schema.Validate(raw)
 	var verr *jsonschema.ValidationError
 	if ok := errors.As(err, &verr); ok {
