@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -71,10 +72,28 @@ func makePointsPrivately(m overlayMount, points []MountPoint) error {
 			errs = append(errs, fmt.Errorf("mount point %s: %w", p.Path, err))
 		}
 	}
-	if err := unix.Unmount(m.Target, 0); err != nil {
+	if err := unmountPrivate(m.Target); err != nil {
 		errs = append(errs, fmt.Errorf("unmounting %s: %w", m.Target, err))
 	}
 	return errors.Join(errs...)
+}
+
+// busyTries bounds how often unmountPrivate retries, a millisecond apart.
+const busyTries = 100
+
+// unmountPrivate unmounts target, a mount of this thread's own mount
+// namespace, retrying while it is busy: a process another goroutine
+// forks meanwhile holds the files the points' making had open until it
+// execs. A mount still busy after busyTries is detached: nothing else
+// can reach it, and it goes with its last user.
+func unmountPrivate(target string) error {
+	for range busyTries {
+		if err := unix.Unmount(target, 0); !errors.Is(err, unix.EBUSY) {
+			return err
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return unix.Unmount(target, unix.MNT_DETACH)
 }
 
 // makePoint makes p under root when it is missing and every part of its

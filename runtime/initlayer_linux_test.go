@@ -1,12 +1,17 @@
 package runtime
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/internal/testutil"
 )
@@ -100,5 +105,50 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A busy mount of a thread's own namespace is unmounted once what holds
+// it lets go (a process forked meanwhile, until it execs), and detached
+// when it does not: either way it is gone from the namespace.
+func TestUnmountPrivateOfABusyMount(t *testing.T) {
+	testutil.RequiresRoot(t)
+	for _, held := range []time.Duration{20 * time.Millisecond, time.Hour} {
+		dir := t.TempDir()
+		done := make(chan error, 1)
+		go func() {
+			goruntime.LockOSThread() // never unlocked: the thread ends with its namespace
+			done <- func() error {
+				if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+					return err
+				}
+				if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+					return err
+				}
+				if err := unix.Mount("tmpfs", dir, "tmpfs", 0, ""); err != nil {
+					return err
+				}
+				f, err := os.Create(filepath.Join(dir, "open"))
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				go func() { time.Sleep(held); f.Close() }()
+				if err := unmountPrivate(dir); err != nil {
+					return fmt.Errorf("held %v: %w", held, err)
+				}
+				info, err := os.ReadFile("/proc/thread-self/mountinfo")
+				if err != nil {
+					return err
+				}
+				if strings.Contains(string(info), " "+dir+" ") {
+					return fmt.Errorf("held %v: %s still mounted", held, dir)
+				}
+				return nil
+			}()
+		}()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
