@@ -3,12 +3,9 @@ package e2e
 import (
 	"bytes"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/internal/testutil"
 )
@@ -71,18 +68,7 @@ func (u *user) withSlack(args ...string) string {
 	cmd.Dir, cmd.Env = u.dir, u.env
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	was, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
-	if err != nil {
-		u.t.Fatal(err)
-	}
-	if err := unix.Prctl(unix.PR_SET_TIMERSLACK, cliSlack, 0, 0, 0); err != nil {
-		u.t.Fatal(err)
-	}
-	err = cmd.Run()
-	unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(was), 0, 0, 0)
-	if err != nil {
+	if err := testutil.RunWithTimerSlack(cmd, cliSlack); err != nil {
 		u.t.Fatalf("berth %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
 	}
 	return out.String()

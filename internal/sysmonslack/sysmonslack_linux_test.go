@@ -3,14 +3,14 @@
 package sysmonslack
 
 import (
+	"bytes"
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // probeSlack is the timer slack the probe is started with: neither the
@@ -31,7 +31,12 @@ func TestOnlySysmonSleepsWithTheSlack(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the probe: %v\n%s", err, out)
 	}
-	out := startWithSlack(t, exec.Command(bin), probeSlack)
+	probe := exec.Command(bin)
+	var out bytes.Buffer
+	probe.Stdout = &out
+	if err := testutil.RunWithTimerSlack(probe, probeSlack); err != nil {
+		t.Fatalf("the probe: %v", err)
+	}
 	var r struct {
 		Main      int
 		Threads   []int
@@ -42,8 +47,8 @@ func TestOnlySysmonSleepsWithTheSlack(t *testing.T) {
 		BusyMs    int
 		Wakes     int
 	}
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("%v: %s", err, out)
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v: %s", err, out.Bytes())
 	}
 	if r.Main != probeSlack || r.Made != probeSlack {
 		t.Errorf("main thread %d ns, thread made by a thread of a 7 ms slack %d ns; want %d", r.Main, r.Made, probeSlack)
@@ -60,25 +65,4 @@ func TestOnlySysmonSleepsWithTheSlack(t *testing.T) {
 	if r.Wakes > 2*max(r.BusyMs, 1) {
 		t.Errorf("the other threads woke %d times in %d ms of system calls; want sysmon slowed", r.Wakes, r.BusyMs)
 	}
-}
-
-// startWithSlack runs cmd, started from a thread with the given timer
-// slack, and returns its standard output.
-func startWithSlack(t *testing.T, cmd *exec.Cmd, slack int) []byte {
-	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	was, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(slack), 0, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.Output()
-	unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(was), 0, 0, 0)
-	if err != nil {
-		t.Fatalf("%s: %v", cmd, err)
-	}
-	return out
 }
