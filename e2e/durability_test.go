@@ -95,16 +95,26 @@ func pidsOf(t *testing.T, words ...string) []int {
 // cgroupProcs lists the processes in container's cgroup (pids controller).
 func cgroupProcs(t *testing.T, u *user, container string) []int {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/pids", engine.HostName(u.root), container, "cgroup.procs"))
+	pids, err := procsOf(u, container)
 	if err != nil {
 		t.Fatalf("reading %s's cgroup: %v", container, err)
+	}
+	return pids
+}
+
+// procsOf lists the processes in container's cgroup (pids controller), or
+// fails when the cgroup is not there (yet).
+func procsOf(u *user, container string) ([]int, error) {
+	b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/pids", engine.HostName(u.root), container, "cgroup.procs"))
+	if err != nil {
+		return nil, err
 	}
 	var pids []int
 	for _, f := range strings.Fields(string(b)) {
 		pid, _ := strconv.Atoi(f)
 		pids = append(pids, pid)
 	}
-	return pids
+	return pids, nil
 }
 
 // killDuring starts berth with args, SIGKILLs it once its output shows

@@ -11,7 +11,7 @@ import (
 
 	"github.com/berth-dev/berth/compose"
 	"github.com/berth-dev/berth/gitopscli"
-	_ "github.com/berth-dev/berth/internal/hugeheap" // the heap's start on huge pages (its init runs early)
+	_ "github.com/berth-dev/berth/internal/hugeheap" // the Go heap on huge pages from its first touch
 	"github.com/berth-dev/berth/kubecli"
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/store"

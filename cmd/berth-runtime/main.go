@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 
+	_ "github.com/berth-dev/berth/internal/hugeheap"    // the Go heap of a starter and a container's init on huge pages (not a shim's)
 	_ "github.com/berth-dev/berth/internal/sysmonslack" // the Go runtime's sysmon thread sleeps with a 5 ms timer slack
 	"github.com/berth-dev/berth/runtime"
 	"github.com/berth-dev/berth/store"

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/compose"
-	_ "github.com/berth-dev/berth/internal/hugeheap" // the heap's start on huge pages (its init runs early)
+	_ "github.com/berth-dev/berth/internal/hugeheap" // the Go heap on huge pages from its first touch
 	"github.com/berth-dev/berth/internal/phase"
 	_ "github.com/berth-dev/berth/internal/sysmonslack" // the Go runtime's sysmon thread sleeps with a 5 ms timer slack
 	"github.com/berth-dev/berth/runtime"

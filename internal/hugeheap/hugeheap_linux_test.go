@@ -1,20 +1,21 @@
-//go:build linux && (amd64 || arm64)
+//go:build linux && cgo
 
 package hugeheap
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"unsafe"
 
-	"github.com/berth-dev/berth/runtime"
+	berthruntime "github.com/berth-dev/berth/runtime"
 )
 
 // mapping is what /proc/self/smaps says of the mapping holding addr: its
@@ -48,69 +49,98 @@ func mapping(t testing.TB, addr uintptr) (flags []string, hugeKB int) {
 	return nil, 0 // not reached
 }
 
-// Once the package's init ran, the heap's first region is a huge page and
-// the heap's mapping is marked for more (VmFlags "hg").
-func TestHeapStartsOnAHugePage(t *testing.T) {
-	if thpNever() {
-		t.Skip("transparent huge pages are off on this host")
+// thpNever reports whether the host's transparent huge pages are off.
+func thpNever(t *testing.T) bool {
+	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	if err != nil {
+		t.Fatal(err)
 	}
-	switch collapseErr {
-	case syscall.EINVAL, syscall.EAGAIN, syscall.ENOMEM:
-		t.Skipf("no huge page to be had here: MADV_COLLAPSE: %v", collapseErr)
-	}
-	if collapsed == 0 {
-		t.Fatalf("the heap's first region was not collapsed into a huge page: %v", collapseErr)
-	}
-	flags, huge := mapping(t, collapsed)
-	if !slices.Contains(flags, "hg") {
-		t.Errorf("the heap's mapping has flags %q, want hg (MADV_HUGEPAGE)", flags)
-	}
-	if huge < 2048 {
-		t.Errorf("the heap's mapping has %d kB of huge pages, want at least 2048", huge)
-	}
+	return bytes.Contains(mode, []byte("[never]"))
 }
 
-// The roles left alone are those runtime.Reexec takes.
-func TestReexecRolesLeftAlone(t *testing.T) {
-	if got, want := reexecRoles, runtime.ReexecRoles(); !slices.Equal(got, want) {
-		t.Errorf("roles left alone %q, runtime.Reexec's %q", got, want)
+// The heap is marked for huge pages from its first mapping on, and the
+// mappings the runtime makes as it grows are marked too: the first
+// object's and one allocated after the heap grew by 64 MiB each lie in a
+// mapping flagged "hg" (MADV_HUGEPAGE) that holds huge pages.
+func TestHeapIsOnHugePages(t *testing.T) {
+	if !on() {
+		t.Fatal("the test binary's heap is not marked")
 	}
-}
-
-// With BERTH_HUGE_HEAP=off, or run as a shim or a container init, the
-// init asks nothing: such a process reports no region collapsed and a heap
-// mapping not marked.
-func TestOffLeavesTheHeapAlone(t *testing.T) {
-	for _, tc := range []struct {
-		env  string
-		args []string
-	}{
-		{env: Env + "=off"},
-		{args: []string{"shim"}},
-		{args: []string{"init"}},
-	} {
-		cmd := exec.Command(os.Args[0], tc.args...)
-		cmd.Env = append(os.Environ(), childEnv+"=1")
-		if tc.env != "" {
-			cmd.Env = append(cmd.Env, tc.env)
+	first := new([64]byte)
+	var grown []*[1 << 20]byte
+	for range 64 {
+		grown = append(grown, new([1 << 20]byte))
+	}
+	later := new([64]byte)
+	for _, obj := range []struct {
+		name string
+		p    unsafe.Pointer
+	}{{"first", unsafe.Pointer(first)}, {"grown", unsafe.Pointer(grown[len(grown)-1])}, {"later", unsafe.Pointer(later)}} {
+		ptr := (*byte)(obj.p)
+		*ptr = 1 // touched
+		flags, huge := mapping(t, uintptr(obj.p))
+		if !slices.Contains(flags, "hg") {
+			t.Errorf("the mapping of the %s object has flags %q, want hg (MADV_HUGEPAGE)", obj.name, flags)
 		}
-		out, err := cmd.CombinedOutput()
-		if err != nil || strings.TrimSpace(string(out)) != "collapsed=0 hg=false" {
-			t.Errorf("%s %q: %v\n%s", tc.env, tc.args, err, out)
+		if !thpNever(t) && huge < 2048 {
+			t.Errorf("the mapping of the %s object holds %d kB of huge pages, want at least 2048", obj.name, huge)
 		}
 	}
+	runtime.KeepAlive(grown)
 }
 
-// childEnv makes the test binary TestOffLeavesTheHeapAlone's child, which
-// prints what the init did to the heap's first mapping, whatever its
-// arguments.
+// Each of runtime.Reexec's roles is decided: berth's short-lived
+// processes (a command, the starter, a container's init) are marked, its
+// long-lived supervisor (the shim) and an exec's helper are not, and
+// BERTH_HUGE_HEAP=off leaves a command alone.
+func TestRolesAndSwitch(t *testing.T) {
+	want := map[string]bool{"": true, "up": true, "init": true, "starter": true, "shim": false, "execproc": false}
+	for _, role := range berthruntime.ReexecRoles() {
+		if _, ok := want[role]; !ok {
+			t.Errorf("runtime.Reexec's role %q is not decided here", role)
+		}
+	}
+	for arg, marked := range want {
+		if got := child(t, arg); got != marked {
+			t.Errorf("run with first argument %q: marked %v, want %v", arg, got, marked)
+		}
+	}
+	if child(t, "up", Env+"=off") {
+		t.Errorf("with %s=off the heap is marked", Env)
+	}
+}
+
+// child runs the test binary with first argument arg (none when "") and
+// env added, and reports whether its heap's mapping is marked, as it sees
+// it.
+func child(t *testing.T, arg string, env ...string) bool {
+	var args []string
+	if arg != "" {
+		args = append(args, arg)
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%q %q: %v\n%s", arg, env, err, out)
+	}
+	var marked, hg bool
+	if _, err := fmt.Sscanf(string(out), "on=%t hg=%t", &marked, &hg); err != nil || marked != hg {
+		t.Fatalf("%q %q: the child said %q", arg, env, out)
+	}
+	return hg
+}
+
+// childEnv makes the test binary TestRolesAndSwitch's child, which prints
+// whether its heap is marked (on) and whether its heap's mapping has the
+// flag, whatever its arguments.
 const childEnv = "HUGEHEAP_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		obj := new([64]byte)
 		flags, _ := mapping(nil, uintptr(unsafe.Pointer(obj)))
-		fmt.Printf("collapsed=%d hg=%v\n", collapsed, slices.Contains(flags, "hg"))
+		fmt.Printf("on=%t hg=%t\n", on(), slices.Contains(flags, "hg"))
 		return
 	}
 	os.Exit(m.Run())

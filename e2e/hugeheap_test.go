@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/internal/testutil"
+)
+
+// A container's init and the starter have their Go heap on huge pages;
+// a container's shim, which lives as long as the container, has not
+// (internal/hugeheap). b is held prepared while a's post_start hook waits
+// for the test, so its init (libcontainer's, not yet the workload) can be
+// looked at; c has a terminal, so a shim of its own.
+func TestHugePagesForShortLivedProcessesOnly(t *testing.T) {
+	testutil.RequiresRoot(t)
+	testutil.CheckLeaks(t)
+	dir := project(t, `
+services:
+  a:
+    image: berth-e2e/busybox:1
+    command: ["sleep", "1000"]
+    volumes: ["./flag:/flag"]
+    post_start:
+      - command: ["sh", "-c", "while [ ! -e /flag/go ]; do sleep 0.05; done"]
+  b:
+    image: berth-e2e/busybox:1
+    command: ["sleep", "1000"]
+    depends_on: [a]
+  c:
+    image: berth-e2e/busybox:1
+    command: ["sleep", "1000"]
+    tty: true
+`)
+	if err := os.Mkdir(filepath.Join(dir, "flag"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	u := newUser(t, dir)
+	t.Cleanup(func() {
+		os.WriteFile(filepath.Join(dir, "flag", "go"), nil, 0o644)
+		u.try("down", "-t", "0")
+		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
+	})
+	u.importBusybox()
+	up := u.start("up", "-d")
+
+	waitFor(t, "b's init, its heap marked for huge pages", func() bool {
+		init, _ := procsOf(u, u.project+"-b-1")
+		marked := false
+		if len(init) == 1 {
+			marked, _ = hugeMarked(init[0]) // gone meanwhile: a stage of its making
+		}
+		return marked
+	})
+	var starter []int // not its reaper (berth-idle), whose arguments hold the starter's
+	for _, pid := range pidsOf(t, " starter ", u.root) {
+		if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); string(comm) == "berth-runtime\n" {
+			starter = append(starter, pid)
+		}
+	}
+	if len(starter) != 1 {
+		t.Fatalf("want one starter, found %v", starter)
+	}
+	if marked, err := hugeMarked(starter[0]); err != nil || !marked {
+		t.Errorf("the starter (%d) has no mapping marked for huge pages (%v)", starter[0], err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "flag", "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range up.lines { // to its end
+	}
+	if err := up.cmd.Wait(); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	shim := pidsOf(t, " shim "+u.project+"-c-1 ", u.root)
+	if len(shim) != 1 {
+		t.Fatalf("want one shim of c, found %v", shim)
+	}
+	if marked, err := hugeMarked(shim[0]); err != nil || marked {
+		t.Errorf("c's shim (%d) has its heap marked for huge pages (%v)", shim[0], err)
+	}
+}
+
+// hugeMarked reports whether a mapping of process pid is marked for huge
+// pages (VmFlags "hg": MADV_HUGEPAGE), as only the Go heap of a berth
+// process is (its C library and the workload's ask none).
+func hugeMarked(pid int) (bool, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps")
+	if err != nil {
+		return false, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if flags, ok := strings.CutPrefix(sc.Text(), "VmFlags:"); ok && strings.Contains(flags+" ", " hg ") {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,60 @@
+// The Go heap's mappings marked for huge pages: see doc.go.
+
+//go:build linux && cgo
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
+// berth_hugeheap_on is whether this process's heap mappings are marked,
+// decided before main (mark_or_not).
+int berth_hugeheap_on;
+
+// leftAlone are the first arguments with which berth runs as a
+// long-lived supervisor or an exec's helper (runtime.Reexec's roles).
+static const char *const leftAlone[] = {"shim", "execproc"};
+
+// mark_or_not runs before the Go runtime starts (an ELF constructor,
+// given the process's arguments and environment), and so before its first
+// mapping of the heap.
+__attribute__((constructor)) static void mark_or_not(int argc, char **argv, char **envp)
+{
+	size_t i;
+
+	for (; envp && *envp; envp++)
+		if (strcmp(*envp, "BERTH_HUGE_HEAP=off") == 0)
+			return;
+	for (i = 0; argc > 1 && i < sizeof(leftAlone) / sizeof(leftAlone[0]); i++)
+		if (strcmp(argv[1], leftAlone[i]) == 0)
+			return;
+	berth_hugeheap_on = 1;
+}
+
+void *__real_mmap(void *, size_t, int, int, int, off_t);
+
+// __wrap_mmap stands for mmap in the whole program (-Wl,--wrap=mmap),
+// which the Go runtime calls for its memory when cgo is in. A mapping
+// anonymous and private, read-write, at a fixed address is the runtime's
+// sysMap: the heap's, in steps of megabytes, and its page allocator's
+// summaries, in pieces too small to hold a huge page. The huge pages it
+// holds whole are marked (MADV_HUGEPAGE) before it is returned, so before
+// any of it is touched. Should the marking fail, the mapping stands as the
+// runtime asked.
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	const int heap = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+	void *p = __real_mmap(addr, len, prot, flags, fd, off);
+	uintptr_t start, end;
+
+	if (!berth_hugeheap_on || p == MAP_FAILED || fd != -1 || (flags & heap) != heap ||
+	    prot != (PROT_READ | PROT_WRITE))
+		return p;
+	start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	end = ((uintptr_t)p + len) & ~(HUGE_PAGE - 1);
+	if (start < end)
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
+	return p;
+}
