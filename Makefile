@@ -44,14 +44,18 @@ STATIC_ARCHIVES = $(LIBC_A) $(if $(STATIC_SECCOMP),$(LIBSECCOMP_A))
 STATIC = $(shell [ -f "$(LIBC_A)" ] && { [ -z "$(STATIC_SECCOMP)" ] || [ -f "$(LIBSECCOMP_A)" ]; } && echo yes)
 STATIC_LDFLAGS = $(if $(STATIC),-extldflags=-static -X github.com/berth-dev/berth/internal/seccache.linkedLibs=$(shell cat $(STATIC_ARCHIVES) | sha256sum | cut -c1-16))
 
-$(BIN): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(wildcard $(STATIC_ARCHIVES))
+# What the Go programs are built from: Go, and the C of the cgo packages
+# (internal/sysmonslack, internal/hugeheap, internal/seccache).
+GO_SOURCES = $(shell find . \( -name '*.go' -o -name '*.c' -o -name '*.h' \) -not -path './bin/*' -not -path './cmd/berth-idle/*')
+
+$(BIN): $(GO_SOURCES) go.mod go.sum $(wildcard $(STATIC_ARCHIVES))
 	$(SECCOMP_CHECK)
 	$(GO) build -tags "$(STATIC_TAGS)" -ldflags "$(STATIC_LDFLAGS)" -o $(BIN) ./cmd/berth
 
 # berth with client-go: the Kubernetes forms of the commands (kube render,
 # plan/up/down/ps/reconcile --kube), which berth execs, found beside it (or
 # at BERTH_KUBE, or in PATH), so that client-go slows no other command.
-$(KUBE): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
+$(KUBE): $(GO_SOURCES) go.mod go.sum
 	$(SECCOMP_CHECK)
 	$(GO) build -tags "$(TAGS)" -o $(KUBE) ./cmd/berth-kube
 
@@ -59,7 +63,7 @@ $(KUBE): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 # --metrics, which berth execs, found beside it (or at BERTH_GITOPS, or in
 # PATH), so that neither slows any other command (about 4 ms of package
 # init at every start).
-$(GITOPS): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
+$(GITOPS): $(GO_SOURCES) go.mod go.sum
 	$(SECCOMP_CHECK)
 	$(GO) build -tags "$(TAGS)" -o $(GITOPS) ./cmd/berth-gitops
 
@@ -73,7 +77,7 @@ $(GITOPS): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 # (issue 15; perf over interleaved cold ups of 50: 4.6 -> 3.9 ms of JSON
 # per container). Linked statically as berth is (see there).
 RUNTIME_EXPERIMENT = $(shell GOEXPERIMENT=jsonv2 $(GO) env GOEXPERIMENT >/dev/null 2>&1 && echo jsonv2)
-$(RUNTIME): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(wildcard $(STATIC_ARCHIVES))
+$(RUNTIME): $(GO_SOURCES) go.mod go.sum $(wildcard $(STATIC_ARCHIVES))
 	GOEXPERIMENT=$(RUNTIME_EXPERIMENT) $(GO) build -tags "$(STATIC_TAGS)" -ldflags "$(STATIC_LDFLAGS)" -o $(RUNTIME) ./cmd/berth-runtime
 
 # The init of services with `init: true`, mounted into their containers:
