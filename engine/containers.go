@@ -136,10 +136,6 @@ func (e *Engine) Create(ctx context.Context, c reconcile.ContainerSpec) error {
 	return nil
 }
 
-// PlanStarts readies the runtime for the n starts of the plan about to be
-// applied (see runtime.Runtime.ExpectStarts).
-func (e *Engine) PlanStarts(n int) { e.runtime.ExpectStarts(n) }
-
 // Start starts a created or stopped container from its recorded
 // configuration, then runs its post_start hooks.
 func (e *Engine) Start(ctx context.Context, name string) error {

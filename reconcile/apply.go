@@ -72,14 +72,6 @@ type Containers interface {
 	Drain(ctx context.Context, name string, limit time.Duration) error
 }
 
-// StartPlanner is a Containers driver that Apply tells, before any of a
-// plan's actions runs, how many containers the plan starts (held starts
-// among them: see ContainerSpec.Prestart), so that it readies its starts
-// for that many.
-type StartPlanner interface {
-	PlanStarts(n int)
-}
-
 // Drivers are what Apply acts through.
 type Drivers struct {
 	Images     Images
@@ -125,8 +117,7 @@ var ErrDependency = errors.New("a dependency failed")
 // Apply carries out a plan: each action once all in its After list have
 // succeeded, independent ones in parallel (at most parallel at once; 0
 // means d.Parallel, else the default: 8 at once, but any number of the
-// actions that mostly wait), having told a StartPlanner d.Containers how
-// many starts the plan makes. It makes no decisions. events, if not nil,
+// actions that mostly wait). It makes no decisions. events, if not nil,
 // is called for every status change, never concurrently. It returns every
 // failure, joined.
 func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Event)) error {
@@ -144,9 +135,6 @@ func Apply(ctx context.Context, p Plan, d Drivers, parallel int, events func(Eve
 			events(e)
 			mu.Unlock()
 		}
-	}
-	if sp, ok := d.Containers.(StartPlanner); ok {
-		sp.PlanStarts(p.starts())
 	}
 	done := make(map[string]chan struct{}, len(p.Actions))
 	errs := make(map[string]error, len(p.Actions))
@@ -265,17 +253,6 @@ func mostlyWaits(k Kind) bool {
 		return true
 	}
 	return false
-}
-
-// starts counts p's starts, the held ones (Prestart) among them.
-func (p Plan) starts() int {
-	n := 0
-	for _, a := range p.Actions {
-		if a.Kind == Start {
-			n++
-		}
-	}
-	return n
 }
 
 // runners starts n goroutines that run the functions sent on the

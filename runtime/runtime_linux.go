@@ -157,7 +157,7 @@ func (r *Runtime) launch(ctx context.Context, id string, c Config, hold bool) (r
 	primeAttach()
 	end := phase.Start(id, "start.shim")
 	var reported func() error
-	if r.useStarter(c) && r.starter.wanted() {
+	if r.useStarter(c) {
 		reported, err = r.startVia(ctx, id, hold)
 	} else {
 		reported, err = r.spawnShim(ctx, id, hold)

@@ -385,38 +385,6 @@ func TestWarmStarter(t *testing.T) {
 	awaitNoStarter(t, e.root, "a warmed starter asked nothing")
 }
 
-// Told that the work at hand starts one container (ExpectStarts), the
-// Runtime warms no starter and the start keeps a shim of its own; a
-// starter already running still makes a lone start, and told of two
-// starts the Runtime warms one again.
-func TestLoneStartKeepsAShim(t *testing.T) {
-	withStarter(t)
-	e := newTestEnv(t)
-	e.rt.ExpectStarts(1)
-	lone := e.config("exec sleep 1000")
-	e.rt.WarmStarter(lone)
-	time.Sleep(300 * time.Millisecond) // a starter spawned would run by now
-	if starterRuns(e.root) {
-		t.Fatal("a starter was warmed for a lone start")
-	}
-	e.start(t, lone)
-	if starterRuns(e.root) {
-		t.Fatal("a lone start went through a starter")
-	}
-	if parent, shim := initParent(t, e, lone.ID), shimOf(lone.ID); parent != shim {
-		t.Errorf("the init's parent is %d (%s), want its shim %d", parent, cmdline(parent), shim)
-	}
-	e.rt.ExpectStarts(2)
-	c := e.config("exec sleep 1000")
-	e.rt.WarmStarter(c)
-	warm := awaitStarter(t, e.root)
-	e.rt.ExpectStarts(1)
-	e.start(t, c)
-	if parent := initParent(t, e, c.ID); parent != warm {
-		t.Fatalf("the init's parent is %d (%s), want the running starter %d", parent, cmdline(parent), warm)
-	}
-}
-
 // initParent waits until container id runs and returns the parent of its
 // init: the process that started it (a starter, or its own shim), while
 // that one lives.

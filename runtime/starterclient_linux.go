@@ -22,8 +22,8 @@ const starterEnv = "BERTH_STARTER"
 
 // starterClient is a Runtime's side of its starter (see
 // starter_linux.go): spawned ahead of the first start that can use it
-// (WarmStarter) or at that start, unless that is a lone start
-// (ExpectStarts), asked for each such start, closed by Runtime.Close (or
+// (WarmStarter) or at that start, asked for each such start, closed by
+// Runtime.Close (or
 // this process's end) or once idle (starterLinger); a starter closed so
 // ends once the containers it holds (see Prepare) are started or
 // released.
@@ -31,7 +31,6 @@ type starterClient struct {
 	mu     sync.Mutex
 	cur    *starterConn // nil: none to ask
 	linger *time.Timer  // ends an idle starter (see starterLinger), nil: none set
-	lone   bool         // the work at hand starts one container at most (see ExpectStarts)
 }
 
 // starterLinger is how long a starter with nothing to start is kept for
@@ -74,38 +73,11 @@ func (r *Runtime) runtimeBinary() string {
 	return self
 }
 
-// ExpectStarts tells the Runtime how many containers the work at hand
-// starts, held starts among them (see Prepare), until the next call.
-// With fewer than two, a start that finds no starter running keeps a
-// shim of its own and WarmStarter spawns none: for one start, a
-// starter's processes (itself, its reaper and the supervisor it spawns)
-// cost more than a shim (alternating rounds against a build without
-// this: recreate 1 of 10, 173 -> 165 ms; a cold up of two is faster
-// through the starter than with a shim each, 149 against 153 ms). The
-// published-port chain (one start, two held) counts three: one starter
-// instead of three shims, 264.6 -> 229.9 ms to its first answer. Before
-// any call, a start that can goes through the starter.
-func (r *Runtime) ExpectStarts(n int) {
-	sc := r.starter
-	sc.mu.Lock()
-	sc.lone = n < 2
-	sc.mu.Unlock()
-}
-
-// wanted reports whether a start the starter can make goes through it:
-// one runs, or the work at hand is not a lone start.
-func (sc *starterClient) wanted() bool {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	return sc.cur != nil || !sc.lone
-}
-
 // WarmStarter spawns the starter, in the background, ahead of the start
 // (or preparation) of a container with configuration c, when that will go
 // through it and none runs: the starter's process starts while the
-// container is made, not at its start (a recreate's start waited for it);
-// not for a lone start (ExpectStarts). One asked nothing ends
-// starterLinger after.
+// container is made, not at its start (a recreate's start waited for it).
+// One asked nothing ends starterLinger after.
 func (r *Runtime) WarmStarter(c Config) {
 	if !r.useStarter(c) {
 		return
@@ -114,7 +86,7 @@ func (r *Runtime) WarmStarter(c Config) {
 		sc := r.starter
 		sc.mu.Lock()
 		defer sc.mu.Unlock()
-		if sc.cur != nil || sc.lone {
+		if sc.cur != nil {
 			return
 		}
 		cur, err := r.spawnStarter()
