@@ -17,7 +17,8 @@ import (
 // a container's shim, which lives as long as the container, has not
 // (internal/hugeheap). b is held prepared while a's post_start hook waits
 // for the test, so its init (libcontainer's, not yet the workload) can be
-// looked at; c has a terminal, so a shim of its own.
+// looked at; c has a terminal, so a shim of its own, kept a Go process
+// (BERTH_SHIM_IDLE=off: an idle shim is berth-idle).
 func TestHugePagesForShortLivedProcessesOnly(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
@@ -42,6 +43,7 @@ services:
 		t.Fatal(err)
 	}
 	u := newUser(t, dir)
+	u.setenv("BERTH_SHIM_IDLE=off")
 	t.Cleanup(func() {
 		os.WriteFile(filepath.Join(dir, "flag", "go"), nil, 0o644)
 		u.try("down", "-t", "0")

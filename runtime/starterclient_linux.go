@@ -23,10 +23,9 @@ const starterEnv = "BERTH_STARTER"
 // starterClient is a Runtime's side of its starter (see
 // starter_linux.go): spawned ahead of the first start that can use it
 // (WarmStarter) or at that start, asked for each such start, closed by
-// Runtime.Close (or
-// this process's end) or once idle (starterLinger); a starter closed so
-// ends once the containers it holds (see Prepare) are started or
-// released.
+// Runtime.Close (or this process's end) or once idle (starterLinger); a
+// starter closed so ends once the containers it holds (see Prepare) are
+// started or released.
 type starterClient struct {
 	mu     sync.Mutex
 	cur    *starterConn // nil: none to ask

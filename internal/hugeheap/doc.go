@@ -2,10 +2,11 @@
 // transparent huge pages from its first touch. It is imported for its
 // side effect by the programs (berth, berth-runtime, berth-kube,
 // berth-gitops): a wrapper of mmap (-Wl,--wrap=mmap; the Go runtime maps
-// memory through the C library's mmap when cgo is in) marks each mapping
-// the runtime makes of its heap (anonymous, read-write, at a fixed
-// address) for huge pages (MADV_HUGEPAGE), whatever the host's default
-// (transparent_hugepage "madvise"), before anything touches it.
+// memory through the C library's mmap when cgo is in, on linux/amd64,
+// arm64, loong64 and ppc64le) marks each mapping the runtime makes of its
+// heap (anonymous, read-write, at a fixed address) for huge pages
+// (MADV_HUGEPAGE), whatever the host's default (transparent_hugepage
+// "madvise"), before anything touches it.
 //
 // Each 4 KiB page a process touches is otherwise a page fault, and a fault
 // is dear in a virtual machine: here 10.7 µs each, 5.5 ms for 2 MiB of
