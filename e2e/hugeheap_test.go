@@ -17,8 +17,8 @@ import (
 // a container's shim, which lives as long as the container, has not
 // (internal/hugeheap). b is held prepared while a's post_start hook waits
 // for the test, so its init (libcontainer's, not yet the workload) can be
-// looked at; c has a terminal, so a shim of its own, kept a Go process
-// (BERTH_SHIM_IDLE=off: an idle shim is berth-idle).
+// looked at; c has a health check, so a Go shim for its whole life (an
+// idle shim is berth-idle, whose heap is no Go heap).
 func TestHugePagesForShortLivedProcessesOnly(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
@@ -37,13 +37,12 @@ services:
   c:
     image: berth-e2e/busybox:1
     command: ["sleep", "1000"]
-    tty: true
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
 `)
 	if err := os.Mkdir(filepath.Join(dir, "flag"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	u := newUser(t, dir)
-	u.setenv("BERTH_SHIM_IDLE=off")
 	t.Cleanup(func() {
 		os.WriteFile(filepath.Join(dir, "flag", "go"), nil, 0o644)
 		u.try("down", "-t", "0")
@@ -83,6 +82,9 @@ services:
 	shim := pidsOf(t, " shim "+u.project+"-c-1 ", u.root)
 	if len(shim) != 1 {
 		t.Fatalf("want one shim of c, found %v", shim)
+	}
+	if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(shim[0]) + "/comm"); string(comm) != "berth-runtime\n" {
+		t.Fatalf("c's shim (%d) is %q, not the Go shim", shim[0], comm)
 	}
 	if marked, err := hugeMarked(shim[0]); err != nil || marked {
 		t.Errorf("c's shim (%d) has its heap marked for huge pages (%v)", shim[0], err)
