@@ -9,50 +9,43 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // A container's init and the starter have their Go heap on huge pages;
 // a container's shim, which lives as long as the container, has not
-// (internal/hugeheap). b is held prepared while a's post_start hook waits
-// for the test, so its init (libcontainer's, not yet the workload) can be
-// looked at; c has a health check, so a Go shim for its whole life (an
-// idle shim is berth-idle, whose heap is no Go heap).
+// (internal/hugeheap). held is prepared and held while first's post_start
+// hook waits for the test, so its init (libcontainer's, not yet the
+// workload) can be looked at; checked has a health check, so a Go shim for
+// its whole life (an idle shim is berth-idle, whose heap is no Go heap).
 func TestHugePagesForShortLivedProcessesOnly(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
-	dir := project(t, `
+	u := busyboxProject(t, `
 services:
-  a:
+  first:
     image: berth-e2e/busybox:1
     command: ["sleep", "1000"]
     volumes: ["./flag:/flag"]
     post_start:
       - command: ["sh", "-c", "while [ ! -e /flag/go ]; do sleep 0.05; done"]
-  b:
+  held:
     image: berth-e2e/busybox:1
     command: ["sleep", "1000"]
-    depends_on: [a]
-  c:
+    depends_on: [first]
+  checked:
     image: berth-e2e/busybox:1
     command: ["sleep", "1000"]
     healthcheck: {test: ["CMD", "true"], interval: 1s}
-`)
+`, "-t", "0")
+	dir := u.dir
 	if err := os.Mkdir(filepath.Join(dir, "flag"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	u := newUser(t, dir)
-	t.Cleanup(func() {
-		os.WriteFile(filepath.Join(dir, "flag", "go"), nil, 0o644)
-		u.try("down", "-t", "0")
-		testutil.RemoveCgroupParent(t, engine.HostName(u.root))
-	})
-	u.importBusybox()
 	up := u.start("up", "-d")
 
-	waitFor(t, "b's init, its heap marked for huge pages", func() bool {
-		init, _ := procsOf(u, u.project+"-b-1")
+	waitFor(t, "held's init, its heap marked for huge pages", func() bool {
+		init, _ := procsOf(u, u.project+"-held-1")
 		marked := false
 		if len(init) == 1 {
 			marked, _ = hugeMarked(init[0]) // gone meanwhile: a stage of its making
@@ -79,15 +72,15 @@ services:
 	if err := up.cmd.Wait(); err != nil {
 		t.Fatalf("up: %v", err)
 	}
-	shim := pidsOf(t, " shim "+u.project+"-c-1 ", u.root)
+	shim := pidsOf(t, " shim "+u.project+"-checked-1 ", u.root)
 	if len(shim) != 1 {
-		t.Fatalf("want one shim of c, found %v", shim)
+		t.Fatalf("want one shim of checked, found %v", shim)
 	}
 	if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(shim[0]) + "/comm"); string(comm) != "berth-runtime\n" {
-		t.Fatalf("c's shim (%d) is %q, not the Go shim", shim[0], comm)
+		t.Fatalf("checked's shim (%d) is %q, not the Go shim", shim[0], comm)
 	}
 	if marked, err := hugeMarked(shim[0]); err != nil || marked {
-		t.Errorf("c's shim (%d) has its heap marked for huge pages (%v)", shim[0], err)
+		t.Errorf("checked's shim (%d) has its heap marked for huge pages (%v)", shim[0], err)
 	}
 }
 
