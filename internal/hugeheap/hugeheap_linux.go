@@ -2,10 +2,7 @@
 
 package hugeheap
 
-// #cgo LDFLAGS: -Wl,--wrap=mmap
-// extern int berth_hugeheap_on;
-import "C"
+// The C side (mmap.c) wraps the C library's mmap for the whole program.
 
-// on reports whether this process's heap mappings are marked for huge
-// pages (decided before main from its arguments and environment).
-func on() bool { return C.berth_hugeheap_on != 0 }
+// #cgo LDFLAGS: -Wl,--wrap=mmap
+import "C"

@@ -63,9 +63,6 @@ func thpNever(t *testing.T) bool {
 // object's and one allocated after the heap grew by 64 MiB each lie in a
 // mapping flagged "hg" (MADV_HUGEPAGE) that holds huge pages.
 func TestHeapIsOnHugePages(t *testing.T) {
-	if !on() {
-		t.Fatal("the test binary's heap is not marked")
-	}
 	first := new([64]byte)
 	var grown []*[1 << 20]byte
 	for range 64 {
@@ -124,23 +121,22 @@ func child(t *testing.T, arg string, env ...string) bool {
 	if err != nil {
 		t.Fatalf("%q %q: %v\n%s", arg, env, err, out)
 	}
-	var marked, hg bool
-	if _, err := fmt.Sscanf(string(out), "on=%t hg=%t", &marked, &hg); err != nil || marked != hg {
+	var hg bool
+	if _, err := fmt.Sscanf(string(out), "hg=%t", &hg); err != nil {
 		t.Fatalf("%q %q: the child said %q", arg, env, out)
 	}
 	return hg
 }
 
 // childEnv makes the test binary TestRolesAndSwitch's child, which prints
-// whether its heap is marked (on) and whether its heap's mapping has the
-// flag, whatever its arguments.
+// whether its heap's mapping has the flag, whatever its arguments.
 const childEnv = "HUGEHEAP_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		obj := new([64]byte)
 		flags, _ := mapping(nil, uintptr(unsafe.Pointer(obj)))
-		fmt.Printf("on=%t hg=%t\n", on(), slices.Contains(flags, "hg"))
+		fmt.Printf("hg=%t\n", slices.Contains(flags, "hg"))
 		return
 	}
 	os.Exit(m.Run())

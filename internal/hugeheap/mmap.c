@@ -9,9 +9,9 @@
 
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 
-// berth_hugeheap_on is whether this process's heap mappings are marked,
+// marking is whether this process's heap mappings are marked,
 // decided before main (mark_or_not).
-int berth_hugeheap_on;
+static int marking;
 
 // leftAlone are the first arguments with which berth runs as a
 // long-lived supervisor or an exec's helper (runtime.Reexec's roles).
@@ -30,7 +30,7 @@ __attribute__((constructor)) static void mark_or_not(int argc, char **argv, char
 	for (i = 0; argc > 1 && i < sizeof(leftAlone) / sizeof(leftAlone[0]); i++)
 		if (strcmp(argv[1], leftAlone[i]) == 0)
 			return;
-	berth_hugeheap_on = 1;
+	marking = 1;
 }
 
 void *__real_mmap(void *, size_t, int, int, int, off_t);
@@ -49,7 +49,7 @@ void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 	void *p = __real_mmap(addr, len, prot, flags, fd, off);
 	uintptr_t start, end;
 
-	if (!berth_hugeheap_on || p == MAP_FAILED || fd != -1 || (flags & heap) != heap ||
+	if (!marking || p == MAP_FAILED || fd != -1 || (flags & heap) != heap ||
 	    prot != (PROT_READ | PROT_WRITE))
 		return p;
 	start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
