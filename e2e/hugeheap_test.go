@@ -16,8 +16,10 @@ import (
 // a container's shim, which lives as long as the container, has not
 // (internal/hugeheap). held is prepared and held while first's post_start
 // hook waits for the test, so its init (libcontainer's, not yet the
-// workload) can be looked at; checked has a health check, so a Go shim for
-// its whole life (an idle shim is berth-idle, whose heap is no Go heap).
+// workload) can be looked at, and it starts under Docker's smallest memory
+// limit all the same (a huge page its cgroup refuses is 4 KiB pages);
+// checked has a health check, so a Go shim for its whole life (an idle
+// shim is berth-idle, whose heap is no Go heap).
 func TestHugePagesForShortLivedProcessesOnly(t *testing.T) {
 	testutil.RequiresRoot(t)
 	testutil.CheckLeaks(t)
@@ -33,6 +35,7 @@ services:
     image: berth-e2e/busybox:1
     command: ["sleep", "1000"]
     depends_on: [first]
+    mem_limit: 6m
   checked:
     image: berth-e2e/busybox:1
     command: ["sleep", "1000"]
