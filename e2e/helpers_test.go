@@ -211,11 +211,18 @@ func (r *running) wait(want string) {
 func (r *running) interrupt() {
 	r.t.Helper()
 	r.cmd.Process.Signal(syscall.SIGINT)
+	r.end("after Ctrl-C")
+}
+
+// end reads the command's output to its end and waits for it, failing t,
+// with what it printed, if it does not end well; when says at what.
+func (r *running) end(when string) {
+	r.t.Helper()
 	for l := range r.lines { // to the end, so the command never blocks writing
 		r.seen = append(r.seen, l)
 	}
 	if err := r.cmd.Wait(); err != nil {
-		r.t.Fatalf("%v after Ctrl-C: %v\n%s", r.cmd.Args, err, strings.Join(r.seen, "\n"))
+		r.t.Fatalf("%v %s: %v\n%s", r.cmd.Args, when, err, strings.Join(r.seen, "\n"))
 	}
 }
 

@@ -41,8 +41,7 @@ services:
     command: ["sleep", "1000"]
     healthcheck: {test: ["CMD", "true"], interval: 1s}
 `, "-t", "0")
-	dir := u.dir
-	if err := os.Mkdir(filepath.Join(dir, "flag"), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(u.dir, "flag"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	up := u.start("up", "-d")
@@ -57,7 +56,7 @@ services:
 	})
 	var starter []int // not its reaper (berth-idle), whose arguments hold the starter's
 	for _, pid := range pidsOf(t, " starter ", u.root) {
-		if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); string(comm) == "berth-runtime\n" {
+		if goRuntime(pid) {
 			starter = append(starter, pid)
 		}
 	}
@@ -67,24 +66,28 @@ services:
 	if marked, err := hugeMarked(starter[0]); err != nil || !marked {
 		t.Errorf("the starter (%d) has no mapping marked for huge pages (%v)", starter[0], err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "flag", "go"), nil, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(u.dir, "flag", "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for range up.lines { // to its end
-	}
-	if err := up.cmd.Wait(); err != nil {
-		t.Fatalf("up: %v", err)
-	}
+	up.end("once first's hook was let go")
 	shim := pidsOf(t, " shim "+u.project+"-checked-1 ", u.root)
 	if len(shim) != 1 {
 		t.Fatalf("want one shim of checked, found %v", shim)
 	}
-	if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(shim[0]) + "/comm"); string(comm) != "berth-runtime\n" {
-		t.Fatalf("checked's shim (%d) is %q, not the Go shim", shim[0], comm)
+	if !goRuntime(shim[0]) {
+		t.Fatalf("checked's shim (%d) is not the Go shim (berth-runtime)", shim[0])
 	}
 	if marked, err := hugeMarked(shim[0]); err != nil || marked {
 		t.Errorf("checked's shim (%d) has its heap marked for huge pages (%v)", shim[0], err)
 	}
+}
+
+// goRuntime reports whether process pid runs berth-runtime, the Go
+// program (berth-idle, a supervisor gone idle or the starter's reaper,
+// shows the same arguments).
+func goRuntime(pid int) bool {
+	comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	return string(comm) == "berth-runtime\n"
 }
 
 // hugeMarked reports whether a mapping of process pid is marked for huge

@@ -195,9 +195,7 @@ func TestStartFirstRolloutDrainsOpenConnections(t *testing.T) {
 	}
 	held.Close()
 	up.wait("Container " + u.project + "-web-1  Removed")
-	if err := up.cmd.Wait(); err != nil {
-		t.Fatalf("up: %v\n%s", err, strings.Join(up.seen, "\n"))
-	}
+	up.end("after the old container's removal")
 	if ps := u.run("ps", "-a"); strings.Contains(ps, u.project+"-web-1") || !strings.Contains(ps, u.project+"-web-2") {
 		t.Errorf("ps after the rollout, want the new container only:\n%s", ps)
 	}
