@@ -19,6 +19,14 @@
 // gives it back when it runs the workload (its memory cgroup is charged
 // meanwhile, and a charge a limit refuses falls back to 4 KiB pages).
 //
+// The same wrapper populates (MAP_POPULATE) the small anonymous mappings
+// the runtime makes anywhere (its off-heap chunks of 256 KiB, which it
+// touches scattered, a page here and there): one call fills each, instead
+// of a fault per page it touches (a no-op `up -d` of 50: 128 fewer
+// faults, 21.5 -> 21.0 ms); not in a container's init, whose memory
+// cgroup is the container's (a populated page a tight limit refuses is an
+// OOM kill, where a refused huge page falls back to small ones).
+//
 // Left alone: berth run as a container's long-lived supervisor (the
 // shim) or an exec's helper (runtime.Reexec's roles "shim" and
 // "execproc"), and any process started with BERTH_HUGE_HEAP=off (a

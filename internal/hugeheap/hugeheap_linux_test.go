@@ -141,3 +141,44 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// A small anonymous mapping (the runtime's off-heap chunks) is resident
+// before its first touch in a marked process but a container's init: the
+// probe maps through the C library, as the runtime does, and counts its
+// resident pages. A larger one, and any in a process left alone, is not.
+func TestSmallMappingsArePopulated(t *testing.T) {
+	bin := t.TempDir() + "/probe"
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/probe").CombinedOutput(); err != nil {
+		t.Fatalf("building the probe: %v\n%s", err, out)
+	}
+	const chunk, page = 256 << 10, 4 << 10
+	sizes := []string{strconv.Itoa(chunk), strconv.Itoa(chunk + page)}
+	for _, c := range []struct {
+		role string
+		env  []string
+		want string // resident pages of each size
+	}{
+		{"up", nil, "64 0"},
+		{"starter", nil, "64 0"},
+		{"init", nil, "0 0"},
+		{"shim", nil, "0 0"},
+		{"execproc", nil, "0 0"},
+		{"up", []string{Env + "=off"}, "0 0"},
+	} {
+		cmd := exec.Command(bin, append([]string{c.role}, sizes...)...)
+		cmd.Env = append(os.Environ(), c.env...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("the probe as %q %q: %v", c.role, c.env, err)
+		}
+		var got []string
+		for line := range strings.Lines(string(out)) {
+			if _, resident, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
+				got = append(got, resident)
+			}
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("run as %q %q: resident pages of %s bytes %q, want %q", c.role, c.env, sizes, got, c.want)
+		}
+	}
+}
