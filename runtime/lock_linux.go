@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -29,13 +30,20 @@ func lockDir(dir string) (*os.File, error) {
 
 // shimAlive reports whether a shim holds the lock on dir.
 func shimAlive(dir string) bool {
-	f, err := os.Open(dir)
+	alive, _ := probeLock(dir)
+	return alive
+}
+
+// probeLock reports whether a shim holds the lock on dir, or why dir
+// cannot be opened (fs.ErrNotExist: there is no container). It opens dir
+// bare, not as an os.File (see readFile), and only for the probe.
+func probeLock(dir string) (bool, error) {
+	fd, err := openRetrying(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 	if err != nil {
-		return false
+		return false, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
-	defer f.Close()
-	err = unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
-	return errors.Is(err, unix.EWOULDBLOCK)
+	defer unix.Close(fd)
+	return errors.Is(unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK), nil
 }
 
 // waitUnlocked waits until no shim holds the lock on dir: it blocks in

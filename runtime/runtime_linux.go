@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -520,10 +521,11 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 // is still reported running while its init lives.
 func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 	p := r.paths(id)
-	if _, err := os.Stat(p.dir); errors.Is(err, os.ErrNotExist) {
+	alive, err := probeLock(p.dir)
+	if errors.Is(err, fs.ErrNotExist) {
 		return State{Status: lifecycle.Missing}, nil
 	}
-	if shimAlive(p.dir) {
+	if alive {
 		if st, ok := readPublished(p.state); ok {
 			return st, nil
 		}
