@@ -48,28 +48,51 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 			recs = append(recs, r)
 		}
 	}
-	plumbing, err := e.plumbing(ctx)
-	if err != nil {
-		return obs, err
-	}
-	tags, err := e.net.StableTags(func(t network.Tags) bool { return hasTags(t, p, recs, plumbing) })
-	if err != nil {
-		return obs, err
-	}
-	// A state is a read of what the container's shim published, or a round
-	// trip to a shim that has published none yet: ask them all at once.
+	// The rest is read at once: each container's state (what its shim
+	// published, or a round trip to a shim that has published none yet),
+	// the host's links (one netlink dump) and the services' images in
+	// goroutines, the recorded plumbing and the rule tags here; a
+	// container's drift waits for the plumbing and the tags.
+	var (
+		plumbing hostPlumbing
+		tags     network.Tags
+		plumbErr error
+		plumbed  = make(chan struct{}) // closed once plumbing and tags are read, or plumbErr says why not
+		wg       sync.WaitGroup
+	)
 	obs.Containers = make([]reconcile.Container, len(recs))
 	errs := make([]error, len(recs))
-	var wg sync.WaitGroup
 	for i, r := range recs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			obs.Containers[i], errs[i] = e.observeContainer(ctx, r, tags, plumbing)
-		}()
+		wg.Go(func() {
+			c, err := e.readContainer(ctx, r)
+			<-plumbed
+			if err == nil && plumbErr == nil {
+				err = e.assessContainer(&c, tags, plumbing)
+			}
+			obs.Containers[i], errs[i] = c, err
+		})
 	}
+	var imagesErr error
+	wg.Go(func() { imagesErr = e.observeImages(p, &obs) })
+	plumbErr = func() error {
+		var links network.Links
+		linksErr := make(chan error, 1)
+		go func() {
+			var err error
+			links, err = e.net.Links()
+			linksErr <- err
+		}()
+		var err error
+		if plumbing.recordedPlumbing, err = e.recordedPlumbing(ctx); err == nil {
+			tags, err = e.net.StableTags(func(t network.Tags) bool { return hasTags(t, p, recs, plumbing) })
+		}
+		err = errors.Join(err, <-linksErr)
+		plumbing.links = links
+		return err
+	}()
+	close(plumbed)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(append(errs, plumbErr, imagesErr)...); err != nil {
 		return obs, err
 	}
 	obs.Peers = peerProjects(p, all, plumbing.eps)
@@ -128,6 +151,15 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 			obs.Volumes[v.Name] = e.volumePresence(v.Name, true)
 		}
 	}
+	if builds {
+		e.observeBuilds(p, &obs)
+	}
+	return obs, nil
+}
+
+// observeImages records in obs the local image of every service of p that
+// has one: its id, configuration and pull time.
+func (e *Engine) observeImages(p *spec.Project, obs *reconcile.Observed) error {
 	for _, s := range p.Services {
 		if _, seen := obs.Images[s.Image]; seen {
 			continue
@@ -137,16 +169,13 @@ func (e *Engine) observe(ctx context.Context, p *spec.Project, builds bool) (rec
 			continue
 		}
 		if err != nil {
-			return obs, fmt.Errorf("service %q: looking up image %q: %w", s.Name, s.Image, err)
+			return fmt.Errorf("service %q: looking up image %q: %w", s.Name, s.Image, err)
 		}
 		obs.Images[s.Image] = img.ID
 		obs.ImageConfigs[s.Image] = imageConfig(img.Config)
 		obs.Pulled[s.Image] = img.Pulled
 	}
-	if builds {
-		e.observeBuilds(p, &obs)
-	}
-	return obs, nil
+	return nil
 }
 
 // peerProjects are the other projects with a container on a network p
@@ -265,16 +294,6 @@ type hostPlumbing struct {
 	links network.Links
 }
 
-func (e *Engine) plumbing(ctx context.Context) (hostPlumbing, error) {
-	rec, err := e.recordedPlumbing(ctx)
-	if err != nil {
-		return hostPlumbing{}, err
-	}
-	pl := hostPlumbing{recordedPlumbing: rec}
-	pl.links, err = e.net.Links()
-	return pl, err
-}
-
 // drift names what of a running container's host plumbing is gone: a veth
 // no longer on its bridge (the bridge was deleted and made again), or the
 // rules of its published ports (a firewall reload).
@@ -290,7 +309,10 @@ func (e *Engine) drift(name string, tags network.Tags, pl hostPlumbing) (string,
 	return "", nil
 }
 
-func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags network.Tags, pl hostPlumbing) (reconcile.Container, error) {
+// readContainer is what the record r and the runtime say of a container:
+// the first half of its observation, which needs nothing of the host's
+// plumbing (assessContainer is the other).
+func (e *Engine) readContainer(ctx context.Context, r store.Container) (reconcile.Container, error) {
 	svc, err := spec.ParseCanonical(r.Spec)
 	if err != nil {
 		return reconcile.Container{}, fmt.Errorf("reading the recorded spec of %s: %w", r.Name, err)
@@ -303,20 +325,28 @@ func (e *Engine) observeContainer(ctx context.Context, r store.Container, tags n
 	}
 	c.State, c.ExitCode, c.Stopped = st.Status, st.ExitCode, st.Stopped
 	c.Unsupervised = st.Status.Active() && !st.Shim
+	return c, nil
+}
+
+// assessContainer completes c, as readContainer read it, from the host's
+// plumbing: its drift when it runs, whether what a start needs is still
+// there when it does not.
+func (e *Engine) assessContainer(c *reconcile.Container, tags network.Tags, pl hostPlumbing) error {
+	var err error
 	if c.State == lifecycle.Running {
-		if c.Drift, err = e.drift(r.Name, tags, pl); err != nil {
-			return c, err
+		if c.Drift, err = e.drift(c.Name, tags, pl); err != nil {
+			return err
 		}
-		if c.Drift == "" && len(svc.Ports) > 0 && svc.NetworkMode == "" && !c.OneOff && len(pl.ports[r.Name]) == 0 {
+		if c.Drift == "" && len(c.Spec.Ports) > 0 && c.Spec.NetworkMode == "" && !c.OneOff && len(pl.ports[c.Name]) == 0 {
 			c.Drift = "its published ports were never set up (a start-first rollout stopped before switching them to it)"
 		}
 	}
-	if c.State != lifecycle.Missing && !c.State.Active() && !e.plumbingIntact(r.Name, svc) {
+	if c.State != lifecycle.Missing && !c.State.Active() && !e.plumbingIntact(c.Name, c.Spec) {
 		// After a reboot the run root is empty: starting the container
 		// again needs its namespace and files made again first.
 		c.Unplumbed = true
 	}
-	return c, nil
+	return nil
 }
 
 // plumbingIntact reports whether what berth made for a stopped container
