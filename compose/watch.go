@@ -112,6 +112,13 @@ func (l *lockedObserver) Check(ctx context.Context, p reconcile.Plan) error {
 	return nil
 }
 
+// Warm passes the plan's warm-up on to the engine.
+func (l *lockedObserver) Warm(p reconcile.Plan) {
+	if w, ok := l.Observer.(reconcile.Warmer); ok {
+		w.Warm(p)
+	}
+}
+
 func (l *lockedObserver) release() {
 	if l.unlock != nil {
 		l.unlock()

@@ -20,6 +20,14 @@ type Checker interface {
 	Check(ctx context.Context, p Plan) error
 }
 
+// Warmer is a host that readies, as a plan's first actions begin, what
+// its later ones will need (the engine: the process that starts
+// containers, which then starts beside the creation of networks and
+// containers instead of at the first start).
+type Warmer interface {
+	Warm(p Plan)
+}
+
 // Converge is one reconcile pass, what `berth up` does: observe, plan,
 // pull what the plan pulls, then, now that the images (and so their IDs)
 // are known, observe and plan the rest again, check it if host is a
@@ -83,6 +91,9 @@ func checkAndApply(ctx context.Context, host Observer, plan Plan, d Drivers, eve
 		if err := c.Check(ctx, plan); err != nil {
 			return err
 		}
+	}
+	if w, ok := host.(Warmer); ok {
+		w.Warm(plan)
 	}
 	defer phase.Start("", "apply")()
 	return Apply(ctx, plan, d, 0, events)

@@ -61,3 +61,48 @@ func TestPlanSaysWhereUpDiffers(t *testing.T) {
 		t.Fatalf("up applied:\n%s", applied)
 	}
 }
+
+// warmingHost is a fakeHost that is a Warmer: a warm-up is a call in its
+// log, with the plan's creations.
+type warmingHost struct{ *fakeHost }
+
+func (w warmingHost) Warm(p Plan) {
+	var creates []string
+	for _, a := range p.Actions {
+		if a.Kind == Create {
+			creates = append(creates, a.Target)
+		}
+	}
+	_ = w.record("warm " + strings.Join(creates, ","))
+}
+
+// Converge warms a Warmer host with the plan it applies, before it applies
+// it: after the pulls (whose plan it is not warmed with), before the first
+// creation.
+func TestConvergeWarmsTheHostBeforeApplying(t *testing.T) {
+	f := hostWithImages()
+	p := testProject()
+	if _, err := Converge(context.Background(), p, warmingHost{f}, f.drivers(), Options{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	warm, lastPull, firstCreate := -1, -1, -1
+	for i, call := range f.log {
+		switch {
+		case strings.HasPrefix(call, "warm "):
+			if warm >= 0 {
+				t.Fatalf("warmed twice: %q", f.log)
+			}
+			warm = i
+			if !strings.Contains(call, "shop-api-1") {
+				t.Errorf("warmed with %q, want the plan creating the containers", call)
+			}
+		case strings.HasPrefix(call, "pull "):
+			lastPull = i
+		case strings.HasPrefix(call, "create ") && firstCreate < 0:
+			firstCreate = i
+		}
+	}
+	if warm < 0 || lastPull < 0 || firstCreate < 0 || !(lastPull < warm && warm < firstCreate) {
+		t.Fatalf("calls %q: want the pulls, then the warm-up, then the creations", f.log)
+	}
+}

@@ -364,13 +364,17 @@ func TestWarmStarter(t *testing.T) {
 	e := newTestEnv(t)
 	tty := e.config("exec sleep 1000")
 	tty.Tty = true
-	e.rt.WarmStarter(tty)
+	if e.rt.WarmStarter(tty) {
+		t.Error("WarmStarter says a start with a terminal goes through the starter")
+	}
 	time.Sleep(300 * time.Millisecond) // a starter spawned would run by now
 	if starterRuns(e.root) {
 		t.Fatal("a starter was warmed for a start with a terminal, which it does not make")
 	}
 	c := e.config("exec sleep 1000")
-	e.rt.WarmStarter(c)
+	if !e.rt.WarmStarter(c) {
+		t.Error("WarmStarter says a plain start does not go through the starter")
+	}
 	warm := awaitStarter(t, e.root)
 	e.start(t, c)
 	if parent := initParent(t, e, c.ID); parent != warm {

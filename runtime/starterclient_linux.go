@@ -76,10 +76,11 @@ func (r *Runtime) runtimeBinary() string {
 // (or preparation) of a container with configuration c, when that will go
 // through it and none runs: the starter's process starts while the
 // container is made, not at its start (a recreate's start waited for it).
-// One asked nothing ends starterLinger after.
-func (r *Runtime) WarmStarter(c Config) {
+// One asked nothing ends starterLinger after. It reports whether such a
+// start goes through the starter.
+func (r *Runtime) WarmStarter(c Config) bool {
 	if !r.useStarter(c) {
-		return
+		return false
 	}
 	go func() {
 		sc := r.starter
@@ -95,6 +96,7 @@ func (r *Runtime) WarmStarter(c Config) {
 		sc.cur = cur
 		sc.armLinger(cur)
 	}()
+	return true
 }
 
 // startVia has the starter start container id, or with hold prepare it;
