@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,19 +15,35 @@ import (
 // life. The kernel drops the lock when the shim dies, however it dies, so
 // the lock is the truth about whether a shim is alive; a pid could be reused.
 
-// lockDir takes the shim lock on dir, waiting while another holder
-// (a short-lived probe) has it. The returned file holds the lock until closed.
+// lockDir takes the shim lock on dir, waiting while another holder has
+// it, up to lockWait: a probe holds it for microseconds and a shim ending
+// its run for moments, but a supervisor holds it for its container's
+// whole run (another berth's start of the same container, that berth
+// killed after asking: see Runtime.run). The returned file holds the lock
+// until closed.
 func lockDir(dir string) (*os.File, error) {
 	f, err := os.Open(dir)
 	if err != nil {
 		return nil, fmt.Errorf("locking %s: %w", dir, err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+	for deadline := time.Now().Add(lockWait); ; time.Sleep(time.Millisecond) {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		err = errors.New("another supervisor holds it")
+	}
+	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("locking %s: %w", dir, err)
 	}
 	return f, nil
 }
+
+// lockWait is how long lockDir waits for the lock.
+var lockWait = 10 * time.Second
 
 // shimAlive reports whether a shim holds the lock on dir.
 func shimAlive(dir string) bool {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,5 +41,31 @@ func TestWaitUnlocked(t *testing.T) {
 	}
 	if err := waitUnlocked(context.Background(), dir+"/gone"); err != nil {
 		t.Fatalf("waitUnlocked of a missing directory = %v", err)
+	}
+}
+
+// lockDir waits for a lock a probe releases, but not for ever for one a
+// supervisor keeps: it fails, naming why.
+func TestLockDirWaitsBounded(t *testing.T) {
+	defer func(w time.Duration) { lockWait = w }(lockWait)
+	lockWait = 200 * time.Millisecond
+	dir := t.TempDir()
+	held, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { time.Sleep(50 * time.Millisecond); held.Close() }() // a probe's moment
+	again, err := lockDir(dir)
+	if err != nil {
+		t.Fatalf("a lock released after 50 ms: %v", err)
+	}
+	defer again.Close()
+	start := time.Now()
+	if f, err := lockDir(dir); err == nil || !strings.Contains(err.Error(), "another supervisor holds it") {
+		f.Close()
+		t.Fatalf("a lock held for good: %v, want an error", err)
+	}
+	if waited := time.Since(start); waited < lockWait {
+		t.Errorf("gave up after %v, want %v", waited, lockWait)
 	}
 }

@@ -115,7 +115,17 @@ func (r *Runtime) run(ctx context.Context, id string, config func() (Config, err
 	if err != nil {
 		return err
 	}
-	return started()
+	if err := started(); err != nil {
+		// Another start of it won the lock, and its supervisor runs it:
+		// one a berth killed after asking for it made (its starter goes on).
+		if p := r.paths(id); shimAlive(p.dir) && !r.shimFinishing(ctx, p) {
+			if st, stErr := r.State(ctx, id); stErr == nil && st.Status == lifecycle.Running {
+				return nil
+			}
+		}
+		return err
+	}
+	return nil
 }
 
 // launch has container id, created with configuration c, started (with
