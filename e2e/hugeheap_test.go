@@ -12,8 +12,9 @@ import (
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
-// A container's init and the starter have their Go heap on huge pages;
-// a container's shim, which lives as long as the container, has not
+// A container's init and the starter have their Go heap on huge pages,
+// and the starter its code mapped whole from its start; a container's
+// shim, which lives as long as the container, has neither
 // (internal/hugeheap). held is prepared and held while first's post_start
 // hook waits for the test, so its init (libcontainer's, not yet the
 // workload) can be looked at, and it starts under Docker's smallest memory
@@ -66,6 +67,10 @@ services:
 	if marked, err := hugeMarked(starter[0]); err != nil || !marked {
 		t.Errorf("the starter (%d) has no mapping marked for huge pages (%v)", starter[0], err)
 	}
+	if rss, size := codeResident(t, starter[0]); rss != size {
+		t.Errorf("the starter (%d) has %d of its %d kB of code mapped, want all", starter[0], rss, size)
+	}
+
 	if err := os.WriteFile(filepath.Join(u.dir, "flag", "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +85,38 @@ services:
 	if marked, err := hugeMarked(shim[0]); err != nil || marked {
 		t.Errorf("checked's shim (%d) has its heap marked for huge pages (%v)", shim[0], err)
 	}
+	if rss, size := codeResident(t, shim[0]); rss == size {
+		t.Errorf("checked's shim (%d) has all its %d kB of code mapped, want what it touched", shim[0], size)
+	}
+}
+
+// codeResident is what /proc/PID/smaps says of process pid's code (its
+// program's executable mapping): how much of it is mapped, and its size,
+// in kB.
+func codeResident(t *testing.T, pid int) (rss, size int) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := false
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 5 && strings.Contains(fields[0], "-") {
+			in = len(fields) == 6 && fields[1] == "r-xp" && strings.HasPrefix(fields[5], "/")
+			continue
+		}
+		switch {
+		case in && fields[0] == "Size:":
+			size, _ = strconv.Atoi(fields[1])
+		case in && fields[0] == "Rss:":
+			rss, _ = strconv.Atoi(fields[1])
+			return rss, size
+		}
+	}
+	t.Fatalf("process %d has no code mapping", pid)
+	return 0, 0
 }
 
 // goRuntime reports whether process pid runs berth-runtime, the Go

@@ -27,6 +27,17 @@
 // cgroup is the container's (a populated page a tight limit refuses is an
 // OOM kill, where a refused huge page falls back to small ones).
 //
+// In those processes too (commands and the starter), the program's
+// read-only segments (its code, read-only data, the runtime's tables: 26
+// MB of berth) are mapped whole at its start (MADV_POPULATE_READ,
+// text.c), from the page cache, rather than by a fault per 64 KiB
+// touched. What that saves depends on how the page cache holds the
+// binary: read back from disk (after a reboot, or a copy) in small
+// pieces, 363 -> 153 faults and a no-op `up -d` of 50 29.1 -> 26.4 ms; as
+// the linker wrote it, nothing, either way. A long-lived command
+// (`reconcile --watch`) counts those pages in its RSS: page cache,
+// shared and reclaimable, not memory of its own.
+//
 // Left alone: berth run as a container's long-lived supervisor (the
 // shim) or an exec's helper (runtime.Reexec's roles "shim" and
 // "execproc"), and any process started with BERTH_HUGE_HEAP=off (a
