@@ -6,6 +6,7 @@
 #include <link.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22 // Linux 5.14
@@ -18,7 +19,7 @@
 // them to the faults.
 static int map_segments(struct dl_phdr_info *info, size_t size, void *data)
 {
-	const uintptr_t page = 4096;
+	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	int i;
 
 	(void)size;
