@@ -58,7 +58,11 @@ func readJSON(name string, v any) error {
 // to register it with the poller and take the mode back. Errors are
 // *fs.PathError, as os.ReadFile's.
 func readFile(name string) ([]byte, error) {
-	fd, err := openRetrying(name, unix.O_RDONLY|unix.O_CLOEXEC)
+	var fd int
+	err := retryEINTR(func() (err error) {
+		fd, err = unix.Open(name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		return err
+	})
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -68,25 +72,17 @@ func readFile(name string) ([]byte, error) {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, cap(buf))
 		}
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err != nil:
+		var n int
+		err := retryEINTR(func() (err error) {
+			n, err = unix.Read(fd, buf[len(buf):cap(buf)])
+			return err
+		})
+		if err != nil {
 			return nil, &fs.PathError{Op: "read", Path: name, Err: err}
-		case n == 0:
+		}
+		if n == 0 {
 			return buf, nil
 		}
 		buf = buf[:len(buf)+n]
-	}
-}
-
-// openRetrying is open(2), again when a signal interrupts it.
-func openRetrying(name string, flags int) (int, error) {
-	for {
-		fd, err := unix.Open(name, flags, 0)
-		if err != unix.EINTR {
-			return fd, err
-		}
 	}
 }

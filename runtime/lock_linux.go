@@ -56,7 +56,11 @@ func shimAlive(dir string) bool {
 // cannot be opened (fs.ErrNotExist: there is no container). It opens dir
 // bare, not as an os.File (see readFile), and only for the probe.
 func probeLock(dir string) (bool, error) {
-	fd, err := openRetrying(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	var fd int
+	err := retryEINTR(func() (err error) {
+		fd, err = unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		return err
+	})
 	if err != nil {
 		return false, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
